@@ -1,0 +1,80 @@
+"""The one error taxonomy every gateway maps its vendor's errors onto.
+
+Workers decide what to do next from the class alone:
+
+* ``RetryableError``      same gateway again, with backoff, same idempotency key.
+* ``UnknownOutcomeError`` the request may have been executed: resolve through
+                          ``Gateway.retrieve`` before anything else is tried.
+* ``SoftDeclineError``    the issuer said no, another gateway may say yes.
+* ``HardDeclineError``    never reattempt anywhere.
+* ``InvalidRequestError`` our bug or bad data: final, logged loudly.
+"""
+
+
+class GatewayError(Exception):
+    """Base of every gateway failure.
+
+    Parameters:
+      message: Human-readable text (never card data).
+      code: Our stable code, e.g. ``insufficient_funds`` or ``gateway_unavailable``.
+      gateway: Name of the gateway that raised it.
+      vendor_code: The vendor's own code, kept for the attempt record.
+      retry_after: Seconds the gateway asked us to wait (429/503), if any.
+    """
+
+    error_class = "gateway_error"
+
+    def __init__(self, message, *, code=None, gateway=None, vendor_code=None, retry_after=None):
+        super().__init__(message)
+        self.message = message
+        self.code = code or self.error_class
+        self.gateway = gateway
+        self.vendor_code = vendor_code
+        self.retry_after = retry_after
+
+    def __repr__(self):
+        return f"{type(self).__name__}(code={self.code!r}, gateway={self.gateway!r}, message={self.message!r})"
+
+
+class RetryableError(GatewayError):
+    error_class = "retryable"
+
+
+class UnknownOutcomeError(GatewayError):
+    error_class = "unknown_outcome"
+
+
+class SoftDeclineError(GatewayError):
+    error_class = "soft_decline"
+
+
+class HardDeclineError(GatewayError):
+    error_class = "hard_decline"
+
+
+class InvalidRequestError(GatewayError):
+    error_class = "invalid_request"
+
+
+class UnsupportedOperation(GatewayError):
+    """The gateway cannot do this at all (e.g. update after capture)."""
+
+    error_class = "unsupported"
+
+
+#: Decline codes shared by both gateways' mappings: which issuer answers are final.
+HARD_DECLINE_CODES = frozenset({
+    "stolen_card", "lost_card", "pickup_card", "fraudulent", "invalid_account",
+    "expired_card", "incorrect_number", "invalid_number", "incorrect_cvc", "invalid_cvc",
+    "do_not_try_again", "restricted_card", "security_violation", "revocation_of_authorization",
+})
+
+
+def decline(message, code, **kwargs):
+    """Build the right decline error for an issuer decline ``code``.
+
+    Returns:
+      A ``HardDeclineError`` for codes in ``HARD_DECLINE_CODES``, else a ``SoftDeclineError``.
+    """
+    cls = HardDeclineError if code in HARD_DECLINE_CODES else SoftDeclineError
+    return cls(message, code=code, **kwargs)

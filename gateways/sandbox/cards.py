@@ -1,0 +1,38 @@
+"""Test cards: the same number gives the same issuer outcome at every sandbox.
+
+The numbers are Stripe's documented test cards; each sandbox renders the
+outcome in its own vendor's wire format (Stripe ``decline_code``, PayPal
+``details[].issue``).
+"""
+import dataclasses
+
+
+@dataclasses.dataclass(frozen=True)
+class Outcome:
+    approved: bool
+    decline_code: str | None = None  # Stripe-style issuer code; None when approved
+    brand: str = "visa"
+
+
+APPROVED = Outcome(True)
+
+CARDS = {
+    "4242424242424242": APPROVED,
+    "4000056655665556": Outcome(True, brand="visa"),
+    "5555555555554444": Outcome(True, brand="mastercard"),
+    "378282246310005": Outcome(True, brand="amex"),
+    "4000000000000002": Outcome(False, "generic_decline"),
+    "4000000000009995": Outcome(False, "insufficient_funds"),
+    "4000000000009987": Outcome(False, "lost_card"),
+    "4000000000009979": Outcome(False, "stolen_card"),
+    "4000000000000069": Outcome(False, "expired_card"),
+    "4000000000000127": Outcome(False, "incorrect_cvc"),
+    "4000000000000119": Outcome(False, "processing_error"),
+    "4100000000000019": Outcome(False, "fraudulent"),
+    "4000000000000259": Outcome(False, "do_not_honor"),
+}
+
+
+def outcome(number: str) -> Outcome:
+    """The issuer's answer for ``number``; unknown numbers that pass Luhn approve."""
+    return CARDS.get(number, APPROVED)
