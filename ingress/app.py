@@ -1,0 +1,67 @@
+"""The ingress: validate, authenticate, store, enqueue. Never calls a gateway."""
+import falcon
+import orjson
+from falcon import media
+
+from ingress import errors
+from ingress.auth import Authentication, Authenticator
+from ingress.middleware import DatabaseSession, Idempotency, JSONBody, RequestContext
+from ingress.openapi import OpenAPI
+from ingress.resources import health, payments
+
+
+def create_app(config, *, vault, cache, relay, broker_check) -> falcon.App:
+    """Build the WSGI app from its collaborators.
+
+    Parameters:
+      config: ``shared.config.Config``.
+      vault: ``store.vault.Vault`` sealing card data.
+      cache: ``shared.cache.Cache`` for payment status.
+      relay: ``store.outbox.Relay`` (``notify()`` after each commit that wrote a job).
+      broker_check: ``f() -> bool``, the broker's reachability for ``/readyz``.
+    """
+    app = falcon.App(middleware=[
+        RequestContext(),
+        Authentication(Authenticator(config)),
+        DatabaseSession(),
+        JSONBody(config.max_body_bytes),
+        Idempotency(config.idempotency_ttl_hours),
+    ])
+    json_handler = media.JSONHandler(dumps=lambda obj: orjson.dumps(obj).decode(), loads=orjson.loads)
+    app.resp_options.media_handlers[falcon.MEDIA_JSON] = json_handler
+    app.req_options.media_handlers[falcon.MEDIA_JSON] = json_handler
+    errors.install(app)
+
+    app.add_route("/payments", payments.Collection(config, vault, cache, relay))
+    app.add_route("/payments/{payment_id}", payments.Item(cache))
+    app.add_route("/payments/{payment_id}/capture", payments.Action(cache, relay, "capture"))
+    app.add_route("/payments/{payment_id}/cancel", payments.Action(cache, relay, "cancel"))
+    app.add_route("/payments/{payment_id}/refunds", payments.Refunds(relay))
+    app.add_route("/openapi.json", OpenAPI())
+    app.add_route("/healthz", health.Health())
+    app.add_route("/readyz", health.Ready(cache, broker_check))
+    app.add_route("/metrics", health.Metrics())
+    app.add_sink(payments.not_found)
+    return app
+
+
+def get_app(config=None):
+    """The app with real collaborators built from ``config`` (default: the environment).
+
+    Called once per gunicorn worker, after fork, so connections are per process.
+    """
+    from shared.cache import build_cache
+    from shared.config import Config
+    from shared.logging import configure
+    from store.db import open_database
+    from store.outbox import Relay
+    from store.vault import Vault
+    from workers.broker import build_broker, publisher, reachable
+
+    config = config or Config.from_env()
+    configure(config.log_level)
+    open_database(config.database_url, max_connections=config.web_threads + 2)
+    broker = build_broker(config)
+    relay = Relay(publisher(broker, config.queue_prefix)).start()
+    return create_app(config, vault=Vault.from_config(config), cache=build_cache(config), relay=relay,
+                      broker_check=lambda: reachable(broker))

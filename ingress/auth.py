@@ -1,0 +1,83 @@
+"""Merchant authentication: ``Authorization: Bearer <JWT>``.
+
+The token's ``sub`` is the merchant; its ``scope`` (space-separated) gates reads
+and writes.  Algorithms come from an explicit allow-list in configuration, so a
+token cannot pick its own (``alg: none``, or HS256 signed with a public key).
+"""
+import time
+
+import jwt
+
+from ingress.errors import Problem
+
+SCOPES = ("payments:read", "payments:write")
+
+
+class Authenticator:
+    """Verifies and mints merchant tokens for one configuration."""
+
+    def __init__(self, config):
+        self.algorithms = list(config.jwt_algorithms)
+        symmetric = self.algorithms[0].startswith("HS")
+        self.verify_key = config.jwt_secret if symmetric else config.jwt_public_key
+        self.signing_key = config.jwt_secret if symmetric else config.jwt_private_key
+        self.issuer = config.jwt_issuer or None
+        self.audience = config.jwt_audience or None
+        self.leeway = config.jwt_leeway
+
+    def verify(self, token: str) -> dict:
+        """The token's claims.
+
+        Raises:
+          Problem: 401 for any invalid, expired or unsigned token.
+        """
+        try:
+            return jwt.decode(
+                token, self.verify_key, algorithms=self.algorithms, leeway=self.leeway,
+                issuer=self.issuer, audience=self.audience,
+                options={"require": ["exp", "sub"], "verify_aud": self.audience is not None})
+        except jwt.ExpiredSignatureError:
+            raise unauthorized("the token has expired", "invalid_token") from None
+        except jwt.InvalidTokenError as exc:
+            raise unauthorized(f"the token is invalid: {exc}", "invalid_token") from None
+
+    def mint(self, merchant_id: str, scopes=SCOPES, ttl_seconds=3600) -> str:
+        now = int(time.time())
+        claims = {"sub": merchant_id, "scope": " ".join(scopes), "iat": now, "exp": now + ttl_seconds}
+        if self.issuer:
+            claims["iss"] = self.issuer
+        if self.audience:
+            claims["aud"] = self.audience
+        return jwt.encode(claims, self.signing_key, algorithm=self.algorithms[0])
+
+
+def unauthorized(detail, error=None):
+    challenge = 'Bearer realm="paywave"' + (f', error="{error}"' if error else "")
+    return Problem(401, "Unauthorized", detail, slug="unauthorized", headers={"WWW-Authenticate": challenge})
+
+
+class Authentication:
+    """Middleware: puts ``merchant_id`` and ``scopes`` on ``req.context``.
+
+    A resource declares ``scopes = {"GET": "payments:read", ...}``; a resource
+    without ``scopes`` is public (health, metrics, OpenAPI, gateway webhooks).
+    """
+
+    def __init__(self, authenticator: Authenticator):
+        self.authenticator = authenticator
+
+    def process_resource(self, req, resp, resource, params):
+        required = getattr(resource, "scopes", None)
+        if required is None:
+            return
+        header = req.get_header("Authorization") or ""
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            raise unauthorized("send Authorization: Bearer <token>")
+        claims = self.authenticator.verify(token.strip())
+        req.context.merchant_id = claims["sub"]
+        granted = set(str(claims.get("scope", "")).split())
+        needed = required.get(req.method)
+        if needed and needed not in granted:
+            raise Problem(403, "Forbidden", f"the token lacks the scope {needed}", slug="insufficient-scope",
+                          headers={"WWW-Authenticate": f'Bearer realm="paywave", error="insufficient_scope", scope="{needed}"'})

@@ -1,0 +1,86 @@
+"""Errors, translated in one place into ``application/problem+json`` (RFC 9457)."""
+import falcon
+import orjson
+import peewee
+
+from shared.logging import get_logger
+from store import idempotency, payments
+from store.db import DatabaseUnavailable
+
+PROBLEM_JSON = "application/problem+json"
+log = get_logger(__name__)
+
+
+class Problem(falcon.HTTPError):
+    """An HTTP error with an RFC 9457 body.
+
+    Parameters:
+      status: HTTP status (int or falcon constant).
+      title: Short, stable summary of the problem type.
+      detail: What happened this time.
+      slug: Names the problem type; the ``type`` member becomes ``/problems/<slug>``.
+      errors: For validation: ``[{"field": ..., "reason": ...}, ...]``.
+    """
+
+    def __init__(self, status, title, detail=None, *, slug=None, errors=None, headers=None):
+        super().__init__(status, title=title, description=detail, headers=headers)
+        self.slug = slug
+        self.errors = errors
+
+
+class ValidationFailed(Problem):
+    def __init__(self, errors):
+        fields = ", ".join(e["field"] for e in errors)
+        super().__init__(422, "Invalid request", f"invalid fields: {fields}", slug="validation-error", errors=errors)
+
+
+def serialize(req, resp, exc: falcon.HTTPError):
+    body = {
+        "type": f"/problems/{exc.slug}" if getattr(exc, "slug", None) else "about:blank",
+        "title": exc.title,
+        "status": exc.status_code,
+        "detail": exc.description or exc.title,
+    }
+    if getattr(exc, "errors", None):
+        body["errors"] = exc.errors
+    request_id = getattr(req.context, "request_id", None)
+    if request_id:
+        body["request_id"] = request_id
+    resp.data = orjson.dumps(body)
+    resp.content_type = PROBLEM_JSON
+
+
+def _raise(problem):
+    def handler(req, resp, exc, params):
+        raise problem(exc)
+    return handler
+
+
+def _unexpected(req, resp, exc, params):
+    if isinstance(exc, falcon.HTTPError):
+        raise exc
+    log.exception("unhandled_error", path=req.path)
+    raise Problem(500, "Internal server error", "the error was logged; retry later", slug="internal")
+
+
+def install(app: falcon.App):
+    """Register the serializer and every translation of our exceptions."""
+    app.set_error_serializer(serialize)
+    app.add_error_handler(Exception, _unexpected)
+    unavailable = lambda exc: Problem(503, "Service unavailable", "the database is unreachable; nothing was written",  # noqa: E731
+                                      slug="unavailable", headers={"Retry-After": "2"})
+    for error, problem in (
+        (payments.NotFound, lambda exc: Problem(404, "Not found", f"no such object: {exc}", slug="not-found")),
+        (payments.StateConflict, lambda exc: Problem(409, "Conflict", str(exc), slug=exc.code.replace("_", "-"))),
+        (payments.AmountInvalid, lambda exc: ValidationFailed([{"field": exc.field, "reason": str(exc)}])),
+        (idempotency.KeyInUse, lambda exc: Problem(
+            409, "Idempotency key in use", "a request with this Idempotency-Key is still being processed; retry later",
+            slug="idempotency-key-in-use", headers={"Retry-After": "1"})),
+        (idempotency.KeyReusedWithOtherRequest, lambda exc: Problem(
+            422, "Idempotency key reused", "this Idempotency-Key was used with a different request",
+            slug="idempotency-key-reused")),
+        (DatabaseUnavailable, unavailable),
+        (peewee.OperationalError, unavailable),
+        (peewee.InterfaceError, unavailable),
+    ):
+        app.add_error_handler(error, _raise(problem))

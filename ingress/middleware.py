@@ -1,0 +1,128 @@
+"""Ingress middleware, in the order ``create_app`` installs them."""
+import hashlib
+import re
+import time
+import uuid
+
+import falcon
+import orjson
+import structlog
+
+from ingress.errors import Problem
+from shared import metrics
+from shared.logging import get_logger
+from store import idempotency
+from store.db import database
+
+log = get_logger("paywave.http")
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+_IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
+WRITE_METHODS = ("POST", "PUT", "PATCH")
+
+
+class RequestContext:
+    """Request id (accepted from ``X-Request-Id`` or generated, echoed back), one
+    JSON log line per request, and the HTTP metrics."""
+
+    def process_request(self, req, resp):
+        given = req.get_header("X-Request-Id")
+        req.context.request_id = given if given and _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+        req.context.started = time.perf_counter()
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(request_id=req.context.request_id)
+        resp.set_header("X-Request-Id", req.context.request_id)
+
+    def process_response(self, req, resp, resource, req_succeeded):
+        elapsed = time.perf_counter() - req.context.started
+        route = req.uri_template or "unmatched"
+        status = resp.status_code if hasattr(resp, "status_code") else int(str(resp.status)[:3])
+        metrics.http_requests.labels(route, req.method, str(status)).inc()
+        metrics.http_duration.labels(route, req.method).observe(elapsed)
+        if route not in ("/healthz", "/readyz", "/metrics"):
+            log.info("request", method=req.method, route=route, status=status,
+                     duration_ms=round(elapsed * 1000, 2), merchant_id=getattr(req.context, "merchant_id", None),
+                     payment_id=getattr(req.context, "payment_id", None))
+
+
+class DatabaseSession:
+    """A pooled connection for the request, returned to the pool at the end."""
+
+    def process_resource(self, req, resp, resource, params):
+        if getattr(resource, "uses_database", True):
+            database.connect(reuse_if_open=True)
+
+    def process_response(self, req, resp, resource, req_succeeded):
+        if not database.is_closed():
+            database.close()
+
+
+class JSONBody:
+    """Reads and parses write bodies into ``req.context.body``: 413 beyond
+    ``max_bytes``, 415 for another media type, 400 for malformed JSON."""
+
+    def __init__(self, max_bytes):
+        self.max_bytes = max_bytes
+
+    def process_resource(self, req, resp, resource, params):
+        if req.method not in WRITE_METHODS or resource is None:
+            return
+        if req.content_length is not None and req.content_length > self.max_bytes:
+            raise Problem(413, "Payload too large", f"bodies are limited to {self.max_bytes} bytes", slug="too-large")
+        raw = req.bounded_stream.read(self.max_bytes + 1)
+        if len(raw) > self.max_bytes:
+            raise Problem(413, "Payload too large", f"bodies are limited to {self.max_bytes} bytes", slug="too-large")
+        req.context.raw_body = raw
+        if not raw.strip():
+            req.context.body = {}
+            return
+        media = (req.content_type or "").split(";")[0].strip().lower()
+        if media != "application/json":
+            raise Problem(415, "Unsupported media type", "send Content-Type: application/json", slug="unsupported-media-type")
+        try:
+            body = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            raise Problem(400, "Malformed JSON", f"the body is not valid JSON: {exc.msg}", slug="malformed-json") from None
+        if not isinstance(body, dict):
+            raise Problem(400, "Malformed JSON", "the body must be a JSON object", slug="malformed-json")
+        req.context.body = body
+
+
+class Idempotency:
+    """``Idempotency-Key`` on POST and PUT: a replay with the same request gets the
+    first response (``Idempotent-Replayed: true``), another request 422, a
+    concurrent one 409.  The resource completes the claim in its own transaction;
+    an error answer releases it so the key can be used again."""
+
+    def __init__(self, ttl_hours):
+        self.ttl_hours = ttl_hours
+
+    def process_resource(self, req, resp, resource, params):
+        req.context.claim = None
+        key = req.get_header("Idempotency-Key")
+        if req.method not in WRITE_METHODS or key is None or not hasattr(req.context, "merchant_id"):
+            return
+        if not _IDEMPOTENCY_KEY.fullmatch(key):
+            raise Problem(400, "Invalid Idempotency-Key", "use 1 to 255 printable ASCII characters",
+                          slug="invalid-idempotency-key")
+        fingerprint = hashlib.sha256(b"%s %s\n" % (req.method.encode(), req.path.encode())
+                                     + orjson.dumps(req.context.body, option=orjson.OPT_SORT_KEYS)).hexdigest()
+        result = idempotency.claim(req.context.merchant_id, key, fingerprint, self.ttl_hours)
+        if isinstance(result, idempotency.Saved):
+            resp.status = result.status
+            resp.data = result.body
+            resp.content_type = falcon.MEDIA_JSON
+            if result.location:
+                resp.location = result.location
+            resp.set_header("Idempotent-Replayed", "true")
+            resp.complete = True
+        else:
+            req.context.claim = result
+
+    def process_response(self, req, resp, resource, req_succeeded):
+        claim = getattr(req.context, "claim", None)
+        if claim is not None and (not req_succeeded or resp.status_code >= 400):
+            try:
+                database.connect(reuse_if_open=True)
+                idempotency.release(claim)
+            except Exception:  # the claim expires on its own; never mask the real answer
+                log.warning("idempotency_release_failed")

@@ -1,0 +1,173 @@
+"""Request validation: every problem collected and reported by field, nothing echoed
+back that could be card data."""
+import datetime
+import re
+
+from ingress.errors import ValidationFailed
+from shared import money
+from shared.cards import luhn_ok
+from workers.pools import GATEWAYS
+
+MAX_AMOUNT = 99_999_999_999
+METADATA_MAX_KEYS = 50
+METADATA_KEY_MAX = 40
+METADATA_VALUE_MAX = 500
+DESCRIPTION_MAX = 1000
+CUSTOMER_MAX = 255
+LIST_LIMIT_MAX = 100
+
+
+class Errors:
+    def __init__(self):
+        self.items = []
+
+    def add(self, field, reason):
+        self.items.append({"field": field, "reason": reason})
+
+    def raise_if_any(self):
+        if self.items:
+            raise ValidationFailed(self.items)
+
+
+def _is_int(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def amount(errors, value, field="amount"):
+    if not _is_int(value):
+        errors.add(field, "must be an integer in the currency's minor units (e.g. 1050 for 10.50 USD)")
+    elif not 1 <= value <= MAX_AMOUNT:
+        errors.add(field, f"must be between 1 and {MAX_AMOUNT}")
+    else:
+        return value
+    return None
+
+
+def _string(errors, field, value, max_length, pattern=None):
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        errors.add(field, "must be a string")
+    elif len(value) > max_length:
+        errors.add(field, f"must be at most {max_length} characters")
+    elif pattern and not re.fullmatch(pattern, value):
+        errors.add(field, "has an invalid format")
+    else:
+        return value
+    return None
+
+
+def metadata(errors, value):
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        errors.add("metadata", "must be an object of string keys to string values")
+        return {}
+    if len(value) > METADATA_MAX_KEYS:
+        errors.add("metadata", f"must have at most {METADATA_MAX_KEYS} keys")
+    for key, item in value.items():
+        if not key or len(key) > METADATA_KEY_MAX:
+            errors.add(f"metadata.{key[:METADATA_KEY_MAX]}", f"keys must be 1 to {METADATA_KEY_MAX} characters")
+        elif not isinstance(item, str) or len(item) > METADATA_VALUE_MAX:
+            errors.add(f"metadata.{key}", f"must be a string of at most {METADATA_VALUE_MAX} characters")
+    return value
+
+
+def _unknown(errors, body, allowed, prefix=""):
+    for key in body:
+        if key not in allowed:
+            errors.add(prefix + str(key)[:64], "is not a known field")
+
+
+def card(errors, value, today=None):
+    """Validate ``payment_method``; returns ``(number, exp_month, exp_year, cvc)`` or None."""
+    if not isinstance(value, dict) or value.get("type") != "card" or not isinstance(value.get("card"), dict):
+        errors.add("payment_method", 'must be {"type": "card", "card": {"number", "exp_month", "exp_year", "cvc"}}')
+        return None
+    _unknown(errors, value, ("type", "card"), "payment_method.")
+    c = value["card"]
+    _unknown(errors, c, ("number", "exp_month", "exp_year", "cvc"), "payment_method.card.")
+    before = len(errors.items)
+    number = c.get("number")
+    if isinstance(number, str):
+        number = number.replace(" ", "").replace("-", "")
+    if not isinstance(number, str) or not number.isdigit() or not 12 <= len(number) <= 19:
+        errors.add("payment_method.card.number", "must be a string of 12 to 19 digits")
+    elif not luhn_ok(number):
+        errors.add("payment_method.card.number", "is not a valid card number (checksum)")
+    month, year = c.get("exp_month"), c.get("exp_year")
+    if not _is_int(month) or not 1 <= month <= 12:
+        errors.add("payment_method.card.exp_month", "must be an integer from 1 to 12")
+    if not _is_int(year) or not 2000 <= year <= 2100:
+        errors.add("payment_method.card.exp_year", "must be a four-digit year")
+    if len(errors.items) == before:
+        today = today or datetime.date.today()
+        if (year, month) < (today.year, today.month):
+            errors.add("payment_method.card.exp_year", "the card has expired")
+    cvc = c.get("cvc")
+    if cvc is not None and (not isinstance(cvc, str) or not cvc.isdigit() or not 3 <= len(cvc) <= 4):
+        errors.add("payment_method.card.cvc", "must be a string of 3 or 4 digits")
+    if len(errors.items) > before:
+        return None
+    return number, month, year, cvc
+
+
+def payment_create(body: dict):
+    """Returns ``(fields, card)`` for ``store.payments.create``.
+
+    Raises:
+      ValidationFailed: listing every bad field.
+    """
+    errors = Errors()
+    _unknown(errors, body, ("amount", "currency", "payment_method", "capture", "gateway",
+                            "description", "metadata", "customer"))
+    fields = {"amount": amount(errors, body.get("amount"))}
+    currency = body.get("currency")
+    if not isinstance(currency, str):
+        errors.add("currency", "must be an ISO 4217 code such as USD")
+    else:
+        try:
+            money.exponent(currency.upper())
+            fields["currency"] = currency.upper()
+        except money.UnknownCurrency:
+            errors.add("currency", f"{currency[:8]!r} is not an ISO 4217 currency code")
+    capture = body.get("capture", "automatic")
+    if capture not in ("automatic", "manual"):
+        errors.add("capture", "must be automatic or manual")
+    fields["capture"] = capture
+    gateway = body.get("gateway")
+    if gateway is not None and gateway not in GATEWAYS:
+        errors.add("gateway", f"must be one of {', '.join(GATEWAYS)}")
+    fields["gateway_preference"] = gateway
+    fields["description"] = _string(errors, "description", body.get("description"), DESCRIPTION_MAX)
+    fields["customer"] = _string(errors, "customer", body.get("customer"), CUSTOMER_MAX)
+    fields["metadata"] = metadata(errors, body.get("metadata"))
+    card_ = card(errors, body.get("payment_method"))
+    errors.raise_if_any()
+    return fields, card_
+
+
+def payment_update(body: dict):
+    errors = Errors()
+    _unknown(errors, body, ("description", "metadata", "amount"))
+    changes = {}
+    if "description" in body:
+        changes["description"] = _string(errors, "description", body["description"], DESCRIPTION_MAX)
+    if "metadata" in body:
+        changes["metadata"] = metadata(errors, body["metadata"])
+    if "amount" in body:
+        changes["amount"] = amount(errors, body["amount"])
+    if not body:
+        errors.add("body", "give at least one of description, metadata, amount")
+    errors.raise_if_any()
+    return changes
+
+
+def optional_amount(body: dict, allowed=("amount",)):
+    errors = Errors()
+    _unknown(errors, body, allowed)
+    value = amount(errors, body["amount"]) if "amount" in body else None
+    if "reason" in allowed:
+        _string(errors, "reason", body.get("reason"), 255)
+    errors.raise_if_any()
+    return value

@@ -1,0 +1,144 @@
+"""The status cache (Redis, or memory in development) and small shared state.
+
+The cache is an accelerator, never the source of truth: every failure to reach
+Redis is logged and answered as a miss, so ``GET /payments/{id}`` falls back
+to Postgres and writes carry on.  Payment entries are versioned: a write only
+lands when its version is newer than the cached one, so a slow writer holding
+an old copy can never overwrite a newer status.
+"""
+import threading
+import time
+
+import redis
+
+from shared.logging import get_logger
+
+log = get_logger(__name__)
+
+_SET_IF_NEWER = """
+local current = redis.call('HGET', KEYS[1], 'v')
+if current and tonumber(current) >= tonumber(ARGV[1]) then return 0 end
+redis.call('HSET', KEYS[1], 'v', ARGV[1], 'b', ARGV[2])
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+return 1
+"""
+
+
+class Cache:
+    """Interface shared by ``RedisCache`` and ``MemoryCache``."""
+
+    def get_payment(self, merchant_id: str, payment_id: str) -> bytes | None:
+        """The cached payment object (JSON bytes), or None on a miss or an outage.
+
+        Entries are keyed by merchant too, so a hit can never cross merchants."""
+        raise NotImplementedError
+
+    def put_payment(self, merchant_id: str, payment_id: str, version: int, body: bytes) -> bool:
+        """Cache ``body`` unless a newer ``version`` is cached; True when written."""
+        raise NotImplementedError
+
+    def get(self, key: str) -> str | None:
+        raise NotImplementedError
+
+    def set(self, key: str, value: str, ttl_seconds: int) -> None:
+        raise NotImplementedError
+
+    def ping(self) -> bool:
+        raise NotImplementedError
+
+
+class RedisCache(Cache):
+    """Parameters:
+      url: ``redis://host:port/db``.
+      prefix: Prepended to every key (isolates deployments and test runs).
+      ttl_seconds: Lifetime of payment entries.
+      client: An existing ``redis.Redis`` (tests), else one is made from ``url``.
+    """
+
+    PAUSE_AFTER_ERROR = 1.0  # seconds to stop trying after a failure, so an outage costs no latency
+
+    def __init__(self, url, prefix="paywave:", ttl_seconds=86400, client=None):
+        self.client = client or redis.Redis.from_url(
+            url, socket_timeout=0.25, socket_connect_timeout=0.25, health_check_interval=30)
+        self.prefix = prefix
+        self.ttl = ttl_seconds
+        self._set_if_newer = self.client.register_script(_SET_IF_NEWER)
+        self._down_until = 0.0
+
+    def _call(self, what, fn, default=None):
+        if time.monotonic() < self._down_until:
+            return default
+        try:
+            return fn()
+        except redis.RedisError as exc:
+            self._down_until = time.monotonic() + self.PAUSE_AFTER_ERROR
+            log.warning("cache_unavailable", operation=what, error=type(exc).__name__)
+            return default
+
+    def key(self, *parts):
+        return self.prefix + ":".join(parts)
+
+    def get_payment(self, merchant_id, payment_id):
+        return self._call("get_payment", lambda: self.client.hget(self.key("payment", merchant_id, payment_id), "b"))
+
+    def put_payment(self, merchant_id, payment_id, version, body):
+        return bool(self._call("put_payment", lambda: self._set_if_newer(
+            keys=[self.key("payment", merchant_id, payment_id)], args=[version, body, self.ttl]), 0))
+
+    def get(self, key):
+        value = self._call("get", lambda: self.client.get(self.key(key)))
+        return value.decode() if value is not None else None
+
+    def set(self, key, value, ttl_seconds):
+        self._call("set", lambda: self.client.set(self.key(key), value, ex=ttl_seconds))
+
+    def ping(self):
+        try:
+            return bool(self.client.ping())
+        except redis.RedisError:
+            return False
+
+
+class MemoryCache(Cache):
+    """In-process stand-in for Redis: development and single-process runs only."""
+
+    def __init__(self, ttl_seconds=86400):
+        self.ttl = ttl_seconds
+        self._lock = threading.Lock()
+        self._data = {}
+
+    def _live(self, key):
+        item = self._data.get(key)
+        if item and item[0] > time.monotonic():
+            return item[1]
+        return None
+
+    def get_payment(self, merchant_id, payment_id):
+        with self._lock:
+            entry = self._live(("payment", merchant_id, payment_id))
+        return entry[1] if entry else None
+
+    def put_payment(self, merchant_id, payment_id, version, body):
+        with self._lock:
+            entry = self._live(("payment", merchant_id, payment_id))
+            if entry and entry[0] >= version:
+                return False
+            self._data[("payment", merchant_id, payment_id)] = (time.monotonic() + self.ttl, (version, body))
+            return True
+
+    def get(self, key):
+        with self._lock:
+            return self._live(key)
+
+    def set(self, key, value, ttl_seconds):
+        with self._lock:
+            self._data[key] = (time.monotonic() + ttl_seconds, value)
+
+    def ping(self):
+        return True
+
+
+def build_cache(config) -> Cache:
+    if config.redis_url:
+        return RedisCache(config.redis_url, config.cache_prefix, config.cache_ttl_seconds)
+    return MemoryCache(config.cache_ttl_seconds)

@@ -1,0 +1,38 @@
+"""Prometheus metrics: every name PayWave exports, defined once.
+
+Multi-process safe: when ``PROMETHEUS_MULTIPROC_DIR`` is set (``paywave ingress``
+and ``paywave worker`` set it before forking), values are aggregated across
+processes at scrape time.  No high-cardinality labels (no payment or merchant ids).
+"""
+import os
+
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import REGISTRY, multiprocess
+
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
+
+http_requests = Counter("paywave_http_requests_total", "HTTP requests answered", ["route", "method", "status"])
+http_duration = Histogram("paywave_http_request_duration_seconds", "HTTP request latency", ["route", "method"],
+                          buckets=LATENCY_BUCKETS)
+payments = Counter("paywave_payments_total", "Payments reaching a final status", ["status", "gateway"])
+gateway_attempts = Counter("paywave_gateway_attempts_total", "Gateway calls by outcome",
+                           ["gateway", "operation", "outcome"])
+gateway_duration = Histogram("paywave_gateway_request_duration_seconds", "Gateway call latency",
+                             ["gateway", "operation"], buckets=LATENCY_BUCKETS)
+fallbacks = Counter("paywave_fallbacks_total", "Payments re-routed to another gateway", ["from_gateway", "to_gateway"])
+unknown_outcomes = Counter("paywave_unknown_outcomes_total", "Gateway calls whose outcome was unknown", ["gateway"])
+circuit_state = Gauge("paywave_circuit_state", "Circuit breaker: 0 closed, 1 half-open, 2 open", ["gateway"],
+                      multiprocess_mode="max")
+outbox_pending = Gauge("paywave_outbox_pending", "Jobs written but not yet published", multiprocess_mode="max")
+outbox_lag = Gauge("paywave_outbox_lag_seconds", "Age of the oldest unpublished job", multiprocess_mode="max")
+webhook_deliveries = Counter("paywave_webhook_deliveries_total", "Webhook delivery attempts by result", ["result"])
+
+
+def exposition():
+    """``(content_type, body)`` for a ``/metrics`` answer, aggregated across processes."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+    else:
+        registry = REGISTRY
+    return CONTENT_TYPE_LATEST, generate_latest(registry)

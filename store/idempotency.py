@@ -1,0 +1,107 @@
+"""Idempotency-Key records (IETF draft-ietf-httpapi-idempotency-key-header).
+
+``claim`` takes the key in its own short transaction, so a concurrent request
+with the same key sees it at once (409).  The response is saved by ``complete``
+inside the transaction of the work itself: either both the change and the saved
+response commit, or neither does.  A claim left by a crashed process is taken
+over after ``STALE_AFTER``; ``complete`` checks the claim token so the slower of
+two holders rolls back instead of writing twice.
+"""
+import dataclasses
+import datetime
+
+import peewee
+
+from store.db import database
+from store.models import IdempotencyRecord, utcnow
+
+STALE_AFTER = datetime.timedelta(seconds=120)
+
+
+class KeyInUse(Exception):
+    """Another request with this key is being processed."""
+
+
+class KeyReusedWithOtherRequest(Exception):
+    """The key was used before with a different request."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Saved:
+    status: int
+    body: bytes
+    location: str | None
+
+
+@dataclasses.dataclass(frozen=True)
+class Claim:
+    merchant_id: str
+    key: str
+    token: datetime.datetime
+
+
+def claim(merchant_id, key, request_hash, ttl_hours=24):
+    """Take ``key`` for this request.
+
+    Returns:
+      A ``Claim`` to pass to ``complete``/``release``, or a ``Saved`` response to replay.
+
+    Raises:
+      KeyInUse, KeyReusedWithOtherRequest.
+    """
+    for _ in range(3):
+        now = utcnow()
+        try:
+            with database.atomic():
+                IdempotencyRecord.insert(
+                    merchant_id=merchant_id, key=key, request_hash=request_hash, state="in_progress",
+                    created_at=now, expires_at=now + datetime.timedelta(hours=ttl_hours)).execute()
+            return Claim(merchant_id, key, now)
+        except peewee.IntegrityError:
+            pass
+        record = IdempotencyRecord.get_or_none(merchant_id=merchant_id, key=key)
+        if record is None:
+            continue  # released meanwhile: try again
+        if record.expires_at < now or (record.state == "in_progress" and now - record.created_at > STALE_AFTER):
+            _delete(record)
+            continue
+        if record.request_hash != request_hash:
+            raise KeyReusedWithOtherRequest(key)
+        if record.state == "in_progress":
+            raise KeyInUse(key)
+        return Saved(record.response_status, record.response_body.encode(), record.response_location)
+    raise KeyInUse(key)
+
+
+def _delete(record):
+    (IdempotencyRecord.delete()
+     .where((IdempotencyRecord.merchant_id == record.merchant_id) & (IdempotencyRecord.key == record.key)
+            & (IdempotencyRecord.created_at == record.created_at)).execute())
+
+
+def complete(claim_, status, body: bytes, location=None):
+    """Save the response; call inside the work's transaction.
+
+    Raises:
+      KeyInUse: the claim was taken over meanwhile (the caller's transaction must roll back).
+    """
+    updated = (IdempotencyRecord.update(state="done", response_status=status, response_body=body.decode(),
+                                        response_location=location)
+               .where((IdempotencyRecord.merchant_id == claim_.merchant_id) & (IdempotencyRecord.key == claim_.key)
+                      & (IdempotencyRecord.created_at == claim_.token) & (IdempotencyRecord.state == "in_progress"))
+               .execute())
+    if updated != 1:
+        raise KeyInUse(claim_.key)
+
+
+def release(claim_):
+    """Free the key after a request that changed nothing (an error answer)."""
+    with database.atomic():
+        (IdempotencyRecord.delete()
+         .where((IdempotencyRecord.merchant_id == claim_.merchant_id) & (IdempotencyRecord.key == claim_.key)
+                & (IdempotencyRecord.created_at == claim_.token) & (IdempotencyRecord.state == "in_progress"))
+         .execute())
+
+
+def purge_expired():
+    return IdempotencyRecord.delete().where(IdempotencyRecord.expires_at < utcnow()).execute()

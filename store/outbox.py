@@ -1,0 +1,117 @@
+"""Transactional outbox: a job is written in the same transaction as the change
+that causes it, and a relay publishes it after commit.
+
+So a ``202`` never loses its job: if the broker is down, or the process dies
+right after answering, the row stays unpublished and a relay (any process's)
+publishes it later.  Publishing may happen twice (publish, then a crash before
+the row is marked); every consumer is idempotent, so that is harmless.
+"""
+import datetime
+import threading
+import time
+
+from shared.logging import get_logger
+from store.db import database, locked
+from store.models import OutboxJob, utcnow
+
+log = get_logger(__name__)
+
+
+def add(queue_name: str, actor_name: str, *args) -> OutboxJob:
+    """Write a job; call inside the transaction of the change it belongs to."""
+    return OutboxJob.create(queue_name=queue_name, actor_name=actor_name, args=list(args))
+
+
+def pending_stats():
+    """``(count, age_seconds_of_oldest)`` of unpublished jobs."""
+    row = (OutboxJob.select(OutboxJob.created_at)
+           .where(OutboxJob.published_at.is_null()).order_by(OutboxJob.created_at).limit(1).first())
+    count = OutboxJob.select().where(OutboxJob.published_at.is_null()).count()
+    age = (utcnow() - row.created_at).total_seconds() if row else 0.0
+    return count, age
+
+
+def publish_pending(publish, batch=200):
+    """Publish up to ``batch`` unpublished jobs, oldest first, and mark them.
+
+    Parameters:
+      publish: ``f(jobs)`` that publishes every job with confirms, or raises.
+
+    Returns:
+      How many jobs were published.
+
+    Rows are locked with ``SKIP LOCKED`` on Postgres so relays in several
+    processes never publish the same rows at the same time.
+    """
+    with database.atomic():
+        query = (OutboxJob.select().where(OutboxJob.published_at.is_null())
+                 .order_by(OutboxJob.id).limit(batch))
+        jobs = list(locked(query, skip_locked=True))
+        if not jobs:
+            return 0
+        publish(jobs)
+        OutboxJob.update(published_at=utcnow()).where(OutboxJob.id.in_([j.id for j in jobs])).execute()
+    return len(jobs)
+
+
+def purge_published(older_than_seconds=86400):
+    """Delete jobs published long ago (the table stays small)."""
+    cutoff = utcnow() - datetime.timedelta(seconds=older_than_seconds)
+    return OutboxJob.delete().where(OutboxJob.published_at < cutoff).execute()
+
+
+class Relay:
+    """A background thread that publishes the outbox.
+
+    ``notify()`` after a commit wakes it at once; otherwise it polls every
+    ``interval`` seconds, which also picks up jobs other processes left behind.
+    Failures (broker or database down) back off up to ``max_backoff`` seconds.
+    """
+
+    def __init__(self, publish, interval=1.0, max_backoff=5.0):
+        self.publish = publish
+        self.interval = interval
+        self.max_backoff = max_backoff
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread = None
+
+    def start(self):
+        self._thread = threading.Thread(target=self._run, name="outbox-relay", daemon=True)
+        self._thread.start()
+        return self
+
+    def notify(self):
+        self._wake.set()
+
+    def stop(self, timeout=5.0):
+        self._stop.set()
+        self._wake.set()
+        if self._thread:
+            self._thread.join(timeout)
+
+    def drain(self):
+        """Publish until nothing is pending (one pass per batch)."""
+        total = 0
+        with database.connection_context():
+            while True:
+                published = publish_pending(self.publish)
+                total += published
+                if not published:
+                    return total
+
+    def _run(self):
+        delay = self.interval
+        while not self._stop.is_set():
+            self._wake.wait(delay)
+            self._wake.clear()
+            if self._stop.is_set():
+                return
+            try:
+                self.drain()
+                delay = self.interval
+            except Exception as exc:  # broker or database down: retry later, never die
+                delay = min(max(delay * 2, 0.5), self.max_backoff)
+                log.warning("outbox_publish_failed", error=type(exc).__name__, detail=str(exc)[:200],
+                            retry_in=delay)
+                time.sleep(0.05)

@@ -1,0 +1,267 @@
+"""Payment queries: every read and write of payments, attempts and refunds the
+API makes goes through here (only ``store/`` speaks SQL).
+
+State rules: ``pending → processing → succeeded | requires_capture | failed``;
+``requires_capture → succeeded | canceled``; ``pending → canceled``.  A state
+only moves forward; refunds raise ``amount_refunded`` and never change ``status``.
+"""
+import datetime
+
+import orjson
+import peewee
+
+from shared.ids import new_id
+from store import events, idempotency, outbox
+from store.db import database, locked
+from store.models import Attempt, Merchant, Payment, Refund, utcnow
+
+TERMINAL = frozenset({"succeeded", "failed", "canceled"})
+REFUNDABLE = frozenset({"succeeded"})
+
+
+class NotFound(Exception):
+    pass
+
+
+class StateConflict(Exception):
+    """The payment's state forbids the operation (answered 409)."""
+
+    def __init__(self, message, code="invalid_state"):
+        super().__init__(message)
+        self.code = code
+
+
+class AmountInvalid(Exception):
+    """An amount is beyond what the payment allows (answered 422, naming ``field``)."""
+
+    def __init__(self, field, message):
+        super().__init__(message)
+        self.field = field
+
+
+def timestamp(value: datetime.datetime) -> str:
+    return value.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def attempt_object(a: Attempt) -> dict:
+    return {"id": a.id, "gateway": a.gateway, "operation": a.operation, "status": a.status,
+            "amount": a.amount, "error_class": a.error_class, "error_code": a.error_code,
+            "latency_ms": a.latency_ms, "created_at": timestamp(a.created_at)}
+
+
+def payment_object(p: Payment, attempts) -> dict:
+    """The API's payment object (also what the cache and events hold)."""
+    return {
+        "id": p.id, "object": "payment", "status": p.status,
+        "amount": p.amount, "amount_captured": p.amount_captured, "amount_refunded": p.amount_refunded,
+        "currency": p.currency, "capture": p.capture, "gateway": p.gateway,
+        "attempts": [attempt_object(a) for a in attempts],
+        "failure_code": p.failure_code, "failure_message": p.failure_message,
+        "card": {"brand": p.card_brand, "last4": p.card_last4,
+                 "exp_month": p.card_exp_month, "exp_year": p.card_exp_year},
+        "description": p.description, "metadata": p.metadata or {}, "customer": p.customer,
+        "disputed": bool(p.disputed),
+        "created_at": timestamp(p.created_at), "updated_at": timestamp(p.updated_at),
+    }
+
+
+def refund_object(r: Refund) -> dict:
+    return {"id": r.id, "object": "refund", "payment_id": r.payment_id, "amount": r.amount,
+            "currency": r.currency, "status": r.status, "reason": r.reason,
+            "failure_code": r.failure_code, "failure_message": r.failure_message,
+            "created_at": timestamp(r.created_at), "updated_at": timestamp(r.updated_at)}
+
+
+def encode(obj) -> bytes:
+    return orjson.dumps(obj)
+
+
+def attempts_of(payment_ids):
+    """``{payment_id: [Attempt, ...]}`` in one query (no N+1 on lists)."""
+    found = {pid: [] for pid in payment_ids}
+    if payment_ids:
+        for a in Attempt.select().where(Attempt.payment_id.in_(list(payment_ids))).order_by(Attempt.number):
+            found[a.payment_id].append(a)
+    return found
+
+
+def snapshot(payment: Payment) -> bytes:
+    """The payment object as JSON bytes, attempts included."""
+    return encode(payment_object(payment, attempts_of([payment.id])[payment.id]))
+
+
+_known_merchants = set()
+
+
+def _ensure_merchant(merchant_id):
+    if merchant_id not in _known_merchants:
+        Merchant.insert(id=merchant_id, created_at=utcnow()).on_conflict_ignore().execute()
+        _known_merchants.add(merchant_id)
+
+
+def create(merchant_id, fields: dict, card_columns_for, first_queue: str, claim=None):
+    """Write a new ``pending`` payment and its first job in one transaction.
+
+    Parameters:
+      fields: Validated payment fields (amount, currency, capture, route, ...).
+      card_columns_for: ``f(payment_id) -> dict`` of sealed card columns (``Vault.seal_card``).
+      first_queue: Queue of the first gateway in the route.
+      claim: An ``idempotency.Claim`` to complete with the response, if any.
+
+    Returns:
+      ``(payment, body)``: the model and the response body (JSON bytes).
+    """
+    payment_id = new_id("pay")
+    now = utcnow()
+    payment = Payment(id=payment_id, merchant_id=merchant_id, status="pending", created_at=now, updated_at=now,
+                      version=1, **fields, **card_columns_for(payment_id))
+    body = encode(payment_object(payment, []))
+    with database.atomic():
+        _ensure_merchant(merchant_id)
+        payment.save(force_insert=True)
+        outbox.add(first_queue, "process_payment", payment_id)
+        if claim:
+            idempotency.complete(claim, 202, body, f"/payments/{payment_id}")
+    return payment, body
+
+
+def get(merchant_id, payment_id, lock=False) -> Payment:
+    query = Payment.select().where((Payment.id == payment_id) & (Payment.merchant_id == merchant_id))
+    payment = (locked(query) if lock else query).first()
+    if payment is None:
+        raise NotFound(payment_id)
+    return payment
+
+
+def list_(merchant_id, *, limit, starting_after=None, status=None, customer=None,
+          created_gte=None, created_lte=None):
+    """Newest first. Returns ``([payment objects], has_more)``."""
+    query = Payment.select().where(Payment.merchant_id == merchant_id)
+    if status:
+        query = query.where(Payment.status == status)
+    if customer:
+        query = query.where(Payment.customer == customer)
+    if created_gte:
+        query = query.where(Payment.created_at >= created_gte)
+    if created_lte:
+        query = query.where(Payment.created_at <= created_lte)
+    if starting_after:
+        cursor = get(merchant_id, starting_after)
+        query = query.where(peewee.Tuple(Payment.created_at, Payment.id) < peewee.Tuple(cursor.created_at, cursor.id))
+    rows = list(query.order_by(Payment.created_at.desc(), Payment.id.desc()).limit(limit + 1))
+    attempts = attempts_of([p.id for p in rows[:limit]])
+    return [payment_object(p, attempts[p.id]) for p in rows[:limit]], len(rows) > limit
+
+
+def _save(payment, claim, status_code, jobs=(), event=None):
+    """Bump the version, save, queue ``jobs``, record ``event``, save the idempotent
+    response. Call in a transaction."""
+    payment.version += 1
+    payment.updated_at = utcnow()
+    payment.save()
+    for queue, actor, *args in jobs:
+        outbox.add(queue, actor, *args)
+    body = snapshot(payment)
+    if event:
+        events.emit(payment, event, body)
+    if claim:
+        idempotency.complete(claim, status_code, body)
+    return payment, body
+
+
+def update(merchant_id, payment_id, changes: dict, claim=None):
+    """Change ``description``/``metadata`` (any time before a final failure) and
+    ``amount`` (only while no gateway was tried). Queues propagation to the gateway.
+
+    Raises:
+      NotFound, StateConflict.
+    """
+    with database.atomic():
+        payment = get(merchant_id, payment_id, lock=True)
+        if "amount" in changes and changes["amount"] != payment.amount:
+            tried = Attempt.select().where(Attempt.payment_id == payment_id).exists()
+            if payment.status != "pending" or tried:
+                raise StateConflict("amount can only change before any gateway attempt", "amount_locked")
+        if payment.status in ("failed", "canceled"):
+            raise StateConflict(f"a {payment.status} payment cannot be updated")
+        for field, value in changes.items():
+            setattr(payment, field, value)
+        jobs = [("ops", "propagate_update", payment_id)] if payment.gateway_reference else []
+        return _save(payment, claim, 200, jobs, event="payment.updated")
+
+
+def request_capture(merchant_id, payment_id, amount=None, claim=None):
+    """Ask the ops pool to capture ``amount`` (default: all) of an authorized payment.
+
+    Raises:
+      NotFound, StateConflict, AmountInvalid.
+    """
+    with database.atomic():
+        payment = get(merchant_id, payment_id, lock=True)
+        if payment.status != "requires_capture":
+            raise StateConflict(f"only a requires_capture payment can be captured (status is {payment.status})")
+        if payment.pending_operation:
+            raise StateConflict(f"a {payment.pending_operation} is already in progress", "operation_in_progress")
+        amount = payment.amount if amount is None else amount
+        if amount > payment.amount:
+            raise AmountInvalid("amount", f"cannot capture more than the authorized {payment.amount}")
+        payment.pending_operation, payment.amount_to_capture = "capture", amount
+        return _save(payment, claim, 202, [("ops", "capture_payment", payment_id)])
+
+
+def cancel(merchant_id, payment_id, claim=None):
+    """Cancel a payment no gateway has charged: at once while ``pending``, through
+    the gateway (void) while ``requires_capture``.
+
+    Raises:
+      NotFound, StateConflict.
+    """
+    with database.atomic():
+        payment = get(merchant_id, payment_id, lock=True)
+        if payment.status == "pending":
+            payment.status = "canceled"
+            return _save(payment, claim, 202, event="payment.canceled")
+        if payment.status != "requires_capture":
+            raise StateConflict(f"a {payment.status} payment cannot be canceled")
+        if payment.pending_operation:
+            raise StateConflict(f"a {payment.pending_operation} is already in progress", "operation_in_progress")
+        payment.pending_operation = "cancel"
+        return _save(payment, claim, 202, [("ops", "cancel_payment", payment_id)])
+
+
+def create_refund(merchant_id, payment_id, amount=None, reason=None, claim=None):
+    """Refund part or all of what was captured, never more than captured minus refunded
+    (counting refunds still pending).
+
+    Returns:
+      ``(refund, body)``.
+
+    Raises:
+      NotFound, StateConflict, AmountInvalid.
+    """
+    with database.atomic():
+        payment = get(merchant_id, payment_id, lock=True)
+        if payment.status not in REFUNDABLE or payment.amount_captured <= 0:
+            raise StateConflict(f"a {payment.status} payment has nothing captured to refund")
+        committed = (Refund.select(peewee.fn.COALESCE(peewee.fn.SUM(Refund.amount), 0))
+                     .where((Refund.payment_id == payment_id) & (Refund.status != "failed")).scalar())
+        available = payment.amount_captured - committed
+        amount = available if amount is None else amount
+        if available <= 0:
+            raise StateConflict("the payment is already fully refunded", "fully_refunded")
+        if amount > available:
+            raise AmountInvalid("amount", f"cannot refund more than {available} (captured minus refunded)")
+        now = utcnow()
+        refund = Refund.create(id=new_id("re"), payment_id=payment_id, merchant_id=merchant_id, amount=amount,
+                               currency=payment.currency, status="pending", reason=reason,
+                               created_at=now, updated_at=now)
+        outbox.add("ops", "refund_payment", refund.id)
+        body = encode(refund_object(refund))
+        if claim:
+            idempotency.complete(claim, 202, body, f"/payments/{payment_id}/refunds/{refund.id}")
+    return refund, body
+
+
+def refunds_of(merchant_id, payment_id):
+    get(merchant_id, payment_id)
+    return [refund_object(r) for r in Refund.select().where(Refund.payment_id == payment_id).order_by(Refund.created_at)]

@@ -1,0 +1,25 @@
+"""Worker pools and the queues each consumes.
+
+One pool per gateway so each scales on its own queue; ``fallback`` routes a
+payment whose gateway gave up to the next gateway in its route; ``ops`` runs
+captures, cancels, refunds, update propagation and the sweeper; ``webhooks``
+delivers events to merchants.  Queue names here are base names: the broker
+prefixes them with ``PAYWAVE_QUEUE_PREFIX``.
+"""
+
+GATEWAYS = ("stripe", "paypal")
+
+POOLS = {
+    "stripe": ("payments.stripe",),
+    "paypal": ("payments.paypal",),
+    "fallback": ("payments.fallback",),
+    "ops": ("ops",),
+    "webhooks": ("webhooks",),
+}
+
+
+def gateway_queue(gateway: str) -> str:
+    """The queue of the pool that charges through ``gateway``."""
+    if gateway not in GATEWAYS:
+        raise ValueError(f"unknown gateway {gateway!r}")
+    return f"payments.{gateway}"
