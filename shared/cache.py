@@ -43,6 +43,10 @@ class Cache:
     def set(self, key: str, value: str, ttl_seconds: int) -> None:
         raise NotImplementedError
 
+    def incr(self, key: str, ttl_seconds: int) -> int:
+        """Add one to a counter that expires ``ttl_seconds`` after its creation."""
+        raise NotImplementedError
+
     def ping(self) -> bool:
         raise NotImplementedError
 
@@ -92,6 +96,14 @@ class RedisCache(Cache):
     def set(self, key, value, ttl_seconds):
         self._call("set", lambda: self.client.set(self.key(key), value, ex=ttl_seconds))
 
+    def incr(self, key, ttl_seconds):
+        def count():
+            with self.client.pipeline() as pipe:
+                pipe.incr(self.key(key))
+                pipe.expire(self.key(key), ttl_seconds, nx=True)
+                return pipe.execute()[0]
+        return self._call("incr", count, 0)
+
     def ping(self):
         try:
             return bool(self.client.ping())
@@ -133,6 +145,15 @@ class MemoryCache(Cache):
     def set(self, key, value, ttl_seconds):
         with self._lock:
             self._data[key] = (time.monotonic() + ttl_seconds, value)
+
+    def incr(self, key, ttl_seconds):
+        with self._lock:
+            item = self._data.get(key)
+            if item and item[0] > time.monotonic():
+                self._data[key] = (item[0], str(int(item[1]) + 1))
+            else:
+                self._data[key] = (time.monotonic() + ttl_seconds, "1")
+            return int(self._data[key][1])
 
     def ping(self):
         return True

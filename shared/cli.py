@@ -1,6 +1,89 @@
-"""The ``paywave`` command."""
+"""The ``paywave`` command: one entry point for every role."""
 import argparse
+import os
 import sys
+import tempfile
+import time
+
+
+def _config():
+    from shared.config import Config, ConfigError
+    try:
+        return Config.from_env()
+    except ConfigError as exc:
+        raise SystemExit(str(exc)) from None
+
+
+def _multiprocess_metrics_dir(role):
+    """Prometheus multi-process mode: one fresh directory per role, set before any fork."""
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix=f"paywave-{role}-metrics-")
+    return os.environ["PROMETHEUS_MULTIPROC_DIR"]
+
+
+def _ingress(args):
+    config = _config()
+    config.warn_dev_defaults()
+    _multiprocess_metrics_dir("ingress")
+    from shared.server import serve
+
+    def load():
+        from ingress.app import get_app
+        return get_app(config)
+
+    def child_exit(server, worker):
+        from prometheus_client import multiprocess
+        multiprocess.mark_process_dead(worker.pid)
+
+    serve(load, host=args.host, port=args.port, workers=args.workers or config.web_workers,
+          threads=config.web_threads, child_exit=child_exit)
+
+
+def _worker(args):
+    config = _config()
+    from workers.pools import POOLS
+
+    threads = args.threads or config.worker_threads
+    metrics_dir = _multiprocess_metrics_dir(f"worker-{args.pool}")
+    env = {**os.environ, "PAYWAVE_POOL": args.pool,
+           # prefetch = threads: a slow worker does not hoard messages others could run
+           "dramatiq_queue_prefetch": str(threads), "dramatiq_delay_queue_prefetch": str(threads),
+           "dramatiq_prom_db": metrics_dir, "dramatiq_prom_port": str(config.metrics_port)}
+    queues = [config.queue_prefix + q for q in POOLS[args.pool]]
+    argv = [sys.executable, "-m", "dramatiq", "workers.main", "--processes", str(args.processes or config.worker_processes),
+            "--threads", str(threads), "--queues", *queues]
+    os.execvpe(sys.executable, argv, env)
+
+
+def _migrate(args):
+    config = _config()
+    from store.db import open_database
+    from store.migrate import migrate
+    open_database(config.database_url)
+    applied = migrate()
+    print(f"applied {', '.join(applied)}" if applied else "schema is up to date")
+
+
+def _token(args):
+    from ingress.auth import SCOPES, Authenticator
+    scopes = args.scopes.split(",") if args.scopes else SCOPES
+    print(Authenticator(_config()).mint(args.merchant, scopes, args.ttl))
+
+
+def _heartbeat(args):
+    path = _config().heartbeat_file
+    try:
+        age = time.time() - os.path.getmtime(path)
+    except OSError:
+        raise SystemExit(f"no heartbeat at {path}") from None
+    if age > args.max_age:
+        raise SystemExit(f"heartbeat is {age:.0f}s old (max {args.max_age}s)")
+    print(f"alive ({age:.0f}s)")
+
+
+def _dev(args):
+    from shared import dev
+    dev.run(args.port, args.host)
 
 
 def _sandbox(args):
@@ -18,6 +101,36 @@ def build_parser():
     parser = argparse.ArgumentParser(prog="paywave", description="Payment orchestration service.")
     sub = parser.add_subparsers(dest="command", required=True)
 
+    dev = sub.add_parser("dev", help="run everything in one command (what `make run` does)")
+    dev.add_argument("--host", default="127.0.0.1")
+    dev.add_argument("--port", type=int, default=8000)
+    dev.set_defaults(func=_dev)
+
+    ingress = sub.add_parser("ingress", help="serve the HTTP API (gunicorn)")
+    ingress.add_argument("--host", default="127.0.0.1")
+    ingress.add_argument("--port", type=int, default=8000)
+    ingress.add_argument("--workers", type=int, default=None, help="default: PAYWAVE_WEB_WORKERS")
+    ingress.set_defaults(func=_ingress)
+
+    from workers.pools import POOLS
+    worker = sub.add_parser("worker", help="run one worker pool (Dramatiq)")
+    worker.add_argument("--pool", required=True, choices=sorted(POOLS))
+    worker.add_argument("--processes", type=int, default=None, help="default: PAYWAVE_WORKER_PROCESSES")
+    worker.add_argument("--threads", type=int, default=None, help="default: PAYWAVE_WORKER_THREADS")
+    worker.set_defaults(func=_worker)
+
+    sub.add_parser("migrate", help="apply database migrations (idempotent)").set_defaults(func=_migrate)
+
+    token = sub.add_parser("token", help="mint a merchant token; prints the token alone")
+    token.add_argument("--merchant", required=True)
+    token.add_argument("--scopes", default=None, help="comma-separated (default: payments:read,payments:write)")
+    token.add_argument("--ttl", type=int, default=3600, help="seconds")
+    token.set_defaults(func=_token)
+
+    heartbeat = sub.add_parser("heartbeat", help="exit 0 when this worker's heartbeat is fresh (liveness probe)")
+    heartbeat.add_argument("--max-age", type=int, default=60)
+    heartbeat.set_defaults(func=_heartbeat)
+
     sandbox = sub.add_parser("sandbox", help="run a local Stripe or PayPal sandbox")
     sandbox.add_argument("name", choices=["stripe", "paypal"])
     sandbox.add_argument("--host", default="127.0.0.1")
@@ -29,7 +142,7 @@ def build_parser():
     sandbox.add_argument("--timeout-rate", type=float, default=0.0)
     sandbox.add_argument("--drop-response-rate", type=float, default=0.0)
     sandbox.add_argument("--webhook-url", default=None, help="where to send the vendor's webhook events")
-    sandbox.add_argument("--webhook-secret", default=None, help="signing secret for those events (Stripe)")
+    sandbox.add_argument("--webhook-secret", default=None, help="signing secret for those events")
     sandbox.set_defaults(func=_sandbox)
     return parser
 

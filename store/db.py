@@ -53,3 +53,10 @@ def is_postgres(db=None) -> bool:
 def locked(query, skip_locked=False):
     """``SELECT ... FOR UPDATE`` on Postgres; SQLite serializes writers by itself."""
     return query.for_update(skip_locked=skip_locked or None) if is_postgres() else query
+
+
+def try_lock(key: int) -> bool:
+    """A transaction-scoped advisory lock on Postgres (True when taken); SQLite: always True."""
+    if not is_postgres():
+        return True
+    return database.execute_sql("SELECT pg_try_advisory_xact_lock(%s)", (key,)).fetchone()[0]

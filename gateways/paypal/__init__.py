@@ -1,0 +1,4 @@
+"""PayPal: the ``PayPalGateway`` adapter (``client``), its shapes (``transformers``) and error mapping (``errors``)."""
+from gateways.paypal.client import PayPalGateway
+
+__all__ = ["PayPalGateway"]

@@ -1,0 +1,142 @@
+"""The worker side of a payment's life: attempts and forward-only state changes.
+
+Every change is made under a row lock on the payment, in one transaction with
+its attempt row, its event and the jobs it causes (outbox).  A change that
+would move a payment backwards (a late or duplicate job) is refused and
+reported, never applied.
+"""
+import datetime
+
+from shared.ids import new_id
+from store import events, outbox
+from store.db import database, locked
+from store.models import Attempt, Payment, Refund, utcnow
+from store.payments import snapshot
+
+#: Which status may follow which. Staying put is always allowed (e.g. refunds).
+FORWARD = {
+    "pending": {"processing", "canceled"},
+    "processing": {"succeeded", "requires_capture", "failed"},
+    "requires_capture": {"succeeded", "canceled"},
+    "succeeded": set(),
+    "failed": set(),
+    "canceled": set(),
+}
+PAYMENT_OPERATIONS = ("authorize", "charge")
+
+
+class Backwards(Exception):
+    """The change would move the payment back; it was not applied."""
+
+
+def lock(payment_id) -> Payment:
+    return locked(Payment.select().where(Payment.id == payment_id)).get()
+
+
+def idempotency_key(payment_id: str, number: int) -> str:
+    """Derived, never random: a redelivered job finds and reuses it."""
+    return f"paywave_{payment_id}_{number}"
+
+
+def start_attempt(payment: Payment, gateway: str, operation: str, amount=None, key=None) -> Attempt:
+    """A new attempt row (``started``), numbered after the payment's last one. In a transaction.
+
+    Parameters:
+      key: The idempotency key, when it derives from something else than the attempt
+        number (a refund's key derives from the refund's id).
+    """
+    last = (Attempt.select(Attempt.number).where(Attempt.payment_id == payment.id)
+            .order_by(Attempt.number.desc()).limit(1).scalar()) or 0
+    now = utcnow()
+    return Attempt.create(id=new_id("att"), payment_id=payment.id, number=last + 1, gateway=gateway,
+                          operation=operation, idempotency_key=key or idempotency_key(payment.id, last + 1),
+                          status="started", amount=amount, created_at=now, updated_at=now)
+
+
+def open_attempt(payment: Payment, operation: str, retry_max: int, amount=None, key=None) -> Attempt:
+    """The unfinished attempt of ``operation`` to run again (same key), else a new one."""
+    query = Attempt.select().where((Attempt.payment_id == payment.id) & (Attempt.operation == operation))
+    if key:
+        query = query.where(Attempt.idempotency_key == key)
+    last = query.order_by(Attempt.number.desc()).first()
+    if last and (last.status in ("started", "unknown") or (last.status == "error" and last.tries < retry_max)):
+        return last
+    if last and key:
+        return last  # a refund's one key: its attempt is never replaced
+    return start_attempt(payment, payment.gateway, operation, amount, key)
+
+
+def current_attempt(payment_id, operations=PAYMENT_OPERATIONS) -> Attempt | None:
+    return (Attempt.select().where((Attempt.payment_id == payment_id) & Attempt.operation.in_(operations))
+            .order_by(Attempt.number.desc()).first())
+
+
+def unresolved(payment_id) -> bool:
+    """True while an attempt may have moved money without us knowing (started or unknown)."""
+    return Attempt.select().where((Attempt.payment_id == payment_id)
+                                  & Attempt.status.in_(("started", "unknown"))).exists()
+
+
+def count_try(attempt_id):
+    """Record that a call with this attempt's key is about to be made (own transaction)."""
+    with database.atomic():
+        Attempt.update(tries=Attempt.tries + 1, updated_at=utcnow()).where(Attempt.id == attempt_id).execute()
+    return Attempt.get_by_id(attempt_id)
+
+
+def save(payment: Payment, *, status=None, attempt=None, event=None, jobs=(), **changes):
+    """Apply ``changes`` (and ``status``) to the locked ``payment``, save ``attempt``,
+    record ``event`` and queue ``jobs``. Call inside a transaction.
+
+    Returns:
+      The payment object as JSON bytes (for the cache).
+
+    Raises:
+      Backwards: when ``status`` may not follow the current one.
+    """
+    if status is not None and status != payment.status:
+        if status not in FORWARD[payment.status]:
+            raise Backwards(f"{payment.id}: {payment.status} -> {status} refused")
+        payment.status = status
+    now = utcnow()
+    if attempt is not None:
+        attempt.updated_at = now
+        attempt.save()
+    for field, value in changes.items():
+        setattr(payment, field, value)
+    payment.version += 1
+    payment.updated_at = now
+    payment.save()
+    for queue, actor, *args in jobs:
+        outbox.add(queue, actor, *args)
+    body = snapshot(payment)
+    if event:
+        events.emit(payment, event, body)
+    return body
+
+
+def lock_refund(refund_id) -> Refund:
+    return locked(Refund.select().where(Refund.id == refund_id)).get()
+
+
+def stuck(older_than_seconds, limit=500):
+    """Work the sweeper must drive again: ``(payments, refunds)`` untouched for too long.
+
+    Payments: ``pending``/``processing``, or ``requires_capture`` with an operation
+    pending.  Refunds: ``pending``.
+    """
+    cutoff = utcnow() - datetime.timedelta(seconds=older_than_seconds)
+    payments = list(Payment.select().where(
+        (Payment.updated_at < cutoff)
+        & (Payment.status.in_(("pending", "processing"))
+           | ((Payment.status == "requires_capture") & Payment.pending_operation.is_null(False))))
+        .order_by(Payment.updated_at).limit(limit))
+    refunds = list(Refund.select().where((Refund.status == "pending") & (Refund.updated_at < cutoff))
+                   .order_by(Refund.updated_at).limit(limit))
+    return payments, refunds
+
+
+def touch(model, ids):
+    """Mark rows as just handled, so several sweepers don't redo the same work at once."""
+    if ids:
+        model.update(updated_at=utcnow()).where(model.id.in_(list(ids))).execute()

@@ -1,0 +1,76 @@
+"""One gateway call for an attempt: counted before it is made, timed, classified,
+measured, and fed to the circuit breaker. Shared by every actor."""
+import dataclasses
+import time
+
+import dramatiq
+
+from gateways.errors import GatewayError, RetryableError, UnknownOutcomeError
+from shared import metrics
+from shared.logging import get_logger
+from store import processing
+
+log = get_logger("paywave.worker")
+
+
+@dataclasses.dataclass
+class Call:
+    attempt: object
+    result: object = None
+    error: GatewayError | None = None
+    latency_ms: int = 0
+
+    @property
+    def outcome(self) -> str:
+        return self.error.error_class if self.error else "succeeded"
+
+    @property
+    def transient(self) -> bool:
+        """Retry on the same gateway with the same key: the error may pass, or the outcome is unknown."""
+        return isinstance(self.error, (RetryableError, UnknownOutcomeError))
+
+    def record_on_attempt(self):
+        """Write the call's outcome onto the attempt (saved by the caller's transaction)."""
+        a = self.attempt
+        a.latency_ms = self.latency_ms
+        if self.error is None:
+            a.status, a.error_class, a.error_code, a.error_message = "succeeded", None, None, None
+            a.gateway_reference = getattr(self.result, "reference", None) or a.gateway_reference
+            return
+        a.status = {"retryable": "error", "unknown_outcome": "unknown",
+                    "soft_decline": "declined", "hard_decline": "declined"}.get(self.error.error_class, "error")
+        a.error_class, a.error_code, a.error_message = self.error.error_class, self.error.code, self.error.message[:500]
+
+
+def call(ctx, attempt, fn) -> Call:
+    """Run ``fn()`` (a gateway method) for ``attempt``."""
+    attempt = processing.count_try(attempt.id)
+    started = time.perf_counter()
+    outcome = Call(attempt)
+    try:
+        outcome.result = fn()
+    except GatewayError as exc:
+        outcome.error = exc
+    elapsed = time.perf_counter() - started
+    outcome.latency_ms = int(elapsed * 1000)
+    gateway, operation = attempt.gateway, attempt.operation
+    metrics.gateway_duration.labels(gateway, operation).observe(elapsed)
+    metrics.gateway_attempts.labels(gateway, operation, outcome.outcome).inc()
+    if isinstance(outcome.error, UnknownOutcomeError):
+        metrics.unknown_outcomes.labels(gateway).inc()
+    ctx.circuit.record(gateway, ok=not outcome.transient)
+    log_method = log.error if outcome.outcome == "invalid_request" else log.info
+    log_method("gateway_call", payment_id=attempt.payment_id, gateway=gateway, operation=operation,
+               attempt=attempt.number, tries=attempt.tries, outcome=outcome.outcome,
+               code=outcome.error.code if outcome.error else None, latency_ms=outcome.latency_ms)
+    return outcome
+
+
+def retry_later(ctx, c: Call, limit: int):
+    """Raise ``dramatiq.Retry`` with backoff while the attempt has tries left.
+
+    Returns:
+      Only when ``limit`` tries are spent (the caller decides what comes next).
+    """
+    if c.attempt.tries < limit:
+        raise dramatiq.Retry(delay=ctx.backoff_ms(c.attempt.tries, c.error.retry_after if c.error else None))

@@ -1,0 +1,31 @@
+"""``route_payment(payment_id)``: send a payment whose gateway gave up (soft
+decline, or retries spent) to the next gateway of its route, or fail it when
+every gateway was tried."""
+from shared import metrics
+from store import processing
+from store.db import database
+from store.models import Attempt
+from workers.pools import gateway_queue
+
+
+def route_payment(ctx, payment_id):
+    with database.atomic():
+        payment = processing.lock(payment_id)
+        last = processing.current_attempt(payment_id)
+        if payment.status != "processing" or last is None or last.status in ("started", "unknown", "succeeded"):
+            return  # finished, or the last attempt may still have charged: not ours to move
+        tried = {a.gateway for a in Attempt.select(Attempt.gateway).where(
+            (Attempt.payment_id == payment_id) & Attempt.operation.in_(processing.PAYMENT_OPERATIONS))}
+        untried = [g for g in payment.route.split(",") if g not in tried]
+        if not untried:
+            body = processing.save(payment, status="failed", event="payment.failed",
+                                   failure_code=last.error_code, failure_message=last.error_message)
+            metrics.payments.labels("failed", last.gateway).inc()
+        else:
+            # Prefer a gateway whose circuit is closed; if all are open, try anyway rather than fail.
+            target = next((g for g in untried if ctx.circuit.allows(g)), untried[0])
+            body = processing.save(payment, gateway=target,
+                                   jobs=[(gateway_queue(target), "process_payment", payment_id, target)])
+            metrics.fallbacks.labels(last.gateway, target).inc()
+    ctx.notify()
+    ctx.cache.put_payment(payment.merchant_id, payment.id, payment.version, body)

@@ -1,0 +1,112 @@
+"""Ops pool actors: capture, cancel (void), refund, and update propagation.
+
+Same discipline as charging: an attempt row with a derived idempotency key
+before the call, retries with backoff on the same key, an unknown outcome is
+retried (never assumed failed), and every outcome is recorded.
+"""
+from gateways.errors import UnknownOutcomeError
+from store import processing
+from store.db import database
+from workers.actors.calls import call, log, retry_later
+
+
+def _limit(ctx, attempt):
+    return ctx.config.retry_max if attempt.status == "error" else ctx.config.retry_max + ctx.config.unknown_max_tries
+
+
+def _after(ctx, payment, body, c):
+    ctx.notify()
+    ctx.cache.put_payment(payment.merchant_id, payment.id, payment.version, body)
+    if c.transient:
+        retry_later(ctx, c, _limit(ctx, c.attempt))
+
+
+def _settle(ctx, payment_id, pending, operation, invoke, *, status, event):
+    """Run the ``pending`` capture or cancel of a ``requires_capture`` payment as
+    gateway ``operation`` (capture or void)."""
+    with database.atomic():
+        payment = processing.lock(payment_id)
+        if payment.status != "requires_capture" or payment.pending_operation != pending:
+            return
+        attempt = processing.open_attempt(payment, operation, ctx.config.retry_max,
+                                          amount=payment.amount_to_capture if operation == "capture" else None)
+    c = call(ctx, attempt, lambda: invoke(ctx.gateways[payment.gateway], payment, attempt))
+    c.record_on_attempt()
+    with database.atomic():
+        payment = processing.lock(payment_id)
+        if payment.pending_operation != pending:
+            c.attempt.save()
+            return
+        if c.error is None:
+            captured = c.result.amount_captured if operation == "capture" else payment.amount_captured
+            body = processing.save(payment, status=status, attempt=c.attempt, event=event, amount_captured=captured,
+                                   pending_operation=None, amount_to_capture=None)
+        elif c.transient:
+            body = processing.save(payment, attempt=c.attempt)
+            if c.attempt.tries >= _limit(ctx, c.attempt):
+                log.error(f"{operation}_unresolved", payment_id=payment_id, outcome=c.outcome)
+        else:  # refused: the payment stays authorized; the merchant may capture or cancel again
+            body = processing.save(payment, attempt=c.attempt, pending_operation=None, amount_to_capture=None)
+    _after(ctx, payment, body, c)
+
+
+def capture_payment(ctx, payment_id):
+    _settle(ctx, payment_id, "capture", "capture",
+            lambda gw, p, a: gw.capture(p.gateway_reference, p.amount_to_capture, p.currency, a.idempotency_key),
+            status="succeeded", event="payment.succeeded")
+
+
+def cancel_payment(ctx, payment_id):
+    _settle(ctx, payment_id, "cancel", "void", lambda gw, p, a: gw.void(p.gateway_reference, a.idempotency_key),
+            status="canceled", event="payment.canceled")
+
+
+def refund_payment(ctx, refund_id):
+    with database.atomic():
+        refund = processing.lock_refund(refund_id)
+        if refund.status != "pending":
+            return
+        payment = processing.lock(refund.payment_id)
+        attempt = processing.open_attempt(payment, "refund", ctx.config.retry_max, refund.amount,
+                                          key=f"paywave_{refund.id}")
+    gw = ctx.gateways[payment.gateway]
+    c = call(ctx, attempt, lambda: gw.refund(payment.gateway_reference, refund.amount, refund.currency,
+                                             attempt.idempotency_key, payment.id))
+    if c.error is None and not c.result.succeeded:
+        c.error = UnknownOutcomeError("the refund is still pending at the gateway", code="refund_pending")
+    c.record_on_attempt()
+    with database.atomic():
+        refund = processing.lock_refund(refund_id)
+        payment = processing.lock(refund.payment_id)
+        if refund.status != "pending":
+            c.attempt.save()
+            return
+        if c.error is None:
+            refund.status, refund.gateway_reference = "succeeded", c.result.reference
+            refund.save()
+            body = processing.save(payment, attempt=c.attempt, event="payment.refunded",
+                                   amount_refunded=payment.amount_refunded + refund.amount)
+        elif c.transient:
+            body = processing.save(payment, attempt=c.attempt)
+        else:
+            refund.status, refund.failure_code, refund.failure_message = "failed", c.error.code, c.error.message
+            refund.save()
+            body = processing.save(payment, attempt=c.attempt, event="payment.refund_failed")
+    _after(ctx, payment, body, c)
+
+
+def propagate_update(ctx, payment_id):
+    """Send description/metadata to the gateway that holds the payment, where it allows it."""
+    with database.atomic():
+        payment = processing.lock(payment_id)
+        if not payment.gateway_reference:
+            return
+        attempt = processing.open_attempt(payment, "update", ctx.config.retry_max)
+    gw = ctx.gateways[payment.gateway]
+    c = call(ctx, attempt, lambda: gw.update(payment.gateway_reference, payment.description,
+                                             payment.metadata or {}, attempt.idempotency_key))
+    c.record_on_attempt()
+    with database.atomic():
+        payment = processing.lock(payment_id)
+        body = processing.save(payment, attempt=c.attempt)
+    _after(ctx, payment, body, c)

@@ -1,0 +1,109 @@
+"""``process_payment(payment_id, gateway)``: authorize or charge one payment at one
+gateway, on that gateway's queue.
+
+A duplicate or late delivery is harmless: the payment's state and the
+attempt's derived idempotency key decide what happens, and the gateway replays
+its saved answer for a key it has already seen.
+"""
+from gateways.base import GatewayStatus, PaymentRequest
+from gateways.errors import SoftDeclineError, UnknownOutcomeError
+from shared import metrics
+from store import processing
+from store.db import database
+from store.models import Payment
+from workers.actors.calls import call, log, retry_later
+from workers.pools import gateway_queue
+
+#: Our reading of a successful call's result: (payment status, event).
+RESULT_STATUS = {
+    GatewayStatus.CAPTURED: ("succeeded", "payment.succeeded"),
+    GatewayStatus.AUTHORIZED: ("requires_capture", "payment.requires_capture"),
+}
+
+
+def _claim(ctx, payment_id, gateway):
+    """Returns the attempt to run, or None when this delivery has nothing to do."""
+    with database.atomic():
+        payment = processing.lock(payment_id)
+        if payment.status == "pending":
+            allowed = [g for g in payment.route.split(",") if ctx.circuit.allows(g)]
+            if allowed and gateway not in allowed:
+                # This gateway's circuit is open: skip it until it half-opens.
+                processing.save(payment, jobs=[(gateway_queue(allowed[0]), "process_payment", payment_id, allowed[0])])
+                ctx.notify()
+                return None
+            processing.save(payment, status="processing", gateway=gateway)
+        elif payment.status != "processing" or payment.gateway != gateway:
+            return None  # finished, canceled, or routed elsewhere meanwhile
+        attempt = processing.current_attempt(payment_id)
+        if attempt is not None and attempt.gateway == gateway:
+            if attempt.status in ("started", "unknown") or (attempt.status == "error" and attempt.tries < ctx.config.retry_max):
+                return attempt
+            return None  # declined or retries spent: the fallback router has it
+        operation = "charge" if payment.capture == "automatic" else "authorize"
+        return processing.start_attempt(payment, gateway, operation, payment.amount)
+
+
+def _request(ctx, payment, attempt):
+    return PaymentRequest(payment_id=payment.id, amount=payment.amount, currency=payment.currency,
+                          card=ctx.vault.open_card(payment), capture=payment.capture == "automatic",
+                          idempotency_key=attempt.idempotency_key, description=payment.description,
+                          metadata=payment.metadata or {})
+
+
+def process_payment(ctx, payment_id, gateway):
+    attempt = _claim(ctx, payment_id, gateway)
+    if attempt is None:
+        return
+    gw = ctx.gateways[gateway]
+    request = _request(ctx, Payment.get_by_id(payment_id), attempt)
+    # A second try with the same key is a lookup: the gateway answers what it already did.
+    c = call(ctx, attempt, lambda: gw.retrieve(request, attempt.gateway_reference) if attempt.tries
+             else gw.execute(request))
+    if c.error is None and c.result.status not in RESULT_STATUS:
+        c = _unfinished(c)
+    _finish(ctx, payment_id, c)
+
+
+def _unfinished(c):
+    """A call that returned, but without money held or moved."""
+    status = c.result.status
+    if status == GatewayStatus.PROCESSING:
+        c.error = UnknownOutcomeError("the gateway is still processing", code="processing")
+    else:  # declined, canceled, or needs a customer action we cannot take server-to-server
+        c.error = SoftDeclineError(f"gateway status {c.result.vendor_status}", code=f"gateway_{status.value}")
+    return c
+
+
+def _finish(ctx, payment_id, c):
+    c.record_on_attempt()
+    attempt, error = c.attempt, c.error
+    limit = ctx.config.retry_max if attempt.status == "error" else ctx.config.retry_max + ctx.config.unknown_max_tries
+    with database.atomic():
+        payment = processing.lock(payment_id)
+        if payment.status != "processing" or payment.gateway != attempt.gateway:
+            attempt.save()  # another delivery finished it first
+            return
+        if error is None:
+            status, event = RESULT_STATUS[c.result.status]
+            body = processing.save(payment, status=status, attempt=attempt, event=event,
+                                   amount_captured=c.result.amount_captured, gateway_reference=c.result.reference,
+                                   cvc_ciphertext=None, failure_code=None, failure_message=None)
+            metrics.payments.labels(status, attempt.gateway).inc()
+        elif c.transient and attempt.tries < limit:
+            body = processing.save(payment, attempt=attempt)
+        elif c.transient and attempt.status == "unknown":
+            # Never fall back while this gateway may have charged: the sweeper keeps asking.
+            body = processing.save(payment, attempt=attempt)
+            log.error("unknown_outcome_unresolved", payment_id=payment_id, gateway=attempt.gateway, tries=attempt.tries)
+        elif isinstance(error, SoftDeclineError) or c.transient:
+            body = processing.save(payment, attempt=attempt, cvc_ciphertext=None,
+                                   jobs=[("payments.fallback", "route_payment", payment_id)])
+        else:  # hard decline, invalid request, unsupported: final everywhere
+            body = processing.save(payment, status="failed", attempt=attempt, event="payment.failed",
+                                   cvc_ciphertext=None, failure_code=error.code, failure_message=error.message)
+            metrics.payments.labels("failed", attempt.gateway).inc()
+    ctx.notify()
+    ctx.cache.put_payment(payment.merchant_id, payment.id, payment.version, body)
+    if c.transient and attempt.tries < limit:
+        retry_later(ctx, c, limit)

@@ -1,0 +1,21 @@
+"""Entry module for Dramatiq's CLI (``paywave worker`` runs ``dramatiq workers.main``).
+
+Imported once in every worker process: reads the configuration, opens the
+database pool and registers the actors on the broker.
+"""
+import os
+
+import dramatiq
+from dramatiq.middleware.prometheus import Prometheus
+
+from shared.config import Config
+from shared.logging import configure
+from store.db import open_database
+from workers import runtime
+
+config = Config.from_env()
+configure(config.log_level)
+open_database(config.database_url, max_connections=config.worker_threads + 4)
+broker = runtime.build(config, sweeper=os.environ.get("PAYWAVE_POOL") == "ops",
+                       extra_middleware=[Prometheus()]).broker
+dramatiq.set_broker(broker)

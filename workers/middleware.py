@@ -1,0 +1,84 @@
+"""Dramatiq middleware of our own: a database connection per message, dead letters
+reported, a heartbeat for liveness probes, and the background threads (outbox
+relay, sweeper) each worker process runs."""
+import os
+import pathlib
+import threading
+import time
+
+from dramatiq.middleware import Middleware
+
+from shared.logging import get_logger
+from store.db import database
+
+log = get_logger("paywave.worker")
+
+
+class DatabaseConnection(Middleware):
+    """A pooled connection for each message, returned to the pool afterwards."""
+
+    def before_process_message(self, broker, message):
+        database.connect(reuse_if_open=True)
+
+    def after_process_message(self, broker, message, *, result=None, exception=None):
+        if not database.is_closed():
+            database.close()
+
+    after_skip_message = after_process_message
+
+
+class DeadLetters(Middleware):
+    """A message that exhausted its retries goes to the ``.XQ`` queue (kept seven
+    days by RabbitMQ); it is reported here, and the sweeper drives its payment again."""
+
+    def after_process_message(self, broker, message, *, result=None, exception=None):
+        if message.failed:
+            log.error("dead_lettered", queue=message.queue_name, actor=message.actor_name,
+                      args=list(message.args), error=type(exception).__name__ if exception else None)
+
+
+class Heartbeat(Middleware):
+    """Touches ``path`` every ``interval`` seconds while the worker's consumers are alive
+    (``paywave heartbeat`` checks its age)."""
+
+    def __init__(self, path, interval=10.0):
+        self.path = pathlib.Path(path)
+        self.interval = interval
+
+    def after_worker_boot(self, broker, worker):
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+
+        def beat():
+            while True:
+                if all(c.is_alive() for c in worker.consumers.values()) and worker.workers:
+                    self.path.touch()
+                time.sleep(self.interval)
+        threading.Thread(target=beat, name="heartbeat", daemon=True).start()
+
+
+class Background(Middleware):
+    """Starts the outbox relay (every process) and, when given, the sweeper loop."""
+
+    def __init__(self, relay, sweep=None, interval=15.0):
+        self.relay = relay
+        self.sweep = sweep
+        self.interval = interval
+
+    def after_worker_boot(self, broker, worker):
+        self.relay.start()
+        if self.sweep is not None:
+            threading.Thread(target=self._sweep_loop, name="sweeper", daemon=True).start()
+
+    def before_worker_shutdown(self, broker, worker):
+        self.relay.stop()
+
+    def _sweep_loop(self):
+        while True:
+            time.sleep(self.interval)
+            try:
+                with database.connection_context():
+                    swept = self.sweep()
+                if any(swept.values()):
+                    log.info("swept", pid=os.getpid(), **swept)
+            except Exception as exc:  # database away: next period
+                log.warning("sweep_failed", error=type(exc).__name__)

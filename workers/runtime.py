@@ -1,0 +1,46 @@
+"""Everything a worker process needs, built from configuration: used by
+``paywave worker`` (through ``workers.main``), ``paywave dev`` and the tests."""
+import dataclasses
+import functools
+
+from dramatiq.middleware import default_middleware
+
+from gateways.registry import build_gateways
+from shared.cache import build_cache
+from store.outbox import Relay
+from store.vault import Vault
+from workers import actors
+from workers.actors.sweeper import sweep
+from workers.broker import build_broker, publisher
+from workers.circuit import CircuitBreaker
+from workers.context import Context
+from workers.middleware import Background, DatabaseConnection, DeadLetters, Heartbeat
+
+
+@dataclasses.dataclass
+class Runtime:
+    broker: object
+    context: Context
+    relay: Relay
+    actors: dict
+
+
+def build(config, *, sweeper=False, heartbeat=True, extra_middleware=(), gateways=None, cache=None):
+    """Broker with our middleware, actors registered, relay ready to start.
+
+    Parameters:
+      sweeper: Run the sweeper loop in this process (the ops pool does).
+      gateways: ``{name: Gateway}`` to use instead of building them from config.
+    """
+    cache = cache or build_cache(config)
+    middleware = [m() for m in default_middleware] + [DatabaseConnection(), DeadLetters(), *extra_middleware]
+    broker = build_broker(config, middleware=middleware)
+    relay = Relay(publisher(broker, config.queue_prefix))
+    context = Context(config=config, gateways=gateways or build_gateways(config, cache),
+                      vault=Vault.from_config(config), cache=cache,
+                      circuit=CircuitBreaker.from_config(cache, config), notify=relay.notify)
+    broker.add_middleware(Background(relay, functools.partial(sweep, context) if sweeper else None,
+                                     interval=config.sweep_interval_seconds))
+    if heartbeat:
+        broker.add_middleware(Heartbeat(config.heartbeat_file))
+    return Runtime(broker, context, relay, actors.register(broker, context, config.queue_prefix))
