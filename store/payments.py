@@ -99,13 +99,13 @@ def _ensure_merchant(merchant_id):
         _known_merchants.add(merchant_id)
 
 
-def create(merchant_id, fields: dict, card_columns_for, first_queue: str, claim=None):
+def create(merchant_id, fields: dict, card_columns_for, first_job: tuple, claim=None):
     """Write a new ``pending`` payment and its first job in one transaction.
 
     Parameters:
       fields: Validated payment fields (amount, currency, capture, route, ...).
       card_columns_for: ``f(payment_id) -> dict`` of sealed card columns (``Vault.seal_card``).
-      first_queue: Queue of the first gateway in the route.
+      first_job: ``(queue, actor, *args)`` of the first gateway; the payment id is added.
       claim: An ``idempotency.Claim`` to complete with the response, if any.
 
     Returns:
@@ -119,7 +119,8 @@ def create(merchant_id, fields: dict, card_columns_for, first_queue: str, claim=
     with database.atomic():
         _ensure_merchant(merchant_id)
         payment.save(force_insert=True)
-        outbox.add(first_queue, "process_payment", payment_id)
+        queue, actor, *args = first_job
+        outbox.add(queue, actor, payment_id, *args)
         if claim:
             idempotency.complete(claim, 202, body, f"/payments/{payment_id}")
     return payment, body
@@ -243,8 +244,8 @@ def create_refund(merchant_id, payment_id, amount=None, reason=None, claim=None)
         payment = get(merchant_id, payment_id, lock=True)
         if payment.status not in REFUNDABLE or payment.amount_captured <= 0:
             raise StateConflict(f"a {payment.status} payment has nothing captured to refund")
-        committed = (Refund.select(peewee.fn.COALESCE(peewee.fn.SUM(Refund.amount), 0))
-                     .where((Refund.payment_id == payment_id) & (Refund.status != "failed")).scalar())
+        committed = int(Refund.select(peewee.fn.COALESCE(peewee.fn.SUM(Refund.amount), 0))
+                        .where((Refund.payment_id == payment_id) & (Refund.status != "failed")).scalar())
         available = payment.amount_captured - committed
         amount = available if amount is None else amount
         if available <= 0:

@@ -75,3 +75,85 @@ def start_sandbox():
     yield start
     for proc in started:
         proc.stop()
+
+
+# --- the real services -------------------------------------------------------
+
+import contextlib  # noqa: E402
+import secrets  # noqa: E402
+
+from tests.support import services  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def service_urls():
+    with contextlib.ExitStack() as stack:
+        try:
+            yield {kind: services.locate(kind, stack) for kind in ("postgres", "redis", "rabbitmq")}
+        except services.ServiceMissing as exc:
+            pytest.exit(str(exc), returncode=3)
+
+
+@pytest.fixture(scope="session")
+def database_url(service_urls):
+    from store.db import open_database
+    from store.migrate import migrate
+    with services.test_database(service_urls["postgres"]) as url:
+        open_database(url)
+        migrate()
+        yield url
+
+
+@pytest.fixture(scope="session")
+def config(service_urls, database_url):
+    """Configuration for this run: its own database, key prefix and queue prefix."""
+    from shared.config import Config
+    run = secrets.token_hex(4)
+    cfg = Config.from_env(
+        {}, database_url=database_url, redis_url=service_urls["redis"], broker_url=service_urls["rabbitmq"],
+        queue_prefix=f"test{run}.", cache_prefix=f"paywave-test-{run}:",
+        retry_min_backoff_ms=50, retry_max_backoff_ms=400, gateway_read_timeout=3.0, gateway_connect_timeout=1.0,
+        stuck_after_seconds=5, sweep_interval_seconds=1)
+    yield cfg
+    from workers.pools import POOLS
+    services.delete_redis_prefix(cfg.redis_url, cfg.cache_prefix)
+    services.delete_queues(cfg.broker_url, [cfg.queue_prefix + q for qs in POOLS.values() for q in qs])
+
+
+@pytest.fixture
+def db(database_url):
+    """A pooled connection to this run's database for the test's own queries."""
+    from store.db import database, open_database
+    if database.obj is None or database.obj.database != database_url.rsplit("/", 1)[1]:
+        open_database(database_url)
+    database.connect(reuse_if_open=True)
+    yield database
+    if not database.is_closed():
+        database.close()
+
+
+@pytest.fixture
+def merchant():
+    """A merchant of its own for each test: tests never see each other's payments."""
+    return "m_" + secrets.token_hex(6)
+
+
+@pytest.fixture(scope="session")
+def mint(config):
+    from ingress.auth import Authenticator
+    authenticator = Authenticator(config)
+
+    def mint_(merchant_id, scopes=("payments:read", "payments:write"), ttl=600):
+        return authenticator.mint(merchant_id, scopes, ttl)
+    return mint_
+
+
+@pytest.fixture
+def auth(mint, merchant):
+    return {"Authorization": f"Bearer {mint(merchant)}"}
+
+
+def card_payment(number="4242424242424242", amount=1050, currency="USD", **extra):
+    return {"amount": amount, "currency": currency,
+            "payment_method": {"type": "card", "card": {"number": number, "exp_month": 12, "exp_year": 2031, "cvc": "123"}},
+            **extra}

@@ -15,6 +15,8 @@ class Health:
 class Ready:
     """503 with the failing checks when the database, the broker or the cache is unreachable."""
 
+    uses_database = False  # it checks the database itself
+
     def __init__(self, cache, broker_check):
         self.cache = cache
         self.broker_check = broker_check
@@ -36,7 +38,8 @@ def _safe(check):
 
 def _database_ok():
     try:
-        database.execute_sql("SELECT 1")
+        with database.connection_context():
+            database.execute_sql("SELECT 1")
         return True
     except Exception:
         return False

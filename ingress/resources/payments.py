@@ -7,6 +7,7 @@ import falcon
 from ingress import validation
 from ingress.errors import Problem
 from store import payments
+from workers.pools import gateway_queue
 
 READ, WRITE = "payments:read", "payments:write"
 
@@ -42,7 +43,7 @@ class Collection:
         payment, body = payments.create(
             req.context.merchant_id, fields,
             lambda payment_id: self.vault.seal_card(payment_id, *card),
-            first_queue=f"payments.{route[0]}", claim=req.context.claim)
+            first_job=(gateway_queue(route[0]), "process_payment", route[0]), claim=req.context.claim)
         req.context.payment_id = payment.id
         self.relay.notify()
         self.cache.put_payment(payment.merchant_id, payment.id, payment.version, body)

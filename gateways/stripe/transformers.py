@@ -1,0 +1,83 @@
+"""Stripe objects (plain dicts, from ``StripeObject.to_dict()``) into our types."""
+from gateways import errors
+from gateways.base import GatewayPayment, GatewayRefund, GatewayStatus
+from gateways.stripe.errors import GATEWAY, decline_from
+
+
+def _declined(pi):
+    # The last confirmation failed: no money moved; its card_error says why.
+    return decline_from(pi.get("last_payment_error") or {})
+
+
+def _unconfirmed(pi):
+    # We confirm on create, so nothing was attempted: our bug, no money moved.
+    return errors.InvalidRequestError(f"PaymentIntent {pi['id']} was never confirmed",
+                                      code="not_confirmed", gateway=GATEWAY,
+                                      vendor_code=pi["status"])
+
+
+def _refund_failed(refund):
+    reason = refund.get("failure_reason") or "refund_failed"
+    return errors.HardDeclineError(f"Refund {refund['id']} {refund['status']}: {reason}",
+                                   code=reason, gateway=GATEWAY, vendor_code=refund["status"])
+
+
+#: Every PaymentIntent status of the pinned API version: our status, or the error to raise.
+PAYMENT_INTENT_STATUS = {
+    "succeeded": GatewayStatus.CAPTURED,
+    "requires_capture": GatewayStatus.AUTHORIZED,
+    "processing": GatewayStatus.PROCESSING,
+    "requires_action": GatewayStatus.REQUIRES_ACTION,
+    "canceled": GatewayStatus.CANCELED,
+    "requires_payment_method": _declined,
+    "requires_confirmation": _unconfirmed,
+}
+
+#: Every Refund status: whether it succeeded (False while pending), or the error to raise.
+REFUND_STATUS = {
+    "succeeded": True,
+    "pending": False,
+    "requires_action": False,
+    "failed": _refund_failed,
+    "canceled": _refund_failed,
+}
+
+
+def _read_status(table, obj):
+    outcome = table.get(obj["status"])
+    if outcome is None:  # a status newer than our table: we cannot tell what happened
+        raise errors.UnknownOutcomeError(f"unknown {obj['object']} status {obj['status']!r}",
+                                         code="unknown_status", gateway=GATEWAY,
+                                         vendor_code=obj["status"])
+    if callable(outcome):
+        raise outcome(obj)
+    return outcome
+
+
+def to_payment(pi):
+    """Our view of a PaymentIntent.
+
+    Parameters:
+      pi: The PaymentIntent as a dict.
+
+    Returns:
+      ``GatewayPayment`` with reference = PaymentIntent id, amount_captured = amount_received.
+
+    Raises:
+      DeclineError subclasses for a declined confirmation; ``InvalidRequestError`` for an
+      unconfirmed one; ``UnknownOutcomeError`` for a status we do not know.
+    """
+    return GatewayPayment(reference=pi["id"], status=_read_status(PAYMENT_INTENT_STATUS, pi),
+                          amount=pi["amount"], amount_captured=pi["amount_received"],
+                          currency=pi["currency"].upper(), vendor_status=pi["status"])
+
+
+def to_refund(refund):
+    """Our view of a Refund.
+
+    Raises:
+      ``HardDeclineError`` when Stripe reports it failed or canceled.
+    """
+    return GatewayRefund(reference=refund["id"], amount=refund["amount"],
+                         currency=refund["currency"].upper(),
+                         succeeded=_read_status(REFUND_STATUS, refund), vendor_status=refund["status"])

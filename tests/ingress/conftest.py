@@ -1,0 +1,36 @@
+import pytest
+from falcon import testing
+
+from ingress.app import create_app
+from shared.cache import RedisCache
+from store.outbox import Relay
+from store.vault import Vault
+from workers.broker import build_broker, publisher, reachable
+
+
+@pytest.fixture(scope="session")
+def broker(config):
+    return build_broker(config)
+
+
+@pytest.fixture(scope="session")
+def relay(config, broker, database_url):
+    relay = Relay(publisher(broker, config.queue_prefix)).start()
+    yield relay
+    relay.stop()
+
+
+@pytest.fixture(scope="session")
+def cache(config):
+    return RedisCache(config.redis_url, config.cache_prefix, config.cache_ttl_seconds)
+
+
+@pytest.fixture(scope="session")
+def app(config, cache, relay, broker):
+    return create_app(config, vault=Vault.from_config(config), cache=cache, relay=relay,
+                      broker_check=lambda: reachable(broker))
+
+
+@pytest.fixture
+def client(app, db):
+    return testing.TestClient(app)

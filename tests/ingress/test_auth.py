@@ -1,0 +1,93 @@
+"""Bearer JWT: algorithms allow-listed, exp required, scopes gate reads and writes."""
+import time
+
+import jwt
+import pytest
+
+from tests.conftest import card_payment
+
+
+def bearer(token):
+    return {"Authorization": f"Bearer {token}"}
+
+
+def assert_401(resp):
+    assert resp.status_code == 401
+    assert resp.headers["www-authenticate"].startswith('Bearer realm="paywave"')
+    assert resp.headers["content-type"] == "application/problem+json"
+
+
+def test_missing_or_malformed_header_is_401(client):
+    assert_401(client.simulate_get("/payments"))
+    assert_401(client.simulate_get("/payments", headers={"Authorization": "Basic abc"}))
+    assert_401(client.simulate_get("/payments", headers={"Authorization": "Bearer"}))
+
+
+@pytest.mark.parametrize("make", [
+    lambda secret: jwt.encode({"sub": "m", "exp": int(time.time()) + 60}, None, algorithm="none"),
+    lambda secret: jwt.encode({"sub": "m", "exp": int(time.time()) - 3600}, secret, algorithm="HS256"),
+    lambda secret: jwt.encode({"sub": "m", "exp": int(time.time()) + 60}, "another-secret-of-enough-length", algorithm="HS256"),
+    lambda secret: jwt.encode({"sub": "m"}, secret, algorithm="HS256"),  # no exp
+    lambda secret: jwt.encode({"exp": int(time.time()) + 60}, secret, algorithm="HS256"),  # no sub
+    lambda secret: jwt.encode({"sub": "m", "exp": int(time.time()) + 60}, secret, algorithm="HS512"),  # not allowed
+    lambda secret: "not.a.token",
+], ids=["alg-none", "expired", "wrong-key", "no-exp", "no-sub", "alg-not-allowed", "garbage"])
+def test_invalid_tokens_are_401(client, config, make):
+    assert_401(client.simulate_get("/payments", headers=bearer(make(config.jwt_secret))))
+
+
+def test_read_scope_cannot_write(client, mint, merchant):
+    token = mint(merchant, scopes=("payments:read",))
+    assert client.simulate_get("/payments", headers=bearer(token)).status_code == 200
+    resp = client.simulate_post("/payments", json=card_payment(), headers=bearer(token))
+    assert resp.status_code == 403 and 'scope="payments:write"' in resp.headers["www-authenticate"]
+
+
+def test_issuer_and_audience_are_checked_when_configured(config, cache, relay, broker, db):
+    import dataclasses
+
+    from falcon import testing
+
+    from ingress.app import create_app
+    from ingress.auth import Authenticator
+    from store.vault import Vault
+    strict = dataclasses.replace(config, jwt_issuer="https://auth.example", jwt_audience="paywave")
+    client = testing.TestClient(create_app(strict, vault=Vault.from_config(strict), cache=cache, relay=relay,
+                                           broker_check=lambda: True))
+    good = Authenticator(strict).mint("m1")
+    assert client.simulate_get("/payments", headers=bearer(good)).status_code == 200
+    assert_401(client.simulate_get("/payments", headers=bearer(Authenticator(config).mint("m1"))))
+
+
+def test_rs256_with_a_public_key(config, cache, relay, db):
+    import dataclasses
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from falcon import testing
+
+    from ingress.app import create_app
+    from ingress.auth import Authenticator
+    from store.vault import Vault
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption()).decode()
+    public = key.public_key().public_bytes(serialization.Encoding.PEM,
+                                           serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    rs = dataclasses.replace(config, jwt_algorithms=("RS256",), jwt_public_key=public, jwt_private_key=private)
+    client = testing.TestClient(create_app(rs, vault=Vault.from_config(rs), cache=cache, relay=relay,
+                                           broker_check=lambda: True))
+    assert client.simulate_get("/payments", headers=bearer(Authenticator(rs).mint("m1"))).status_code == 200
+    # HS256 signed with the public key (algorithm confusion) is refused
+    forged = jwt.encode({"sub": "m1", "exp": int(time.time()) + 60}, config.jwt_secret, algorithm="HS256")
+    assert_401(client.simulate_get("/payments", headers=bearer(forged)))
+
+
+def test_token_command_prints_the_token_alone(config):
+    import subprocess
+    import sys
+    out = subprocess.run([sys.executable, "-m", "shared.cli", "token", "--merchant", "acme", "--scopes",
+                          "payments:read", "--ttl", "60"], capture_output=True, text=True, check=True).stdout
+    assert out.count("\n") == 1
+    claims = jwt.decode(out.strip(), config.jwt_secret, algorithms=["HS256"])
+    assert claims["sub"] == "acme" and claims["scope"] == "payments:read" and claims["exp"] - claims["iat"] == 60

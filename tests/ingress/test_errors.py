@@ -1,0 +1,71 @@
+"""Every error is application/problem+json naming what is wrong; never a 500, never a partial write."""
+import pytest
+
+from store.models import Payment
+from tests.conftest import card_payment
+
+PROBLEM = "application/problem+json"
+
+
+def assert_problem(resp, status):
+    assert resp.status_code == status, resp.text
+    assert resp.headers["content-type"] == PROBLEM
+    body = resp.json
+    assert {"type", "title", "status", "detail"} <= body.keys() and body["status"] == status
+    return body
+
+
+def card_with(**card):
+    body = card_payment()
+    body["payment_method"]["card"].update(card)
+    return body
+
+
+@pytest.mark.parametrize("body,field", [
+    ({**card_payment(), "amount": 10.5}, "amount"),
+    ({**card_payment(), "amount": "1050"}, "amount"),
+    ({**card_payment(), "amount": 0}, "amount"),
+    ({**card_payment(), "amount": True}, "amount"),
+    ({**card_payment(), "currency": "XYZ"}, "currency"),
+    ({**card_payment(), "currency": 840}, "currency"),
+    ({**card_payment(), "capture": "later"}, "capture"),
+    ({**card_payment(), "gateway": "adyen"}, "gateway"),
+    ({**card_payment(), "metadata": {"k": 1}}, "metadata.k"),
+    ({**card_payment(), "metadata": {f"k{i}": "v" for i in range(51)}}, "metadata"),
+    ({**card_payment(), "description": "x" * 1001}, "description"),
+    ({**card_payment(), "surprise": 1}, "surprise"),
+    (card_with(number="4242424242424241"), "payment_method.card.number"),
+    (card_with(number="42"), "payment_method.card.number"),
+    (card_with(exp_month=13), "payment_method.card.exp_month"),
+    (card_with(exp_year=2001), "payment_method.card.exp_year"),
+    (card_with(cvc="12a"), "payment_method.card.cvc"),
+    ({"amount": 100, "currency": "USD", "payment_method": {"type": "sepa"}}, "payment_method"),
+])
+def test_validation_names_the_field_and_writes_nothing(client, auth, merchant, db, body, field):
+    problem = assert_problem(client.simulate_post("/payments", json=body, headers=auth), 422)
+    assert field in [e["field"] for e in problem["errors"]]
+    assert "4242424242424241" not in str(problem)
+    assert Payment.select().where(Payment.merchant_id == merchant).count() == 0
+
+
+def test_malformed_json_is_400(client, auth):
+    assert_problem(client.simulate_post("/payments", body=b'{"amount": ', headers={**auth, "Content-Type": "application/json"}), 400)
+    assert_problem(client.simulate_post("/payments", body=b"[1]", headers={**auth, "Content-Type": "application/json"}), 400)
+
+
+def test_wrong_media_type_is_415(client, auth):
+    assert_problem(client.simulate_post("/payments", body=b"amount=1", headers={**auth, "Content-Type": "application/x-www-form-urlencoded"}), 415)
+
+
+def test_oversized_body_is_413(client, auth, config):
+    big = b'{"description": "' + b"x" * config.max_body_bytes + b'"}'
+    assert_problem(client.simulate_post("/payments", body=big, headers={**auth, "Content-Type": "application/json"}), 413)
+
+
+def test_unknown_route_and_method(client, auth):
+    assert_problem(client.simulate_get("/nowhere", headers=auth), 404)
+    assert_problem(client.simulate_delete("/payments", headers=auth), 405)
+
+
+def test_bad_idempotency_key_is_400(client, auth):
+    assert_problem(client.simulate_post("/payments", json=card_payment(), headers={**auth, "Idempotency-Key": "é" * 3}), 400)

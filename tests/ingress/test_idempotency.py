@@ -1,0 +1,67 @@
+"""Idempotency-Key: replay, conflict, concurrency, scope."""
+import concurrent.futures
+
+from store import idempotency
+from store.models import Payment
+from tests.conftest import card_payment
+
+
+def post(client, auth, key, body=None):
+    return client.simulate_post("/payments", json=body or card_payment(), headers={**auth, "Idempotency-Key": key})
+
+
+def test_replay_with_the_same_body_returns_the_first_response_and_writes_once(client, auth, merchant, db):
+    first = post(client, auth, "order-1")
+    again = post(client, auth, "order-1")
+    assert again.status_code == 202 and again.headers["idempotent-replayed"] == "true"
+    assert again.json == first.json and again.headers["location"] == first.headers["location"]
+    assert Payment.select().where(Payment.merchant_id == merchant).count() == 1
+
+
+def test_same_key_with_another_body_is_422(client, auth):
+    post(client, auth, "order-2")
+    other = post(client, auth, "order-2", card_payment(amount=1))
+    assert other.status_code == 422 and other.json["type"] == "/problems/idempotency-key-reused"
+
+
+def test_a_concurrent_request_with_the_same_key_is_409(client, auth, merchant, db):
+    import hashlib
+    import orjson
+    body = card_payment()
+    fingerprint = hashlib.sha256(b"POST /payments\n" + orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
+    held = idempotency.claim(merchant, "order-3", fingerprint)  # the first request, still running
+    resp = post(client, auth, "order-3", body)
+    assert resp.status_code == 409 and resp.headers["retry-after"] == "1"
+    idempotency.release(held)
+    assert post(client, auth, "order-3", body).status_code == 202
+
+
+def test_racing_requests_create_exactly_one_payment(client, auth, merchant, db):
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        codes = list(pool.map(lambda _: post(client, auth, "order-race").status_code, range(16)))
+    assert set(codes) <= {202, 409} and 202 in codes
+    assert Payment.select().where(Payment.merchant_id == merchant).count() == 1
+
+
+def test_keys_are_scoped_per_merchant(client, auth, mint, db):
+    mine = post(client, auth, "shared-key").json
+    theirs = post(client, {"Authorization": f"Bearer {mint('other_merchant_x')}"}, "shared-key").json
+    assert mine["id"] != theirs["id"]
+
+
+def test_an_error_answer_frees_the_key(client, auth):
+    bad = post(client, auth, "order-4", {"amount": -1})
+    assert bad.status_code == 422
+    assert post(client, auth, "order-4").status_code == 202
+
+
+def test_put_and_actions_are_idempotent_too(client, auth):
+    pid = post(client, auth, "order-5").json["id"]
+    headers = {**auth, "Idempotency-Key": "put-1"}
+    first = client.simulate_put(f"/payments/{pid}", json={"description": "a"}, headers=headers)
+    client.simulate_put(f"/payments/{pid}", json={"description": "b"}, headers=auth)
+    replay = client.simulate_put(f"/payments/{pid}", json={"description": "a"}, headers=headers)
+    assert replay.headers.get("idempotent-replayed") == "true" and replay.json == first.json
+    cancel = {**auth, "Idempotency-Key": "cancel-1"}
+    assert client.simulate_post(f"/payments/{pid}/cancel", headers=cancel).status_code == 202
+    assert client.simulate_post(f"/payments/{pid}/cancel", headers=cancel).status_code == 202  # replayed, not 409
