@@ -5,7 +5,7 @@ import re
 
 from ingress.errors import ValidationFailed
 from shared import money
-from shared.cards import luhn_ok
+from shared.cards import find_pans, luhn_ok, mask_pans
 from workers.pools import GATEWAYS
 
 MAX_AMOUNT = 99_999_999_999
@@ -52,6 +52,8 @@ def _string(errors, field, value, max_length, pattern=None):
         errors.add(field, f"must be at most {max_length} characters")
     elif pattern and not re.fullmatch(pattern, value):
         errors.add(field, "has an invalid format")
+    elif find_pans(value):
+        errors.add(field, "must not contain a card number")
     else:
         return value
     return None
@@ -70,6 +72,8 @@ def metadata(errors, value):
             errors.add(f"metadata.{key[:METADATA_KEY_MAX]}", f"keys must be 1 to {METADATA_KEY_MAX} characters")
         elif not isinstance(item, str) or len(item) > METADATA_VALUE_MAX:
             errors.add(f"metadata.{key}", f"must be a string of at most {METADATA_VALUE_MAX} characters")
+        elif find_pans(item) or find_pans(key):
+            errors.add(f"metadata.{mask_pans(key)}", "must not contain a card number")
     return value
 
 

@@ -112,10 +112,10 @@ class Config:
                 except ValueError as exc:
                     problems.append(f"{name}={environ[name]!r}: {exc}")
         values.update(overrides)
+        config = cls(**values)
+        problems += config.problems()
         if problems:
             raise ConfigError(problems)
-        config = cls(**values)
-        config.validate()
         return config
 
     @property
@@ -129,7 +129,8 @@ class Config:
                                        ("PAYWAVE_FINGERPRINT_KEY", DEV_SECRET))
                 if getattr(self, name[len(self.PREFIX):].lower()) == dev]
 
-    def validate(self):
+    def problems(self):
+        """One line per invalid setting (empty when all are valid)."""
         problems = []
         if self.env not in ("development", "production"):
             problems.append(f"PAYWAVE_ENV={self.env!r}: expected development or production")
@@ -162,8 +163,7 @@ class Config:
         if self.production and self.dev_defaults_in_use():
             problems.append("production refuses the development secrets in "
                             + ", ".join(self.dev_defaults_in_use()))
-        if problems:
-            raise ConfigError(problems)
+        return problems
 
     def vault_keyring(self):
         """``[(key_id, 32-byte key), ...]``, the first one active."""
@@ -183,8 +183,9 @@ class Config:
             raise ValueError("at least one key is required")
         return ring
 
-    def warn_dev_defaults(self, stream=sys.stderr):
+    def warn_dev_defaults(self, stream=None):
         """Print a loud warning when development secrets are in use."""
+        stream = stream or sys.stderr
         names = self.dev_defaults_in_use()
         if names:
             bar = "!" * 78

@@ -54,12 +54,12 @@ def publisher(broker, prefix=""):
 
 
 def reachable(broker) -> bool:
-    """True when the broker answers (a passive declare on this thread's channel)."""
+    """True when this thread's connection to the broker is open and answering."""
     if isinstance(broker, StubBroker):
         return True
     try:
-        broker.channel.queue_declare(queue=next(iter(broker.queues)), passive=True)
-        return True
+        broker.connection.process_data_events(time_limit=0)
+        return broker.connection.is_open
     except Exception:
         del broker.connection  # the next use opens a fresh one
         return False

@@ -28,6 +28,7 @@ from gateways.sandbox import cards
 from gateways.sandbox.faults import FaultMiddleware, Faults, FaultsResource
 from gateways.sandbox.idempotency import IdempotencyCache, InFlight, Mismatch
 from gateways.sandbox.ledger import Ledger, LedgerResource
+from shared.cards import luhn_ok
 
 log = logging.getLogger(__name__)
 
@@ -188,17 +189,6 @@ def _metadata(current, update):
     return merged
 
 
-def _luhn(number):
-    if not (number.isascii() and number.isdigit() and 12 <= len(number) <= 19):
-        return False
-    total = 0
-    for position, digit in enumerate(int(d) for d in reversed(number)):
-        if position % 2:
-            digit = digit * 2 - 9 if digit > 4 else digit * 2
-        total += digit
-    return total % 10 == 0
-
-
 def _card_error(code, message, param):
     return ApiError(402, {"type": "card_error", "code": code, "message": message, "param": param})
 
@@ -261,7 +251,8 @@ class Account:
         year = _param(card, "exp_year", int, required=True, label="card[exp_year]")
         cvc = _param(card, "cvc", label="card[cvc]")
         today = datetime.date.today()
-        if not _luhn(number):
+        if not (number.isascii() and number.isdigit() and 12 <= len(number) <= 19
+                and luhn_ok(number)):
             raise _card_error("incorrect_number", "Your card number is incorrect.", "card[number]")
         if not 1 <= month <= 12:
             raise _card_error("invalid_expiry_month", "Your card's expiration month is invalid.",
@@ -589,6 +580,7 @@ def _expansions(kind, raw):
 
 
 def _write(resp, status, body):
+    resp.set_header("Request-Id", new_id("req"))
     resp.status = status
     resp.content_type = falcon.MEDIA_JSON
     resp.data = body
@@ -638,7 +630,6 @@ class StripeApi:
         self._serve(req, resp, "refund", self.account.retrieve, "refund", object_id)
 
     def _serve(self, req, resp, kind, operation, *args):
-        resp.set_header("Request-Id", new_id("req"))
         resp.set_header("Stripe-Version", req.get_header("Stripe-Version") or API_VERSION)
         key = req.get_header("Idempotency-Key") if req.method == "POST" else None
         replayed = False
@@ -734,7 +725,6 @@ def _render_fault(resp, status):
     error = _FAULT_ERRORS.get(status) or (
         {"type": "api_error", "message": "An unknown error occurred."} if status >= 500
         else {"type": "invalid_request_error", "message": "Injected sandbox fault."})
-    resp.set_header("Request-Id", new_id("req"))
     _write(resp, status, orjson.dumps({"error": error}))
 
 

@@ -1,0 +1,31 @@
+# PayWave: `make run` starts everything, `make test` proves it.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-$(shell cat setup.cfg pyproject.toml | cksum | cut -d' ' -f1)
+
+.PHONY: install run test bench chaos clean
+
+$(STAMP): setup.cfg pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(VENV)/bin/paywave dev
+
+test: install
+	$(PY) -m pytest
+
+bench: install
+	$(PY) -m bench
+
+chaos: install
+	$(PY) -m pytest tests/reliability -m chaos -p no:cacheprovider
+
+clean:
+	rm -rf $(VENV) *.egg-info .pytest_cache paywave.db*

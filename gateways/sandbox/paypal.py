@@ -1,0 +1,777 @@
+"""PayPal sandbox: OAuth2, Orders v2, Payments v2 and webhooks, in memory.
+
+Modelled on PayPal's published OpenAPI documents and its card-testing guide: a
+card order completes on create, and an issuer's refusal is a COMPLETED order
+whose capture is DECLINED (authorization DENIED) with the issuer's
+``processor_response.response_code``.  The test cards of ``cards.py`` give the
+same issuer outcome as at the Stripe sandbox.
+
+``PayPal-Request-Id`` replays the saved answer without comparing bodies, as
+PayPal does.  The ledger gets one entry per money movement with ``payment_id``
+= the order's ``custom_id``, ``idempotency_key`` = the ``PayPal-Request-Id`` and
+``gateway_reference`` = the order id (the reference our adapter keeps).
+
+Sandbox controls besides ``/_sandbox/faults`` and ``/_sandbox/ledger``:
+``/_sandbox/oauth`` (GET counts, POST ``{"expires_in": s}``, DELETE revokes
+every token) and ``POST /_sandbox/disputes {"capture_id": ...}``.
+"""
+import base64
+import hashlib
+import hmac
+import os
+import queue
+import re
+import secrets
+import threading
+import time
+import uuid
+import zlib
+from decimal import Decimal
+
+import falcon
+import orjson
+import requests
+
+from gateways.paypal.transformers import DECIMALS
+from gateways.sandbox import cards
+from gateways.sandbox.faults import FaultMiddleware, Faults, FaultsResource
+from gateways.sandbox.idempotency import IdempotencyCache, InFlight
+from gateways.sandbox.ledger import Ledger, LedgerResource
+from shared import money
+from shared.cards import luhn_ok
+
+#: HTTP status → PayPal's error ``name`` and ``message``.
+NAMES = {
+    400: ("INVALID_REQUEST", "Request is not well-formed, syntactically incorrect, or violates schema."),
+    401: ("AUTHENTICATION_FAILURE",
+          "Authentication failed due to missing authorization header, or invalid authentication credentials."),
+    403: ("NOT_AUTHORIZED", "Authorization failed due to insufficient permissions."),
+    404: ("RESOURCE_NOT_FOUND", "The specified resource does not exist."),
+    409: ("RESOURCE_CONFLICT", "The server has detected a conflict while processing this request."),
+    422: ("UNPROCESSABLE_ENTITY",
+          "The requested action could not be performed, semantically incorrect, or failed business validation."),
+    429: ("RATE_LIMIT_REACHED", "Too many requests. Blocked due to rate limiting."),
+    500: ("INTERNAL_SERVER_ERROR", "An internal server error occurred."),
+    503: ("SERVICE_UNAVAILABLE", "Service Unavailable."),
+}
+
+#: ``details[].issue`` → PayPal's description of it in Orders v2 ...
+ORDER_ISSUES = {
+    "MALFORMED_REQUEST_JSON": "The request JSON is not well formed.",
+    "MISSING_REQUIRED_PARAMETER": "A required parameter is missing.",
+    "INVALID_PARAMETER_SYNTAX": "The value of a field does not conform to the expected format.",
+    "INVALID_PARAMETER_VALUE": "A parameter value is not valid.",
+    "INVALID_STRING_LENGTH": "The value of a field is either too short or too long",
+    "INVALID_ARRAY_MIN_ITEMS": "The number of items in an array parameter is too small.",
+    "NOT_SUPPORTED": "This field is not currently supported.",
+    "PAYPAL_REQUEST_ID_REQUIRED": (
+        "A PayPal-Request-Id is required if you are trying to process payment for an Order. Please specify a "
+        "PayPal-Request-Id or Create the Order without a 'payment_source' specified."),
+    "CARD_EXPIRED": "The card is expired",
+    "DECIMAL_PRECISION": "If the currency supports decimals, only two decimal place precision is supported.",
+    "INVALID_CURRENCY_CODE": (
+        "Currency code is invalid or is not currently supported. Please refer "
+        "https://developer.paypal.com/api/rest/reference/currency-codes/ for list of supported currency codes."),
+    "CANNOT_BE_ZERO_OR_NEGATIVE": (
+        "Must be greater than zero. If the currency supports decimals, only two decimal place precision is "
+        "supported."),
+    "DUPLICATE_INVOICE_ID": (
+        "Duplicate Invoice ID detected. To avoid a potential duplicate transaction your account setting requires "
+        "that Invoice Id be unique for each transaction."),
+    "INVALID_RESOURCE_ID": "Specified resource ID does not exist. Please check the resource ID and try again.",
+    "INVALID_PATCH_OPERATION": (
+        "The operation cannot be honored. Cannot add a property that's already present, use replace. Cannot "
+        "remove a property thats not present, use add. Cannot replace a property thats not present, use add."),
+    "FIELD_NOT_PATCHABLE": "Field cannot be patched.",
+    "ORDER_ALREADY_COMPLETED": "The order cannot be patched after it is completed.",
+    "NOT_PATCHABLE": "Cannot be patched.",
+    "PATCH_VALUE_REQUIRED": "Please specify a 'value' to for the field that is being patched.",
+    "PATCH_PATH_REQUIRED": "Please specify a 'path' for the field for which the operation needs to be performed.",
+    "PREVIOUS_REQUEST_IN_PROGRESS": (
+        "A previous request on this resource is currently in progress. Please wait for sometime and try again. "
+        "It is best to space out the initial and the subsequent request(s) to avoid receiving this error."),
+}
+#: ... and in Payments v2, where some texts differ.
+PAYMENT_ISSUES = {
+    **ORDER_ISSUES,
+    "MISSING_REQUIRED_PARAMETER": "A required field / parameter is missing.",
+    "INVALID_PARAMETER_VALUE": "The value of a field is invalid.",
+    "INVALID_STRING_LENGTH": "The value of a field is either too short or too long.",
+    "INVALID_CURRENCY_CODE": (
+        "Currency code is invalid or is not currently supported. Please refer "
+        "https://developer.paypal.com/docs/api/reference/currency-codes/ for list of supported currency codes."),
+    "AUTH_CAPTURE_CURRENCY_MISMATCH": "Currency of capture must be the same as currency of authorization.",
+    "AUTHORIZATION_VOIDED": "A voided authorization cannot be captured or reauthorized. ",
+    "AUTHORIZATION_ALREADY_CAPTURED": "Authorization has previously been captured.",
+    "AUTHORIZATION_DENIED": "An denied authorization cannot be captured.",
+    "MAX_CAPTURE_AMOUNT_EXCEEDED": (
+        "Capture amount exceeds allowable limit. Please contact customer service or your account manager to "
+        "request the change to your overage limit. The default overage limit is 115%, which allows the sum of "
+        "all captures to be up to 115% of the order amount. The ability to over capture is subjected to "
+        "regulatory approvals."),
+    "PREVIOUSLY_CAPTURED": "Authorization has been previously captured and hence cannot be voided.",
+    "PREVIOUSLY_VOIDED": "Authorization has been previously voided and hence cannot be voided again.",
+    "CANNOT_BE_VOIDED": "A reauthorization cannot be voided. Please void the original parent authorization.",
+    "REFUND_AMOUNT_EXCEEDED": (
+        "The refund amount must be less than or equal to the capture amount that has not yet been refunded."),
+    "CAPTURE_FULLY_REFUNDED": "The capture has already been fully refunded",
+    "CURRENCY_MISMATCH": "The refund must be in the currency of the capture.",
+    "REFUND_NOT_ALLOWED": "Capture cannot be refunded.",
+}
+
+#: Issuer outcome of ``cards.py`` → PayPal processor response, as PayPal's card-testing triggers give them.
+RESPONSE_CODES = {
+    "generic_decline": "5100",     # CCREJECT-BANK_ERROR
+    "do_not_honor": "0500",        # CCREJECT-REFUSED
+    "insufficient_funds": "5120",  # CCREJECT-IF
+    "lost_card": "9520",           # CCREJECT-LS: LOST_OR_STOLEN
+    "stolen_card": "9520",
+    "expired_card": "5400",        # CCREJECT-EC
+    "incorrect_cvc": "00N7",       # CCREJECT-CVV_F
+    "fraudulent": "9500",          # CCREJECT-SF
+    "processing_error": "9100",    # DECLINED_PLEASE_RETRY
+}
+LUHN_FAILURE = "5180"  # CCREJECT-IRC: INVALID_OR_RESTRICTED_CARD
+
+VALUE = re.compile(r"^((-?[0-9]+)|(-?([0-9]+)?[.][0-9]+))$")  # PayPal's money.value pattern
+PATCH_PATH = re.compile(r"/purchase_units/@reference_id=='([^']*)'/(description|custom_id|invoice_id|soft_descriptor)")
+TEXT_MAX = {"description": 127, "custom_id": 127, "invoice_id": 127, "soft_descriptor": 22}
+AUTHORIZATION_DAYS = 29
+TOKEN_LIFETIME = 32400
+
+
+class Problem(Exception):
+    """A PayPal error answer: ``status`` with one ``details`` entry when ``issue`` is given."""
+
+    def __init__(self, status, issue=None, field=None, location="body"):
+        super().__init__(issue or status)
+        self.status, self.issue, self.field, self.location = status, issue, field, location
+
+    def body(self, issues=ORDER_ISSUES):
+        name, message = NAMES.get(self.status) or NAMES[500 if self.status >= 500 else 400]
+        body = {"name": name, "message": message, "debug_id": secrets.token_hex(7)}
+        if self.issue:
+            detail = {"issue": self.issue, "description": issues[self.issue]}
+            if self.field:
+                detail.update(field=self.field, location=self.location)
+            body["details"] = [detail]
+            body["links"] = [{"href": f"https://developer.paypal.com/docs/api/orders/v2/#error-{self.issue}",
+                              "rel": "information_link", "method": "GET"}]
+        return body
+
+
+def render_error(resp, status):
+    """PayPal's error envelope for an injected fault; 429 and 503 say when to come back."""
+    resp.status = falcon.code_to_http_status(status)
+    resp.content_type = falcon.MEDIA_JSON
+    resp.data = orjson.dumps(Problem(status).body())
+    if status in (429, 503):
+        resp.set_header("Retry-After", "1")
+
+
+def create_app(faults=None, webhook_url=None, webhook_secret=None):
+    """The PayPal sandbox as a Falcon app.
+
+    Parameters:
+      faults: Live ``Faults`` (a fresh one when None).
+      webhook_url: Where to POST webhook events; none are sent when None.
+      webhook_secret: The webhook id events are signed for (PayPal's ``webhook_id``).
+    """
+    faults = faults or Faults()
+    sandbox = PayPalSandbox(Webhooks(webhook_url, webhook_secret or "SANDBOXWEBHOOK"))
+    app = falcon.App(middleware=[FaultMiddleware(faults, render_error), sandbox])
+    app.add_route("/_sandbox/faults", FaultsResource(faults))
+    app.add_route("/_sandbox/ledger", LedgerResource(sandbox.ledger))
+    app.add_route("/_sandbox/oauth", sandbox, suffix="oauth")
+    app.add_route("/_sandbox/disputes", sandbox, suffix="disputes")
+    app.add_route("/v1/oauth2/token", sandbox, suffix="token")
+    app.add_route("/v1/notifications/verify-webhook-signature", sandbox, suffix="verify")
+    app.add_route("/v2/checkout/orders", sandbox, suffix="orders")
+    app.add_route("/v2/checkout/orders/{order_id}", sandbox, suffix="order")
+    for kind in ("authorization", "capture", "refund"):
+        app.add_route(f"/v2/payments/{kind}s/{{payment_id}}", sandbox, suffix=kind)
+    app.add_route("/v2/payments/authorizations/{payment_id}/capture", sandbox, suffix="capture_authorization")
+    app.add_route("/v2/payments/authorizations/{payment_id}/void", sandbox, suffix="void")
+    app.add_route("/v2/payments/captures/{payment_id}/refund", sandbox, suffix="refund_capture")
+    return app
+
+
+class PayPalSandbox:
+    """State and responders; also the middleware that checks Bearer tokens."""
+
+    def __init__(self, webhooks):
+        self.webhooks = webhooks
+        self.ledger = Ledger()
+        self.replays = IdempotencyCache()
+        self.lock = threading.Lock()  # guards orders, index and invoices
+        self.orders = {}
+        self.index = {}  # authorization / capture / refund id → (kind, order id)
+        self.invoices = set()
+        self.tokens = {}  # access token → expiry (monotonic)
+        self.token_lifetime = TOKEN_LIFETIME
+        self.tokens_issued = 0
+
+    # -- OAuth2 --------------------------------------------------------------------------------
+
+    def process_resource(self, req, resp, resource, params):
+        if resource is not self or req.path.startswith("/_sandbox") or req.path == "/v1/oauth2/token":
+            return
+        kind, _, token = (req.auth or "").partition(" ")
+        if kind != "Bearer" or self.tokens.get(token, 0) < time.monotonic():
+            _reply(resp, 401, {"error": "invalid_token", "error_description": "Token signature verification failed"})
+            resp.complete = True
+
+    def on_post_token(self, req, resp):
+        kind, _, encoded = (req.auth or "").partition(" ")
+        try:
+            client_id, _, secret = base64.b64decode(encoded, validate=True).decode().partition(":")
+        except ValueError:
+            client_id = secret = ""
+        if kind != "Basic" or not client_id or not secret:
+            return _reply(resp, 401, {"error": "invalid_client", "error_description": "Client Authentication failed"})
+        form = req.get_media(default_when_empty={}) if req.content_type else {}
+        if form.get("grant_type") != "client_credentials":
+            return _reply(resp, 400, {"error": "unsupported_grant_type", "error_description": "Grant Type is NULL"})
+        token, now = "A21AA" + secrets.token_urlsafe(48), time.monotonic()
+        with self.lock:
+            self.tokens = {t: expiry for t, expiry in self.tokens.items() if expiry > now}
+            self.tokens[token] = now + self.token_lifetime
+            self.tokens_issued += 1
+        _reply(resp, 200, {"scope": "https://uri.paypal.com/services/payments/payment", "access_token": token,
+                           "token_type": "Bearer", "app_id": "APP-SANDBOX", "expires_in": self.token_lifetime,
+                           "nonce": f"{_now()}{secrets.token_hex(8)}"})
+
+    def on_get_oauth(self, req, resp):
+        resp.media = {"tokens_issued": self.tokens_issued, "expires_in": self.token_lifetime}
+
+    def on_post_oauth(self, req, resp):
+        lifetime = (req.get_media() or {}).get("expires_in")
+        if isinstance(lifetime, bool) or not isinstance(lifetime, int) or lifetime < 1:
+            raise falcon.HTTPBadRequest(title="expires_in must be a positive integer")
+        self.token_lifetime = lifetime
+        self.on_get_oauth(req, resp)
+
+    def on_delete_oauth(self, req, resp):
+        with self.lock:
+            self.tokens = {}
+        self.on_get_oauth(req, resp)
+
+    # -- Orders v2 -----------------------------------------------------------------------------
+
+    def on_post_orders(self, req, resp):
+        key = req.get_header("PayPal-Request-Id")
+
+        def work():
+            order, movement = self._new_order(_json(req), key, req.prefix)
+            with self.lock:
+                self.orders[order["id"]] = order
+                for kind in ("authorization", "capture"):
+                    for payment in order["purchase_units"][0].get("payments", {}).get(kind + "s", []):
+                        self.index[payment["id"]] = (kind, order["id"])
+                if movement:
+                    self._record(movement, order, order["purchase_units"][0]["amount"], key)
+                body = order if _representation(req) else _minimal(order)
+                return 201, orjson.dumps(body)
+
+        self._replayable(req, resp, ("orders", None), work, replay_status=200)
+
+    def on_get_order(self, req, resp, order_id):
+        with self.lock:
+            _reply(resp, 200, self._order(order_id))
+
+    def on_patch_order(self, req, resp, order_id):
+        try:
+            operations = _json(req)
+            if not isinstance(operations, list) or not all(isinstance(op, dict) for op in operations):
+                raise Problem(400, "MALFORMED_REQUEST_JSON")
+            with self.lock:
+                order = self._order(order_id)
+                if order["status"] not in ("CREATED", "APPROVED"):
+                    raise Problem(422, "ORDER_ALREADY_COMPLETED" if order["status"] == "COMPLETED" else "NOT_PATCHABLE")
+                unit = _patched(order["purchase_units"][0], operations)
+                order["purchase_units"][0] = unit
+                order["update_time"] = _now()
+        except Problem as problem:
+            return _reply(resp, problem.status, problem.body())
+        resp.status = falcon.HTTP_204
+
+    def _new_order(self, body, key, prefix):
+        """The order for a create request, and the money movement it made (or None)."""
+        if not isinstance(body, dict):
+            raise Problem(400, "MALFORMED_REQUEST_JSON")
+        intent = _required(body, "intent", "/intent")
+        if intent not in ("CAPTURE", "AUTHORIZE"):
+            raise Problem(400, "INVALID_PARAMETER_VALUE", "/intent")
+        units = _required(body, "purchase_units", "/purchase_units")
+        if not isinstance(units, list) or not units:
+            raise Problem(400, "INVALID_ARRAY_MIN_ITEMS", "/purchase_units")
+        if len(units) > 1 or not isinstance(units[0], dict):
+            raise Problem(400, "NOT_SUPPORTED", "/purchase_units")  # the sandbox keeps to one unit
+        request_unit = units[0]
+        amount = _money(request_unit.get("amount"), "/purchase_units/0/amount", ORDER_ISSUES)
+        unit = {"reference_id": request_unit.get("reference_id", "default"), "amount": amount}
+        for field in TEXT_MAX:
+            if field in request_unit:
+                unit[field] = _text(request_unit[field], f"/purchase_units/0/{field}", TEXT_MAX[field])
+        source = body.get("payment_source")
+        card = _card(source, key) if source is not None else None
+        order_id, now = _id(), _now()
+        self_link = f"{prefix}/v2/checkout/orders/{order_id}"
+        order = {"id": order_id, "intent": intent, "status": "CREATED", "purchase_units": [unit],
+                 "create_time": now, "update_time": now, "links": [_link(self_link, "self")]}
+        if card is None:  # waits for a payer who will never come: no money moves
+            order["links"] += [_link(f"{prefix}/checkoutnow?token={order_id}", "approve"),
+                               _link(self_link, "update", "PATCH"),
+                               _link(f"{self_link}/{intent.lower()}", intent.lower(), "POST")]
+            return order, None
+        if "invoice_id" in unit:
+            with self.lock:
+                if unit["invoice_id"] in self.invoices:
+                    raise Problem(422, "DUPLICATE_INVOICE_ID", "/purchase_units/0/invoice_id")
+                self.invoices.add(unit["invoice_id"])
+        number, expiry, brand = card
+        response_code = _issuer(number)
+        approved = response_code == "0000"
+        kind = "capture" if intent == "CAPTURE" else "authorization"
+        status = {"capture": ("COMPLETED", "DECLINED"), "authorization": ("CREATED", "DENIED")}[kind][not approved]
+        payment = {"id": _id(), "status": status, "amount": amount, "create_time": now, "update_time": now,
+                   "processor_response": {"avs_code": "Y", "cvv_code": "M", "response_code": response_code}
+                   if approved else {"avs_code": "G", "cvv_code": "P", "response_code": response_code}}
+        if "custom_id" in unit:
+            payment["custom_id"] = unit["custom_id"]
+        if kind == "capture":
+            payment.update(final_capture=True, links=_capture_links(prefix, payment["id"], self_link))
+        else:
+            payment.update(expiration_time=_now(AUTHORIZATION_DAYS * 86400),
+                           links=_authorization_links(prefix, payment["id"], self_link))
+        unit["payments"] = {kind + "s": [payment]}
+        order.update(status="COMPLETED", payment_source={"card": {
+            "last_digits": number[-4:], "brand": brand, "type": "CREDIT", "expiry": expiry}})
+        if kind == "capture":
+            self.webhooks.emit(prefix, "PAYMENT.CAPTURE.COMPLETED" if approved else "PAYMENT.CAPTURE.DENIED",
+                               "capture", self._payment_view(order, "capture", payment))
+        return order, (kind if approved else None)
+
+    # -- Payments v2 ---------------------------------------------------------------------------
+
+    def on_get_authorization(self, req, resp, payment_id):
+        self._get_payment(resp, "authorization", payment_id)
+
+    def on_get_capture(self, req, resp, payment_id):
+        self._get_payment(resp, "capture", payment_id)
+
+    def on_get_refund(self, req, resp, payment_id):
+        self._get_payment(resp, "refund", payment_id)
+
+    def on_post_capture_authorization(self, req, resp, payment_id):
+        key = req.get_header("PayPal-Request-Id")
+
+        def work():
+            body = _json(req) or {}
+            with self.lock:
+                order, authorization = self._payment("authorization", payment_id)
+                issue = {"VOIDED": "AUTHORIZATION_VOIDED", "CAPTURED": "AUTHORIZATION_ALREADY_CAPTURED",
+                         "DENIED": "AUTHORIZATION_DENIED"}.get(authorization["status"])
+                if issue:
+                    raise Problem(422, issue)
+                unit = order["purchase_units"][0]
+                left = _minor(authorization["amount"]) - sum(_minor(c["amount"]) for c in _payments(unit, "capture"))
+                amount = self._amount_within(body, authorization["amount"], left, "AUTH_CAPTURE_CURRENCY_MISMATCH",
+                                             "MAX_CAPTURE_AMOUNT_EXCEEDED")
+                now = _now()
+                capture = {"id": _id(), "status": "COMPLETED", "amount": amount,
+                           "final_capture": bool(body.get("final_capture", False)), "create_time": now,
+                           "update_time": now, "links": _capture_links(req.prefix, None, authorization["links"][0]["href"])}
+                capture["links"] = _capture_links(req.prefix, capture["id"], authorization["links"][0]["href"])
+                if "custom_id" in unit:
+                    capture["custom_id"] = unit["custom_id"]
+                done = capture["final_capture"] or _minor(amount) == left
+                authorization.update(status="CAPTURED" if done else "PARTIALLY_CAPTURED", update_time=now)
+                unit.setdefault("payments", {}).setdefault("captures", []).append(capture)
+                self.index[capture["id"]] = ("capture", order["id"])
+                self._record("capture", order, amount, key)
+                view = self._payment_view(order, "capture", capture)
+                self.webhooks.emit(req.prefix, "PAYMENT.CAPTURE.COMPLETED", "capture", view)
+                return 201, orjson.dumps(view if _representation(req) else _minimal(view))
+
+        self._replayable(req, resp, ("capture", payment_id), work)
+
+    def on_post_void(self, req, resp, payment_id):
+        key = req.get_header("PayPal-Request-Id")
+
+        def work():
+            with self.lock:
+                order, authorization = self._payment("authorization", payment_id)
+                issue = {"CAPTURED": "PREVIOUSLY_CAPTURED", "VOIDED": "PREVIOUSLY_VOIDED"}.get(
+                    authorization["status"], None if authorization["status"] in ("CREATED", "PARTIALLY_CAPTURED")
+                    else "CANNOT_BE_VOIDED")
+                if issue:
+                    raise Problem(422, issue)
+                unit = order["purchase_units"][0]
+                left = _minor(authorization["amount"]) - sum(_minor(c["amount"]) for c in _payments(unit, "capture"))
+                authorization.update(status="VOIDED", update_time=_now())
+                self._record("void", order, {**authorization["amount"], "value": _value(left, authorization["amount"])},
+                             key)
+                if not _representation(req):
+                    return 204, b""
+                return 200, orjson.dumps(self._payment_view(order, "authorization", authorization))
+
+        self._replayable(req, resp, ("void", payment_id), work)
+
+    def on_post_refund_capture(self, req, resp, payment_id):
+        key = req.get_header("PayPal-Request-Id")
+
+        def work():
+            body = _json(req) or {}
+            custom_id = _text(body["custom_id"], "/custom_id", 127) if "custom_id" in body else None
+            with self.lock:
+                order, capture = self._payment("capture", payment_id)
+                issue = {"REFUNDED": "CAPTURE_FULLY_REFUNDED", "PENDING": "PENDING_CAPTURE"}.get(
+                    capture["status"], None if capture["status"] in ("COMPLETED", "PARTIALLY_REFUNDED")
+                    else "REFUND_NOT_ALLOWED")
+                if issue:
+                    raise Problem(422, issue)
+                unit = order["purchase_units"][0]
+                refunds = [r for r in _payments(unit, "refund") if r["links"][1]["href"].endswith(capture["id"])]
+                left = _minor(capture["amount"]) - sum(_minor(r["amount"]) for r in refunds)
+                amount = self._amount_within(body, capture["amount"], left, "CURRENCY_MISMATCH",
+                                             "REFUND_AMOUNT_EXCEEDED")
+                now = _now()
+                refund = {"id": _id(), "status": "COMPLETED", "amount": amount, "create_time": now,
+                          "update_time": now}
+                refund["links"] = [_link(f"{req.prefix}/v2/payments/refunds/{refund['id']}", "self"),
+                                   _link(f"{req.prefix}/v2/payments/captures/{capture['id']}", "up")]
+                if custom_id or "custom_id" in unit:
+                    refund["custom_id"] = custom_id or unit["custom_id"]
+                fully = _minor(amount) == left
+                capture.update(status="REFUNDED" if fully else "PARTIALLY_REFUNDED", update_time=now)
+                unit.setdefault("payments", {}).setdefault("refunds", []).append(refund)
+                self.index[refund["id"]] = ("refund", order["id"])
+                self._record("refund", order, amount, key, payment_id=refund.get("custom_id"))
+                self.webhooks.emit(req.prefix, "PAYMENT.CAPTURE.REFUNDED", "refund", refund)
+                return 201, orjson.dumps(refund if _representation(req) else _minimal(refund))
+
+        self._replayable(req, resp, ("refund", payment_id), work)
+
+    def _amount_within(self, body, limit_money, left, mismatch_issue, exceeded_issue):
+        """The amount asked for (default: all that is left), checked against ``left`` minor units."""
+        if "amount" not in body:
+            return {**limit_money, "value": _value(left, limit_money)}
+        amount = _money(body["amount"], "/amount", PAYMENT_ISSUES)
+        if amount["currency_code"] != limit_money["currency_code"]:
+            raise Problem(422, mismatch_issue, "/amount/currency_code")
+        if _minor(amount) > left:
+            raise Problem(422, exceeded_issue, "/amount/value")
+        return amount
+
+    # -- Webhooks ------------------------------------------------------------------------------
+
+    def on_post_verify(self, req, resp):
+        try:
+            body = _json(req)
+        except Problem as problem:
+            return _reply(resp, 400, problem.body())
+        verified = isinstance(body, dict) and self.webhooks.verify(body)
+        _reply(resp, 200, {"verification_status": "SUCCESS" if verified else "FAILURE"})
+
+    def on_post_disputes(self, req, resp):
+        capture_id = (req.get_media() or {}).get("capture_id")
+        with self.lock:
+            if self.index.get(capture_id, ("",))[0] != "capture":
+                raise falcon.HTTPNotFound(title=f"no capture {capture_id!r}")
+            order, capture = self._payment("capture", capture_id)
+        now, dispute_id = _now(), f"PP-D-{secrets.randbelow(10 ** 8):08d}"
+        dispute = {
+            "dispute_id": dispute_id, "create_time": now, "update_time": now, "reason": "MERCHANDISE_OR_SERVICE_NOT_RECEIVED",
+            "status": "OPEN", "dispute_amount": capture["amount"], "dispute_life_cycle_stage": "INQUIRY",
+            "disputed_transactions": [{"seller_transaction_id": capture_id, "create_time": capture["create_time"],
+                                       "custom": capture.get("custom_id"), "gross_amount": capture["amount"]}],
+            "links": [_link(f"{req.prefix}/v1/customer/disputes/{dispute_id}", "self")],
+        }
+        self.webhooks.emit(req.prefix, "CUSTOMER.DISPUTE.CREATED", "dispute", dispute, resource_version="1.1")
+        resp.status, resp.media = falcon.HTTP_201, dispute
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    def _replayable(self, req, resp, scope, work, replay_status=None):
+        """Run ``work() -> (status, body bytes)`` once per ``PayPal-Request-Id`` and reply."""
+        issues = PAYMENT_ISSUES if req.path.startswith("/v2/payments") else ORDER_ISSUES
+
+        def answer():
+            try:
+                return work()
+            except Problem as problem:
+                return problem.status, orjson.dumps(problem.body(issues))
+
+        try:
+            status, body, replayed = self.replays.run(scope, req.get_header("PayPal-Request-Id"), None, answer)
+        except InFlight:
+            status, body, replayed = 409, orjson.dumps(Problem(409, "PREVIOUS_REQUEST_IN_PROGRESS").body()), False
+        resp.status = falcon.code_to_http_status(replay_status if replayed and replay_status and status == 201
+                                                 else status)
+        if body:
+            resp.content_type, resp.data = falcon.MEDIA_JSON, body
+
+    def _order(self, order_id):
+        order = self.orders.get(order_id)
+        if order is None:
+            raise Problem(404, "INVALID_RESOURCE_ID", location="path")
+        return order
+
+    def _payment(self, kind, payment_id):
+        """``(order, payment)`` for an authorization, capture or refund id (call under the lock)."""
+        found_kind, order_id = self.index.get(payment_id, (None, None))
+        if found_kind != kind:
+            raise Problem(404, "INVALID_RESOURCE_ID", location="path")
+        order = self.orders[order_id]
+        return order, next(p for p in _payments(order["purchase_units"][0], kind) if p["id"] == payment_id)
+
+    def _get_payment(self, resp, kind, payment_id):
+        try:
+            with self.lock:
+                order, payment = self._payment(kind, payment_id)
+                view = self._payment_view(order, kind, payment)
+        except Problem as problem:
+            return _reply(resp, problem.status, problem.body(PAYMENT_ISSUES))
+        _reply(resp, 200, view)
+
+    @staticmethod
+    def _payment_view(order, kind, payment):
+        """A Payments v2 resource: the object plus the ids it belongs to."""
+        if kind == "refund":
+            return payment
+        related = {"order_id": order["id"]}
+        authorizations = _payments(order["purchase_units"][0], "authorization")
+        if kind == "capture" and authorizations:
+            related["authorization_id"] = authorizations[0]["id"]
+        return {**payment, "supplementary_data": {"related_ids": related}}
+
+    def _record(self, kind, order, amount, key, payment_id=None):
+        self.ledger.record(kind, amount=_minor(amount), currency=amount["currency_code"],
+                           payment_id=payment_id or order["purchase_units"][0].get("custom_id"),
+                           idempotency_key=key, gateway_reference=order["id"])
+
+
+class Webhooks:
+    """Delivers PayPal-style webhook events from one background thread.
+
+    Each delivery is signed over ``transmission_id|transmission_time|webhook_id|crc32(body)``
+    as PayPal does, with an HMAC key that never leaves the sandbox (standing in for
+    PayPal's certificate): a receiver can only check it through verify-webhook-signature.
+    """
+
+    AUTH_ALGO = "HMACSHA256"
+    RETRY_DELAYS = (0, 0.2, 1.0)
+
+    def __init__(self, url, webhook_id):
+        self.url, self.webhook_id = url, webhook_id
+        self._key = secrets.token_bytes(32)
+        self._queue = queue.Queue()
+        self._thread = None
+        self._lock = threading.Lock()
+
+    def emit(self, prefix, event_type, resource_type, resource, resource_version="2.0"):
+        if not self.url:
+            return
+        event_id = f"WH-{_id()}"
+        self._queue.put((prefix, {
+            "id": event_id, "event_version": "1.0", "create_time": _now(), "resource_type": resource_type,
+            "resource_version": resource_version, "event_type": event_type,
+            "summary": f"{event_type} for {resource_type} {resource.get('id') or resource.get('dispute_id')}",
+            "resource": resource,
+            "links": [_link(f"{prefix}/v1/notifications/webhooks-events/{event_id}", "self")],
+        }))
+        with self._lock:  # started lazily: threads do not survive gunicorn's fork
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._deliver, name="paypal-webhooks", daemon=True)
+                self._thread.start()
+
+    def signature(self, transmission_id, transmission_time, webhook_id, event) -> str:
+        message = f"{transmission_id}|{transmission_time}|{webhook_id}|{zlib.crc32(_canonical(event))}"
+        return hmac.new(self._key, message.encode(), hashlib.sha256).hexdigest()
+
+    def verify(self, request: dict) -> bool:
+        """The verify-webhook-signature check: our signature, our webhook id, the event unmodified."""
+        fields = ("auth_algo", "transmission_id", "transmission_time", "webhook_id", "transmission_sig")
+        if not all(isinstance(request.get(f), str) for f in fields) or not isinstance(request.get("webhook_event"), dict):
+            return False
+        expected = self.signature(request["transmission_id"], request["transmission_time"], request["webhook_id"],
+                                  request["webhook_event"])
+        return (request["webhook_id"] == self.webhook_id and request["auth_algo"] == self.AUTH_ALGO
+                and hmac.compare_digest(expected, request["transmission_sig"]))
+
+    def _deliver(self):
+        session = requests.Session()
+        while True:
+            prefix, event = self._queue.get()
+            transmission_id, transmission_time = str(uuid.uuid4()), _now()
+            headers = {
+                "Content-Type": "application/json",
+                "PAYPAL-TRANSMISSION-ID": transmission_id,
+                "PAYPAL-TRANSMISSION-TIME": transmission_time,
+                "PAYPAL-TRANSMISSION-SIG": self.signature(transmission_id, transmission_time, self.webhook_id, event),
+                "PAYPAL-CERT-URL": f"{prefix}/v1/notifications/certs/CERT-SANDBOX",
+                "PAYPAL-AUTH-ALGO": self.AUTH_ALGO,
+            }
+            for delay in self.RETRY_DELAYS:  # PayPal retries failed deliveries too, for longer
+                time.sleep(delay)
+                try:
+                    if session.post(self.url, data=_canonical(event), headers=headers, timeout=5).ok:
+                        break
+                except requests.RequestException:
+                    pass
+
+
+# -- request parsing ------------------------------------------------------------------------------
+
+
+def _json(req):
+    raw = req.bounded_stream.read()
+    if not raw:
+        return None
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise Problem(400, "MALFORMED_REQUEST_JSON") from None
+
+
+def _required(body, key, field):
+    if body.get(key) is None:
+        raise Problem(400, "MISSING_REQUIRED_PARAMETER", field)
+    return body[key]
+
+
+def _text(value, field, longest):
+    if not isinstance(value, str):
+        raise Problem(400, "INVALID_PARAMETER_SYNTAX", field)
+    if not 1 <= len(value) <= longest:
+        raise Problem(400, "INVALID_STRING_LENGTH", field)
+    return value
+
+
+def _money(value, field, issues):
+    """Validated PayPal money (``issues`` picks where missing-field texts come from)."""
+    if not isinstance(value, dict):
+        raise Problem(400, "MISSING_REQUIRED_PARAMETER" if value is None else "INVALID_PARAMETER_SYNTAX", field)
+    currency = _required(value, "currency_code", f"{field}/currency_code")
+    amount = _required(value, "value", f"{field}/value")
+    if not isinstance(currency, str) or not re.fullmatch("[A-Z]{3}", currency):
+        raise Problem(400, "INVALID_PARAMETER_SYNTAX", f"{field}/currency_code")
+    if not isinstance(amount, str) or not VALUE.match(amount) or len(amount) > 32:
+        raise Problem(400, "INVALID_PARAMETER_SYNTAX", f"{field}/value")
+    if currency not in DECIMALS:
+        raise Problem(422, "INVALID_CURRENCY_CODE", f"{field}/currency_code")
+    if Decimal(amount) <= 0:
+        raise Problem(422, "CANNOT_BE_ZERO_OR_NEGATIVE", f"{field}/value")
+    if len(amount.partition(".")[2]) > DECIMALS[currency]:
+        raise Problem(422, "DECIMAL_PRECISION", f"{field}/value")
+    return {"currency_code": currency, "value": amount}
+
+
+def _card(source, key):
+    """``(number, expiry, brand)`` of a card payment source."""
+    if not key:
+        raise Problem(400, "PAYPAL_REQUEST_ID_REQUIRED")
+    card = source.get("card") if isinstance(source, dict) else None
+    if not isinstance(card, dict):
+        raise Problem(400, "NOT_SUPPORTED", "/payment_source")  # the sandbox takes cards only
+    number = _required(card, "number", "/payment_source/card/number")
+    expiry = _required(card, "expiry", "/payment_source/card/expiry")
+    if not isinstance(number, str) or not re.fullmatch("[0-9]{13,19}", number):
+        raise Problem(400, "INVALID_PARAMETER_SYNTAX", "/payment_source/card/number")
+    if not isinstance(expiry, str) or not re.fullmatch("[0-9]{4}-(0[1-9]|1[0-2])", expiry):
+        raise Problem(400, "INVALID_PARAMETER_SYNTAX", "/payment_source/card/expiry")
+    code = card.get("security_code")
+    if code is not None and not (isinstance(code, str) and re.fullmatch("[0-9]{3,4}", code)):
+        raise Problem(400, "INVALID_PARAMETER_SYNTAX", "/payment_source/card/security_code")
+    if expiry < time.strftime("%Y-%m", time.gmtime()):
+        raise Problem(422, "CARD_EXPIRED", "/payment_source/card/expiry")
+    return number, expiry, cards.outcome(number).brand.upper()
+
+
+def _issuer(number):
+    """The processor response code the issuer gives ``number``."""
+    if not luhn_ok(number):
+        return LUHN_FAILURE
+    outcome = cards.outcome(number)
+    return "0000" if outcome.approved else RESPONSE_CODES.get(outcome.decline_code, "5100")
+
+
+def _patched(unit, operations):
+    """A copy of ``unit`` with PayPal's JSON Patch ``operations`` applied, all or nothing."""
+    unit = dict(unit)
+    for i, operation in enumerate(operations):
+        if "path" not in operation:
+            raise Problem(422, "PATCH_PATH_REQUIRED", f"/{i}/path")
+        match = PATCH_PATH.fullmatch(str(operation["path"]))
+        if not match or match.group(1) != unit.get("reference_id"):
+            raise Problem(400, "FIELD_NOT_PATCHABLE", f"/{i}/path")
+        field, op = match.group(2), operation.get("op")
+        if op not in ("add", "replace", "remove") or (op == "add") == (field in unit):
+            raise Problem(400, "INVALID_PATCH_OPERATION", f"/{i}/op")
+        if op == "remove":
+            del unit[field]
+        elif "value" not in operation:
+            raise Problem(422, "PATCH_VALUE_REQUIRED", f"/{i}/value")
+        else:
+            unit[field] = _text(operation["value"], f"/{i}/value", TEXT_MAX[field])
+    return unit
+
+
+# -- rendering ------------------------------------------------------------------------------------
+
+
+def _reply(resp, status, body):
+    resp.status = falcon.code_to_http_status(status)
+    resp.content_type = falcon.MEDIA_JSON
+    resp.data = orjson.dumps(body)
+
+
+def _representation(req):
+    return "return=representation" in (req.get_header("Prefer") or "")
+
+
+def _minimal(resource):
+    return {"id": resource["id"], "status": resource["status"], "links": resource["links"]}
+
+
+def _link(href, rel, method="GET"):
+    return {"href": href, "rel": rel, "method": method}
+
+
+def _capture_links(prefix, capture_id, up):
+    return [_link(f"{prefix}/v2/payments/captures/{capture_id}", "self"),
+            _link(f"{prefix}/v2/payments/captures/{capture_id}/refund", "refund", "POST"),
+            _link(up, "up")]
+
+
+def _authorization_links(prefix, authorization_id, up):
+    href = f"{prefix}/v2/payments/authorizations/{authorization_id}"
+    return [_link(href, "self"), _link(f"{href}/capture", "capture", "POST"), _link(f"{href}/void", "void", "POST"),
+            _link(up, "up")]
+
+
+def _payments(unit, kind):
+    return unit.get("payments", {}).get(kind + "s", [])
+
+
+def _minor(value):
+    return money.from_decimal(value["value"], value["currency_code"])
+
+
+def _value(minor, like):
+    """``minor`` units as a money value string in ``like``'s currency, with PayPal's decimals."""
+    return f"{money.to_decimal(minor, like['currency_code']):.{DECIMALS[like['currency_code']]}f}"
+
+
+def _canonical(event):
+    return orjson.dumps(event, option=orjson.OPT_SORT_KEYS)
+
+
+def _id():
+    """A PayPal-style id: 17 upper-case letters and digits."""
+    return base64.b32encode(os.urandom(11)).decode()[:17]
+
+
+def _now(offset=0):
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + offset))

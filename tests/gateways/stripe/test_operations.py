@@ -1,0 +1,212 @@
+"""Every StripeGateway operation against the Stripe sandbox, checked against its ledger."""
+import dataclasses
+import inspect
+
+import pytest
+import requests
+
+from gateways.base import GatewayStatus
+from gateways.errors import InvalidRequestError, SoftDeclineError
+from gateways.stripe import StripeGateway
+
+API_KEY = "sk_test_paywave_adapter_tests"
+
+
+def key(request, step):
+    """An idempotency key for a follow-up ``step`` of ``request``'s payment."""
+    return f"{request.idempotency_key}:{step}"
+
+
+def kinds(entries):
+    return [(e["type"], e["amount"]) for e in entries]
+
+
+def test_charge_captures_once(gateway, new_request, ledger):
+    request = new_request(amount=1250, currency="EUR", description="order 7")
+
+    payment = gateway.charge(request)
+
+    assert payment.reference.startswith("pi_")
+    assert (payment.status, payment.amount, payment.amount_captured, payment.currency) == (
+        GatewayStatus.CAPTURED, 1250, 1250, "EUR")
+    assert payment.vendor_status == "succeeded"
+    entries = ledger(request.payment_id)
+    assert kinds(entries) == [("authorization", 1250), ("capture", 1250)]
+    assert {(e["gateway_reference"], e["idempotency_key"], e["currency"]) for e in entries} == {
+        (payment.reference, request.idempotency_key, "EUR")}
+
+
+def test_authorize_then_full_capture(gateway, new_request, ledger):
+    request = new_request(capture=False)
+
+    held = gateway.authorize(request)
+    assert (held.status, held.amount, held.amount_captured) == (GatewayStatus.AUTHORIZED, 1000, 0)
+    assert kinds(ledger(request.payment_id)) == [("authorization", 1000)]
+
+    captured = gateway.capture(held.reference, 1000, "USD", key(request, "cap"))
+    assert (captured.reference, captured.status, captured.amount_captured) == (
+        held.reference, GatewayStatus.CAPTURED, 1000)
+    assert kinds(ledger(request.payment_id)) == [("authorization", 1000), ("capture", 1000)]
+
+
+def test_partial_capture_releases_the_rest(gateway, new_request, ledger):
+    request = new_request(capture=False)
+    held = gateway.authorize(request)
+
+    captured = gateway.capture(held.reference, 600, "USD", key(request, "cap-1"))
+    assert (captured.status, captured.amount, captured.amount_captured) == (
+        GatewayStatus.CAPTURED, 1000, 600)
+    with pytest.raises(InvalidRequestError) as second:  # the other 400 was released
+        gateway.capture(held.reference, 400, "USD", key(request, "cap-2"))
+    assert second.value.vendor_code == "payment_intent_unexpected_state"
+    assert kinds(ledger(request.payment_id)) == [("authorization", 1000), ("capture", 600)]
+
+
+def test_capture_above_authorized_amount_is_refused(gateway, new_request, ledger):
+    request = new_request(capture=False)
+    held = gateway.authorize(request)
+
+    with pytest.raises(InvalidRequestError) as refused:
+        gateway.capture(held.reference, 1001, "USD", key(request, "cap-1"))
+    assert refused.value.vendor_code == "amount_too_large"
+    assert gateway.retrieve(request, held.reference).status is GatewayStatus.AUTHORIZED
+    assert kinds(ledger(request.payment_id)) == [("authorization", 1000)]
+
+
+def test_void_releases_the_authorization(gateway, new_request, ledger):
+    request = new_request(capture=False)
+    held = gateway.authorize(request)
+
+    voided = gateway.void(held.reference, key(request, "void"))
+
+    assert (voided.status, voided.amount_captured, voided.vendor_status) == (
+        GatewayStatus.CANCELED, 0, "canceled")
+    with pytest.raises(InvalidRequestError):
+        gateway.capture(held.reference, 1000, "USD", key(request, "cap-after-void"))
+    assert kinds(ledger(request.payment_id)) == [("authorization", 1000), ("void", 1000)]
+
+
+def test_void_after_capture_is_refused(gateway, new_request):
+    request = new_request()
+    payment = gateway.charge(request)
+    with pytest.raises(InvalidRequestError) as refused:
+        gateway.void(payment.reference, key(request, "void"))
+    assert refused.value.vendor_code == "payment_intent_unexpected_state"
+
+
+def test_partial_then_full_refund_then_over_refund(gateway, new_request, ledger):
+    request = new_request()
+    payment = gateway.charge(request)
+
+    first = gateway.refund(payment.reference, 300, "USD", key(request, "ref-1"), request.payment_id)
+    rest = gateway.refund(payment.reference, 700, "USD", key(request, "ref-2"), request.payment_id)
+
+    assert first.reference.startswith("re_") and first.reference != rest.reference
+    assert (first.amount, first.currency, first.succeeded, first.vendor_status) == (
+        300, "USD", True, "succeeded")
+    assert rest.amount == 700
+    with pytest.raises(InvalidRequestError) as refused:
+        gateway.refund(payment.reference, 1, "USD", key(request, "ref-3"), request.payment_id)
+    assert refused.value.vendor_code == "charge_already_refunded"
+    refunds = [e for e in ledger(request.payment_id) if e["type"] == "refund"]
+    assert [(e["amount"], e["gateway_reference"]) for e in refunds] == [
+        (300, first.reference), (700, rest.reference)]
+
+
+def test_refund_above_captured_amount_is_refused(gateway, new_request, ledger):
+    request = new_request(capture=False)
+    held = gateway.authorize(request)
+    gateway.capture(held.reference, 500, "USD", key(request, "cap-1"))
+
+    with pytest.raises(InvalidRequestError) as refused:
+        gateway.refund(held.reference, 501, "USD", key(request, "ref-1"), request.payment_id)
+
+    assert refused.value.vendor_code == "amount_too_large"
+    assert "refund" not in [e["type"] for e in ledger(request.payment_id)]
+
+
+def test_refund_replayed_under_its_key_refunds_once(gateway, new_request, ledger):
+    request = new_request()
+    payment = gateway.charge(request)
+
+    first = gateway.refund(payment.reference, 400, "USD", key(request, "ref-1"), request.payment_id)
+    again = gateway.refund(payment.reference, 400, "USD", key(request, "ref-1"), request.payment_id)
+
+    assert again == first
+    assert [e["type"] for e in ledger(request.payment_id)].count("refund") == 1
+
+
+def test_retrieve_by_reference_follows_the_payment(gateway, new_request):
+    request = new_request(capture=False)
+    held = gateway.authorize(request)
+
+    assert gateway.retrieve(request, held.reference) == held
+    gateway.capture(held.reference, 250, "USD", key(request, "cap-1"))
+    later = gateway.retrieve(request, held.reference)
+    assert (later.status, later.amount_captured) == (GatewayStatus.CAPTURED, 250)
+
+
+def test_replayed_attempt_returns_the_same_payment_and_charges_once(gateway, new_request, ledger):
+    request = new_request()
+    payment = gateway.charge(request)
+
+    assert gateway.charge(request) == payment  # a worker's retry of the same job
+    assert gateway.retrieve(request, None) == payment
+    assert kinds(ledger(request.payment_id)) == [("authorization", 1000), ("capture", 1000)]
+
+
+def test_retrieve_by_replay_of_a_declined_attempt_declines_again(gateway, new_request, ledger):
+    request = new_request("4000000000009995")
+    with pytest.raises(SoftDeclineError):
+        gateway.charge(request)
+
+    with pytest.raises(SoftDeclineError) as replayed:
+        gateway.retrieve(request, None)
+
+    assert replayed.value.code == "insufficient_funds"
+    assert ledger(request.payment_id) == []
+
+
+def test_same_key_with_other_params_is_an_invalid_request(gateway, new_request, ledger):
+    request = new_request()
+    gateway.charge(request)
+    with pytest.raises(InvalidRequestError) as refused:
+        gateway.charge(dataclasses.replace(request, amount=2000))
+
+    assert refused.value.code == "idempotency_error"
+    assert kinds(ledger(request.payment_id)) == [("authorization", 1000), ("capture", 1000)]
+
+
+def test_update_merges_metadata_and_sets_description(gateway, new_request, sandbox):
+    request = new_request(description="first", metadata={"order": "o-1", "channel": "web"})
+    payment = gateway.charge(request)
+
+    gateway.update(payment.reference, "second", {"channel": "app", "note": "gift"}, key(request, "upd-1"))
+
+    pi = requests.get(f"{sandbox}/v1/payment_intents/{payment.reference}",
+                      headers={"Authorization": f"Bearer {API_KEY}"}).json()
+    assert pi["description"] == "second"
+    assert pi["metadata"] == {"order": "o-1", "channel": "app", "note": "gift",
+                              "payment_id": request.payment_id}
+
+
+def test_authorize_and_charge_refuse_a_request_saying_otherwise(gateway, new_request):
+    with pytest.raises(ValueError):
+        gateway.authorize(new_request(capture=True))
+    with pytest.raises(ValueError):
+        gateway.charge(new_request(capture=False))
+
+
+def test_configuration_alone_points_the_adapter_at_a_sandbox(start_sandbox, new_request):
+    """A sandbox of its own on a random port: only ``api_base`` tells the adapter where it is."""
+    assert inspect.signature(StripeGateway).parameters["api_base"].default == "https://api.stripe.com"
+    url = start_sandbox("stripe")
+    assert not url.endswith((":80", ":443", ":12111"))
+    request = new_request()
+
+    payment = StripeGateway("sk_test_configuration_proven", api_base=url).charge(request)
+
+    entries = requests.get(url + "/_sandbox/ledger").json()["data"]
+    assert [(e["type"], e["gateway_reference"], e["payment_id"]) for e in entries] == [
+        ("authorization", payment.reference, request.payment_id),
+        ("capture", payment.reference, request.payment_id)]

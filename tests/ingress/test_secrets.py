@@ -1,0 +1,75 @@
+"""Card numbers and CVCs never appear in clear in the database, the cache, the queue or the logs."""
+import io
+import json
+
+import pika
+import psycopg2
+import redis
+
+from shared.logging import configure
+from tests.conftest import card_payment
+
+PAN, CVC = "4000056655665556", "987"
+
+
+def test_no_pan_or_cvc_anywhere(client, auth, config, relay, db):
+    logs = io.StringIO()
+    configure("debug", stream=logs)
+    try:
+        body = card_payment(number=PAN)
+        body["payment_method"]["card"]["cvc"] = CVC
+        resp = client.simulate_post("/payments", json=body, headers=auth)
+        assert resp.status_code == 202
+        relay.drain()
+        client.simulate_get(resp.headers["location"], headers=auth)
+    finally:
+        configure("info")
+    pid = resp.json["id"]
+    assert PAN not in resp.text and f'"{CVC}"' not in resp.text
+
+    # the whole database, every table, every row, as text
+    conn = psycopg2.connect(config.database_url)
+    cur = conn.cursor()
+    cur.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'")
+    dump = []
+    for (table,) in cur.fetchall():
+        cur.execute(f'SELECT * FROM "{table}"')
+        dump.append(json.dumps(cur.fetchall(), default=str))
+    conn.close()
+    dump = "\n".join(dump)
+    assert pid in dump
+    assert PAN not in dump and f'"{CVC}"' not in dump
+
+    # the cache
+    r = redis.Redis.from_url(config.redis_url)
+    cached = b"".join(str(r.hgetall(k)).encode() for k in r.scan_iter(config.cache_prefix + "*") if r.type(k) == b"hash")
+    assert pid.encode() in cached and PAN.encode() not in cached
+
+    # the queued message
+    connection = pika.BlockingConnection(pika.URLParameters(config.broker_url))
+    channel = connection.channel()
+    seen = b""
+    while True:
+        method, _, message = channel.basic_get(config.queue_prefix + "payments.stripe", auto_ack=False)
+        if method is None:
+            break
+        seen += message
+    connection.close()  # unacked messages go back to the queue
+    assert pid.encode() in seen and PAN.encode() not in seen and CVC.encode() not in seen
+
+    # the logs
+    text = logs.getvalue()
+    assert pid in text and PAN not in text
+
+
+def test_card_numbers_in_free_text_are_refused(client, auth):
+    for body in (card_payment(description=f"card {PAN}"), card_payment(metadata={"note": PAN}),
+                 card_payment(customer=PAN)):
+        resp = client.simulate_post("/payments", json=body, headers=auth)
+        assert resp.status_code == 422 and "card number" in resp.text and PAN not in resp.text
+
+
+def test_the_log_scrubber_masks_card_numbers():
+    from shared.logging import scrub
+    assert scrub(f"x {PAN} y 4242 4242 4242 4242 z 1234567890123") == \
+        "x [card redacted] y [card redacted] z 1234567890123"
