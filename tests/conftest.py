@@ -122,10 +122,8 @@ def config(service_urls, database_url):
 
 @pytest.fixture
 def db(database_url):
-    """A pooled connection to this run's database for the test's own queries."""
-    from store.db import database, open_database
-    if database.obj is None or database.obj.database != database_url.rsplit("/", 1)[1]:
-        open_database(database_url)
+    """A connection to the database the store is bound to (this run's, or a package's own)."""
+    from store.db import database
     database.connect(reuse_if_open=True)
     yield database
     if not database.is_closed():

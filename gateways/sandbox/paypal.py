@@ -132,11 +132,14 @@ RESPONSE_CODES = {
     "processing_error": "9100",    # DECLINED_PLEASE_RETRY
 }
 LUHN_FAILURE = "5180"  # CCREJECT-IRC: INVALID_OR_RESTRICTED_CARD
+MATCHED = {"avs_code": "Y", "cvv_code": "M"}
+UNCHECKED = {"avs_code": "G", "cvv_code": "P"}  # what PayPal's rejection triggers return
 
 VALUE = re.compile(r"^((-?[0-9]+)|(-?([0-9]+)?[.][0-9]+))$")  # PayPal's money.value pattern
 PATCH_PATH = re.compile(r"/purchase_units/@reference_id=='([^']*)'/(description|custom_id|invoice_id|soft_descriptor)")
 TEXT_MAX = {"description": 127, "custom_id": 127, "invoice_id": 127, "soft_descriptor": 22}
 AUTHORIZATION_DAYS = 29
+_EVENTS = {"COMPLETED": "COMPLETED", "DECLINED": "DENIED"}  # capture status → webhook event
 TOKEN_LIFETIME = 32400
 
 
@@ -162,9 +165,7 @@ class Problem(Exception):
 
 def render_error(resp, status):
     """PayPal's error envelope for an injected fault; 429 and 503 say when to come back."""
-    resp.status = falcon.code_to_http_status(status)
-    resp.content_type = falcon.MEDIA_JSON
-    resp.data = orjson.dumps(Problem(status).body())
+    _reply(resp, status, Problem(status).body())
     if status in (429, 503):
         resp.set_header("Retry-After", "1")
 
@@ -180,6 +181,8 @@ def create_app(faults=None, webhook_url=None, webhook_secret=None):
     faults = faults or Faults()
     sandbox = PayPalSandbox(Webhooks(webhook_url, webhook_secret or "SANDBOXWEBHOOK"))
     app = falcon.App(middleware=[FaultMiddleware(faults, render_error), sandbox])
+    app.add_error_handler(Problem, lambda req, resp, problem, params: _reply(resp, problem.status,
+                                                                                problem.body(_issues(req))))
     app.add_route("/_sandbox/faults", FaultsResource(faults))
     app.add_route("/_sandbox/ledger", LedgerResource(sandbox.ledger))
     app.add_route("/_sandbox/oauth", sandbox, suffix="oauth")
@@ -206,6 +209,7 @@ class PayPalSandbox:
         self.lock = threading.Lock()  # guards orders, index and invoices
         self.orders = {}
         self.index = {}  # authorization / capture / refund id → (kind, order id)
+        self.refunded = {}  # capture id → minor units refunded
         self.invoices = set()
         self.tokens = {}  # access token → expiry (monotonic)
         self.token_lifetime = TOKEN_LIFETIME
@@ -259,19 +263,19 @@ class PayPalSandbox:
     # -- Orders v2 -----------------------------------------------------------------------------
 
     def on_post_orders(self, req, resp):
-        key = req.get_header("PayPal-Request-Id")
-
-        def work():
-            order, movement = self._new_order(_json(req), key, req.prefix)
+        def work(key):
+            order = self._new_order(_json(req), key, req.prefix)
             with self.lock:
                 self.orders[order["id"]] = order
                 for kind in ("authorization", "capture"):
-                    for payment in order["purchase_units"][0].get("payments", {}).get(kind + "s", []):
+                    for payment in _payments(order["purchase_units"][0], kind):
                         self.index[payment["id"]] = (kind, order["id"])
-                if movement:
-                    self._record(movement, order, order["purchase_units"][0]["amount"], key)
-                body = order if _representation(req) else _minimal(order)
-                return 201, orjson.dumps(body)
+                        if payment["status"] in ("CREATED", "COMPLETED"):  # the issuer said yes
+                            self._record(kind, order, payment["amount"], key)
+                        if kind == "capture":
+                            self.webhooks.emit(req.prefix, f"PAYMENT.CAPTURE.{_EVENTS[payment['status']]}",
+                                               "capture", self._payment_view(order, kind, payment))
+                return 201, orjson.dumps(order if _representation(req) else _minimal(order))
 
         self._replayable(req, resp, ("orders", None), work, replay_status=200)
 
@@ -280,23 +284,19 @@ class PayPalSandbox:
             _reply(resp, 200, self._order(order_id))
 
     def on_patch_order(self, req, resp, order_id):
-        try:
-            operations = _json(req)
-            if not isinstance(operations, list) or not all(isinstance(op, dict) for op in operations):
-                raise Problem(400, "MALFORMED_REQUEST_JSON")
-            with self.lock:
-                order = self._order(order_id)
-                if order["status"] not in ("CREATED", "APPROVED"):
-                    raise Problem(422, "ORDER_ALREADY_COMPLETED" if order["status"] == "COMPLETED" else "NOT_PATCHABLE")
-                unit = _patched(order["purchase_units"][0], operations)
-                order["purchase_units"][0] = unit
-                order["update_time"] = _now()
-        except Problem as problem:
-            return _reply(resp, problem.status, problem.body())
-        resp.status = falcon.HTTP_204
+        operations = _json(req)
+        if not isinstance(operations, list) or not all(isinstance(op, dict) for op in operations):
+            raise Problem(400, "MALFORMED_REQUEST_JSON")
+        with self.lock:
+            order = self._order(order_id)
+            if order["status"] not in ("CREATED", "APPROVED"):
+                raise Problem(422, "ORDER_ALREADY_COMPLETED" if order["status"] == "COMPLETED" else "NOT_PATCHABLE")
+            order["purchase_units"][0] = _patched(order["purchase_units"][0], operations)
+            order["update_time"] = _now()
+        resp.status = 204
 
     def _new_order(self, body, key, prefix):
-        """The order for a create request, and the money movement it made (or None)."""
+        """The order a create request makes (validated; the issuer's answer for a card)."""
         if not isinstance(body, dict):
             raise Problem(400, "MALFORMED_REQUEST_JSON")
         intent = _required(body, "intent", "/intent")
@@ -308,8 +308,9 @@ class PayPalSandbox:
         if len(units) > 1 or not isinstance(units[0], dict):
             raise Problem(400, "NOT_SUPPORTED", "/purchase_units")  # the sandbox keeps to one unit
         request_unit = units[0]
-        amount = _money(request_unit.get("amount"), "/purchase_units/0/amount", ORDER_ISSUES)
-        unit = {"reference_id": request_unit.get("reference_id", "default"), "amount": amount}
+        amount = _money(request_unit.get("amount"), "/purchase_units/0/amount")
+        unit = {"reference_id": _text(request_unit.get("reference_id", "default"), "/purchase_units/0/reference_id",
+                                      256), "amount": amount}
         for field in TEXT_MAX:
             if field in request_unit:
                 unit[field] = _text(request_unit[field], f"/purchase_units/0/{field}", TEXT_MAX[field])
@@ -323,7 +324,7 @@ class PayPalSandbox:
             order["links"] += [_link(f"{prefix}/checkoutnow?token={order_id}", "approve"),
                                _link(self_link, "update", "PATCH"),
                                _link(f"{self_link}/{intent.lower()}", intent.lower(), "POST")]
-            return order, None
+            return order
         if "invoice_id" in unit:
             with self.lock:
                 if unit["invoice_id"] in self.invoices:
@@ -335,8 +336,7 @@ class PayPalSandbox:
         kind = "capture" if intent == "CAPTURE" else "authorization"
         status = {"capture": ("COMPLETED", "DECLINED"), "authorization": ("CREATED", "DENIED")}[kind][not approved]
         payment = {"id": _id(), "status": status, "amount": amount, "create_time": now, "update_time": now,
-                   "processor_response": {"avs_code": "Y", "cvv_code": "M", "response_code": response_code}
-                   if approved else {"avs_code": "G", "cvv_code": "P", "response_code": response_code}}
+                   "processor_response": {**(MATCHED if approved else UNCHECKED), "response_code": response_code}}
         if "custom_id" in unit:
             payment["custom_id"] = unit["custom_id"]
         if kind == "capture":
@@ -347,10 +347,7 @@ class PayPalSandbox:
         unit["payments"] = {kind + "s": [payment]}
         order.update(status="COMPLETED", payment_source={"card": {
             "last_digits": number[-4:], "brand": brand, "type": "CREDIT", "expiry": expiry}})
-        if kind == "capture":
-            self.webhooks.emit(prefix, "PAYMENT.CAPTURE.COMPLETED" if approved else "PAYMENT.CAPTURE.DENIED",
-                               "capture", self._payment_view(order, "capture", payment))
-        return order, (kind if approved else None)
+        return order
 
     # -- Payments v2 ---------------------------------------------------------------------------
 
@@ -364,25 +361,22 @@ class PayPalSandbox:
         self._get_payment(resp, "refund", payment_id)
 
     def on_post_capture_authorization(self, req, resp, payment_id):
-        key = req.get_header("PayPal-Request-Id")
-
-        def work():
+        def work(key):
             body = _json(req) or {}
             with self.lock:
                 order, authorization = self._payment("authorization", payment_id)
-                issue = {"VOIDED": "AUTHORIZATION_VOIDED", "CAPTURED": "AUTHORIZATION_ALREADY_CAPTURED",
-                         "DENIED": "AUTHORIZATION_DENIED"}.get(authorization["status"])
-                if issue:
-                    raise Problem(422, issue)
+                if authorization["status"] not in ("CREATED", "PARTIALLY_CAPTURED"):
+                    raise Problem(422, {"VOIDED": "AUTHORIZATION_VOIDED", "DENIED": "AUTHORIZATION_DENIED"}.get(
+                        authorization["status"], "AUTHORIZATION_ALREADY_CAPTURED"))
                 unit = order["purchase_units"][0]
-                left = _minor(authorization["amount"]) - sum(_minor(c["amount"]) for c in _payments(unit, "capture"))
-                amount = self._amount_within(body, authorization["amount"], left, "AUTH_CAPTURE_CURRENCY_MISMATCH",
-                                             "MAX_CAPTURE_AMOUNT_EXCEEDED")
-                now = _now()
-                capture = {"id": _id(), "status": "COMPLETED", "amount": amount,
+                left = _uncaptured(unit, authorization)
+                amount = _amount_within(body, authorization["amount"], left, "AUTH_CAPTURE_CURRENCY_MISMATCH",
+                                        "MAX_CAPTURE_AMOUNT_EXCEEDED")
+                capture_id, now = _id(), _now()
+                capture = {"id": capture_id, "status": "COMPLETED", "amount": amount,
                            "final_capture": bool(body.get("final_capture", False)), "create_time": now,
-                           "update_time": now, "links": _capture_links(req.prefix, None, authorization["links"][0]["href"])}
-                capture["links"] = _capture_links(req.prefix, capture["id"], authorization["links"][0]["href"])
+                           "update_time": now,
+                           "links": _capture_links(req.prefix, capture_id, authorization["links"][0]["href"])}
                 if "custom_id" in unit:
                     capture["custom_id"] = unit["custom_id"]
                 done = capture["final_capture"] or _minor(amount) == left
@@ -397,18 +391,13 @@ class PayPalSandbox:
         self._replayable(req, resp, ("capture", payment_id), work)
 
     def on_post_void(self, req, resp, payment_id):
-        key = req.get_header("PayPal-Request-Id")
-
-        def work():
+        def work(key):
             with self.lock:
                 order, authorization = self._payment("authorization", payment_id)
-                issue = {"CAPTURED": "PREVIOUSLY_CAPTURED", "VOIDED": "PREVIOUSLY_VOIDED"}.get(
-                    authorization["status"], None if authorization["status"] in ("CREATED", "PARTIALLY_CAPTURED")
-                    else "CANNOT_BE_VOIDED")
-                if issue:
-                    raise Problem(422, issue)
-                unit = order["purchase_units"][0]
-                left = _minor(authorization["amount"]) - sum(_minor(c["amount"]) for c in _payments(unit, "capture"))
+                if authorization["status"] not in ("CREATED", "PARTIALLY_CAPTURED"):
+                    raise Problem(422, {"CAPTURED": "PREVIOUSLY_CAPTURED", "VOIDED": "PREVIOUSLY_VOIDED"}.get(
+                        authorization["status"], "CANNOT_BE_VOIDED"))
+                left = _uncaptured(order["purchase_units"][0], authorization)
                 authorization.update(status="VOIDED", update_time=_now())
                 self._record("void", order, {**authorization["amount"], "value": _value(left, authorization["amount"])},
                              key)
@@ -419,23 +408,17 @@ class PayPalSandbox:
         self._replayable(req, resp, ("void", payment_id), work)
 
     def on_post_refund_capture(self, req, resp, payment_id):
-        key = req.get_header("PayPal-Request-Id")
-
-        def work():
+        def work(key):
             body = _json(req) or {}
             custom_id = _text(body["custom_id"], "/custom_id", 127) if "custom_id" in body else None
             with self.lock:
                 order, capture = self._payment("capture", payment_id)
-                issue = {"REFUNDED": "CAPTURE_FULLY_REFUNDED", "PENDING": "PENDING_CAPTURE"}.get(
-                    capture["status"], None if capture["status"] in ("COMPLETED", "PARTIALLY_REFUNDED")
-                    else "REFUND_NOT_ALLOWED")
-                if issue:
-                    raise Problem(422, issue)
+                if capture["status"] not in ("COMPLETED", "PARTIALLY_REFUNDED"):
+                    raise Problem(422, {"REFUNDED": "CAPTURE_FULLY_REFUNDED", "PENDING": "PENDING_CAPTURE"}.get(
+                        capture["status"], "REFUND_NOT_ALLOWED"))
                 unit = order["purchase_units"][0]
-                refunds = [r for r in _payments(unit, "refund") if r["links"][1]["href"].endswith(capture["id"])]
-                left = _minor(capture["amount"]) - sum(_minor(r["amount"]) for r in refunds)
-                amount = self._amount_within(body, capture["amount"], left, "CURRENCY_MISMATCH",
-                                             "REFUND_AMOUNT_EXCEEDED")
+                left = _minor(capture["amount"]) - self.refunded.get(payment_id, 0)
+                amount = _amount_within(body, capture["amount"], left, "CURRENCY_MISMATCH", "REFUND_AMOUNT_EXCEEDED")
                 now = _now()
                 refund = {"id": _id(), "status": "COMPLETED", "amount": amount, "create_time": now,
                           "update_time": now}
@@ -443,8 +426,8 @@ class PayPalSandbox:
                                    _link(f"{req.prefix}/v2/payments/captures/{capture['id']}", "up")]
                 if custom_id or "custom_id" in unit:
                     refund["custom_id"] = custom_id or unit["custom_id"]
-                fully = _minor(amount) == left
-                capture.update(status="REFUNDED" if fully else "PARTIALLY_REFUNDED", update_time=now)
+                self.refunded[payment_id] = self.refunded.get(payment_id, 0) + _minor(amount)
+                capture.update(status="REFUNDED" if _minor(amount) == left else "PARTIALLY_REFUNDED", update_time=now)
                 unit.setdefault("payments", {}).setdefault("refunds", []).append(refund)
                 self.index[refund["id"]] = ("refund", order["id"])
                 self._record("refund", order, amount, key, payment_id=refund.get("custom_id"))
@@ -453,33 +436,17 @@ class PayPalSandbox:
 
         self._replayable(req, resp, ("refund", payment_id), work)
 
-    def _amount_within(self, body, limit_money, left, mismatch_issue, exceeded_issue):
-        """The amount asked for (default: all that is left), checked against ``left`` minor units."""
-        if "amount" not in body:
-            return {**limit_money, "value": _value(left, limit_money)}
-        amount = _money(body["amount"], "/amount", PAYMENT_ISSUES)
-        if amount["currency_code"] != limit_money["currency_code"]:
-            raise Problem(422, mismatch_issue, "/amount/currency_code")
-        if _minor(amount) > left:
-            raise Problem(422, exceeded_issue, "/amount/value")
-        return amount
-
     # -- Webhooks ------------------------------------------------------------------------------
 
     def on_post_verify(self, req, resp):
-        try:
-            body = _json(req)
-        except Problem as problem:
-            return _reply(resp, 400, problem.body())
+        body = _json(req)
         verified = isinstance(body, dict) and self.webhooks.verify(body)
         _reply(resp, 200, {"verification_status": "SUCCESS" if verified else "FAILURE"})
 
     def on_post_disputes(self, req, resp):
         capture_id = (req.get_media() or {}).get("capture_id")
         with self.lock:
-            if self.index.get(capture_id, ("",))[0] != "capture":
-                raise falcon.HTTPNotFound(title=f"no capture {capture_id!r}")
-            order, capture = self._payment("capture", capture_id)
+            _, capture = self._payment("capture", capture_id)
         now, dispute_id = _now(), f"PP-D-{secrets.randbelow(10 ** 8):08d}"
         dispute = {
             "dispute_id": dispute_id, "create_time": now, "update_time": now, "reason": "MERCHANDISE_OR_SERVICE_NOT_RECEIVED",
@@ -494,21 +461,20 @@ class PayPalSandbox:
     # -- helpers -------------------------------------------------------------------------------
 
     def _replayable(self, req, resp, scope, work, replay_status=None):
-        """Run ``work() -> (status, body bytes)`` once per ``PayPal-Request-Id`` and reply."""
-        issues = PAYMENT_ISSUES if req.path.startswith("/v2/payments") else ORDER_ISSUES
+        """Run ``work(key) -> (status, body bytes)`` once per ``PayPal-Request-Id`` and reply."""
+        key = req.get_header("PayPal-Request-Id")
 
         def answer():
             try:
-                return work()
+                return work(key)
             except Problem as problem:
-                return problem.status, orjson.dumps(problem.body(issues))
+                return problem.status, orjson.dumps(problem.body(_issues(req)))
 
         try:
-            status, body, replayed = self.replays.run(scope, req.get_header("PayPal-Request-Id"), None, answer)
+            status, body, replayed = self.replays.run(scope, key, None, answer)
         except InFlight:
-            status, body, replayed = 409, orjson.dumps(Problem(409, "PREVIOUS_REQUEST_IN_PROGRESS").body()), False
-        resp.status = falcon.code_to_http_status(replay_status if replayed and replay_status and status == 201
-                                                 else status)
+            raise Problem(409, "PREVIOUS_REQUEST_IN_PROGRESS") from None
+        resp.status = replay_status if replayed and replay_status and status == 201 else status
         if body:
             resp.content_type, resp.data = falcon.MEDIA_JSON, body
 
@@ -527,13 +493,9 @@ class PayPalSandbox:
         return order, next(p for p in _payments(order["purchase_units"][0], kind) if p["id"] == payment_id)
 
     def _get_payment(self, resp, kind, payment_id):
-        try:
-            with self.lock:
-                order, payment = self._payment(kind, payment_id)
-                view = self._payment_view(order, kind, payment)
-        except Problem as problem:
-            return _reply(resp, problem.status, problem.body(PAYMENT_ISSUES))
-        _reply(resp, 200, view)
+        with self.lock:
+            order, payment = self._payment(kind, payment_id)
+            _reply(resp, 200, self._payment_view(order, kind, payment))
 
     @staticmethod
     def _payment_view(order, kind, payment):
@@ -574,20 +536,20 @@ class Webhooks:
         if not self.url:
             return
         event_id = f"WH-{_id()}"
-        self._queue.put((prefix, {
+        self._queue.put((prefix, _canonical({  # serialized now: the resource changes later
             "id": event_id, "event_version": "1.0", "create_time": _now(), "resource_type": resource_type,
             "resource_version": resource_version, "event_type": event_type,
             "summary": f"{event_type} for {resource_type} {resource.get('id') or resource.get('dispute_id')}",
             "resource": resource,
             "links": [_link(f"{prefix}/v1/notifications/webhooks-events/{event_id}", "self")],
-        }))
+        })))
         with self._lock:  # started lazily: threads do not survive gunicorn's fork
             if self._thread is None:
                 self._thread = threading.Thread(target=self._deliver, name="paypal-webhooks", daemon=True)
                 self._thread.start()
 
-    def signature(self, transmission_id, transmission_time, webhook_id, event) -> str:
-        message = f"{transmission_id}|{transmission_time}|{webhook_id}|{zlib.crc32(_canonical(event))}"
+    def signature(self, transmission_id, transmission_time, webhook_id, body: bytes) -> str:
+        message = f"{transmission_id}|{transmission_time}|{webhook_id}|{zlib.crc32(body)}"
         return hmac.new(self._key, message.encode(), hashlib.sha256).hexdigest()
 
     def verify(self, request: dict) -> bool:
@@ -596,27 +558,27 @@ class Webhooks:
         if not all(isinstance(request.get(f), str) for f in fields) or not isinstance(request.get("webhook_event"), dict):
             return False
         expected = self.signature(request["transmission_id"], request["transmission_time"], request["webhook_id"],
-                                  request["webhook_event"])
+                                  _canonical(request["webhook_event"]))
         return (request["webhook_id"] == self.webhook_id and request["auth_algo"] == self.AUTH_ALGO
                 and hmac.compare_digest(expected, request["transmission_sig"]))
 
     def _deliver(self):
         session = requests.Session()
         while True:
-            prefix, event = self._queue.get()
+            prefix, body = self._queue.get()
             transmission_id, transmission_time = str(uuid.uuid4()), _now()
             headers = {
                 "Content-Type": "application/json",
                 "PAYPAL-TRANSMISSION-ID": transmission_id,
                 "PAYPAL-TRANSMISSION-TIME": transmission_time,
-                "PAYPAL-TRANSMISSION-SIG": self.signature(transmission_id, transmission_time, self.webhook_id, event),
+                "PAYPAL-TRANSMISSION-SIG": self.signature(transmission_id, transmission_time, self.webhook_id, body),
                 "PAYPAL-CERT-URL": f"{prefix}/v1/notifications/certs/CERT-SANDBOX",
                 "PAYPAL-AUTH-ALGO": self.AUTH_ALGO,
             }
             for delay in self.RETRY_DELAYS:  # PayPal retries failed deliveries too, for longer
                 time.sleep(delay)
                 try:
-                    if session.post(self.url, data=_canonical(event), headers=headers, timeout=5).ok:
+                    if session.post(self.url, data=body, headers=headers, timeout=5).ok:
                         break
                 except requests.RequestException:
                     pass
@@ -649,8 +611,8 @@ def _text(value, field, longest):
     return value
 
 
-def _money(value, field, issues):
-    """Validated PayPal money (``issues`` picks where missing-field texts come from)."""
+def _money(value, field):
+    """Validated PayPal money."""
     if not isinstance(value, dict):
         raise Problem(400, "MISSING_REQUIRED_PARAMETER" if value is None else "INVALID_PARAMETER_SYNTAX", field)
     currency = _required(value, "currency_code", f"{field}/currency_code")
@@ -666,6 +628,23 @@ def _money(value, field, issues):
     if len(amount.partition(".")[2]) > DECIMALS[currency]:
         raise Problem(422, "DECIMAL_PRECISION", f"{field}/value")
     return {"currency_code": currency, "value": amount}
+
+
+def _amount_within(body, limit_money, left, mismatch_issue, exceeded_issue):
+    """The amount asked for (default: all that is left), checked against ``left`` minor units."""
+    if "amount" not in body:
+        return {**limit_money, "value": _value(left, limit_money)}
+    amount = _money(body["amount"], "/amount")
+    if amount["currency_code"] != limit_money["currency_code"]:
+        raise Problem(422, mismatch_issue, "/amount/currency_code")
+    if _minor(amount) > left:
+        raise Problem(422, exceeded_issue, "/amount/value")
+    return amount
+
+
+def _uncaptured(unit, authorization):
+    """Minor units of ``authorization`` not captured yet."""
+    return _minor(authorization["amount"]) - sum(_minor(c["amount"]) for c in _payments(unit, "capture"))
 
 
 def _card(source, key):
@@ -721,8 +700,13 @@ def _patched(unit, operations):
 # -- rendering ------------------------------------------------------------------------------------
 
 
+def _issues(req):
+    """PayPal words some issues differently in Payments v2."""
+    return PAYMENT_ISSUES if req.path.startswith("/v2/payments") else ORDER_ISSUES
+
+
 def _reply(resp, status, body):
-    resp.status = falcon.code_to_http_status(status)
+    resp.status = status
     resp.content_type = falcon.MEDIA_JSON
     resp.data = orjson.dumps(body)
 

@@ -22,10 +22,11 @@ CRD_KINDS = {
     ("keda.sh/v1alpha1", "TriggerAuthentication"),
     ("monitoring.coreos.com/v1", "ServiceMonitor"),
 }
-SECRET_WORDS = re.compile(r"(password|passwd|secret|token|apikey|api_key|privatekey|private_key|"
-                          r"credential|vault|fingerprint|webhookid|webhook_id|clientid|client_id|"
-                          r"jwt|host$)", re.I)
-# Keys under a secret-ish path that name a Secret (or a key in it) rather than hold a value.
+SECRET_WORDS = re.compile(r"(password|passwd|secret|token|api_?key|private_?key|credential|"
+                          r"vault_?keys|fingerprint_?key|webhook_?id|client_?id)", re.I)
+# values.yaml subtrees whose every leaf would be a secret (except references to Secrets).
+SECRET_SUBTREES = (("secrets",), ("keda", "rabbitmq", "auth"))
+# Keys that name a Secret (or a key in it) rather than hold a secret value.
 SECRET_REFERENCE_KEYS = {"existingSecret", "hostKey", "secretName", "name"}
 SECRET_ENV = {
     "PAYWAVE_DATABASE_URL", "PAYWAVE_REDIS_URL", "PAYWAVE_BROKER_URL", "PAYWAVE_JWT_SECRET",
@@ -89,7 +90,7 @@ def effective_pools(vals: dict) -> dict[str, dict]:
     for name, spec in (vals.get("workers") or {}).items():
         if not spec:
             continue
-        pool = {**defaults, **spec}
+        pool = {**defaults, **spec}  # like the chart: top-level keys replace, autoscaling merges
         pool["autoscaling"] = {**defaults.get("autoscaling", {}), **spec.get("autoscaling", {})}
         if pool.get("enabled", True):
             out[name] = pool
@@ -114,18 +115,26 @@ def production_docs(helm):
     return helm.template(values_files=[PRODUCTION])
 
 
+def deep_merge(base: dict, override: dict) -> dict:
+    """Helm's coalescing of a values file over values.yaml: maps merge, the rest replaces,
+    null deletes."""
+    out = dict(base)
+    for key, value in override.items():
+        if value is None:
+            out.pop(key, None)
+        elif isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
 @pytest.fixture(scope="module", params=["default", "production"])
 def rendered(request, helm):
-    files = [] if request.param == "default" else [PRODUCTION]
-    vals = values()
-    if files:  # shallow merge is enough for the keys the tests read
-        prod = production_values()
-        vals = {**vals, **prod,
-                "workerDefaults": {**vals["workerDefaults"], **prod.get("workerDefaults", {}),
-                                   "autoscaling": {**vals["workerDefaults"]["autoscaling"],
-                                                   **prod.get("workerDefaults", {}).get("autoscaling", {})}},
-                "config": {**vals["config"], **prod.get("config", {})}}
-    return request.param, helm.template(values_files=files), vals
+    """(label, rendered objects, the values they were rendered from), for both values sets."""
+    if request.param == "default":
+        return "default", helm.template(), values()
+    return "production", helm.template(values_files=[PRODUCTION]), deep_merge(values(), production_values())
 
 
 # ---------------------------------------------------------------------------------- lint/render
@@ -458,9 +467,11 @@ def test_values_yaml_holds_no_secret_values():
     for path, value in _walk(vals):
         if value in (None, "", False, True) or isinstance(value, (int, float)):
             continue
-        leaf = path[-1]
-        secretish = [p for p in path if SECRET_WORDS.search(p)]
-        if secretish and leaf not in SECRET_REFERENCE_KEYS:
+        if path[-1] in SECRET_REFERENCE_KEYS:
+            continue
+        in_secret_subtree = any(path[:len(t)] == t for t in SECRET_SUBTREES)
+        if in_secret_subtree or any(SECRET_WORDS.search(p) for p in path) or \
+                any(p in SECRET_ENV for p in path):
             pytest.fail(f"values.yaml: {'.'.join(path)} = {value!r} looks like a secret default")
     text = VALUES.read_text()
     for name in SECRET_ENV:

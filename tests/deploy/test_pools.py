@@ -1,0 +1,53 @@
+"""The deployment files and the code agree on the worker pools (workers.pools.POOLS).
+
+This imports POOLS unconditionally: the other deploy tests fall back to the contract's list while
+workers/pools.py does not exist, this one fails until it does.
+"""
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+_spec = importlib.util.spec_from_file_location("paywave_deploy_conftest", Path(__file__).with_name("conftest.py"))
+_conftest = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_conftest)
+
+
+def _code_pools() -> dict[str, tuple[str, ...]]:
+    return _conftest.import_pools()  # ImportError here = workers/pools.py or POOLS is missing
+
+
+def test_pools_registry_exists_and_is_well_formed():
+    pools = _code_pools()
+    assert pools, "POOLS is empty"
+    for name, queues in pools.items():
+        assert name == name.lower() and name.replace("-", "").isalnum(), \
+            f"pool {name!r}: must be a DNS label (it names Deployments and compose services)"
+        assert queues and all(queues), f"pool {name!r} consumes no queue"
+        for queue in queues:
+            assert not queue.endswith((".DQ", ".XQ")), \
+                f"{name}: list base queues; Dramatiq adds the .DQ/.XQ queues itself"
+
+
+def test_pools_match_the_contract():
+    assert _code_pools() == _conftest.CONTRACT_POOLS
+
+
+def test_compose_runs_exactly_the_code_pools():
+    services = yaml.safe_load((ROOT / "compose.yaml").read_text())["services"]
+    pools = []
+    for svc in services.values():
+        command = svc.get("command") or []
+        if command[:1] == ["worker"]:
+            pools.append(command[command.index("--pool") + 1])
+    assert sorted(pools) == sorted(_code_pools())
+
+
+def test_chart_deploys_exactly_the_code_pools_with_their_queues():
+    values = yaml.safe_load((ROOT / "charts" / "paywave" / "values.yaml").read_text())
+    configured = {name: tuple(spec.get("queues") or [spec["queue"]])
+                  for name, spec in values["workers"].items() if spec and spec.get("enabled", True)}
+    assert configured == _code_pools()
