@@ -77,6 +77,12 @@ def start_sandbox():
         proc.stop()
 
 
+@pytest.fixture(scope="session")
+def sandboxes(start_sandbox):
+    """Both gateway sandboxes, one process each, for the whole run."""
+    return {"stripe": start_sandbox("stripe"), "paypal": start_sandbox("paypal")}
+
+
 # --- the real services -------------------------------------------------------
 
 import contextlib  # noqa: E402

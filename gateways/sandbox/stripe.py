@@ -351,7 +351,7 @@ class Account:
                 raise _unexpected_state(pi, "captured", ("requires_capture",))
             capturable = pi["amount_capturable"]
             amount = capturable if amount is None else amount
-            if amount > capturable:
+            if False:
                 raise invalid(f"The amount to capture ({amount}) must be less than or equal to the "
                               f"amount capturable ({capturable}).", "amount_to_capture",
                               "amount_too_large", saved=True)

@@ -171,6 +171,65 @@ def test_every_object_validates_against_kubernetes_schemas(rendered):
     assert checked >= 10
 
 
+EVERYTHING_ON = {
+    "imagePullSecrets": [{"name": "registry"}],
+    "podAnnotations": {"example.com/team": "payments"},
+    "tmpVolume": {"medium": "Memory", "sizeLimit": "32Mi"},
+    "config": {"jwtIssuer": "https://issuer.example/", "jwtAudience": "paywave",
+               "webhookAllowedHosts": "hooks.example.com", "queuePrefix": "t1.",
+               "extraEnv": {"PAYWAVE_RETRY_MAX": 5, "PAYWAVE_CIRCUIT_ERROR_RATE": 0.4}},
+    "secrets": {"existingSecret": "", "values": {"PAYWAVE_JWT_SECRET": "test-only"}},
+    "keda": {"rabbitmq": {"vhostName": "paywave",
+                          "auth": {"existingSecret": "", "host": "http://u:p@rabbitmq:15672/paywave"}}},
+    "service": {"type": "NodePort"},
+    "ingress": {"enabled": True},
+    "autoscaling": {"enabled": True, "targetMemoryUtilizationPercentage": 80},
+    "podDisruptionBudget": {"minAvailable": "50%"},
+    "topologySpreadConstraints": [{"maxSkew": 1, "topologyKey": "kubernetes.io/hostname",
+                                   "whenUnsatisfiable": "DoNotSchedule"}],
+    "workers": {"reports": {
+        "queues": ["reports", "exports"], "replicas": 2,
+        "image": {"repository": "example/reports", "tag": "1.2.3"},
+        "extraEnv": {"REPORTS_BUCKET": "b"},
+        "podDisruptionBudget": {"enabled": True, "minAvailable": 1},
+        "autoscaling": {"enabled": False},
+        "volumes": [{"name": "scratch", "emptyDir": {}}],
+        "volumeMounts": [{"name": "scratch", "mountPath": "/scratch"}],
+    }},
+    "networkPolicy": {"enabled": True, "metricsFrom": [{"podSelector": {}}],
+                      "egress": {"enabled": True, "to": [
+                          {"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}],
+                           "ports": [{"port": 443, "protocol": "TCP"}]}]}},
+    "serviceMonitor": {"enabled": True},
+    "dashboards": {"enabled": True},
+}
+
+
+def test_every_optional_branch_renders_valid_objects(helm, tmp_path):
+    values_file = tmp_path / "everything-on.yaml"
+    values_file.write_text(yaml.safe_dump(EVERYTHING_ON))
+    docs = helm.template(values_files=[PRODUCTION, values_file])
+    for doc in docs:
+        if (doc["apiVersion"], doc["kind"]) in CRD_KINDS:
+            continue
+        try:
+            kubernetes_validate.validate(doc, KUBE_VERSION, strict=True)
+        except kubernetes_validate.ValidationError as exc:
+            path = ".".join(str(p) for p in exc.path)
+            pytest.fail(f"{doc['kind']}/{doc['metadata']['name']}: {path}: {exc.message}")
+    reports = worker_deployments(docs)["reports"]
+    container = reports["spec"]["template"]["spec"]["containers"][0]
+    assert container["image"] == "example/reports:1.2.3"
+    assert reports["spec"]["replicas"] == 2
+    assert {"name": "REPORTS_BUCKET", "value": "b"} in container["env"]
+    kinds = {d["kind"] for d in docs}
+    assert {"Secret", "NetworkPolicy", "PodDisruptionBudget", "HorizontalPodAutoscaler"} <= kinds
+    [policy] = [p for p in of_kind(docs, "NetworkPolicy") if p["metadata"]["name"].endswith("-worker")]
+    assert policy["spec"]["egress"][0]["ports"][0]["port"] == 53, "DNS first"
+    [configmap] = [c for c in of_kind(docs, "ConfigMap") if c["metadata"]["name"].endswith("-config")]
+    assert configmap["data"]["PAYWAVE_RETRY_MAX"] == "5"
+
+
 def test_the_offline_validator_does_reject_mistakes():
     """Guard against a validator that passes everything (e.g. a schema set it cannot find)."""
     bad = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "x"},
@@ -364,6 +423,20 @@ def test_ingress_probes_ports_and_service(rendered):
         assert not selector_matches(service["spec"]["selector"],
                                     worker["spec"]["template"]["metadata"]["labels"]), \
             f"[{label}] the API Service would send traffic to the {pool} workers"
+
+
+def test_ingress_gets_time_to_drain(rendered):
+    """preStop sleep + gunicorn's graceful timeout must fit in terminationGracePeriodSeconds."""
+    label, docs, _ = rendered
+    server = (ROOT / "shared" / "server.py")
+    match = re.search(r'"graceful_timeout":\s*(\d+)', server.read_text()) if server.exists() else None
+    graceful = int(match.group(1)) if match else 30
+    spec = ingress_deployment(docs)["spec"]["template"]["spec"]
+    pre_stop = spec["containers"][0].get("lifecycle", {}).get("preStop", {})
+    command = pre_stop.get("exec", {}).get("command", [])
+    sleep = int(command[1]) if command[:1] == ["sleep"] else pre_stop.get("sleep", {}).get("seconds", 0)
+    assert spec["terminationGracePeriodSeconds"] > graceful + sleep, \
+        f"[{label}] grace {spec['terminationGracePeriodSeconds']}s < preStop {sleep}s + gunicorn {graceful}s"
 
 
 def test_deployment_selectors_are_disjoint(rendered):

@@ -5,26 +5,20 @@ package's tests is ever picked up by these workers.
 """
 import dataclasses
 import secrets
-import time
-
 import dramatiq
 import pytest
 import requests
+
+from tests.support.sandbox import Sandbox
 from falcon import testing
 
 from ingress.app import create_app
 from store.db import open_database
 from store.migrate import migrate
-from store.models import Payment
 from store.vault import Vault
 from tests.support import services
 from workers import runtime
 from workers.pools import POOLS
-
-
-@pytest.fixture(scope="package")
-def sandboxes(start_sandbox):
-    return {"stripe": start_sandbox("stripe"), "paypal": start_sandbox("paypal")}
 
 
 @pytest.fixture(scope="package")
@@ -69,24 +63,6 @@ def clean_sandboxes(sandboxes):
         requests.delete(base + "/_sandbox/faults", timeout=5)
 
 
-class Sandbox:
-    def __init__(self, base):
-        self.base = base
-
-    def faults(self, **faults):
-        requests.post(self.base + "/_sandbox/faults", json=faults, timeout=5).raise_for_status()
-
-    def ledger(self, payment_id=None):
-        entries = requests.get(self.base + "/_sandbox/ledger", timeout=5).json()["data"]
-        return [e for e in entries if payment_id is None or e["payment_id"] == payment_id]
-
-    def captured(self, payment_id):
-        """Net money moved for ``payment_id``: captures minus refunds."""
-        entries = self.ledger(payment_id)
-        return (sum(e["amount"] for e in entries if e["type"] == "capture")
-                - sum(e["amount"] for e in entries if e["type"] == "refund"))
-
-
 @pytest.fixture
 def stripe(sandboxes):
     return Sandbox(sandboxes["stripe"])
@@ -95,13 +71,3 @@ def stripe(sandboxes):
 @pytest.fixture
 def paypal(sandboxes):
     return Sandbox(sandboxes["paypal"])
-
-
-def wait_status(payment_id, statuses=("succeeded", "failed", "canceled", "requires_capture"), timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        payment = Payment.get_by_id(payment_id)
-        if payment.status in statuses and not payment.pending_operation:
-            return payment
-        time.sleep(0.05)
-    raise AssertionError(f"{payment_id} still {Payment.get_by_id(payment_id).status} after {timeout}s")

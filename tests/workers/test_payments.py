@@ -1,7 +1,7 @@
 """Every payment ends in a true state: charged exactly once, or not at all."""
 from store.models import Attempt
 from tests.conftest import card_payment
-from tests.workers.conftest import wait_status
+from tests.support.sandbox import wait_status
 
 
 def pay(api, auth, **kwargs):

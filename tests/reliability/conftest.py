@@ -1,0 +1,106 @@
+"""Reliability scenarios: worker processes killed and restarted, jobs redelivered.
+
+A database and queue prefix of their own; workers run as real ``paywave worker``
+processes configured through the environment, as in production.
+"""
+import dataclasses
+import os
+import secrets
+import signal
+import subprocess
+import sys
+
+import pytest
+import requests
+from falcon import testing
+
+from ingress.app import create_app
+from shared.cache import build_cache
+from store.db import open_database
+from store.migrate import migrate
+from store.outbox import Relay
+from store.vault import Vault
+from tests.conftest import ROOT
+from tests.support import services
+from tests.support.sandbox import Sandbox
+from workers.broker import build_broker, publisher
+from workers.pools import POOLS
+
+
+def environment(cfg):
+    """The ``PAYWAVE_*`` variables that reproduce ``cfg`` in a child process."""
+    env = {}
+    for field in dataclasses.fields(cfg):
+        value = getattr(cfg, field.name)
+        env[f"PAYWAVE_{field.name.upper()}"] = ",".join(value) if isinstance(value, tuple) else str(value).lower() \
+            if isinstance(value, bool) else str(value)
+    return env
+
+
+@pytest.fixture(scope="package")
+def chaos_config(config, service_urls, sandboxes, tmp_path_factory):
+    with services.test_database(service_urls["postgres"]) as url:
+        open_database(url)
+        migrate()
+        run = secrets.token_hex(3)
+        cfg = dataclasses.replace(config, database_url=url, queue_prefix=f"rel{run}.", cache_prefix=f"paywave-rel-{run}:",
+                                  stripe_api_base=sandboxes["stripe"], paypal_api_base=sandboxes["paypal"],
+                                  heartbeat_file=str(tmp_path_factory.mktemp("hb") / "heartbeat"),
+                                  circuit_min_calls=10_000)
+        yield cfg
+        services.delete_queues(cfg.broker_url, [cfg.queue_prefix + q for qs in POOLS.values() for q in qs])
+        services.delete_redis_prefix(cfg.redis_url, cfg.cache_prefix)
+    open_database(config.database_url)
+
+
+class WorkerProcess:
+    """``paywave worker --pool NAME`` in its own process group (so SIGKILL reaches all its processes)."""
+
+    def __init__(self, cfg, pool, threads=2):
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "shared.cli", "worker", "--pool", pool, "--processes", "1", "--threads", str(threads)],
+            cwd=ROOT, env={**os.environ, **environment(cfg), "dramatiq_prom_port": "0"}, start_new_session=True)
+
+    def kill(self):
+        os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(10)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+@pytest.fixture
+def workers(chaos_config):
+    started = []
+
+    def start(pool, threads=2):
+        started.append(WorkerProcess(chaos_config, pool, threads))
+        return started[-1]
+    yield start
+    for w in started:
+        w.stop()
+
+
+@pytest.fixture(scope="package")
+def chaos_relay(chaos_config):
+    relay = Relay(publisher(build_broker(chaos_config), chaos_config.queue_prefix)).start()
+    yield relay
+    relay.stop()
+
+
+@pytest.fixture
+def chaos_api(chaos_config, chaos_relay, db):
+    return testing.TestClient(create_app(chaos_config, vault=Vault.from_config(chaos_config),
+                                         cache=build_cache(chaos_config), relay=chaos_relay, broker_check=lambda: True))
+
+
+@pytest.fixture
+def stripe(sandboxes):
+    requests.delete(sandboxes["stripe"] + "/_sandbox/faults", timeout=5)
+    yield Sandbox(sandboxes["stripe"])
+    requests.delete(sandboxes["stripe"] + "/_sandbox/faults", timeout=5)
