@@ -81,7 +81,7 @@ class Config:
     circuit_min_calls: int = _setting(10, _int, "calls in the window before the circuit may open")
     circuit_open_seconds: int = _setting(30, _int, "how long an open circuit stays open before half-opening")
     sweep_interval_seconds: int = _setting(15, _int, "how often the sweeper runs (ops pool)")
-    stuck_after_seconds: int = _setting(60, _int, "age after which the sweeper drives a payment or job again")
+    stuck_after_seconds: int = _setting(300, _int, "age after which the sweeper drives a payment or job again")
     web_workers: int = _setting(2, _int, "gunicorn worker processes for the ingress")
     web_threads: int = _setting(8, _int, "threads per ingress worker")
     worker_processes: int = _setting(1, _int, "Dramatiq processes per worker pool")
@@ -200,6 +200,8 @@ def settings_table():
         default = field.default
         if isinstance(default, tuple):
             default = ",".join(default)
+        elif isinstance(default, bool):
+            default = str(default).lower()
         if field.name in ("jwt_secret", "vault_keys", "fingerprint_key") or "secret" in field.name:
             default = "(dev value)" if default else ""
         rows.append(f"| `PAYWAVE_{field.name.upper()}` | `{default}` | {field.metadata['doc']} |")

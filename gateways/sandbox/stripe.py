@@ -209,6 +209,17 @@ def _decline(code, charge_id, payment_method):
     return error
 
 
+def _confirmation(params):
+    """The confirmation flags: accepted and checked, no test card asks for a customer action."""
+    for flag in ("error_on_requires_action", "off_session"):
+        _param(params, flag, bool)
+
+
+def _no_payment_method():
+    return invalid("You cannot confirm this PaymentIntent because it's missing a payment method.",
+                   "payment_method", "payment_intent_unexpected_state")
+
+
 def _unexpected_state(obj, action, allowed):
     return invalid(
         f"This PaymentIntent could not be {action} because it has a status of {obj['status']}. "
@@ -289,13 +300,11 @@ class Account:
         if types != ["card"]:
             raise invalid("This sandbox only supports payment_method_types of card.",
                           "payment_method_types")
-        for flag in ("error_on_requires_action", "off_session"):
-            _param(params, flag, bool)  # accepted: no test card asks for a customer action
+        _confirmation(params)
         confirm = _param(params, "confirm", bool)
         payment_method = _param(params, "payment_method")
         if confirm and not payment_method:
-            raise invalid("You cannot confirm this PaymentIntent because it's missing a payment "
-                          "method.", "payment_method", "payment_intent_unexpected_state")
+            raise _no_payment_method()
         pi = {
             "id": new_id("pi"), "object": "payment_intent", "amount": amount,
             "amount_capturable": 0, "amount_received": 0, "currency": currency,
@@ -317,8 +326,7 @@ class Account:
     def confirm_payment_intent(self, pi_id, params, key):
         _only(params, {"payment_method", "error_on_requires_action", "off_session"})
         payment_method = _param(params, "payment_method")
-        for flag in ("error_on_requires_action", "off_session"):
-            _param(params, flag, bool)
+        _confirmation(params)
         with self._lock:
             pi = self._get("payment_intent", pi_id)
             allowed = ("requires_payment_method", "requires_confirmation")
@@ -326,8 +334,7 @@ class Account:
                 raise _unexpected_state(pi, "confirmed", allowed)
             payment_method = payment_method or pi["payment_method"]
             if not payment_method:
-                raise invalid("You cannot confirm this PaymentIntent because it's missing a "
-                              "payment method.", "payment_method", "payment_intent_unexpected_state")
+                raise _no_payment_method()
             self._get("payment_method", payment_method, "payment_method", 400)
             return self._confirm({**pi, "payment_method": payment_method}, key)
 
@@ -351,7 +358,7 @@ class Account:
                 raise _unexpected_state(pi, "captured", ("requires_capture",))
             capturable = pi["amount_capturable"]
             amount = capturable if amount is None else amount
-            if False:
+            if amount > capturable:
                 raise invalid(f"The amount to capture ({amount}) must be less than or equal to the "
                               f"amount capturable ({capturable}).", "amount_to_capture",
                               "amount_too_large", saved=True)
@@ -531,11 +538,15 @@ class Webhooks:
     def _deliver(self):
         session = requests.Session()
         while True:
-            payload = orjson.dumps(self._queue.get())
-            for delay in (*self.RETRY_DELAYS, None):
-                if self._post(session, payload) or delay is None:
-                    break
-                time.sleep(delay)
+            event = self._queue.get()
+            try:
+                payload = orjson.dumps(event)
+                for delay in (*self.RETRY_DELAYS, None):
+                    if self._post(session, payload) or delay is None:
+                        break
+                    time.sleep(delay)
+            except Exception:  # one bad event must not end delivery for the rest
+                log.exception("webhook %s not delivered", event["id"])
 
     def _post(self, session, payload):
         headers = {"Content-Type": "application/json; charset=utf-8",
