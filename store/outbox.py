@@ -10,6 +10,7 @@ import datetime
 import threading
 import time
 
+from shared import metrics
 from shared.logging import get_logger
 from store.db import database, locked
 from store.models import OutboxJob, utcnow
@@ -91,13 +92,16 @@ class Relay:
             self._thread.join(timeout)
 
     def drain(self):
-        """Publish until nothing is pending (one pass per batch)."""
+        """Publish until nothing is pending (one pass per batch); report what is left."""
         total = 0
         with database.connection_context():
             while True:
                 published = publish_pending(self.publish)
                 total += published
                 if not published:
+                    count, age = pending_stats()
+                    metrics.outbox_pending.set(count)
+                    metrics.outbox_lag.set(age)
                     return total
 
     def _run(self):

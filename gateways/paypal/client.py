@@ -212,15 +212,18 @@ class PayPalGateway(Gateway):
         try:
             return self.session.request(method, self.base_url + path, timeout=self.timeout, **kwargs)
         except requests.RequestException as exc:
-            # ``from None``: the requests exception holds the request, card and all.
-            raise errors.from_transport(exc, safe=safe) from None
+            error = errors.from_transport(exc, safe=safe)
+        # Raised outside the handler so that it chains nothing: requests' exception holds
+        # the request, card number and all.
+        raise error
 
     @staticmethod
     def _json(response, safe):
         try:
             return response.json()
         except requests.RequestException as exc:  # a 2xx we cannot read: done, but what?
-            raise errors.from_transport(exc, safe=safe) from None
+            error = errors.from_transport(exc, safe=safe)
+        raise error
 
     def _token(self, stale=None):
         """A live access token from the shared store, else a new one from PayPal.

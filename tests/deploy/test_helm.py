@@ -14,8 +14,8 @@ ROOT = Path(__file__).resolve().parents[2]
 CHART = ROOT / "charts" / "paywave"
 VALUES = CHART / "values.yaml"
 PRODUCTION = CHART / "ci" / "production-values.yaml"
-RELEASE = "paywave"
-KUBE_VERSION = "1.30.0"
+RELEASE = "paywave"         # the release name conftest.Helm renders with
+KUBE_VERSION = "1.30.0"     # conftest.KUBE_VERSION: oldest Kubernetes we target
 # CRDs kubernetes-validate has no schema for; checked field by field below instead.
 CRD_KINDS = {
     ("keda.sh/v1alpha1", "ScaledObject"),
@@ -151,8 +151,11 @@ def test_helm_lint_strict(helm, values_file):
     assert strict.returncode == 0, f"helm lint --strict failed:\n{strict.stdout}\n{strict.stderr}"
 
 
-def test_every_object_validates_against_kubernetes_schemas(rendered):
+@pytest.mark.parametrize("kube_version", [KUBE_VERSION, "latest"])
+def test_every_object_validates_against_kubernetes_schemas(rendered, kube_version):
+    """Strict (no unknown fields) against the oldest version we target and the newest bundled one."""
     label, docs, _ = rendered
+    version = kubernetes_validate.latest_version() if kube_version == "latest" else kube_version
     assert docs, "nothing rendered"
     checked = 0
     for doc in docs:
@@ -160,13 +163,14 @@ def test_every_object_validates_against_kubernetes_schemas(rendered):
         if key in CRD_KINDS:
             continue
         try:
-            kubernetes_validate.validate(doc, KUBE_VERSION, strict=True)
+            kubernetes_validate.validate(doc, version, strict=True)
         except kubernetes_validate.ValidationError as exc:
             path = ".".join(str(p) for p in exc.path)
-            pytest.fail(f"[{label}] {doc['kind']}/{doc['metadata']['name']}: {path}: {exc.message}")
+            pytest.fail(f"[{label}, k8s {version}] {doc['kind']}/{doc['metadata']['name']}: "
+                        f"{path}: {exc.message}")
         except kubernetes_validate.SchemaNotFoundError:
-            pytest.fail(f"[{label}] no schema for {key}: a new CRD kind must be added to CRD_KINDS "
-                        f"and checked by hand, or the apiVersion is wrong")
+            pytest.fail(f"[{label}] no schema for {key} in k8s {version}: a new CRD kind must be "
+                        f"added to CRD_KINDS and checked by hand, or the apiVersion is wrong")
         checked += 1
     assert checked >= 10
 
@@ -636,6 +640,17 @@ def test_default_values_leave_optional_extras_off(default_docs):
     for kind in ("Ingress", "HorizontalPodAutoscaler", "NetworkPolicy", "ServiceMonitor"):
         assert not of_kind(default_docs, kind), f"{kind} should be opt-in"
     assert not [c for c in of_kind(default_docs, "ConfigMap") if "grafana_dashboard" in c["metadata"]["labels"]]
+
+
+def test_chart_app_version_is_the_package_version():
+    """Image tags default to appVersion: it must be the version the images are built from."""
+    import configparser
+
+    cfg = configparser.ConfigParser()
+    cfg.read(ROOT / "setup.cfg")
+    chart = yaml.safe_load((CHART / "Chart.yaml").read_text())
+    assert chart["apiVersion"] == "v2" and chart["name"] == "paywave"
+    assert str(chart["appVersion"]) == cfg["metadata"]["version"]
 
 
 # ---------------------------------------------------------------------------------- dashboard

@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
-from openapi_schema_validator import OAS30ReadValidator, OAS30WriteValidator, oas30_format_checker
+from openapi_schema_validator import OAS30ReadValidator, OAS30Validator, OAS30WriteValidator, oas30_format_checker
 from referencing import Registry
 from referencing.jsonschema import DRAFT4
 
@@ -16,6 +16,8 @@ from gateways.paypal import PayPalGateway
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 DOCUMENTS = ("checkout_orders_v2.json", "payments_payment_v2.json", "notifications_webhooks_v1.json")
+#: Requests that send a PayPal-made resource back, read-only fields and all.
+ECHOES = {"/v1/notifications/verify-webhook-signature"}
 VISA = "4242424242424242"
 
 
@@ -127,8 +129,8 @@ class OpenAPI:
     def request(self, method, path, body):
         name, operation = self._operation(method, path)
         pointer, request_body = self._resolve(name, (*operation, "requestBody"))
-        self._check(OAS30WriteValidator, name, pointer + _pointer("content", "application/json", "schema"),
-                    body, f"request {method} {path}")
+        self._check(OAS30Validator if path in ECHOES else OAS30WriteValidator, name,
+                    pointer + _pointer("content", "application/json", "schema"), body, f"request {method} {path}")
 
     def response(self, method, path, status, body):
         name, operation = self._operation(method, path)

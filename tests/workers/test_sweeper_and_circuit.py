@@ -1,0 +1,63 @@
+"""The sweeper drives work that stopped moving; the circuit breaker skips a failing gateway."""
+import dataclasses
+import datetime
+
+from shared.cache import MemoryCache
+from store import processing
+from store.models import OutboxJob, Payment, utcnow
+from tests.conftest import card_payment
+from tests.support.sandbox import wait_status
+from workers.actors.sweeper import sweep
+from workers.circuit import CLOSED, HALF_OPEN, OPEN, CircuitBreaker
+
+
+def test_a_payment_whose_job_was_lost_is_swept_and_finished(fleet, merchant, stripe, db):
+    # A pending payment with no job anywhere: as if its message had vanished from the broker.
+    now = utcnow() - datetime.timedelta(hours=1)
+    pid = "pay_" + "swept" + merchant[-12:].rjust(19, "0")
+    Payment.create(id=pid, merchant_id=merchant, status="pending", amount=321, currency="USD", capture="automatic",
+                   route="stripe,paypal", metadata={}, created_at=now, updated_at=now,
+                   **fleet.context.vault.seal_card(pid, "4242424242424242", 12, 2031, "123"))
+    ctx = dataclasses.replace(fleet.context, config=dataclasses.replace(fleet.context.config, stuck_after_seconds=60))
+    assert sweep(ctx)["payments"] >= 1
+    assert OutboxJob.select().where(OutboxJob.args.contains(pid)).count() == 1
+    payment = wait_status(pid, ("succeeded",))
+    assert payment.amount_captured == 321 and stripe.captured(pid) == 321
+    assert sweep(ctx)["payments"] == 0  # nothing left to drive
+
+
+def test_sweeper_jobs_follow_where_each_payment_stopped(db):
+    p = Payment(id="pay_x", status="processing", gateway="paypal", route="stripe,paypal", pending_operation=None)
+    assert processing.current_attempt("pay_x") is None
+    from workers.actors.sweeper import job_for
+    assert job_for(p) == ("payments.paypal", "process_payment", "pay_x", "paypal")
+    p.status, p.pending_operation = "requires_capture", "capture"
+    assert job_for(p) == ("ops", "capture_payment", "pay_x")
+    p.status, p.pending_operation = "pending", None
+    assert job_for(p) == ("payments.stripe", "process_payment", "pay_x", "stripe")
+
+
+def test_circuit_opens_on_errors_then_half_opens():
+    now = [1000.0]
+    breaker = CircuitBreaker(MemoryCache(), error_rate=0.5, window_seconds=30, min_calls=4, open_seconds=10,
+                             clock=lambda: now[0])
+    for ok in (True, False, False, False):
+        breaker.record("stripe", ok)
+    assert breaker.state("stripe") == OPEN and not breaker.allows("stripe")
+    assert breaker.state("paypal") == CLOSED
+    now[0] += 11
+    assert breaker.state("stripe") == HALF_OPEN and breaker.allows("stripe")
+
+
+def test_an_open_circuit_routes_new_payments_to_the_next_gateway(api, auth, fleet, paypal, stripe):
+    from workers.circuit import CircuitBreaker as Breaker
+    circuit = fleet.context.circuit
+    assert isinstance(circuit, Breaker)
+    circuit.cache.set("circuit:stripe:open_until", str(__import__("time").time() + 30), 60)
+    try:
+        pid = api.simulate_post("/payments", json=card_payment(amount=999), headers=auth).json["id"]
+        payment = wait_status(pid)
+        assert (payment.status, payment.gateway) == ("succeeded", "paypal")
+        assert stripe.ledger(pid) == [] and paypal.captured(pid) == 999
+    finally:
+        circuit.cache.client.delete(circuit.cache.key("circuit:stripe:open_until"))
