@@ -69,6 +69,8 @@ class Relay:
     Failures (broker or database down) back off up to ``max_backoff`` seconds.
     """
 
+    REPORT_EVERY = 10.0  # seconds between backlog metrics (two queries)
+
     def __init__(self, publish, interval=1.0, max_backoff=5.0):
         self.publish = publish
         self.interval = interval
@@ -91,21 +93,25 @@ class Relay:
         if self._thread:
             self._thread.join(timeout)
 
-    def drain(self):
-        """Publish until nothing is pending (one pass per batch); report what is left."""
+    def drain(self, batch=200):
+        """Publish until nothing is pending; returns how many jobs were published."""
         total = 0
         with database.connection_context():
             while True:
-                published = publish_pending(self.publish)
+                published = publish_pending(self.publish, batch)
                 total += published
-                if not published:
-                    count, age = pending_stats()
-                    metrics.outbox_pending.set(count)
-                    metrics.outbox_lag.set(age)
+                if published < batch:
                     return total
 
+    def report(self):
+        """Export the outbox's backlog (count and age of the oldest job) as metrics."""
+        with database.connection_context():
+            count, age = pending_stats()
+        metrics.outbox_pending.set(count)
+        metrics.outbox_lag.set(age)
+
     def _run(self):
-        delay = self.interval
+        delay, reported = self.interval, 0.0
         while not self._stop.is_set():
             self._wake.wait(delay)
             self._wake.clear()
@@ -114,6 +120,9 @@ class Relay:
             try:
                 self.drain()
                 delay = self.interval
+                if time.monotonic() - reported > self.REPORT_EVERY:
+                    self.report()
+                    reported = time.monotonic()
             except Exception as exc:  # broker or database down: retry later, never die
                 delay = min(max(delay * 2, 0.5), self.max_backoff)
                 log.warning("outbox_publish_failed", error=type(exc).__name__, detail=str(exc)[:200],

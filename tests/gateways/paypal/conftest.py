@@ -60,6 +60,12 @@ def sandbox(paypal_url):
 
 
 @pytest.fixture
+def sandbox_at():
+    """Factory: ``sandbox_at(url) -> Sandbox`` for a sandbox started with other flags."""
+    return Sandbox
+
+
+@pytest.fixture
 def gateway(sandbox):
     return sandbox.gateway()
 
@@ -143,6 +149,10 @@ class OpenAPI:
             return
         self._check(OAS30ReadValidator, name, pointer + _pointer("content", "application/json", "schema"),
                     body, f"response {status} to {method} {path}")
+
+    def component(self, document, schema, instance):
+        """Validate ``instance`` against ``#/components/schemas/<schema>`` of ``document``."""
+        self._check(OAS30ReadValidator, document, _pointer("components", "schemas", schema), instance, schema)
 
     def exchange(self, method, url, request_body, status, response_body):
         path = urlsplit(url).path

@@ -1,8 +1,10 @@
 """Every class of our error taxonomy, provoked for real through the Stripe sandbox."""
+import logging
 import socket
 import traceback
 
 import pytest
+import stripe
 
 from gateways.base import GatewayStatus
 from gateways.errors import (HardDeclineError, InvalidRequestError, RetryableError,
@@ -146,3 +148,19 @@ def test_lost_answer_after_the_charge_resolves_to_that_charge(gateway, new_reque
     again = gateway.capture(held.reference, 1000, "USD", request.idempotency_key + ":cap")
     assert again.amount_captured == 1000  # the retry is answered from the saved capture
     assert [e["type"] for e in ledger(request.payment_id)] == ["authorization", "capture"]
+
+
+def test_sdk_debug_logs_never_carry_card_data(gateway, new_request, caplog):
+    caplog.set_level(logging.DEBUG, logger="stripe")
+    request = new_request()
+
+    gateway.charge(request)
+
+    assert "Request to Stripe api" in caplog.text  # the SDK did log at debug level
+    assert request.card.number not in caplog.text and "card[cvc]" not in caplog.text
+
+
+def test_refuses_to_run_where_the_sdk_prints_request_bodies(monkeypatch, sandbox):
+    monkeypatch.setattr(stripe, "log", "debug")
+    with pytest.raises(ValueError):
+        StripeGateway(API_KEY, api_base=sandbox)

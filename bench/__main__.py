@@ -1,0 +1,247 @@
+"""``make bench``: every figure beside its baseline, from one run on this machine.
+
+Scenarios:
+  post    POST /payments (full ingress: Postgres, Redis, RabbitMQ) vs a bare Falcon endpoint,
+          same gunicorn workers and threads, wrk at several concurrencies.
+  get     GET /payments/{id} with a cache hit, and with the cache away (served from Postgres).
+  drain   a backlog of queued payments charged end to end (sandbox at zero latency) by the
+          stripe pool with 1, 2 and 4 processes, vs a no-op actor draining the same number of
+          messages with the same processes and threads.
+Results: bench/results/<date>-<host>.json (settings, versions, raw samples) and a table on stdout.
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import secrets
+import socket
+import subprocess
+import sys
+import time
+
+import psycopg2
+import redis
+import requests
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PG = os.environ.get("PAYWAVE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+REDIS = os.environ.get("PAYWAVE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+AMQP = os.environ.get("PAYWAVE_TEST_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/%2F")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Stack:
+    """Processes started for the bench, all stopped at the end."""
+
+    def __init__(self, env):
+        self.env = env
+        self.procs = []
+
+    def start(self, *argv, ready=None, **extra):
+        proc = subprocess.Popen([sys.executable, *argv], cwd=ROOT, env={**self.env, **extra},
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        self.procs.append(proc)
+        if ready:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    requests.get(ready, timeout=1)
+                    break
+                except requests.ConnectionError:
+                    if time.monotonic() > deadline or proc.poll() is not None:
+                        raise SystemExit(f"{argv} did not start")
+                    time.sleep(0.1)
+        return proc
+
+    def stop(self, proc):
+        if proc.poll() is None:
+            os.killpg(proc.pid, 15)
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, 9)
+        self.procs.remove(proc)
+
+    def close(self):
+        for proc in list(self.procs):
+            self.stop(proc)
+
+
+def wrk(url, script, connections, seconds, env):
+    out = subprocess.run(["wrk", "-t", "2", "-c", str(connections), "-d", f"{seconds}s", "-s", script, url],
+                         capture_output=True, text=True, env={**os.environ, **env}, check=True).stdout
+    stats = json.loads(re.search(r"^BENCH (.*)$", out, re.M).group(1))
+    stats["rps"] = round(stats["requests"] / (stats["duration_us"] / 1e6), 1)
+    stats["connections"] = connections
+    return stats
+
+
+def scenario_http(stack, env, token, args, results):
+    workers, threads = env["PAYWAVE_WEB_WORKERS"], env["PAYWAVE_WEB_THREADS"]
+    bare_port, ingress_port = free_port(), free_port()
+    bare = stack.start("-m", "bench.bare", "--port", str(bare_port), "--workers", workers, "--threads", threads,
+                       ready=f"http://127.0.0.1:{bare_port}/payments")
+    ingress = stack.start("-m", "shared.cli", "ingress", "--port", str(ingress_port),
+                          ready=f"http://127.0.0.1:{ingress_port}/healthz")
+    wenv = {"BENCH_TOKEN": token}
+    for c in args.connections:
+        for name, port in (("bare_falcon", bare_port), ("post_payments", ingress_port)):
+            wrk(f"http://127.0.0.1:{port}/payments", "bench/post.lua", c, 2, wenv)  # warm up
+            stats = wrk(f"http://127.0.0.1:{port}/payments", "bench/post.lua", c, args.seconds, wenv)
+            results["post"].append({"target": name, **stats})
+            print(f"  {name:14} c={c:<4} {stats['rps']:>8.1f} req/s  p50 {stats['p50_ms']:.1f} ms  "
+                  f"p99 {stats['p99_ms']:.1f} ms  p99.9 {stats['p999_ms']:.1f} ms  non2xx {stats['non2xx']}", flush=True)
+    # GET: a cache hit, then the same with Redis unreachable (every read from Postgres)
+    created = requests.post(f"http://127.0.0.1:{ingress_port}/payments", headers={"Authorization": f"Bearer {token}"},
+                            json={"amount": 100, "currency": "USD", "payment_method": {"type": "card", "card": {
+                                "number": "4242424242424242", "exp_month": 12, "exp_year": 2031}}}).json()
+    wenv["BENCH_PATH"] = f"/payments/{created['id']}"
+    stats = wrk(f"http://127.0.0.1:{ingress_port}", "bench/get.lua", 32, args.seconds, wenv)
+    results["get"].append({"target": "cache_hit", **stats})
+    stack.stop(ingress)
+    miss_port = free_port()
+    miss = stack.start("-m", "shared.cli", "ingress", "--port", str(miss_port), ready=f"http://127.0.0.1:{miss_port}/healthz",
+                       PAYWAVE_REDIS_URL="redis://127.0.0.1:1/0")
+    stats = wrk(f"http://127.0.0.1:{miss_port}", "bench/get.lua", 32, args.seconds, wenv)
+    results["get"].append({"target": "cache_miss", **stats})
+    for row in results["get"]:
+        print(f"  GET {row['target']:10} {row['rps']:>8.1f} req/s  p50 {row['p50_ms']:.1f} ms  p99 {row['p99_ms']:.1f} ms")
+    stack.stop(miss)
+    stack.stop(bare)
+
+
+def backlog(env, n):
+    """Write ``n`` pending payments with their jobs and publish them (no worker running)."""
+    code = f"""
+import dataclasses
+from shared.config import Config
+from store.db import open_database
+from store import payments
+from store.outbox import Relay
+from store.vault import Vault
+from workers.broker import build_broker, publisher
+config = Config.from_env()
+open_database(config.database_url)
+vault = Vault.from_config(config)
+for i in range({n}):
+    payments.create("bench", dict(amount=1000 + i % 100, currency="USD", capture="automatic", route="stripe,paypal",
+                    gateway_preference=None, description=None, metadata={{}}, customer=None),
+                    lambda pid: vault.seal_card(pid, "4242424242424242", 12, 2031, "123"),
+                    first_job=("payments.stripe", "process_payment", "stripe"))
+relay = Relay(publisher(build_broker(config), config.queue_prefix))
+relay.drain()
+"""
+    subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, check=True)
+
+
+def pending(database_url):
+    with psycopg2.connect(database_url) as conn, conn.cursor() as cur:
+        cur.execute("SELECT count(*) FROM payment WHERE status NOT IN ('succeeded', 'failed', 'canceled')")
+        return cur.fetchone()[0]
+
+
+def scenario_drain(stack, env, args, results):
+    r = redis.Redis.from_url(REDIS)
+    threads = env["PAYWAVE_WORKER_THREADS"]
+    for processes in args.processes:
+        # baseline: the no-op actor, same broker, processes and threads
+        queue = env["PAYWAVE_QUEUE_PREFIX"] + f"bench.noop{processes}"
+        nenv = {**env, "BENCH_QUEUE": queue}
+        subprocess.run([sys.executable, "-c", f"import bench.noop as n\nfor i in range({args.backlog}): n.noop.send(i)"],
+                       cwd=ROOT, env=nenv, check=True)
+        r.delete(queue + ":done")
+        started = time.monotonic()
+        worker = stack.start("-m", "dramatiq", "bench.noop", "--processes", str(processes), "--threads", threads,
+                             "--queues", queue, **{"BENCH_QUEUE": queue, "dramatiq_queue_prefetch": threads})
+        while int(r.get(queue + ":done") or 0) < args.backlog:
+            time.sleep(0.05)
+        noop_s = time.monotonic() - started
+        stack.stop(worker)
+        # the real thing: payments charged end to end at the Stripe sandbox
+        backlog(env, args.backlog)
+        started = time.monotonic()
+        worker = stack.start("-m", "shared.cli", "worker", "--pool", "stripe", "--processes", str(processes),
+                             dramatiq_prom_port="0")
+        while pending(env["PAYWAVE_DATABASE_URL"]):
+            time.sleep(0.2)
+        paid_s = time.monotonic() - started
+        stack.stop(worker)
+        row = {"processes": processes, "threads": int(threads), "backlog": args.backlog,
+               "noop_seconds": round(noop_s, 2), "noop_per_s": round(args.backlog / noop_s, 1),
+               "payments_seconds": round(paid_s, 2), "payments_per_s": round(args.backlog / paid_s, 1)}
+        row["ratio"] = round(row["payments_per_s"] / row["noop_per_s"], 3)
+        results["drain"].append(row)
+        print(f"  drain {args.backlog} with {processes} process(es): payments {row['payments_per_s']}/s "
+              f"({paid_s:.1f} s), no-op {row['noop_per_s']}/s ({noop_s:.1f} s), ratio {row['ratio']}", flush=True)
+
+
+def main():
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("--seconds", type=int, default=10, help="per measured load level")
+    parser.add_argument("--connections", type=int, nargs="+", default=[8, 32, 128])
+    parser.add_argument("--backlog", type=int, default=10_000)
+    parser.add_argument("--processes", type=int, nargs="+", default=[1, 2, 4])
+    parser.add_argument("--only", choices=["http", "drain"], default=None)
+    args = parser.parse_args()
+
+    run = secrets.token_hex(3)
+    db_name = f"paywave_bench_{run}"
+    admin = psycopg2.connect(PG)
+    admin.autocommit = True
+    admin.cursor().execute(f"CREATE DATABASE {db_name}")
+    database_url = PG.rsplit("/", 1)[0] + "/" + db_name
+    stack = Stack({})
+    results = {"post": [], "get": [], "drain": []}
+    try:
+        sandbox_port = free_port()
+        env = {**os.environ, "PAYWAVE_DATABASE_URL": database_url, "PAYWAVE_REDIS_URL": REDIS,
+               "PAYWAVE_BROKER_URL": AMQP, "PAYWAVE_QUEUE_PREFIX": f"bench{run}.", "PAYWAVE_CACHE_PREFIX": f"bench{run}:",
+               "PAYWAVE_STRIPE_API_BASE": f"http://127.0.0.1:{sandbox_port}", "PAYWAVE_LOG_LEVEL": "warning",
+               "PAYWAVE_WEB_WORKERS": os.environ.get("PAYWAVE_WEB_WORKERS", "2"),
+               "PAYWAVE_WEB_THREADS": os.environ.get("PAYWAVE_WEB_THREADS", "8"),
+               "PAYWAVE_WORKER_THREADS": os.environ.get("PAYWAVE_WORKER_THREADS", "8"),
+               "PAYWAVE_STUCK_AFTER_SECONDS": "3600"}
+        stack.env = env
+        subprocess.run([sys.executable, "-m", "shared.cli", "migrate"], cwd=ROOT, env=env, check=True,
+                       stdout=subprocess.DEVNULL)
+        token = subprocess.run([sys.executable, "-m", "shared.cli", "token", "--merchant", "bench", "--ttl", "7200"],
+                               cwd=ROOT, env=env, capture_output=True, text=True, check=True).stdout.strip()
+        stack.start("-m", "shared.cli", "sandbox", "stripe", "--port", str(sandbox_port),
+                    ready=f"http://127.0.0.1:{sandbox_port}/_sandbox/faults")
+        if args.only in (None, "http"):
+            print("HTTP (wrk, same gunicorn settings for both):", flush=True)
+            scenario_http(stack, env, token, args, results)
+        if args.only in (None, "drain"):
+            print("Backlog drain (stripe pool vs no-op actor, same processes and threads):", flush=True)
+            scenario_drain(stack, env, args, results)
+    finally:
+        stack.close()
+        admin.cursor().execute(f"DROP DATABASE IF EXISTS {db_name} WITH (FORCE)")
+    summary = {}
+    for c in args.connections:
+        rows = {r["target"]: r for r in results["post"] if r["connections"] == c}
+        if len(rows) == 2:
+            summary[f"post_over_bare_c{c}"] = round(rows["post_payments"]["rps"] / rows["bare_falcon"]["rps"], 3)
+    for row in results["drain"]:
+        summary[f"drain_over_noop_p{row['processes']}"] = row["ratio"]
+    print("Ratios:", json.dumps(summary, indent=1))
+    report = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(), "host": platform.node(),
+              "cpus": os.cpu_count(), "python": platform.python_version(), "args": vars(args),
+              "settings": {k: v for k, v in stack.env.items() if k.startswith("PAYWAVE_") and "URL" not in k},
+              "summary": summary, "results": results}
+    path = os.path.join(ROOT, "bench", "results",
+                        f"{datetime.date.today().isoformat()}-{platform.node() or 'host'}.json")
+    with open(path, "w") as f:
+        json.dump(report, f, indent=1)
+    print(f"written {path}")
+
+
+if __name__ == "__main__":
+    main()
