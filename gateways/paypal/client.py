@@ -81,8 +81,8 @@ class PayPalGateway(Gateway):
         authorization = transformers.payment_of(order, "authorization")
         if currency != authorization["amount"]["currency_code"] or \
                 amount > transformers.from_money(authorization["amount"]):
-            raise InvalidRequestError("capture exceeds the authorized amount", code="amount_too_large",
-                                      gateway=errors.GATEWAY)
+            raise InvalidRequestError("a capture must be within the authorized amount and currency",
+                                      code="amount_too_large", gateway=errors.GATEWAY)
         capture = self._call("POST", f"/v2/payments/authorizations/{authorization['id']}/capture",
                              transformers.capture_request(amount, currency), key=idempotency_key)
         return self._outcome(transformers.with_payment(order, "capture", capture))

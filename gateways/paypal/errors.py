@@ -118,7 +118,8 @@ def from_response(response: requests.Response):
     name = body.get("name") or body.get("error") or f"HTTP {response.status_code}"
     factory, code = ISSUES[issue] if issue else _by_status(response.status_code)
     text = "; ".join(" ".join(filter(None, (d.get("issue"), d.get("field"), d.get("description")))) for d in details)
-    message = f"PayPal {response.status_code} {name}: {text or body.get('message') or body.get('error_description') or ''}"
+    text = text or body.get("message") or body.get("error_description") or ""
+    message = f"PayPal {response.status_code} {name}: {text}"
     return factory(message, code=code, gateway=GATEWAY,
                    vendor_code=issue or next((d.get("issue") for d in details), None) or name,
                    retry_after=retry_after(response.headers.get("Retry-After")))

@@ -129,7 +129,10 @@ def refund_request(amount: int, currency: str, payment_id: str) -> dict:
 
 
 def description_patch(order: dict, description: str) -> list:
-    """JSON Patch setting the order's description (PayPal refuses ``add`` on a present field and ``replace`` on an absent one)."""
+    """JSON Patch setting the order's description.
+
+    PayPal refuses ``add`` on a present field and ``replace`` on an absent one.
+    """
     unit = order["purchase_units"][0]
     return [{
         "op": "replace" if "description" in unit else "add",

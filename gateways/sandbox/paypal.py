@@ -32,7 +32,7 @@ import falcon
 import orjson
 import requests
 
-from gateways.paypal.transformers import DECIMALS
+from gateways.paypal.transformers import DECIMALS, to_money
 from gateways.sandbox import cards
 from gateways.sandbox.faults import FaultMiddleware, Faults, FaultsResource
 from gateways.sandbox.idempotency import IdempotencyCache, InFlight
@@ -399,8 +399,7 @@ class PayPalSandbox:
                         authorization["status"], "CANNOT_BE_VOIDED"))
                 left = _uncaptured(order["purchase_units"][0], authorization)
                 authorization.update(status="VOIDED", update_time=_now())
-                self._record("void", order, {**authorization["amount"], "value": _value(left, authorization["amount"])},
-                             key)
+                self._record("void", order, to_money(left, authorization["amount"]["currency_code"]), key)
                 if not _representation(req):
                     return 204, b""
                 return 200, orjson.dumps(self._payment_view(order, "authorization", authorization))
@@ -449,8 +448,9 @@ class PayPalSandbox:
             _, capture = self._payment("capture", capture_id)
         now, dispute_id = _now(), f"PP-D-{secrets.randbelow(10 ** 8):08d}"
         dispute = {
-            "dispute_id": dispute_id, "create_time": now, "update_time": now, "reason": "MERCHANDISE_OR_SERVICE_NOT_RECEIVED",
-            "status": "OPEN", "dispute_amount": capture["amount"], "dispute_life_cycle_stage": "INQUIRY",
+            "dispute_id": dispute_id, "create_time": now, "update_time": now,
+            "reason": "MERCHANDISE_OR_SERVICE_NOT_RECEIVED", "status": "OPEN", "dispute_life_cycle_stage": "INQUIRY",
+            "dispute_amount": capture["amount"],
             "disputed_transactions": [{"seller_transaction_id": capture_id, "create_time": capture["create_time"],
                                        "custom": capture.get("custom_id"), "gross_amount": capture["amount"]}],
             "links": [_link(f"{req.prefix}/v1/customer/disputes/{dispute_id}", "self")],
@@ -555,7 +555,8 @@ class Webhooks:
     def verify(self, request: dict) -> bool:
         """The verify-webhook-signature check: our signature, our webhook id, the event unmodified."""
         fields = ("auth_algo", "transmission_id", "transmission_time", "webhook_id", "transmission_sig")
-        if not all(isinstance(request.get(f), str) for f in fields) or not isinstance(request.get("webhook_event"), dict):
+        if not all(isinstance(request.get(f), str) for f in fields) or \
+                not isinstance(request.get("webhook_event"), dict):
             return False
         expected = self.signature(request["transmission_id"], request["transmission_time"], request["webhook_id"],
                                   _canonical(request["webhook_event"]))
@@ -633,7 +634,7 @@ def _money(value, field):
 def _amount_within(body, limit_money, left, mismatch_issue, exceeded_issue):
     """The amount asked for (default: all that is left), checked against ``left`` minor units."""
     if "amount" not in body:
-        return {**limit_money, "value": _value(left, limit_money)}
+        return to_money(left, limit_money["currency_code"])
     amount = _money(body["amount"], "/amount")
     if amount["currency_code"] != limit_money["currency_code"]:
         raise Problem(422, mismatch_issue, "/amount/currency_code")
@@ -741,11 +742,6 @@ def _payments(unit, kind):
 
 def _minor(value):
     return money.from_decimal(value["value"], value["currency_code"])
-
-
-def _value(minor, like):
-    """``minor`` units as a money value string in ``like``'s currency, with PayPal's decimals."""
-    return f"{money.to_decimal(minor, like['currency_code']):.{DECIMALS[like['currency_code']]}f}"
 
 
 def _canonical(event):

@@ -19,7 +19,7 @@ def _no_request_bodies(record):
     return "post_data=" not in record.getMessage()
 
 
-pass
+logging.getLogger("stripe").addFilter(_no_request_bodies)
 
 
 class StripeGateway(Gateway):

@@ -1,4 +1,5 @@
 """``PayPalGateway`` against the PayPal sandbox, over real HTTP."""
+import dataclasses
 import socket
 import time
 
@@ -239,8 +240,7 @@ def test_amounts_paypal_cannot_carry_are_refused_before_sending(gateway, sandbox
 
 
 def test_request_paypal_rejects_is_invalid(gateway, sandbox, payment):
-    request = payment()
-    request = type(request)(**{**request.__dict__, "payment_id": "p" * 200})  # custom_id holds 127
+    request = dataclasses.replace(payment(), payment_id="p" * 200)  # custom_id holds 127
 
     with pytest.raises(InvalidRequestError) as exc:
         gateway.charge(request)

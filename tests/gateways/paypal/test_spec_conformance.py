@@ -120,7 +120,8 @@ def test_sandbox_answers_match_the_documents(openapi, sandbox, recorder, api):
     api("POST", orders, _order(invoice_id=invoice), expect=422)  # DUPLICATE_INVOICE_ID
     api("POST", orders, _order(card="4000000000009987"))  # a DECLINED capture is a 201
 
-    authorization = api("POST", orders, _order(intent="AUTHORIZE"))["purchase_units"][0]["payments"]["authorizations"][0]
+    authorized = api("POST", orders, _order(intent="AUTHORIZE"))
+    authorization = authorized["purchase_units"][0]["payments"]["authorizations"][0]
     auth_path = f"/v2/payments/authorizations/{authorization['id']}"
     api("GET", auth_path, expect=200)
     api("POST", f"{auth_path}/capture", {"amount": {"currency_code": "EUR", "value": "1.00"}}, expect=422)

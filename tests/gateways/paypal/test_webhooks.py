@@ -8,7 +8,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import requests
 
-from gateways.errors import SoftDeclineError
+from gateways.errors import HardDeclineError, SoftDeclineError
 
 WEBHOOK_ID = "WH8SANDBOX42"
 
@@ -65,7 +65,7 @@ def hooked(hooked_url, sandbox_at):
     return sandbox_at(hooked_url).gateway()
 
 
-def test_capture_event_is_genuine_and_tamper_evident(hooked, receiver, payment, openapi):
+def test_capture_event_is_genuine_and_tamper_evident(hooked, receiver, payment):
     request = payment()
     reference = hooked.charge(request).reference
 
@@ -73,7 +73,6 @@ def test_capture_event_is_genuine_and_tamper_evident(hooked, receiver, payment, 
         "PAYMENT.CAPTURE.COMPLETED", lambda r: r["supplementary_data"]["related_ids"]["order_id"] == reference)
 
     assert event["resource"]["custom_id"] == request.payment_id and event["resource_type"] == "capture"
-    openapi.component("notifications_webhooks_v1.json", "event", event)
     assert hooked.verify_webhook(headers, body, WEBHOOK_ID) is True
     lowered = {k.lower(): v for k, v in headers.items()}
     assert hooked.verify_webhook(lowered, body, WEBHOOK_ID) is True  # header case does not matter
@@ -113,3 +112,22 @@ def test_dispute_on_an_unknown_capture_is_refused(hooked_url):
     response = requests.post(hooked_url + "/_sandbox/disputes", json={"capture_id": "NOSUCHCAPTURE0000"}, timeout=5)
 
     assert response.status_code == 404
+
+
+def test_events_match_the_documents(hooked, receiver, payment, openapi):
+    reference = hooked.charge(payment()).reference
+    refund = hooked.refund(reference, 100, "USD", f"ref-{reference}", "pay_webhooks")
+    declined = payment(number="4000000000009987")
+    with pytest.raises(HardDeclineError):
+        hooked.charge(declined)
+
+    for event_type, match in [
+            ("PAYMENT.CAPTURE.COMPLETED", lambda r: r["supplementary_data"]["related_ids"]["order_id"] == reference),
+            ("PAYMENT.CAPTURE.REFUNDED", lambda r: r["id"] == refund.reference),
+            ("PAYMENT.CAPTURE.DENIED", lambda r: r["custom_id"] == declined.payment_id)]:
+        _, _, event = receiver.wait_for(event_type, match)
+        openapi.component("notifications_webhooks_v1.json", "event", event)
+        if event["resource_type"] == "capture":
+            openapi.component("payments_payment_v2.json", "capture-2", event["resource"])
+        else:
+            openapi.component("payments_payment_v2.json", "refund", event["resource"])

@@ -27,8 +27,21 @@ def sandbox(stripe_url):
 
 
 @pytest.fixture
-def gateway(sandbox):
-    return StripeGateway(API_KEY, api_base=sandbox)
+def api_key():
+    return API_KEY
+
+
+@pytest.fixture
+def make_gateway(sandbox):
+    """``make_gateway(**options)``: a StripeGateway on the sandbox unless ``api_base`` is given."""
+    def make(**options):
+        return StripeGateway(API_KEY, **{"api_base": sandbox, **options})
+    return make
+
+
+@pytest.fixture
+def gateway(make_gateway):
+    return make_gateway()
 
 
 @pytest.fixture

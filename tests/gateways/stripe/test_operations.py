@@ -9,8 +9,6 @@ from gateways.base import GatewayStatus
 from gateways.errors import InvalidRequestError, SoftDeclineError
 from gateways.stripe import StripeGateway
 
-API_KEY = "sk_test_paywave_adapter_tests"
-
 
 def key(request, step):
     """An idempotency key for a follow-up ``step`` of ``request``'s payment."""
@@ -177,14 +175,14 @@ def test_same_key_with_other_params_is_an_invalid_request(gateway, new_request, 
     assert kinds(ledger(request.payment_id)) == [("authorization", 1000), ("capture", 1000)]
 
 
-def test_update_merges_metadata_and_sets_description(gateway, new_request, sandbox):
+def test_update_merges_metadata_and_sets_description(gateway, new_request, sandbox, api_key):
     request = new_request(description="first", metadata={"order": "o-1", "channel": "web"})
     payment = gateway.charge(request)
 
     gateway.update(payment.reference, "second", {"channel": "app", "note": "gift"}, key(request, "upd-1"))
 
     pi = requests.get(f"{sandbox}/v1/payment_intents/{payment.reference}",
-                      headers={"Authorization": f"Bearer {API_KEY}"}).json()
+                      headers={"Authorization": f"Bearer {api_key}"}).json()
     assert pi["description"] == "second"
     assert pi["metadata"] == {"order": "o-1", "channel": "app", "note": "gift",
                               "payment_id": request.payment_id}

@@ -11,8 +11,6 @@ from gateways.errors import (HardDeclineError, InvalidRequestError, RetryableErr
                              SoftDeclineError, UnknownOutcomeError)
 from gateways.stripe import StripeGateway
 
-API_KEY = "sk_test_paywave_adapter_tests"
-
 
 def assert_no_card_data(exc, number):
     """Neither the error nor anything chained to it shows the card number."""
@@ -89,14 +87,14 @@ def test_rate_limit_is_retryable_after_the_asked_delay(gateway, new_request, fau
     assert (limited.value.code, limited.value.retry_after) == ("rate_limited", 1)
 
 
-def test_connection_refused_is_retryable(new_request):
+def test_connection_refused_is_retryable(make_gateway, new_request):
     with socket.socket() as s:  # a port nobody listens on once closed
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     request = new_request()
 
     with pytest.raises(RetryableError) as refused:
-        StripeGateway(API_KEY, api_base=f"http://127.0.0.1:{port}", connect_timeout=1).charge(request)
+        make_gateway(api_base=f"http://127.0.0.1:{port}", connect_timeout=1).charge(request)
 
     assert type(refused.value) is RetryableError
     assert refused.value.code == "gateway_unreachable"
@@ -118,9 +116,9 @@ def test_dropped_answer_is_unknown_then_replay_finds_one_charge(gateway, new_req
     assert [e["type"] for e in ledger(request.payment_id)] == ["authorization", "capture"]
 
 
-def test_read_timeout_is_unknown_then_replay_finds_one_charge(sandbox, new_request, faults, ledger):
+def test_read_timeout_is_unknown_then_replay_finds_one_charge(make_gateway, new_request, faults, ledger):
     request = new_request()
-    impatient = StripeGateway(API_KEY, api_base=sandbox, read_timeout=0.2)
+    impatient = make_gateway(read_timeout=0.2)
     faults(timeout_rate=1, timeout_ms=800)  # the sandbox does the work, then holds the answer
 
     with pytest.raises(UnknownOutcomeError) as timed_out:
@@ -160,7 +158,7 @@ def test_sdk_debug_logs_never_carry_card_data(gateway, new_request, caplog):
     assert request.card.number not in caplog.text and "card[cvc]" not in caplog.text
 
 
-def test_refuses_to_run_where_the_sdk_prints_request_bodies(monkeypatch, sandbox):
+def test_refuses_to_run_where_the_sdk_prints_request_bodies(monkeypatch, make_gateway):
     monkeypatch.setattr(stripe, "log", "debug")
     with pytest.raises(ValueError):
-        StripeGateway(API_KEY, api_base=sandbox)
+        make_gateway()
