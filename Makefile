@@ -19,6 +19,7 @@ run: install
 	$(VENV)/bin/paywave dev
 
 test: install
+	$(VENV)/bin/ruff check .
 	$(PY) -m pytest
 
 bench: install

@@ -74,6 +74,18 @@ class Stack:
             self.stop(proc)
 
 
+def delete_queues(prefix):
+    """Remove every queue this run declared (main, delay and dead-letter queues)."""
+    import pika
+    names = subprocess.run(["rabbitmqctl", "list_queues", "-q", "name"], capture_output=True, text=True).stdout.split()
+    connection = pika.BlockingConnection(pika.URLParameters(AMQP))
+    channel = connection.channel()
+    for name in names:
+        if name.startswith(prefix):
+            channel.queue_delete(name)
+    connection.close()
+
+
 def wrk(url, script, connections, seconds, env):
     out = subprocess.run(["wrk", "-t", "2", "-c", str(connections), "-d", f"{seconds}s", "-s", script, url],
                          capture_output=True, text=True, env={**os.environ, **env}, check=True).stdout
@@ -224,6 +236,8 @@ def main():
     finally:
         stack.close()
         admin.cursor().execute(f"DROP DATABASE IF EXISTS {db_name} WITH (FORCE)")
+        delete_queues(f"bench{run}.")
+        redis.Redis.from_url(REDIS).delete(*(redis.Redis.from_url(REDIS).keys(f"bench{run}*") or ["-"]))
     summary = {}
     for c in args.connections:
         rows = {r["target"]: r for r in results["post"] if r["connections"] == c}

@@ -9,6 +9,8 @@ Workers decide what to do next from the class alone:
 * ``HardDeclineError``    never reattempt anywhere.
 * ``InvalidRequestError`` our bug or bad data: final, logged loudly.
 """
+import email.utils
+import time
 
 
 class GatewayError(Exception):
@@ -66,6 +68,7 @@ class UnsupportedOperation(GatewayError):
 HARD_DECLINE_CODES = frozenset({
     "stolen_card", "lost_card", "pickup_card", "fraudulent", "invalid_account",
     "expired_card", "incorrect_number", "invalid_number", "incorrect_cvc", "invalid_cvc",
+    "invalid_expiry_month", "invalid_expiry_year",
     "do_not_try_again", "restricted_card", "security_violation", "revocation_of_authorization",
 })
 
@@ -78,3 +81,17 @@ def decline(message, code, **kwargs):
     """
     cls = HardDeclineError if code in HARD_DECLINE_CODES else SoftDeclineError
     return cls(message, code=code, **kwargs)
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP date), else None."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, email.utils.parsedate_to_datetime(value).timestamp() - time.time())
+    except (TypeError, ValueError):
+        return None

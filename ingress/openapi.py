@@ -120,8 +120,38 @@ def _list_of(ref):
                            "data": {"type": "array", "items": {"$ref": f"#/components/schemas/{ref}"}}}}
 
 
+def _operation(operation_id, status, description, content=None, errors=(), body=None, parameters=(), **extra):
+    ok = {"description": description, **({"content": content} if content else {}), **extra}
+    op = {"operationId": operation_id, "responses": {str(status): ok, **_errors(*errors)}}
+    if parameters:
+        op["parameters"] = list(parameters)
+    if body is not None:
+        required, schema = body
+        op["requestBody"] = {"required": required, "content": {"application/json": {"schema": schema}}}
+    return op
+
+
+def _object(**properties):
+    return {"type": "object", "additionalProperties": False, "properties": properties}
+
+
+WRITE_ERRORS = (400, 401, 403, 404, 409, 413, 415, 422, 503)
+AMOUNT = PAYMENT_CREATE["properties"]["amount"]
+LIST_PARAMETERS = [
+    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": validation.LIST_LIMIT_MAX}},
+    {"name": "starting_after", "in": "query", "schema": {"type": "string"}},
+    {"name": "status", "in": "query", "schema": PAYMENT["properties"]["status"]},
+    {"name": "customer", "in": "query", "schema": {"type": "string"}},
+    {"name": "created[gte]", "in": "query", "schema": {"type": "string", "format": "date-time"}},
+    {"name": "created[lte]", "in": "query", "schema": {"type": "string", "format": "date-time"}},
+]
+
+
 def document():
-    payment_ok = {"content": _json("Payment")}
+    payment = _json("Payment")
+    get_link = {"GetPayment": {"operationId": "getPayment", "parameters": {"payment_id": "$response.body#/id"}}}
+    update = {**_object(description=PAYMENT_CREATE["properties"]["description"], metadata=METADATA, amount=AMOUNT),
+              "minProperties": 1}
     return {
         "openapi": "3.1.0",
         "info": {"title": "PayWave", "version": "1.0.0",
@@ -131,69 +161,49 @@ def document():
         "security": [{"bearer": []}],
         "paths": {
             "/payments": {
-                "post": {"operationId": "createPayment", "parameters": [_IDEMPOTENCY],
-                         "requestBody": {"required": True, "content": _json("PaymentCreate")},
-                         "responses": {"202": {**payment_ok, "description": "Accepted; charged in the background",
-                                               "headers": {"Location": {"schema": {"type": "string"}}},
-                                               "links": {"GetPayment": {"operationId": "getPayment",
-                                                                        "parameters": {"payment_id": "$response.body#/id"}}}},
-                                       **_errors(400, 401, 403, 409, 413, 415, 422, 503)}},
-                "get": {"operationId": "listPayments",
-                        "parameters": [
-                            {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": validation.LIST_LIMIT_MAX}},
-                            {"name": "starting_after", "in": "query", "schema": {"type": "string"}},
-                            {"name": "status", "in": "query", "schema": PAYMENT["properties"]["status"]},
-                            {"name": "customer", "in": "query", "schema": {"type": "string"}},
-                            {"name": "created[gte]", "in": "query", "schema": {"type": "string", "format": "date-time"}},
-                            {"name": "created[lte]", "in": "query", "schema": {"type": "string", "format": "date-time"}}],
-                        "responses": {"200": {"description": "Newest first", "content": {"application/json": {"schema": _list_of("Payment")}}},
-                                      **_errors(400, 401, 403, 422, 503)}},
+                "post": _operation("createPayment", 202, "Accepted; charged in the background", payment,
+                                   (400, 401, 403, 409, 413, 415, 422, 503),
+                                   (True, {"$ref": "#/components/schemas/PaymentCreate"}),
+                                   [_IDEMPOTENCY], headers={"Location": {"schema": {"type": "string"}}}, links=get_link),
+                "get": _operation("listPayments", 200, "Newest first", {"application/json": {"schema": _list_of("Payment")}},
+                                  (400, 401, 403, 422, 503), parameters=LIST_PARAMETERS),
             },
             "/payments/{payment_id}": {
                 "parameters": [_ID],
-                "get": {"operationId": "getPayment", "responses": {"200": {**payment_ok, "description": "The payment"},
-                                                                   **_errors(401, 403, 404, 503)}},
-                "put": {"operationId": "updatePayment", "parameters": [_IDEMPOTENCY],
-                        "requestBody": {"required": True, "content": {"application/json": {"schema": {
-                            "type": "object", "additionalProperties": False, "minProperties": 1,
-                            "properties": {"description": PAYMENT_CREATE["properties"]["description"],
-                                           "metadata": METADATA, "amount": PAYMENT_CREATE["properties"]["amount"]}}}}},
-                        "responses": {"200": {**payment_ok, "description": "Updated"}, **_errors(400, 401, 403, 404, 409, 413, 415, 422, 503)}},
+                "get": _operation("getPayment", 200, "The payment", payment, (401, 403, 404, 503)),
+                "put": _operation("updatePayment", 200, "Updated", payment, WRITE_ERRORS, (True, update), [_IDEMPOTENCY]),
             },
             "/payments/{payment_id}/capture": {
                 "parameters": [_ID],
-                "post": {"operationId": "capturePayment", "parameters": [_IDEMPOTENCY],
-                         "requestBody": {"required": False, "content": {"application/json": {"schema": {
-                             "type": "object", "additionalProperties": False,
-                             "properties": {"amount": PAYMENT_CREATE["properties"]["amount"]}}}}},
-                         "responses": {"202": {**payment_ok, "description": "Capture queued"}, **_errors(400, 401, 403, 404, 409, 413, 415, 422, 503)}},
+                "post": _operation("capturePayment", 202, "Capture queued", payment, WRITE_ERRORS,
+                                   (False, _object(amount=AMOUNT)), [_IDEMPOTENCY]),
             },
             "/payments/{payment_id}/cancel": {
                 "parameters": [_ID],
-                "post": {"operationId": "cancelPayment", "parameters": [_IDEMPOTENCY],
-                         "responses": {"202": {**payment_ok, "description": "Canceled, or void queued"}, **_errors(400, 401, 403, 404, 409, 413, 415, 422, 503)}},
+                "post": _operation("cancelPayment", 202, "Canceled, or void queued", payment, WRITE_ERRORS,
+                                   parameters=[_IDEMPOTENCY]),
             },
             "/payments/{payment_id}/refunds": {
                 "parameters": [_ID],
-                "post": {"operationId": "createRefund", "parameters": [_IDEMPOTENCY],
-                         "requestBody": {"required": False, "content": {"application/json": {"schema": {
-                             "type": "object", "additionalProperties": False,
-                             "properties": {"amount": PAYMENT_CREATE["properties"]["amount"],
-                                            "reason": {"type": "string", "maxLength": 255}}}}}},
-                         "responses": {"202": {"description": "Refund queued", "content": _json("Refund")}, **_errors(400, 401, 403, 404, 409, 413, 415, 422, 503)}},
-                "get": {"operationId": "listRefunds",
-                        "responses": {"200": {"description": "Refunds of the payment", "content": {"application/json": {"schema": _list_of("Refund")}}},
-                                      **_errors(401, 403, 404, 503)}},
+                "post": _operation("createRefund", 202, "Refund queued", _json("Refund"), WRITE_ERRORS,
+                                   (False, _object(amount=AMOUNT, reason={"type": "string", "maxLength": 255})),
+                                   [_IDEMPOTENCY]),
+                "get": _operation("listRefunds", 200, "Refunds of the payment",
+                                  {"application/json": {"schema": _list_of("Refund")}}, (401, 403, 404, 503)),
             },
-            "/healthz": {"get": {"operationId": "health", "security": [], "responses": {"200": {"description": "Process up"}}}},
-            "/readyz": {"get": {"operationId": "ready", "security": [], "responses": {"200": {"description": "Ready"}, "503": {"description": "A dependency is unreachable"}}}},
-            "/metrics": {"get": {"operationId": "metrics", "security": [], "responses": {"200": {"description": "Prometheus text format"}}}},
+            "/healthz": {"get": {**_operation("health", 200, "Process up"), "security": []}},
+            "/readyz": {"get": {"operationId": "ready", "security": [],
+                                "responses": {"200": {"description": "Ready"},
+                                              "503": {"description": "A dependency is unreachable"}}}},
+            "/metrics": {"get": {**_operation("metrics", 200, "Prometheus text format"), "security": []}},
         },
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
-            "schemas": {"Payment": PAYMENT, "Attempt": ATTEMPT, "Refund": REFUND, "PaymentCreate": PAYMENT_CREATE, "Problem": PROBLEM},
-            "responses": {"Problem": {"description": "RFC 9457 problem details",
-                                      "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}},
+            "schemas": {"Payment": PAYMENT, "Attempt": ATTEMPT, "Refund": REFUND, "PaymentCreate": PAYMENT_CREATE,
+                        "Problem": PROBLEM},
+            "responses": {"Problem": {
+                "description": "RFC 9457 problem details",
+                "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}},
         },
     }
 

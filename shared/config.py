@@ -60,7 +60,8 @@ class Config:
     jwt_issuer: str = _setting("", doc="required `iss` claim, when set")
     jwt_audience: str = _setting("", doc="required `aud` claim, when set")
     jwt_leeway: int = _setting(30, _int, "seconds of clock skew tolerated on `exp`/`nbf`")
-    vault_keys: str = _setting(DEV_VAULT_KEY, doc="card encryption keys `kid:base64(32 bytes)`, comma-separated; the first encrypts")
+    vault_keys: str = _setting(DEV_VAULT_KEY,
+                               doc="card encryption keys `kid:base64(32 bytes)`, comma-separated; the first encrypts")
     fingerprint_key: str = _setting(DEV_SECRET, doc="HMAC key for card fingerprints")
     route: tuple = _setting(("stripe", "paypal"), _list, "gateway order tried for a payment")
     stripe_api_base: str = _setting("", doc="Stripe API base URL; empty: start the local sandbox (dev)")

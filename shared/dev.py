@@ -6,6 +6,7 @@ configured, each role runs as its own child process in this process group.
 Gateway sandboxes start as children unless their API base is configured.
 """
 import dataclasses
+import json
 import os
 import signal
 import subprocess
@@ -20,6 +21,8 @@ from shared.server import serve
 from workers.pools import POOLS
 
 SANDBOX_PORTS = {"stripe": 12111, "paypal": 12112}
+EXAMPLE = json.dumps({"amount": 1050, "currency": "USD", "payment_method": {
+    "type": "card", "card": {"number": "4242424242424242", "exp_month": 12, "exp_year": 2030, "cvc": "123"}}})
 
 
 def _child(*args, env=None):
@@ -62,7 +65,7 @@ PayWave is running at {base}
   create a payment:
     curl -s -X POST {base}/payments -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \\
       -H "Idempotency-Key: $(date +%s%N)" \\
-      -d '{{"amount": 1050, "currency": "USD", "payment_method": {{"type": "card", "card": {{"number": "4242424242424242", "exp_month": 12, "exp_year": 2030, "cvc": "123"}}}}}}'
+      -d '{EXAMPLE}'
   then poll it:
     curl -s {base}/payments/<id> -H "Authorization: Bearer $TOKEN"
 """, flush=True)

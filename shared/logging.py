@@ -7,6 +7,7 @@ import structlog
 
 from shared.cards import mask_pans
 
+
 def scrub(text: str) -> str:
     """Mask anything that looks like a card number."""
     return mask_pans(text)

@@ -154,17 +154,26 @@ def list_(merchant_id, *, limit, starting_after=None, status=None, customer=None
     return [payment_object(p, attempts[p.id]) for p in rows[:limit]], len(rows) > limit
 
 
-def _save(payment, claim, status_code, jobs=(), event=None):
-    """Bump the version, save, queue ``jobs``, record ``event``, save the idempotent
-    response. Call in a transaction."""
+def record(payment, jobs=(), event=None, now=None) -> bytes:
+    """Bump the version, save, queue ``jobs`` and record ``event``. Call in a transaction.
+
+    Returns:
+      The payment object as JSON bytes (for the response and the cache).
+    """
     payment.version += 1
-    payment.updated_at = utcnow()
+    payment.updated_at = now or utcnow()
     payment.save()
     for queue, actor, *args in jobs:
         outbox.add(queue, actor, *args)
     body = snapshot(payment)
     if event:
         events.emit(payment, event, body)
+    return body
+
+
+def _save(payment, claim, status_code, jobs=(), event=None):
+    """``record`` the change and save the idempotent response with it."""
+    body = record(payment, jobs, event)
     if claim:
         idempotency.complete(claim, status_code, body)
     return payment, body

@@ -8,10 +8,9 @@ reported, never applied.
 import datetime
 
 from shared.ids import new_id
-from store import events, outbox
 from store.db import database, locked
 from store.models import Attempt, Payment, Refund, utcnow
-from store.payments import snapshot
+from store.payments import record
 
 #: Which status may follow which. Staying put is always allowed (e.g. refunds).
 FORWARD = {
@@ -104,15 +103,7 @@ def save(payment: Payment, *, status=None, attempt=None, event=None, jobs=(), **
         attempt.save()
     for field, value in changes.items():
         setattr(payment, field, value)
-    payment.version += 1
-    payment.updated_at = now
-    payment.save()
-    for queue, actor, *args in jobs:
-        outbox.add(queue, actor, *args)
-    body = snapshot(payment)
-    if event:
-        events.emit(payment, event, body)
-    return body
+    return record(payment, jobs, event, now)
 
 
 def lock_refund(refund_id) -> Refund:

@@ -13,7 +13,13 @@ from urllib.parse import quote
 
 import requests
 
-from gateways.base import Gateway, GatewayPayment, GatewayRefund, GatewayStatus, PaymentRequest
+from gateways.base import (
+    Gateway,
+    GatewayPayment,
+    GatewayRefund,
+    GatewayStatus,
+    PaymentRequest,
+)
 from gateways.errors import InvalidRequestError
 from gateways.paypal import errors, transformers
 from shared.cache import MemoryCache

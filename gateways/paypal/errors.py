@@ -6,14 +6,18 @@ HTTP status) of an error body, and the transport.  Messages carry PayPal's
 names, issues and descriptions only, never ``details[].value``, which may echo
 what we sent.
 """
-import email.utils
-import time
 
 import requests
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError
 
-from gateways.errors import (InvalidRequestError, RetryableError, UnknownOutcomeError, UnsupportedOperation,
-                             decline)
+from gateways.errors import (
+    InvalidRequestError,
+    RetryableError,
+    UnknownOutcomeError,
+    UnsupportedOperation,
+    decline,
+    retry_after_seconds,
+)
 
 GATEWAY = "paypal"
 
@@ -122,7 +126,7 @@ def from_response(response: requests.Response):
     message = f"PayPal {response.status_code} {name}: {text}"
     return factory(message, code=code, gateway=GATEWAY,
                    vendor_code=issue or next((d.get("issue") for d in details), None) or name,
-                   retry_after=retry_after(response.headers.get("Retry-After")))
+                   retry_after=retry_after_seconds(response.headers.get("Retry-After")))
 
 
 def _by_status(status: int):
@@ -162,18 +166,4 @@ def from_transport(exc: requests.RequestException, *, safe: bool):
     if safe or never_connected:
         return RetryableError(message, code="gateway_unavailable", gateway=GATEWAY)
     return UnknownOutcomeError(message, code="unknown_outcome", gateway=GATEWAY)
-
-
-def retry_after(value: str | None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (seconds or HTTP date), else None."""
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        return max(0.0, email.utils.parsedate_to_datetime(value).timestamp() - time.time())
-    except (TypeError, ValueError):
-        return None
 

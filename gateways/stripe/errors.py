@@ -1,6 +1,4 @@
 """Stripe SDK exceptions onto our taxonomy (``gateways.errors``): one table, one entry point."""
-import email.utils
-import time
 
 import stripe
 import urllib3
@@ -61,22 +59,7 @@ def _error(cls, exc, code):
     if exc.request_id:
         message = f"{message} (request {exc.request_id})"
     return cls(message, code=code, gateway=GATEWAY, vendor_code=_body(exc).get("code"),
-               retry_after=_retry_after(exc.headers))
-
-
-def _retry_after(headers):
-    """Seconds asked by ``Retry-After`` (delta-seconds or an HTTP date); None when absent."""
-    value = headers.get("Retry-After") if headers else None
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        return max(0.0, email.utils.parsedate_to_datetime(value).timestamp() - time.time())
-    except (TypeError, ValueError):
-        return None
+               retry_after=errors.retry_after_seconds(exc.headers.get("Retry-After") if exc.headers else None))
 
 
 def _chain(exc):

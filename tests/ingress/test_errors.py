@@ -48,13 +48,17 @@ def test_validation_names_the_field_and_writes_nothing(client, auth, merchant, d
     assert Payment.select().where(Payment.merchant_id == merchant).count() == 0
 
 
+def raw_post(client, auth, body, media="application/json"):
+    return client.simulate_post("/payments", body=body, headers={**auth, "Content-Type": media})
+
+
 def test_malformed_json_is_400(client, auth):
-    assert_problem(client.simulate_post("/payments", body=b'{"amount": ', headers={**auth, "Content-Type": "application/json"}), 400)
-    assert_problem(client.simulate_post("/payments", body=b"[1]", headers={**auth, "Content-Type": "application/json"}), 400)
+    assert_problem(raw_post(client, auth, b'{"amount": '), 400)
+    assert_problem(raw_post(client, auth, b"[1]"), 400)
 
 
 def test_wrong_media_type_is_415(client, auth):
-    assert_problem(client.simulate_post("/payments", body=b"amount=1", headers={**auth, "Content-Type": "application/x-www-form-urlencoded"}), 415)
+    assert_problem(raw_post(client, auth, b"amount=1", "application/x-www-form-urlencoded"), 415)
 
 
 def test_oversized_body_is_413(client, auth, config):

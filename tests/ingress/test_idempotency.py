@@ -26,6 +26,7 @@ def test_same_key_with_another_body_is_422(client, auth):
 
 def test_a_concurrent_request_with_the_same_key_is_409(client, auth, merchant, db):
     import hashlib
+
     import orjson
     body = card_payment()
     fingerprint = hashlib.sha256(b"POST /payments\n" + orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()

@@ -5,11 +5,10 @@ package's tests is ever picked up by these workers.
 """
 import dataclasses
 import secrets
+
 import dramatiq
 import pytest
 import requests
-
-from tests.support.sandbox import Sandbox
 from falcon import testing
 
 from ingress.app import create_app
@@ -17,6 +16,7 @@ from store.db import open_database
 from store.migrate import migrate
 from store.vault import Vault
 from tests.support import services
+from tests.support.sandbox import Sandbox
 from workers import runtime
 from workers.pools import POOLS
 

@@ -7,7 +7,12 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
-from openapi_schema_validator import OAS30ReadValidator, OAS30Validator, OAS30WriteValidator, oas30_format_checker
+from openapi_schema_validator import (
+    OAS30ReadValidator,
+    OAS30Validator,
+    OAS30WriteValidator,
+    oas30_format_checker,
+)
 from referencing import Registry
 from referencing.jsonschema import DRAFT4
 

@@ -7,8 +7,14 @@ import pytest
 import requests
 
 from gateways.base import GatewayStatus
-from gateways.errors import (HardDeclineError, InvalidRequestError, RetryableError, SoftDeclineError,
-                             UnknownOutcomeError, UnsupportedOperation)
+from gateways.errors import (
+    HardDeclineError,
+    InvalidRequestError,
+    RetryableError,
+    SoftDeclineError,
+    UnknownOutcomeError,
+    UnsupportedOperation,
+)
 from gateways.paypal import PayPalGateway
 from shared.cache import MemoryCache
 

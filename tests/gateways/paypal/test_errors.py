@@ -7,8 +7,15 @@ import pytest
 import requests
 from urllib3.exceptions import MaxRetryError, NewConnectionError, ProtocolError
 
-from gateways.errors import (HARD_DECLINE_CODES, HardDeclineError, InvalidRequestError, RetryableError,
-                             SoftDeclineError, UnknownOutcomeError, UnsupportedOperation)
+from gateways.errors import (
+    HARD_DECLINE_CODES,
+    HardDeclineError,
+    InvalidRequestError,
+    RetryableError,
+    SoftDeclineError,
+    UnknownOutcomeError,
+    UnsupportedOperation,
+)
 from gateways.paypal import errors
 
 

@@ -7,7 +7,12 @@ import openapi_spec_validator
 import pytest
 import requests
 
-from gateways.errors import HardDeclineError, InvalidRequestError, SoftDeclineError, UnsupportedOperation
+from gateways.errors import (
+    HardDeclineError,
+    InvalidRequestError,
+    SoftDeclineError,
+    UnsupportedOperation,
+)
 from gateways.paypal import transformers
 
 

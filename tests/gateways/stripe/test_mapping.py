@@ -8,8 +8,13 @@ import stripe
 from requests.structures import CaseInsensitiveDict
 
 from gateways.base import GatewayStatus
-from gateways.errors import (HardDeclineError, InvalidRequestError, RetryableError,
-                             SoftDeclineError, UnknownOutcomeError)
+from gateways.errors import (
+    HardDeclineError,
+    InvalidRequestError,
+    RetryableError,
+    SoftDeclineError,
+    UnknownOutcomeError,
+)
 from gateways.stripe.errors import from_stripe
 from gateways.stripe.transformers import PAYMENT_INTENT_STATUS, to_payment, to_refund
 

@@ -7,8 +7,13 @@ import pytest
 import stripe
 
 from gateways.base import GatewayStatus
-from gateways.errors import (HardDeclineError, InvalidRequestError, RetryableError,
-                             SoftDeclineError, UnknownOutcomeError)
+from gateways.errors import (
+    HardDeclineError,
+    InvalidRequestError,
+    RetryableError,
+    SoftDeclineError,
+    UnknownOutcomeError,
+)
 from gateways.stripe import StripeGateway
 
 
