@@ -74,15 +74,17 @@ class Stack:
             self.stop(proc)
 
 
-def delete_queues(prefix):
+def delete_queues(prefix, processes):
     """Remove every queue this run declared (main, delay and dead-letter queues)."""
     import pika
-    names = subprocess.run(["rabbitmqctl", "list_queues", "-q", "name"], capture_output=True, text=True).stdout.split()
+
+    from workers.pools import POOLS
+    bases = [q for qs in POOLS.values() for q in qs] + [f"bench.noop{p}" for p in processes]
     connection = pika.BlockingConnection(pika.URLParameters(AMQP))
     channel = connection.channel()
-    for name in names:
-        if name.startswith(prefix):
-            channel.queue_delete(name)
+    for base in bases:
+        for suffix in ("", ".DQ", ".XQ"):
+            channel.queue_delete(prefix + base + suffix)
     connection.close()
 
 
@@ -236,7 +238,7 @@ def main():
     finally:
         stack.close()
         admin.cursor().execute(f"DROP DATABASE IF EXISTS {db_name} WITH (FORCE)")
-        delete_queues(f"bench{run}.")
+        delete_queues(f"bench{run}.", args.processes)
         redis.Redis.from_url(REDIS).delete(*(redis.Redis.from_url(REDIS).keys(f"bench{run}*") or ["-"]))
     summary = {}
     for c in args.connections:

@@ -15,6 +15,7 @@ from gateways.errors import (
     SoftDeclineError,
     UnknownOutcomeError,
     UnsupportedOperation,
+    retry_after_seconds,
 )
 from gateways.paypal import errors
 
@@ -90,8 +91,8 @@ def test_server_trouble_is_retryable(status, body, retry_after):
 def test_retry_after_as_a_date():
     in_a_minute = email.utils.formatdate(time.time() + 60, usegmt=True)
 
-    assert 55 < errors.retry_after(in_a_minute) <= 60
-    assert errors.retry_after("soon") is None
+    assert 55 < retry_after_seconds(in_a_minute) <= 60
+    assert retry_after_seconds("soon") is None
 
 
 def test_oauth_errors():
