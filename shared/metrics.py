@@ -33,6 +33,7 @@ circuit_state = Gauge("paywave_circuit_state", "Circuit breaker: 0 closed, 1 hal
                       multiprocess_mode="max")
 outbox_pending = Gauge("paywave_outbox_pending", "Jobs written but not yet published", multiprocess_mode="max")
 outbox_lag = Gauge("paywave_outbox_lag_seconds", "Age of the oldest unpublished job", multiprocess_mode="max")
+dead_letters = Counter("paywave_dead_letters_total", "Jobs that exhausted their retries", ["actor"])
 webhook_deliveries = Counter("paywave_webhook_deliveries_total", "Webhook delivery attempts by result", ["result"])
 
 

@@ -131,3 +131,24 @@ def touch(model, ids):
     """Mark rows as just handled, so several sweepers don't redo the same work at once."""
     if ids:
         model.update(updated_at=utcnow()).where(model.id.in_(list(ids))).execute()
+
+
+def report_dead_letter(actor: str, args) -> bool:
+    """Record ``payment.dead_lettered`` on the payment a dead-lettered job was about.
+
+    The payment keeps its status (its outcome may be unknown); the event makes the
+    dead letter visible to the merchant, and the sweeper drives the payment again.
+
+    Returns:
+      True when a payment was found and marked.
+    """
+    ref = args[0] if args else None
+    if actor == "refund_payment":
+        refund = Refund.get_or_none(Refund.id == ref)
+        ref = refund.payment_id if refund else None
+    with database.atomic():
+        payment = locked(Payment.select().where(Payment.id == ref)).first() if ref else None
+        if payment is None:
+            return False
+        record(payment, event="payment.dead_lettered")
+    return True

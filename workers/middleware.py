@@ -8,7 +8,9 @@ import time
 
 from dramatiq.middleware import Middleware
 
+from shared import metrics
 from shared.logging import get_logger
+from store import processing
 from store.db import database
 
 log = get_logger("paywave.worker")
@@ -29,12 +31,20 @@ class DatabaseConnection(Middleware):
 
 class DeadLetters(Middleware):
     """A message that exhausted its retries goes to the ``.XQ`` queue (kept seven
-    days by RabbitMQ); it is reported here, and the sweeper drives its payment again."""
+    days by RabbitMQ); it is logged, its payment marked with a ``payment.dead_lettered``
+    event, and the sweeper drives the payment again."""
 
     def after_process_message(self, broker, message, *, result=None, exception=None):
-        if message.failed:
-            log.error("dead_lettered", queue=message.queue_name, actor=message.actor_name,
-                      args=list(message.args), error=type(exception).__name__ if exception else None)
+        if not message.failed:
+            return
+        log.error("dead_lettered", queue=message.queue_name, actor=message.actor_name,
+                  args=list(message.args), error=type(exception).__name__ if exception else None)
+        metrics.dead_letters.labels(message.actor_name).inc()
+        try:
+            with database.connection_context():
+                processing.report_dead_letter(message.actor_name, message.args)
+        except Exception:  # the database may be why it died: the log line stands
+            log.exception("dead_letter_not_marked", actor=message.actor_name)
 
 
 class Heartbeat(Middleware):

@@ -33,7 +33,8 @@ def build(config, *, sweeper=False, heartbeat=True, extra_middleware=(), gateway
       gateways: ``{name: Gateway}`` to use instead of building them from config.
     """
     cache = cache or build_cache(config)
-    middleware = [m() for m in default_middleware] + [DatabaseConnection(), DeadLetters(), *extra_middleware]
+    # DeadLetters first: "after" hooks run in reverse, so it sees what Retries decided.
+    middleware = [DeadLetters(), *(m() for m in default_middleware), DatabaseConnection(), *extra_middleware]
     broker = build_broker(config, middleware=middleware)
     relay = Relay(publisher(broker, config.queue_prefix))
     context = Context(config=config, gateways=gateways or build_gateways(config, cache),

@@ -20,7 +20,7 @@ from store.db import open_database
 from store.migrate import migrate
 from store.outbox import Relay
 from store.vault import Vault
-from tests.conftest import ROOT
+from tests.conftest import ROOT, free_port
 from tests.support import services
 from tests.support.sandbox import Sandbox
 from workers.broker import build_broker, publisher
@@ -57,9 +57,11 @@ class WorkerProcess:
     """``paywave worker --pool NAME`` in its own process group (so SIGKILL reaches all its processes)."""
 
     def __init__(self, cfg, pool, threads=2):
+        self.metrics_port = free_port()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "shared.cli", "worker", "--pool", pool, "--processes", "1", "--threads", str(threads)],
-            cwd=ROOT, env={**os.environ, **environment(cfg), "dramatiq_prom_port": "0"}, start_new_session=True)
+            cwd=ROOT, env={**os.environ, **environment(cfg), "PAYWAVE_METRICS_PORT": str(self.metrics_port)},
+            start_new_session=True)
 
     def kill(self):
         os.killpg(self.proc.pid, signal.SIGKILL)

@@ -1,5 +1,6 @@
 """The sweeper drives work that stopped moving; the circuit breaker skips a failing gateway."""
 import dataclasses
+import time
 import datetime
 
 from shared.cache import MemoryCache
@@ -53,7 +54,7 @@ def test_an_open_circuit_routes_new_payments_to_the_next_gateway(api, auth, flee
     from workers.circuit import CircuitBreaker as Breaker
     circuit = fleet.context.circuit
     assert isinstance(circuit, Breaker)
-    circuit.cache.set("circuit:stripe:open_until", str(__import__("time").time() + 30), 60)
+    circuit.cache.set("circuit:stripe:open_until", str(time.time() + 30), 60)
     try:
         pid = api.simulate_post("/payments", json=card_payment(amount=999), headers=auth).json["id"]
         payment = wait_status(pid)
@@ -61,3 +62,20 @@ def test_an_open_circuit_routes_new_payments_to_the_next_gateway(api, auth, flee
         assert stripe.ledger(pid) == [] and paypal.captured(pid) == 999
     finally:
         circuit.cache.client.delete(circuit.cache.key("circuit:stripe:open_until"))
+
+
+def test_a_dead_lettered_job_marks_its_payment(fleet, merchant, db):
+    from store.models import Event
+    # A payment whose job cannot succeed (its card no longer decrypts), sent with no retries left.
+    pid = "pay_" + "deadletter" + merchant[-12:].rjust(14, "0")
+    card = fleet.context.vault.seal_card(pid, "4242424242424242", 12, 2031, "123")
+    card["card_ciphertext"] = "A" * 40
+    Payment.create(id=pid, merchant_id=merchant, status="pending", amount=100, currency="USD", capture="automatic",
+                   route="stripe,paypal", metadata={}, **card)
+    fleet.actors["process_payment"].send_with_options(args=(pid, "stripe"), max_retries=0)
+    marked = Event.select().where((Event.payment_id == pid) & (Event.type == "payment.dead_lettered"))
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and not marked.exists():
+        time.sleep(0.1)
+    assert marked.exists()
+    assert Payment.get_by_id(pid).status != "failed"  # never assumed failed: the sweeper drives it again
