@@ -76,11 +76,12 @@ def unresolved(payment_id) -> bool:
                                   & Attempt.status.in_(("started", "unknown"))).exists()
 
 
-def count_try(attempt_id):
+def count_try(attempt: Attempt) -> Attempt:
     """Record that a call with this attempt's key is about to be made (own transaction)."""
     with database.atomic():
-        Attempt.update(tries=Attempt.tries + 1, updated_at=utcnow()).where(Attempt.id == attempt_id).execute()
-    return Attempt.get_by_id(attempt_id)
+        Attempt.update(tries=Attempt.tries + 1, updated_at=utcnow()).where(Attempt.id == attempt.id).execute()
+    attempt.tries += 1
+    return attempt
 
 
 def save(payment: Payment, *, status=None, attempt=None, event=None, jobs=(), **changes):

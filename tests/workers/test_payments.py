@@ -122,3 +122,18 @@ def test_the_same_job_delivered_twice_charges_once(api, auth, stripe, fleet, wor
     payment = wait_status(pid)
     assert payment.status == "succeeded" and stripe.captured(pid) == 555
     assert len(attempts(pid)) == 1
+
+
+def test_polling_sees_every_status_change_through_the_cache(api, auth, stripe):
+    stripe.faults(latency_ms=600)
+    pid = pay(api, auth, gateway="stripe")
+    seen = []
+    import time
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and (not seen or seen[-1] != "succeeded"):
+        status = api.simulate_get(f"/payments/{pid}", headers=auth).json["status"]
+        if not seen or seen[-1] != status:
+            seen.append(status)
+        time.sleep(0.02)
+    assert seen[-1] == "succeeded" and "processing" in seen
+    assert seen == sorted(seen, key=["pending", "processing", "succeeded"].index)  # never backwards

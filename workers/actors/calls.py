@@ -44,7 +44,7 @@ class Call:
 
 def call(ctx, attempt, fn) -> Call:
     """Run ``fn()`` (a gateway method) for ``attempt``."""
-    attempt = processing.count_try(attempt.id)
+    attempt = processing.count_try(attempt)
     started = time.perf_counter()
     outcome = Call(attempt)
     try:

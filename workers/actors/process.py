@@ -5,14 +5,20 @@ A duplicate or late delivery is harmless: the payment's state and the
 attempt's derived idempotency key decide what happens, and the gateway replays
 its saved answer for a key it has already seen.
 """
+import datetime
+
 from gateways.base import GatewayStatus, PaymentRequest
 from gateways.errors import SoftDeclineError, UnknownOutcomeError
 from shared import metrics
 from store import processing
 from store.db import database
-from store.models import Payment
+from store.models import utcnow
 from workers.actors.calls import call, log, retry_later
 from workers.pools import gateway_queue
+
+#: How long a replay with the same idempotency key is trusted to be answered from the
+#: gateway's record (Stripe keeps keys 24 hours).
+REPLAY_WINDOW = datetime.timedelta(hours=23)
 
 #: Our reading of a successful call's result: (payment status, event).
 RESULT_STATUS = {
@@ -22,7 +28,9 @@ RESULT_STATUS = {
 
 
 def _claim(ctx, payment_id, gateway):
-    """Returns the attempt to run, or None when this delivery has nothing to do."""
+    """Returns ``(payment, attempt, body)`` to run, or None when this delivery has nothing
+    to do; ``body`` is the payment object when its status just moved to processing."""
+    body = None
     with database.atomic():
         payment = processing.lock(payment_id)
         if payment.status == "pending":
@@ -32,16 +40,16 @@ def _claim(ctx, payment_id, gateway):
                 processing.save(payment, jobs=[(gateway_queue(allowed[0]), "process_payment", payment_id, allowed[0])])
                 ctx.notify()
                 return None
-            processing.save(payment, status="processing", gateway=gateway)
+            body = processing.save(payment, status="processing", gateway=gateway)
         elif payment.status != "processing" or payment.gateway != gateway:
             return None  # finished, canceled, or routed elsewhere meanwhile
         attempt = processing.current_attempt(payment_id)
         if attempt is not None and attempt.gateway == gateway:
             if attempt.status in ("started", "unknown") or (attempt.status == "error" and attempt.tries < ctx.config.retry_max):
-                return attempt
+                return payment, attempt, body
             return None  # declined or retries spent: the fallback router has it
         operation = "charge" if payment.capture == "automatic" else "authorize"
-        return processing.start_attempt(payment, gateway, operation, payment.amount)
+        return payment, processing.start_attempt(payment, gateway, operation, payment.amount), body
 
 
 def _request(ctx, payment, attempt):
@@ -52,14 +60,21 @@ def _request(ctx, payment, attempt):
 
 
 def process_payment(ctx, payment_id, gateway):
-    attempt = _claim(ctx, payment_id, gateway)
-    if attempt is None:
+    claimed = _claim(ctx, payment_id, gateway)
+    if claimed is None:
+        return
+    payment, attempt, body = claimed
+    if body is not None:  # the status moved on: the cache must say so (versioned, never backwards)
+        ctx.cache.put_payment(payment.merchant_id, payment_id, payment.version, body)
+    if attempt.tries and not attempt.gateway_reference and utcnow() - attempt.created_at > REPLAY_WINDOW:
+        # Gateways forget idempotency keys (Stripe: 24 h): a replay now could charge again.
+        log.critical("unknown_outcome_needs_review", payment_id=payment_id, gateway=gateway, attempt=attempt.number)
         return
     gw = ctx.gateways[gateway]
-    request = _request(ctx, Payment.get_by_id(payment_id), attempt)
+    request = _request(ctx, payment, attempt)
     # A second try with the same key is a lookup: the gateway answers what it already did.
-    c = call(ctx, attempt, lambda: gw.retrieve(request, attempt.gateway_reference) if attempt.tries
-             else gw.execute(request))
+    replay, reference = attempt.tries > 0, attempt.gateway_reference
+    c = call(ctx, attempt, lambda: gw.retrieve(request, reference) if replay else gw.execute(request))
     if c.error is None and c.result.status not in RESULT_STATUS:
         c = _unfinished(c)
     _finish(ctx, payment_id, c)
