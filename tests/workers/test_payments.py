@@ -137,3 +137,11 @@ def test_polling_sees_every_status_change_through_the_cache(api, auth, stripe):
         time.sleep(0.02)
     assert seen[-1] == "succeeded" and "processing" in seen
     assert seen == sorted(seen, key=["pending", "processing", "succeeded"].index)  # never backwards
+
+
+def test_fallback_to_stripe_after_the_cvc_was_erased(api, auth, stripe, paypal):
+    paypal.faults(error_rate=1.0, error_status=503)
+    pid = pay(api, auth, gateway="paypal", amount=2500)
+    payment = wait_status(pid)
+    assert (payment.status, payment.gateway) == ("succeeded", "stripe")
+    assert payment.cvc_ciphertext is None and stripe.captured(pid) == 2500 and paypal.ledger(pid) == []
