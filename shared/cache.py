@@ -43,8 +43,9 @@ class Cache:
     def set(self, key: str, value: str, ttl_seconds: int) -> None:
         raise NotImplementedError
 
-    def incr(self, key: str, ttl_seconds: int) -> int:
-        """Add one to a counter that expires ``ttl_seconds`` after its creation."""
+    def incr(self, counts: dict, ttl_seconds: int) -> list:
+        """Add ``{key: n}`` to counters that expire ``ttl_seconds`` after their creation,
+        in one round trip. Returns the new values, in order."""
         raise NotImplementedError
 
     def ping(self) -> bool:
@@ -96,13 +97,14 @@ class RedisCache(Cache):
     def set(self, key, value, ttl_seconds):
         self._call("set", lambda: self.client.set(self.key(key), value, ex=ttl_seconds))
 
-    def incr(self, key, ttl_seconds):
+    def incr(self, counts, ttl_seconds):
         def count():
-            with self.client.pipeline() as pipe:
-                pipe.incr(self.key(key))
-                pipe.expire(self.key(key), ttl_seconds, nx=True)
-                return pipe.execute()[0]
-        return self._call("incr", count, 0)
+            with self.client.pipeline(transaction=False) as pipe:
+                for key, n in counts.items():
+                    pipe.incrby(self.key(key), n)
+                    pipe.expire(self.key(key), ttl_seconds, nx=True)
+                return pipe.execute()[::2]
+        return self._call("incr", count, [0] * len(counts))
 
     def ping(self):
         try:
@@ -146,14 +148,17 @@ class MemoryCache(Cache):
         with self._lock:
             self._data[key] = (time.monotonic() + ttl_seconds, value)
 
-    def incr(self, key, ttl_seconds):
+    def incr(self, counts, ttl_seconds):
+        values = []
         with self._lock:
-            item = self._data.get(key)
-            if item and item[0] > time.monotonic():
-                self._data[key] = (item[0], str(int(item[1]) + 1))
-            else:
-                self._data[key] = (time.monotonic() + ttl_seconds, "1")
-            return int(self._data[key][1])
+            for key, n in counts.items():
+                item = self._data.get(key)
+                if item and item[0] > time.monotonic():
+                    self._data[key] = (item[0], str(int(item[1]) + n))
+                else:
+                    self._data[key] = (time.monotonic() + ttl_seconds, str(n))
+                values.append(int(self._data[key][1]))
+        return values
 
     def ping(self):
         return True

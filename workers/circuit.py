@@ -30,20 +30,20 @@ class CircuitBreaker:
         return f"circuit:{gateway}:{kind}:{int(self.clock() // self.window)}"
 
     def record(self, gateway, ok: bool):
-        """Count one call's result; open the circuit when the window's error rate is too high."""
-        calls = self.cache.incr(self._window_key(gateway, "calls"), self.window * 2)
-        errors = self.cache.incr(self._window_key(gateway, "errors"), self.window * 2) if not ok else \
-            int(self.cache.get(self._window_key(gateway, "errors")) or 0)
+        """Count one call's result (one round trip); open the circuit when the window's
+        error rate is too high."""
+        calls, errors = self.cache.incr({self._window_key(gateway, "calls"): 1,
+                                         self._window_key(gateway, "errors"): 0 if ok else 1}, self.window * 2)
         if not ok and calls >= self.min_calls and errors / calls >= self.error_rate:
             self.cache.set(f"circuit:{gateway}:open_until", str(self.clock() + self.open_seconds),
                            self.open_seconds * 4)
-        metrics.circuit_state.labels(gateway).set(self.state(gateway))
+            metrics.circuit_state.labels(gateway).set(OPEN)
 
     def state(self, gateway) -> int:
         until = self.cache.get(f"circuit:{gateway}:open_until")
-        if until is None:
-            return CLOSED
-        return OPEN if self.clock() < float(until) else HALF_OPEN
+        state = CLOSED if until is None else OPEN if self.clock() < float(until) else HALF_OPEN
+        metrics.circuit_state.labels(gateway).set(state)
+        return state
 
     def allows(self, gateway) -> bool:
         return self.state(gateway) != OPEN

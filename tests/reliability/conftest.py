@@ -32,7 +32,7 @@ def environment(cfg):
     env = {}
     for field in dataclasses.fields(cfg):
         value = getattr(cfg, field.name)
-        env[f"PAYWAVE_{field.name.upper()}"] = ",".join(value) if isinstance(value, tuple) else str(value).lower() \
+        env[f"PAYWAVE_{field.name.upper()}"] = ",".join(map(str, value)) if isinstance(value, tuple) else str(value).lower() \
             if isinstance(value, bool) else str(value)
     return env
 
