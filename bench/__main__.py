@@ -4,6 +4,8 @@ Scenarios:
   post    POST /payments (full ingress: Postgres, Redis, RabbitMQ) vs a bare Falcon endpoint,
           same gunicorn workers and threads, wrk at several concurrencies.
   get     GET /payments/{id} with a cache hit, and with the cache away (served from Postgres).
+  e2e     payments from POST to terminal status through ingress, relay, stripe pool and sandbox,
+          with the sandbox at zero latency and at --gateway-latency-ms (what real gateways take).
   drain   a backlog of queued payments charged end to end (sandbox at zero latency) by the
           stripe pool with 1, 2 and 4 processes, vs a no-op actor draining the same number of
           messages with the same processes and threads.
@@ -196,13 +198,48 @@ def scenario_drain(stack, env, args, results):
               f"({paid_s:.1f} s), no-op {row['noop_per_s']}/s ({noop_s:.1f} s), ratio {row['ratio']}", flush=True)
 
 
+def scenario_e2e(stack, env, token, args, results, sandbox_url):
+    """POST to terminal status through the whole stack: ingress, relay, stripe pool, sandbox."""
+    import concurrent.futures
+    port = free_port()
+    ingress = stack.start("-m", "shared.cli", "ingress", "--port", str(port), ready=f"http://127.0.0.1:{port}/healthz")
+    worker = stack.start("-m", "shared.cli", "worker", "--pool", "stripe", "--processes", "1", dramatiq_prom_port="0")
+    body = {"amount": 1050, "currency": "USD", "payment_method": {"type": "card", "card": {
+        "number": "4242424242424242", "exp_month": 12, "exp_year": 2031, "cvc": "123"}}}
+    for latency in (0, args.gateway_latency_ms):
+        requests.post(sandbox_url + "/_sandbox/faults", json={"latency_ms": latency}, timeout=5)
+        session = requests.Session()
+        started = time.monotonic()
+
+        def post(_):
+            return session.post(f"http://127.0.0.1:{port}/payments", json=body,
+                                headers={"Authorization": f"Bearer {token}"}, timeout=30).status_code
+        with concurrent.futures.ThreadPoolExecutor(16) as pool:
+            codes = list(pool.map(post, range(args.e2e)))
+        posted = time.monotonic() - started
+        while pending(env["PAYWAVE_DATABASE_URL"]):
+            time.sleep(0.2)
+        total = time.monotonic() - started
+        row = {"gateway_latency_ms": latency, "payments": args.e2e, "accepted": codes.count(202),
+               "post_seconds": round(posted, 2), "post_per_s": round(args.e2e / posted, 1),
+               "terminal_seconds": round(total, 2), "payments_per_s": round(args.e2e / total, 1)}
+        results["e2e"].append(row)
+        print(f"  e2e {args.e2e} payments, gateway latency {latency} ms: accepted {row['post_per_s']}/s, "
+              f"terminal {row['payments_per_s']}/s ({total:.1f} s)", flush=True)
+    requests.delete(sandbox_url + "/_sandbox/faults", timeout=5)
+    stack.stop(worker)
+    stack.stop(ingress)
+
+
 def main():
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--seconds", type=int, default=10, help="per measured load level")
     parser.add_argument("--connections", type=int, nargs="+", default=[8, 32, 128])
     parser.add_argument("--backlog", type=int, default=10_000)
     parser.add_argument("--processes", type=int, nargs="+", default=[1, 2, 4])
-    parser.add_argument("--only", choices=["http", "drain"], default=None)
+    parser.add_argument("--e2e", type=int, default=2000, help="payments posted in the end-to-end scenario")
+    parser.add_argument("--gateway-latency-ms", type=int, default=300)
+    parser.add_argument("--only", choices=["http", "e2e", "drain"], default=None)
     args = parser.parse_args()
 
     run = secrets.token_hex(3)
@@ -212,7 +249,7 @@ def main():
     admin.cursor().execute(f"CREATE DATABASE {db_name}")
     database_url = PG.rsplit("/", 1)[0] + "/" + db_name
     stack = Stack({})
-    results = {"post": [], "get": [], "drain": []}
+    results = {"post": [], "get": [], "e2e": [], "drain": []}
     try:
         sandbox_port = free_port()
         env = {**os.environ, "PAYWAVE_DATABASE_URL": database_url, "PAYWAVE_REDIS_URL": REDIS,
@@ -232,6 +269,9 @@ def main():
         if args.only in (None, "http"):
             print("HTTP (wrk, same gunicorn settings for both):", flush=True)
             scenario_http(stack, env, token, args, results)
+        if args.only in (None, "e2e"):
+            print("End to end (POST to terminal status, stripe pool with 1 process):", flush=True)
+            scenario_e2e(stack, env, token, args, results, f"http://127.0.0.1:{sandbox_port}")
         if args.only in (None, "drain"):
             print("Backlog drain (stripe pool vs no-op actor, same processes and threads):", flush=True)
             scenario_drain(stack, env, args, results)
