@@ -7,7 +7,7 @@ from ingress import errors
 from ingress.auth import Authentication, Authenticator
 from ingress.middleware import DatabaseSession, Idempotency, JSONBody, RequestContext
 from ingress.openapi import OpenAPI
-from ingress.resources import health, payments
+from ingress.resources import events, gateway_webhooks, health, payments, webhook_endpoints
 
 
 def create_app(config, *, vault, cache, relay, broker_check) -> falcon.App:
@@ -15,7 +15,7 @@ def create_app(config, *, vault, cache, relay, broker_check) -> falcon.App:
 
     Parameters:
       config: ``shared.config.Config``.
-      vault: ``store.vault.Vault`` sealing card data.
+      vault: ``store.vault.Vault`` sealing card data and webhook signing secrets.
       cache: ``shared.cache.Cache`` for payment status.
       relay: ``store.outbox.Relay`` (``notify()`` after each commit that wrote a job).
       broker_check: ``f() -> bool``, the broker's reachability for ``/readyz``.
@@ -33,10 +33,18 @@ def create_app(config, *, vault, cache, relay, broker_check) -> falcon.App:
     errors.install(app)
 
     app.add_route("/payments", payments.Collection(config, vault, cache, relay))
-    app.add_route("/payments/{payment_id}", payments.Item(cache))
+    app.add_route("/payments/{payment_id}", payments.Item(cache, relay))
     app.add_route("/payments/{payment_id}/capture", payments.Action(cache, relay, "capture"))
     app.add_route("/payments/{payment_id}/cancel", payments.Action(cache, relay, "cancel"))
     app.add_route("/payments/{payment_id}/refunds", payments.Refunds(relay))
+    app.add_route("/webhook_endpoints", webhook_endpoints.Collection(config, vault))
+    app.add_route("/webhook_endpoints/{endpoint_id}", webhook_endpoints.Item())
+    app.add_route("/webhook_endpoints/{endpoint_id}/rotate_secret", webhook_endpoints.RotateSecret(vault))
+    app.add_route("/events", events.Collection())
+    app.add_route("/events/{event_id}", events.Item())
+    app.add_route("/events/{event_id}/deliveries", events.Deliveries())
+    app.add_route("/events/{event_id}/redeliver", events.Redeliver(relay))
+    gateway_webhooks.routes(app, config, relay)
     app.add_route("/openapi.json", OpenAPI())
     app.add_route("/healthz", health.Health())
     app.add_route("/readyz", health.Ready(cache, broker_check))

@@ -1,5 +1,6 @@
 """The OpenAPI 3.1 contract, served at ``/openapi.json`` and checked by the tests."""
 from ingress import validation
+from store.events import TYPES
 
 _ERROR = {"$ref": "#/components/responses/Problem"}
 _ID = {"name": "payment_id", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^pay_[A-Za-z0-9]{24}$"}}
@@ -7,6 +8,11 @@ _IDEMPOTENCY = {"name": "Idempotency-Key", "in": "header", "required": False,
                 "schema": {"type": "string", "minLength": 1, "maxLength": 255},
                 "description": "Replays return the first response for 24 hours."}
 _NULLABLE_STR = {"type": ["string", "null"]}
+_TIMESTAMP = {"type": "string", "format": "date-time"}
+_ENDPOINT_ID = {"name": "endpoint_id", "in": "path", "required": True,
+                "schema": {"type": "string", "pattern": "^we_[A-Za-z0-9]{24}$"}}
+_EVENT_ID = {"name": "event_id", "in": "path", "required": True,
+             "schema": {"type": "string", "pattern": "^evt_[A-Za-z0-9]{24}$"}}
 
 
 def _json(ref):
@@ -74,6 +80,69 @@ REFUND = {
     },
 }
 
+EVENT_TYPES = {"type": "array", "minItems": 1,
+               "items": {"enum": [*TYPES, "*"]}, "description": 'Event types, or `["*"]` for every type.'}
+
+WEBHOOK_ENDPOINT = {
+    "type": "object", "additionalProperties": False,
+    "required": ["id", "object", "url", "description", "enabled_events", "status", "disabled_reason", "created_at"],
+    "properties": {
+        "id": {"type": "string", "pattern": "^we_"}, "object": {"const": "webhook_endpoint"},
+        "url": {"type": "string"}, "description": _NULLABLE_STR, "enabled_events": EVENT_TYPES,
+        "status": {"enum": ["enabled", "disabled"]},
+        "disabled_reason": {**_NULLABLE_STR, "description": "Why PayWave disabled it (a 410 answer, or failing too long)."},
+        "created_at": _TIMESTAMP,
+        "secret": {"type": "string", "pattern": "^whsec_",
+                   "description": "The signing secret: only in the answers of create and rotate_secret, never again "
+                                  "(an idempotent replay leaves it out)."},
+    },
+}
+
+WEBHOOK_ENDPOINT_CREATE = {
+    "type": "object", "additionalProperties": False, "required": ["url", "enabled_events"],
+    "properties": {
+        "url": {"type": "string", "maxLength": 2048,
+                "description": "https (http only where allowed), no credentials, a host with public addresses."},
+        "enabled_events": EVENT_TYPES,
+        "description": {"type": "string", "maxLength": validation.DESCRIPTION_MAX},
+    },
+}
+
+EVENT = {
+    "type": "object", "additionalProperties": False, "required": ["id", "object", "type", "created_at", "data"],
+    "description": "Also the body of every webhook.",
+    "properties": {
+        "id": {"type": "string", "pattern": "^evt_"}, "object": {"const": "event"}, "type": {"enum": list(TYPES)},
+        "created_at": _TIMESTAMP, "data": {"$ref": "#/components/schemas/Payment"},
+    },
+}
+
+WEBHOOK_ATTEMPT = {
+    "type": "object", "additionalProperties": False,
+    "required": ["number", "status_code", "latency_ms", "response_snippet", "error", "created_at"],
+    "properties": {
+        "number": {"type": "integer", "minimum": 1},
+        "status_code": {"type": ["integer", "null"], "description": "Null when no HTTP answer came (see error)."},
+        "latency_ms": {"type": "integer", "minimum": 0},
+        "response_snippet": {"type": ["string", "null"], "maxLength": 1024, "description": "The answer's first 1 KiB."},
+        "error": _NULLABLE_STR, "created_at": _TIMESTAMP,
+    },
+}
+
+WEBHOOK_DELIVERY = {
+    "type": "object", "additionalProperties": False,
+    "required": ["id", "object", "event_id", "endpoint_id", "status", "next_attempt_at", "attempts", "created_at"],
+    "properties": {
+        "id": {"type": "string", "pattern": "^whd_"}, "object": {"const": "webhook_delivery"},
+        "event_id": {"type": "string"}, "endpoint_id": {"type": "string"},
+        "status": {"enum": ["pending", "succeeded", "failed", "canceled"],
+                   "description": "canceled: its endpoint was deleted or disabled first."},
+        "next_attempt_at": {"type": ["string", "null"], "format": "date-time"},
+        "attempts": {"type": "array", "items": {"$ref": "#/components/schemas/WebhookAttempt"}},
+        "created_at": _TIMESTAMP,
+    },
+}
+
 METADATA = {"type": "object", "maxProperties": validation.METADATA_MAX_KEYS,
             "propertyNames": {"minLength": 1, "maxLength": validation.METADATA_KEY_MAX},
             "additionalProperties": {"type": "string", "maxLength": validation.METADATA_VALUE_MAX}}
@@ -137,14 +206,105 @@ def _object(**properties):
 
 WRITE_ERRORS = (400, 401, 403, 404, 409, 413, 415, 422, 503)
 AMOUNT = PAYMENT_CREATE["properties"]["amount"]
-LIST_PARAMETERS = [
+PAGE_PARAMETERS = [
     {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": validation.LIST_LIMIT_MAX}},
     {"name": "starting_after", "in": "query", "schema": {"type": "string"}},
+]
+LIST_PARAMETERS = [
+    *PAGE_PARAMETERS,
     {"name": "status", "in": "query", "schema": PAYMENT["properties"]["status"]},
     {"name": "customer", "in": "query", "schema": {"type": "string"}},
     {"name": "created[gte]", "in": "query", "schema": {"type": "string", "format": "date-time"}},
     {"name": "created[lte]", "in": "query", "schema": {"type": "string", "format": "date-time"}},
 ]
+
+
+def _webhook_paths():
+    endpoint, read_errors, list_errors = _json("WebhookEndpoint"), (401, 403, 404, 503), (400, 401, 403, 422, 503)
+    deliveries = {"application/json": {"schema": _list_of("WebhookDelivery")}}
+    return {
+        "/webhook_endpoints": {
+            "post": _operation("createWebhookEndpoint", 201, "Created; the answer holds the signing secret, once", endpoint,
+                               (400, 401, 403, 409, 413, 415, 422, 503),
+                               (True, {"$ref": "#/components/schemas/WebhookEndpointCreate"}), [_IDEMPOTENCY],
+                               headers={"Location": {"schema": {"type": "string"}}}),
+            "get": _operation("listWebhookEndpoints", 200, "Newest first",
+                              {"application/json": {"schema": _list_of("WebhookEndpoint")}}, list_errors,
+                              parameters=PAGE_PARAMETERS),
+        },
+        "/webhook_endpoints/{endpoint_id}": {
+            "parameters": [_ENDPOINT_ID],
+            "get": _operation("getWebhookEndpoint", 200, "The endpoint", endpoint, read_errors),
+            "delete": _operation("deleteWebhookEndpoint", 204, "Deleted, with its secrets; its pending deliveries "
+                                 "are canceled", errors=read_errors),
+        },
+        "/webhook_endpoints/{endpoint_id}/rotate_secret": {
+            "parameters": [_ENDPOINT_ID],
+            "post": _operation("rotateWebhookSecret", 200, "The new secret, once; the previous one also signs for "
+                               "24 hours", endpoint, WRITE_ERRORS, parameters=[_IDEMPOTENCY]),
+        },
+        "/events": {
+            "get": _operation("listEvents", 200, "Newest first", {"application/json": {"schema": _list_of("Event")}},
+                              list_errors, parameters=[*PAGE_PARAMETERS, {"name": "type", "in": "query",
+                                                                          "schema": EVENT["properties"]["type"]}]),
+        },
+        "/events/{event_id}": {
+            "parameters": [_EVENT_ID],
+            "get": _operation("getEvent", 200, "The event", _json("Event"), read_errors),
+        },
+        "/events/{event_id}/deliveries": {
+            "parameters": [_EVENT_ID],
+            "get": _operation("listEventDeliveries", 200, "Its deliveries, oldest first, each with every attempt",
+                              deliveries, read_errors),
+        },
+        "/events/{event_id}/redeliver": {
+            "parameters": [_EVENT_ID],
+            "post": _operation("redeliverEvent", 202, "New deliveries to every endpoint subscribed now", deliveries,
+                               WRITE_ERRORS, parameters=[_IDEMPOTENCY]),
+        },
+    }
+
+
+def _signature_header(name, description):
+    return {"name": name, "in": "header", "required": True, "schema": {"type": "string"}, "description": description}
+
+def _gateway_events(operation_id, status, description, type_field, headers):
+    """A gateway's events in: public (each delivery proves itself); 200 for one received before."""
+    op = _operation(operation_id, status, description, errors=(400, 413, 415, 503),
+                    body=(True, {"type": "object", "required": ["id", type_field]}), parameters=headers)
+    op["responses"]["200"] = {"description": "Received before: nothing changes"}
+    return {"post": {**op, "security": []}}
+
+
+GATEWAY_EVENT_PATHS = {
+    "/webhooks/stripe": _gateway_events(
+        "receiveStripeEvent", 200, "Verified and stored, or received before; applied in the background", "type",
+        [_signature_header("Stripe-Signature", "`t=<unix seconds>,v1=<HMAC-SHA256>` with the endpoint's secret "
+                                               "(PAYWAVE_STRIPE_WEBHOOK_SECRET); refused beyond 5 minutes.")]),
+    "/webhooks/paypal": _gateway_events(
+        "receivePayPalEvent", 202, "Accepted pending verification: the ops pool verifies it with PayPal, then "
+        "applies it (a forged event is rejected, never applied)", "event_type",
+        [_signature_header(f"PAYPAL-{name}", "Checked for form here (the time within 5 minutes), verified with "
+                                             "PayPal by the ops pool.")
+         for name in ("TRANSMISSION-ID", "TRANSMISSION-TIME", "TRANSMISSION-SIG", "CERT-URL", "AUTH-ALGO")]),
+}
+
+
+
+#: What PayWave sends to an endpoint (Standard Webhooks); README shows how to verify it.
+WEBHOOKS = {"event": {"post": {
+    "summary": "An event, signed; delivered at least once and in no guaranteed order",
+    "security": [],
+    "parameters": [
+        _signature_header("webhook-id", "The event id: deduplicate on it."),
+        _signature_header("webhook-timestamp", "Unix seconds; refuse it beyond 5 minutes either way."),
+        _signature_header("webhook-signature", "Space-separated `v1,<base64 HMAC-SHA256>` of `{id}.{timestamp}.{body}` "
+                                               "(two during a secret rotation)."),
+    ],
+    "requestBody": {"required": True, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Event"}}}},
+    "responses": {"2XX": {"description": "Received. Any other answer, a redirect included, is retried on the schedule; "
+                                         "410 disables the endpoint; 429 and 503 may send Retry-After."}},
+}}}
 
 
 def document():
@@ -191,16 +351,21 @@ def document():
                 "get": _operation("listRefunds", 200, "Refunds of the payment",
                                   {"application/json": {"schema": _list_of("Refund")}}, (401, 403, 404, 503)),
             },
+            **_webhook_paths(),
+            **GATEWAY_EVENT_PATHS,
             "/healthz": {"get": {**_operation("health", 200, "Process up"), "security": []}},
             "/readyz": {"get": {"operationId": "ready", "security": [],
                                 "responses": {"200": {"description": "Ready"},
                                               "503": {"description": "A dependency is unreachable"}}}},
             "/metrics": {"get": {**_operation("metrics", 200, "Prometheus text format"), "security": []}},
         },
+        "webhooks": WEBHOOKS,
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
             "schemas": {"Payment": PAYMENT, "Attempt": ATTEMPT, "Refund": REFUND, "PaymentCreate": PAYMENT_CREATE,
-                        "Problem": PROBLEM},
+                        "Problem": PROBLEM, "WebhookEndpoint": WEBHOOK_ENDPOINT,
+                        "WebhookEndpointCreate": WEBHOOK_ENDPOINT_CREATE, "Event": EVENT,
+                        "WebhookDelivery": WEBHOOK_DELIVERY, "WebhookAttempt": WEBHOOK_ATTEMPT},
             "responses": {"Problem": {
                 "description": "RFC 9457 problem details",
                 "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}},

@@ -52,6 +52,8 @@ def _string(errors, field, value, max_length, pattern=None):
         errors.add(field, f"must be at most {max_length} characters")
     elif pattern and not re.fullmatch(pattern, value):
         errors.add(field, "has an invalid format")
+    elif "\x00" in value:  # Postgres text cannot hold it
+        errors.add(field, "must not contain NUL characters")
     elif find_pans(value):
         errors.add(field, "must not contain a card number")
     else:

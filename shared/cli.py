@@ -46,8 +46,9 @@ def _worker(args):
     threads = args.threads or config.worker_threads
     metrics_dir = _multiprocess_metrics_dir(f"worker-{args.pool}")
     env = {**os.environ, "PAYWAVE_POOL": args.pool,
-           # prefetch = threads: a slow worker does not hoard messages others could run
-           "dramatiq_queue_prefetch": str(threads), "dramatiq_delay_queue_prefetch": str(threads),
+           # prefetch = threads: a slow worker does not hoard messages others could run (delayed
+           # retries keep Dramatiq's large default: they wait in memory until they are due)
+           "dramatiq_queue_prefetch": str(threads),
            "dramatiq_prom_db": metrics_dir, "dramatiq_prom_port": str(config.metrics_port)}
     queues = [config.queue_prefix + q for q in POOLS[args.pool]]
     argv = [sys.executable, "-m", "dramatiq", "workers.main", "--processes", str(args.processes or config.worker_processes),

@@ -6,9 +6,11 @@ together, one line each, so a bad deployment fails at start with a clear list.
 import base64
 import dataclasses
 import os
+import re
 import sys
 
 DEV_SECRET = "paywave-dev-secret-do-not-use-in-production"
+_HOST_OR_CIDR = re.compile(r"[A-Za-z0-9.:-]+(/[0-9]{1,3})?")
 DEV_VAULT_KEY = "dev:" + base64.b64encode(b"paywave-dev-vault-key-0123456789"[:32]).decode()
 
 
@@ -38,6 +40,13 @@ def _int(text):
 
 def _list(text):
     return tuple(item.strip() for item in text.split(",") if item.strip())
+
+
+def _seconds(text):
+    try:
+        return tuple(float(item) for item in _list(text))
+    except ValueError:
+        raise ValueError("expected comma-separated numbers of seconds") from None
 
 
 def _setting(default, parse=str, doc=""):
@@ -83,6 +92,16 @@ class Config:
     circuit_open_seconds: int = _setting(30, _int, "how long an open circuit stays open before half-opening")
     sweep_interval_seconds: int = _setting(15, _int, "how often the sweeper runs (ops pool)")
     stuck_after_seconds: int = _setting(300, _int, "age after which the sweeper drives a payment or job again")
+    webhook_allow_http: bool = _setting(False, _bool, "accept plain-http webhook URLs (development only)")
+    webhook_allowed_hosts: tuple = _setting((), _list, "host names and CIDRs webhook URLs may reach although not public "
+                                                       "(e.g. `127.0.0.1/32,localhost`)")
+    webhook_retry_schedule: tuple = _setting((5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400), _seconds,
+                                             "seconds from a failed webhook attempt to the next (±10% jitter), one retry "
+                                             "per entry after the immediate first attempt; then the delivery has failed")
+    webhook_disable_after_hours: int = _setting(72, _int, "disable an endpoint whose deliveries have failed "
+                                                          "continuously for longer than this")
+    webhook_connect_timeout: float = _setting(3.0, float, "seconds to connect to a merchant's webhook endpoint")
+    webhook_read_timeout: float = _setting(10.0, float, "seconds to wait for a webhook endpoint's answer")
     web_workers: int = _setting(2, _int, "gunicorn worker processes for the ingress")
     web_threads: int = _setting(8, _int, "threads per ingress worker")
     worker_processes: int = _setting(1, _int, "Dramatiq processes per worker pool")
@@ -152,9 +171,18 @@ class Config:
         if unknown_gateways or not self.route:
             problems.append(f"PAYWAVE_ROUTE: unknown gateways {sorted(unknown_gateways) or 'empty route'}")
         for name in ("web_workers", "web_threads", "worker_processes", "worker_threads",
-                     "max_body_bytes", "idempotency_ttl_hours", "cache_ttl_seconds"):
+                     "max_body_bytes", "idempotency_ttl_hours", "cache_ttl_seconds", "webhook_disable_after_hours"):
             if getattr(self, name) < 1:
                 problems.append(f"PAYWAVE_{name.upper()}: must be at least 1")
+        for name in ("webhook_connect_timeout", "webhook_read_timeout"):
+            if getattr(self, name) <= 0:
+                problems.append(f"PAYWAVE_{name.upper()}: must be positive")
+        # Dramatiq delays a message by at most 7 days.
+        if not all(0 <= s <= 7 * 86400 for s in self.webhook_retry_schedule):
+            problems.append("PAYWAVE_WEBHOOK_RETRY_SCHEDULE: every delay must be from 0 to 604800 seconds")
+        bad_hosts = [h for h in self.webhook_allowed_hosts if not _HOST_OR_CIDR.fullmatch(h)]
+        if bad_hosts:
+            problems.append(f"PAYWAVE_WEBHOOK_ALLOWED_HOSTS: not a host name or CIDR: {bad_hosts}")
         if self.log_level not in ("debug", "info", "warning", "error"):
             problems.append("PAYWAVE_LOG_LEVEL: expected debug, info, warning or error")
         try:
@@ -200,7 +228,7 @@ def settings_table():
     for field in dataclasses.fields(Config):
         default = field.default
         if isinstance(default, tuple):
-            default = ",".join(default)
+            default = ",".join(map(str, default))
         elif isinstance(default, bool):
             default = str(default).lower()
         if field.name in ("jwt_secret", "vault_keys", "fingerprint_key") or "secret" in field.name:

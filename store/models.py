@@ -140,3 +140,80 @@ class Event(BaseModel):
 
 
 MODELS = [Merchant, Payment, Attempt, Refund, IdempotencyRecord, OutboxJob, Event]
+
+
+class GatewayEvent(BaseModel):
+    """A webhook event from a gateway, stored once per ``(gateway, event_id)``.
+
+    ``payload`` is the raw body as delivered (PayPal verifies those exact bytes); ``headers``
+    keeps only the headers PayPal's verification needs; gateway events carry no card numbers.
+    """
+
+    gateway = peewee.TextField()
+    event_id = peewee.TextField()
+    type = peewee.TextField()
+    payment_id = peewee.TextField(null=True)     # ours, when the event names a payment we hold
+    status = peewee.TextField()                  # received | applied | ignored | rejected
+    detail = peewee.TextField(null=True)         # why it was ignored or rejected
+    transmission_id = peewee.TextField(null=True)  # PayPal's per-delivery id: a replay is refused
+    headers = JSONField(null=True)
+    payload = peewee.TextField()
+    received_at = peewee.DateTimeField(default=utcnow)
+    applied_at = peewee.DateTimeField(null=True)
+
+    class Meta:
+        primary_key = peewee.CompositeKey("gateway", "event_id")
+
+
+MODELS.append(GatewayEvent)
+
+
+class WebhookEndpoint(BaseModel):
+    """A merchant's URL for events; the signing secret only as vault ciphertext.
+
+    During a rotation the previous secret stays valid (and signs too) until
+    ``previous_secret_expires_at``.
+    """
+
+    id = peewee.TextField(primary_key=True)
+    merchant_id = peewee.TextField()
+    url = peewee.TextField()
+    description = peewee.TextField(null=True)
+    enabled_events = JSONField()            # event types, or ["*"]
+    status = peewee.TextField()             # enabled | disabled
+    disabled_reason = peewee.TextField(null=True)
+    secret_key_id = peewee.TextField()
+    secret_ciphertext = peewee.TextField()
+    previous_secret_key_id = peewee.TextField(null=True)
+    previous_secret_ciphertext = peewee.TextField(null=True)
+    previous_secret_expires_at = peewee.DateTimeField(null=True)
+    failing_since = peewee.DateTimeField(null=True)   # first failed attempt since the last success
+    created_at = peewee.DateTimeField(default=utcnow)
+    updated_at = peewee.DateTimeField(default=utcnow)
+
+
+class WebhookDelivery(BaseModel):
+    """One event to one endpoint, attempted on the retry schedule."""
+
+    id = peewee.TextField(primary_key=True)
+    event_id = peewee.TextField()
+    endpoint_id = peewee.TextField()
+    status = peewee.TextField()             # pending | succeeded | failed | canceled
+    attempt_count = peewee.IntegerField(default=0)
+    next_attempt_at = peewee.DateTimeField(null=True)
+    created_at = peewee.DateTimeField(default=utcnow)
+    updated_at = peewee.DateTimeField(default=utcnow)
+
+
+class WebhookAttempt(BaseModel):
+    id = peewee.BigAutoField()
+    delivery_id = peewee.TextField()
+    number = peewee.IntegerField()
+    status_code = peewee.IntegerField(null=True)     # null: no HTTP answer (see error)
+    latency_ms = peewee.IntegerField()
+    response_snippet = peewee.TextField(null=True)   # at most 1 KiB of the answer
+    error = peewee.TextField(null=True)
+    created_at = peewee.DateTimeField(default=utcnow)
+
+
+MODELS += [WebhookEndpoint, WebhookDelivery, WebhookAttempt]

@@ -1,6 +1,7 @@
 """``/payments`` and the actions on one payment. No gateway is ever called here:
 every change is written with its job, and the workers do the rest."""
 import datetime
+import re
 
 import falcon
 
@@ -10,6 +11,13 @@ from store import payments
 from workers.pools import gateway_queue
 
 READ, WRITE = "payments:read", "payments:write"
+PAYMENT_ID = re.compile(r"pay_[A-Za-z0-9]{24}")
+
+
+def known_id(req, resp, resource, params):
+    """Hook: an id that cannot exist is unknown at once (a NUL in it would break the query)."""
+    if not PAYMENT_ID.fullmatch(params["payment_id"]):
+        raise payments.NotFound(params["payment_id"][:64])
 
 
 def _json(resp, body: bytes, status=200):
@@ -58,6 +66,10 @@ class Collection:
         status = req.get_param("status")
         if status and status not in ("pending", "processing", "requires_capture", "succeeded", "failed", "canceled"):
             errors.add("status", "is not a payment status")
+        customer = validation._string(errors, "customer", req.get_param("customer"), validation.CUSTOMER_MAX)
+        starting_after = req.get_param("starting_after")
+        if starting_after and not PAYMENT_ID.fullmatch(starting_after):
+            errors.add("starting_after", "no such payment")
         created = {}
         for bound in ("gte", "lte"):
             text = req.get_param(f"created[{bound}]")
@@ -71,21 +83,22 @@ class Collection:
         errors.raise_if_any()
         try:
             data, has_more = payments.list_(
-                req.context.merchant_id, limit=limit, starting_after=req.get_param("starting_after"),
-                status=status, customer=req.get_param("customer"),
+                req.context.merchant_id, limit=limit, starting_after=starting_after, status=status, customer=customer,
                 created_gte=created.get("gte"), created_lte=created.get("lte"))
         except payments.NotFound:
             raise validation.ValidationFailed([{"field": "starting_after", "reason": "no such payment"}]) from None
         resp.media = {"object": "list", "data": data, "has_more": has_more, "url": "/payments"}
 
 
+@falcon.before(known_id)
 class Item:
     """``GET /payments/{id}`` (read through the cache) and ``PUT /payments/{id}``."""
 
     scopes = {"GET": READ, "PUT": WRITE}
 
-    def __init__(self, cache):
+    def __init__(self, cache, relay):
         self.cache = cache
+        self.relay = relay
 
     def on_get(self, req, resp, payment_id):
         req.context.payment_id = payment_id
@@ -101,10 +114,12 @@ class Item:
         req.context.payment_id = payment_id
         changes = validation.payment_update(req.context.body)
         payment, body = payments.update(req.context.merchant_id, payment_id, changes, req.context.claim)
+        self.relay.notify()
         self.cache.put_payment(payment.merchant_id, payment.id, payment.version, body)
         _json(resp, body)
 
 
+@falcon.before(known_id)
 class Action:
     """``POST /payments/{id}/capture`` and ``/cancel``: queued for the ops pool (202)."""
 
@@ -129,6 +144,7 @@ class Action:
         _json(resp, body, 202)
 
 
+@falcon.before(known_id)
 class Refunds:
     """``POST /payments/{id}/refunds`` (202, refunded by the ops pool) and ``GET`` (list)."""
 

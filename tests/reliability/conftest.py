@@ -21,7 +21,7 @@ from store.migrate import migrate
 from store.outbox import Relay
 from store.vault import Vault
 from tests.conftest import ROOT, free_port
-from tests.support import services
+from tests.support import leakscan, services
 from tests.support.sandbox import Sandbox
 from workers.broker import build_broker, publisher
 from workers.pools import POOLS
@@ -58,10 +58,12 @@ class WorkerProcess:
 
     def __init__(self, cfg, pool, threads=2):
         self.metrics_port = free_port()
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "shared.cli", "worker", "--pool", pool, "--processes", "1", "--threads", str(threads)],
-            cwd=ROOT, env={**os.environ, **environment(cfg), "PAYWAVE_METRICS_PORT": str(self.metrics_port)},
-            start_new_session=True)
+        with leakscan.log_file(f"worker-{pool}") as log:  # its logs, scanned for card data at the end
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "shared.cli", "worker", "--pool", pool, "--processes", "1",
+                 "--threads", str(threads)],
+                cwd=ROOT, env={**os.environ, **environment(cfg), "PAYWAVE_METRICS_PORT": str(self.metrics_port)},
+                start_new_session=True, stderr=log)
 
     def kill(self):
         os.killpg(self.proc.pid, signal.SIGKILL)
@@ -106,3 +108,10 @@ def stripe(sandboxes):
     requests.delete(sandboxes["stripe"] + "/_sandbox/faults", timeout=5)
     yield Sandbox(sandboxes["stripe"])
     requests.delete(sandboxes["stripe"] + "/_sandbox/faults", timeout=5)
+
+
+def pytest_terminal_summary(terminalreporter):
+    from tests.reliability import chaos
+    if chaos.RESULTS:
+        terminalreporter.section("chaos")
+        terminalreporter.write_line(chaos.table(chaos.RESULTS))

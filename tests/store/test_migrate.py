@@ -29,15 +29,17 @@ def test_sqlite_migrates_once_and_matches_the_models(tmp_path, database_url):
 
 
 def test_postgres_migrates_once_and_matches_the_models(service_urls, database_url):
-    with services.test_database(service_urls["postgres"]) as url:
-        db = open_database(url)
-        try:
-            assert migrate() == ["0001"]
-            assert migrate() == []
-            with db.connection_context():
-                check_models_match(db)
-                assert isinstance(db, peewee.PostgresqlDatabase)
-        finally:
-            db.close_all()
-    open_database(database_url)
+    try:
+        with services.test_database(service_urls["postgres"]) as url:
+            db = open_database(url)
+            try:
+                assert migrate() == [v for v, _ in available()]
+                assert migrate() == []
+                with db.connection_context():
+                    check_models_match(db)
+                    assert isinstance(db, peewee.PostgresqlDatabase)
+            finally:
+                db.close_all()
+    finally:
+        open_database(database_url)
     assert database.obj.database == database_url.rsplit("/", 1)[1]

@@ -3,7 +3,7 @@
 Each comes from an environment URL, else the local default port, else a
 testcontainers container when Docker is present, else a clear error.  Every
 run isolates itself: its own database, its own Redis key prefix, its own queue
-prefix, all removed at the end.
+prefix, all removed at the end, and each scanned for card data just before (``leakscan``).
 """
 import contextlib
 import os
@@ -14,6 +14,8 @@ import urllib.parse
 import pika
 import psycopg2
 import redis
+
+from tests.support import leakscan
 
 DEFAULTS = {
     "postgres": os.environ.get("PAYWAVE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"),
@@ -80,18 +82,20 @@ def test_database(server_url):
     admin = psycopg2.connect(server_url)
     admin.autocommit = True
     admin.cursor().execute(f"CREATE DATABASE {name}")
-    parsed = urllib.parse.urlparse(server_url)
+    url = urllib.parse.urlparse(server_url)._replace(path="/" + name).geturl()
     try:
-        yield parsed._replace(path="/" + name).geturl()
+        yield url
     finally:
         from store.db import database
         if database.obj is not None and hasattr(database.obj, "close_all"):
             database.obj.close_all()
+        leakscan.record(f"database {name}", leakscan.scan_database, url)
         admin.cursor().execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         admin.close()
 
 
 def delete_redis_prefix(url, prefix):
+    leakscan.record(f"redis {prefix}*", leakscan.scan_redis, url, prefix)
     client = redis.Redis.from_url(url)
     keys = list(client.scan_iter(match=prefix + "*", count=1000))
     if keys:
@@ -99,6 +103,7 @@ def delete_redis_prefix(url, prefix):
 
 
 def delete_queues(url, names):
+    leakscan.record("rabbitmq", leakscan.scan_queues, url, names)
     connection = pika.BlockingConnection(pika.URLParameters(url))
     channel = connection.channel()
     for name in names:

@@ -1,7 +1,7 @@
 """The sweeper drives work that stopped moving; the circuit breaker skips a failing gateway."""
 import dataclasses
-import time
 import datetime
+import time
 
 from shared.cache import MemoryCache
 from store import processing

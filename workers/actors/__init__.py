@@ -3,7 +3,7 @@ import functools
 
 import dramatiq
 
-from workers.actors import fallback, operations, process
+from workers.actors import fallback, gateway_events, operations, process, webhooks
 
 #: actor name -> (function, queue it is sent to by default).
 ACTORS = {
@@ -13,10 +13,12 @@ ACTORS = {
     "cancel_payment": (operations.cancel_payment, "ops"),
     "refund_payment": (operations.refund_payment, "ops"),
     "propagate_update": (operations.propagate_update, "ops"),
+    "deliver_webhook": (webhooks.deliver_webhook, "webhooks"),
+    **gateway_events.ACTORS,  # apply_gateway_event, on ops
 }
 
 #: Unexpected errors (a database outage, a bug) retry with Dramatiq's backoff;
-#: gateway errors are retried by the actors themselves, within their own limits.
+#: gateway errors and webhook attempts are retried by the actors themselves, within their own limits.
 OPTIONS = {"max_retries": 100, "min_backoff": 1000, "max_backoff": 60_000}
 
 

@@ -1,0 +1,101 @@
+"""``/webhook_endpoints``: where a merchant receives its events, and the signing secret
+(shown once, at creation and at each rotation)."""
+import functools
+import re
+import socket
+
+import falcon
+
+from ingress import validation
+from ingress.resources.events import answer_list, known
+from ingress.resources.payments import READ, WRITE
+from shared import ssrf
+from store import events, webhooks
+
+ENDPOINT_ID = re.compile(r"we_[A-Za-z0-9]{24}")
+URL_MAX = 2048
+
+
+def endpoint_create(body: dict, policy: ssrf.Policy):
+    """Returns ``(url, enabled_events, description)``.
+
+    The URL passes the SSRF policy now, with its host resolved; it is checked again
+    at every delivery (DNS may change).  A host that does not resolve yet is accepted.
+
+    Raises:
+      ValidationFailed: listing every bad field.
+    """
+    errors = validation.Errors()
+    validation._unknown(errors, body, ("url", "enabled_events", "description"))
+    url = validation._string(errors, "url", body.get("url"), URL_MAX)
+    if body.get("url") is None:
+        errors.add("url", "is required")
+    elif url is not None:
+        try:
+            policy.resolve(*policy.check_url(url))
+        except ssrf.Refused as exc:
+            errors.add("url", str(exc))
+        except (socket.gaierror, UnicodeError):
+            pass
+    enabled = _event_types(errors, body.get("enabled_events"))
+    description = validation._string(errors, "description", body.get("description"), validation.DESCRIPTION_MAX)
+    errors.raise_if_any()
+    return url, enabled, description
+
+
+def _event_types(errors, value):
+    if value == ["*"]:
+        return value
+    if isinstance(value, list) and value and all(isinstance(t, str) and t in events.TYPES for t in value):
+        return list(dict.fromkeys(value))
+    errors.add("enabled_events", 'must be a non-empty list of event types, or ["*"] for all')
+    return None
+
+
+class Collection:
+    """``POST /webhook_endpoints`` (201, with the secret) and ``GET`` (newest first)."""
+
+    scopes = {"GET": READ, "POST": WRITE}
+
+    def __init__(self, config, vault):
+        self.policy = ssrf.Policy.from_config(config)
+        self.vault = vault
+
+    def on_post(self, req, resp):
+        url, enabled_events, description = endpoint_create(req.context.body, self.policy)
+        endpoint = webhooks.create_endpoint(req.context.merchant_id, url, enabled_events, description, self.vault,
+                                            req.context.claim)
+        resp.status = 201
+        resp.location = f"/webhook_endpoints/{endpoint['id']}"
+        resp.media = endpoint
+
+    def on_get(self, req, resp):
+        answer_list(req, resp, functools.partial(webhooks.list_endpoints, req.context.merchant_id), ENDPOINT_ID)
+
+
+@falcon.before(known(ENDPOINT_ID, "endpoint_id"))
+class Item:
+    """``GET`` and ``DELETE /webhook_endpoints/{id}`` (deleting cancels its pending deliveries)."""
+
+    scopes = {"GET": READ, "DELETE": WRITE}
+
+    def on_get(self, req, resp, endpoint_id):
+        resp.media = webhooks.endpoint_object(webhooks.get_endpoint(req.context.merchant_id, endpoint_id))
+
+    def on_delete(self, req, resp, endpoint_id):
+        webhooks.delete_endpoint(req.context.merchant_id, endpoint_id)
+        resp.status = falcon.HTTP_204
+
+
+@falcon.before(known(ENDPOINT_ID, "endpoint_id"))
+class RotateSecret:
+    """``POST /webhook_endpoints/{id}/rotate_secret``: the new secret, once; the old one
+    keeps signing (a second signature) for 24 hours."""
+
+    scopes = {"POST": WRITE}
+
+    def __init__(self, vault):
+        self.vault = vault
+
+    def on_post(self, req, resp, endpoint_id):
+        resp.media = webhooks.rotate_secret(req.context.merchant_id, endpoint_id, self.vault, req.context.claim)

@@ -1,0 +1,305 @@
+"""Gateway events (Stripe and PayPal webhooks): stored once per event id, then folded into
+the payment they are about.
+
+``receive`` stores a delivery as ``received`` together with its ``apply_gateway_event``
+job; a delivery of an event (or of a PayPal transmission) received before changes
+nothing.  ``apply`` reads the event and changes the payment under the workers' rules: a
+status only moves forward (``processing.FORWARD``), a refund is counted once, by the
+gateway's refund id, and never beyond what was captured.  An event that changes nothing is
+``ignored`` with the reason; one that contradicts our records (money moved on a payment we
+hold as failed, or on another charge than ours) is also logged as an error.
+"""
+import dataclasses
+import functools
+
+import orjson
+
+from gateways.paypal.transformers import from_money
+from shared import metrics
+from shared.ids import new_id
+from shared.logging import get_logger
+from store import outbox, processing
+from store.db import database, locked
+from store.models import GatewayEvent, Payment, Refund, utcnow
+
+log = get_logger(__name__)
+
+#: Attempt statuses whose outcome the gateway may still tell us.
+OPEN = ("started", "unknown", "error")
+
+
+class NotYet(Exception):
+    """A refund event arrived while our own refund job has not recorded its result: apply it later."""
+
+
+class Ignored(Exception):
+    """The event changes nothing; ``alarming`` when it contradicts our records."""
+
+    def __init__(self, reason, alarming=False):
+        super().__init__(reason)
+        self.alarming = alarming
+
+
+@dataclasses.dataclass(frozen=True)
+class Fact:
+    """What one event says, in our terms.
+
+    Parameters:
+      kind: ``captured``, ``authorized``, ``failed``, ``refund`` or ``disputed``; None for
+        an event type we do not act on.
+      payment_id: Our payment id, when the event carries it (metadata, ``custom_id``).
+      reference: The gateway reference we keep (PaymentIntent id, PayPal order id).
+      amount: Minor units captured (``captured``) or refunded (``refund``).
+      refund_id: The gateway's id of the refund.
+      refunded: For a refund: True succeeded, False failed, None still pending.
+    """
+
+    kind: str | None
+    payment_id: str | None = None
+    reference: str | None = None
+    amount: int = 0
+    refund_id: str | None = None
+    refunded: bool | None = None
+
+
+#: Stripe event type -> kind.  ``charge.refunded`` is not one: its charge no longer lists its
+#: refunds (API 2022-11-15 on), so it cannot say which refund it counts; ``refund.*`` events can.
+STRIPE_KINDS = {
+    "payment_intent.succeeded": "captured",
+    "payment_intent.amount_capturable_updated": "authorized",
+    "payment_intent.payment_failed": "failed",
+    "refund.created": "refund",
+    "refund.updated": "refund",
+    "refund.failed": "refund",
+    "charge.dispute.created": "disputed",
+}
+STRIPE_REFUNDED = {"succeeded": True, "failed": False, "canceled": False}
+
+PAYPAL_KINDS = {
+    "PAYMENT.CAPTURE.COMPLETED": "captured",
+    "PAYMENT.CAPTURE.DENIED": "failed",
+    "PAYMENT.CAPTURE.DECLINED": "failed",
+    "PAYMENT.CAPTURE.REFUNDED": "refund",
+    "CUSTOMER.DISPUTE.CREATED": "disputed",
+}
+PAYPAL_REFUNDED = {"COMPLETED": True, "FAILED": False, "CANCELLED": False}
+
+
+def _stripe(event) -> Fact:
+    kind = STRIPE_KINDS.get(event["type"])
+    if kind is None:
+        return Fact(None)
+    obj = event["data"]["object"]
+    fact = Fact(kind, payment_id=(obj.get("metadata") or {}).get("payment_id"),
+                reference=obj["id"] if obj["object"] == "payment_intent" else obj.get("payment_intent"))
+    if kind == "captured":
+        return dataclasses.replace(fact, amount=obj["amount_received"])
+    if kind == "refund":
+        return dataclasses.replace(fact, amount=obj["amount"], refund_id=obj["id"],
+                                   refunded=STRIPE_REFUNDED.get(obj["status"]))
+    return fact
+
+
+def _paypal(event) -> Fact:
+    kind = PAYPAL_KINDS.get(event["event_type"])
+    if kind is None:
+        return Fact(None)
+    resource = event["resource"]
+    if kind == "disputed":
+        return Fact(kind, payment_id=resource["disputed_transactions"][0].get("custom"))
+    related = (resource.get("supplementary_data") or {}).get("related_ids") or {}
+    fact = Fact(kind, payment_id=resource.get("custom_id"), reference=related.get("order_id"))
+    if kind == "captured":
+        return dataclasses.replace(fact, amount=from_money(resource["amount"]))
+    if kind == "refund":
+        return dataclasses.replace(fact, amount=from_money(resource["amount"]), refund_id=resource["id"],
+                                   refunded=PAYPAL_REFUNDED.get(resource["status"]))
+    return fact
+
+
+READERS = {"stripe": _stripe, "paypal": _paypal}
+
+
+def receive(gateway, event_id, type_, payload, headers=None, transmission_id=None) -> bool:
+    """Store a delivery as ``received`` and queue its ``apply_gateway_event`` job, in one transaction.
+
+    Parameters:
+      payload: The raw body (str), kept as delivered.
+      headers: The headers PayPal's verification needs (PayPal only).
+      transmission_id: PayPal's id of this delivery.
+
+    Returns:
+      True when stored now; False when this event, or this PayPal transmission, was received
+      before (a replay: nothing changes).
+    """
+    with database.atomic():
+        # Both unique keys, (gateway, event_id) and (gateway, transmission_id), make a replay a no-op.
+        stored = GatewayEvent.insert(
+            gateway=gateway, event_id=event_id, type=type_, status="received", transmission_id=transmission_id,
+            headers=headers, payload=payload, received_at=utcnow()).on_conflict_ignore().as_rowcount().execute()
+        if stored:
+            outbox.add("ops", "apply_gateway_event", gateway, event_id)
+    return bool(stored)
+
+
+def _key(gateway, event_id):
+    return (GatewayEvent.gateway == gateway) & (GatewayEvent.event_id == event_id)
+
+
+def received(gateway, event_id) -> GatewayEvent | None:
+    """The event while it is still ``received`` (not yet applied, ignored or rejected), else None."""
+    return GatewayEvent.select().where(_key(gateway, event_id) & (GatewayEvent.status == "received")).first()
+
+
+def reject(gateway, event_id, reason) -> bool:
+    """Mark a ``received`` event ``rejected`` (not genuine: never applied). True when it was."""
+    return bool(GatewayEvent.update(status="rejected", detail=reason)
+                .where(_key(gateway, event_id) & (GatewayEvent.status == "received")).execute())
+
+
+def apply(gateway, event_id):
+    """Fold a ``received`` event into its payment, in one transaction with the event's new status.
+
+    Returns:
+      ``(payment, body)`` when the payment changed (``body``, its object, is for the cache),
+      else None (the event was ignored, or is no longer ``received``).
+
+    Raises:
+      NotYet: a refund our refund job is still recording; nothing was written.
+    """
+    with database.atomic():
+        row = locked(GatewayEvent.select().where(_key(gateway, event_id))).first()
+        if row is None or row.status != "received":
+            return None
+        payment = body = None
+        try:
+            fact = _read(gateway, row)
+            payment = _payment_of(gateway, fact)
+            row.payment_id = payment.id if payment else None
+            body = _fold(gateway, payment, fact)
+        except Ignored as ignored:
+            row.status, row.detail = "ignored", str(ignored)
+            (log.error if ignored.alarming else log.info)(
+                "gateway_event_ignored", gateway=gateway, event_id=event_id, type=row.type,
+                payment_id=row.payment_id, reason=row.detail)
+        else:
+            row.status, row.applied_at = "applied", utcnow()
+        row.save()
+    return (payment, body) if body else None
+
+
+def _read(gateway, row) -> Fact:
+    try:
+        return READERS[gateway](orjson.loads(row.payload))
+    except (LookupError, AttributeError, TypeError, ValueError, ArithmeticError) as exc:  # a shape we never guess at
+        raise Ignored(f"unreadable {row.type} event ({type(exc).__name__}: {exc})", alarming=True) from None
+
+
+def _payment_of(gateway, fact) -> Payment | None:
+    """Our payment the event is about, locked: by our id, else by the gateway's reference."""
+    if fact.payment_id:
+        payment = locked(Payment.select().where(Payment.id == fact.payment_id)).first()
+        if payment is not None:
+            return payment
+    if fact.reference:
+        return locked(Payment.select().where(
+            (Payment.gateway == gateway) & (Payment.gateway_reference == fact.reference))).first()
+    return None
+
+
+def _fold(gateway, payment, fact) -> bytes:
+    """Apply ``fact`` to the locked ``payment``. Returns its object (JSON bytes).
+
+    Raises:
+      Ignored, NotYet.
+    """
+    if fact.kind is None:
+        raise Ignored("not an event type we act on")
+    if payment is None:
+        raise Ignored("no payment of ours")
+    # A decline elsewhere is old news; anything else on another gateway or charge means money
+    # moved where we do not expect it.
+    if payment.gateway != gateway:
+        raise Ignored(f"the payment is held by {payment.gateway}", alarming=fact.kind != "failed")
+    if fact.reference and payment.gateway_reference not in (None, fact.reference):
+        raise Ignored(f"about {fact.reference}, not our {payment.gateway_reference}", alarming=fact.kind != "failed")
+    return HANDLERS[fact.kind](gateway, payment, fact)
+
+
+def _charged(gateway, payment, fact, *, status, event):
+    """A charge, authorization or capture the gateway completed, perhaps after our call gave up."""
+    if payment.status == status:
+        raise Ignored(f"already {status}")
+    if status not in processing.FORWARD[payment.status]:
+        # A late event is harmless; money moved (or held) on a payment we hold as failed is not.
+        raise Ignored(f"would move {payment.status} to {status}",
+                      alarming=fact.kind == "captured" or payment.status == "failed")
+    operations = processing.PAYMENT_OPERATIONS if payment.status == "processing" else ("capture",)
+    attempt = processing.current_attempt(payment.id, operations)
+    if attempt is None or attempt.gateway != gateway or attempt.status not in OPEN:
+        if payment.status == "processing":  # our attempt already ended otherwise (declined)
+            raise Ignored(f"our {gateway} attempt is {attempt.status if attempt else 'missing'}", alarming=True)
+        attempt = None  # captured without our asking (e.g. from the gateway's dashboard): still true
+    reference = payment.gateway_reference or fact.reference or (attempt and attempt.gateway_reference)
+    if reference is None:  # captures and refunds need it: our worker's own lookup will find it
+        raise Ignored("names no reference we could keep")
+    if attempt is not None:
+        attempt.status, attempt.gateway_reference = "succeeded", reference
+        attempt.error_class = attempt.error_code = attempt.error_message = None
+    changes = {"amount_captured": fact.amount, "gateway_reference": reference}
+    if payment.status == "processing":
+        changes.update(cvc_ciphertext=None, failure_code=None, failure_message=None)
+        metrics.payments.labels(status, gateway).inc()
+    else:
+        changes.update(pending_operation=None, amount_to_capture=None)
+    return processing.save(payment, status=status, attempt=attempt, event=event, **changes)
+
+
+def _failed(gateway, payment, fact):
+    """A decline: the worker asks the gateway again now (same key) instead of after its backoff
+    or the sweeper, and decides between fallback and failure as for its own calls."""
+    attempt = processing.current_attempt(payment.id)
+    if payment.status != "processing" or attempt is None or attempt.status not in ("unknown", "error"):
+        raise Ignored("our records already have the outcome, or our call will")
+    return processing.save(payment, jobs=[(f"payments.{gateway}", "process_payment", payment.id, gateway)])
+
+
+def _refund(gateway, payment, fact):
+    """Count a refund once, by the gateway's refund id, whoever made it (our refund job or
+    someone at the gateway's dashboard); a refund that failed after succeeding is taken back."""
+    refund = Refund.get_or_none((Refund.payment_id == payment.id) & (Refund.gateway_reference == fact.refund_id))
+    if refund is None and Refund.select().where((Refund.payment_id == payment.id) & (Refund.status == "pending")).exists():
+        raise NotYet(f"{fact.refund_id} may be our pending refund: its job records it first")
+    if fact.refunded is None:
+        raise Ignored("the refund is still pending at the gateway")
+    if fact.refunded:
+        if refund is not None:
+            raise Ignored(f"refund {fact.refund_id} already counted")
+        if payment.amount_refunded + fact.amount > payment.amount_captured:
+            raise Ignored(f"refunding {fact.amount} would exceed the captured amount", alarming=True)
+        now = utcnow()
+        Refund.create(id=new_id("re"), payment_id=payment.id, merchant_id=payment.merchant_id, amount=fact.amount,
+                      currency=payment.currency, status="succeeded", gateway_reference=fact.refund_id,
+                      created_at=now, updated_at=now)
+        return processing.save(payment, event="payment.refunded", amount_refunded=payment.amount_refunded + fact.amount)
+    if refund is None or refund.status != "succeeded":
+        raise Ignored(f"refund {fact.refund_id} is not a succeeded refund of ours")
+    refund.status, refund.failure_code, refund.updated_at = "failed", "refund_failed", utcnow()
+    refund.failure_message = f"{gateway} reported the refund failed"
+    refund.save()
+    return processing.save(payment, event="payment.refund_failed", amount_refunded=payment.amount_refunded - refund.amount)
+
+
+def _disputed(gateway, payment, fact):
+    if payment.disputed:
+        raise Ignored("already disputed")
+    return processing.save(payment, event="payment.disputed", disputed=True)
+
+
+HANDLERS = {
+    "captured": functools.partial(_charged, status="succeeded", event="payment.succeeded"),
+    "authorized": functools.partial(_charged, status="requires_capture", event="payment.requires_capture"),
+    "failed": _failed,
+    "refund": _refund,
+    "disputed": _disputed,
+}

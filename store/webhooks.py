@@ -1,0 +1,275 @@
+"""Outgoing webhooks: merchants' endpoints, one delivery per event and endpoint, every attempt.
+
+Secrets: generated here, shown to the merchant once, stored only as vault
+ciphertext bound to the endpoint id (never in a saved idempotent response
+either).  A rotation keeps the previous secret valid for ``ROTATION_OVERLAP``;
+both sign meanwhile.
+
+Deliveries: ``fan_out`` writes them with their jobs in the event's transaction.
+A worker ``claim_attempt``s a due delivery for a lease, sends it, and
+``record_attempt`` saves the answer and what follows.  Lock order is always the
+endpoint before its deliveries.
+"""
+import dataclasses
+import datetime
+
+import peewee
+
+from shared import webhooks as signing
+from shared.ids import new_id
+from store import idempotency, outbox, payments
+from store.db import database, locked
+from store.models import Event, WebhookAttempt, WebhookDelivery, WebhookEndpoint, utcnow
+
+#: Each endpoint adds rows to every event's transaction: keep the fan-out bounded.
+MAX_ENDPOINTS = 16
+ROTATION_OVERLAP = datetime.timedelta(hours=24)
+
+
+class NotDue(Exception):
+    """The delivery's next attempt is later, or another worker holds it now."""
+
+    def __init__(self, seconds: float):
+        super().__init__(f"due in {seconds:.3f} s")
+        self.seconds = seconds
+
+
+@dataclasses.dataclass(frozen=True)
+class Claimed:
+    delivery: WebhookDelivery
+    endpoint: WebhookEndpoint
+    event: Event
+
+
+def endpoint_object(e: WebhookEndpoint, secret=None) -> dict:
+    """The API's endpoint object; ``secret`` only in the answers that reveal it."""
+    obj = {"id": e.id, "object": "webhook_endpoint", "url": e.url, "description": e.description,
+           "enabled_events": e.enabled_events, "status": e.status, "disabled_reason": e.disabled_reason,
+           "created_at": payments.timestamp(e.created_at)}
+    if secret:
+        obj["secret"] = secret
+    return obj
+
+
+def webhook_attempt_object(a: WebhookAttempt) -> dict:
+    return {"number": a.number, "status_code": a.status_code, "latency_ms": a.latency_ms,
+            "response_snippet": a.response_snippet, "error": a.error, "created_at": payments.timestamp(a.created_at)}
+
+
+def delivery_object(d: WebhookDelivery, attempts) -> dict:
+    return {"id": d.id, "object": "webhook_delivery", "event_id": d.event_id, "endpoint_id": d.endpoint_id,
+            "status": d.status, "next_attempt_at": payments.timestamp(d.next_attempt_at) if d.status == "pending" else None,
+            "attempts": [webhook_attempt_object(a) for a in attempts], "created_at": payments.timestamp(d.created_at)}
+
+
+def _seal(endpoint: WebhookEndpoint, vault) -> str:
+    """Give ``endpoint`` a new secret (encrypted on the row); returns it in clear."""
+    secret = signing.new_secret()
+    endpoint.secret_key_id, endpoint.secret_ciphertext = vault.active_key_id, vault.encrypt(secret, endpoint.id)
+    return secret
+
+
+def _answer(endpoint, secret, claim, status, location=None) -> dict:
+    """The answer with the secret; the saved idempotent answer without it (a replay cannot reveal it)."""
+    if claim:
+        idempotency.complete(claim, status, payments.encode(endpoint_object(endpoint)), location)
+    return endpoint_object(endpoint, secret)
+
+
+def create_endpoint(merchant_id, url, enabled_events, description, vault, claim=None) -> dict:
+    """A new enabled endpoint.
+
+    Returns:
+      The endpoint object with its ``secret`` (the only time it is shown).
+
+    Raises:
+      payments.StateConflict: the merchant already has ``MAX_ENDPOINTS``.
+    """
+    now = utcnow()
+    endpoint = WebhookEndpoint(id=new_id("we"), merchant_id=merchant_id, url=url, description=description,
+                               enabled_events=list(enabled_events), status="enabled", created_at=now, updated_at=now)
+    secret = _seal(endpoint, vault)
+    with database.atomic():
+        count = WebhookEndpoint.select().where(WebhookEndpoint.merchant_id == merchant_id).count()
+        if count >= MAX_ENDPOINTS:
+            raise payments.StateConflict(f"a merchant has at most {MAX_ENDPOINTS} webhook endpoints",
+                                         "too_many_endpoints")
+        endpoint.save(force_insert=True)
+        return _answer(endpoint, secret, claim, 201, f"/webhook_endpoints/{endpoint.id}")
+
+
+def get_endpoint(merchant_id, endpoint_id, lock=False) -> WebhookEndpoint:
+    """Raises:
+      payments.NotFound: no such endpoint for this merchant.
+    """
+    query = WebhookEndpoint.select().where((WebhookEndpoint.id == endpoint_id)
+                                           & (WebhookEndpoint.merchant_id == merchant_id))
+    endpoint = (locked(query) if lock else query).first()
+    if endpoint is None:
+        raise payments.NotFound(endpoint_id)
+    return endpoint
+
+
+def list_endpoints(merchant_id, *, limit, starting_after=None):
+    """Newest first. Returns ``([endpoint objects], has_more)``."""
+    query = WebhookEndpoint.select().where(WebhookEndpoint.merchant_id == merchant_id)
+    if starting_after:
+        cursor = get_endpoint(merchant_id, starting_after)
+        query = query.where(peewee.Tuple(WebhookEndpoint.created_at, WebhookEndpoint.id)
+                            < peewee.Tuple(cursor.created_at, cursor.id))
+    rows = list(query.order_by(WebhookEndpoint.created_at.desc(), WebhookEndpoint.id.desc()).limit(limit + 1))
+    return [endpoint_object(e) for e in rows[:limit]], len(rows) > limit
+
+
+def _cancel_pending(endpoint_id, now):
+    (WebhookDelivery.update(status="canceled", next_attempt_at=None, updated_at=now)
+     .where((WebhookDelivery.endpoint_id == endpoint_id) & (WebhookDelivery.status == "pending")).execute())
+
+
+def delete_endpoint(merchant_id, endpoint_id):
+    """Delete the endpoint (its secrets with it) and cancel its pending deliveries.
+
+    Raises:
+      payments.NotFound.
+    """
+    with database.atomic():
+        endpoint = get_endpoint(merchant_id, endpoint_id, lock=True)
+        _cancel_pending(endpoint.id, utcnow())
+        endpoint.delete_instance()
+
+
+def rotate_secret(merchant_id, endpoint_id, vault, claim=None) -> dict:
+    """A new secret; the current one stays valid for ``ROTATION_OVERLAP`` (a rotation
+    within that time ends the older one at once: at most two secrets sign).
+
+    Returns:
+      The endpoint object with its new ``secret``.
+
+    Raises:
+      payments.NotFound.
+    """
+    with database.atomic():
+        endpoint = get_endpoint(merchant_id, endpoint_id, lock=True)
+        now = utcnow()
+        endpoint.previous_secret_key_id = endpoint.secret_key_id
+        endpoint.previous_secret_ciphertext = endpoint.secret_ciphertext
+        endpoint.previous_secret_expires_at = now + ROTATION_OVERLAP
+        endpoint.updated_at = now
+        secret = _seal(endpoint, vault)
+        endpoint.save()
+        return _answer(endpoint, secret, claim, 200)
+
+
+def signing_secrets(endpoint: WebhookEndpoint, vault) -> list[str]:
+    """The secrets that sign now: the current one, and the previous one while it is valid."""
+    secrets = [vault.decrypt(endpoint.secret_ciphertext, endpoint.secret_key_id, endpoint.id)]
+    if endpoint.previous_secret_ciphertext and endpoint.previous_secret_expires_at > utcnow():
+        secrets.append(vault.decrypt(endpoint.previous_secret_ciphertext, endpoint.previous_secret_key_id, endpoint.id))
+    return secrets
+
+
+def fan_out(event: Event) -> list[WebhookDelivery]:
+    """A pending delivery and its job for each enabled endpoint of the event's merchant
+    subscribed to its type. Call in the event's transaction.
+
+    One indexed query when the merchant has no endpoint.  No cache: an endpoint
+    created in another process must get the very next event.
+    """
+    endpoints = (WebhookEndpoint.select(WebhookEndpoint.id, WebhookEndpoint.enabled_events)
+                 .where((WebhookEndpoint.merchant_id == event.merchant_id) & (WebhookEndpoint.status == "enabled")))
+    now = utcnow()
+    deliveries = []
+    for endpoint in endpoints:
+        if "*" in endpoint.enabled_events or event.type in endpoint.enabled_events:
+            delivery = WebhookDelivery.create(id=new_id("whd"), event_id=event.id, endpoint_id=endpoint.id,
+                                              status="pending", next_attempt_at=now, created_at=now, updated_at=now)
+            outbox.add("webhooks", "deliver_webhook", delivery.id)
+            deliveries.append(delivery)
+    return deliveries
+
+
+def deliveries_of(event_id) -> list[dict]:
+    """The event's deliveries, oldest first, each with its attempts (two queries)."""
+    deliveries = list(WebhookDelivery.select().where(WebhookDelivery.event_id == event_id)
+                      .order_by(WebhookDelivery.created_at, WebhookDelivery.id))
+    attempts = {d.id: [] for d in deliveries}
+    if deliveries:
+        for a in (WebhookAttempt.select().where(WebhookAttempt.delivery_id.in_(list(attempts)))
+                  .order_by(WebhookAttempt.number)):
+            attempts[a.delivery_id].append(a)
+    return [delivery_object(d, attempts[d.id]) for d in deliveries]
+
+
+def claim_attempt(delivery_id, lease_seconds: float) -> Claimed | None:
+    """Take the delivery's due attempt: its next attempt moves ``lease_seconds`` ahead, so
+    another copy of its job waits for this one's outcome instead of sending it too.
+
+    Returns:
+      What to send, or None when the delivery is final.
+
+    Raises:
+      NotDue: with the seconds to wait.
+    """
+    now = utcnow()
+    with database.atomic():
+        delivery = locked(WebhookDelivery.select().where(WebhookDelivery.id == delivery_id)).first()
+        if delivery is None or delivery.status != "pending":
+            return None
+        wait = (delivery.next_attempt_at - now).total_seconds()
+        if wait > 0:
+            raise NotDue(wait)
+        delivery.next_attempt_at = now + datetime.timedelta(seconds=lease_seconds)
+        delivery.updated_at = now
+        delivery.save()
+        return Claimed(delivery, WebhookEndpoint.get_by_id(delivery.endpoint_id), Event.get_by_id(delivery.event_id))
+
+
+def _disable(endpoint: WebhookEndpoint, reason: str, now):
+    endpoint.status, endpoint.disabled_reason = "disabled", reason
+    _cancel_pending(endpoint.id, now)
+
+
+def record_attempt(claimed: Claimed, outcome, retry_in: float | None, disable_after: datetime.timedelta) -> float | None:
+    """Save one attempt and decide what follows: success, a retry in ``retry_in`` seconds,
+    or failure.  A ``410 Gone``, or failures for longer than ``disable_after``, disable
+    the endpoint (reason recorded) and cancel its other pending deliveries.
+
+    Parameters:
+      outcome: ``workers.webhook_http.Outcome``.
+      retry_in: Seconds to the next attempt on the schedule; None when none is left.
+
+    Returns:
+      Seconds until the next attempt, or None when the delivery is final.
+    """
+    now = utcnow()
+    with database.atomic():
+        endpoint_id = claimed.endpoint.id
+        if outcome.ok:  # locks the endpoint only when it was failing
+            (WebhookEndpoint.update(failing_since=None, updated_at=now)
+             .where((WebhookEndpoint.id == endpoint_id) & WebhookEndpoint.failing_since.is_null(False)).execute())
+        else:
+            endpoint = locked(WebhookEndpoint.select().where(WebhookEndpoint.id == endpoint_id)).first()
+        delivery = locked(WebhookDelivery.select().where(WebhookDelivery.id == claimed.delivery.id)).get()
+        delivery.attempt_count += 1
+        WebhookAttempt.create(delivery_id=delivery.id, number=delivery.attempt_count, status_code=outcome.status_code,
+                              latency_ms=outcome.latency_ms, response_snippet=outcome.snippet, error=outcome.error,
+                              created_at=now)
+        if delivery.status != "pending":  # canceled meanwhile: its endpoint was deleted or disabled
+            retry_in = None
+        elif outcome.ok:
+            delivery.status, retry_in = "succeeded", None
+        else:
+            endpoint.failing_since = endpoint.failing_since or now
+            if outcome.status_code == 410:
+                _disable(endpoint, "the endpoint answered 410 Gone", now)
+            elif now - endpoint.failing_since > disable_after:
+                _disable(endpoint, f"every delivery failed since {payments.timestamp(endpoint.failing_since)} "
+                                   f"(longer than {disable_after.total_seconds() / 3600:g} h)", now)
+            if endpoint.status == "disabled" or retry_in is None:
+                delivery.status, retry_in = "failed", None
+            endpoint.updated_at = now
+            endpoint.save()
+        delivery.next_attempt_at = None if retry_in is None else now + datetime.timedelta(seconds=retry_in)
+        delivery.updated_at = now
+        delivery.save()
+    return retry_in

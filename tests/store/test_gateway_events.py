@@ -1,0 +1,175 @@
+"""Gateway events folded into payments: stored once, forward only, refunds counted once, by the rules alone
+(events built here; the sandboxes' own deliveries are in ``tests/workers/test_gateway_events.py``)."""
+import orjson
+import peewee
+import pytest
+
+from shared.ids import new_id
+from store import gateway_events, processing
+from store.db import database
+from store.models import Attempt, Event, GatewayEvent, OutboxJob, Payment, Refund, utcnow
+
+
+@pytest.fixture(autouse=True)
+def _db(db):
+    last = OutboxJob.select(peewee.fn.MAX(OutboxJob.id)).scalar() or 0
+    yield
+    # Nothing consumes this test's jobs: keep them from reaching another package's queues.
+    OutboxJob.delete().where(OutboxJob.id > last).execute()
+
+
+def payment(merchant, status="processing", attempt="unknown", reference=None, captured=0, gateway="stripe"):
+    now = utcnow()
+    p = Payment.create(id=new_id("pay"), merchant_id=merchant, status=status, amount=1000, amount_captured=captured,
+                       currency="USD", capture="automatic", route="stripe,paypal", gateway=gateway,
+                       gateway_reference=reference, card_brand="visa", card_last4="4242", card_exp_month=12,
+                       card_exp_year=2031, card_fingerprint="fp", card_key_id="dev", card_ciphertext="sealed",
+                       cvc_ciphertext="sealed-cvc", created_at=now, updated_at=now)
+    if attempt:
+        a = processing.start_attempt(p, gateway, "charge", 1000)
+        a.status = attempt
+        a.save()
+    return p
+
+
+def stripe_event(type_, **obj):
+    return {"id": new_id("evt"), "object": "event", "type": type_, "data": {"object": obj}}
+
+
+def intent(p, status="succeeded", **extra):
+    return {"id": p.gateway_reference or "pi_" + p.id, "object": "payment_intent", "status": status,
+            "amount_received": 1000 if status == "succeeded" else 0, "metadata": {"payment_id": p.id}, **extra}
+
+
+def refund(p, refund_id="re_1", amount=300, status="succeeded"):
+    return {"id": refund_id, "object": "refund", "amount": amount, "status": status,
+            "payment_intent": p.gateway_reference, "metadata": {"payment_id": p.id}}
+
+
+def deliver(event, gateway="stripe"):
+    """Receive then apply, as ingress and actor do; returns the stored event row."""
+    type_ = event["type"] if gateway == "stripe" else event["event_type"]
+    assert gateway_events.receive(gateway, event["id"], type_, orjson.dumps(event).decode())
+    gateway_events.apply(gateway, event["id"])
+    return GatewayEvent.get(GatewayEvent.event_id == event["id"])
+
+
+def fresh(p):
+    return Payment.get_by_id(p.id)
+
+
+def events_of(p):
+    return [e.type for e in Event.select().where(Event.payment_id == p.id).order_by(Event.created_at)]
+
+
+def test_an_event_or_a_paypal_transmission_is_received_once(merchant):
+    event = stripe_event("payment_intent.succeeded", id="pi_x", object="payment_intent")
+    body = orjson.dumps(event).decode()
+    assert gateway_events.receive("stripe", event["id"], event["type"], body) is True
+    assert gateway_events.receive("stripe", event["id"], event["type"], body) is False
+    assert [j.args for j in OutboxJob.select() if event["id"] in j.args] == [["stripe", event["id"]]]
+    assert gateway_events.receive("paypal", "WH-1" + event["id"], "X", "{}", {}, transmission_id="t-" + event["id"])
+    assert not gateway_events.receive("paypal", "WH-2" + event["id"], "X", "{}", {}, transmission_id="t-" + event["id"])
+
+
+def test_a_charge_completed_later_succeeds_the_payment_once(merchant):
+    p = payment(merchant)
+    row = deliver(stripe_event("payment_intent.succeeded", **intent(p)))
+
+    done = fresh(p)
+    assert (row.status, row.payment_id, row.applied_at is not None) == ("applied", p.id, True)
+    assert (done.status, done.amount_captured, done.gateway_reference, done.cvc_ciphertext) == \
+        ("succeeded", 1000, "pi_" + p.id, None)
+    assert Attempt.get(Attempt.payment_id == p.id).status == "succeeded"
+    again = deliver(stripe_event("payment_intent.succeeded", **intent(done)))  # the same news, another event id
+    assert (again.status, again.detail) == ("ignored", "already succeeded")
+    assert fresh(p).version == done.version and events_of(p) == ["payment.succeeded"]
+
+
+@pytest.mark.parametrize("status, attempt, type_, reason", [
+    ("succeeded", "succeeded", "payment_intent.amount_capturable_updated", "would move succeeded to requires_capture"),
+    ("failed", "declined", "payment_intent.succeeded", "would move failed to succeeded"),
+    ("processing", "declined", "payment_intent.succeeded", "our stripe attempt is declined"),
+])
+def test_an_event_never_moves_a_payment_backwards_nor_past_our_records(merchant, status, attempt, type_, reason):
+    p = payment(merchant, status, attempt, reference="pi_held")
+    row = deliver(stripe_event(type_, **intent(p, "requires_capture" if "capturable" in type_ else "succeeded")))
+
+    assert (row.status, row.detail) == ("ignored", reason)
+    assert (fresh(p).status, fresh(p).version) == (status, p.version)
+
+
+def test_an_event_about_another_charge_or_gateway_is_ignored(merchant):
+    p = payment(merchant, reference="pi_ours")
+    other = deliver(stripe_event("payment_intent.succeeded", **intent(p, id="pi_other")))
+    elsewhere = deliver(stripe_event("payment_intent.succeeded", **intent(payment(merchant, gateway="paypal"))))
+
+    assert (other.status, other.detail) == ("ignored", "about pi_other, not our pi_ours")
+    assert (elsewhere.status, elsewhere.detail) == ("ignored", "the payment is held by paypal")
+    assert fresh(p).status == "processing"
+
+
+def test_a_decline_makes_the_worker_ask_again_when_our_outcome_is_unknown(merchant):
+    unknown, running = payment(merchant), payment(merchant, attempt="started")
+    applied = deliver(stripe_event("payment_intent.payment_failed", **intent(unknown, "requires_payment_method")))
+    ignored = deliver(stripe_event("payment_intent.payment_failed", **intent(running, "requires_payment_method")))
+
+    assert applied.status == "applied" and fresh(unknown).status == "processing"
+    assert [(j.queue_name, j.actor_name, j.args) for j in OutboxJob.select() if unknown.id in j.args] == \
+        [("payments.stripe", "process_payment", [unknown.id, "stripe"])]
+    assert ignored.status == "ignored" and fresh(running).version == running.version
+
+
+def test_a_refund_is_counted_once_whoever_made_it_and_never_beyond_the_capture(merchant):
+    p = payment(merchant, "succeeded", "succeeded", reference="pi_paid", captured=1000)
+    first = deliver(stripe_event("refund.created", **refund(p, "re_a", 300)))
+    again = deliver(stripe_event("refund.updated", **refund(p, "re_a", 300)))
+    too_much = deliver(stripe_event("refund.created", **refund(p, "re_b", 800)))
+
+    assert (first.status, again.status, again.detail) == ("applied", "ignored", "refund re_a already counted")
+    assert too_much.status == "ignored" and fresh(p).amount_refunded == 300
+    ours = Refund.get(Refund.gateway_reference == "re_a")
+    assert (ours.payment_id, ours.amount, ours.status) == (p.id, 300, "succeeded")
+    failed = deliver(stripe_event("refund.failed", **refund(p, "re_a", 300, "failed")))
+    assert failed.status == "applied" and fresh(p).amount_refunded == 0 and Refund.get_by_id(ours.id).status == "failed"
+    assert events_of(p) == ["payment.refunded", "payment.refund_failed"]
+
+
+def test_a_refund_event_waits_for_our_own_refund_job(merchant):
+    p = payment(merchant, "succeeded", "succeeded", reference="pi_paid", captured=1000)
+    now = utcnow()
+    ours = Refund.create(id=new_id("re"), payment_id=p.id, merchant_id=merchant, amount=400, currency="USD",
+                         status="pending", created_at=now, updated_at=now)
+    event = stripe_event("refund.created", **refund(p, "re_job", 400))
+    assert gateway_events.receive("stripe", event["id"], event["type"], orjson.dumps(event).decode())
+
+    with pytest.raises(gateway_events.NotYet):
+        gateway_events.apply("stripe", event["id"])
+    assert gateway_events.received("stripe", event["id"]) is not None  # nothing written
+    with database.atomic():  # what refund_payment records when the gateway answers
+        ours.status, ours.gateway_reference = "succeeded", "re_job"
+        ours.save()
+        processing.save(processing.lock(p.id), event="payment.refunded", amount_refunded=400)
+    assert gateway_events.apply("stripe", event["id"]) is None
+    assert GatewayEvent.get(GatewayEvent.event_id == event["id"]).detail == "refund re_job already counted"
+    assert fresh(p).amount_refunded == 400
+
+
+def test_a_dispute_marks_the_payment_once(merchant):
+    p = payment(merchant, "succeeded", "succeeded", reference="pi_disputed", captured=1000)
+    dispute = {"id": "dp_1", "object": "dispute", "payment_intent": "pi_disputed", "metadata": {}}
+    first = deliver(stripe_event("charge.dispute.created", **dispute))  # found by the PaymentIntent id
+    again = deliver(stripe_event("charge.dispute.created", **{**dispute, "id": "dp_2"}))
+
+    assert (first.status, first.payment_id, again.status) == ("applied", p.id, "ignored")
+    assert fresh(p).disputed is True and events_of(p) == ["payment.disputed"]
+
+
+def test_events_we_cannot_place_are_ignored(merchant):
+    unknown_type = deliver(stripe_event("customer.created", id="cus_1", object="customer"))
+    not_ours = deliver(stripe_event("payment_intent.succeeded", id="pi_nobody", object="payment_intent",
+                                    amount_received=5, metadata={}))
+    unreadable = deliver({"id": "WH-" + new_id("x"), "event_type": "PAYMENT.CAPTURE.COMPLETED", "resource": {}}, "paypal")
+
+    assert [e.status for e in (unknown_type, not_ours, unreadable)] == ["ignored"] * 3
+    assert not_ours.detail == "no payment of ours" and unreadable.detail.startswith("unreadable")

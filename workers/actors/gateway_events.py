@@ -1,0 +1,55 @@
+"""``apply_gateway_event(gateway, event_id)`` (ops pool): fold a stored gateway event into its payment.
+
+A Stripe event was verified by the ingress before it was stored (a local HMAC).  A PayPal
+event can only be verified by asking PayPal, which the ingress never does: this actor does
+it first, and a forged event is marked ``rejected`` and never applied.
+"""
+import dramatiq
+
+from gateways.errors import GatewayError
+from store import gateway_events
+from workers.actors.calls import log
+
+
+def apply_gateway_event(ctx, gateway, event_id):
+    """Verify (PayPal) and apply one stored event, then refresh the payment's cache entry.
+
+    Parameters:
+      gateway: ``stripe`` or ``paypal``.
+      event_id: The gateway's event id; an event already decided makes this a no-op.
+
+    Raises:
+      dramatiq.Retry: PayPal could not be asked, or our refund job has yet to record the refund.
+    """
+    event = gateway_events.received(gateway, event_id)
+    if event is None:
+        return  # applied, ignored or rejected by an earlier delivery of this job
+    if gateway == "paypal" and not _genuine(ctx, event):
+        if gateway_events.reject(gateway, event_id, "PayPal did not verify its signature"):
+            log.error("gateway_event_forged", gateway=gateway, event_id=event_id, type=event.type)
+        return
+    try:
+        changed = gateway_events.apply(gateway, event_id)
+    except gateway_events.NotYet:
+        raise dramatiq.Retry() from None  # with the actor's backoff, until our refund job has recorded
+    if changed:
+        payment, body = changed
+        ctx.notify()
+        ctx.cache.put_payment(payment.merchant_id, payment.id, payment.version, body)
+
+
+def _genuine(ctx, event) -> bool:
+    """PayPal's verdict on the stored delivery for our webhook id (its cert URL goes to PayPal only).
+
+    Raises:
+      dramatiq.Retry: PayPal could not be asked.
+    """
+    try:
+        return ctx.gateways["paypal"].verify_webhook(event.headers, event.payload.encode(), ctx.config.paypal_webhook_id)
+    except GatewayError as exc:  # PayPal could not be asked: again later
+        log.warning("gateway_event_unverified", gateway="paypal", event_id=event.event_id, error=exc.code)
+        raise dramatiq.Retry() from None
+
+
+#: For ``workers.actors.ACTORS``: actor name -> (function, queue).
+ACTORS = {"apply_gateway_event": (apply_gateway_event, "ops")}
