@@ -25,8 +25,10 @@ test: install
 bench: install
 	$(PY) -m bench
 
+# Long fault-injection runs: PAYWAVE_CHAOS_SECONDS per scenario at PAYWAVE_CHAOS_RATE payments/s.
 chaos: install
-	$(PY) -m pytest tests/reliability -m chaos -p no:cacheprovider
+	PAYWAVE_CHAOS_SECONDS=$${PAYWAVE_CHAOS_SECONDS:-60} PAYWAVE_CHAOS_RATE=$${PAYWAVE_CHAOS_RATE:-4} \
+	  $(PY) -m pytest tests/reliability -m chaos -p no:cacheprovider -s
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache paywave.db*

@@ -5,8 +5,8 @@ from store.events import TYPES
 _ERROR = {"$ref": "#/components/responses/Problem"}
 _ID = {"name": "payment_id", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^pay_[A-Za-z0-9]{24}$"}}
 _IDEMPOTENCY = {"name": "Idempotency-Key", "in": "header", "required": False,
-                "schema": {"type": "string", "minLength": 1, "maxLength": 255},
-                "description": "Replays return the first response for 24 hours."}
+                "schema": {"type": "string", "pattern": "^[\\x21-\\x7e]{1,255}$"},
+                "description": "1 to 255 printable ASCII characters; replays return the first response for 24 hours."}
 _NULLABLE_STR = {"type": ["string", "null"]}
 _TIMESTAMP = {"type": "string", "format": "date-time"}
 _ENDPOINT_ID = {"name": "endpoint_id", "in": "path", "required": True,

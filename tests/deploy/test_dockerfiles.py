@@ -30,7 +30,7 @@ DOCKERFILES = {
 }
 BUILD_TOOLS = ("build-essential", "gcc", "g++", "make", "libpq-dev", "python3-dev", "git")
 TEST_ONLY = ("pytest", "pytest-timeout", "testcontainers", "openapi-spec-validator",
-             "openapi-schema-validator", "kubernetes-validate")
+             "openapi-schema-validator", "kubernetes-validate", "schemathesis", "hypothesis", "ruff")
 
 
 @dataclass

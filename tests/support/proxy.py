@@ -74,7 +74,19 @@ class TcpProxy:
 
 def _reset(sock):
     try:
+        sock.shutdown(socket.SHUT_RDWR)  # wakes a thread blocked reading it; close alone would not
+    except OSError:
+        pass
+    try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
         sock.close()
     except OSError:
         pass
+
+
+def via_proxy(url, proxy):
+    """``url`` with its host and port replaced by the proxy's."""
+    import urllib.parse
+    parsed = urllib.parse.urlparse(url)
+    return parsed._replace(netloc=parsed.netloc.replace(f"{parsed.hostname}:{parsed.port}",
+                                                        f"127.0.0.1:{proxy.port}")).geturl()
