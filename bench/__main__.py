@@ -76,6 +76,19 @@ class Stack:
             self.stop(proc)
 
 
+def scratch_database(run):
+    """Create ``paywave_bench_<run>``; returns ``(url, drop)`` where ``drop()`` removes it."""
+    name = f"paywave_bench_{run}"
+    admin = psycopg2.connect(PG)
+    admin.autocommit = True
+    admin.cursor().execute(f"CREATE DATABASE {name}")
+
+    def drop():
+        admin.cursor().execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.close()
+    return PG.rsplit("/", 1)[0] + "/" + name, drop
+
+
 def delete_queues(prefix, processes):
     """Remove every queue this run declared (main, delay and dead-letter queues)."""
     import pika
@@ -254,11 +267,7 @@ def main():
     args = parser.parse_args()
 
     run = secrets.token_hex(3)
-    db_name = f"paywave_bench_{run}"
-    admin = psycopg2.connect(PG)
-    admin.autocommit = True
-    admin.cursor().execute(f"CREATE DATABASE {db_name}")
-    database_url = PG.rsplit("/", 1)[0] + "/" + db_name
+    database_url, drop_database = scratch_database(run)
     stack = Stack({})
     results = {"post": [], "get": [], "e2e": [], "drain": []}
     try:
@@ -288,7 +297,7 @@ def main():
             scenario_drain(stack, env, args, results)
     finally:
         stack.close()
-        admin.cursor().execute(f"DROP DATABASE IF EXISTS {db_name} WITH (FORCE)")
+        drop_database()
         delete_queues(f"bench{run}.", args.processes)
         redis.Redis.from_url(REDIS).delete(*(redis.Redis.from_url(REDIS).keys(f"bench{run}*") or ["-"]))
     summary = {}

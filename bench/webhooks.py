@@ -22,7 +22,7 @@ import time
 import psycopg2
 import redis
 
-from bench.__main__ import AMQP, PG, REDIS, Stack, delete_queues, free_port
+from bench.__main__ import AMQP, REDIS, Stack, delete_queues, free_port, scratch_database
 
 
 class _Receiver(http.server.BaseHTTPRequestHandler):
@@ -95,11 +95,7 @@ def main():
     args = parser.parse_args()
 
     run = secrets.token_hex(3)
-    db_name = f"paywave_bench_{run}"
-    admin = psycopg2.connect(PG)
-    admin.autocommit = True
-    admin.cursor().execute(f"CREATE DATABASE {db_name}")
-    database_url = PG.rsplit("/", 1)[0] + "/" + db_name
+    database_url, drop_database = scratch_database(run)
     port = free_port()
     receiver = multiprocessing.Process(target=_serve, args=(port,), daemon=True)
     receiver.start()
@@ -137,7 +133,7 @@ def main():
         stack.close()
         receiver.terminate()
         shutil.rmtree(os.path.dirname(heartbeat), ignore_errors=True)
-        admin.cursor().execute(f"DROP DATABASE IF EXISTS {db_name} WITH (FORCE)")
+        drop_database()
         delete_queues(f"bench{run}.", [])
         r = redis.Redis.from_url(REDIS)
         r.delete(*(r.keys(f"bench{run}*") or ["-"]))

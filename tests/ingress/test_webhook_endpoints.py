@@ -2,9 +2,7 @@
 the SSRF guard at creation, and no secret in clear anywhere in the database."""
 import dataclasses
 import io
-import json
 
-import psycopg2
 import pytest
 from falcon import testing
 
@@ -13,6 +11,7 @@ from shared.logging import configure
 from store.models import WebhookEndpoint
 from store.vault import Vault
 from tests.ingress.test_payments import conforms
+from tests.support import services
 
 PUBLIC = "https://93.184.215.14/hooks"  # a public address: never called by these tests
 
@@ -159,15 +158,7 @@ def test_no_secret_in_clear_in_the_database_or_the_logs(client, auth, config):
     finally:
         configure("info")
     secrets = [created["secret"], rotated["secret"]]
-    conn = psycopg2.connect(config.database_url)
-    cur = conn.cursor()
-    cur.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'")
-    dump = []
-    for (table,) in cur.fetchall():
-        cur.execute(f'SELECT * FROM "{table}"')
-        dump.append(json.dumps(cur.fetchall(), default=str))
-    conn.close()
-    dump = "\n".join(dump)
+    dump = services.dump_database(config.database_url)
     assert created["id"] in dump
     for secret in secrets:
         key = secret.removeprefix("whsec_")

@@ -118,3 +118,19 @@ def queue_depth(url, name):
         return connection.channel().queue_declare(name, passive=True).method.message_count
     finally:
         connection.close()
+
+
+def dump_database(url) -> str:
+    """Every row of every table of the database at ``url``, as text (for "nothing in clear" checks)."""
+    import json
+    conn = psycopg2.connect(url)
+    try:
+        cur = conn.cursor()
+        cur.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'")
+        dump = []
+        for (table,) in cur.fetchall():
+            cur.execute(f'SELECT * FROM "{table}"')
+            dump.append(json.dumps(cur.fetchall(), default=str))
+        return "\n".join(dump)
+    finally:
+        conn.close()
