@@ -23,6 +23,8 @@ test: install
 	$(PY) -m pytest
 
 bench: install
+	command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
+	$(PY) -m pip install --quiet -e '.[test,bench]'
 	$(PY) -m bench
 
 # Long fault-injection runs: PAYWAVE_CHAOS_SECONDS per scenario at PAYWAVE_CHAOS_RATE payments/s.

@@ -316,7 +316,8 @@ def main():
                         f"{datetime.date.today().isoformat()}-{platform.node() or 'host'}.json")
     with open(path, "w") as f:
         json.dump(report, f, indent=1)
-    print(f"written {path}")
+    from bench.plot import plot
+    print(f"written {path} and {plot(path)}")
 
 
 if __name__ == "__main__":
