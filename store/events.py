@@ -8,7 +8,7 @@ from store import idempotency, payments, webhooks
 from store.db import database
 from store.models import Event
 
-TYPES = ("payment.processing", "payment.requires_capture", "payment.succeeded", "payment.failed",
+TYPES = ("payment.requires_capture", "payment.succeeded", "payment.failed",
          "payment.canceled", "payment.refunded", "payment.refund_failed", "payment.updated",
          "payment.disputed", "payment.dead_lettered")
 
