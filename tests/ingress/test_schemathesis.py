@@ -76,7 +76,9 @@ def test_stateful_links_conform(served, token):
             case.validate_response(response, checks=CHECKS, headers=token)
 
     try:
-        Machine.run(settings=settings(SETTINGS, max_examples=40, stateful_step_count=8, phases=[Phase.generate]))
+        # Derandomized: the same sequences every run, so reaching a payment does not depend on luck.
+        Machine.run(settings=settings(SETTINGS, max_examples=40, stateful_step_count=8, phases=[Phase.generate],
+                                      derandomize=True))
     except FlakyStrategyDefinition:
         pass  # the server's state changed the rules on a replay: not a finding (Schemathesis' runner ignores it too)
     assert followed, "no sequence ever reached an existing payment"
