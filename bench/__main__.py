@@ -27,6 +27,8 @@ import psycopg2
 import redis
 import requests
 
+from shared.dev import wait_http
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PG = os.environ.get("PAYWAVE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS = os.environ.get("PAYWAVE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -51,15 +53,7 @@ class Stack:
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         self.procs.append(proc)
         if ready:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    requests.get(ready, timeout=1)
-                    break
-                except requests.ConnectionError:
-                    if time.monotonic() > deadline or proc.poll() is not None:
-                        raise SystemExit(f"{argv} did not start")
-                    time.sleep(0.1)
+            wait_http(ready, proc, timeout=30)
         return proc
 
     def stop(self, proc):
@@ -105,7 +99,7 @@ def delete_queues(prefix, processes):
 
 def wrk(url, script, connections, seconds, env):
     out = subprocess.run(["wrk", "-t", "2", "-c", str(connections), "-d", f"{seconds}s", "-s", script, url],
-                         capture_output=True, text=True, env={**os.environ, **env}, check=True).stdout
+                         capture_output=True, text=True, env={**os.environ, **env}, cwd=ROOT, check=True).stdout
     stats = json.loads(re.search(r"^BENCH (.*)$", out, re.M).group(1))
     stats["rps"] = round(stats["requests"] / (stats["duration_us"] / 1e6), 1)
     stats["connections"] = connections

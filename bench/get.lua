@@ -1,12 +1,5 @@
--- wrk script: GET one payment (path from BENCH_PATH), then print latency percentiles as JSON.
+-- wrk script: GET one payment, its path from BENCH_PATH (run from the project root).
 wrk.method = "GET"
 wrk.path = os.getenv("BENCH_PATH")
 wrk.headers["Authorization"] = "Bearer " .. os.getenv("BENCH_TOKEN")
-done = function(summary, latency, requests)
-  io.write(string.format('BENCH {"requests": %d, "duration_us": %d, "errors": %d, "non2xx": %d, ' ..
-    '"p50_ms": %.3f, "p99_ms": %.3f, "p999_ms": %.3f, "max_ms": %.3f}\n',
-    summary.requests, summary.duration,
-    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
-    summary.errors.status, latency:percentile(50) / 1000, latency:percentile(99) / 1000,
-    latency:percentile(99.9) / 1000, latency.max / 1000))
-end
+dofile("bench/report.lua")

@@ -138,6 +138,15 @@ class Config:
             raise ConfigError(problems)
         return config
 
+    def as_environ(self) -> dict:
+        """The ``PAYWAVE_*`` variables that give this configuration back through ``from_env``
+        (what a child process of another role needs)."""
+        def text(value):
+            if isinstance(value, tuple):
+                return ",".join(map(str, value))
+            return str(value).lower() if isinstance(value, bool) else str(value)
+        return {self.PREFIX + f.name.upper(): text(getattr(self, f.name)) for f in dataclasses.fields(self)}
+
     @property
     def production(self):
         return self.env == "production"

@@ -29,17 +29,22 @@ def _child(*args, env=None):
     return subprocess.Popen([sys.executable, "-m", "shared.cli", *args], env={**os.environ, **(env or {})})
 
 
-def _wait(url, proc, timeout=20):
+def wait_http(url, proc=None, timeout=20.0):
+    """Wait until ``url`` answers, failing early when ``proc`` (the process serving it) exits.
+
+    Raises:
+      RuntimeError: the process exited, or ``url`` did not answer within ``timeout`` seconds.
+    """
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"{url}: the process exited with {proc.returncode}")
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"{url}: the process exited with {proc.returncode}")
         try:
             requests.get(url, timeout=1)
             return
         except requests.ConnectionError:
-            time.sleep(0.1)
-    raise SystemExit(f"{url} did not start within {timeout}s")
+            time.sleep(0.05)
+    raise RuntimeError(f"{url} did not answer within {timeout}s")
 
 
 def start_sandboxes(config):
@@ -49,7 +54,7 @@ def start_sandboxes(config):
         if getattr(config, f"{name}_api_base"):
             continue
         proc = _child("sandbox", name, "--port", str(port))
-        _wait(f"http://127.0.0.1:{port}/_sandbox/faults", proc)
+        wait_http(f"http://127.0.0.1:{port}/_sandbox/faults", proc)
         children.append(proc)
         bases[f"{name}_api_base"] = f"http://127.0.0.1:{port}"
     return dataclasses.replace(config, **bases), children
@@ -106,7 +111,7 @@ def run(port, host="127.0.0.1"):
         subprocess.run([sys.executable, "-m", "shared.cli", "migrate"], check=True)
         children.append(_child("ingress", "--host", host, "--port", str(port)))
         children += [_child("worker", "--pool", pool) for pool in POOLS]
-        _wait(f"http://{host}:{port}/healthz", children[-len(POOLS) - 1])
+        wait_http(f"http://{host}:{port}/healthz", children[-len(POOLS) - 1])
         banner(config, port)
         signal.sigwait({signal.SIGINT, signal.SIGTERM})
     finally:

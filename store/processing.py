@@ -52,13 +52,18 @@ def start_attempt(payment: Payment, gateway: str, operation: str, amount=None, k
                           status="started", amount=amount, created_at=now, updated_at=now)
 
 
+def is_open(attempt: Attempt, retry_max: int) -> bool:
+    """Whether ``attempt`` is still to be run again with its key (not finished, tries left)."""
+    return attempt.status in ("started", "unknown") or (attempt.status == "error" and attempt.tries < retry_max)
+
+
 def open_attempt(payment: Payment, operation: str, retry_max: int, amount=None, key=None) -> Attempt:
     """The unfinished attempt of ``operation`` to run again (same key), else a new one."""
     query = Attempt.select().where((Attempt.payment_id == payment.id) & (Attempt.operation == operation))
     if key:
         query = query.where(Attempt.idempotency_key == key)
     last = query.order_by(Attempt.number.desc()).first()
-    if last and (last.status in ("started", "unknown") or (last.status == "error" and last.tries < retry_max)):
+    if last and is_open(last, retry_max):
         return last
     if last and key:
         return last  # a refund's one key: its attempt is never replaced

@@ -3,10 +3,10 @@ import os
 import socket
 import subprocess
 import sys
-import time
 
 import pytest
-import requests
+
+from shared.dev import wait_http
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -20,19 +20,6 @@ def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def wait_http(url, timeout=20.0, proc=None):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"process for {url} exited with {proc.returncode}")
-        try:
-            requests.get(url, timeout=1)
-            return
-        except requests.ConnectionError:
-            time.sleep(0.05)
-    raise TimeoutError(f"{url} did not answer within {timeout}s")
 
 
 class Process:
@@ -74,7 +61,7 @@ def start_sandbox():
         proc = Process(["sandbox", name, "--port", str(port), *flags]).start()
         started.append(proc)
         url = f"http://127.0.0.1:{port}"
-        wait_http(url + "/_sandbox/faults", proc=proc.proc)
+        wait_http(url + "/_sandbox/faults", proc.proc)
         return url
 
     yield start

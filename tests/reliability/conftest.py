@@ -3,9 +3,7 @@
 A database and queue prefix of their own; workers run as real ``paywave worker``
 processes configured through the environment, as in production.
 """
-import dataclasses
 import os
-import secrets
 import signal
 import subprocess
 import sys
@@ -16,41 +14,20 @@ from falcon import testing
 
 from ingress.app import create_app
 from shared.cache import build_cache
-from store.db import open_database
-from store.migrate import migrate
 from store.outbox import Relay
 from store.vault import Vault
 from tests.conftest import ROOT, free_port
 from tests.support import leakscan, services
 from tests.support.sandbox import Sandbox
 from workers.broker import build_broker, publisher
-from workers.pools import POOLS
-
-
-def environment(cfg):
-    """The ``PAYWAVE_*`` variables that reproduce ``cfg`` in a child process."""
-    env = {}
-    for field in dataclasses.fields(cfg):
-        value = getattr(cfg, field.name)
-        env[f"PAYWAVE_{field.name.upper()}"] = ",".join(map(str, value)) if isinstance(value, tuple) else str(value).lower() \
-            if isinstance(value, bool) else str(value)
-    return env
 
 
 @pytest.fixture(scope="package")
 def chaos_config(config, service_urls, sandboxes, tmp_path_factory):
-    with services.test_database(service_urls["postgres"]) as url:
-        open_database(url)
-        migrate()
-        run = secrets.token_hex(3)
-        cfg = dataclasses.replace(config, database_url=url, queue_prefix=f"rel{run}.", cache_prefix=f"paywave-rel-{run}:",
-                                  stripe_api_base=sandboxes["stripe"], paypal_api_base=sandboxes["paypal"],
-                                  heartbeat_file=str(tmp_path_factory.mktemp("hb") / "heartbeat"),
-                                  circuit_min_calls=10_000)
+    with services.own_run(config, service_urls["postgres"], "rel", stripe_api_base=sandboxes["stripe"],
+                          paypal_api_base=sandboxes["paypal"], circuit_min_calls=10_000,
+                          heartbeat_file=str(tmp_path_factory.mktemp("hb") / "heartbeat")) as cfg:
         yield cfg
-        services.delete_queues(cfg.broker_url, [cfg.queue_prefix + q for qs in POOLS.values() for q in qs])
-        services.delete_redis_prefix(cfg.redis_url, cfg.cache_prefix)
-    open_database(config.database_url)
 
 
 class WorkerProcess:
@@ -62,7 +39,7 @@ class WorkerProcess:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "shared.cli", "worker", "--pool", pool, "--processes", "1",
                  "--threads", str(threads)],
-                cwd=ROOT, env={**os.environ, **environment(cfg), "PAYWAVE_METRICS_PORT": str(self.metrics_port)},
+                cwd=ROOT, env={**os.environ, **cfg.as_environ(), "PAYWAVE_METRICS_PORT": str(self.metrics_port)},
                 start_new_session=True, stderr=log)
 
     def kill(self):

@@ -32,13 +32,12 @@ def test_heartbeat_reports_a_live_worker(chaos_config, workers):
     import subprocess
     import sys
 
-    from tests.reliability.conftest import environment
     workers("ops")
     deadline = time.monotonic() + 30
     check = None
     while time.monotonic() < deadline:
         check = subprocess.run([sys.executable, "-m", "shared.cli", "heartbeat", "--max-age", "60"],
-                               env={**environment(chaos_config)}, capture_output=True, text=True)
+                               env=chaos_config.as_environ(), capture_output=True, text=True)
         if check.returncode == 0:
             break
         time.sleep(0.5)

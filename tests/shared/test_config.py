@@ -47,3 +47,9 @@ def test_readme_documents_every_setting():
     readme = (pathlib.Path(__file__).parents[2] / "README.md").read_text()
     for line in settings_table().splitlines()[2:]:
         assert line.split("|")[1].strip() in readme
+
+
+def test_as_environ_gives_the_same_configuration_back():
+    config = Config.from_env({"PAYWAVE_ROUTE": "paypal,stripe", "PAYWAVE_QUORUM_QUEUES": "true",
+                              "PAYWAVE_GATEWAY_READ_TIMEOUT": "2.5"})
+    assert Config.from_env(config.as_environ()) == config

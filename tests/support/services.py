@@ -134,3 +134,26 @@ def dump_database(url) -> str:
         return "\n".join(dump)
     finally:
         conn.close()
+
+
+@contextlib.contextmanager
+def own_run(config, server_url, tag, **overrides):
+    """A configuration with a database, queue prefix and key prefix of its own, bound as the store's
+    database while it lasts; everything is removed and the run's database bound again afterwards."""
+    import dataclasses
+
+    from store.db import open_database
+    from store.migrate import migrate
+    from workers.pools import POOLS
+    with test_database(server_url) as url:
+        open_database(url)
+        migrate()
+        run = secrets.token_hex(3)
+        cfg = dataclasses.replace(config, database_url=url, queue_prefix=f"{tag}{run}.",
+                                  cache_prefix=f"paywave-{tag}-{run}:", **overrides)
+        try:
+            yield cfg
+        finally:
+            delete_queues(cfg.broker_url, [cfg.queue_prefix + q for qs in POOLS.values() for q in qs])
+            delete_redis_prefix(cfg.redis_url, cfg.cache_prefix)
+    open_database(config.database_url)

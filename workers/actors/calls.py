@@ -29,6 +29,12 @@ class Call:
         """Retry on the same gateway with the same key: the error may pass, or the outcome is unknown."""
         return isinstance(self.error, (RetryableError, UnknownOutcomeError))
 
+    def tries_left(self, config) -> bool:
+        """Whether the same key may be tried again: ``retry_max`` calls for errors, more for an
+        unknown outcome (after that the sweeper keeps asking). Call after ``record_on_attempt``."""
+        limit = config.retry_max + (config.unknown_max_tries if self.attempt.status == "unknown" else 0)
+        return self.attempt.tries < limit
+
     def record_on_attempt(self):
         """Write the call's outcome onto the attempt (saved by the caller's transaction)."""
         a = self.attempt
@@ -66,11 +72,11 @@ def call(ctx, attempt, fn) -> Call:
     return outcome
 
 
-def retry_later(ctx, c: Call, limit: int):
-    """Raise ``dramatiq.Retry`` with backoff while the attempt has tries left.
+def retry_later(ctx, c: Call):
+    """Raise ``dramatiq.Retry`` with backoff when the call was transient and has tries left.
 
     Returns:
-      Only when ``limit`` tries are spent (the caller decides what comes next).
+      Otherwise (the caller has already decided what comes next).
     """
-    if c.attempt.tries < limit:
-        raise dramatiq.Retry(delay=ctx.backoff_ms(c.attempt.tries, c.error.retry_after if c.error else None))
+    if c.transient and c.tries_left(ctx.config):
+        raise dramatiq.Retry(delay=ctx.backoff_ms(c.attempt.tries, c.error.retry_after))

@@ -10,15 +10,10 @@ from store.db import database
 from workers.actors.calls import call, log, retry_later
 
 
-def _limit(ctx, attempt):
-    return ctx.config.retry_max if attempt.status == "error" else ctx.config.retry_max + ctx.config.unknown_max_tries
-
-
 def _after(ctx, payment, body, c):
     ctx.notify()
     ctx.cache.put_payment(payment.merchant_id, payment.id, payment.version, body)
-    if c.transient:
-        retry_later(ctx, c, _limit(ctx, c.attempt))
+    retry_later(ctx, c)
 
 
 def _settle(ctx, payment_id, pending, operation, invoke, *, status, event):
@@ -43,7 +38,7 @@ def _settle(ctx, payment_id, pending, operation, invoke, *, status, event):
                                    pending_operation=None, amount_to_capture=None)
         elif c.transient:
             body = processing.save(payment, attempt=c.attempt)
-            if c.attempt.tries >= _limit(ctx, c.attempt):
+            if not c.tries_left(ctx.config):
                 log.error(f"{operation}_unresolved", payment_id=payment_id, outcome=c.outcome)
         else:  # refused: the payment stays authorized; the merchant may capture or cancel again
             body = processing.save(payment, attempt=c.attempt, pending_operation=None, amount_to_capture=None)

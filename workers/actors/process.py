@@ -45,7 +45,7 @@ def _claim(ctx, payment_id, gateway):
             return None  # finished, canceled, or routed elsewhere meanwhile
         attempt = processing.current_attempt(payment_id)
         if attempt is not None and attempt.gateway == gateway:
-            if attempt.status in ("started", "unknown") or (attempt.status == "error" and attempt.tries < ctx.config.retry_max):
+            if processing.is_open(attempt, ctx.config.retry_max):
                 return payment, attempt, body
             return None  # declined or retries spent: the fallback router has it
         operation = "charge" if payment.capture == "automatic" else "authorize"
@@ -93,7 +93,6 @@ def _unfinished(c):
 def _finish(ctx, payment_id, c):
     c.record_on_attempt()
     attempt, error = c.attempt, c.error
-    limit = ctx.config.retry_max if attempt.status == "error" else ctx.config.retry_max + ctx.config.unknown_max_tries
     with database.atomic():
         payment = processing.lock(payment_id)
         if payment.status != "processing" or payment.gateway != attempt.gateway:
@@ -105,7 +104,7 @@ def _finish(ctx, payment_id, c):
                                    amount_captured=c.result.amount_captured, gateway_reference=c.result.reference,
                                    cvc_ciphertext=None, failure_code=None, failure_message=None)
             metrics.payments.labels(status, attempt.gateway).inc()
-        elif c.transient and attempt.tries < limit:
+        elif c.transient and c.tries_left(ctx.config):
             body = processing.save(payment, attempt=attempt)
         elif c.transient and attempt.status == "unknown":
             # Never fall back while this gateway may have charged: the sweeper keeps asking.
@@ -120,5 +119,4 @@ def _finish(ctx, payment_id, c):
             metrics.payments.labels("failed", attempt.gateway).inc()
     ctx.notify()
     ctx.cache.put_payment(payment.merchant_id, payment.id, payment.version, body)
-    if c.transient and attempt.tries < limit:
-        retry_later(ctx, c, limit)
+    retry_later(ctx, c)
