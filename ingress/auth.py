@@ -4,6 +4,7 @@ The token's ``sub`` is the merchant; its ``scope`` (space-separated) gates reads
 and writes.  Algorithms come from an explicit allow-list in configuration, so a
 token cannot pick its own (``alg: none``, or HS256 signed with a public key).
 """
+import functools
 import time
 
 import jwt
@@ -31,6 +32,15 @@ class Authenticator:
         Raises:
           Problem: 401 for any invalid, expired or unsigned token.
         """
+        claims = self._verified(token)
+        if claims["exp"] + self.leeway < time.time():  # a remembered token still expires
+            raise unauthorized("the token has expired", "invalid_token")
+        return claims
+
+    @functools.lru_cache(maxsize=4096)
+    def _verified(self, token: str) -> dict:
+        """Signature and claims checked once per token (a merchant reuses its token; the
+        check cost more than the rest of a cached GET).  Failures are never remembered."""
         try:
             return jwt.decode(
                 token, self.verify_key, algorithms=self.algorithms, leeway=self.leeway,

@@ -1,10 +1,34 @@
 """The database handle: one peewee proxy, bound at start from the configured URL."""
+import functools
+import select
 import urllib.parse
 
 import peewee
+import psycopg2.extensions
 from playhouse.pool import PooledPostgresqlDatabase
 
 database = peewee.DatabaseProxy()
+
+
+class Pool(PooledPostgresqlDatabase):
+    """peewee's pool checks every connection it hands out with ``SELECT 1``, under the
+    pool's lock: each request waited for a round trip behind every other.  An idle
+    connection whose socket is readable was hung up by the server (restart, proxy cut):
+    discard it; otherwise hand it out, and a failure on it is a 503 like any other."""
+
+    def _is_closed(self, conn):
+        if conn.closed:
+            return True
+        status = conn.info.transaction_status
+        if status == psycopg2.extensions.TRANSACTION_STATUS_UNKNOWN:
+            return True
+        if status != psycopg2.extensions.TRANSACTION_STATUS_IDLE:
+            try:
+                conn.rollback()
+            except psycopg2.Error:
+                return True
+            return False
+        return bool(select.select([conn], [], [], 0)[0])
 
 
 class DatabaseUnavailable(Exception):
@@ -25,7 +49,7 @@ def open_database(url: str, max_connections: int = 32) -> peewee.Database:
     parsed = urllib.parse.urlparse(url)
     if parsed.scheme in ("postgres", "postgresql"):
         params = dict(urllib.parse.parse_qsl(parsed.query))
-        db = PooledPostgresqlDatabase(
+        db = Pool(
             parsed.path.lstrip("/"),
             host=parsed.hostname, port=parsed.port or 5432,
             user=urllib.parse.unquote(parsed.username or "") or None,
@@ -60,3 +84,44 @@ def try_lock(key: int) -> bool:
     if not is_postgres():
         return True
     return database.execute_sql("SELECT pg_try_advisory_xact_lock(%s)", (key,)).fetchone()[0]
+
+
+@functools.cache
+def _insert_sql(model, param) -> str:
+    fields = _insert_fields(model)
+    columns = ", ".join(f'"{f.column_name}"' for f in fields)
+    return f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES ({", ".join([param] * len(fields))})'
+
+
+@functools.cache
+def _insert_fields(model):
+    return [f for f in model._meta.sorted_fields if not isinstance(f, peewee.AutoField)]
+
+
+def insert_statement(instance) -> tuple:
+    """``(sql, params)`` inserting ``instance`` (a model built with every value set),
+    for ``run_together``.  The SQL is built once per model: on the ingress's hot path
+    peewee's query generation cost more than the round trip."""
+    model = type(instance)
+    return _insert_sql(model, database.param), [f.db_value(instance.__data__.get(f.name)) for f in _insert_fields(model)]
+
+
+def run_together(statements) -> int:
+    """Run ``[(sql, params), ...]`` all or nothing.
+
+    On Postgres they go in one round trip: outside a transaction the server runs a
+    multi-statement query as one implicit transaction; inside one they join it.
+    SQLite runs them one by one in a transaction (or savepoint).
+
+    Returns:
+      The row count of the last statement.
+    """
+    if not is_postgres():
+        with database.atomic():
+            for sql, params in statements:
+                rows = database.execute_sql(sql, params).rowcount
+        return rows
+    with peewee.__exception_wrapper__:
+        cursor = database.cursor()
+        cursor.execute(b";".join(cursor.mogrify(sql, params) for sql, params in statements))
+        return cursor.rowcount

@@ -12,7 +12,7 @@ import datetime
 
 import peewee
 
-from store.db import database
+from store.db import database, run_together
 from store.models import IdempotencyRecord, utcnow
 
 STALE_AFTER = datetime.timedelta(seconds=120)
@@ -51,11 +51,10 @@ def claim(merchant_id, key, request_hash, ttl_hours=24):
     """
     for _ in range(3):
         now = utcnow()
-        try:
-            with database.atomic():
-                IdempotencyRecord.insert(
-                    merchant_id=merchant_id, key=key, request_hash=request_hash, state="in_progress",
-                    created_at=now, expires_at=now + datetime.timedelta(hours=ttl_hours)).execute()
+        try:  # one statement, committed at once (the connection is in autocommit)
+            IdempotencyRecord.insert(
+                merchant_id=merchant_id, key=key, request_hash=request_hash, state="in_progress",
+                created_at=now, expires_at=now + datetime.timedelta(hours=ttl_hours)).execute()
             return Claim(merchant_id, key, now)
         except peewee.IntegrityError:
             pass
@@ -79,18 +78,20 @@ def _delete(record):
             & (IdempotencyRecord.created_at == record.created_at)).execute())
 
 
-def complete(claim_, status, body: bytes, location=None):
+def complete(claim_, status, body: bytes, location=None, together=()):
     """Save the response; call inside the work's transaction.
+
+    Parameters:
+      together: ``(sql, params)`` statements of the work to send in the same round trip.
 
     Raises:
       KeyInUse: the claim was taken over meanwhile (the caller's transaction must roll back).
     """
-    updated = (IdempotencyRecord.update(state="done", response_status=status, response_body=body.decode(),
-                                        response_location=location)
-               .where((IdempotencyRecord.merchant_id == claim_.merchant_id) & (IdempotencyRecord.key == claim_.key)
-                      & (IdempotencyRecord.created_at == claim_.token) & (IdempotencyRecord.state == "in_progress"))
-               .execute())
-    if updated != 1:
+    query = (IdempotencyRecord.update(state="done", response_status=status, response_body=body.decode(),
+                                      response_location=location)
+             .where((IdempotencyRecord.merchant_id == claim_.merchant_id) & (IdempotencyRecord.key == claim_.key)
+                    & (IdempotencyRecord.created_at == claim_.token) & (IdempotencyRecord.state == "in_progress")))
+    if run_together([*together, query.sql()]) != 1:
         raise KeyInUse(claim_.key)
 
 

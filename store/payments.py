@@ -12,7 +12,7 @@ import peewee
 
 from shared.ids import new_id
 from store import events, idempotency, outbox
-from store.db import database, locked
+from store.db import database, insert_statement, locked, run_together
 from store.models import Attempt, Merchant, Payment, Refund, utcnow
 
 TERMINAL = frozenset({"succeeded", "failed", "canceled"})
@@ -116,13 +116,14 @@ def create(merchant_id, fields: dict, card_columns_for, first_job: tuple, claim=
     payment = Payment(id=payment_id, merchant_id=merchant_id, status="pending", created_at=now, updated_at=now,
                       version=1, **fields, **card_columns_for(payment_id))
     body = encode(payment_object(payment, []))
-    with database.atomic():
-        _ensure_merchant(merchant_id)
-        payment.save(force_insert=True)
-        queue, actor, *args = first_job
-        outbox.add(queue, actor, payment_id, *args)
-        if claim:
-            idempotency.complete(claim, 202, body, f"/payments/{payment_id}")
+    _ensure_merchant(merchant_id)
+    queue, actor, *args = first_job
+    statements = [insert_statement(payment), outbox.job(queue, actor, payment_id, *args)]
+    if claim:
+        with database.atomic():
+            idempotency.complete(claim, 202, body, f"/payments/{payment_id}", together=statements)
+    else:
+        run_together(statements)  # one round trip, one implicit transaction
     return payment, body
 
 

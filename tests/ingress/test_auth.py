@@ -91,3 +91,11 @@ def test_token_command_prints_the_token_alone(config):
     assert out.count("\n") == 1
     claims = jwt.decode(out.strip(), config.jwt_secret, algorithms=["HS256"])
     assert claims["sub"] == "acme" and claims["scope"] == "payments:read" and claims["exp"] - claims["iat"] == 60
+
+
+def test_a_token_verified_before_still_expires(client, config, merchant):
+    token = jwt.encode({"sub": merchant, "scope": "payments:read", "exp": time.time() + 1.5 - config.jwt_leeway},
+                       config.jwt_secret, algorithm=config.jwt_algorithms[0])
+    assert client.simulate_get("/payments", headers=bearer(token)).status_code == 200
+    time.sleep(1.6)
+    assert_401(client.simulate_get("/payments", headers=bearer(token)))

@@ -5,8 +5,9 @@ import secrets
 import pika
 import pytest
 
+from store.outbox import Job
 from tests.support import services
-from workers.broker import build_broker, reachable
+from workers.broker import PublishFailed, build_broker, publisher, reachable
 from workers.pools import POOLS, gateway_queue
 
 
@@ -38,3 +39,36 @@ def test_every_gateway_has_its_pool_and_queue():
     assert POOLS["stripe"] == (gateway_queue("stripe"),) and POOLS["paypal"] == (gateway_queue("paypal"),)
     with pytest.raises(ValueError):
         gateway_queue("adyen")
+
+
+@pytest.fixture
+def own_prefix(config):
+    cfg = dataclasses.replace(config, queue_prefix=f"pub{secrets.token_hex(3)}.")
+    yield cfg
+    services.delete_queues(cfg.broker_url, [cfg.queue_prefix + q for qs in POOLS.values() for q in qs])
+
+
+def _count(url, queue):
+    connection = pika.BlockingConnection(pika.URLParameters(url))
+    try:
+        return connection.channel().queue_declare(queue, passive=True).method.message_count
+    finally:
+        connection.close()
+
+
+def test_a_batch_is_published_whole_and_confirmed(own_prefix):
+    publish = publisher(build_broker(own_prefix), own_prefix.queue_prefix)
+    publish([Job(i, "ops", "capture_payment", [f"pay_{i}"]) for i in range(300)])
+    publish([Job(300, "ops", "capture_payment", ["pay_300"])])  # the same channel, tags go on
+    assert _count(own_prefix.broker_url, own_prefix.queue_prefix + "ops") == 301
+
+
+def test_a_job_for_a_queue_that_does_not_exist_fails_its_batch_and_the_next_batch_redeclares(own_prefix):
+    broker = build_broker(own_prefix)
+    publish = publisher(broker, own_prefix.queue_prefix)
+    publish([Job(1, "ops", "capture_payment", ["pay_1"])])
+    services.delete_queues(own_prefix.broker_url, [own_prefix.queue_prefix + "ops"])  # deleted behind our back
+    with pytest.raises(PublishFailed, match="no queue"):
+        publish([Job(2, "ops", "capture_payment", ["pay_2"])])
+    publish([Job(2, "ops", "capture_payment", ["pay_2"])])  # the outbox's retry
+    assert _count(own_prefix.broker_url, own_prefix.queue_prefix + "ops") == 1
