@@ -27,6 +27,7 @@ class BaseModel(peewee.Model):
     class Meta:
         database = database
         legacy_table_names = False
+        only_save_dirty = True  # an UPDATE names what changed, not all thirty columns
 
 
 class Merchant(BaseModel):

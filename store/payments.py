@@ -12,7 +12,7 @@ import peewee
 
 from shared.ids import new_id
 from store import events, idempotency, outbox
-from store.db import database, insert_statement, locked, run_together
+from store.db import database, insert_statement, locked, prepared, run_together
 from store.models import Attempt, Merchant, Payment, Refund, utcnow
 
 TERMINAL = frozenset({"succeeded", "failed", "canceled"})
@@ -85,9 +85,14 @@ def attempts_of(payment_ids):
     return found
 
 
-def snapshot(payment: Payment) -> bytes:
-    """The payment object as JSON bytes, attempts included."""
-    return encode(payment_object(payment, attempts_of([payment.id])[payment.id]))
+def attempts_of_one(payment_id) -> list:
+    return list(prepared("attempts_of_one", lambda: Attempt.select().where(Attempt.payment_id == "")
+                         .order_by(Attempt.number), payment_id))
+
+
+def snapshot(payment: Payment, attempts=None) -> bytes:
+    """The payment object as JSON bytes, with ``attempts`` (default: read them)."""
+    return encode(payment_object(payment, attempts_of_one(payment.id) if attempts is None else attempts))
 
 
 _known_merchants = set()
@@ -155,8 +160,11 @@ def list_(merchant_id, *, limit, starting_after=None, status=None, customer=None
     return [payment_object(p, attempts[p.id]) for p in rows[:limit]], len(rows) > limit
 
 
-def record(payment, jobs=(), event=None, now=None) -> bytes:
+def record(payment, jobs=(), event=None, now=None, attempts=None) -> bytes:
     """Bump the version, save, queue ``jobs`` and record ``event``. Call in a transaction.
+
+    Parameters:
+      attempts: The payment's attempts for its object, when the caller has them.
 
     Returns:
       The payment object as JSON bytes (for the response and the cache).
@@ -166,7 +174,7 @@ def record(payment, jobs=(), event=None, now=None) -> bytes:
     payment.save()
     for queue, actor, *args in jobs:
         outbox.add(queue, actor, *args)
-    body = snapshot(payment)
+    body = snapshot(payment, attempts)
     if event:
         events.emit(payment, event, body)
     return body

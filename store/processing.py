@@ -8,7 +8,7 @@ reported, never applied.
 import datetime
 
 from shared.ids import new_id
-from store.db import database, locked
+from store.db import database, locked, prepared
 from store.models import Attempt, Payment, Refund, utcnow
 from store.payments import record
 
@@ -29,7 +29,7 @@ class Backwards(Exception):
 
 
 def lock(payment_id) -> Payment:
-    return locked(Payment.select().where(Payment.id == payment_id)).get()
+    return prepared("lock_payment", lambda: locked(Payment.select().where(Payment.id == "")), payment_id).get()
 
 
 def idempotency_key(payment_id: str, number: int) -> str:
@@ -37,15 +37,19 @@ def idempotency_key(payment_id: str, number: int) -> str:
     return f"paywave_{payment_id}_{number}"
 
 
-def start_attempt(payment: Payment, gateway: str, operation: str, amount=None, key=None) -> Attempt:
+def start_attempt(payment: Payment, gateway: str, operation: str, amount=None, key=None, attempts=None) -> Attempt:
     """A new attempt row (``started``), numbered after the payment's last one. In a transaction.
 
     Parameters:
       key: The idempotency key, when it derives from something else than the attempt
         number (a refund's key derives from the refund's id).
+      attempts: The payment's attempts in order, when the caller has just read them.
     """
-    last = (Attempt.select(Attempt.number).where(Attempt.payment_id == payment.id)
-            .order_by(Attempt.number.desc()).limit(1).scalar()) or 0
+    if attempts is not None:
+        last = attempts[-1].number if attempts else 0
+    else:
+        last = (Attempt.select(Attempt.number).where(Attempt.payment_id == payment.id)
+                .order_by(Attempt.number.desc()).limit(1).scalar()) or 0
     now = utcnow()
     return Attempt.create(id=new_id("att"), payment_id=payment.id, number=last + 1, gateway=gateway,
                           operation=operation, idempotency_key=key or idempotency_key(payment.id, last + 1),
@@ -82,16 +86,19 @@ def unresolved(payment_id) -> bool:
 
 
 def count_try(attempt: Attempt) -> Attempt:
-    """Record that a call with this attempt's key is about to be made (own transaction)."""
-    with database.atomic():
-        Attempt.update(tries=Attempt.tries + 1, updated_at=utcnow()).where(Attempt.id == attempt.id).execute()
+    """Record that a call with this attempt's key is about to be made.  Call outside a
+    transaction: the single statement commits at once, before the call."""
+    Attempt.update(tries=Attempt.tries + 1, updated_at=utcnow()).where(Attempt.id == attempt.id).execute()
     attempt.tries += 1
     return attempt
 
 
-def save(payment: Payment, *, status=None, attempt=None, event=None, jobs=(), **changes):
+def save(payment: Payment, *, status=None, attempt=None, event=None, jobs=(), attempts=None, **changes):
     """Apply ``changes`` (and ``status``) to the locked ``payment``, save ``attempt``,
     record ``event`` and queue ``jobs``. Call inside a transaction.
+
+    Parameters:
+      attempts: The payment's attempts, when the caller has just read them (saves a query).
 
     Returns:
       The payment object as JSON bytes (for the cache).
@@ -109,7 +116,7 @@ def save(payment: Payment, *, status=None, attempt=None, event=None, jobs=(), **
         attempt.save()
     for field, value in changes.items():
         setattr(payment, field, value)
-    return record(payment, jobs, event, now)
+    return record(payment, jobs, event, now, attempts)
 
 
 def lock_refund(refund_id) -> Refund:

@@ -18,7 +18,7 @@ import peewee
 from shared import webhooks as signing
 from shared.ids import new_id
 from store import idempotency, outbox, payments
-from store.db import database, locked
+from store.db import database, locked, prepared
 from store.models import Event, WebhookAttempt, WebhookDelivery, WebhookEndpoint, utcnow
 
 #: Each endpoint adds rows to every event's transaction: keep the fan-out bounded.
@@ -175,8 +175,9 @@ def fan_out(event: Event) -> list[WebhookDelivery]:
     One indexed query when the merchant has no endpoint.  No cache: an endpoint
     created in another process must get the very next event.
     """
-    endpoints = (WebhookEndpoint.select(WebhookEndpoint.id, WebhookEndpoint.enabled_events)
-                 .where((WebhookEndpoint.merchant_id == event.merchant_id) & (WebhookEndpoint.status == "enabled")))
+    endpoints = prepared("endpoints_of", lambda: WebhookEndpoint.select(WebhookEndpoint.id, WebhookEndpoint.enabled_events)
+                         .where((WebhookEndpoint.merchant_id == "") & (WebhookEndpoint.status == "")),
+                         event.merchant_id, "enabled")
     now = utcnow()
     deliveries = []
     for endpoint in endpoints:

@@ -13,6 +13,7 @@ from shared import metrics
 from store import processing
 from store.db import database
 from store.models import utcnow
+from store.payments import attempts_of_one
 from workers.actors.calls import call, log, retry_later
 from workers.pools import gateway_queue
 
@@ -33,23 +34,26 @@ def _claim(ctx, payment_id, gateway):
     body = None
     with database.atomic():
         payment = processing.lock(payment_id)
+        attempts = attempts_of_one(payment_id)
         if payment.status == "pending":
             allowed = [g for g in payment.route.split(",") if ctx.circuit.allows(g)]
             if allowed and gateway not in allowed:
                 # This gateway's circuit is open: skip it until it half-opens.
-                processing.save(payment, jobs=[(gateway_queue(allowed[0]), "process_payment", payment_id, allowed[0])])
+                processing.save(payment, jobs=[(gateway_queue(allowed[0]), "process_payment", payment_id, allowed[0])],
+                                attempts=attempts)
                 ctx.notify()
                 return None
-            body = processing.save(payment, status="processing", gateway=gateway)
+            body = processing.save(payment, status="processing", gateway=gateway, attempts=attempts)
         elif payment.status != "processing" or payment.gateway != gateway:
             return None  # finished, canceled, or routed elsewhere meanwhile
-        attempt = processing.current_attempt(payment_id)
+        charges = [a for a in attempts if a.operation in processing.PAYMENT_OPERATIONS]
+        attempt = charges[-1] if charges else None
         if attempt is not None and attempt.gateway == gateway:
             if processing.is_open(attempt, ctx.config.retry_max):
                 return payment, attempt, body
             return None  # declined or retries spent: the fallback router has it
         operation = "charge" if payment.capture == "automatic" else "authorize"
-        return payment, processing.start_attempt(payment, gateway, operation, payment.amount), body
+        return payment, processing.start_attempt(payment, gateway, operation, payment.amount, attempts=attempts), body
 
 
 def _request(ctx, payment, attempt):
