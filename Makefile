@@ -23,7 +23,7 @@ test: install
 	$(PY) -m pytest
 
 bench: install
-	command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
+	command -v wrk >/dev/null && command -v hey >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk hey; }
 	$(PY) -m pip install --quiet -e '.[test,bench]'
 	$(PY) -m bench
 

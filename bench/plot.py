@@ -7,12 +7,14 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+from bench.rate import TARGET_P99_MS  # noqa: E402
+
 
 def plot(path):
     """Throughput and latency per scenario, each beside its baseline. Returns the PNG's path."""
     with open(path) as f:
         results = json.load(f)["results"]
-    fig, (rps, lat, drain) = plt.subplots(1, 3, figsize=(15, 4.5))
+    fig, (rps, lat, rate, drain) = plt.subplots(1, 4, figsize=(20, 4.5))
     post = results.get("post", [])
     levels = sorted({r["connections"] for r in post})
     for offset, target in ((-0.2, "bare_falcon"), (0.2, "post_payments")):
@@ -27,6 +29,14 @@ def plot(path):
     lat.set_title("POST latency p99 (ms) by concurrency")
     lat.set_yscale("log")
     lat.legend()
+    for offset, row in zip((-0.2, 0.2), results.get("rate", [])):
+        rate.bar([i + offset for i in range(3)], [row["p50_ms"], row["p99_ms"], row["p999_ms"]], width=0.4,
+                 label=f"{row['target']} at {row['achieved_rps']:.0f}/s")
+    rate.axhline(TARGET_P99_MS, color="red", linestyle="--", label=f"target: POST p99 {TARGET_P99_MS} ms")
+    rate.set_xticks(range(3), ["p50", "p99", "p99.9"])
+    rate.set_yscale("log")
+    rate.set_title("Latency (ms) at half of the max rate (hey)")
+    rate.legend()
     rows = results.get("drain", [])
     procs = [str(r["processes"]) for r in rows]
     drain.bar(procs, [r["noop_per_s"] for r in rows], label="no-op actor msg/s", alpha=0.5)

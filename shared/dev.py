@@ -42,7 +42,7 @@ def wait_http(url, proc=None, timeout=20.0):
         try:
             requests.get(url, timeout=1)
             return
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # gunicorn accepts before its workers boot
             time.sleep(0.05)
     raise RuntimeError(f"{url} did not answer within {timeout}s")
 
