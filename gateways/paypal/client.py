@@ -60,12 +60,21 @@ class PayPalGateway(Gateway):
         self._token_lock = threading.Lock()
         self._session = None
         self._session_pid = None
+        # The environment is read once, here: with trust_env, requests reads it on every request
+        # (proxies by walking all of os.environ, ~/.netrc, REQUESTS_CA_BUNDLE).  Every call goes to
+        # base_url, so its proxies are resolved for it now (HTTPS_PROXY, NO_PROXY...).  No netrc:
+        # an entry for PayPal's host would have replaced our bearer token.
+        self._proxies = requests.utils.get_environ_proxies(self.base_url)
+        self._verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
 
     @property
     def session(self) -> requests.Session:
         """This process's pooled session (a forked worker must not share its parent's sockets)."""
         if self._session_pid != os.getpid():
-            self._session, self._session_pid = requests.Session(), os.getpid()
+            session = requests.Session()
+            session.trust_env = False
+            session.proxies, session.verify = dict(self._proxies), self._verify
+            self._session, self._session_pid = session, os.getpid()
         return self._session
 
     # -- Gateway -----------------------------------------------------------------------------

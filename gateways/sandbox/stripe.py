@@ -227,6 +227,54 @@ def _unexpected_state(obj, action, allowed):
         f"{', '.join(allowed)}.", code="payment_intent_unexpected_state", saved=True)
 
 
+def _card_payment_method(params, prefix=None):
+    """A new card PaymentMethod from ``params`` (``type``, ``card``, ``metadata``) and the issuer's
+    outcome for its card; nothing is stored.
+
+    Parameters:
+      prefix: Where the hash sits in the request, for error params (``payment_method_data``
+        when a PaymentIntent creates its PaymentMethod).
+
+    Raises:
+      ApiError: 400 for a malformed hash, 402 ``card_error`` for card data an issuer would refuse.
+    """
+    def name(*path):  # a parameter's name as the request spells it: card[number]
+        first, *rest = (prefix, *path) if prefix else path
+        return first + "".join(f"[{part}]" for part in rest)
+
+    _only(params, {"type", "card", "metadata"}, prefix)
+    if _param(params, "type", required=True, label=name("type")) != "card":
+        raise invalid("This sandbox only creates payment methods of type card.", name("type"))
+    card = _param(params, "card", dict, required=True, label=name("card"))
+    _only(card, {"number", "exp_month", "exp_year", "cvc"}, name("card"))
+    number = _param(card, "number", required=True, label=name("card", "number"))
+    month = _param(card, "exp_month", int, required=True, label=name("card", "exp_month"))
+    year = _param(card, "exp_year", int, required=True, label=name("card", "exp_year"))
+    cvc = _param(card, "cvc", label=name("card", "cvc"))
+    metadata = _metadata({}, _param(params, "metadata", dict, label=name("metadata")))
+    today = datetime.date.today()
+    if not (number.isascii() and number.isdigit() and 12 <= len(number) <= 19 and luhn_ok(number)):
+        raise _card_error("incorrect_number", "Your card number is incorrect.", name("card", "number"))
+    if not 1 <= month <= 12:
+        raise _card_error("invalid_expiry_month", "Your card's expiration month is invalid.",
+                          name("card", "exp_month"))
+    if (year, month) < (today.year, today.month):
+        raise _card_error("invalid_expiry_year", "Your card's expiration year is invalid.",
+                          name("card", "exp_year"))
+    if cvc is not None and not (cvc.isascii() and cvc.isdigit() and len(cvc) in (3, 4)):
+        raise _card_error("invalid_cvc", "Your card's security code is invalid.", name("card", "cvc"))
+    outcome = cards.outcome(number)
+    pm = {
+        "id": new_id("pm"), "object": "payment_method", "type": "card",
+        "created": int(time.time()), "livemode": False, "customer": None, "metadata": metadata,
+        "billing_details": {"address": None, "email": None, "name": None, "phone": None},
+        "card": {"brand": outcome.brand, "last4": number[-4:], "exp_month": month,
+                 "exp_year": year, "funding": "credit", "country": "US",
+                 "checks": {"cvc_check": "unchecked" if cvc else None}},
+    }
+    return pm, outcome
+
+
 class Account:
     """One Stripe test account: its objects, the ledger of money moved, its events.
 
@@ -252,45 +300,22 @@ class Account:
             return {**obj, **{f: self._objects.get(obj[f], obj[f]) for f in fields if obj.get(f)}}
 
     def create_payment_method(self, params, key):
-        _only(params, {"type", "card", "metadata"})
-        if _param(params, "type", required=True) != "card":
-            raise invalid("This sandbox only creates payment methods of type card.", "type")
-        card = _param(params, "card", dict, required=True)
-        _only(card, {"number", "exp_month", "exp_year", "cvc"}, "card")
-        number = _param(card, "number", required=True, label="card[number]")
-        month = _param(card, "exp_month", int, required=True, label="card[exp_month]")
-        year = _param(card, "exp_year", int, required=True, label="card[exp_year]")
-        cvc = _param(card, "cvc", label="card[cvc]")
-        today = datetime.date.today()
-        if not (number.isascii() and number.isdigit() and 12 <= len(number) <= 19
-                and luhn_ok(number)):
-            raise _card_error("incorrect_number", "Your card number is incorrect.", "card[number]")
-        if not 1 <= month <= 12:
-            raise _card_error("invalid_expiry_month", "Your card's expiration month is invalid.",
-                              "card[exp_month]")
-        if (year, month) < (today.year, today.month):
-            raise _card_error("invalid_expiry_year", "Your card's expiration year is invalid.",
-                              "card[exp_year]")
-        if cvc is not None and not (cvc.isascii() and cvc.isdigit() and len(cvc) in (3, 4)):
-            raise _card_error("invalid_cvc", "Your card's security code is invalid.", "card[cvc]")
-        outcome = cards.outcome(number)
-        pm = {
-            "id": new_id("pm"), "object": "payment_method", "type": "card",
-            "created": int(time.time()), "livemode": False, "customer": None,
-            "metadata": _metadata({}, _param(params, "metadata", dict)),
-            "billing_details": {"address": None, "email": None, "name": None, "phone": None},
-            "card": {"brand": outcome.brand, "last4": number[-4:], "exp_month": month,
-                     "exp_year": year, "funding": "credit", "country": "US",
-                     "checks": {"cvc_check": "unchecked" if cvc else None}},
-        }
+        pm, outcome = _card_payment_method(params)
         with self._lock:
             self._outcomes[pm["id"]] = outcome
             return self._put(pm)
 
     def create_payment_intent(self, params, key):
-        _only(params, {"amount", "currency", "payment_method", "payment_method_types", "confirm",
-                       "capture_method", "description", "metadata", "error_on_requires_action",
-                       "off_session"})
+        """A PaymentIntent, confirmed at once with ``confirm=true``.
+
+        The card comes as ``payment_method`` (an existing PaymentMethod's id) or as
+        ``payment_method_data`` (the hash ``POST /v1/payment_methods`` takes), from which the
+        PaymentMethod is created with the PaymentIntent, in the same request: then
+        ``payment_method`` of the answer is the new PaymentMethod's id.
+        """
+        _only(params, {"amount", "currency", "payment_method", "payment_method_data",
+                       "payment_method_types", "confirm", "capture_method", "description", "metadata",
+                       "error_on_requires_action", "off_session"})
         amount = _amount(params, "amount", required=True)
         currency = _param(params, "currency", required=True).lower()
         if currency not in CURRENCIES:
@@ -303,7 +328,11 @@ class Account:
         _confirmation(params)
         confirm = _param(params, "confirm", bool)
         payment_method = _param(params, "payment_method")
-        if confirm and not payment_method:
+        data = _param(params, "payment_method_data", dict)
+        if payment_method and data is not None:
+            raise invalid("You cannot specify both payment_method and payment_method_data.",
+                          "payment_method_data")
+        if confirm and not payment_method and data is None:
             raise _no_payment_method()
         pi = {
             "id": new_id("pi"), "object": "payment_intent", "amount": amount,
@@ -317,8 +346,16 @@ class Account:
             "status": "requires_confirmation" if payment_method else "requires_payment_method",
         }
         pi["client_secret"] = f"{pi['id']}_secret_{secrets.token_hex(12)}"
+        created = None
+        if data is not None:  # after the PaymentIntent's own parameters; nothing is stored yet
+            created = _card_payment_method(data, "payment_method_data")
+            pi.update(payment_method=created[0]["id"], status="requires_confirmation")
         with self._lock:
-            if payment_method:
+            if created:
+                pm, outcome = created
+                self._outcomes[pm["id"]] = outcome
+                self._put(pm)
+            elif payment_method:
                 self._get("payment_method", payment_method, "payment_method", 400)
             self._put(pi)
             return self._confirm(pi, key) if confirm else pi

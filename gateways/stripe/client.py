@@ -6,6 +6,7 @@ import requests
 import stripe
 
 from gateways.base import Gateway, GatewayPayment, GatewayRefund, PaymentRequest
+from gateways.errors import HardDeclineError, InvalidRequestError, SoftDeclineError, UnknownOutcomeError
 from gateways.stripe.errors import GATEWAY, from_stripe
 from gateways.stripe.transformers import to_payment, to_refund
 
@@ -22,8 +23,27 @@ def _no_request_bodies(record):
 logging.getLogger("stripe").addFilter(_no_request_bodies)
 
 
+def _session(api_base):
+    """A pooled ``requests`` session that reads the environment once, here.
+
+    With ``trust_env`` (the default) requests looks at the environment on every request: the
+    proxy variables (``get_environ_proxies`` walks all of ``os.environ``), ``~/.netrc`` and
+    ``REQUESTS_CA_BUNDLE``.  Every call goes to ``api_base``, so its proxies (``HTTPS_PROXY``,
+    ``NO_PROXY``...) are resolved for it now.  No netrc: Stripe's key is our only credential (a
+    netrc entry would have replaced it).  The CA bundle is the SDK's own (``stripe.ca_bundle_path``),
+    which it passes with every request: ``REQUESTS_CA_BUNDLE`` never applied to these calls.
+    """
+    session = requests.Session()
+    session.trust_env = False
+    session.proxies = requests.utils.get_environ_proxies(api_base)
+    adapter = requests.adapters.HTTPAdapter(pool_maxsize=POOL_SIZE, max_retries=0)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    return session
+
+
 class StripeGateway(Gateway):
-    """Stripe: the card becomes a PaymentMethod, then a PaymentIntent confirmed on creation.
+    """Stripe: one PaymentIntent per attempt, created with the card and confirmed in the same call.
 
     Parameters:
       api_key: Secret key (``sk_live_...``/``sk_test_...``).
@@ -43,15 +63,12 @@ class StripeGateway(Gateway):
             raise ValueError(f"api_base must be an http(s) URL, got {api_base!r}")
         if "debug" in (stripe.log, os.environ.get("STRIPE_LOG")):
             raise ValueError("STRIPE_LOG=debug makes the SDK print card numbers to stderr")
-        session = requests.Session()
-        adapter = requests.adapters.HTTPAdapter(pool_maxsize=POOL_SIZE, max_retries=0)
-        session.mount("https://", adapter)
-        session.mount("http://", adapter)
         # No retries below us: retries are the worker's, under the same idempotency key.
         self._v1 = stripe.StripeClient(
             api_key, base_addresses={"api": api_base}, stripe_version=API_VERSION,
             max_network_retries=0,
-            http_client=stripe.RequestsClient(timeout=(connect_timeout, read_timeout), session=session),
+            http_client=stripe.RequestsClient(timeout=(connect_timeout, read_timeout),
+                                              session=_session(api_base)),
         ).v1
 
     def authorize(self, request: PaymentRequest) -> GatewayPayment:
@@ -113,18 +130,30 @@ class StripeGateway(Gateway):
     def retrieve(self, request: PaymentRequest, reference: str | None) -> GatewayPayment:
         """The true outcome of an earlier ``authorize``/``charge`` of ``request``.
 
-        By PaymentIntent id when we have it, else by replaying the identical calls under the
-        same idempotency keys: Stripe answers with its saved responses (a decline included)
-        or, if they never arrived, executes them once.  Stripe keeps keys 24 hours: past that
+        By PaymentIntent id when we have it, else by replaying the identical call under the
+        same idempotency key: Stripe answers with its saved response (a decline included)
+        or, if it never arrived, executes it once.  Stripe keeps keys 24 hours: past that
         a replay would charge again, so resolve unknown outcomes well within that window.
+
+        An attempt made by the earlier two-call flow (a PaymentMethod under ``<key>:pm``,
+        then the PaymentIntent under ``<key>`` with ``payment_method=pm_...``) holds its key
+        with other parameters, so Stripe refuses the one-call replay with a 400
+        ``idempotency_error``.  That refusal says nothing about the payment: the two calls
+        are replayed as they were sent, and Stripe answers them from its saved responses.
 
         Raises:
           DeclineError subclasses when the attempt was declined (no charge);
-          RetryableError / UnknownOutcomeError when Stripe still cannot tell.
+          RetryableError / UnknownOutcomeError when Stripe still cannot tell, or when the key
+            holds a request neither flow sends (the request changed: someone must look).
         """
         if reference:
             return to_payment(self._call(self._v1.payment_intents.retrieve, reference))
-        return self._create(request)
+        try:
+            return self._create(request)
+        except InvalidRequestError as exc:
+            if not _key_taken(exc):
+                raise
+        return self._replay_two_calls(request)
 
     def update(self, reference, description, metadata, idempotency_key) -> None:
         """Merge ``metadata`` into the PaymentIntent's; set ``description`` unless None."""
@@ -139,25 +168,36 @@ class StripeGateway(Gateway):
         return self._create(request)
 
     def _create(self, request):
-        """PaymentMethod from the card (key ``<attempt key>:pm``), then a PaymentIntent
-        confirmed on creation (the attempt key): both replay to the same answers."""
-        card = request.card
-        pm = self._call(self._v1.payment_methods.create, key=f"{request.idempotency_key}:pm", params={
-            "type": "card",
-            "card": {"number": card.number, "exp_month": card.exp_month,
-                     "exp_year": card.exp_year, "cvc": card.cvc},
-        })
-        pi = self._call(self._v1.payment_intents.create, key=request.idempotency_key, params={
-            "amount": request.amount,
-            "currency": request.currency.lower(),
-            "payment_method": pm["id"],
-            "payment_method_types": ["card"],
-            "confirm": True,
-            "error_on_requires_action": True,  # a 3DS challenge declines: no customer to redirect
-            "capture_method": "automatic" if request.capture else "manual",
-            "description": request.description,
-            "metadata": {**request.metadata, "payment_id": request.payment_id},
-        })
+        """One call: a PaymentIntent under the attempt's key, confirmed on creation, whose
+        PaymentMethod Stripe creates from the card (``payment_method_data``); a replay under
+        the key gets the same answer.
+
+        Raw card fields in ``payment_method_data`` are left out of Stripe's API reference and
+        typed SDK params, like raw numbers anywhere: they need the account's raw card data
+        access, as ``POST /v1/payment_methods`` with a card number does.  The SDK sends them."""
+        data = {"type": "card", "card": _card_params(request.card)}
+        pi = self._call(self._v1.payment_intents.create, key=request.idempotency_key,
+                        params=_intent_params(request, payment_method_data=data))
+        return to_payment(pi)
+
+    def _replay_two_calls(self, request):
+        """Replay an attempt of the earlier flow exactly as it was sent: the PaymentMethod under
+        ``<key>:pm``, then the PaymentIntent under ``<key>``; only the PaymentIntent's answer
+        tells what happened to the money."""
+        key = request.idempotency_key
+        try:
+            pm = self._call(self._v1.payment_methods.create, key=f"{key}:pm",
+                            params={"type": "card", "card": _card_params(request.card)})
+        except (SoftDeclineError, HardDeclineError, InvalidRequestError) as exc:
+            # The earlier flow's PaymentMethod would replay as created: the key is someone else's.
+            raise _conflict(key) from exc
+        try:
+            pi = self._call(self._v1.payment_intents.create, key=key,
+                            params=_intent_params(request, payment_method=pm["id"]))
+        except InvalidRequestError as exc:
+            if _key_taken(exc):
+                raise _conflict(key) from exc
+            raise
         return to_payment(pi)
 
     @staticmethod
@@ -168,3 +208,36 @@ class StripeGateway(Gateway):
             return method(*args, params=params, options=options).to_dict()
         except stripe.StripeError as exc:
             raise from_stripe(exc) from exc
+
+
+def _card_params(card):
+    return {"number": card.number, "exp_month": card.exp_month, "exp_year": card.exp_year, "cvc": card.cvc}
+
+
+def _intent_params(request, **payment_method):
+    """``POST /v1/payment_intents`` for ``request``; ``payment_method`` names the card, either
+    ``payment_method=<pm id>`` or ``payment_method_data=<card hash>``."""
+    return {
+        "amount": request.amount,
+        "currency": request.currency.lower(),
+        **payment_method,
+        "payment_method_types": ["card"],
+        "confirm": True,
+        "error_on_requires_action": True,  # a 3DS challenge declines: no customer to redirect
+        "capture_method": "automatic" if request.capture else "manual",
+        "description": request.description,
+        "metadata": {**request.metadata, "payment_id": request.payment_id},
+    }
+
+
+def _key_taken(error):
+    """Whether Stripe refused the call because its idempotency key was first used with other
+    parameters (400 ``idempotency_error``; a key in use by a running request is a 409)."""
+    return isinstance(error.__cause__, stripe.IdempotencyError)
+
+
+def _conflict(key):
+    return UnknownOutcomeError(
+        f"Stripe holds idempotency key {key} for a request that neither this attempt's one call nor "
+        "its earlier two calls match: the attempt's outcome cannot be read by replay",
+        code="idempotency_conflict", gateway=GATEWAY)

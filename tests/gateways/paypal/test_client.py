@@ -407,3 +407,30 @@ def _warm(gateway, sandbox, payment):
     """Get the gateway its token, so that a fault set next hits the call under test."""
     gateway.charge(payment())
     sandbox.reset()
+
+
+def test_proxy_from_the_environment_at_construction(sandbox, payment, forward_proxy, proxy_environment):
+    proxy_environment(forward_proxy.url)
+    proxied = sandbox.gateway()
+    proxy_environment(forward_proxy.url, no_proxy="127.0.0.1")
+    direct = sandbox.gateway()
+    proxy_environment(None)  # read at construction only: the calls below still honour it
+
+    assert proxied.charge(payment()).status is GatewayStatus.CAPTURED
+    assert direct.charge(payment()).status is GatewayStatus.CAPTURED
+
+    assert forward_proxy.seen == [("POST", sandbox.url + "/v1/oauth2/token"),
+                                  ("POST", sandbox.url + "/v2/checkout/orders")]
+
+
+def test_ca_bundle_from_the_environment_at_construction(monkeypatch, sandbox):
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+    monkeypatch.setenv("CURL_CA_BUNDLE", "/etc/paywave/curl-ca.pem")
+    curl = sandbox.gateway()
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/paywave/ca.pem")  # requests' own name comes first
+    ours = sandbox.gateway()
+    monkeypatch.delenv("CURL_CA_BUNDLE")
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE")
+
+    assert (curl.session.verify, ours.session.verify, sandbox.gateway().session.verify) == (
+        "/etc/paywave/curl-ca.pem", "/etc/paywave/ca.pem", True)

@@ -94,6 +94,13 @@ class Client:
             "type": "card", "card[number]": number, "card[exp_month]": "12",
             "card[exp_year]": EXP_YEAR, "card[cvc]": "123"}).json()["id"]
 
+    @staticmethod
+    def card_data(number="4242424242424242"):
+        """``payment_method_data`` for a card: the PaymentIntent creates its PaymentMethod."""
+        return {"payment_method_data[type]": "card", "payment_method_data[card][number]": number,
+                "payment_method_data[card][exp_month]": "12", "payment_method_data[card][exp_year]": EXP_YEAR,
+                "payment_method_data[card][cvc]": "123"}
+
     def payment_intent(self, capture="automatic", amount=1000, number="4242424242424242", **extra):
         return self.post("/v1/payment_intents", {
             "amount": str(amount), "currency": "usd", "payment_method": self.card(number),
@@ -184,6 +191,16 @@ def test_authentication(api):
     ("/v1/payment_methods", {"type": "card", "card[number]": "4242424242424241",
                              "card[exp_month]": "1", "card[exp_year]": EXP_YEAR}, 402,
      {"type": "card_error", "code": "incorrect_number", "param": "card[number]"}),
+    ("/v1/payment_intents", {"amount": "100", "currency": "usd", "confirm": "true",
+                             **Client.card_data("4242424242424241")}, 402,
+     {"type": "card_error", "code": "incorrect_number", "param": "payment_method_data[card][number]"}),
+    ("/v1/payment_intents", {"amount": "100", "currency": "usd", **Client.card_data(),
+                             "payment_method_data[card][colour]": "red"}, 400,
+     {"code": "parameter_unknown", "param": "payment_method_data[card][colour]"}),
+    ("/v1/payment_intents", {"amount": "100", "currency": "usd", **Client.card_data(),
+                             "payment_method_data[type]": "sepa_debit"}, 400, {"param": "payment_method_data[type]"}),
+    ("/v1/payment_intents", {"amount": "100", "currency": "usd", **Client.card_data(),
+                             "payment_method": "pm_x"}, 400, {"param": "payment_method_data"}),
     ("/v1/payment_intents/pi_missing/capture", {}, 404,
      {"code": "resource_missing", "param": "id"}),
     ("/v1/charges", {}, 404, {"type": "invalid_request_error"}),
@@ -219,6 +236,34 @@ def test_idempotent_replay(api):
     assert elsewhere.json()["id"] != first.json()["id"]
 
 
+def test_payment_method_data_creates_the_payment_method_in_the_same_request(api):
+    params = {"amount": "1200", "currency": "usd", "confirm": "true", "payment_method_types[0]": "card",
+              "capture_method": "manual", "metadata[payment_id]": "pay_pmd",
+              **api.card_data("5555555555554444")}
+    key = uuid.uuid4().hex
+
+    first = api.post("/v1/payment_intents", [*params.items(), ("expand[]", "payment_method")], key)
+
+    pi = first.json()
+    assert first.status_code == 200, first.text
+    assert (pi["status"], pi["amount_capturable"]) == ("requires_capture", 1200)
+    pm = pi["payment_method"]
+    assert (pm["object"], pm["card"]["brand"], pm["card"]["last4"]) == ("payment_method", "mastercard", "4444")
+    assert "5555555555554444" not in first.text
+    assert api.get(f"/v1/payment_methods/{pm['id']}").json() == pm
+    assert api.get(f"/v1/payment_intents/{pi['id']}").json()["payment_method"] == pm["id"]
+
+    again = api.post("/v1/payment_intents", [*params.items(), ("expand[]", "payment_method")], key)
+    assert again.headers["Idempotent-Replayed"] == "true" and again.json() == pi
+    another_card = {**params, **api.card_data("4000056655665556")}
+    as_payment_method = {k: v for k, v in params.items() if not k.startswith("payment_method_data")}
+    as_payment_method["payment_method"] = pm["id"]  # the same card, in the two-call form
+    for other in (another_card, as_payment_method):
+        assert error_of(api.post("/v1/payment_intents", other, key), 400)["type"] == "idempotency_error"
+    ledger = requests.get(api.base + "/_sandbox/ledger").json()["data"]
+    assert [e["type"] for e in ledger if e["payment_id"] == "pay_pmd"] == ["authorization"]
+
+
 def test_failed_validation_is_not_saved_under_the_key(api):
     key = uuid.uuid4().hex
     assert error_of(api.post("/v1/payment_intents", {"amount": "500"}, key), 400)["param"] == "currency"
@@ -229,9 +274,10 @@ def test_failed_validation_is_not_saved_under_the_key(api):
     assert fixed.json()["status"] == "requires_payment_method"
 
 
-def test_decline_is_saved_and_replayed(api):
-    params = {"amount": "900", "currency": "usd", "payment_method": api.card("4000000000009987"),
-              "confirm": "true", "metadata[payment_id]": "pay_lost"}
+@pytest.mark.parametrize("card_data", [False, True], ids=["payment_method", "payment_method_data"])
+def test_decline_is_saved_and_replayed(api, card_data):
+    card = api.card_data("4000000000009987") if card_data else {"payment_method": api.card("4000000000009987")}
+    params = {"amount": "900", "currency": "usd", **card, "confirm": "true", "metadata[payment_id]": "pay_lost"}
     key = uuid.uuid4().hex
 
     first = api.post("/v1/payment_intents", params, key)
@@ -243,6 +289,7 @@ def test_decline_is_saved_and_replayed(api):
     pi = error["payment_intent"]
     assert pi["status"] == "requires_payment_method"
     assert pi["last_payment_error"]["decline_code"] == "lost_card"
+    assert error["payment_method"]["id"] == pi["payment_method"] and error["payment_method"]["card"]["last4"] == "9987"
     assert again.status_code == 402 and again.headers["Idempotent-Replayed"] == "true"
     assert again.json() == first.json()
     ledger = requests.get(api.base + "/_sandbox/ledger").json()["data"]

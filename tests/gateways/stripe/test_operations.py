@@ -4,10 +4,13 @@ import inspect
 
 import pytest
 import requests
+import stripe
 
 from gateways.base import GatewayStatus
-from gateways.errors import InvalidRequestError, SoftDeclineError
+from gateways.errors import InvalidRequestError, SoftDeclineError, UnknownOutcomeError
 from gateways.stripe import StripeGateway
+from gateways.stripe.client import API_VERSION
+from gateways.stripe.transformers import to_payment
 
 
 def key(request, step):
@@ -17,6 +20,11 @@ def key(request, step):
 
 def kinds(entries):
     return [(e["type"], e["amount"]) for e in entries]
+
+
+def card_form(card):
+    return {"type": "card", "card[number]": card.number, "card[exp_month]": card.exp_month,
+            "card[exp_year]": card.exp_year, "card[cvc]": card.cvc}
 
 
 def test_charge_captures_once(gateway, new_request, ledger):
@@ -32,6 +40,26 @@ def test_charge_captures_once(gateway, new_request, ledger):
     assert kinds(entries) == [("authorization", 1250), ("capture", 1250)]
     assert {(e["gateway_reference"], e["idempotency_key"], e["currency"]) for e in entries} == {
         (payment.reference, request.idempotency_key, "EUR")}
+
+
+def test_charge_is_one_call_creating_the_payment_method_from_the_card(make_gateway, new_request, ledger, sandbox,
+                                                                      api_key, forward_proxy, proxy_environment):
+    proxy_environment(forward_proxy.url)  # the proxy sees every call
+    request = new_request("5555555555554444")
+
+    payment = make_gateway().charge(request)
+
+    assert forward_proxy.seen == [("POST", f"{sandbox}/v1/payment_intents")]
+    auth = {"Authorization": f"Bearer {api_key}"}
+    pi = requests.get(f"{sandbox}/v1/payment_intents/{payment.reference}", params={"expand[]": "payment_method"},
+                      headers=auth).json()
+    card = pi["payment_method"]["card"]
+    assert pi["payment_method"]["id"].startswith("pm_") and (card["brand"], card["last4"]) == ("mastercard", "4444")
+    # The key the two-call flow gave its PaymentMethod was never used: it answers afresh.
+    pm_key = requests.post(f"{sandbox}/v1/payment_methods", data=card_form(request.card),
+                           headers={**auth, "Idempotency-Key": key(request, "pm")})
+    assert pm_key.status_code == 200 and "Idempotent-Replayed" not in pm_key.headers
+    assert kinds(ledger(request.payment_id)) == [("authorization", 1000), ("capture", 1000)]
 
 
 def test_authorize_then_full_capture(gateway, new_request, ledger):
@@ -175,6 +203,95 @@ def test_same_key_with_other_params_is_an_invalid_request(gateway, new_request, 
     assert kinds(ledger(request.payment_id)) == [("authorization", 1000), ("capture", 1000)]
 
 
+def two_call_attempt(sandbox, api_key, request, send_intent=True):
+    """``request``'s attempt as the adapter made it before its one-call flow, with the SDK: a
+    PaymentMethod under ``<key>:pm``, then (``send_intent``) the PaymentIntent under ``<key>``.
+
+    Returns:
+      The PaymentIntent as a dict, the one in the 402 for a decline; None without one.
+    """
+    v1 = stripe.StripeClient(api_key, base_addresses={"api": sandbox}, stripe_version=API_VERSION,
+                             max_network_retries=0).v1
+    card = request.card
+    pm = v1.payment_methods.create(params={
+        "type": "card",
+        "card": {"number": card.number, "exp_month": card.exp_month, "exp_year": card.exp_year, "cvc": card.cvc},
+    }, options={"idempotency_key": key(request, "pm")})
+    if not send_intent:
+        return None
+    params = {
+        "amount": request.amount,
+        "currency": request.currency.lower(),
+        "payment_method": pm.id,
+        "payment_method_types": ["card"],
+        "confirm": True,
+        "error_on_requires_action": True,
+        "capture_method": "automatic" if request.capture else "manual",
+        "description": request.description,
+        "metadata": {**request.metadata, "payment_id": request.payment_id},
+    }
+    try:
+        return v1.payment_intents.create(params=params, options={"idempotency_key": request.idempotency_key}).to_dict()
+    except stripe.CardError as exc:
+        return exc.json_body["error"]["payment_intent"]
+
+
+@pytest.mark.parametrize("capture, expected", [
+    (True, [("authorization", 1000), ("capture", 1000)]),
+    (False, [("authorization", 1000)]),
+])
+def test_retrieve_of_a_two_call_attempt_replays_its_two_calls(gateway, new_request, ledger, sandbox, api_key,
+                                                               capture, expected):
+    """Deployed mid-attempt: the one-call replay meets the two-call flow's key, Stripe's saved answers tell."""
+    request = new_request(capture=capture, description="order 9", metadata={"order": "o-9"})
+    earlier = two_call_attempt(sandbox, api_key, request)  # its answer was lost: no PaymentIntent id
+
+    payment = gateway.retrieve(request, None)
+
+    assert payment == to_payment(earlier)
+    assert gateway.retrieve(request, None) == payment
+    entries = ledger(request.payment_id)
+    assert kinds(entries) == expected
+    assert {e["gateway_reference"] for e in entries} == {earlier["id"]}
+
+
+def test_retrieve_of_a_declined_two_call_attempt_declines(gateway, new_request, ledger, sandbox, api_key):
+    request = new_request("4000000000009995")
+    earlier = two_call_attempt(sandbox, api_key, request)
+    assert earlier["status"] == "requires_payment_method"
+
+    with pytest.raises(SoftDeclineError) as declined:
+        gateway.retrieve(request, None)
+
+    assert declined.value.code == "insufficient_funds"
+    assert ledger(request.payment_id) == []
+
+
+def test_retrieve_of_a_two_call_attempt_that_never_sent_its_intent_charges_once(gateway, new_request, ledger,
+                                                                                 sandbox, api_key):
+    request = new_request()
+    two_call_attempt(sandbox, api_key, request, send_intent=False)
+
+    payment = gateway.retrieve(request, None)
+
+    assert payment.status is GatewayStatus.CAPTURED
+    assert gateway.retrieve(request, None) == payment
+    assert kinds(ledger(request.payment_id)) == [("authorization", 1000), ("capture", 1000)]
+
+
+def test_retrieve_of_a_key_neither_flow_matches_is_an_unknown_outcome(gateway, new_request, ledger):
+    """Never final, never a decline: the key holds a request that may have charged."""
+    request = new_request()
+    payment = gateway.charge(request)
+
+    with pytest.raises(UnknownOutcomeError) as unknown:
+        gateway.retrieve(dataclasses.replace(request, amount=2000), None)
+
+    assert unknown.value.code == "idempotency_conflict"
+    assert gateway.retrieve(request, None) == payment
+    assert kinds(ledger(request.payment_id)) == [("authorization", 1000), ("capture", 1000)]
+
+
 def test_update_merges_metadata_and_sets_description(gateway, new_request, sandbox, api_key):
     request = new_request(description="first", metadata={"order": "o-1", "channel": "web"})
     payment = gateway.charge(request)
@@ -193,6 +310,20 @@ def test_authorize_and_charge_refuse_a_request_saying_otherwise(gateway, new_req
         gateway.authorize(new_request(capture=True))
     with pytest.raises(ValueError):
         gateway.charge(new_request(capture=False))
+
+
+def test_proxy_from_the_environment_at_construction(make_gateway, new_request, sandbox, forward_proxy,
+                                                    proxy_environment):
+    proxy_environment(forward_proxy.url)
+    proxied = make_gateway()
+    proxy_environment(forward_proxy.url, no_proxy="127.0.0.1")
+    direct = make_gateway()
+    proxy_environment(None)  # read at construction only: the calls below still honour it
+
+    proxied.charge(new_request())
+    direct.charge(new_request())
+
+    assert forward_proxy.seen == [("POST", f"{sandbox}/v1/payment_intents")]
 
 
 def test_configuration_alone_points_the_adapter_at_a_sandbox(start_sandbox, new_request):
