@@ -86,6 +86,7 @@ class Attempt(BaseModel):
     error_message = peewee.TextField(null=True)
     latency_ms = peewee.IntegerField(null=True)
     tries = peewee.IntegerField(default=0)   # calls made with this attempt's idempotency key
+    request = JSONField(null=True)           # description and metadata as first sent: every try sends them
     created_at = peewee.DateTimeField(default=utcnow)
     updated_at = peewee.DateTimeField(default=utcnow)
 

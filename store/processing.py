@@ -37,13 +37,16 @@ def idempotency_key(payment_id: str, number: int) -> str:
     return f"paywave_{payment_id}_{number}"
 
 
-def start_attempt(payment: Payment, gateway: str, operation: str, amount=None, key=None, attempts=None) -> Attempt:
+def start_attempt(payment: Payment, gateway: str, operation: str, amount=None, key=None, attempts=None,
+                  request=None) -> Attempt:
     """A new attempt row (``started``), numbered after the payment's last one. In a transaction.
 
     Parameters:
       key: The idempotency key, when it derives from something else than the attempt
         number (a refund's key derives from the refund's id).
       attempts: The payment's attempts in order, when the caller has just read them.
+      request: What the call sends that the payment may change later, kept so that every
+        try sends the same (``{"description", "metadata"}`` of a charge).
     """
     if attempts is not None:
         last = attempts[-1].number if attempts else 0
@@ -53,7 +56,7 @@ def start_attempt(payment: Payment, gateway: str, operation: str, amount=None, k
     now = utcnow()
     return Attempt.create(id=new_id("att"), payment_id=payment.id, number=last + 1, gateway=gateway,
                           operation=operation, idempotency_key=key or idempotency_key(payment.id, last + 1),
-                          status="started", amount=amount, created_at=now, updated_at=now)
+                          status="started", amount=amount, request=request, created_at=now, updated_at=now)
 
 
 def is_open(attempt: Attempt, retry_max: int) -> bool:

@@ -145,3 +145,34 @@ def test_fallback_to_stripe_after_the_cvc_was_erased(api, auth, stripe, paypal):
     payment = wait_status(pid)
     assert (payment.status, payment.gateway) == ("succeeded", "stripe")
     assert payment.cvc_ciphertext is None and stripe.captured(pid) == 2500 and paypal.ledger(pid) == []
+
+
+def test_an_update_while_the_outcome_is_unknown_is_not_in_the_replay_and_reaches_the_gateway_after(
+        api, auth, stripe, worker_config):
+    """A retry under the attempt's key sends what the first try sent (Stripe refuses a key
+    replayed with other parameters); the merchant's update follows once the charge is known."""
+    import time
+
+    import requests
+    stripe.faults(drop_response_rate=1.0)
+    pid = pay(api, auth, amount=888)
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and not Attempt.select().where(
+            (Attempt.payment_id == pid) & (Attempt.status == "unknown")).exists():
+        time.sleep(0.05)
+    changed = api.simulate_put(f"/payments/{pid}", json={"description": "order 42", "metadata": {"order": "42"}},
+                               headers=auth)
+    assert changed.status_code == 200 and changed.json["status"] == "processing"
+    stripe.faults(drop_response_rate=0.0)
+    payment = wait_status(pid)
+    assert payment.status == "succeeded" and stripe.captured(pid) == 888
+    assert attempts(pid)[0] == ("stripe", "charge", "succeeded", None)
+    intent_url = f"{stripe.base}/v1/payment_intents/{payment.gateway_reference}"
+    key = {"Authorization": f"Bearer {worker_config.stripe_api_key}"}
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        intent = requests.get(intent_url, headers=key, timeout=5).json()
+        if intent["metadata"].get("order") == "42":
+            break
+        time.sleep(0.1)
+    assert intent["description"] == "order 42" and intent["metadata"]["order"] == "42"

@@ -53,14 +53,23 @@ def _claim(ctx, payment_id, gateway):
                 return payment, attempt, body
             return None  # declined or retries spent: the fallback router has it
         operation = "charge" if payment.capture == "automatic" else "authorize"
-        return payment, processing.start_attempt(payment, gateway, operation, payment.amount, attempts=attempts), body
+        attempt = processing.start_attempt(payment, gateway, operation, payment.amount, attempts=attempts,
+                                           request=_changeable(payment))
+        return payment, attempt, body
+
+
+def _changeable(payment):
+    """What the merchant may still change while the charge runs (``PUT /payments/{id}``)."""
+    return {"description": payment.description, "metadata": payment.metadata or {}}
 
 
 def _request(ctx, payment, attempt):
+    """The attempt's request: the same on every try, whatever the merchant changed since."""
+    sent = attempt.request or _changeable(payment)  # attempts started before ``request`` was kept
     return PaymentRequest(payment_id=payment.id, amount=payment.amount, currency=payment.currency,
                           card=ctx.vault.open_card(payment), capture=payment.capture == "automatic",
-                          idempotency_key=attempt.idempotency_key, description=payment.description,
-                          metadata=payment.metadata or {})
+                          idempotency_key=attempt.idempotency_key, description=sent["description"],
+                          metadata=sent["metadata"])
 
 
 def process_payment(ctx, payment_id, gateway):
@@ -104,7 +113,10 @@ def _finish(ctx, payment_id, c):
             return
         if error is None:
             status, event = RESULT_STATUS[c.result.status]
+            # An update made while the charge ran reached us, not the gateway: send it now.
+            changed = attempt.request not in (None, _changeable(payment))
             body = processing.save(payment, status=status, attempt=attempt, event=event,
+                                   jobs=[("ops", "propagate_update", payment_id)] if changed else (),
                                    amount_captured=c.result.amount_captured, gateway_reference=c.result.reference,
                                    cvc_ciphertext=None, failure_code=None, failure_message=None)
             metrics.payments.labels(status, attempt.gateway).inc()
