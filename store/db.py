@@ -30,6 +30,33 @@ class Pool(PooledPostgresqlDatabase):
             return False
         return bool(select.select([conn], [], [], 0)[0])
 
+    # A transaction's BEGIN goes out with its first statement ("BEGIN;SELECT ..."): one
+    # round trip fewer per transaction, and every round trip costs CPU on both sides.
+    def begin(self, isolation_level=None):
+        if isolation_level:
+            return super().begin(isolation_level)
+        if self.is_closed():  # connect now, as BEGIN did: connecting later would reset the transaction stack
+            self.connect()
+        self._state.begin_on = self._state.conn  # the connection the BEGIN is owed to
+
+    def take_begin(self) -> str:
+        """``"BEGIN;"`` when this thread's transaction has not been sent yet (it is now), else ``""``."""
+        if getattr(self._state, "begin_on", None) is None:
+            return ""
+        owed, self._state.begin_on = self._state.begin_on is self._state.conn, None
+        return "BEGIN;" if owed else ""
+
+    def execute_sql(self, sql, params=None):
+        return super().execute_sql(self.take_begin() + sql, params)
+
+    def commit(self):
+        if not self.take_begin():  # nothing was sent: nothing to commit
+            super().commit()
+
+    def rollback(self):
+        if not self.take_begin():
+            super().rollback()
+
 
 class DatabaseUnavailable(Exception):
     """Postgres (or SQLite) cannot be reached; callers answer 503 and write nothing."""
@@ -123,7 +150,8 @@ def run_together(statements) -> int:
         return rows
     with peewee.__exception_wrapper__:
         cursor = database.cursor()
-        cursor.execute(b";".join(cursor.mogrify(sql, params) for sql, params in statements))
+        begin = database.take_begin().encode()
+        cursor.execute(begin + b";".join(cursor.mogrify(sql, params) for sql, params in statements))
         return cursor.rowcount
 
 

@@ -13,6 +13,7 @@ import dataclasses
 import functools
 
 import orjson
+import peewee
 
 from gateways.paypal.transformers import from_money
 from shared import metrics
@@ -303,3 +304,21 @@ HANDLERS = {
     "refund": _refund,
     "disputed": _disputed,
 }
+
+
+def redrive_stuck(cutoff, limit=500) -> int:
+    """Queue ``apply_gateway_event`` again for events still ``received`` since before ``cutoff``
+    (their job was lost or dead-lettered), and mark them so the next pass waits a period.
+    Call in a transaction.
+
+    Returns:
+      How many were queued.
+    """
+    rows = list(GatewayEvent.select(GatewayEvent.gateway, GatewayEvent.event_id)
+                .where((GatewayEvent.status == "received")
+                       & (peewee.fn.COALESCE(GatewayEvent.swept_at, GatewayEvent.received_at) < cutoff))
+                .limit(limit))
+    for row in rows:
+        outbox.add("ops", "apply_gateway_event", row.gateway, row.event_id)
+        GatewayEvent.update(swept_at=utcnow()).where(_key(row.gateway, row.event_id)).execute()
+    return len(rows)

@@ -161,6 +161,7 @@ class GatewayEvent(BaseModel):
     headers = JSONField(null=True)
     payload = peewee.TextField()
     received_at = peewee.DateTimeField(default=utcnow)
+    swept_at = peewee.DateTimeField(null=True)   # last queued again by the sweeper
     applied_at = peewee.DateTimeField(null=True)
 
     class Meta:

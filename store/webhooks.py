@@ -274,3 +274,20 @@ def record_attempt(claimed: Claimed, outcome, retry_in: float | None, disable_af
         delivery.updated_at = now
         delivery.save()
     return retry_in
+
+
+def redrive_stuck(cutoff, limit=500) -> int:
+    """Queue ``deliver_webhook`` again for pending deliveries whose attempt was due before
+    ``cutoff`` (their job was lost or dead-lettered); they become due now, so the next pass
+    waits a period.  Call in a transaction.
+
+    Returns:
+      How many were queued.
+    """
+    ids = [d.id for d in WebhookDelivery.select(WebhookDelivery.id)
+           .where((WebhookDelivery.status == "pending") & (WebhookDelivery.next_attempt_at < cutoff)).limit(limit)]
+    for delivery_id in ids:
+        outbox.add("webhooks", "deliver_webhook", delivery_id)
+    if ids:
+        WebhookDelivery.update(next_attempt_at=utcnow()).where(WebhookDelivery.id.in_(ids)).execute()
+    return len(ids)

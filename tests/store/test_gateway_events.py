@@ -1,5 +1,7 @@
 """Gateway events folded into payments: stored once, forward only, refunds counted once, by the rules alone
 (events built here; the sandboxes' own deliveries are in ``tests/workers/test_gateway_events.py``)."""
+import datetime
+
 import orjson
 import peewee
 import pytest
@@ -173,3 +175,23 @@ def test_events_we_cannot_place_are_ignored(merchant):
 
     assert [e.status for e in (unknown_type, not_ours, unreadable)] == ["ignored"] * 3
     assert not_ours.detail == "no payment of ours" and unreadable.detail.startswith("unreadable")
+
+
+def test_an_event_never_applied_is_queued_again_once_per_period(merchant):
+    p = payment(merchant)
+    event = stripe_event("payment_intent.succeeded", **intent(p))
+    assert gateway_events.receive("stripe", event["id"], event["type"], orjson.dumps(event).decode())
+    jobs = OutboxJob.select().where(OutboxJob.args.contains(event["id"]))
+    before = jobs.count()  # the one receive() wrote, as if it had been lost
+    with database.atomic():
+        assert gateway_events.redrive_stuck(utcnow() - datetime.timedelta(minutes=5)) == 0  # not stuck yet
+    with database.atomic():
+        assert gateway_events.redrive_stuck(utcnow() + datetime.timedelta(seconds=1)) >= 1
+    assert jobs.count() == before + 1
+    with database.atomic():  # marked: the next pass waits a full period
+        gateway_events.redrive_stuck(utcnow() - datetime.timedelta(seconds=60))
+    assert jobs.count() == before + 1
+    gateway_events.apply("stripe", event["id"])
+    with database.atomic():  # applied: never again
+        gateway_events.redrive_stuck(utcnow() + datetime.timedelta(hours=1))
+    assert jobs.count() == before + 1

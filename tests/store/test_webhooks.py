@@ -70,3 +70,24 @@ def test_rotation_signs_with_both_secrets_until_the_previous_expires(delivery, m
     assert webhooks.signing_secrets(endpoint, vault) == [third, second]  # at most two: the first is over
     endpoint.previous_secret_expires_at = utcnow() - datetime.timedelta(seconds=1)
     assert webhooks.signing_secrets(endpoint, vault) == [third] and first not in (second, third)
+
+
+def test_an_overdue_delivery_is_queued_again_once_per_period(delivery):
+    from store.db import database
+    from store.models import OutboxJob, WebhookDelivery
+    jobs = OutboxJob.select().where(OutboxJob.args.contains(delivery.id))
+    before = jobs.count()
+    with database.atomic():
+        assert webhooks.redrive_stuck(utcnow() - datetime.timedelta(minutes=5)) == 0  # due just now: not overdue
+    with database.atomic():
+        assert webhooks.redrive_stuck(utcnow() + datetime.timedelta(seconds=1)) >= 1
+    assert jobs.count() == before + 1
+    assert abs((WebhookDelivery.get_by_id(delivery.id).next_attempt_at - utcnow()).total_seconds()) < 5
+    with database.atomic():
+        webhooks.redrive_stuck(utcnow() - datetime.timedelta(seconds=60))
+    assert jobs.count() == before + 1
+    claimed = webhooks.claim_attempt(delivery.id, 30)  # the queued job finds it due
+    webhooks.record_attempt(claimed, Outcome("succeeded", 5, 204, ""), None, DISABLE_AFTER)
+    with database.atomic():
+        webhooks.redrive_stuck(utcnow() + datetime.timedelta(hours=1))
+    assert jobs.count() == before + 1

@@ -34,6 +34,8 @@ def _claim(ctx, payment_id, gateway):
     body = None
     with database.atomic():
         payment = processing.lock(payment_id)
+        if payment.status not in ("pending", "processing") or payment.gateway not in (None, gateway):
+            return None  # finished, canceled, or routed elsewhere meanwhile (a late or duplicate job)
         attempts = attempts_of_one(payment_id)
         if payment.status == "pending":
             allowed = [g for g in payment.route.split(",") if ctx.circuit.allows(g)]
@@ -44,8 +46,6 @@ def _claim(ctx, payment_id, gateway):
                 ctx.notify()
                 return None
             body = processing.save(payment, status="processing", gateway=gateway, attempts=attempts)
-        elif payment.status != "processing" or payment.gateway != gateway:
-            return None  # finished, canceled, or routed elsewhere meanwhile
         charges = [a for a in attempts if a.operation in processing.PAYMENT_OPERATIONS]
         attempt = charges[-1] if charges else None
         if attempt is not None and attempt.gateway == gateway:

@@ -1,14 +1,17 @@
 """The sweeper: finds work that stopped moving and drives it again.
 
 Payments left ``pending``/``processing`` (a lost or dead-lettered message, an
-unknown outcome still unresolved), captures, cancels and refunds left pending:
-each gets its job queued again, and the normal idempotent actors take it
+unknown outcome still unresolved), captures, cancels and refunds left pending,
+gateway events never applied and webhook deliveries long overdue: each gets its
+job queued again, and the normal idempotent actors take it
 from there (a duplicate job is harmless).  Several replicas may run it: one
 at a time wins a database lock, and touched rows wait a full period again.
 """
-from store import idempotency, outbox, processing
+import datetime
+
+from store import gateway_events, idempotency, outbox, processing, webhooks
 from store.db import database, try_lock
-from store.models import Payment, Refund
+from store.models import Payment, Refund, utcnow
 from workers.pools import gateway_queue
 
 _LOCK = 0x73776570  # "swep"
@@ -29,10 +32,11 @@ def job_for(payment):
 
 
 def sweep(ctx) -> dict:
-    """One pass. Returns what it queued again: ``{"payments": n, "refunds": m}``."""
+    """One pass. Returns what it queued again: ``{"payments", "refunds", "gateway_events", "deliveries"}``."""
+    done = dict.fromkeys(("payments", "refunds", "gateway_events", "deliveries"), 0)
     with database.atomic():
         if not try_lock(_LOCK):
-            return {"payments": 0, "refunds": 0}
+            return done
         payments, refunds = processing.stuck(ctx.config.stuck_after_seconds)
         for payment in payments:
             outbox.add(*job_for(payment))
@@ -40,8 +44,11 @@ def sweep(ctx) -> dict:
             outbox.add("ops", "refund_payment", refund.id)
         processing.touch(Payment, [p.id for p in payments])
         processing.touch(Refund, [r.id for r in refunds])
+        cutoff = utcnow() - datetime.timedelta(seconds=ctx.config.stuck_after_seconds)
+        done.update(payments=len(payments), refunds=len(refunds),
+                    gateway_events=gateway_events.redrive_stuck(cutoff), deliveries=webhooks.redrive_stuck(cutoff))
         idempotency.purge_expired()
         outbox.purge_published()
-    if payments or refunds:
+    if any(done.values()):
         ctx.notify()
-    return {"payments": len(payments), "refunds": len(refunds)}
+    return done
