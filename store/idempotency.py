@@ -5,14 +5,15 @@ with the same key sees it at once (409).  The response is saved by ``complete``
 inside the transaction of the work itself: either both the change and the saved
 response commit, or neither does.  A claim left by a crashed process is taken
 over after ``STALE_AFTER``; ``complete`` checks the claim token so the slower of
-two holders rolls back instead of writing twice.
+two holders rolls back instead of writing twice.  A claim whose Postgres backend is gone
+(the process holding it died mid-request: its connection closed) is taken over at once.
 """
 import dataclasses
 import datetime
 
 import peewee
 
-from store.db import database, run_together
+from store.db import database, is_postgres, run_together
 from store.models import IdempotencyRecord, utcnow
 
 STALE_AFTER = datetime.timedelta(seconds=120)
@@ -54,6 +55,7 @@ def claim(merchant_id, key, request_hash, ttl_hours=24):
         try:  # one statement, committed at once (the connection is in autocommit)
             IdempotencyRecord.insert(
                 merchant_id=merchant_id, key=key, request_hash=request_hash, state="in_progress",
+                claimer_pid=peewee.fn.pg_backend_pid() if is_postgres() else None,
                 created_at=now, expires_at=now + datetime.timedelta(hours=ttl_hours)).execute()
             return Claim(merchant_id, key, now)
         except peewee.IntegrityError:
@@ -61,7 +63,8 @@ def claim(merchant_id, key, request_hash, ttl_hours=24):
         record = IdempotencyRecord.get_or_none(merchant_id=merchant_id, key=key)
         if record is None:
             continue  # released meanwhile: try again
-        if record.expires_at < now or (record.state == "in_progress" and now - record.created_at > STALE_AFTER):
+        if record.expires_at < now or (record.state == "in_progress" and (
+                now - record.created_at > STALE_AFTER or _claimer_gone(record))):
             _delete(record)
             continue
         if record.request_hash != request_hash:
@@ -70,6 +73,14 @@ def claim(merchant_id, key, request_hash, ttl_hours=24):
             raise KeyInUse(key)
         return Saved(record.response_status, record.response_body.encode(), record.response_location)
     raise KeyInUse(key)
+
+
+def _claimer_gone(record) -> bool:
+    """Whether the backend that took the claim has ended (so has the request that held it)."""
+    if record.claimer_pid is None:
+        return False
+    return not database.execute_sql("SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = %s)",
+                                    (record.claimer_pid,)).fetchone()[0]
 
 
 def _delete(record):

@@ -114,6 +114,7 @@ class IdempotencyRecord(BaseModel):
     response_status = peewee.IntegerField(null=True)
     response_body = peewee.TextField(null=True)
     response_location = peewee.TextField(null=True)
+    claimer_pid = peewee.IntegerField(null=True)   # the Postgres backend of the request holding the claim
     created_at = peewee.DateTimeField(default=utcnow)
     expires_at = peewee.DateTimeField()
 

@@ -66,3 +66,25 @@ def test_put_and_actions_are_idempotent_too(client, auth):
     cancel = {**auth, "Idempotency-Key": "cancel-1"}
     assert client.simulate_post(f"/payments/{pid}/cancel", headers=cancel).status_code == 202
     assert client.simulate_post(f"/payments/{pid}/cancel", headers=cancel).status_code == 202  # replayed, not 409
+
+
+def test_a_claim_whose_process_died_is_taken_over_at_once(client, auth, merchant, database_url, db):
+    import hashlib
+
+    import orjson
+    import psycopg2
+    body = card_payment()
+    fingerprint = hashlib.sha256(b"POST /payments\n" + orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
+    dead = psycopg2.connect(database_url)  # another process's connection, which took the key and then died
+    with dead, dead.cursor() as cur:
+        cur.execute("INSERT INTO idempotency_record (merchant_id, key, request_hash, state, claimer_pid, created_at,"
+                    " expires_at) VALUES (%s, 'order-dead', %s, 'in_progress', pg_backend_pid(), now() at time zone"
+                    " 'utc', now() at time zone 'utc' + interval '1 day')", (merchant, fingerprint))
+    assert post(client, auth, "order-dead", body).status_code == 409  # its backend is alive: still in progress
+    dead.close()
+    import time
+    deadline = time.monotonic() + 5
+    while (resp := post(client, auth, "order-dead", body)).status_code == 409 and time.monotonic() < deadline:
+        time.sleep(0.05)  # the backend takes a moment to exit
+    assert resp.status_code == 202 and "idempotent-replayed" not in resp.headers
+    assert Payment.select().where(Payment.merchant_id == merchant).count() == 1
