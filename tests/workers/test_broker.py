@@ -48,19 +48,11 @@ def own_prefix(config):
     services.delete_queues(cfg.broker_url, [cfg.queue_prefix + q for qs in POOLS.values() for q in qs])
 
 
-def _count(url, queue):
-    connection = pika.BlockingConnection(pika.URLParameters(url))
-    try:
-        return connection.channel().queue_declare(queue, passive=True).method.message_count
-    finally:
-        connection.close()
-
-
 def test_a_batch_is_published_whole_and_confirmed(own_prefix):
     publish = publisher(build_broker(own_prefix), own_prefix.queue_prefix)
     publish([Job(i, "ops", "capture_payment", [f"pay_{i}"]) for i in range(300)])
     publish([Job(300, "ops", "capture_payment", ["pay_300"])])  # the same channel, tags go on
-    assert _count(own_prefix.broker_url, own_prefix.queue_prefix + "ops") == 301
+    assert services.queue_depth(own_prefix.broker_url, own_prefix.queue_prefix + "ops") == 301
 
 
 def test_a_job_for_a_queue_that_does_not_exist_fails_its_batch_and_the_next_batch_redeclares(own_prefix):
@@ -71,4 +63,4 @@ def test_a_job_for_a_queue_that_does_not_exist_fails_its_batch_and_the_next_batc
     with pytest.raises(PublishFailed, match="no queue"):
         publish([Job(2, "ops", "capture_payment", ["pay_2"])])
     publish([Job(2, "ops", "capture_payment", ["pay_2"])])  # the outbox's retry
-    assert _count(own_prefix.broker_url, own_prefix.queue_prefix + "ops") == 1
+    assert services.queue_depth(own_prefix.broker_url, own_prefix.queue_prefix + "ops") == 1

@@ -10,6 +10,15 @@ def pay(api, auth, **kwargs):
     return resp.json["id"]
 
 
+def wait_unknown(payment_id, timeout=15.0):
+    """Until the payment's attempt has an unknown outcome (a response the gateway dropped)."""
+    import time
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and not Attempt.select().where(
+            (Attempt.payment_id == payment_id) & (Attempt.status == "unknown")).exists():
+        time.sleep(0.05)
+
+
 def attempts(payment_id):
     return [(a.gateway, a.operation, a.status, a.error_class)
             for a in Attempt.select().where(Attempt.payment_id == payment_id).order_by(Attempt.number)]
@@ -100,11 +109,7 @@ def test_soft_decline_falls_back_and_hard_decline_does_not(api, auth, stripe, pa
 def test_dropped_response_is_resolved_at_the_same_gateway_with_one_charge(api, auth, stripe, paypal):
     stripe.faults(drop_response_rate=1.0)
     pid = pay(api, auth, amount=777)
-    import time
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline and not Attempt.select().where(
-            (Attempt.payment_id == pid) & (Attempt.status == "unknown")).exists():
-        time.sleep(0.05)
+    wait_unknown(pid)
     stripe.faults(drop_response_rate=0.0)
     payment = wait_status(pid)
     assert (payment.status, payment.gateway) == ("succeeded", "stripe")
@@ -156,10 +161,7 @@ def test_an_update_while_the_outcome_is_unknown_is_not_in_the_replay_and_reaches
     import requests
     stripe.faults(drop_response_rate=1.0)
     pid = pay(api, auth, amount=888)
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline and not Attempt.select().where(
-            (Attempt.payment_id == pid) & (Attempt.status == "unknown")).exists():
-        time.sleep(0.05)
+    wait_unknown(pid)
     changed = api.simulate_put(f"/payments/{pid}", json={"description": "order 42", "metadata": {"order": "42"}},
                                headers=auth)
     assert changed.status_code == 200 and changed.json["status"] == "processing"
