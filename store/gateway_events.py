@@ -318,7 +318,9 @@ def redrive_stuck(cutoff, limit=500) -> int:
                 .where((GatewayEvent.status == "received")
                        & (peewee.fn.COALESCE(GatewayEvent.swept_at, GatewayEvent.received_at) < cutoff))
                 .limit(limit))
-    for row in rows:
-        outbox.add("ops", "apply_gateway_event", row.gateway, row.event_id)
-        GatewayEvent.update(swept_at=utcnow()).where(_key(row.gateway, row.event_id)).execute()
-    return len(rows)
+    keys = [(row.gateway, row.event_id) for row in rows]
+    outbox.add_all([("ops", "apply_gateway_event", *key) for key in keys])
+    if keys:
+        (GatewayEvent.update(swept_at=utcnow())
+         .where(peewee.Tuple(GatewayEvent.gateway, GatewayEvent.event_id).in_(keys)).execute())
+    return len(keys)

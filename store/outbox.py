@@ -28,13 +28,19 @@ def job(queue_name: str, actor_name: str, *args) -> tuple:
 
 def add(queue_name: str, actor_name: str, *args):
     """Write a job; call inside the transaction of the change it belongs to."""
-    run_together([job(queue_name, actor_name, *args)])
+    add_all([(queue_name, actor_name, *args)])
+
+
+def add_all(jobs):
+    """Write ``[(queue, actor, *args), ...]`` in one round trip; call inside the change's transaction."""
+    if jobs:
+        run_together([job(*j) for j in jobs])
 
 
 def pending_stats():
     """``(count, age_seconds_of_oldest)`` of unpublished jobs."""
-    row = (OutboxJob.select(OutboxJob.created_at)
-           .where(OutboxJob.published_at.is_null()).order_by(OutboxJob.created_at).limit(1).first())
+    row = (OutboxJob.select(OutboxJob.created_at)  # by id: the order the partial index keeps, as the relay's
+           .where(OutboxJob.published_at.is_null()).order_by(OutboxJob.id).limit(1).first())
     count = OutboxJob.select().where(OutboxJob.published_at.is_null()).count()
     age = (utcnow() - row.created_at).total_seconds() if row else 0.0
     return count, age

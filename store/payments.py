@@ -172,8 +172,7 @@ def record(payment, jobs=(), event=None, now=None, attempts=None) -> bytes:
     payment.version += 1
     payment.updated_at = now or utcnow()
     payment.save()
-    for queue, actor, *args in jobs:
-        outbox.add(queue, actor, *args)
+    outbox.add_all(jobs)
     body = snapshot(payment, attempts)
     if event:
         events.emit(payment, event, body)

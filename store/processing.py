@@ -90,7 +90,13 @@ def unresolved(payment_id) -> bool:
 
 def count_try(attempt: Attempt) -> Attempt:
     """Record that a call with this attempt's key is about to be made.  Call outside a
-    transaction: the single statement commits at once, before the call."""
+    transaction: the single statement commits at once, before the call.
+
+    Raises:
+      RuntimeError: inside a transaction, where the count could be lost with a crash during the call.
+    """
+    if database.in_transaction():
+        raise RuntimeError("count a try outside any transaction: it must be committed before the call")
     Attempt.update(tries=Attempt.tries + 1, updated_at=utcnow()).where(Attempt.id == attempt.id).execute()
     attempt.tries += 1
     return attempt

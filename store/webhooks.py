@@ -286,8 +286,7 @@ def redrive_stuck(cutoff, limit=500) -> int:
     """
     ids = [d.id for d in WebhookDelivery.select(WebhookDelivery.id)
            .where((WebhookDelivery.status == "pending") & (WebhookDelivery.next_attempt_at < cutoff)).limit(limit)]
-    for delivery_id in ids:
-        outbox.add("webhooks", "deliver_webhook", delivery_id)
+    outbox.add_all([("webhooks", "deliver_webhook", delivery_id) for delivery_id in ids])
     if ids:
         WebhookDelivery.update(next_attempt_at=utcnow()).where(WebhookDelivery.id.in_(ids)).execute()
     return len(ids)

@@ -38,10 +38,7 @@ def sweep(ctx) -> dict:
         if not try_lock(_LOCK):
             return done
         payments, refunds = processing.stuck(ctx.config.stuck_after_seconds)
-        for payment in payments:
-            outbox.add(*job_for(payment))
-        for refund in refunds:
-            outbox.add("ops", "refund_payment", refund.id)
+        outbox.add_all([job_for(p) for p in payments] + [("ops", "refund_payment", r.id) for r in refunds])
         processing.touch(Payment, [p.id for p in payments])
         processing.touch(Refund, [r.id for r in refunds])
         cutoff = utcnow() - datetime.timedelta(seconds=ctx.config.stuck_after_seconds)
