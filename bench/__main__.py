@@ -22,18 +22,18 @@ import os
 import platform
 import re
 import secrets
-import socket
 import subprocess
 import sys
 import time
 
+import pika
 import psycopg2
 import redis
 import requests
 
 from bench.cpu import CpuSampler, describe, measure
 from bench.rate import TARGET_P99_MS, fixed_rate
-from shared.dev import wait_http
+from shared.dev import free_port, wait_http
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PG = os.environ.get("PAYWAVE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -41,12 +41,6 @@ REDIS = os.environ.get("PAYWAVE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 AMQP = os.environ.get("PAYWAVE_TEST_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/%2F")
 PAYMENT = {"amount": 1050, "currency": "USD", "payment_method": {"type": "card", "card": {
     "number": "4242424242424242", "exp_month": 12, "exp_year": 2031, "cvc": "123"}}}  # as bench/post.lua sends
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Stack:
@@ -101,8 +95,6 @@ def scratch_database(run):
 
 def delete_queues(prefix, processes):
     """Remove every queue this run declared (main, delay and dead-letter queues)."""
-    import pika
-
     from workers.pools import POOLS
     bases = [q for qs in POOLS.values() for q in qs] + [f"bench.noop{p}" for p in processes]
     connection = pika.BlockingConnection(pika.URLParameters(AMQP))
@@ -228,7 +220,6 @@ def pending(database_url, ids=None):
 def cancel_leftovers(env):
     """Payments the HTTP scenario created are never charged: canceled, their jobs dropped (tens of
     thousands of no-op jobs ahead of the measured payments would be measured instead)."""
-    import pika
     with psycopg2.connect(env["PAYWAVE_DATABASE_URL"]) as conn, conn.cursor() as cur:
         cur.execute("UPDATE payment SET status = 'canceled' WHERE status = 'pending'")
     connection = pika.BlockingConnection(pika.URLParameters(AMQP))

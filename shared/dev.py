@@ -9,6 +9,7 @@ import dataclasses
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -27,6 +28,13 @@ EXAMPLE = json.dumps({"amount": 1050, "currency": "USD", "payment_method": {
 
 def _child(*args, env=None):
     return subprocess.Popen([sys.executable, "-m", "shared.cli", *args], env={**os.environ, **(env or {})})
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on (the OS's choice, released at once)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def wait_http(url, proc=None, timeout=20.0):

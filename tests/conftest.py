@@ -1,12 +1,11 @@
 """Fixtures shared by the whole suite: processes, ports, the real services."""
 import os
-import socket
 import subprocess
 import sys
 
 import pytest
 
-from shared.dev import wait_http
+from shared.dev import free_port, wait_http
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -14,12 +13,6 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # its regex engine refuses patterns in PayPal's own documents that Python's accepts.
 os.environ.setdefault("OPENAPI_SPEC_VALIDATOR_SCHEMA_VALIDATOR_BACKEND", "jsonschema")
 pytest_plugins = ["tests.support.leakscan"]  # the run's leftovers and logs are scanned for card data
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Process:

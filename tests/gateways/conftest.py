@@ -1,9 +1,10 @@
 """Fixtures shared by the gateway adapters' tests."""
 import http.server
-import threading
 
 import pytest
 import requests
+
+from tests.support import services
 
 #: Headers not relayed as they are: hop-by-hop ones, and those describing a body requests decoded.
 NOT_RELAYED = {"connection", "keep-alive", "proxy-connection", "proxy-authorization", "te", "trailer",
@@ -52,11 +53,8 @@ class _ProxyHandler(http.server.BaseHTTPRequestHandler):
 @pytest.fixture
 def forward_proxy():
     """A running ``ForwardProxy``, shut down after the test."""
-    proxy = ForwardProxy()
-    threading.Thread(target=proxy.serve_forever, daemon=True).start()
-    yield proxy
-    proxy.shutdown()
-    proxy.server_close()
+    with services.serving(ForwardProxy()) as proxy:
+        yield proxy
 
 
 @pytest.fixture

@@ -14,9 +14,10 @@ from falcon import testing
 
 from ingress.app import create_app
 from shared.cache import build_cache
+from shared.dev import free_port
 from store.outbox import Relay
 from store.vault import Vault
-from tests.conftest import ROOT, free_port
+from tests.conftest import ROOT
 from tests.support import leakscan, services
 from tests.support.sandbox import Sandbox
 from workers.broker import build_broker, publisher

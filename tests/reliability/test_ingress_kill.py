@@ -11,9 +11,9 @@ import urllib.parse
 
 import requests
 
-from shared.dev import wait_http
+from shared.dev import free_port, wait_http
 from store.models import Payment
-from tests.conftest import ROOT, card_payment, free_port
+from tests.conftest import ROOT, card_payment
 from tests.support import leakscan
 from tests.support.proxy import TcpProxy, via_proxy
 from tests.support.sandbox import wait_status

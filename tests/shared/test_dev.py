@@ -9,7 +9,8 @@ import time
 
 import requests
 
-from tests.conftest import ROOT, free_port
+from shared.dev import free_port
+from tests.conftest import ROOT
 
 
 def test_dev_serves_the_api_and_its_printed_example_is_charged(tmp_path, sandboxes):

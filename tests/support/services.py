@@ -9,6 +9,7 @@ import contextlib
 import os
 import secrets
 import socket
+import threading
 import urllib.parse
 
 import pika
@@ -157,3 +158,14 @@ def own_run(config, server_url, tag, **overrides):
             delete_queues(cfg.broker_url, [cfg.queue_prefix + q for qs in POOLS.values() for q in qs])
             delete_redis_prefix(cfg.redis_url, cfg.cache_prefix)
     open_database(config.database_url)
+
+
+@contextlib.contextmanager
+def serving(server):
+    """``server`` (a ``socketserver`` server) answering in a thread until the block ends."""
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -5,7 +5,6 @@ import functools
 import io
 import secrets
 import socketserver
-import threading
 import time
 import uuid
 from wsgiref import simple_server
@@ -21,6 +20,7 @@ from ingress.app import create_app
 from ingress.resources import gateway_webhooks
 from store.models import Event, GatewayEvent, Payment, Refund
 from store.vault import Vault
+from tests.support import services
 from tests.support.sandbox import Sandbox, wait_status
 from tests.workers.test_payments import pay
 from workers import actors
@@ -90,7 +90,6 @@ def hooked(fleet, worker_config, start_sandbox):
     gateway_webhooks.routes(app, cfg, fleet.relay)
     deliveries = Deliveries(app)
     server = simple_server.make_server("127.0.0.1", 0, deliveries, _ThreadingServer, _QuietHandler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_port}"
     cfg = dataclasses.replace(
         cfg, stripe_api_base=start_sandbox("stripe", "--webhook-url", url + "/webhooks/stripe", "--webhook-secret", SECRET),
@@ -99,12 +98,10 @@ def hooked(fleet, worker_config, start_sandbox):
         if name not in fleet.actors:
             fleet.actors[name] = dramatiq.actor(functools.partial(fn, fleet.context), actor_name=name,
                                                 queue_name=cfg.queue_prefix + queue, broker=fleet.broker, **actors.OPTIONS)
-    with pytest.MonkeyPatch.context() as patch:
+    with services.serving(server), pytest.MonkeyPatch.context() as patch:  # listening already: nothing is lost
         patch.setattr(fleet.context, "config", cfg)
         patch.setattr(fleet.context, "gateways", build_gateways(cfg, fleet.context.cache))
         yield Hooked(url, deliveries, Sandbox(cfg.stripe_api_base), Sandbox(cfg.paypal_api_base))
-    server.shutdown()
-    server.server_close()
 
 
 def eventually(read, timeout=15.0):

@@ -1,6 +1,5 @@
 """``PayPalGateway`` against the PayPal sandbox, over real HTTP."""
 import dataclasses
-import socket
 import time
 
 import pytest
@@ -17,6 +16,7 @@ from gateways.errors import (
 )
 from gateways.paypal import PayPalGateway
 from shared.cache import MemoryCache
+from shared.dev import free_port
 
 SOFT = [("4000000000000002", "generic_decline", "5100"),
         ("4000000000009995", "insufficient_funds", "5120"),
@@ -288,9 +288,7 @@ def test_rate_limit_is_retryable_after_the_given_delay(gateway, sandbox, payment
 
 
 def test_connection_refused_is_retryable(payment):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        closed = PayPalGateway(f"http://127.0.0.1:{s.getsockname()[1]}", "paywave-test", "s3cret")
+    closed = PayPalGateway(f"http://127.0.0.1:{free_port()}", "paywave-test", "s3cret")  # nobody listens there
 
     with pytest.raises(RetryableError):
         closed.charge(payment())

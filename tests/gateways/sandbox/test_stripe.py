@@ -11,6 +11,7 @@ import requests
 import stripe
 
 from gateways.sandbox.stripe import ApiError, _param, parse_form
+from tests.support import services
 
 API_KEY = "sk_test_wire_format_tests"
 SECRET = "whsec_paywave_wire_tests"
@@ -62,11 +63,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def receiver():
-    server = Receiver()
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield server
-    server.shutdown()
-    server.server_close()
+    with services.serving(Receiver()) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,5 @@
 """Every class of our error taxonomy, provoked for real through the Stripe sandbox."""
 import logging
-import socket
 import traceback
 
 import pytest
@@ -15,6 +14,7 @@ from gateways.errors import (
     UnknownOutcomeError,
 )
 from gateways.stripe import StripeGateway
+from shared.dev import free_port
 
 
 def assert_no_card_data(exc, number):
@@ -93,9 +93,7 @@ def test_rate_limit_is_retryable_after_the_asked_delay(gateway, new_request, fau
 
 
 def test_connection_refused_is_retryable(make_gateway, new_request):
-    with socket.socket() as s:  # a port nobody listens on once closed
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()  # nobody listens there
     request = new_request()
 
     with pytest.raises(RetryableError) as refused:
