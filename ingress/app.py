@@ -7,7 +7,9 @@ from ingress import errors
 from ingress.auth import Authentication, Authenticator
 from ingress.middleware import DatabaseSession, Idempotency, JSONBody, RequestContext
 from ingress.openapi import OpenAPI
+from ingress.ratelimit import RateLimit
 from ingress.resources import events, gateway_webhooks, health, payments, webhook_endpoints
+from shared.ratelimit import Limiter
 
 
 def create_app(config, *, vault, cache, relay, broker_check) -> falcon.App:
@@ -20,9 +22,11 @@ def create_app(config, *, vault, cache, relay, broker_check) -> falcon.App:
       relay: ``store.outbox.Relay`` (``notify()`` after each commit that wrote a job).
       broker_check: ``f() -> bool``, the broker's reachability for ``/readyz``.
     """
+    limiter = Limiter.from_config(config)
     app = falcon.App(middleware=[
         RequestContext(),
         Authentication(Authenticator(config)),
+        RateLimit(config, limiter),
         DatabaseSession(),
         JSONBody(config.max_body_bytes),
         Idempotency(config.idempotency_ttl_hours),
@@ -43,7 +47,7 @@ def create_app(config, *, vault, cache, relay, broker_check) -> falcon.App:
     app.add_route("/events", events.Collection())
     app.add_route("/events/{event_id}", events.Item())
     app.add_route("/events/{event_id}/deliveries", events.Deliveries())
-    app.add_route("/events/{event_id}/redeliver", events.Redeliver(relay))
+    app.add_route("/events/{event_id}/redeliver", events.Redeliver(relay, limiter, config.redeliver_per_hour))
     gateway_webhooks.routes(app, config, relay)
     app.add_route("/openapi.json", OpenAPI())
     app.add_route("/healthz", health.Health())

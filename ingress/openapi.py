@@ -191,7 +191,8 @@ def _list_of(ref):
 
 def _operation(operation_id, status, description, content=None, errors=(), body=None, parameters=(), **extra):
     ok = {"description": description, **({"content": content} if content else {}), **extra}
-    op = {"operationId": operation_id, "responses": {str(status): ok, **_errors(*errors)}}
+    # Every operation that can fail is rate-limited too (per merchant, or per address for gateway events).
+    op = {"operationId": operation_id, "responses": {str(status): ok, **_errors(*errors, *((429,) if errors else ()))}}
     if parameters:
         op["parameters"] = list(parameters)
     if body is not None:

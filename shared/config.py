@@ -5,6 +5,7 @@ together, one line each, so a bad deployment fails at start with a clear list.
 """
 import base64
 import dataclasses
+import ipaddress
 import os
 import re
 import sys
@@ -112,6 +113,17 @@ class Config:
     log_level: str = _setting("info", doc="debug, info, warning or error")
     metrics_port: int = _setting(9191, _int, "worker Prometheus port")
     heartbeat_file: str = _setting("/tmp/paywave/heartbeat", doc="file a worker touches while alive")
+    rate_limit_read: int = _setting(100, _int, "reads (GET) per second per merchant, all at once at most (the burst)")
+    rate_limit_write: int = _setting(100, _int, "writes (POST, PUT, PATCH, DELETE) per second per merchant, all at once "
+                                                "at most (the burst)")
+    rate_limit_overrides: tuple = _setting((), _list, "per-merchant limits `merchant:read:write`, comma-separated")
+    rate_limit_webhooks_per_ip: int = _setting(100, _int, "gateway webhook deliveries per second per source address")
+    trusted_proxies: tuple = _setting((), _list, "CIDRs of proxies whose `X-Forwarded-For` names the client "
+                                                 "(e.g. `10.0.0.0/8`); empty: the peer address is the client")
+    gateway_event_unverified_max: int = _setting(10_000, _int, "`received` gateway events per gateway past which new "
+                                                               "deliveries are refused with 503 (the gateway retries)")
+    gateway_event_retention_days: int = _setting(30, _int, "days `rejected` and `ignored` gateway events are kept")
+    redeliver_per_hour: int = _setting(10, _int, "`POST /events/{id}/redeliver` calls per event per hour")
 
     PREFIX = "PAYWAVE_"
 
@@ -180,7 +192,9 @@ class Config:
         if unknown_gateways or not self.route:
             problems.append(f"PAYWAVE_ROUTE: unknown gateways {sorted(unknown_gateways) or 'empty route'}")
         for name in ("web_workers", "web_threads", "worker_processes", "worker_threads",
-                     "max_body_bytes", "idempotency_ttl_hours", "cache_ttl_seconds", "webhook_disable_after_hours"):
+                     "max_body_bytes", "idempotency_ttl_hours", "cache_ttl_seconds", "webhook_disable_after_hours",
+                     "rate_limit_read", "rate_limit_write", "rate_limit_webhooks_per_ip", "gateway_event_unverified_max",
+                     "gateway_event_retention_days", "redeliver_per_hour"):
             if getattr(self, name) < 1:
                 problems.append(f"PAYWAVE_{name.upper()}: must be at least 1")
         for name in ("webhook_connect_timeout", "webhook_read_timeout"):
@@ -192,6 +206,14 @@ class Config:
         bad_hosts = [h for h in self.webhook_allowed_hosts if not _HOST_OR_CIDR.fullmatch(h)]
         if bad_hosts:
             problems.append(f"PAYWAVE_WEBHOOK_ALLOWED_HOSTS: not a host name or CIDR: {bad_hosts}")
+        try:
+            self.rate_limit_overrides_by_merchant()
+        except ValueError as exc:
+            problems.append(f"PAYWAVE_RATE_LIMIT_OVERRIDES: {exc}")
+        try:
+            self.trusted_networks()
+        except ValueError as exc:
+            problems.append(f"PAYWAVE_TRUSTED_PROXIES: {exc}")
         if self.log_level not in ("debug", "info", "warning", "error"):
             problems.append("PAYWAVE_LOG_LEVEL: expected debug, info, warning or error")
         try:
@@ -202,6 +224,28 @@ class Config:
             problems.append("production refuses the development secrets in "
                             + ", ".join(self.dev_defaults_in_use()))
         return problems
+
+    def rate_limit_overrides_by_merchant(self):
+        """``{merchant: (read, write)}`` from ``rate_limit_overrides``.
+
+        Raises:
+          ValueError: an entry is not ``merchant:read:write`` with positive whole numbers.
+        """
+        overrides = {}
+        for item in self.rate_limit_overrides:
+            merchant, *limits = item.rsplit(":", 2)
+            if len(limits) != 2 or not merchant or not all(n.isdigit() and int(n) > 0 for n in limits):
+                raise ValueError(f"expected merchant:read:write with positive numbers, got {item!r}")
+            overrides[merchant] = (int(limits[0]), int(limits[1]))
+        return overrides
+
+    def trusted_networks(self):
+        """``trusted_proxies`` as ``ipaddress`` networks.
+
+        Raises:
+          ValueError: an entry is not an address or CIDR.
+        """
+        return tuple(ipaddress.ip_network(cidr, strict=False) for cidr in self.trusted_proxies)
 
     def vault_keyring(self):
         """``[(key_id, 32-byte key), ...]``, the first one active."""

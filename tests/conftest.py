@@ -104,7 +104,9 @@ def config(service_urls, database_url):
         {}, database_url=database_url, redis_url=service_urls["redis"], broker_url=service_urls["rabbitmq"],
         queue_prefix=f"test{run}.", cache_prefix=f"paywave-test-{run}:",
         retry_min_backoff_ms=50, retry_max_backoff_ms=400, gateway_read_timeout=3.0, gateway_connect_timeout=1.0,
-        stuck_after_seconds=5, sweep_interval_seconds=1)
+        stuck_after_seconds=5, sweep_interval_seconds=1,
+        # The suite sends bursts per merchant; the limiter's own tests (tests/ingress/test_ratelimit.py) set low limits.
+        rate_limit_read=100_000, rate_limit_write=100_000, rate_limit_webhooks_per_ip=100_000)
     yield cfg
     from workers.pools import POOLS
     services.delete_redis_prefix(cfg.redis_url, cfg.cache_prefix)

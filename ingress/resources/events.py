@@ -5,8 +5,9 @@ import re
 
 import falcon
 
-from ingress import validation
+from ingress import ratelimit, validation
 from ingress.resources.payments import READ, WRITE
+from shared.ratelimit import Policy
 from store import events, payments, webhooks
 
 EVENT_ID = re.compile(r"evt_[A-Za-z0-9]{24}")
@@ -80,14 +81,22 @@ class Deliveries:
 
 @falcon.before(known(EVENT_ID, "event_id"))
 class Redeliver:
-    """``POST /events/{id}/redeliver``: new deliveries to every endpoint subscribed now (202)."""
+    """``POST /events/{id}/redeliver``: new deliveries to every endpoint subscribed now (202), at most
+    ``per_hour`` times per event (each one makes a request to every endpoint): 429 beyond.
+
+    Parameters:
+      limiter: ``shared.ratelimit.Limiter``.
+    """
 
     scopes = {"POST": WRITE}
 
-    def __init__(self, relay):
+    def __init__(self, relay, limiter, per_hour):
         self.relay = relay
+        self.limiter = limiter
+        self.policy = Policy("redeliver", per_hour, 3600)
 
     def on_post(self, req, resp, event_id):
+        ratelimit.check(req, self.limiter, f"redeliver:{req.context.merchant_id}:{event_id}", self.policy)
         body = events.redeliver(req.context.merchant_id, event_id, req.context.claim)
         self.relay.notify()
         resp.status = 202

@@ -61,6 +61,8 @@ def _store(req, resp, relay, gateway, event, type_field, new_status, **verificat
 class StripeEvents:
     """Stripe's signed events: verified, stored, answered 200 (Stripe's success)."""
 
+    limit_by_address = True  # public: ``ingress.ratelimit`` counts deliveries per source address
+
     def __init__(self, secret, relay):
         self.secret = secret
         self.relay = relay
@@ -76,6 +78,8 @@ class StripeEvents:
 
 class PayPalEvents:
     """PayPal's events: checked locally, stored, answered 202; verified by the ops pool."""
+
+    limit_by_address = True
 
     def __init__(self, webhook_id, relay):
         self.webhook_id = webhook_id
