@@ -1,16 +1,20 @@
-"""Gateway events (Stripe and PayPal webhooks): stored once per event id, then folded into
+"""Gateway events (Stripe and PayPal webhooks): stored once per delivered body, then folded into
 the payment they are about.
 
 ``receive`` stores a delivery as ``received`` together with its ``apply_gateway_event``
-job; a delivery of an event (or of a PayPal transmission) received before changes
-nothing.  ``apply`` reads the event and changes the payment under the workers' rules: a
-status only moves forward (``processing.FORWARD``), a refund is counted once, by the
-gateway's refund id, and never beyond what was captured.  An event that changes nothing is
-``ignored`` with the reason; one that contradicts our records (money moved on a payment we
-hold as failed, or on another charge than ours) is also logged as an error.
+job; the same body delivered again changes nothing.  An event id is only what the sender
+claims: another body under a known id is stored beside it (a forger who sends first must not
+block the genuine delivery), each is verified, and only one delivery of an id is ever applied.
+``apply`` reads the event and changes the payment under the workers' rules: a status only
+moves forward (``processing.FORWARD``), a refund is counted once, by the gateway's refund id,
+and never beyond what was captured.  An event that changes nothing is ``ignored`` with the
+reason; one that contradicts our records (money moved on a payment we hold as failed, or on
+another charge than ours) is also logged as an error.
 """
 import dataclasses
+import datetime
 import functools
+import hashlib
 
 import orjson
 import peewee
@@ -27,6 +31,10 @@ log = get_logger(__name__)
 
 #: Attempt statuses whose outcome the gateway may still tell us.
 OPEN = ("started", "unknown", "error")
+
+
+class Backlog(Exception):
+    """Too many events of the gateway wait to be verified and applied: nothing was stored."""
 
 
 class NotYet(Exception):
@@ -121,45 +129,69 @@ def _paypal(event) -> Fact:
 READERS = {"stripe": _stripe, "paypal": _paypal}
 
 
-def receive(gateway, event_id, type_, payload, headers=None, transmission_id=None) -> bool:
+def receive(gateway, event_id, type_, payload, headers=None, transmission_id=None, unverified_max=None) -> bool:
     """Store a delivery as ``received`` and queue its ``apply_gateway_event`` job, in one transaction.
 
     Parameters:
-      payload: The raw body (str), kept as delivered.
+      payload: The raw body (str), kept as delivered; its digest is part of the key.
       headers: The headers PayPal's verification needs (PayPal only).
       transmission_id: PayPal's id of this delivery.
+      unverified_max: Refuse the delivery when this many events of ``gateway`` are still ``received``.
 
     Returns:
-      True when stored now; False when this event, or this PayPal transmission, was received
-      before (a replay: nothing changes).
+      True when stored now; False when this very body was received before (a replay: nothing changes).
+
+    Raises:
+      Backlog: ``unverified_max`` events wait already (the gateway sends it again later).
     """
+    digest = hashlib.sha256(payload.encode()).hexdigest()
     with database.atomic():
-        # Both unique keys, (gateway, event_id) and (gateway, transmission_id), make a replay a no-op.
+        if unverified_max is not None and GatewayEvent.select().where(
+                (GatewayEvent.gateway == gateway) & (GatewayEvent.status == "received")).limit(unverified_max).count() \
+                >= unverified_max:
+            raise Backlog(f"{unverified_max} {gateway} events wait to be verified and applied")
         stored = GatewayEvent.insert(
-            gateway=gateway, event_id=event_id, type=type_, status="received", transmission_id=transmission_id,
-            headers=headers, payload=payload, received_at=utcnow()).on_conflict_ignore().as_rowcount().execute()
+            gateway=gateway, event_id=event_id, digest=digest, type=type_, status="received",
+            transmission_id=transmission_id, headers=headers, payload=payload,
+            received_at=utcnow()).on_conflict_ignore().as_rowcount().execute()
         if stored:
             outbox.add("ops", "apply_gateway_event", gateway, event_id)
     return bool(stored)
 
 
-def _key(gateway, event_id):
-    return (GatewayEvent.gateway == gateway) & (GatewayEvent.event_id == event_id)
+def _key(gateway, event_id, digest=None):
+    key = (GatewayEvent.gateway == gateway) & (GatewayEvent.event_id == event_id)
+    return key if digest is None else key & (GatewayEvent.digest == digest)
 
 
 def received(gateway, event_id) -> GatewayEvent | None:
-    """The event while it is still ``received`` (not yet applied, ignored or rejected), else None."""
-    return GatewayEvent.select().where(_key(gateway, event_id) & (GatewayEvent.status == "received")).first()
+    """The first delivery of the event still ``received`` (not yet applied, ignored or rejected), else None.
+
+    Each delivery has its own job: a job decides on one delivery, the next job on the next."""
+    return (GatewayEvent.select().where(_key(gateway, event_id) & (GatewayEvent.status == "received"))
+            .order_by(GatewayEvent.received_at, GatewayEvent.digest).first())
 
 
-def reject(gateway, event_id, reason) -> bool:
-    """Mark a ``received`` event ``rejected`` (not genuine: never applied). True when it was."""
+def reject(gateway, event_id, reason, digest) -> bool:
+    """Mark a ``received`` delivery, the one with ``digest``, ``rejected`` (not genuine: never applied).
+    True when it was."""
     return bool(GatewayEvent.update(status="rejected", detail=reason)
-                .where(_key(gateway, event_id) & (GatewayEvent.status == "received")).execute())
+                .where(_key(gateway, event_id, digest) & (GatewayEvent.status == "received")).execute())
 
 
-def apply(gateway, event_id):
-    """Fold a ``received`` event into its payment, in one transaction with the event's new status.
+def purge_settled(retention_days) -> int:
+    """Delete ``rejected`` and ``ignored`` events received more than ``retention_days`` ago. Returns how many."""
+    cutoff = utcnow() - datetime.timedelta(days=retention_days)
+    return GatewayEvent.delete().where(GatewayEvent.status.in_(("rejected", "ignored"))
+                                       & (GatewayEvent.received_at < cutoff)).execute()
+
+
+def apply(gateway, event_id, digest=None):
+    """Fold a ``received`` delivery into its payment, in one transaction with the delivery's new status;
+    ``ignored`` when another delivery of the event was applied.
+
+    Parameters:
+      digest: Which delivery (the one verified); None: the first still ``received``.
 
     Returns:
       ``(payment, body)`` when the payment changed (``body``, its object, is for the cache),
@@ -169,11 +201,16 @@ def apply(gateway, event_id):
       NotYet: a refund our refund job is still recording; nothing was written.
     """
     with database.atomic():
-        row = locked(GatewayEvent.select().where(_key(gateway, event_id))).first()
-        if row is None or row.status != "received":
+        # Every delivery of the event locked, in one order: two jobs never apply two of them.
+        rows = list(locked(GatewayEvent.select().where(_key(gateway, event_id)).order_by(GatewayEvent.digest)))
+        waiting = sorted((r for r in rows if r.status == "received"), key=lambda r: r.received_at)
+        row = next((r for r in waiting if digest in (None, r.digest)), None)
+        if row is None:
             return None
         payment = body = None
         try:
+            if any(r.status == "applied" for r in rows):
+                raise Ignored("another delivery of this event was applied")
             fact = _read(gateway, row)
             payment = _payment_of(gateway, fact)
             row.payment_id = payment.id if payment else None

@@ -146,7 +146,8 @@ MODELS = [Merchant, Payment, Attempt, Refund, IdempotencyRecord, OutboxJob, Even
 
 
 class GatewayEvent(BaseModel):
-    """A webhook event from a gateway, stored once per ``(gateway, event_id)``.
+    """A webhook event from a gateway, stored once per ``(gateway, event_id, digest)``: the id is only
+    claimed by the sender, the body is what a signature proves.
 
     ``payload`` is the raw body as delivered (PayPal verifies those exact bytes); ``headers``
     keeps only the headers PayPal's verification needs; gateway events carry no card numbers.
@@ -154,11 +155,12 @@ class GatewayEvent(BaseModel):
 
     gateway = peewee.TextField()
     event_id = peewee.TextField()
+    digest = peewee.TextField()                  # SHA-256 of the payload (hex); empty for rows older than m0009
     type = peewee.TextField()
     payment_id = peewee.TextField(null=True)     # ours, when the event names a payment we hold
     status = peewee.TextField()                  # received | applied | ignored | rejected
     detail = peewee.TextField(null=True)         # why it was ignored or rejected
-    transmission_id = peewee.TextField(null=True)  # PayPal's per-delivery id: a replay is refused
+    transmission_id = peewee.TextField(null=True)  # PayPal's per-delivery id
     headers = JSONField(null=True)
     payload = peewee.TextField()
     received_at = peewee.DateTimeField(default=utcnow)
@@ -166,7 +168,7 @@ class GatewayEvent(BaseModel):
     applied_at = peewee.DateTimeField(null=True)
 
     class Meta:
-        primary_key = peewee.CompositeKey("gateway", "event_id")
+        primary_key = peewee.CompositeKey("gateway", "event_id", "digest")
 
 
 MODELS.append(GatewayEvent)

@@ -6,7 +6,9 @@ SDK's own check of ``Stripe-Signature`` (a local HMAC, at most five minutes old)
 event can only be verified by asking PayPal, and the ingress never calls a gateway: it checks
 what it can (the transmission headers present and well-formed, sent at most five minutes
 ago, an event id and type), stores the event and answers 202; the ops pool verifies it before
-applying it.  An event, or a PayPal transmission, received before answers 200 and changes nothing.
+applying it.  The same body received before answers 200 and changes nothing; another body under a known
+id is stored beside it (only a signature tells the genuine one).  Past ``gateway_event_unverified_max``
+events waiting, a delivery gets 503 and nothing is stored.
 """
 import datetime
 import re
@@ -33,8 +35,8 @@ def routes(app, config, relay):
       config: ``shared.config.Config`` (``stripe_webhook_secret``, ``paypal_webhook_id``).
       relay: ``store.outbox.Relay``, woken after an event and its job are stored.
     """
-    app.add_route("/webhooks/stripe", StripeEvents(config.stripe_webhook_secret, relay))
-    app.add_route("/webhooks/paypal", PayPalEvents(config.paypal_webhook_id, relay))
+    app.add_route("/webhooks/stripe", StripeEvents(config.stripe_webhook_secret, relay, config.gateway_event_unverified_max))
+    app.add_route("/webhooks/paypal", PayPalEvents(config.paypal_webhook_id, relay, config.gateway_event_unverified_max))
 
 
 def _refused(gateway, title, detail, slug):
@@ -42,16 +44,26 @@ def _refused(gateway, title, detail, slug):
     return Problem(400, title, detail, slug=slug)
 
 
-def _store(req, resp, relay, gateway, event, type_field, new_status, **verification):
+def _store(req, resp, relay, gateway, event, type_field, new_status, unverified_max, **verification):
     """Store ``event`` once; ``new_status`` when stored now, 200 for a replay.
 
+    Parameters:
+      unverified_max: At most this many of the gateway's events wait to be applied.
+
     Raises:
-      Problem: 400 when the event has no string ``id`` and ``type_field``.
+      Problem: 400 when the event has no string ``id`` and ``type_field``; 503 past ``unverified_max``.
     """
     event_id, type_ = event.get("id"), event.get(type_field)
     if not (isinstance(event_id, str) and event_id and isinstance(type_, str) and type_):
         raise _refused(gateway, "Invalid webhook", f"the event needs a string id and {type_field}", "invalid-webhook")
-    if gateway_events.receive(gateway, event_id, type_, req.context.raw_body.decode(), **verification):
+    try:
+        stored = gateway_events.receive(gateway, event_id, type_, req.context.raw_body.decode(),
+                                        unverified_max=unverified_max, **verification)
+    except gateway_events.Backlog as exc:  # the ops pool is behind (or flooded): the gateway sends it again later
+        log.warning("gateway_event_refused", gateway=gateway, reason=str(exc))
+        raise Problem(503, "Service unavailable", str(exc), slug="gateway-event-backlog",
+                      headers={"Retry-After": "60"}) from None
+    if stored:
         relay.notify()
         resp.status = new_status
     else:
@@ -63,9 +75,10 @@ class StripeEvents:
 
     limit_by_address = True  # public: ``ingress.ratelimit`` counts deliveries per source address
 
-    def __init__(self, secret, relay):
+    def __init__(self, secret, relay, unverified_max):
         self.secret = secret
         self.relay = relay
+        self.unverified_max = unverified_max
 
     def on_post(self, req, resp):
         try:  # without a secret (PAYWAVE_STRIPE_WEBHOOK_SECRET unset) nothing verifies: refused too
@@ -73,7 +86,7 @@ class StripeEvents:
                                                    self.secret, tolerance=TOLERANCE_SECONDS)
         except stripe.SignatureVerificationError as exc:  # unsigned, mis-signed or stale
             raise _refused("stripe", "Invalid signature", str(exc), "invalid-signature") from None
-        _store(req, resp, self.relay, "stripe", event.to_dict(), "type", falcon.HTTP_200)
+        _store(req, resp, self.relay, "stripe", event.to_dict(), "type", falcon.HTTP_200, self.unverified_max)
 
 
 class PayPalEvents:
@@ -81,9 +94,10 @@ class PayPalEvents:
 
     limit_by_address = True
 
-    def __init__(self, webhook_id, relay):
+    def __init__(self, webhook_id, relay, unverified_max):
         self.webhook_id = webhook_id
         self.relay = relay
+        self.unverified_max = unverified_max
 
     def on_post(self, req, resp):
         if not self.webhook_id:  # PayPal would answer FAILURE: refuse now, so that PayPal sends it again later
@@ -100,7 +114,7 @@ class PayPalEvents:
             raise _refused("paypal", "Stale webhook",
                            f"the transmission time is {int(off)} s off; at most {TOLERANCE_SECONDS} s is accepted",
                            "stale-webhook")
-        _store(req, resp, self.relay, "paypal", req.context.body, "event_type", falcon.HTTP_202,
+        _store(req, resp, self.relay, "paypal", req.context.body, "event_type", falcon.HTTP_202, self.unverified_max,
                headers=headers, transmission_id=headers["paypal-transmission-id"])
 
 

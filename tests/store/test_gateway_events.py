@@ -64,14 +64,15 @@ def events_of(p):
     return [e.type for e in Event.select().where(Event.payment_id == p.id).order_by(Event.created_at)]
 
 
-def test_an_event_or_a_paypal_transmission_is_received_once(merchant):
+def test_an_event_is_received_once(merchant):
     event = stripe_event("payment_intent.succeeded", id="pi_x", object="payment_intent")
     body = orjson.dumps(event).decode()
     assert gateway_events.receive("stripe", event["id"], event["type"], body) is True
     assert gateway_events.receive("stripe", event["id"], event["type"], body) is False
     assert [j.args for j in OutboxJob.select() if event["id"] in j.args] == [["stripe", event["id"]]]
+    # A PayPal transmission id is only claimed: another event under it is stored, and verified like any other.
     assert gateway_events.receive("paypal", "WH-1" + event["id"], "X", "{}", {}, transmission_id="t-" + event["id"])
-    assert not gateway_events.receive("paypal", "WH-2" + event["id"], "X", "{}", {}, transmission_id="t-" + event["id"])
+    assert gateway_events.receive("paypal", "WH-2" + event["id"], "X", "{}", {}, transmission_id="t-" + event["id"])
 
 
 def test_a_charge_completed_later_succeeds_the_payment_once(merchant):
@@ -195,3 +196,60 @@ def test_an_event_never_applied_is_queued_again_once_per_period(merchant):
     with database.atomic():  # applied: never again
         gateway_events.redrive_stuck(utcnow() + datetime.timedelta(hours=1))
     assert jobs.count() == before + 1
+
+
+def test_a_forged_delivery_first_under_a_genuine_id_does_not_block_the_genuine_one(merchant):
+    p = payment(merchant, status="succeeded", attempt=None, gateway="paypal")
+    genuine = {"id": "WH-" + new_id("x"), "event_type": "CUSTOMER.DISPUTE.CREATED",
+               "resource": {"disputed_transactions": [{"custom": p.id}]}}
+    forged = {**genuine, "resource": {"disputed_transactions": [{"custom": p.id}], "note": "forged"}}
+
+    assert gateway_events.receive("paypal", genuine["id"], genuine["event_type"], orjson.dumps(forged).decode())
+    assert gateway_events.receive("paypal", genuine["id"], genuine["event_type"], orjson.dumps(genuine).decode())
+    assert not gateway_events.receive("paypal", genuine["id"], genuine["event_type"], orjson.dumps(genuine).decode())
+    first = gateway_events.received("paypal", genuine["id"])
+    assert first.payload == orjson.dumps(forged).decode()  # the ops pool verifies each delivery in turn
+    assert gateway_events.reject("paypal", genuine["id"], "forged", first.digest)
+    second = gateway_events.received("paypal", genuine["id"])
+    assert gateway_events.apply("paypal", genuine["id"], second.digest) is not None
+
+    rows = GatewayEvent.select().where(GatewayEvent.event_id == genuine["id"])
+    assert sorted((r.status, r.payload == orjson.dumps(genuine).decode()) for r in rows) == [("applied", True),
+                                                                                         ("rejected", False)]
+    assert fresh(p).disputed and events_of(p) == ["payment.disputed"]
+
+
+def test_only_one_delivery_of_an_event_is_ever_applied(merchant):
+    p = payment(merchant, status="succeeded", attempt=None, gateway="paypal")
+    event = {"id": "WH-" + new_id("x"), "event_type": "CUSTOMER.DISPUTE.CREATED",
+             "resource": {"disputed_transactions": [{"custom": p.id}]}}
+    for body in (orjson.dumps(event), orjson.dumps(event, option=orjson.OPT_INDENT_2)):  # same event, other bytes
+        assert gateway_events.receive("paypal", event["id"], event["event_type"], body.decode())
+    digests = [r.digest for r in GatewayEvent.select().where(GatewayEvent.event_id == event["id"])]
+
+    assert [gateway_events.apply("paypal", event["id"], d) is not None for d in digests] == [True, False]
+    assert sorted(r.detail or "" for r in GatewayEvent.select().where(GatewayEvent.event_id == event["id"])) == [
+        "", "another delivery of this event was applied"]
+
+
+def test_a_backlog_of_unapplied_events_refuses_new_ones(merchant):
+    backlog = GatewayEvent.select().where((GatewayEvent.gateway == "paypal") & (GatewayEvent.status == "received")).count()
+    assert gateway_events.receive("paypal", "WH-" + new_id("x"), "X", "{}", unverified_max=backlog + 1)
+    refused = "WH-" + new_id("x")
+    with pytest.raises(gateway_events.Backlog):
+        gateway_events.receive("paypal", refused, "X", "{}", unverified_max=backlog + 1)
+    assert not GatewayEvent.select().where(GatewayEvent.event_id == refused).exists()
+    assert not OutboxJob.select().where(OutboxJob.args.contains(refused)).exists()
+
+
+def test_rejected_and_ignored_events_are_purged_after_the_retention(merchant):
+    old, recent = utcnow() - datetime.timedelta(days=31), utcnow() - datetime.timedelta(days=29)
+    rows = {}
+    for status, when in (("rejected", old), ("ignored", old), ("applied", old), ("received", old), ("rejected", recent)):
+        rows[status, when] = event_id = "WH-" + new_id("x")
+        GatewayEvent.create(gateway="paypal", event_id=event_id, digest="d", type="X", status=status, payload="{}",
+                            received_at=when)
+
+    assert gateway_events.purge_settled(retention_days=30) >= 2
+    kept = {r.event_id for r in GatewayEvent.select().where(GatewayEvent.event_id.in_(list(rows.values())))}
+    assert kept == {rows["applied", old], rows["received", old], rows["rejected", recent]}

@@ -202,3 +202,30 @@ def test_a_late_event_that_would_move_a_payment_backwards_is_ignored(api, auth, 
     row = settled("stripe", late)
     assert (row.status, row.detail) == ("ignored", "would move succeeded to requires_capture")
     assert (Payment.get_by_id(pid).status, Payment.get_by_id(pid).version) == ("succeeded", version)
+
+
+def test_a_forged_event_sent_first_under_a_genuine_id_does_not_block_the_genuine_one(api, auth, hooked):
+    pid = pay(api, auth, gateway="paypal")
+    wait_status(pid)
+    _, _, completed = hooked.deliveries.wait_for(
+        "paypal", lambda e: e.get("event_type") == "PAYMENT.CAPTURE.COMPLETED" and e["resource"].get("custom_id") == pid)
+    dispute = lambda e: (e.get("event_type") == "CUSTOMER.DISPUTE.CREATED" and "forged" not in e  # noqa: E731
+                         and e["resource"]["disputed_transactions"][0].get("custom") == pid)
+    hooked.deliveries.hold = dispute  # the genuine delivery waits while the forger's goes first
+    try:
+        assert requests.post(hooked.paypal.base + "/_sandbox/disputes", json={"capture_id": completed["resource"]["id"]},
+                             timeout=5).ok
+        headers, body, genuine = hooked.deliveries.wait_for("paypal", dispute)
+        forged = {**genuine, "forged": True}
+        forged_headers = {**headers, "PAYPAL-TRANSMISSION-ID": str(uuid.uuid4())}
+        assert hooked.post("paypal", forged_headers, orjson.dumps(forged)).status_code == 202
+        assert settled("paypal", forged).status == "rejected"
+    finally:
+        hooked.deliveries.hold = lambda event: False
+
+    assert hooked.post("paypal", headers, body).status_code == 202  # the genuine delivery, as PayPal sends it again
+    assert eventually(lambda: Payment.get_by_id(pid).disputed)
+    rows = GatewayEvent.select().where(GatewayEvent.event_id == genuine["id"])
+    assert eventually(lambda: sorted((r.status, r.payload == body.decode()) for r in rows) == [("applied", True),
+                                                                                            ("rejected", False)])
+    assert Event.select().where((Event.payment_id == pid) & (Event.type == "payment.disputed")).count() == 1

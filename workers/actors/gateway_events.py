@@ -25,11 +25,11 @@ def apply_gateway_event(ctx, gateway, event_id):
     if event is None:
         return  # applied, ignored or rejected by an earlier delivery of this job
     if gateway == "paypal" and not _genuine(ctx, event):
-        if gateway_events.reject(gateway, event_id, "PayPal did not verify its signature"):
+        if gateway_events.reject(gateway, event_id, "PayPal did not verify its signature", event.digest):
             log.error("gateway_event_forged", gateway=gateway, event_id=event_id, type=event.type)
         return
     try:
-        changed = gateway_events.apply(gateway, event_id)
+        changed = gateway_events.apply(gateway, event_id, event.digest)  # the delivery verified, no other
     except gateway_events.NotYet:
         raise dramatiq.Retry() from None  # with the actor's backoff, until our refund job has recorded
     if changed:

@@ -46,6 +46,7 @@ def sweep(ctx) -> dict:
                     gateway_events=gateway_events.redrive_stuck(cutoff), deliveries=webhooks.redrive_stuck(cutoff))
         idempotency.purge_expired()
         outbox.purge_published()
+        gateway_events.purge_settled(ctx.config.gateway_event_retention_days)
     if any(done.values()):
         ctx.notify()
     return done
