@@ -1,4 +1,6 @@
 """Every error is application/problem+json naming what is wrong; never a 500, never a partial write."""
+import io
+
 import pytest
 
 from store.models import Payment
@@ -78,6 +80,16 @@ def test_wrong_media_type_is_415(client, auth):
 def test_oversized_body_is_413(client, auth, config):
     big = b'{"description": "' + b"x" * config.max_body_bytes + b'"}'
     assert_problem(client.simulate_post("/payments", body=big, headers={**auth, "Content-Type": "application/json"}), 413)
+
+
+def test_a_body_the_server_does_not_delimit_is_411_never_read_as_no_body(client, auth, merchant, db):
+    """Chunked with no ``wsgi.input_terminated`` (this test server, like wsgiref, passes the raw input):
+    reading it could block, and skipping it would capture or refund in full. Chunked bodies through
+    gunicorn are read: ``tests/workers/test_chunked_bodies.py``."""
+    resp = client.simulate_post("/payments", headers={**auth, "Content-Type": "application/json", "Transfer-Encoding": "chunked"},
+                                extras={"wsgi.input": io.BytesIO(b'5\r\n{"a":\r\n0\r\n\r\n')})
+    assert assert_problem(resp, 411)["type"] == "/problems/length-required"
+    assert Payment.select().where(Payment.merchant_id == merchant).count() == 0
 
 
 def test_unknown_route_and_method(client, auth):
