@@ -57,8 +57,9 @@ class DatabaseSession:
 
 
 class JSONBody:
-    """Reads and parses write bodies into ``req.context.body``: 413 beyond
-    ``max_bytes``, 415 for another media type, 400 for malformed JSON."""
+    """Reads and parses write bodies into ``req.context.body``, whatever their framing: 413 beyond
+    ``max_bytes``, 411 for one the server cannot delimit, 415 for another media type, 400 for
+    malformed JSON."""
 
     def __init__(self, max_bytes):
         self.max_bytes = max_bytes
@@ -67,10 +68,10 @@ class JSONBody:
         if req.method not in WRITE_METHODS or resource is None:
             return
         if req.content_length is not None and req.content_length > self.max_bytes:
-            raise Problem(413, "Payload too large", f"bodies are limited to {self.max_bytes} bytes", slug="too-large")
-        raw = req.bounded_stream.read(self.max_bytes + 1)
+            raise self._too_large()
+        raw = self._read(req)
         if len(raw) > self.max_bytes:
-            raise Problem(413, "Payload too large", f"bodies are limited to {self.max_bytes} bytes", slug="too-large")
+            raise self._too_large()
         req.context.raw_body = raw
         if not raw.strip():
             req.context.body = {}
@@ -85,6 +86,29 @@ class JSONBody:
         if not isinstance(body, dict):
             raise Problem(400, "Malformed JSON", "the body must be a JSON object", slug="malformed-json")
         req.context.body = body
+
+    def _read(self, req):
+        """Up to ``max_bytes + 1`` bytes of the body.
+
+        Without Content-Length (``Transfer-Encoding: chunked``) ``req.bounded_stream`` reads
+        nothing: a capture or refund of part would go through in full.  The input is read to its
+        end instead where the server ends it there (``wsgi.input_terminated``: gunicorn decodes
+        the chunks); elsewhere reading could wait for bytes that never come, so a body announced
+        without a length is refused rather than taken for no body.
+
+        Raises:
+          Problem: 411, a body this server cannot delimit.
+        """
+        if req.content_length is not None:
+            return req.bounded_stream.read(self.max_bytes + 1)
+        if req.env.get("wsgi.input_terminated"):
+            return req.stream.read(self.max_bytes + 1)
+        if req.get_header("Transfer-Encoding"):
+            raise Problem(411, "Length required", "send the body with a Content-Length header", slug="length-required")
+        return b""  # HTTP/1.1: neither header, no body
+
+    def _too_large(self):
+        return Problem(413, "Payload too large", f"bodies are limited to {self.max_bytes} bytes", slug="too-large")
 
 
 class Idempotency:

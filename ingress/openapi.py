@@ -144,7 +144,11 @@ WEBHOOK_DELIVERY = {
 }
 
 METADATA = {"type": "object", "maxProperties": validation.METADATA_MAX_KEYS,
-            "propertyNames": {"minLength": 1, "maxLength": validation.METADATA_KEY_MAX},
+            "description": f"At most {validation.METADATA_MAX_KEYS} keys: Stripe holds "
+                           f"{validation.STRIPE_METADATA_MAX_KEYS}, and `{validation.PAYMENT_ID_KEY}` is PayWave's own "
+                           "(refused here: the payment id it sends, which gateway events are checked against).",
+            "propertyNames": {"minLength": 1, "maxLength": validation.METADATA_KEY_MAX,
+                              "not": {"const": validation.PAYMENT_ID_KEY}},
             "additionalProperties": {"type": "string", "maxLength": validation.METADATA_VALUE_MAX}}
 
 PAYMENT_CREATE = {
@@ -205,7 +209,7 @@ def _object(**properties):
     return {"type": "object", "additionalProperties": False, "properties": properties}
 
 
-WRITE_ERRORS = (400, 401, 403, 404, 409, 413, 415, 422, 503)
+WRITE_ERRORS = (400, 401, 403, 404, 409, 411, 413, 415, 422, 503)
 AMOUNT = PAYMENT_CREATE["properties"]["amount"]
 PAGE_PARAMETERS = [
     {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": validation.LIST_LIMIT_MAX}},
@@ -226,7 +230,7 @@ def _webhook_paths():
     return {
         "/webhook_endpoints": {
             "post": _operation("createWebhookEndpoint", 201, "Created; the answer holds the signing secret, once", endpoint,
-                               (400, 401, 403, 409, 413, 415, 422, 503),
+                               (400, 401, 403, 409, 411, 413, 415, 422, 503),
                                (True, {"$ref": "#/components/schemas/WebhookEndpointCreate"}), [_IDEMPOTENCY],
                                headers={"Location": {"schema": {"type": "string"}}}),
             "get": _operation("listWebhookEndpoints", 200, "Newest first",
@@ -271,7 +275,7 @@ def _signature_header(name, description):
 
 def _gateway_events(operation_id, status, description, type_field, headers):
     """A gateway's events in: public (each delivery proves itself); 200 for one received before."""
-    op = _operation(operation_id, status, description, errors=(400, 413, 415, 503),
+    op = _operation(operation_id, status, description, errors=(400, 411, 413, 415, 503),
                     body=(True, {"type": "object", "required": ["id", type_field]}), parameters=headers)
     op["responses"]["200"] = {"description": "Received before: nothing changes"}
     return {"post": {**op, "security": []}}
@@ -323,7 +327,7 @@ def document():
         "paths": {
             "/payments": {
                 "post": _operation("createPayment", 202, "Accepted; charged in the background", payment,
-                                   (400, 401, 403, 409, 413, 415, 422, 503),
+                                   (400, 401, 403, 409, 411, 413, 415, 422, 503),
                                    (True, {"$ref": "#/components/schemas/PaymentCreate"}),
                                    [_IDEMPOTENCY], headers={"Location": {"schema": {"type": "string"}}}, links=get_link),
                 "get": _operation("listPayments", 200, "Newest first", {"application/json": {"schema": _list_of("Payment")}},

@@ -3,13 +3,15 @@ back that could be card data."""
 import datetime
 import re
 
+from gateways.stripe.transformers import METADATA_MAX_KEYS as STRIPE_METADATA_MAX_KEYS
+from gateways.stripe.transformers import PAYMENT_ID_KEY
 from ingress.errors import ValidationFailed
 from shared import money
 from shared.cards import find_pans, luhn_ok, mask_pans
 from workers.pools import GATEWAYS
 
 MAX_AMOUNT = 99_999_999_999
-METADATA_MAX_KEYS = 50
+METADATA_MAX_KEYS = STRIPE_METADATA_MAX_KEYS - 1  # Stripe's limit counts our PAYMENT_ID_KEY
 METADATA_KEY_MAX = 40
 METADATA_VALUE_MAX = 500
 DESCRIPTION_MAX = 1000
@@ -68,9 +70,12 @@ def metadata(errors, value):
         errors.add("metadata", "must be an object of string keys to string values")
         return {}
     if len(value) > METADATA_MAX_KEYS:
-        errors.add("metadata", f"must have at most {METADATA_MAX_KEYS} keys")
+        errors.add("metadata", f"must have at most {METADATA_MAX_KEYS} keys "
+                               f"(Stripe holds {STRIPE_METADATA_MAX_KEYS}, one is ours)")
     for key, item in value.items():
-        if not key or len(key) > METADATA_KEY_MAX:
+        if key == PAYMENT_ID_KEY:  # gateway events are checked against it: only we write it
+            errors.add(f"metadata.{key}", "is reserved for PayWave's payment id")
+        elif not key or len(key) > METADATA_KEY_MAX:
             errors.add(f"metadata.{key[:METADATA_KEY_MAX]}", f"keys must be 1 to {METADATA_KEY_MAX} characters")
         elif not isinstance(item, str) or len(item) > METADATA_VALUE_MAX:
             errors.add(f"metadata.{key}", f"must be a string of at most {METADATA_VALUE_MAX} characters")

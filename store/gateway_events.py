@@ -56,7 +56,8 @@ class Fact:
     Parameters:
       kind: ``captured``, ``authorized``, ``failed``, ``refund`` or ``disputed``; None for
         an event type we do not act on.
-      payment_id: Our payment id, when the event carries it (metadata, ``custom_id``).
+      payment_id: Our payment id, when the event carries it (metadata, ``custom_id``): checked
+        against the payment ``reference`` finds, or used when there is none (``_payment_of``).
       reference: The gateway reference we keep (PaymentIntent id, PayPal order id).
       amount: Minor units captured (``captured``) or refunded (``refund``).
       refund_id: The gateway's id of the refund.
@@ -127,6 +128,10 @@ def _paypal(event) -> Fact:
 
 
 READERS = {"stripe": _stripe, "paypal": _paypal}
+
+#: Gateways whose events may name our payment by our id alone (no reference): only we write PayPal's
+#: ``custom_id`` (orders and refunds), which its refund and dispute events carry instead of the order id.
+PLACED_BY_ID = frozenset({"paypal"})
 
 
 def receive(gateway, event_id, type_, payload, headers=None, transmission_id=None, unverified_max=None) -> bool:
@@ -234,14 +239,27 @@ def _read(gateway, row) -> Fact:
 
 
 def _payment_of(gateway, fact) -> Payment | None:
-    """Our payment the event is about, locked: by our id, else by the gateway's reference."""
-    if fact.payment_id:
-        payment = locked(Payment.select().where(Payment.id == fact.payment_id)).first()
-        if payment is not None:
-            return payment
+    """Our payment the event is about, locked: by the gateway's reference, with our id as a
+    cross-check that must agree (Stripe's ``metadata.payment_id`` was once merchant-writable).
+
+    By our id alone only when the reference is not ours yet (a charge completed after our call
+    timed out: ``_fold`` still refuses a payment holding another reference), or, without any
+    reference, where only we write the id (``PLACED_BY_ID``).
+
+    Raises:
+      Ignored: the event names another payment than the one its reference belongs to (alarming).
+    """
     if fact.reference:
-        return locked(Payment.select().where(
-            (Payment.gateway == gateway) & (Payment.gateway_reference == fact.reference))).first()
+        # A gateway gives each reference to one payment; were it ever held twice, the one the event names wins.
+        payment = locked(Payment.select().where((Payment.gateway == gateway) & (Payment.gateway_reference == fact.reference))
+                         .order_by((Payment.id == fact.payment_id).desc())).first()
+        if payment is not None:
+            if fact.payment_id not in (None, payment.id):
+                raise Ignored(f"names payment {fact.payment_id}, not {payment.id} that holds {fact.reference}",
+                              alarming=True)
+            return payment
+    if fact.payment_id and (fact.reference or gateway in PLACED_BY_ID):
+        return locked(Payment.select().where(Payment.id == fact.payment_id)).first()
     return None
 
 

@@ -8,7 +8,7 @@ import stripe
 from gateways.base import Gateway, GatewayPayment, GatewayRefund, PaymentRequest
 from gateways.errors import HardDeclineError, InvalidRequestError, SoftDeclineError, UnknownOutcomeError
 from gateways.stripe.errors import GATEWAY, from_stripe
-from gateways.stripe.transformers import to_payment, to_refund
+from gateways.stripe.transformers import PAYMENT_ID_KEY, merchant_metadata, to_payment, to_refund
 
 #: The API version this adapter was written and tested against: response shapes cannot drift.
 API_VERSION = "2026-10-28.endive"
@@ -124,7 +124,7 @@ class StripeGateway(Gateway):
           HardDeclineError: Stripe reports the refund failed.
         """
         refund = self._call(self._v1.refunds.create, key=idempotency_key, params={
-            "payment_intent": reference, "amount": amount, "metadata": {"payment_id": payment_id}})
+            "payment_intent": reference, "amount": amount, "metadata": {PAYMENT_ID_KEY: payment_id}})
         return to_refund(refund)
 
     def retrieve(self, request: PaymentRequest, reference: str | None) -> GatewayPayment:
@@ -156,9 +156,9 @@ class StripeGateway(Gateway):
         return self._replay_two_calls(request)
 
     def update(self, reference, description, metadata, idempotency_key) -> None:
-        """Merge ``metadata`` into the PaymentIntent's; set ``description`` unless None."""
+        """Merge ``metadata`` into the PaymentIntent's (our payment id stays); set ``description`` unless None."""
         self._call(self._v1.payment_intents.update, reference, key=idempotency_key,
-                   params={"description": description, "metadata": metadata})
+                   params={"description": description, "metadata": merchant_metadata(metadata)})
 
     def _open(self, request, capture):
         if request.capture is not capture:
@@ -226,7 +226,7 @@ def _intent_params(request, **payment_method):
         "error_on_requires_action": True,  # a 3DS challenge declines: no customer to redirect
         "capture_method": "automatic" if request.capture else "manual",
         "description": request.description,
-        "metadata": {**request.metadata, "payment_id": request.payment_id},
+        "metadata": {**merchant_metadata(request.metadata), PAYMENT_ID_KEY: request.payment_id},
     }
 
 

@@ -3,6 +3,19 @@ from gateways import errors
 from gateways.base import GatewayPayment, GatewayRefund, GatewayStatus
 from gateways.stripe.errors import GATEWAY, decline_from
 
+#: Our payment id's key in a PaymentIntent's or Refund's metadata.  Only we write it: incoming
+#: events are checked against it, so a merchant's metadata never carries it to Stripe.
+PAYMENT_ID_KEY = "payment_id"
+#: Keys Stripe holds in an object's metadata, ours included.
+METADATA_MAX_KEYS = 50
+
+
+def merchant_metadata(metadata):
+    """The merchant's ``metadata`` without our key, whatever it held (metadata stored before the key
+    was refused): ours is added beside it, and an update must not replace it (nor delete it with an
+    empty value: Stripe merges updates into the metadata it holds)."""
+    return {key: value for key, value in metadata.items() if key != PAYMENT_ID_KEY}
+
 
 def _declined(pi):
     # The last confirmation failed: no money moved; its card_error says why.

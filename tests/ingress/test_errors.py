@@ -1,4 +1,6 @@
 """Every error is application/problem+json naming what is wrong; never a 500, never a partial write."""
+import io
+
 import pytest
 
 from store.models import Payment
@@ -31,7 +33,8 @@ def card_with(**card):
     ({**card_payment(), "capture": "later"}, "capture"),
     ({**card_payment(), "gateway": "adyen"}, "gateway"),
     ({**card_payment(), "metadata": {"k": 1}}, "metadata.k"),
-    ({**card_payment(), "metadata": {f"k{i}": "v" for i in range(51)}}, "metadata"),
+    ({**card_payment(), "metadata": {f"k{i}": "v" for i in range(50)}}, "metadata"),
+    ({**card_payment(), "metadata": {"payment_id": "pay_someone_elses"}}, "metadata.payment_id"),
     ({**card_payment(), "description": "x" * 1001}, "description"),
     ({**card_payment(), "surprise": 1}, "surprise"),
     (card_with(number="4242424242424241"), "payment_method.card.number"),
@@ -46,6 +49,19 @@ def test_validation_names_the_field_and_writes_nothing(client, auth, merchant, d
     assert field in [e["field"] for e in problem["errors"]]
     assert "4242424242424241" not in str(problem)
     assert Payment.select().where(Payment.merchant_id == merchant).count() == 0
+
+
+def test_metadata_holds_49_keys_of_the_merchant_and_never_our_payment_id(client, auth, db):
+    """Stripe takes 50 keys in all and routes its events by ``payment_id``: that key is ours alone."""
+    created = client.simulate_post("/payments", json=card_payment(metadata={f"k{i}": "v" for i in range(49)}), headers=auth)
+    assert created.status_code == 202, created.text
+    path = f"/payments/{created.json['id']}"
+    too_many = assert_problem(client.simulate_put(path, json={"metadata": {f"k{i}": "v" for i in range(50)}}, headers=auth), 422)
+    ours = assert_problem(client.simulate_put(path, json={"metadata": {"payment_id": "pay_x"}}, headers=auth), 422)
+
+    assert too_many["errors"] == [{"field": "metadata", "reason": "must have at most 49 keys (Stripe holds 50, one is ours)"}]
+    assert [e["field"] for e in ours["errors"]] == ["metadata.payment_id"]
+    assert Payment.get_by_id(created.json["id"]).metadata == {f"k{i}": "v" for i in range(49)}
 
 
 def raw_post(client, auth, body, media="application/json"):
@@ -64,6 +80,16 @@ def test_wrong_media_type_is_415(client, auth):
 def test_oversized_body_is_413(client, auth, config):
     big = b'{"description": "' + b"x" * config.max_body_bytes + b'"}'
     assert_problem(client.simulate_post("/payments", body=big, headers={**auth, "Content-Type": "application/json"}), 413)
+
+
+def test_a_body_the_server_does_not_delimit_is_411_never_read_as_no_body(client, auth, merchant, db):
+    """Chunked with no ``wsgi.input_terminated`` (this test server, like wsgiref, passes the raw input):
+    reading it could block, and skipping it would capture or refund in full. Chunked bodies through
+    gunicorn are read: ``tests/workers/test_chunked_bodies.py``."""
+    resp = client.simulate_post("/payments", headers={**auth, "Content-Type": "application/json", "Transfer-Encoding": "chunked"},
+                                extras={"wsgi.input": io.BytesIO(b'5\r\n{"a":\r\n0\r\n\r\n')})
+    assert assert_problem(resp, 411)["type"] == "/problems/length-required"
+    assert Payment.select().where(Payment.merchant_id == merchant).count() == 0
 
 
 def test_unknown_route_and_method(client, auth):

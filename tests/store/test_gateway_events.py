@@ -112,6 +112,35 @@ def test_an_event_about_another_charge_or_gateway_is_ignored(merchant):
     assert fresh(p).status == "processing"
 
 
+def test_an_event_is_placed_by_its_reference_and_a_foreign_payment_id_in_it_never_selects_that_payment(merchant):
+    """``metadata.payment_id`` was merchant-writable: on another merchant's PaymentIntent it must not reach ours."""
+    victim = payment(merchant)  # our call timed out: its PaymentIntent id is not known yet
+    paid = payment("m_other", "succeeded", "succeeded", reference="pi_theirs", captured=1000)
+    forged = {"metadata": {"payment_id": victim.id}}
+    charged = deliver(stripe_event("payment_intent.succeeded", **intent(paid, **forged)))
+    refunded = deliver(stripe_event("refund.created", **{**refund(paid, "re_theirs"), **forged}))
+    disputed = deliver(stripe_event("charge.dispute.created", id="dp_x", object="dispute", payment_intent=None, **forged))
+
+    assert [(e.status, e.detail) for e in (charged, refunded)] == \
+        [("ignored", f"names payment {victim.id}, not {paid.id} that holds pi_theirs")] * 2
+    # No reference: Stripe's metadata alone places nothing.
+    assert (disputed.status, disputed.detail) == ("ignored", "no payment of ours")
+    assert (fresh(victim).version, fresh(paid).version) == (victim.version, paid.version)
+    assert events_of(victim) == events_of(paid) == []
+
+
+def test_a_paypal_event_without_a_reference_is_placed_by_the_custom_id_only_we_write(merchant):
+    p = payment(merchant, "succeeded", "succeeded", reference="ORDER-1", captured=1000, gateway="paypal")
+    money = {"currency_code": "USD", "value": "2.50"}
+    refunded = deliver({"id": "WH-" + new_id("r"), "event_type": "PAYMENT.CAPTURE.REFUNDED",
+                        "resource": {"id": "RF-1", "status": "COMPLETED", "amount": money, "custom_id": p.id}}, "paypal")
+    disputed = deliver({"id": "WH-" + new_id("d"), "event_type": "CUSTOMER.DISPUTE.CREATED",
+                        "resource": {"disputed_transactions": [{"seller_transaction_id": "CAP-1", "custom": p.id}]}}, "paypal")
+
+    assert (refunded.status, disputed.status) == ("applied", "applied")
+    assert (fresh(p).amount_refunded, fresh(p).disputed) == (250, True)
+
+
 def test_a_decline_makes_the_worker_ask_again_when_our_outcome_is_unknown(merchant):
     unknown, running = payment(merchant), payment(merchant, attempt="started")
     applied = deliver(stripe_event("payment_intent.payment_failed", **intent(unknown, "requires_payment_method")))

@@ -305,6 +305,19 @@ def test_update_merges_metadata_and_sets_description(gateway, new_request, sandb
                               "payment_id": request.payment_id}
 
 
+def test_our_payment_id_wins_over_any_in_the_merchants_metadata(gateway, new_request, sandbox, api_key):
+    """Stripe's events are cross-checked against ``metadata.payment_id``: metadata stored before the
+    key was refused must not replace ours, on creation nor on update (nor remove it with an empty value)."""
+    request = new_request(metadata={"payment_id": "pay_someone_else", "order": "o-2"})
+    payment = gateway.charge(request)
+    gateway.update(payment.reference, None, {"payment_id": "pay_someone_else", "order": "o-3"}, key(request, "upd-1"))
+    gateway.update(payment.reference, None, {"payment_id": ""}, key(request, "upd-2"))
+
+    pi = requests.get(f"{sandbox}/v1/payment_intents/{payment.reference}",
+                      headers={"Authorization": f"Bearer {api_key}"}).json()
+    assert pi["metadata"] == {"order": "o-3", "payment_id": request.payment_id}
+
+
 def test_authorize_and_charge_refuse_a_request_saying_otherwise(gateway, new_request):
     with pytest.raises(ValueError):
         gateway.authorize(new_request(capture=True))
