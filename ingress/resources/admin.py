@@ -1,9 +1,12 @@
 """Operators' routes (scope ``admin``): list the payments that await a person and settle one,
 whichever merchant it belongs to. Every settlement is audited (``store.payments.settle``)."""
+import functools
+
 import falcon
 
 from ingress import validation
 from ingress.auth import ADMIN
+from ingress.resources.events import answer_list
 from ingress.resources.payments import PAYMENT_ID, _json, known_id
 from store import payments
 
@@ -14,19 +17,7 @@ class Review:
     scopes = {"GET": ADMIN}
 
     def on_get(self, req, resp):
-        errors = validation.Errors()
-        limit = req.get_param_as_int("limit", default=10)
-        if not 1 <= limit <= validation.LIST_LIMIT_MAX:
-            errors.add("limit", f"must be between 1 and {validation.LIST_LIMIT_MAX}")
-        starting_after = req.get_param("starting_after")
-        if starting_after and not PAYMENT_ID.fullmatch(starting_after):
-            errors.add("starting_after", "no such payment")
-        errors.raise_if_any()
-        try:
-            data, has_more = payments.list_(None, limit=limit, starting_after=starting_after, status="requires_review")
-        except payments.NotFound:
-            raise validation.ValidationFailed([{"field": "starting_after", "reason": "no such payment"}]) from None
-        resp.media = {"object": "list", "data": data, "has_more": has_more, "url": "/admin/payments"}
+        answer_list(req, resp, functools.partial(payments.list_, None, status="requires_review"), PAYMENT_ID)
 
 
 @falcon.before(known_id)
