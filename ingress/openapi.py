@@ -1,6 +1,7 @@
 """The OpenAPI 3.1 contract, served at ``/openapi.json`` and checked by the tests."""
 from ingress import validation
 from store.events import TYPES
+from store.payments import STATUSES
 
 _ERROR = {"$ref": "#/components/responses/Problem"}
 _ID = {"name": "payment_id", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^pay_[A-Za-z0-9]{24}$"}}
@@ -27,12 +28,12 @@ PAYMENT = {
     "type": "object",
     "required": ["id", "object", "status", "amount", "amount_captured", "amount_refunded", "currency", "capture",
                  "gateway", "attempts", "failure_code", "failure_message", "card", "description", "metadata",
-                 "customer", "disputed", "created_at", "updated_at"],
+                 "customer", "disputed", "created_at", "updated_at", "review_reason"],
     "additionalProperties": False,
     "properties": {
         "id": {"type": "string", "pattern": "^pay_"},
         "object": {"const": "payment"},
-        "status": {"enum": ["pending", "processing", "requires_capture", "succeeded", "failed", "canceled"]},
+        "status": {"enum": list(STATUSES)},
         "amount": {"type": "integer", "minimum": 1},
         "amount_captured": {"type": "integer", "minimum": 0},
         "amount_refunded": {"type": "integer", "minimum": 0},
@@ -52,6 +53,8 @@ PAYMENT = {
         "disputed": {"type": "boolean"},
         "created_at": {"type": "string", "format": "date-time"},
         "updated_at": {"type": "string", "format": "date-time"},
+        "review_reason": {"type": ["string", "null"], "description": "Why it awaits a person (`requires_review`): "
+                          "`unknown_outcome_past_replay_window` or `dead_lettered`; kept once settled."},
     },
 }
 
@@ -270,6 +273,29 @@ def _webhook_paths():
     }
 
 
+def _admin_paths():
+    """Operators only (scope ``admin``), across merchants."""
+    tag = {"tags": ["admin"]}
+    resolution = {"type": "object", "additionalProperties": False, "required": ["status", "reference"],
+                  "properties": {"status": {"enum": ["succeeded", "failed"]},
+                                 "reference": {"type": "string", "minLength": 1, "maxLength": validation.CUSTOMER_MAX},
+                                 "reason": {"type": "string", "maxLength": validation.DESCRIPTION_MAX}}}
+    return {
+        "/admin/payments": {"get": {
+            **_operation("listPaymentsForReview", 200, "Payments in requires_review, newest first",
+                         {"application/json": {"schema": _list_of("Payment")}}, (400, 401, 403, 422, 503),
+                         parameters=PAGE_PARAMETERS),
+            "summary": "List the payments that await a person", **tag,
+            "description": "Every merchant's payments whose outcome the machine could not settle. Scope `admin`."}},
+        "/admin/payments/{payment_id}/resolve": {"parameters": [_ID], "post": {
+            **_operation("resolvePayment", 200, "Settled: the event is written and the action audited",
+                         _json("Payment"), WRITE_ERRORS, (True, resolution), [_IDEMPOTENCY]),
+            "summary": "Settle a payment that awaits review", **tag,
+            "description": "Scope `admin`. Only a `requires_review` payment (409 otherwise), of any merchant: "
+                           "`succeeded` (captured) or `failed`, with the gateway's id or a ticket as `reference`."}},
+    }
+
+
 def _signature_header(name, description):
     return {"name": name, "in": "header", "required": True, "schema": {"type": "string"}, "description": description}
 
@@ -357,6 +383,7 @@ def document():
                                   {"application/json": {"schema": _list_of("Refund")}}, (401, 403, 404, 503)),
             },
             **_webhook_paths(),
+            **_admin_paths(),
             **GATEWAY_EVENT_PATHS,
             "/healthz": {"get": {**_operation("health", 200, "Process up"), "security": []}},
             "/readyz": {"get": {"operationId": "ready", "security": [],

@@ -174,6 +174,28 @@ def payment_update(body: dict):
     return changes
 
 
+def resolution(body: dict):
+    """An operator's settlement (``POST /admin/payments/{id}/resolve``, ``paywave admin resolve``).
+
+    Returns:
+      ``(status, reference, reason)``.
+
+    Raises:
+      ValidationFailed: listing every bad field.
+    """
+    errors = Errors()
+    _unknown(errors, body, ("status", "reference", "reason"))
+    status = body.get("status")
+    if status not in ("succeeded", "failed"):
+        errors.add("status", "must be succeeded or failed")
+    reference = _string(errors, "reference", body.get("reference"), CUSTOMER_MAX)
+    if not reference and not any(e["field"] == "reference" for e in errors.items):
+        errors.add("reference", "give the gateway's id or a ticket that proves the outcome")
+    reason = _string(errors, "reason", body.get("reason"), DESCRIPTION_MAX)
+    errors.raise_if_any()
+    return status, reference, reason
+
+
 def optional_amount(body: dict, allowed=("amount",)):
     errors = Errors()
     _unknown(errors, body, allowed)

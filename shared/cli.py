@@ -98,6 +98,11 @@ def _sandbox(args):
         webhook_url=args.webhook_url, webhook_secret=args.webhook_secret)
 
 
+def _admin(args):
+    from shared import admin
+    admin.run(_config(), args)
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="paywave", description="Payment orchestration service.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -145,6 +150,9 @@ def build_parser():
     sandbox.add_argument("--webhook-url", default=None, help="where to send the vendor's webhook events")
     sandbox.add_argument("--webhook-secret", default=None, help="signing secret for those events")
     sandbox.set_defaults(func=_sandbox)
+
+    from shared import admin
+    admin.add_parser(sub).set_defaults(func=_admin)
     return parser
 
 

@@ -10,7 +10,7 @@ from store.models import Event
 
 TYPES = ("payment.requires_capture", "payment.succeeded", "payment.failed",
          "payment.canceled", "payment.refunded", "payment.refund_failed", "payment.updated",
-         "payment.disputed", "payment.dead_lettered")
+         "payment.disputed", "payment.dead_lettered", "payment.requires_review")
 
 
 def emit(payment, type_: str, body: bytes) -> Event:

@@ -67,6 +67,7 @@ class Payment(BaseModel):
     version = peewee.IntegerField(default=1)    # bumped on every change; orders cache writes
     created_at = peewee.DateTimeField(default=utcnow)
     updated_at = peewee.DateTimeField(default=utcnow)
+    review_reason = peewee.TextField(null=True)   # why it awaits a person (requires_review); kept once settled
 
 
 class Attempt(BaseModel):
@@ -223,3 +224,20 @@ class WebhookAttempt(BaseModel):
 
 
 MODELS += [WebhookEndpoint, WebhookDelivery, WebhookAttempt]
+
+
+class AuditLog(BaseModel):
+    """One operator action (``resolve``): who, on which payment, from and to which status, and why."""
+
+    id = peewee.BigAutoField()
+    actor = peewee.TextField()              # api:<token sub> | cli:<OS user>
+    action = peewee.TextField()
+    payment_id = peewee.TextField()
+    status_before = peewee.TextField()
+    status_after = peewee.TextField()
+    reference = peewee.TextField()          # the operator's evidence: the gateway's id, a ticket
+    reason = peewee.TextField(null=True)
+    created_at = peewee.DateTimeField(default=utcnow)
+
+
+MODELS.append(AuditLog)

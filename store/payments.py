@@ -2,8 +2,11 @@
 API makes goes through here (only ``store/`` speaks SQL).
 
 State rules: ``pending → processing → succeeded | requires_capture | failed``;
-``requires_capture → succeeded | canceled``; ``pending → canceled``.  A state
-only moves forward; refunds raise ``amount_refunded`` and never change ``status``.
+``requires_capture → succeeded | canceled``; ``pending → canceled``; what the
+machine cannot settle goes to ``requires_review``, which only an operator moves on
+(``settle``: ``succeeded | failed``).  A state only moves forward; refunds raise
+``amount_refunded`` and never change ``status``.  The CVC lives only while a payment
+is ``pending`` or ``processing``: every change that moves it on erases it (``record``).
 """
 import datetime
 
@@ -11,12 +14,19 @@ import orjson
 import peewee
 
 from shared.ids import new_id
+from shared.logging import get_logger
 from store import events, idempotency, outbox
 from store.db import database, insert_statement, locked, prepared, run_together
-from store.models import Attempt, Merchant, Payment, Refund, utcnow
+from store.models import Attempt, AuditLog, Merchant, Payment, Refund, utcnow
 
+STATUSES = ("pending", "processing", "requires_capture", "requires_review", "succeeded", "failed", "canceled")
+#: While the first authorization may still need the CVC; any other status erases it.
+AUTHORIZING = frozenset({"pending", "processing"})
 TERMINAL = frozenset({"succeeded", "failed", "canceled"})
 REFUNDABLE = frozenset({"succeeded"})
+
+
+log = get_logger(__name__)
 
 
 class NotFound(Exception):
@@ -60,7 +70,7 @@ def payment_object(p: Payment, attempts) -> dict:
         "card": {"brand": p.card_brand, "last4": p.card_last4,
                  "exp_month": p.card_exp_month, "exp_year": p.card_exp_year},
         "description": p.description, "metadata": p.metadata or {}, "customer": p.customer,
-        "disputed": bool(p.disputed),
+        "disputed": bool(p.disputed), "review_reason": p.review_reason,
         "created_at": timestamp(p.created_at), "updated_at": timestamp(p.updated_at),
     }
 
@@ -133,7 +143,14 @@ def create(merchant_id, fields: dict, card_columns_for, first_job: tuple, claim=
 
 
 def get(merchant_id, payment_id, lock=False) -> Payment:
-    query = Payment.select().where((Payment.id == payment_id) & (Payment.merchant_id == merchant_id))
+    """One payment of ``merchant_id`` (None: of any merchant, for operators).
+
+    Raises:
+      NotFound.
+    """
+    query = Payment.select().where(Payment.id == payment_id)
+    if merchant_id is not None:
+        query = query.where(Payment.merchant_id == merchant_id)
     payment = (locked(query) if lock else query).first()
     if payment is None:
         raise NotFound(payment_id)
@@ -142,8 +159,10 @@ def get(merchant_id, payment_id, lock=False) -> Payment:
 
 def list_(merchant_id, *, limit, starting_after=None, status=None, customer=None,
           created_gte=None, created_lte=None):
-    """Newest first. Returns ``([payment objects], has_more)``."""
-    query = Payment.select().where(Payment.merchant_id == merchant_id)
+    """Newest first, of ``merchant_id`` (None: every merchant's). Returns ``([payment objects], has_more)``."""
+    query = Payment.select()
+    if merchant_id is not None:
+        query = query.where(Payment.merchant_id == merchant_id)
     if status:
         query = query.where(Payment.status == status)
     if customer:
@@ -171,6 +190,8 @@ def record(payment, jobs=(), event=None, now=None, attempts=None) -> bytes:
     """
     payment.version += 1
     payment.updated_at = now or utcnow()
+    if payment.cvc_ciphertext is not None and payment.status not in AUTHORIZING:
+        payment.cvc_ciphertext = None  # the first authorization ended, or was abandoned
     payment.save()
     outbox.add_all(jobs)
     body = snapshot(payment, attempts)
@@ -228,8 +249,8 @@ def request_capture(merchant_id, payment_id, amount=None, claim=None):
 
 
 def cancel(merchant_id, payment_id, claim=None):
-    """Cancel a payment no gateway has charged: at once while ``pending``, through
-    the gateway (void) while ``requires_capture``.
+    """Cancel a payment no gateway has charged: at once while ``pending`` (its CVC
+    erased), through the gateway (void) while ``requires_capture``.
 
     Raises:
       NotFound, StateConflict.
@@ -283,3 +304,42 @@ def create_refund(merchant_id, payment_id, amount=None, reason=None, claim=None)
 def refunds_of(merchant_id, payment_id):
     get(merchant_id, payment_id)
     return [refund_object(r) for r in Refund.select().where(Refund.payment_id == payment_id).order_by(Refund.created_at)]
+
+
+def settle(payment_id, status, reference, reason, actor, claim=None):
+    """An operator's settlement of a ``requires_review`` payment, of any merchant: ``succeeded``
+    (captured: ``amount_captured`` is the capture asked for, else the amount) or ``failed``.
+    Writes the event, erases the CVC, and records an ``audit_log`` row and a log line.
+
+    Parameters:
+      status: ``succeeded`` or ``failed``.
+      reference: The operator's evidence (the gateway's charge id, a ticket); it becomes the
+        gateway reference of a succeeded payment that had none, so refunds can name it.
+      actor: Who settles: ``api:<token sub>`` or ``cli:<OS user>``.
+      claim: An ``idempotency.Claim`` to complete with the response, if any.
+
+    Returns:
+      ``(payment, body)``.
+
+    Raises:
+      NotFound, StateConflict: the payment does not await review.
+    """
+    with database.atomic():
+        payment = get(None, payment_id, lock=True)
+        if payment.status != "requires_review":
+            raise StateConflict(f"only a requires_review payment can be settled (status is {payment.status})",
+                                "not_in_review")
+        before, payment.status = payment.status, status
+        if status == "succeeded":
+            payment.amount_captured = payment.amount_to_capture or payment.amount
+            payment.gateway_reference = payment.gateway_reference or reference
+            payment.failure_code = payment.failure_message = None
+        else:
+            payment.failure_code, payment.failure_message = "settled_by_operator", reason or f"settled: {reference}"
+        payment.pending_operation = payment.amount_to_capture = None
+        AuditLog.create(actor=actor, action="resolve", payment_id=payment_id, status_before=before, status_after=status,
+                        reference=reference, reason=reason, created_at=utcnow())
+        result = _save(payment, claim, 200, event=f"payment.{status}")
+    log.warning("payment_settled", payment_id=payment_id, merchant_id=payment.merchant_id, actor=actor,
+                status_before=before, status_after=status, reference=reference, reason=reason)
+    return result

@@ -9,19 +9,25 @@ import datetime
 
 from shared.ids import new_id
 from store.db import database, locked, prepared
-from store.models import Attempt, Payment, Refund, utcnow
+from store.models import Attempt, Event, Payment, Refund, utcnow
 from store.payments import record
 
 #: Which status may follow which. Staying put is always allowed (e.g. refunds).
+#: ``requires_review`` leaves only by an operator's ``payments.settle``, never by a machine.
 FORWARD = {
-    "pending": {"processing", "canceled"},
-    "processing": {"succeeded", "requires_capture", "failed"},
-    "requires_capture": {"succeeded", "canceled"},
+    "pending": {"processing", "canceled", "requires_review"},
+    "processing": {"succeeded", "requires_capture", "failed", "requires_review"},
+    "requires_capture": {"succeeded", "canceled", "requires_review"},
+    "requires_review": set(),
     "succeeded": set(),
     "failed": set(),
     "canceled": set(),
 }
 PAYMENT_OPERATIONS = ("authorize", "charge")
+#: Actors that drive a payment's own status (refunds, updates and deliveries do not).
+DRIVERS = ("process_payment", "route_payment", "capture_payment", "cancel_payment")
+#: Dead letters of one payment's jobs after which it awaits a person (see ``report_dead_letter``).
+DEAD_LETTERS_BEFORE_REVIEW = 3
 
 
 class Backwards(Exception):
@@ -128,6 +134,16 @@ def save(payment: Payment, *, status=None, attempt=None, event=None, jobs=(), at
     return record(payment, jobs, event, now, attempts)
 
 
+def review(payment: Payment, reason: str, **changes) -> bytes:
+    """Move the locked ``payment`` to ``requires_review`` (the sweeper leaves it there) with
+    ``payment.requires_review``; only ``payments.settle`` moves it on. Call inside a transaction.
+
+    Returns:
+      The payment object as JSON bytes (for the cache).
+    """
+    return save(payment, status="requires_review", event="payment.requires_review", review_reason=reason, **changes)
+
+
 def lock_refund(refund_id) -> Refund:
     return locked(Refund.select().where(Refund.id == refund_id)).get()
 
@@ -136,7 +152,7 @@ def stuck(older_than_seconds, limit=500):
     """Work the sweeper must drive again: ``(payments, refunds)`` untouched for too long.
 
     Payments: ``pending``/``processing``, or ``requires_capture`` with an operation
-    pending.  Refunds: ``pending``.
+    pending; never ``requires_review`` (it waits for a person).  Refunds: ``pending``.
     """
     cutoff = utcnow() - datetime.timedelta(seconds=older_than_seconds)
     payments = list(Payment.select().where(
@@ -155,14 +171,21 @@ def touch(model, ids):
         model.update(updated_at=utcnow()).where(model.id.in_(list(ids))).execute()
 
 
-def report_dead_letter(actor: str, args) -> bool:
+def report_dead_letter(actor: str, args):
     """Record ``payment.dead_lettered`` on the payment a dead-lettered job was about.
 
-    The payment keeps its status (its outcome may be unknown); the event makes the
-    dead letter visible to the merchant, and the sweeper drives the payment again.
+    A job dead-letters after Dramatiq's retries (``workers.actors.OPTIONS``: 100, backing off
+    to a minute, about an hour and a half) all failed.  Once may be the infrastructure (RabbitMQ,
+    Postgres or a worker down that long): the payment keeps its status and the sweeper drives it
+    again.  When the jobs driving one payment (``DRIVERS``) have dead-lettered
+    ``DEAD_LETTERS_BEFORE_REVIEW`` times, each after a full round of retries and a sweep, the
+    payment itself is what fails (a card that no longer decrypts, data no code path accepts):
+    it moves to ``requires_review`` (reason ``dead_lettered``) and waits for a person. The rule
+    counts dead letters, not exception types: the same exception (a missing key, a bug) may come
+    from one misconfigured worker or a release that the next one fixes.
 
     Returns:
-      True when a payment was found and marked.
+      ``(payment, body)`` when a payment was found and marked (``body`` for the cache), else None.
     """
     ref = args[0] if args else None
     if actor == "refund_payment":
@@ -171,6 +194,12 @@ def report_dead_letter(actor: str, args) -> bool:
     with database.atomic():
         payment = locked(Payment.select().where(Payment.id == ref)).first() if ref else None
         if payment is None:
-            return False
-        record(payment, event="payment.dead_lettered")
-    return True
+            return None
+        body = record(payment, event="payment.dead_lettered")
+        driven = payment.status in ("pending", "processing") or (
+            payment.status == "requires_capture" and payment.pending_operation)
+        if actor in DRIVERS and driven and Event.select().where(
+                (Event.payment_id == payment.id) & (Event.type == "payment.dead_lettered")).count() \
+                >= DEAD_LETTERS_BEFORE_REVIEW:
+            body = review(payment, "dead_lettered")
+    return payment, body

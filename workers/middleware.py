@@ -32,7 +32,11 @@ class DatabaseConnection(Middleware):
 class DeadLetters(Middleware):
     """A message that exhausted its retries goes to the ``.XQ`` queue (kept seven
     days by RabbitMQ); it is logged, its payment marked with a ``payment.dead_lettered``
-    event, and the sweeper drives the payment again."""
+    event, and the sweeper drives the payment again, unless it keeps dead-lettering
+    (``processing.report_dead_letter``: then it awaits a person)."""
+
+    def __init__(self, cache):
+        self.cache = cache
 
     def after_process_message(self, broker, message, *, result=None, exception=None):
         if not message.failed:
@@ -42,7 +46,10 @@ class DeadLetters(Middleware):
         metrics.dead_letters.labels(message.actor_name).inc()
         try:
             with database.connection_context():
-                processing.report_dead_letter(message.actor_name, message.args)
+                marked = processing.report_dead_letter(message.actor_name, message.args)
+            if marked:
+                payment, body = marked
+                self.cache.put_payment(payment.merchant_id, payment.id, payment.version, body)
         except Exception:  # the database may be why it died: the log line stands
             log.exception("dead_letter_not_marked", actor=message.actor_name)
 

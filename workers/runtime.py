@@ -34,7 +34,7 @@ def build(config, *, sweeper=False, heartbeat=True, extra_middleware=(), gateway
     """
     cache = cache or build_cache(config)
     # DeadLetters first: "after" hooks run in reverse, so it sees what Retries decided.
-    middleware = [DeadLetters(), *(m() for m in default_middleware), DatabaseConnection(), *extra_middleware]
+    middleware = [DeadLetters(cache), *(m() for m in default_middleware), DatabaseConnection(), *extra_middleware]
     broker = build_broker(config, middleware=middleware)
     relay = Relay(publisher(broker, config.queue_prefix))
     context = Context(config=config, gateways=gateways or build_gateways(config, cache),

@@ -64,7 +64,7 @@ class Collection:
         if not 1 <= limit <= validation.LIST_LIMIT_MAX:
             errors.add("limit", f"must be between 1 and {validation.LIST_LIMIT_MAX}")
         status = req.get_param("status")
-        if status and status not in ("pending", "processing", "requires_capture", "succeeded", "failed", "canceled"):
+        if status and status not in payments.STATUSES:
             errors.add("status", "is not a payment status")
         customer = validation._string(errors, "customer", req.get_param("customer"), validation.CUSTOMER_MAX)
         starting_after = req.get_param("starting_after")

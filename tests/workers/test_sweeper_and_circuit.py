@@ -80,18 +80,3 @@ def test_a_dead_lettered_job_marks_its_payment(fleet, merchant, db):
     assert marked.exists()
     assert Payment.get_by_id(pid).status != "failed"  # never assumed failed: the sweeper drives it again
 
-
-def test_an_unknown_outcome_older_than_the_gateways_key_memory_is_never_replayed(fleet, merchant, stripe, db):
-    from store.models import Attempt
-    pid = "pay_" + "oldunknown" + merchant[-12:].rjust(14, "0")
-    long_ago = utcnow() - datetime.timedelta(hours=30)
-    Payment.create(id=pid, merchant_id=merchant, status="processing", gateway="stripe", amount=100, currency="USD",
-                   capture="automatic", route="stripe,paypal", metadata={},
-                   **fleet.context.vault.seal_card(pid, "4242424242424242", 12, 2031, "123"))
-    Attempt.create(id="att_old" + merchant, payment_id=pid, number=1, gateway="stripe", operation="charge",
-                   idempotency_key=processing.idempotency_key(pid, 1), status="unknown", tries=1,
-                   created_at=long_ago, updated_at=long_ago)
-    fleet.actors["process_payment"].send(pid, "stripe")
-    time.sleep(2)
-    assert Attempt.get(Attempt.payment_id == pid).tries == 1  # not called again
-    assert stripe.ledger(pid) == [] and Payment.get_by_id(pid).status == "processing"

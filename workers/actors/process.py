@@ -82,6 +82,7 @@ def process_payment(ctx, payment_id, gateway):
     if attempt.tries and not attempt.gateway_reference and utcnow() - attempt.created_at > REPLAY_WINDOW:
         # Gateways forget idempotency keys (Stripe: 24 h): a replay now could charge again.
         log.critical("unknown_outcome_needs_review", payment_id=payment_id, gateway=gateway, attempt=attempt.number)
+        _give_up(ctx, payment_id, gateway)
         return
     gw = ctx.gateways[gateway]
     request = _request(ctx, payment, attempt)
@@ -91,6 +92,17 @@ def process_payment(ctx, payment_id, gateway):
     if c.error is None and c.result.status not in RESULT_STATUS:
         c = _unfinished(c)
     _finish(ctx, payment_id, c)
+
+
+def _give_up(ctx, payment_id, gateway):
+    """Leave a payment whose outcome no replay can learn any more to a person (``requires_review``)."""
+    with database.atomic():
+        payment = processing.lock(payment_id)
+        if payment.status != "processing" or payment.gateway != gateway:
+            return  # another delivery moved it meanwhile
+        body = processing.review(payment, "unknown_outcome_past_replay_window")
+    ctx.notify()
+    ctx.cache.put_payment(payment.merchant_id, payment.id, payment.version, body)
 
 
 def _unfinished(c):
@@ -118,7 +130,7 @@ def _finish(ctx, payment_id, c):
             body = processing.save(payment, status=status, attempt=attempt, event=event,
                                    jobs=[("ops", "propagate_update", payment_id)] if changed else (),
                                    amount_captured=c.result.amount_captured, gateway_reference=c.result.reference,
-                                   cvc_ciphertext=None, failure_code=None, failure_message=None)
+                                   failure_code=None, failure_message=None)
             metrics.payments.labels(status, attempt.gateway).inc()
         elif c.transient and c.tries_left(ctx.config):
             body = processing.save(payment, attempt=attempt)
@@ -127,11 +139,12 @@ def _finish(ctx, payment_id, c):
             body = processing.save(payment, attempt=attempt)
             log.error("unknown_outcome_unresolved", payment_id=payment_id, gateway=attempt.gateway, tries=attempt.tries)
         elif isinstance(error, SoftDeclineError) or c.transient:
+            # The first authorization ended: the next gateway is tried without the CVC.
             body = processing.save(payment, attempt=attempt, cvc_ciphertext=None,
                                    jobs=[("payments.fallback", "route_payment", payment_id)])
         else:  # hard decline, invalid request, unsupported: final everywhere
             body = processing.save(payment, status="failed", attempt=attempt, event="payment.failed",
-                                   cvc_ciphertext=None, failure_code=error.code, failure_message=error.message)
+                                   failure_code=error.code, failure_message=error.message)
             metrics.payments.labels("failed", attempt.gateway).inc()
     ctx.notify()
     ctx.cache.put_payment(payment.merchant_id, payment.id, payment.version, body)

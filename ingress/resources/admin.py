@@ -1,0 +1,45 @@
+"""Operators' routes (scope ``admin``): list the payments that await a person and settle one,
+whichever merchant it belongs to. Every settlement is audited (``store.payments.settle``)."""
+import functools
+
+import falcon
+
+from ingress import validation
+from ingress.auth import ADMIN
+from ingress.resources.events import answer_list
+from ingress.resources.payments import PAYMENT_ID, _json, known_id
+from store import payments
+
+
+class Review:
+    """``GET /admin/payments``: payments in ``requires_review`` of every merchant, newest first."""
+
+    scopes = {"GET": ADMIN}
+
+    def on_get(self, req, resp):
+        answer_list(req, resp, functools.partial(payments.list_, None, status="requires_review"), PAYMENT_ID)
+
+
+@falcon.before(known_id)
+class Resolve:
+    """``POST /admin/payments/{id}/resolve``: settle a ``requires_review`` payment (409 otherwise)."""
+
+    scopes = {"POST": ADMIN}
+
+    def __init__(self, cache, relay):
+        self.cache = cache
+        self.relay = relay
+
+    def on_post(self, req, resp, payment_id):
+        req.context.payment_id = payment_id
+        status, reference, reason = validation.resolution(req.context.body)
+        payment, body = payments.settle(payment_id, status, reference, reason, f"api:{req.context.merchant_id}",
+                                        req.context.claim)
+        self.relay.notify()
+        self.cache.put_payment(payment.merchant_id, payment_id, payment.version, body)
+        _json(resp, body)
+
+
+def routes(app, cache, relay):
+    app.add_route("/admin/payments", Review())
+    app.add_route("/admin/payments/{payment_id}/resolve", Resolve(cache, relay))
