@@ -85,7 +85,7 @@ def _heartbeat(args):
 
 def _dev(args):
     from shared import dev
-    dev.run(args.port, args.host)
+    dev.run(_config(), args.port, args.host)
 
 
 def _sandbox(args):
