@@ -191,3 +191,11 @@ def test_env_example_shows_the_true_defaults():
 
 def test_env_example_lists_every_setting():
     assert {Config.PREFIX + f.name.upper() for f in dataclasses.fields(Config)} <= set(env_example())
+
+
+def test_every_built_in_secret_value_is_known_unsafe():
+    for field in dataclasses.fields(Config):
+        name = Config.PREFIX + field.name.upper()
+        if field.metadata["secret"] and field.default:
+            with pytest.raises(ConfigError, match=name):
+                Config.from_env({**SAFE_PRODUCTION, name: field.default})
