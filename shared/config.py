@@ -250,11 +250,14 @@ class Config:
     def _production_problems(self):
         """What production refuses although development accepts it."""
         unsafe = self.dev_defaults_in_use()
+        if not any(a.startswith("HS") for a in self.jwt_algorithms):  # RS256/ES256 never read the secret
+            unsafe = [name for name in unsafe if name != "PAYWAVE_JWT_SECRET"]
         problems = [f"{name}: production refuses a development value published in PayWave's code or .env.example"
                     for name in unsafe]
         for field in dataclasses.fields(self):
             name, value = self.PREFIX + field.name.upper(), getattr(self, field.name)
-            if field.metadata["secret"] and value and name not in unsafe and len(value.encode()) < SECRET_MIN_BYTES:
+            if field.metadata["secret"] and value and name not in self.dev_defaults_in_use() \
+                    and len(value.encode()) < SECRET_MIN_BYTES:
                 problems.append(f"{name}: production refuses a secret shorter than {SECRET_MIN_BYTES} bytes")
         if self.webhook_allow_http:
             problems.append("PAYWAVE_WEBHOOK_ALLOW_HTTP: production refuses plain-http webhooks (readable and forgeable)")

@@ -196,3 +196,12 @@ def test_every_built_in_secret_value_is_known_unsafe():
         if field.metadata["secret"] and field.default:
             with pytest.raises(ConfigError, match=name):
                 Config.from_env({**SAFE_PRODUCTION, name: field.default})
+
+
+def test_production_with_rs256_ignores_the_unused_jwt_secret():
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    public = rsa.generate_private_key(public_exponent=65537, key_size=2048).public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    rs = {k: v for k, v in SAFE_PRODUCTION.items() if k != "PAYWAVE_JWT_SECRET"}  # the dev default stays
+    assert Config.from_env({**rs, "PAYWAVE_JWT_ALGORITHMS": "RS256", "PAYWAVE_JWT_PUBLIC_KEY": public}).production
