@@ -5,11 +5,13 @@ and writes.  Algorithms come from an explicit allow-list in configuration, so a
 token cannot pick its own (``alg: none``, or HS256 signed with a public key).
 """
 import functools
+import numbers
 import time
 
 import jwt
 
 from ingress.errors import Problem
+from shared.config import ConfigError
 
 SCOPES = ("payments:read", "payments:write")
 #: Operators' scope: settles any merchant's payment that awaits review; never minted by default.
@@ -20,10 +22,16 @@ class Authenticator:
     """Verifies and mints merchant tokens for one configuration."""
 
     def __init__(self, config):
+        """Raises:
+          ConfigError: the algorithms and keys cannot verify a token (checked here too, since a
+            configuration changed with ``dataclasses.replace`` skips ``Config.problems()``).
+        """
+        try:
+            self.verify_key = config.jwt_verify_key()
+        except ValueError as exc:
+            raise ConfigError([str(exc)]) from None
         self.algorithms = list(config.jwt_algorithms)
-        symmetric = self.algorithms[0].startswith("HS")
-        self.verify_key = config.jwt_secret if symmetric else config.jwt_public_key
-        self.signing_key = config.jwt_secret if symmetric else config.jwt_private_key
+        self.signing_key = config.jwt_secret if self.algorithms[0].startswith("HS") else config.jwt_private_key
         self.issuer = config.jwt_issuer or None
         self.audience = config.jwt_audience or None
         self.leeway = config.jwt_leeway
@@ -44,7 +52,7 @@ class Authenticator:
         """Signature and claims checked once per token (a merchant reuses its token; the
         check cost more than the rest of a cached GET).  Failures are never remembered."""
         try:
-            return jwt.decode(
+            claims = jwt.decode(
                 token, self.verify_key, algorithms=self.algorithms, leeway=self.leeway,
                 issuer=self.issuer, audience=self.audience,
                 options={"require": ["exp", "sub"], "verify_aud": self.audience is not None})
@@ -52,6 +60,10 @@ class Authenticator:
             raise unauthorized("the token has expired", "invalid_token") from None
         except jwt.InvalidTokenError as exc:
             raise unauthorized(f"the token is invalid: {exc}", "invalid_token") from None
+        # PyJWT accepts what int() accepts ("9999999999"); verify() adds the leeway to it.
+        if not isinstance(claims["exp"], numbers.Real) or isinstance(claims["exp"], bool):
+            raise unauthorized("the token is invalid: exp must be a number", "invalid_token")
+        return claims
 
     def mint(self, merchant_id: str, scopes=SCOPES, ttl_seconds=3600) -> str:
         now = int(time.time())

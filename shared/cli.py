@@ -1,5 +1,6 @@
 """The ``paywave`` command: one entry point for every role."""
 import argparse
+import importlib.metadata
 import os
 import sys
 import tempfile
@@ -84,7 +85,7 @@ def _heartbeat(args):
 
 def _dev(args):
     from shared import dev
-    dev.run(args.port, args.host)
+    dev.run(_config(), args.port, args.host)
 
 
 def _sandbox(args):
@@ -103,50 +104,71 @@ def _admin(args):
     admin.run(_config(), args)
 
 
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """Options show their defaults (one defaulting to a setting names it instead); epilogs keep their lines."""
+
+    def _get_help_string(self, action):
+        return action.help if action.default is None else super()._get_help_string(action)
+
+
+def _command(sub, name, help, reads=None, **kwargs):
+    """A subcommand whose ``--help`` ends with the ``PAYWAVE_*`` variables it reads (``reads``: field
+    names; ``None``: all of them; ``()``: none)."""
+    from shared.config import settings_help
+    epilog = ("environment (default after =, range in parentheses):\n" + settings_help(reads)) if reads != () else None
+    return sub.add_parser(name, help=help, description=help, epilog=epilog, formatter_class=_HelpFormatter, **kwargs)
+
+
 def build_parser():
-    parser = argparse.ArgumentParser(prog="paywave", description="Payment orchestration service.")
+    parser = argparse.ArgumentParser(
+        prog="paywave", formatter_class=_HelpFormatter,
+        description="Payment orchestration service. Settings come from PAYWAVE_* environment variables; "
+                    "`paywave COMMAND --help` lists those COMMAND reads, with their defaults.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {importlib.metadata.version('paywave')}")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    dev = sub.add_parser("dev", help="run everything in one command (what `make run` does)")
-    dev.add_argument("--host", default="127.0.0.1")
-    dev.add_argument("--port", type=int, default=8000)
+    dev = _command(sub, "dev", "run everything in one command (what `make run` does)")
+    dev.add_argument("--host", default="127.0.0.1", help="address to serve the API on")
+    dev.add_argument("--port", type=int, default=8000, help="port to serve the API on")
     dev.set_defaults(func=_dev)
 
-    ingress = sub.add_parser("ingress", help="serve the HTTP API (gunicorn)")
-    ingress.add_argument("--host", default="127.0.0.1")
-    ingress.add_argument("--port", type=int, default=8000)
-    ingress.add_argument("--workers", type=int, default=None, help="default: PAYWAVE_WEB_WORKERS")
+    ingress = _command(sub, "ingress", "serve the HTTP API (gunicorn)")
+    ingress.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    ingress.add_argument("--port", type=int, default=8000, help="port to listen on")
+    ingress.add_argument("--workers", type=int, default=None, help="processes (default: PAYWAVE_WEB_WORKERS)")
     ingress.set_defaults(func=_ingress)
 
     from workers.pools import POOLS
-    worker = sub.add_parser("worker", help="run one worker pool (Dramatiq)")
-    worker.add_argument("--pool", required=True, choices=sorted(POOLS))
+    worker = _command(sub, "worker", "run one worker pool (Dramatiq)")
+    worker.add_argument("--pool", required=True, choices=sorted(POOLS), help="the pool, hence its queues")
     worker.add_argument("--processes", type=int, default=None, help="default: PAYWAVE_WORKER_PROCESSES")
     worker.add_argument("--threads", type=int, default=None, help="default: PAYWAVE_WORKER_THREADS")
     worker.set_defaults(func=_worker)
 
-    sub.add_parser("migrate", help="apply database migrations (idempotent)").set_defaults(func=_migrate)
+    _command(sub, "migrate", "apply database migrations (idempotent)", reads=("database_url",)).set_defaults(func=_migrate)
 
-    token = sub.add_parser("token", help="mint a merchant token; prints the token alone")
-    token.add_argument("--merchant", required=True)
+    token = _command(sub, "token", "mint a merchant token; prints the token alone",
+                     reads=("jwt_secret", "jwt_private_key", "jwt_algorithms", "jwt_issuer", "jwt_audience", "jwt_leeway"))
+    token.add_argument("--merchant", required=True, help="the token's subject")
     token.add_argument("--scopes", default=None, help="comma-separated (default: payments:read,payments:write)")
     token.add_argument("--ttl", type=int, default=3600, help="seconds")
     token.set_defaults(func=_token)
 
-    heartbeat = sub.add_parser("heartbeat", help="exit 0 when this worker's heartbeat is fresh (liveness probe)")
-    heartbeat.add_argument("--max-age", type=int, default=60)
+    heartbeat = _command(sub, "heartbeat", "exit 0 when this worker's heartbeat is fresh (liveness probe)",
+                         reads=("heartbeat_file",))
+    heartbeat.add_argument("--max-age", type=int, default=60, help="seconds")
     heartbeat.set_defaults(func=_heartbeat)
 
-    sandbox = sub.add_parser("sandbox", help="run a local Stripe or PayPal sandbox")
+    sandbox = _command(sub, "sandbox", "run a local Stripe or PayPal sandbox", reads=())
     sandbox.add_argument("name", choices=["stripe", "paypal"])
-    sandbox.add_argument("--host", default="127.0.0.1")
+    sandbox.add_argument("--host", default="127.0.0.1", help="address to listen on")
     sandbox.add_argument("--port", type=int, required=True)
-    sandbox.add_argument("--threads", type=int, default=16)
-    sandbox.add_argument("--error-rate", type=float, default=0.0)
-    sandbox.add_argument("--error-status", type=int, default=500)
-    sandbox.add_argument("--latency-ms", type=int, default=0)
-    sandbox.add_argument("--timeout-rate", type=float, default=0.0)
-    sandbox.add_argument("--drop-response-rate", type=float, default=0.0)
+    sandbox.add_argument("--threads", type=int, default=16, help="request threads")
+    sandbox.add_argument("--error-rate", type=float, default=0.0, help="share of calls answered with --error-status")
+    sandbox.add_argument("--error-status", type=int, default=500, help="HTTP status of injected errors")
+    sandbox.add_argument("--latency-ms", type=int, default=0, help="added to every call")
+    sandbox.add_argument("--timeout-rate", type=float, default=0.0, help="share of calls answered too late")
+    sandbox.add_argument("--drop-response-rate", type=float, default=0.0, help="share of calls carried out, answer dropped")
     sandbox.add_argument("--webhook-url", default=None, help="where to send the vendor's webhook events")
     sandbox.add_argument("--webhook-secret", default=None, help="signing secret for those events")
     sandbox.set_defaults(func=_sandbox)

@@ -9,10 +9,30 @@ import ipaddress
 import os
 import re
 import sys
+import urllib.parse
+
+import jwt
 
 DEV_SECRET = "paywave-dev-secret-do-not-use-in-production"
 _HOST_OR_CIDR = re.compile(r"[A-Za-z0-9.:-]+(/[0-9]{1,3})?")
 DEV_VAULT_KEY = "dev:" + base64.b64encode(b"paywave-dev-vault-key-0123456789"[:32]).decode()
+JWT_ALGORITHMS = ("HS256", "HS384", "HS512", "RS256", "ES256")
+#: Values anyone can read (built-in defaults, ``.env.example``), refused in production.  Compared with
+#: a URL's password, each key of ``PAYWAVE_VAULT_KEYS`` (its base64 part), else the whole value.
+KNOWN_UNSAFE = {
+    "PAYWAVE_JWT_SECRET": (DEV_SECRET, "paywave-dev-only-jwt-secret-not-for-production-use"),
+    "PAYWAVE_VAULT_KEYS": (DEV_VAULT_KEY.partition(":")[2], "cGF5d2F2ZS1kZXYtdmF1bHQta2V5LW5vdC1zZWNyZXQ="),
+    "PAYWAVE_FINGERPRINT_KEY": (DEV_SECRET, "paywave-dev-only-fingerprint-key-not-secret"),
+    "PAYWAVE_STRIPE_API_KEY": ("sk_test_paywave_sandbox", "sk_test_paywave_dev_sandbox"),
+    "PAYWAVE_STRIPE_WEBHOOK_SECRET": ("whsec_paywave_dev_sandbox",),
+    "PAYWAVE_PAYPAL_CLIENT_SECRET": ("paywave-sandbox-secret", "paywave-dev-client-secret"),
+    "PAYWAVE_DATABASE_URL": ("paywave-dev-password",),
+    "PAYWAVE_BROKER_URL": ("paywave-dev-password",),
+}
+#: Cloud metadata services (AWS, ECS, AWS IPv6, Alibaba): never reachable by a webhook in production.
+METADATA_ADDRESSES = tuple(map(ipaddress.ip_address, ("169.254.169.254", "169.254.170.2", "fd00:ec2::254",
+                                                      "100.100.100.200")))
+SECRET_MIN_BYTES = 32
 
 
 class ConfigError(ValueError):
@@ -50,8 +70,45 @@ def _seconds(text):
         raise ValueError("expected comma-separated numbers of seconds") from None
 
 
-def _setting(default, parse=str, doc=""):
-    return dataclasses.field(default=default, metadata={"parse": parse, "doc": doc})
+def _text(value) -> str:
+    """A value as its environment variable spells it."""
+    if isinstance(value, tuple):
+        return ",".join(map(str, value))
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def _exposed(name, value) -> set:
+    """The parts of a setting compared with ``KNOWN_UNSAFE``."""
+    if name.endswith("_URL"):
+        return {urllib.parse.unquote(urllib.parse.urlsplit(value).password or "")} - {""}
+    if name == "PAYWAVE_VAULT_KEYS":
+        return {item.partition(":")[2] for item in _list(value)}
+    return {value}
+
+
+def _too_wide(entry) -> bool:
+    """An allow-list entry wider than one host or a private /24, or holding a metadata address."""
+    try:
+        network = ipaddress.ip_network(entry, strict=False)
+    except ValueError:
+        return False  # a host name
+    if any(address in network for address in METADATA_ADDRESSES):
+        return True
+    return network.num_addresses > (256 if network.is_private else 1)
+
+
+def _setting(default, parse=str, doc="", low=None, high=None, secret=False):
+    """A ``Config`` field.
+
+    Parameters:
+      default: The value when the variable is unset.
+      parse: Text to value; raises ``ValueError`` with the reason.
+      doc: One line for the README table and ``--help``.
+      low, high: The inclusive range of a number (of each number of a list), checked by ``problems()``.
+      secret: Its default is a development value, never shown; production refuses it shorter than 32 bytes.
+    """
+    return dataclasses.field(default=default, metadata={"parse": parse, "doc": doc, "low": low, "high": high,
+                                                        "secret": secret})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -63,67 +120,76 @@ class Config:
     queue_prefix: str = _setting("", doc="prefix for every queue name (isolates tenants and test runs)")
     cache_prefix: str = _setting("paywave:", doc="prefix for every Redis key")
     quorum_queues: bool = _setting(False, _bool, "declare RabbitMQ quorum queues (HA clusters)")
-    jwt_secret: str = _setting(DEV_SECRET, doc="HS256 secret for merchant tokens")
+    jwt_secret: str = _setting(DEV_SECRET, doc="HS256 secret for merchant tokens", secret=True)
     jwt_public_key: str = _setting("", doc="PEM public key for RS256/ES256 tokens (instead of the secret)")
-    jwt_private_key: str = _setting("", doc="PEM private key, only for `paywave token` with RS256/ES256")
+    jwt_private_key: str = _setting("", doc="PEM private key, only for `paywave token` with RS256/ES256", secret=True)
     jwt_algorithms: tuple = _setting(("HS256",), _list, "accepted JWT algorithms (HS256, RS256, ES256)")
     jwt_issuer: str = _setting("", doc="required `iss` claim, when set")
     jwt_audience: str = _setting("", doc="required `aud` claim, when set")
-    jwt_leeway: int = _setting(30, _int, "seconds of clock skew tolerated on `exp`/`nbf`")
-    vault_keys: str = _setting(DEV_VAULT_KEY,
-                               doc="card encryption keys `kid:base64(32 bytes)`, comma-separated; the first encrypts")
-    fingerprint_key: str = _setting(DEV_SECRET, doc="HMAC key for card fingerprints")
+    jwt_leeway: int = _setting(30, _int, "seconds of clock skew tolerated on `exp`/`nbf`", low=0, high=300)
+    vault_keys: str = _setting(DEV_VAULT_KEY, doc="card encryption keys `kid:base64(32 bytes)`, comma-separated; "
+                                              "the first encrypts", secret=True)
+    fingerprint_key: str = _setting(DEV_SECRET, doc="HMAC key for card fingerprints", secret=True)
     route: tuple = _setting(("stripe", "paypal"), _list, "gateway order tried for a payment")
     stripe_api_base: str = _setting("", doc="Stripe API base URL; empty: start the local sandbox (dev)")
-    stripe_api_key: str = _setting("sk_test_paywave_sandbox", doc="Stripe secret key")
-    stripe_webhook_secret: str = _setting("", doc="Stripe endpoint signing secret (`whsec_...`)")
+    stripe_api_key: str = _setting("sk_test_paywave_sandbox", doc="Stripe secret key", secret=True)
+    stripe_webhook_secret: str = _setting("", doc="Stripe endpoint signing secret (`whsec_...`)", secret=True)
     paypal_api_base: str = _setting("", doc="PayPal API base URL; empty: start the local sandbox (dev)")
     paypal_client_id: str = _setting("paywave-sandbox-client", doc="PayPal REST client id")
-    paypal_client_secret: str = _setting("paywave-sandbox-secret", doc="PayPal REST client secret")
+    paypal_client_secret: str = _setting("paywave-sandbox-secret", doc="PayPal REST client secret", secret=True)
     paypal_webhook_id: str = _setting("", doc="PayPal webhook id used to verify incoming events")
-    retry_max: int = _setting(3, _int, "calls per gateway for retryable errors before falling back")
-    retry_min_backoff_ms: int = _setting(500, _int, "first retry delay (doubles each time, with jitter)")
-    retry_max_backoff_ms: int = _setting(30_000, _int, "longest retry delay")
-    unknown_max_tries: int = _setting(10, _int, "retrieve calls for an unknown outcome before leaving it to the sweeper")
-    gateway_connect_timeout: float = _setting(3.05, float, "seconds to connect to a gateway")
-    gateway_read_timeout: float = _setting(30.0, float, "seconds to wait for a gateway's answer (then: unknown outcome)")
-    circuit_error_rate: float = _setting(0.5, float, "error rate over the window that opens a gateway's circuit")
-    circuit_window_seconds: int = _setting(30, _int, "window for the circuit breaker's error rate")
-    circuit_min_calls: int = _setting(10, _int, "calls in the window before the circuit may open")
-    circuit_open_seconds: int = _setting(30, _int, "how long an open circuit stays open before half-opening")
-    sweep_interval_seconds: int = _setting(15, _int, "how often the sweeper runs (ops pool)")
-    stuck_after_seconds: int = _setting(300, _int, "age after which the sweeper drives a payment or job again")
+    retry_max: int = _setting(3, _int, "calls per gateway for retryable errors before falling back", low=1, high=20)
+    retry_min_backoff_ms: int = _setting(500, _int, "first retry delay (doubles each time, with jitter)", low=1, high=60_000)
+    retry_max_backoff_ms: int = _setting(30_000, _int, "longest retry delay", low=1, high=3_600_000)
+    unknown_max_tries: int = _setting(10, _int, "retrieve calls for an unknown outcome before leaving it to the sweeper",
+                                      low=1, high=1000)
+    gateway_connect_timeout: float = _setting(3.05, float, "seconds to connect to a gateway", low=0.1, high=60)
+    gateway_read_timeout: float = _setting(30.0, float, "seconds to wait for a gateway's answer (then: unknown outcome)",
+                                           low=0.1, high=600)
+    circuit_error_rate: float = _setting(0.5, float, "error rate over the window that opens a gateway's circuit",
+                                         low=0.01, high=1)
+    circuit_window_seconds: int = _setting(30, _int, "window for the circuit breaker's error rate", low=1, high=3600)
+    circuit_min_calls: int = _setting(10, _int, "calls in the window before the circuit may open", low=1, high=1_000_000)
+    circuit_open_seconds: int = _setting(30, _int, "how long an open circuit stays open before half-opening", low=1, high=3600)
+    sweep_interval_seconds: int = _setting(15, _int, "how often the sweeper runs (ops pool)", low=1, high=3600)
+    stuck_after_seconds: int = _setting(300, _int, "age after which the sweeper drives a payment or job again", low=1, high=86400)
     webhook_allow_http: bool = _setting(False, _bool, "accept plain-http webhook URLs (development only)")
     webhook_allowed_hosts: tuple = _setting((), _list, "host names and CIDRs webhook URLs may reach although not public "
                                                        "(e.g. `127.0.0.1/32,localhost`)")
     webhook_retry_schedule: tuple = _setting((5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400), _seconds,
                                              "seconds from a failed webhook attempt to the next (±10% jitter), one retry "
-                                             "per entry after the immediate first attempt; then the delivery has failed")
+                                             "per entry after the immediate first attempt; then the delivery has failed",
+                                             low=0, high=7 * 86400)  # Dramatiq delays a message by 7 days at most
     webhook_disable_after_hours: int = _setting(72, _int, "disable an endpoint whose deliveries have failed "
-                                                          "continuously for longer than this")
-    webhook_connect_timeout: float = _setting(3.0, float, "seconds to connect to a merchant's webhook endpoint")
-    webhook_read_timeout: float = _setting(10.0, float, "seconds to wait for a webhook endpoint's answer")
-    web_workers: int = _setting(2, _int, "gunicorn worker processes for the ingress")
-    web_threads: int = _setting(8, _int, "threads per ingress worker")
-    worker_processes: int = _setting(1, _int, "Dramatiq processes per worker pool")
-    worker_threads: int = _setting(8, _int, "Dramatiq threads per process (also the prefetch)")
-    max_body_bytes: int = _setting(64 * 1024, _int, "largest accepted request body")
-    idempotency_ttl_hours: int = _setting(24, _int, "how long Idempotency-Key records are kept")
-    cache_ttl_seconds: int = _setting(86400, _int, "lifetime of a cached payment")
+                                                          "continuously for longer than this", low=1, high=720)
+    webhook_connect_timeout: float = _setting(3.0, float, "seconds to connect to a merchant's webhook endpoint", low=0.1, high=60)
+    webhook_read_timeout: float = _setting(10.0, float, "seconds to wait for a webhook endpoint's answer", low=0.1, high=300)
+    web_workers: int = _setting(2, _int, "gunicorn worker processes for the ingress", low=1, high=64)
+    web_threads: int = _setting(8, _int, "threads per ingress worker", low=1, high=256)
+    worker_processes: int = _setting(1, _int, "Dramatiq processes per worker pool", low=1, high=64)
+    worker_threads: int = _setting(8, _int, "Dramatiq threads per process (also the prefetch)", low=1, high=256)
+    max_body_bytes: int = _setting(64 * 1024, _int, "largest accepted request body", low=1024, high=16 * 1024 * 1024)
+    idempotency_ttl_hours: int = _setting(24, _int, "how long Idempotency-Key records are kept", low=1, high=720)
+    cache_ttl_seconds: int = _setting(86400, _int, "lifetime of a cached payment", low=1, high=30 * 86400)
     log_level: str = _setting("info", doc="debug, info, warning or error")
-    metrics_port: int = _setting(9191, _int, "worker Prometheus port")
+    metrics_port: int = _setting(9191, _int, "worker Prometheus port", low=1, high=65535)
     heartbeat_file: str = _setting("/tmp/paywave/heartbeat", doc="file a worker touches while alive")
-    rate_limit_read: int = _setting(100, _int, "reads (GET) per second per merchant, all at once at most (the burst)")
+    rate_limit_read: int = _setting(100, _int, "reads (GET) per second per merchant, all at once at most (the burst)",
+                                    low=1, high=100_000)
     rate_limit_write: int = _setting(100, _int, "writes (POST, PUT, PATCH, DELETE) per second per merchant, all at once "
-                                                "at most (the burst)")
+                                                "at most (the burst)", low=1, high=100_000)
     rate_limit_overrides: tuple = _setting((), _list, "per-merchant limits `merchant:read:write`, comma-separated")
-    rate_limit_webhooks_per_ip: int = _setting(100, _int, "gateway webhook deliveries per second per source address")
+    rate_limit_webhooks_per_ip: int = _setting(100, _int, "gateway webhook deliveries per second per source address",
+                                               low=1, high=100_000)
     trusted_proxies: tuple = _setting((), _list, "CIDRs of proxies whose `X-Forwarded-For` names the client "
                                                  "(e.g. `10.0.0.0/8`); empty: the peer address is the client")
     gateway_event_unverified_max: int = _setting(10_000, _int, "`received` gateway events per gateway past which new "
-                                                               "deliveries are refused with 503 (the gateway retries)")
-    gateway_event_retention_days: int = _setting(30, _int, "days `rejected` and `ignored` gateway events are kept")
-    redeliver_per_hour: int = _setting(10, _int, "`POST /events/{id}/redeliver` calls per event per hour")
+                                                               "deliveries are refused with 503 (the gateway retries)",
+                                                 low=1, high=10_000_000)
+    gateway_event_retention_days: int = _setting(30, _int, "days `rejected` and `ignored` gateway events are kept",
+                                                 low=1, high=3650)
+    redeliver_per_hour: int = _setting(10, _int, "`POST /events/{id}/redeliver` calls per event per hour",
+                                       low=1, high=10_000)
 
     PREFIX = "PAYWAVE_"
 
@@ -153,22 +219,16 @@ class Config:
     def as_environ(self) -> dict:
         """The ``PAYWAVE_*`` variables that give this configuration back through ``from_env``
         (what a child process of another role needs)."""
-        def text(value):
-            if isinstance(value, tuple):
-                return ",".join(map(str, value))
-            return str(value).lower() if isinstance(value, bool) else str(value)
-        return {self.PREFIX + f.name.upper(): text(getattr(self, f.name)) for f in dataclasses.fields(self)}
+        return {self.PREFIX + f.name.upper(): _text(getattr(self, f.name)) for f in dataclasses.fields(self)}
 
     @property
     def production(self):
         return self.env == "production"
 
     def dev_defaults_in_use(self):
-        """Names of secrets still at their built-in development value."""
-        return [name for name, dev in (("PAYWAVE_JWT_SECRET", DEV_SECRET),
-                                       ("PAYWAVE_VAULT_KEYS", DEV_VAULT_KEY),
-                                       ("PAYWAVE_FINGERPRINT_KEY", DEV_SECRET))
-                if getattr(self, name[len(self.PREFIX):].lower()) == dev]
+        """Names of the settings holding a value of ``KNOWN_UNSAFE`` (built-in or published)."""
+        return [name for name, unsafe in KNOWN_UNSAFE.items()
+                if _exposed(name, getattr(self, name[len(self.PREFIX):].lower())) & set(unsafe)]
 
     def problems(self):
         """One line per invalid setting (empty when all are valid)."""
@@ -181,28 +241,17 @@ class Config:
             problems.append("PAYWAVE_REDIS_URL: expected a redis:// URL")
         if self.broker_url and not self.broker_url.startswith(("amqp://", "amqps://")):
             problems.append("PAYWAVE_BROKER_URL: expected an amqp:// URL")
-        unknown = set(self.jwt_algorithms) - {"HS256", "HS384", "HS512", "RS256", "ES256"}
-        if unknown or not self.jwt_algorithms:
-            problems.append(f"PAYWAVE_JWT_ALGORITHMS: unsupported {sorted(unknown) or 'empty list'}")
-        if any(a.startswith("HS") for a in self.jwt_algorithms) and self.jwt_public_key:
-            problems.append("PAYWAVE_JWT_ALGORITHMS: do not mix HS* with a public key (algorithm confusion)")
-        if not any(a.startswith("HS") for a in self.jwt_algorithms) and not self.jwt_public_key:
-            problems.append("PAYWAVE_JWT_PUBLIC_KEY: required for RS256/ES256")
+        try:
+            self.jwt_verify_key()
+        except ValueError as exc:
+            problems.append(str(exc))
         unknown_gateways = set(self.route) - {"stripe", "paypal"}
         if unknown_gateways or not self.route:
             problems.append(f"PAYWAVE_ROUTE: unknown gateways {sorted(unknown_gateways) or 'empty route'}")
-        for name in ("web_workers", "web_threads", "worker_processes", "worker_threads",
-                     "max_body_bytes", "idempotency_ttl_hours", "cache_ttl_seconds", "webhook_disable_after_hours",
-                     "rate_limit_read", "rate_limit_write", "rate_limit_webhooks_per_ip", "gateway_event_unverified_max",
-                     "gateway_event_retention_days", "redeliver_per_hour"):
-            if getattr(self, name) < 1:
-                problems.append(f"PAYWAVE_{name.upper()}: must be at least 1")
-        for name in ("webhook_connect_timeout", "webhook_read_timeout"):
-            if getattr(self, name) <= 0:
-                problems.append(f"PAYWAVE_{name.upper()}: must be positive")
-        # Dramatiq delays a message by at most 7 days.
-        if not all(0 <= s <= 7 * 86400 for s in self.webhook_retry_schedule):
-            problems.append("PAYWAVE_WEBHOOK_RETRY_SCHEDULE: every delay must be from 0 to 604800 seconds")
+        for field in dataclasses.fields(self):
+            low, high, value = field.metadata["low"], field.metadata["high"], getattr(self, field.name)
+            if low is not None and not all(low <= v <= high for v in (value if isinstance(value, tuple) else (value,))):
+                problems.append(f"{self.PREFIX}{field.name.upper()}={_text(value)!r}: must be from {low} to {high}")
         bad_hosts = [h for h in self.webhook_allowed_hosts if not _HOST_OR_CIDR.fullmatch(h)]
         if bad_hosts:
             problems.append(f"PAYWAVE_WEBHOOK_ALLOWED_HOSTS: not a host name or CIDR: {bad_hosts}")
@@ -220,9 +269,33 @@ class Config:
             self.vault_keyring()
         except ValueError as exc:
             problems.append(f"PAYWAVE_VAULT_KEYS: {exc}")
-        if self.production and self.dev_defaults_in_use():
-            problems.append("production refuses the development secrets in "
-                            + ", ".join(self.dev_defaults_in_use()))
+        return problems + (self._production_problems() if self.production else [])
+
+    def _production_problems(self):
+        """What production refuses although development accepts it."""
+        unsafe = self.dev_defaults_in_use()
+        if not any(a.startswith("HS") for a in self.jwt_algorithms):  # RS256/ES256 never read the secret
+            unsafe = [name for name in unsafe if name != "PAYWAVE_JWT_SECRET"]
+        problems = [f"{name}: production refuses a development value published in PayWave's code or .env.example"
+                    for name in unsafe]
+        for field in dataclasses.fields(self):
+            name, value = self.PREFIX + field.name.upper(), getattr(self, field.name)
+            if field.metadata["secret"] and value and name not in self.dev_defaults_in_use() \
+                    and len(value.encode()) < SECRET_MIN_BYTES:
+                problems.append(f"{name}: production refuses a secret shorter than {SECRET_MIN_BYTES} bytes")
+        if self.webhook_allow_http:
+            problems.append("PAYWAVE_WEBHOOK_ALLOW_HTTP: production refuses plain-http webhooks (readable and forgeable)")
+        wide = [h for h in self.webhook_allowed_hosts if _too_wide(h)]
+        if wide:
+            problems.append(f"PAYWAVE_WEBHOOK_ALLOWED_HOSTS: production allows a host or a private /24 at most, "
+                            f"never a metadata address: {wide}")
+        if self.database_url.startswith("sqlite:"):
+            problems.append("PAYWAVE_DATABASE_URL: production needs PostgreSQL (SQLite is one file on one machine)")
+        if not self.broker_url:
+            problems.append("PAYWAVE_BROKER_URL: production needs RabbitMQ (the in-process broker loses queued jobs)")
+        for name in ("jwt_issuer", "jwt_audience"):
+            if not getattr(self, name):
+                problems.append(f"PAYWAVE_{name.upper()}: production requires it (a token of another service is refused)")
         return problems
 
     def rate_limit_overrides_by_merchant(self):
@@ -246,6 +319,32 @@ class Config:
           ValueError: an entry is not an address or CIDR.
         """
         return tuple(ipaddress.ip_network(cidr, strict=False) for cidr in self.trusted_proxies)
+
+    def jwt_verify_key(self) -> str:
+        """The key that verifies merchant tokens, checked against every accepted algorithm.
+
+        Raises:
+          ValueError: naming the setting at fault (an unknown algorithm, HS* mixed with a public
+            key, an empty secret, no public key or one the algorithms cannot use).
+        """
+        algorithms = self.jwt_algorithms
+        unknown = set(algorithms) - set(JWT_ALGORITHMS)
+        if unknown or not algorithms:
+            raise ValueError(f"PAYWAVE_JWT_ALGORITHMS: unsupported {sorted(unknown) or 'empty list'}")
+        if any(a.startswith("HS") for a in algorithms):
+            if self.jwt_public_key or not all(a.startswith("HS") for a in algorithms):
+                raise ValueError("PAYWAVE_JWT_ALGORITHMS: do not mix HS* with a public key (algorithm confusion)")
+            name, key = "PAYWAVE_JWT_SECRET", self.jwt_secret
+        else:
+            name, key = "PAYWAVE_JWT_PUBLIC_KEY", self.jwt_public_key
+        if not key:
+            raise ValueError(f"{name}: required for {', '.join(algorithms)}")
+        for algorithm in algorithms:
+            try:
+                jwt.get_algorithm_by_name(algorithm).prepare_key(key)
+            except (jwt.InvalidKeyError, ValueError, TypeError) as exc:
+                raise ValueError(f"{name}: not a key for {algorithm} ({exc})") from None
+        return key
 
     def vault_keyring(self):
         """``[(key_id, 32-byte key), ...]``, the first one active."""
@@ -275,16 +374,31 @@ class Config:
                          f"!! Anyone can mint tokens and read cards. Never use this in production.\n{bar}\n")
 
 
+def _shown(field) -> tuple:
+    """``(default, meaning)`` of a setting as the README and ``--help`` show them (no secret value)."""
+    default = _text(field.default)
+    if field.metadata["secret"]:
+        default = "(dev value)" if default else ""
+    meaning = field.metadata["doc"]
+    if field.metadata["low"] is not None:
+        meaning += f" ({field.metadata['low']} to {field.metadata['high']})"
+    return default, meaning
+
+
 def settings_table():
     """Markdown rows for the README's configuration table."""
     rows = ["| variable | default | meaning |", "|---|---|---|"]
     for field in dataclasses.fields(Config):
-        default = field.default
-        if isinstance(default, tuple):
-            default = ",".join(map(str, default))
-        elif isinstance(default, bool):
-            default = str(default).lower()
-        if field.name in ("jwt_secret", "vault_keys", "fingerprint_key") or "secret" in field.name:
-            default = "(dev value)" if default else ""
-        rows.append(f"| `PAYWAVE_{field.name.upper()}` | `{default}` | {field.metadata['doc']} |")
+        default, meaning = _shown(field)
+        rows.append(f"| `{Config.PREFIX}{field.name.upper()}` | `{default}` | {meaning} |")
     return "\n".join(rows)
+
+
+def settings_help(names=None) -> str:
+    """The settings named (field names; default: all), one per line, for a command's ``--help``."""
+    lines = []
+    for field in dataclasses.fields(Config):
+        if names is None or field.name in names:
+            default, meaning = _shown(field)
+            lines.append(f"  {Config.PREFIX}{field.name.upper()}={default}\n      {meaning}")
+    return "\n".join(lines)

@@ -13,12 +13,14 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 
+import peewee
 import requests
 
 from ingress.auth import Authenticator
-from shared.config import Config
 from shared.server import serve
+from store.db import open_database
 from workers.pools import POOLS
 
 SANDBOX_PORTS = {"stripe": 12111, "paypal": 12112}
@@ -53,6 +55,44 @@ def wait_http(url, proc=None, timeout=20.0):
         except (requests.ConnectionError, requests.Timeout):  # gunicorn accepts before its workers boot
             time.sleep(0.05)
     raise RuntimeError(f"{url} did not answer within {timeout}s")
+
+
+def busy_ports(host, ports) -> list:
+    """The ``ports`` something already listens on at ``host``."""
+    busy = []
+    for port in ports:
+        with socket.socket() as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the servers do: a TIME_WAIT is no owner
+            try:
+                s.bind((host, port))
+            except OSError:
+                busy.append(port)
+    return busy
+
+
+def metrics_ports(config) -> dict:
+    """``{pool: port}``: each pool's Prometheus port, counted up from ``PAYWAVE_METRICS_PORT``
+    (the pools run side by side here, where a deployment gives each its own pod)."""
+    return {pool: config.metrics_port + i for i, pool in enumerate(POOLS)}
+
+
+def check_database(url):
+    """Connect once, so that a wrong URL or a database not created yet is one line here
+    rather than a traceback in each process that needs it.
+
+    Raises:
+      SystemExit: naming the database (without its password) and the reason.
+    """
+    db = open_database(url)
+    try:
+        db.connect()
+    except peewee.DatabaseError as exc:
+        parts = urllib.parse.urlsplit(url)
+        shown = url.replace(f":{parts.password}@", ":***@") if parts.password else url
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise SystemExit(f"cannot open the database {shown}: {reason} "
+                         "(is the server up and the database created? `createdb NAME`)") from None
+    getattr(db, "manual_close", db.close)()  # a pool would keep it for the process about to fork
 
 
 def start_sandboxes(config):
@@ -105,8 +145,21 @@ def _embedded_app(config):
                       broker_check=lambda: reachable(rt.broker))
 
 
-def run(port, host="127.0.0.1"):
-    config = Config.from_env()
+def run(config, port, host="127.0.0.1"):
+    """Serve until SIGINT or SIGTERM.
+
+    Raises:
+      SystemExit: one line, before anything starts, when a port it needs is taken or the
+        database cannot be opened.
+    """
+    ports = [port] + [p for name, p in SANDBOX_PORTS.items() if not getattr(config, f"{name}_api_base")]
+    if config.broker_url:
+        ports += metrics_ports(config).values()
+    busy = busy_ports(host, ports)
+    if busy:
+        raise SystemExit(f"port {', '.join(map(str, busy))} on {host} already in use: is PayWave running already? "
+                         "(another port: --port, PAYWAVE_METRICS_PORT)")
+    check_database(config.database_url)
     config.warn_dev_defaults()
     config, children = start_sandboxes(config)
     env = {"PAYWAVE_STRIPE_API_BASE": config.stripe_api_base, "PAYWAVE_PAYPAL_API_BASE": config.paypal_api_base}
@@ -116,9 +169,11 @@ def run(port, host="127.0.0.1"):
             banner(config, port)
             serve(lambda: _embedded_app(config), host=host, port=port, workers=1, threads=config.web_threads)
             return
-        subprocess.run([sys.executable, "-m", "shared.cli", "migrate"], check=True)
+        if subprocess.run([sys.executable, "-m", "shared.cli", "migrate"]).returncode:
+            raise SystemExit("the migration failed (above)")
         children.append(_child("ingress", "--host", host, "--port", str(port)))
-        children += [_child("worker", "--pool", pool) for pool in POOLS]
+        children += [_child("worker", "--pool", pool, env={"PAYWAVE_METRICS_PORT": str(metrics)})
+                     for pool, metrics in metrics_ports(config).items()]
         wait_http(f"http://{host}:{port}/healthz", children[-len(POOLS) - 1])
         banner(config, port)
         signal.sigwait({signal.SIGINT, signal.SIGTERM})

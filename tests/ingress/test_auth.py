@@ -99,3 +99,29 @@ def test_a_token_verified_before_still_expires(client, config, merchant):
     assert client.simulate_get("/payments", headers=bearer(token)).status_code == 200
     time.sleep(1.6)
     assert_401(client.simulate_get("/payments", headers=bearer(token)))
+
+
+@pytest.mark.parametrize("exp", ["9999999999", "soon", [9999999999], {"at": 1}, None],
+                         ids=["numeric-string", "word", "list", "object", "null"])
+def test_an_exp_that_is_not_a_number_is_401(client, config, merchant, exp):
+    token = jwt.encode({"sub": merchant, "scope": "payments:read", "exp": exp}, config.jwt_secret, algorithm="HS256")
+    assert_401(client.simulate_get("/payments", headers=bearer(token)))
+
+
+@pytest.mark.parametrize("settings,named", [
+    ({"jwt_algorithms": ("RS256",), "jwt_public_key": ""}, "PAYWAVE_JWT_PUBLIC_KEY"),
+    ({"jwt_algorithms": ("RS256",), "jwt_public_key": "-----BEGIN PUBLIC KEY-----\nnot a key\n-----END PUBLIC KEY-----"},
+     "PAYWAVE_JWT_PUBLIC_KEY"),
+    ({"jwt_secret": ""}, "PAYWAVE_JWT_SECRET"),
+    ({"jwt_algorithms": ("HS256", "RS256")}, "PAYWAVE_JWT_ALGORITHMS"),
+    ({"jwt_public_key": "-----BEGIN PUBLIC KEY-----"}, "PAYWAVE_JWT_ALGORITHMS"),
+], ids=["rs256-without-key", "rs256-garbage-key", "empty-secret", "hs-and-rs", "hs-with-public-key"])
+def test_a_bad_algorithm_set_fails_when_the_app_is_built(config, cache, relay, settings, named):
+    import dataclasses
+
+    from ingress.app import create_app
+    from shared.config import ConfigError
+    from store.vault import Vault
+    bad = dataclasses.replace(config, **settings)
+    with pytest.raises(ConfigError, match=named):
+        create_app(bad, vault=Vault.from_config(bad), cache=cache, relay=relay, broker_check=lambda: True)
