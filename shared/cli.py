@@ -82,6 +82,14 @@ def _heartbeat(args):
     print(f"alive ({age:.0f}s)")
 
 
+def _vault_keygen(args):
+    from store.vault import generate_key_pair
+    public, private = generate_key_pair(args.key_id)
+    print(f"# ingress (and anything that seals cards): put this key first\nPAYWAVE_VAULT_PUBLIC_KEYS={public}\n"
+          f"# charging workers only (stripe, paypal, fallback pools); keep the old private keys after it\n"
+          f"PAYWAVE_VAULT_PRIVATE_KEYS={private}")
+
+
 def _dev(args):
     from shared import dev
     dev.run(args.port, args.host)
@@ -127,6 +135,10 @@ def build_parser():
     token.add_argument("--scopes", default=None, help="comma-separated (default: payments:read,payments:write)")
     token.add_argument("--ttl", type=int, default=3600, help="seconds")
     token.set_defaults(func=_token)
+
+    keygen = sub.add_parser("vault-keygen", help="print a new card-vault key pair (X25519) as PAYWAVE_VAULT_*_KEYS lines")
+    keygen.add_argument("--key-id", default=time.strftime("v%Y%m%d"), help="key id stored beside each record")
+    keygen.set_defaults(func=_vault_keygen)
 
     heartbeat = sub.add_parser("heartbeat", help="exit 0 when this worker's heartbeat is fresh (liveness probe)")
     heartbeat.add_argument("--max-age", type=int, default=60)

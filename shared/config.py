@@ -11,7 +11,12 @@ import sys
 
 DEV_SECRET = "paywave-dev-secret-do-not-use-in-production"
 _HOST_OR_CIDR = re.compile(r"[A-Za-z0-9.:-]+(/[0-9]{1,3})?")
-DEV_VAULT_KEY = "dev:" + base64.b64encode(b"paywave-dev-vault-key-0123456789"[:32]).decode()
+# Webhook signing secrets of dev databases were sealed under this key (kid "dev") by earlier versions.
+DEV_WEBHOOK_SECRET_KEY = "dev:" + base64.b64encode(b"paywave-dev-vault-key-0123456789"[:32]).decode()
+# A published X25519 pair (`paywave vault-keygen --key-id dev1`): anyone can open what it seals.
+DEV_VAULT_PUBLIC_KEY = "dev1:ISQ6MN4iPaye2yFY39rVUcyE0+Y6YmDi63RzzYWrVgc="
+DEV_VAULT_PRIVATE_KEY = "dev1:EBKCtqfxyWjOJvEiRNdyRfoduOWuAdHAdfgwlIT4v3o="
+KEYRINGS = ("vault_public_keys", "vault_private_keys", "vault_keys", "webhook_secret_keys")
 
 
 class ConfigError(ValueError):
@@ -69,8 +74,8 @@ class Config:
     jwt_issuer: str = _setting("", doc="required `iss` claim, when set")
     jwt_audience: str = _setting("", doc="required `aud` claim, when set")
     jwt_leeway: int = _setting(30, _int, "seconds of clock skew tolerated on `exp`/`nbf`")
-    vault_keys: str = _setting(DEV_VAULT_KEY,
-                               doc="card encryption keys `kid:base64(32 bytes)`, comma-separated; the first encrypts")
+    vault_keys: str = _setting("", doc="legacy AES-256 card keys `kid:base64(32 bytes)`, comma-separated: only read "
+                                       "(records sealed before envelope encryption); workers only")
     fingerprint_key: str = _setting(DEV_SECRET, doc="HMAC key for card fingerprints")
     route: tuple = _setting(("stripe", "paypal"), _list, "gateway order tried for a payment")
     stripe_api_base: str = _setting("", doc="Stripe API base URL; empty: start the local sandbox (dev)")
@@ -112,6 +117,14 @@ class Config:
     log_level: str = _setting("info", doc="debug, info, warning or error")
     metrics_port: int = _setting(9191, _int, "worker Prometheus port")
     heartbeat_file: str = _setting("/tmp/paywave/heartbeat", doc="file a worker touches while alive")
+    vault_public_keys: str = _setting(DEV_VAULT_PUBLIC_KEY, doc="X25519 public keys `kid:base64(32 bytes)` cards are "
+                                                                "sealed to, comma-separated; the first seals (ingress)")
+    vault_private_keys: str = _setting(DEV_VAULT_PRIVATE_KEY, doc="X25519 private keys `kid:base64(32 bytes)` that "
+                                                                  "open cards, comma-separated (charging workers only)")
+    webhook_secret_keys: str = _setting(DEV_WEBHOOK_SECRET_KEY,
+                                        doc="AES-256 keys `kid:base64(32 bytes)` for webhook signing secrets, "
+                                            "comma-separated; the first encrypts (ingress, webhooks pool)")
+    ingress_metrics_port: int = _setting(9190, _int, "ingress Prometheus port (`/metrics` is not on the API port)")
 
     PREFIX = "PAYWAVE_"
 
@@ -154,7 +167,9 @@ class Config:
     def dev_defaults_in_use(self):
         """Names of secrets still at their built-in development value."""
         return [name for name, dev in (("PAYWAVE_JWT_SECRET", DEV_SECRET),
-                                       ("PAYWAVE_VAULT_KEYS", DEV_VAULT_KEY),
+                                       ("PAYWAVE_VAULT_PUBLIC_KEYS", DEV_VAULT_PUBLIC_KEY),
+                                       ("PAYWAVE_VAULT_PRIVATE_KEYS", DEV_VAULT_PRIVATE_KEY),
+                                       ("PAYWAVE_WEBHOOK_SECRET_KEYS", DEV_WEBHOOK_SECRET_KEY),
                                        ("PAYWAVE_FINGERPRINT_KEY", DEV_SECRET))
                 if getattr(self, name[len(self.PREFIX):].lower()) == dev]
 
@@ -194,19 +209,30 @@ class Config:
             problems.append(f"PAYWAVE_WEBHOOK_ALLOWED_HOSTS: not a host name or CIDR: {bad_hosts}")
         if self.log_level not in ("debug", "info", "warning", "error"):
             problems.append("PAYWAVE_LOG_LEVEL: expected debug, info, warning or error")
-        try:
-            self.vault_keyring()
-        except ValueError as exc:
-            problems.append(f"PAYWAVE_VAULT_KEYS: {exc}")
+        key_ids = {}
+        for name in KEYRINGS:
+            try:
+                key_ids[name] = {kid for kid, _ in self.keyring(name)}
+            except ValueError as exc:
+                problems.append(f"PAYWAVE_{name.upper()}: {exc}")
+        # A legacy key id is looked up first: it must not shadow a key pair's.
+        shared_ids = key_ids.get("vault_keys", set()) & (key_ids.get("vault_public_keys", set())
+                                                         | key_ids.get("vault_private_keys", set()))
+        if shared_ids:
+            problems.append(f"PAYWAVE_VAULT_KEYS: key ids {sorted(shared_ids)} also name vault key pairs")
         if self.production and self.dev_defaults_in_use():
             problems.append("production refuses the development secrets in "
                             + ", ".join(self.dev_defaults_in_use()))
         return problems
 
-    def vault_keyring(self):
-        """``[(key_id, 32-byte key), ...]``, the first one active."""
+    def keyring(self, name):
+        """``[(key_id, 32 raw bytes), ...]`` of the key setting ``name`` (e.g. ``vault_public_keys``), the first one active.
+
+        Raises:
+          ValueError: an entry is not ``kid:base64(32 bytes)``, or two share a key id.
+        """
         ring = []
-        for item in _list(self.vault_keys):
+        for item in _list(getattr(self, name)):
             kid, sep, encoded = item.partition(":")
             if not sep or not kid:
                 raise ValueError("expected kid:base64key")
@@ -215,10 +241,10 @@ class Config:
             except ValueError:
                 raise ValueError(f"key {kid!r} is not base64") from None
             if len(key) != 32:
-                raise ValueError(f"key {kid!r} must be 32 bytes (AES-256), got {len(key)}")
+                raise ValueError(f"key {kid!r} must be 32 bytes, got {len(key)}")
+            if kid in dict(ring):
+                raise ValueError(f"key id {kid!r} appears twice")
             ring.append((kid, key))
-        if not ring:
-            raise ValueError("at least one key is required")
         return ring
 
     def warn_dev_defaults(self, stream=None):
@@ -240,7 +266,7 @@ def settings_table():
             default = ",".join(map(str, default))
         elif isinstance(default, bool):
             default = str(default).lower()
-        if field.name in ("jwt_secret", "vault_keys", "fingerprint_key") or "secret" in field.name:
+        if field.name in ("jwt_secret", "fingerprint_key", *KEYRINGS) or "secret" in field.name:
             default = "(dev value)" if default else ""
         rows.append(f"| `PAYWAVE_{field.name.upper()}` | `{default}` | {field.metadata['doc']} |")
     return "\n".join(rows)
