@@ -31,12 +31,8 @@ def _ingress(args):
         from ingress.app import get_app
         return get_app(config)
 
-    def child_exit(server, worker):
-        from prometheus_client import multiprocess
-        multiprocess.mark_process_dead(worker.pid)
-
     serve(load, host=args.host, port=args.port, workers=args.workers or config.web_workers,
-          threads=config.web_threads, child_exit=child_exit)
+          threads=config.web_threads, metrics_port=config.ingress_metrics_port)
 
 
 def _worker(args):
