@@ -691,22 +691,6 @@ def test_dashboard_ships_as_a_grafana_sidecar_configmap(production_docs):
 
 # ---------------------------------------------------------------------------------- least privilege
 
-COMMON_SECRETS = {"PAYWAVE_DATABASE_URL", "PAYWAVE_REDIS_URL", "PAYWAVE_BROKER_URL"}
-VAULT_OPENERS = {"PAYWAVE_VAULT_PRIVATE_KEYS", "PAYWAVE_VAULT_KEYS"}
-STRIPE = {"PAYWAVE_STRIPE_API_KEY"}
-PAYPAL = {"PAYWAVE_PAYPAL_CLIENT_ID", "PAYWAVE_PAYPAL_CLIENT_SECRET"}
-ROLE_SECRETS = {
-    "ingress": {"PAYWAVE_JWT_SECRET", "PAYWAVE_JWT_PUBLIC_KEY", "PAYWAVE_VAULT_PUBLIC_KEYS", "PAYWAVE_FINGERPRINT_KEY",
-                "PAYWAVE_WEBHOOK_SECRET_KEYS", "PAYWAVE_STRIPE_WEBHOOK_SECRET", "PAYWAVE_PAYPAL_WEBHOOK_ID"},
-    "migrate": set(),
-    "stripe": STRIPE | VAULT_OPENERS,
-    "paypal": PAYPAL | VAULT_OPENERS,
-    "fallback": STRIPE | PAYPAL | VAULT_OPENERS,
-    "ops": STRIPE | PAYPAL | {"PAYWAVE_PAYPAL_WEBHOOK_ID"},
-    "webhooks": {"PAYWAVE_WEBHOOK_SECRET_KEYS"},
-}
-
-
 def role_containers(docs):
     """role -> its PayWave container (the ingress, the migration Job, each pool)."""
     [job] = of_kind(docs, "Job")
@@ -715,15 +699,16 @@ def role_containers(docs):
             **{pool: d["spec"]["template"]["spec"]["containers"][0] for pool, d in worker_deployments(docs).items()}}
 
 
-def test_each_role_gets_only_its_own_secrets(rendered):
+def test_each_role_gets_only_its_own_secrets(rendered, role_secrets):
     label, docs, _ = rendered
+    common, roles = role_secrets
     containers = role_containers(docs)
-    assert set(containers) == set(ROLE_SECRETS), f"[{label}] roles {sorted(containers)}"
+    assert set(containers) == set(roles), f"[{label}] roles {sorted(containers)}"
     for role, container in containers.items():
-        assert held_secrets(container) == COMMON_SECRETS | ROLE_SECRETS[role], f"[{label}] {role}"
+        assert held_secrets(container) == common | roles[role], f"[{label}] {role}"
         # what it does not hold is set empty, so no development default stands in for it
         withheld = {e["name"] for e in container["env"] if e.get("value") == "" and e["name"] in SECRET_ENV}
-        assert withheld == set().union(*ROLE_SECRETS.values()) - ROLE_SECRETS[role], f"[{label}] {role}"
+        assert withheld == set().union(*roles.values()) - roles[role], f"[{label}] {role}"
     assert "PAYWAVE_VAULT_PRIVATE_KEYS" not in held_secrets(containers["ingress"]), "the ingress must not open cards"
 
 
