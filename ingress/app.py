@@ -53,7 +53,6 @@ def create_app(config, *, vault, cache, relay, broker_check) -> falcon.App:
     app.add_route("/openapi.json", OpenAPI())
     app.add_route("/healthz", health.Health())
     app.add_route("/readyz", health.Ready(cache, broker_check))
-    app.add_route("/metrics", health.Metrics())
     app.add_sink(payments.not_found)
     return app
 

@@ -84,7 +84,7 @@ class Authentication:
     """Middleware: puts ``merchant_id`` and ``scopes`` on ``req.context``.
 
     A resource declares ``scopes = {"GET": "payments:read", ...}``; a resource
-    without ``scopes`` is public (health, metrics, OpenAPI, gateway webhooks).
+    without ``scopes`` is public (health, OpenAPI, gateway webhooks).
     """
 
     def __init__(self, authenticator: Authenticator):

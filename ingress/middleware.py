@@ -38,7 +38,7 @@ class RequestContext:
         status = resp.status_code if hasattr(resp, "status_code") else int(str(resp.status)[:3])
         metrics.http_requests.labels(route, req.method, str(status)).inc()
         metrics.http_duration.labels(route, req.method).observe(elapsed)
-        if route not in ("/healthz", "/readyz", "/metrics"):
+        if route not in ("/healthz", "/readyz"):
             log.info("request", method=req.method, route=route, status=status,
                      duration_ms=round(elapsed * 1000, 2), merchant_id=getattr(req.context, "merchant_id", None),
                      payment_id=getattr(req.context, "payment_id", None))

@@ -389,7 +389,6 @@ def document():
             "/readyz": {"get": {"operationId": "ready", "security": [],
                                 "responses": {"200": {"description": "Ready"},
                                               "503": {"description": "A dependency is unreachable"}}}},
-            "/metrics": {"get": {**_operation("metrics", 200, "Prometheus text format"), "security": []}},
         },
         "webhooks": WEBHOOKS,
         "components": {

@@ -32,12 +32,8 @@ def _ingress(args):
         from ingress.app import get_app
         return get_app(config)
 
-    def child_exit(server, worker):
-        from prometheus_client import multiprocess
-        multiprocess.mark_process_dead(worker.pid)
-
     serve(load, host=args.host, port=args.port, workers=args.workers or config.web_workers,
-          threads=config.web_threads, child_exit=child_exit)
+          threads=config.web_threads, metrics_port=config.ingress_metrics_port)
 
 
 def _worker(args):
@@ -81,6 +77,14 @@ def _heartbeat(args):
     if age > args.max_age:
         raise SystemExit(f"heartbeat is {age:.0f}s old (max {args.max_age}s)")
     print(f"alive ({age:.0f}s)")
+
+
+def _vault_keygen(args):
+    from store.vault import generate_key_pair
+    public, private = generate_key_pair(args.key_id)
+    print(f"# ingress (and anything that seals cards): put this key first\nPAYWAVE_VAULT_PUBLIC_KEYS={public}\n"
+          f"# charging workers only (stripe, paypal, fallback pools); keep the old private keys after it\n"
+          f"PAYWAVE_VAULT_PRIVATE_KEYS={private}")
 
 
 def _dev(args):
@@ -153,6 +157,11 @@ def build_parser():
     token.add_argument("--scopes", default=None, help="comma-separated (default: payments:read,payments:write)")
     token.add_argument("--ttl", type=int, default=3600, help="seconds")
     token.set_defaults(func=_token)
+
+    keygen = _command(sub, "vault-keygen", "print a new card-vault key pair (X25519) as PAYWAVE_VAULT_*_KEYS lines",
+                      reads=())
+    keygen.add_argument("--key-id", default=time.strftime("v%Y%m%d"), help="key id stored beside each record")
+    keygen.set_defaults(func=_vault_keygen)
 
     heartbeat = _command(sub, "heartbeat", "exit 0 when this worker's heartbeat is fresh (liveness probe)",
                          reads=("heartbeat_file",))

@@ -16,12 +16,22 @@ import jwt
 DEV_SECRET = "paywave-dev-secret-do-not-use-in-production"
 _HOST_OR_CIDR = re.compile(r"[A-Za-z0-9.:-]+(/[0-9]{1,3})?")
 DEV_VAULT_KEY = "dev:" + base64.b64encode(b"paywave-dev-vault-key-0123456789"[:32]).decode()
+# Webhook signing secrets of dev databases were sealed under the old dev card key (kid "dev") by earlier versions.
+DEV_WEBHOOK_SECRET_KEY = DEV_VAULT_KEY
+# A published X25519 pair (`paywave vault-keygen --key-id dev1`): anyone can open what it seals.
+DEV_VAULT_PUBLIC_KEY = "dev1:ISQ6MN4iPaye2yFY39rVUcyE0+Y6YmDi63RzzYWrVgc="
+DEV_VAULT_PRIVATE_KEY = "dev1:EBKCtqfxyWjOJvEiRNdyRfoduOWuAdHAdfgwlIT4v3o="
+KEYRINGS = ("vault_public_keys", "vault_private_keys", "vault_keys", "webhook_secret_keys")
 JWT_ALGORITHMS = ("HS256", "HS384", "HS512", "RS256", "ES256")
 #: Values anyone can read (built-in defaults, ``.env.example``), refused in production.  Compared with
-#: a URL's password, each key of ``PAYWAVE_VAULT_KEYS`` (its base64 part), else the whole value.
+#: a URL's password, each key of a key ring (its base64 part), else the whole value.
 KNOWN_UNSAFE = {
     "PAYWAVE_JWT_SECRET": (DEV_SECRET, "paywave-dev-only-jwt-secret-not-for-production-use"),
     "PAYWAVE_VAULT_KEYS": (DEV_VAULT_KEY.partition(":")[2], "cGF5d2F2ZS1kZXYtdmF1bHQta2V5LW5vdC1zZWNyZXQ="),
+    # A published public key seals cards that the published private key opens.
+    "PAYWAVE_VAULT_PUBLIC_KEYS": (DEV_VAULT_PUBLIC_KEY.partition(":")[2],),
+    "PAYWAVE_VAULT_PRIVATE_KEYS": (DEV_VAULT_PRIVATE_KEY.partition(":")[2],),
+    "PAYWAVE_WEBHOOK_SECRET_KEYS": (DEV_WEBHOOK_SECRET_KEY.partition(":")[2],),
     "PAYWAVE_FINGERPRINT_KEY": (DEV_SECRET, "paywave-dev-only-fingerprint-key-not-secret"),
     "PAYWAVE_STRIPE_API_KEY": ("sk_test_paywave_sandbox", "sk_test_paywave_dev_sandbox"),
     "PAYWAVE_STRIPE_WEBHOOK_SECRET": ("whsec_paywave_dev_sandbox",),
@@ -81,7 +91,7 @@ def _exposed(name, value) -> set:
     """The parts of a setting compared with ``KNOWN_UNSAFE``."""
     if name.endswith("_URL"):
         return {urllib.parse.unquote(urllib.parse.urlsplit(value).password or "")} - {""}
-    if name == "PAYWAVE_VAULT_KEYS":
+    if name[len(Config.PREFIX):].lower() in KEYRINGS:
         return {item.partition(":")[2] for item in _list(value)}
     return {value}
 
@@ -127,8 +137,8 @@ class Config:
     jwt_issuer: str = _setting("", doc="required `iss` claim, when set")
     jwt_audience: str = _setting("", doc="required `aud` claim, when set")
     jwt_leeway: int = _setting(30, _int, "seconds of clock skew tolerated on `exp`/`nbf`", low=0, high=300)
-    vault_keys: str = _setting(DEV_VAULT_KEY, doc="card encryption keys `kid:base64(32 bytes)`, comma-separated; "
-                                              "the first encrypts", secret=True)
+    vault_keys: str = _setting("", doc="legacy AES-256 card keys `kid:base64(32 bytes)`, comma-separated: only read "
+                                       "(records sealed before envelope encryption); workers only", secret=True)
     fingerprint_key: str = _setting(DEV_SECRET, doc="HMAC key for card fingerprints", secret=True)
     route: tuple = _setting(("stripe", "paypal"), _list, "gateway order tried for a payment")
     stripe_api_base: str = _setting("", doc="Stripe API base URL; empty: start the local sandbox (dev)")
@@ -190,6 +200,17 @@ class Config:
                                                  low=1, high=3650)
     redeliver_per_hour: int = _setting(10, _int, "`POST /events/{id}/redeliver` calls per event per hour",
                                        low=1, high=10_000)
+    vault_public_keys: str = _setting(DEV_VAULT_PUBLIC_KEY, doc="X25519 public keys `kid:base64(32 bytes)` cards are "
+                                                                "sealed to, comma-separated; the first seals (ingress)")
+    vault_private_keys: str = _setting(DEV_VAULT_PRIVATE_KEY, doc="X25519 private keys `kid:base64(32 bytes)` that "
+                                                                  "open cards, comma-separated (charging workers only)",
+                                    secret=True)
+    webhook_secret_keys: str = _setting(DEV_WEBHOOK_SECRET_KEY,
+                                        doc="AES-256 keys `kid:base64(32 bytes)` for webhook signing secrets, "
+                                            "comma-separated; the first encrypts (ingress, webhooks pool)",
+                                        secret=True)
+    ingress_metrics_port: int = _setting(9190, _int, "ingress Prometheus port (`/metrics` is not on the API port)",
+                                        low=1, high=65535)
 
     PREFIX = "PAYWAVE_"
 
@@ -265,10 +286,17 @@ class Config:
             problems.append(f"PAYWAVE_TRUSTED_PROXIES: {exc}")
         if self.log_level not in ("debug", "info", "warning", "error"):
             problems.append("PAYWAVE_LOG_LEVEL: expected debug, info, warning or error")
-        try:
-            self.vault_keyring()
-        except ValueError as exc:
-            problems.append(f"PAYWAVE_VAULT_KEYS: {exc}")
+        key_ids = {}
+        for name in KEYRINGS:
+            try:
+                key_ids[name] = {kid for kid, _ in self.keyring(name)}
+            except ValueError as exc:
+                problems.append(f"PAYWAVE_{name.upper()}: {exc}")
+        # A legacy key id is looked up first: it must not shadow a key pair's.
+        shared_ids = key_ids.get("vault_keys", set()) & (key_ids.get("vault_public_keys", set())
+                                                         | key_ids.get("vault_private_keys", set()))
+        if shared_ids:
+            problems.append(f"PAYWAVE_VAULT_KEYS: key ids {sorted(shared_ids)} also name vault key pairs")
         return problems + (self._production_problems() if self.production else [])
 
     def _production_problems(self):
@@ -346,10 +374,14 @@ class Config:
                 raise ValueError(f"{name}: not a key for {algorithm} ({exc})") from None
         return key
 
-    def vault_keyring(self):
-        """``[(key_id, 32-byte key), ...]``, the first one active."""
+    def keyring(self, name):
+        """``[(key_id, 32 raw bytes), ...]`` of the key setting ``name`` (e.g. ``vault_public_keys``), the first one active.
+
+        Raises:
+          ValueError: an entry is not ``kid:base64(32 bytes)``, or two share a key id.
+        """
         ring = []
-        for item in _list(self.vault_keys):
+        for item in _list(getattr(self, name)):
             kid, sep, encoded = item.partition(":")
             if not sep or not kid:
                 raise ValueError("expected kid:base64key")
@@ -358,10 +390,10 @@ class Config:
             except ValueError:
                 raise ValueError(f"key {kid!r} is not base64") from None
             if len(key) != 32:
-                raise ValueError(f"key {kid!r} must be 32 bytes (AES-256), got {len(key)}")
+                raise ValueError(f"key {kid!r} must be 32 bytes, got {len(key)}")
+            if kid in dict(ring):
+                raise ValueError(f"key id {kid!r} appears twice")
             ring.append((kid, key))
-        if not ring:
-            raise ValueError("at least one key is required")
         return ring
 
     def warn_dev_defaults(self, stream=None):

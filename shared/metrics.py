@@ -2,19 +2,20 @@
 
 Multi-process safe: when ``PROMETHEUS_MULTIPROC_DIR`` is set (``paywave ingress``
 and ``paywave worker`` set it before forking), values are aggregated across
-processes at scrape time.  No high-cardinality labels (no payment or merchant ids).
+processes at scrape time.  Metrics have their own port, never the public API's:
+the workers' (Dramatiq's exporter) and the ingress's (``serve``, in gunicorn's master).
+No high-cardinality labels (no payment or merchant ids).
 """
 import os
 
 from prometheus_client import (
-    CONTENT_TYPE_LATEST,
     REGISTRY,
     CollectorRegistry,
     Counter,
     Gauge,
     Histogram,
-    generate_latest,
     multiprocess,
+    start_http_server,
 )
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
@@ -37,11 +38,14 @@ dead_letters = Counter("paywave_dead_letters_total", "Jobs that exhausted their 
 webhook_deliveries = Counter("paywave_webhook_deliveries_total", "Webhook delivery attempts by result", ["result"])
 
 
-def exposition():
-    """``(content_type, body)`` for a ``/metrics`` answer, aggregated across processes."""
+def _registry():
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
-    else:
-        registry = REGISTRY
-    return CONTENT_TYPE_LATEST, generate_latest(registry)
+        return registry
+    return REGISTRY
+
+
+def serve(port: int, host: str = "127.0.0.1"):
+    """Serve the exposition on ``host:port`` from a daemon thread (any path answers, as ``/metrics``)."""
+    start_http_server(port, addr=host, registry=_registry())

@@ -1,21 +1,36 @@
-"""Card vault: AES-256-GCM encryption of the PAN and CVC, keyed fingerprints.
+"""Card vault: envelope encryption of the PAN and CVC, keyed fingerprints.
 
-The ciphertext format is ``base64(nonce || ciphertext+tag)``; the key id is
-stored beside it so keys can be rotated (decrypt with any key in the ring,
-encrypt with the first).  The payment id is bound as associated data, so a
-ciphertext copied onto another payment does not decrypt.
+Cards are sealed with HPKE (RFC 9180, base mode, DHKEM(X25519, HKDF-SHA256) / HKDF-SHA256 /
+AES-256-GCM) to a PUBLIC key: the ingress, which only holds public keys, can seal but never open.
+The charging workers hold the private keys.  The ciphertext is ``base64(enc || ciphertext+tag)``;
+the key id is stored beside it, so keys rotate (seal with the first public key, open with any
+private key in the ring).  The payment id is bound into the HPKE ``info``, so a ciphertext copied
+onto another payment does not open.
+
+Older records were encrypted with AES-256-GCM (``base64(nonce || ciphertext+tag)``) under a
+symmetric key; their key id names a key of ``legacy`` (``PAYWAVE_VAULT_KEYS``), so they stay
+readable by the workers until they expire.  ``Keyring`` is that symmetric scheme; it also seals
+webhook signing secrets (``PAYWAVE_WEBHOOK_SECRET_KEYS``, held by the ingress and the webhooks pool).
 """
 import base64
 import hashlib
 import hmac
 import os
 
+from cryptography.hazmat.primitives import hpke
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, PublicFormat
 
 from gateways.base import Card
 
 BRANDS = (("4", "visa"), ("34", "amex"), ("37", "amex"), ("5", "mastercard"), ("2", "mastercard"),
           ("6", "discover"), ("35", "jcb"), ("36", "diners"), ("30", "diners"))
+SUITE = hpke.Suite(hpke.KEM.X25519, hpke.KDF.HKDF_SHA256, hpke.AEAD.AES_256_GCM)
+
+
+class VaultKeyMissing(LookupError):
+    """This process holds no key that opens (or seals) the record: e.g. the ingress, which has no private key."""
 
 
 def brand(number: str) -> str:
@@ -25,53 +40,112 @@ def brand(number: str) -> str:
     return "unknown"
 
 
-class Vault:
-    """Parameters:
-      keyring: ``[(key_id, 32-byte key), ...]``; the first encrypts.
-      fingerprint_key: HMAC key for fingerprints (same card → same fingerprint, not reversible).
+def generate_key_pair(key_id: str) -> tuple[str, str]:
+    """A new X25519 key pair as ``(public, private)`` entries ``kid:base64(raw 32 bytes)``."""
+    private = X25519PrivateKey.generate()
+    raw_private = private.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
+    raw_public = private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    return f"{key_id}:{base64.b64encode(raw_public).decode()}", f"{key_id}:{base64.b64encode(raw_private).decode()}"
+
+
+class Keyring:
+    """AES-256-GCM under symmetric keys.
+
+    Parameters:
+      keys: ``[(key_id, 32-byte key), ...]``; the first encrypts (may be empty: nothing to encrypt with).
     """
 
-    def __init__(self, keyring, fingerprint_key: str):
-        self._keys = {kid: AESGCM(key) for kid, key in keyring}
-        self._active = keyring[0][0]
-        self._fingerprint_key = fingerprint_key.encode()
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(config.vault_keyring(), config.fingerprint_key)
+    def __init__(self, keys):
+        self._keys = {kid: AESGCM(key) for kid, key in keys}
+        self._active = keys[0][0] if keys else None
 
     @property
     def active_key_id(self):
         return self._active
 
+    def __contains__(self, key_id):
+        return key_id in self._keys
+
     def encrypt(self, secret: str, bound_to: str) -> str:
+        if self._active is None:
+            raise VaultKeyMissing("no key to encrypt with")
         nonce = os.urandom(12)
         sealed = self._keys[self._active].encrypt(nonce, secret.encode(), bound_to.encode())
         return base64.b64encode(nonce + sealed).decode()
 
     def decrypt(self, token: str, key_id: str, bound_to: str) -> str:
+        if key_id not in self._keys:
+            raise VaultKeyMissing(f"no key {key_id!r}")
         raw = base64.b64decode(token)
         return self._keys[key_id].decrypt(raw[:12], raw[12:], bound_to.encode()).decode()
+
+
+class Vault:
+    """Parameters:
+      public_keys: ``[(key_id, X25519PublicKey), ...]``; the first seals.
+      fingerprint_key: HMAC key for fingerprints (same card → same fingerprint, not reversible).
+      private_keys: ``{key_id: X25519PrivateKey}``; empty in the ingress (it cannot open cards).
+      legacy: ``Keyring`` opening records sealed before envelope encryption.
+      secrets: ``Keyring`` for webhook signing secrets.
+    """
+
+    def __init__(self, public_keys, fingerprint_key: str, private_keys=None, legacy=None, secrets=None):
+        self._public = public_keys[0] if public_keys else None
+        self._private = dict(private_keys or {})
+        self._legacy = legacy or Keyring([])
+        self._fingerprint_key = fingerprint_key.encode()
+        self.secrets = secrets or Keyring([])
+
+    @classmethod
+    def from_config(cls, config):
+        public = [(kid, X25519PublicKey.from_public_bytes(raw)) for kid, raw in config.keyring("vault_public_keys")]
+        private = {kid: X25519PrivateKey.from_private_bytes(raw) for kid, raw in config.keyring("vault_private_keys")}
+        return cls(public, config.fingerprint_key, private, Keyring(config.keyring("vault_keys")),
+                   Keyring(config.keyring("webhook_secret_keys")))
+
+    @staticmethod
+    def _info(bound_to: str) -> bytes:
+        return b"paywave-vault-v1:" + bound_to.encode()
+
+    def seal(self, secret: str, bound_to: str) -> tuple[str, str]:
+        """``(key_id, token)``: ``secret`` sealed to the active public key, bound to ``bound_to``."""
+        if self._public is None:
+            raise VaultKeyMissing("no vault public key")
+        key_id, public = self._public
+        return key_id, base64.b64encode(SUITE.encrypt(secret.encode(), public, info=self._info(bound_to))).decode()
+
+    def open(self, token: str, key_id: str, bound_to: str) -> str:
+        """Raises:
+          VaultKeyMissing: this process holds neither the private key nor the legacy key ``key_id``.
+          cryptography.exceptions.InvalidTag: tampered, or bound to something else.
+        """
+        if key_id in self._legacy:
+            return self._legacy.decrypt(token, key_id, bound_to)
+        if key_id not in self._private:
+            raise VaultKeyMissing(f"no vault private key {key_id!r}")
+        return SUITE.decrypt(base64.b64decode(token), self._private[key_id], info=self._info(bound_to)).decode()
 
     def fingerprint(self, number: str) -> str:
         return hmac.new(self._fingerprint_key, number.encode(), hashlib.sha256).hexdigest()[:32]
 
     def seal_card(self, payment_id: str, number: str, exp_month: int, exp_year: int, cvc: str | None) -> dict:
         """The payment columns that describe a card, with nothing in clear but last4."""
+        key_id, card_ciphertext = self.seal(number, payment_id)
         return {
             "card_brand": brand(number),
             "card_last4": number[-4:],
             "card_exp_month": exp_month,
             "card_exp_year": exp_year,
             "card_fingerprint": self.fingerprint(number),
-            "card_key_id": self._active,
-            "card_ciphertext": self.encrypt(number, payment_id),
-            "cvc_ciphertext": self.encrypt(cvc, payment_id + ":cvc") if cvc else None,
+            "card_key_id": key_id,
+            "card_ciphertext": card_ciphertext,
+            "cvc_ciphertext": self.seal(cvc, payment_id + ":cvc")[1] if cvc else None,
         }
 
     def open_card(self, payment) -> Card:
         """The card of ``payment`` (a ``store.models.Payment``), decrypted for one gateway call."""
-        cvc = (self.decrypt(payment.cvc_ciphertext, payment.card_key_id, payment.id + ":cvc")
+        cvc = (self.open(payment.cvc_ciphertext, payment.card_key_id, payment.id + ":cvc")
                if payment.cvc_ciphertext else None)
-        return Card(number=self.decrypt(payment.card_ciphertext, payment.card_key_id, payment.id),
+        return Card(number=self.open(payment.card_ciphertext, payment.card_key_id, payment.id),
                     exp_month=payment.card_exp_month, exp_year=payment.card_exp_year, cvc=cvc)
+

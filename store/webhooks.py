@@ -1,7 +1,8 @@
 """Outgoing webhooks: merchants' endpoints, one delivery per event and endpoint, every attempt.
 
-Secrets: generated here, shown to the merchant once, stored only as vault
-ciphertext bound to the endpoint id (never in a saved idempotent response
+Secrets: generated here, shown to the merchant once, stored only as ciphertext
+under the vault's symmetric webhook-secret keys (``Vault.secrets``: held by the
+ingress, which creates them, and the webhooks pool, which signs), bound to the endpoint id (never in a saved idempotent response
 either).  A rotation keeps the previous secret valid for ``ROTATION_OVERLAP``;
 both sign meanwhile.
 
@@ -65,7 +66,7 @@ def delivery_object(d: WebhookDelivery, attempts) -> dict:
 def _seal(endpoint: WebhookEndpoint, vault) -> str:
     """Give ``endpoint`` a new secret (encrypted on the row); returns it in clear."""
     secret = signing.new_secret()
-    endpoint.secret_key_id, endpoint.secret_ciphertext = vault.active_key_id, vault.encrypt(secret, endpoint.id)
+    endpoint.secret_key_id, endpoint.secret_ciphertext = vault.secrets.active_key_id, vault.secrets.encrypt(secret, endpoint.id)
     return secret
 
 
@@ -162,9 +163,9 @@ def rotate_secret(merchant_id, endpoint_id, vault, claim=None) -> dict:
 
 def signing_secrets(endpoint: WebhookEndpoint, vault) -> list[str]:
     """The secrets that sign now: the current one, and the previous one while it is valid."""
-    secrets = [vault.decrypt(endpoint.secret_ciphertext, endpoint.secret_key_id, endpoint.id)]
+    secrets = [vault.secrets.decrypt(endpoint.secret_ciphertext, endpoint.secret_key_id, endpoint.id)]
     if endpoint.previous_secret_ciphertext and endpoint.previous_secret_expires_at > utcnow():
-        secrets.append(vault.decrypt(endpoint.previous_secret_ciphertext, endpoint.previous_secret_key_id, endpoint.id))
+        secrets.append(vault.secrets.decrypt(endpoint.previous_secret_ciphertext, endpoint.previous_secret_key_id, endpoint.id))
     return secrets
 
 

@@ -1,7 +1,4 @@
-"""``/healthz`` (process up), ``/readyz`` (dependencies reachable), ``/metrics``."""
-import falcon
-
-from shared import metrics
+"""``/healthz`` (process up), ``/readyz`` (dependencies reachable); metrics have their own port (``shared.metrics``)."""
 from store.db import database
 
 
@@ -44,12 +41,3 @@ def _database_ok():
     except Exception:
         return False
 
-
-class Metrics:
-    uses_database = False
-
-    def on_get(self, req, resp):
-        content_type, body = metrics.exposition()
-        resp.content_type = content_type
-        resp.data = body
-        resp.status = falcon.HTTP_200

@@ -56,6 +56,30 @@ def pools() -> dict[str, tuple[str, ...]]:
         return dict(CONTRACT_POOLS)
 
 
+# ---------------------------------------------------------------------------------- secrets per role
+
+COMMON_SECRETS = {"PAYWAVE_DATABASE_URL", "PAYWAVE_REDIS_URL", "PAYWAVE_BROKER_URL"}
+VAULT_OPENERS = {"PAYWAVE_VAULT_PRIVATE_KEYS", "PAYWAVE_VAULT_KEYS"}
+STRIPE = {"PAYWAVE_STRIPE_API_KEY"}
+PAYPAL = {"PAYWAVE_PAYPAL_CLIENT_ID", "PAYWAVE_PAYPAL_CLIENT_SECRET"}
+ROLE_SECRETS = {  # what each role needs, beyond COMMON_SECRETS (the database, cache and broker URLs)
+    "ingress": {"PAYWAVE_JWT_SECRET", "PAYWAVE_JWT_PUBLIC_KEY", "PAYWAVE_VAULT_PUBLIC_KEYS", "PAYWAVE_FINGERPRINT_KEY",
+                "PAYWAVE_WEBHOOK_SECRET_KEYS", "PAYWAVE_STRIPE_WEBHOOK_SECRET", "PAYWAVE_PAYPAL_WEBHOOK_ID"},
+    "migrate": set(),
+    "stripe": STRIPE | VAULT_OPENERS,
+    "paypal": PAYPAL | VAULT_OPENERS,
+    "fallback": STRIPE | PAYPAL | VAULT_OPENERS,
+    "ops": STRIPE | PAYPAL | {"PAYWAVE_PAYPAL_WEBHOOK_ID"},
+    "webhooks": {"PAYWAVE_WEBHOOK_SECRET_KEYS"},
+}
+
+
+@pytest.fixture(scope="session")
+def role_secrets() -> tuple[set[str], dict[str, set[str]]]:
+    """(secrets every role holds, role -> its own secrets): ingress, migrate and each pool."""
+    return COMMON_SECRETS, ROLE_SECRETS
+
+
 # ---------------------------------------------------------------------------------- .env.example
 
 ENV_LINE = re.compile(r"^\s*#?\s*([A-Z][A-Z0-9_]*)=(.*)$")

@@ -251,3 +251,26 @@ def test_env_example_has_development_values_only(env_example):
 def test_dotenv_is_git_ignored():
     ignored = (ROOT / ".gitignore").read_text().split()
     assert ".env" in ignored, ".env (real values) must stay out of git"
+
+
+def test_each_service_carries_only_its_roles_secrets(services, env_example, role_secrets):
+    """.env holds every development secret; what a role must not hold is set empty in its service."""
+    active, _ = env_example
+    common, roles = role_secrets
+    known = common.union(*roles.values())
+    assert {n for n, v in active.items() if v} >= known - {"PAYWAVE_JWT_PUBLIC_KEY", "PAYWAVE_VAULT_KEYS"}, \
+        ".env.example should set every secret, so this test sees each one withheld"
+    seen = set()
+    for name, svc in services.items():
+        cmd = _command(svc)
+        if cmd[:1] not in (["ingress"], ["worker"], ["migrate"]):
+            continue
+        role = cmd[cmd.index("--pool") + 1] if cmd[0] == "worker" else cmd[0]
+        env = {**active, **(svc.get("environment") or {})}
+        held = {key for key in known if env.get(key)}
+        assert held == (common | roles[role]) & {k for k, v in active.items() if v}, f"{name} ({role})"
+        seen.add(role)
+    assert seen == set(roles)
+    ingress = services["ingress"]
+    assert "127.0.0.1:9190:9190" in ingress["ports"] and not any(p.endswith(":9190") and not p.startswith("127.")
+                                                                 for p in ingress["ports"])

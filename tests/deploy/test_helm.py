@@ -30,7 +30,8 @@ SECRET_SUBTREES = (("secrets",), ("keda", "rabbitmq", "auth"))
 SECRET_REFERENCE_KEYS = {"existingSecret", "hostKey", "secretName", "name"}
 SECRET_ENV = {
     "PAYWAVE_DATABASE_URL", "PAYWAVE_REDIS_URL", "PAYWAVE_BROKER_URL", "PAYWAVE_JWT_SECRET",
-    "PAYWAVE_JWT_PUBLIC_KEY", "PAYWAVE_JWT_PRIVATE_KEY", "PAYWAVE_VAULT_KEYS",
+    "PAYWAVE_JWT_PUBLIC_KEY", "PAYWAVE_JWT_PRIVATE_KEY", "PAYWAVE_VAULT_KEYS", "PAYWAVE_VAULT_PUBLIC_KEYS",
+    "PAYWAVE_VAULT_PRIVATE_KEYS", "PAYWAVE_WEBHOOK_SECRET_KEYS",
     "PAYWAVE_FINGERPRINT_KEY", "PAYWAVE_STRIPE_API_KEY", "PAYWAVE_STRIPE_WEBHOOK_SECRET",
     "PAYWAVE_PAYPAL_CLIENT_ID", "PAYWAVE_PAYPAL_CLIENT_SECRET", "PAYWAVE_PAYPAL_WEBHOOK_ID",
 }
@@ -103,6 +104,18 @@ def selector_matches(selector: dict, labels: dict) -> bool:
 
 def container_env_names(container) -> set[str]:
     return {e["name"] for e in container.get("env", [])}
+
+
+def secret_refs(container) -> set[str]:
+    """Names of the Secrets a container reads, whole (envFrom) or key by key."""
+    return ({r["secretRef"]["name"] for r in container.get("envFrom", []) if "secretRef" in r}
+            | {e["valueFrom"]["secretKeyRef"]["name"] for e in container.get("env", []) if "valueFrom" in e})
+
+
+def held_secrets(container) -> set[str]:
+    """The env vars a container takes from a Secret (keys set empty are withheld)."""
+    assert not any("secretRef" in r for r in container.get("envFrom", [])), "a whole Secret is mounted"
+    return {e["name"] for e in container.get("env", []) if "secretKeyRef" in e.get("valueFrom", {})}
 
 
 @pytest.fixture(scope="module")
@@ -465,8 +478,8 @@ def test_worker_liveness_and_metrics_port(rendered):
         assert container["livenessProbe"]["exec"]["command"] == ["paywave", "heartbeat", "--max-age", "60"]
         assert {"containerPort": port, "name": "metrics", "protocol": "TCP"} in container["ports"]
         assert spec["terminationGracePeriodSeconds"] >= 60, f"[{label}] {pool}: let Dramatiq drain"
-    [metrics] = [s for s in of_kind(docs, "Service") if s["spec"].get("clusterIP") == "None"]
-    assert metrics["spec"]["ports"][0]["targetPort"] == "metrics"
+    metrics = by_name(docs, "Service")[f"{RELEASE}-worker-metrics"]
+    assert metrics["spec"]["clusterIP"] == "None" and metrics["spec"]["ports"][0]["targetPort"] == "metrics"
     for deployment in worker_deployments(docs).values():
         assert selector_matches(metrics["spec"]["selector"], deployment["spec"]["template"]["metadata"]["labels"])
 
@@ -477,9 +490,8 @@ def test_pods_get_config_from_the_configmap_and_secret(rendered):
     secret_names = set()
     for deployment in of_kind(docs, "Deployment"):
         container = deployment["spec"]["template"]["spec"]["containers"][0]
-        refs = container["envFrom"]
-        assert {"configMapRef": {"name": configmap["metadata"]["name"]}} in refs
-        secret_names |= {r["secretRef"]["name"] for r in refs if "secretRef" in r}
+        assert {"configMapRef": {"name": configmap["metadata"]["name"]}} in container["envFrom"]
+        secret_names |= secret_refs(container)
         assert "checksum/config" in deployment["spec"]["template"]["metadata"]["annotations"]
     assert len(secret_names) == 1, f"[{label}] one Secret for every process: {secret_names}"
     assert not set(configmap["data"]) & SECRET_ENV, f"[{label}] secret settings in the ConfigMap"
@@ -544,7 +556,7 @@ def test_values_yaml_holds_no_secret_values():
     for path, value in _walk(vals):
         if value in (None, "", False, True) or isinstance(value, (int, float)):
             continue
-        if path[-1] in SECRET_REFERENCE_KEYS:
+        if path[-1] in SECRET_REFERENCE_KEYS or path[:2] == ("secrets", "roles"):  # roles: names of keys
             continue
         in_secret_subtree = any(path[:len(t)] == t for t in SECRET_SUBTREES)
         if in_secret_subtree or any(SECRET_WORDS.search(p) for p in path) or \
@@ -560,7 +572,7 @@ def test_no_secret_literals_in_rendered_pods(rendered):
     for _, spec in pod_specs(docs):
         for container in spec["containers"]:
             for env in container.get("env", []):
-                assert env["name"] not in SECRET_ENV or "valueFrom" in env, \
+                assert env["name"] not in SECRET_ENV or "valueFrom" in env or env.get("value") == "", \
                     f"[{label}] {env['name']} is set literally"
     assert not of_kind(docs, "Secret"), f"[{label}] the chart rendered a Secret from defaults"
 
@@ -575,16 +587,14 @@ def test_a_secret_is_created_only_from_explicit_values(helm):
     assert "pre-install" in app["metadata"]["annotations"]["helm.sh/hook"]
     assert int(app["metadata"]["annotations"]["helm.sh/hook-weight"]) < 0
     assert secrets[f"{RELEASE}-keda"]["stringData"] == {"host": "http://u:p@rabbitmq:15672/paywave"}
-    for deployment in of_kind(docs, "Deployment"):
-        refs = deployment["spec"]["template"]["spec"]["containers"][0]["envFrom"]
-        assert {"secretRef": {"name": f"{RELEASE}-secrets"}} in refs
+    for _, spec in pod_specs(docs):
+        assert secret_refs(spec["containers"][0]) <= {f"{RELEASE}-secrets"}
 
 
 def test_existing_secret_is_referenced_not_created(production_docs):
     assert not of_kind(production_docs, "Secret")
     for _, spec in pod_specs(production_docs):
-        refs = [r["secretRef"]["name"] for r in spec["containers"][0].get("envFrom", []) if "secretRef" in r]
-        assert refs in ([], ["paywave-production"])
+        assert secret_refs(spec["containers"][0]) in (set(), {"paywave-production"})
 
 
 # ---------------------------------------------------------------------------------- production
@@ -637,7 +647,7 @@ def test_production_values_render_the_production_features(production_docs):
 
 
 def test_default_values_leave_optional_extras_off(default_docs):
-    for kind in ("Ingress", "HorizontalPodAutoscaler", "NetworkPolicy", "ServiceMonitor"):
+    for kind in ("Ingress", "HorizontalPodAutoscaler", "ServiceMonitor"):
         assert not of_kind(default_docs, kind), f"{kind} should be opt-in"
     assert not [c for c in of_kind(default_docs, "ConfigMap") if "grafana_dashboard" in c["metadata"]["labels"]]
 
@@ -677,3 +687,57 @@ def test_dashboard_ships_as_a_grafana_sidecar_configmap(production_docs):
                    if c["metadata"]["labels"].get("grafana_dashboard") == "1"]
     assert json.loads(configmap["data"]["paywave.json"]) == \
         json.loads((CHART / "dashboards" / "paywave.json").read_text())
+
+
+# ---------------------------------------------------------------------------------- least privilege
+
+def role_containers(docs):
+    """role -> its PayWave container (the ingress, the migration Job, each pool)."""
+    [job] = of_kind(docs, "Job")
+    return {"ingress": ingress_deployment(docs)["spec"]["template"]["spec"]["containers"][0],
+            "migrate": job["spec"]["template"]["spec"]["containers"][0],
+            **{pool: d["spec"]["template"]["spec"]["containers"][0] for pool, d in worker_deployments(docs).items()}}
+
+
+def test_each_role_gets_only_its_own_secrets(rendered, role_secrets):
+    label, docs, _ = rendered
+    common, roles = role_secrets
+    containers = role_containers(docs)
+    assert set(containers) == set(roles), f"[{label}] roles {sorted(containers)}"
+    for role, container in containers.items():
+        assert held_secrets(container) == common | roles[role], f"[{label}] {role}"
+        # what it does not hold is set empty, so no development default stands in for it
+        withheld = {e["name"] for e in container["env"] if e.get("value") == "" and e["name"] in SECRET_ENV}
+        assert withheld == set().union(*roles.values()) - roles[role], f"[{label}] {role}"
+    assert "PAYWAVE_VAULT_PRIVATE_KEYS" not in held_secrets(containers["ingress"]), "the ingress must not open cards"
+
+
+def test_network_policies_are_on_by_default(default_docs):
+    policies = by_name(default_docs, "NetworkPolicy")
+    ingress, worker = policies[f"{RELEASE}-ingress"], policies[f"{RELEASE}-worker"]
+    assert ingress["spec"]["ingress"] == [{"ports": [{"port": "http", "protocol": "TCP"}]}], "API port only, from anyone"
+    assert worker["spec"]["ingress"] == [], "workers accept nothing unless metricsFrom says who scrapes"
+    for policy, external in ((ingress, False), (worker, True)):
+        assert set(policy["spec"]["policyTypes"]) == {"Ingress", "Egress"}
+        ports = [{p["port"] for p in rule["ports"]} for rule in policy["spec"]["egress"]]
+        assert ports[:2] == [{53}, {5432, 6379, 5672}], "DNS, then the database, cache and broker"
+        assert ({443} in ports) is external, "only workers reach the gateways and merchants"
+
+
+def test_ingress_metrics_have_their_own_port_and_service(rendered):
+    label, docs, vals = rendered
+    container = ingress_deployment(docs)["spec"]["template"]["spec"]["containers"][0]
+    port = vals["config"]["ingressMetricsPort"]
+    assert {"containerPort": port, "name": "metrics", "protocol": "TCP"} in container["ports"]
+    [configmap] = [c for c in of_kind(docs, "ConfigMap") if c["metadata"]["name"].endswith("-config")]
+    assert configmap["data"]["PAYWAVE_INGRESS_METRICS_PORT"] == str(port)
+    services = by_name(docs, "Service")
+    api = services[RELEASE]
+    assert [p["targetPort"] for p in api["spec"]["ports"]] == ["http"], f"[{label}] metrics on the public Service"
+    metrics = services[f"{RELEASE}-metrics"]
+    assert metrics["spec"]["ports"] == [{"port": port, "targetPort": "metrics", "protocol": "TCP", "name": "metrics"}]
+    assert selector_matches(metrics["spec"]["selector"], ingress_deployment(docs)["spec"]["template"]["metadata"]["labels"])
+    for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
+        assert container[probe]["httpGet"]["port"] == "http"
+    for monitor in of_kind(docs, "ServiceMonitor"):
+        assert monitor["spec"]["endpoints"][0]["port"] == "metrics"

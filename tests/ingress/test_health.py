@@ -1,5 +1,6 @@
-"""/healthz, /readyz, /metrics and /openapi.json."""
+"""/healthz, /readyz, the HTTP metrics (exported on their own port, not here) and /openapi.json."""
 from openapi_spec_validator import validate
+from prometheus_client import REGISTRY, generate_latest
 
 from tests.conftest import card_payment
 
@@ -13,7 +14,8 @@ def test_healthz_and_readyz(client):
 
 def test_metrics_count_requests_by_route_and_status(client, auth):
     client.simulate_post("/payments", json=card_payment(), headers=auth)
-    text = client.simulate_get("/metrics").text
+    assert client.simulate_get("/metrics").status_code == 404  # tests/reliability/test_metrics.py: the metrics port
+    text = generate_latest(REGISTRY).decode()
     assert 'paywave_http_requests_total{method="POST",route="/payments",status="202"}' in text
     assert "paywave_http_request_duration_seconds_bucket" in text
     assert "pay_" not in text  # no payment ids as labels

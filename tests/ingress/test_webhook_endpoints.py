@@ -165,5 +165,5 @@ def test_no_secret_in_clear_in_the_database_or_the_logs(client, auth, config):
         assert key not in dump and key not in logs.getvalue()
     vault = Vault.from_config(config)
     row = WebhookEndpoint.get_by_id(created["id"])
-    assert vault.decrypt(row.secret_ciphertext, row.secret_key_id, row.id) == rotated["secret"]
-    assert vault.decrypt(row.previous_secret_ciphertext, row.previous_secret_key_id, row.id) == created["secret"]
+    assert vault.secrets.decrypt(row.secret_ciphertext, row.secret_key_id, row.id) == rotated["secret"]
+    assert vault.secrets.decrypt(row.previous_secret_ciphertext, row.previous_secret_key_id, row.id) == created["secret"]

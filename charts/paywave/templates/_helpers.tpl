@@ -182,6 +182,7 @@ PAYWAVE_WEBHOOK_ALLOW_HTTP: {{ $c.webhookAllowHttp | toString | quote }}
 PAYWAVE_WEBHOOK_ALLOWED_HOSTS: {{ . | quote }}
 {{- end }}
 PAYWAVE_METRICS_PORT: {{ $c.metricsPort | toString | quote }}
+PAYWAVE_INGRESS_METRICS_PORT: {{ $c.ingressMetricsPort | toString | quote }}
 PAYWAVE_HEARTBEAT_FILE: {{ $c.heartbeatFile | quote }}
 {{- range $k, $v := $c.extraEnv }}
 {{ $k }}: {{ $v | toString | quote }}
@@ -189,13 +190,35 @@ PAYWAVE_HEARTBEAT_FILE: {{ $c.heartbeatFile | quote }}
 {{- end }}
 
 {{/*
-envFrom of every long-running PayWave container: the ConfigMap, then the Secret (its keys win).
+envFrom of every long-running PayWave container: the ConfigMap (secrets come from paywave.secretEnv).
 */}}
 {{- define "paywave.envFrom" -}}
 - configMapRef:
     name: {{ include "paywave.configMapName" . }}
-- secretRef:
-    name: {{ include "paywave.secretName" . }}
+{{- end }}
+
+{{/*
+The secret env vars of one role: each key of `secrets.roles.<role>` (and `common`) from the Secret;
+every other key any role gets is set empty, so no development default can stand in for it (and
+production refuses those). Context: dict "root" $ "role" <ingress | migrate | pool name>.
+*/}}
+{{- define "paywave.secretEnv" -}}
+{{- $roles := .root.Values.secrets.roles }}
+{{- $held := concat ($roles.common | default list) (get $roles .role | default list) }}
+{{- $all := list }}
+{{- range $roles }}{{ $all = concat $all (. | default list) }}{{- end }}
+{{- range ($all | uniq | sortAlpha) }}
+- name: {{ . }}
+{{- if has . $held }}
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "paywave.secretName" $.root }}
+      key: {{ . }}
+      optional: true
+{{- else }}
+  value: ""
+{{- end }}
+{{- end }}
 {{- end }}
 
 {{/*
@@ -251,15 +274,38 @@ True (non-empty) when at least one enabled pool autoscales with KEDA.
 {{- end }}
 
 {{/*
-Egress rules when networkPolicy.egress.enabled: DNS, then the configured destinations.
+Egress rules when networkPolicy.egress.enabled: DNS, the database/cache/broker ports, for workers
+(external: true) the gateways' and merchants' HTTPS, then any extra `egress.to` rules.
+Context: dict "root" $ "external" <bool>.
 */}}
 {{- define "paywave.networkPolicy.egress" -}}
+{{- $eg := .root.Values.networkPolicy.egress -}}
 - ports:
     - port: 53
       protocol: UDP
     - port: 53
       protocol: TCP
-{{- with .Values.networkPolicy.egress.to }}
+- ports:
+    {{- range $eg.servicePorts }}
+    - port: {{ . }}
+      protocol: TCP
+    {{- end }}
+  {{- with $eg.servicesTo }}
+  to:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+{{- if .external }}
+- ports:
+    {{- range $eg.externalPorts }}
+    - port: {{ . }}
+      protocol: TCP
+    {{- end }}
+  {{- with $eg.externalTo }}
+  to:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+{{- end }}
+{{- with $eg.to }}
 {{ toYaml . }}
 {{- end }}
 {{- end }}
