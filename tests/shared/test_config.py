@@ -8,7 +8,18 @@ import sys
 
 import pytest
 
-from shared.config import DEV_SECRET, DEV_VAULT_KEY, KNOWN_UNSAFE, Config, ConfigError, settings_table
+from shared.config import (
+    DEV_SECRET,
+    DEV_VAULT_KEY,
+    DEV_VAULT_PRIVATE_KEY,
+    DEV_VAULT_PUBLIC_KEY,
+    DEV_WEBHOOK_SECRET_KEY,
+    KNOWN_UNSAFE,
+    Config,
+    ConfigError,
+    settings_table,
+)
+from store.vault import generate_key_pair
 
 ROOT = pathlib.Path(__file__).parents[2]
 
@@ -104,6 +115,7 @@ def test_readme_table_is_the_generated_one():
 
 
 # ------------------------------------------------------------------ production
+VAULT_PAIR = generate_key_pair("p1")
 SAFE_PRODUCTION = {
     "PAYWAVE_ENV": "production",
     "PAYWAVE_DATABASE_URL": "postgresql://paywave:" + "p" * 32 + "@db.internal/paywave",
@@ -112,6 +124,8 @@ SAFE_PRODUCTION = {
     "PAYWAVE_VAULT_KEYS": "k2:" + base64.b64encode(b"v" * 32).decode(), "PAYWAVE_FINGERPRINT_KEY": "f" * 32,
     "PAYWAVE_STRIPE_API_KEY": "sk_live_" + "s" * 32, "PAYWAVE_PAYPAL_CLIENT_SECRET": "c" * 40,
     "PAYWAVE_WEBHOOK_ALLOWED_HOSTS": "10.1.2.0/24,hooks.internal,93.184.216.34,fd12:3456::7",
+    "PAYWAVE_VAULT_PUBLIC_KEYS": VAULT_PAIR[0], "PAYWAVE_VAULT_PRIVATE_KEYS": VAULT_PAIR[1],
+    "PAYWAVE_WEBHOOK_SECRET_KEYS": "w1:" + base64.b64encode(b"w" * 32).decode(),
 }
 
 
@@ -133,6 +147,9 @@ UNSAFE_PRODUCTION = [
     ("PAYWAVE_JWT_SECRET", DEV_SECRET), ("PAYWAVE_JWT_SECRET", "short-secret"),
     ("PAYWAVE_FINGERPRINT_KEY", DEV_SECRET), ("PAYWAVE_FINGERPRINT_KEY", "f" * 31),
     ("PAYWAVE_VAULT_KEYS", DEV_VAULT_KEY),
+    ("PAYWAVE_VAULT_PUBLIC_KEYS", DEV_VAULT_PUBLIC_KEY), ("PAYWAVE_VAULT_PRIVATE_KEYS", DEV_VAULT_PRIVATE_KEY),
+    ("PAYWAVE_VAULT_PRIVATE_KEYS", VAULT_PAIR[1] + "," + DEV_VAULT_PRIVATE_KEY),
+    ("PAYWAVE_WEBHOOK_SECRET_KEYS", DEV_WEBHOOK_SECRET_KEY),
     ("PAYWAVE_VAULT_KEYS", SAFE_PRODUCTION["PAYWAVE_VAULT_KEYS"] + ",old:" + DEV_VAULT_KEY.partition(":")[2]),
     ("PAYWAVE_PAYPAL_CLIENT_SECRET", "paywave-sandbox-secret"), ("PAYWAVE_STRIPE_API_KEY", "sk_test_paywave_sandbox"),
     ("PAYWAVE_STRIPE_WEBHOOK_SECRET", "whsec_short"),
@@ -161,7 +178,8 @@ def test_production_lists_every_problem_at_once():
     with pytest.raises(ConfigError) as info:
         Config.from_env(unsafe)  # every other setting at its development default
     named = {p.split(":")[0].split("=")[0] for p in info.value.problems}
-    assert named >= {"PAYWAVE_JWT_SECRET", "PAYWAVE_FINGERPRINT_KEY", "PAYWAVE_VAULT_KEYS", "PAYWAVE_PAYPAL_CLIENT_SECRET",
+    assert named >= {"PAYWAVE_JWT_SECRET", "PAYWAVE_FINGERPRINT_KEY", "PAYWAVE_VAULT_PUBLIC_KEYS", "PAYWAVE_VAULT_PRIVATE_KEYS",
+                     "PAYWAVE_WEBHOOK_SECRET_KEYS", "PAYWAVE_PAYPAL_CLIENT_SECRET",
                      "PAYWAVE_WEBHOOK_ALLOW_HTTP", "PAYWAVE_WEBHOOK_ALLOWED_HOSTS", "PAYWAVE_DATABASE_URL",
                      "PAYWAVE_BROKER_URL", "PAYWAVE_JWT_ISSUER", "PAYWAVE_JWT_AUDIENCE"}
 
