@@ -11,6 +11,8 @@ _NULLABLE_STR = {"type": ["string", "null"]}
 _TIMESTAMP = {"type": "string", "format": "date-time"}
 _ENDPOINT_ID = {"name": "endpoint_id", "in": "path", "required": True,
                 "schema": {"type": "string", "pattern": "^we_[A-Za-z0-9]{24}$"}}
+_REFUND_ID = {"name": "refund_id", "in": "path", "required": True,
+              "schema": {"type": "string", "pattern": "^re_[A-Za-z0-9]{24}$"}}
 _EVENT_ID = {"name": "event_id", "in": "path", "required": True,
              "schema": {"type": "string", "pattern": "^evt_[A-Za-z0-9]{24}$"}}
 
@@ -350,6 +352,10 @@ def document():
                                    [_IDEMPOTENCY]),
                 "get": _operation("listRefunds", 200, "Refunds of the payment",
                                   {"application/json": {"schema": _list_of("Refund")}}, (401, 403, 404, 503)),
+            },
+            "/payments/{payment_id}/refunds/{refund_id}": {
+                "parameters": [_ID, _REFUND_ID],
+                "get": _operation("getRefund", 200, "The refund", _json("Refund"), (401, 403, 404, 503)),
             },
             **_webhook_paths(),
             **GATEWAY_EVENT_PATHS,
