@@ -3,6 +3,7 @@ import falcon
 import orjson
 import peewee
 
+from shared.cards import mask_pans
 from shared.logging import get_logger
 from store import idempotency, payments
 from store.db import DatabaseUnavailable
@@ -35,14 +36,16 @@ class ValidationFailed(Problem):
 
 
 def serialize(req, resp, exc: falcon.HTTPError):
+    """Write ``exc`` as problem+json.  The detail and each error's field and reason can echo what the client
+    sent (field names, path segments): anything in them that could be a card number is masked here, once."""
     body = {
         "type": f"/problems/{exc.slug}" if getattr(exc, "slug", None) else "about:blank",
         "title": exc.title,
         "status": exc.status_code,
-        "detail": exc.description or exc.title,
+        "detail": mask_pans(exc.description or exc.title),
     }
     if getattr(exc, "errors", None):
-        body["errors"] = exc.errors
+        body["errors"] = [{"field": mask_pans(e["field"]), "reason": mask_pans(e["reason"])} for e in exc.errors]
     request_id = getattr(req.context, "request_id", None)
     if request_id:
         body["request_id"] = request_id

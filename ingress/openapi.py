@@ -4,16 +4,33 @@ from store.events import TYPES
 from store.payments import STATUSES
 
 _ERROR = {"$ref": "#/components/responses/Problem"}
-_ID = {"name": "payment_id", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^pay_[A-Za-z0-9]{24}$"}}
+_ID = {"name": "payment_id", "in": "path", "required": True, "description": "The payment's id (`pay_…`).",
+       "schema": {"type": "string", "pattern": "^pay_[A-Za-z0-9]{24}$"}}
 _IDEMPOTENCY = {"name": "Idempotency-Key", "in": "header", "required": False,
                 "schema": {"type": "string", "pattern": "^[\\x21-\\x7e]{1,255}$"},
                 "description": "1 to 255 printable ASCII characters; replays return the first response for 24 hours."}
-_NULLABLE_STR = {"type": ["string", "null"]}
-_TIMESTAMP = {"type": "string", "format": "date-time"}
-_ENDPOINT_ID = {"name": "endpoint_id", "in": "path", "required": True,
+_ENDPOINT_ID = {"name": "endpoint_id", "in": "path", "required": True, "description": "The endpoint's id (`we_…`).",
                 "schema": {"type": "string", "pattern": "^we_[A-Za-z0-9]{24}$"}}
-_EVENT_ID = {"name": "event_id", "in": "path", "required": True,
+_REFUND_ID = {"name": "refund_id", "in": "path", "required": True, "description": "The refund's id (`re_…`).",
+              "schema": {"type": "string", "pattern": "^re_[A-Za-z0-9]{24}$"}}
+_EVENT_ID = {"name": "event_id", "in": "path", "required": True, "description": "The event's id (`evt_…`).",
              "schema": {"type": "string", "pattern": "^evt_[A-Za-z0-9]{24}$"}}
+
+
+def _nullable(description):
+    return {"type": ["string", "null"], "description": description}
+
+
+def _time(description):
+    return {"type": "string", "format": "date-time", "description": description + " (UTC, ISO 8601)."}
+
+
+def _string(description, **schema):
+    return {"type": "string", "description": description, **schema}
+
+
+def _const(value):
+    return {"const": value, "description": f"Always `{value}`."}
 
 
 def _json(ref):
@@ -31,30 +48,39 @@ PAYMENT = {
                  "customer", "disputed", "created_at", "updated_at", "review_reason"],
     "additionalProperties": False,
     "properties": {
-        "id": {"type": "string", "pattern": "^pay_"},
-        "object": {"const": "payment"},
-        "status": {"enum": list(STATUSES)},
-        "amount": {"type": "integer", "minimum": 1},
-        "amount_captured": {"type": "integer", "minimum": 0},
-        "amount_refunded": {"type": "integer", "minimum": 0},
-        "currency": {"type": "string", "pattern": "^[A-Z]{3}$"},
-        "capture": {"enum": ["automatic", "manual"]},
-        "gateway": {"type": ["string", "null"]},
-        "attempts": {"type": "array", "items": {"$ref": "#/components/schemas/Attempt"}},
-        "failure_code": _NULLABLE_STR,
-        "failure_message": _NULLABLE_STR,
+        "id": _string("Unique id, `pay_` and 24 characters.", pattern="^pay_"),
+        "object": _const("payment"),
+        "status": {"enum": list(STATUSES),
+                   "description": "pending → processing → succeeded | requires_capture | failed; requires_capture → "
+                                  "succeeded | canceled; pending → canceled; pending, processing or requires_capture → "
+                                  "requires_review (awaits a person). Only moves forward."},
+        "amount": {"type": "integer", "minimum": 1, "description": "Amount to charge, in the currency's minor units."},
+        "amount_captured": {"type": "integer", "minimum": 0, "description": "Captured so far, in minor units."},
+        "amount_refunded": {"type": "integer", "minimum": 0,
+                            "description": "Refunded so far, in minor units; never more than amount_captured."},
+        "currency": _string("ISO 4217 code, upper case.", pattern="^[A-Z]{3}$"),
+        "capture": {"enum": ["automatic", "manual"],
+                    "description": "automatic: charged at once; manual: authorized, captured by a later call."},
+        "gateway": _nullable("The gateway that holds the money (`stripe` or `paypal`), once one answered."),
+        "attempts": {"type": "array", "items": {"$ref": "#/components/schemas/Attempt"},
+                     "description": "Every gateway call made for the payment, oldest first."},
+        "failure_code": _nullable("Why the payment failed (the gateway's decline code), when it did."),
+        "failure_message": _nullable("A human-readable reason for the failure."),
         "card": {"type": "object", "required": ["brand", "last4", "exp_month", "exp_year"],
-                 "additionalProperties": False,
-                 "properties": {"brand": {"type": "string"}, "last4": {"type": "string", "pattern": "^[0-9]{4}$"},
-                                "exp_month": {"type": "integer"}, "exp_year": {"type": "integer"}}},
-        "description": _NULLABLE_STR,
-        "metadata": {"type": "object", "additionalProperties": {"type": "string"}},
-        "customer": _NULLABLE_STR,
-        "disputed": {"type": "boolean"},
-        "created_at": {"type": "string", "format": "date-time"},
-        "updated_at": {"type": "string", "format": "date-time"},
-        "review_reason": {"type": ["string", "null"], "description": "Why it awaits a person (`requires_review`): "
-                          "`unknown_outcome_past_replay_window` or `dead_lettered`; kept once settled."},
+                 "additionalProperties": False, "description": "The card, without its number or CVC.",
+                 "properties": {"brand": _string("Card network, e.g. `visa`."),
+                                "last4": _string("Last four digits of the number.", pattern="^[0-9]{4}$"),
+                                "exp_month": {"type": "integer", "description": "Expiry month, 1 to 12."},
+                                "exp_year": {"type": "integer", "description": "Expiry year, four digits."}}},
+        "description": _nullable("The merchant's description of the payment."),
+        "metadata": {"type": "object", "additionalProperties": {"type": "string"},
+                     "description": "The merchant's string keys and values."},
+        "customer": _nullable("The merchant's customer reference."),
+        "disputed": {"type": "boolean", "description": "True once the cardholder disputed the charge."},
+        "created_at": _time("When the payment was created"),
+        "updated_at": _time("When the payment last changed"),
+        "review_reason": _nullable("Why it awaits a person (`requires_review`): "
+                                   "`unknown_outcome_past_replay_window` or `dead_lettered`; kept once settled."),
     },
 }
 
@@ -62,11 +88,16 @@ ATTEMPT = {
     "type": "object", "additionalProperties": False,
     "required": ["id", "gateway", "operation", "status", "amount", "error_class", "error_code", "latency_ms", "created_at"],
     "properties": {
-        "id": {"type": "string"}, "gateway": {"type": "string"},
-        "operation": {"enum": ["authorize", "charge", "capture", "void", "refund", "update"]},
-        "status": {"enum": ["started", "succeeded", "declined", "error", "unknown"]},
-        "amount": {"type": ["integer", "null"]}, "error_class": _NULLABLE_STR, "error_code": _NULLABLE_STR,
-        "latency_ms": {"type": ["integer", "null"]}, "created_at": {"type": "string", "format": "date-time"},
+        "id": _string("Unique id of the attempt."), "gateway": _string("`stripe` or `paypal`."),
+        "operation": {"enum": ["authorize", "charge", "capture", "void", "refund", "update"],
+                      "description": "What was asked of the gateway."},
+        "status": {"enum": ["started", "succeeded", "declined", "error", "unknown"],
+                   "description": "unknown: no answer came; PayWave asks the gateway again before anything else."},
+        "amount": {"type": ["integer", "null"], "description": "Amount of the call, in minor units."},
+        "error_class": _nullable("retryable, unknown_outcome, soft_decline, hard_decline or invalid_request."),
+        "error_code": _nullable("The gateway's own error or decline code."),
+        "latency_ms": {"type": ["integer", "null"], "description": "How long the gateway took to answer."},
+        "created_at": _time("When the attempt started"),
     },
 }
 
@@ -75,11 +106,15 @@ REFUND = {
     "required": ["id", "object", "payment_id", "amount", "currency", "status", "reason", "failure_code",
                  "failure_message", "created_at", "updated_at"],
     "properties": {
-        "id": {"type": "string", "pattern": "^re_"}, "object": {"const": "refund"},
-        "payment_id": {"type": "string"}, "amount": {"type": "integer", "minimum": 1},
-        "currency": {"type": "string"}, "status": {"enum": ["pending", "succeeded", "failed"]},
-        "reason": _NULLABLE_STR, "failure_code": _NULLABLE_STR, "failure_message": _NULLABLE_STR,
-        "created_at": {"type": "string", "format": "date-time"}, "updated_at": {"type": "string", "format": "date-time"},
+        "id": _string("Unique id, `re_` and 24 characters.", pattern="^re_"), "object": _const("refund"),
+        "payment_id": _string("The payment refunded."),
+        "amount": {"type": "integer", "minimum": 1, "description": "Amount refunded, in minor units."},
+        "currency": _string("ISO 4217 code, the payment's."),
+        "status": {"enum": ["pending", "succeeded", "failed"], "description": "pending until the gateway answers."},
+        "reason": _nullable("The merchant's reason, as given."),
+        "failure_code": _nullable("The gateway's code when the refund failed."),
+        "failure_message": _nullable("A human-readable reason for the failure."),
+        "created_at": _time("When the refund was requested"), "updated_at": _time("When the refund last changed"),
     },
 }
 
@@ -90,11 +125,12 @@ WEBHOOK_ENDPOINT = {
     "type": "object", "additionalProperties": False,
     "required": ["id", "object", "url", "description", "enabled_events", "status", "disabled_reason", "created_at"],
     "properties": {
-        "id": {"type": "string", "pattern": "^we_"}, "object": {"const": "webhook_endpoint"},
-        "url": {"type": "string"}, "description": _NULLABLE_STR, "enabled_events": EVENT_TYPES,
-        "status": {"enum": ["enabled", "disabled"]},
-        "disabled_reason": {**_NULLABLE_STR, "description": "Why PayWave disabled it (a 410 answer, or failing too long)."},
-        "created_at": _TIMESTAMP,
+        "id": _string("Unique id, `we_` and 24 characters.", pattern="^we_"), "object": _const("webhook_endpoint"),
+        "url": _string("Where events are posted."), "description": _nullable("The merchant's description."),
+        "enabled_events": EVENT_TYPES,
+        "status": {"enum": ["enabled", "disabled"], "description": "Only enabled endpoints receive events."},
+        "disabled_reason": _nullable("Why PayWave disabled it (a 410 answer, or failing too long)."),
+        "created_at": _time("When the endpoint was created"),
         "secret": {"type": "string", "pattern": "^whsec_",
                    "description": "The signing secret: only in the answers of create and rotate_secret, never again "
                                   "(an idempotent replay leaves it out)."},
@@ -107,7 +143,7 @@ WEBHOOK_ENDPOINT_CREATE = {
         "url": {"type": "string", "maxLength": 2048,
                 "description": "https (http only where allowed), no credentials, a host with public addresses."},
         "enabled_events": EVENT_TYPES,
-        "description": {"type": "string", "maxLength": validation.DESCRIPTION_MAX},
+        "description": _string("Free text for the merchant.", maxLength=validation.DESCRIPTION_MAX),
     },
 }
 
@@ -115,8 +151,10 @@ EVENT = {
     "type": "object", "additionalProperties": False, "required": ["id", "object", "type", "created_at", "data"],
     "description": "Also the body of every webhook.",
     "properties": {
-        "id": {"type": "string", "pattern": "^evt_"}, "object": {"const": "event"}, "type": {"enum": list(TYPES)},
-        "created_at": _TIMESTAMP, "data": {"$ref": "#/components/schemas/Payment"},
+        "id": _string("Unique id, `evt_` and 24 characters; the `webhook-id` of its deliveries.", pattern="^evt_"),
+        "object": _const("event"), "type": {"enum": list(TYPES), "description": "What happened."},
+        "created_at": _time("When it happened"),
+        "data": {"$ref": "#/components/schemas/Payment", "description": "The payment as it was then."},
     },
 }
 
@@ -124,11 +162,12 @@ WEBHOOK_ATTEMPT = {
     "type": "object", "additionalProperties": False,
     "required": ["number", "status_code", "latency_ms", "response_snippet", "error", "created_at"],
     "properties": {
-        "number": {"type": "integer", "minimum": 1},
+        "number": {"type": "integer", "minimum": 1, "description": "1 for the first attempt, then 2, 3…"},
         "status_code": {"type": ["integer", "null"], "description": "Null when no HTTP answer came (see error)."},
-        "latency_ms": {"type": "integer", "minimum": 0},
+        "latency_ms": {"type": "integer", "minimum": 0, "description": "How long the endpoint took to answer."},
         "response_snippet": {"type": ["string", "null"], "maxLength": 1024, "description": "The answer's first 1 KiB."},
-        "error": _NULLABLE_STR, "created_at": _TIMESTAMP,
+        "error": _nullable("Why no answer counted (timeout, refused connection, refused address)."),
+        "created_at": _time("When the attempt was made"),
     },
 }
 
@@ -136,20 +175,23 @@ WEBHOOK_DELIVERY = {
     "type": "object", "additionalProperties": False,
     "required": ["id", "object", "event_id", "endpoint_id", "status", "next_attempt_at", "attempts", "created_at"],
     "properties": {
-        "id": {"type": "string", "pattern": "^whd_"}, "object": {"const": "webhook_delivery"},
-        "event_id": {"type": "string"}, "endpoint_id": {"type": "string"},
+        "id": _string("Unique id, `whd_` and 24 characters.", pattern="^whd_"), "object": _const("webhook_delivery"),
+        "event_id": _string("The event delivered."), "endpoint_id": _string("The endpoint it is delivered to."),
         "status": {"enum": ["pending", "succeeded", "failed", "canceled"],
                    "description": "canceled: its endpoint was deleted or disabled first."},
-        "next_attempt_at": {"type": ["string", "null"], "format": "date-time"},
-        "attempts": {"type": "array", "items": {"$ref": "#/components/schemas/WebhookAttempt"}},
-        "created_at": _TIMESTAMP,
+        "next_attempt_at": {"type": ["string", "null"], "format": "date-time",
+                            "description": "When the next attempt is due, while pending."},
+        "attempts": {"type": "array", "items": {"$ref": "#/components/schemas/WebhookAttempt"},
+                     "description": "Every attempt so far, oldest first."},
+        "created_at": _time("When the delivery was created"),
     },
 }
 
 METADATA = {"type": "object", "maxProperties": validation.METADATA_MAX_KEYS,
-            "description": f"At most {validation.METADATA_MAX_KEYS} keys: Stripe holds "
-                           f"{validation.STRIPE_METADATA_MAX_KEYS}, and `{validation.PAYMENT_ID_KEY}` is PayWave's own "
-                           "(refused here: the payment id it sends, which gateway events are checked against).",
+            "description": f"Your own string keys and values, kept with the payment (no card numbers). At most "
+                           f"{validation.METADATA_MAX_KEYS} keys: Stripe holds {validation.STRIPE_METADATA_MAX_KEYS}, and "
+                           f"`{validation.PAYMENT_ID_KEY}` is PayWave's own (refused here: the payment id it sends, which "
+                           "gateway events are checked against).",
             "propertyNames": {"minLength": 1, "maxLength": validation.METADATA_KEY_MAX,
                               "not": {"const": validation.PAYMENT_ID_KEY}},
             "additionalProperties": {"type": "string", "maxLength": validation.METADATA_VALUE_MAX}}
@@ -162,38 +204,52 @@ PAYMENT_CREATE = {
         "currency": {"type": "string", "pattern": "^[A-Za-z]{3}$", "description": "ISO 4217 code."},
         "payment_method": {
             "type": "object", "additionalProperties": False, "required": ["type", "card"],
+            "description": "How the customer pays: a card.",
             "properties": {
-                "type": {"const": "card"},
+                "type": _const("card"),
                 "card": {"type": "object", "additionalProperties": False,
                          "required": ["number", "exp_month", "exp_year"],
-                         "properties": {"number": {"type": "string", "pattern": "^[0-9 -]{12,23}$"},
-                                        "exp_month": {"type": "integer", "minimum": 1, "maximum": 12},
-                                        "exp_year": {"type": "integer", "minimum": 2000, "maximum": 2100},
-                                        "cvc": {"type": "string", "pattern": "^[0-9]{3,4}$"}}}}},
-        "capture": {"enum": ["automatic", "manual"], "default": "automatic"},
-        "gateway": {"enum": ["stripe", "paypal"]},
-        "description": {"type": "string", "maxLength": validation.DESCRIPTION_MAX},
+                         "description": "The card; its number and CVC are encrypted at once and never shown again.",
+                         "properties": {"number": _string("12 to 19 digits passing Luhn; spaces and dashes allowed.",
+                                                          pattern="^[0-9 -]{12,23}$"),
+                                        "exp_month": {"type": "integer", "minimum": 1, "maximum": 12,
+                                                      "description": "Expiry month."},
+                                        "exp_year": {"type": "integer", "minimum": 2000, "maximum": 2100,
+                                                     "description": "Expiry year, four digits."},
+                                        "cvc": _string("3 or 4 digits; erased once the first authorization ends.",
+                                                       pattern="^[0-9]{3,4}$")}}}},
+        "capture": {"enum": ["automatic", "manual"], "default": "automatic",
+                    "description": "manual: only authorize now and capture with `POST /payments/{id}/capture`."},
+        "gateway": {"enum": ["stripe", "paypal"], "description": "The gateway to try first (default: the configured route)."},
+        "description": _string("Free text (no card numbers).", maxLength=validation.DESCRIPTION_MAX),
         "metadata": METADATA,
-        "customer": {"type": "string", "maxLength": validation.CUSTOMER_MAX},
+        "customer": _string("Your customer reference (no card numbers).", maxLength=validation.CUSTOMER_MAX),
     },
 }
 
 PROBLEM = {
     "type": "object", "required": ["type", "title", "status", "detail"],
     "properties": {
-        "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
-        "detail": {"type": "string"}, "request_id": {"type": "string"},
-        "errors": {"type": "array", "items": {"type": "object", "required": ["field", "reason"],
-                                              "properties": {"field": {"type": "string"},
-                                                             "reason": {"type": "string"}}}},
+        "type": _string("`/problems/<slug>` naming the kind of problem, or `about:blank`."),
+        "title": _string("Short, stable summary of the kind of problem."),
+        "status": {"type": "integer", "description": "The HTTP status."},
+        "detail": _string("What went wrong this time (anything like a card number masked)."),
+        "request_id": _string("The request's `X-Request-Id`, to quote when asking for help."),
+        "errors": {"type": "array", "description": "For validation problems: each bad field.",
+                   "items": {"type": "object", "required": ["field", "reason"],
+                             "properties": {"field": _string("The field, e.g. `payment_method.card.exp_month`."),
+                                            "reason": _string("What is wrong with it.")}}},
     },
 }
 
 
 def _list_of(ref):
     return {"type": "object", "required": ["object", "data", "has_more"],
-            "properties": {"object": {"const": "list"}, "has_more": {"type": "boolean"}, "url": {"type": "string"},
-                           "data": {"type": "array", "items": {"$ref": f"#/components/schemas/{ref}"}}}}
+            "properties": {"object": _const("list"),
+                           "has_more": {"type": "boolean", "description": "More follow: pass the last id as starting_after."},
+                           "url": _string("The list's path."),
+                           "data": {"type": "array", "items": {"$ref": f"#/components/schemas/{ref}"},
+                                    "description": "This page of the list."}}}
 
 
 def _operation(operation_id, status, description, content=None, errors=(), body=None, parameters=(), **extra):
@@ -215,15 +271,20 @@ def _object(**properties):
 WRITE_ERRORS = (400, 401, 403, 404, 409, 411, 413, 415, 422, 503)
 AMOUNT = PAYMENT_CREATE["properties"]["amount"]
 PAGE_PARAMETERS = [
-    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": validation.LIST_LIMIT_MAX}},
-    {"name": "starting_after", "in": "query", "schema": {"type": "string"}},
+    {"name": "limit", "in": "query", "description": f"Page size, 1 to {validation.LIST_LIMIT_MAX} (default 10).",
+     "schema": {"type": "integer", "minimum": 1, "maximum": validation.LIST_LIMIT_MAX}},
+    {"name": "starting_after", "in": "query", "description": "The last id of the previous page: the next page starts after it.",
+     "schema": {"type": "string"}},
 ]
 LIST_PARAMETERS = [
     *PAGE_PARAMETERS,
-    {"name": "status", "in": "query", "schema": PAYMENT["properties"]["status"]},
-    {"name": "customer", "in": "query", "schema": {"type": "string"}},
-    {"name": "created[gte]", "in": "query", "schema": {"type": "string", "format": "date-time"}},
-    {"name": "created[lte]", "in": "query", "schema": {"type": "string", "format": "date-time"}},
+    {"name": "status", "in": "query", "description": "Only payments in this status.",
+     "schema": PAYMENT["properties"]["status"]},
+    {"name": "customer", "in": "query", "description": "Only payments of this customer reference.", "schema": {"type": "string"}},
+    {"name": "created[gte]", "in": "query", "description": "Only payments created at or after this time.",
+     "schema": {"type": "string", "format": "date-time"}},
+    {"name": "created[lte]", "in": "query", "description": "Only payments created at or before this time.",
+     "schema": {"type": "string", "format": "date-time"}},
 ]
 
 
@@ -254,6 +315,7 @@ def _webhook_paths():
         "/events": {
             "get": _operation("listEvents", 200, "Newest first", {"application/json": {"schema": _list_of("Event")}},
                               list_errors, parameters=[*PAGE_PARAMETERS, {"name": "type", "in": "query",
+                                                                          "description": "Only events of this type.",
                                                                           "schema": EVENT["properties"]["type"]}]),
         },
         "/events/{event_id}": {
@@ -275,24 +337,18 @@ def _webhook_paths():
 
 def _admin_paths():
     """Operators only (scope ``admin``), across merchants."""
-    tag = {"tags": ["admin"]}
-    resolution = {"type": "object", "additionalProperties": False, "required": ["status", "reference"],
-                  "properties": {"status": {"enum": ["succeeded", "failed"]},
-                                 "reference": {"type": "string", "minLength": 1, "maxLength": validation.CUSTOMER_MAX},
-                                 "reason": {"type": "string", "maxLength": validation.DESCRIPTION_MAX}}}
+    resolution = _object(status={"enum": ["succeeded", "failed"], "description": "What the operator found at the gateway."},
+                         reference=_string("The gateway's charge id, or a ticket: the evidence.", minLength=1,
+                                           maxLength=validation.CUSTOMER_MAX),
+                         reason=_string("Why, for the audit log.", maxLength=validation.DESCRIPTION_MAX))
+    resolution["required"] = ["status", "reference"]
     return {
-        "/admin/payments": {"get": {
-            **_operation("listPaymentsForReview", 200, "Payments in requires_review, newest first",
-                         {"application/json": {"schema": _list_of("Payment")}}, (400, 401, 403, 422, 503),
-                         parameters=PAGE_PARAMETERS),
-            "summary": "List the payments that await a person", **tag,
-            "description": "Every merchant's payments whose outcome the machine could not settle. Scope `admin`."}},
-        "/admin/payments/{payment_id}/resolve": {"parameters": [_ID], "post": {
-            **_operation("resolvePayment", 200, "Settled: the event is written and the action audited",
-                         _json("Payment"), WRITE_ERRORS, (True, resolution), [_IDEMPOTENCY]),
-            "summary": "Settle a payment that awaits review", **tag,
-            "description": "Scope `admin`. Only a `requires_review` payment (409 otherwise), of any merchant: "
-                           "`succeeded` (captured) or `failed`, with the gateway's id or a ticket as `reference`."}},
+        "/admin/payments": {"get": _operation("listPaymentsForReview", 200, "Payments in requires_review, newest first",
+                                              {"application/json": {"schema": _list_of("Payment")}},
+                                              (400, 401, 403, 422, 503), parameters=PAGE_PARAMETERS)},
+        "/admin/payments/{payment_id}/resolve": {"parameters": [_ID], "post": _operation(
+            "resolvePayment", 200, "Settled: the event is written and the action audited",
+            _json("Payment"), WRITE_ERRORS, (True, resolution), [_IDEMPOTENCY])},
     }
 
 
@@ -301,8 +357,10 @@ def _signature_header(name, description):
 
 def _gateway_events(operation_id, status, description, type_field, headers):
     """A gateway's events in: public (each delivery proves itself); 200 for one received before."""
-    op = _operation(operation_id, status, description, errors=(400, 411, 413, 415, 503),
-                    body=(True, {"type": "object", "required": ["id", type_field]}), parameters=headers)
+    body = {"type": "object", "required": ["id", type_field],
+            "properties": {"id": _string("The gateway's event id: an id received before changes nothing."),
+                           type_field: _string("The gateway's event type.")}}
+    op = _operation(operation_id, status, description, errors=(400, 411, 413, 415, 503), body=(True, body), parameters=headers)
     op["responses"]["200"] = {"description": "Received before: nothing changes"}
     return {"post": {**op, "security": []}}
 
@@ -324,7 +382,10 @@ GATEWAY_EVENT_PATHS = {
 
 #: What PayWave sends to an endpoint (Standard Webhooks); README shows how to verify it.
 WEBHOOKS = {"event": {"post": {
+    "operationId": "receiveEvent", "tags": ["Events"],
     "summary": "An event, signed; delivered at least once and in no guaranteed order",
+    "description": "PayWave posts each event to every enabled endpoint subscribed to its type. Verify the signature, "
+                   "deduplicate on `webhook-id`, and read `data.updated_at` rather than trusting arrival order.",
     "security": [],
     "parameters": [
         _signature_header("webhook-id", "The event id: deduplicate on it."),
@@ -338,11 +399,89 @@ WEBHOOKS = {"event": {"post": {
 }}}
 
 
+TAGS = [
+    {"name": "Payments", "description": "Create a payment (charged in the background), read, list, update, capture "
+                                        "or cancel it."},
+    {"name": "Refunds", "description": "Refund part or all of what a payment captured, and read the refunds."},
+    {"name": "Webhook endpoints", "description": "Where PayWave posts events, each signed with the endpoint's secret."},
+    {"name": "Events", "description": "What happened to payments, as sent to webhook endpoints, and their deliveries."},
+    {"name": "Gateway webhooks", "description": "Stripe's and PayPal's own notifications in (public; each proves itself)."},
+    {"name": "Health", "description": "Probes for the platform (public; metrics are on their own port)."},
+    {"name": "Admin", "description": "Operators only (scope `admin`), across merchants: payments that await a person."},
+]
+
+#: Per operation id: ``(tag, summary, description)``, applied to the paths by ``document``.
+OPERATIONS = {
+    "createPayment": ("Payments", "Create a payment",
+                      "Validates and stores the payment with its first job in one transaction and answers 202 at once; "
+                      "workers then charge the card (retries, fallback to the other gateway). Poll `GET /payments/{id}` "
+                      "or subscribe to events for the outcome. Send an `Idempotency-Key` to retry safely."),
+    "listPayments": ("Payments", "List payments",
+                     "The merchant's payments, newest first, filtered by status, customer or creation time, a page at "
+                     "a time (`starting_after`)."),
+    "getPayment": ("Payments", "Get a payment",
+                   "The payment with its status, amounts and every gateway attempt. Another merchant's payment is 404."),
+    "updatePayment": ("Payments", "Update a payment",
+                      "Changes description and metadata (propagated to the gateway), or the amount before any "
+                      "gateway attempt."),
+    "capturePayment": ("Payments", "Capture an authorized payment",
+                       "For `capture: manual` payments in `requires_capture`: captures all or part of the authorized "
+                       "amount in the background."),
+    "cancelPayment": ("Payments", "Cancel a payment",
+                      "A pending payment is canceled at once; an authorized one is voided at the gateway in the background."),
+    "createRefund": ("Refunds", "Refund a payment",
+                     "Refunds part or all of what was captured (never more than captured minus refunded) in the "
+                     "background; the answer's `Location` is the refund."),
+    "listRefunds": ("Refunds", "List a payment's refunds", "Every refund of the payment, oldest first."),
+    "getRefund": ("Refunds", "Get a refund",
+                  "One refund of the payment, as its `Location` names it; another merchant's or an unknown one is 404."),
+    "createWebhookEndpoint": ("Webhook endpoints", "Register a webhook endpoint",
+                              "The URL must be https, without credentials, and lead only to public addresses. The "
+                              "answer holds the signing secret, shown this once."),
+    "listWebhookEndpoints": ("Webhook endpoints", "List webhook endpoints", "The merchant's endpoints, newest first."),
+    "getWebhookEndpoint": ("Webhook endpoints", "Get a webhook endpoint", "The endpoint, without its secret."),
+    "deleteWebhookEndpoint": ("Webhook endpoints", "Delete a webhook endpoint",
+                              "Deletes the endpoint and its secrets and cancels its pending deliveries."),
+    "rotateWebhookSecret": ("Webhook endpoints", "Rotate an endpoint's secret",
+                            "Returns a new secret, once; the previous one keeps signing beside it for 24 hours."),
+    "listEvents": ("Events", "List events", "The merchant's events, newest first, optionally of one type."),
+    "getEvent": ("Events", "Get an event", "The event, with the payment as it was when it happened."),
+    "listEventDeliveries": ("Events", "List an event's deliveries",
+                            "One delivery per endpoint, oldest first, with every attempt and the answers received."),
+    "redeliverEvent": ("Events", "Redeliver an event", "Sends the event again to every endpoint subscribed to it now."),
+    "receiveStripeEvent": ("Gateway webhooks", "Receive a Stripe event",
+                           "Stripe's notification, verified with the endpoint secret and stored; applied by the ops pool."),
+    "receivePayPalEvent": ("Gateway webhooks", "Receive a PayPal event",
+                           "PayPal's notification, checked for form and stored; verified with PayPal and applied by "
+                           "the ops pool."),
+    "health": ("Health", "Liveness", "200 while the process serves requests."),
+    "ready": ("Health", "Readiness", "200 when the database, the broker and the cache are reachable, else 503."),
+    "listPaymentsForReview": ("Admin", "List the payments that await a person",
+                              "Every merchant's `requires_review` payments: outcomes the machine could not settle."),
+    "resolvePayment": ("Admin", "Settle a payment that awaits review",
+                       "Only a `requires_review` payment (409 otherwise), of any merchant: `succeeded` (captured) or "
+                       "`failed`, with the gateway's id or a ticket as `reference`. Writes the event and an audit row."),
+}
+
+
+def _described(paths):
+    """``paths`` with each operation's tag, summary and description from ``OPERATIONS``."""
+    for item in paths.values():
+        for op in item.values():
+            if isinstance(op, dict) and op.get("operationId") in OPERATIONS:
+                tag, op["summary"], op["description"] = OPERATIONS[op["operationId"]]
+                op["tags"] = [tag]
+    return paths
+
+
 def document():
     payment = _json("Payment")
     get_link = {"GetPayment": {"operationId": "getPayment", "parameters": {"payment_id": "$response.body#/id"}}}
-    update = {**_object(description=PAYMENT_CREATE["properties"]["description"], metadata=METADATA, amount=AMOUNT),
+    update = {**_object(description=PAYMENT_CREATE["properties"]["description"], metadata=METADATA,
+                        amount={**AMOUNT, "description": "The new amount, only before any gateway attempt."}),
               "minProperties": 1}
+    refund = _object(amount={**AMOUNT, "description": "In minor units; default: all that is captured and not refunded."},
+                     reason=_string("Why, for your records.", maxLength=255))
     return {
         "openapi": "3.1.0",
         "info": {"title": "PayWave", "version": "1.0.0",
@@ -350,7 +489,8 @@ def document():
                                 "background, poll it or receive webhooks. Amounts are integers in minor units."},
         "servers": [{"url": "/"}],
         "security": [{"bearer": []}],
-        "paths": {
+        "tags": TAGS,
+        "paths": _described({
             "/payments": {
                 "post": _operation("createPayment", 202, "Accepted; charged in the background", payment,
                                    (400, 401, 403, 409, 411, 413, 415, 422, 503),
@@ -367,7 +507,8 @@ def document():
             "/payments/{payment_id}/capture": {
                 "parameters": [_ID],
                 "post": _operation("capturePayment", 202, "Capture queued", payment, WRITE_ERRORS,
-                                   (False, _object(amount=AMOUNT)), [_IDEMPOTENCY]),
+                                   (False, _object(amount={**AMOUNT, "description": "In minor units, at most the "
+                                                           "amount authorized; default: all of it."})), [_IDEMPOTENCY]),
             },
             "/payments/{payment_id}/cancel": {
                 "parameters": [_ID],
@@ -377,10 +518,14 @@ def document():
             "/payments/{payment_id}/refunds": {
                 "parameters": [_ID],
                 "post": _operation("createRefund", 202, "Refund queued", _json("Refund"), WRITE_ERRORS,
-                                   (False, _object(amount=AMOUNT, reason={"type": "string", "maxLength": 255})),
+                                   (False, refund),
                                    [_IDEMPOTENCY]),
                 "get": _operation("listRefunds", 200, "Refunds of the payment",
                                   {"application/json": {"schema": _list_of("Refund")}}, (401, 403, 404, 503)),
+            },
+            "/payments/{payment_id}/refunds/{refund_id}": {
+                "parameters": [_ID, _REFUND_ID],
+                "get": _operation("getRefund", 200, "The refund", _json("Refund"), (401, 403, 404, 503)),
             },
             **_webhook_paths(),
             **_admin_paths(),
@@ -389,7 +534,7 @@ def document():
             "/readyz": {"get": {"operationId": "ready", "security": [],
                                 "responses": {"200": {"description": "Ready"},
                                               "503": {"description": "A dependency is unreachable"}}}},
-        },
+        }),
         "webhooks": WEBHOOKS,
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},

@@ -32,9 +32,22 @@ def _network(entry: str):
         return None
 
 
-def _address(text: str):
+_NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+_COMPATIBLE = ipaddress.ip_network("::/96")
+
+
+def _addresses(text: str) -> list:
+    """``text`` as an address, followed by any IPv4 address an IPv6 form carries to (6to4, Teredo's client,
+    NAT64, IPv4-compatible): each must pass, so a private IPv4 cannot hide in a public-looking IPv6 address."""
     ip = ipaddress.ip_address(text)
-    return getattr(ip, "ipv4_mapped", None) or ip  # ::ffff:10.0.0.1 is 10.0.0.1
+    if ip.version == 4:
+        return [ip]
+    if ip.ipv4_mapped:
+        return [ip.ipv4_mapped]  # ::ffff:10.0.0.1 is 10.0.0.1
+    last32 = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    embedded = [ip.sixtofour, ip.teredo and ip.teredo[1],
+                last32 if any(ip in n for n in _NAT64) or (ip in _COMPATIBLE and int(ip) > 1) else None]
+    return [ip, *(a for a in embedded if a is not None)]
 
 
 class Policy:
@@ -60,7 +73,7 @@ class Policy:
           ``(host, port)`` of ``url``.
 
         Raises:
-          Refused: another scheme, credentials, no host or a bad port.
+          Refused: another scheme, credentials, no host or a bad port (0, beyond 65535 or not a number).
         """
         if _UNSAFE.search(url):
             raise Refused("the URL must not contain spaces or control characters")
@@ -75,20 +88,28 @@ class Policy:
         if not parts.hostname or not _HOST.fullmatch(parts.hostname):
             raise Refused("the URL needs a host name in ASCII (punycode for international names) or an IP address")
         try:
-            return parts.hostname, parts.port or (443 if parts.scheme == "https" else 80)
-        except ValueError:
-            raise Refused("the port is invalid") from None
+            port = parts.port
+        except ValueError:  # not a number, or beyond 65535
+            port = 0
+        if port is None:
+            return parts.hostname, 443 if parts.scheme == "https" else 80
+        if not 0 < port <= 65535:
+            raise Refused("the port is invalid")
+        return parts.hostname, port
 
     def check_address(self, host: str, address: str):
         """Raises:
           Refused: ``address`` (of ``host``) is not public and neither is allow-listed.
         """
-        ip = _address(address)
-        if host.lower().rstrip(".") in self.hosts or any(ip in n for n in self.networks):
+        if host.lower().rstrip(".") in self.hosts:
             return
-        kind = next((kind[3:] for kind in FORBIDDEN if getattr(ip, kind)), None if ip.is_global else "not global")
-        if kind:
-            raise Refused(f"{host} leads to a non-public address ({address}: {kind.replace('_', '-')})")
+        for ip in _addresses(address):
+            if any(ip in n for n in self.networks):
+                continue
+            kind = next((kind[3:] for kind in FORBIDDEN if getattr(ip, kind)), None if ip.is_global else "not global")
+            if kind:
+                via = "" if str(ip) == address else f" carries {ip}"
+                raise Refused(f"{host} leads to a non-public address ({address}{via}: {kind.replace('_', '-')})")
 
     def resolve(self, host: str, port: int) -> list[str]:
         """Every address of ``host``, each checked: one forbidden address refuses them all.

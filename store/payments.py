@@ -306,6 +306,19 @@ def refunds_of(merchant_id, payment_id):
     return [refund_object(r) for r in Refund.select().where(Refund.payment_id == payment_id).order_by(Refund.created_at)]
 
 
+def refund_of(merchant_id, payment_id, refund_id) -> dict:
+    """The refund object ``refund_id`` of the merchant's payment ``payment_id``.
+
+    Raises:
+      NotFound: no such refund of that payment for this merchant (another merchant's included).
+    """
+    refund = Refund.get_or_none((Refund.id == refund_id) & (Refund.payment_id == payment_id)
+                                & (Refund.merchant_id == merchant_id))
+    if refund is None:
+        raise NotFound(refund_id)
+    return refund_object(refund)
+
+
 def settle(payment_id, status, reference, reason, actor, claim=None):
     """An operator's settlement of a ``requires_review`` payment, of any merchant: ``succeeded``
     (captured: ``amount_captured`` is the capture asked for, else the amount) or ``failed``.

@@ -12,12 +12,15 @@ from workers.pools import gateway_queue
 
 READ, WRITE = "payments:read", "payments:write"
 PAYMENT_ID = re.compile(r"pay_[A-Za-z0-9]{24}")
+REFUND_ID = re.compile(r"re_[A-Za-z0-9]{24}")
+_ID_FORMS = {"payment_id": PAYMENT_ID, "refund_id": REFUND_ID}
 
 
 def known_id(req, resp, resource, params):
     """Hook: an id that cannot exist is unknown at once (a NUL in it would break the query)."""
-    if not PAYMENT_ID.fullmatch(params["payment_id"]):
-        raise payments.NotFound(params["payment_id"][:64])
+    for name, value in params.items():
+        if not _ID_FORMS[name].fullmatch(value):
+            raise payments.NotFound(value[:64])
 
 
 def _json(resp, body: bytes, status=200):
@@ -166,6 +169,17 @@ class Refunds:
     def on_get(self, req, resp, payment_id):
         data = payments.refunds_of(req.context.merchant_id, payment_id)
         resp.media = {"object": "list", "data": data, "has_more": False, "url": f"/payments/{payment_id}/refunds"}
+
+
+@falcon.before(known_id)
+class Refund:
+    """``GET /payments/{id}/refunds/{refund_id}``: one refund, where a refund's ``Location`` points."""
+
+    scopes = {"GET": READ}
+
+    def on_get(self, req, resp, payment_id, refund_id):
+        req.context.payment_id = payment_id
+        resp.media = payments.refund_of(req.context.merchant_id, payment_id, refund_id)
 
 
 def not_found(req, resp):

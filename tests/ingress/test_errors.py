@@ -99,3 +99,29 @@ def test_unknown_route_and_method(client, auth):
 
 def test_bad_idempotency_key_is_400(client, auth):
     assert_problem(client.simulate_post("/payments", json=card_payment(), headers={**auth, "Idempotency-Key": "é" * 3}), 400)
+
+
+PAN = "4242424242424242"
+
+
+def assert_no_pan(resp, status):
+    """The answer is a problem naming no card number, in any spelling."""
+    assert_problem(resp, status)
+    assert PAN not in resp.text and PAN not in "".join(ch for ch in resp.text if ch.isdigit()), resp.text
+
+
+@pytest.mark.parametrize("body", [
+    {**card_payment(), PAN: 1},                                          # an unknown field named with a card number
+    {**card_payment(), "card 4242.4242.4242.4242": 1},
+    {**card_payment(), "metadata": {PAN: 1}},                            # a metadata key holding one, its value refused
+    {**card_payment(), "metadata": {f"pan {PAN} " + "k" * 40: "v"}},      # ... or its key too long
+])
+def test_a_card_number_in_a_field_name_is_never_echoed(client, auth, merchant, db, body):
+    assert_no_pan(client.simulate_post("/payments", json=body, headers=auth), 422)
+    assert Payment.select().where(Payment.merchant_id == merchant).count() == 0
+
+
+@pytest.mark.parametrize("path", [f"/payments/{PAN}", "/payments/4242.4242.4242.4242/refunds", f"/nowhere/{PAN}",
+                                  "/nowhere/4242%204242%204242%204242"])
+def test_a_card_number_in_a_path_is_never_echoed(client, auth, path):
+    assert_no_pan(client.simulate_get(path, headers=auth), 404)

@@ -88,3 +88,13 @@ def test_a_claim_whose_process_died_is_taken_over_at_once(client, auth, merchant
         time.sleep(0.05)  # the backend takes a moment to exit
     assert resp.status_code == 202 and "idempotent-replayed" not in resp.headers
     assert Payment.select().where(Payment.merchant_id == merchant).count() == 1
+
+
+def test_a_key_holding_a_card_number_is_refused_and_never_stored(client, auth, merchant, db):
+    from store.models import IdempotencyRecord
+    for key in ("order-4242424242424242", "4242.4242.4242.4242"):
+        resp = post(client, auth, key)
+        assert resp.status_code == 400 and resp.json["type"] == "/problems/invalid-idempotency-key", resp.text
+        assert "4242" not in resp.text
+    assert IdempotencyRecord.select().where(IdempotencyRecord.merchant_id == merchant).count() == 0
+    assert Payment.select().where(Payment.merchant_id == merchant).count() == 0

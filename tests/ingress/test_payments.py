@@ -138,6 +138,23 @@ def test_refunds_never_exceed_captured_minus_refunded(client, auth, db):
     assert [r["amount"] for r in listed["data"]] == [1000, 50]
 
 
+
+def test_a_refund_is_served_at_its_location_to_its_merchant_only(client, auth, mint, db):
+    pid = create(client, auth).json["id"]
+    Payment.update(status="succeeded", gateway="stripe", amount_captured=1050).where(Payment.id == pid).execute()
+    created = client.simulate_post(f"/payments/{pid}/refunds", json={"amount": 300}, headers=auth)
+    got = client.simulate_get(created.headers["location"], headers=auth)
+    assert got.status_code == 200 and got.json == created.json, got.text
+    conforms(got.json, "Refund")
+    other = {"Authorization": f"Bearer {mint('m_other')}"}
+    unknown = f"/payments/{pid}/refunds/re_{'x' * 24}"
+    other_payment = create(client, auth).json["id"]
+    for path, headers in ((created.headers["location"], other), (unknown, auth),
+                          (f"/payments/{other_payment}/refunds/{created.json['id']}", auth),
+                          (f"/payments/{pid}/refunds/nonsense%00", auth)):
+        resp = client.simulate_get(path, headers=headers)
+        assert resp.status_code == 404 and resp.headers["content-type"] == "application/problem+json", (path, resp.text)
+
 def test_list_is_newest_first_with_cursor_pagination_and_filters(client, auth):
     ids = [create(client, auth, card_payment(customer="c1" if i % 2 else "c2")).json["id"] for i in range(5)]
     page = client.simulate_get("/payments", params={"limit": 2}, headers=auth).json
