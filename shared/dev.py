@@ -154,11 +154,11 @@ def run(config, port, host="127.0.0.1"):
     """
     ports = [port] + [p for name, p in SANDBOX_PORTS.items() if not getattr(config, f"{name}_api_base")]
     if config.broker_url:
-        ports += metrics_ports(config).values()
+        ports += [config.ingress_metrics_port, *metrics_ports(config).values()]
     busy = busy_ports(host, ports)
     if busy:
         raise SystemExit(f"port {', '.join(map(str, busy))} on {host} already in use: is PayWave running already? "
-                         "(another port: --port, PAYWAVE_METRICS_PORT)")
+                         "(another port: --port, PAYWAVE_METRICS_PORT, PAYWAVE_INGRESS_METRICS_PORT)")
     check_database(config.database_url)
     config.warn_dev_defaults()
     config, children = start_sandboxes(config)

@@ -23,7 +23,8 @@ def start_ingress(cfg):
     port = free_port()
     with leakscan.log_file("ingress-killed") as log:
         proc = subprocess.Popen([sys.executable, "-m", "shared.cli", "ingress", "--port", str(port)], cwd=ROOT,
-                                env={**os.environ, **cfg.as_environ()}, start_new_session=True, stderr=log)
+                                env={**os.environ, **cfg.as_environ(), "PAYWAVE_INGRESS_METRICS_PORT": str(free_port())},
+                                start_new_session=True, stderr=log)
     wait_http(f"http://127.0.0.1:{port}/healthz", proc, timeout=30)
     return proc, f"http://127.0.0.1:{port}"
 
