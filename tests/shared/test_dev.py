@@ -92,7 +92,8 @@ def test_a_database_that_cannot_be_opened_is_one_line(tmp_path, sandboxes, servi
 def test_with_real_services_each_pool_serves_metrics_on_its_own_port(tmp_path, sandboxes, config):
     port, metrics = free_port(), free_port()
     env = dev_env(sandboxes, **{k: v for k, v in config.as_environ().items() if not k.endswith("_API_BASE")})
-    env.update(PAYWAVE_METRICS_PORT=str(metrics), PAYWAVE_INGRESS_METRICS_PORT=str(free_port()), PAYWAVE_WEB_WORKERS="1", PAYWAVE_WORKER_THREADS="1")
+    env.update(PAYWAVE_METRICS_PORT=str(metrics), PAYWAVE_INGRESS_METRICS_PORT=str(free_port()),
+               PAYWAVE_WEB_WORKERS="1", PAYWAVE_WORKER_THREADS="1")
     proc = subprocess.Popen([sys.executable, "-m", "shared.cli", "dev", "--port", str(port)], cwd=tmp_path, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
