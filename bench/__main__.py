@@ -33,7 +33,7 @@ import requests
 
 from bench.cpu import CpuSampler, describe, measure
 from bench.rate import TARGET_P99_MS, fixed_rate
-from shared.dev import free_port, wait_http
+from shared.net import free_port, wait_http
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PG = os.environ.get("PAYWAVE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -95,7 +95,7 @@ def scratch_database(run):
 
 def delete_queues(prefix, processes):
     """Remove every queue this run declared (main, delay and dead-letter queues)."""
-    from workers.pools import POOLS
+    from shared.queues import POOLS
     bases = [q for qs in POOLS.values() for q in qs] + [f"bench.noop{p}" for p in processes]
     connection = pika.BlockingConnection(pika.URLParameters(AMQP))
     channel = connection.channel()
@@ -148,7 +148,7 @@ def scenario_http(stack, env, token, args, results):
     bare_port, ingress_port = free_port(), free_port()
     bare = stack.start("bare_falcon", "-m", "bench.bare", "--port", str(bare_port), "--workers", workers, "--threads", threads,
                        ready=f"http://127.0.0.1:{bare_port}/payments")
-    ingress = stack.start("ingress", "-m", "shared.cli", "ingress", "--port", str(ingress_port),
+    ingress = stack.start("ingress", "-m", "cli", "ingress", "--port", str(ingress_port),
                           ready=f"http://127.0.0.1:{ingress_port}/healthz")
     wenv = {"BENCH_TOKEN": token}
     for c in args.connections:
@@ -174,7 +174,7 @@ def scenario_http(stack, env, token, args, results):
     results["get"].append({"target": "cache_hit", **stats})
     stack.stop(ingress)
     miss_port = free_port()
-    miss = stack.start("ingress", "-m", "shared.cli", "ingress", "--port", str(miss_port), ready=f"http://127.0.0.1:{miss_port}/healthz",
+    miss = stack.start("ingress", "-m", "cli", "ingress", "--port", str(miss_port), ready=f"http://127.0.0.1:{miss_port}/healthz",
                        PAYWAVE_REDIS_URL="redis://127.0.0.1:1/0")
     stats = wrk(f"http://127.0.0.1:{miss_port}", "bench/get.lua", 32, args.seconds, wenv, stack.sampler())
     results["get"].append({"target": "cache_miss", **stats})
@@ -194,7 +194,7 @@ from store.db import open_database
 from store import payments
 from store.outbox import Relay
 from store.vault import Vault
-from workers.broker import build_broker, publisher
+from shared.broker import build_broker, publisher
 config = Config.from_env()
 open_database(config.database_url)
 vault = Vault.from_config(config)
@@ -255,7 +255,7 @@ def scenario_drain(stack, env, args, results):
         backlog(env, args.backlog)
         with stack.sampler() as paid_cpu:
             started = time.monotonic()
-            worker = stack.start("worker", "-m", "shared.cli", "worker", "--pool", "stripe", "--processes", str(processes),
+            worker = stack.start("worker", "-m", "cli", "worker", "--pool", "stripe", "--processes", str(processes),
                                  dramatiq_prom_port="0")
             while pending(env["PAYWAVE_DATABASE_URL"]):
                 time.sleep(0.2)
@@ -278,9 +278,9 @@ def scenario_e2e(stack, env, token, args, results, sandbox_url):
     import concurrent.futures
     cancel_leftovers(env)
     port = free_port()
-    ingress = stack.start("ingress", "-m", "shared.cli", "ingress", "--port", str(port),
+    ingress = stack.start("ingress", "-m", "cli", "ingress", "--port", str(port),
                           ready=f"http://127.0.0.1:{port}/healthz")
-    worker = stack.start("worker", "-m", "shared.cli", "worker", "--pool", "stripe", "--processes", "1",
+    worker = stack.start("worker", "-m", "cli", "worker", "--pool", "stripe", "--processes", "1",
                          dramatiq_prom_port="0")
     for latency in (0, args.gateway_latency_ms):
         requests.post(sandbox_url + "/_sandbox/faults", json={"latency_ms": latency}, timeout=5)
@@ -337,11 +337,11 @@ def main():
                "PAYWAVE_WORKER_THREADS": os.environ.get("PAYWAVE_WORKER_THREADS", "8"),
                "PAYWAVE_STUCK_AFTER_SECONDS": "3600"}
         stack.env = env
-        subprocess.run([sys.executable, "-m", "shared.cli", "migrate"], cwd=ROOT, env=env, check=True,
+        subprocess.run([sys.executable, "-m", "cli", "migrate"], cwd=ROOT, env=env, check=True,
                        stdout=subprocess.DEVNULL)
-        token = subprocess.run([sys.executable, "-m", "shared.cli", "token", "--merchant", "bench", "--ttl", "7200"],
+        token = subprocess.run([sys.executable, "-m", "cli", "token", "--merchant", "bench", "--ttl", "7200"],
                                cwd=ROOT, env=env, capture_output=True, text=True, check=True).stdout.strip()
-        stack.start("sandbox", "-m", "shared.cli", "sandbox", "stripe", "--port", str(sandbox_port),
+        stack.start("sandbox", "-m", "cli", "sandbox", "stripe", "--port", str(sandbox_port),
                     ready=f"http://127.0.0.1:{sandbox_port}/_sandbox/faults")
         if args.only in (None, "http"):
             print("HTTP (wrk, same gunicorn settings for both):", flush=True)

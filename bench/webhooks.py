@@ -117,7 +117,7 @@ def main():
             merchant = f"bench_t{threads}"
             write_events(args.events, merchant, url)
             started = time.monotonic()
-            worker = stack.start("-m", "shared.cli", "worker", "--pool", "webhooks", "--processes",
+            worker = stack.start("-m", "cli", "worker", "--pool", "webhooks", "--processes",
                                  str(args.processes), "--threads", str(threads), dramatiq_prom_port="0")
             while (done := progress(database_url, merchant))[0] < args.events:
                 if worker.poll() is not None:

@@ -9,6 +9,8 @@ import abc
 import dataclasses
 import enum
 
+from shared.cards import Card
+
 
 class GatewayStatus(str, enum.Enum):
     """Where a payment stands at the gateway, after one of our calls."""
@@ -19,19 +21,6 @@ class GatewayStatus(str, enum.Enum):
     CANCELED = "canceled"          # authorization voided
     DECLINED = "declined"          # gateway says no charge happened
     REQUIRES_ACTION = "requires_action"  # 3DS or similar: not supported server-to-server
-
-
-@dataclasses.dataclass(frozen=True)
-class Card:
-    """A card in clear, held in memory only for the duration of one call."""
-
-    number: str
-    exp_month: int
-    exp_year: int
-    cvc: str | None = None
-
-    def __repr__(self):  # never print the PAN or the CVC
-        return f"Card(last4={self.number[-4:]}, exp={self.exp_month:02d}/{self.exp_year})"
 
 
 @dataclasses.dataclass(frozen=True)

@@ -63,13 +63,13 @@ def get_app(config=None):
 
     Called once per gunicorn worker, after fork, so connections are per process.
     """
+    from shared.broker import build_broker, publisher, reachable
     from shared.cache import build_cache
     from shared.config import Config
     from shared.logging import configure
     from store.db import open_database
     from store.outbox import Relay
     from store.vault import Vault
-    from workers.broker import build_broker, publisher, reachable
 
     config = config or Config.from_env()
     configure(config.log_level)

@@ -8,7 +8,7 @@ from gateways.stripe.transformers import PAYMENT_ID_KEY
 from ingress.errors import ValidationFailed
 from shared import money
 from shared.cards import find_pans, luhn_ok, mask_pans
-from workers.pools import GATEWAYS
+from shared.queues import GATEWAYS
 
 MAX_AMOUNT = 99_999_999_999
 METADATA_MAX_KEYS = STRIPE_METADATA_MAX_KEYS - 1  # Stripe's limit counts our PAYMENT_ID_KEY

@@ -1,4 +1,6 @@
-"""Card number checks shared by validation, problem bodies and the log scrubber."""
+"""Cards: the card in clear that the vault opens for a gateway call, and the card-number checks shared by
+validation, problem bodies and the log scrubber."""
+import dataclasses
 import re
 
 # Digit groups joined by short runs of separators (spaces, tabs, dots, slashes, dashes, ...): however a
@@ -50,3 +52,16 @@ def mask_pans(text: str, mask="[card redacted]") -> str:
     for start, end in reversed(find_pans(text)):
         text = text[:start] + mask + text[end:]
     return text
+
+
+@dataclasses.dataclass(frozen=True)
+class Card:
+    """A card in clear, held in memory only for the duration of one call."""
+
+    number: str
+    exp_month: int
+    exp_year: int
+    cvc: str | None = None
+
+    def __repr__(self):  # never print the PAN or the CVC
+        return f"Card(last4={self.number[-4:]}, exp={self.exp_month:02d}/{self.exp_year})"

@@ -1,7 +1,8 @@
 """ISO 4217 currencies and their minor-unit exponents.
 
 Amounts are always integers in minor units; this table says how many decimal
-places a currency has (JPY 0, USD 2, KWD 3) for gateways that want decimals.
+places a currency has (JPY 0, USD 2, KWD 3) for gateways that want decimals, and
+``to_money``/``from_money`` convert exactly to and from a ``{"currency_code", "value"}`` money object.
 """
 from decimal import Decimal
 
@@ -56,3 +57,31 @@ def from_decimal(value, currency: str) -> int:
     if scaled != scaled.to_integral_value():
         raise ValueError(f"{value} has more decimals than {currency} allows")
     return int(scaled)
+
+
+def to_money(amount: int, currency: str, decimals: int | None = None) -> dict:
+    """Minor units as a money object: ``(1050, "USD") → {"currency_code": "USD", "value": "10.50"}``.
+
+    Parameters:
+      decimals: how many decimals the value is written with; default the currency's exponent. A gateway
+        that takes fewer than ISO 4217 gives (PayPal: whole forints) passes its own.
+
+    Raises:
+      UnknownCurrency: ``currency`` is not an ISO 4217 code.
+      ValueError: the amount has a fraction finer than ``decimals`` (``1050, "HUF", 0``: 10.50 forints).
+    """
+    value = to_decimal(amount, currency)
+    places = exponent(currency) if decimals is None else decimals
+    if value != value.quantize(Decimal(1).scaleb(-places)):
+        raise ValueError(f"{value} {currency} cannot be written with {places} decimals")
+    return {"currency_code": currency, "value": f"{value:.{places}f}"}
+
+
+def from_money(value: dict) -> int:
+    """A money object as minor units: ``{"currency_code": "JPY", "value": "1050"} → 1050``.
+
+    Raises:
+      UnknownCurrency: the currency is not an ISO 4217 code.
+      ValueError: the value has more decimals than the currency allows.
+    """
+    return from_decimal(value["value"], value["currency_code"])

@@ -19,10 +19,10 @@ import hashlib
 import orjson
 import peewee
 
-from gateways.paypal.transformers import from_money
 from shared import metrics
 from shared.ids import new_id
 from shared.logging import get_logger
+from shared.money import from_money
 from store import outbox, processing
 from store.db import database, locked
 from store.models import GatewayEvent, Payment, Refund, utcnow

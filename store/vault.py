@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, PublicFormat
 
-from gateways.base import Card
+from shared.cards import Card
 
 BRANDS = (("4", "visa"), ("34", "amex"), ("37", "amex"), ("5", "mastercard"), ("2", "mastercard"),
           ("6", "discover"), ("35", "jcb"), ("36", "diners"), ("30", "diners"))

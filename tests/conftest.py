@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from shared.dev import free_port, wait_http
+from shared.net import free_port, wait_http
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -24,7 +24,7 @@ class Process:
         self.proc = None
 
     def start(self):
-        self.proc = subprocess.Popen([sys.executable, "-m", "shared.cli", *self.args],
+        self.proc = subprocess.Popen([sys.executable, "-m", "cli", *self.args],
                                      cwd=ROOT, env=self.env)
         return self
 
@@ -108,7 +108,7 @@ def config(service_urls, database_url):
         # The suite sends bursts per merchant; the limiter's own tests (tests/ingress/test_ratelimit.py) set low limits.
         rate_limit_read=100_000, rate_limit_write=100_000, rate_limit_webhooks_per_ip=100_000)
     yield cfg
-    from workers.pools import POOLS
+    from shared.queues import POOLS
     services.delete_redis_prefix(cfg.redis_url, cfg.cache_prefix)
     services.delete_queues(cfg.broker_url, [cfg.queue_prefix + q for qs in POOLS.values() for q in qs])
 

@@ -6,12 +6,12 @@ import functools
 from dramatiq.middleware import default_middleware
 
 from gateways.registry import build_gateways
+from shared.broker import build_broker, publisher
 from shared.cache import build_cache
 from store.outbox import Relay
 from store.vault import Vault
 from workers import actors
 from workers.actors.sweeper import sweep
-from workers.broker import build_broker, publisher
 from workers.circuit import CircuitBreaker
 from workers.context import Context
 from workers.middleware import Background, DatabaseConnection, DeadLetters, Heartbeat

@@ -22,6 +22,7 @@ from gateways.base import (
 )
 from gateways.errors import InvalidRequestError
 from gateways.paypal import errors, transformers
+from shared import money
 from shared.cache import MemoryCache
 
 #: Webhook headers → fields of ``POST /v1/notifications/verify-webhook-signature``.
@@ -95,7 +96,7 @@ class PayPalGateway(Gateway):
         order = self._order(reference)
         authorization = transformers.payment_of(order, "authorization")
         if currency != authorization["amount"]["currency_code"] or \
-                amount > transformers.from_money(authorization["amount"]):
+                amount > money.from_money(authorization["amount"]):
             raise InvalidRequestError("a capture must be within the authorized amount and currency",
                                       code="amount_too_large", gateway=errors.GATEWAY)
         capture = self._call("POST", f"/v2/payments/authorizations/{authorization['id']}/capture",

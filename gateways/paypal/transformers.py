@@ -3,8 +3,6 @@
 Amounts are integers in ISO 4217 minor units on our side (``shared.money``) and
 decimal strings on PayPal's; every conversion is exact or refused.
 """
-from decimal import Decimal
-
 from gateways.base import GatewayPayment, GatewayRefund, GatewayStatus
 from gateways.errors import InvalidRequestError
 from gateways.paypal.errors import GATEWAY
@@ -62,8 +60,9 @@ STATUSES = {
 REFUND_SUCCEEDED = {"COMPLETED": True, "PENDING": False}
 
 
-def to_money(amount: int, currency: str) -> dict:
-    """Our amount as PayPal money: ``(1050, "USD") → {"currency_code": "USD", "value": "10.50"}``.
+def paypal_money(amount: int, currency: str) -> dict:
+    """Our amount as PayPal money (``shared.money.to_money``) in the decimals PayPal takes:
+    ``(1000, "HUF") → {"currency_code": "HUF", "value": "10"}``.
 
     Raises:
       InvalidRequestError: not a positive integer, a currency PayPal does not take,
@@ -75,16 +74,11 @@ def to_money(amount: int, currency: str) -> dict:
     if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
         raise InvalidRequestError("amount must be a positive integer of minor units",
                                   code="invalid_amount", gateway=GATEWAY)
-    value = money.to_decimal(amount, currency)
-    if value != value.quantize(Decimal(1).scaleb(-DECIMALS[currency])):
+    try:
+        return money.to_money(amount, currency, DECIMALS[currency])
+    except ValueError:
         raise InvalidRequestError(f"PayPal takes {currency} without decimals",
-                                  code="invalid_amount", gateway=GATEWAY)
-    return {"currency_code": currency, "value": f"{value:.{DECIMALS[currency]}f}"}
-
-
-def from_money(value: dict) -> int:
-    """PayPal money as our minor units: ``{"currency_code": "JPY", "value": "1050"} → 1050``."""
-    return money.from_decimal(value["value"], value["currency_code"])
+                                  code="invalid_amount", gateway=GATEWAY) from None
 
 
 def order_request(request, capture: bool) -> dict:
@@ -94,7 +88,7 @@ def order_request(request, capture: bool) -> dict:
     else: refund and dispute events, which name no order, are placed by it alone
     (``store.gateway_events.PLACED_BY_ID``).  ``request.metadata`` has no place at PayPal and is not sent.
     """
-    unit = {"amount": to_money(request.amount, request.currency), "custom_id": request.payment_id}
+    unit = {"amount": paypal_money(request.amount, request.currency), "custom_id": request.payment_id}
     if request.description:
         # A label too long for PayPal must not fail a payment.
         unit["description"] = request.description[:DESCRIPTION_MAX]
@@ -121,12 +115,12 @@ def capture_request(amount: int, currency: str) -> dict:
 
     One capture per authorization, as at Stripe: ``final_capture`` releases the rest.
     """
-    return {"amount": to_money(amount, currency), "final_capture": True}
+    return {"amount": paypal_money(amount, currency), "final_capture": True}
 
 
 def refund_request(amount: int, currency: str, payment_id: str) -> dict:
     """``POST /v2/payments/captures/{id}/refund`` body."""
-    return {"amount": to_money(amount, currency), "custom_id": payment_id}
+    return {"amount": paypal_money(amount, currency), "custom_id": payment_id}
 
 
 def description_patch(order: dict, description: str) -> list:
@@ -182,8 +176,8 @@ def to_payment(order: dict) -> GatewayPayment:
         reference=order["id"],
         # A status PayPal adds later reads as "ask again", never as an outcome.
         status=STATUSES[kind].get(decisive["status"], GatewayStatus.PROCESSING),
-        amount=from_money(unit["amount"]),
-        amount_captured=sum(from_money(c["amount"]) for c in captures if c["status"] in SETTLED),
+        amount=money.from_money(unit["amount"]),
+        amount_captured=sum(money.from_money(c["amount"]) for c in captures if c["status"] in SETTLED),
         currency=unit["amount"]["currency_code"],
         vendor_status=f"{kind}:{decisive['status']}",
     )
@@ -199,6 +193,6 @@ def to_refund(refund: dict) -> GatewayRefund:
     if succeeded is None:
         raise InvalidRequestError(f"PayPal refund {refund['id']} is {refund['status']}",
                                   code="refund_failed", gateway=GATEWAY, vendor_code=refund["status"])
-    return GatewayRefund(reference=refund["id"], amount=from_money(refund["amount"]),
+    return GatewayRefund(reference=refund["id"], amount=money.from_money(refund["amount"]),
                          currency=refund["amount"]["currency_code"], succeeded=succeeded,
                          vendor_status=refund["status"])

@@ -32,7 +32,7 @@ import falcon
 import orjson
 import requests
 
-from gateways.paypal.transformers import DECIMALS, to_money
+from gateways.paypal.transformers import DECIMALS, paypal_money
 from gateways.sandbox import cards
 from gateways.sandbox.faults import FaultMiddleware, Faults, FaultsResource
 from gateways.sandbox.idempotency import IdempotencyCache, InFlight
@@ -399,7 +399,7 @@ class PayPalSandbox:
                         authorization["status"], "CANNOT_BE_VOIDED"))
                 left = _uncaptured(order["purchase_units"][0], authorization)
                 authorization.update(status="VOIDED", update_time=_now())
-                self._record("void", order, to_money(left, authorization["amount"]["currency_code"]), key)
+                self._record("void", order, paypal_money(left, authorization["amount"]["currency_code"]), key)
                 if not _representation(req):
                     return 204, b""
                 return 200, orjson.dumps(self._payment_view(order, "authorization", authorization))
@@ -634,7 +634,7 @@ def _money(value, field):
 def _amount_within(body, limit_money, left, mismatch_issue, exceeded_issue):
     """The amount asked for (default: all that is left), checked against ``left`` minor units."""
     if "amount" not in body:
-        return to_money(left, limit_money["currency_code"])
+        return paypal_money(left, limit_money["currency_code"])
     amount = _money(body["amount"], "/amount")
     if amount["currency_code"] != limit_money["currency_code"]:
         raise Problem(422, mismatch_issue, "/amount/currency_code")

@@ -7,8 +7,8 @@ import falcon
 
 from ingress import validation
 from ingress.errors import Problem
+from shared.queues import gateway_queue
 from store import payments
-from workers.pools import gateway_queue
 
 READ, WRITE = "payments:read", "payments:write"
 PAYMENT_ID = re.compile(r"pay_[A-Za-z0-9]{24}")

@@ -18,7 +18,7 @@ NAMESPACE = "payments"
 # bundles schemas from 1.25 on; this is the oldest version we claim to support in practice).
 KUBE_VERSION = "1.30.0"
 
-# The pools of the contract, used until `workers.pools.POOLS` exists (test_pools.py insists on it).
+# The pools of the contract, used until `shared.queues.POOLS` exists (test_pools.py insists on it).
 CONTRACT_POOLS = {
     "stripe": ("payments.stripe",),
     "paypal": ("payments.paypal",),
@@ -39,19 +39,19 @@ def normalize_pools(pools) -> dict[str, tuple[str, ...]]:
 
 
 def import_pools():
-    """`workers.pools.POOLS`, normalized; raises ImportError/AttributeError when it is missing."""
-    from workers.pools import POOLS  # noqa: PLC0415  (the lead's module; see test_pools.py)
+    """`shared.queues.POOLS`, normalized; raises ImportError/AttributeError when it is missing."""
+    from shared.queues import POOLS  # noqa: PLC0415  (the lead's module; see test_pools.py)
 
     return normalize_pools(POOLS)
 
 
 @pytest.fixture(scope="session")
 def pools() -> dict[str, tuple[str, ...]]:
-    """The real pools when workers/pools.py exists, else the contract's list."""
+    """The real pools when shared/queues.py exists, else the contract's list."""
     try:
         return import_pools()
     except ModuleNotFoundError as exc:
-        if exc.name not in ("workers", "workers.pools"):
+        if exc.name != "shared.queues":
             raise
         return dict(CONTRACT_POOLS)
 

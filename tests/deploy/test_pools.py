@@ -1,7 +1,7 @@
-"""The deployment files and the code agree on the worker pools (workers.pools.POOLS).
+"""The deployment files and the code agree on the worker pools (shared.queues.POOLS).
 
 This imports POOLS unconditionally: the other deploy tests fall back to the contract's list while
-workers/pools.py does not exist, this one fails until it does.
+shared/queues.py does not exist, this one fails until it does.
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def _code_pools() -> dict[str, tuple[str, ...]]:
     """POOLS normalized to name -> tuple of queue names. ImportError = the module is missing."""
-    from workers.pools import POOLS
+    from shared.queues import POOLS
 
     return {name: (queues,) if isinstance(queues, str) else tuple(queues)
             for name, queues in dict(POOLS).items()}

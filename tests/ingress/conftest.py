@@ -2,10 +2,10 @@ import pytest
 from falcon import testing
 
 from ingress.app import create_app
+from shared.broker import build_broker, publisher, reachable
 from shared.cache import RedisCache
 from store.outbox import Relay
 from store.vault import Vault
-from workers.broker import build_broker, publisher, reachable
 
 
 @pytest.fixture(scope="session")

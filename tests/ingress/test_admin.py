@@ -81,7 +81,7 @@ def test_the_cli_settles_a_payment_under_review_as_failed(config, stored):
     pid = stored("clirs")
     env = {**os.environ, "PAYWAVE_DATABASE_URL": config.database_url, "PAYWAVE_REDIS_URL": config.redis_url,
            "PAYWAVE_CACHE_PREFIX": config.cache_prefix, "USER": "ops-bob", "LOGNAME": "ops-bob"}
-    command = [sys.executable, "-m", "shared.cli", "admin", "resolve", pid, "--as", "failed", "--reference", "T-77",
+    command = [sys.executable, "-m", "cli", "admin", "resolve", pid, "--as", "failed", "--reference", "T-77",
                "--reason", "never reached the gateway"]
     out = subprocess.run(command, env=env, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr

@@ -86,7 +86,7 @@ def test_rs256_with_a_public_key(config, cache, relay, db):
 def test_token_command_prints_the_token_alone(config):
     import subprocess
     import sys
-    out = subprocess.run([sys.executable, "-m", "shared.cli", "token", "--merchant", "acme", "--scopes",
+    out = subprocess.run([sys.executable, "-m", "cli", "token", "--merchant", "acme", "--scopes",
                           "payments:read", "--ttl", "60"], capture_output=True, text=True, check=True).stdout
     assert out.count("\n") == 1
     claims = jwt.decode(out.strip(), config.jwt_secret, algorithms=["HS256"])

@@ -11,14 +11,14 @@ import pytest
 from falcon import testing
 
 from ingress.app import create_app
+from shared.broker import build_broker, publisher
+from shared.queues import POOLS
 from store.models import OutboxJob, Payment
 from store.outbox import Relay
 from store.vault import Vault
 from tests.conftest import card_payment
 from tests.support import services
 from tests.support.proxy import TcpProxy, via_proxy
-from workers.broker import build_broker, publisher
-from workers.pools import POOLS
 
 
 def wait_for(predicate, timeout=15.0):

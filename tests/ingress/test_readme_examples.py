@@ -51,7 +51,7 @@ def test_the_compose_token_is_accepted_by_the_compose_ingress():
     base = {k: v for k, v in os.environ.items() if not k.startswith("PAYWAVE_")}
 
     def mint(extra):
-        return subprocess.run([sys.executable, "-m", "shared.cli", "token", "--merchant", "acme"], env={**base, **extra},
+        return subprocess.run([sys.executable, "-m", "cli", "token", "--merchant", "acme"], env={**base, **extra},
                               capture_output=True, text=True, check=True).stdout.strip()
     ingress = Authenticator(Config.from_env(env))
     claims = ingress.verify(mint(env))

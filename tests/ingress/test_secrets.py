@@ -4,11 +4,11 @@ import io
 import pika
 import redis
 
+from shared.broker import publisher
 from shared.logging import configure
 from store.models import OutboxJob
 from tests.conftest import card_payment
 from tests.support import services
-from workers.broker import publisher
 
 PAN, CVC = "4000056655665556", "987"
 

@@ -13,14 +13,14 @@ import requests
 from falcon import testing
 
 from ingress.app import create_app
+from shared.broker import build_broker, publisher
 from shared.cache import build_cache
-from shared.dev import free_port
+from shared.net import free_port
 from store.outbox import Relay
 from store.vault import Vault
 from tests.conftest import ROOT
 from tests.support import leakscan, services
 from tests.support.sandbox import Sandbox
-from workers.broker import build_broker, publisher
 
 
 @pytest.fixture(scope="package")
@@ -38,7 +38,7 @@ class WorkerProcess:
         self.metrics_port = free_port()
         with leakscan.log_file(f"worker-{pool}") as log:  # its logs, scanned for card data at the end
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "shared.cli", "worker", "--pool", pool, "--processes", "1",
+                [sys.executable, "-m", "cli", "worker", "--pool", pool, "--processes", "1",
                  "--threads", str(threads)],
                 cwd=ROOT, env={**os.environ, **cfg.as_environ(), "PAYWAVE_METRICS_PORT": str(self.metrics_port)},
                 start_new_session=True, stderr=log)

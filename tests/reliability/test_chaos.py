@@ -11,6 +11,7 @@ import pytest
 from falcon import testing
 
 from ingress.app import create_app
+from shared.broker import build_broker, publisher
 from shared.cache import build_cache
 from store.outbox import Relay
 from store.vault import Vault
@@ -19,7 +20,6 @@ from tests.reliability import chaos
 from tests.reliability.conftest import WorkerProcess
 from tests.support.proxy import TcpProxy, via_proxy
 from tests.support.sandbox import Sandbox, wait_status
-from workers.broker import build_broker, publisher
 
 THREADS = {"stripe": 4, "paypal": 4, "fallback": 2, "ops": 2}  # the pools that move payments
 

@@ -11,7 +11,7 @@ import urllib.parse
 
 import requests
 
-from shared.dev import free_port, wait_http
+from shared.net import free_port, wait_http
 from store.models import Payment
 from tests.conftest import ROOT, card_payment
 from tests.support import leakscan
@@ -22,7 +22,7 @@ from tests.support.sandbox import wait_status
 def start_ingress(cfg):
     port = free_port()
     with leakscan.log_file("ingress-killed") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "shared.cli", "ingress", "--port", str(port)], cwd=ROOT,
+        proc = subprocess.Popen([sys.executable, "-m", "cli", "ingress", "--port", str(port)], cwd=ROOT,
                                 env={**os.environ, **cfg.as_environ(), "PAYWAVE_INGRESS_METRICS_PORT": str(free_port())},
                                 start_new_session=True, stderr=log)
     wait_http(f"http://127.0.0.1:{port}/healthz", proc, timeout=30)

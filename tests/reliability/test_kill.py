@@ -36,7 +36,7 @@ def test_heartbeat_reports_a_live_worker(chaos_config, workers):
     deadline = time.monotonic() + 30
     check = None
     while time.monotonic() < deadline:
-        check = subprocess.run([sys.executable, "-m", "shared.cli", "heartbeat", "--max-age", "60"],
+        check = subprocess.run([sys.executable, "-m", "cli", "heartbeat", "--max-age", "60"],
                                env=chaos_config.as_environ(), capture_output=True, text=True)
         if check.returncode == 0:
             break

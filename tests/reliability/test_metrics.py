@@ -7,7 +7,7 @@ import time
 
 import requests
 
-from shared.dev import free_port, wait_http
+from shared.net import free_port, wait_http
 from tests.conftest import ROOT, card_payment
 from tests.support import leakscan
 from tests.support.sandbox import wait_status
@@ -42,7 +42,7 @@ def test_ingress_serves_metrics_on_its_own_port_only(chaos_config, auth):
            "PAYWAVE_WEB_WORKERS": "2"}
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)  # the ingress makes its own
     with leakscan.log_file("ingress-metrics") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "shared.cli", "ingress", "--port", str(port)], cwd=ROOT,
+        proc = subprocess.Popen([sys.executable, "-m", "cli", "ingress", "--port", str(port)], cwd=ROOT,
                                 env=env, start_new_session=True, stderr=log)
     try:
         base = f"http://127.0.0.1:{port}"

@@ -44,7 +44,7 @@ def test_production_refuses_development_secrets():
 
 
 def test_the_command_refuses_to_start_in_production_with_dev_secrets():
-    out = subprocess.run([sys.executable, "-m", "shared.cli", "token", "--merchant", "m"],
+    out = subprocess.run([sys.executable, "-m", "cli", "token", "--merchant", "m"],
                          env={"PAYWAVE_ENV": "production", "PATH": ""}, capture_output=True, text=True)
     assert out.returncode != 0 and "production refuses" in out.stderr
 

@@ -23,3 +23,20 @@ def test_exact_conversions():
     assert money.from_decimal("0.001", "KWD") == 1
     with pytest.raises(ValueError):
         money.from_decimal("10.505", "USD")
+
+
+@pytest.mark.parametrize("amount, currency, decimals, value", [
+    (1050, "USD", None, "10.50"), (1050, "JPY", None, "1050"), (1050, "KWD", None, "1.050"), (1000, "HUF", 0, "10"),
+])
+def test_money_objects_convert_exactly(amount, currency, decimals, value):
+    converted = money.to_money(amount, currency, decimals)
+
+    assert converted == {"currency_code": currency, "value": value}
+    assert money.from_money(converted) == amount
+
+
+def test_a_fraction_finer_than_the_decimals_is_refused():
+    with pytest.raises(ValueError):
+        money.to_money(1050, "HUF", 0)
+    with pytest.raises(ValueError):
+        money.from_money({"currency_code": "JPY", "value": "10.5"})

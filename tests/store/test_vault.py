@@ -8,7 +8,7 @@ import pytest
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from shared import cli
+import cli
 from shared.config import Config, ConfigError
 from store.vault import Keyring, Vault, VaultKeyMissing
 

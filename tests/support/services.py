@@ -143,9 +143,9 @@ def own_run(config, server_url, tag, **overrides):
     database while it lasts; everything is removed and the run's database bound again afterwards."""
     import dataclasses
 
+    from shared.queues import POOLS
     from store.db import open_database
     from store.migrate import migrate
-    from workers.pools import POOLS
     with test_database(server_url) as url:
         open_database(url)
         migrate()

@@ -5,10 +5,10 @@ import secrets
 import pika
 import pytest
 
+from shared.broker import PublishFailed, build_broker, publisher, reachable
+from shared.queues import POOLS, gateway_queue
 from store.outbox import Job
 from tests.support import services
-from workers.broker import PublishFailed, build_broker, publisher, reachable
-from workers.pools import POOLS, gateway_queue
 
 
 @pytest.mark.parametrize("quorum", [True, False])

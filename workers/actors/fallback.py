@@ -2,10 +2,10 @@
 decline, or retries spent) to the next gateway of its route, or fail it when
 every gateway was tried."""
 from shared import metrics
+from shared.queues import gateway_queue
 from store import processing
 from store.db import database
 from store.models import Attempt
-from workers.pools import gateway_queue
 
 
 def route_payment(ctx, payment_id):

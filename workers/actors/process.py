@@ -10,12 +10,12 @@ import datetime
 from gateways.base import GatewayStatus, PaymentRequest
 from gateways.errors import SoftDeclineError, UnknownOutcomeError
 from shared import metrics
+from shared.queues import gateway_queue
 from store import processing
 from store.db import database
 from store.models import utcnow
 from store.payments import attempts_of_one
 from workers.actors.calls import call, log, retry_later
-from workers.pools import gateway_queue
 
 #: How long a replay with the same idempotency key is trusted to be answered from the
 #: gateway's record (Stripe keeps keys 24 hours).

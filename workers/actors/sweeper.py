@@ -9,10 +9,10 @@ at a time wins a database lock, and touched rows wait a full period again.
 """
 import datetime
 
+from shared.queues import gateway_queue
 from store import gateway_events, idempotency, outbox, processing, webhooks
 from store.db import database, try_lock
 from store.models import Payment, Refund, utcnow
-from workers.pools import gateway_queue
 
 _LOCK = 0x73776570  # "swep"
 

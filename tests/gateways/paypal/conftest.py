@@ -16,8 +16,9 @@ from openapi_schema_validator import (
 from referencing import Registry
 from referencing.jsonschema import DRAFT4
 
-from gateways.base import Card, PaymentRequest
+from gateways.base import PaymentRequest
 from gateways.paypal import PayPalGateway
+from shared.cards import Card
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 DOCUMENTS = ("checkout_orders_v2.json", "payments_payment_v2.json", "notifications_webhooks_v1.json")

@@ -16,7 +16,7 @@ from gateways.errors import (
 )
 from gateways.paypal import PayPalGateway
 from shared.cache import MemoryCache
-from shared.dev import free_port
+from shared.net import free_port
 
 SOFT = [("4000000000000002", "generic_decline", "5100"),
         ("4000000000009995", "insufficient_funds", "5120"),

@@ -5,8 +5,9 @@ import uuid
 import pytest
 import requests
 
-from gateways.base import Card, PaymentRequest
+from gateways.base import PaymentRequest
 from gateways.stripe import StripeGateway
+from shared.cards import Card
 
 API_KEY = "sk_test_paywave_adapter_tests"
 VISA = "4242424242424242"

@@ -14,7 +14,7 @@ from gateways.errors import (
     UnknownOutcomeError,
 )
 from gateways.stripe import StripeGateway
-from shared.dev import free_port
+from shared.net import free_port
 
 
 def assert_no_card_data(exc, number):

@@ -12,9 +12,9 @@ import time
 import pytest
 import requests
 
-from shared.dev import free_port, wait_http
+from shared.net import free_port, wait_http
+from shared.queues import POOLS
 from tests.conftest import ROOT
-from workers.pools import POOLS
 
 
 def dev_env(sandboxes, **settings):
@@ -27,7 +27,7 @@ def dev_env(sandboxes, **settings):
 
 def run_dev(tmp_path, env, port):
     """`paywave dev` expected to stop at once: its exit code and its output's lines."""
-    out = subprocess.run([sys.executable, "-m", "shared.cli", "dev", "--port", str(port)], cwd=tmp_path, env=env,
+    out = subprocess.run([sys.executable, "-m", "cli", "dev", "--port", str(port)], cwd=tmp_path, env=env,
                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=60)
     return out.returncode, out.stdout.splitlines()
 
@@ -37,7 +37,7 @@ def test_dev_serves_the_api_and_its_printed_example_is_charged(tmp_path, sandbox
     env = {k: v for k, v in os.environ.items() if not k.startswith("PAYWAVE_")}
     env.update(PAYWAVE_STRIPE_API_BASE=sandboxes["stripe"], PAYWAVE_PAYPAL_API_BASE=sandboxes["paypal"],
                PYTHONPATH=ROOT)
-    proc = subprocess.Popen([sys.executable, "-m", "shared.cli", "dev", "--port", str(port)], cwd=tmp_path, env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "cli", "dev", "--port", str(port)], cwd=tmp_path, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         banner = ""
@@ -94,7 +94,7 @@ def test_with_real_services_each_pool_serves_metrics_on_its_own_port(tmp_path, s
     env = dev_env(sandboxes, **{k: v for k, v in config.as_environ().items() if not k.endswith("_API_BASE")})
     env.update(PAYWAVE_METRICS_PORT=str(metrics), PAYWAVE_INGRESS_METRICS_PORT=str(free_port()),
                PAYWAVE_WEB_WORKERS="1", PAYWAVE_WORKER_THREADS="1")
-    proc = subprocess.Popen([sys.executable, "-m", "shared.cli", "dev", "--port", str(port)], cwd=tmp_path, env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "cli", "dev", "--port", str(port)], cwd=tmp_path, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
         banner, deadline = "", time.monotonic() + 90

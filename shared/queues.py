@@ -1,4 +1,4 @@
-"""Worker pools and the queues each consumes.
+"""Worker pools and the queues each consumes: the layout the ingress publishes to and the workers read.
 
 One pool per gateway so each scales on its own queue; ``fallback`` routes a
 payment whose gateway gave up to the next gateway in its route; ``ops`` runs

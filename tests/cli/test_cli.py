@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from shared.cli import build_parser
+from cli import build_parser
 from tests.conftest import ROOT
 
 
@@ -19,7 +19,7 @@ def help_of(capsys, *argv):
 def test_version_prints_the_package_version():
     setup = configparser.ConfigParser()
     setup.read(f"{ROOT}/setup.cfg")
-    out = subprocess.run([sys.executable, "-m", "shared.cli", "--version"], capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, "-m", "cli", "--version"], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == f"paywave {setup['metadata']['version']}"
 
 

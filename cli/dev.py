@@ -12,16 +12,15 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import urllib.parse
 
 import peewee
-import requests
 
 from ingress.auth import Authenticator
+from shared.net import wait_http
+from shared.queues import POOLS
 from shared.server import serve
 from store.db import open_database
-from workers.pools import POOLS
 
 SANDBOX_PORTS = {"stripe": 12111, "paypal": 12112}
 EXAMPLE = json.dumps({"amount": 1050, "currency": "USD", "payment_method": {
@@ -29,32 +28,7 @@ EXAMPLE = json.dumps({"amount": 1050, "currency": "USD", "payment_method": {
 
 
 def _child(*args, env=None):
-    return subprocess.Popen([sys.executable, "-m", "shared.cli", *args], env={**os.environ, **(env or {})})
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on (the OS's choice, released at once)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_http(url, proc=None, timeout=20.0):
-    """Wait until ``url`` answers, failing early when ``proc`` (the process serving it) exits.
-
-    Raises:
-      RuntimeError: the process exited, or ``url`` did not answer within ``timeout`` seconds.
-    """
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"{url}: the process exited with {proc.returncode}")
-        try:
-            requests.get(url, timeout=1)
-            return
-        except (requests.ConnectionError, requests.Timeout):  # gunicorn accepts before its workers boot
-            time.sleep(0.05)
-    raise RuntimeError(f"{url} did not answer within {timeout}s")
+    return subprocess.Popen([sys.executable, "-m", "cli", *args], env={**os.environ, **(env or {})})
 
 
 def busy_ports(host, ports) -> list:
@@ -128,12 +102,12 @@ def _embedded_app(config):
     import dramatiq
 
     from ingress.app import create_app
+    from shared.broker import reachable
     from shared.logging import configure
     from store.db import open_database
     from store.migrate import migrate
     from store.vault import Vault
     from workers import runtime
-    from workers.broker import reachable
 
     configure(config.log_level)
     open_database(config.database_url)
@@ -169,7 +143,7 @@ def run(config, port, host="127.0.0.1"):
             banner(config, port)
             serve(lambda: _embedded_app(config), host=host, port=port, workers=1, threads=config.web_threads)
             return
-        if subprocess.run([sys.executable, "-m", "shared.cli", "migrate"]).returncode:
+        if subprocess.run([sys.executable, "-m", "cli", "migrate"]).returncode:
             raise SystemExit("the migration failed (above)")
         children.append(_child("ingress", "--host", host, "--port", str(port)))
         children += [_child("worker", "--pool", pool, env={"PAYWAVE_METRICS_PORT": str(metrics)})

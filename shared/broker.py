@@ -1,4 +1,7 @@
-"""The Dramatiq broker: RabbitMQ with publisher confirms, or in-process for development."""
+"""The Dramatiq broker: RabbitMQ with publisher confirms, or in-process for development.
+
+The transport under both the ingress (its outbox relay publishes) and the workers (they consume).
+"""
 import threading
 import time
 
@@ -8,7 +11,7 @@ from dramatiq.brokers.rabbitmq import RabbitmqBroker
 from dramatiq.brokers.stub import StubBroker
 from dramatiq.common import q_name
 
-from workers.pools import POOLS
+from shared.queues import POOLS
 
 
 class PayWaveRabbitmqBroker(RabbitmqBroker):

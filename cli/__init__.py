@@ -1,4 +1,8 @@
-"""The ``paywave`` command: one entry point for every role."""
+"""The ``paywave`` command: one entry point for every role, and the composition root.
+
+The only package allowed to import every layer (``ingress``, ``workers``, ``store``, ``gateways``,
+``shared``): it wires them together per command.  ``python -m cli`` runs it without the console script.
+"""
 import argparse
 import importlib.metadata
 import os
@@ -38,7 +42,7 @@ def _ingress(args):
 
 def _worker(args):
     config = _config()
-    from workers.pools import POOLS
+    from shared.queues import POOLS
 
     threads = args.threads or config.worker_threads
     metrics_dir = _multiprocess_metrics_dir(f"worker-{args.pool}")
@@ -88,7 +92,7 @@ def _vault_keygen(args):
 
 
 def _dev(args):
-    from shared import dev
+    from cli import dev
     dev.run(_config(), args.port, args.host)
 
 
@@ -104,7 +108,7 @@ def _sandbox(args):
 
 
 def _admin(args):
-    from shared import admin
+    from cli import admin
     admin.run(_config(), args)
 
 
@@ -142,7 +146,7 @@ def build_parser():
     ingress.add_argument("--workers", type=int, default=None, help="processes (default: PAYWAVE_WEB_WORKERS)")
     ingress.set_defaults(func=_ingress)
 
-    from workers.pools import POOLS
+    from shared.queues import POOLS
     worker = _command(sub, "worker", "run one worker pool (Dramatiq)")
     worker.add_argument("--pool", required=True, choices=sorted(POOLS), help="the pool, hence its queues")
     worker.add_argument("--processes", type=int, default=None, help="default: PAYWAVE_WORKER_PROCESSES")
@@ -182,7 +186,7 @@ def build_parser():
     sandbox.add_argument("--webhook-secret", default=None, help="signing secret for those events")
     sandbox.set_defaults(func=_sandbox)
 
-    from shared import admin
+    from cli import admin
     admin.add_parser(sub).set_defaults(func=_admin)
     return parser
 
@@ -191,6 +195,3 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     return args.func(args) or 0
 
-
-if __name__ == "__main__":
-    sys.exit(main())
