@@ -1,14 +1,16 @@
 """The gateway contract: our own types in, our own types out.
 
 Every gateway package (``gateways/<name>/``) provides a ``client.py`` with a
-subclass of ``Gateway``; vendor shapes never leave that package.  Every method
-takes an ``idempotency_key`` that the caller derives deterministically from the
-payment and the attempt, so a replayed job can never move money twice.
+subclass of ``Gateway`` and a ``webhooks.py`` with a subclass of ``Webhooks``;
+vendor shapes never leave that package.  Every ``Gateway`` method takes an
+``idempotency_key`` that the caller derives deterministically from the payment
+and the attempt, so a replayed job can never move money twice.
 """
 import abc
 import dataclasses
 import enum
 
+from gateways.errors import InvalidWebhook
 from shared.cards import Card
 
 
@@ -125,3 +127,119 @@ class Gateway(abc.ABC):
     def execute(self, request: PaymentRequest) -> GatewayPayment:
         """``charge`` or ``authorize`` as the request asks."""
         return self.charge(request) if request.capture else self.authorize(request)
+
+
+#: What a gateway event can tell us about a payment (``Fact.kind``).
+FACT_KINDS = frozenset({"captured", "authorized", "failed", "refund", "disputed"})
+
+
+@dataclasses.dataclass(frozen=True)
+class Fact:
+    """What one event says, in our terms.
+
+    Parameters:
+      kind: One of ``FACT_KINDS``; None for an event type we do not act on.
+      payment_id: Our payment id, when the event carries it (metadata, ``custom_id``): checked
+        against the payment ``reference`` finds, or used when there is none (``Webhooks.placed_by_id``).
+      reference: The gateway reference we keep (PaymentIntent id, PayPal order id).
+      amount: Minor units captured (``captured``) or refunded (``refund``).
+      refund_id: The gateway's id of the refund.
+      refunded: For a refund: True succeeded, False failed, None still pending.
+    """
+
+    kind: str | None
+    payment_id: str | None = None
+    reference: str | None = None
+    amount: int = 0
+    refund_id: str | None = None
+    refunded: bool | None = None
+
+    def __post_init__(self):
+        if self.kind is not None and self.kind not in FACT_KINDS:
+            raise ValueError(f"unknown fact kind {self.kind!r}")
+
+
+@dataclasses.dataclass(frozen=True)
+class Delivery:
+    """A webhook delivery the door let in.
+
+    Parameters:
+      event: The event, parsed.
+      headers: What the later check needs of the delivery's headers (lower-case names), stored with it.
+      transmission_id: The gateway's id of this delivery, when it gives one.
+    """
+
+    event: dict
+    headers: dict | None = None
+    transmission_id: str | None = None
+
+
+class Webhooks(abc.ABC):
+    """A gateway's incoming events: the check at the door (ingress), the later check (ops pool)
+    and what an event means.  Stateless: settings come from the ``config`` each call is given.
+
+    Attributes:
+      title: The gateway's name in messages (its registered name is ``gateways.registry``'s).
+      verified_at_door: True when ``admit`` proves a delivery genuine (a local signature check);
+        False when only the gateway can: ``admit`` checks what it can and the ops pool asks
+        ``verify`` before applying the event.
+      id_field, type_field: The event's fields holding its id and type.
+      placed_by_id: Its events may name our payment by our id alone (no reference), because only
+        we write that id at the gateway.
+      tolerance_seconds: How far a delivery's signed time may be from now.
+    """
+
+    title: str
+    verified_at_door: bool
+    id_field: str
+    type_field: str
+    placed_by_id = False
+    tolerance_seconds = 300
+
+    @abc.abstractmethod
+    def admit(self, config, headers: dict, raw_body: bytes, body: dict) -> Delivery:
+        """The door check, without calling the gateway.
+
+        Parameters:
+          config: ``shared.config.Config`` (the gateway's webhook secret or id).
+          headers: The request's headers, lower-case names.
+          raw_body: The body as received (signatures cover these bytes).
+          body: The body parsed as JSON.
+
+        Raises:
+          gateways.errors.WebhookRefused: a subclass saying why.
+        """
+
+    def verify(self, config, gateway: Gateway, headers: dict, raw_body: bytes) -> bool:
+        """The later check of a stored delivery (``verified_at_door`` False), made by the ops pool.
+
+        Parameters:
+          gateway: This gateway's adapter, to ask it.
+          headers: ``Delivery.headers`` as stored.
+
+        Returns:
+          True when the gateway says the delivery is genuine and unmodified.
+
+        Raises:
+          gateways.errors.GatewayError: the gateway could not be asked.
+        """
+        raise NotImplementedError(f"{self.title} verifies its events at the door")
+
+    @abc.abstractmethod
+    def read(self, event: dict) -> Fact:
+        """What ``event`` says; ``Fact(None)`` for a type we do not act on.
+
+        Raises:
+          LookupError, TypeError, ValueError, ArithmeticError: a shape we never guess at.
+        """
+
+    def identify(self, event: dict) -> tuple[str, str]:
+        """The event's id and type.
+
+        Raises:
+          gateways.errors.InvalidWebhook: either is not a non-empty string.
+        """
+        event_id, type_ = event.get(self.id_field), event.get(self.type_field)
+        if not (isinstance(event_id, str) and event_id and isinstance(type_, str) and type_):
+            raise InvalidWebhook(f"the event needs a string {self.id_field} and {self.type_field}")
+        return event_id, type_

@@ -95,3 +95,23 @@ def retry_after_seconds(value: str | None) -> float | None:
         return max(0.0, email.utils.parsedate_to_datetime(value).timestamp() - time.time())
     except (TypeError, ValueError):
         return None
+
+
+class WebhookRefused(Exception):
+    """A delivery refused at the door (``Webhooks.admit``): the gateway sends it again later.
+
+    Parameters:
+      detail: What was wrong with it, for the gateway's delivery log and ours.
+    """
+
+
+class InvalidSignature(WebhookRefused):
+    """Unsigned, mis-signed or stale, by a gateway that signs with a secret we hold."""
+
+
+class InvalidWebhook(WebhookRefused):
+    """Malformed: a header or field missing or ill-formed, or nothing to verify it with."""
+
+
+class StaleWebhook(WebhookRefused):
+    """Sent too long ago (or too far ahead): an old delivery replayed, or a clock far off."""

@@ -1,18 +1,41 @@
-"""Gateway name -> adapter. Adding a gateway: its package, one line here, its settings."""
+"""Gateway name -> its package.  Adding a gateway: its package (``gateways/<name>/``), one ``register``
+line here, its settings.
 
-STRIPE_DEFAULT_BASE = "https://api.stripe.com"
-PAYPAL_DEFAULT_BASE = "https://api-m.paypal.com"
+A gateway package provides ``build(config, cache) -> gateways.base.Gateway`` (its adapter, built once
+per worker process; ``cache`` is shared by the workers, e.g. for an OAuth token) and ``WEBHOOKS``, its
+``gateways.base.Webhooks`` (its events in, at ``POST /webhooks/<name>``).
+"""
+from importlib import import_module
+
+from gateways.base import Webhooks
+
+#: Name -> package, in routing order.
+PACKAGES = {}
+
+
+def register(name, package):
+    """Add a gateway.
+
+    Parameters:
+      name: Its name in payments, queues, events and ``/webhooks/<name>``.
+      package: A module (or any object) with ``build`` and ``WEBHOOKS``.
+    """
+    PACKAGES[name] = package
+
+
+register("stripe", import_module("gateways.stripe"))
+register("paypal", import_module("gateways.paypal"))
 
 
 def build_gateways(config, cache) -> dict:
-    """Every configured gateway's adapter, sharing ``cache`` for cross-worker state
-    (PayPal's OAuth token)."""
-    from gateways.paypal.client import PayPalGateway
-    from gateways.stripe.client import StripeGateway
+    """Every registered gateway's adapter: ``{name: Gateway}``."""
+    return {name: package.build(config, cache) for name, package in PACKAGES.items()}
 
-    timeouts = {"connect_timeout": config.gateway_connect_timeout, "read_timeout": config.gateway_read_timeout}
-    return {
-        "stripe": StripeGateway(config.stripe_api_key, config.stripe_api_base or STRIPE_DEFAULT_BASE, **timeouts),
-        "paypal": PayPalGateway(config.paypal_api_base or PAYPAL_DEFAULT_BASE, config.paypal_client_id,
-                                config.paypal_client_secret, token_store=cache, **timeouts),
-    }
+
+def webhooks(name) -> Webhooks:
+    """The ``Webhooks`` of gateway ``name``.
+
+    Raises:
+      KeyError: no such gateway is registered.
+    """
+    return PACKAGES[name].WEBHOOKS

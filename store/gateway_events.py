@@ -1,17 +1,16 @@
-"""Gateway events (Stripe and PayPal webhooks): stored once per delivered body, then folded into
+"""Gateway events (the gateways' webhooks): stored once per delivered body, then folded into
 the payment they are about.
 
 ``receive`` stores a delivery as ``received`` together with its ``apply_gateway_event``
 job; the same body delivered again changes nothing.  An event id is only what the sender
 claims: another body under a known id is stored beside it (a forger who sends first must not
 block the genuine delivery), each is verified, and only one delivery of an id is ever applied.
-``apply`` reads the event and changes the payment under the workers' rules: a status only
-moves forward (``processing.FORWARD``), a refund is counted once, by the gateway's refund id,
-and never beyond what was captured.  An event that changes nothing is ``ignored`` with the
-reason; one that contradicts our records (money moved on a payment we hold as failed, or on
+``apply`` reads the event (its gateway's ``Webhooks.read``) and changes the payment under the
+workers' rules: a status only moves forward (``processing.FORWARD``), a refund is counted once, by
+the gateway's refund id, and never beyond what was captured.  An event that changes nothing is
+``ignored`` with the reason; one that contradicts our records (money moved on a payment we hold as failed, or on
 another charge than ours) is also logged as an error.
 """
-import dataclasses
 import datetime
 import functools
 import hashlib
@@ -19,10 +18,11 @@ import hashlib
 import orjson
 import peewee
 
+from gateways import registry
+from gateways.base import Fact
 from shared import metrics
 from shared.ids import new_id
 from shared.logging import get_logger
-from shared.money import from_money
 from store import outbox, processing
 from store.db import database, locked
 from store.models import GatewayEvent, Payment, Refund, utcnow
@@ -49,98 +49,13 @@ class Ignored(Exception):
         self.alarming = alarming
 
 
-@dataclasses.dataclass(frozen=True)
-class Fact:
-    """What one event says, in our terms.
-
-    Parameters:
-      kind: ``captured``, ``authorized``, ``failed``, ``refund`` or ``disputed``; None for
-        an event type we do not act on.
-      payment_id: Our payment id, when the event carries it (metadata, ``custom_id``): checked
-        against the payment ``reference`` finds, or used when there is none (``_payment_of``).
-      reference: The gateway reference we keep (PaymentIntent id, PayPal order id).
-      amount: Minor units captured (``captured``) or refunded (``refund``).
-      refund_id: The gateway's id of the refund.
-      refunded: For a refund: True succeeded, False failed, None still pending.
-    """
-
-    kind: str | None
-    payment_id: str | None = None
-    reference: str | None = None
-    amount: int = 0
-    refund_id: str | None = None
-    refunded: bool | None = None
-
-
-#: Stripe event type -> kind.  ``charge.refunded`` is not one: its charge no longer lists its
-#: refunds (API 2022-11-15 on), so it cannot say which refund it counts; ``refund.*`` events can.
-STRIPE_KINDS = {
-    "payment_intent.succeeded": "captured",
-    "payment_intent.amount_capturable_updated": "authorized",
-    "payment_intent.payment_failed": "failed",
-    "refund.created": "refund",
-    "refund.updated": "refund",
-    "refund.failed": "refund",
-    "charge.dispute.created": "disputed",
-}
-STRIPE_REFUNDED = {"succeeded": True, "failed": False, "canceled": False}
-
-PAYPAL_KINDS = {
-    "PAYMENT.CAPTURE.COMPLETED": "captured",
-    "PAYMENT.CAPTURE.DENIED": "failed",
-    "PAYMENT.CAPTURE.DECLINED": "failed",
-    "PAYMENT.CAPTURE.REFUNDED": "refund",
-    "CUSTOMER.DISPUTE.CREATED": "disputed",
-}
-PAYPAL_REFUNDED = {"COMPLETED": True, "FAILED": False, "CANCELLED": False}
-
-
-def _stripe(event) -> Fact:
-    kind = STRIPE_KINDS.get(event["type"])
-    if kind is None:
-        return Fact(None)
-    obj = event["data"]["object"]
-    fact = Fact(kind, payment_id=(obj.get("metadata") or {}).get("payment_id"),
-                reference=obj["id"] if obj["object"] == "payment_intent" else obj.get("payment_intent"))
-    if kind == "captured":
-        return dataclasses.replace(fact, amount=obj["amount_received"])
-    if kind == "refund":
-        return dataclasses.replace(fact, amount=obj["amount"], refund_id=obj["id"],
-                                   refunded=STRIPE_REFUNDED.get(obj["status"]))
-    return fact
-
-
-def _paypal(event) -> Fact:
-    kind = PAYPAL_KINDS.get(event["event_type"])
-    if kind is None:
-        return Fact(None)
-    resource = event["resource"]
-    if kind == "disputed":
-        return Fact(kind, payment_id=resource["disputed_transactions"][0].get("custom"))
-    related = (resource.get("supplementary_data") or {}).get("related_ids") or {}
-    fact = Fact(kind, payment_id=resource.get("custom_id"), reference=related.get("order_id"))
-    if kind == "captured":
-        return dataclasses.replace(fact, amount=from_money(resource["amount"]))
-    if kind == "refund":
-        return dataclasses.replace(fact, amount=from_money(resource["amount"]), refund_id=resource["id"],
-                                   refunded=PAYPAL_REFUNDED.get(resource["status"]))
-    return fact
-
-
-READERS = {"stripe": _stripe, "paypal": _paypal}
-
-#: Gateways whose events may name our payment by our id alone (no reference): only we write PayPal's
-#: ``custom_id`` (orders and refunds), which its refund and dispute events carry instead of the order id.
-PLACED_BY_ID = frozenset({"paypal"})
-
-
 def receive(gateway, event_id, type_, payload, headers=None, transmission_id=None, unverified_max=None) -> bool:
     """Store a delivery as ``received`` and queue its ``apply_gateway_event`` job, in one transaction.
 
     Parameters:
       payload: The raw body (str), kept as delivered; its digest is part of the key.
-      headers: The headers PayPal's verification needs (PayPal only).
-      transmission_id: PayPal's id of this delivery.
+      headers: The headers the gateway's later verification needs (``Delivery.headers``), if any.
+      transmission_id: The gateway's id of this delivery, if it gives one.
       unverified_max: Refuse the delivery when this many events of ``gateway`` are still ``received``.
 
     Returns:
@@ -232,8 +147,8 @@ def apply(gateway, event_id, digest=None):
 
 
 def _read(gateway, row) -> Fact:
-    try:
-        return READERS[gateway](orjson.loads(row.payload))
+    try:  # a gateway no longer registered is a KeyError: unreadable too
+        return registry.webhooks(gateway).read(orjson.loads(row.payload))
     except (LookupError, AttributeError, TypeError, ValueError, ArithmeticError) as exc:  # a shape we never guess at
         raise Ignored(f"unreadable {row.type} event ({type(exc).__name__}: {exc})", alarming=True) from None
 
@@ -244,7 +159,7 @@ def _payment_of(gateway, fact) -> Payment | None:
 
     By our id alone only when the reference is not ours yet (a charge completed after our call
     timed out: ``_fold`` still refuses a payment holding another reference), or, without any
-    reference, where only we write the id (``PLACED_BY_ID``).
+    reference, where only we write the id (``Webhooks.placed_by_id``).
 
     Raises:
       Ignored: the event names another payment than the one its reference belongs to (alarming).
@@ -258,7 +173,7 @@ def _payment_of(gateway, fact) -> Payment | None:
                 raise Ignored(f"names payment {fact.payment_id}, not {payment.id} that holds {fact.reference}",
                               alarming=True)
             return payment
-    if fact.payment_id and (fact.reference or gateway in PLACED_BY_ID):
+    if fact.payment_id and (fact.reference or registry.webhooks(gateway).placed_by_id):
         return locked(Payment.select().where(Payment.id == fact.payment_id)).first()
     return None
 

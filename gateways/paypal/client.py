@@ -22,17 +22,9 @@ from gateways.base import (
 )
 from gateways.errors import InvalidRequestError
 from gateways.paypal import errors, transformers
+from gateways.paypal.webhooks import WEBHOOK_HEADERS
 from shared import money
 from shared.cache import MemoryCache
-
-#: Webhook headers → fields of ``POST /v1/notifications/verify-webhook-signature``.
-WEBHOOK_HEADERS = {
-    "auth_algo": "paypal-auth-algo",
-    "cert_url": "paypal-cert-url",
-    "transmission_id": "paypal-transmission-id",
-    "transmission_sig": "paypal-transmission-sig",
-    "transmission_time": "paypal-transmission-time",
-}
 
 
 class PayPalGateway(Gateway):

@@ -86,7 +86,7 @@ def order_request(request, capture: bool) -> dict:
 
     ``custom_id`` carries our payment id (webhooks and reports point back with it) and nothing
     else: refund and dispute events, which name no order, are placed by it alone
-    (``store.gateway_events.PLACED_BY_ID``).  ``request.metadata`` has no place at PayPal and is not sent.
+    (``PayPalWebhooks.placed_by_id``).  ``request.metadata`` has no place at PayPal and is not sent.
     """
     unit = {"amount": paypal_money(request.amount, request.currency), "custom_id": request.payment_id}
     if request.description:

@@ -1,31 +1,34 @@
 """``apply_gateway_event(gateway, event_id)`` (ops pool): fold a stored gateway event into its payment.
 
-A Stripe event was verified by the ingress before it was stored (a local HMAC).  A PayPal
-event can only be verified by asking PayPal, which the ingress never does: this actor does
-it first, and a forged event is marked ``rejected`` and never applied.
+An event its gateway verifies at the door (``Webhooks.verified_at_door``: Stripe's local HMAC) was
+verified by the ingress before it was stored.  Any other (PayPal's) can only be verified by asking the
+gateway, which the ingress never does: this actor does it first (``Webhooks.verify``), and a forged
+event is marked ``rejected`` and never applied.
 """
 import dramatiq
 
+from gateways import registry
 from gateways.errors import GatewayError
 from store import gateway_events
 from workers.actors.calls import log
 
 
 def apply_gateway_event(ctx, gateway, event_id):
-    """Verify (PayPal) and apply one stored event, then refresh the payment's cache entry.
+    """Verify (when not verified at the door) and apply one stored event, then refresh the payment's cache entry.
 
     Parameters:
-      gateway: ``stripe`` or ``paypal``.
+      gateway: A registered gateway's name.
       event_id: The gateway's event id; an event already decided makes this a no-op.
 
     Raises:
-      dramatiq.Retry: PayPal could not be asked, or our refund job has yet to record the refund.
+      dramatiq.Retry: The gateway could not be asked, or our refund job has yet to record the refund.
     """
     event = gateway_events.received(gateway, event_id)
     if event is None:
         return  # applied, ignored or rejected by an earlier delivery of this job
-    if gateway == "paypal" and not _genuine(ctx, event):
-        if gateway_events.reject(gateway, event_id, "PayPal did not verify its signature", event.digest):
+    webhooks = registry.webhooks(gateway)
+    if not webhooks.verified_at_door and not _genuine(ctx, gateway, webhooks, event):
+        if gateway_events.reject(gateway, event_id, f"{webhooks.title} did not verify its signature", event.digest):
             log.error("gateway_event_forged", gateway=gateway, event_id=event_id, type=event.type)
         return
     try:
@@ -38,16 +41,16 @@ def apply_gateway_event(ctx, gateway, event_id):
         ctx.cache.put_payment(payment.merchant_id, payment.id, payment.version, body)
 
 
-def _genuine(ctx, event) -> bool:
-    """PayPal's verdict on the stored delivery for our webhook id (its cert URL goes to PayPal only).
+def _genuine(ctx, gateway, webhooks, event) -> bool:
+    """The gateway's verdict on the stored delivery.
 
     Raises:
-      dramatiq.Retry: PayPal could not be asked.
+      dramatiq.Retry: The gateway could not be asked.
     """
     try:
-        return ctx.gateways["paypal"].verify_webhook(event.headers, event.payload.encode(), ctx.config.paypal_webhook_id)
-    except GatewayError as exc:  # PayPal could not be asked: again later
-        log.warning("gateway_event_unverified", gateway="paypal", event_id=event.event_id, error=exc.code)
+        return webhooks.verify(ctx.config, ctx.gateways[gateway], event.headers, event.payload.encode())
+    except GatewayError as exc:  # the gateway could not be asked: again later
+        log.warning("gateway_event_unverified", gateway=gateway, event_id=event.event_id, error=exc.code)
         raise dramatiq.Retry() from None
 
 
