@@ -32,6 +32,8 @@ def run(config, args):
     from shared.cache import build_cache
     from store import payments
     from store.db import open_database
+    from store.errors import NotFound, StateConflict
+    from store.unit import Unit
 
     try:
         status, reference, reason = validation.resolution(
@@ -40,10 +42,10 @@ def run(config, args):
         raise SystemExit("; ".join(f"{e['field']} {e['reason']}" for e in exc.errors)) from None
     open_database(config.database_url)
     try:
-        payment, body = payments.settle(args.payment_id, status, reference, reason, f"cli:{getpass.getuser()}")
-    except payments.NotFound:
+        with Unit(cache=build_cache(config)):
+            _, body = payments.settle(args.payment_id, status, reference, reason, f"cli:{getpass.getuser()}")
+    except NotFound:
         raise SystemExit(f"no payment {args.payment_id}") from None
-    except payments.StateConflict as exc:
+    except StateConflict as exc:
         raise SystemExit(str(exc)) from None
-    build_cache(config).put_payment(payment.merchant_id, payment.id, payment.version, body)
     sys.stdout.write(body.decode() + "\n")

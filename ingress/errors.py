@@ -5,8 +5,9 @@ import peewee
 
 from shared.cards import mask_pans
 from shared.logging import get_logger
-from store import idempotency, payments
+from store import idempotency
 from store.db import DatabaseUnavailable
+from store.errors import AmountInvalid, NotFound, StateConflict
 
 PROBLEM_JSON = "application/problem+json"
 log = get_logger(__name__)
@@ -67,15 +68,15 @@ def _unexpected(req, resp, exc, params):
 
 
 def install(app: falcon.App):
-    """Register the serializer and every translation of our exceptions."""
+    """Register the serializer and every translation of our exceptions (the store's, ``store.errors``, here only)."""
     app.set_error_serializer(serialize)
     app.add_error_handler(Exception, _unexpected)
     unavailable = lambda exc: Problem(503, "Service unavailable", "the database is unreachable; nothing was written",  # noqa: E731
                                       slug="unavailable", headers={"Retry-After": "2"})
     for error, problem in (
-        (payments.NotFound, lambda exc: Problem(404, "Not found", f"no such object: {exc}", slug="not-found")),
-        (payments.StateConflict, lambda exc: Problem(409, "Conflict", str(exc), slug=exc.code.replace("_", "-"))),
-        (payments.AmountInvalid, lambda exc: ValidationFailed([{"field": exc.field, "reason": str(exc)}])),
+        (NotFound, lambda exc: Problem(404, "Not found", f"no such object: {exc}", slug="not-found")),
+        (StateConflict, lambda exc: Problem(409, "Conflict", str(exc), slug=exc.code.replace("_", "-"))),
+        (AmountInvalid, lambda exc: ValidationFailed([{"field": exc.field, "reason": str(exc)}])),
         (idempotency.KeyInUse, lambda exc: Problem(
             409, "Idempotency key in use", "a request with this Idempotency-Key is still being processed; retry later",
             slug="idempotency-key-in-use", headers={"Retry-After": "1"})),

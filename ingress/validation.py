@@ -45,7 +45,8 @@ def amount(errors, value, field="amount"):
     return None
 
 
-def _string(errors, field, value, max_length, pattern=None):
+def string(errors, field, value, max_length, pattern=None):
+    """``value`` when it is a string fit to store (no NUL, no card number), else None with the problem added."""
     if value is None:
         return None
     if not isinstance(value, str):
@@ -84,7 +85,8 @@ def metadata(errors, value):
     return value
 
 
-def _unknown(errors, body, allowed, prefix=""):
+def unknown(errors, body, allowed, prefix=""):
+    """Add a problem for each field of ``body`` not in ``allowed``."""
     for key in body:
         if key not in allowed:
             errors.add(prefix + str(key)[:64], "is not a known field")
@@ -95,9 +97,9 @@ def card(errors, value, today=None):
     if not isinstance(value, dict) or value.get("type") != "card" or not isinstance(value.get("card"), dict):
         errors.add("payment_method", 'must be {"type": "card", "card": {"number", "exp_month", "exp_year", "cvc"}}')
         return None
-    _unknown(errors, value, ("type", "card"), "payment_method.")
+    unknown(errors, value, ("type", "card"), "payment_method.")
     c = value["card"]
-    _unknown(errors, c, ("number", "exp_month", "exp_year", "cvc"), "payment_method.card.")
+    unknown(errors, c, ("number", "exp_month", "exp_year", "cvc"), "payment_method.card.")
     before = len(errors.items)
     number = c.get("number")
     if isinstance(number, str):
@@ -130,7 +132,7 @@ def payment_create(body: dict):
       ValidationFailed: listing every bad field.
     """
     errors = Errors()
-    _unknown(errors, body, ("amount", "currency", "payment_method", "capture", "gateway",
+    unknown(errors, body, ("amount", "currency", "payment_method", "capture", "gateway",
                             "description", "metadata", "customer"))
     fields = {"amount": amount(errors, body.get("amount"))}
     currency = body.get("currency")
@@ -150,8 +152,8 @@ def payment_create(body: dict):
     if gateway is not None and gateway not in GATEWAYS:
         errors.add("gateway", f"must be one of {', '.join(GATEWAYS)}")
     fields["gateway_preference"] = gateway
-    fields["description"] = _string(errors, "description", body.get("description"), DESCRIPTION_MAX)
-    fields["customer"] = _string(errors, "customer", body.get("customer"), CUSTOMER_MAX)
+    fields["description"] = string(errors, "description", body.get("description"), DESCRIPTION_MAX)
+    fields["customer"] = string(errors, "customer", body.get("customer"), CUSTOMER_MAX)
     fields["metadata"] = metadata(errors, body.get("metadata"))
     card_ = card(errors, body.get("payment_method"))
     errors.raise_if_any()
@@ -160,10 +162,10 @@ def payment_create(body: dict):
 
 def payment_update(body: dict):
     errors = Errors()
-    _unknown(errors, body, ("description", "metadata", "amount"))
+    unknown(errors, body, ("description", "metadata", "amount"))
     changes = {}
     if "description" in body:
-        changes["description"] = _string(errors, "description", body["description"], DESCRIPTION_MAX)
+        changes["description"] = string(errors, "description", body["description"], DESCRIPTION_MAX)
     if "metadata" in body:
         changes["metadata"] = metadata(errors, body["metadata"])
     if "amount" in body:
@@ -184,23 +186,23 @@ def resolution(body: dict):
       ValidationFailed: listing every bad field.
     """
     errors = Errors()
-    _unknown(errors, body, ("status", "reference", "reason"))
+    unknown(errors, body, ("status", "reference", "reason"))
     status = body.get("status")
     if status not in ("succeeded", "failed"):
         errors.add("status", "must be succeeded or failed")
-    reference = _string(errors, "reference", body.get("reference"), CUSTOMER_MAX)
+    reference = string(errors, "reference", body.get("reference"), CUSTOMER_MAX)
     if not reference and not any(e["field"] == "reference" for e in errors.items):
         errors.add("reference", "give the gateway's id or a ticket that proves the outcome")
-    reason = _string(errors, "reason", body.get("reason"), DESCRIPTION_MAX)
+    reason = string(errors, "reason", body.get("reason"), DESCRIPTION_MAX)
     errors.raise_if_any()
     return status, reference, reason
 
 
 def optional_amount(body: dict, allowed=("amount",)):
     errors = Errors()
-    _unknown(errors, body, allowed)
+    unknown(errors, body, allowed)
     value = amount(errors, body["amount"]) if "amount" in body else None
     if "reason" in allowed:
-        _string(errors, "reason", body.get("reason"), 255)
+        string(errors, "reason", body.get("reason"), 255)
     errors.raise_if_any()
     return value

@@ -46,6 +46,10 @@ class Pool(PooledPostgresqlDatabase):
         owed, self._state.begin_on = self._state.begin_on is self._state.conn, None
         return "BEGIN;" if owed else ""
 
+    def owes_begin(self) -> bool:
+        """Whether this thread's transaction has sent nothing yet (its BEGIN is still owed)."""
+        return getattr(self._state, "begin_on", None) is not None and self._state.begin_on is self._state.conn
+
     def execute_sql(self, sql, params=None):
         return super().execute_sql(self.take_begin() + sql, params)
 
@@ -133,12 +137,16 @@ def insert_statement(instance) -> tuple:
     return _insert_sql(model, database.param), [f.db_value(instance.__data__.get(f.name)) for f in _insert_fields(model)]
 
 
-def run_together(statements) -> int:
+def run_together(statements, whole=False) -> int:
     """Run ``[(sql, params), ...]`` all or nothing.
 
     On Postgres they go in one round trip: outside a transaction the server runs a
     multi-statement query as one implicit transaction; inside one they join it.
     SQLite runs them one by one in a transaction (or savepoint).
+
+    Parameters:
+      whole: They are all the open transaction writes: when it has sent nothing yet they go
+        without its BEGIN, as one implicit transaction, and its COMMIT has nothing to send.
 
     Returns:
       The row count of the last statement.
@@ -150,7 +158,7 @@ def run_together(statements) -> int:
         return rows
     with peewee.__exception_wrapper__:
         cursor = database.cursor()
-        begin = database.take_begin().encode()
+        begin = b"" if whole and database.owes_begin() else database.take_begin().encode()
         cursor.execute(begin + b";".join(cursor.mogrify(sql, params) for sql, params in statements))
         return cursor.rowcount
 

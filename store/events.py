@@ -1,12 +1,15 @@
 """Payment events (``payment.succeeded``, ``payment.failed``, ...), written in the
 same transaction as the change they describe, with their webhook deliveries."""
+import functools
+
 import orjson
-import peewee
 
 from shared.ids import new_id
-from store import idempotency, payments, webhooks
-from store.db import database
+from store import unit, webhooks
+from store.errors import NotFound
 from store.models import Event
+from store.objects import delivery_object, encode, event_object
+from store.pages import page
 
 TYPES = ("payment.requires_capture", "payment.succeeded", "payment.failed",
          "payment.canceled", "payment.refunded", "payment.refund_failed", "payment.updated",
@@ -24,18 +27,13 @@ def emit(payment, type_: str, body: bytes) -> Event:
     return event
 
 
-def event_object(e: Event) -> dict:
-    """The API's event object; its JSON is also the webhook body."""
-    return {"id": e.id, "object": "event", "type": e.type, "created_at": payments.timestamp(e.created_at), "data": e.data}
-
-
 def get(merchant_id, event_id) -> Event:
     """Raises:
-      payments.NotFound: no such event for this merchant.
+      NotFound: no such event for this merchant.
     """
     event = Event.select().where((Event.id == event_id) & (Event.merchant_id == merchant_id)).first()
     if event is None:
-        raise payments.NotFound(event_id)
+        raise NotFound(event_id)
     return event
 
 
@@ -44,26 +42,22 @@ def list_(merchant_id, *, limit, starting_after=None, type_=None):
     query = Event.select().where(Event.merchant_id == merchant_id)
     if type_:
         query = query.where(Event.type == type_)
-    if starting_after:
-        cursor = get(merchant_id, starting_after)
-        query = query.where(peewee.Tuple(Event.created_at, Event.id) < peewee.Tuple(cursor.created_at, cursor.id))
-    rows = list(query.order_by(Event.created_at.desc(), Event.id.desc()).limit(limit + 1))
-    return [event_object(e) for e in rows[:limit]], len(rows) > limit
+    rows, has_more = page(query, limit, starting_after, functools.partial(get, merchant_id))
+    return [event_object(e) for e in rows], has_more
 
 
-def redeliver(merchant_id, event_id, claim=None) -> bytes:
+def redeliver(merchant_id, event_id) -> bytes:
     """New deliveries of the event to every endpoint subscribed to it now.
 
     Returns:
       The list of the new deliveries (JSON bytes).
 
     Raises:
-      payments.NotFound.
+      NotFound.
     """
-    with database.atomic():
+    with unit.joined() as work:
         event = get(merchant_id, event_id)
-        data = [webhooks.delivery_object(d, []) for d in webhooks.fan_out(event)]
-        body = payments.encode({"object": "list", "data": data, "has_more": False, "url": f"/events/{event_id}/deliveries"})
-        if claim:
-            idempotency.complete(claim, 202, body)
+        data = [delivery_object(d, []) for d in webhooks.fan_out(event)]
+        body = encode({"object": "list", "data": data, "has_more": False, "url": f"/events/{event_id}/deliveries"})
+        work.respond(202, body)
     return body

@@ -23,8 +23,8 @@ from gateways.base import Fact
 from shared import metrics
 from shared.ids import new_id
 from shared.logging import get_logger
-from store import outbox, processing
-from store.db import database, locked
+from store import outbox, processing, unit
+from store.db import locked
 from store.models import GatewayEvent, Payment, Refund, utcnow
 
 log = get_logger(__name__)
@@ -65,7 +65,7 @@ def receive(gateway, event_id, type_, payload, headers=None, transmission_id=Non
       Backlog: ``unverified_max`` events wait already (the gateway sends it again later).
     """
     digest = hashlib.sha256(payload.encode()).hexdigest()
-    with database.atomic():
+    with unit.joined():
         if unverified_max is not None and GatewayEvent.select().where(
                 (GatewayEvent.gateway == gateway) & (GatewayEvent.status == "received")).limit(unverified_max).count() \
                 >= unverified_max:
@@ -114,13 +114,13 @@ def apply(gateway, event_id, digest=None):
       digest: Which delivery (the one verified); None: the first still ``received``.
 
     Returns:
-      ``(payment, body)`` when the payment changed (``body``, its object, is for the cache),
+      ``(payment, body)`` when the payment changed (the open unit of work caches ``body``, its object),
       else None (the event was ignored, or is no longer ``received``).
 
     Raises:
       NotYet: a refund our refund job is still recording; nothing was written.
     """
-    with database.atomic():
+    with unit.joined():
         # Every delivery of the event locked, in one order: two jobs never apply two of them.
         rows = list(locked(GatewayEvent.select().where(_key(gateway, event_id)).order_by(GatewayEvent.digest)))
         waiting = sorted((r for r in rows if r.status == "received"), key=lambda r: r.received_at)

@@ -15,6 +15,7 @@ import orjson
 
 from shared import metrics
 from shared.logging import get_logger
+from store import unit
 from store.db import database, insert_statement, is_postgres, run_together
 from store.models import OutboxJob, utcnow
 
@@ -22,7 +23,11 @@ log = get_logger(__name__)
 
 
 def job(queue_name: str, actor_name: str, *args) -> tuple:
-    """``(sql, params)`` writing a job, for ``store.db.run_together`` with its change."""
+    """``(sql, params)`` writing a job, for ``store.db.run_together`` with its change; the open unit of
+    work, if any, wakes the relay after commit."""
+    work = unit.current()
+    if work is not None:
+        work.queued()
     return insert_statement(OutboxJob(queue_name=queue_name, actor_name=actor_name, args=list(args), created_at=utcnow()))
 
 

@@ -8,16 +8,18 @@ machine cannot settle goes to ``requires_review``, which only an operator moves 
 ``amount_refunded`` and never change ``status``.  The CVC lives only while a payment
 is ``pending`` or ``processing``: every change that moves it on erases it (``record``).
 """
-import datetime
+import functools
 
-import orjson
 import peewee
 
 from shared.ids import new_id
 from shared.logging import get_logger
-from store import events, idempotency, outbox
-from store.db import database, insert_statement, locked, prepared, run_together
+from store import events, outbox, unit
+from store.db import insert_statement, locked, prepared
+from store.errors import AmountInvalid, NotFound, StateConflict
 from store.models import Attempt, AuditLog, Merchant, Payment, Refund, utcnow
+from store.objects import encode, payment_object, refund_object
+from store.pages import page
 
 STATUSES = ("pending", "processing", "requires_capture", "requires_review", "succeeded", "failed", "canceled")
 #: While the first authorization may still need the CVC; any other status erases it.
@@ -27,63 +29,6 @@ REFUNDABLE = frozenset({"succeeded"})
 
 
 log = get_logger(__name__)
-
-
-class NotFound(Exception):
-    pass
-
-
-class StateConflict(Exception):
-    """The payment's state forbids the operation (answered 409)."""
-
-    def __init__(self, message, code="invalid_state"):
-        super().__init__(message)
-        self.code = code
-
-
-class AmountInvalid(Exception):
-    """An amount is beyond what the payment allows (answered 422, naming ``field``)."""
-
-    def __init__(self, field, message):
-        super().__init__(message)
-        self.field = field
-
-
-def timestamp(value: datetime.datetime) -> str:
-    return value.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-
-
-def attempt_object(a: Attempt) -> dict:
-    return {"id": a.id, "gateway": a.gateway, "operation": a.operation, "status": a.status,
-            "amount": a.amount, "error_class": a.error_class, "error_code": a.error_code,
-            "latency_ms": a.latency_ms, "created_at": timestamp(a.created_at)}
-
-
-def payment_object(p: Payment, attempts) -> dict:
-    """The API's payment object (also what the cache and events hold)."""
-    return {
-        "id": p.id, "object": "payment", "status": p.status,
-        "amount": p.amount, "amount_captured": p.amount_captured, "amount_refunded": p.amount_refunded,
-        "currency": p.currency, "capture": p.capture, "gateway": p.gateway,
-        "attempts": [attempt_object(a) for a in attempts],
-        "failure_code": p.failure_code, "failure_message": p.failure_message,
-        "card": {"brand": p.card_brand, "last4": p.card_last4,
-                 "exp_month": p.card_exp_month, "exp_year": p.card_exp_year},
-        "description": p.description, "metadata": p.metadata or {}, "customer": p.customer,
-        "disputed": bool(p.disputed), "review_reason": p.review_reason,
-        "created_at": timestamp(p.created_at), "updated_at": timestamp(p.updated_at),
-    }
-
-
-def refund_object(r: Refund) -> dict:
-    return {"id": r.id, "object": "refund", "payment_id": r.payment_id, "amount": r.amount,
-            "currency": r.currency, "status": r.status, "reason": r.reason,
-            "failure_code": r.failure_code, "failure_message": r.failure_message,
-            "created_at": timestamp(r.created_at), "updated_at": timestamp(r.updated_at)}
-
-
-def encode(obj) -> bytes:
-    return orjson.dumps(obj)
 
 
 def attempts_of(payment_ids):
@@ -114,14 +59,14 @@ def _ensure_merchant(merchant_id):
         _known_merchants.add(merchant_id)
 
 
-def create(merchant_id, fields: dict, card_columns_for, first_job: tuple, claim=None):
-    """Write a new ``pending`` payment and its first job in one transaction.
+def create(merchant_id, fields: dict, card_columns_for, first_job: tuple):
+    """Write a new ``pending`` payment and its first job in one transaction, in one round trip
+    (two with an idempotency claim: its response goes with them, then the COMMIT).
 
     Parameters:
       fields: Validated payment fields (amount, currency, capture, route, ...).
       card_columns_for: ``f(payment_id) -> dict`` of sealed card columns (``Vault.seal_card``).
       first_job: ``(queue, actor, *args)`` of the first gateway; the payment id is added.
-      claim: An ``idempotency.Claim`` to complete with the response, if any.
 
     Returns:
       ``(payment, body)``: the model and the response body (JSON bytes).
@@ -133,12 +78,10 @@ def create(merchant_id, fields: dict, card_columns_for, first_job: tuple, claim=
     body = encode(payment_object(payment, []))
     _ensure_merchant(merchant_id)
     queue, actor, *args = first_job
-    statements = [insert_statement(payment), outbox.job(queue, actor, payment_id, *args)]
-    if claim:
-        with database.atomic():
-            idempotency.complete(claim, 202, body, f"/payments/{payment_id}", together=statements)
-    else:
-        run_together(statements)  # one round trip, one implicit transaction
+    with unit.joined() as work:
+        work.respond(202, body, f"/payments/{payment_id}",
+                     together=[insert_statement(payment), outbox.job(queue, actor, payment_id, *args)])
+        work.changed(payment, body)
     return payment, body
 
 
@@ -171,16 +114,14 @@ def list_(merchant_id, *, limit, starting_after=None, status=None, customer=None
         query = query.where(Payment.created_at >= created_gte)
     if created_lte:
         query = query.where(Payment.created_at <= created_lte)
-    if starting_after:
-        cursor = get(merchant_id, starting_after)
-        query = query.where(peewee.Tuple(Payment.created_at, Payment.id) < peewee.Tuple(cursor.created_at, cursor.id))
-    rows = list(query.order_by(Payment.created_at.desc(), Payment.id.desc()).limit(limit + 1))
-    attempts = attempts_of([p.id for p in rows[:limit]])
-    return [payment_object(p, attempts[p.id]) for p in rows[:limit]], len(rows) > limit
+    rows, has_more = page(query, limit, starting_after, functools.partial(get, merchant_id))
+    attempts = attempts_of([p.id for p in rows])
+    return [payment_object(p, attempts[p.id]) for p in rows], has_more
 
 
 def record(payment, jobs=(), event=None, now=None, attempts=None) -> bytes:
-    """Bump the version, save, queue ``jobs`` and record ``event``. Call in a transaction.
+    """Bump the version, save, queue ``jobs`` and record ``event``. Call in a transaction; the open
+    unit of work, if any, caches the new object after commit.
 
     Parameters:
       attempts: The payment's attempts for its object, when the caller has them.
@@ -197,25 +138,27 @@ def record(payment, jobs=(), event=None, now=None, attempts=None) -> bytes:
     body = snapshot(payment, attempts)
     if event:
         events.emit(payment, event, body)
+    work = unit.current()
+    if work is not None:
+        work.changed(payment, body)
     return body
 
 
-def _save(payment, claim, status_code, jobs=(), event=None):
-    """``record`` the change and save the idempotent response with it."""
+def _save(work, payment, status_code, jobs=(), event=None):
+    """``record`` the change and save it as the unit's response."""
     body = record(payment, jobs, event)
-    if claim:
-        idempotency.complete(claim, status_code, body)
+    work.respond(status_code, body)
     return payment, body
 
 
-def update(merchant_id, payment_id, changes: dict, claim=None):
+def update(merchant_id, payment_id, changes: dict):
     """Change ``description``/``metadata`` (any time before a final failure) and
     ``amount`` (only while no gateway was tried). Queues propagation to the gateway.
 
     Raises:
       NotFound, StateConflict.
     """
-    with database.atomic():
+    with unit.joined() as work:
         payment = get(merchant_id, payment_id, lock=True)
         if "amount" in changes and changes["amount"] != payment.amount:
             tried = Attempt.select().where(Attempt.payment_id == payment_id).exists()
@@ -226,16 +169,16 @@ def update(merchant_id, payment_id, changes: dict, claim=None):
         for field, value in changes.items():
             setattr(payment, field, value)
         jobs = [("ops", "propagate_update", payment_id)] if payment.gateway_reference else []
-        return _save(payment, claim, 200, jobs, event="payment.updated")
+        return _save(work, payment, 200, jobs, event="payment.updated")
 
 
-def request_capture(merchant_id, payment_id, amount=None, claim=None):
+def request_capture(merchant_id, payment_id, amount=None):
     """Ask the ops pool to capture ``amount`` (default: all) of an authorized payment.
 
     Raises:
       NotFound, StateConflict, AmountInvalid.
     """
-    with database.atomic():
+    with unit.joined() as work:
         payment = get(merchant_id, payment_id, lock=True)
         if payment.status != "requires_capture":
             raise StateConflict(f"only a requires_capture payment can be captured (status is {payment.status})")
@@ -245,30 +188,30 @@ def request_capture(merchant_id, payment_id, amount=None, claim=None):
         if amount > payment.amount:
             raise AmountInvalid("amount", f"cannot capture more than the authorized {payment.amount}")
         payment.pending_operation, payment.amount_to_capture = "capture", amount
-        return _save(payment, claim, 202, [("ops", "capture_payment", payment_id)])
+        return _save(work, payment, 202, [("ops", "capture_payment", payment_id)])
 
 
-def cancel(merchant_id, payment_id, claim=None):
+def cancel(merchant_id, payment_id):
     """Cancel a payment no gateway has charged: at once while ``pending`` (its CVC
     erased), through the gateway (void) while ``requires_capture``.
 
     Raises:
       NotFound, StateConflict.
     """
-    with database.atomic():
+    with unit.joined() as work:
         payment = get(merchant_id, payment_id, lock=True)
         if payment.status == "pending":
             payment.status = "canceled"
-            return _save(payment, claim, 202, event="payment.canceled")
+            return _save(work, payment, 202, event="payment.canceled")
         if payment.status != "requires_capture":
             raise StateConflict(f"a {payment.status} payment cannot be canceled")
         if payment.pending_operation:
             raise StateConflict(f"a {payment.pending_operation} is already in progress", "operation_in_progress")
         payment.pending_operation = "cancel"
-        return _save(payment, claim, 202, [("ops", "cancel_payment", payment_id)])
+        return _save(work, payment, 202, [("ops", "cancel_payment", payment_id)])
 
 
-def create_refund(merchant_id, payment_id, amount=None, reason=None, claim=None):
+def create_refund(merchant_id, payment_id, amount=None, reason=None):
     """Refund part or all of what was captured, never more than captured minus refunded
     (counting refunds still pending).
 
@@ -278,7 +221,7 @@ def create_refund(merchant_id, payment_id, amount=None, reason=None, claim=None)
     Raises:
       NotFound, StateConflict, AmountInvalid.
     """
-    with database.atomic():
+    with unit.joined() as work:
         payment = get(merchant_id, payment_id, lock=True)
         if payment.status not in REFUNDABLE or payment.amount_captured <= 0:
             raise StateConflict(f"a {payment.status} payment has nothing captured to refund")
@@ -296,8 +239,7 @@ def create_refund(merchant_id, payment_id, amount=None, reason=None, claim=None)
                                created_at=now, updated_at=now)
         outbox.add("ops", "refund_payment", refund.id)
         body = encode(refund_object(refund))
-        if claim:
-            idempotency.complete(claim, 202, body, f"/payments/{payment_id}/refunds/{refund.id}")
+        work.respond(202, body, f"/payments/{payment_id}/refunds/{refund.id}")
     return refund, body
 
 
@@ -319,7 +261,7 @@ def refund_of(merchant_id, payment_id, refund_id) -> dict:
     return refund_object(refund)
 
 
-def settle(payment_id, status, reference, reason, actor, claim=None):
+def settle(payment_id, status, reference, reason, actor):
     """An operator's settlement of a ``requires_review`` payment, of any merchant: ``succeeded``
     (captured: ``amount_captured`` is the capture asked for, else the amount) or ``failed``.
     Writes the event, erases the CVC, and records an ``audit_log`` row and a log line.
@@ -329,7 +271,6 @@ def settle(payment_id, status, reference, reason, actor, claim=None):
       reference: The operator's evidence (the gateway's charge id, a ticket); it becomes the
         gateway reference of a succeeded payment that had none, so refunds can name it.
       actor: Who settles: ``api:<token sub>`` or ``cli:<OS user>``.
-      claim: An ``idempotency.Claim`` to complete with the response, if any.
 
     Returns:
       ``(payment, body)``.
@@ -337,7 +278,7 @@ def settle(payment_id, status, reference, reason, actor, claim=None):
     Raises:
       NotFound, StateConflict: the payment does not await review.
     """
-    with database.atomic():
+    with unit.joined() as work:
         payment = get(None, payment_id, lock=True)
         if payment.status != "requires_review":
             raise StateConflict(f"only a requires_review payment can be settled (status is {payment.status})",
@@ -352,7 +293,7 @@ def settle(payment_id, status, reference, reason, actor, claim=None):
         payment.pending_operation = payment.amount_to_capture = None
         AuditLog.create(actor=actor, action="resolve", payment_id=payment_id, status_before=before, status_after=status,
                         reference=reference, reason=reason, created_at=utcnow())
-        result = _save(payment, claim, 200, event=f"payment.{status}")
+        result = _save(work, payment, 200, event=f"payment.{status}")
     log.warning("payment_settled", payment_id=payment_id, merchant_id=payment.merchant_id, actor=actor,
                 status_before=before, status_after=status, reference=reference, reason=reason)
     return result

@@ -8,6 +8,7 @@ reported, never applied.
 import datetime
 
 from shared.ids import new_id
+from store import unit
 from store.db import database, locked, prepared
 from store.models import Attempt, Event, Payment, Refund, utcnow
 from store.payments import record
@@ -185,13 +186,13 @@ def report_dead_letter(actor: str, args):
     from one misconfigured worker or a release that the next one fixes.
 
     Returns:
-      ``(payment, body)`` when a payment was found and marked (``body`` for the cache), else None.
+      ``(payment, body)`` when a payment was found and marked, else None; the open unit of work caches ``body``.
     """
     ref = args[0] if args else None
     if actor == "refund_payment":
         refund = Refund.get_or_none(Refund.id == ref)
         ref = refund.payment_id if refund else None
-    with database.atomic():
+    with unit.joined():
         payment = locked(Payment.select().where(Payment.id == ref)).first() if ref else None
         if payment is None:
             return None

@@ -13,14 +13,16 @@ endpoint before its deliveries.
 """
 import dataclasses
 import datetime
-
-import peewee
+import functools
 
 from shared import webhooks as signing
 from shared.ids import new_id
-from store import idempotency, outbox, payments
+from store import outbox, unit
 from store.db import database, locked, prepared
+from store.errors import NotFound, StateConflict
 from store.models import Event, WebhookAttempt, WebhookDelivery, WebhookEndpoint, utcnow
+from store.objects import delivery_object, encode, endpoint_object, timestamp
+from store.pages import page
 
 #: Each endpoint adds rows to every event's transaction: keep the fan-out bounded.
 MAX_ENDPOINTS = 16
@@ -42,27 +44,6 @@ class Claimed:
     event: Event
 
 
-def endpoint_object(e: WebhookEndpoint, secret=None) -> dict:
-    """The API's endpoint object; ``secret`` only in the answers that reveal it."""
-    obj = {"id": e.id, "object": "webhook_endpoint", "url": e.url, "description": e.description,
-           "enabled_events": e.enabled_events, "status": e.status, "disabled_reason": e.disabled_reason,
-           "created_at": payments.timestamp(e.created_at)}
-    if secret:
-        obj["secret"] = secret
-    return obj
-
-
-def webhook_attempt_object(a: WebhookAttempt) -> dict:
-    return {"number": a.number, "status_code": a.status_code, "latency_ms": a.latency_ms,
-            "response_snippet": a.response_snippet, "error": a.error, "created_at": payments.timestamp(a.created_at)}
-
-
-def delivery_object(d: WebhookDelivery, attempts) -> dict:
-    return {"id": d.id, "object": "webhook_delivery", "event_id": d.event_id, "endpoint_id": d.endpoint_id,
-            "status": d.status, "next_attempt_at": payments.timestamp(d.next_attempt_at) if d.status == "pending" else None,
-            "attempts": [webhook_attempt_object(a) for a in attempts], "created_at": payments.timestamp(d.created_at)}
-
-
 def _seal(endpoint: WebhookEndpoint, vault) -> str:
     """Give ``endpoint`` a new secret (encrypted on the row); returns it in clear."""
     secret = signing.new_secret()
@@ -70,56 +51,50 @@ def _seal(endpoint: WebhookEndpoint, vault) -> str:
     return secret
 
 
-def _answer(endpoint, secret, claim, status, location=None) -> dict:
-    """The answer with the secret; the saved idempotent answer without it (a replay cannot reveal it)."""
-    if claim:
-        idempotency.complete(claim, status, payments.encode(endpoint_object(endpoint)), location)
+def _answer(work, endpoint, secret, status, location=None) -> dict:
+    """The answer with the secret; the unit's saved response without it (a replay cannot reveal it)."""
+    work.respond(status, encode(endpoint_object(endpoint)), location)
     return endpoint_object(endpoint, secret)
 
 
-def create_endpoint(merchant_id, url, enabled_events, description, vault, claim=None) -> dict:
+def create_endpoint(merchant_id, url, enabled_events, description, vault) -> dict:
     """A new enabled endpoint.
 
     Returns:
       The endpoint object with its ``secret`` (the only time it is shown).
 
     Raises:
-      payments.StateConflict: the merchant already has ``MAX_ENDPOINTS``.
+      StateConflict: the merchant already has ``MAX_ENDPOINTS``.
     """
     now = utcnow()
     endpoint = WebhookEndpoint(id=new_id("we"), merchant_id=merchant_id, url=url, description=description,
                                enabled_events=list(enabled_events), status="enabled", created_at=now, updated_at=now)
     secret = _seal(endpoint, vault)
-    with database.atomic():
+    with unit.joined() as work:
         count = WebhookEndpoint.select().where(WebhookEndpoint.merchant_id == merchant_id).count()
         if count >= MAX_ENDPOINTS:
-            raise payments.StateConflict(f"a merchant has at most {MAX_ENDPOINTS} webhook endpoints",
-                                         "too_many_endpoints")
+            raise StateConflict(f"a merchant has at most {MAX_ENDPOINTS} webhook endpoints", "too_many_endpoints")
         endpoint.save(force_insert=True)
-        return _answer(endpoint, secret, claim, 201, f"/webhook_endpoints/{endpoint.id}")
+        return _answer(work, endpoint, secret, 201, f"/webhook_endpoints/{endpoint.id}")
 
 
 def get_endpoint(merchant_id, endpoint_id, lock=False) -> WebhookEndpoint:
     """Raises:
-      payments.NotFound: no such endpoint for this merchant.
+      NotFound: no such endpoint for this merchant.
     """
     query = WebhookEndpoint.select().where((WebhookEndpoint.id == endpoint_id)
                                            & (WebhookEndpoint.merchant_id == merchant_id))
     endpoint = (locked(query) if lock else query).first()
     if endpoint is None:
-        raise payments.NotFound(endpoint_id)
+        raise NotFound(endpoint_id)
     return endpoint
 
 
 def list_endpoints(merchant_id, *, limit, starting_after=None):
     """Newest first. Returns ``([endpoint objects], has_more)``."""
     query = WebhookEndpoint.select().where(WebhookEndpoint.merchant_id == merchant_id)
-    if starting_after:
-        cursor = get_endpoint(merchant_id, starting_after)
-        query = query.where(peewee.Tuple(WebhookEndpoint.created_at, WebhookEndpoint.id)
-                            < peewee.Tuple(cursor.created_at, cursor.id))
-    rows = list(query.order_by(WebhookEndpoint.created_at.desc(), WebhookEndpoint.id.desc()).limit(limit + 1))
-    return [endpoint_object(e) for e in rows[:limit]], len(rows) > limit
+    rows, has_more = page(query, limit, starting_after, functools.partial(get_endpoint, merchant_id))
+    return [endpoint_object(e) for e in rows], has_more
 
 
 def _cancel_pending(endpoint_id, now):
@@ -131,7 +106,7 @@ def delete_endpoint(merchant_id, endpoint_id):
     """Delete the endpoint (its secrets with it) and cancel its pending deliveries.
 
     Raises:
-      payments.NotFound.
+      NotFound.
     """
     with database.atomic():
         endpoint = get_endpoint(merchant_id, endpoint_id, lock=True)
@@ -139,7 +114,7 @@ def delete_endpoint(merchant_id, endpoint_id):
         endpoint.delete_instance()
 
 
-def rotate_secret(merchant_id, endpoint_id, vault, claim=None) -> dict:
+def rotate_secret(merchant_id, endpoint_id, vault) -> dict:
     """A new secret; the current one stays valid for ``ROTATION_OVERLAP`` (a rotation
     within that time ends the older one at once: at most two secrets sign).
 
@@ -147,9 +122,9 @@ def rotate_secret(merchant_id, endpoint_id, vault, claim=None) -> dict:
       The endpoint object with its new ``secret``.
 
     Raises:
-      payments.NotFound.
+      NotFound.
     """
-    with database.atomic():
+    with unit.joined() as work:
         endpoint = get_endpoint(merchant_id, endpoint_id, lock=True)
         now = utcnow()
         endpoint.previous_secret_key_id = endpoint.secret_key_id
@@ -158,7 +133,7 @@ def rotate_secret(merchant_id, endpoint_id, vault, claim=None) -> dict:
         endpoint.updated_at = now
         secret = _seal(endpoint, vault)
         endpoint.save()
-        return _answer(endpoint, secret, claim, 200)
+        return _answer(work, endpoint, secret, 200)
 
 
 def signing_secrets(endpoint: WebhookEndpoint, vault) -> list[str]:
@@ -265,7 +240,7 @@ def record_attempt(claimed: Claimed, outcome, retry_in: float | None, disable_af
             if outcome.status_code == 410:
                 _disable(endpoint, "the endpoint answered 410 Gone", now)
             elif now - endpoint.failing_since > disable_after:
-                _disable(endpoint, f"every delivery failed since {payments.timestamp(endpoint.failing_since)} "
+                _disable(endpoint, f"every delivery failed since {timestamp(endpoint.failing_since)} "
                                    f"(longer than {disable_after.total_seconds() / 3600:g} h)", now)
             if endpoint.status == "disabled" or retry_in is None:
                 delivery.status, retry_in = "failed", None

@@ -2,6 +2,7 @@
 import dataclasses
 import random
 
+from store.unit import Unit
 from workers.circuit import CircuitBreaker
 
 
@@ -22,6 +23,10 @@ class Context:
     cache: object
     circuit: CircuitBreaker
     notify: object = lambda: None
+
+    def unit(self) -> Unit:
+        """A unit of work whose commit wakes the relay (jobs written) and caches the payments changed."""
+        return Unit(cache=self.cache, notify=self.notify)
 
     def backoff_ms(self, tries: int, retry_after: float | None = None) -> int:
         """Exponential backoff with full jitter, never shorter than the gateway's Retry-After."""

@@ -12,6 +12,7 @@ from shared import metrics
 from shared.logging import get_logger
 from store import processing
 from store.db import database
+from store.unit import Unit
 
 log = get_logger("paywave.worker")
 
@@ -45,11 +46,8 @@ class DeadLetters(Middleware):
                   args=list(message.args), error=type(exception).__name__ if exception else None)
         metrics.dead_letters.labels(message.actor_name).inc()
         try:
-            with database.connection_context():
-                marked = processing.report_dead_letter(message.actor_name, message.args)
-            if marked:
-                payment, body = marked
-                self.cache.put_payment(payment.merchant_id, payment.id, payment.version, body)
+            with database.connection_context(), Unit(cache=self.cache):
+                processing.report_dead_letter(message.actor_name, message.args)
         except Exception:  # the database may be why it died: the log line stands
             log.exception("dead_letter_not_marked", actor=message.actor_name)
 

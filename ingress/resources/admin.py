@@ -6,8 +6,7 @@ import falcon
 
 from ingress import validation
 from ingress.auth import ADMIN
-from ingress.resources.events import answer_list
-from ingress.resources.payments import PAYMENT_ID, _json, known_id
+from ingress.resources.common import PAYMENT_ID, answer_json, answer_list, known_id, unit_of_work
 from store import payments
 
 
@@ -33,11 +32,9 @@ class Resolve:
     def on_post(self, req, resp, payment_id):
         req.context.payment_id = payment_id
         status, reference, reason = validation.resolution(req.context.body)
-        payment, body = payments.settle(payment_id, status, reference, reason, f"api:{req.context.merchant_id}",
-                                        req.context.claim)
-        self.relay.notify()
-        self.cache.put_payment(payment.merchant_id, payment_id, payment.version, body)
-        _json(resp, body)
+        with unit_of_work(req, self.cache, self.relay):
+            _, body = payments.settle(payment_id, status, reference, reason, f"api:{req.context.merchant_id}")
+        answer_json(resp, body)
 
 
 def routes(app, cache, relay):

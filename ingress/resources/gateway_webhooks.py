@@ -13,6 +13,7 @@ import falcon
 from gateways import registry
 from gateways.errors import InvalidSignature, InvalidWebhook, StaleWebhook, WebhookRefused
 from ingress.errors import Problem
+from ingress.resources.common import unit_of_work
 from shared.logging import get_logger
 from store import gateway_events
 
@@ -58,15 +59,15 @@ class GatewayEvents:
             title, slug = _PROBLEMS[type(exc)]
             raise Problem(400, title, str(exc), slug=slug) from None
         try:
-            stored = gateway_events.receive(self.gateway, event_id, type_, req.context.raw_body.decode(),
-                                            headers=delivery.headers, transmission_id=delivery.transmission_id,
-                                            unverified_max=self.config.gateway_event_unverified_max)
+            with unit_of_work(req, relay=self.relay):
+                stored = gateway_events.receive(self.gateway, event_id, type_, req.context.raw_body.decode(),
+                                                headers=delivery.headers, transmission_id=delivery.transmission_id,
+                                                unverified_max=self.config.gateway_event_unverified_max)
         except gateway_events.Backlog as exc:  # the ops pool is behind (or flooded): the gateway sends it again later
             log.warning("gateway_event_refused", gateway=self.gateway, reason=str(exc))
             raise Problem(503, "Service unavailable", str(exc), slug="gateway-event-backlog",
                           headers={"Retry-After": "60"}) from None
         if stored:
-            self.relay.notify()
             resp.status = falcon.HTTP_200 if self.webhooks.verified_at_door else falcon.HTTP_202
         else:
             resp.status = falcon.HTTP_200

@@ -1,18 +1,16 @@
 """``/webhook_endpoints``: where a merchant receives its events, and the signing secret
 (shown once, at creation and at each rotation)."""
 import functools
-import re
 import socket
 
 import falcon
 
 from ingress import validation
-from ingress.resources.events import answer_list, known
-from ingress.resources.payments import READ, WRITE
+from ingress.resources.common import ENDPOINT_ID, READ, WRITE, answer_list, known_id, unit_of_work
 from shared import ssrf
 from store import events, webhooks
+from store.objects import endpoint_object
 
-ENDPOINT_ID = re.compile(r"we_[A-Za-z0-9]{24}")
 URL_MAX = 2048
 
 
@@ -26,8 +24,8 @@ def endpoint_create(body: dict, policy: ssrf.Policy):
       ValidationFailed: listing every bad field.
     """
     errors = validation.Errors()
-    validation._unknown(errors, body, ("url", "enabled_events", "description"))
-    url = validation._string(errors, "url", body.get("url"), URL_MAX)
+    validation.unknown(errors, body, ("url", "enabled_events", "description"))
+    url = validation.string(errors, "url", body.get("url"), URL_MAX)
     if body.get("url") is None:
         errors.add("url", "is required")
     elif url is not None:
@@ -38,7 +36,7 @@ def endpoint_create(body: dict, policy: ssrf.Policy):
         except (socket.gaierror, UnicodeError):
             pass
     enabled = _event_types(errors, body.get("enabled_events"))
-    description = validation._string(errors, "description", body.get("description"), validation.DESCRIPTION_MAX)
+    description = validation.string(errors, "description", body.get("description"), validation.DESCRIPTION_MAX)
     errors.raise_if_any()
     return url, enabled, description
 
@@ -63,8 +61,8 @@ class Collection:
 
     def on_post(self, req, resp):
         url, enabled_events, description = endpoint_create(req.context.body, self.policy)
-        endpoint = webhooks.create_endpoint(req.context.merchant_id, url, enabled_events, description, self.vault,
-                                            req.context.claim)
+        with unit_of_work(req):
+            endpoint = webhooks.create_endpoint(req.context.merchant_id, url, enabled_events, description, self.vault)
         resp.status = 201
         resp.location = f"/webhook_endpoints/{endpoint['id']}"
         resp.media = endpoint
@@ -73,21 +71,21 @@ class Collection:
         answer_list(req, resp, functools.partial(webhooks.list_endpoints, req.context.merchant_id), ENDPOINT_ID)
 
 
-@falcon.before(known(ENDPOINT_ID, "endpoint_id"))
+@falcon.before(known_id)
 class Item:
     """``GET`` and ``DELETE /webhook_endpoints/{id}`` (deleting cancels its pending deliveries)."""
 
     scopes = {"GET": READ, "DELETE": WRITE}
 
     def on_get(self, req, resp, endpoint_id):
-        resp.media = webhooks.endpoint_object(webhooks.get_endpoint(req.context.merchant_id, endpoint_id))
+        resp.media = endpoint_object(webhooks.get_endpoint(req.context.merchant_id, endpoint_id))
 
     def on_delete(self, req, resp, endpoint_id):
         webhooks.delete_endpoint(req.context.merchant_id, endpoint_id)
         resp.status = falcon.HTTP_204
 
 
-@falcon.before(known(ENDPOINT_ID, "endpoint_id"))
+@falcon.before(known_id)
 class RotateSecret:
     """``POST /webhook_endpoints/{id}/rotate_secret``: the new secret, once; the old one
     keeps signing (a second signature) for 24 hours."""
@@ -98,4 +96,5 @@ class RotateSecret:
         self.vault = vault
 
     def on_post(self, req, resp, endpoint_id):
-        resp.media = webhooks.rotate_secret(req.context.merchant_id, endpoint_id, self.vault, req.context.claim)
+        with unit_of_work(req):
+            resp.media = webhooks.rotate_secret(req.context.merchant_id, endpoint_id, self.vault)

@@ -4,12 +4,11 @@ every gateway was tried."""
 from shared import metrics
 from shared.queues import gateway_queue
 from store import processing
-from store.db import database
 from store.models import Attempt
 
 
 def route_payment(ctx, payment_id):
-    with database.atomic():
+    with ctx.unit():
         payment = processing.lock(payment_id)
         last = processing.current_attempt(payment_id)
         if payment.status != "processing" or last is None or last.status in ("started", "unknown", "succeeded"):
@@ -18,14 +17,11 @@ def route_payment(ctx, payment_id):
             (Attempt.payment_id == payment_id) & Attempt.operation.in_(processing.PAYMENT_OPERATIONS))}
         untried = [g for g in payment.route.split(",") if g not in tried]
         if not untried:
-            body = processing.save(payment, status="failed", event="payment.failed",
-                                   failure_code=last.error_code, failure_message=last.error_message)
+            processing.save(payment, status="failed", event="payment.failed",
+                            failure_code=last.error_code, failure_message=last.error_message)
             metrics.payments.labels("failed", last.gateway).inc()
         else:
             # Prefer a gateway whose circuit is closed; if all are open, try anyway rather than fail.
             target = next((g for g in untried if ctx.circuit.allows(g)), untried[0])
-            body = processing.save(payment, gateway=target,
-                                   jobs=[(gateway_queue(target), "process_payment", payment_id, target)])
+            processing.save(payment, gateway=target, jobs=[(gateway_queue(target), "process_payment", payment_id, target)])
             metrics.fallbacks.labels(last.gateway, target).inc()
-    ctx.notify()
-    ctx.cache.put_payment(payment.merchant_id, payment.id, payment.version, body)

@@ -32,13 +32,10 @@ def apply_gateway_event(ctx, gateway, event_id):
             log.error("gateway_event_forged", gateway=gateway, event_id=event_id, type=event.type)
         return
     try:
-        changed = gateway_events.apply(gateway, event_id, event.digest)  # the delivery verified, no other
+        with ctx.unit():
+            gateway_events.apply(gateway, event_id, event.digest)  # the delivery verified, no other
     except gateway_events.NotYet:
         raise dramatiq.Retry() from None  # with the actor's backoff, until our refund job has recorded
-    if changed:
-        payment, body = changed
-        ctx.notify()
-        ctx.cache.put_payment(payment.merchant_id, payment.id, payment.version, body)
 
 
 def _genuine(ctx, gateway, webhooks, event) -> bool:

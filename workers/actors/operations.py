@@ -10,12 +10,6 @@ from store.db import database
 from workers.actors.calls import call, log, retry_later
 
 
-def _after(ctx, payment, body, c):
-    ctx.notify()
-    ctx.cache.put_payment(payment.merchant_id, payment.id, payment.version, body)
-    retry_later(ctx, c)
-
-
 def _settle(ctx, payment_id, pending, operation, invoke, *, status, event):
     """Run the ``pending`` capture or cancel of a ``requires_capture`` payment as
     gateway ``operation`` (capture or void)."""
@@ -27,22 +21,22 @@ def _settle(ctx, payment_id, pending, operation, invoke, *, status, event):
                                           amount=payment.amount_to_capture if operation == "capture" else None)
     c = call(ctx, attempt, lambda: invoke(ctx.gateways[payment.gateway], payment, attempt))
     c.record_on_attempt()
-    with database.atomic():
+    with ctx.unit():
         payment = processing.lock(payment_id)
         if payment.pending_operation != pending:
             c.attempt.save()
             return
         if c.error is None:
             captured = c.result.amount_captured if operation == "capture" else payment.amount_captured
-            body = processing.save(payment, status=status, attempt=c.attempt, event=event, amount_captured=captured,
-                                   pending_operation=None, amount_to_capture=None)
+            processing.save(payment, status=status, attempt=c.attempt, event=event, amount_captured=captured,
+                            pending_operation=None, amount_to_capture=None)
         elif c.transient:
-            body = processing.save(payment, attempt=c.attempt)
+            processing.save(payment, attempt=c.attempt)
             if not c.tries_left(ctx.config):
                 log.error(f"{operation}_unresolved", payment_id=payment_id, outcome=c.outcome)
         else:  # refused: the payment stays authorized; the merchant may capture or cancel again
-            body = processing.save(payment, attempt=c.attempt, pending_operation=None, amount_to_capture=None)
-    _after(ctx, payment, body, c)
+            processing.save(payment, attempt=c.attempt, pending_operation=None, amount_to_capture=None)
+    retry_later(ctx, c)
 
 
 def capture_payment(ctx, payment_id):
@@ -70,7 +64,7 @@ def refund_payment(ctx, refund_id):
     if c.error is None and not c.result.succeeded:
         c.error = UnknownOutcomeError("the refund is still pending at the gateway", code="refund_pending")
     c.record_on_attempt()
-    with database.atomic():
+    with ctx.unit():
         refund = processing.lock_refund(refund_id)
         payment = processing.lock(refund.payment_id)
         if refund.status != "pending":
@@ -79,15 +73,15 @@ def refund_payment(ctx, refund_id):
         if c.error is None:
             refund.status, refund.gateway_reference = "succeeded", c.result.reference
             refund.save()
-            body = processing.save(payment, attempt=c.attempt, event="payment.refunded",
-                                   amount_refunded=payment.amount_refunded + refund.amount)
+            processing.save(payment, attempt=c.attempt, event="payment.refunded",
+                            amount_refunded=payment.amount_refunded + refund.amount)
         elif c.transient:
-            body = processing.save(payment, attempt=c.attempt)
+            processing.save(payment, attempt=c.attempt)
         else:
             refund.status, refund.failure_code, refund.failure_message = "failed", c.error.code, c.error.message
             refund.save()
-            body = processing.save(payment, attempt=c.attempt, event="payment.refund_failed")
-    _after(ctx, payment, body, c)
+            processing.save(payment, attempt=c.attempt, event="payment.refund_failed")
+    retry_later(ctx, c)
 
 
 def propagate_update(ctx, payment_id):
@@ -101,7 +95,6 @@ def propagate_update(ctx, payment_id):
     c = call(ctx, attempt, lambda: gw.update(payment.gateway_reference, payment.description,
                                              payment.metadata or {}, attempt.idempotency_key))
     c.record_on_attempt()
-    with database.atomic():
-        payment = processing.lock(payment_id)
-        body = processing.save(payment, attempt=c.attempt)
-    _after(ctx, payment, body, c)
+    with ctx.unit():
+        processing.save(processing.lock(payment_id), attempt=c.attempt)
+    retry_later(ctx, c)

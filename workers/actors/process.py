@@ -12,7 +12,6 @@ from gateways.errors import SoftDeclineError, UnknownOutcomeError
 from shared import metrics
 from shared.queues import gateway_queue
 from store import processing
-from store.db import database
 from store.models import utcnow
 from store.payments import attempts_of_one
 from workers.actors.calls import call, log, retry_later
@@ -29,10 +28,9 @@ RESULT_STATUS = {
 
 
 def _claim(ctx, payment_id, gateway):
-    """Returns ``(payment, attempt, body)`` to run, or None when this delivery has nothing
-    to do; ``body`` is the payment object when its status just moved to processing."""
-    body = None
-    with database.atomic():
+    """Returns ``(payment, attempt)`` to run, or None when this delivery has nothing to do.
+    A status moved to processing is cached after commit (versioned, never backwards)."""
+    with ctx.unit():
         payment = processing.lock(payment_id)
         if payment.status not in ("pending", "processing") or payment.gateway not in (None, gateway):
             return None  # finished, canceled, or routed elsewhere meanwhile (a late or duplicate job)
@@ -43,19 +41,18 @@ def _claim(ctx, payment_id, gateway):
                 # This gateway's circuit is open: skip it until it half-opens.
                 processing.save(payment, jobs=[(gateway_queue(allowed[0]), "process_payment", payment_id, allowed[0])],
                                 attempts=attempts)
-                ctx.notify()
                 return None
-            body = processing.save(payment, status="processing", gateway=gateway, attempts=attempts)
+            processing.save(payment, status="processing", gateway=gateway, attempts=attempts)
         charges = [a for a in attempts if a.operation in processing.PAYMENT_OPERATIONS]
         attempt = charges[-1] if charges else None
         if attempt is not None and attempt.gateway == gateway:
             if processing.is_open(attempt, ctx.config.retry_max):
-                return payment, attempt, body
+                return payment, attempt
             return None  # declined or retries spent: the fallback router has it
         operation = "charge" if payment.capture == "automatic" else "authorize"
         attempt = processing.start_attempt(payment, gateway, operation, payment.amount, attempts=attempts,
                                            request=_changeable(payment))
-        return payment, attempt, body
+        return payment, attempt
 
 
 def _changeable(payment):
@@ -76,9 +73,7 @@ def process_payment(ctx, payment_id, gateway):
     claimed = _claim(ctx, payment_id, gateway)
     if claimed is None:
         return
-    payment, attempt, body = claimed
-    if body is not None:  # the status moved on: the cache must say so (versioned, never backwards)
-        ctx.cache.put_payment(payment.merchant_id, payment_id, payment.version, body)
+    payment, attempt = claimed
     if attempt.tries and not attempt.gateway_reference and utcnow() - attempt.created_at > REPLAY_WINDOW:
         # Gateways forget idempotency keys (Stripe: 24 h): a replay now could charge again.
         log.critical("unknown_outcome_needs_review", payment_id=payment_id, gateway=gateway, attempt=attempt.number)
@@ -96,13 +91,11 @@ def process_payment(ctx, payment_id, gateway):
 
 def _give_up(ctx, payment_id, gateway):
     """Leave a payment whose outcome no replay can learn any more to a person (``requires_review``)."""
-    with database.atomic():
+    with ctx.unit():
         payment = processing.lock(payment_id)
         if payment.status != "processing" or payment.gateway != gateway:
             return  # another delivery moved it meanwhile
-        body = processing.review(payment, "unknown_outcome_past_replay_window")
-    ctx.notify()
-    ctx.cache.put_payment(payment.merchant_id, payment.id, payment.version, body)
+        processing.review(payment, "unknown_outcome_past_replay_window")
 
 
 def _unfinished(c):
@@ -118,7 +111,7 @@ def _unfinished(c):
 def _finish(ctx, payment_id, c):
     c.record_on_attempt()
     attempt, error = c.attempt, c.error
-    with database.atomic():
+    with ctx.unit():
         payment = processing.lock(payment_id)
         if payment.status != "processing" or payment.gateway != attempt.gateway:
             attempt.save()  # another delivery finished it first
@@ -127,25 +120,23 @@ def _finish(ctx, payment_id, c):
             status, event = RESULT_STATUS[c.result.status]
             # An update made while the charge ran reached us, not the gateway: send it now.
             changed = attempt.request not in (None, _changeable(payment))
-            body = processing.save(payment, status=status, attempt=attempt, event=event,
-                                   jobs=[("ops", "propagate_update", payment_id)] if changed else (),
-                                   amount_captured=c.result.amount_captured, gateway_reference=c.result.reference,
-                                   failure_code=None, failure_message=None)
+            processing.save(payment, status=status, attempt=attempt, event=event,
+                            jobs=[("ops", "propagate_update", payment_id)] if changed else (),
+                            amount_captured=c.result.amount_captured, gateway_reference=c.result.reference,
+                            failure_code=None, failure_message=None)
             metrics.payments.labels(status, attempt.gateway).inc()
         elif c.transient and c.tries_left(ctx.config):
-            body = processing.save(payment, attempt=attempt)
+            processing.save(payment, attempt=attempt)
         elif c.transient and attempt.status == "unknown":
             # Never fall back while this gateway may have charged: the sweeper keeps asking.
-            body = processing.save(payment, attempt=attempt)
+            processing.save(payment, attempt=attempt)
             log.error("unknown_outcome_unresolved", payment_id=payment_id, gateway=attempt.gateway, tries=attempt.tries)
         elif isinstance(error, SoftDeclineError) or c.transient:
             # The first authorization ended: the next gateway is tried without the CVC.
-            body = processing.save(payment, attempt=attempt, cvc_ciphertext=None,
-                                   jobs=[("payments.fallback", "route_payment", payment_id)])
+            processing.save(payment, attempt=attempt, cvc_ciphertext=None,
+                            jobs=[("payments.fallback", "route_payment", payment_id)])
         else:  # hard decline, invalid request, unsupported: final everywhere
-            body = processing.save(payment, status="failed", attempt=attempt, event="payment.failed",
-                                   failure_code=error.code, failure_message=error.message)
+            processing.save(payment, status="failed", attempt=attempt, event="payment.failed",
+                            failure_code=error.code, failure_message=error.message)
             metrics.payments.labels("failed", attempt.gateway).inc()
-    ctx.notify()
-    ctx.cache.put_payment(payment.merchant_id, payment.id, payment.version, body)
     retry_later(ctx, c)

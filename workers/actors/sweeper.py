@@ -11,7 +11,7 @@ import datetime
 
 from shared.queues import gateway_queue
 from store import gateway_events, idempotency, outbox, processing, webhooks
-from store.db import database, try_lock
+from store.db import try_lock
 from store.models import Payment, Refund, utcnow
 
 _LOCK = 0x73776570  # "swep"
@@ -34,7 +34,7 @@ def job_for(payment):
 def sweep(ctx) -> dict:
     """One pass. Returns what it queued again: ``{"payments", "refunds", "gateway_events", "deliveries"}``."""
     done = dict.fromkeys(("payments", "refunds", "gateway_events", "deliveries"), 0)
-    with database.atomic():
+    with ctx.unit():  # wakes the relay after commit when it queued anything
         if not try_lock(_LOCK):
             return done
         payments, refunds = processing.stuck(ctx.config.stuck_after_seconds)
@@ -47,6 +47,4 @@ def sweep(ctx) -> dict:
         idempotency.purge_expired()
         outbox.purge_published()
         gateway_events.purge_settled(ctx.config.gateway_event_retention_days)
-    if any(done.values()):
-        ctx.notify()
     return done

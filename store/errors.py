@@ -1,0 +1,21 @@
+"""The store's exceptions about what a caller asked for; ``ingress.errors`` answers each one."""
+
+
+class NotFound(Exception):
+    """No such object for this merchant (answered 404, or 422 for a list's ``starting_after``)."""
+
+
+class StateConflict(Exception):
+    """The object's state forbids the operation (answered 409)."""
+
+    def __init__(self, message, code="invalid_state"):
+        super().__init__(message)
+        self.code = code
+
+
+class AmountInvalid(Exception):
+    """An amount is beyond what the payment allows (answered 422, naming ``field``)."""
+
+    def __init__(self, field, message):
+        super().__init__(message)
+        self.field = field

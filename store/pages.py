@@ -1,0 +1,23 @@
+"""Keyset pagination, newest first, for every list the API answers."""
+import peewee
+
+
+def page(query, limit, starting_after=None, find=None):
+    """One page of ``query``'s rows, newest first by ``(created_at, id)``.
+
+    Parameters:
+      starting_after: The id of the last row of the previous page, if any.
+      find: ``f(id) -> row`` finding that row in the caller's scope (the merchant's); raises ``NotFound``.
+
+    Returns:
+      ``(rows, has_more)``: at most ``limit`` rows (one more is read to tell ``has_more``).
+
+    Raises:
+      store.errors.NotFound: ``starting_after`` names no row ``find`` knows.
+    """
+    model = query.model
+    if starting_after:
+        cursor = find(starting_after)
+        query = query.where(peewee.Tuple(model.created_at, model.id) < peewee.Tuple(cursor.created_at, cursor.id))
+    rows = list(query.order_by(model.created_at.desc(), model.id.desc()).limit(limit + 1))
+    return rows[:limit], len(rows) > limit

@@ -1,0 +1,94 @@
+"""One unit of work: a transaction, the idempotent response saved in it, and what waits for its COMMIT.
+
+Whoever answers for a change opens it (an ingress resource, with the request's idempotency claim; an
+actor; the CLI), and the store functions called inside write in its transaction and tell it what they
+did: ``respond`` completes the claim with the response IN the transaction (so a replay returns the first
+answer, or neither commits), ``queued`` marks jobs written, ``changed`` a payment's new object.  Only
+after COMMIT does it wake the outbox relay (once, when jobs were written) and write each changed payment
+to the cache with its version (a stale writer never wins); after a rollback it does neither.
+"""
+import contextlib
+import contextvars
+
+from store import idempotency
+from store.db import database, run_together
+
+_current = contextvars.ContextVar("unit_of_work", default=None)
+
+
+class Unit:
+    """Parameters:
+      claim: The request's ``idempotency.Claim``, completed by ``respond``; None without a key.
+      cache: ``shared.cache.Cache`` to write changed payments to after commit; None: no cache.
+      notify: Wakes the outbox relay after a commit that wrote jobs; None: the relay polls.
+    """
+
+    def __init__(self, *, claim=None, cache=None, notify=None):
+        self.claim = claim
+        self.cache = cache
+        self.notify = notify
+        self._queued = False
+        self._changed = {}
+
+    def __enter__(self):
+        if _current.get() is not None:
+            raise RuntimeError("a unit of work is open already: join it (store.unit.joined)")
+        if (self.cache or self.notify) and database.in_transaction():
+            raise RuntimeError("open a unit of work outside any transaction: its steps must follow the COMMIT")
+        self._transaction = database.atomic()
+        self._transaction.__enter__()
+        self._token = _current.set(self)
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        _current.reset(self._token)
+        self._transaction.__exit__(exc_type, exc, tb)  # commits, or rolls back (a failed COMMIT raises)
+        if exc_type is None:
+            self._after_commit()
+        return False
+
+    def respond(self, status: int, body: bytes, location=None, together=()):
+        """The response of this change: saved with the claim, in the transaction, when there is one.
+
+        Parameters:
+          together: The change's own ``(sql, params)`` statements, sent in the same round trip; without a
+            claim they are the whole transaction (nothing written before them in it, nothing after).
+
+        Raises:
+          idempotency.KeyInUse: the claim was taken over meanwhile (the unit rolls back).
+        """
+        if self.claim:
+            idempotency.complete(self.claim, status, body, location, together=together)
+        elif together:
+            run_together(together, whole=True)
+
+    def queued(self):
+        """Jobs were written in this transaction: the relay is woken after commit."""
+        self._queued = True
+
+    def changed(self, payment, body: bytes):
+        """``payment`` was saved with object ``body``: cached after commit, at its version."""
+        self._changed[payment.id] = (payment.merchant_id, payment.version, body)
+
+    def _after_commit(self):
+        if self._queued and self.notify:
+            self.notify()
+        if self.cache:
+            for payment_id, (merchant_id, version, body) in self._changed.items():
+                self.cache.put_payment(merchant_id, payment_id, version, body)
+
+
+def current() -> Unit | None:
+    """The unit of work open in this context, if any."""
+    return _current.get()
+
+
+@contextlib.contextmanager
+def joined():
+    """The open unit of work, or a new one (no claim, nothing after commit) for this change alone."""
+    unit = _current.get()
+    if unit is not None:
+        yield unit
+    else:
+        with Unit() as unit:
+            yield unit
