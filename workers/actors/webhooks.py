@@ -18,7 +18,8 @@ import orjson
 from shared import metrics
 from shared import webhooks as signing
 from shared.logging import get_logger
-from store import events, webhooks
+from store import webhooks
+from store.objects import event_object
 from workers.webhook_http import Sender
 
 log = get_logger("paywave.webhooks")
@@ -55,7 +56,7 @@ def deliver_webhook(ctx, delivery_id):
     if claimed is None:
         return
     event, endpoint = claimed.event, claimed.endpoint
-    body = orjson.dumps(events.event_object(event))
+    body = orjson.dumps(event_object(event))
     timestamp = int(time.time())
     signatures = [signing.sign(s, event.id, timestamp, body) for s in webhooks.signing_secrets(endpoint, ctx.vault)]
     headers = {"content-type": "application/json", "user-agent": USER_AGENT, "webhook-id": event.id,
