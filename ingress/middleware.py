@@ -115,7 +115,7 @@ class JSONBody:
 class Idempotency:
     """``Idempotency-Key`` on POST and PUT: a replay with the same request gets the
     first response (``Idempotent-Replayed: true``), another request 422, a
-    concurrent one 409.  The resource completes the claim in its own transaction;
+    concurrent one 409.  The resource completes the claim in its unit of work (``store.unit``);
     an error answer releases it so the key can be used again."""
 
     def __init__(self, ttl_hours):
