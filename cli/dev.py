@@ -150,7 +150,11 @@ def run(config, port, host="127.0.0.1"):
                      for pool, metrics in metrics_ports(config).items()]
         wait_http(f"http://{host}:{port}/healthz", children[-len(POOLS) - 1])
         banner(config, port)
-        signal.sigwait({signal.SIGINT, signal.SIGTERM})
+        # Blocked, so sigwait takes them: unblocked, SIGTERM would kill this process before ``finally``
+        # and leave the children running. Blocked only now: children inherit the mask.
+        stop = {signal.SIGINT, signal.SIGTERM}
+        signal.pthread_sigmask(signal.SIG_BLOCK, stop)
+        signal.sigwait(stop)
     finally:
         for child in children:
             child.terminate()

@@ -1,9 +1,11 @@
 """`paywave dev` (what `make run` starts): one command serves the API, and the printed curl creates
 a payment that the in-process workers charge."""
+import contextlib
 import json
 import os
 import re
 import secrets
+import signal
 import socket
 import subprocess
 import sys
@@ -12,6 +14,7 @@ import time
 import pytest
 import requests
 
+from cli.dev import busy_ports
 from shared.net import free_port, wait_http
 from shared.queues import POOLS
 from tests.conftest import ROOT
@@ -89,13 +92,24 @@ def test_a_database_that_cannot_be_opened_is_one_line(tmp_path, sandboxes, servi
     assert "database" in lines[0] and "Traceback" not in lines[0] and "hunter2" not in lines[0]
 
 
-def test_with_real_services_each_pool_serves_metrics_on_its_own_port(tmp_path, sandboxes, config):
-    port, metrics = free_port(), free_port()
+def free_block(count) -> int:
+    """The first of ``count`` consecutive free ports, below the ephemeral range (where client sockets
+    take ports from under a block picked there)."""
+    while True:
+        first = 20_000 + secrets.randbelow(10_000)
+        if not busy_ports("127.0.0.1", range(first, first + count)):
+            return first
+
+
+def test_with_real_services_each_pool_serves_metrics_on_its_own_port_and_sigterm_stops_every_child(
+        tmp_path, sandboxes, config):
+    port, metrics = free_port(), free_block(len(POOLS))
     env = dev_env(sandboxes, **{k: v for k, v in config.as_environ().items() if not k.endswith("_API_BASE")})
     env.update(PAYWAVE_METRICS_PORT=str(metrics), PAYWAVE_INGRESS_METRICS_PORT=str(free_port()),
                PAYWAVE_WEB_WORKERS="1", PAYWAVE_WORKER_THREADS="1")
     proc = subprocess.Popen([sys.executable, "-m", "cli", "dev", "--port", str(port)], cwd=tmp_path, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    children = []
     try:
         banner, deadline = "", time.monotonic() + 90
         while "PayWave is running" not in banner and time.monotonic() < deadline and proc.poll() is None:
@@ -108,13 +122,25 @@ def test_with_real_services_each_pool_serves_metrics_on_its_own_port(tmp_path, s
                     parent, variables = int(stat.read().rsplit(")", 1)[1].split()[1]), environ.read().split(b"\0")
             except (OSError, ValueError):
                 continue
+            if parent != proc.pid:
+                continue
+            children.append(int(pid))
             pool = [v for v in variables if v.startswith(b"PAYWAVE_POOL=")]
-            if parent == proc.pid and pool:
+            if pool:
                 ports[pool[0].split(b"=")[1]] = int(next(v for v in variables if v.startswith(b"dramatiq_prom_port="))
                                                      .split(b"=")[1])
         assert len(ports) == len(POOLS) and len(set(ports.values())) == len(POOLS), ports
         for metrics_port in ports.values():
             wait_http(f"http://127.0.0.1:{metrics_port}/metrics", proc, timeout=30)
-    finally:
-        proc.terminate()
+        proc.terminate()  # as `kill` or an orchestrator stops it: the children must not outlive it
         proc.wait(60)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and [p for p in children if os.path.exists(f"/proc/{p}")]:
+            time.sleep(0.2)
+        assert not [p for p in children if os.path.exists(f"/proc/{p}")], "children outlived paywave dev"
+    finally:
+        proc.kill()
+        proc.wait(60)
+        for pid in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
