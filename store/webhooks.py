@@ -59,7 +59,9 @@ def webhook_attempt_object(a: WebhookAttempt) -> dict:
 
 def delivery_object(d: WebhookDelivery, attempts) -> dict:
     return {"id": d.id, "object": "webhook_delivery", "event_id": d.event_id, "endpoint_id": d.endpoint_id,
-            "status": d.status, "next_attempt_at": payments.timestamp(d.next_attempt_at) if d.status == "pending" else None,
+            # A pending delivery always has its next attempt scheduled.
+            "status": d.status, "next_attempt_at": payments.timestamp(d.next_attempt_at)  # type: ignore[arg-type]
+            if d.status == "pending" else None,
             "attempts": [webhook_attempt_object(a) for a in attempts], "created_at": payments.timestamp(d.created_at)}
 
 
@@ -194,7 +196,7 @@ def deliveries_of(event_id) -> list[dict]:
     """The event's deliveries, oldest first, each with its attempts (two queries)."""
     deliveries = list(WebhookDelivery.select().where(WebhookDelivery.event_id == event_id)
                       .order_by(WebhookDelivery.created_at, WebhookDelivery.id))
-    attempts = {d.id: [] for d in deliveries}
+    attempts: dict[str, list[WebhookAttempt]] = {d.id: [] for d in deliveries}
     if deliveries:
         for a in (WebhookAttempt.select().where(WebhookAttempt.delivery_id.in_(list(attempts)))
                   .order_by(WebhookAttempt.number)):
