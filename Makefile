@@ -21,6 +21,7 @@ run: install
 test: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 	$(PY) -m pytest
 
 bench: install
@@ -34,4 +35,4 @@ chaos: install
 	  $(PY) -m pytest tests/reliability -m chaos -p no:cacheprovider -s
 
 clean:
-	rm -rf $(VENV) *.egg-info .pytest_cache paywave.db*
+	rm -rf $(VENV) *.egg-info .pytest_cache .mypy_cache paywave.db*

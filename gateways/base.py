@@ -12,6 +12,7 @@ import enum
 
 from gateways.errors import InvalidWebhook
 from shared.cards import Card
+from shared.config import Config
 
 
 class GatewayStatus(str, enum.Enum):
@@ -154,7 +155,7 @@ class Fact:
     refund_id: str | None = None
     refunded: bool | None = None
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self.kind is not None and self.kind not in FACT_KINDS:
             raise ValueError(f"unknown fact kind {self.kind!r}")
 
@@ -197,7 +198,7 @@ class Webhooks(abc.ABC):
     tolerance_seconds = 300
 
     @abc.abstractmethod
-    def admit(self, config, headers: dict, raw_body: bytes, body: dict) -> Delivery:
+    def admit(self, config: Config, headers: dict, raw_body: bytes, body: dict) -> Delivery:
         """The door check, without calling the gateway.
 
         Parameters:
@@ -210,7 +211,7 @@ class Webhooks(abc.ABC):
           gateways.errors.WebhookRefused: a subclass saying why.
         """
 
-    def verify(self, config, gateway: Gateway, headers: dict, raw_body: bytes) -> bool:
+    def verify(self, config: Config, gateway: Gateway, headers: dict, raw_body: bytes) -> bool:
         """The later check of a stored delivery (``verified_at_door`` False), made by the ops pool.
 
         Parameters:

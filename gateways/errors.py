@@ -11,6 +11,7 @@ Workers decide what to do next from the class alone:
 """
 import email.utils
 import time
+from typing import Any
 
 
 class GatewayError(Exception):
@@ -26,7 +27,8 @@ class GatewayError(Exception):
 
     error_class = "gateway_error"
 
-    def __init__(self, message, *, code=None, gateway=None, vendor_code=None, retry_after=None):
+    def __init__(self, message: str, *, code: str | None = None, gateway: str | None = None,
+                 vendor_code: str | None = None, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.code = code or self.error_class
@@ -34,7 +36,7 @@ class GatewayError(Exception):
         self.vendor_code = vendor_code
         self.retry_after = retry_after
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"{type(self).__name__}(code={self.code!r}, gateway={self.gateway!r}, message={self.message!r})"
 
 
@@ -73,7 +75,7 @@ HARD_DECLINE_CODES = frozenset({
 })
 
 
-def decline(message, code, **kwargs):
+def decline(message: str, code: str, **kwargs: Any) -> GatewayError:
     """Build the right decline error for an issuer decline ``code``.
 
     Returns:

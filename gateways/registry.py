@@ -6,14 +6,27 @@ per worker process; ``cache`` is shared by the workers, e.g. for an OAuth token)
 ``gateways.base.Webhooks`` (its events in, at ``POST /webhooks/<name>``).
 """
 from importlib import import_module
+from typing import Protocol
 
-from gateways.base import Webhooks
+from gateways.base import Gateway, Webhooks
+from shared.cache import Cache
+from shared.config import Config
+
+
+class GatewayPackage(Protocol):
+    """What ``register`` takes: a gateway's package (its module), or any object with the same two names."""
+
+    @property
+    def WEBHOOKS(self) -> Webhooks: ...
+
+    def build(self, config: Config, cache: Cache) -> Gateway: ...
+
 
 #: Name -> package, in routing order.
-PACKAGES = {}
+PACKAGES: dict[str, GatewayPackage] = {}
 
 
-def register(name, package):
+def register(name: str, package: GatewayPackage) -> None:
     """Add a gateway.
 
     Parameters:
@@ -27,12 +40,12 @@ register("stripe", import_module("gateways.stripe"))
 register("paypal", import_module("gateways.paypal"))
 
 
-def build_gateways(config, cache) -> dict:
+def build_gateways(config: Config, cache: Cache) -> dict[str, Gateway]:
     """Every registered gateway's adapter: ``{name: Gateway}``."""
     return {name: package.build(config, cache) for name, package in PACKAGES.items()}
 
 
-def webhooks(name) -> Webhooks:
+def webhooks(name: str) -> Webhooks:
     """The ``Webhooks`` of gateway ``name``.
 
     Raises:

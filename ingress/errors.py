@@ -39,14 +39,15 @@ class ValidationFailed(Problem):
 def serialize(req, resp, exc: falcon.HTTPError):
     """Write ``exc`` as problem+json.  The detail and each error's field and reason can echo what the client
     sent (field names, path segments): anything in them that could be a card number is masked here, once."""
+    slug, errors = getattr(exc, "slug", None), getattr(exc, "errors", None)  # a Problem's; falcon's own errors have none
     body = {
-        "type": f"/problems/{exc.slug}" if getattr(exc, "slug", None) else "about:blank",
+        "type": f"/problems/{slug}" if slug else "about:blank",
         "title": exc.title,
         "status": exc.status_code,
         "detail": mask_pans(exc.description or exc.title),
     }
-    if getattr(exc, "errors", None):
-        body["errors"] = [{"field": mask_pans(e["field"]), "reason": mask_pans(e["reason"])} for e in exc.errors]
+    if errors:
+        body["errors"] = [{"field": mask_pans(e["field"]), "reason": mask_pans(e["reason"])} for e in errors]
     request_id = getattr(req.context, "request_id", None)
     if request_id:
         body["request_id"] = request_id

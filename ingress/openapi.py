@@ -1,4 +1,6 @@
 """The OpenAPI 3.1 contract, served at ``/openapi.json`` and checked by the tests."""
+from typing import Any
+
 from ingress import validation
 from store.events import TYPES
 from store.payments import STATUSES
@@ -41,7 +43,7 @@ def _errors(*codes):
     return {str(code): _ERROR for code in codes}
 
 
-PAYMENT = {
+PAYMENT: dict[str, Any] = {
     "type": "object",
     "required": ["id", "object", "status", "amount", "amount_captured", "amount_refunded", "currency", "capture",
                  "gateway", "attempts", "failure_code", "failure_message", "card", "description", "metadata",
@@ -196,7 +198,7 @@ METADATA = {"type": "object", "maxProperties": validation.METADATA_MAX_KEYS,
                               "not": {"const": validation.PAYMENT_ID_KEY}},
             "additionalProperties": {"type": "string", "maxLength": validation.METADATA_VALUE_MAX}}
 
-PAYMENT_CREATE = {
+PAYMENT_CREATE: dict[str, Any] = {
     "type": "object", "additionalProperties": False, "required": ["amount", "currency", "payment_method"],
     "properties": {
         "amount": {"type": "integer", "minimum": 1, "maximum": validation.MAX_AMOUNT,

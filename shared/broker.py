@@ -4,31 +4,53 @@ The transport under both the ingress (its outbox relay publishes) and the worker
 """
 import threading
 import time
+from collections.abc import Callable, Iterable
+from typing import Any, Protocol
 
 import dramatiq
 import pika
 from dramatiq.brokers.rabbitmq import RabbitmqBroker
 from dramatiq.brokers.stub import StubBroker
 from dramatiq.common import q_name
+from dramatiq.middleware import Middleware
+from pika.adapters.blocking_connection import BlockingChannel
 
+from shared.config import Config
 from shared.queues import POOLS
+
+
+class Job(Protocol):
+    """What a publisher sends: an outbox row (``store.models.OutboxJob``)."""
+
+    @property
+    def queue_name(self) -> str: ...
+
+    @property
+    def actor_name(self) -> str: ...
+
+    @property
+    def args(self) -> list: ...
+
+
+#: ``publish(jobs)``: returns once the broker has every job, or raises.
+Publish = Callable[[Iterable[Job]], None]
 
 
 class PayWaveRabbitmqBroker(RabbitmqBroker):
     """RabbitMQ with durable queues and, optionally, quorum queues for HA clusters."""
 
-    def __init__(self, *, quorum=False, **kwargs):
+    def __init__(self, *, quorum: bool = False, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.quorum = quorum
 
-    def _build_queue_arguments(self, queue_name):
+    def _build_queue_arguments(self, queue_name: str) -> dict[str, Any]:
         arguments = super()._build_queue_arguments(queue_name)
         if self.quorum:
             arguments["x-queue-type"] = "quorum"
         return arguments
 
 
-def build_broker(config, middleware=None):
+def build_broker(config: Config, middleware: list[Middleware] | None = None) -> RabbitmqBroker | StubBroker:
     """A broker for ``config``, with every pool's queues declared.
 
     Parameters:
@@ -36,6 +58,7 @@ def build_broker(config, middleware=None):
         (in-process, development only).
       middleware: Dramatiq middleware list, default Dramatiq's own.
     """
+    broker: RabbitmqBroker | StubBroker
     if config.broker_url:
         url = config.broker_url
         # Fail fast when RabbitMQ is away: the outbox relay retries, a request never waits.
@@ -51,17 +74,17 @@ def build_broker(config, middleware=None):
     return broker
 
 
-def publisher(broker, prefix=""):
+def publisher(broker: RabbitmqBroker | StubBroker, prefix: str = "") -> Publish:
     """``publish(jobs)`` for ``store.outbox``: returns once the broker has every job, or raises."""
     if isinstance(broker, StubBroker):
-        def publish(jobs):
+        def publish(jobs: Iterable[Job]) -> None:
             for job in jobs:
                 broker.enqueue(_message(prefix, job))
         return publish
     return ConfirmedPublisher(broker, prefix)
 
 
-def _message(prefix, job):
+def _message(prefix: str, job: Job) -> dramatiq.Message:
     return dramatiq.Message(queue_name=prefix + job.queue_name, actor_name=job.actor_name,
                             args=tuple(job.args), kwargs={}, options={})
 
@@ -83,13 +106,13 @@ class ConfirmedPublisher:
     publishing, sent in one write); the blocking connection drives the I/O.
     """
 
-    def __init__(self, broker, prefix, timeout=10.0):
+    def __init__(self, broker: RabbitmqBroker, prefix: str, timeout: float = 10.0) -> None:
         self.broker = broker
         self.prefix = prefix
         self.timeout = timeout
         self._local = threading.local()  # pika connections belong to one thread
 
-    def __call__(self, jobs):
+    def __call__(self, jobs: Iterable[Job]) -> None:
         try:
             self._publish([_message(self.prefix, job) for job in jobs])
         except (pika.exceptions.AMQPError, PublishFailed):
@@ -97,12 +120,12 @@ class ConfirmedPublisher:
             del self.broker.connection  # the next batch starts on a fresh connection
             raise
 
-    def _channel(self):
+    def _channel(self) -> BlockingChannel:
         state = self._local
         if getattr(state, "channel", None) is None or not state.channel.is_open:
             channel = self.broker.connection.channel()
             state.tag, state.outstanding, state.failure = 0, set(), None
-            ready = []
+            ready: list[pika.frame.Method] = []
             channel._impl.confirm_delivery(ack_nack_callback=self._on_confirm, callback=ready.append)
             channel.add_on_return_callback(self._on_return)
             while not ready:
@@ -110,7 +133,7 @@ class ConfirmedPublisher:
             state.channel = channel
         return state.channel
 
-    def _publish(self, messages):
+    def _publish(self, messages: list[dramatiq.Message]) -> None:
         channel, state = self._channel(), self._local
         for message in messages:
             self.broker.declare_queue(message.queue_name, ensure=True)
@@ -130,7 +153,7 @@ class ConfirmedPublisher:
         for message in messages:
             self.broker.emit_after("enqueue", message, None)
 
-    def _on_confirm(self, frame):
+    def _on_confirm(self, frame: pika.frame.Method) -> None:
         method, state = frame.method, self._local
         if isinstance(method, pika.spec.Basic.Nack):
             state.failure = state.failure or ("the broker refused a message (nack)",)
@@ -139,7 +162,8 @@ class ConfirmedPublisher:
         if not state.outstanding or state.failure:
             self.broker.connection.add_callback_threadsafe(lambda: None)  # ends the wait in process_data_events
 
-    def _on_return(self, channel, method, properties, body):
+    def _on_return(self, channel: BlockingChannel, method: pika.spec.Basic.Return, properties: pika.spec.BasicProperties,
+                   body: bytes) -> None:
         self._local.failure = (f"no queue {method.routing_key!r} (message returned)", q_name(method.routing_key))
 
 
@@ -147,7 +171,7 @@ class PublishFailed(Exception):
     """A batch was not confirmed by the broker; its jobs stay in the outbox."""
 
 
-def reachable(broker) -> bool:
+def reachable(broker: RabbitmqBroker | StubBroker) -> bool:
     """True when this thread's connection to the broker is open and answering."""
     if isinstance(broker, StubBroker):
         return True

@@ -8,9 +8,12 @@ an old copy can never overwrite a newer status.
 """
 import threading
 import time
+from collections.abc import Callable, Hashable
+from typing import Any
 
 import redis
 
+from shared.config import Config
 from shared.logging import get_logger
 
 log = get_logger(__name__)
@@ -43,7 +46,7 @@ class Cache:
     def set(self, key: str, value: str, ttl_seconds: int) -> None:
         raise NotImplementedError
 
-    def incr(self, counts: dict, ttl_seconds: int) -> list:
+    def incr(self, counts: dict[str, int], ttl_seconds: int) -> list[int]:
         """Add ``{key: n}`` to counters that expire ``ttl_seconds`` after their creation,
         in one round trip. Returns the new values, in order."""
         raise NotImplementedError
@@ -62,7 +65,8 @@ class RedisCache(Cache):
 
     PAUSE_AFTER_ERROR = 1.0  # seconds to stop trying after a failure, so an outage costs no latency
 
-    def __init__(self, url, prefix="paywave:", ttl_seconds=86400, client=None):
+    def __init__(self, url: str, prefix: str = "paywave:", ttl_seconds: int = 86400,
+                 client: redis.Redis | None = None) -> None:
         self.client = client or redis.Redis.from_url(
             url, socket_timeout=0.25, socket_connect_timeout=0.25, health_check_interval=30)
         self.prefix = prefix
@@ -70,7 +74,7 @@ class RedisCache(Cache):
         self._set_if_newer = self.client.register_script(_SET_IF_NEWER)
         self._down_until = 0.0
 
-    def _call(self, what, fn, default=None):
+    def _call(self, what: str, fn: Callable[[], Any], default: Any = None) -> Any:
         if time.monotonic() < self._down_until:
             return default
         try:
@@ -80,25 +84,25 @@ class RedisCache(Cache):
             log.warning("cache_unavailable", operation=what, error=type(exc).__name__)
             return default
 
-    def key(self, *parts):
+    def key(self, *parts: str) -> str:
         return self.prefix + ":".join(parts)
 
-    def get_payment(self, merchant_id, payment_id):
+    def get_payment(self, merchant_id: str, payment_id: str) -> bytes | None:
         return self._call("get_payment", lambda: self.client.hget(self.key("payment", merchant_id, payment_id), "b"))
 
-    def put_payment(self, merchant_id, payment_id, version, body):
+    def put_payment(self, merchant_id: str, payment_id: str, version: int, body: bytes) -> bool:
         return bool(self._call("put_payment", lambda: self._set_if_newer(
             keys=[self.key("payment", merchant_id, payment_id)], args=[version, body, self.ttl]), 0))
 
-    def get(self, key):
+    def get(self, key: str) -> str | None:
         value = self._call("get", lambda: self.client.get(self.key(key)))
         return value.decode() if value is not None else None
 
-    def set(self, key, value, ttl_seconds):
+    def set(self, key: str, value: str, ttl_seconds: int) -> None:
         self._call("set", lambda: self.client.set(self.key(key), value, ex=ttl_seconds))
 
-    def incr(self, counts, ttl_seconds):
-        def count():
+    def incr(self, counts: dict[str, int], ttl_seconds: int) -> list[int]:
+        def count() -> list[int]:
             with self.client.pipeline(transaction=False) as pipe:
                 for key, n in counts.items():
                     pipe.incrby(self.key(key), n)
@@ -106,7 +110,7 @@ class RedisCache(Cache):
                 return pipe.execute()[::2]
         return self._call("incr", count, [0] * len(counts))
 
-    def ping(self):
+    def ping(self) -> bool:
         try:
             return bool(self.client.ping())
         except redis.RedisError:
@@ -116,23 +120,23 @@ class RedisCache(Cache):
 class MemoryCache(Cache):
     """In-process stand-in for Redis: development and single-process runs only."""
 
-    def __init__(self, ttl_seconds=86400):
+    def __init__(self, ttl_seconds: int = 86400) -> None:
         self.ttl = ttl_seconds
         self._lock = threading.Lock()
-        self._data = {}
+        self._data: dict[Hashable, tuple[float, Any]] = {}  # key -> (expiry, value)
 
-    def _live(self, key):
+    def _live(self, key: Hashable) -> Any:
         item = self._data.get(key)
         if item and item[0] > time.monotonic():
             return item[1]
         return None
 
-    def get_payment(self, merchant_id, payment_id):
+    def get_payment(self, merchant_id: str, payment_id: str) -> bytes | None:
         with self._lock:
             entry = self._live(("payment", merchant_id, payment_id))
         return entry[1] if entry else None
 
-    def put_payment(self, merchant_id, payment_id, version, body):
+    def put_payment(self, merchant_id: str, payment_id: str, version: int, body: bytes) -> bool:
         with self._lock:
             entry = self._live(("payment", merchant_id, payment_id))
             if entry and entry[0] >= version:
@@ -140,15 +144,15 @@ class MemoryCache(Cache):
             self._data[("payment", merchant_id, payment_id)] = (time.monotonic() + self.ttl, (version, body))
             return True
 
-    def get(self, key):
+    def get(self, key: str) -> str | None:
         with self._lock:
             return self._live(key)
 
-    def set(self, key, value, ttl_seconds):
+    def set(self, key: str, value: str, ttl_seconds: int) -> None:
         with self._lock:
             self._data[key] = (time.monotonic() + ttl_seconds, value)
 
-    def incr(self, counts, ttl_seconds):
+    def incr(self, counts: dict[str, int], ttl_seconds: int) -> list[int]:
         values = []
         with self._lock:
             for key, n in counts.items():
@@ -160,11 +164,11 @@ class MemoryCache(Cache):
                 values.append(int(self._data[key][1]))
         return values
 
-    def ping(self):
+    def ping(self) -> bool:
         return True
 
 
-def build_cache(config) -> Cache:
+def build_cache(config: Config) -> Cache:
     if config.redis_url:
         return RedisCache(config.redis_url, config.cache_prefix, config.cache_ttl_seconds)
     return MemoryCache(config.cache_ttl_seconds)

@@ -2,6 +2,7 @@
 validation, problem bodies and the log scrubber."""
 import dataclasses
 import re
+from collections.abc import Iterator
 
 # Digit groups joined by short runs of separators (spaces, tabs, dots, slashes, dashes, ...): however a
 # card number is written.  A separator run is never a digit and at most 4 long, so matching stays linear.
@@ -19,7 +20,7 @@ def luhn_ok(digits: str) -> bool:
     return sum(_LUHN[i % 2][int(ch)] for i, ch in enumerate(reversed(digits))) % 10 == 0
 
 
-def _spans_in(run: re.Match):
+def _spans_in(run: re.Match[str]) -> Iterator[tuple[int, int]]:
     """Spans of whole consecutive groups of ``run`` holding 13-19 digits that pass Luhn: a card number next
     to another number (an expiry, an order number) is still found, a longer unbroken number is not one.
     Groups are added leftwards from each last group, so the Luhn sum grows instead of being recomputed."""
@@ -38,7 +39,7 @@ def _spans_in(run: re.Match):
 
 def find_pans(text: str) -> list[tuple[int, int]]:
     """The spans of ``text`` that look like card numbers (13-19 digits passing Luhn), merged where they overlap."""
-    spans = []
+    spans: list[tuple[int, int]] = []
     for start, end in sorted(span for run in _RUN.finditer(text) for span in _spans_in(run)):
         if spans and start <= spans[-1][1]:
             spans[-1] = (spans[-1][0], max(end, spans[-1][1]))
@@ -47,7 +48,7 @@ def find_pans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def mask_pans(text: str, mask="[card redacted]") -> str:
+def mask_pans(text: str, mask: str = "[card redacted]") -> str:
     """``text`` with every span ``find_pans`` reports replaced by ``mask``."""
     for start, end in reversed(find_pans(text)):
         text = text[:start] + mask + text[end:]
@@ -63,5 +64,5 @@ class Card:
     exp_year: int
     cvc: str | None = None
 
-    def __repr__(self):  # never print the PAN or the CVC
+    def __repr__(self) -> str:  # never print the PAN or the CVC
         return f"Card(last4={self.number[-4:]}, exp={self.exp_month:02d}/{self.exp_year})"

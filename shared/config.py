@@ -10,6 +10,8 @@ import os
 import re
 import sys
 import urllib.parse
+from collections.abc import Callable, Collection, Mapping
+from typing import Any, Self, TextIO
 
 import jwt
 
@@ -48,12 +50,12 @@ SECRET_MIN_BYTES = 32
 class ConfigError(ValueError):
     """One or more settings are invalid; ``problems`` lists each."""
 
-    def __init__(self, problems):
+    def __init__(self, problems: list[str]) -> None:
         super().__init__("invalid configuration:\n" + "\n".join(f"  - {p}" for p in problems))
         self.problems = problems
 
 
-def _bool(text):
+def _bool(text: str) -> bool:
     lowered = text.strip().lower()
     if lowered in ("1", "true", "yes", "on"):
         return True
@@ -62,32 +64,32 @@ def _bool(text):
     raise ValueError("expected true or false")
 
 
-def _int(text):
+def _int(text: str) -> int:
     try:
         return int(text)
     except ValueError:
         raise ValueError("expected a whole number") from None
 
 
-def _list(text):
+def _list(text: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in text.split(",") if item.strip())
 
 
-def _seconds(text):
+def _seconds(text: str) -> tuple[float, ...]:
     try:
         return tuple(float(item) for item in _list(text))
     except ValueError:
         raise ValueError("expected comma-separated numbers of seconds") from None
 
 
-def _text(value) -> str:
+def _text(value: object) -> str:
     """A value as its environment variable spells it."""
     if isinstance(value, tuple):
         return ",".join(map(str, value))
     return str(value).lower() if isinstance(value, bool) else str(value)
 
 
-def _exposed(name, value) -> set:
+def _exposed(name: str, value: str) -> set[str]:
     """The parts of a setting compared with ``KNOWN_UNSAFE``."""
     if name.endswith("_URL"):
         return {urllib.parse.unquote(urllib.parse.urlsplit(value).password or "")} - {""}
@@ -96,7 +98,7 @@ def _exposed(name, value) -> set:
     return {value}
 
 
-def _too_wide(entry) -> bool:
+def _too_wide(entry: str) -> bool:
     """An allow-list entry wider than one host or a private /24, or holding a metadata address."""
     try:
         network = ipaddress.ip_network(entry, strict=False)
@@ -107,8 +109,9 @@ def _too_wide(entry) -> bool:
     return network.num_addresses > (256 if network.is_private else 1)
 
 
-def _setting(default, parse=str, doc="", low=None, high=None, secret=False):
-    """A ``Config`` field.
+def _setting(default: Any, parse: Callable[[str], Any] = str, doc: str = "", low: float | None = None,
+             high: float | None = None, secret: bool = False) -> Any:
+    """A ``Config`` field (typed ``Any``: the class body takes it for the field's default).
 
     Parameters:
       default: The value when the variable is unset.
@@ -215,7 +218,7 @@ class Config:
     PREFIX = "PAYWAVE_"
 
     @classmethod
-    def from_env(cls, environ=None, **overrides):
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Self:
         """Build from ``environ`` (default ``os.environ``), then apply ``overrides``.
 
         Raises:
@@ -243,15 +246,15 @@ class Config:
         return {self.PREFIX + f.name.upper(): _text(getattr(self, f.name)) for f in dataclasses.fields(self)}
 
     @property
-    def production(self):
+    def production(self) -> bool:
         return self.env == "production"
 
-    def dev_defaults_in_use(self):
+    def dev_defaults_in_use(self) -> list[str]:
         """Names of the settings holding a value of ``KNOWN_UNSAFE`` (built-in or published)."""
         return [name for name, unsafe in KNOWN_UNSAFE.items()
                 if _exposed(name, getattr(self, name[len(self.PREFIX):].lower())) & set(unsafe)]
 
-    def problems(self):
+    def problems(self) -> list[str]:
         """One line per invalid setting (empty when all are valid)."""
         problems = []
         if self.env not in ("development", "production"):
@@ -299,7 +302,7 @@ class Config:
             problems.append(f"PAYWAVE_VAULT_KEYS: key ids {sorted(shared_ids)} also name vault key pairs")
         return problems + (self._production_problems() if self.production else [])
 
-    def _production_problems(self):
+    def _production_problems(self) -> list[str]:
         """What production refuses although development accepts it."""
         unsafe = self.dev_defaults_in_use()
         if not any(a.startswith("HS") for a in self.jwt_algorithms):  # RS256/ES256 never read the secret
@@ -326,7 +329,7 @@ class Config:
                 problems.append(f"PAYWAVE_{name.upper()}: production requires it (a token of another service is refused)")
         return problems
 
-    def rate_limit_overrides_by_merchant(self):
+    def rate_limit_overrides_by_merchant(self) -> dict[str, tuple[int, int]]:
         """``{merchant: (read, write)}`` from ``rate_limit_overrides``.
 
         Raises:
@@ -340,7 +343,7 @@ class Config:
             overrides[merchant] = (int(limits[0]), int(limits[1]))
         return overrides
 
-    def trusted_networks(self):
+    def trusted_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
         """``trusted_proxies`` as ``ipaddress`` networks.
 
         Raises:
@@ -374,13 +377,13 @@ class Config:
                 raise ValueError(f"{name}: not a key for {algorithm} ({exc})") from None
         return key
 
-    def keyring(self, name):
+    def keyring(self, name: str) -> list[tuple[str, bytes]]:
         """``[(key_id, 32 raw bytes), ...]`` of the key setting ``name`` (e.g. ``vault_public_keys``), the first one active.
 
         Raises:
           ValueError: an entry is not ``kid:base64(32 bytes)``, or two share a key id.
         """
-        ring = []
+        ring: list[tuple[str, bytes]] = []
         for item in _list(getattr(self, name)):
             kid, sep, encoded = item.partition(":")
             if not sep or not kid:
@@ -396,7 +399,7 @@ class Config:
             ring.append((kid, key))
         return ring
 
-    def warn_dev_defaults(self, stream=None):
+    def warn_dev_defaults(self, stream: TextIO | None = None) -> None:
         """Print a loud warning when development secrets are in use."""
         stream = stream or sys.stderr
         names = self.dev_defaults_in_use()
@@ -406,7 +409,7 @@ class Config:
                          f"!! Anyone can mint tokens and read cards. Never use this in production.\n{bar}\n")
 
 
-def _shown(field) -> tuple:
+def _shown(field: dataclasses.Field) -> tuple[str, str]:
     """``(default, meaning)`` of a setting as the README and ``--help`` show them (no secret value)."""
     default = _text(field.default)
     if field.metadata["secret"]:
@@ -417,7 +420,7 @@ def _shown(field) -> tuple:
     return default, meaning
 
 
-def settings_table():
+def settings_table() -> str:
     """Markdown rows for the README's configuration table."""
     rows = ["| variable | default | meaning |", "|---|---|---|"]
     for field in dataclasses.fields(Config):
@@ -426,7 +429,7 @@ def settings_table():
     return "\n".join(rows)
 
 
-def settings_help(names=None) -> str:
+def settings_help(names: Collection[str] | None = None) -> str:
     """The settings named (field names; default: all), one per line, for a command's ``--help``."""
     lines = []
     for field in dataclasses.fields(Config):

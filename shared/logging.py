@@ -1,9 +1,11 @@
 """structlog JSON logs, one line per event, with a last-line PAN scrubber."""
 import logging
 import sys
+from typing import Any, TextIO
 
 import orjson
 import structlog
+from structlog.typing import EventDict, FilteringBoundLogger, Processor, WrappedLogger
 
 from shared.cards import mask_pans
 
@@ -13,7 +15,7 @@ def scrub(text: str) -> str:
     return mask_pans(text)
 
 
-def _scrub_event(logger, method, event):
+def _scrub_event(logger: WrappedLogger, method: str, event: EventDict) -> EventDict:
     # Defence in depth: card data must never reach a log even if a bug puts it in one.
     for key, value in event.items():
         if isinstance(value, str):
@@ -21,15 +23,15 @@ def _scrub_event(logger, method, event):
     return event
 
 
-def _render(obj, **kwargs):
+def _render(obj: Any, **kwargs: Any) -> str:
     return orjson.dumps(obj, default=str).decode()
 
 
-def configure(level="info", stream=None):
+def configure(level: str = "info", stream: TextIO | None = None) -> None:
     """Route structlog and the standard library's logging to JSON lines on ``stream``."""
     stream = stream or sys.stdout
     numeric = getattr(logging, level.upper())
-    shared = [
+    shared: list[Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
@@ -52,5 +54,5 @@ def configure(level="info", stream=None):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
-def get_logger(name=None):
+def get_logger(name: str | None = None) -> FilteringBoundLogger:
     return structlog.get_logger(name)

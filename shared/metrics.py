@@ -38,7 +38,7 @@ dead_letters = Counter("paywave_dead_letters_total", "Jobs that exhausted their 
 webhook_deliveries = Counter("paywave_webhook_deliveries_total", "Webhook delivery attempts by result", ["result"])
 
 
-def _registry():
+def _registry() -> CollectorRegistry:
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
@@ -46,6 +46,6 @@ def _registry():
     return REGISTRY
 
 
-def serve(port: int, host: str = "127.0.0.1"):
+def serve(port: int, host: str = "127.0.0.1") -> None:
     """Serve the exposition on ``host:port`` from a daemon thread (any path answers, as ``/metrics``)."""
     start_http_server(port, addr=host, registry=_registry())

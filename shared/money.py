@@ -47,7 +47,7 @@ def to_decimal(amount: int, currency: str) -> Decimal:
     return Decimal(amount).scaleb(-exponent(currency))
 
 
-def from_decimal(value, currency: str) -> int:
+def from_decimal(value: str | int | Decimal, currency: str) -> int:
     """``"10.50", "USD"`` → ``1050``.
 
     Raises:

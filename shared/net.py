@@ -1,5 +1,6 @@
 """Local TCP helpers for starting servers and waiting for them: the dev runner, the tests and the benchmarks."""
 import socket
+import subprocess
 import time
 
 import requests
@@ -12,7 +13,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_http(url, proc=None, timeout=20.0):
+def wait_http(url: str, proc: subprocess.Popen | None = None, timeout: float = 20.0) -> None:
     """Wait until ``url`` answers, failing early when ``proc`` (the process serving it) exits.
 
     Raises:

@@ -11,9 +11,12 @@ import dataclasses
 import math
 import threading
 import time
+from collections.abc import Sequence
+from typing import Self
 
 import redis
 
+from shared.config import Config
 from shared.logging import get_logger
 
 log = get_logger(__name__)
@@ -44,11 +47,11 @@ class Policy:
     window: int = 1
 
     @property
-    def interval_us(self):
+    def interval_us(self) -> int:
         return self.window * 1_000_000 // self.quota
 
     @property
-    def header(self):
+    def header(self) -> str:
         """This policy as an item of ``RateLimit-Policy`` (draft-ietf-httpapi-ratelimit-headers)."""
         return f'"{self.name}";q={self.quota};w={self.window}'
 
@@ -69,12 +72,12 @@ class Decision:
     reset: float
 
     @property
-    def header(self):
+    def header(self) -> str:
         """This decision as an item of ``RateLimit``."""
         return f'"{self.policy.name}";r={self.remaining};t={math.ceil(self.reset)}'
 
 
-def _decide(policy, raw):
+def _decide(policy: Policy, raw: Sequence[int]) -> Decision:
     allowed, remaining, retry_after_us, reset_us = raw
     return Decision(policy, bool(allowed), int(remaining), retry_after_us / 1e6, reset_us / 1e6)
 
@@ -82,11 +85,11 @@ def _decide(policy, raw):
 class _Local:
     """The same GCRA in this process's memory (no Redis, or Redis unreachable)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._tat = {}
+        self._tat: dict[str, int] = {}
 
-    def hit(self, key, policy):
+    def hit(self, key: str, policy: Policy) -> Decision:
         now = int(time.monotonic() * 1_000_000)
         interval, tolerance = policy.interval_us, policy.interval_us * policy.quota
         with self._lock:
@@ -109,7 +112,7 @@ class Limiter:
 
     PAUSE_AFTER_ERROR = 1.0  # seconds without trying Redis after a failure, so an outage costs no latency
 
-    def __init__(self, client=None, prefix="paywave:"):
+    def __init__(self, client: redis.Redis | None = None, prefix: str = "paywave:") -> None:
         self.client = client
         self.prefix = prefix + "rl:"
         self._script = client.register_script(_GCRA) if client is not None else None
@@ -118,12 +121,12 @@ class Limiter:
         self._down_logged = False
 
     @classmethod
-    def from_config(cls, config):
+    def from_config(cls, config: Config) -> Self:
         client = redis.Redis.from_url(config.redis_url, socket_timeout=0.25, socket_connect_timeout=0.25,
                                       health_check_interval=30) if config.redis_url else None
         return cls(client, config.cache_prefix)
 
-    def hit(self, key, policy, fail_open=False) -> Decision:
+    def hit(self, key: str, policy: Policy, fail_open: bool = False) -> Decision:
         """Count one request on ``key`` (e.g. ``write:<merchant>``) under ``policy``.
 
         Parameters:

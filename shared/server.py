@@ -1,30 +1,37 @@
 """Run a WSGI app under gunicorn from our own CLI (no gunicorn config files)."""
+from collections.abc import Callable
+from typing import Any
+from wsgiref.types import WSGIApplication
+
 from gunicorn.app.base import BaseApplication
+from gunicorn.arbiter import Arbiter
+from gunicorn.workers.base import Worker
 from prometheus_client import multiprocess
 
 from shared import metrics
 
 
 class _Embedded(BaseApplication):
-    def __init__(self, load_app, options):
+    def __init__(self, load_app: Callable[[], WSGIApplication], options: dict[str, Any]) -> None:
         self._load_app = load_app
         self._options = options
         super().__init__()
 
-    def load_config(self):
+    def load_config(self) -> None:
         for key, value in self._options.items():
             if value is not None:
                 self.cfg.set(key, value)
 
-    def load(self):
+    def load(self) -> WSGIApplication:
         return self._load_app()
 
 
-def _worker_exited(server, worker):
+def _worker_exited(server: Arbiter, worker: Worker) -> None:
     multiprocess.mark_process_dead(worker.pid)  # its live gauges no longer count
 
 
-def serve(load_app, *, host="127.0.0.1", port=8000, workers=1, threads=8, metrics_port=None, **options):
+def serve(load_app: Callable[[], WSGIApplication], *, host: str = "127.0.0.1", port: int = 8000, workers: int = 1,
+          threads: int = 8, metrics_port: int | None = None, **options: Any) -> None:
     """Serve ``load_app()`` (called once per gunicorn worker, after fork).
 
     Parameters:

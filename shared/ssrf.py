@@ -14,6 +14,10 @@ import ipaddress
 import re
 import socket
 import urllib.parse
+from collections.abc import Collection
+from typing import Self
+
+from shared.config import Config
 
 _UNSAFE = re.compile(r"[\x00-\x20\x7f]")
 _HOST = re.compile(r"[a-z0-9._:-]+")
@@ -25,7 +29,7 @@ class Refused(Exception):
     """The URL or the address it leads to may not be called."""
 
 
-def _network(entry: str):
+def _network(entry: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
     try:
         return ipaddress.ip_network(entry, strict=False)
     except ValueError:
@@ -36,7 +40,7 @@ _NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1:
 _COMPATIBLE = ipaddress.ip_network("::/96")
 
 
-def _addresses(text: str) -> list:
+def _addresses(text: str) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
     """``text`` as an address, followed by any IPv4 address an IPv6 form carries to (6to4, Teredo's client,
     NAT64, IPv4-compatible): each must pass, so a private IPv4 cannot hide in a public-looking IPv6 address."""
     ip = ipaddress.ip_address(text)
@@ -57,13 +61,13 @@ class Policy:
         reached even at a non-public address.
     """
 
-    def __init__(self, allow_http=False, allowed_hosts=()):
+    def __init__(self, allow_http: bool = False, allowed_hosts: Collection[str] = ()) -> None:
         self.schemes = ("https", "http") if allow_http else ("https",)
         self.networks = [n for n in map(_network, allowed_hosts) if n is not None]
         self.hosts = {h.lower().rstrip(".") for h in allowed_hosts if _network(h) is None}
 
     @classmethod
-    def from_config(cls, config):
+    def from_config(cls, config: Config) -> Self:
         return cls(config.webhook_allow_http, config.webhook_allowed_hosts)
 
     def check_url(self, url: str) -> tuple[str, int]:
@@ -97,7 +101,7 @@ class Policy:
             raise Refused("the port is invalid")
         return parts.hostname, port
 
-    def check_address(self, host: str, address: str):
+    def check_address(self, host: str, address: str) -> None:
         """Raises:
           Refused: ``address`` (of ``host``) is not public and neither is allow-listed.
         """
@@ -119,7 +123,7 @@ class Policy:
           socket.gaierror: the name does not resolve.
         """
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        addresses = list(dict.fromkeys(info[4][0] for info in infos))
+        addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))  # an IP address, never an int: SOCK_STREAM
         for address in addresses:
             self.check_address(host, address)
         return addresses

@@ -14,6 +14,7 @@ import hmac
 import json
 import os
 import time
+from collections.abc import Iterable, Mapping
 
 SECRET_PREFIX = "whsec_"
 TOLERANCE_SECONDS = 300
@@ -32,11 +33,11 @@ def _key(secret: str) -> bytes:
     return base64.b64decode(secret.removeprefix(SECRET_PREFIX))
 
 
-def _bytes(body) -> bytes:
+def _bytes(body: str | bytes) -> bytes:
     return body.encode() if isinstance(body, str) else bytes(body)
 
 
-def sign(secret: str, msg_id: str, timestamp: int, body) -> str:
+def sign(secret: str, msg_id: str, timestamp: int, body: str | bytes) -> str:
     """The ``v1,<base64>`` signature of one message.
 
     Parameters:
@@ -52,7 +53,8 @@ def sign(secret: str, msg_id: str, timestamp: int, body) -> str:
     return "v1," + base64.b64encode(hmac.new(_key(secret), content, hashlib.sha256).digest()).decode()
 
 
-def verify(secret_or_secrets, headers, body, tolerance=TOLERANCE_SECONDS) -> dict:
+def verify(secret_or_secrets: str | Iterable[str], headers: Mapping[str, str], body: str | bytes,
+           tolerance: float = TOLERANCE_SECONDS) -> dict:
     """Check a received webhook and return its parsed body.
 
     Parameters:

@@ -78,6 +78,7 @@ def open_database(url: str, max_connections: int = 32) -> peewee.Database:
       The peewee database, also bound to ``store.db.database``.
     """
     parsed = urllib.parse.urlparse(url)
+    db: peewee.Database
     if parsed.scheme in ("postgres", "postgresql"):
         params = dict(urllib.parse.parse_qsl(parsed.query))
         db = Pool(
@@ -133,7 +134,7 @@ def insert_statement(instance) -> tuple:
     """``(sql, params)`` inserting ``instance`` (a model built with every value set),
     for ``run_together``.  The SQL is built once per model: on the ingress's hot path
     peewee's query generation cost more than the round trip."""
-    model = type(instance)
+    model: type[peewee.Model] = type(instance)
     return _insert_sql(model, database.param), [f.db_value(instance.__data__.get(f.name)) for f in _insert_fields(model)]
 
 
@@ -156,14 +157,14 @@ def run_together(statements, whole=False) -> int:
             for sql, params in statements:
                 rows = database.execute_sql(sql, params).rowcount
         return rows
-    with peewee.__exception_wrapper__:
+    with peewee.__exception_wrapper__:  # type: ignore[attr-defined]  # peewee's own, left out of its stubs
         cursor = database.cursor()
         begin = b"" if whole and database.owes_begin() else database.take_begin().encode()
         cursor.execute(begin + b";".join(cursor.mogrify(sql, params) for sql, params in statements))
         return cursor.rowcount
 
 
-_prepared = {}
+_prepared: dict[tuple[str, type], tuple[type[peewee.Model], str]] = {}
 
 
 def prepared(name, build, *params):

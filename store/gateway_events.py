@@ -14,6 +14,7 @@ another charge than ours) is also logged as an error.
 import datetime
 import functools
 import hashlib
+from collections.abc import Callable
 
 import orjson
 import peewee
@@ -267,7 +268,7 @@ def _disputed(gateway, payment, fact):
     return processing.save(payment, event="payment.disputed", disputed=True)
 
 
-HANDLERS = {
+HANDLERS: dict[str, Callable[[str, Payment, Fact], bytes]] = {
     "captured": functools.partial(_charged, status="succeeded", event="payment.succeeded"),
     "authorized": functools.partial(_charged, status="requires_capture", event="payment.requires_capture"),
     "failed": _failed,

@@ -68,5 +68,6 @@ def webhook_attempt_object(a: WebhookAttempt) -> dict:
 
 def delivery_object(d: WebhookDelivery, attempts) -> dict:
     return {"id": d.id, "object": "webhook_delivery", "event_id": d.event_id, "endpoint_id": d.endpoint_id,
-            "status": d.status, "next_attempt_at": timestamp(d.next_attempt_at) if d.status == "pending" else None,
+            "status": d.status,
+            "next_attempt_at": timestamp(d.next_attempt_at) if d.status == "pending" and d.next_attempt_at else None,
             "attempts": [webhook_attempt_object(a) for a in attempts], "created_at": timestamp(d.created_at)}

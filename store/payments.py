@@ -50,7 +50,7 @@ def snapshot(payment: Payment, attempts=None) -> bytes:
     return encode(payment_object(payment, attempts_of_one(payment.id) if attempts is None else attempts))
 
 
-_known_merchants = set()
+_known_merchants: set[str] = set()
 
 
 def _ensure_merchant(merchant_id):

@@ -81,7 +81,8 @@ def open_attempt(payment: Payment, operation: str, retry_max: int, amount=None, 
         return last
     if last and key:
         return last  # a refund's one key: its attempt is never replaced
-    return start_attempt(payment, payment.gateway, operation, amount, key)
+    # Operations run on payments a gateway holds: payment.gateway is set.
+    return start_attempt(payment, payment.gateway, operation, amount, key)  # type: ignore[arg-type]
 
 
 def current_attempt(payment_id, operations=PAYMENT_OPERATIONS) -> Attempt | None:

@@ -169,7 +169,7 @@ def deliveries_of(event_id) -> list[dict]:
     """The event's deliveries, oldest first, each with its attempts (two queries)."""
     deliveries = list(WebhookDelivery.select().where(WebhookDelivery.event_id == event_id)
                       .order_by(WebhookDelivery.created_at, WebhookDelivery.id))
-    attempts = {d.id: [] for d in deliveries}
+    attempts: dict[str, list[WebhookAttempt]] = {d.id: [] for d in deliveries}
     if deliveries:
         for a in (WebhookAttempt.select().where(WebhookAttempt.delivery_id.in_(list(attempts)))
                   .order_by(WebhookAttempt.number)):

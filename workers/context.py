@@ -1,28 +1,33 @@
 """What the actors work with, built once per worker process and injected."""
 import dataclasses
 import random
+from collections.abc import Callable
 
+from gateways.base import Gateway
+from shared.cache import Cache
+from shared.config import Config
 from store.unit import Unit
+from store.vault import Vault
 from workers.circuit import CircuitBreaker
 
 
 @dataclasses.dataclass
 class Context:
     """Parameters:
-      config: ``shared.config.Config``.
-      gateways: ``{name: gateways.base.Gateway}``.
-      vault: ``store.vault.Vault`` (opens the card for one call).
-      cache: ``shared.cache.Cache`` (status cache, circuit state, PayPal token).
-      circuit: ``workers.circuit.CircuitBreaker``.
+      config: This process's configuration.
+      gateways: ``{name: adapter}``, every registered gateway.
+      vault: Opens the card for one call.
+      cache: Status cache, circuit state, PayPal token.
+      circuit: One breaker per gateway, its state in ``cache``.
       notify: Wakes the outbox relay after a commit that wrote jobs.
     """
 
-    config: object
-    gateways: dict
-    vault: object
-    cache: object
+    config: Config
+    gateways: dict[str, Gateway]
+    vault: Vault
+    cache: Cache
     circuit: CircuitBreaker
-    notify: object = lambda: None
+    notify: Callable[[], None] = lambda: None
 
     def unit(self) -> Unit:
         """A unit of work whose commit wakes the relay (jobs written) and caches the payments changed."""

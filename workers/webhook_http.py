@@ -40,7 +40,7 @@ class Outcome:
         return self.result == "succeeded"
 
 
-class _Guarded:
+class _Guarded(HTTPConnection):
     """Connects only to a vetted address: the host is resolved once, every address it
     has must pass the policy, and the socket is opened to that very address, so a DNS
     answer that changes afterwards (rebinding) is never used.  The Host header and TLS

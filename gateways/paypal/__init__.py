@@ -2,12 +2,14 @@
 and its events in (``webhooks``)."""
 from gateways.paypal.client import PayPalGateway
 from gateways.paypal.webhooks import PayPalWebhooks
+from shared.cache import Cache
+from shared.config import Config
 
 DEFAULT_BASE = "https://api-m.paypal.com"
 WEBHOOKS = PayPalWebhooks()
 
 
-def build(config, cache) -> PayPalGateway:
+def build(config: Config, cache: Cache) -> PayPalGateway:
     """The adapter for ``config``, keeping its OAuth token in ``cache`` (shared by the workers)."""
     return PayPalGateway(config.paypal_api_base or DEFAULT_BASE, config.paypal_client_id, config.paypal_client_secret,
                          token_store=cache, connect_timeout=config.gateway_connect_timeout,

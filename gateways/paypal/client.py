@@ -9,6 +9,7 @@ charge.
 import json
 import os
 import threading
+from typing import Any
 from urllib.parse import quote
 
 import requests
@@ -24,7 +25,7 @@ from gateways.errors import InvalidRequestError
 from gateways.paypal import errors, transformers
 from gateways.paypal.webhooks import WEBHOOK_HEADERS
 from shared import money
-from shared.cache import MemoryCache
+from shared.cache import Cache, MemoryCache
 
 
 class PayPalGateway(Gateway):
@@ -43,32 +44,33 @@ class PayPalGateway(Gateway):
     #: Renew a token this many seconds before PayPal expires it (less for short-lived ones).
     TOKEN_MARGIN = 60
 
-    def __init__(self, base_url, client_id, client_secret, token_store=None, connect_timeout=3.05,
-                 read_timeout=30):
+    def __init__(self, base_url: str, client_id: str, client_secret: str, token_store: Cache | None = None,
+                 connect_timeout: float = 3.05, read_timeout: float = 30) -> None:
         self.base_url = base_url.rstrip("/")
         self.token_store = token_store if token_store is not None else MemoryCache()
         self.timeout = (connect_timeout, read_timeout)
         self._credentials = (client_id, client_secret)
         self._token_key = f"paypal:token:{client_id}@{self.base_url}"
         self._token_lock = threading.Lock()
-        self._session = None
-        self._session_pid = None
+        self._session: requests.Session | None = None
+        self._session_pid: int | None = None
         # The environment is read once, here: with trust_env, requests reads it on every request
         # (proxies by walking all of os.environ, ~/.netrc, REQUESTS_CA_BUNDLE).  Every call goes to
         # base_url, so its proxies are resolved for it now (HTTPS_PROXY, NO_PROXY...).  No netrc:
         # an entry for PayPal's host would have replaced our bearer token.
         self._proxies = requests.utils.get_environ_proxies(self.base_url)
-        self._verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+        self._verify: str | bool = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
 
     @property
     def session(self) -> requests.Session:
         """This process's pooled session (a forked worker must not share its parent's sockets)."""
-        if self._session_pid != os.getpid():
+        session = self._session
+        if session is None or self._session_pid != os.getpid():
             session = requests.Session()
             session.trust_env = False
             session.proxies, session.verify = dict(self._proxies), self._verify
             self._session, self._session_pid = session, os.getpid()
-        return self._session
+        return session
 
     # -- Gateway -----------------------------------------------------------------------------
 
@@ -78,7 +80,7 @@ class PayPalGateway(Gateway):
     def charge(self, request: PaymentRequest) -> GatewayPayment:
         return self._create(request, capture=True)
 
-    def capture(self, reference, amount, currency, idempotency_key) -> GatewayPayment:
+    def capture(self, reference: str, amount: int, currency: str, idempotency_key: str) -> GatewayPayment:
         """Capture ``amount`` of the order's authorization; PayPal releases the rest.
 
         Raises:
@@ -95,14 +97,15 @@ class PayPalGateway(Gateway):
                              transformers.capture_request(amount, currency), key=idempotency_key)
         return self._outcome(transformers.with_payment(order, "capture", capture))
 
-    def void(self, reference, idempotency_key) -> GatewayPayment:
+    def void(self, reference: str, idempotency_key: str) -> GatewayPayment:
         order = self._order(reference)
         authorization = transformers.payment_of(order, "authorization")
         voided = self._call("POST", f"/v2/payments/authorizations/{authorization['id']}/void",
                             key=idempotency_key)
         return self._outcome(transformers.with_payment(order, "authorization", voided))
 
-    def refund(self, reference, amount, currency, idempotency_key, payment_id) -> GatewayRefund:
+    def refund(self, reference: str, amount: int, currency: str, idempotency_key: str,
+               payment_id: str) -> GatewayRefund:
         """Refund ``amount`` of the order's capture.
 
         Raises:
@@ -119,7 +122,7 @@ class PayPalGateway(Gateway):
         # Same PayPal-Request-Id: PayPal answers with the saved outcome, or runs it once.
         return self._create(request, capture=request.capture)
 
-    def update(self, reference, description, metadata, idempotency_key) -> None:
+    def update(self, reference: str, description: str | None, metadata: dict, idempotency_key: str) -> None:
         """Set the order's description.
 
         Only the description has a place at PayPal: ``custom_id`` holds our payment id, and
@@ -137,7 +140,7 @@ class PayPalGateway(Gateway):
 
     # -- Webhooks ------------------------------------------------------------------------------
 
-    def verify_webhook(self, headers, body, webhook_id) -> bool:
+    def verify_webhook(self, headers: dict, body: bytes, webhook_id: str) -> bool:
         """Ask PayPal whether a webhook delivery is genuine and unmodified.
 
         The certificate URL goes to PayPal only and is never fetched here: a forged event
@@ -175,23 +178,24 @@ class PayPalGateway(Gateway):
 
     # -- HTTP ----------------------------------------------------------------------------------
 
-    def _create(self, request, capture):
+    def _create(self, request: PaymentRequest, capture: bool) -> GatewayPayment:
         order = self._call("POST", "/v2/checkout/orders", transformers.order_request(request, capture),
                            key=request.idempotency_key)
         return self._outcome(order)
 
-    def _order(self, reference):
+    def _order(self, reference: str) -> dict:
         return self._call("GET", f"/v2/checkout/orders/{quote(reference, safe='')}", safe=True)
 
     @staticmethod
-    def _outcome(order) -> GatewayPayment:
+    def _outcome(order: dict) -> GatewayPayment:
         """Our view of ``order``, or the decline its capture or authorization carries."""
         payment = transformers.to_payment(order)
         if payment.status is GatewayStatus.DECLINED:
             raise errors.declined(transformers.latest_payment(order)[1])
         return payment
 
-    def _call(self, method, path, body=None, *, key=None, safe=False):
+    def _call(self, method: str, path: str, body: dict | list | None = None, *, key: str | None = None,
+              safe: bool = False) -> Any:
         """One authenticated API call.
 
         Parameters:
@@ -216,7 +220,7 @@ class PayPalGateway(Gateway):
             raise errors.from_response(response)
         return self._json(response, safe) if response.content else None
 
-    def _send(self, method, path, *, safe, **kwargs):
+    def _send(self, method: str, path: str, *, safe: bool, **kwargs: Any) -> requests.Response:
         try:
             return self.session.request(method, self.base_url + path, timeout=self.timeout, **kwargs)
         except requests.RequestException as exc:
@@ -226,14 +230,14 @@ class PayPalGateway(Gateway):
         raise error
 
     @staticmethod
-    def _json(response, safe):
+    def _json(response: requests.Response, safe: bool) -> Any:
         try:
             return response.json()
         except requests.RequestException as exc:  # a 2xx we cannot read: done, but what?
             error = errors.from_transport(exc, safe=safe)
         raise error
 
-    def _token(self, stale=None):
+    def _token(self, stale: str | None = None) -> str:
         """A live access token from the shared store, else a new one from PayPal.
 
         Parameters:
@@ -246,7 +250,7 @@ class PayPalGateway(Gateway):
                 self.token_store.set(self._token_key, token, ttl)
             return token
 
-    def _fetch_token(self):
+    def _fetch_token(self) -> tuple[str, int]:
         response = self._send("POST", "/v1/oauth2/token", safe=True, auth=self._credentials,
                               data={"grant_type": "client_credentials"}, headers={"Accept": "application/json"})
         if response.status_code != 200:

@@ -7,10 +7,13 @@ names, issues and descriptions only, never ``details[].value``, which may echo
 what we sent.
 """
 
+from collections.abc import Callable
+
 import requests
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError
 
 from gateways.errors import (
+    GatewayError,
     InvalidRequestError,
     RetryableError,
     UnknownOutcomeError,
@@ -64,7 +67,7 @@ RESPONSE_CODES = {
 }
 
 #: ``details[].issue`` → (error factory, our code); ``decline`` decides hard or soft by code.
-ISSUES = {
+ISSUES: dict[str, tuple[Callable[..., GatewayError], str]] = {
     "INSTRUMENT_DECLINED": (decline, "generic_decline"),
     "TRANSACTION_REFUSED": (decline, "transaction_refused"),
     "PAYER_CANNOT_PAY": (decline, "generic_decline"),
@@ -93,7 +96,7 @@ ISSUES = {
 }
 
 #: HTTP status → (error class, our code) when no issue above matched.
-HTTP_STATUSES = {
+HTTP_STATUSES: dict[int, tuple[type[GatewayError], str]] = {
     400: (InvalidRequestError, "invalid_request"),
     401: (InvalidRequestError, "authentication_failed"),  # after one token refresh: our credentials
     403: (InvalidRequestError, "permission_denied"),
@@ -105,7 +108,7 @@ HTTP_STATUSES = {
 }
 
 
-def from_response(response: requests.Response):
+def from_response(response: requests.Response) -> GatewayError:
     """The error for a PayPal answer with status 400 or more (OAuth answers included).
 
     Returns:
@@ -129,7 +132,7 @@ def from_response(response: requests.Response):
                    retry_after=retry_after_seconds(response.headers.get("Retry-After")))
 
 
-def _by_status(status: int):
+def _by_status(status: int) -> tuple[type[GatewayError], str]:
     if status in HTTP_STATUSES:
         return HTTP_STATUSES[status]
     if status >= 500:
@@ -137,15 +140,15 @@ def _by_status(status: int):
     return InvalidRequestError, "invalid_request"
 
 
-def declined(payment: dict):
+def declined(payment: dict) -> GatewayError:
     """The decline for a capture (DECLINED, FAILED) or authorization (DENIED), read from its processor response."""
     response_code = (payment.get("processor_response") or {}).get("response_code")
-    code = RESPONSE_CODES.get(response_code, "generic_decline")
+    code = RESPONSE_CODES.get(response_code or "", "generic_decline")
     return decline(f"PayPal {payment.get('status')}: issuer response {response_code or 'none'} ({code})",
                    code, gateway=GATEWAY, vendor_code=response_code or payment.get("status"))
 
 
-def from_transport(exc: requests.RequestException, *, safe: bool):
+def from_transport(exc: requests.RequestException, *, safe: bool) -> GatewayError:
     """The error for a request that got no answer.
 
     Parameters:

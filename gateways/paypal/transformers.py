@@ -3,10 +3,13 @@
 Amounts are integers in ISO 4217 minor units on our side (``shared.money``) and
 decimal strings on PayPal's; every conversion is exact or refused.
 """
-from gateways.base import GatewayPayment, GatewayRefund, GatewayStatus
+from collections.abc import Collection
+
+from gateways.base import GatewayPayment, GatewayRefund, GatewayStatus, PaymentRequest
 from gateways.errors import InvalidRequestError
 from gateways.paypal.errors import GATEWAY
 from shared import money
+from shared.cards import Card
 
 #: Currencies PayPal takes → the decimals it accepts.  HUF and TWD have two ISO
 #: decimals, but PayPal refuses any fraction for them.
@@ -81,7 +84,7 @@ def paypal_money(amount: int, currency: str) -> dict:
                                   code="invalid_amount", gateway=GATEWAY) from None
 
 
-def order_request(request, capture: bool) -> dict:
+def order_request(request: PaymentRequest, capture: bool) -> dict:
     """The ``POST /v2/checkout/orders`` body for a ``PaymentRequest``, with intent CAPTURE or AUTHORIZE.
 
     ``custom_id`` carries our payment id (webhooks and reports point back with it) and nothing
@@ -101,7 +104,7 @@ def order_request(request, capture: bool) -> dict:
     }
 
 
-def card_source(card) -> dict:
+def card_source(card: Card) -> dict:
     """``payment_source.card`` for a ``Card``."""
     year = card.exp_year + 2000 if card.exp_year < 100 else card.exp_year  # "0030-12" would read as expired
     source = {"number": card.number, "expiry": f"{year:04d}-{card.exp_month:02d}"}
@@ -145,7 +148,7 @@ def latest_payment(order: dict) -> tuple[str, dict]:
     return "order", order
 
 
-def payment_of(order: dict, kind: str, statuses=None) -> dict:
+def payment_of(order: dict, kind: str, statuses: Collection[str] | None = None) -> dict:
     """The order's first ``kind`` (``capture`` or ``authorization``), optionally only among ``statuses``.
 
     Raises:

@@ -3,10 +3,15 @@ form and the ops pool asks PayPal later."""
 import dataclasses
 import datetime
 import re
+from typing import TYPE_CHECKING, cast
 
-from gateways.base import Delivery, Fact, Webhooks
+from gateways.base import Delivery, Fact, Gateway, Webhooks
 from gateways.errors import InvalidWebhook, StaleWebhook
+from shared.config import Config
 from shared.money import from_money
+
+if TYPE_CHECKING:  # the client imports this module
+    from gateways.paypal.client import PayPalGateway
 
 #: Webhook headers → fields of ``POST /v1/notifications/verify-webhook-signature``.
 WEBHOOK_HEADERS = {
@@ -43,7 +48,7 @@ class PayPalWebhooks(Webhooks):
     #: Only we write ``custom_id`` (orders and refunds), which refund and dispute events carry instead of the order id.
     placed_by_id = True
 
-    def admit(self, config, headers, raw_body, body) -> Delivery:
+    def admit(self, config: Config, headers: dict, raw_body: bytes, body: dict) -> Delivery:
         if not config.paypal_webhook_id:  # PayPal would answer FAILURE: refuse now, so that PayPal sends it again later
             raise InvalidWebhook("PAYWAVE_PAYPAL_WEBHOOK_ID is not set: events cannot be verified")
         kept = {name: headers.get(name) for name in _WELL_FORMED}
@@ -56,10 +61,11 @@ class PayPalWebhooks(Webhooks):
             raise StaleWebhook(f"the transmission time is {int(off)} s off; at most {self.tolerance_seconds} s is accepted")
         return Delivery(body, headers=kept, transmission_id=kept["paypal-transmission-id"])
 
-    def verify(self, config, gateway, headers, raw_body) -> bool:
-        return gateway.verify_webhook(headers, raw_body, config.paypal_webhook_id)
+    def verify(self, config: Config, gateway: Gateway, headers: dict, raw_body: bytes) -> bool:
+        # The registry hands each gateway's events to its own adapter.
+        return cast("PayPalGateway", gateway).verify_webhook(headers, raw_body, config.paypal_webhook_id)
 
-    def read(self, event) -> Fact:
+    def read(self, event: dict) -> Fact:
         kind = EVENT_KINDS.get(event["event_type"])
         if kind is None:
             return Fact(None)
@@ -76,7 +82,7 @@ class PayPalWebhooks(Webhooks):
         return fact
 
 
-def _time(value):
+def _time(value: str | None) -> datetime.datetime | None:
     """An ISO 8601 time with its offset (PayPal's ``2026-01-02T03:04:05Z``), else None."""
     try:
         sent = datetime.datetime.fromisoformat(value or "")

@@ -1,6 +1,8 @@
 """``StripeGateway``: our ``Gateway`` contract over the official ``stripe`` SDK (PaymentIntents)."""
 import logging
 import os
+from collections.abc import Callable
+from typing import Any
 
 import requests
 import stripe
@@ -9,13 +11,14 @@ from gateways.base import Gateway, GatewayPayment, GatewayRefund, PaymentRequest
 from gateways.errors import HardDeclineError, InvalidRequestError, SoftDeclineError, UnknownOutcomeError
 from gateways.stripe.errors import GATEWAY, from_stripe
 from gateways.stripe.transformers import PAYMENT_ID_KEY, merchant_metadata, to_payment, to_refund
+from shared.cards import Card
 
 #: The API version this adapter was written and tested against: response shapes cannot drift.
 API_VERSION = "2026-10-28.endive"
 POOL_SIZE = 32  # pooled connections to Stripe: at least one per concurrent worker thread
 
 
-def _no_request_bodies(record):
+def _no_request_bodies(record: logging.LogRecord) -> bool:
     # At debug level the SDK logs each request body ("post_data="): card number and CVC included.
     return "post_data=" not in record.getMessage()
 
@@ -23,7 +26,7 @@ def _no_request_bodies(record):
 logging.getLogger("stripe").addFilter(_no_request_bodies)
 
 
-def _session(api_base):
+def _session(api_base: str) -> requests.Session:
     """A pooled ``requests`` session that reads the environment once, here.
 
     With ``trust_env`` (the default) requests looks at the environment on every request: the
@@ -57,8 +60,8 @@ class StripeGateway(Gateway):
 
     name = GATEWAY
 
-    def __init__(self, api_key, api_base="https://api.stripe.com", connect_timeout=3.05,
-                 read_timeout=30):
+    def __init__(self, api_key: str, api_base: str = "https://api.stripe.com", connect_timeout: float = 3.05,
+                 read_timeout: float = 30) -> None:
         if not api_base.startswith(("https://", "http://")):
             raise ValueError(f"api_base must be an http(s) URL, got {api_base!r}")
         if "debug" in (stripe.log, os.environ.get("STRIPE_LOG")):
@@ -95,7 +98,7 @@ class StripeGateway(Gateway):
         """
         return self._open(request, capture=True)
 
-    def capture(self, reference, amount, currency, idempotency_key) -> GatewayPayment:
+    def capture(self, reference: str, amount: int, currency: str, idempotency_key: str) -> GatewayPayment:
         """Capture ``amount`` (full or partial) of PaymentIntent ``reference``.
 
         Stripe releases the rest of a partial capture.  ``currency`` is the PaymentIntent's,
@@ -108,7 +111,7 @@ class StripeGateway(Gateway):
                         params={"amount_to_capture": amount})
         return to_payment(pi)
 
-    def void(self, reference, idempotency_key) -> GatewayPayment:
+    def void(self, reference: str, idempotency_key: str) -> GatewayPayment:
         """Cancel PaymentIntent ``reference``, releasing the held funds.
 
         Raises:
@@ -116,7 +119,8 @@ class StripeGateway(Gateway):
         """
         return to_payment(self._call(self._v1.payment_intents.cancel, reference, key=idempotency_key))
 
-    def refund(self, reference, amount, currency, idempotency_key, payment_id) -> GatewayRefund:
+    def refund(self, reference: str, amount: int, currency: str, idempotency_key: str,
+               payment_id: str) -> GatewayRefund:
         """Refund ``amount`` of PaymentIntent ``reference``; ``payment_id`` goes to its metadata.
 
         Raises:
@@ -155,19 +159,19 @@ class StripeGateway(Gateway):
                 raise
         return self._replay_two_calls(request)
 
-    def update(self, reference, description, metadata, idempotency_key) -> None:
+    def update(self, reference: str, description: str | None, metadata: dict, idempotency_key: str) -> None:
         """Merge ``metadata`` into the PaymentIntent's (our payment id stays); set ``description`` unless None."""
         self._call(self._v1.payment_intents.update, reference, key=idempotency_key,
                    params={"description": description, "metadata": merchant_metadata(metadata)})
 
-    def _open(self, request, capture):
+    def _open(self, request: PaymentRequest, capture: bool) -> GatewayPayment:
         if request.capture is not capture:
             # retrieve() replays from request.capture: it must say what this call does.
             raise ValueError(f"request.capture is {request.capture} for "
                              f"{'charge' if capture else 'authorize'}")
         return self._create(request)
 
-    def _create(self, request):
+    def _create(self, request: PaymentRequest) -> GatewayPayment:
         """One call: a PaymentIntent under the attempt's key, confirmed on creation, whose
         PaymentMethod Stripe creates from the card (``payment_method_data``); a replay under
         the key gets the same answer.
@@ -180,7 +184,7 @@ class StripeGateway(Gateway):
                         params=_intent_params(request, payment_method_data=data))
         return to_payment(pi)
 
-    def _replay_two_calls(self, request):
+    def _replay_two_calls(self, request: PaymentRequest) -> GatewayPayment:
         """Replay an attempt of the earlier flow exactly as it was sent: the PaymentMethod under
         ``<key>:pm``, then the PaymentIntent under ``<key>``; only the PaymentIntent's answer
         tells what happened to the money."""
@@ -201,7 +205,7 @@ class StripeGateway(Gateway):
         return to_payment(pi)
 
     @staticmethod
-    def _call(method, *args, key=None, params=None):
+    def _call(method: Callable[..., Any], *args: str, key: str | None = None, params: dict | None = None) -> dict:
         """One SDK call; returns the object as a dict or raises our taxonomy's error."""
         options = {"idempotency_key": key} if key else {}
         try:
@@ -210,11 +214,11 @@ class StripeGateway(Gateway):
             raise from_stripe(exc) from exc
 
 
-def _card_params(card):
+def _card_params(card: Card) -> dict:
     return {"number": card.number, "exp_month": card.exp_month, "exp_year": card.exp_year, "cvc": card.cvc}
 
 
-def _intent_params(request, **payment_method):
+def _intent_params(request: PaymentRequest, **payment_method: Any) -> dict:
     """``POST /v1/payment_intents`` for ``request``; ``payment_method`` names the card, either
     ``payment_method=<pm id>`` or ``payment_method_data=<card hash>``."""
     return {
@@ -230,13 +234,13 @@ def _intent_params(request, **payment_method):
     }
 
 
-def _key_taken(error):
+def _key_taken(error: InvalidRequestError) -> bool:
     """Whether Stripe refused the call because its idempotency key was first used with other
     parameters (400 ``idempotency_error``; a key in use by a running request is a 409)."""
     return isinstance(error.__cause__, stripe.IdempotencyError)
 
 
-def _conflict(key):
+def _conflict(key: str) -> UnknownOutcomeError:
     return UnknownOutcomeError(
         f"Stripe holds idempotency key {key} for a request that neither this attempt's one call nor "
         "its earlier two calls match: the attempt's outcome cannot be read by replay",

@@ -1,5 +1,8 @@
 """Stripe SDK exceptions onto our taxonomy (``gateways.errors``): one table, one entry point."""
 
+from collections.abc import Callable, Iterator
+from typing import Any
+
 import stripe
 import urllib3
 
@@ -8,14 +11,14 @@ from gateways import errors
 GATEWAY = "stripe"
 
 # Stripe's advice_code outranks the decline code: it is the network's word on retrying.
-_ADVICE = {
+_ADVICE: dict[str | None, type[errors.GatewayError]] = {
     "do_not_try_again": errors.HardDeclineError,
     "confirm_card_data": errors.HardDeclineError,  # the same card data fails again, anywhere
     "try_again_later": errors.SoftDeclineError,
 }
 
 
-def decline_from(error):
+def decline_from(error: dict) -> errors.GatewayError:
     """Our decline for a Stripe ``card_error`` object.
 
     Parameters:
@@ -32,7 +35,7 @@ def decline_from(error):
     return cls(message, code=code, gateway=GATEWAY, vendor_code=code)
 
 
-def from_stripe(exc):
+def from_stripe(exc: stripe.StripeError) -> errors.GatewayError:
     """Map one ``stripe.StripeError`` onto our taxonomy.
 
     Parameters:
@@ -47,14 +50,14 @@ def from_stripe(exc):
     raise TypeError(f"not a Stripe error: {type(exc).__name__}")
 
 
-def _body(exc):
+def _body(exc: stripe.StripeError) -> dict:
     """The ``error`` object of a Stripe error answer, ``{}`` when there is none."""
     body = exc.json_body if isinstance(exc.json_body, dict) else {}
     error = body.get("error")
     return error if isinstance(error, dict) else {}
 
 
-def _error(cls, exc, code):
+def _error(cls: type[errors.GatewayError], exc: stripe.StripeError, code: str) -> errors.GatewayError:
     message = exc.user_message or "Stripe answered with an error"
     if exc.request_id:
         message = f"{message} (request {exc.request_id})"
@@ -62,7 +65,7 @@ def _error(cls, exc, code):
                retry_after=errors.retry_after_seconds(exc.headers.get("Retry-After") if exc.headers else None))
 
 
-def _chain(exc):
+def _chain(exc: BaseException | None) -> Iterator[BaseException]:
     seen = set()
     while exc is not None and id(exc) not in seen:
         seen.add(id(exc))
@@ -70,7 +73,7 @@ def _chain(exc):
         exc = exc.__cause__ or exc.__context__
 
 
-def _connection_failed(exc):
+def _connection_failed(exc: stripe.StripeError) -> errors.GatewayError:
     causes = list(_chain(exc))
     root = type(causes[-1]).__name__
     # urllib3 raises ConnectTimeoutError (NewConnectionError and NameResolutionError are
@@ -87,7 +90,7 @@ def _connection_failed(exc):
         code="gateway_timeout" if timed_out else "connection_lost", gateway=GATEWAY)
 
 
-def _api_error(exc):
+def _api_error(exc: stripe.StripeError) -> errors.GatewayError:
     status = exc.http_status or 0
     if status == 409:  # another request with this key is running: the same key settles it
         return _error(errors.RetryableError, exc, "idempotency_key_in_use")
@@ -104,7 +107,7 @@ def _api_error(exc):
 
 
 # Order matters where the SDK's classes inherit (everything is a StripeError).
-_TABLE = (
+_TABLE: tuple[tuple[type[stripe.StripeError], Callable[[Any], errors.GatewayError]], ...] = (
     (stripe.CardError, lambda e: decline_from(_body(e))),
     (stripe.RateLimitError, lambda e: _error(errors.RetryableError, e, "rate_limited")),
     (stripe.IdempotencyError, lambda e: _error(errors.InvalidRequestError, e, "idempotency_error")),

@@ -1,4 +1,7 @@
 """Stripe objects (plain dicts, from ``StripeObject.to_dict()``) into our types."""
+from collections.abc import Callable, Mapping
+from typing import TypeVar
+
 from gateways import errors
 from gateways.base import GatewayPayment, GatewayRefund, GatewayStatus
 from gateways.stripe.errors import GATEWAY, decline_from
@@ -10,33 +13,35 @@ PAYMENT_ID_KEY = "payment_id"
 METADATA_MAX_KEYS = 50
 
 
-def merchant_metadata(metadata):
+def merchant_metadata(metadata: dict) -> dict:
     """The merchant's ``metadata`` without our key, whatever it held (metadata stored before the key
     was refused): ours is added beside it, and an update must not replace it (nor delete it with an
     empty value: Stripe merges updates into the metadata it holds)."""
     return {key: value for key, value in metadata.items() if key != PAYMENT_ID_KEY}
 
 
-def _declined(pi):
+def _declined(pi: dict) -> errors.GatewayError:
     # The last confirmation failed: no money moved; its card_error says why.
     return decline_from(pi.get("last_payment_error") or {})
 
 
-def _unconfirmed(pi):
+def _unconfirmed(pi: dict) -> errors.GatewayError:
     # We confirm on create, so nothing was attempted: our bug, no money moved.
     return errors.InvalidRequestError(f"PaymentIntent {pi['id']} was never confirmed",
                                       code="not_confirmed", gateway=GATEWAY,
                                       vendor_code=pi["status"])
 
 
-def _refund_failed(refund):
+def _refund_failed(refund: dict) -> errors.GatewayError:
     reason = refund.get("failure_reason") or "refund_failed"
     return errors.HardDeclineError(f"Refund {refund['id']} {refund['status']}: {reason}",
                                    code=reason, gateway=GATEWAY, vendor_code=refund["status"])
 
 
+T = TypeVar("T")
+
 #: Every PaymentIntent status of the pinned API version: our status, or the error to raise.
-PAYMENT_INTENT_STATUS = {
+PAYMENT_INTENT_STATUS: dict[str, GatewayStatus | Callable[[dict], errors.GatewayError]] = {
     "succeeded": GatewayStatus.CAPTURED,
     "requires_capture": GatewayStatus.AUTHORIZED,
     "processing": GatewayStatus.PROCESSING,
@@ -47,7 +52,7 @@ PAYMENT_INTENT_STATUS = {
 }
 
 #: Every Refund status: whether it succeeded (False while pending), or the error to raise.
-REFUND_STATUS = {
+REFUND_STATUS: dict[str, bool | Callable[[dict], errors.GatewayError]] = {
     "succeeded": True,
     "pending": False,
     "requires_action": False,
@@ -56,7 +61,7 @@ REFUND_STATUS = {
 }
 
 
-def _read_status(table, obj):
+def _read_status(table: Mapping[str, T | Callable[[dict], errors.GatewayError]], obj: dict) -> T:
     outcome = table.get(obj["status"])
     if outcome is None:  # a status newer than our table: we cannot tell what happened
         raise errors.UnknownOutcomeError(f"unknown {obj['object']} status {obj['status']!r}",
@@ -67,7 +72,7 @@ def _read_status(table, obj):
     return outcome
 
 
-def to_payment(pi):
+def to_payment(pi: dict) -> GatewayPayment:
     """Our view of a PaymentIntent.
 
     Parameters:
@@ -85,7 +90,7 @@ def to_payment(pi):
                           currency=pi["currency"].upper(), vendor_status=pi["status"])
 
 
-def to_refund(refund):
+def to_refund(refund: dict) -> GatewayRefund:
     """Our view of a Refund.
 
     Raises:

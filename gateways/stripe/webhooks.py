@@ -5,6 +5,7 @@ import stripe
 
 from gateways.base import Delivery, Fact, Webhooks
 from gateways.errors import InvalidSignature
+from shared.config import Config
 
 #: Stripe event type -> ``Fact.kind``.  ``charge.refunded`` is not one: its charge no longer lists its
 #: refunds (API 2022-11-15 on), so it cannot say which refund it counts; ``refund.*`` events can.
@@ -30,7 +31,7 @@ class StripeWebhooks(Webhooks):
     id_field = "id"
     type_field = "type"
 
-    def admit(self, config, headers, raw_body, body) -> Delivery:
+    def admit(self, config: Config, headers: dict, raw_body: bytes, body: dict) -> Delivery:
         try:  # without a secret (PAYWAVE_STRIPE_WEBHOOK_SECRET unset) nothing verifies: refused too
             event = stripe.Webhook.construct_event(raw_body, headers.get("stripe-signature"), config.stripe_webhook_secret,
                                                    tolerance=self.tolerance_seconds)
@@ -38,7 +39,7 @@ class StripeWebhooks(Webhooks):
             raise InvalidSignature(str(exc)) from None
         return Delivery(event.to_dict())
 
-    def read(self, event) -> Fact:
+    def read(self, event: dict) -> Fact:
         kind = EVENT_KINDS.get(event["type"])
         if kind is None:
             return Fact(None)

@@ -9,13 +9,14 @@ from gateways.errors import GatewayError, RetryableError, UnknownOutcomeError
 from shared import metrics
 from shared.logging import get_logger
 from store import processing
+from store.models import Attempt
 
 log = get_logger("paywave.worker")
 
 
 @dataclasses.dataclass
 class Call:
-    attempt: object
+    attempt: Attempt
     result: object = None
     error: GatewayError | None = None
     latency_ms: int = 0
@@ -78,5 +79,5 @@ def retry_later(ctx, c: Call):
     Returns:
       Otherwise (the caller has already decided what comes next).
     """
-    if c.transient and c.tries_left(ctx.config):
+    if c.error is not None and c.transient and c.tries_left(ctx.config):
         raise dramatiq.Retry(delay=ctx.backoff_ms(c.attempt.tries, c.error.retry_after))
