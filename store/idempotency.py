@@ -10,6 +10,7 @@ two holders rolls back instead of writing twice.  A claim whose Postgres backend
 """
 import dataclasses
 import datetime
+import hashlib
 
 import peewee
 
@@ -44,12 +45,17 @@ class Claim:
 def claim(merchant_id, key, request_hash, ttl_hours=24):
     """Take ``key`` for this request.
 
+    Parameters:
+      key: The client's ``Idempotency-Key``; only its SHA-256 digest is kept (the key is the client's
+        free text and may hold a card number).
+
     Returns:
       A ``Claim`` to pass to ``complete``/``release``, or a ``Saved`` response to replay.
 
     Raises:
       KeyInUse, KeyReusedWithOtherRequest.
     """
+    key = hashlib.sha256(key.encode()).hexdigest()
     for _ in range(3):
         now = utcnow()
         try:  # one statement, committed at once (the connection is in autocommit)

@@ -12,8 +12,11 @@ from store.db import database, is_postgres
 from store.models import utcnow
 
 DIALECTS = {
-    "postgres": {"id": "BIGSERIAL PRIMARY KEY", "bigint": "BIGINT", "bool": "BOOLEAN", "false": "FALSE"},
-    "sqlite": {"id": "INTEGER PRIMARY KEY AUTOINCREMENT", "bigint": "INTEGER", "bool": "INTEGER", "false": "0"},
+    "postgres": {"id": "BIGSERIAL PRIMARY KEY", "bigint": "BIGINT", "bool": "BOOLEAN", "false": "FALSE",
+                 "key_digest": "UPDATE idempotency_record SET key = encode(sha256(convert_to(key, 'UTF8')), 'hex')"},
+    # SQLite (development only: production refuses it) has no sha256: its few-hour-old records are dropped.
+    "sqlite": {"id": "INTEGER PRIMARY KEY AUTOINCREMENT", "bigint": "INTEGER", "bool": "INTEGER", "false": "0",
+               "key_digest": "DELETE FROM idempotency_record"},
 }
 _LOCK_ID = 0x70617977  # "payw"
 

@@ -43,3 +43,27 @@ def test_postgres_migrates_once_and_matches_the_models(service_urls, database_ur
     finally:
         open_database(database_url)
     assert database.obj.database == database_url.rsplit("/", 1)[1]
+
+
+def test_keys_stored_before_the_digest_migration_still_replay(service_urls, database_url):
+    """A record kept with its raw key before 0010 is found by the same key after it: a client retrying
+    across the upgrade gets its first answer, not a second payment."""
+    from store import idempotency
+    try:
+        with services.test_database(service_urls["postgres"]) as url:
+            db = open_database(url)
+            try:
+                migrate()
+                with db.connection_context():
+                    db.execute_sql("DELETE FROM schema_migration WHERE version = '0010'")  # as before the upgrade
+                    db.execute_sql("INSERT INTO idempotency_record (merchant_id, key, request_hash, state, response_status,"
+                                   " response_body, created_at, expires_at) VALUES ('m', 'order-1', 'h', 'done', 202,"
+                                   " '{}', now(), now() + interval '1 day')")
+                assert migrate() == ["0010"]
+                with db.connection_context():
+                    saved = idempotency.claim("m", "order-1", "h")
+                assert isinstance(saved, idempotency.Saved) and saved.status == 202
+            finally:
+                db.close_all()
+    finally:
+        open_database(database_url)
