@@ -14,8 +14,8 @@ from ingress.app import create_app
 from store.models import OutboxJob, Payment
 from store.outbox import Relay
 from store.vault import Vault
-from tests.conftest import card_payment
 from tests.support import services
+from tests.support.api import card_payment
 from tests.support.proxy import TcpProxy, via_proxy
 from workers.broker import build_broker, publisher
 from workers.pools import POOLS

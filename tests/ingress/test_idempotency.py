@@ -3,7 +3,7 @@ import concurrent.futures
 
 from store import idempotency
 from store.models import Payment
-from tests.conftest import card_payment
+from tests.support.api import card_payment
 
 
 def post(client, auth, key, body=None):

@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from shared.dev import free_port, wait_http
-from tests.conftest import ROOT
+from tests.support.processes import ROOT
 from workers.pools import POOLS
 
 

@@ -21,8 +21,8 @@ from ingress.resources import gateway_webhooks
 from store.models import Event, GatewayEvent, Payment, Refund
 from store.vault import Vault
 from tests.support import services
+from tests.support.api import pay
 from tests.support.sandbox import Sandbox, wait_status
-from tests.workers.test_payments import pay
 from workers import actors
 from workers.actors import gateway_events
 
