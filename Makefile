@@ -2,14 +2,15 @@
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
-STAMP  := $(VENV)/.installed-$(shell cat setup.cfg pyproject.toml | cksum | cut -d' ' -f1)
+STAMP  := $(VENV)/.installed-$(shell cat setup.cfg pyproject.toml sandbox/pyproject.toml | cksum | cut -d' ' -f1)
 
 .PHONY: install run test bench chaos clean
 
-$(STAMP): setup.cfg pyproject.toml
+# The sandboxes are a distribution of their own (sandbox/pyproject.toml), installed for development and tests only.
+$(STAMP): setup.cfg pyproject.toml sandbox/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -e '.[test]' -e ./sandbox
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
@@ -25,7 +26,8 @@ test: install
 	$(PY) -m pytest
 
 bench: install
-	command -v wrk >/dev/null && command -v hey >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk hey; }
+	@command -v wrk >/dev/null && command -v hey >/dev/null || \
+	  { echo 'make bench needs wrk and hey on the PATH: install them (e.g. sudo apt-get install wrk hey), then run it again.' >&2; exit 1; }
 	$(PY) -m pip install --quiet -e '.[test,bench]'
 	$(PY) -m bench
 

@@ -97,8 +97,8 @@ def _dev(args):
 
 
 def _sandbox(args):
-    from gateways.sandbox.faults import Faults
-    from gateways.sandbox.server import run
+    from sandbox.faults import Faults
+    from sandbox.server import run
 
     faults = Faults(error_rate=args.error_rate, error_status=args.error_status,
                     latency_ms=args.latency_ms, timeout_rate=args.timeout_rate,

@@ -1,44 +1,15 @@
 """Fixtures shared by the whole suite: processes, ports, the real services."""
 import os
-import subprocess
-import sys
 
 import pytest
 
 from shared.net import free_port, wait_http
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from tests.support.processes import Process
 
 # openapi-spec-validator switches to jsonschema-rs when it is installed (schemathesis brings it);
 # its regex engine refuses patterns in PayPal's own documents that Python's accepts.
 os.environ.setdefault("OPENAPI_SPEC_VALIDATOR_SCHEMA_VALIDATOR_BACKEND", "jsonschema")
 pytest_plugins = ["tests.support.leakscan"]  # the run's leftovers and logs are scanned for card data
-
-
-class Process:
-    """A ``paywave`` subcommand in a child process, stopped at teardown."""
-
-    def __init__(self, args, env=None):
-        self.args = args
-        self.env = {**os.environ, **(env or {})}
-        self.proc = None
-
-    def start(self):
-        self.proc = subprocess.Popen([sys.executable, "-m", "cli", *self.args],
-                                     cwd=ROOT, env=self.env)
-        return self
-
-    def stop(self, sig=None):
-        if self.proc and self.proc.poll() is None:
-            if sig is None:
-                self.proc.terminate()
-            else:
-                self.proc.send_signal(sig)
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
 
 
 @pytest.fixture(scope="session")
@@ -143,8 +114,3 @@ def mint(config):
 def auth(mint, merchant):
     return {"Authorization": f"Bearer {mint(merchant)}"}
 
-
-def card_payment(number="4242424242424242", amount=1050, currency="USD", **extra):
-    return {"amount": amount, "currency": currency,
-            "payment_method": {"type": "card", "card": {"number": number, "exp_month": 12, "exp_year": 2031, "cvc": "123"}},
-            **extra}

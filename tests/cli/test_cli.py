@@ -6,7 +6,7 @@ import sys
 import pytest
 
 from cli import build_parser
-from tests.conftest import ROOT
+from tests.support.processes import ROOT
 
 
 def help_of(capsys, *argv):

@@ -17,7 +17,7 @@ import requests
 from cli.dev import busy_ports
 from shared.net import free_port, wait_http
 from shared.queues import POOLS
-from tests.conftest import ROOT
+from tests.support.processes import ROOT
 
 
 def dev_env(sandboxes, **settings):

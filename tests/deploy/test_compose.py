@@ -154,6 +154,9 @@ def test_sandboxes(services, env_example):
         assert cmd[cmd.index("--port") + 1] == str(port)
         assert cmd[cmd.index("--host") + 1] == "0.0.0.0"
         assert f"{port}/_sandbox/faults" in " ".join(svc["healthcheck"]["test"])
+        assert svc["build"]["dockerfile"] == "Dockerfile.sandbox", f"{name}: the production images hold no sandbox"
+    sandbox_image = services["stripe-sandbox"]["image"]
+    assert [name for name, svc in services.items() if svc.get("image") == sandbox_image] == list(SANDBOXES)
     assert active["PAYWAVE_STRIPE_API_BASE"] == "http://stripe-sandbox:12111"
     assert active["PAYWAVE_PAYPAL_API_BASE"] == "http://paypal-sandbox:12112"
 

@@ -231,6 +231,15 @@ def test_build_context_has_what_the_build_copies_and_nothing_secret(dockerfile):
         assert not _dockerignore_allows(secret), f".dockerignore must exclude {secret}"
 
 
+def test_production_images_hold_no_sandbox(dockerfile):
+    """The gateway fakes are development tools (Dockerfile.sandbox builds their own image)."""
+    name, stages, _ = dockerfile
+    for stage in stages:
+        for instruction, args in stage.instructions:
+            if instruction in ("COPY", "ADD", "RUN"):
+                assert "sandbox" not in args, f"{name}: {instruction} {args} brings a sandbox into the image"
+
+
 # ---------------------------------------------------------------------------------- the lock
 
 

@@ -4,7 +4,7 @@ import time
 import jwt
 import pytest
 
-from tests.conftest import card_payment
+from tests.support.api import card_payment
 
 
 def bearer(token):

@@ -16,8 +16,8 @@ from shared.queues import POOLS
 from store.models import OutboxJob, Payment
 from store.outbox import Relay
 from store.vault import Vault
-from tests.conftest import card_payment
 from tests.support import services
+from tests.support.api import card_payment
 from tests.support.proxy import TcpProxy, via_proxy
 
 

@@ -4,7 +4,7 @@ import io
 import pytest
 
 from store.models import Payment
-from tests.conftest import card_payment
+from tests.support.api import card_payment
 
 PROBLEM = "application/problem+json"
 

@@ -1,20 +1,7 @@
 """/events: newest first, filtered, merchant-scoped; each event fans out to the endpoints
 subscribed to it in the transaction of the change, and can be delivered again."""
-from store.models import Event, OutboxJob, WebhookDelivery, WebhookEndpoint
-from tests.conftest import card_payment
-from tests.ingress.test_payments import conforms
-from tests.ingress.test_webhook_endpoints import create as create_endpoint
-
-
-def canceled_payment(client, auth):
-    """A payment canceled while pending: ``payment.canceled`` is written by the ingress itself."""
-    pid = client.simulate_post("/payments", json=card_payment(), headers=auth).json["id"]
-    assert client.simulate_post(f"/payments/{pid}/cancel", headers=auth).status_code == 202
-    return pid
-
-
-def event_of(payment_id, type_):
-    return Event.get((Event.payment_id == payment_id) & (Event.type == type_))
+from store.models import OutboxJob, WebhookDelivery, WebhookEndpoint
+from tests.support.api import canceled_payment, card_payment, conforms, create_endpoint, event_of
 
 
 def test_events_list_newest_first_filter_and_pagination(client, auth):

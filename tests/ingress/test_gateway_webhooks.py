@@ -1,24 +1,18 @@
 """``POST /webhooks/stripe`` and ``/webhooks/paypal``: what the ingress accepts, refuses and replays,
 without calling a gateway (PayPal's verification by the ops pool is in ``tests/workers``)."""
 import dataclasses
-import datetime
-import secrets
-import time
 import uuid
 
 import orjson
 import peewee
 import pytest
-import stripe
 from falcon import testing
 
 from ingress.app import create_app
 from ingress.resources import gateway_webhooks
 from store.models import GatewayEvent, OutboxJob
 from store.vault import Vault
-
-SECRET = "whsec_" + secrets.token_hex(16)
-WEBHOOK_ID = "WH-TEST-" + secrets.token_hex(4)
+from tests.support.gateway_webhooks import SECRET, WEBHOOK_ID, paypal_delivery, stripe_delivery
 
 
 def build(config, cache, relay):
@@ -46,24 +40,6 @@ def stored(gateway, event_id):
 
 def jobs_for(event_id):
     return [(j.queue_name, j.actor_name, j.args) for j in OutboxJob.select() if event_id in j.args]
-
-
-def stripe_delivery(secret=SECRET, age=0, **event):
-    event = {"id": "evt_" + secrets.token_hex(12), "object": "event", "type": "payment_intent.succeeded",
-             "data": {"object": {"id": "pi_1", "object": "payment_intent"}}, **event}
-    body = orjson.dumps(event)
-    signature = stripe.WebhookSignature.generate_signature_header(body.decode(), secret, int(time.time()) - age)
-    return event["id"], body, {"Content-Type": "application/json; charset=utf-8", "Stripe-Signature": signature}
-
-
-def paypal_delivery(sent_ago=0, transmission_id=None, **event):
-    event = {"id": "WH-" + secrets.token_hex(8).upper(), "event_type": "PAYMENT.CAPTURE.COMPLETED",
-             "resource": {"id": "CAPTURE1"}, **event}
-    sent = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(seconds=sent_ago)
-    headers = {"Content-Type": "application/json", "PAYPAL-TRANSMISSION-ID": transmission_id or str(uuid.uuid4()),
-               "PAYPAL-TRANSMISSION-TIME": sent.strftime("%Y-%m-%dT%H:%M:%SZ"), "PAYPAL-TRANSMISSION-SIG": "c2lnbmF0dXJl",
-               "PAYPAL-CERT-URL": "https://api.paypal.com/v1/notifications/certs/CERT-1", "PAYPAL-AUTH-ALGO": "SHA256withRSA"}
-    return event["id"], orjson.dumps(event), headers
 
 
 def post(hooks, gateway, body, headers):

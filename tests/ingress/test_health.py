@@ -2,7 +2,7 @@
 from openapi_spec_validator import validate
 from prometheus_client import REGISTRY, generate_latest
 
-from tests.conftest import card_payment
+from tests.support.api import card_payment
 
 
 def test_healthz_and_readyz(client):

@@ -6,8 +6,8 @@ import pytest
 
 from store import idempotency
 from store.models import Payment
-from tests.conftest import card_payment
 from tests.support import services
+from tests.support.api import card_payment
 
 
 def post(client, auth, key, body=None):

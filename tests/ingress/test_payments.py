@@ -1,20 +1,10 @@
 """POST/GET/PUT /payments and the actions, against real Postgres, Redis and RabbitMQ."""
 import concurrent.futures
 
-import jsonschema
 import pytest
 
-from ingress.openapi import document
 from store.models import OutboxJob, Payment
-from tests.conftest import card_payment
-
-SCHEMAS = document()["components"]["schemas"]
-
-
-def conforms(body, schema_name):
-    schema = {**SCHEMAS[schema_name], "components": {"schemas": SCHEMAS}}
-    resolver_doc = {"components": {"schemas": SCHEMAS}, **schema}
-    jsonschema.validate(body, resolver_doc, cls=jsonschema.Draft202012Validator)
+from tests.support.api import card_payment, conforms
 
 
 def create(client, auth, body=None, **headers):

@@ -10,7 +10,7 @@ from schemathesis import GenerationMode, checks
 
 from ingress import validation as limits
 from ingress.openapi import document
-from tests.conftest import card_payment
+from tests.support.api import card_payment
 
 OPERATIONS = [op["operationId"] for path in document()["paths"].values() for op in path.values() if "operationId" in op]
 SETTINGS = settings(max_examples=25, deadline=None, database=None, suppress_health_check=list(HealthCheck))

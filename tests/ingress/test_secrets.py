@@ -7,8 +7,8 @@ import redis
 from shared.broker import publisher
 from shared.logging import configure
 from store.models import OutboxJob
-from tests.conftest import card_payment
 from tests.support import services
+from tests.support.api import card_payment
 
 PAN, CVC = "4000056655665556", "987"
 

@@ -10,15 +10,8 @@ from ingress.app import create_app
 from shared.logging import configure
 from store.models import WebhookEndpoint
 from store.vault import Vault
-from tests.ingress.test_payments import conforms
 from tests.support import services
-
-PUBLIC = "https://93.184.215.14/hooks"  # a public address: never called by these tests
-
-
-def create(client, auth, url=PUBLIC, events=("*",), **extra):
-    return client.simulate_post("/webhook_endpoints", json={"url": url, "enabled_events": list(events), **extra},
-                                headers=auth)
+from tests.support.api import PUBLIC, conforms, create_endpoint
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +23,7 @@ def local_client(config, cache, relay):
 
 
 def test_create_answers_201_with_the_secret_once(client, auth):
-    resp = create(client, auth, description="orders", events=("payment.succeeded", "payment.refunded"))
+    resp = create_endpoint(client, auth, description="orders", events=("payment.succeeded", "payment.refunded"))
     assert resp.status_code == 201, resp.text
     body = resp.json
     conforms(body, "WebhookEndpoint")
@@ -44,7 +37,7 @@ def test_create_answers_201_with_the_secret_once(client, auth):
 
 
 def test_list_is_newest_first_with_cursor_pagination(client, auth):
-    ids = [create(client, auth).json["id"] for _ in range(3)]
+    ids = [create_endpoint(client, auth).json["id"] for _ in range(3)]
     first = client.simulate_get("/webhook_endpoints", params={"limit": 2}, headers=auth).json
     assert [e["id"] for e in first["data"]] == ids[::-1][:2] and first["has_more"] is True
     assert all("secret" not in e for e in first["data"])
@@ -55,7 +48,7 @@ def test_list_is_newest_first_with_cursor_pagination(client, auth):
 
 
 def test_delete_then_404_and_other_merchants_get_404(client, auth, mint):
-    endpoint = create(client, auth).json
+    endpoint = create_endpoint(client, auth).json
     path = f"/webhook_endpoints/{endpoint['id']}"
     other = {"Authorization": f"Bearer {mint('someone_else')}"}
     for method, suffix in (("GET", ""), ("DELETE", ""), ("POST", "/rotate_secret")):
@@ -70,7 +63,7 @@ def test_delete_then_404_and_other_merchants_get_404(client, auth, mint):
 def test_reading_needs_read_scope_and_writing_write_scope(client, mint, merchant):
     reader = {"Authorization": f"Bearer {mint(merchant, scopes=('payments:read',))}"}
     assert client.simulate_get("/webhook_endpoints", headers=reader).status_code == 200
-    resp = create(client, reader)
+    resp = create_endpoint(client, reader)
     assert resp.status_code == 403 and resp.json["type"] == "/problems/insufficient-scope"
     assert client.simulate_get("/webhook_endpoints").status_code == 401
 
@@ -81,7 +74,7 @@ def test_reading_needs_read_scope_and_writing_write_scope(client, mint, merchant
     "https://224.0.0.1/", "https://[fe80::1]/", "https://[fd00::1]/", "https://172.16.5.4/", "https://192.168.1.1/",
 ])
 def test_urls_leading_to_non_public_addresses_are_refused(client, auth, url):
-    resp = create(client, auth, url)
+    resp = create_endpoint(client, auth, url)
     assert resp.status_code == 422 and resp.headers["content-type"] == "application/problem+json"
     assert [e["field"] for e in resp.json["errors"]] == ["url"]
     assert "non-public address" in resp.json["errors"][0]["reason"]
@@ -98,7 +91,7 @@ def test_urls_leading_to_non_public_addresses_are_refused(client, auth, url):
     ("https://93.184.215.14:99999/", "port"),
 ])
 def test_bad_urls_are_refused_naming_the_url(client, auth, url, reason):
-    resp = create(client, auth, url)
+    resp = create_endpoint(client, auth, url)
     assert resp.status_code == 422, resp.text
     [error] = resp.json["errors"]
     assert error["field"] == "url" and reason in error["reason"]
@@ -110,26 +103,26 @@ def test_invalid_fields_are_reported_together(client, auth):
     assert resp.status_code == 422
     assert {e["field"] for e in resp.json["errors"]} == {"url", "enabled_events", "colour", "description"}
     for events in ([], ["*", "payment.succeeded"], "payment.succeeded", [None]):
-        assert create(client, auth, events=events).status_code == 422, events
+        assert create_endpoint(client, auth, events=events).status_code == 422, events
 
 
 def test_allow_listed_hosts_and_http_in_development(local_client, auth):
     for url in ("http://127.0.0.1:9/hooks", "http://localhost:9/hooks"):
-        resp = create(local_client, auth, url)
+        resp = create_endpoint(local_client, auth, url)
         assert resp.status_code == 201, (url, resp.text)
-    assert create(local_client, auth, "http://10.0.0.1/").status_code == 422  # only what is listed
-    assert create(local_client, auth, "http://u:p@127.0.0.1:9/").status_code == 422
+    assert create_endpoint(local_client, auth, "http://10.0.0.1/").status_code == 422  # only what is listed
+    assert create_endpoint(local_client, auth, "http://u:p@127.0.0.1:9/").status_code == 422
 
 
 def test_a_merchant_has_at_most_16_endpoints(client, auth):
     for _ in range(16):
-        assert create(client, auth).status_code == 201
-    resp = create(client, auth)
+        assert create_endpoint(client, auth).status_code == 201
+    resp = create_endpoint(client, auth)
     assert resp.status_code == 409 and resp.json["type"] == "/problems/too-many-endpoints"
 
 
 def test_rotation_answers_a_new_secret_once(client, auth):
-    endpoint = create(client, auth).json
+    endpoint = create_endpoint(client, auth).json
     resp = client.simulate_post(f"/webhook_endpoints/{endpoint['id']}/rotate_secret", headers=auth)
     assert resp.status_code == 200
     conforms(resp.json, "WebhookEndpoint")
@@ -152,7 +145,7 @@ def test_no_secret_in_clear_in_the_database_or_the_logs(client, auth, config):
     logs = io.StringIO()
     configure("debug", stream=logs)
     try:
-        created = create(client, auth).json
+        created = create_endpoint(client, auth).json
         headers = {**auth, "Idempotency-Key": "rotate-1"}
         rotated = client.simulate_post(f"/webhook_endpoints/{created['id']}/rotate_secret", headers=headers).json
     finally:

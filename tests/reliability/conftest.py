@@ -3,10 +3,6 @@
 A database and queue prefix of their own; workers run as real ``paywave worker``
 processes configured through the environment, as in production.
 """
-import os
-import signal
-import subprocess
-import sys
 
 import pytest
 import requests
@@ -15,11 +11,10 @@ from falcon import testing
 from ingress.app import create_app
 from shared.broker import build_broker, publisher
 from shared.cache import build_cache
-from shared.net import free_port
 from store.outbox import Relay
 from store.vault import Vault
-from tests.conftest import ROOT
-from tests.support import leakscan, services
+from tests.support import services
+from tests.support.processes import WorkerProcess
 from tests.support.sandbox import Sandbox
 
 
@@ -29,31 +24,6 @@ def chaos_config(config, service_urls, sandboxes, tmp_path_factory):
                           paypal_api_base=sandboxes["paypal"], circuit_min_calls=10_000,
                           heartbeat_file=str(tmp_path_factory.mktemp("hb") / "heartbeat")) as cfg:
         yield cfg
-
-
-class WorkerProcess:
-    """``paywave worker --pool NAME`` in its own process group (so SIGKILL reaches all its processes)."""
-
-    def __init__(self, cfg, pool, threads=2):
-        self.metrics_port = free_port()
-        with leakscan.log_file(f"worker-{pool}") as log:  # its logs, scanned for card data at the end
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "cli", "worker", "--pool", pool, "--processes", "1",
-                 "--threads", str(threads)],
-                cwd=ROOT, env={**os.environ, **cfg.as_environ(), "PAYWAVE_METRICS_PORT": str(self.metrics_port)},
-                start_new_session=True, stderr=log)
-
-    def kill(self):
-        os.killpg(self.proc.pid, signal.SIGKILL)
-        self.proc.wait(10)
-
-    def stop(self):
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.kill()
 
 
 @pytest.fixture
@@ -89,7 +59,7 @@ def stripe(sandboxes):
 
 
 def pytest_terminal_summary(terminalreporter):
-    from tests.reliability import chaos
+    from tests.support import chaos
     if chaos.RESULTS:
         terminalreporter.section("chaos")
         terminalreporter.write_line(chaos.table(chaos.RESULTS))

@@ -15,9 +15,9 @@ from shared.broker import build_broker, publisher
 from shared.cache import build_cache
 from store.outbox import Relay
 from store.vault import Vault
-from tests.conftest import card_payment
-from tests.reliability import chaos
-from tests.reliability.conftest import WorkerProcess
+from tests.support import chaos
+from tests.support.api import card_payment
+from tests.support.processes import WorkerProcess
 from tests.support.proxy import TcpProxy, via_proxy
 from tests.support.sandbox import Sandbox, wait_status
 

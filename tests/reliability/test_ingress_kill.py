@@ -4,29 +4,16 @@ import concurrent.futures
 import dataclasses
 import os
 import signal
-import subprocess
-import sys
 import time
 import urllib.parse
 
 import requests
 
-from shared.net import free_port, wait_http
 from store.models import Payment
-from tests.conftest import ROOT, card_payment
-from tests.support import leakscan
+from tests.support.api import card_payment
+from tests.support.processes import start_ingress
 from tests.support.proxy import TcpProxy, via_proxy
 from tests.support.sandbox import wait_status
-
-
-def start_ingress(cfg):
-    port = free_port()
-    with leakscan.log_file("ingress-killed") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "cli", "ingress", "--port", str(port)], cwd=ROOT,
-                                env={**os.environ, **cfg.as_environ(), "PAYWAVE_INGRESS_METRICS_PORT": str(free_port())},
-                                start_new_session=True, stderr=log)
-    wait_http(f"http://127.0.0.1:{port}/healthz", proc, timeout=30)
-    return proc, f"http://127.0.0.1:{port}"
 
 
 def test_sigkill_of_the_ingress_loses_no_accepted_payment_and_charges_each_key_once(

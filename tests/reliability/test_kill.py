@@ -2,7 +2,7 @@
 import time
 
 from store.models import Attempt
-from tests.conftest import card_payment
+from tests.support.api import card_payment
 from tests.support.sandbox import wait_status
 
 

@@ -8,8 +8,9 @@ import time
 import requests
 
 from shared.net import free_port, wait_http
-from tests.conftest import ROOT, card_payment
 from tests.support import leakscan
+from tests.support.api import card_payment
+from tests.support.processes import ROOT
 from tests.support.sandbox import wait_status
 
 

@@ -19,7 +19,7 @@ import psycopg2
 import pytest
 import redis
 
-from gateways.sandbox.cards import CARDS
+from sandbox.cards import CARDS
 from shared.cards import luhn_ok
 from shared.logging import configure
 

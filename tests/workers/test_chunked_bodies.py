@@ -11,10 +11,9 @@ import orjson
 import pytest
 
 from store.models import Payment, Refund
-from tests.conftest import card_payment
-from tests.reliability.test_ingress_kill import start_ingress
+from tests.support.api import card_payment, pay
+from tests.support.processes import start_ingress
 from tests.support.sandbox import wait_status
-from tests.workers.test_payments import pay
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ from falcon import testing
 from ingress.app import create_app
 from store.models import Payment
 from store.vault import Vault, VaultKeyMissing
-from tests.conftest import card_payment
+from tests.support.api import card_payment
 from tests.support.sandbox import wait_status
 
 

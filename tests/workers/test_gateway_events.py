@@ -15,14 +15,14 @@ import pytest
 import requests
 
 from gateways.registry import build_gateways
-from gateways.sandbox import stripe as stripe_sandbox
 from ingress.app import create_app
 from ingress.resources import gateway_webhooks
+from sandbox.stripe.events import Webhooks
 from store.models import Event, GatewayEvent, Payment, Refund
 from store.vault import Vault
 from tests.support import services
+from tests.support.api import pay
 from tests.support.sandbox import Sandbox, wait_status
-from tests.workers.test_payments import pay
 from workers import actors
 from workers.actors import gateway_events
 
@@ -188,7 +188,7 @@ def test_a_late_event_that_would_move_a_payment_backwards_is_ignored(api, auth, 
         assert wait_status(pid).status == "requires_capture"
         headers, body, late = hooked.deliveries.wait_for(
             "stripe", lambda e: e.get("type") == authorized and e["data"]["object"]["metadata"]["payment_id"] == pid)
-        attempts = len(stripe_sandbox.Webhooks.RETRY_DELAYS) + 1
+        attempts = len(Webhooks.RETRY_DELAYS) + 1
         eventually(lambda: [e["id"] for *_, e in hooked.deliveries.seen].count(late["id"]) == attempts)  # it gave up
     finally:
         hooked.deliveries.hold = lambda event: False

@@ -3,7 +3,7 @@ terminal in bounded time, and the gateways' ledgers equal our books, payment by 
 import time
 
 from store.models import Payment
-from tests.conftest import card_payment
+from tests.support.api import card_payment
 from tests.support.sandbox import net
 
 TERMINAL = ("succeeded", "failed")

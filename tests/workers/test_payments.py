@@ -1,13 +1,7 @@
 """Every payment ends in a true state: charged exactly once, or not at all."""
 from store.models import Attempt
-from tests.conftest import card_payment
+from tests.support.api import pay
 from tests.support.sandbox import wait_status
-
-
-def pay(api, auth, **kwargs):
-    resp = api.simulate_post("/payments", json=card_payment(**kwargs), headers=auth)
-    assert resp.status_code == 202, resp.text
-    return resp.json["id"]
 
 
 def wait_unknown(payment_id, timeout=15.0):

@@ -8,7 +8,7 @@ import pytest
 
 from store import payments, processing
 from store.models import Attempt, AuditLog, Event, Payment, utcnow
-from tests.conftest import card_payment
+from tests.support.api import card_payment
 from tests.support.sandbox import wait_status
 from workers.actors.sweeper import sweep
 

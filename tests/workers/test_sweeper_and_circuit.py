@@ -6,7 +6,7 @@ import time
 from shared.cache import MemoryCache
 from store import processing
 from store.models import OutboxJob, Payment, utcnow
-from tests.conftest import card_payment
+from tests.support.api import card_payment
 from tests.support.sandbox import wait_status
 from workers.actors.sweeper import sweep
 from workers.circuit import CLOSED, HALF_OPEN, OPEN, CircuitBreaker

@@ -15,7 +15,7 @@ from shared import metrics
 from shared.webhooks import verify
 from store.models import WebhookEndpoint, utcnow
 from store.vault import Vault
-from tests.conftest import card_payment
+from tests.support.api import card_payment
 from tests.support.sandbox import wait_status
 
 SCHEDULE = (0.1, 0.1, 1.0)  # three retries; Retry-After is honoured up to the longest

@@ -14,7 +14,7 @@ import time
 from store.db import database
 from store.models import OutboxJob, Payment
 from store.payments import TERMINAL
-from tests.conftest import card_payment
+from tests.support.api import card_payment
 from tests.support.sandbox import Sandbox
 
 SECONDS = float(os.environ.get("PAYWAVE_CHAOS_SECONDS", 6))

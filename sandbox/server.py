@@ -19,7 +19,7 @@ def create_app(name, **options):
     """
     if name not in SANDBOXES:
         raise ValueError(f"unknown sandbox {name!r}; choose one of {', '.join(SANDBOXES)}")
-    module = importlib.import_module(f"gateways.sandbox.{name}")
+    module = importlib.import_module(f"sandbox.{name}.app")
     return module.create_app(**options)
 
 

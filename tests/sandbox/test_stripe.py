@@ -10,7 +10,7 @@ import pytest
 import requests
 import stripe
 
-from gateways.sandbox.stripe import ApiError, _param, parse_form
+from sandbox.stripe.wire import ApiError, get_param, parse_form
 from tests.support import services
 
 API_KEY = "sk_test_wire_format_tests"
@@ -126,8 +126,8 @@ def test_parse_form_reads_bracket_notation():
     assert params == {"card": {"number": "4242"}, "metadata": {"a": "1", "b": ""},
                       "expand": {"0": "x", "1": "y"}, "types": {"0": "card"},
                       "a": {"b": {"c": "deep"}}}
-    assert _param(params, "expand", list) == ["x", "y"]
-    assert _param(params, "types", list) == ["card"]
+    assert get_param(params, "expand", list) == ["x", "y"]
+    assert get_param(params, "types", list) == ["card"]
     for conflicting in ([("a", "1"), ("a[b]", "2")], [("a[b]", "2"), ("a", "1")], [("a]", "1")]):
         with pytest.raises(ApiError):
             parse_form(conflicting)

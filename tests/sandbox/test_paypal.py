@@ -5,8 +5,8 @@ import uuid
 import pytest
 import requests
 
-from gateways.sandbox import cards
-from gateways.sandbox.paypal import LUHN_FAILURE, RESPONSE_CODES
+from sandbox import cards
+from sandbox.paypal.app import LUHN_FAILURE, RESPONSE_CODES
 
 ORDERS = "/v2/checkout/orders"
 

@@ -32,12 +32,11 @@ import falcon
 import orjson
 import requests
 
-from gateways.paypal.transformers import DECIMALS, paypal_money
-from gateways.sandbox import cards
-from gateways.sandbox.faults import FaultMiddleware, Faults, FaultsResource
-from gateways.sandbox.idempotency import IdempotencyCache, InFlight
-from gateways.sandbox.ledger import Ledger, LedgerResource
-from shared import money
+from sandbox import cards
+from sandbox.faults import FaultMiddleware, Faults, FaultsResource
+from sandbox.idempotency import IdempotencyCache, InFlight
+from sandbox.ledger import Ledger, LedgerResource
+from sandbox.paypal.money import ISO_EXPONENTS, decimals, minor_units, paypal_money
 from shared.cards import luhn_ok
 
 #: HTTP status → PayPal's error ``name`` and ``message``.
@@ -379,7 +378,7 @@ class PayPalSandbox:
                            "links": _capture_links(req.prefix, capture_id, authorization["links"][0]["href"])}
                 if "custom_id" in unit:
                     capture["custom_id"] = unit["custom_id"]
-                done = capture["final_capture"] or _minor(amount) == left
+                done = capture["final_capture"] or minor_units(amount) == left
                 authorization.update(status="CAPTURED" if done else "PARTIALLY_CAPTURED", update_time=now)
                 unit.setdefault("payments", {}).setdefault("captures", []).append(capture)
                 self.index[capture["id"]] = ("capture", order["id"])
@@ -416,7 +415,7 @@ class PayPalSandbox:
                     raise Problem(422, {"REFUNDED": "CAPTURE_FULLY_REFUNDED", "PENDING": "PENDING_CAPTURE"}.get(
                         capture["status"], "REFUND_NOT_ALLOWED"))
                 unit = order["purchase_units"][0]
-                left = _minor(capture["amount"]) - self.refunded.get(payment_id, 0)
+                left = minor_units(capture["amount"]) - self.refunded.get(payment_id, 0)
                 amount = _amount_within(body, capture["amount"], left, "CURRENCY_MISMATCH", "REFUND_AMOUNT_EXCEEDED")
                 now = _now()
                 refund = {"id": _id(), "status": "COMPLETED", "amount": amount, "create_time": now,
@@ -425,8 +424,8 @@ class PayPalSandbox:
                                    _link(f"{req.prefix}/v2/payments/captures/{capture['id']}", "up")]
                 if custom_id or "custom_id" in unit:
                     refund["custom_id"] = custom_id or unit["custom_id"]
-                self.refunded[payment_id] = self.refunded.get(payment_id, 0) + _minor(amount)
-                capture.update(status="REFUNDED" if _minor(amount) == left else "PARTIALLY_REFUNDED", update_time=now)
+                self.refunded[payment_id] = self.refunded.get(payment_id, 0) + minor_units(amount)
+                capture.update(status="REFUNDED" if minor_units(amount) == left else "PARTIALLY_REFUNDED", update_time=now)
                 unit.setdefault("payments", {}).setdefault("refunds", []).append(refund)
                 self.index[refund["id"]] = ("refund", order["id"])
                 self._record("refund", order, amount, key, payment_id=refund.get("custom_id"))
@@ -509,7 +508,7 @@ class PayPalSandbox:
         return {**payment, "supplementary_data": {"related_ids": related}}
 
     def _record(self, kind, order, amount, key, payment_id=None):
-        self.ledger.record(kind, amount=_minor(amount), currency=amount["currency_code"],
+        self.ledger.record(kind, amount=minor_units(amount), currency=amount["currency_code"],
                            payment_id=payment_id or order["purchase_units"][0].get("custom_id"),
                            idempotency_key=key, gateway_reference=order["id"])
 
@@ -622,11 +621,11 @@ def _money(value, field):
         raise Problem(400, "INVALID_PARAMETER_SYNTAX", f"{field}/currency_code")
     if not isinstance(amount, str) or not VALUE.match(amount) or len(amount) > 32:
         raise Problem(400, "INVALID_PARAMETER_SYNTAX", f"{field}/value")
-    if currency not in DECIMALS:
+    if currency not in ISO_EXPONENTS:
         raise Problem(422, "INVALID_CURRENCY_CODE", f"{field}/currency_code")
     if Decimal(amount) <= 0:
         raise Problem(422, "CANNOT_BE_ZERO_OR_NEGATIVE", f"{field}/value")
-    if len(amount.partition(".")[2]) > DECIMALS[currency]:
+    if len(amount.partition(".")[2]) > decimals(currency):
         raise Problem(422, "DECIMAL_PRECISION", f"{field}/value")
     return {"currency_code": currency, "value": amount}
 
@@ -638,14 +637,14 @@ def _amount_within(body, limit_money, left, mismatch_issue, exceeded_issue):
     amount = _money(body["amount"], "/amount")
     if amount["currency_code"] != limit_money["currency_code"]:
         raise Problem(422, mismatch_issue, "/amount/currency_code")
-    if _minor(amount) > left:
+    if minor_units(amount) > left:
         raise Problem(422, exceeded_issue, "/amount/value")
     return amount
 
 
 def _uncaptured(unit, authorization):
     """Minor units of ``authorization`` not captured yet."""
-    return _minor(authorization["amount"]) - sum(_minor(c["amount"]) for c in _payments(unit, "capture"))
+    return minor_units(authorization["amount"]) - sum(minor_units(c["amount"]) for c in _payments(unit, "capture"))
 
 
 def _card(source, key):
@@ -738,10 +737,6 @@ def _authorization_links(prefix, authorization_id, up):
 
 def _payments(unit, kind):
     return unit.get("payments", {}).get(kind + "s", [])
-
-
-def _minor(value):
-    return money.from_decimal(value["value"], value["currency_code"])
 
 
 def _canonical(event):
