@@ -54,8 +54,7 @@ def write_events(n, merchant, url):
     payment, _ = payments.create(
         merchant, dict(amount=1000, currency="USD", capture="automatic", route="stripe", gateway_preference=None,
                        description=None, metadata={}, customer=None),
-        lambda pid: vault.seal_card(pid, "4242424242424242", 12, 2031, None),
-        first_job=("payments.stripe", "process_payment", "stripe"))  # published, never consumed here
+        lambda pid: vault.seal_card(pid, "4242424242424242", 12, 2031, None))  # its job is published, never consumed here
     for start in range(0, n, 100):
         with database.atomic():
             locked = processing.lock(payment.id)

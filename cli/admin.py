@@ -10,11 +10,13 @@ import sys
 
 def add_parser(sub):
     """Add ``admin`` and its subcommands to the ``paywave`` parser's ``sub``. Returns the ``admin`` parser."""
+    from store.states import SETTLED
+
     admin = sub.add_parser("admin", help="operator actions: settle a payment that awaits review")
     commands = admin.add_subparsers(dest="admin_command", required=True)
     resolve = commands.add_parser("resolve", help="settle a requires_review payment (audited)")
     resolve.add_argument("payment_id")
-    resolve.add_argument("--as", dest="status", required=True, choices=["succeeded", "failed"],
+    resolve.add_argument("--as", dest="status", required=True, choices=list(SETTLED),
                          help="succeeded: the gateway captured the money; failed: it moved none")
     resolve.add_argument("--reference", required=True, help="the gateway's id, or a ticket, that proves it")
     resolve.add_argument("--reason", default=None)

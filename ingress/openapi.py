@@ -3,7 +3,7 @@ from typing import Any
 
 from ingress import validation
 from store.events import TYPES
-from store.payments import STATUSES
+from store.states import SETTLED, AttemptStatus, DeliveryStatus, PaymentStatus, RefundStatus
 
 _ERROR = {"$ref": "#/components/responses/Problem"}
 _ID = {"name": "payment_id", "in": "path", "required": True, "description": "The payment's id (`pay_…`).",
@@ -52,7 +52,7 @@ PAYMENT: dict[str, Any] = {
     "properties": {
         "id": _string("Unique id, `pay_` and 24 characters.", pattern="^pay_"),
         "object": _const("payment"),
-        "status": {"enum": list(STATUSES),
+        "status": {"enum": list(PaymentStatus),
                    "description": "pending → processing → succeeded | requires_capture | failed; requires_capture → "
                                   "succeeded | canceled; pending → canceled; pending, processing or requires_capture → "
                                   "requires_review (awaits a person). Only moves forward."},
@@ -93,7 +93,7 @@ ATTEMPT = {
         "id": _string("Unique id of the attempt."), "gateway": _string("`stripe` or `paypal`."),
         "operation": {"enum": ["authorize", "charge", "capture", "void", "refund", "update"],
                       "description": "What was asked of the gateway."},
-        "status": {"enum": ["started", "succeeded", "declined", "error", "unknown"],
+        "status": {"enum": list(AttemptStatus),
                    "description": "unknown: no answer came; PayWave asks the gateway again before anything else."},
         "amount": {"type": ["integer", "null"], "description": "Amount of the call, in minor units."},
         "error_class": _nullable("retryable, unknown_outcome, soft_decline, hard_decline or invalid_request."),
@@ -112,7 +112,7 @@ REFUND = {
         "payment_id": _string("The payment refunded."),
         "amount": {"type": "integer", "minimum": 1, "description": "Amount refunded, in minor units."},
         "currency": _string("ISO 4217 code, the payment's."),
-        "status": {"enum": ["pending", "succeeded", "failed"], "description": "pending until the gateway answers."},
+        "status": {"enum": list(RefundStatus), "description": "pending until the gateway answers."},
         "reason": _nullable("The merchant's reason, as given."),
         "failure_code": _nullable("The gateway's code when the refund failed."),
         "failure_message": _nullable("A human-readable reason for the failure."),
@@ -179,7 +179,7 @@ WEBHOOK_DELIVERY = {
     "properties": {
         "id": _string("Unique id, `whd_` and 24 characters.", pattern="^whd_"), "object": _const("webhook_delivery"),
         "event_id": _string("The event delivered."), "endpoint_id": _string("The endpoint it is delivered to."),
-        "status": {"enum": ["pending", "succeeded", "failed", "canceled"],
+        "status": {"enum": list(DeliveryStatus),
                    "description": "canceled: its endpoint was deleted or disabled first."},
         "next_attempt_at": {"type": ["string", "null"], "format": "date-time",
                             "description": "When the next attempt is due, while pending."},
@@ -339,7 +339,7 @@ def _webhook_paths():
 
 def _admin_paths():
     """Operators only (scope ``admin``), across merchants."""
-    resolution = _object(status={"enum": ["succeeded", "failed"], "description": "What the operator found at the gateway."},
+    resolution = _object(status={"enum": list(SETTLED), "description": "What the operator found at the gateway."},
                          reference=_string("The gateway's charge id, or a ticket: the evidence.", minLength=1,
                                            maxLength=validation.CUSTOMER_MAX),
                          reason=_string("Why, for the audit log.", maxLength=validation.DESCRIPTION_MAX))

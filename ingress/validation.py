@@ -9,6 +9,7 @@ from ingress.errors import ValidationFailed
 from shared import money
 from shared.cards import find_pans, luhn_ok, mask_pans
 from shared.queues import GATEWAYS
+from store.states import SETTLED
 
 MAX_AMOUNT = 99_999_999_999
 METADATA_MAX_KEYS = STRIPE_METADATA_MAX_KEYS - 1  # Stripe's limit counts our PAYMENT_ID_KEY
@@ -188,8 +189,8 @@ def resolution(body: dict):
     errors = Errors()
     unknown(errors, body, ("status", "reference", "reason"))
     status = body.get("status")
-    if status not in ("succeeded", "failed"):
-        errors.add("status", "must be succeeded or failed")
+    if status not in SETTLED:
+        errors.add("status", f"must be {' or '.join(SETTLED)}")
     reference = string(errors, "reference", body.get("reference"), CUSTOMER_MAX)
     if not reference and not any(e["field"] == "reference" for e in errors.items):
         errors.add("reference", "give the gateway's id or a ticket that proves the outcome")

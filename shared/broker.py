@@ -5,7 +5,7 @@ The transport under both the ingress (its outbox relay publishes) and the worker
 import threading
 import time
 from collections.abc import Callable, Iterable
-from typing import Any, Protocol
+from typing import Any
 
 import dramatiq
 import pika
@@ -16,21 +16,8 @@ from dramatiq.middleware import Middleware
 from pika.adapters.blocking_connection import BlockingChannel
 
 from shared.config import Config
+from shared.jobs import Job
 from shared.queues import POOLS
-
-
-class Job(Protocol):
-    """What a publisher sends: an outbox row (``store.models.OutboxJob``)."""
-
-    @property
-    def queue_name(self) -> str: ...
-
-    @property
-    def actor_name(self) -> str: ...
-
-    @property
-    def args(self) -> list: ...
-
 
 #: ``publish(jobs)``: returns once the broker has every job, or raises.
 Publish = Callable[[Iterable[Job]], None]

@@ -22,4 +22,4 @@ def gateway_queue(gateway: str) -> str:
     """The queue of the pool that charges through ``gateway``."""
     if gateway not in GATEWAYS:
         raise ValueError(f"unknown gateway {gateway!r}")
-    return f"payments.{gateway}"
+    return POOLS[gateway][0]

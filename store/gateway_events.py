@@ -6,7 +6,7 @@ job; the same body delivered again changes nothing.  An event id is only what th
 claims: another body under a known id is stored beside it (a forger who sends first must not
 block the genuine delivery), each is verified, and only one delivery of an id is ever applied.
 ``apply`` reads the event (its gateway's ``Webhooks.read``) and changes the payment under the
-workers' rules: a status only moves forward (``processing.FORWARD``), a refund is counted once, by
+workers' rules: a status only moves forward (``states.FORWARD``), a refund is counted once, by
 the gateway's refund id, and never beyond what was captured.  An event that changes nothing is
 ``ignored`` with the reason; one that contradicts our records (money moved on a payment we hold as failed, or on
 another charge than ours) is also logged as an error.
@@ -21,18 +21,15 @@ import peewee
 
 from gateways import registry
 from gateways.base import Fact
-from shared import metrics
+from shared import jobs, metrics
 from shared.ids import new_id
 from shared.logging import get_logger
 from store import outbox, processing, unit
 from store.db import locked
 from store.models import GatewayEvent, Payment, Refund, utcnow
+from store.states import FORWARD, OPEN, AttemptStatus, GatewayEventStatus, PaymentStatus, RefundStatus
 
 log = get_logger(__name__)
-
-#: Attempt statuses whose outcome the gateway may still tell us.
-OPEN = ("started", "unknown", "error")
-
 
 class Backlog(Exception):
     """Too many events of the gateway wait to be verified and applied: nothing was stored."""
@@ -68,15 +65,15 @@ def receive(gateway, event_id, type_, payload, headers=None, transmission_id=Non
     digest = hashlib.sha256(payload.encode()).hexdigest()
     with unit.joined():
         if unverified_max is not None and GatewayEvent.select().where(
-                (GatewayEvent.gateway == gateway) & (GatewayEvent.status == "received")).limit(unverified_max).count() \
-                >= unverified_max:
+                (GatewayEvent.gateway == gateway) & (GatewayEvent.status == GatewayEventStatus.RECEIVED)) \
+                .limit(unverified_max).count() >= unverified_max:
             raise Backlog(f"{unverified_max} {gateway} events wait to be verified and applied")
         stored = GatewayEvent.insert(
-            gateway=gateway, event_id=event_id, digest=digest, type=type_, status="received",
+            gateway=gateway, event_id=event_id, digest=digest, type=type_, status=GatewayEventStatus.RECEIVED,
             transmission_id=transmission_id, headers=headers, payload=payload,
             received_at=utcnow()).on_conflict_ignore().as_rowcount().execute()
         if stored:
-            outbox.add("ops", "apply_gateway_event", gateway, event_id)
+            outbox.add(jobs.apply_gateway_event(gateway, event_id))
     return bool(stored)
 
 
@@ -89,21 +86,21 @@ def received(gateway, event_id) -> GatewayEvent | None:
     """The first delivery of the event still ``received`` (not yet applied, ignored or rejected), else None.
 
     Each delivery has its own job: a job decides on one delivery, the next job on the next."""
-    return (GatewayEvent.select().where(_key(gateway, event_id) & (GatewayEvent.status == "received"))
+    return (GatewayEvent.select().where(_key(gateway, event_id) & (GatewayEvent.status == GatewayEventStatus.RECEIVED))
             .order_by(GatewayEvent.received_at, GatewayEvent.digest).first())
 
 
 def reject(gateway, event_id, reason, digest) -> bool:
     """Mark a ``received`` delivery, the one with ``digest``, ``rejected`` (not genuine: never applied).
     True when it was."""
-    return bool(GatewayEvent.update(status="rejected", detail=reason)
-                .where(_key(gateway, event_id, digest) & (GatewayEvent.status == "received")).execute())
+    return bool(GatewayEvent.update(status=GatewayEventStatus.REJECTED, detail=reason)
+                .where(_key(gateway, event_id, digest) & (GatewayEvent.status == GatewayEventStatus.RECEIVED)).execute())
 
 
 def purge_settled(retention_days) -> int:
     """Delete ``rejected`` and ``ignored`` events received more than ``retention_days`` ago. Returns how many."""
     cutoff = utcnow() - datetime.timedelta(days=retention_days)
-    return GatewayEvent.delete().where(GatewayEvent.status.in_(("rejected", "ignored"))
+    return GatewayEvent.delete().where(GatewayEvent.status.in_((GatewayEventStatus.REJECTED, GatewayEventStatus.IGNORED))
                                        & (GatewayEvent.received_at < cutoff)).execute()
 
 
@@ -124,25 +121,25 @@ def apply(gateway, event_id, digest=None):
     with unit.joined():
         # Every delivery of the event locked, in one order: two jobs never apply two of them.
         rows = list(locked(GatewayEvent.select().where(_key(gateway, event_id)).order_by(GatewayEvent.digest)))
-        waiting = sorted((r for r in rows if r.status == "received"), key=lambda r: r.received_at)
+        waiting = sorted((r for r in rows if r.status == GatewayEventStatus.RECEIVED), key=lambda r: r.received_at)
         row = next((r for r in waiting if digest in (None, r.digest)), None)
         if row is None:
             return None
         payment = body = None
         try:
-            if any(r.status == "applied" for r in rows):
+            if any(r.status == GatewayEventStatus.APPLIED for r in rows):
                 raise Ignored("another delivery of this event was applied")
             fact = _read(gateway, row)
             payment = _payment_of(gateway, fact)
             row.payment_id = payment.id if payment else None
             body = _fold(gateway, payment, fact)
         except Ignored as ignored:
-            row.status, row.detail = "ignored", str(ignored)
+            row.status, row.detail = GatewayEventStatus.IGNORED, str(ignored)
             (log.error if ignored.alarming else log.info)(
                 "gateway_event_ignored", gateway=gateway, event_id=event_id, type=row.type,
                 payment_id=row.payment_id, reason=row.detail)
         else:
-            row.status, row.applied_at = "applied", utcnow()
+            row.status, row.applied_at = GatewayEventStatus.APPLIED, utcnow()
         row.save()
     return (payment, body) if body else None
 
@@ -202,24 +199,24 @@ def _charged(gateway, payment, fact, *, status, event):
     """A charge, authorization or capture the gateway completed, perhaps after our call gave up."""
     if payment.status == status:
         raise Ignored(f"already {status}")
-    if status not in processing.FORWARD[payment.status]:
+    if status not in FORWARD[payment.status]:
         # A late event is harmless; money moved (or held) on a payment we hold as failed is not.
         raise Ignored(f"would move {payment.status} to {status}",
-                      alarming=fact.kind == "captured" or payment.status == "failed")
-    operations = processing.PAYMENT_OPERATIONS if payment.status == "processing" else ("capture",)
+                      alarming=fact.kind == "captured" or payment.status == PaymentStatus.FAILED)
+    operations = processing.PAYMENT_OPERATIONS if payment.status == PaymentStatus.PROCESSING else ("capture",)
     attempt = processing.current_attempt(payment.id, operations)
     if attempt is None or attempt.gateway != gateway or attempt.status not in OPEN:
-        if payment.status == "processing":  # our attempt already ended otherwise (declined)
+        if payment.status == PaymentStatus.PROCESSING:  # our attempt already ended otherwise (declined)
             raise Ignored(f"our {gateway} attempt is {attempt.status if attempt else 'missing'}", alarming=True)
         attempt = None  # captured without our asking (e.g. from the gateway's dashboard): still true
     reference = payment.gateway_reference or fact.reference or (attempt and attempt.gateway_reference)
     if reference is None:  # captures and refunds need it: our worker's own lookup will find it
         raise Ignored("names no reference we could keep")
     if attempt is not None:
-        attempt.status, attempt.gateway_reference = "succeeded", reference
+        attempt.status, attempt.gateway_reference = AttemptStatus.SUCCEEDED, reference
         attempt.error_class = attempt.error_code = attempt.error_message = None
     changes = {"amount_captured": fact.amount, "gateway_reference": reference}
-    if payment.status == "processing":
+    if payment.status == PaymentStatus.PROCESSING:
         changes.update(cvc_ciphertext=None, failure_code=None, failure_message=None)
         metrics.payments.labels(status, gateway).inc()
     else:
@@ -231,16 +228,18 @@ def _failed(gateway, payment, fact):
     """A decline: the worker asks the gateway again now (same key) instead of after its backoff
     or the sweeper, and decides between fallback and failure as for its own calls."""
     attempt = processing.current_attempt(payment.id)
-    if payment.status != "processing" or attempt is None or attempt.status not in ("unknown", "error"):
+    if payment.status != PaymentStatus.PROCESSING or attempt is None \
+            or attempt.status not in (AttemptStatus.UNKNOWN, AttemptStatus.ERROR):
         raise Ignored("our records already have the outcome, or our call will")
-    return processing.save(payment, jobs=[(f"payments.{gateway}", "process_payment", payment.id, gateway)])
+    return processing.save(payment, jobs=[jobs.process_payment(payment.id, gateway)])
 
 
 def _refund(gateway, payment, fact):
     """Count a refund once, by the gateway's refund id, whoever made it (our refund job or
     someone at the gateway's dashboard); a refund that failed after succeeding is taken back."""
     refund = Refund.get_or_none((Refund.payment_id == payment.id) & (Refund.gateway_reference == fact.refund_id))
-    if refund is None and Refund.select().where((Refund.payment_id == payment.id) & (Refund.status == "pending")).exists():
+    pending = Refund.select().where((Refund.payment_id == payment.id) & (Refund.status == RefundStatus.PENDING))
+    if refund is None and pending.exists():
         raise NotYet(f"{fact.refund_id} may be our pending refund: its job records it first")
     if fact.refunded is None:
         raise Ignored("the refund is still pending at the gateway")
@@ -251,12 +250,12 @@ def _refund(gateway, payment, fact):
             raise Ignored(f"refunding {fact.amount} would exceed the captured amount", alarming=True)
         now = utcnow()
         Refund.create(id=new_id("re"), payment_id=payment.id, merchant_id=payment.merchant_id, amount=fact.amount,
-                      currency=payment.currency, status="succeeded", gateway_reference=fact.refund_id,
+                      currency=payment.currency, status=RefundStatus.SUCCEEDED, gateway_reference=fact.refund_id,
                       created_at=now, updated_at=now)
         return processing.save(payment, event="payment.refunded", amount_refunded=payment.amount_refunded + fact.amount)
-    if refund is None or refund.status != "succeeded":
+    if refund is None or refund.status != RefundStatus.SUCCEEDED:
         raise Ignored(f"refund {fact.refund_id} is not a succeeded refund of ours")
-    refund.status, refund.failure_code, refund.updated_at = "failed", "refund_failed", utcnow()
+    refund.status, refund.failure_code, refund.updated_at = RefundStatus.FAILED, "refund_failed", utcnow()
     refund.failure_message = f"{gateway} reported the refund failed"
     refund.save()
     return processing.save(payment, event="payment.refund_failed", amount_refunded=payment.amount_refunded - refund.amount)
@@ -269,8 +268,8 @@ def _disputed(gateway, payment, fact):
 
 
 HANDLERS: dict[str, Callable[[str, Payment, Fact], bytes]] = {
-    "captured": functools.partial(_charged, status="succeeded", event="payment.succeeded"),
-    "authorized": functools.partial(_charged, status="requires_capture", event="payment.requires_capture"),
+    "captured": functools.partial(_charged, status=PaymentStatus.SUCCEEDED, event="payment.succeeded"),
+    "authorized": functools.partial(_charged, status=PaymentStatus.REQUIRES_CAPTURE, event="payment.requires_capture"),
     "failed": _failed,
     "refund": _refund,
     "disputed": _disputed,
@@ -286,11 +285,11 @@ def redrive_stuck(cutoff, limit=500) -> int:
       How many were queued.
     """
     rows = list(GatewayEvent.select(GatewayEvent.gateway, GatewayEvent.event_id)
-                .where((GatewayEvent.status == "received")
+                .where((GatewayEvent.status == GatewayEventStatus.RECEIVED)
                        & (peewee.fn.COALESCE(GatewayEvent.swept_at, GatewayEvent.received_at) < cutoff))
                 .limit(limit))
     keys = [(row.gateway, row.event_id) for row in rows]
-    outbox.add_all([("ops", "apply_gateway_event", *key) for key in keys])
+    outbox.add_all([jobs.apply_gateway_event(*key) for key in keys])
     if keys:
         (GatewayEvent.update(swept_at=utcnow())
          .where(peewee.Tuple(GatewayEvent.gateway, GatewayEvent.event_id).in_(keys)).execute())

@@ -7,6 +7,7 @@ import datetime
 import orjson
 
 from store.models import Attempt, Event, Payment, Refund, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from store.states import DeliveryStatus
 
 
 def timestamp(value: datetime.datetime) -> str:
@@ -69,5 +70,5 @@ def webhook_attempt_object(a: WebhookAttempt) -> dict:
 def delivery_object(d: WebhookDelivery, attempts) -> dict:
     return {"id": d.id, "object": "webhook_delivery", "event_id": d.event_id, "endpoint_id": d.endpoint_id,
             "status": d.status,
-            "next_attempt_at": timestamp(d.next_attempt_at) if d.status == "pending" and d.next_attempt_at else None,
+            "next_attempt_at": timestamp(d.next_attempt_at) if d.status == DeliveryStatus.PENDING and d.next_attempt_at else None,
             "attempts": [webhook_attempt_object(a) for a in attempts], "created_at": timestamp(d.created_at)}

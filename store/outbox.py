@@ -6,14 +6,15 @@ right after answering, the row stays unpublished and a relay (any process's)
 publishes it later.  Publishing may happen twice (publish, then a crash before
 the row is marked); every consumer is idempotent, so that is harmless.
 """
-import collections
 import datetime
 import threading
 import time
+from collections.abc import Iterable
 
 import orjson
 
 from shared import metrics
+from shared.jobs import Job
 from shared.logging import get_logger
 from store import unit
 from store.db import database, insert_statement, is_postgres, run_together
@@ -22,24 +23,26 @@ from store.models import OutboxJob, utcnow
 log = get_logger(__name__)
 
 
-def job(queue_name: str, actor_name: str, *args) -> tuple:
-    """``(sql, params)`` writing a job, for ``store.db.run_together`` with its change; the open unit of
+def statement(job: Job) -> tuple:
+    """``(sql, params)`` writing ``job``, for ``store.db.run_together`` with its change; the open unit of
     work, if any, wakes the relay after commit."""
     work = unit.current()
     if work is not None:
         work.queued()
-    return insert_statement(OutboxJob(queue_name=queue_name, actor_name=actor_name, args=list(args), created_at=utcnow()))
+    return insert_statement(OutboxJob(queue_name=job.queue_name, actor_name=job.actor_name, args=list(job.args),
+                                      created_at=utcnow()))
 
 
-def add(queue_name: str, actor_name: str, *args):
-    """Write a job; call inside the transaction of the change it belongs to."""
-    add_all([(queue_name, actor_name, *args)])
+def add(job: Job):
+    """Write ``job``; call inside the transaction of the change it belongs to."""
+    add_all([job])
 
 
-def add_all(jobs):
-    """Write ``[(queue, actor, *args), ...]`` in one round trip; call inside the change's transaction."""
-    if jobs:
-        run_together([job(*j) for j in jobs])
+def add_all(jobs: Iterable[Job]):
+    """Write ``jobs`` (``shared.jobs``) in one round trip; call inside the change's transaction."""
+    statements = [statement(j) for j in jobs]
+    if statements:
+        run_together(statements)
 
 
 def pending_stats():
@@ -51,17 +54,14 @@ def pending_stats():
     return count, age
 
 
-Job = collections.namedtuple("Job", "id queue_name actor_name args")
-
-
 def _take(batch):
-    """Mark up to ``batch`` unpublished jobs published, returning them (one statement,
+    """Mark up to ``batch`` unpublished jobs published, returning them oldest first (one statement,
     written out: peewee's SQL generation cost more than the query)."""
     p, lock = database.param, " FOR UPDATE SKIP LOCKED" if is_postgres() else ""
     rows = database.execute_sql(
         f"UPDATE outbox_job SET published_at = {p} WHERE id IN (SELECT id FROM outbox_job WHERE published_at IS NULL"
         f" ORDER BY id LIMIT {p}{lock}) RETURNING id, queue_name, actor_name, args", (utcnow(), batch)).fetchall()
-    return sorted(Job(i, queue, actor, orjson.loads(args)) for i, queue, actor, args in rows)
+    return [Job(queue, actor, tuple(orjson.loads(args))) for _, queue, actor, args in sorted(rows)]
 
 
 def publish_pending(publish, batch=200):

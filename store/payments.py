@@ -1,10 +1,7 @@
 """Payment queries: every read and write of payments, attempts and refunds the
 API makes goes through here (only ``store/`` speaks SQL).
 
-State rules: ``pending → processing → succeeded | requires_capture | failed``;
-``requires_capture → succeeded | canceled``; ``pending → canceled``; what the
-machine cannot settle goes to ``requires_review``, which only an operator moves on
-(``settle``: ``succeeded | failed``).  A state only moves forward; refunds raise
+State rules: ``store.states``; a state only moves forward; refunds raise
 ``amount_refunded`` and never change ``status``.  The CVC lives only while a payment
 is ``pending`` or ``processing``: every change that moves it on erases it (``record``).
 """
@@ -12,6 +9,7 @@ import functools
 
 import peewee
 
+from shared import jobs
 from shared.ids import new_id
 from shared.logging import get_logger
 from store import events, outbox, unit
@@ -20,13 +18,7 @@ from store.errors import AmountInvalid, NotFound, StateConflict
 from store.models import Attempt, AuditLog, Merchant, Payment, Refund, utcnow
 from store.objects import encode, payment_object, refund_object
 from store.pages import page
-
-STATUSES = ("pending", "processing", "requires_capture", "requires_review", "succeeded", "failed", "canceled")
-#: While the first authorization may still need the CVC; any other status erases it.
-AUTHORIZING = frozenset({"pending", "processing"})
-TERMINAL = frozenset({"succeeded", "failed", "canceled"})
-REFUNDABLE = frozenset({"succeeded"})
-
+from store.states import AUTHORIZING, REFUNDABLE, PaymentStatus, RefundStatus
 
 log = get_logger(__name__)
 
@@ -59,28 +51,27 @@ def _ensure_merchant(merchant_id):
         _known_merchants.add(merchant_id)
 
 
-def create(merchant_id, fields: dict, card_columns_for, first_job: tuple):
-    """Write a new ``pending`` payment and its first job in one transaction, in one round trip
+def create(merchant_id, fields: dict, card_columns_for):
+    """Write a new ``pending`` payment and its first job (the route's first gateway) in one transaction, in one round trip
     (two with an idempotency claim: its response goes with them, then the COMMIT).
 
     Parameters:
       fields: Validated payment fields (amount, currency, capture, route, ...).
       card_columns_for: ``f(payment_id) -> dict`` of sealed card columns (``Vault.seal_card``).
-      first_job: ``(queue, actor, *args)`` of the first gateway; the payment id is added.
 
     Returns:
       ``(payment, body)``: the model and the response body (JSON bytes).
     """
     payment_id = new_id("pay")
     now = utcnow()
-    payment = Payment(id=payment_id, merchant_id=merchant_id, status="pending", created_at=now, updated_at=now,
+    payment = Payment(id=payment_id, merchant_id=merchant_id, status=PaymentStatus.PENDING, created_at=now, updated_at=now,
                       version=1, **fields, **card_columns_for(payment_id))
     body = encode(payment_object(payment, []))
     _ensure_merchant(merchant_id)
-    queue, actor, *args = first_job
+    first_gateway = fields["route"].split(",")[0]
     with unit.joined() as work:
         work.respond(202, body, f"/payments/{payment_id}",
-                     together=[insert_statement(payment), outbox.job(queue, actor, payment_id, *args)])
+                     together=[insert_statement(payment), outbox.statement(jobs.process_payment(payment_id, first_gateway))])
         work.changed(payment, body)
     return payment, body
 
@@ -162,14 +153,14 @@ def update(merchant_id, payment_id, changes: dict):
         payment = get(merchant_id, payment_id, lock=True)
         if "amount" in changes and changes["amount"] != payment.amount:
             tried = Attempt.select().where(Attempt.payment_id == payment_id).exists()
-            if payment.status != "pending" or tried:
+            if payment.status != PaymentStatus.PENDING or tried:
                 raise StateConflict("amount can only change before any gateway attempt", "amount_locked")
-        if payment.status in ("failed", "canceled"):
+        if payment.status in (PaymentStatus.FAILED, PaymentStatus.CANCELED):
             raise StateConflict(f"a {payment.status} payment cannot be updated")
         for field, value in changes.items():
             setattr(payment, field, value)
-        jobs = [("ops", "propagate_update", payment_id)] if payment.gateway_reference else []
-        return _save(work, payment, 200, jobs, event="payment.updated")
+        propagate = [jobs.propagate_update(payment_id)] if payment.gateway_reference else []
+        return _save(work, payment, 200, propagate, event="payment.updated")
 
 
 def request_capture(merchant_id, payment_id, amount=None):
@@ -180,7 +171,7 @@ def request_capture(merchant_id, payment_id, amount=None):
     """
     with unit.joined() as work:
         payment = get(merchant_id, payment_id, lock=True)
-        if payment.status != "requires_capture":
+        if payment.status != PaymentStatus.REQUIRES_CAPTURE:
             raise StateConflict(f"only a requires_capture payment can be captured (status is {payment.status})")
         if payment.pending_operation:
             raise StateConflict(f"a {payment.pending_operation} is already in progress", "operation_in_progress")
@@ -188,7 +179,7 @@ def request_capture(merchant_id, payment_id, amount=None):
         if amount > payment.amount:
             raise AmountInvalid("amount", f"cannot capture more than the authorized {payment.amount}")
         payment.pending_operation, payment.amount_to_capture = "capture", amount
-        return _save(work, payment, 202, [("ops", "capture_payment", payment_id)])
+        return _save(work, payment, 202, [jobs.capture_payment(payment_id)])
 
 
 def cancel(merchant_id, payment_id):
@@ -200,15 +191,15 @@ def cancel(merchant_id, payment_id):
     """
     with unit.joined() as work:
         payment = get(merchant_id, payment_id, lock=True)
-        if payment.status == "pending":
-            payment.status = "canceled"
+        if payment.status == PaymentStatus.PENDING:
+            payment.status = PaymentStatus.CANCELED
             return _save(work, payment, 202, event="payment.canceled")
-        if payment.status != "requires_capture":
+        if payment.status != PaymentStatus.REQUIRES_CAPTURE:
             raise StateConflict(f"a {payment.status} payment cannot be canceled")
         if payment.pending_operation:
             raise StateConflict(f"a {payment.pending_operation} is already in progress", "operation_in_progress")
         payment.pending_operation = "cancel"
-        return _save(work, payment, 202, [("ops", "cancel_payment", payment_id)])
+        return _save(work, payment, 202, [jobs.cancel_payment(payment_id)])
 
 
 def create_refund(merchant_id, payment_id, amount=None, reason=None):
@@ -226,7 +217,7 @@ def create_refund(merchant_id, payment_id, amount=None, reason=None):
         if payment.status not in REFUNDABLE or payment.amount_captured <= 0:
             raise StateConflict(f"a {payment.status} payment has nothing captured to refund")
         committed = int(Refund.select(peewee.fn.COALESCE(peewee.fn.SUM(Refund.amount), 0))
-                        .where((Refund.payment_id == payment_id) & (Refund.status != "failed")).scalar())
+                        .where((Refund.payment_id == payment_id) & (Refund.status != RefundStatus.FAILED)).scalar())
         available = payment.amount_captured - committed
         amount = available if amount is None else amount
         if available <= 0:
@@ -235,9 +226,9 @@ def create_refund(merchant_id, payment_id, amount=None, reason=None):
             raise AmountInvalid("amount", f"cannot refund more than {available} (captured minus refunded)")
         now = utcnow()
         refund = Refund.create(id=new_id("re"), payment_id=payment_id, merchant_id=merchant_id, amount=amount,
-                               currency=payment.currency, status="pending", reason=reason,
+                               currency=payment.currency, status=RefundStatus.PENDING, reason=reason,
                                created_at=now, updated_at=now)
-        outbox.add("ops", "refund_payment", refund.id)
+        outbox.add(jobs.refund_payment(refund.id))
         body = encode(refund_object(refund))
         work.respond(202, body, f"/payments/{payment_id}/refunds/{refund.id}")
     return refund, body
@@ -280,11 +271,11 @@ def settle(payment_id, status, reference, reason, actor):
     """
     with unit.joined() as work:
         payment = get(None, payment_id, lock=True)
-        if payment.status != "requires_review":
+        if payment.status != PaymentStatus.REQUIRES_REVIEW:
             raise StateConflict(f"only a requires_review payment can be settled (status is {payment.status})",
                                 "not_in_review")
         before, payment.status = payment.status, status
-        if status == "succeeded":
+        if status == PaymentStatus.SUCCEEDED:
             payment.amount_captured = payment.amount_to_capture or payment.amount
             payment.gateway_reference = payment.gateway_reference or reference
             payment.failure_code = payment.failure_message = None

@@ -2,7 +2,7 @@
 
 Every change is made under a row lock on the payment, in one transaction with
 its attempt row, its event and the jobs it causes (outbox).  A change that
-would move a payment backwards (a late or duplicate job) is refused and
+would move a payment backwards (``store.states.FORWARD``: a late or duplicate job) is refused and
 reported, never applied.
 """
 import datetime
@@ -12,18 +12,8 @@ from store import unit
 from store.db import database, locked, prepared
 from store.models import Attempt, Event, Payment, Refund, utcnow
 from store.payments import record
+from store.states import AUTHORIZING, FORWARD, UNRESOLVED, AttemptStatus, PaymentStatus, RefundStatus
 
-#: Which status may follow which. Staying put is always allowed (e.g. refunds).
-#: ``requires_review`` leaves only by an operator's ``payments.settle``, never by a machine.
-FORWARD = {
-    "pending": {"processing", "canceled", "requires_review"},
-    "processing": {"succeeded", "requires_capture", "failed", "requires_review"},
-    "requires_capture": {"succeeded", "canceled", "requires_review"},
-    "requires_review": set(),
-    "succeeded": set(),
-    "failed": set(),
-    "canceled": set(),
-}
 PAYMENT_OPERATIONS = ("authorize", "charge")
 #: Actors that drive a payment's own status (refunds, updates and deliveries do not).
 DRIVERS = ("process_payment", "route_payment", "capture_payment", "cancel_payment")
@@ -63,12 +53,12 @@ def start_attempt(payment: Payment, gateway: str, operation: str, amount=None, k
     now = utcnow()
     return Attempt.create(id=new_id("att"), payment_id=payment.id, number=last + 1, gateway=gateway,
                           operation=operation, idempotency_key=key or idempotency_key(payment.id, last + 1),
-                          status="started", amount=amount, request=request, created_at=now, updated_at=now)
+                          status=AttemptStatus.STARTED, amount=amount, request=request, created_at=now, updated_at=now)
 
 
 def is_open(attempt: Attempt, retry_max: int) -> bool:
     """Whether ``attempt`` is still to be run again with its key (not finished, tries left)."""
-    return attempt.status in ("started", "unknown") or (attempt.status == "error" and attempt.tries < retry_max)
+    return attempt.status in UNRESOLVED or (attempt.status == AttemptStatus.ERROR and attempt.tries < retry_max)
 
 
 def open_attempt(payment: Payment, operation: str, retry_max: int, amount=None, key=None) -> Attempt:
@@ -93,7 +83,7 @@ def current_attempt(payment_id, operations=PAYMENT_OPERATIONS) -> Attempt | None
 def unresolved(payment_id) -> bool:
     """True while an attempt may have moved money without us knowing (started or unknown)."""
     return Attempt.select().where((Attempt.payment_id == payment_id)
-                                  & Attempt.status.in_(("started", "unknown"))).exists()
+                                  & Attempt.status.in_(UNRESOLVED)).exists()
 
 
 def count_try(attempt: Attempt) -> Attempt:
@@ -143,7 +133,7 @@ def review(payment: Payment, reason: str, **changes) -> bytes:
     Returns:
       The payment object as JSON bytes (for the cache).
     """
-    return save(payment, status="requires_review", event="payment.requires_review", review_reason=reason, **changes)
+    return save(payment, status=PaymentStatus.REQUIRES_REVIEW, event="payment.requires_review", review_reason=reason, **changes)
 
 
 def lock_refund(refund_id) -> Refund:
@@ -159,10 +149,10 @@ def stuck(older_than_seconds, limit=500):
     cutoff = utcnow() - datetime.timedelta(seconds=older_than_seconds)
     payments = list(Payment.select().where(
         (Payment.updated_at < cutoff)
-        & (Payment.status.in_(("pending", "processing"))
-           | ((Payment.status == "requires_capture") & Payment.pending_operation.is_null(False))))
+        & (Payment.status.in_(AUTHORIZING)
+           | ((Payment.status == PaymentStatus.REQUIRES_CAPTURE) & Payment.pending_operation.is_null(False))))
         .order_by(Payment.updated_at).limit(limit))
-    refunds = list(Refund.select().where((Refund.status == "pending") & (Refund.updated_at < cutoff))
+    refunds = list(Refund.select().where((Refund.status == RefundStatus.PENDING) & (Refund.updated_at < cutoff))
                    .order_by(Refund.updated_at).limit(limit))
     return payments, refunds
 
@@ -198,8 +188,8 @@ def report_dead_letter(actor: str, args):
         if payment is None:
             return None
         body = record(payment, event="payment.dead_lettered")
-        driven = payment.status in ("pending", "processing") or (
-            payment.status == "requires_capture" and payment.pending_operation)
+        driven = payment.status in AUTHORIZING or (
+            payment.status == PaymentStatus.REQUIRES_CAPTURE and payment.pending_operation)
         if actor in DRIVERS and driven and Event.select().where(
                 (Event.payment_id == payment.id) & (Event.type == "payment.dead_lettered")).count() \
                 >= DEAD_LETTERS_BEFORE_REVIEW:

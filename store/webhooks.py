@@ -15,6 +15,7 @@ import dataclasses
 import datetime
 import functools
 
+from shared import jobs
 from shared import webhooks as signing
 from shared.ids import new_id
 from store import outbox, unit
@@ -23,6 +24,7 @@ from store.errors import NotFound, StateConflict
 from store.models import Event, WebhookAttempt, WebhookDelivery, WebhookEndpoint, utcnow
 from store.objects import delivery_object, encode, endpoint_object, timestamp
 from store.pages import page
+from store.states import DeliveryStatus
 
 #: Each endpoint adds rows to every event's transaction: keep the fan-out bounded.
 MAX_ENDPOINTS = 16
@@ -98,8 +100,8 @@ def list_endpoints(merchant_id, *, limit, starting_after=None):
 
 
 def _cancel_pending(endpoint_id, now):
-    (WebhookDelivery.update(status="canceled", next_attempt_at=None, updated_at=now)
-     .where((WebhookDelivery.endpoint_id == endpoint_id) & (WebhookDelivery.status == "pending")).execute())
+    (WebhookDelivery.update(status=DeliveryStatus.CANCELED, next_attempt_at=None, updated_at=now)
+     .where((WebhookDelivery.endpoint_id == endpoint_id) & (WebhookDelivery.status == DeliveryStatus.PENDING)).execute())
 
 
 def delete_endpoint(merchant_id, endpoint_id):
@@ -159,8 +161,8 @@ def fan_out(event: Event) -> list[WebhookDelivery]:
     for endpoint in endpoints:
         if "*" in endpoint.enabled_events or event.type in endpoint.enabled_events:
             delivery = WebhookDelivery.create(id=new_id("whd"), event_id=event.id, endpoint_id=endpoint.id,
-                                              status="pending", next_attempt_at=now, created_at=now, updated_at=now)
-            outbox.add("webhooks", "deliver_webhook", delivery.id)
+                                              status=DeliveryStatus.PENDING, next_attempt_at=now, created_at=now, updated_at=now)
+            outbox.add(jobs.deliver_webhook(delivery.id))
             deliveries.append(delivery)
     return deliveries
 
@@ -190,7 +192,7 @@ def claim_attempt(delivery_id, lease_seconds: float) -> Claimed | None:
     now = utcnow()
     with database.atomic():
         delivery = locked(WebhookDelivery.select().where(WebhookDelivery.id == delivery_id)).first()
-        if delivery is None or delivery.status != "pending":
+        if delivery is None or delivery.status != DeliveryStatus.PENDING:
             return None
         wait = (delivery.next_attempt_at - now).total_seconds()
         if wait > 0:
@@ -231,10 +233,10 @@ def record_attempt(claimed: Claimed, outcome, retry_in: float | None, disable_af
         WebhookAttempt.create(delivery_id=delivery.id, number=delivery.attempt_count, status_code=outcome.status_code,
                               latency_ms=outcome.latency_ms, response_snippet=outcome.snippet, error=outcome.error,
                               created_at=now)
-        if delivery.status != "pending":  # canceled meanwhile: its endpoint was deleted or disabled
+        if delivery.status != DeliveryStatus.PENDING:  # canceled meanwhile: its endpoint was deleted or disabled
             retry_in = None
         elif outcome.ok:
-            delivery.status, retry_in = "succeeded", None
+            delivery.status, retry_in = DeliveryStatus.SUCCEEDED, None
         else:
             endpoint.failing_since = endpoint.failing_since or now
             if outcome.status_code == 410:
@@ -243,7 +245,7 @@ def record_attempt(claimed: Claimed, outcome, retry_in: float | None, disable_af
                 _disable(endpoint, f"every delivery failed since {timestamp(endpoint.failing_since)} "
                                    f"(longer than {disable_after.total_seconds() / 3600:g} h)", now)
             if endpoint.status == "disabled" or retry_in is None:
-                delivery.status, retry_in = "failed", None
+                delivery.status, retry_in = DeliveryStatus.FAILED, None
             endpoint.updated_at = now
             endpoint.save()
         delivery.next_attempt_at = None if retry_in is None else now + datetime.timedelta(seconds=retry_in)
@@ -261,8 +263,8 @@ def redrive_stuck(cutoff, limit=500) -> int:
       How many were queued.
     """
     ids = [d.id for d in WebhookDelivery.select(WebhookDelivery.id)
-           .where((WebhookDelivery.status == "pending") & (WebhookDelivery.next_attempt_at < cutoff)).limit(limit)]
-    outbox.add_all([("webhooks", "deliver_webhook", delivery_id) for delivery_id in ids])
+           .where((WebhookDelivery.status == DeliveryStatus.PENDING) & (WebhookDelivery.next_attempt_at < cutoff)).limit(limit)]
+    outbox.add_all([jobs.deliver_webhook(delivery_id) for delivery_id in ids])
     if ids:
         WebhookDelivery.update(next_attempt_at=utcnow()).where(WebhookDelivery.id.in_(ids)).execute()
     return len(ids)

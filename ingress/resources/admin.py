@@ -8,6 +8,7 @@ from ingress import validation
 from ingress.auth import ADMIN
 from ingress.resources.common import PAYMENT_ID, answer_json, answer_list, known_id, unit_of_work
 from store import payments
+from store.states import PaymentStatus
 
 
 class Review:
@@ -16,7 +17,7 @@ class Review:
     scopes = {"GET": ADMIN}
 
     def on_get(self, req, resp):
-        answer_list(req, resp, functools.partial(payments.list_, None, status="requires_review"), PAYMENT_ID)
+        answer_list(req, resp, functools.partial(payments.list_, None, status=PaymentStatus.REQUIRES_REVIEW), PAYMENT_ID)
 
 
 @falcon.before(known_id)

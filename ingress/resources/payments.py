@@ -18,8 +18,8 @@ from ingress.resources.common import (
     starting_after,
     unit_of_work,
 )
-from shared.queues import gateway_queue
 from store import payments
+from store.states import PaymentStatus
 
 
 class Collection:
@@ -47,8 +47,7 @@ class Collection:
         with unit_of_work(req, self.cache, self.relay):
             payment, body = payments.create(
                 req.context.merchant_id, fields,
-                lambda payment_id: self.vault.seal_card(payment_id, *card),
-                first_job=(gateway_queue(route[0]), "process_payment", route[0]))
+                lambda payment_id: self.vault.seal_card(payment_id, *card))
         req.context.payment_id = payment.id
         resp.location = f"/payments/{payment.id}"
         answer_json(resp, body, 202)
@@ -57,7 +56,7 @@ class Collection:
         errors = validation.Errors()
         size = limit(req, errors)
         status = req.get_param("status")
-        if status and status not in payments.STATUSES:
+        if status and status not in set(PaymentStatus):
             errors.add("status", "is not a payment status")
         customer = validation.string(errors, "customer", req.get_param("customer"), validation.CUSTOMER_MAX)
         after = starting_after(req, errors, PAYMENT_ID, "no such payment")

@@ -13,7 +13,7 @@ import time
 
 from store.db import database
 from store.models import OutboxJob, Payment
-from store.payments import TERMINAL
+from store.states import TERMINAL
 from tests.support.api import card_payment
 from tests.support.sandbox import Sandbox
 

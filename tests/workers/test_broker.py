@@ -6,8 +6,8 @@ import pika
 import pytest
 
 from shared.broker import PublishFailed, build_broker, publisher, reachable
+from shared.jobs import capture_payment
 from shared.queues import POOLS, gateway_queue
-from store.outbox import Job
 from tests.support import services
 
 
@@ -50,17 +50,17 @@ def own_prefix(config):
 
 def test_a_batch_is_published_whole_and_confirmed(own_prefix):
     publish = publisher(build_broker(own_prefix), own_prefix.queue_prefix)
-    publish([Job(i, "ops", "capture_payment", [f"pay_{i}"]) for i in range(300)])
-    publish([Job(300, "ops", "capture_payment", ["pay_300"])])  # the same channel, tags go on
+    publish([capture_payment(f"pay_{i}") for i in range(300)])
+    publish([capture_payment("pay_300")])  # the same channel, tags go on
     assert services.queue_depth(own_prefix.broker_url, own_prefix.queue_prefix + "ops") == 301
 
 
 def test_a_job_for_a_queue_that_does_not_exist_fails_its_batch_and_the_next_batch_redeclares(own_prefix):
     broker = build_broker(own_prefix)
     publish = publisher(broker, own_prefix.queue_prefix)
-    publish([Job(1, "ops", "capture_payment", ["pay_1"])])
+    publish([capture_payment("pay_1")])
     services.delete_queues(own_prefix.broker_url, [own_prefix.queue_prefix + "ops"])  # deleted behind our back
     with pytest.raises(PublishFailed, match="no queue"):
-        publish([Job(2, "ops", "capture_payment", ["pay_2"])])
-    publish([Job(2, "ops", "capture_payment", ["pay_2"])])  # the outbox's retry
+        publish([capture_payment("pay_2")])
+    publish([capture_payment("pay_2")])  # the outbox's retry
     assert services.queue_depth(own_prefix.broker_url, own_prefix.queue_prefix + "ops") == 1

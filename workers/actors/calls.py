@@ -10,8 +10,12 @@ from shared import metrics
 from shared.logging import get_logger
 from store import processing
 from store.models import Attempt
+from store.states import AttemptStatus
 
 log = get_logger("paywave.worker")
+#: An error class (``gateways.errors``) -> the status it leaves its attempt in.
+ATTEMPT_STATUS = {"retryable": AttemptStatus.ERROR, "unknown_outcome": AttemptStatus.UNKNOWN,
+                  "soft_decline": AttemptStatus.DECLINED, "hard_decline": AttemptStatus.DECLINED}
 
 
 @dataclasses.dataclass
@@ -33,7 +37,7 @@ class Call:
     def tries_left(self, config) -> bool:
         """Whether the same key may be tried again: ``retry_max`` calls for errors, more for an
         unknown outcome (after that the sweeper keeps asking). Call after ``record_on_attempt``."""
-        limit = config.retry_max + (config.unknown_max_tries if self.attempt.status == "unknown" else 0)
+        limit = config.retry_max + (config.unknown_max_tries if self.attempt.status == AttemptStatus.UNKNOWN else 0)
         return self.attempt.tries < limit
 
     def record_on_attempt(self):
@@ -41,11 +45,10 @@ class Call:
         a = self.attempt
         a.latency_ms = self.latency_ms
         if self.error is None:
-            a.status, a.error_class, a.error_code, a.error_message = "succeeded", None, None, None
+            a.status, a.error_class, a.error_code, a.error_message = AttemptStatus.SUCCEEDED, None, None, None
             a.gateway_reference = getattr(self.result, "reference", None) or a.gateway_reference
             return
-        a.status = {"retryable": "error", "unknown_outcome": "unknown",
-                    "soft_decline": "declined", "hard_decline": "declined"}.get(self.error.error_class, "error")
+        a.status = ATTEMPT_STATUS.get(self.error.error_class, AttemptStatus.ERROR)
         a.error_class, a.error_code, a.error_message = self.error.error_class, self.error.code, self.error.message[:500]
 
 

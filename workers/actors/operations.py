@@ -7,6 +7,7 @@ retried (never assumed failed), and every outcome is recorded.
 from gateways.errors import UnknownOutcomeError
 from store import processing
 from store.db import database
+from store.states import PaymentStatus, RefundStatus
 from workers.actors.calls import call, log, retry_later
 
 
@@ -15,7 +16,7 @@ def _settle(ctx, payment_id, pending, operation, invoke, *, status, event):
     gateway ``operation`` (capture or void)."""
     with database.atomic():
         payment = processing.lock(payment_id)
-        if payment.status != "requires_capture" or payment.pending_operation != pending:
+        if payment.status != PaymentStatus.REQUIRES_CAPTURE or payment.pending_operation != pending:
             return
         attempt = processing.open_attempt(payment, operation, ctx.config.retry_max,
                                           amount=payment.amount_to_capture if operation == "capture" else None)
@@ -42,18 +43,18 @@ def _settle(ctx, payment_id, pending, operation, invoke, *, status, event):
 def capture_payment(ctx, payment_id):
     _settle(ctx, payment_id, "capture", "capture",
             lambda gw, p, a: gw.capture(p.gateway_reference, p.amount_to_capture, p.currency, a.idempotency_key),
-            status="succeeded", event="payment.succeeded")
+            status=PaymentStatus.SUCCEEDED, event="payment.succeeded")
 
 
 def cancel_payment(ctx, payment_id):
     _settle(ctx, payment_id, "cancel", "void", lambda gw, p, a: gw.void(p.gateway_reference, a.idempotency_key),
-            status="canceled", event="payment.canceled")
+            status=PaymentStatus.CANCELED, event="payment.canceled")
 
 
 def refund_payment(ctx, refund_id):
     with database.atomic():
         refund = processing.lock_refund(refund_id)
-        if refund.status != "pending":
+        if refund.status != RefundStatus.PENDING:
             return
         payment = processing.lock(refund.payment_id)
         attempt = processing.open_attempt(payment, "refund", ctx.config.retry_max, refund.amount,
@@ -67,18 +68,18 @@ def refund_payment(ctx, refund_id):
     with ctx.unit():
         refund = processing.lock_refund(refund_id)
         payment = processing.lock(refund.payment_id)
-        if refund.status != "pending":
+        if refund.status != RefundStatus.PENDING:
             c.attempt.save()
             return
         if c.error is None:
-            refund.status, refund.gateway_reference = "succeeded", c.result.reference
+            refund.status, refund.gateway_reference = RefundStatus.SUCCEEDED, c.result.reference
             refund.save()
             processing.save(payment, attempt=c.attempt, event="payment.refunded",
                             amount_refunded=payment.amount_refunded + refund.amount)
         elif c.transient:
             processing.save(payment, attempt=c.attempt)
         else:
-            refund.status, refund.failure_code, refund.failure_message = "failed", c.error.code, c.error.message
+            refund.status, refund.failure_code, refund.failure_message = RefundStatus.FAILED, c.error.code, c.error.message
             refund.save()
             processing.save(payment, attempt=c.attempt, event="payment.refund_failed")
     retry_later(ctx, c)

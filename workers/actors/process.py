@@ -9,11 +9,11 @@ import datetime
 
 from gateways.base import GatewayStatus, PaymentRequest
 from gateways.errors import SoftDeclineError, UnknownOutcomeError
-from shared import metrics
-from shared.queues import gateway_queue
+from shared import jobs, metrics
 from store import processing
 from store.models import utcnow
 from store.payments import attempts_of_one
+from store.states import AUTHORIZING, AttemptStatus, PaymentStatus
 from workers.actors.calls import call, log, retry_later
 
 #: How long a replay with the same idempotency key is trusted to be answered from the
@@ -22,8 +22,8 @@ REPLAY_WINDOW = datetime.timedelta(hours=23)
 
 #: Our reading of a successful call's result: (payment status, event).
 RESULT_STATUS = {
-    GatewayStatus.CAPTURED: ("succeeded", "payment.succeeded"),
-    GatewayStatus.AUTHORIZED: ("requires_capture", "payment.requires_capture"),
+    GatewayStatus.CAPTURED: (PaymentStatus.SUCCEEDED, "payment.succeeded"),
+    GatewayStatus.AUTHORIZED: (PaymentStatus.REQUIRES_CAPTURE, "payment.requires_capture"),
 }
 
 
@@ -32,17 +32,17 @@ def _claim(ctx, payment_id, gateway):
     A status moved to processing is cached after commit (versioned, never backwards)."""
     with ctx.unit():
         payment = processing.lock(payment_id)
-        if payment.status not in ("pending", "processing") or payment.gateway not in (None, gateway):
+        if payment.status not in AUTHORIZING or payment.gateway not in (None, gateway):
             return None  # finished, canceled, or routed elsewhere meanwhile (a late or duplicate job)
         attempts = attempts_of_one(payment_id)
-        if payment.status == "pending":
+        if payment.status == PaymentStatus.PENDING:
             allowed = [g for g in payment.route.split(",") if ctx.circuit.allows(g)]
             if allowed and gateway not in allowed:
                 # This gateway's circuit is open: skip it until it half-opens.
-                processing.save(payment, jobs=[(gateway_queue(allowed[0]), "process_payment", payment_id, allowed[0])],
+                processing.save(payment, jobs=[jobs.process_payment(payment_id, allowed[0])],
                                 attempts=attempts)
                 return None
-            processing.save(payment, status="processing", gateway=gateway, attempts=attempts)
+            processing.save(payment, status=PaymentStatus.PROCESSING, gateway=gateway, attempts=attempts)
         charges = [a for a in attempts if a.operation in processing.PAYMENT_OPERATIONS]
         attempt = charges[-1] if charges else None
         if attempt is not None and attempt.gateway == gateway:
@@ -93,7 +93,7 @@ def _give_up(ctx, payment_id, gateway):
     """Leave a payment whose outcome no replay can learn any more to a person (``requires_review``)."""
     with ctx.unit():
         payment = processing.lock(payment_id)
-        if payment.status != "processing" or payment.gateway != gateway:
+        if payment.status != PaymentStatus.PROCESSING or payment.gateway != gateway:
             return  # another delivery moved it meanwhile
         processing.review(payment, "unknown_outcome_past_replay_window")
 
@@ -113,7 +113,7 @@ def _finish(ctx, payment_id, c):
     attempt, error = c.attempt, c.error
     with ctx.unit():
         payment = processing.lock(payment_id)
-        if payment.status != "processing" or payment.gateway != attempt.gateway:
+        if payment.status != PaymentStatus.PROCESSING or payment.gateway != attempt.gateway:
             attempt.save()  # another delivery finished it first
             return
         if error is None:
@@ -121,22 +121,22 @@ def _finish(ctx, payment_id, c):
             # An update made while the charge ran reached us, not the gateway: send it now.
             changed = attempt.request not in (None, _changeable(payment))
             processing.save(payment, status=status, attempt=attempt, event=event,
-                            jobs=[("ops", "propagate_update", payment_id)] if changed else (),
+                            jobs=[jobs.propagate_update(payment_id)] if changed else (),
                             amount_captured=c.result.amount_captured, gateway_reference=c.result.reference,
                             failure_code=None, failure_message=None)
             metrics.payments.labels(status, attempt.gateway).inc()
         elif c.transient and c.tries_left(ctx.config):
             processing.save(payment, attempt=attempt)
-        elif c.transient and attempt.status == "unknown":
+        elif c.transient and attempt.status == AttemptStatus.UNKNOWN:
             # Never fall back while this gateway may have charged: the sweeper keeps asking.
             processing.save(payment, attempt=attempt)
             log.error("unknown_outcome_unresolved", payment_id=payment_id, gateway=attempt.gateway, tries=attempt.tries)
         elif isinstance(error, SoftDeclineError) or c.transient:
             # The first authorization ended: the next gateway is tried without the CVC.
             processing.save(payment, attempt=attempt, cvc_ciphertext=None,
-                            jobs=[("payments.fallback", "route_payment", payment_id)])
+                            jobs=[jobs.route_payment(payment_id)])
         else:  # hard decline, invalid request, unsupported: final everywhere
-            processing.save(payment, status="failed", attempt=attempt, event="payment.failed",
+            processing.save(payment, status=PaymentStatus.FAILED, attempt=attempt, event="payment.failed",
                             failure_code=error.code, failure_message=error.message)
-            metrics.payments.labels("failed", attempt.gateway).inc()
+            metrics.payments.labels(PaymentStatus.FAILED, attempt.gateway).inc()
     retry_later(ctx, c)

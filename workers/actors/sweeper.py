@@ -9,26 +9,30 @@ at a time wins a database lock, and touched rows wait a full period again.
 """
 import datetime
 
-from shared.queues import gateway_queue
+from shared import jobs
+from shared.jobs import Job
 from store import gateway_events, idempotency, outbox, processing, webhooks
 from store.db import try_lock
 from store.models import Payment, Refund, utcnow
+from store.states import AttemptStatus, PaymentStatus
 
 _LOCK = 0x73776570  # "swep"
+#: ``payment.pending_operation`` -> the job that performs it.
+OPERATIONS = {"capture": jobs.capture_payment, "cancel": jobs.cancel_payment}
 
 
-def job_for(payment):
+def job_for(payment) -> Job:
     """The job that moves ``payment`` on from where it stopped."""
-    if payment.status == "requires_capture":
-        return ("ops", f"{payment.pending_operation}_payment", payment.id)
-    if payment.status == "pending":
+    if payment.status == PaymentStatus.REQUIRES_CAPTURE:
+        return OPERATIONS[payment.pending_operation](payment.id)
+    if payment.status == PaymentStatus.PENDING:
         first = payment.route.split(",")[0]
-        return (gateway_queue(first), "process_payment", payment.id, first)
+        return jobs.process_payment(payment.id, first)
     last = processing.current_attempt(payment.id)
-    if last is not None and last.gateway == payment.gateway and last.status in ("declined", "error") \
+    if last is not None and last.gateway == payment.gateway and last.status in (AttemptStatus.DECLINED, AttemptStatus.ERROR) \
             and not processing.unresolved(payment.id):
-        return ("payments.fallback", "route_payment", payment.id)
-    return (gateway_queue(payment.gateway), "process_payment", payment.id, payment.gateway)
+        return jobs.route_payment(payment.id)
+    return jobs.process_payment(payment.id, payment.gateway)
 
 
 def sweep(ctx) -> dict:
@@ -38,7 +42,7 @@ def sweep(ctx) -> dict:
         if not try_lock(_LOCK):
             return done
         payments, refunds = processing.stuck(ctx.config.stuck_after_seconds)
-        outbox.add_all([job_for(p) for p in payments] + [("ops", "refund_payment", r.id) for r in refunds])
+        outbox.add_all([job_for(p) for p in payments] + [jobs.refund_payment(r.id) for r in refunds])
         processing.touch(Payment, [p.id for p in payments])
         processing.touch(Refund, [r.id for r in refunds])
         cutoff = utcnow() - datetime.timedelta(seconds=ctx.config.stuck_after_seconds)

@@ -1,0 +1,80 @@
+"""The statuses of what the store keeps, and which payment status may follow which.
+
+``StrEnum``s: each member is its own string, so the database, the API, the cache and the
+OpenAPI document (its enums derive from these) carry the same words as before.  A payment's
+rules: ``pending → processing → succeeded | requires_capture | failed``; ``requires_capture →
+succeeded | canceled``; ``pending → canceled``; what the machine cannot settle goes to
+``requires_review``, which only an operator moves on (``store.payments.settle``).
+"""
+from enum import StrEnum
+
+
+class PaymentStatus(StrEnum):
+    PENDING = "pending"
+    PROCESSING = "processing"
+    REQUIRES_CAPTURE = "requires_capture"
+    REQUIRES_REVIEW = "requires_review"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELED = "canceled"
+
+
+class AttemptStatus(StrEnum):
+    """One gateway call's outcome; ``started`` until it is known."""
+
+    STARTED = "started"
+    SUCCEEDED = "succeeded"
+    DECLINED = "declined"
+    ERROR = "error"
+    UNKNOWN = "unknown"
+
+
+class RefundStatus(StrEnum):
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+class DeliveryStatus(StrEnum):
+    """An outgoing event's delivery to one merchant endpoint."""
+
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELED = "canceled"
+
+
+class GatewayEventStatus(StrEnum):
+    """An incoming gateway event: ``received`` until applied, ignored, or rejected by the later check."""
+
+    RECEIVED = "received"
+    APPLIED = "applied"
+    IGNORED = "ignored"
+    REJECTED = "rejected"
+
+
+#: Which payment status may follow which. Staying put is always allowed (e.g. refunds).
+#: ``requires_review`` leaves only by an operator's ``payments.settle``, never by a machine.
+FORWARD: dict[str, frozenset[PaymentStatus]] = {
+    PaymentStatus.PENDING: frozenset({PaymentStatus.PROCESSING, PaymentStatus.CANCELED, PaymentStatus.REQUIRES_REVIEW}),
+    PaymentStatus.PROCESSING: frozenset({PaymentStatus.SUCCEEDED, PaymentStatus.REQUIRES_CAPTURE, PaymentStatus.FAILED,
+                                         PaymentStatus.REQUIRES_REVIEW}),
+    PaymentStatus.REQUIRES_CAPTURE: frozenset({PaymentStatus.SUCCEEDED, PaymentStatus.CANCELED,
+                                               PaymentStatus.REQUIRES_REVIEW}),
+    PaymentStatus.REQUIRES_REVIEW: frozenset(),
+    PaymentStatus.SUCCEEDED: frozenset(),
+    PaymentStatus.FAILED: frozenset(),
+    PaymentStatus.CANCELED: frozenset(),
+}
+#: Until the first authorization ends: the workers drive the payment, and it may still need the CVC
+#: (any other status erases it).
+AUTHORIZING = frozenset({PaymentStatus.PENDING, PaymentStatus.PROCESSING})
+TERMINAL = frozenset({PaymentStatus.SUCCEEDED, PaymentStatus.FAILED, PaymentStatus.CANCELED})
+REFUNDABLE = frozenset({PaymentStatus.SUCCEEDED})
+#: What an operator's settlement of a ``requires_review`` payment may find.
+SETTLED = (PaymentStatus.SUCCEEDED, PaymentStatus.FAILED)
+
+#: Attempts that may have moved money without us knowing.
+UNRESOLVED = (AttemptStatus.STARTED, AttemptStatus.UNKNOWN)
+#: Attempts whose outcome the gateway may still tell us.
+OPEN = (AttemptStatus.STARTED, AttemptStatus.UNKNOWN, AttemptStatus.ERROR)
