@@ -44,20 +44,20 @@ def _serve(port):
 def write_events(n, merchant, url):
     """An endpoint for ``merchant`` and ``n`` events with their deliveries and jobs (not yet published)."""
     from shared.config import Config
-    from store import payments, processing, webhooks
+    from store import attempts, deliveries, payments
     from store.db import database
     from store.vault import Vault
 
     config = Config.from_env()
     vault = Vault.from_config(config)
-    webhooks.create_endpoint(merchant, url, ["payment.updated"], "bench", vault)
+    deliveries.create_endpoint(merchant, url, ["payment.updated"], "bench", vault)
     payment, _ = payments.create(
         merchant, dict(amount=1000, currency="USD", capture="automatic", route="stripe", gateway_preference=None,
                        description=None, metadata={}, customer=None),
         lambda pid: vault.seal_card(pid, "4242424242424242", 12, 2031, None))  # its job is published, never consumed here
     for start in range(0, n, 100):
         with database.atomic():
-            locked = processing.lock(payment.id)
+            locked = attempts.lock(payment.id)
             for _ in range(min(100, n - start)):
                 payments.record(locked, event="payment.updated")
 
@@ -76,7 +76,7 @@ def progress(database_url, merchant):
 def ceiling(url, n, threads):
     """Bare sender posts per second: the HTTP side alone."""
     from shared.ssrf import Policy
-    from workers.webhook_http import Sender
+    from workers.delivery_http import Sender
     sender = Sender(Policy(allow_http=True, allowed_hosts=("127.0.0.1/32",)), 3.0, 10.0, threads)
     body = b'{"id": "evt_bench", "object": "event"}' * 20
     started = time.monotonic()

@@ -8,7 +8,7 @@ from ingress.auth import Authentication, Authenticator
 from ingress.middleware import DatabaseSession, Idempotency, JSONBody, RequestContext
 from ingress.openapi import OpenAPI
 from ingress.ratelimit import RateLimit
-from ingress.resources import admin, events, gateway_webhooks, health, payments, webhook_endpoints
+from ingress.resources import admin, events, gateway_events, health, payments, webhook_endpoints
 from shared.ratelimit import Limiter
 
 
@@ -49,7 +49,7 @@ def create_app(config, *, vault, cache, relay, broker_check) -> falcon.App:
     app.add_route("/events/{event_id}", events.Item())
     app.add_route("/events/{event_id}/deliveries", events.Deliveries())
     app.add_route("/events/{event_id}/redeliver", events.Redeliver(relay, limiter, config.redeliver_per_hour))
-    gateway_webhooks.routes(app, config, relay)
+    gateway_events.routes(app, config, relay)
     admin.routes(app, cache, relay)
     app.add_route("/openapi.json", OpenAPI())
     app.add_route("/healthz", health.Health())

@@ -56,3 +56,7 @@ def configure(level: str = "info", stream: TextIO | None = None) -> None:
 
 def get_logger(name: str | None = None) -> FilteringBoundLogger:
     return structlog.get_logger(name)
+
+
+#: The workers' log (``paywave.worker``): every actor and worker middleware writes its lines here.
+worker_log = get_logger("paywave.worker")

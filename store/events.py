@@ -5,7 +5,7 @@ import functools
 import orjson
 
 from shared.ids import new_id
-from store import unit, webhooks
+from store import deliveries, unit
 from store.errors import NotFound
 from store.models import Event
 from store.objects import delivery_object, encode, event_object
@@ -23,7 +23,7 @@ def emit(payment, type_: str, body: bytes) -> Event:
         raise ValueError(f"unknown event type {type_!r}")
     event = Event.create(id=new_id("evt"), merchant_id=payment.merchant_id, type=type_,
                          payment_id=payment.id, data=orjson.loads(body), created_at=payment.updated_at)
-    webhooks.fan_out(event)
+    deliveries.fan_out(event)
     return event
 
 
@@ -57,7 +57,7 @@ def redeliver(merchant_id, event_id) -> bytes:
     """
     with unit.joined() as work:
         event = get(merchant_id, event_id)
-        data = [delivery_object(d, []) for d in webhooks.fan_out(event)]
+        data = [delivery_object(d, []) for d in deliveries.fan_out(event)]
         body = encode({"object": "list", "data": data, "has_more": False, "url": f"/events/{event_id}/deliveries"})
         work.respond(202, body)
     return body

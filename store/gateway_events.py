@@ -24,7 +24,7 @@ from gateways.base import Fact
 from shared import jobs, metrics
 from shared.ids import new_id
 from shared.logging import get_logger
-from store import outbox, processing, unit
+from store import attempts, outbox, unit
 from store.db import locked
 from store.models import GatewayEvent, Payment, Refund, utcnow
 from store.states import FORWARD, OPEN, AttemptStatus, GatewayEventStatus, PaymentStatus, RefundStatus
@@ -203,8 +203,8 @@ def _charged(gateway, payment, fact, *, status, event):
         # A late event is harmless; money moved (or held) on a payment we hold as failed is not.
         raise Ignored(f"would move {payment.status} to {status}",
                       alarming=fact.kind == "captured" or payment.status == PaymentStatus.FAILED)
-    operations = processing.PAYMENT_OPERATIONS if payment.status == PaymentStatus.PROCESSING else ("capture",)
-    attempt = processing.current_attempt(payment.id, operations)
+    operations = attempts.PAYMENT_OPERATIONS if payment.status == PaymentStatus.PROCESSING else ("capture",)
+    attempt = attempts.current_attempt(payment.id, operations)
     if attempt is None or attempt.gateway != gateway or attempt.status not in OPEN:
         if payment.status == PaymentStatus.PROCESSING:  # our attempt already ended otherwise (declined)
             raise Ignored(f"our {gateway} attempt is {attempt.status if attempt else 'missing'}", alarming=True)
@@ -221,17 +221,17 @@ def _charged(gateway, payment, fact, *, status, event):
         metrics.payments.labels(status, gateway).inc()
     else:
         changes.update(pending_operation=None, amount_to_capture=None)
-    return processing.save(payment, status=status, attempt=attempt, event=event, **changes)
+    return attempts.save(payment, status=status, attempt=attempt, event=event, **changes)
 
 
 def _failed(gateway, payment, fact):
     """A decline: the worker asks the gateway again now (same key) instead of after its backoff
     or the sweeper, and decides between fallback and failure as for its own calls."""
-    attempt = processing.current_attempt(payment.id)
+    attempt = attempts.current_attempt(payment.id)
     if payment.status != PaymentStatus.PROCESSING or attempt is None \
             or attempt.status not in (AttemptStatus.UNKNOWN, AttemptStatus.ERROR):
         raise Ignored("our records already have the outcome, or our call will")
-    return processing.save(payment, jobs=[jobs.process_payment(payment.id, gateway)])
+    return attempts.save(payment, jobs=[jobs.process_payment(payment.id, gateway)])
 
 
 def _refund(gateway, payment, fact):
@@ -252,19 +252,19 @@ def _refund(gateway, payment, fact):
         Refund.create(id=new_id("re"), payment_id=payment.id, merchant_id=payment.merchant_id, amount=fact.amount,
                       currency=payment.currency, status=RefundStatus.SUCCEEDED, gateway_reference=fact.refund_id,
                       created_at=now, updated_at=now)
-        return processing.save(payment, event="payment.refunded", amount_refunded=payment.amount_refunded + fact.amount)
+        return attempts.save(payment, event="payment.refunded", amount_refunded=payment.amount_refunded + fact.amount)
     if refund is None or refund.status != RefundStatus.SUCCEEDED:
         raise Ignored(f"refund {fact.refund_id} is not a succeeded refund of ours")
     refund.status, refund.failure_code, refund.updated_at = RefundStatus.FAILED, "refund_failed", utcnow()
     refund.failure_message = f"{gateway} reported the refund failed"
     refund.save()
-    return processing.save(payment, event="payment.refund_failed", amount_refunded=payment.amount_refunded - refund.amount)
+    return attempts.save(payment, event="payment.refund_failed", amount_refunded=payment.amount_refunded - refund.amount)
 
 
 def _disputed(gateway, payment, fact):
     if payment.disputed:
         raise Ignored("already disputed")
-    return processing.save(payment, event="payment.disputed", disputed=True)
+    return attempts.save(payment, event="payment.disputed", disputed=True)
 
 
 HANDLERS: dict[str, Callable[[str, Payment, Fact], bytes]] = {

@@ -1,5 +1,5 @@
-"""Payment queries: every read and write of payments, attempts and refunds the
-API makes goes through here (only ``store/`` speaks SQL).
+"""Payments and refunds as the merchant changes them: every read and write of them the API
+makes goes through here (only ``store/`` speaks SQL); ``store.attempts`` holds the workers' changes.
 
 State rules: ``store.states``; a state only moves forward; refunds raise
 ``amount_refunded`` and never change ``status``.  The CVC lives only while a payment

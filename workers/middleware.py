@@ -9,12 +9,10 @@ import time
 from dramatiq.middleware import Middleware
 
 from shared import metrics
-from shared.logging import get_logger
-from store import processing
+from shared.logging import worker_log
+from store import attempts
 from store.db import database
 from store.unit import Unit
-
-log = get_logger("paywave.worker")
 
 
 class DatabaseConnection(Middleware):
@@ -34,7 +32,7 @@ class DeadLetters(Middleware):
     """A message that exhausted its retries goes to the ``.XQ`` queue (kept seven
     days by RabbitMQ); it is logged, its payment marked with a ``payment.dead_lettered``
     event, and the sweeper drives the payment again, unless it keeps dead-lettering
-    (``processing.report_dead_letter``: then it awaits a person)."""
+    (``attempts.report_dead_letter``: then it awaits a person)."""
 
     def __init__(self, cache):
         self.cache = cache
@@ -42,14 +40,14 @@ class DeadLetters(Middleware):
     def after_process_message(self, broker, message, *, result=None, exception=None):
         if not message.failed:
             return
-        log.error("dead_lettered", queue=message.queue_name, actor=message.actor_name,
+        worker_log.error("dead_lettered", queue=message.queue_name, actor=message.actor_name,
                   args=list(message.args), error=type(exception).__name__ if exception else None)
         metrics.dead_letters.labels(message.actor_name).inc()
         try:
             with database.connection_context(), Unit(cache=self.cache):
-                processing.report_dead_letter(message.actor_name, message.args)
+                attempts.report_dead_letter(message.actor_name, message.args)
         except Exception:  # the database may be why it died: the log line stands
-            log.exception("dead_letter_not_marked", actor=message.actor_name)
+            worker_log.exception("dead_letter_not_marked", actor=message.actor_name)
 
 
 class Heartbeat(Middleware):
@@ -94,6 +92,6 @@ class Background(Middleware):
                 with database.connection_context():
                     swept = self.sweep()
                 if any(swept.values()):
-                    log.info("swept", pid=os.getpid(), **swept)
+                    worker_log.info("swept", pid=os.getpid(), **swept)
             except Exception as exc:  # database away: next period
-                log.warning("sweep_failed", error=type(exc).__name__)
+                worker_log.warning("sweep_failed", error=type(exc).__name__)

@@ -7,7 +7,7 @@ import falcon
 from ingress import ratelimit, validation
 from ingress.resources.common import EVENT_ID, READ, WRITE, answer_json, answer_list, known_id, unit_of_work
 from shared.ratelimit import Policy
-from store import events, webhooks
+from store import deliveries, events
 from store.objects import event_object
 
 
@@ -40,7 +40,7 @@ class Deliveries:
 
     def on_get(self, req, resp, event_id):
         events.get(req.context.merchant_id, event_id)
-        resp.media = {"object": "list", "data": webhooks.deliveries_of(event_id), "has_more": False, "url": req.path}
+        resp.media = {"object": "list", "data": deliveries.deliveries_of(event_id), "has_more": False, "url": req.path}
 
 
 @falcon.before(known_id)

@@ -8,7 +8,7 @@ import falcon
 from ingress import validation
 from ingress.resources.common import ENDPOINT_ID, READ, WRITE, answer_list, known_id, unit_of_work
 from shared import ssrf
-from store import events, webhooks
+from store import deliveries, events
 from store.objects import endpoint_object
 
 URL_MAX = 2048
@@ -62,13 +62,13 @@ class Collection:
     def on_post(self, req, resp):
         url, enabled_events, description = endpoint_create(req.context.body, self.policy)
         with unit_of_work(req):
-            endpoint = webhooks.create_endpoint(req.context.merchant_id, url, enabled_events, description, self.vault)
+            endpoint = deliveries.create_endpoint(req.context.merchant_id, url, enabled_events, description, self.vault)
         resp.status = 201
         resp.location = f"/webhook_endpoints/{endpoint['id']}"
         resp.media = endpoint
 
     def on_get(self, req, resp):
-        answer_list(req, resp, functools.partial(webhooks.list_endpoints, req.context.merchant_id), ENDPOINT_ID)
+        answer_list(req, resp, functools.partial(deliveries.list_endpoints, req.context.merchant_id), ENDPOINT_ID)
 
 
 @falcon.before(known_id)
@@ -78,10 +78,10 @@ class Item:
     scopes = {"GET": READ, "DELETE": WRITE}
 
     def on_get(self, req, resp, endpoint_id):
-        resp.media = endpoint_object(webhooks.get_endpoint(req.context.merchant_id, endpoint_id))
+        resp.media = endpoint_object(deliveries.get_endpoint(req.context.merchant_id, endpoint_id))
 
     def on_delete(self, req, resp, endpoint_id):
-        webhooks.delete_endpoint(req.context.merchant_id, endpoint_id)
+        deliveries.delete_endpoint(req.context.merchant_id, endpoint_id)
         resp.status = falcon.HTTP_204
 
 
@@ -97,4 +97,4 @@ class RotateSecret:
 
     def on_post(self, req, resp, endpoint_id):
         with unit_of_work(req):
-            resp.media = webhooks.rotate_secret(req.context.merchant_id, endpoint_id, self.vault)
+            resp.media = deliveries.rotate_secret(req.context.merchant_id, endpoint_id, self.vault)

@@ -13,7 +13,7 @@ from ingress.app import create_app
 from shared.net import free_port
 from store.vault import Vault
 from tests.support.api import canceled_payment, event_of
-from tests.support.gateway_webhooks import WEBHOOK_ID, paypal_delivery
+from tests.support.gateway_events import WEBHOOK_ID, paypal_delivery
 
 
 def build(config, cache, relay, **limits):

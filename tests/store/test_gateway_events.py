@@ -7,7 +7,7 @@ import peewee
 import pytest
 
 from shared.ids import new_id
-from store import gateway_events, processing
+from store import attempts, gateway_events
 from store.db import database
 from store.models import Attempt, Event, GatewayEvent, OutboxJob, Payment, Refund, utcnow
 
@@ -28,7 +28,7 @@ def payment(merchant, status="processing", attempt="unknown", reference=None, ca
                        card_exp_year=2031, card_fingerprint="fp", card_key_id="dev", card_ciphertext="sealed",
                        cvc_ciphertext="sealed-cvc", created_at=now, updated_at=now)
     if attempt:
-        a = processing.start_attempt(p, gateway, "charge", 1000)
+        a = attempts.start_attempt(p, gateway, "charge", 1000)
         a.status = attempt
         a.save()
     return p
@@ -181,7 +181,7 @@ def test_a_refund_event_waits_for_our_own_refund_job(merchant):
     with database.atomic():  # what refund_payment records when the gateway answers
         ours.status, ours.gateway_reference = "succeeded", "re_job"
         ours.save()
-        processing.save(processing.lock(p.id), event="payment.refunded", amount_refunded=400)
+        attempts.save(attempts.lock(p.id), event="payment.refunded", amount_refunded=400)
     assert gateway_events.apply("stripe", event["id"]) is None
     assert GatewayEvent.get(GatewayEvent.event_id == event["id"]).detail == "refund re_job already counted"
     assert fresh(p).amount_refunded == 400

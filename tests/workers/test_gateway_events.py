@@ -14,9 +14,9 @@ import orjson
 import pytest
 import requests
 
+import ingress.resources.gateway_events
 from gateways.registry import build_gateways
 from ingress.app import create_app
-from ingress.resources import gateway_webhooks
 from sandbox.stripe.events import Webhooks
 from store.models import Event, GatewayEvent, Payment, Refund
 from store.vault import Vault
@@ -87,7 +87,7 @@ def hooked(fleet, worker_config, start_sandbox):
     cfg = dataclasses.replace(worker_config, stripe_webhook_secret=SECRET, paypal_webhook_id=WEBHOOK_ID)
     app = create_app(cfg, vault=Vault.from_config(cfg), cache=fleet.context.cache, relay=fleet.relay,
                      broker_check=lambda: True)
-    gateway_webhooks.routes(app, cfg, fleet.relay)
+    ingress.resources.gateway_events.routes(app, cfg, fleet.relay)
     deliveries = Deliveries(app)
     server = simple_server.make_server("127.0.0.1", 0, deliveries, _ThreadingServer, _QuietHandler)
     url = f"http://127.0.0.1:{server.server_port}"

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from store import payments, processing
+from store import attempts, payments
 from store.models import Attempt, AuditLog, Event, Payment, utcnow
 from tests.support.api import card_payment
 from tests.support.sandbox import wait_status
@@ -28,7 +28,7 @@ def unknown_past_replay_window(fleet, merchant, tag):
     pid = stored(fleet, merchant, tag, status="processing", gateway="stripe")
     long_ago = utcnow() - datetime.timedelta(hours=30)
     Attempt.create(id="att_" + tag + merchant, payment_id=pid, number=1, gateway="stripe", operation="charge",
-                   idempotency_key=processing.idempotency_key(pid, 1), status="unknown", tries=1,
+                   idempotency_key=attempts.idempotency_key(pid, 1), status="unknown", tries=1,
                    created_at=long_ago, updated_at=long_ago)
     fleet.actors["process_payment"].send(pid, "stripe")
     return wait_status(pid, ("requires_review",))
@@ -64,7 +64,7 @@ PATHS = {
         merchant, stored(fleet, merchant, "cancel"))[0],
     "replay_window_given_up": lambda fleet, api, auth, merchant: unknown_past_replay_window(fleet, merchant, "replay"),
     "dead_lettered_unprocessable": lambda fleet, api, auth, merchant: dead_letter(
-        fleet, undecryptable(fleet, merchant, "dlq"), processing.DEAD_LETTERS_BEFORE_REVIEW),
+        fleet, undecryptable(fleet, merchant, "dlq"), attempts.DEAD_LETTERS_BEFORE_REVIEW),
     "settled_by_an_operator": lambda fleet, api, auth, merchant: payments.settle(
         stored(fleet, merchant, "settle", status="requires_review", review_reason="dead_lettered"),
         "failed", "ticket-1", None, "test")[0],
@@ -88,7 +88,7 @@ def test_an_unknown_outcome_past_the_replay_window_awaits_a_person_and_the_sweep
     # Untouched for an hour: the sweeper would drive a processing payment, never one that awaits a person.
     Payment.update(updated_at=utcnow() - datetime.timedelta(hours=1)).where(Payment.id == payment.id).execute()
     ctx = dataclasses.replace(fleet.context, config=dataclasses.replace(fleet.context.config, stuck_after_seconds=60))
-    assert payment.id not in [p.id for p in processing.stuck(60)[0]]
+    assert payment.id not in [p.id for p in attempts.stuck(60)[0]]
     sweep(ctx)
     assert Payment.get_by_id(payment.id).status == "requires_review"
 
@@ -97,9 +97,9 @@ def test_a_payment_that_keeps_dead_lettering_awaits_a_person(fleet, merchant):
     pid = undecryptable(fleet, merchant, "again")
     once = dead_letter(fleet, pid, 1)
     assert once.status == "processing" and once.review_reason is None  # one dead letter: still driven again
-    assert pid in [p.id for p in processing.stuck(0)[0]]
-    payment = dead_letter(fleet, pid, processing.DEAD_LETTERS_BEFORE_REVIEW)
+    assert pid in [p.id for p in attempts.stuck(0)[0]]
+    payment = dead_letter(fleet, pid, attempts.DEAD_LETTERS_BEFORE_REVIEW)
     assert (payment.status, payment.review_reason) == ("requires_review", "dead_lettered")
-    assert pid not in [p.id for p in processing.stuck(0)[0]]
+    assert pid not in [p.id for p in attempts.stuck(0)[0]]
     assert b'"status":"requires_review"' in fleet.context.cache.get_payment(merchant, pid)
     assert AuditLog.select().where(AuditLog.payment_id == pid).count() == 0  # machines move it there; people move it on

@@ -4,7 +4,7 @@ import datetime
 import time
 
 from shared.cache import MemoryCache
-from store import processing
+from store import attempts
 from store.models import OutboxJob, Payment, utcnow
 from tests.support.api import card_payment
 from tests.support.sandbox import wait_status
@@ -29,7 +29,7 @@ def test_a_payment_whose_job_was_lost_is_swept_and_finished(fleet, merchant, str
 
 def test_sweeper_jobs_follow_where_each_payment_stopped(db):
     p = Payment(id="pay_x", status="processing", gateway="paypal", route="stripe,paypal", pending_operation=None)
-    assert processing.current_attempt("pay_x") is None
+    assert attempts.current_attempt("pay_x") is None
     from workers.actors.sweeper import job_for
     assert job_for(p) == ("payments.paypal", "process_payment", ("pay_x", "paypal"))
     p.status, p.pending_operation = "requires_capture", "capture"

@@ -3,7 +3,7 @@ import functools
 
 import dramatiq
 
-from workers.actors import fallback, gateway_events, operations, process, webhooks
+from workers.actors import deliveries, fallback, gateway_events, operations, process
 
 #: actor name -> (function, queue it is sent to by default).
 ACTORS = {
@@ -13,7 +13,7 @@ ACTORS = {
     "cancel_payment": (operations.cancel_payment, "ops"),
     "refund_payment": (operations.refund_payment, "ops"),
     "propagate_update": (operations.propagate_update, "ops"),
-    "deliver_webhook": (webhooks.deliver_webhook, "webhooks"),
+    "deliver_webhook": (deliveries.deliver_webhook, "webhooks"),
     **gateway_events.ACTORS,  # apply_gateway_event, on ops
 }
 

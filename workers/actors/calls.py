@@ -7,12 +7,11 @@ import dramatiq
 
 from gateways.errors import GatewayError, RetryableError, UnknownOutcomeError
 from shared import metrics
-from shared.logging import get_logger
-from store import processing
+from shared.logging import worker_log
+from store import attempts
 from store.models import Attempt
 from store.states import AttemptStatus
 
-log = get_logger("paywave.worker")
 #: An error class (``gateways.errors``) -> the status it leaves its attempt in.
 ATTEMPT_STATUS = {"retryable": AttemptStatus.ERROR, "unknown_outcome": AttemptStatus.UNKNOWN,
                   "soft_decline": AttemptStatus.DECLINED, "hard_decline": AttemptStatus.DECLINED}
@@ -54,7 +53,7 @@ class Call:
 
 def call(ctx, attempt, fn) -> Call:
     """Run ``fn()`` (a gateway method) for ``attempt``."""
-    attempt = processing.count_try(attempt)
+    attempt = attempts.count_try(attempt)
     started = time.perf_counter()
     outcome = Call(attempt)
     try:
@@ -69,7 +68,7 @@ def call(ctx, attempt, fn) -> Call:
     if isinstance(outcome.error, UnknownOutcomeError):
         metrics.unknown_outcomes.labels(gateway).inc()
     ctx.circuit.record(gateway, ok=not outcome.transient)
-    log_method = log.error if outcome.outcome == "invalid_request" else log.info
+    log_method = worker_log.error if outcome.outcome == "invalid_request" else worker_log.info
     log_method("gateway_call", payment_id=attempt.payment_id, gateway=gateway, operation=operation,
                attempt=attempt.number, tries=attempt.tries, outcome=outcome.outcome,
                code=outcome.error.code if outcome.error else None, latency_ms=outcome.latency_ms)

@@ -9,8 +9,8 @@ import dramatiq
 
 from gateways import registry
 from gateways.errors import GatewayError
+from shared.logging import worker_log
 from store import gateway_events
-from workers.actors.calls import log
 
 
 def apply_gateway_event(ctx, gateway, event_id):
@@ -29,7 +29,7 @@ def apply_gateway_event(ctx, gateway, event_id):
     webhooks = registry.webhooks(gateway)
     if not webhooks.verified_at_door and not _genuine(ctx, gateway, webhooks, event):
         if gateway_events.reject(gateway, event_id, f"{webhooks.title} did not verify its signature", event.digest):
-            log.error("gateway_event_forged", gateway=gateway, event_id=event_id, type=event.type)
+            worker_log.error("gateway_event_forged", gateway=gateway, event_id=event_id, type=event.type)
         return
     try:
         with ctx.unit():
@@ -47,7 +47,7 @@ def _genuine(ctx, gateway, webhooks, event) -> bool:
     try:
         return webhooks.verify(ctx.config, ctx.gateways[gateway], event.headers, event.payload.encode())
     except GatewayError as exc:  # the gateway could not be asked: again later
-        log.warning("gateway_event_unverified", gateway=gateway, event_id=event.event_id, error=exc.code)
+        worker_log.warning("gateway_event_unverified", gateway=gateway, event_id=event.event_id, error=exc.code)
         raise dramatiq.Retry() from None
 
 

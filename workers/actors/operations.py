@@ -5,38 +5,39 @@ before the call, retries with backoff on the same key, an unknown outcome is
 retried (never assumed failed), and every outcome is recorded.
 """
 from gateways.errors import UnknownOutcomeError
-from store import processing
+from shared.logging import worker_log
+from store import attempts
 from store.db import database
 from store.states import PaymentStatus, RefundStatus
-from workers.actors.calls import call, log, retry_later
+from workers.actors.calls import call, retry_later
 
 
 def _settle(ctx, payment_id, pending, operation, invoke, *, status, event):
     """Run the ``pending`` capture or cancel of a ``requires_capture`` payment as
     gateway ``operation`` (capture or void)."""
     with database.atomic():
-        payment = processing.lock(payment_id)
+        payment = attempts.lock(payment_id)
         if payment.status != PaymentStatus.REQUIRES_CAPTURE or payment.pending_operation != pending:
             return
-        attempt = processing.open_attempt(payment, operation, ctx.config.retry_max,
+        attempt = attempts.open_attempt(payment, operation, ctx.config.retry_max,
                                           amount=payment.amount_to_capture if operation == "capture" else None)
     c = call(ctx, attempt, lambda: invoke(ctx.gateways[payment.gateway], payment, attempt))
     c.record_on_attempt()
     with ctx.unit():
-        payment = processing.lock(payment_id)
+        payment = attempts.lock(payment_id)
         if payment.pending_operation != pending:
             c.attempt.save()
             return
         if c.error is None:
             captured = c.result.amount_captured if operation == "capture" else payment.amount_captured
-            processing.save(payment, status=status, attempt=c.attempt, event=event, amount_captured=captured,
+            attempts.save(payment, status=status, attempt=c.attempt, event=event, amount_captured=captured,
                             pending_operation=None, amount_to_capture=None)
         elif c.transient:
-            processing.save(payment, attempt=c.attempt)
+            attempts.save(payment, attempt=c.attempt)
             if not c.tries_left(ctx.config):
-                log.error(f"{operation}_unresolved", payment_id=payment_id, outcome=c.outcome)
+                worker_log.error(f"{operation}_unresolved", payment_id=payment_id, outcome=c.outcome)
         else:  # refused: the payment stays authorized; the merchant may capture or cancel again
-            processing.save(payment, attempt=c.attempt, pending_operation=None, amount_to_capture=None)
+            attempts.save(payment, attempt=c.attempt, pending_operation=None, amount_to_capture=None)
     retry_later(ctx, c)
 
 
@@ -53,11 +54,11 @@ def cancel_payment(ctx, payment_id):
 
 def refund_payment(ctx, refund_id):
     with database.atomic():
-        refund = processing.lock_refund(refund_id)
+        refund = attempts.lock_refund(refund_id)
         if refund.status != RefundStatus.PENDING:
             return
-        payment = processing.lock(refund.payment_id)
-        attempt = processing.open_attempt(payment, "refund", ctx.config.retry_max, refund.amount,
+        payment = attempts.lock(refund.payment_id)
+        attempt = attempts.open_attempt(payment, "refund", ctx.config.retry_max, refund.amount,
                                           key=f"paywave_{refund.id}")
     gw = ctx.gateways[payment.gateway]
     c = call(ctx, attempt, lambda: gw.refund(payment.gateway_reference, refund.amount, refund.currency,
@@ -66,36 +67,36 @@ def refund_payment(ctx, refund_id):
         c.error = UnknownOutcomeError("the refund is still pending at the gateway", code="refund_pending")
     c.record_on_attempt()
     with ctx.unit():
-        refund = processing.lock_refund(refund_id)
-        payment = processing.lock(refund.payment_id)
+        refund = attempts.lock_refund(refund_id)
+        payment = attempts.lock(refund.payment_id)
         if refund.status != RefundStatus.PENDING:
             c.attempt.save()
             return
         if c.error is None:
             refund.status, refund.gateway_reference = RefundStatus.SUCCEEDED, c.result.reference
             refund.save()
-            processing.save(payment, attempt=c.attempt, event="payment.refunded",
+            attempts.save(payment, attempt=c.attempt, event="payment.refunded",
                             amount_refunded=payment.amount_refunded + refund.amount)
         elif c.transient:
-            processing.save(payment, attempt=c.attempt)
+            attempts.save(payment, attempt=c.attempt)
         else:
             refund.status, refund.failure_code, refund.failure_message = RefundStatus.FAILED, c.error.code, c.error.message
             refund.save()
-            processing.save(payment, attempt=c.attempt, event="payment.refund_failed")
+            attempts.save(payment, attempt=c.attempt, event="payment.refund_failed")
     retry_later(ctx, c)
 
 
 def propagate_update(ctx, payment_id):
     """Send description/metadata to the gateway that holds the payment, where it allows it."""
     with database.atomic():
-        payment = processing.lock(payment_id)
+        payment = attempts.lock(payment_id)
         if not payment.gateway_reference:
             return
-        attempt = processing.open_attempt(payment, "update", ctx.config.retry_max)
+        attempt = attempts.open_attempt(payment, "update", ctx.config.retry_max)
     gw = ctx.gateways[payment.gateway]
     c = call(ctx, attempt, lambda: gw.update(payment.gateway_reference, payment.description,
                                              payment.metadata or {}, attempt.idempotency_key))
     c.record_on_attempt()
     with ctx.unit():
-        processing.save(processing.lock(payment_id), attempt=c.attempt)
+        attempts.save(attempts.lock(payment_id), attempt=c.attempt)
     retry_later(ctx, c)

@@ -10,11 +10,12 @@ import datetime
 from gateways.base import GatewayStatus, PaymentRequest
 from gateways.errors import SoftDeclineError, UnknownOutcomeError
 from shared import jobs, metrics
-from store import processing
+from shared.logging import worker_log
+from store import attempts
 from store.models import utcnow
 from store.payments import attempts_of_one
 from store.states import AUTHORIZING, AttemptStatus, PaymentStatus
-from workers.actors.calls import call, log, retry_later
+from workers.actors.calls import call, retry_later
 
 #: How long a replay with the same idempotency key is trusted to be answered from the
 #: gateway's record (Stripe keeps keys 24 hours).
@@ -31,26 +32,26 @@ def _claim(ctx, payment_id, gateway):
     """Returns ``(payment, attempt)`` to run, or None when this delivery has nothing to do.
     A status moved to processing is cached after commit (versioned, never backwards)."""
     with ctx.unit():
-        payment = processing.lock(payment_id)
+        payment = attempts.lock(payment_id)
         if payment.status not in AUTHORIZING or payment.gateway not in (None, gateway):
             return None  # finished, canceled, or routed elsewhere meanwhile (a late or duplicate job)
-        attempts = attempts_of_one(payment_id)
+        history = attempts_of_one(payment_id)
         if payment.status == PaymentStatus.PENDING:
             allowed = [g for g in payment.route.split(",") if ctx.circuit.allows(g)]
             if allowed and gateway not in allowed:
                 # This gateway's circuit is open: skip it until it half-opens.
-                processing.save(payment, jobs=[jobs.process_payment(payment_id, allowed[0])],
-                                attempts=attempts)
+                attempts.save(payment, jobs=[jobs.process_payment(payment_id, allowed[0])],
+                                attempts=history)
                 return None
-            processing.save(payment, status=PaymentStatus.PROCESSING, gateway=gateway, attempts=attempts)
-        charges = [a for a in attempts if a.operation in processing.PAYMENT_OPERATIONS]
+            attempts.save(payment, status=PaymentStatus.PROCESSING, gateway=gateway, attempts=history)
+        charges = [a for a in history if a.operation in attempts.PAYMENT_OPERATIONS]
         attempt = charges[-1] if charges else None
         if attempt is not None and attempt.gateway == gateway:
-            if processing.is_open(attempt, ctx.config.retry_max):
+            if attempts.is_open(attempt, ctx.config.retry_max):
                 return payment, attempt
             return None  # declined or retries spent: the fallback router has it
         operation = "charge" if payment.capture == "automatic" else "authorize"
-        attempt = processing.start_attempt(payment, gateway, operation, payment.amount, attempts=attempts,
+        attempt = attempts.start_attempt(payment, gateway, operation, payment.amount, attempts=history,
                                            request=_changeable(payment))
         return payment, attempt
 
@@ -76,7 +77,7 @@ def process_payment(ctx, payment_id, gateway):
     payment, attempt = claimed
     if attempt.tries and not attempt.gateway_reference and utcnow() - attempt.created_at > REPLAY_WINDOW:
         # Gateways forget idempotency keys (Stripe: 24 h): a replay now could charge again.
-        log.critical("unknown_outcome_needs_review", payment_id=payment_id, gateway=gateway, attempt=attempt.number)
+        worker_log.critical("unknown_outcome_needs_review", payment_id=payment_id, gateway=gateway, attempt=attempt.number)
         _give_up(ctx, payment_id, gateway)
         return
     gw = ctx.gateways[gateway]
@@ -92,10 +93,10 @@ def process_payment(ctx, payment_id, gateway):
 def _give_up(ctx, payment_id, gateway):
     """Leave a payment whose outcome no replay can learn any more to a person (``requires_review``)."""
     with ctx.unit():
-        payment = processing.lock(payment_id)
+        payment = attempts.lock(payment_id)
         if payment.status != PaymentStatus.PROCESSING or payment.gateway != gateway:
             return  # another delivery moved it meanwhile
-        processing.review(payment, "unknown_outcome_past_replay_window")
+        attempts.review(payment, "unknown_outcome_past_replay_window")
 
 
 def _unfinished(c):
@@ -112,7 +113,7 @@ def _finish(ctx, payment_id, c):
     c.record_on_attempt()
     attempt, error = c.attempt, c.error
     with ctx.unit():
-        payment = processing.lock(payment_id)
+        payment = attempts.lock(payment_id)
         if payment.status != PaymentStatus.PROCESSING or payment.gateway != attempt.gateway:
             attempt.save()  # another delivery finished it first
             return
@@ -120,23 +121,23 @@ def _finish(ctx, payment_id, c):
             status, event = RESULT_STATUS[c.result.status]
             # An update made while the charge ran reached us, not the gateway: send it now.
             changed = attempt.request not in (None, _changeable(payment))
-            processing.save(payment, status=status, attempt=attempt, event=event,
+            attempts.save(payment, status=status, attempt=attempt, event=event,
                             jobs=[jobs.propagate_update(payment_id)] if changed else (),
                             amount_captured=c.result.amount_captured, gateway_reference=c.result.reference,
                             failure_code=None, failure_message=None)
             metrics.payments.labels(status, attempt.gateway).inc()
         elif c.transient and c.tries_left(ctx.config):
-            processing.save(payment, attempt=attempt)
+            attempts.save(payment, attempt=attempt)
         elif c.transient and attempt.status == AttemptStatus.UNKNOWN:
             # Never fall back while this gateway may have charged: the sweeper keeps asking.
-            processing.save(payment, attempt=attempt)
-            log.error("unknown_outcome_unresolved", payment_id=payment_id, gateway=attempt.gateway, tries=attempt.tries)
+            attempts.save(payment, attempt=attempt)
+            worker_log.error("unknown_outcome_unresolved", payment_id=payment_id, gateway=attempt.gateway, tries=attempt.tries)
         elif isinstance(error, SoftDeclineError) or c.transient:
             # The first authorization ended: the next gateway is tried without the CVC.
-            processing.save(payment, attempt=attempt, cvc_ciphertext=None,
+            attempts.save(payment, attempt=attempt, cvc_ciphertext=None,
                             jobs=[jobs.route_payment(payment_id)])
         else:  # hard decline, invalid request, unsupported: final everywhere
-            processing.save(payment, status=PaymentStatus.FAILED, attempt=attempt, event="payment.failed",
+            attempts.save(payment, status=PaymentStatus.FAILED, attempt=attempt, event="payment.failed",
                             failure_code=error.code, failure_message=error.message)
             metrics.payments.labels(PaymentStatus.FAILED, attempt.gateway).inc()
     retry_later(ctx, c)

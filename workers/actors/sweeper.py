@@ -11,7 +11,7 @@ import datetime
 
 from shared import jobs
 from shared.jobs import Job
-from store import gateway_events, idempotency, outbox, processing, webhooks
+from store import attempts, deliveries, gateway_events, idempotency, outbox
 from store.db import try_lock
 from store.models import Payment, Refund, utcnow
 from store.states import AttemptStatus, PaymentStatus
@@ -28,9 +28,9 @@ def job_for(payment) -> Job:
     if payment.status == PaymentStatus.PENDING:
         first = payment.route.split(",")[0]
         return jobs.process_payment(payment.id, first)
-    last = processing.current_attempt(payment.id)
+    last = attempts.current_attempt(payment.id)
     if last is not None and last.gateway == payment.gateway and last.status in (AttemptStatus.DECLINED, AttemptStatus.ERROR) \
-            and not processing.unresolved(payment.id):
+            and not attempts.unresolved(payment.id):
         return jobs.route_payment(payment.id)
     return jobs.process_payment(payment.id, payment.gateway)
 
@@ -41,13 +41,13 @@ def sweep(ctx) -> dict:
     with ctx.unit():  # wakes the relay after commit when it queued anything
         if not try_lock(_LOCK):
             return done
-        payments, refunds = processing.stuck(ctx.config.stuck_after_seconds)
+        payments, refunds = attempts.stuck(ctx.config.stuck_after_seconds)
         outbox.add_all([job_for(p) for p in payments] + [jobs.refund_payment(r.id) for r in refunds])
-        processing.touch(Payment, [p.id for p in payments])
-        processing.touch(Refund, [r.id for r in refunds])
+        attempts.touch(Payment, [p.id for p in payments])
+        attempts.touch(Refund, [r.id for r in refunds])
         cutoff = utcnow() - datetime.timedelta(seconds=ctx.config.stuck_after_seconds)
         done.update(payments=len(payments), refunds=len(refunds),
-                    gateway_events=gateway_events.redrive_stuck(cutoff), deliveries=webhooks.redrive_stuck(cutoff))
+                    gateway_events=gateway_events.redrive_stuck(cutoff), deliveries=deliveries.redrive_stuck(cutoff))
         idempotency.purge_expired()
         outbox.purge_published()
         gateway_events.purge_settled(ctx.config.gateway_event_retention_days)

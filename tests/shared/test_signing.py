@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from shared.webhooks import WebhookVerificationError, new_secret, sign, verify
+from shared.signing import WebhookVerificationError, new_secret, sign, verify
 
 # The Standard Webhooks specification's published test vector.
 VECTOR = ("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, b'{"test": 2432232314}')

@@ -1,4 +1,4 @@
-"""The worker side of a payment's life: attempts and forward-only state changes.
+"""Attempts and the workers' forward-only state changes of a payment.
 
 Every change is made under a row lock on the payment, in one transaction with
 its attempt row, its event and the jobs it causes (outbox).  A change that

@@ -15,8 +15,7 @@ import dataclasses
 import datetime
 import functools
 
-from shared import jobs
-from shared import webhooks as signing
+from shared import jobs, signing
 from shared.ids import new_id
 from store import outbox, unit
 from store.db import database, locked, prepared
@@ -214,7 +213,7 @@ def record_attempt(claimed: Claimed, outcome, retry_in: float | None, disable_af
     the endpoint (reason recorded) and cancel its other pending deliveries.
 
     Parameters:
-      outcome: ``workers.webhook_http.Outcome``.
+      outcome: ``workers.delivery_http.Outcome``.
       retry_in: Seconds to the next attempt on the schedule; None when none is left.
 
     Returns:

@@ -14,8 +14,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from shared import ssrf
-from workers.actors.webhooks import retry_in
-from workers.webhook_http import SNIPPET_BYTES, Outcome, Sender
+from workers.actors.deliveries import retry_in
+from workers.delivery_http import SNIPPET_BYTES, Outcome, Sender
 
 REAL_GETADDRINFO = socket.getaddrinfo
 

@@ -9,15 +9,15 @@ import pytest
 from falcon import testing
 
 from ingress.app import create_app
-from ingress.resources import gateway_webhooks
+from ingress.resources import gateway_events
 from store.models import GatewayEvent, OutboxJob
 from store.vault import Vault
-from tests.support.gateway_webhooks import SECRET, WEBHOOK_ID, paypal_delivery, stripe_delivery
+from tests.support.gateway_events import SECRET, WEBHOOK_ID, paypal_delivery, stripe_delivery
 
 
 def build(config, cache, relay):
     app = create_app(config, vault=Vault.from_config(config), cache=cache, relay=relay, broker_check=lambda: True)
-    gateway_webhooks.routes(app, config, relay)
+    gateway_events.routes(app, config, relay)
     return testing.TestClient(app)
 
 

@@ -15,12 +15,11 @@ import time
 import dramatiq
 import orjson
 
-from shared import metrics
-from shared import webhooks as signing
+from shared import metrics, signing
 from shared.logging import get_logger
-from store import webhooks
+from store import deliveries
 from store.objects import event_object
-from workers.webhook_http import Sender
+from workers.delivery_http import Sender
 
 log = get_logger("paywave.webhooks")
 JITTER = 0.1
@@ -50,21 +49,21 @@ def deliver_webhook(ctx, delivery_id):
     # Longer than an attempt can take at its timeouts: only then may a copy of the job try again.
     lease = 2 * (config.webhook_connect_timeout + config.webhook_read_timeout)
     try:
-        claimed = webhooks.claim_attempt(delivery_id, lease)
-    except webhooks.NotDue as exc:
+        claimed = deliveries.claim_attempt(delivery_id, lease)
+    except deliveries.NotDue as exc:
         raise dramatiq.Retry(delay=int(exc.seconds * 1000) + 1) from None
     if claimed is None:
         return
     event, endpoint = claimed.event, claimed.endpoint
     body = orjson.dumps(event_object(event))
     timestamp = int(time.time())
-    signatures = [signing.sign(s, event.id, timestamp, body) for s in webhooks.signing_secrets(endpoint, ctx.vault)]
+    signatures = [signing.sign(s, event.id, timestamp, body) for s in deliveries.signing_secrets(endpoint, ctx.vault)]
     headers = {"content-type": "application/json", "user-agent": USER_AGENT, "webhook-id": event.id,
                "webhook-timestamp": str(timestamp), "webhook-signature": " ".join(signatures)}
     outcome = _sender(config).post(endpoint.url, body, headers)
     metrics.webhook_deliveries.labels(outcome.result).inc()
     number = claimed.delivery.attempt_count + 1
-    next_in = webhooks.record_attempt(claimed, outcome, retry_in(config, number, outcome),
+    next_in = deliveries.record_attempt(claimed, outcome, retry_in(config, number, outcome),
                                       datetime.timedelta(hours=config.webhook_disable_after_hours))
     log.info("webhook_attempt", delivery_id=delivery_id, event_id=event.id, endpoint_id=endpoint.id, attempt=number,
              result=outcome.result, status_code=outcome.status_code, latency_ms=outcome.latency_ms,

@@ -12,7 +12,7 @@ from falcon import testing
 
 from ingress.app import create_app
 from shared import metrics
-from shared.webhooks import verify
+from shared.signing import verify
 from store.models import WebhookEndpoint, utcnow
 from store.vault import Vault
 from tests.support.api import card_payment
@@ -220,7 +220,7 @@ def test_a_previous_secret_stops_signing_when_its_24_hours_are_over(hooks_api, a
 
 def test_the_guard_refuses_at_delivery_too(hooks_api, auth, receiver):
     """Endpoints whose URLs lead where the guard refuses (written directly: creation refuses
-    them) get every attempt refused before any connection; ``localhost``: test_webhook_http."""
+    them) get every attempt refused before any connection; ``localhost``: test_delivery_http."""
     urls = ["http://10.0.0.1:9/hooks", "http://169.254.169.254/latest/meta-data", "http://[::1]:9/hooks"]
     for url in urls:
         hook = endpoint(hooks_api, auth, receiver.url, ["payment.updated"])
