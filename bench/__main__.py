@@ -15,6 +15,7 @@ Every measured run also samples the CPU use of each role of process (postgres, i
 to name the one that saturates the cores.
 Results: <--out>/<date>-<host>[-<only>].json (settings, versions, raw samples) and a table on stdout.
 """
+
 import argparse
 import datetime
 import json
@@ -39,8 +40,14 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PG = os.environ.get("PAYWAVE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS = os.environ.get("PAYWAVE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 AMQP = os.environ.get("PAYWAVE_TEST_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/%2F")
-PAYMENT = {"amount": 1050, "currency": "USD", "payment_method": {"type": "card", "card": {
-    "number": "4242424242424242", "exp_month": 12, "exp_year": 2031, "cvc": "123"}}}  # as bench/post.lua sends
+PAYMENT = {
+    "amount": 1050,
+    "currency": "USD",
+    "payment_method": {
+        "type": "card",
+        "card": {"number": "4242424242424242", "exp_month": 12, "exp_year": 2031, "cvc": "123"},
+    },
+}  # as bench/post.lua sends
 
 
 class Stack:
@@ -53,8 +60,14 @@ class Stack:
         self.roles = {}
 
     def start(self, role, *argv, ready=None, **extra):
-        proc = subprocess.Popen([sys.executable, *argv], cwd=ROOT, env={**self.env, **extra},
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        proc = subprocess.Popen(
+            [sys.executable, *argv],
+            cwd=ROOT,
+            env={**self.env, **extra},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         self.procs.append(proc)
         self.roles[proc.pid] = role
         if ready:
@@ -90,12 +103,14 @@ def scratch_database(run):
     def drop():
         admin.cursor().execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         admin.close()
+
     return PG.rsplit("/", 1)[0] + "/" + name, drop
 
 
 def delete_queues(prefix, processes):
     """Remove every queue this run declared (main, delay and dead-letter queues)."""
     from shared.queues import POOLS
+
     bases = [q for qs in POOLS.values() for q in qs] + [f"bench.noop{p}" for p in processes]
     connection = pika.BlockingConnection(pika.URLParameters(AMQP))
     channel = connection.channel()
@@ -133,53 +148,109 @@ def half_max_rate(stack, env, token, name, port, args, results):
     relayed(env["PAYWAVE_DATABASE_URL"])
     runs = [r for r in results["post"] if r["target"] == name]
     best = max([r for r in runs if not r["errors"] + r["non2xx"]] or runs, key=lambda r: r["rps"])
-    row = {"target": name, "max_rps": best["rps"], **fixed_rate(
-        f"http://127.0.0.1:{port}/payments", best["rps"] / 2, args.seconds, {"Authorization": f"Bearer {token}"},
-        json.dumps(PAYMENT), stack.sampler())}
+    row = {
+        "target": name,
+        "max_rps": best["rps"],
+        **fixed_rate(
+            f"http://127.0.0.1:{port}/payments",
+            best["rps"] / 2,
+            args.seconds,
+            {"Authorization": f"Bearer {token}"},
+            json.dumps(PAYMENT),
+            stack.sampler(),
+        ),
+    }
     results["rate"].append(row)
-    print(f"  {name:14} {row['achieved_rps']:>7.1f} req/s of {row['offered_rps']} offered (half of {row['max_rps']:.1f}: "
-          f"hey {row['workers']} x {row['per_worker_qps']}/s)  p50 {row['p50_ms']:.1f} ms  p99 {row['p99_ms']:.1f} ms  "
-          f"p99.9 {row['p999_ms']:.1f} ms  non2xx {row['non2xx']}", flush=True)
+    print(
+        f"  {name:14} {row['achieved_rps']:>7.1f} req/s of {row['offered_rps']} offered (half of {row['max_rps']:.1f}: "
+        f"hey {row['workers']} x {row['per_worker_qps']}/s)  p50 {row['p50_ms']:.1f} ms  p99 {row['p99_ms']:.1f} ms  "
+        f"p99.9 {row['p999_ms']:.1f} ms  non2xx {row['non2xx']}",
+        flush=True,
+    )
     print("    " + describe(row["cpu"]), flush=True)
 
 
 def scenario_http(stack, env, token, args, results):
     workers, threads = env["PAYWAVE_WEB_WORKERS"], env["PAYWAVE_WEB_THREADS"]
     bare_port, ingress_port = free_port(), free_port()
-    bare = stack.start("bare_falcon", "-m", "bench.bare", "--port", str(bare_port), "--workers", workers, "--threads", threads,
-                       ready=f"http://127.0.0.1:{bare_port}/payments")
-    ingress = stack.start("ingress", "-m", "cli", "ingress", "--port", str(ingress_port),
-                          ready=f"http://127.0.0.1:{ingress_port}/healthz")
+    bare = stack.start(
+        "bare_falcon",
+        "-m",
+        "bench.bare",
+        "--port",
+        str(bare_port),
+        "--workers",
+        workers,
+        "--threads",
+        threads,
+        ready=f"http://127.0.0.1:{bare_port}/payments",
+    )
+    ingress = stack.start(
+        "ingress",
+        "-m",
+        "cli",
+        "ingress",
+        "--port",
+        str(ingress_port),
+        ready=f"http://127.0.0.1:{ingress_port}/healthz",
+    )
     wenv = {"BENCH_TOKEN": token}
     for c in args.connections:
         for name, port in (("bare_falcon", bare_port), ("post_payments", ingress_port)):
             wrk(f"http://127.0.0.1:{port}/payments", "bench/post.lua", c, 2, wenv, stack.sampler())  # warm up
-            stats = wrk(f"http://127.0.0.1:{port}/payments", "bench/post.lua", c, args.seconds, wenv, stack.sampler())
+            stats = wrk(
+                f"http://127.0.0.1:{port}/payments", "bench/post.lua", c, args.seconds, wenv, stack.sampler()
+            )
             results["post"].append({"target": name, **stats})
-            print(f"  {name:14} c={c:<4} {stats['rps']:>8.1f} req/s  p50 {stats['p50_ms']:.1f} ms  "
-                  f"p99 {stats['p99_ms']:.1f} ms  p99.9 {stats['p999_ms']:.1f} ms  non2xx {stats['non2xx']}", flush=True)
+            print(
+                f"  {name:14} c={c:<4} {stats['rps']:>8.1f} req/s  p50 {stats['p50_ms']:.1f} ms  "
+                f"p99 {stats['p99_ms']:.1f} ms  p99.9 {stats['p999_ms']:.1f} ms  non2xx {stats['non2xx']}",
+                flush=True,
+            )
             print("    " + describe(stats["cpu"]), flush=True)
     print("At half of the best rate above, a fixed rate (hey, evenly spaced):", flush=True)
     for name, port in (("bare_falcon", bare_port), ("post_payments", ingress_port)):
         half_max_rate(stack, env, token, name, port, args, results)
     p99 = results["rate"][-1]["p99_ms"]
-    print(f"  target: POST /payments p99 under {TARGET_P99_MS} ms at half of its max rate: {p99:.1f} ms, "
-          f"{'met' if p99 < TARGET_P99_MS else 'NOT met'}", flush=True)
+    print(
+        f"  target: POST /payments p99 under {TARGET_P99_MS} ms at half of its max rate: {p99:.1f} ms, "
+        f"{'met' if p99 < TARGET_P99_MS else 'NOT met'}",
+        flush=True,
+    )
     # GET: a cache hit, then the same with Redis unreachable (every read from Postgres)
-    created = requests.post(f"http://127.0.0.1:{ingress_port}/payments", headers={"Authorization": f"Bearer {token}"},
-                            json={"amount": 100, "currency": "USD", "payment_method": {"type": "card", "card": {
-                                "number": "4242424242424242", "exp_month": 12, "exp_year": 2031}}}).json()
+    created = requests.post(
+        f"http://127.0.0.1:{ingress_port}/payments",
+        headers={"Authorization": f"Bearer {token}"},
+        json={
+            "amount": 100,
+            "currency": "USD",
+            "payment_method": {
+                "type": "card",
+                "card": {"number": "4242424242424242", "exp_month": 12, "exp_year": 2031},
+            },
+        },
+    ).json()
     wenv["BENCH_PATH"] = f"/payments/{created['id']}"
     stats = wrk(f"http://127.0.0.1:{ingress_port}", "bench/get.lua", 32, args.seconds, wenv, stack.sampler())
     results["get"].append({"target": "cache_hit", **stats})
     stack.stop(ingress)
     miss_port = free_port()
-    miss = stack.start("ingress", "-m", "cli", "ingress", "--port", str(miss_port), ready=f"http://127.0.0.1:{miss_port}/healthz",
-                       PAYWAVE_REDIS_URL="redis://127.0.0.1:1/0")
+    miss = stack.start(
+        "ingress",
+        "-m",
+        "cli",
+        "ingress",
+        "--port",
+        str(miss_port),
+        ready=f"http://127.0.0.1:{miss_port}/healthz",
+        PAYWAVE_REDIS_URL="redis://127.0.0.1:1/0",
+    )
     stats = wrk(f"http://127.0.0.1:{miss_port}", "bench/get.lua", 32, args.seconds, wenv, stack.sampler())
     results["get"].append({"target": "cache_miss", **stats})
     for row in results["get"]:
-        print(f"  GET {row['target']:10} {row['rps']:>8.1f} req/s  p50 {row['p50_ms']:.1f} ms  p99 {row['p99_ms']:.1f} ms")
+        print(
+            f"  GET {row['target']:10} {row['rps']:>8.1f} req/s  p50 {row['p50_ms']:.1f} ms  p99 {row['p99_ms']:.1f} ms"
+        )
         print("    " + describe(row["cpu"]), flush=True)
     stack.stop(miss)
     stack.stop(bare)
@@ -212,7 +283,10 @@ def pending(database_url, ids=None):
     """How many payments (of ``ids``, else all) are not yet in a final status."""
     with psycopg2.connect(database_url) as conn, conn.cursor() as cur:
         query = "SELECT count(*) FROM payment WHERE status NOT IN ('succeeded', 'failed', 'canceled')"
-        cur.execute(query + (" AND id = ANY(%s)" if ids is not None else ""), (list(ids),) if ids is not None else None)
+        cur.execute(
+            query + (" AND id = ANY(%s)" if ids is not None else ""),
+            (list(ids),) if ids is not None else None,
+        )
         return cur.fetchone()[0]
 
 
@@ -239,13 +313,28 @@ def scenario_drain(stack, env, args, results):
         # baseline: the no-op actor, same broker, processes and threads
         queue = env["PAYWAVE_QUEUE_PREFIX"] + f"bench.noop{processes}"
         nenv = {**env, "BENCH_QUEUE": queue}
-        subprocess.run([sys.executable, "-c", f"import bench.noop as n\nfor i in range({args.backlog}): n.noop.send(i)"],
-                       cwd=ROOT, env=nenv, check=True)
+        subprocess.run(
+            [sys.executable, "-c", f"import bench.noop as n\nfor i in range({args.backlog}): n.noop.send(i)"],
+            cwd=ROOT,
+            env=nenv,
+            check=True,
+        )
         r.delete(queue + ":done")
         with stack.sampler() as noop_cpu:
             started = time.monotonic()
-            worker = stack.start("worker", "-m", "dramatiq", "bench.noop", "--processes", str(processes), "--threads",
-                                 threads, "--queues", queue, **{"BENCH_QUEUE": queue, "dramatiq_queue_prefetch": threads})
+            worker = stack.start(
+                "worker",
+                "-m",
+                "dramatiq",
+                "bench.noop",
+                "--processes",
+                str(processes),
+                "--threads",
+                threads,
+                "--queues",
+                queue,
+                **{"BENCH_QUEUE": queue, "dramatiq_queue_prefetch": threads},
+            )
             while int(r.get(queue + ":done") or 0) < args.backlog:
                 time.sleep(0.05)
             noop_s = time.monotonic() - started
@@ -254,20 +343,38 @@ def scenario_drain(stack, env, args, results):
         backlog(env, args.backlog)
         with stack.sampler() as paid_cpu:
             started = time.monotonic()
-            worker = stack.start("worker", "-m", "cli", "worker", "--pool", "stripe", "--processes", str(processes),
-                                 dramatiq_prom_port="0")
+            worker = stack.start(
+                "worker",
+                "-m",
+                "cli",
+                "worker",
+                "--pool",
+                "stripe",
+                "--processes",
+                str(processes),
+                dramatiq_prom_port="0",
+            )
             while pending(env["PAYWAVE_DATABASE_URL"]):
                 time.sleep(0.2)
             paid_s = time.monotonic() - started
         stack.stop(worker)
-        row = {"processes": processes, "threads": int(threads), "backlog": args.backlog,
-               "noop_seconds": round(noop_s, 2), "noop_per_s": round(args.backlog / noop_s, 1),
-               "payments_seconds": round(paid_s, 2), "payments_per_s": round(args.backlog / paid_s, 1),
-               "cpu": {"noop": noop_cpu.result(), "payments": paid_cpu.result()}}
+        row = {
+            "processes": processes,
+            "threads": int(threads),
+            "backlog": args.backlog,
+            "noop_seconds": round(noop_s, 2),
+            "noop_per_s": round(args.backlog / noop_s, 1),
+            "payments_seconds": round(paid_s, 2),
+            "payments_per_s": round(args.backlog / paid_s, 1),
+            "cpu": {"noop": noop_cpu.result(), "payments": paid_cpu.result()},
+        }
         row["ratio"] = round(row["payments_per_s"] / row["noop_per_s"], 3)
         results["drain"].append(row)
-        print(f"  drain {args.backlog} with {processes} process(es): payments {row['payments_per_s']}/s "
-              f"({paid_s:.1f} s), no-op {row['noop_per_s']}/s ({noop_s:.1f} s), ratio {row['ratio']}", flush=True)
+        print(
+            f"  drain {args.backlog} with {processes} process(es): payments {row['payments_per_s']}/s "
+            f"({paid_s:.1f} s), no-op {row['noop_per_s']}/s ({noop_s:.1f} s), ratio {row['ratio']}",
+            flush=True,
+        )
         print("    payments " + describe(row["cpu"]["payments"]), flush=True)
         print("    no-op    " + describe(row["cpu"]["noop"]), flush=True)
 
@@ -275,19 +382,27 @@ def scenario_drain(stack, env, args, results):
 def scenario_e2e(stack, env, token, args, results, sandbox_url):
     """POST to terminal status through the whole stack: ingress, relay, stripe pool, sandbox."""
     import concurrent.futures
+
     cancel_leftovers(env)
     port = free_port()
-    ingress = stack.start("ingress", "-m", "cli", "ingress", "--port", str(port),
-                          ready=f"http://127.0.0.1:{port}/healthz")
-    worker = stack.start("worker", "-m", "cli", "worker", "--pool", "stripe", "--processes", "1",
-                         dramatiq_prom_port="0")
+    ingress = stack.start(
+        "ingress", "-m", "cli", "ingress", "--port", str(port), ready=f"http://127.0.0.1:{port}/healthz"
+    )
+    worker = stack.start(
+        "worker", "-m", "cli", "worker", "--pool", "stripe", "--processes", "1", dramatiq_prom_port="0"
+    )
     for latency in (0, args.gateway_latency_ms):
         requests.post(sandbox_url + "/_sandbox/faults", json={"latency_ms": latency}, timeout=5)
         session = requests.Session()
 
         def post(_):
-            return session.post(f"http://127.0.0.1:{port}/payments", json=PAYMENT,
-                                headers={"Authorization": f"Bearer {token}"}, timeout=30)
+            return session.post(
+                f"http://127.0.0.1:{port}/payments",
+                json=PAYMENT,
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=30,
+            )
+
         with stack.sampler(own="load_generator") as cpu:  # the bench itself posts the payments
             started = time.monotonic()
             with concurrent.futures.ThreadPoolExecutor(16) as pool:
@@ -298,12 +413,22 @@ def scenario_e2e(stack, env, token, args, results, sandbox_url):
             while pending(env["PAYWAVE_DATABASE_URL"], ids):
                 time.sleep(0.2)
             total = time.monotonic() - started
-        row = {"gateway_latency_ms": latency, "payments": args.e2e, "accepted": codes.count(202),
-               "post_seconds": round(posted, 2), "post_per_s": round(args.e2e / posted, 1),
-               "terminal_seconds": round(total, 2), "payments_per_s": round(args.e2e / total, 1), "cpu": cpu.result()}
+        row = {
+            "gateway_latency_ms": latency,
+            "payments": args.e2e,
+            "accepted": codes.count(202),
+            "post_seconds": round(posted, 2),
+            "post_per_s": round(args.e2e / posted, 1),
+            "terminal_seconds": round(total, 2),
+            "payments_per_s": round(args.e2e / total, 1),
+            "cpu": cpu.result(),
+        }
         results["e2e"].append(row)
-        print(f"  e2e {args.e2e} payments, gateway latency {latency} ms: accepted {row['post_per_s']}/s, "
-              f"terminal {row['payments_per_s']}/s ({total:.1f} s)", flush=True)
+        print(
+            f"  e2e {args.e2e} payments, gateway latency {latency} ms: accepted {row['post_per_s']}/s, "
+            f"terminal {row['payments_per_s']}/s ({total:.1f} s)",
+            flush=True,
+        )
         print("    " + describe(row["cpu"]), flush=True)
     requests.delete(sandbox_url + "/_sandbox/faults", timeout=5)
     stack.stop(worker)
@@ -319,7 +444,9 @@ def main():
     parser.add_argument("--e2e", type=int, default=2000, help="payments posted in the end-to-end scenario")
     parser.add_argument("--gateway-latency-ms", type=int, default=300)
     parser.add_argument("--only", choices=["http", "e2e", "drain"], default=None)
-    parser.add_argument("--out", default=os.path.join(ROOT, "bench", "results"), help="directory for the JSON and PNG")
+    parser.add_argument(
+        "--out", default=os.path.join(ROOT, "bench", "results"), help="directory for the JSON and PNG"
+    )
     args = parser.parse_args()
 
     run = secrets.token_hex(3)
@@ -328,20 +455,42 @@ def main():
     results = {"post": [], "rate": [], "get": [], "e2e": [], "drain": []}
     try:
         sandbox_port = free_port()
-        env = {**os.environ, "PAYWAVE_DATABASE_URL": database_url, "PAYWAVE_REDIS_URL": REDIS,
-               "PAYWAVE_BROKER_URL": AMQP, "PAYWAVE_QUEUE_PREFIX": f"bench{run}.", "PAYWAVE_CACHE_PREFIX": f"bench{run}:",
-               "PAYWAVE_STRIPE_API_BASE": f"http://127.0.0.1:{sandbox_port}", "PAYWAVE_LOG_LEVEL": "warning",
-               "PAYWAVE_WEB_WORKERS": os.environ.get("PAYWAVE_WEB_WORKERS", "2"),
-               "PAYWAVE_WEB_THREADS": os.environ.get("PAYWAVE_WEB_THREADS", "8"),
-               "PAYWAVE_WORKER_THREADS": os.environ.get("PAYWAVE_WORKER_THREADS", "8"),
-               "PAYWAVE_STUCK_AFTER_SECONDS": "3600"}
+        env = {
+            **os.environ,
+            "PAYWAVE_DATABASE_URL": database_url,
+            "PAYWAVE_REDIS_URL": REDIS,
+            "PAYWAVE_BROKER_URL": AMQP,
+            "PAYWAVE_QUEUE_PREFIX": f"bench{run}.",
+            "PAYWAVE_CACHE_PREFIX": f"bench{run}:",
+            "PAYWAVE_STRIPE_API_BASE": f"http://127.0.0.1:{sandbox_port}",
+            "PAYWAVE_LOG_LEVEL": "warning",
+            "PAYWAVE_WEB_WORKERS": os.environ.get("PAYWAVE_WEB_WORKERS", "2"),
+            "PAYWAVE_WEB_THREADS": os.environ.get("PAYWAVE_WEB_THREADS", "8"),
+            "PAYWAVE_WORKER_THREADS": os.environ.get("PAYWAVE_WORKER_THREADS", "8"),
+            "PAYWAVE_STUCK_AFTER_SECONDS": "3600",
+        }
         stack.env = env
-        subprocess.run([sys.executable, "-m", "cli", "migrate"], cwd=ROOT, env=env, check=True,
-                       stdout=subprocess.DEVNULL)
-        token = subprocess.run([sys.executable, "-m", "cli", "token", "--merchant", "bench", "--ttl", "7200"],
-                               cwd=ROOT, env=env, capture_output=True, text=True, check=True).stdout.strip()
-        stack.start("sandbox", "-m", "cli", "sandbox", "stripe", "--port", str(sandbox_port),
-                    ready=f"http://127.0.0.1:{sandbox_port}/_sandbox/faults")
+        subprocess.run(
+            [sys.executable, "-m", "cli", "migrate"], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL
+        )
+        token = subprocess.run(
+            [sys.executable, "-m", "cli", "token", "--merchant", "bench", "--ttl", "7200"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        stack.start(
+            "sandbox",
+            "-m",
+            "cli",
+            "sandbox",
+            "stripe",
+            "--port",
+            str(sandbox_port),
+            ready=f"http://127.0.0.1:{sandbox_port}/_sandbox/faults",
+        )
         if args.only in (None, "http"):
             print("HTTP (wrk, same gunicorn settings for both):", flush=True)
             scenario_http(stack, env, token, args, results)
@@ -360,7 +509,9 @@ def main():
     for c in args.connections:
         rows = {r["target"]: r for r in results["post"] if r["connections"] == c}
         if len(rows) == 2:
-            summary[f"post_over_bare_c{c}"] = round(rows["post_payments"]["rps"] / rows["bare_falcon"]["rps"], 3)
+            summary[f"post_over_bare_c{c}"] = round(
+                rows["post_payments"]["rps"] / rows["bare_falcon"]["rps"], 3
+            )
     rate = {r["target"]: r for r in results["rate"]}
     if len(rate) == 2:
         post_p99 = rate["post_payments"]["p99_ms"]
@@ -370,16 +521,26 @@ def main():
     for row in results["drain"]:
         summary[f"drain_over_noop_p{row['processes']}"] = row["ratio"]
     print("Summary:", json.dumps(summary, indent=1))
-    report = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(), "host": platform.node(),
-              "cpus": os.cpu_count(), "python": platform.python_version(), "args": vars(args),
-              "settings": {k: v for k, v in stack.env.items() if k.startswith("PAYWAVE_") and "URL" not in k},
-              "summary": summary, "results": results}
+    report = {
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(),
+        "host": platform.node(),
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "args": vars(args),
+        "settings": {k: v for k, v in stack.env.items() if k.startswith("PAYWAVE_") and "URL" not in k},
+        "summary": summary,
+        "results": results,
+    }
     os.makedirs(args.out, exist_ok=True)
-    path = os.path.join(args.out, f"{datetime.date.today().isoformat()}-{platform.node() or 'host'}"
-                                  f"{'-' + args.only if args.only else ''}.json")
+    path = os.path.join(
+        args.out,
+        f"{datetime.date.today().isoformat()}-{platform.node() or 'host'}"
+        f"{'-' + args.only if args.only else ''}.json",
+    )
     with open(path, "w") as f:
         json.dump(report, f, indent=1)
     from bench.plot import plot
+
     print(f"written {path} and {plot(path)}")
 
 

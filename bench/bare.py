@@ -1,5 +1,6 @@
 """The web framework's ceiling: a bare Falcon endpoint that parses a JSON body and answers 202,
 served by the same ``shared.server.serve`` (gunicorn) settings as the ingress."""
+
 import argparse
 
 import falcon
@@ -22,6 +23,7 @@ def create_app():
 
 if __name__ == "__main__":
     from shared.server import serve
+
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--workers", type=int, required=True)

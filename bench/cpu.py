@@ -1,4 +1,5 @@
 """CPU used by each role of process while a scenario runs, to tell which one saturates the cores."""
+
 import os
 import re
 import subprocess
@@ -9,8 +10,16 @@ import time
 import psutil
 
 # Services found by their process name; what the bench starts is found by the roles it passes.
-NAMES = {"postgres": "postgres", "redis-server": "redis", "beam.smp": "rabbitmq", "erl_child_setup": "rabbitmq",
-         "inet_gethost": "rabbitmq", "epmd": "rabbitmq", "wrk": "load_generator", "hey": "load_generator"}
+NAMES = {
+    "postgres": "postgres",
+    "redis-server": "redis",
+    "beam.smp": "rabbitmq",
+    "erl_child_setup": "rabbitmq",
+    "inet_gethost": "rabbitmq",
+    "epmd": "rabbitmq",
+    "wrk": "load_generator",
+    "hey": "load_generator",
+}
 # A Postgres backend's title: "postgres: [cluster: ]user database host(port)|[local] activity"
 CLIENT = re.compile(r"\(\d+\)|\[local\]")
 
@@ -45,7 +54,9 @@ class CpuSampler:
         self.sample()
         self.wall = time.monotonic() - self.started
         before, after = self.machine, psutil.cpu_times()
-        busy = sum(getattr(after, f) - getattr(before, f) for f in ("user", "nice", "system", "irq", "softirq"))
+        busy = sum(
+            getattr(after, f) - getattr(before, f) for f in ("user", "nice", "system", "irq", "softirq")
+        )
         idle = sum(getattr(after, f) - getattr(before, f) for f in ("idle", "iowait", "steal"))
         self.busy = busy / (busy + idle) if busy + idle else 0.0
 
@@ -76,15 +87,20 @@ class CpuSampler:
 
     def result(self):
         """Returns:
-          ``{"seconds", "busy", "busy_cores", "cores": {role: cores, busiest first}, "top"}``: cores are CPU seconds over
-          wall seconds (2.0 = two cores all along); ``busy`` is the fraction of the machine's CPU time not idle.
+        ``{"seconds", "busy", "busy_cores", "cores": {role: cores, busiest first}, "top"}``: cores are CPU seconds over
+        wall seconds (2.0 = two cores all along); ``busy`` is the fraction of the machine's CPU time not idle.
         """
         cores = {}
         for role, began, latest in self.procs.values():
             cores[role] = cores.get(role, 0.0) + (latest - began) / self.wall
         cores = {role: round(c, 2) for role, c in sorted(cores.items(), key=lambda rc: -rc[1]) if c >= 0.005}
-        return {"seconds": round(self.wall, 2), "busy": round(self.busy, 3),
-                "busy_cores": round(self.busy * psutil.cpu_count(), 2), "cores": cores, "top": next(iter(cores), None)}
+        return {
+            "seconds": round(self.wall, 2),
+            "busy": round(self.busy, 3),
+            "busy_cores": round(self.busy * psutil.cpu_count(), 2),
+            "cores": cores,
+            "top": next(iter(cores), None),
+        }
 
 
 def describe(cpu):
@@ -92,8 +108,10 @@ def describe(cpu):
     n, top = psutil.cpu_count(), cpu["top"]
     roles = ", ".join(f"{role} {c:.2f}" for role, c in cpu["cores"].items())
     verdict = "saturating" if cpu["busy"] >= 0.9 else "busiest (cores not saturated)"
-    return (f"cpu: {cpu['busy_cores']:.2f} of {n} cores busy; {roles}; "
-            f"{verdict}: {top} {cpu['cores'].get(top, 0):.2f} cores of {n}")
+    return (
+        f"cpu: {cpu['busy_cores']:.2f} of {n} cores busy; {roles}; "
+        f"{verdict}: {top} {cpu['cores'].get(top, 0):.2f} cores of {n}"
+    )
 
 
 def measure(argvs, sampler, gap=0.0, **popen):

@@ -1,4 +1,5 @@
 """Plot a bench result file: ``python -m bench.plot bench/results/<file>.json`` writes a PNG beside it."""
+
 import json
 import sys
 
@@ -21,8 +22,12 @@ def plot(path):
         rows = {r["connections"]: r for r in post if r["target"] == target}
         xs = [i + offset for i, c in enumerate(levels) if c in rows]
         rps.bar(xs, [rows[c]["rps"] for c in levels if c in rows], width=0.4, label=target)
-        lat.plot([str(c) for c in levels if c in rows], [rows[c]["p99_ms"] for c in levels if c in rows],
-                 marker="o", label=f"{target} p99")
+        lat.plot(
+            [str(c) for c in levels if c in rows],
+            [rows[c]["p99_ms"] for c in levels if c in rows],
+            marker="o",
+            label=f"{target} p99",
+        )
     rps.set_xticks(range(len(levels)), [f"c={c}" for c in levels])
     rps.set_title("POST requests/s (wrk)")
     rps.legend()
@@ -30,8 +35,12 @@ def plot(path):
     lat.set_yscale("log")
     lat.legend()
     for offset, row in zip((-0.2, 0.2), results.get("rate", [])):
-        rate.bar([i + offset for i in range(3)], [row["p50_ms"], row["p99_ms"], row["p999_ms"]], width=0.4,
-                 label=f"{row['target']} at {row['achieved_rps']:.0f}/s")
+        rate.bar(
+            [i + offset for i in range(3)],
+            [row["p50_ms"], row["p99_ms"], row["p999_ms"]],
+            width=0.4,
+            label=f"{row['target']} at {row['achieved_rps']:.0f}/s",
+        )
     rate.axhline(TARGET_P99_MS, color="red", linestyle="--", label=f"target: POST p99 {TARGET_P99_MS} ms")
     rate.set_xticks(range(3), ["p50", "p99", "p99.9"])
     rate.set_yscale("log")

@@ -6,6 +6,7 @@ requests in bursts of 16, and the last of each burst waits for the other 15. So 
 still waits for an answer before it sends again: a rate the server cannot keep up shows as an achieved rate below the
 offered one, and requests that got no answer at all (refused, timed out) leave no row in hey's CSV, so they show there too.
 """
+
 import csv
 import math
 
@@ -43,15 +44,43 @@ def fixed_rate(url, rate, seconds, headers, body, sampler):
       A row: the offered and achieved rates, latency percentiles in ms, non-2xx answers, CPU use.
     """
     workers, qps = split(rate)
-    argv = ["hey", "-z", f"{seconds}s", "-c", "1", "-q", str(qps), "-cpus", "1", "-m", "POST", "-T", "application/json",
-            "-d", body, "-o", "csv", *(arg for name, value in headers.items() for arg in ("-H", f"{name}: {value}")), url]
+    argv = [
+        "hey",
+        "-z",
+        f"{seconds}s",
+        "-c",
+        "1",
+        "-q",
+        str(qps),
+        "-cpus",
+        "1",
+        "-m",
+        "POST",
+        "-T",
+        "application/json",
+        "-d",
+        body,
+        "-o",
+        "csv",
+        *(arg for name, value in headers.items() for arg in ("-H", f"{name}: {value}")),
+        url,
+    ]
     outputs, cpu = measure([argv] * workers, sampler, gap=1 / (workers * qps))
     rows = [row for out in outputs for row in csv.DictReader(out.splitlines())]
     if not rows:
         raise RuntimeError(f"hey got no answer from {url}")
     ms = sorted(round(float(row["response-time"]) * 1000, 1) for row in rows)  # hey prints 0.1 ms steps
-    return {"target_rps": round(rate, 1), "workers": workers, "per_worker_qps": qps, "offered_rps": workers * qps,
-            "achieved_rps": round(len(rows) / seconds, 1), "requests": len(rows),
-            "non2xx": sum(not 200 <= int(row["status-code"]) < 300 for row in rows),
-            "p50_ms": percentile(ms, 50), "p99_ms": percentile(ms, 99), "p999_ms": percentile(ms, 99.9), "max_ms": ms[-1],
-            "cpu": cpu}
+    return {
+        "target_rps": round(rate, 1),
+        "workers": workers,
+        "per_worker_qps": qps,
+        "offered_rps": workers * qps,
+        "achieved_rps": round(len(rows) / seconds, 1),
+        "requests": len(rows),
+        "non2xx": sum(not 200 <= int(row["status-code"]) < 300 for row in rows),
+        "p50_ms": percentile(ms, 50),
+        "p99_ms": percentile(ms, 99),
+        "p999_ms": percentile(ms, 99.9),
+        "max_ms": ms[-1],
+        "cpu": cpu,
+    }

@@ -9,6 +9,7 @@ The rate is taken between the first and the last attempt recorded (worker start-
 excluded).  The ceiling beside it: the same receiver driven by the bare sender, same
 threads, no broker or database.
 """
+
 import argparse
 import concurrent.futures
 import http.server
@@ -52,9 +53,19 @@ def write_events(n, merchant, url):
     vault = Vault.from_config(config)
     deliveries.create_endpoint(merchant, url, ["payment.updated"], "bench", vault)
     payment, _ = payments.create(
-        merchant, dict(amount=1000, currency="USD", capture="automatic", route="stripe", gateway_preference=None,
-                       description=None, metadata={}, customer=None),
-        lambda pid: vault.seal_card(pid, "4242424242424242", 12, 2031, None))  # its job is published, never consumed here
+        merchant,
+        dict(
+            amount=1000,
+            currency="USD",
+            capture="automatic",
+            route="stripe",
+            gateway_preference=None,
+            description=None,
+            metadata={},
+            customer=None,
+        ),
+        lambda pid: vault.seal_card(pid, "4242424242424242", 12, 2031, None),
+    )  # its job is published, never consumed here
     for start in range(0, n, 100):
         with database.atomic():
             locked = attempts.lock(payment.id)
@@ -65,10 +76,13 @@ def write_events(n, merchant, url):
 def progress(database_url, merchant):
     """``(deliveries succeeded, seconds from the first attempt to the last)`` of ``merchant``."""
     with psycopg2.connect(database_url) as conn, conn.cursor() as cur:
-        cur.execute("SELECT count(*) FILTER (WHERE d.status = 'succeeded'), "
-                    "EXTRACT(EPOCH FROM max(a.created_at) - min(a.created_at)) "
-                    "FROM webhook_delivery d JOIN event e ON e.id = d.event_id "
-                    "LEFT JOIN webhook_attempt a ON a.delivery_id = d.id WHERE e.merchant_id = %s", (merchant,))
+        cur.execute(
+            "SELECT count(*) FILTER (WHERE d.status = 'succeeded'), "
+            "EXTRACT(EPOCH FROM max(a.created_at) - min(a.created_at)) "
+            "FROM webhook_delivery d JOIN event e ON e.id = d.event_id "
+            "LEFT JOIN webhook_attempt a ON a.delivery_id = d.id WHERE e.merchant_id = %s",
+            (merchant,),
+        )
         done, seconds = cur.fetchone()
         return done, float(seconds or 0)
 
@@ -77,12 +91,17 @@ def ceiling(url, n, threads):
     """Bare sender posts per second: the HTTP side alone."""
     from shared.ssrf import Policy
     from workers.delivery_http import Sender
+
     sender = Sender(Policy(allow_http=True, allowed_hosts=("127.0.0.1/32",)), 3.0, 10.0, threads)
     body = b'{"id": "evt_bench", "object": "event"}' * 20
     started = time.monotonic()
     with concurrent.futures.ThreadPoolExecutor(threads) as pool:
-        assert all(o.ok for o in pool.map(lambda _: sender.post(url, body, {"content-type": "application/json"}),
-                                          range(n)))
+        assert all(
+            o.ok
+            for o in pool.map(
+                lambda _: sender.post(url, body, {"content-type": "application/json"}), range(n)
+            )
+        )
     return n / (time.monotonic() - started)
 
 
@@ -100,15 +119,25 @@ def main():
     receiver.start()
     url = f"http://127.0.0.1:{port}/hooks"
     heartbeat = os.path.join(tempfile.mkdtemp(prefix="bench-webhooks-"), "heartbeat")
-    env = {**os.environ, "PAYWAVE_DATABASE_URL": database_url, "PAYWAVE_REDIS_URL": REDIS, "PAYWAVE_BROKER_URL": AMQP,
-           "PAYWAVE_QUEUE_PREFIX": f"bench{run}.", "PAYWAVE_CACHE_PREFIX": f"bench{run}:", "PAYWAVE_LOG_LEVEL": "warning",
-           "PAYWAVE_WEBHOOK_ALLOW_HTTP": "true", "PAYWAVE_WEBHOOK_ALLOWED_HOSTS": "127.0.0.1/32",
-           "PAYWAVE_STUCK_AFTER_SECONDS": "3600", "PAYWAVE_HEARTBEAT_FILE": heartbeat}
+    env = {
+        **os.environ,
+        "PAYWAVE_DATABASE_URL": database_url,
+        "PAYWAVE_REDIS_URL": REDIS,
+        "PAYWAVE_BROKER_URL": AMQP,
+        "PAYWAVE_QUEUE_PREFIX": f"bench{run}.",
+        "PAYWAVE_CACHE_PREFIX": f"bench{run}:",
+        "PAYWAVE_LOG_LEVEL": "warning",
+        "PAYWAVE_WEBHOOK_ALLOW_HTTP": "true",
+        "PAYWAVE_WEBHOOK_ALLOWED_HOSTS": "127.0.0.1/32",
+        "PAYWAVE_STUCK_AFTER_SECONDS": "3600",
+        "PAYWAVE_HEARTBEAT_FILE": heartbeat,
+    }
     os.environ.update(env)  # for write_events, in this process
     stack = Stack(env)
     try:
         from store.db import open_database
         from store.migrate import migrate
+
         open_database(database_url)
         migrate()
         time.sleep(0.3)  # the receiver's socket
@@ -116,8 +145,18 @@ def main():
             merchant = f"bench_t{threads}"
             write_events(args.events, merchant, url)
             started = time.monotonic()
-            worker = stack.start("-m", "cli", "worker", "--pool", "webhooks", "--processes",
-                                 str(args.processes), "--threads", str(threads), dramatiq_prom_port="0")
+            worker = stack.start(
+                "-m",
+                "cli",
+                "worker",
+                "--pool",
+                "webhooks",
+                "--processes",
+                str(args.processes),
+                "--threads",
+                str(threads),
+                dramatiq_prom_port="0",
+            )
             while (done := progress(database_url, merchant))[0] < args.events:
                 if worker.poll() is not None:
                     raise SystemExit("the webhooks worker exited")
@@ -125,9 +164,12 @@ def main():
             wall = time.monotonic() - started
             stack.stop(worker)
             rate, bare = (args.events - 1) / done[1], ceiling(url, args.events, threads)
-            print(f"webhooks: {args.events} deliveries, {args.processes} process(es) x {threads} threads: "
-                  f"{rate:.0f} deliveries/s over {done[1]:.2f} s ({wall:.1f} s with the worker's start); "
-                  f"bare sender {bare:.0f} posts/s; ratio {rate / bare:.2f}", flush=True)
+            print(
+                f"webhooks: {args.events} deliveries, {args.processes} process(es) x {threads} threads: "
+                f"{rate:.0f} deliveries/s over {done[1]:.2f} s ({wall:.1f} s with the worker's start); "
+                f"bare sender {bare:.0f} posts/s; ratio {rate / bare:.2f}",
+                flush=True,
+            )
     finally:
         stack.close()
         receiver.terminate()

@@ -3,6 +3,7 @@
 The only package allowed to import every layer (``ingress``, ``workers``, ``store``, ``gateways``,
 ``shared``): it wires them together per command.  ``python -m cli`` runs it without the console script.
 """
+
 import argparse
 import importlib.metadata
 import os
@@ -13,6 +14,7 @@ import time
 
 def _config():
     from shared.config import Config, ConfigError
+
     try:
         return Config.from_env()
     except ConfigError as exc:
@@ -34,10 +36,17 @@ def _ingress(args):
 
     def load():
         from ingress.app import get_app
+
         return get_app(config)
 
-    serve(load, host=args.host, port=args.port, workers=args.workers or config.web_workers,
-          threads=config.web_threads, metrics_port=config.ingress_metrics_port)
+    serve(
+        load,
+        host=args.host,
+        port=args.port,
+        workers=args.workers or config.web_workers,
+        threads=config.web_threads,
+        metrics_port=config.ingress_metrics_port,
+    )
 
 
 def _worker(args):
@@ -46,14 +55,28 @@ def _worker(args):
 
     threads = args.threads or config.worker_threads
     metrics_dir = _multiprocess_metrics_dir(f"worker-{args.pool}")
-    env = {**os.environ, "PAYWAVE_POOL": args.pool,
-           # prefetch = threads: a slow worker does not hoard messages others could run (delayed
-           # retries keep Dramatiq's large default: they wait in memory until they are due)
-           "dramatiq_queue_prefetch": str(threads),
-           "dramatiq_prom_db": metrics_dir, "dramatiq_prom_port": str(config.metrics_port)}
+    env = {
+        **os.environ,
+        "PAYWAVE_POOL": args.pool,
+        # prefetch = threads: a slow worker does not hoard messages others could run (delayed
+        # retries keep Dramatiq's large default: they wait in memory until they are due)
+        "dramatiq_queue_prefetch": str(threads),
+        "dramatiq_prom_db": metrics_dir,
+        "dramatiq_prom_port": str(config.metrics_port),
+    }
     queues = [config.queue_prefix + q for q in POOLS[args.pool]]
-    argv = [sys.executable, "-m", "dramatiq", "workers.main", "--processes", str(args.processes or config.worker_processes),
-            "--threads", str(threads), "--queues", *queues]
+    argv = [
+        sys.executable,
+        "-m",
+        "dramatiq",
+        "workers.main",
+        "--processes",
+        str(args.processes or config.worker_processes),
+        "--threads",
+        str(threads),
+        "--queues",
+        *queues,
+    ]
     os.execvpe(sys.executable, argv, env)
 
 
@@ -61,6 +84,7 @@ def _migrate(args):
     config = _config()
     from store.db import open_database
     from store.migrate import migrate
+
     open_database(config.database_url)
     applied = migrate()
     print(f"applied {', '.join(applied)}" if applied else "schema is up to date")
@@ -68,6 +92,7 @@ def _migrate(args):
 
 def _token(args):
     from ingress.auth import SCOPES, Authenticator
+
     scopes = args.scopes.split(",") if args.scopes else SCOPES
     print(Authenticator(_config()).mint(args.merchant, scopes, args.ttl))
 
@@ -85,14 +110,18 @@ def _heartbeat(args):
 
 def _vault_keygen(args):
     from store.vault import generate_key_pair
+
     public, private = generate_key_pair(args.key_id)
-    print(f"# ingress (and anything that seals cards): put this key first\nPAYWAVE_VAULT_PUBLIC_KEYS={public}\n"
-          f"# charging workers only (stripe, paypal, fallback pools); keep the old private keys after it\n"
-          f"PAYWAVE_VAULT_PRIVATE_KEYS={private}")
+    print(
+        f"# ingress (and anything that seals cards): put this key first\nPAYWAVE_VAULT_PUBLIC_KEYS={public}\n"
+        f"# charging workers only (stripe, paypal, fallback pools); keep the old private keys after it\n"
+        f"PAYWAVE_VAULT_PRIVATE_KEYS={private}"
+    )
 
 
 def _dev(args):
     from cli import dev
+
     dev.run(_config(), args.port, args.host)
 
 
@@ -100,15 +129,27 @@ def _sandbox(args):
     from sandbox.faults import Faults
     from sandbox.server import run
 
-    faults = Faults(error_rate=args.error_rate, error_status=args.error_status,
-                    latency_ms=args.latency_ms, timeout_rate=args.timeout_rate,
-                    drop_response_rate=args.drop_response_rate)
-    run(args.name, host=args.host, port=args.port, threads=args.threads, faults=faults,
-        webhook_url=args.webhook_url, webhook_secret=args.webhook_secret)
+    faults = Faults(
+        error_rate=args.error_rate,
+        error_status=args.error_status,
+        latency_ms=args.latency_ms,
+        timeout_rate=args.timeout_rate,
+        drop_response_rate=args.drop_response_rate,
+    )
+    run(
+        args.name,
+        host=args.host,
+        port=args.port,
+        threads=args.threads,
+        faults=faults,
+        webhook_url=args.webhook_url,
+        webhook_secret=args.webhook_secret,
+    )
 
 
 def _admin(args):
     from cli import admin
+
     admin.run(_config(), args)
 
 
@@ -123,16 +164,27 @@ def _command(sub, name, help, reads=None, **kwargs):
     """A subcommand whose ``--help`` ends with the ``PAYWAVE_*`` variables it reads (``reads``: field
     names; ``None``: all of them; ``()``: none)."""
     from shared.config import settings_help
-    epilog = ("environment (default after =, range in parentheses):\n" + settings_help(reads)) if reads != () else None
-    return sub.add_parser(name, help=help, description=help, epilog=epilog, formatter_class=_HelpFormatter, **kwargs)
+
+    epilog = (
+        ("environment (default after =, range in parentheses):\n" + settings_help(reads))
+        if reads != ()
+        else None
+    )
+    return sub.add_parser(
+        name, help=help, description=help, epilog=epilog, formatter_class=_HelpFormatter, **kwargs
+    )
 
 
 def build_parser():
     parser = argparse.ArgumentParser(
-        prog="paywave", formatter_class=_HelpFormatter,
+        prog="paywave",
+        formatter_class=_HelpFormatter,
         description="Payment orchestration service. Settings come from PAYWAVE_* environment variables; "
-                    "`paywave COMMAND --help` lists those COMMAND reads, with their defaults.")
-    parser.add_argument("--version", action="version", version=f"%(prog)s {importlib.metadata.version('paywave')}")
+        "`paywave COMMAND --help` lists those COMMAND reads, with their defaults.",
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {importlib.metadata.version('paywave')}"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     dev = _command(sub, "dev", "run everything in one command (what `make run` does)")
@@ -147,28 +199,45 @@ def build_parser():
     ingress.set_defaults(func=_ingress)
 
     from shared.queues import POOLS
+
     worker = _command(sub, "worker", "run one worker pool (Dramatiq)")
     worker.add_argument("--pool", required=True, choices=sorted(POOLS), help="the pool, hence its queues")
     worker.add_argument("--processes", type=int, default=None, help="default: PAYWAVE_WORKER_PROCESSES")
     worker.add_argument("--threads", type=int, default=None, help="default: PAYWAVE_WORKER_THREADS")
     worker.set_defaults(func=_worker)
 
-    _command(sub, "migrate", "apply database migrations (idempotent)", reads=("database_url",)).set_defaults(func=_migrate)
+    _command(sub, "migrate", "apply database migrations (idempotent)", reads=("database_url",)).set_defaults(
+        func=_migrate
+    )
 
-    token = _command(sub, "token", "mint a merchant token; prints the token alone",
-                     reads=("jwt_secret", "jwt_private_key", "jwt_algorithms", "jwt_issuer", "jwt_audience", "jwt_leeway"))
+    token = _command(
+        sub,
+        "token",
+        "mint a merchant token; prints the token alone",
+        reads=("jwt_secret", "jwt_private_key", "jwt_algorithms", "jwt_issuer", "jwt_audience", "jwt_leeway"),
+    )
     token.add_argument("--merchant", required=True, help="the token's subject")
-    token.add_argument("--scopes", default=None, help="comma-separated (default: payments:read,payments:write)")
+    token.add_argument(
+        "--scopes", default=None, help="comma-separated (default: payments:read,payments:write)"
+    )
     token.add_argument("--ttl", type=int, default=3600, help="seconds")
     token.set_defaults(func=_token)
 
-    keygen = _command(sub, "vault-keygen", "print a new card-vault key pair (X25519) as PAYWAVE_VAULT_*_KEYS lines",
-                      reads=())
+    keygen = _command(
+        sub,
+        "vault-keygen",
+        "print a new card-vault key pair (X25519) as PAYWAVE_VAULT_*_KEYS lines",
+        reads=(),
+    )
     keygen.add_argument("--key-id", default=time.strftime("v%Y%m%d"), help="key id stored beside each record")
     keygen.set_defaults(func=_vault_keygen)
 
-    heartbeat = _command(sub, "heartbeat", "exit 0 when this worker's heartbeat is fresh (liveness probe)",
-                         reads=("heartbeat_file",))
+    heartbeat = _command(
+        sub,
+        "heartbeat",
+        "exit 0 when this worker's heartbeat is fresh (liveness probe)",
+        reads=("heartbeat_file",),
+    )
     heartbeat.add_argument("--max-age", type=int, default=60, help="seconds")
     heartbeat.set_defaults(func=_heartbeat)
 
@@ -177,16 +246,21 @@ def build_parser():
     sandbox.add_argument("--host", default="127.0.0.1", help="address to listen on")
     sandbox.add_argument("--port", type=int, required=True)
     sandbox.add_argument("--threads", type=int, default=16, help="request threads")
-    sandbox.add_argument("--error-rate", type=float, default=0.0, help="share of calls answered with --error-status")
+    sandbox.add_argument(
+        "--error-rate", type=float, default=0.0, help="share of calls answered with --error-status"
+    )
     sandbox.add_argument("--error-status", type=int, default=500, help="HTTP status of injected errors")
     sandbox.add_argument("--latency-ms", type=int, default=0, help="added to every call")
     sandbox.add_argument("--timeout-rate", type=float, default=0.0, help="share of calls answered too late")
-    sandbox.add_argument("--drop-response-rate", type=float, default=0.0, help="share of calls carried out, answer dropped")
+    sandbox.add_argument(
+        "--drop-response-rate", type=float, default=0.0, help="share of calls carried out, answer dropped"
+    )
     sandbox.add_argument("--webhook-url", default=None, help="where to send the vendor's webhook events")
     sandbox.add_argument("--webhook-secret", default=None, help="signing secret for those events")
     sandbox.set_defaults(func=_sandbox)
 
     from cli import admin
+
     admin.add_parser(sub).set_defaults(func=_admin)
     return parser
 
@@ -194,4 +268,3 @@ def build_parser():
 def main(argv=None):
     args = build_parser().parse_args(argv)
     return args.func(args) or 0
-

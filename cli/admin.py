@@ -4,6 +4,7 @@
 ``requires_review`` payment of any merchant exactly as ``POST /admin/payments/{id}/resolve`` does
 (same validation, event, audit row and cache update), in the name of the OS user running it.
 """
+
 import getpass
 import sys
 
@@ -16,8 +17,13 @@ def add_parser(sub):
     commands = admin.add_subparsers(dest="admin_command", required=True)
     resolve = commands.add_parser("resolve", help="settle a requires_review payment (audited)")
     resolve.add_argument("payment_id")
-    resolve.add_argument("--as", dest="status", required=True, choices=list(SETTLED),
-                         help="succeeded: the gateway captured the money; failed: it moved none")
+    resolve.add_argument(
+        "--as",
+        dest="status",
+        required=True,
+        choices=list(SETTLED),
+        help="succeeded: the gateway captured the money; failed: it moved none",
+    )
     resolve.add_argument("--reference", required=True, help="the gateway's id, or a ticket, that proves it")
     resolve.add_argument("--reason", default=None)
     return admin
@@ -39,7 +45,8 @@ def run(config, args):
 
     try:
         status, reference, reason = validation.resolution(
-            {"status": args.status, "reference": args.reference, "reason": args.reason})
+            {"status": args.status, "reference": args.reference, "reason": args.reason}
+        )
     except ValidationFailed as exc:
         raise SystemExit("; ".join(f"{e['field']} {e['reason']}" for e in exc.errors)) from None
     open_database(config.database_url)

@@ -5,6 +5,7 @@ in-process broker and workers, an in-process cache.  With real services
 configured, each role runs as its own child process in this process group.
 Gateway sandboxes start as children unless their API base is configured.
 """
+
 import dataclasses
 import json
 import os
@@ -23,8 +24,16 @@ from shared.server import serve
 from store.db import open_database
 
 SANDBOX_PORTS = {"stripe": 12111, "paypal": 12112}
-EXAMPLE = json.dumps({"amount": 1050, "currency": "USD", "payment_method": {
-    "type": "card", "card": {"number": "4242424242424242", "exp_month": 12, "exp_year": 2030, "cvc": "123"}}})
+EXAMPLE = json.dumps(
+    {
+        "amount": 1050,
+        "currency": "USD",
+        "payment_method": {
+            "type": "card",
+            "card": {"number": "4242424242424242", "exp_month": 12, "exp_year": 2030, "cvc": "123"},
+        },
+    }
+)
 
 
 def _child(*args, env=None):
@@ -36,7 +45,9 @@ def busy_ports(host, ports) -> list:
     busy = []
     for port in ports:
         with socket.socket() as s:
-            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the servers do: a TIME_WAIT is no owner
+            s.setsockopt(
+                socket.SOL_SOCKET, socket.SO_REUSEADDR, 1
+            )  # as the servers do: a TIME_WAIT is no owner
             try:
                 s.bind((host, port))
             except OSError:
@@ -64,8 +75,10 @@ def check_database(url):
         parts = urllib.parse.urlsplit(url)
         shown = url.replace(f":{parts.password}@", ":***@") if parts.password else url
         reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise SystemExit(f"cannot open the database {shown}: {reason} "
-                         "(is the server up and the database created? `createdb NAME`)") from None
+        raise SystemExit(
+            f"cannot open the database {shown}: {reason} "
+            "(is the server up and the database created? `createdb NAME`)"
+        ) from None
     getattr(db, "manual_close", db.close)()  # a pool would keep it for the process about to fork
 
 
@@ -85,7 +98,8 @@ def start_sandboxes(config):
 def banner(config, port):
     token = Authenticator(config).mint("acme", ttl_seconds=30 * 86400)
     base = f"http://127.0.0.1:{port}"
-    print(f"""
+    print(
+        f"""
 PayWave is running at {base}
   dev token (merchant acme, 30 days):
     export TOKEN={token}
@@ -95,7 +109,9 @@ PayWave is running at {base}
       -d '{EXAMPLE}'
   then poll it:
     curl -s {base}/payments/<id> -H "Authorization: Bearer $TOKEN"
-""", flush=True)
+""",
+        flush=True,
+    )
 
 
 def _embedded_app(config):
@@ -115,8 +131,13 @@ def _embedded_app(config):
     rt = runtime.build(config, sweeper=True, heartbeat=False)
     worker = dramatiq.Worker(rt.broker, worker_threads=config.worker_threads)
     worker.start()
-    return create_app(config, vault=Vault.from_config(config), cache=rt.context.cache, relay=rt.relay,
-                      broker_check=lambda: reachable(rt.broker))
+    return create_app(
+        config,
+        vault=Vault.from_config(config),
+        cache=rt.context.cache,
+        relay=rt.relay,
+        broker_check=lambda: reachable(rt.broker),
+    )
 
 
 def run(config, port, host="127.0.0.1"):
@@ -131,12 +152,17 @@ def run(config, port, host="127.0.0.1"):
         ports += [config.ingress_metrics_port, *metrics_ports(config).values()]
     busy = busy_ports(host, ports)
     if busy:
-        raise SystemExit(f"port {', '.join(map(str, busy))} on {host} already in use: is PayWave running already? "
-                         "(another port: --port, PAYWAVE_METRICS_PORT, PAYWAVE_INGRESS_METRICS_PORT)")
+        raise SystemExit(
+            f"port {', '.join(map(str, busy))} on {host} already in use: is PayWave running already? "
+            "(another port: --port, PAYWAVE_METRICS_PORT, PAYWAVE_INGRESS_METRICS_PORT)"
+        )
     check_database(config.database_url)
     config.warn_dev_defaults()
     config, children = start_sandboxes(config)
-    env = {"PAYWAVE_STRIPE_API_BASE": config.stripe_api_base, "PAYWAVE_PAYPAL_API_BASE": config.paypal_api_base}
+    env = {
+        "PAYWAVE_STRIPE_API_BASE": config.stripe_api_base,
+        "PAYWAVE_PAYPAL_API_BASE": config.paypal_api_base,
+    }
     os.environ.update(env)
     try:
         if not config.broker_url:
@@ -146,8 +172,10 @@ def run(config, port, host="127.0.0.1"):
         if subprocess.run([sys.executable, "-m", "cli", "migrate"]).returncode:
             raise SystemExit("the migration failed (above)")
         children.append(_child("ingress", "--host", host, "--port", str(port)))
-        children += [_child("worker", "--pool", pool, env={"PAYWAVE_METRICS_PORT": str(metrics)})
-                     for pool, metrics in metrics_ports(config).items()]
+        children += [
+            _child("worker", "--pool", pool, env={"PAYWAVE_METRICS_PORT": str(metrics)})
+            for pool, metrics in metrics_ports(config).items()
+        ]
         wait_http(f"http://{host}:{port}/healthz", children[-len(POOLS) - 1])
         banner(config, port)
         # Blocked, so sigwait takes them: unblocked, SIGTERM would kill this process before ``finally``

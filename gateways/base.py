@@ -6,6 +6,7 @@ vendor shapes never leave that package.  Every ``Gateway`` method takes an
 ``idempotency_key`` that the caller derives deterministically from the payment
 and the attempt, so a replayed job can never move money twice.
 """
+
 import abc
 import dataclasses
 import enum
@@ -18,11 +19,11 @@ from shared.config import Config
 class GatewayStatus(str, enum.Enum):
     """Where a payment stands at the gateway, after one of our calls."""
 
-    AUTHORIZED = "authorized"      # funds held, capture pending
-    CAPTURED = "captured"          # money moved (fully or partly captured)
-    PROCESSING = "processing"      # gateway still working: ask again later
-    CANCELED = "canceled"          # authorization voided
-    DECLINED = "declined"          # gateway says no charge happened
+    AUTHORIZED = "authorized"  # funds held, capture pending
+    CAPTURED = "captured"  # money moved (fully or partly captured)
+    PROCESSING = "processing"  # gateway still working: ask again later
+    CANCELED = "canceled"  # authorization voided
+    DECLINED = "declined"  # gateway says no charge happened
     REQUIRES_ACTION = "requires_action"  # 3DS or similar: not supported server-to-server
 
 
@@ -104,8 +105,9 @@ class Gateway(abc.ABC):
         """Cancel an authorization that was not captured."""
 
     @abc.abstractmethod
-    def refund(self, reference: str, amount: int, currency: str, idempotency_key: str,
-               payment_id: str) -> GatewayRefund:
+    def refund(
+        self, reference: str, amount: int, currency: str, idempotency_key: str, payment_id: str
+    ) -> GatewayRefund:
         """Refund ``amount`` (full or partial) of a captured payment."""
 
     @abc.abstractmethod

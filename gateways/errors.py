@@ -9,6 +9,7 @@ Workers decide what to do next from the class alone:
 * ``HardDeclineError``    never reattempt anywhere.
 * ``InvalidRequestError`` our bug or bad data: final, logged loudly.
 """
+
 import email.utils
 import time
 from typing import Any
@@ -27,8 +28,15 @@ class GatewayError(Exception):
 
     error_class = "gateway_error"
 
-    def __init__(self, message: str, *, code: str | None = None, gateway: str | None = None,
-                 vendor_code: str | None = None, retry_after: float | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        gateway: str | None = None,
+        vendor_code: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.code = code or self.error_class
@@ -37,7 +45,9 @@ class GatewayError(Exception):
         self.retry_after = retry_after
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(code={self.code!r}, gateway={self.gateway!r}, message={self.message!r})"
+        return (
+            f"{type(self).__name__}(code={self.code!r}, gateway={self.gateway!r}, message={self.message!r})"
+        )
 
 
 class RetryableError(GatewayError):
@@ -67,12 +77,26 @@ class UnsupportedOperation(GatewayError):
 
 
 #: Decline codes shared by both gateways' mappings: which issuer answers are final.
-HARD_DECLINE_CODES = frozenset({
-    "stolen_card", "lost_card", "pickup_card", "fraudulent", "invalid_account",
-    "expired_card", "incorrect_number", "invalid_number", "incorrect_cvc", "invalid_cvc",
-    "invalid_expiry_month", "invalid_expiry_year",
-    "do_not_try_again", "restricted_card", "security_violation", "revocation_of_authorization",
-})
+HARD_DECLINE_CODES = frozenset(
+    {
+        "stolen_card",
+        "lost_card",
+        "pickup_card",
+        "fraudulent",
+        "invalid_account",
+        "expired_card",
+        "incorrect_number",
+        "invalid_number",
+        "incorrect_cvc",
+        "invalid_cvc",
+        "invalid_expiry_month",
+        "invalid_expiry_year",
+        "do_not_try_again",
+        "restricted_card",
+        "security_violation",
+        "revocation_of_authorization",
+    }
+)
 
 
 def decline(message: str, code: str, **kwargs: Any) -> GatewayError:

@@ -5,6 +5,7 @@ A gateway package provides ``build(config, cache) -> gateways.base.Gateway`` (it
 per worker process; ``cache`` is shared by the workers, e.g. for an OAuth token) and ``WEBHOOKS``, its
 ``gateways.base.Webhooks`` (its events in, at ``POST /webhooks/<name>``).
 """
+
 from importlib import import_module
 from typing import Protocol
 

@@ -1,4 +1,5 @@
 """The ingress: validate, authenticate, store, enqueue. Never calls a gateway."""
+
 import falcon
 import orjson
 from falcon import media
@@ -23,14 +24,16 @@ def create_app(config, *, vault, cache, relay, broker_check) -> falcon.App:
       broker_check: ``f() -> bool``, the broker's reachability for ``/readyz``.
     """
     limiter = Limiter.from_config(config)
-    app = falcon.App(middleware=(  # a tuple: mypy checks each item against falcon's middleware protocols
-        RequestContext(),
-        Authentication(Authenticator(config)),
-        RateLimit(config, limiter),
-        DatabaseSession(),
-        JSONBody(config.max_body_bytes),
-        Idempotency(config.idempotency_ttl_hours),
-    ))
+    app = falcon.App(
+        middleware=(  # a tuple: mypy checks each item against falcon's middleware protocols
+            RequestContext(),
+            Authentication(Authenticator(config)),
+            RateLimit(config, limiter),
+            DatabaseSession(),
+            JSONBody(config.max_body_bytes),
+            Idempotency(config.idempotency_ttl_hours),
+        )
+    )
     json_handler = media.JSONHandler(dumps=lambda obj: orjson.dumps(obj).decode(), loads=orjson.loads)
     app.resp_options.media_handlers[falcon.MEDIA_JSON] = json_handler
     app.req_options.media_handlers[falcon.MEDIA_JSON] = json_handler
@@ -76,5 +79,10 @@ def get_app(config=None):
     open_database(config.database_url, max_connections=config.web_threads + 2)
     broker = build_broker(config)
     relay = Relay(publisher(broker, config.queue_prefix)).start()
-    return create_app(config, vault=Vault.from_config(config), cache=build_cache(config), relay=relay,
-                      broker_check=lambda: reachable(broker))
+    return create_app(
+        config,
+        vault=Vault.from_config(config),
+        cache=build_cache(config),
+        relay=relay,
+        broker_check=lambda: reachable(broker),
+    )

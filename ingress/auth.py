@@ -4,6 +4,7 @@ The token's ``sub`` is the merchant; its ``scope`` (space-separated) gates reads
 and writes.  Algorithms come from an explicit allow-list in configuration, so a
 token cannot pick its own (``alg: none``, or HS256 signed with a public key).
 """
+
 import functools
 import numbers
 import time
@@ -23,15 +24,17 @@ class Authenticator:
 
     def __init__(self, config):
         """Raises:
-          ConfigError: the algorithms and keys cannot verify a token (checked here too, since a
-            configuration changed with ``dataclasses.replace`` skips ``Config.problems()``).
+        ConfigError: the algorithms and keys cannot verify a token (checked here too, since a
+          configuration changed with ``dataclasses.replace`` skips ``Config.problems()``).
         """
         try:
             self.verify_key = config.jwt_verify_key()
         except ValueError as exc:
             raise ConfigError([str(exc)]) from None
         self.algorithms = list(config.jwt_algorithms)
-        self.signing_key = config.jwt_secret if self.algorithms[0].startswith("HS") else config.jwt_private_key
+        self.signing_key = (
+            config.jwt_secret if self.algorithms[0].startswith("HS") else config.jwt_private_key
+        )
         self.issuer = config.jwt_issuer or None
         self.audience = config.jwt_audience or None
         self.leeway = config.jwt_leeway
@@ -53,9 +56,14 @@ class Authenticator:
         check cost more than the rest of a cached GET).  Failures are never remembered."""
         try:
             claims = jwt.decode(
-                token, self.verify_key, algorithms=self.algorithms, leeway=self.leeway,
-                issuer=self.issuer, audience=self.audience,
-                options={"require": ["exp", "sub"], "verify_aud": self.audience is not None})
+                token,
+                self.verify_key,
+                algorithms=self.algorithms,
+                leeway=self.leeway,
+                issuer=self.issuer,
+                audience=self.audience,
+                options={"require": ["exp", "sub"], "verify_aud": self.audience is not None},
+            )
         except jwt.ExpiredSignatureError:
             raise unauthorized("the token has expired", "invalid_token") from None
         except jwt.InvalidTokenError as exc:
@@ -103,5 +111,12 @@ class Authentication:
         granted = set(str(claims.get("scope", "")).split())
         needed = required.get(req.method)
         if needed and needed not in granted:
-            raise Problem(403, "Forbidden", f"the token lacks the scope {needed}", slug="insufficient-scope",
-                          headers={"WWW-Authenticate": f'Bearer realm="paywave", error="insufficient_scope", scope="{needed}"'})
+            raise Problem(
+                403,
+                "Forbidden",
+                f"the token lacks the scope {needed}",
+                slug="insufficient-scope",
+                headers={
+                    "WWW-Authenticate": f'Bearer realm="paywave", error="insufficient_scope", scope="{needed}"'
+                },
+            )

@@ -1,4 +1,5 @@
 """Errors, translated in one place into ``application/problem+json`` (RFC 9457)."""
+
 import falcon
 import orjson
 import peewee
@@ -33,13 +34,18 @@ class Problem(falcon.HTTPError):
 class ValidationFailed(Problem):
     def __init__(self, errors):
         fields = ", ".join(e["field"] for e in errors)
-        super().__init__(422, "Invalid request", f"invalid fields: {fields}", slug="validation-error", errors=errors)
+        super().__init__(
+            422, "Invalid request", f"invalid fields: {fields}", slug="validation-error", errors=errors
+        )
 
 
 def serialize(req, resp, exc: falcon.HTTPError):
     """Write ``exc`` as problem+json.  The detail and each error's field and reason can echo what the client
     sent (field names, path segments): anything in them that could be a card number is masked here, once."""
-    slug, errors = getattr(exc, "slug", None), getattr(exc, "errors", None)  # a Problem's; falcon's own errors have none
+    slug, errors = (
+        getattr(exc, "slug", None),
+        getattr(exc, "errors", None),
+    )  # a Problem's; falcon's own errors have none
     body = {
         "type": f"/problems/{slug}" if slug else "about:blank",
         "title": exc.title,
@@ -58,6 +64,7 @@ def serialize(req, resp, exc: falcon.HTTPError):
 def _raise(problem):
     def handler(req, resp, exc, params):
         raise problem(exc)
+
     return handler
 
 
@@ -72,18 +79,36 @@ def install(app: falcon.App):
     """Register the serializer and every translation of our exceptions (the store's, ``store.errors``, here only)."""
     app.set_error_serializer(serialize)
     app.add_error_handler(Exception, _unexpected)
-    unavailable = lambda exc: Problem(503, "Service unavailable", "the database is unreachable; nothing was written",  # noqa: E731
-                                      slug="unavailable", headers={"Retry-After": "2"})
+    unavailable = lambda exc: Problem(
+        503,
+        "Service unavailable",
+        "the database is unreachable; nothing was written",  # noqa: E731
+        slug="unavailable",
+        headers={"Retry-After": "2"},
+    )
     for error, problem in (
         (NotFound, lambda exc: Problem(404, "Not found", f"no such object: {exc}", slug="not-found")),
         (StateConflict, lambda exc: Problem(409, "Conflict", str(exc), slug=exc.code.replace("_", "-"))),
         (AmountInvalid, lambda exc: ValidationFailed([{"field": exc.field, "reason": str(exc)}])),
-        (idempotency.KeyInUse, lambda exc: Problem(
-            409, "Idempotency key in use", "a request with this Idempotency-Key is still being processed; retry later",
-            slug="idempotency-key-in-use", headers={"Retry-After": "1"})),
-        (idempotency.KeyReusedWithOtherRequest, lambda exc: Problem(
-            422, "Idempotency key reused", "this Idempotency-Key was used with a different request",
-            slug="idempotency-key-reused")),
+        (
+            idempotency.KeyInUse,
+            lambda exc: Problem(
+                409,
+                "Idempotency key in use",
+                "a request with this Idempotency-Key is still being processed; retry later",
+                slug="idempotency-key-in-use",
+                headers={"Retry-After": "1"},
+            ),
+        ),
+        (
+            idempotency.KeyReusedWithOtherRequest,
+            lambda exc: Problem(
+                422,
+                "Idempotency key reused",
+                "this Idempotency-Key was used with a different request",
+                slug="idempotency-key-reused",
+            ),
+        ),
         (DatabaseUnavailable, unavailable),
         (peewee.OperationalError, unavailable),
         (peewee.InterfaceError, unavailable),

@@ -1,4 +1,5 @@
 """Ingress middleware, in the order ``create_app`` installs them."""
+
 import hashlib
 import re
 import time
@@ -39,9 +40,15 @@ class RequestContext:
         metrics.http_requests.labels(route, req.method, str(status)).inc()
         metrics.http_duration.labels(route, req.method).observe(elapsed)
         if route not in ("/healthz", "/readyz"):
-            log.info("request", method=req.method, route=route, status=status,
-                     duration_ms=round(elapsed * 1000, 2), merchant_id=getattr(req.context, "merchant_id", None),
-                     payment_id=getattr(req.context, "payment_id", None))
+            log.info(
+                "request",
+                method=req.method,
+                route=route,
+                status=status,
+                duration_ms=round(elapsed * 1000, 2),
+                merchant_id=getattr(req.context, "merchant_id", None),
+                payment_id=getattr(req.context, "payment_id", None),
+            )
 
 
 class DatabaseSession:
@@ -78,11 +85,18 @@ class JSONBody:
             return
         media = (req.content_type or "").split(";")[0].strip().lower()
         if media != "application/json":
-            raise Problem(415, "Unsupported media type", "send Content-Type: application/json", slug="unsupported-media-type")
+            raise Problem(
+                415,
+                "Unsupported media type",
+                "send Content-Type: application/json",
+                slug="unsupported-media-type",
+            )
         try:
             body = orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
-            raise Problem(400, "Malformed JSON", f"the body is not valid JSON: {exc.msg}", slug="malformed-json") from None
+            raise Problem(
+                400, "Malformed JSON", f"the body is not valid JSON: {exc.msg}", slug="malformed-json"
+            ) from None
         if not isinstance(body, dict):
             raise Problem(400, "Malformed JSON", "the body must be a JSON object", slug="malformed-json")
         req.context.body = body
@@ -104,11 +118,15 @@ class JSONBody:
         if req.env.get("wsgi.input_terminated"):
             return req.stream.read(self.max_bytes + 1)
         if req.get_header("Transfer-Encoding"):
-            raise Problem(411, "Length required", "send the body with a Content-Length header", slug="length-required")
+            raise Problem(
+                411, "Length required", "send the body with a Content-Length header", slug="length-required"
+            )
         return b""  # HTTP/1.1: neither header, no body
 
     def _too_large(self):
-        return Problem(413, "Payload too large", f"bodies are limited to {self.max_bytes} bytes", slug="too-large")
+        return Problem(
+            413, "Payload too large", f"bodies are limited to {self.max_bytes} bytes", slug="too-large"
+        )
 
 
 class Idempotency:
@@ -126,10 +144,16 @@ class Idempotency:
         if req.method not in WRITE_METHODS or key is None or not hasattr(req.context, "merchant_id"):
             return
         if not _IDEMPOTENCY_KEY.fullmatch(key):
-            raise Problem(400, "Invalid Idempotency-Key", "use 1 to 255 printable ASCII characters",
-                          slug="invalid-idempotency-key")
-        fingerprint = hashlib.sha256(b"%s %s\n" % (req.method.encode(), req.path.encode())
-                                     + orjson.dumps(req.context.body, option=orjson.OPT_SORT_KEYS)).hexdigest()
+            raise Problem(
+                400,
+                "Invalid Idempotency-Key",
+                "use 1 to 255 printable ASCII characters",
+                slug="invalid-idempotency-key",
+            )
+        fingerprint = hashlib.sha256(
+            b"%s %s\n" % (req.method.encode(), req.path.encode())
+            + orjson.dumps(req.context.body, option=orjson.OPT_SORT_KEYS)
+        ).hexdigest()
         result = idempotency.claim(req.context.merchant_id, key, fingerprint, self.ttl_hours)
         if isinstance(result, idempotency.Saved):
             resp.status = result.status

@@ -1,4 +1,5 @@
 """The OpenAPI 3.1 contract, served at ``/openapi.json`` and checked by the tests."""
+
 from typing import Any
 
 from ingress import validation
@@ -6,17 +7,41 @@ from store.events import TYPES
 from store.states import SETTLED, AttemptStatus, DeliveryStatus, PaymentStatus, RefundStatus
 
 _ERROR = {"$ref": "#/components/responses/Problem"}
-_ID = {"name": "payment_id", "in": "path", "required": True, "description": "The payment's id (`pay_…`).",
-       "schema": {"type": "string", "pattern": "^pay_[A-Za-z0-9]{24}$"}}
-_IDEMPOTENCY = {"name": "Idempotency-Key", "in": "header", "required": False,
-                "schema": {"type": "string", "pattern": "^[\\x21-\\x7e]{1,255}$"},
-                "description": "1 to 255 printable ASCII characters; replays return the first response for 24 hours."}
-_ENDPOINT_ID = {"name": "endpoint_id", "in": "path", "required": True, "description": "The endpoint's id (`we_…`).",
-                "schema": {"type": "string", "pattern": "^we_[A-Za-z0-9]{24}$"}}
-_REFUND_ID = {"name": "refund_id", "in": "path", "required": True, "description": "The refund's id (`re_…`).",
-              "schema": {"type": "string", "pattern": "^re_[A-Za-z0-9]{24}$"}}
-_EVENT_ID = {"name": "event_id", "in": "path", "required": True, "description": "The event's id (`evt_…`).",
-             "schema": {"type": "string", "pattern": "^evt_[A-Za-z0-9]{24}$"}}
+_ID = {
+    "name": "payment_id",
+    "in": "path",
+    "required": True,
+    "description": "The payment's id (`pay_…`).",
+    "schema": {"type": "string", "pattern": "^pay_[A-Za-z0-9]{24}$"},
+}
+_IDEMPOTENCY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string", "pattern": "^[\\x21-\\x7e]{1,255}$"},
+    "description": "1 to 255 printable ASCII characters; replays return the first response for 24 hours.",
+}
+_ENDPOINT_ID = {
+    "name": "endpoint_id",
+    "in": "path",
+    "required": True,
+    "description": "The endpoint's id (`we_…`).",
+    "schema": {"type": "string", "pattern": "^we_[A-Za-z0-9]{24}$"},
+}
+_REFUND_ID = {
+    "name": "refund_id",
+    "in": "path",
+    "required": True,
+    "description": "The refund's id (`re_…`).",
+    "schema": {"type": "string", "pattern": "^re_[A-Za-z0-9]{24}$"},
+}
+_EVENT_ID = {
+    "name": "event_id",
+    "in": "path",
+    "required": True,
+    "description": "The event's id (`evt_…`).",
+    "schema": {"type": "string", "pattern": "^evt_[A-Za-z0-9]{24}$"},
+}
 
 
 def _nullable(description):
@@ -45,58 +70,124 @@ def _errors(*codes):
 
 PAYMENT: dict[str, Any] = {
     "type": "object",
-    "required": ["id", "object", "status", "amount", "amount_captured", "amount_refunded", "currency", "capture",
-                 "gateway", "attempts", "failure_code", "failure_message", "card", "description", "metadata",
-                 "customer", "disputed", "created_at", "updated_at", "review_reason"],
+    "required": [
+        "id",
+        "object",
+        "status",
+        "amount",
+        "amount_captured",
+        "amount_refunded",
+        "currency",
+        "capture",
+        "gateway",
+        "attempts",
+        "failure_code",
+        "failure_message",
+        "card",
+        "description",
+        "metadata",
+        "customer",
+        "disputed",
+        "created_at",
+        "updated_at",
+        "review_reason",
+    ],
     "additionalProperties": False,
     "properties": {
         "id": _string("Unique id, `pay_` and 24 characters.", pattern="^pay_"),
         "object": _const("payment"),
-        "status": {"enum": list(PaymentStatus),
-                   "description": "pending → processing → succeeded | requires_capture | failed; requires_capture → "
-                                  "succeeded | canceled; pending → canceled; pending, processing or requires_capture → "
-                                  "requires_review (awaits a person). Only moves forward."},
-        "amount": {"type": "integer", "minimum": 1, "description": "Amount to charge, in the currency's minor units."},
-        "amount_captured": {"type": "integer", "minimum": 0, "description": "Captured so far, in minor units."},
-        "amount_refunded": {"type": "integer", "minimum": 0,
-                            "description": "Refunded so far, in minor units; never more than amount_captured."},
+        "status": {
+            "enum": list(PaymentStatus),
+            "description": "pending → processing → succeeded | requires_capture | failed; requires_capture → "
+            "succeeded | canceled; pending → canceled; pending, processing or requires_capture → "
+            "requires_review (awaits a person). Only moves forward.",
+        },
+        "amount": {
+            "type": "integer",
+            "minimum": 1,
+            "description": "Amount to charge, in the currency's minor units.",
+        },
+        "amount_captured": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "Captured so far, in minor units.",
+        },
+        "amount_refunded": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "Refunded so far, in minor units; never more than amount_captured.",
+        },
         "currency": _string("ISO 4217 code, upper case.", pattern="^[A-Z]{3}$"),
-        "capture": {"enum": ["automatic", "manual"],
-                    "description": "automatic: charged at once; manual: authorized, captured by a later call."},
+        "capture": {
+            "enum": ["automatic", "manual"],
+            "description": "automatic: charged at once; manual: authorized, captured by a later call.",
+        },
         "gateway": _nullable("The gateway that holds the money (`stripe` or `paypal`), once one answered."),
-        "attempts": {"type": "array", "items": {"$ref": "#/components/schemas/Attempt"},
-                     "description": "Every gateway call made for the payment, oldest first."},
+        "attempts": {
+            "type": "array",
+            "items": {"$ref": "#/components/schemas/Attempt"},
+            "description": "Every gateway call made for the payment, oldest first.",
+        },
         "failure_code": _nullable("Why the payment failed (the gateway's decline code), when it did."),
         "failure_message": _nullable("A human-readable reason for the failure."),
-        "card": {"type": "object", "required": ["brand", "last4", "exp_month", "exp_year"],
-                 "additionalProperties": False, "description": "The card, without its number or CVC.",
-                 "properties": {"brand": _string("Card network, e.g. `visa`."),
-                                "last4": _string("Last four digits of the number.", pattern="^[0-9]{4}$"),
-                                "exp_month": {"type": "integer", "description": "Expiry month, 1 to 12."},
-                                "exp_year": {"type": "integer", "description": "Expiry year, four digits."}}},
+        "card": {
+            "type": "object",
+            "required": ["brand", "last4", "exp_month", "exp_year"],
+            "additionalProperties": False,
+            "description": "The card, without its number or CVC.",
+            "properties": {
+                "brand": _string("Card network, e.g. `visa`."),
+                "last4": _string("Last four digits of the number.", pattern="^[0-9]{4}$"),
+                "exp_month": {"type": "integer", "description": "Expiry month, 1 to 12."},
+                "exp_year": {"type": "integer", "description": "Expiry year, four digits."},
+            },
+        },
         "description": _nullable("The merchant's description of the payment."),
-        "metadata": {"type": "object", "additionalProperties": {"type": "string"},
-                     "description": "The merchant's string keys and values."},
+        "metadata": {
+            "type": "object",
+            "additionalProperties": {"type": "string"},
+            "description": "The merchant's string keys and values.",
+        },
         "customer": _nullable("The merchant's customer reference."),
         "disputed": {"type": "boolean", "description": "True once the cardholder disputed the charge."},
         "created_at": _time("When the payment was created"),
         "updated_at": _time("When the payment last changed"),
-        "review_reason": _nullable("Why it awaits a person (`requires_review`): "
-                                   "`unknown_outcome_past_replay_window` or `dead_lettered`; kept once settled."),
+        "review_reason": _nullable(
+            "Why it awaits a person (`requires_review`): "
+            "`unknown_outcome_past_replay_window` or `dead_lettered`; kept once settled."
+        ),
     },
 }
 
 ATTEMPT = {
-    "type": "object", "additionalProperties": False,
-    "required": ["id", "gateway", "operation", "status", "amount", "error_class", "error_code", "latency_ms", "created_at"],
+    "type": "object",
+    "additionalProperties": False,
+    "required": [
+        "id",
+        "gateway",
+        "operation",
+        "status",
+        "amount",
+        "error_class",
+        "error_code",
+        "latency_ms",
+        "created_at",
+    ],
     "properties": {
-        "id": _string("Unique id of the attempt."), "gateway": _string("`stripe` or `paypal`."),
-        "operation": {"enum": ["authorize", "charge", "capture", "void", "refund", "update"],
-                      "description": "What was asked of the gateway."},
-        "status": {"enum": list(AttemptStatus),
-                   "description": "unknown: no answer came; PayWave asks the gateway again before anything else."},
+        "id": _string("Unique id of the attempt."),
+        "gateway": _string("`stripe` or `paypal`."),
+        "operation": {
+            "enum": ["authorize", "charge", "capture", "void", "refund", "update"],
+            "description": "What was asked of the gateway.",
+        },
+        "status": {
+            "enum": list(AttemptStatus),
+            "description": "unknown: no answer came; PayWave asks the gateway again before anything else.",
+        },
         "amount": {"type": ["integer", "null"], "description": "Amount of the call, in minor units."},
-        "error_class": _nullable("retryable, unknown_outcome, soft_decline, hard_decline or invalid_request."),
+        "error_class": _nullable(
+            "retryable, unknown_outcome, soft_decline, hard_decline or invalid_request."
+        ),
         "error_code": _nullable("The gateway's own error or decline code."),
         "latency_ms": {"type": ["integer", "null"], "description": "How long the gateway took to answer."},
         "created_at": _time("When the attempt started"),
@@ -104,11 +195,24 @@ ATTEMPT = {
 }
 
 REFUND = {
-    "type": "object", "additionalProperties": False,
-    "required": ["id", "object", "payment_id", "amount", "currency", "status", "reason", "failure_code",
-                 "failure_message", "created_at", "updated_at"],
+    "type": "object",
+    "additionalProperties": False,
+    "required": [
+        "id",
+        "object",
+        "payment_id",
+        "amount",
+        "currency",
+        "status",
+        "reason",
+        "failure_code",
+        "failure_message",
+        "created_at",
+        "updated_at",
+    ],
     "properties": {
-        "id": _string("Unique id, `re_` and 24 characters.", pattern="^re_"), "object": _const("refund"),
+        "id": _string("Unique id, `re_` and 24 characters.", pattern="^re_"),
+        "object": _const("refund"),
         "payment_id": _string("The payment refunded."),
         "amount": {"type": "integer", "minimum": 1, "description": "Amount refunded, in minor units."},
         "currency": _string("ISO 4217 code, the payment's."),
@@ -116,113 +220,213 @@ REFUND = {
         "reason": _nullable("The merchant's reason, as given."),
         "failure_code": _nullable("The gateway's code when the refund failed."),
         "failure_message": _nullable("A human-readable reason for the failure."),
-        "created_at": _time("When the refund was requested"), "updated_at": _time("When the refund last changed"),
+        "created_at": _time("When the refund was requested"),
+        "updated_at": _time("When the refund last changed"),
     },
 }
 
-EVENT_TYPES = {"type": "array", "minItems": 1,
-               "items": {"enum": [*TYPES, "*"]}, "description": 'Event types, or `["*"]` for every type.'}
+EVENT_TYPES = {
+    "type": "array",
+    "minItems": 1,
+    "items": {"enum": [*TYPES, "*"]},
+    "description": 'Event types, or `["*"]` for every type.',
+}
 
 WEBHOOK_ENDPOINT = {
-    "type": "object", "additionalProperties": False,
-    "required": ["id", "object", "url", "description", "enabled_events", "status", "disabled_reason", "created_at"],
+    "type": "object",
+    "additionalProperties": False,
+    "required": [
+        "id",
+        "object",
+        "url",
+        "description",
+        "enabled_events",
+        "status",
+        "disabled_reason",
+        "created_at",
+    ],
     "properties": {
-        "id": _string("Unique id, `we_` and 24 characters.", pattern="^we_"), "object": _const("webhook_endpoint"),
-        "url": _string("Where events are posted."), "description": _nullable("The merchant's description."),
+        "id": _string("Unique id, `we_` and 24 characters.", pattern="^we_"),
+        "object": _const("webhook_endpoint"),
+        "url": _string("Where events are posted."),
+        "description": _nullable("The merchant's description."),
         "enabled_events": EVENT_TYPES,
         "status": {"enum": ["enabled", "disabled"], "description": "Only enabled endpoints receive events."},
         "disabled_reason": _nullable("Why PayWave disabled it (a 410 answer, or failing too long)."),
         "created_at": _time("When the endpoint was created"),
-        "secret": {"type": "string", "pattern": "^whsec_",
-                   "description": "The signing secret: only in the answers of create and rotate_secret, never again "
-                                  "(an idempotent replay leaves it out)."},
+        "secret": {
+            "type": "string",
+            "pattern": "^whsec_",
+            "description": "The signing secret: only in the answers of create and rotate_secret, never again "
+            "(an idempotent replay leaves it out).",
+        },
     },
 }
 
 WEBHOOK_ENDPOINT_CREATE = {
-    "type": "object", "additionalProperties": False, "required": ["url", "enabled_events"],
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["url", "enabled_events"],
     "properties": {
-        "url": {"type": "string", "maxLength": 2048,
-                "description": "https (http only where allowed), no credentials, a host with public addresses."},
+        "url": {
+            "type": "string",
+            "maxLength": 2048,
+            "description": "https (http only where allowed), no credentials, a host with public addresses.",
+        },
         "enabled_events": EVENT_TYPES,
         "description": _string("Free text for the merchant.", maxLength=validation.DESCRIPTION_MAX),
     },
 }
 
 EVENT = {
-    "type": "object", "additionalProperties": False, "required": ["id", "object", "type", "created_at", "data"],
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["id", "object", "type", "created_at", "data"],
     "description": "Also the body of every webhook.",
     "properties": {
-        "id": _string("Unique id, `evt_` and 24 characters; the `webhook-id` of its deliveries.", pattern="^evt_"),
-        "object": _const("event"), "type": {"enum": list(TYPES), "description": "What happened."},
+        "id": _string(
+            "Unique id, `evt_` and 24 characters; the `webhook-id` of its deliveries.", pattern="^evt_"
+        ),
+        "object": _const("event"),
+        "type": {"enum": list(TYPES), "description": "What happened."},
         "created_at": _time("When it happened"),
         "data": {"$ref": "#/components/schemas/Payment", "description": "The payment as it was then."},
     },
 }
 
 WEBHOOK_ATTEMPT = {
-    "type": "object", "additionalProperties": False,
+    "type": "object",
+    "additionalProperties": False,
     "required": ["number", "status_code", "latency_ms", "response_snippet", "error", "created_at"],
     "properties": {
         "number": {"type": "integer", "minimum": 1, "description": "1 for the first attempt, then 2, 3…"},
-        "status_code": {"type": ["integer", "null"], "description": "Null when no HTTP answer came (see error)."},
-        "latency_ms": {"type": "integer", "minimum": 0, "description": "How long the endpoint took to answer."},
-        "response_snippet": {"type": ["string", "null"], "maxLength": 1024, "description": "The answer's first 1 KiB."},
+        "status_code": {
+            "type": ["integer", "null"],
+            "description": "Null when no HTTP answer came (see error).",
+        },
+        "latency_ms": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "How long the endpoint took to answer.",
+        },
+        "response_snippet": {
+            "type": ["string", "null"],
+            "maxLength": 1024,
+            "description": "The answer's first 1 KiB.",
+        },
         "error": _nullable("Why no answer counted (timeout, refused connection, refused address)."),
         "created_at": _time("When the attempt was made"),
     },
 }
 
 WEBHOOK_DELIVERY = {
-    "type": "object", "additionalProperties": False,
-    "required": ["id", "object", "event_id", "endpoint_id", "status", "next_attempt_at", "attempts", "created_at"],
+    "type": "object",
+    "additionalProperties": False,
+    "required": [
+        "id",
+        "object",
+        "event_id",
+        "endpoint_id",
+        "status",
+        "next_attempt_at",
+        "attempts",
+        "created_at",
+    ],
     "properties": {
-        "id": _string("Unique id, `whd_` and 24 characters.", pattern="^whd_"), "object": _const("webhook_delivery"),
-        "event_id": _string("The event delivered."), "endpoint_id": _string("The endpoint it is delivered to."),
-        "status": {"enum": list(DeliveryStatus),
-                   "description": "canceled: its endpoint was deleted or disabled first."},
-        "next_attempt_at": {"type": ["string", "null"], "format": "date-time",
-                            "description": "When the next attempt is due, while pending."},
-        "attempts": {"type": "array", "items": {"$ref": "#/components/schemas/WebhookAttempt"},
-                     "description": "Every attempt so far, oldest first."},
+        "id": _string("Unique id, `whd_` and 24 characters.", pattern="^whd_"),
+        "object": _const("webhook_delivery"),
+        "event_id": _string("The event delivered."),
+        "endpoint_id": _string("The endpoint it is delivered to."),
+        "status": {
+            "enum": list(DeliveryStatus),
+            "description": "canceled: its endpoint was deleted or disabled first.",
+        },
+        "next_attempt_at": {
+            "type": ["string", "null"],
+            "format": "date-time",
+            "description": "When the next attempt is due, while pending.",
+        },
+        "attempts": {
+            "type": "array",
+            "items": {"$ref": "#/components/schemas/WebhookAttempt"},
+            "description": "Every attempt so far, oldest first.",
+        },
         "created_at": _time("When the delivery was created"),
     },
 }
 
-METADATA = {"type": "object", "maxProperties": validation.METADATA_MAX_KEYS,
-            "description": f"Your own string keys and values, kept with the payment (no card numbers). At most "
-                           f"{validation.METADATA_MAX_KEYS} keys: Stripe holds {validation.STRIPE_METADATA_MAX_KEYS}, and "
-                           f"`{validation.PAYMENT_ID_KEY}` is PayWave's own (refused here: the payment id it sends, which "
-                           "gateway events are checked against).",
-            "propertyNames": {"minLength": 1, "maxLength": validation.METADATA_KEY_MAX,
-                              "not": {"const": validation.PAYMENT_ID_KEY}},
-            "additionalProperties": {"type": "string", "maxLength": validation.METADATA_VALUE_MAX}}
+METADATA = {
+    "type": "object",
+    "maxProperties": validation.METADATA_MAX_KEYS,
+    "description": f"Your own string keys and values, kept with the payment (no card numbers). At most "
+    f"{validation.METADATA_MAX_KEYS} keys: Stripe holds {validation.STRIPE_METADATA_MAX_KEYS}, and "
+    f"`{validation.PAYMENT_ID_KEY}` is PayWave's own (refused here: the payment id it sends, which "
+    "gateway events are checked against).",
+    "propertyNames": {
+        "minLength": 1,
+        "maxLength": validation.METADATA_KEY_MAX,
+        "not": {"const": validation.PAYMENT_ID_KEY},
+    },
+    "additionalProperties": {"type": "string", "maxLength": validation.METADATA_VALUE_MAX},
+}
 
 PAYMENT_CREATE: dict[str, Any] = {
-    "type": "object", "additionalProperties": False, "required": ["amount", "currency", "payment_method"],
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["amount", "currency", "payment_method"],
     "properties": {
-        "amount": {"type": "integer", "minimum": 1, "maximum": validation.MAX_AMOUNT,
-                   "description": "In the currency's minor units: 1050 is 10.50 USD, 1050 JPY is 1050 yen."},
+        "amount": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": validation.MAX_AMOUNT,
+            "description": "In the currency's minor units: 1050 is 10.50 USD, 1050 JPY is 1050 yen.",
+        },
         "currency": {"type": "string", "pattern": "^[A-Za-z]{3}$", "description": "ISO 4217 code."},
         "payment_method": {
-            "type": "object", "additionalProperties": False, "required": ["type", "card"],
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["type", "card"],
             "description": "How the customer pays: a card.",
             "properties": {
                 "type": _const("card"),
-                "card": {"type": "object", "additionalProperties": False,
-                         "required": ["number", "exp_month", "exp_year"],
-                         "description": "The card; its number and CVC are encrypted at once and never shown again.",
-                         "properties": {"number": _string("12 to 19 digits passing Luhn; spaces and dashes allowed.",
-                                                          pattern="^[0-9 -]{12,23}$"),
-                                        "exp_month": {"type": "integer", "minimum": 1, "maximum": 12,
-                                                      "description": "Expiry month."},
-                                        "exp_year": {"type": "integer", "minimum": 2000, "maximum": 2100,
-                                                     "description": "Expiry year, four digits."},
-                                        "cvc": _string("3 or 4 digits; erased once the first authorization ends.",
-                                                       pattern="^[0-9]{3,4}$")}}}},
-        "capture": {"enum": ["automatic", "manual"], "default": "automatic",
-                    "description": "manual: only authorize now and capture with `POST /payments/{id}/capture`."},
-        "gateway": {"enum": ["stripe", "paypal"], "description": "The gateway to try first (default: the configured route)."},
+                "card": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["number", "exp_month", "exp_year"],
+                    "description": "The card; its number and CVC are encrypted at once and never shown again.",
+                    "properties": {
+                        "number": _string(
+                            "12 to 19 digits passing Luhn; spaces and dashes allowed.",
+                            pattern="^[0-9 -]{12,23}$",
+                        ),
+                        "exp_month": {
+                            "type": "integer",
+                            "minimum": 1,
+                            "maximum": 12,
+                            "description": "Expiry month.",
+                        },
+                        "exp_year": {
+                            "type": "integer",
+                            "minimum": 2000,
+                            "maximum": 2100,
+                            "description": "Expiry year, four digits.",
+                        },
+                        "cvc": _string(
+                            "3 or 4 digits; erased once the first authorization ends.", pattern="^[0-9]{3,4}$"
+                        ),
+                    },
+                },
+            },
+        },
+        "capture": {
+            "enum": ["automatic", "manual"],
+            "default": "automatic",
+            "description": "manual: only authorize now and capture with `POST /payments/{id}/capture`.",
+        },
+        "gateway": {
+            "enum": ["stripe", "paypal"],
+            "description": "The gateway to try first (default: the configured route).",
+        },
         "description": _string("Free text (no card numbers).", maxLength=validation.DESCRIPTION_MAX),
         "metadata": METADATA,
         "customer": _string("Your customer reference (no card numbers).", maxLength=validation.CUSTOMER_MAX),
@@ -230,34 +434,57 @@ PAYMENT_CREATE: dict[str, Any] = {
 }
 
 PROBLEM = {
-    "type": "object", "required": ["type", "title", "status", "detail"],
+    "type": "object",
+    "required": ["type", "title", "status", "detail"],
     "properties": {
         "type": _string("`/problems/<slug>` naming the kind of problem, or `about:blank`."),
         "title": _string("Short, stable summary of the kind of problem."),
         "status": {"type": "integer", "description": "The HTTP status."},
         "detail": _string("What went wrong this time (anything like a card number masked)."),
         "request_id": _string("The request's `X-Request-Id`, to quote when asking for help."),
-        "errors": {"type": "array", "description": "For validation problems: each bad field.",
-                   "items": {"type": "object", "required": ["field", "reason"],
-                             "properties": {"field": _string("The field, e.g. `payment_method.card.exp_month`."),
-                                            "reason": _string("What is wrong with it.")}}},
+        "errors": {
+            "type": "array",
+            "description": "For validation problems: each bad field.",
+            "items": {
+                "type": "object",
+                "required": ["field", "reason"],
+                "properties": {
+                    "field": _string("The field, e.g. `payment_method.card.exp_month`."),
+                    "reason": _string("What is wrong with it."),
+                },
+            },
+        },
     },
 }
 
 
 def _list_of(ref):
-    return {"type": "object", "required": ["object", "data", "has_more"],
-            "properties": {"object": _const("list"),
-                           "has_more": {"type": "boolean", "description": "More follow: pass the last id as starting_after."},
-                           "url": _string("The list's path."),
-                           "data": {"type": "array", "items": {"$ref": f"#/components/schemas/{ref}"},
-                                    "description": "This page of the list."}}}
+    return {
+        "type": "object",
+        "required": ["object", "data", "has_more"],
+        "properties": {
+            "object": _const("list"),
+            "has_more": {
+                "type": "boolean",
+                "description": "More follow: pass the last id as starting_after.",
+            },
+            "url": _string("The list's path."),
+            "data": {
+                "type": "array",
+                "items": {"$ref": f"#/components/schemas/{ref}"},
+                "description": "This page of the list.",
+            },
+        },
+    }
 
 
 def _operation(operation_id, status, description, content=None, errors=(), body=None, parameters=(), **extra):
     ok = {"description": description, **({"content": content} if content else {}), **extra}
     # Every operation that can fail is rate-limited too (per merchant, or per address for gateway events).
-    op = {"operationId": operation_id, "responses": {str(status): ok, **_errors(*errors, *((429,) if errors else ()))}}
+    op = {
+        "operationId": operation_id,
+        "responses": {str(status): ok, **_errors(*errors, *((429,) if errors else ()))},
+    }
     if parameters:
         op["parameters"] = list(parameters)
     if body is not None:
@@ -273,52 +500,114 @@ def _object(**properties):
 WRITE_ERRORS = (400, 401, 403, 404, 409, 411, 413, 415, 422, 503)
 AMOUNT = PAYMENT_CREATE["properties"]["amount"]
 PAGE_PARAMETERS = [
-    {"name": "limit", "in": "query", "description": f"Page size, 1 to {validation.LIST_LIMIT_MAX} (default 10).",
-     "schema": {"type": "integer", "minimum": 1, "maximum": validation.LIST_LIMIT_MAX}},
-    {"name": "starting_after", "in": "query", "description": "The last id of the previous page: the next page starts after it.",
-     "schema": {"type": "string"}},
+    {
+        "name": "limit",
+        "in": "query",
+        "description": f"Page size, 1 to {validation.LIST_LIMIT_MAX} (default 10).",
+        "schema": {"type": "integer", "minimum": 1, "maximum": validation.LIST_LIMIT_MAX},
+    },
+    {
+        "name": "starting_after",
+        "in": "query",
+        "description": "The last id of the previous page: the next page starts after it.",
+        "schema": {"type": "string"},
+    },
 ]
 LIST_PARAMETERS = [
     *PAGE_PARAMETERS,
-    {"name": "status", "in": "query", "description": "Only payments in this status.",
-     "schema": PAYMENT["properties"]["status"]},
-    {"name": "customer", "in": "query", "description": "Only payments of this customer reference.", "schema": {"type": "string"}},
-    {"name": "created[gte]", "in": "query", "description": "Only payments created at or after this time.",
-     "schema": {"type": "string", "format": "date-time"}},
-    {"name": "created[lte]", "in": "query", "description": "Only payments created at or before this time.",
-     "schema": {"type": "string", "format": "date-time"}},
+    {
+        "name": "status",
+        "in": "query",
+        "description": "Only payments in this status.",
+        "schema": PAYMENT["properties"]["status"],
+    },
+    {
+        "name": "customer",
+        "in": "query",
+        "description": "Only payments of this customer reference.",
+        "schema": {"type": "string"},
+    },
+    {
+        "name": "created[gte]",
+        "in": "query",
+        "description": "Only payments created at or after this time.",
+        "schema": {"type": "string", "format": "date-time"},
+    },
+    {
+        "name": "created[lte]",
+        "in": "query",
+        "description": "Only payments created at or before this time.",
+        "schema": {"type": "string", "format": "date-time"},
+    },
 ]
 
 
 def _webhook_paths():
-    endpoint, read_errors, list_errors = _json("WebhookEndpoint"), (401, 403, 404, 503), (400, 401, 403, 422, 503)
+    endpoint, read_errors, list_errors = (
+        _json("WebhookEndpoint"),
+        (401, 403, 404, 503),
+        (400, 401, 403, 422, 503),
+    )
     deliveries = {"application/json": {"schema": _list_of("WebhookDelivery")}}
     return {
         "/webhook_endpoints": {
-            "post": _operation("createWebhookEndpoint", 201, "Created; the answer holds the signing secret, once", endpoint,
-                               (400, 401, 403, 409, 411, 413, 415, 422, 503),
-                               (True, {"$ref": "#/components/schemas/WebhookEndpointCreate"}), [_IDEMPOTENCY],
-                               headers={"Location": {"schema": {"type": "string"}}}),
-            "get": _operation("listWebhookEndpoints", 200, "Newest first",
-                              {"application/json": {"schema": _list_of("WebhookEndpoint")}}, list_errors,
-                              parameters=PAGE_PARAMETERS),
+            "post": _operation(
+                "createWebhookEndpoint",
+                201,
+                "Created; the answer holds the signing secret, once",
+                endpoint,
+                (400, 401, 403, 409, 411, 413, 415, 422, 503),
+                (True, {"$ref": "#/components/schemas/WebhookEndpointCreate"}),
+                [_IDEMPOTENCY],
+                headers={"Location": {"schema": {"type": "string"}}},
+            ),
+            "get": _operation(
+                "listWebhookEndpoints",
+                200,
+                "Newest first",
+                {"application/json": {"schema": _list_of("WebhookEndpoint")}},
+                list_errors,
+                parameters=PAGE_PARAMETERS,
+            ),
         },
         "/webhook_endpoints/{endpoint_id}": {
             "parameters": [_ENDPOINT_ID],
             "get": _operation("getWebhookEndpoint", 200, "The endpoint", endpoint, read_errors),
-            "delete": _operation("deleteWebhookEndpoint", 204, "Deleted, with its secrets; its pending deliveries "
-                                 "are canceled", errors=read_errors),
+            "delete": _operation(
+                "deleteWebhookEndpoint",
+                204,
+                "Deleted, with its secrets; its pending deliveries are canceled",
+                errors=read_errors,
+            ),
         },
         "/webhook_endpoints/{endpoint_id}/rotate_secret": {
             "parameters": [_ENDPOINT_ID],
-            "post": _operation("rotateWebhookSecret", 200, "The new secret, once; the previous one also signs for "
-                               "24 hours", endpoint, WRITE_ERRORS, parameters=[_IDEMPOTENCY]),
+            "post": _operation(
+                "rotateWebhookSecret",
+                200,
+                "The new secret, once; the previous one also signs for 24 hours",
+                endpoint,
+                WRITE_ERRORS,
+                parameters=[_IDEMPOTENCY],
+            ),
         },
         "/events": {
-            "get": _operation("listEvents", 200, "Newest first", {"application/json": {"schema": _list_of("Event")}},
-                              list_errors, parameters=[*PAGE_PARAMETERS, {"name": "type", "in": "query",
-                                                                          "description": "Only events of this type.",
-                                                                          "schema": EVENT["properties"]["type"]}]),
+            "get": _operation(
+                "listEvents",
+                200,
+                "Newest first",
+                {"application/json": {"schema": _list_of("Event")}},
+                list_errors,
+                parameters=[
+                    *PAGE_PARAMETERS,
+                    {
+                        "name": "type",
+                        "in": "query",
+                        "description": "Only events of this type.",
+                        "schema": EVENT["properties"]["type"],
+                    },
+                ],
+            ),
         },
         "/events/{event_id}": {
             "parameters": [_EVENT_ID],
@@ -326,143 +615,309 @@ def _webhook_paths():
         },
         "/events/{event_id}/deliveries": {
             "parameters": [_EVENT_ID],
-            "get": _operation("listEventDeliveries", 200, "Its deliveries, oldest first, each with every attempt",
-                              deliveries, read_errors),
+            "get": _operation(
+                "listEventDeliveries",
+                200,
+                "Its deliveries, oldest first, each with every attempt",
+                deliveries,
+                read_errors,
+            ),
         },
         "/events/{event_id}/redeliver": {
             "parameters": [_EVENT_ID],
-            "post": _operation("redeliverEvent", 202, "New deliveries to every endpoint subscribed now", deliveries,
-                               WRITE_ERRORS, parameters=[_IDEMPOTENCY]),
+            "post": _operation(
+                "redeliverEvent",
+                202,
+                "New deliveries to every endpoint subscribed now",
+                deliveries,
+                WRITE_ERRORS,
+                parameters=[_IDEMPOTENCY],
+            ),
         },
     }
 
 
 def _admin_paths():
     """Operators only (scope ``admin``), across merchants."""
-    resolution = _object(status={"enum": list(SETTLED), "description": "What the operator found at the gateway."},
-                         reference=_string("The gateway's charge id, or a ticket: the evidence.", minLength=1,
-                                           maxLength=validation.CUSTOMER_MAX),
-                         reason=_string("Why, for the audit log.", maxLength=validation.DESCRIPTION_MAX))
+    resolution = _object(
+        status={"enum": list(SETTLED), "description": "What the operator found at the gateway."},
+        reference=_string(
+            "The gateway's charge id, or a ticket: the evidence.",
+            minLength=1,
+            maxLength=validation.CUSTOMER_MAX,
+        ),
+        reason=_string("Why, for the audit log.", maxLength=validation.DESCRIPTION_MAX),
+    )
     resolution["required"] = ["status", "reference"]
     return {
-        "/admin/payments": {"get": _operation("listPaymentsForReview", 200, "Payments in requires_review, newest first",
-                                              {"application/json": {"schema": _list_of("Payment")}},
-                                              (400, 401, 403, 422, 503), parameters=PAGE_PARAMETERS)},
-        "/admin/payments/{payment_id}/resolve": {"parameters": [_ID], "post": _operation(
-            "resolvePayment", 200, "Settled: the event is written and the action audited",
-            _json("Payment"), WRITE_ERRORS, (True, resolution), [_IDEMPOTENCY])},
+        "/admin/payments": {
+            "get": _operation(
+                "listPaymentsForReview",
+                200,
+                "Payments in requires_review, newest first",
+                {"application/json": {"schema": _list_of("Payment")}},
+                (400, 401, 403, 422, 503),
+                parameters=PAGE_PARAMETERS,
+            )
+        },
+        "/admin/payments/{payment_id}/resolve": {
+            "parameters": [_ID],
+            "post": _operation(
+                "resolvePayment",
+                200,
+                "Settled: the event is written and the action audited",
+                _json("Payment"),
+                WRITE_ERRORS,
+                (True, resolution),
+                [_IDEMPOTENCY],
+            ),
+        },
     }
 
 
 def _signature_header(name, description):
-    return {"name": name, "in": "header", "required": True, "schema": {"type": "string"}, "description": description}
+    return {
+        "name": name,
+        "in": "header",
+        "required": True,
+        "schema": {"type": "string"},
+        "description": description,
+    }
+
 
 def _gateway_events(operation_id, status, description, type_field, headers):
     """A gateway's events in: public (each delivery proves itself); 200 for one received before."""
-    body = {"type": "object", "required": ["id", type_field],
-            "properties": {"id": _string("The gateway's event id: an id received before changes nothing."),
-                           type_field: _string("The gateway's event type.")}}
-    op = _operation(operation_id, status, description, errors=(400, 411, 413, 415, 503), body=(True, body), parameters=headers)
+    body = {
+        "type": "object",
+        "required": ["id", type_field],
+        "properties": {
+            "id": _string("The gateway's event id: an id received before changes nothing."),
+            type_field: _string("The gateway's event type."),
+        },
+    }
+    op = _operation(
+        operation_id,
+        status,
+        description,
+        errors=(400, 411, 413, 415, 503),
+        body=(True, body),
+        parameters=headers,
+    )
     op["responses"]["200"] = {"description": "Received before: nothing changes"}
     return {"post": {**op, "security": []}}
 
 
 GATEWAY_EVENT_PATHS = {
     "/webhooks/stripe": _gateway_events(
-        "receiveStripeEvent", 200, "Verified and stored, or received before; applied in the background", "type",
-        [_signature_header("Stripe-Signature", "`t=<unix seconds>,v1=<HMAC-SHA256>` with the endpoint's secret "
-                                               "(PAYWAVE_STRIPE_WEBHOOK_SECRET); refused beyond 5 minutes.")]),
+        "receiveStripeEvent",
+        200,
+        "Verified and stored, or received before; applied in the background",
+        "type",
+        [
+            _signature_header(
+                "Stripe-Signature",
+                "`t=<unix seconds>,v1=<HMAC-SHA256>` with the endpoint's secret "
+                "(PAYWAVE_STRIPE_WEBHOOK_SECRET); refused beyond 5 minutes.",
+            )
+        ],
+    ),
     "/webhooks/paypal": _gateway_events(
-        "receivePayPalEvent", 202, "Accepted pending verification: the ops pool verifies it with PayPal, then "
-        "applies it (a forged event is rejected, never applied)", "event_type",
-        [_signature_header(f"PAYPAL-{name}", "Checked for form here (the time within 5 minutes), verified with "
-                                             "PayPal by the ops pool.")
-         for name in ("TRANSMISSION-ID", "TRANSMISSION-TIME", "TRANSMISSION-SIG", "CERT-URL", "AUTH-ALGO")]),
+        "receivePayPalEvent",
+        202,
+        "Accepted pending verification: the ops pool verifies it with PayPal, then "
+        "applies it (a forged event is rejected, never applied)",
+        "event_type",
+        [
+            _signature_header(
+                f"PAYPAL-{name}",
+                "Checked for form here (the time within 5 minutes), verified with PayPal by the ops pool.",
+            )
+            for name in ("TRANSMISSION-ID", "TRANSMISSION-TIME", "TRANSMISSION-SIG", "CERT-URL", "AUTH-ALGO")
+        ],
+    ),
 }
 
 
-
 #: What PayWave sends to an endpoint (Standard Webhooks); README shows how to verify it.
-WEBHOOKS = {"event": {"post": {
-    "operationId": "receiveEvent", "tags": ["Events"],
-    "summary": "An event, signed; delivered at least once and in no guaranteed order",
-    "description": "PayWave posts each event to every enabled endpoint subscribed to its type. Verify the signature, "
-                   "deduplicate on `webhook-id`, and read `data.updated_at` rather than trusting arrival order.",
-    "security": [],
-    "parameters": [
-        _signature_header("webhook-id", "The event id: deduplicate on it."),
-        _signature_header("webhook-timestamp", "Unix seconds; refuse it beyond 5 minutes either way."),
-        _signature_header("webhook-signature", "Space-separated `v1,<base64 HMAC-SHA256>` of `{id}.{timestamp}.{body}` "
-                                               "(two during a secret rotation)."),
-    ],
-    "requestBody": {"required": True, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Event"}}}},
-    "responses": {"2XX": {"description": "Received. Any other answer, a redirect included, is retried on the schedule; "
-                                         "410 disables the endpoint; 429 and 503 may send Retry-After."}},
-}}}
+WEBHOOKS = {
+    "event": {
+        "post": {
+            "operationId": "receiveEvent",
+            "tags": ["Events"],
+            "summary": "An event, signed; delivered at least once and in no guaranteed order",
+            "description": "PayWave posts each event to every enabled endpoint subscribed to its type. Verify the signature, "
+            "deduplicate on `webhook-id`, and read `data.updated_at` rather than trusting arrival order.",
+            "security": [],
+            "parameters": [
+                _signature_header("webhook-id", "The event id: deduplicate on it."),
+                _signature_header(
+                    "webhook-timestamp", "Unix seconds; refuse it beyond 5 minutes either way."
+                ),
+                _signature_header(
+                    "webhook-signature",
+                    "Space-separated `v1,<base64 HMAC-SHA256>` of `{id}.{timestamp}.{body}` "
+                    "(two during a secret rotation).",
+                ),
+            ],
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Event"}}},
+            },
+            "responses": {
+                "2XX": {
+                    "description": "Received. Any other answer, a redirect included, is retried on the schedule; "
+                    "410 disables the endpoint; 429 and 503 may send Retry-After."
+                }
+            },
+        }
+    }
+}
 
 
 TAGS = [
-    {"name": "Payments", "description": "Create a payment (charged in the background), read, list, update, capture "
-                                        "or cancel it."},
-    {"name": "Refunds", "description": "Refund part or all of what a payment captured, and read the refunds."},
-    {"name": "Webhook endpoints", "description": "Where PayWave posts events, each signed with the endpoint's secret."},
-    {"name": "Events", "description": "What happened to payments, as sent to webhook endpoints, and their deliveries."},
-    {"name": "Gateway webhooks", "description": "Stripe's and PayPal's own notifications in (public; each proves itself)."},
+    {
+        "name": "Payments",
+        "description": "Create a payment (charged in the background), read, list, update, capture "
+        "or cancel it.",
+    },
+    {
+        "name": "Refunds",
+        "description": "Refund part or all of what a payment captured, and read the refunds.",
+    },
+    {
+        "name": "Webhook endpoints",
+        "description": "Where PayWave posts events, each signed with the endpoint's secret.",
+    },
+    {
+        "name": "Events",
+        "description": "What happened to payments, as sent to webhook endpoints, and their deliveries.",
+    },
+    {
+        "name": "Gateway webhooks",
+        "description": "Stripe's and PayPal's own notifications in (public; each proves itself).",
+    },
     {"name": "Health", "description": "Probes for the platform (public; metrics are on their own port)."},
-    {"name": "Admin", "description": "Operators only (scope `admin`), across merchants: payments that await a person."},
+    {
+        "name": "Admin",
+        "description": "Operators only (scope `admin`), across merchants: payments that await a person.",
+    },
 ]
 
 #: Per operation id: ``(tag, summary, description)``, applied to the paths by ``document``.
 OPERATIONS = {
-    "createPayment": ("Payments", "Create a payment",
-                      "Validates and stores the payment with its first job in one transaction and answers 202 at once; "
-                      "workers then charge the card (retries, fallback to the other gateway). Poll `GET /payments/{id}` "
-                      "or subscribe to events for the outcome. Send an `Idempotency-Key` to retry safely."),
-    "listPayments": ("Payments", "List payments",
-                     "The merchant's payments, newest first, filtered by status, customer or creation time, a page at "
-                     "a time (`starting_after`)."),
-    "getPayment": ("Payments", "Get a payment",
-                   "The payment with its status, amounts and every gateway attempt. Another merchant's payment is 404."),
-    "updatePayment": ("Payments", "Update a payment",
-                      "Changes description and metadata (propagated to the gateway), or the amount before any "
-                      "gateway attempt."),
-    "capturePayment": ("Payments", "Capture an authorized payment",
-                       "For `capture: manual` payments in `requires_capture`: captures all or part of the authorized "
-                       "amount in the background."),
-    "cancelPayment": ("Payments", "Cancel a payment",
-                      "A pending payment is canceled at once; an authorized one is voided at the gateway in the background."),
-    "createRefund": ("Refunds", "Refund a payment",
-                     "Refunds part or all of what was captured (never more than captured minus refunded) in the "
-                     "background; the answer's `Location` is the refund."),
+    "createPayment": (
+        "Payments",
+        "Create a payment",
+        "Validates and stores the payment with its first job in one transaction and answers 202 at once; "
+        "workers then charge the card (retries, fallback to the other gateway). Poll `GET /payments/{id}` "
+        "or subscribe to events for the outcome. Send an `Idempotency-Key` to retry safely.",
+    ),
+    "listPayments": (
+        "Payments",
+        "List payments",
+        "The merchant's payments, newest first, filtered by status, customer or creation time, a page at "
+        "a time (`starting_after`).",
+    ),
+    "getPayment": (
+        "Payments",
+        "Get a payment",
+        "The payment with its status, amounts and every gateway attempt. Another merchant's payment is 404.",
+    ),
+    "updatePayment": (
+        "Payments",
+        "Update a payment",
+        "Changes description and metadata (propagated to the gateway), or the amount before any "
+        "gateway attempt.",
+    ),
+    "capturePayment": (
+        "Payments",
+        "Capture an authorized payment",
+        "For `capture: manual` payments in `requires_capture`: captures all or part of the authorized "
+        "amount in the background.",
+    ),
+    "cancelPayment": (
+        "Payments",
+        "Cancel a payment",
+        "A pending payment is canceled at once; an authorized one is voided at the gateway in the background.",
+    ),
+    "createRefund": (
+        "Refunds",
+        "Refund a payment",
+        "Refunds part or all of what was captured (never more than captured minus refunded) in the "
+        "background; the answer's `Location` is the refund.",
+    ),
     "listRefunds": ("Refunds", "List a payment's refunds", "Every refund of the payment, oldest first."),
-    "getRefund": ("Refunds", "Get a refund",
-                  "One refund of the payment, as its `Location` names it; another merchant's or an unknown one is 404."),
-    "createWebhookEndpoint": ("Webhook endpoints", "Register a webhook endpoint",
-                              "The URL must be https, without credentials, and lead only to public addresses. The "
-                              "answer holds the signing secret, shown this once."),
-    "listWebhookEndpoints": ("Webhook endpoints", "List webhook endpoints", "The merchant's endpoints, newest first."),
-    "getWebhookEndpoint": ("Webhook endpoints", "Get a webhook endpoint", "The endpoint, without its secret."),
-    "deleteWebhookEndpoint": ("Webhook endpoints", "Delete a webhook endpoint",
-                              "Deletes the endpoint and its secrets and cancels its pending deliveries."),
-    "rotateWebhookSecret": ("Webhook endpoints", "Rotate an endpoint's secret",
-                            "Returns a new secret, once; the previous one keeps signing beside it for 24 hours."),
+    "getRefund": (
+        "Refunds",
+        "Get a refund",
+        "One refund of the payment, as its `Location` names it; another merchant's or an unknown one is 404.",
+    ),
+    "createWebhookEndpoint": (
+        "Webhook endpoints",
+        "Register a webhook endpoint",
+        "The URL must be https, without credentials, and lead only to public addresses. The "
+        "answer holds the signing secret, shown this once.",
+    ),
+    "listWebhookEndpoints": (
+        "Webhook endpoints",
+        "List webhook endpoints",
+        "The merchant's endpoints, newest first.",
+    ),
+    "getWebhookEndpoint": (
+        "Webhook endpoints",
+        "Get a webhook endpoint",
+        "The endpoint, without its secret.",
+    ),
+    "deleteWebhookEndpoint": (
+        "Webhook endpoints",
+        "Delete a webhook endpoint",
+        "Deletes the endpoint and its secrets and cancels its pending deliveries.",
+    ),
+    "rotateWebhookSecret": (
+        "Webhook endpoints",
+        "Rotate an endpoint's secret",
+        "Returns a new secret, once; the previous one keeps signing beside it for 24 hours.",
+    ),
     "listEvents": ("Events", "List events", "The merchant's events, newest first, optionally of one type."),
     "getEvent": ("Events", "Get an event", "The event, with the payment as it was when it happened."),
-    "listEventDeliveries": ("Events", "List an event's deliveries",
-                            "One delivery per endpoint, oldest first, with every attempt and the answers received."),
-    "redeliverEvent": ("Events", "Redeliver an event", "Sends the event again to every endpoint subscribed to it now."),
-    "receiveStripeEvent": ("Gateway webhooks", "Receive a Stripe event",
-                           "Stripe's notification, verified with the endpoint secret and stored; applied by the ops pool."),
-    "receivePayPalEvent": ("Gateway webhooks", "Receive a PayPal event",
-                           "PayPal's notification, checked for form and stored; verified with PayPal and applied by "
-                           "the ops pool."),
+    "listEventDeliveries": (
+        "Events",
+        "List an event's deliveries",
+        "One delivery per endpoint, oldest first, with every attempt and the answers received.",
+    ),
+    "redeliverEvent": (
+        "Events",
+        "Redeliver an event",
+        "Sends the event again to every endpoint subscribed to it now.",
+    ),
+    "receiveStripeEvent": (
+        "Gateway webhooks",
+        "Receive a Stripe event",
+        "Stripe's notification, verified with the endpoint secret and stored; applied by the ops pool.",
+    ),
+    "receivePayPalEvent": (
+        "Gateway webhooks",
+        "Receive a PayPal event",
+        "PayPal's notification, checked for form and stored; verified with PayPal and applied by "
+        "the ops pool.",
+    ),
     "health": ("Health", "Liveness", "200 while the process serves requests."),
-    "ready": ("Health", "Readiness", "200 when the database, the broker and the cache are reachable, else 503."),
-    "listPaymentsForReview": ("Admin", "List the payments that await a person",
-                              "Every merchant's `requires_review` payments: outcomes the machine could not settle."),
-    "resolvePayment": ("Admin", "Settle a payment that awaits review",
-                       "Only a `requires_review` payment (409 otherwise), of any merchant: `succeeded` (captured) or "
-                       "`failed`, with the gateway's id or a ticket as `reference`. Writes the event and an audit row."),
+    "ready": (
+        "Health",
+        "Readiness",
+        "200 when the database, the broker and the cache are reachable, else 503.",
+    ),
+    "listPaymentsForReview": (
+        "Admin",
+        "List the payments that await a person",
+        "Every merchant's `requires_review` payments: outcomes the machine could not settle.",
+    ),
+    "resolvePayment": (
+        "Admin",
+        "Settle a payment that awaits review",
+        "Only a `requires_review` payment (409 otherwise), of any merchant: `succeeded` (captured) or "
+        "`failed`, with the gateway's id or a ticket as `reference`. Writes the event and an audit row.",
+    ),
 }
 
 
@@ -478,75 +933,156 @@ def _described(paths):
 
 def document():
     payment = _json("Payment")
-    get_link = {"GetPayment": {"operationId": "getPayment", "parameters": {"payment_id": "$response.body#/id"}}}
-    update = {**_object(description=PAYMENT_CREATE["properties"]["description"], metadata=METADATA,
-                        amount={**AMOUNT, "description": "The new amount, only before any gateway attempt."}),
-              "minProperties": 1}
-    refund = _object(amount={**AMOUNT, "description": "In minor units; default: all that is captured and not refunded."},
-                     reason=_string("Why, for your records.", maxLength=255))
+    get_link = {
+        "GetPayment": {"operationId": "getPayment", "parameters": {"payment_id": "$response.body#/id"}}
+    }
+    update = {
+        **_object(
+            description=PAYMENT_CREATE["properties"]["description"],
+            metadata=METADATA,
+            amount={**AMOUNT, "description": "The new amount, only before any gateway attempt."},
+        ),
+        "minProperties": 1,
+    }
+    refund = _object(
+        amount={**AMOUNT, "description": "In minor units; default: all that is captured and not refunded."},
+        reason=_string("Why, for your records.", maxLength=255),
+    )
     return {
         "openapi": "3.1.0",
-        "info": {"title": "PayWave", "version": "1.0.0",
-                 "description": "Accept a payment at once (202), charge it through Stripe or PayPal in the "
-                                "background, poll it or receive webhooks. Amounts are integers in minor units."},
+        "info": {
+            "title": "PayWave",
+            "version": "1.0.0",
+            "description": "Accept a payment at once (202), charge it through Stripe or PayPal in the "
+            "background, poll it or receive webhooks. Amounts are integers in minor units.",
+        },
         "servers": [{"url": "/"}],
         "security": [{"bearer": []}],
         "tags": TAGS,
-        "paths": _described({
-            "/payments": {
-                "post": _operation("createPayment", 202, "Accepted; charged in the background", payment,
-                                   (400, 401, 403, 409, 411, 413, 415, 422, 503),
-                                   (True, {"$ref": "#/components/schemas/PaymentCreate"}),
-                                   [_IDEMPOTENCY], headers={"Location": {"schema": {"type": "string"}}}, links=get_link),
-                "get": _operation("listPayments", 200, "Newest first", {"application/json": {"schema": _list_of("Payment")}},
-                                  (400, 401, 403, 422, 503), parameters=LIST_PARAMETERS),
-            },
-            "/payments/{payment_id}": {
-                "parameters": [_ID],
-                "get": _operation("getPayment", 200, "The payment", payment, (401, 403, 404, 503)),
-                "put": _operation("updatePayment", 200, "Updated", payment, WRITE_ERRORS, (True, update), [_IDEMPOTENCY]),
-            },
-            "/payments/{payment_id}/capture": {
-                "parameters": [_ID],
-                "post": _operation("capturePayment", 202, "Capture queued", payment, WRITE_ERRORS,
-                                   (False, _object(amount={**AMOUNT, "description": "In minor units, at most the "
-                                                           "amount authorized; default: all of it."})), [_IDEMPOTENCY]),
-            },
-            "/payments/{payment_id}/cancel": {
-                "parameters": [_ID],
-                "post": _operation("cancelPayment", 202, "Canceled, or void queued", payment, WRITE_ERRORS,
-                                   parameters=[_IDEMPOTENCY]),
-            },
-            "/payments/{payment_id}/refunds": {
-                "parameters": [_ID],
-                "post": _operation("createRefund", 202, "Refund queued", _json("Refund"), WRITE_ERRORS,
-                                   (False, refund),
-                                   [_IDEMPOTENCY]),
-                "get": _operation("listRefunds", 200, "Refunds of the payment",
-                                  {"application/json": {"schema": _list_of("Refund")}}, (401, 403, 404, 503)),
-            },
-            "/payments/{payment_id}/refunds/{refund_id}": {
-                "parameters": [_ID, _REFUND_ID],
-                "get": _operation("getRefund", 200, "The refund", _json("Refund"), (401, 403, 404, 503)),
-            },
-            **_webhook_paths(),
-            **_admin_paths(),
-            **GATEWAY_EVENT_PATHS,
-            "/healthz": {"get": {**_operation("health", 200, "Process up"), "security": []}},
-            "/readyz": {"get": {"operationId": "ready", "security": [],
-                                "responses": {"200": {"description": "Ready"},
-                                              "503": {"description": "A dependency is unreachable"}}}},
-        }),
+        "paths": _described(
+            {
+                "/payments": {
+                    "post": _operation(
+                        "createPayment",
+                        202,
+                        "Accepted; charged in the background",
+                        payment,
+                        (400, 401, 403, 409, 411, 413, 415, 422, 503),
+                        (True, {"$ref": "#/components/schemas/PaymentCreate"}),
+                        [_IDEMPOTENCY],
+                        headers={"Location": {"schema": {"type": "string"}}},
+                        links=get_link,
+                    ),
+                    "get": _operation(
+                        "listPayments",
+                        200,
+                        "Newest first",
+                        {"application/json": {"schema": _list_of("Payment")}},
+                        (400, 401, 403, 422, 503),
+                        parameters=LIST_PARAMETERS,
+                    ),
+                },
+                "/payments/{payment_id}": {
+                    "parameters": [_ID],
+                    "get": _operation("getPayment", 200, "The payment", payment, (401, 403, 404, 503)),
+                    "put": _operation(
+                        "updatePayment", 200, "Updated", payment, WRITE_ERRORS, (True, update), [_IDEMPOTENCY]
+                    ),
+                },
+                "/payments/{payment_id}/capture": {
+                    "parameters": [_ID],
+                    "post": _operation(
+                        "capturePayment",
+                        202,
+                        "Capture queued",
+                        payment,
+                        WRITE_ERRORS,
+                        (
+                            False,
+                            _object(
+                                amount={
+                                    **AMOUNT,
+                                    "description": "In minor units, at most the "
+                                    "amount authorized; default: all of it.",
+                                }
+                            ),
+                        ),
+                        [_IDEMPOTENCY],
+                    ),
+                },
+                "/payments/{payment_id}/cancel": {
+                    "parameters": [_ID],
+                    "post": _operation(
+                        "cancelPayment",
+                        202,
+                        "Canceled, or void queued",
+                        payment,
+                        WRITE_ERRORS,
+                        parameters=[_IDEMPOTENCY],
+                    ),
+                },
+                "/payments/{payment_id}/refunds": {
+                    "parameters": [_ID],
+                    "post": _operation(
+                        "createRefund",
+                        202,
+                        "Refund queued",
+                        _json("Refund"),
+                        WRITE_ERRORS,
+                        (False, refund),
+                        [_IDEMPOTENCY],
+                    ),
+                    "get": _operation(
+                        "listRefunds",
+                        200,
+                        "Refunds of the payment",
+                        {"application/json": {"schema": _list_of("Refund")}},
+                        (401, 403, 404, 503),
+                    ),
+                },
+                "/payments/{payment_id}/refunds/{refund_id}": {
+                    "parameters": [_ID, _REFUND_ID],
+                    "get": _operation("getRefund", 200, "The refund", _json("Refund"), (401, 403, 404, 503)),
+                },
+                **_webhook_paths(),
+                **_admin_paths(),
+                **GATEWAY_EVENT_PATHS,
+                "/healthz": {"get": {**_operation("health", 200, "Process up"), "security": []}},
+                "/readyz": {
+                    "get": {
+                        "operationId": "ready",
+                        "security": [],
+                        "responses": {
+                            "200": {"description": "Ready"},
+                            "503": {"description": "A dependency is unreachable"},
+                        },
+                    }
+                },
+            }
+        ),
         "webhooks": WEBHOOKS,
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
-            "schemas": {"Payment": PAYMENT, "Attempt": ATTEMPT, "Refund": REFUND, "PaymentCreate": PAYMENT_CREATE,
-                        "Problem": PROBLEM, "WebhookEndpoint": WEBHOOK_ENDPOINT,
-                        "WebhookEndpointCreate": WEBHOOK_ENDPOINT_CREATE, "Event": EVENT,
-                        "WebhookDelivery": WEBHOOK_DELIVERY, "WebhookAttempt": WEBHOOK_ATTEMPT},
-            "responses": {"Problem": {
-                "description": "RFC 9457 problem details",
-                "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}},
+            "schemas": {
+                "Payment": PAYMENT,
+                "Attempt": ATTEMPT,
+                "Refund": REFUND,
+                "PaymentCreate": PAYMENT_CREATE,
+                "Problem": PROBLEM,
+                "WebhookEndpoint": WEBHOOK_ENDPOINT,
+                "WebhookEndpointCreate": WEBHOOK_ENDPOINT_CREATE,
+                "Event": EVENT,
+                "WebhookDelivery": WEBHOOK_DELIVERY,
+                "WebhookAttempt": WEBHOOK_ATTEMPT,
+            },
+            "responses": {
+                "Problem": {
+                    "description": "RFC 9457 problem details",
+                    "content": {
+                        "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+                    },
+                }
+            },
         },
     }
 

@@ -3,6 +3,7 @@ per source address for the public gateway webhooks.  Over a budget: ``429`` with
 Every answer the limiter counted carries ``RateLimit-Policy`` and ``RateLimit``
 (draft-ietf-httpapi-ratelimit-headers), errors included.
 """
+
 import ipaddress
 import math
 
@@ -21,22 +22,31 @@ def check(req, limiter, key, policy, fail_open=False):
     decision = limiter.hit(key, policy, fail_open)
     req.context.rate_limits = [*getattr(req.context, "rate_limits", ()), decision]
     if not decision.allowed:
-        raise Problem(429, "Too many requests", f"the {policy.name} limit is {policy.quota} per {policy.window} s; "
-                      f"retry after {decision.retry_after:.3f} s", slug="rate-limited",
-                      headers={"Retry-After": str(max(1, math.ceil(decision.retry_after)))})
+        raise Problem(
+            429,
+            "Too many requests",
+            f"the {policy.name} limit is {policy.quota} per {policy.window} s; "
+            f"retry after {decision.retry_after:.3f} s",
+            slug="rate-limited",
+            headers={"Retry-After": str(max(1, math.ceil(decision.retry_after)))},
+        )
 
 
 def client_address(req, trusted):
     """The client's address: the peer, or when the peer is one of the ``trusted`` proxy networks, the
     last ``X-Forwarded-For`` entry that is not (what a client writes itself further left is not trusted)."""
+
     def is_trusted(address):
         try:
             return any(ipaddress.ip_address(address) in net for net in trusted)
         except ValueError:
             return False
+
     address = req.remote_addr
     if trusted and is_trusted(address):
-        for hop in reversed([h.strip() for h in (req.get_header("X-Forwarded-For") or "").split(",") if h.strip()]):
+        for hop in reversed(
+            [h.strip() for h in (req.get_header("X-Forwarded-For") or "").split(",") if h.strip()]
+        ):
             address = hop
             if not is_trusted(hop):
                 break
@@ -56,10 +66,15 @@ class RateLimit:
 
     def __init__(self, config, limiter: Limiter):
         self.limiter = limiter
-        self.read, self.write = Policy("read", config.rate_limit_read), Policy("write", config.rate_limit_write)
+        self.read, self.write = (
+            Policy("read", config.rate_limit_read),
+            Policy("write", config.rate_limit_write),
+        )
         self.webhook = Policy("webhook", config.rate_limit_webhooks_per_ip)
-        self.overrides = {merchant: (Policy("read", read), Policy("write", write))
-                          for merchant, (read, write) in config.rate_limit_overrides_by_merchant().items()}
+        self.overrides = {
+            merchant: (Policy("read", read), Policy("write", write))
+            for merchant, (read, write) in config.rate_limit_overrides_by_merchant().items()
+        }
         self.trusted = config.trusted_networks()
 
     def policies(self, identity):

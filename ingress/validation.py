@@ -1,5 +1,6 @@
 """Request validation: every problem collected and reported by field, nothing echoed
 back that could be card data."""
+
 import datetime
 import re
 
@@ -72,13 +73,18 @@ def metadata(errors, value):
         errors.add("metadata", "must be an object of string keys to string values")
         return {}
     if len(value) > METADATA_MAX_KEYS:
-        errors.add("metadata", f"must have at most {METADATA_MAX_KEYS} keys "
-                               f"(Stripe holds {STRIPE_METADATA_MAX_KEYS}, one is ours)")
+        errors.add(
+            "metadata",
+            f"must have at most {METADATA_MAX_KEYS} keys "
+            f"(Stripe holds {STRIPE_METADATA_MAX_KEYS}, one is ours)",
+        )
     for key, item in value.items():
         if key == PAYMENT_ID_KEY:  # gateway events are checked against it: only we write it
             errors.add(f"metadata.{key}", "is reserved for PayWave's payment id")
         elif not key or len(key) > METADATA_KEY_MAX:
-            errors.add(f"metadata.{key[:METADATA_KEY_MAX]}", f"keys must be 1 to {METADATA_KEY_MAX} characters")
+            errors.add(
+                f"metadata.{key[:METADATA_KEY_MAX]}", f"keys must be 1 to {METADATA_KEY_MAX} characters"
+            )
         elif not isinstance(item, str) or len(item) > METADATA_VALUE_MAX:
             errors.add(f"metadata.{key}", f"must be a string of at most {METADATA_VALUE_MAX} characters")
         elif find_pans(item) or find_pans(key):
@@ -96,7 +102,9 @@ def unknown(errors, body, allowed, prefix=""):
 def card(errors, value, today=None):
     """Validate ``payment_method``; returns ``(number, exp_month, exp_year, cvc)`` or None."""
     if not isinstance(value, dict) or value.get("type") != "card" or not isinstance(value.get("card"), dict):
-        errors.add("payment_method", 'must be {"type": "card", "card": {"number", "exp_month", "exp_year", "cvc"}}')
+        errors.add(
+            "payment_method", 'must be {"type": "card", "card": {"number", "exp_month", "exp_year", "cvc"}}'
+        )
         return None
     unknown(errors, value, ("type", "card"), "payment_method.")
     c = value["card"]
@@ -133,8 +141,11 @@ def payment_create(body: dict):
       ValidationFailed: listing every bad field.
     """
     errors = Errors()
-    unknown(errors, body, ("amount", "currency", "payment_method", "capture", "gateway",
-                            "description", "metadata", "customer"))
+    unknown(
+        errors,
+        body,
+        ("amount", "currency", "payment_method", "capture", "gateway", "description", "metadata", "customer"),
+    )
     fields = {"amount": amount(errors, body.get("amount"))}
     currency = body.get("currency")
     if not isinstance(currency, str):

@@ -4,6 +4,7 @@ The numbers are Stripe's documented test cards; each sandbox renders the
 outcome in its own vendor's wire format (Stripe ``decline_code``, PayPal
 ``details[].issue``).
 """
+
 import dataclasses
 
 

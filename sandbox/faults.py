@@ -11,6 +11,7 @@ Set at start (``paywave sandbox ... --error-rate 0.2``) or at run time with
   with a shorter read timeout sees a timeout after the money moved).
 * ``drop_response_rate``: do the work, then close the connection without an answer.
 """
+
 import dataclasses
 import random
 import socket

@@ -1,4 +1,5 @@
 """Idempotent request replay as the vendors do it, for the sandboxes."""
+
 import threading
 
 

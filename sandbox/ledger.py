@@ -1,4 +1,5 @@
 """Every money movement a sandbox performed, for reconciliation by tests and audits."""
+
 import threading
 import time
 

@@ -3,6 +3,7 @@
 State (payments, ledger, faults) lives in memory, so a sandbox always runs as a
 single process with threads.
 """
+
 import importlib
 
 from shared.server import serve

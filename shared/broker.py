@@ -2,6 +2,7 @@
 
 The transport under both the ingress (its outbox relay publishes) and the workers (they consume).
 """
+
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -51,8 +52,9 @@ def build_broker(config: Config, middleware: list[Middleware] | None = None) -> 
         # Fail fast when RabbitMQ is away: the outbox relay retries, a request never waits.
         sep = "&" if "?" in url else "?"
         url += f"{sep}socket_timeout=2&connection_attempts=1&blocked_connection_timeout=10"
-        broker = PayWaveRabbitmqBroker(url=url, confirm_delivery=True, quorum=config.quorum_queues,
-                                       middleware=middleware)
+        broker = PayWaveRabbitmqBroker(
+            url=url, confirm_delivery=True, quorum=config.quorum_queues, middleware=middleware
+        )
     else:
         broker = StubBroker(middleware=middleware)
     for queues in POOLS.values():
@@ -64,16 +66,23 @@ def build_broker(config: Config, middleware: list[Middleware] | None = None) -> 
 def publisher(broker: RabbitmqBroker | StubBroker, prefix: str = "") -> Publish:
     """``publish(jobs)`` for ``store.outbox``: returns once the broker has every job, or raises."""
     if isinstance(broker, StubBroker):
+
         def publish(jobs: Iterable[Job]) -> None:
             for job in jobs:
                 broker.enqueue(_message(prefix, job))
+
         return publish
     return ConfirmedPublisher(broker, prefix)
 
 
 def _message(prefix: str, job: Job) -> dramatiq.Message:
-    return dramatiq.Message(queue_name=prefix + job.queue_name, actor_name=job.actor_name,
-                            args=tuple(job.args), kwargs={}, options={})
+    return dramatiq.Message(
+        queue_name=prefix + job.queue_name,
+        actor_name=job.actor_name,
+        args=tuple(job.args),
+        kwargs={},
+        options={},
+    )
 
 
 _PERSISTENT = pika.BasicProperties(delivery_mode=2)
@@ -127,8 +136,13 @@ class ConfirmedPublisher:
             self.broker.emit_before("enqueue", message, None)
             state.tag += 1
             state.outstanding.add(state.tag)  # before sending: its confirm can arrive while sending the next
-            channel._impl.basic_publish(exchange="", routing_key=message.queue_name, body=message.encode(),
-                                        properties=_PERSISTENT, mandatory=True)
+            channel._impl.basic_publish(
+                exchange="",
+                routing_key=message.queue_name,
+                body=message.encode(),
+                properties=_PERSISTENT,
+                mandatory=True,
+            )
         deadline = time.monotonic() + self.timeout
         while state.outstanding and state.failure is None:
             if time.monotonic() > deadline:
@@ -144,14 +158,28 @@ class ConfirmedPublisher:
         method, state = frame.method, self._local
         if isinstance(method, pika.spec.Basic.Nack):
             state.failure = state.failure or ("the broker refused a message (nack)",)
-        done = {t for t in state.outstanding if t <= method.delivery_tag} if method.multiple else {method.delivery_tag}
+        done = (
+            {t for t in state.outstanding if t <= method.delivery_tag}
+            if method.multiple
+            else {method.delivery_tag}
+        )
         state.outstanding -= done
         if not state.outstanding or state.failure:
-            self.broker.connection.add_callback_threadsafe(lambda: None)  # ends the wait in process_data_events
+            self.broker.connection.add_callback_threadsafe(
+                lambda: None
+            )  # ends the wait in process_data_events
 
-    def _on_return(self, channel: BlockingChannel, method: pika.spec.Basic.Return, properties: pika.spec.BasicProperties,
-                   body: bytes) -> None:
-        self._local.failure = (f"no queue {method.routing_key!r} (message returned)", q_name(method.routing_key))
+    def _on_return(
+        self,
+        channel: BlockingChannel,
+        method: pika.spec.Basic.Return,
+        properties: pika.spec.BasicProperties,
+        body: bytes,
+    ) -> None:
+        self._local.failure = (
+            f"no queue {method.routing_key!r} (message returned)",
+            q_name(method.routing_key),
+        )
 
 
 class PublishFailed(Exception):

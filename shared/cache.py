@@ -6,6 +6,7 @@ to Postgres and writes carry on.  Payment entries are versioned: a write only
 lands when its version is newer than the cached one, so a slow writer holding
 an old copy can never overwrite a newer status.
 """
+
 import threading
 import time
 from collections.abc import Callable, Hashable
@@ -57,18 +58,20 @@ class Cache:
 
 class RedisCache(Cache):
     """Parameters:
-      url: ``redis://host:port/db``.
-      prefix: Prepended to every key (isolates deployments and test runs).
-      ttl_seconds: Lifetime of payment entries.
-      client: An existing ``redis.Redis`` (tests), else one is made from ``url``.
+    url: ``redis://host:port/db``.
+    prefix: Prepended to every key (isolates deployments and test runs).
+    ttl_seconds: Lifetime of payment entries.
+    client: An existing ``redis.Redis`` (tests), else one is made from ``url``.
     """
 
     PAUSE_AFTER_ERROR = 1.0  # seconds to stop trying after a failure, so an outage costs no latency
 
-    def __init__(self, url: str, prefix: str = "paywave:", ttl_seconds: int = 86400,
-                 client: redis.Redis | None = None) -> None:
+    def __init__(
+        self, url: str, prefix: str = "paywave:", ttl_seconds: int = 86400, client: redis.Redis | None = None
+    ) -> None:
         self.client = client or redis.Redis.from_url(
-            url, socket_timeout=0.25, socket_connect_timeout=0.25, health_check_interval=30)
+            url, socket_timeout=0.25, socket_connect_timeout=0.25, health_check_interval=30
+        )
         self.prefix = prefix
         self.ttl = ttl_seconds
         self._set_if_newer = self.client.register_script(_SET_IF_NEWER)
@@ -88,11 +91,20 @@ class RedisCache(Cache):
         return self.prefix + ":".join(parts)
 
     def get_payment(self, merchant_id: str, payment_id: str) -> bytes | None:
-        return self._call("get_payment", lambda: self.client.hget(self.key("payment", merchant_id, payment_id), "b"))
+        return self._call(
+            "get_payment", lambda: self.client.hget(self.key("payment", merchant_id, payment_id), "b")
+        )
 
     def put_payment(self, merchant_id: str, payment_id: str, version: int, body: bytes) -> bool:
-        return bool(self._call("put_payment", lambda: self._set_if_newer(
-            keys=[self.key("payment", merchant_id, payment_id)], args=[version, body, self.ttl]), 0))
+        return bool(
+            self._call(
+                "put_payment",
+                lambda: self._set_if_newer(
+                    keys=[self.key("payment", merchant_id, payment_id)], args=[version, body, self.ttl]
+                ),
+                0,
+            )
+        )
 
     def get(self, key: str) -> str | None:
         value = self._call("get", lambda: self.client.get(self.key(key)))
@@ -108,6 +120,7 @@ class RedisCache(Cache):
                     pipe.incrby(self.key(key), n)
                     pipe.expire(self.key(key), ttl_seconds, nx=True)
                 return pipe.execute()[::2]
+
         return self._call("incr", count, [0] * len(counts))
 
     def ping(self) -> bool:

@@ -1,5 +1,6 @@
 """Cards: the card in clear that the vault opens for a gateway call, and the card-number checks shared by
 validation, problem bodies and the log scrubber."""
+
 import dataclasses
 import re
 from collections.abc import Iterator
@@ -24,10 +25,12 @@ def _spans_in(run: re.Match[str]) -> Iterator[tuple[int, int]]:
     """Spans of whole consecutive groups of ``run`` holding 13-19 digits that pass Luhn: a card number next
     to another number (an expiry, an order number) is still found, a longer unbroken number is not one.
     Groups are added leftwards from each last group, so the Luhn sum grows instead of being recomputed."""
-    groups = [(g.start(), g.end(), [int(ch) for ch in reversed(g.group())]) for g in _GROUP.finditer(run.group())]
+    groups = [
+        (g.start(), g.end(), [int(ch) for ch in reversed(g.group())]) for g in _GROUP.finditer(run.group())
+    ]
     for last in range(len(groups)):
         count = total = 0
-        for start, _, group in reversed(groups[max(0, last + 1 - PAN_DIGITS[-1]):last + 1]):
+        for start, _, group in reversed(groups[max(0, last + 1 - PAN_DIGITS[-1]) : last + 1]):
             for d in group:
                 total += _LUHN[count % 2][d]
                 count += 1

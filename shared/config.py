@@ -3,6 +3,7 @@
 Every value is validated when the object is built; all problems are reported
 together, one line each, so a bad deployment fails at start with a clear list.
 """
+
 import base64
 import dataclasses
 import ipaddress
@@ -42,8 +43,9 @@ KNOWN_UNSAFE = {
     "PAYWAVE_BROKER_URL": ("paywave-dev-password",),
 }
 #: Cloud metadata services (AWS, ECS, AWS IPv6, Alibaba): never reachable by a webhook in production.
-METADATA_ADDRESSES = tuple(map(ipaddress.ip_address, ("169.254.169.254", "169.254.170.2", "fd00:ec2::254",
-                                                      "100.100.100.200")))
+METADATA_ADDRESSES = tuple(
+    map(ipaddress.ip_address, ("169.254.169.254", "169.254.170.2", "fd00:ec2::254", "100.100.100.200"))
+)
 SECRET_MIN_BYTES = 32
 
 
@@ -93,7 +95,7 @@ def _exposed(name: str, value: str) -> set[str]:
     """The parts of a setting compared with ``KNOWN_UNSAFE``."""
     if name.endswith("_URL"):
         return {urllib.parse.unquote(urllib.parse.urlsplit(value).password or "")} - {""}
-    if name[len(Config.PREFIX):].lower() in KEYRINGS:
+    if name[len(Config.PREFIX) :].lower() in KEYRINGS:
         return {item.partition(":")[2] for item in _list(value)}
     return {value}
 
@@ -109,8 +111,14 @@ def _too_wide(entry: str) -> bool:
     return network.num_addresses > (256 if network.is_private else 1)
 
 
-def _setting(default: Any, parse: Callable[[str], Any] = str, doc: str = "", low: float | None = None,
-             high: float | None = None, secret: bool = False) -> Any:
+def _setting(
+    default: Any,
+    parse: Callable[[str], Any] = str,
+    doc: str = "",
+    low: float | None = None,
+    high: float | None = None,
+    secret: bool = False,
+) -> Any:
     """A ``Config`` field (typed ``Any``: the class body takes it for the field's default).
 
     Parameters:
@@ -120,14 +128,17 @@ def _setting(default: Any, parse: Callable[[str], Any] = str, doc: str = "", low
       low, high: The inclusive range of a number (of each number of a list), checked by ``problems()``.
       secret: Its default is a development value, never shown; production refuses it shorter than 32 bytes.
     """
-    return dataclasses.field(default=default, metadata={"parse": parse, "doc": doc, "low": low, "high": high,
-                                                        "secret": secret})
+    return dataclasses.field(
+        default=default, metadata={"parse": parse, "doc": doc, "low": low, "high": high, "secret": secret}
+    )
 
 
 @dataclasses.dataclass(frozen=True)
 class Config:
     env: str = _setting("development", doc="`development` or `production` (production refuses dev secrets)")
-    database_url: str = _setting("sqlite:///paywave.db", doc="peewee URL: `postgresql://user:pass@host/db` or `sqlite:///file.db`")
+    database_url: str = _setting(
+        "sqlite:///paywave.db", doc="peewee URL: `postgresql://user:pass@host/db` or `sqlite:///file.db`"
+    )
     redis_url: str = _setting("", doc="Redis for the status cache and shared state; empty: in-process cache")
     broker_url: str = _setting("", doc="RabbitMQ `amqp://` URL; empty: in-process broker (dev only)")
     queue_prefix: str = _setting("", doc="prefix for every queue name (isolates tenants and test runs)")
@@ -135,13 +146,19 @@ class Config:
     quorum_queues: bool = _setting(False, _bool, "declare RabbitMQ quorum queues (HA clusters)")
     jwt_secret: str = _setting(DEV_SECRET, doc="HS256 secret for merchant tokens", secret=True)
     jwt_public_key: str = _setting("", doc="PEM public key for RS256/ES256 tokens (instead of the secret)")
-    jwt_private_key: str = _setting("", doc="PEM private key, only for `paywave token` with RS256/ES256", secret=True)
+    jwt_private_key: str = _setting(
+        "", doc="PEM private key, only for `paywave token` with RS256/ES256", secret=True
+    )
     jwt_algorithms: tuple = _setting(("HS256",), _list, "accepted JWT algorithms (HS256, RS256, ES256)")
     jwt_issuer: str = _setting("", doc="required `iss` claim, when set")
     jwt_audience: str = _setting("", doc="required `aud` claim, when set")
     jwt_leeway: int = _setting(30, _int, "seconds of clock skew tolerated on `exp`/`nbf`", low=0, high=300)
-    vault_keys: str = _setting("", doc="legacy AES-256 card keys `kid:base64(32 bytes)`, comma-separated: only read "
-                                       "(records sealed before envelope encryption); workers only", secret=True)
+    vault_keys: str = _setting(
+        "",
+        doc="legacy AES-256 card keys `kid:base64(32 bytes)`, comma-separated: only read "
+        "(records sealed before envelope encryption); workers only",
+        secret=True,
+    )
     fingerprint_key: str = _setting(DEV_SECRET, doc="HMAC key for card fingerprints", secret=True)
     route: tuple = _setting(("stripe", "paypal"), _list, "gateway order tried for a payment")
     stripe_api_base: str = _setting("", doc="Stripe API base URL; empty: start the local sandbox (dev)")
@@ -149,71 +166,143 @@ class Config:
     stripe_webhook_secret: str = _setting("", doc="Stripe endpoint signing secret (`whsec_...`)", secret=True)
     paypal_api_base: str = _setting("", doc="PayPal API base URL; empty: start the local sandbox (dev)")
     paypal_client_id: str = _setting("paywave-sandbox-client", doc="PayPal REST client id")
-    paypal_client_secret: str = _setting("paywave-sandbox-secret", doc="PayPal REST client secret", secret=True)
+    paypal_client_secret: str = _setting(
+        "paywave-sandbox-secret", doc="PayPal REST client secret", secret=True
+    )
     paypal_webhook_id: str = _setting("", doc="PayPal webhook id used to verify incoming events")
-    retry_max: int = _setting(3, _int, "calls per gateway for retryable errors before falling back", low=1, high=20)
-    retry_min_backoff_ms: int = _setting(500, _int, "first retry delay (doubles each time, with jitter)", low=1, high=60_000)
+    retry_max: int = _setting(
+        3, _int, "calls per gateway for retryable errors before falling back", low=1, high=20
+    )
+    retry_min_backoff_ms: int = _setting(
+        500, _int, "first retry delay (doubles each time, with jitter)", low=1, high=60_000
+    )
     retry_max_backoff_ms: int = _setting(30_000, _int, "longest retry delay", low=1, high=3_600_000)
-    unknown_max_tries: int = _setting(10, _int, "retrieve calls for an unknown outcome before leaving it to the sweeper",
-                                      low=1, high=1000)
-    gateway_connect_timeout: float = _setting(3.05, float, "seconds to connect to a gateway", low=0.1, high=60)
-    gateway_read_timeout: float = _setting(30.0, float, "seconds to wait for a gateway's answer (then: unknown outcome)",
-                                           low=0.1, high=600)
-    circuit_error_rate: float = _setting(0.5, float, "error rate over the window that opens a gateway's circuit",
-                                         low=0.01, high=1)
-    circuit_window_seconds: int = _setting(30, _int, "window for the circuit breaker's error rate", low=1, high=3600)
-    circuit_min_calls: int = _setting(10, _int, "calls in the window before the circuit may open", low=1, high=1_000_000)
-    circuit_open_seconds: int = _setting(30, _int, "how long an open circuit stays open before half-opening", low=1, high=3600)
-    sweep_interval_seconds: int = _setting(15, _int, "how often the sweeper runs (ops pool)", low=1, high=3600)
-    stuck_after_seconds: int = _setting(300, _int, "age after which the sweeper drives a payment or job again", low=1, high=86400)
+    unknown_max_tries: int = _setting(
+        10, _int, "retrieve calls for an unknown outcome before leaving it to the sweeper", low=1, high=1000
+    )
+    gateway_connect_timeout: float = _setting(
+        3.05, float, "seconds to connect to a gateway", low=0.1, high=60
+    )
+    gateway_read_timeout: float = _setting(
+        30.0, float, "seconds to wait for a gateway's answer (then: unknown outcome)", low=0.1, high=600
+    )
+    circuit_error_rate: float = _setting(
+        0.5, float, "error rate over the window that opens a gateway's circuit", low=0.01, high=1
+    )
+    circuit_window_seconds: int = _setting(
+        30, _int, "window for the circuit breaker's error rate", low=1, high=3600
+    )
+    circuit_min_calls: int = _setting(
+        10, _int, "calls in the window before the circuit may open", low=1, high=1_000_000
+    )
+    circuit_open_seconds: int = _setting(
+        30, _int, "how long an open circuit stays open before half-opening", low=1, high=3600
+    )
+    sweep_interval_seconds: int = _setting(
+        15, _int, "how often the sweeper runs (ops pool)", low=1, high=3600
+    )
+    stuck_after_seconds: int = _setting(
+        300, _int, "age after which the sweeper drives a payment or job again", low=1, high=86400
+    )
     webhook_allow_http: bool = _setting(False, _bool, "accept plain-http webhook URLs (development only)")
-    webhook_allowed_hosts: tuple = _setting((), _list, "host names and CIDRs webhook URLs may reach although not public "
-                                                       "(e.g. `127.0.0.1/32,localhost`)")
-    webhook_retry_schedule: tuple = _setting((5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400), _seconds,
-                                             "seconds from a failed webhook attempt to the next (±10% jitter), one retry "
-                                             "per entry after the immediate first attempt; then the delivery has failed",
-                                             low=0, high=7 * 86400)  # Dramatiq delays a message by 7 days at most
-    webhook_disable_after_hours: int = _setting(72, _int, "disable an endpoint whose deliveries have failed "
-                                                          "continuously for longer than this", low=1, high=720)
-    webhook_connect_timeout: float = _setting(3.0, float, "seconds to connect to a merchant's webhook endpoint", low=0.1, high=60)
-    webhook_read_timeout: float = _setting(10.0, float, "seconds to wait for a webhook endpoint's answer", low=0.1, high=300)
+    webhook_allowed_hosts: tuple = _setting(
+        (),
+        _list,
+        "host names and CIDRs webhook URLs may reach although not public (e.g. `127.0.0.1/32,localhost`)",
+    )
+    webhook_retry_schedule: tuple = _setting(
+        (5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400),
+        _seconds,
+        "seconds from a failed webhook attempt to the next (±10% jitter), one retry "
+        "per entry after the immediate first attempt; then the delivery has failed",
+        low=0,
+        high=7 * 86400,
+    )  # Dramatiq delays a message by 7 days at most
+    webhook_disable_after_hours: int = _setting(
+        72,
+        _int,
+        "disable an endpoint whose deliveries have failed continuously for longer than this",
+        low=1,
+        high=720,
+    )
+    webhook_connect_timeout: float = _setting(
+        3.0, float, "seconds to connect to a merchant's webhook endpoint", low=0.1, high=60
+    )
+    webhook_read_timeout: float = _setting(
+        10.0, float, "seconds to wait for a webhook endpoint's answer", low=0.1, high=300
+    )
     web_workers: int = _setting(2, _int, "gunicorn worker processes for the ingress", low=1, high=64)
     web_threads: int = _setting(8, _int, "threads per ingress worker", low=1, high=256)
     worker_processes: int = _setting(1, _int, "Dramatiq processes per worker pool", low=1, high=64)
-    worker_threads: int = _setting(8, _int, "Dramatiq threads per process (also the prefetch)", low=1, high=256)
-    max_body_bytes: int = _setting(64 * 1024, _int, "largest accepted request body", low=1024, high=16 * 1024 * 1024)
-    idempotency_ttl_hours: int = _setting(24, _int, "how long Idempotency-Key records are kept", low=1, high=720)
+    worker_threads: int = _setting(
+        8, _int, "Dramatiq threads per process (also the prefetch)", low=1, high=256
+    )
+    max_body_bytes: int = _setting(
+        64 * 1024, _int, "largest accepted request body", low=1024, high=16 * 1024 * 1024
+    )
+    idempotency_ttl_hours: int = _setting(
+        24, _int, "how long Idempotency-Key records are kept", low=1, high=720
+    )
     cache_ttl_seconds: int = _setting(86400, _int, "lifetime of a cached payment", low=1, high=30 * 86400)
     log_level: str = _setting("info", doc="debug, info, warning or error")
     metrics_port: int = _setting(9191, _int, "worker Prometheus port", low=1, high=65535)
     heartbeat_file: str = _setting("/tmp/paywave/heartbeat", doc="file a worker touches while alive")
-    rate_limit_read: int = _setting(100, _int, "reads (GET) per second per merchant, all at once at most (the burst)",
-                                    low=1, high=100_000)
-    rate_limit_write: int = _setting(100, _int, "writes (POST, PUT, PATCH, DELETE) per second per merchant, all at once "
-                                                "at most (the burst)", low=1, high=100_000)
-    rate_limit_overrides: tuple = _setting((), _list, "per-merchant limits `merchant:read:write`, comma-separated")
-    rate_limit_webhooks_per_ip: int = _setting(100, _int, "gateway webhook deliveries per second per source address",
-                                               low=1, high=100_000)
-    trusted_proxies: tuple = _setting((), _list, "CIDRs of proxies whose `X-Forwarded-For` names the client "
-                                                 "(e.g. `10.0.0.0/8`); empty: the peer address is the client")
-    gateway_event_unverified_max: int = _setting(10_000, _int, "`received` gateway events per gateway past which new "
-                                                               "deliveries are refused with 503 (the gateway retries)",
-                                                 low=1, high=10_000_000)
-    gateway_event_retention_days: int = _setting(30, _int, "days `rejected` and `ignored` gateway events are kept",
-                                                 low=1, high=3650)
-    redeliver_per_hour: int = _setting(10, _int, "`POST /events/{id}/redeliver` calls per event per hour",
-                                       low=1, high=10_000)
-    vault_public_keys: str = _setting(DEV_VAULT_PUBLIC_KEY, doc="X25519 public keys `kid:base64(32 bytes)` cards are "
-                                                                "sealed to, comma-separated; the first seals (ingress)")
-    vault_private_keys: str = _setting(DEV_VAULT_PRIVATE_KEY, doc="X25519 private keys `kid:base64(32 bytes)` that "
-                                                                  "open cards, comma-separated (charging workers only)",
-                                    secret=True)
-    webhook_secret_keys: str = _setting(DEV_WEBHOOK_SECRET_KEY,
-                                        doc="AES-256 keys `kid:base64(32 bytes)` for webhook signing secrets, "
-                                            "comma-separated; the first encrypts (ingress, webhooks pool)",
-                                        secret=True)
-    ingress_metrics_port: int = _setting(9190, _int, "ingress Prometheus port (`/metrics` is not on the API port)",
-                                        low=1, high=65535)
+    rate_limit_read: int = _setting(
+        100, _int, "reads (GET) per second per merchant, all at once at most (the burst)", low=1, high=100_000
+    )
+    rate_limit_write: int = _setting(
+        100,
+        _int,
+        "writes (POST, PUT, PATCH, DELETE) per second per merchant, all at once at most (the burst)",
+        low=1,
+        high=100_000,
+    )
+    rate_limit_overrides: tuple = _setting(
+        (), _list, "per-merchant limits `merchant:read:write`, comma-separated"
+    )
+    rate_limit_webhooks_per_ip: int = _setting(
+        100, _int, "gateway webhook deliveries per second per source address", low=1, high=100_000
+    )
+    trusted_proxies: tuple = _setting(
+        (),
+        _list,
+        "CIDRs of proxies whose `X-Forwarded-For` names the client "
+        "(e.g. `10.0.0.0/8`); empty: the peer address is the client",
+    )
+    gateway_event_unverified_max: int = _setting(
+        10_000,
+        _int,
+        "`received` gateway events per gateway past which new "
+        "deliveries are refused with 503 (the gateway retries)",
+        low=1,
+        high=10_000_000,
+    )
+    gateway_event_retention_days: int = _setting(
+        30, _int, "days `rejected` and `ignored` gateway events are kept", low=1, high=3650
+    )
+    redeliver_per_hour: int = _setting(
+        10, _int, "`POST /events/{id}/redeliver` calls per event per hour", low=1, high=10_000
+    )
+    vault_public_keys: str = _setting(
+        DEV_VAULT_PUBLIC_KEY,
+        doc="X25519 public keys `kid:base64(32 bytes)` cards are "
+        "sealed to, comma-separated; the first seals (ingress)",
+    )
+    vault_private_keys: str = _setting(
+        DEV_VAULT_PRIVATE_KEY,
+        doc="X25519 private keys `kid:base64(32 bytes)` that "
+        "open cards, comma-separated (charging workers only)",
+        secret=True,
+    )
+    webhook_secret_keys: str = _setting(
+        DEV_WEBHOOK_SECRET_KEY,
+        doc="AES-256 keys `kid:base64(32 bytes)` for webhook signing secrets, "
+        "comma-separated; the first encrypts (ingress, webhooks pool)",
+        secret=True,
+    )
+    ingress_metrics_port: int = _setting(
+        9190, _int, "ingress Prometheus port (`/metrics` is not on the API port)", low=1, high=65535
+    )
 
     PREFIX = "PAYWAVE_"
 
@@ -251,8 +340,11 @@ class Config:
 
     def dev_defaults_in_use(self) -> list[str]:
         """Names of the settings holding a value of ``KNOWN_UNSAFE`` (built-in or published)."""
-        return [name for name, unsafe in KNOWN_UNSAFE.items()
-                if _exposed(name, getattr(self, name[len(self.PREFIX):].lower())) & set(unsafe)]
+        return [
+            name
+            for name, unsafe in KNOWN_UNSAFE.items()
+            if _exposed(name, getattr(self, name[len(self.PREFIX) :].lower())) & set(unsafe)
+        ]
 
     def problems(self) -> list[str]:
         """One line per invalid setting (empty when all are valid)."""
@@ -274,8 +366,12 @@ class Config:
             problems.append(f"PAYWAVE_ROUTE: unknown gateways {sorted(unknown_gateways) or 'empty route'}")
         for field in dataclasses.fields(self):
             low, high, value = field.metadata["low"], field.metadata["high"], getattr(self, field.name)
-            if low is not None and not all(low <= v <= high for v in (value if isinstance(value, tuple) else (value,))):
-                problems.append(f"{self.PREFIX}{field.name.upper()}={_text(value)!r}: must be from {low} to {high}")
+            if low is not None and not all(
+                low <= v <= high for v in (value if isinstance(value, tuple) else (value,))
+            ):
+                problems.append(
+                    f"{self.PREFIX}{field.name.upper()}={_text(value)!r}: must be from {low} to {high}"
+                )
         bad_hosts = [h for h in self.webhook_allowed_hosts if not _HOST_OR_CIDR.fullmatch(h)]
         if bad_hosts:
             problems.append(f"PAYWAVE_WEBHOOK_ALLOWED_HOSTS: not a host name or CIDR: {bad_hosts}")
@@ -296,8 +392,9 @@ class Config:
             except ValueError as exc:
                 problems.append(f"PAYWAVE_{name.upper()}: {exc}")
         # A legacy key id is looked up first: it must not shadow a key pair's.
-        shared_ids = key_ids.get("vault_keys", set()) & (key_ids.get("vault_public_keys", set())
-                                                         | key_ids.get("vault_private_keys", set()))
+        shared_ids = key_ids.get("vault_keys", set()) & (
+            key_ids.get("vault_public_keys", set()) | key_ids.get("vault_private_keys", set())
+        )
         if shared_ids:
             problems.append(f"PAYWAVE_VAULT_KEYS: key ids {sorted(shared_ids)} also name vault key pairs")
         return problems + (self._production_problems() if self.production else [])
@@ -307,26 +404,42 @@ class Config:
         unsafe = self.dev_defaults_in_use()
         if not any(a.startswith("HS") for a in self.jwt_algorithms):  # RS256/ES256 never read the secret
             unsafe = [name for name in unsafe if name != "PAYWAVE_JWT_SECRET"]
-        problems = [f"{name}: production refuses a development value published in PayWave's code or .env.example"
-                    for name in unsafe]
+        problems = [
+            f"{name}: production refuses a development value published in PayWave's code or .env.example"
+            for name in unsafe
+        ]
         for field in dataclasses.fields(self):
             name, value = self.PREFIX + field.name.upper(), getattr(self, field.name)
-            if field.metadata["secret"] and value and name not in self.dev_defaults_in_use() \
-                    and len(value.encode()) < SECRET_MIN_BYTES:
+            if (
+                field.metadata["secret"]
+                and value
+                and name not in self.dev_defaults_in_use()
+                and len(value.encode()) < SECRET_MIN_BYTES
+            ):
                 problems.append(f"{name}: production refuses a secret shorter than {SECRET_MIN_BYTES} bytes")
         if self.webhook_allow_http:
-            problems.append("PAYWAVE_WEBHOOK_ALLOW_HTTP: production refuses plain-http webhooks (readable and forgeable)")
+            problems.append(
+                "PAYWAVE_WEBHOOK_ALLOW_HTTP: production refuses plain-http webhooks (readable and forgeable)"
+            )
         wide = [h for h in self.webhook_allowed_hosts if _too_wide(h)]
         if wide:
-            problems.append(f"PAYWAVE_WEBHOOK_ALLOWED_HOSTS: production allows a host or a private /24 at most, "
-                            f"never a metadata address: {wide}")
+            problems.append(
+                f"PAYWAVE_WEBHOOK_ALLOWED_HOSTS: production allows a host or a private /24 at most, "
+                f"never a metadata address: {wide}"
+            )
         if self.database_url.startswith("sqlite:"):
-            problems.append("PAYWAVE_DATABASE_URL: production needs PostgreSQL (SQLite is one file on one machine)")
+            problems.append(
+                "PAYWAVE_DATABASE_URL: production needs PostgreSQL (SQLite is one file on one machine)"
+            )
         if not self.broker_url:
-            problems.append("PAYWAVE_BROKER_URL: production needs RabbitMQ (the in-process broker loses queued jobs)")
+            problems.append(
+                "PAYWAVE_BROKER_URL: production needs RabbitMQ (the in-process broker loses queued jobs)"
+            )
         for name in ("jwt_issuer", "jwt_audience"):
             if not getattr(self, name):
-                problems.append(f"PAYWAVE_{name.upper()}: production requires it (a token of another service is refused)")
+                problems.append(
+                    f"PAYWAVE_{name.upper()}: production requires it (a token of another service is refused)"
+                )
         return problems
 
     def rate_limit_overrides_by_merchant(self) -> dict[str, tuple[int, int]]:
@@ -364,7 +477,9 @@ class Config:
             raise ValueError(f"PAYWAVE_JWT_ALGORITHMS: unsupported {sorted(unknown) or 'empty list'}")
         if any(a.startswith("HS") for a in algorithms):
             if self.jwt_public_key or not all(a.startswith("HS") for a in algorithms):
-                raise ValueError("PAYWAVE_JWT_ALGORITHMS: do not mix HS* with a public key (algorithm confusion)")
+                raise ValueError(
+                    "PAYWAVE_JWT_ALGORITHMS: do not mix HS* with a public key (algorithm confusion)"
+                )
             name, key = "PAYWAVE_JWT_SECRET", self.jwt_secret
         else:
             name, key = "PAYWAVE_JWT_PUBLIC_KEY", self.jwt_public_key
@@ -405,8 +520,10 @@ class Config:
         names = self.dev_defaults_in_use()
         if names:
             bar = "!" * 78
-            stream.write(f"{bar}\n!! WARNING: development secrets in use ({', '.join(names)}).\n"
-                         f"!! Anyone can mint tokens and read cards. Never use this in production.\n{bar}\n")
+            stream.write(
+                f"{bar}\n!! WARNING: development secrets in use ({', '.join(names)}).\n"
+                f"!! Anyone can mint tokens and read cards. Never use this in production.\n{bar}\n"
+            )
 
 
 def _shown(field: dataclasses.Field) -> tuple[str, str]:

@@ -1,4 +1,5 @@
 """Prefixed, unguessable identifiers (``pay_``, ``re_``, ``evt_``, ...)."""
+
 import os
 import string
 

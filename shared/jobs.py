@@ -5,6 +5,7 @@ and the outbox stores it as it is (``queue_name``, ``actor_name``, ``args``); th
 what RabbitMQ carries, so they never change.  ``tests/workers/test_jobs.py`` checks that every
 constructor names an actor the workers register, on a queue a pool consumes.
 """
+
 from typing import NamedTuple
 
 from shared.queues import gateway_queue

@@ -6,6 +6,7 @@ processes at scrape time.  Metrics have their own port, never the public API's:
 the workers' (Dramatiq's exporter) and the ingress's (``serve``, in gunicorn's master).
 No high-cardinality labels (no payment or merchant ids).
 """
+
 import os
 
 from prometheus_client import (
@@ -20,22 +21,45 @@ from prometheus_client import (
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 
-http_requests = Counter("paywave_http_requests_total", "HTTP requests answered", ["route", "method", "status"])
-http_duration = Histogram("paywave_http_request_duration_seconds", "HTTP request latency", ["route", "method"],
-                          buckets=LATENCY_BUCKETS)
+http_requests = Counter(
+    "paywave_http_requests_total", "HTTP requests answered", ["route", "method", "status"]
+)
+http_duration = Histogram(
+    "paywave_http_request_duration_seconds",
+    "HTTP request latency",
+    ["route", "method"],
+    buckets=LATENCY_BUCKETS,
+)
 payments = Counter("paywave_payments_total", "Payments reaching a final status", ["status", "gateway"])
-gateway_attempts = Counter("paywave_gateway_attempts_total", "Gateway calls by outcome",
-                           ["gateway", "operation", "outcome"])
-gateway_duration = Histogram("paywave_gateway_request_duration_seconds", "Gateway call latency",
-                             ["gateway", "operation"], buckets=LATENCY_BUCKETS)
-fallbacks = Counter("paywave_fallbacks_total", "Payments re-routed to another gateway", ["from_gateway", "to_gateway"])
-unknown_outcomes = Counter("paywave_unknown_outcomes_total", "Gateway calls whose outcome was unknown", ["gateway"])
-circuit_state = Gauge("paywave_circuit_state", "Circuit breaker: 0 closed, 1 half-open, 2 open", ["gateway"],
-                      multiprocess_mode="max")
-outbox_pending = Gauge("paywave_outbox_pending", "Jobs written but not yet published", multiprocess_mode="max")
+gateway_attempts = Counter(
+    "paywave_gateway_attempts_total", "Gateway calls by outcome", ["gateway", "operation", "outcome"]
+)
+gateway_duration = Histogram(
+    "paywave_gateway_request_duration_seconds",
+    "Gateway call latency",
+    ["gateway", "operation"],
+    buckets=LATENCY_BUCKETS,
+)
+fallbacks = Counter(
+    "paywave_fallbacks_total", "Payments re-routed to another gateway", ["from_gateway", "to_gateway"]
+)
+unknown_outcomes = Counter(
+    "paywave_unknown_outcomes_total", "Gateway calls whose outcome was unknown", ["gateway"]
+)
+circuit_state = Gauge(
+    "paywave_circuit_state",
+    "Circuit breaker: 0 closed, 1 half-open, 2 open",
+    ["gateway"],
+    multiprocess_mode="max",
+)
+outbox_pending = Gauge(
+    "paywave_outbox_pending", "Jobs written but not yet published", multiprocess_mode="max"
+)
 outbox_lag = Gauge("paywave_outbox_lag_seconds", "Age of the oldest unpublished job", multiprocess_mode="max")
 dead_letters = Counter("paywave_dead_letters_total", "Jobs that exhausted their retries", ["actor"])
-webhook_deliveries = Counter("paywave_webhook_deliveries_total", "Webhook delivery attempts by result", ["result"])
+webhook_deliveries = Counter(
+    "paywave_webhook_deliveries_total", "Webhook delivery attempts by result", ["result"]
+)
 
 
 def _registry() -> CollectorRegistry:

@@ -4,6 +4,7 @@ Amounts are always integers in minor units; this table says how many decimal
 places a currency has (JPY 0, USD 2, KWD 3) for gateways that want decimals, and
 ``to_money``/``from_money`` convert exactly to and from a ``{"currency_code", "value"}`` money object.
 """
+
 from decimal import Decimal
 
 # Active ISO 4217 codes (list one, 2024) with exponents other than 2, then the rest.

@@ -7,6 +7,7 @@ replica shares one budget.  When Redis cannot be reached, ``hit`` either lets th
 (``fail_open``, for reads) or counts it in this process alone (writes): a limit per process is looser
 than the shared one, but never none.
 """
+
 import dataclasses
 import math
 import threading
@@ -59,10 +60,10 @@ class Policy:
 @dataclasses.dataclass(frozen=True)
 class Decision:
     """Parameters:
-      allowed: Whether the request may go on.
-      remaining: Requests left now.
-      retry_after: Seconds until the next request would be allowed (0 when allowed).
-      reset: Seconds until the bucket is full again.
+    allowed: Whether the request may go on.
+    remaining: Requests left now.
+    retry_after: Seconds until the next request would be allowed (0 when allowed).
+    reset: Seconds until the bucket is full again.
     """
 
     policy: Policy
@@ -99,7 +100,9 @@ class _Local:
             if now < tat + interval - tolerance:
                 return _decide(policy, (0, 0, tat + interval - tolerance - now, tat - now))
             self._tat[key] = tat + interval
-            return _decide(policy, (1, (now - tat - interval + tolerance) // interval, 0, tat + interval - now))
+            return _decide(
+                policy, (1, (now - tat - interval + tolerance) // interval, 0, tat + interval - now)
+            )
 
 
 class Limiter:
@@ -122,8 +125,13 @@ class Limiter:
 
     @classmethod
     def from_config(cls, config: Config) -> Self:
-        client = redis.Redis.from_url(config.redis_url, socket_timeout=0.25, socket_connect_timeout=0.25,
-                                      health_check_interval=30) if config.redis_url else None
+        client = (
+            redis.Redis.from_url(
+                config.redis_url, socket_timeout=0.25, socket_connect_timeout=0.25, health_check_interval=30
+            )
+            if config.redis_url
+            else None
+        )
         return cls(client, config.cache_prefix)
 
     def hit(self, key: str, policy: Policy, fail_open: bool = False) -> Decision:
@@ -134,16 +142,23 @@ class Limiter:
         """
         if self._script is not None and time.monotonic() >= self._down_until:
             try:
-                decision = _decide(policy, self._script(keys=[self.prefix + key],
-                                                        args=[policy.interval_us, policy.interval_us * policy.quota]))
+                decision = _decide(
+                    policy,
+                    self._script(
+                        keys=[self.prefix + key], args=[policy.interval_us, policy.interval_us * policy.quota]
+                    ),
+                )
                 self._down_logged = False
                 return decision
             except redis.RedisError as exc:
                 self._down_until = time.monotonic() + self.PAUSE_AFTER_ERROR
                 if not self._down_logged:  # once per outage
                     self._down_logged = True
-                    log.warning("rate_limit_redis_unavailable", error=type(exc).__name__,
-                                fallback="reads allowed, writes limited per process")
+                    log.warning(
+                        "rate_limit_redis_unavailable",
+                        error=type(exc).__name__,
+                        fallback="reads allowed, writes limited per process",
+                    )
         if self._script is not None and fail_open:
             return Decision(policy, True, policy.quota, 0.0, 0.0)
         return self._local.hit(key, policy)

@@ -1,4 +1,5 @@
 """Run a WSGI app under gunicorn from our own CLI (no gunicorn config files)."""
+
 from collections.abc import Callable
 from typing import Any
 from wsgiref.types import WSGIApplication
@@ -30,8 +31,16 @@ def _worker_exited(server: Arbiter, worker: Worker) -> None:
     multiprocess.mark_process_dead(worker.pid)  # its live gauges no longer count
 
 
-def serve(load_app: Callable[[], WSGIApplication], *, host: str = "127.0.0.1", port: int = 8000, workers: int = 1,
-          threads: int = 8, metrics_port: int | None = None, **options: Any) -> None:
+def serve(
+    load_app: Callable[[], WSGIApplication],
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    workers: int = 1,
+    threads: int = 8,
+    metrics_port: int | None = None,
+    **options: Any,
+) -> None:
     """Serve ``load_app()`` (called once per gunicorn worker, after fork).
 
     Parameters:
@@ -43,8 +52,11 @@ def serve(load_app: Callable[[], WSGIApplication], *, host: str = "127.0.0.1", p
       options: Any other gunicorn setting, e.g. ``post_worker_init``.
     """
     if metrics_port is not None:
-        options = {"when_ready": lambda arbiter: metrics.serve(metrics_port, host), "child_exit": _worker_exited,
-                   **options}
+        options = {
+            "when_ready": lambda arbiter: metrics.serve(metrics_port, host),
+            "child_exit": _worker_exited,
+            **options,
+        }
     settings = {
         "bind": f"{host}:{port}",
         "workers": workers,

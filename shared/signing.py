@@ -8,6 +8,7 @@ sent while a rotated secret is still valid.
 
 Standard library only, so a receiver can copy this file as it is.
 """
+
 import base64
 import hashlib
 import hmac
@@ -53,8 +54,12 @@ def sign(secret: str, msg_id: str, timestamp: int, body: str | bytes) -> str:
     return "v1," + base64.b64encode(hmac.new(_key(secret), content, hashlib.sha256).digest()).decode()
 
 
-def verify(secret_or_secrets: str | Iterable[str], headers: Mapping[str, str], body: str | bytes,
-           tolerance: float = TOLERANCE_SECONDS) -> dict:
+def verify(
+    secret_or_secrets: str | Iterable[str],
+    headers: Mapping[str, str],
+    body: str | bytes,
+    tolerance: float = TOLERANCE_SECONDS,
+) -> dict:
     """Check a received webhook and return its parsed body.
 
     Parameters:

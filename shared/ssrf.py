@@ -10,6 +10,7 @@ The check is made when an endpoint is created and again on every connection:
 ``resolve`` vets the addresses once and the caller connects to the vetted one,
 so a DNS answer that changes in between (rebinding) cannot bypass it.
 """
+
 import ipaddress
 import re
 import socket
@@ -49,16 +50,19 @@ def _addresses(text: str) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]
     if ip.ipv4_mapped:
         return [ip.ipv4_mapped]  # ::ffff:10.0.0.1 is 10.0.0.1
     last32 = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
-    embedded = [ip.sixtofour, ip.teredo and ip.teredo[1],
-                last32 if any(ip in n for n in _NAT64) or (ip in _COMPATIBLE and int(ip) > 1) else None]
+    embedded = [
+        ip.sixtofour,
+        ip.teredo and ip.teredo[1],
+        last32 if any(ip in n for n in _NAT64) or (ip in _COMPATIBLE and int(ip) > 1) else None,
+    ]
     return [ip, *(a for a in embedded if a is not None)]
 
 
 class Policy:
     """Parameters:
-      allow_http: Also accept ``http`` URLs (development).
-      allowed_hosts: Host names and CIDRs (``127.0.0.1/32``, ``localhost``) that may be
-        reached even at a non-public address.
+    allow_http: Also accept ``http`` URLs (development).
+    allowed_hosts: Host names and CIDRs (``127.0.0.1/32``, ``localhost``) that may be
+      reached even at a non-public address.
     """
 
     def __init__(self, allow_http: bool = False, allowed_hosts: Collection[str] = ()) -> None:
@@ -90,7 +94,9 @@ class Policy:
         if parts.username is not None or parts.password is not None:
             raise Refused("credentials in the URL are not allowed")
         if not parts.hostname or not _HOST.fullmatch(parts.hostname):
-            raise Refused("the URL needs a host name in ASCII (punycode for international names) or an IP address")
+            raise Refused(
+                "the URL needs a host name in ASCII (punycode for international names) or an IP address"
+            )
         try:
             port = parts.port
         except ValueError:  # not a number, or beyond 65535
@@ -103,17 +109,21 @@ class Policy:
 
     def check_address(self, host: str, address: str) -> None:
         """Raises:
-          Refused: ``address`` (of ``host``) is not public and neither is allow-listed.
+        Refused: ``address`` (of ``host``) is not public and neither is allow-listed.
         """
         if host.lower().rstrip(".") in self.hosts:
             return
         for ip in _addresses(address):
             if any(ip in n for n in self.networks):
                 continue
-            kind = next((kind[3:] for kind in FORBIDDEN if getattr(ip, kind)), None if ip.is_global else "not global")
+            kind = next(
+                (kind[3:] for kind in FORBIDDEN if getattr(ip, kind)), None if ip.is_global else "not global"
+            )
             if kind:
                 via = "" if str(ip) == address else f" carries {ip}"
-                raise Refused(f"{host} leads to a non-public address ({address}{via}: {kind.replace('_', '-')})")
+                raise Refused(
+                    f"{host} leads to a non-public address ({address}{via}: {kind.replace('_', '-')})"
+                )
 
     def resolve(self, host: str, port: int) -> list[str]:
         """Every address of ``host``, each checked: one forbidden address refuses them all.
@@ -123,7 +133,9 @@ class Policy:
           socket.gaierror: the name does not resolve.
         """
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))  # an IP address, never an int: SOCK_STREAM
+        addresses = list(
+            dict.fromkeys(str(info[4][0]) for info in infos)
+        )  # an IP address, never an int: SOCK_STREAM
         for address in addresses:
             self.check_address(host, address)
         return addresses

@@ -5,6 +5,7 @@ its attempt row, its event and the jobs it causes (outbox).  A change that
 would move a payment backwards (``store.states.FORWARD``: a late or duplicate job) is refused and
 reported, never applied.
 """
+
 import datetime
 
 from shared.ids import new_id
@@ -26,7 +27,9 @@ class Backwards(Exception):
 
 
 def lock(payment_id) -> Payment:
-    return prepared("lock_payment", lambda: locked(Payment.select().where(Payment.id == "")), payment_id).get()
+    return prepared(
+        "lock_payment", lambda: locked(Payment.select().where(Payment.id == "")), payment_id
+    ).get()
 
 
 def idempotency_key(payment_id: str, number: int) -> str:
@@ -34,8 +37,9 @@ def idempotency_key(payment_id: str, number: int) -> str:
     return f"paywave_{payment_id}_{number}"
 
 
-def start_attempt(payment: Payment, gateway: str, operation: str, amount=None, key=None, attempts=None,
-                  request=None) -> Attempt:
+def start_attempt(
+    payment: Payment, gateway: str, operation: str, amount=None, key=None, attempts=None, request=None
+) -> Attempt:
     """A new attempt row (``started``), numbered after the payment's last one. In a transaction.
 
     Parameters:
@@ -48,17 +52,34 @@ def start_attempt(payment: Payment, gateway: str, operation: str, amount=None, k
     if attempts is not None:
         last = attempts[-1].number if attempts else 0
     else:
-        last = (Attempt.select(Attempt.number).where(Attempt.payment_id == payment.id)
-                .order_by(Attempt.number.desc()).limit(1).scalar()) or 0
+        last = (
+            Attempt.select(Attempt.number)
+            .where(Attempt.payment_id == payment.id)
+            .order_by(Attempt.number.desc())
+            .limit(1)
+            .scalar()
+        ) or 0
     now = utcnow()
-    return Attempt.create(id=new_id("att"), payment_id=payment.id, number=last + 1, gateway=gateway,
-                          operation=operation, idempotency_key=key or idempotency_key(payment.id, last + 1),
-                          status=AttemptStatus.STARTED, amount=amount, request=request, created_at=now, updated_at=now)
+    return Attempt.create(
+        id=new_id("att"),
+        payment_id=payment.id,
+        number=last + 1,
+        gateway=gateway,
+        operation=operation,
+        idempotency_key=key or idempotency_key(payment.id, last + 1),
+        status=AttemptStatus.STARTED,
+        amount=amount,
+        request=request,
+        created_at=now,
+        updated_at=now,
+    )
 
 
 def is_open(attempt: Attempt, retry_max: int) -> bool:
     """Whether ``attempt`` is still to be run again with its key (not finished, tries left)."""
-    return attempt.status in UNRESOLVED or (attempt.status == AttemptStatus.ERROR and attempt.tries < retry_max)
+    return attempt.status in UNRESOLVED or (
+        attempt.status == AttemptStatus.ERROR and attempt.tries < retry_max
+    )
 
 
 def open_attempt(payment: Payment, operation: str, retry_max: int, amount=None, key=None) -> Attempt:
@@ -76,14 +97,19 @@ def open_attempt(payment: Payment, operation: str, retry_max: int, amount=None, 
 
 
 def current_attempt(payment_id, operations=PAYMENT_OPERATIONS) -> Attempt | None:
-    return (Attempt.select().where((Attempt.payment_id == payment_id) & Attempt.operation.in_(operations))
-            .order_by(Attempt.number.desc()).first())
+    return (
+        Attempt.select()
+        .where((Attempt.payment_id == payment_id) & Attempt.operation.in_(operations))
+        .order_by(Attempt.number.desc())
+        .first()
+    )
 
 
 def unresolved(payment_id) -> bool:
     """True while an attempt may have moved money without us knowing (started or unknown)."""
-    return Attempt.select().where((Attempt.payment_id == payment_id)
-                                  & Attempt.status.in_(UNRESOLVED)).exists()
+    return (
+        Attempt.select().where((Attempt.payment_id == payment_id) & Attempt.status.in_(UNRESOLVED)).exists()
+    )
 
 
 def count_try(attempt: Attempt) -> Attempt:
@@ -133,7 +159,13 @@ def review(payment: Payment, reason: str, **changes) -> bytes:
     Returns:
       The payment object as JSON bytes (for the cache).
     """
-    return save(payment, status=PaymentStatus.REQUIRES_REVIEW, event="payment.requires_review", review_reason=reason, **changes)
+    return save(
+        payment,
+        status=PaymentStatus.REQUIRES_REVIEW,
+        event="payment.requires_review",
+        review_reason=reason,
+        **changes,
+    )
 
 
 def lock_refund(refund_id) -> Refund:
@@ -147,13 +179,27 @@ def stuck(older_than_seconds, limit=500):
     pending; never ``requires_review`` (it waits for a person).  Refunds: ``pending``.
     """
     cutoff = utcnow() - datetime.timedelta(seconds=older_than_seconds)
-    payments = list(Payment.select().where(
-        (Payment.updated_at < cutoff)
-        & (Payment.status.in_(AUTHORIZING)
-           | ((Payment.status == PaymentStatus.REQUIRES_CAPTURE) & Payment.pending_operation.is_null(False))))
-        .order_by(Payment.updated_at).limit(limit))
-    refunds = list(Refund.select().where((Refund.status == RefundStatus.PENDING) & (Refund.updated_at < cutoff))
-                   .order_by(Refund.updated_at).limit(limit))
+    payments = list(
+        Payment.select()
+        .where(
+            (Payment.updated_at < cutoff)
+            & (
+                Payment.status.in_(AUTHORIZING)
+                | (
+                    (Payment.status == PaymentStatus.REQUIRES_CAPTURE)
+                    & Payment.pending_operation.is_null(False)
+                )
+            )
+        )
+        .order_by(Payment.updated_at)
+        .limit(limit)
+    )
+    refunds = list(
+        Refund.select()
+        .where((Refund.status == RefundStatus.PENDING) & (Refund.updated_at < cutoff))
+        .order_by(Refund.updated_at)
+        .limit(limit)
+    )
     return payments, refunds
 
 
@@ -189,9 +235,15 @@ def report_dead_letter(actor: str, args):
             return None
         body = record(payment, event="payment.dead_lettered")
         driven = payment.status in AUTHORIZING or (
-            payment.status == PaymentStatus.REQUIRES_CAPTURE and payment.pending_operation)
-        if actor in DRIVERS and driven and Event.select().where(
-                (Event.payment_id == payment.id) & (Event.type == "payment.dead_lettered")).count() \
-                >= DEAD_LETTERS_BEFORE_REVIEW:
+            payment.status == PaymentStatus.REQUIRES_CAPTURE and payment.pending_operation
+        )
+        if (
+            actor in DRIVERS
+            and driven
+            and Event.select()
+            .where((Event.payment_id == payment.id) & (Event.type == "payment.dead_lettered"))
+            .count()
+            >= DEAD_LETTERS_BEFORE_REVIEW
+        ):
             body = review(payment, "dead_lettered")
     return payment, body

@@ -1,4 +1,5 @@
 """The database handle: one peewee proxy, bound at start from the configured URL."""
+
 import functools
 import select
 import urllib.parse
@@ -83,18 +84,25 @@ def open_database(url: str, max_connections: int = 32) -> peewee.Database:
         params = dict(urllib.parse.parse_qsl(parsed.query))
         db = Pool(
             parsed.path.lstrip("/"),
-            host=parsed.hostname, port=parsed.port or 5432,
+            host=parsed.hostname,
+            port=parsed.port or 5432,
             user=urllib.parse.unquote(parsed.username or "") or None,
             password=urllib.parse.unquote(parsed.password or "") or None,
-            max_connections=max_connections, stale_timeout=300, timeout=10,
+            max_connections=max_connections,
+            stale_timeout=300,
+            timeout=10,
             connect_timeout=int(params.pop("connect_timeout", 3)),
             **params,
         )
     elif parsed.scheme == "sqlite":
-        path = url[len("sqlite:///"):] or ":memory:"
+        path = url[len("sqlite:///") :] or ":memory:"
         # WAL + busy timeout: the dev server's threads write concurrently.
-        db = peewee.SqliteDatabase(path, check_same_thread=False, lock_type="IMMEDIATE",
-                                   pragmas={"journal_mode": "wal", "busy_timeout": 5000, "foreign_keys": 1})
+        db = peewee.SqliteDatabase(
+            path,
+            check_same_thread=False,
+            lock_type="IMMEDIATE",
+            pragmas={"journal_mode": "wal", "busy_timeout": 5000, "foreign_keys": 1},
+        )
     else:
         raise ValueError(f"unsupported database URL scheme {parsed.scheme!r}")
     database.initialize(db)
@@ -135,7 +143,9 @@ def insert_statement(instance) -> tuple:
     for ``run_together``.  The SQL is built once per model: on the ingress's hot path
     peewee's query generation cost more than the round trip."""
     model: type[peewee.Model] = type(instance)
-    return _insert_sql(model, database.param), [f.db_value(instance.__data__.get(f.name)) for f in _insert_fields(model)]
+    return _insert_sql(model, database.param), [
+        f.db_value(instance.__data__.get(f.name)) for f in _insert_fields(model)
+    ]
 
 
 def run_together(statements, whole=False) -> int:

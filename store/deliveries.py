@@ -11,6 +11,7 @@ A worker ``claim_attempt``s a due delivery for a lease, sends it, and
 ``record_attempt`` saves the answer and what follows.  Lock order is always the
 endpoint before its deliveries.
 """
+
 import dataclasses
 import datetime
 import functools
@@ -48,7 +49,10 @@ class Claimed:
 def _seal(endpoint: WebhookEndpoint, vault) -> str:
     """Give ``endpoint`` a new secret (encrypted on the row); returns it in clear."""
     secret = signing.new_secret()
-    endpoint.secret_key_id, endpoint.secret_ciphertext = vault.secrets.active_key_id, vault.secrets.encrypt(secret, endpoint.id)
+    endpoint.secret_key_id, endpoint.secret_ciphertext = (
+        vault.secrets.active_key_id,
+        vault.secrets.encrypt(secret, endpoint.id),
+    )
     return secret
 
 
@@ -68,23 +72,34 @@ def create_endpoint(merchant_id, url, enabled_events, description, vault) -> dic
       StateConflict: the merchant already has ``MAX_ENDPOINTS``.
     """
     now = utcnow()
-    endpoint = WebhookEndpoint(id=new_id("we"), merchant_id=merchant_id, url=url, description=description,
-                               enabled_events=list(enabled_events), status="enabled", created_at=now, updated_at=now)
+    endpoint = WebhookEndpoint(
+        id=new_id("we"),
+        merchant_id=merchant_id,
+        url=url,
+        description=description,
+        enabled_events=list(enabled_events),
+        status="enabled",
+        created_at=now,
+        updated_at=now,
+    )
     secret = _seal(endpoint, vault)
     with unit.joined() as work:
         count = WebhookEndpoint.select().where(WebhookEndpoint.merchant_id == merchant_id).count()
         if count >= MAX_ENDPOINTS:
-            raise StateConflict(f"a merchant has at most {MAX_ENDPOINTS} webhook endpoints", "too_many_endpoints")
+            raise StateConflict(
+                f"a merchant has at most {MAX_ENDPOINTS} webhook endpoints", "too_many_endpoints"
+            )
         endpoint.save(force_insert=True)
         return _answer(work, endpoint, secret, 201, f"/webhook_endpoints/{endpoint.id}")
 
 
 def get_endpoint(merchant_id, endpoint_id, lock=False) -> WebhookEndpoint:
     """Raises:
-      NotFound: no such endpoint for this merchant.
+    NotFound: no such endpoint for this merchant.
     """
-    query = WebhookEndpoint.select().where((WebhookEndpoint.id == endpoint_id)
-                                           & (WebhookEndpoint.merchant_id == merchant_id))
+    query = WebhookEndpoint.select().where(
+        (WebhookEndpoint.id == endpoint_id) & (WebhookEndpoint.merchant_id == merchant_id)
+    )
     endpoint = (locked(query) if lock else query).first()
     if endpoint is None:
         raise NotFound(endpoint_id)
@@ -99,8 +114,13 @@ def list_endpoints(merchant_id, *, limit, starting_after=None):
 
 
 def _cancel_pending(endpoint_id, now):
-    (WebhookDelivery.update(status=DeliveryStatus.CANCELED, next_attempt_at=None, updated_at=now)
-     .where((WebhookDelivery.endpoint_id == endpoint_id) & (WebhookDelivery.status == DeliveryStatus.PENDING)).execute())
+    (
+        WebhookDelivery.update(status=DeliveryStatus.CANCELED, next_attempt_at=None, updated_at=now)
+        .where(
+            (WebhookDelivery.endpoint_id == endpoint_id) & (WebhookDelivery.status == DeliveryStatus.PENDING)
+        )
+        .execute()
+    )
 
 
 def delete_endpoint(merchant_id, endpoint_id):
@@ -141,7 +161,11 @@ def signing_secrets(endpoint: WebhookEndpoint, vault) -> list[str]:
     """The secrets that sign now: the current one, and the previous one while it is valid."""
     secrets = [vault.secrets.decrypt(endpoint.secret_ciphertext, endpoint.secret_key_id, endpoint.id)]
     if endpoint.previous_secret_ciphertext and endpoint.previous_secret_expires_at > utcnow():
-        secrets.append(vault.secrets.decrypt(endpoint.previous_secret_ciphertext, endpoint.previous_secret_key_id, endpoint.id))
+        secrets.append(
+            vault.secrets.decrypt(
+                endpoint.previous_secret_ciphertext, endpoint.previous_secret_key_id, endpoint.id
+            )
+        )
     return secrets
 
 
@@ -152,15 +176,27 @@ def fan_out(event: Event) -> list[WebhookDelivery]:
     One indexed query when the merchant has no endpoint.  No cache: an endpoint
     created in another process must get the very next event.
     """
-    endpoints = prepared("endpoints_of", lambda: WebhookEndpoint.select(WebhookEndpoint.id, WebhookEndpoint.enabled_events)
-                         .where((WebhookEndpoint.merchant_id == "") & (WebhookEndpoint.status == "")),
-                         event.merchant_id, "enabled")
+    endpoints = prepared(
+        "endpoints_of",
+        lambda: WebhookEndpoint.select(WebhookEndpoint.id, WebhookEndpoint.enabled_events).where(
+            (WebhookEndpoint.merchant_id == "") & (WebhookEndpoint.status == "")
+        ),
+        event.merchant_id,
+        "enabled",
+    )
     now = utcnow()
     deliveries = []
     for endpoint in endpoints:
         if "*" in endpoint.enabled_events or event.type in endpoint.enabled_events:
-            delivery = WebhookDelivery.create(id=new_id("whd"), event_id=event.id, endpoint_id=endpoint.id,
-                                              status=DeliveryStatus.PENDING, next_attempt_at=now, created_at=now, updated_at=now)
+            delivery = WebhookDelivery.create(
+                id=new_id("whd"),
+                event_id=event.id,
+                endpoint_id=endpoint.id,
+                status=DeliveryStatus.PENDING,
+                next_attempt_at=now,
+                created_at=now,
+                updated_at=now,
+            )
             outbox.add(jobs.deliver_webhook(delivery.id))
             deliveries.append(delivery)
     return deliveries
@@ -168,12 +204,18 @@ def fan_out(event: Event) -> list[WebhookDelivery]:
 
 def deliveries_of(event_id) -> list[dict]:
     """The event's deliveries, oldest first, each with its attempts (two queries)."""
-    deliveries = list(WebhookDelivery.select().where(WebhookDelivery.event_id == event_id)
-                      .order_by(WebhookDelivery.created_at, WebhookDelivery.id))
+    deliveries = list(
+        WebhookDelivery.select()
+        .where(WebhookDelivery.event_id == event_id)
+        .order_by(WebhookDelivery.created_at, WebhookDelivery.id)
+    )
     attempts: dict[str, list[WebhookAttempt]] = {d.id: [] for d in deliveries}
     if deliveries:
-        for a in (WebhookAttempt.select().where(WebhookAttempt.delivery_id.in_(list(attempts)))
-                  .order_by(WebhookAttempt.number)):
+        for a in (
+            WebhookAttempt.select()
+            .where(WebhookAttempt.delivery_id.in_(list(attempts)))
+            .order_by(WebhookAttempt.number)
+        ):
             attempts[a.delivery_id].append(a)
     return [delivery_object(d, attempts[d.id]) for d in deliveries]
 
@@ -199,7 +241,9 @@ def claim_attempt(delivery_id, lease_seconds: float) -> Claimed | None:
         delivery.next_attempt_at = now + datetime.timedelta(seconds=lease_seconds)
         delivery.updated_at = now
         delivery.save()
-        return Claimed(delivery, WebhookEndpoint.get_by_id(delivery.endpoint_id), Event.get_by_id(delivery.event_id))
+        return Claimed(
+            delivery, WebhookEndpoint.get_by_id(delivery.endpoint_id), Event.get_by_id(delivery.event_id)
+        )
 
 
 def _disable(endpoint: WebhookEndpoint, reason: str, now):
@@ -207,7 +251,9 @@ def _disable(endpoint: WebhookEndpoint, reason: str, now):
     _cancel_pending(endpoint.id, now)
 
 
-def record_attempt(claimed: Claimed, outcome, retry_in: float | None, disable_after: datetime.timedelta) -> float | None:
+def record_attempt(
+    claimed: Claimed, outcome, retry_in: float | None, disable_after: datetime.timedelta
+) -> float | None:
     """Save one attempt and decide what follows: success, a retry in ``retry_in`` seconds,
     or failure.  A ``410 Gone``, or failures for longer than ``disable_after``, disable
     the endpoint (reason recorded) and cancel its other pending deliveries.
@@ -223,16 +269,27 @@ def record_attempt(claimed: Claimed, outcome, retry_in: float | None, disable_af
     with database.atomic():
         endpoint_id = claimed.endpoint.id
         if outcome.ok:  # locks the endpoint only when it was failing
-            (WebhookEndpoint.update(failing_since=None, updated_at=now)
-             .where((WebhookEndpoint.id == endpoint_id) & WebhookEndpoint.failing_since.is_null(False)).execute())
+            (
+                WebhookEndpoint.update(failing_since=None, updated_at=now)
+                .where((WebhookEndpoint.id == endpoint_id) & WebhookEndpoint.failing_since.is_null(False))
+                .execute()
+            )
         else:
             endpoint = locked(WebhookEndpoint.select().where(WebhookEndpoint.id == endpoint_id)).first()
         delivery = locked(WebhookDelivery.select().where(WebhookDelivery.id == claimed.delivery.id)).get()
         delivery.attempt_count += 1
-        WebhookAttempt.create(delivery_id=delivery.id, number=delivery.attempt_count, status_code=outcome.status_code,
-                              latency_ms=outcome.latency_ms, response_snippet=outcome.snippet, error=outcome.error,
-                              created_at=now)
-        if delivery.status != DeliveryStatus.PENDING:  # canceled meanwhile: its endpoint was deleted or disabled
+        WebhookAttempt.create(
+            delivery_id=delivery.id,
+            number=delivery.attempt_count,
+            status_code=outcome.status_code,
+            latency_ms=outcome.latency_ms,
+            response_snippet=outcome.snippet,
+            error=outcome.error,
+            created_at=now,
+        )
+        if (
+            delivery.status != DeliveryStatus.PENDING
+        ):  # canceled meanwhile: its endpoint was deleted or disabled
             retry_in = None
         elif outcome.ok:
             delivery.status, retry_in = DeliveryStatus.SUCCEEDED, None
@@ -241,8 +298,12 @@ def record_attempt(claimed: Claimed, outcome, retry_in: float | None, disable_af
             if outcome.status_code == 410:
                 _disable(endpoint, "the endpoint answered 410 Gone", now)
             elif now - endpoint.failing_since > disable_after:
-                _disable(endpoint, f"every delivery failed since {timestamp(endpoint.failing_since)} "
-                                   f"(longer than {disable_after.total_seconds() / 3600:g} h)", now)
+                _disable(
+                    endpoint,
+                    f"every delivery failed since {timestamp(endpoint.failing_since)} "
+                    f"(longer than {disable_after.total_seconds() / 3600:g} h)",
+                    now,
+                )
             if endpoint.status == "disabled" or retry_in is None:
                 delivery.status, retry_in = DeliveryStatus.FAILED, None
             endpoint.updated_at = now
@@ -261,8 +322,14 @@ def redrive_stuck(cutoff, limit=500) -> int:
     Returns:
       How many were queued.
     """
-    ids = [d.id for d in WebhookDelivery.select(WebhookDelivery.id)
-           .where((WebhookDelivery.status == DeliveryStatus.PENDING) & (WebhookDelivery.next_attempt_at < cutoff)).limit(limit)]
+    ids = [
+        d.id
+        for d in WebhookDelivery.select(WebhookDelivery.id)
+        .where(
+            (WebhookDelivery.status == DeliveryStatus.PENDING) & (WebhookDelivery.next_attempt_at < cutoff)
+        )
+        .limit(limit)
+    ]
     outbox.add_all([jobs.deliver_webhook(delivery_id) for delivery_id in ids])
     if ids:
         WebhookDelivery.update(next_attempt_at=utcnow()).where(WebhookDelivery.id.in_(ids)).execute()

@@ -1,5 +1,6 @@
 """Payment events (``payment.succeeded``, ``payment.failed``, ...), written in the
 same transaction as the change they describe, with their webhook deliveries."""
+
 import functools
 
 import orjson
@@ -11,9 +12,18 @@ from store.models import Event
 from store.objects import delivery_object, encode, event_object
 from store.pages import page
 
-TYPES = ("payment.requires_capture", "payment.succeeded", "payment.failed",
-         "payment.canceled", "payment.refunded", "payment.refund_failed", "payment.updated",
-         "payment.disputed", "payment.dead_lettered", "payment.requires_review")
+TYPES = (
+    "payment.requires_capture",
+    "payment.succeeded",
+    "payment.failed",
+    "payment.canceled",
+    "payment.refunded",
+    "payment.refund_failed",
+    "payment.updated",
+    "payment.disputed",
+    "payment.dead_lettered",
+    "payment.requires_review",
+)
 
 
 def emit(payment, type_: str, body: bytes) -> Event:
@@ -21,15 +31,21 @@ def emit(payment, type_: str, body: bytes) -> Event:
     and a webhook delivery for each endpoint subscribed to it. Call in the change's transaction."""
     if type_ not in TYPES:
         raise ValueError(f"unknown event type {type_!r}")
-    event = Event.create(id=new_id("evt"), merchant_id=payment.merchant_id, type=type_,
-                         payment_id=payment.id, data=orjson.loads(body), created_at=payment.updated_at)
+    event = Event.create(
+        id=new_id("evt"),
+        merchant_id=payment.merchant_id,
+        type=type_,
+        payment_id=payment.id,
+        data=orjson.loads(body),
+        created_at=payment.updated_at,
+    )
     deliveries.fan_out(event)
     return event
 
 
 def get(merchant_id, event_id) -> Event:
     """Raises:
-      NotFound: no such event for this merchant.
+    NotFound: no such event for this merchant.
     """
     event = Event.select().where((Event.id == event_id) & (Event.merchant_id == merchant_id)).first()
     if event is None:
@@ -58,6 +74,8 @@ def redeliver(merchant_id, event_id) -> bytes:
     with unit.joined() as work:
         event = get(merchant_id, event_id)
         data = [delivery_object(d, []) for d in deliveries.fan_out(event)]
-        body = encode({"object": "list", "data": data, "has_more": False, "url": f"/events/{event_id}/deliveries"})
+        body = encode(
+            {"object": "list", "data": data, "has_more": False, "url": f"/events/{event_id}/deliveries"}
+        )
         work.respond(202, body)
     return body

@@ -11,6 +11,7 @@ the gateway's refund id, and never beyond what was captured.  An event that chan
 ``ignored`` with the reason; one that contradicts our records (money moved on a payment we hold as failed, or on
 another charge than ours) is also logged as an error.
 """
+
 import datetime
 import functools
 import hashlib
@@ -31,6 +32,7 @@ from store.states import FORWARD, OPEN, AttemptStatus, GatewayEventStatus, Payme
 
 log = get_logger(__name__)
 
+
 class Backlog(Exception):
     """Too many events of the gateway wait to be verified and applied: nothing was stored."""
 
@@ -47,7 +49,9 @@ class Ignored(Exception):
         self.alarming = alarming
 
 
-def receive(gateway, event_id, type_, payload, headers=None, transmission_id=None, unverified_max=None) -> bool:
+def receive(
+    gateway, event_id, type_, payload, headers=None, transmission_id=None, unverified_max=None
+) -> bool:
     """Store a delivery as ``received`` and queue its ``apply_gateway_event`` job, in one transaction.
 
     Parameters:
@@ -64,14 +68,31 @@ def receive(gateway, event_id, type_, payload, headers=None, transmission_id=Non
     """
     digest = hashlib.sha256(payload.encode()).hexdigest()
     with unit.joined():
-        if unverified_max is not None and GatewayEvent.select().where(
-                (GatewayEvent.gateway == gateway) & (GatewayEvent.status == GatewayEventStatus.RECEIVED)) \
-                .limit(unverified_max).count() >= unverified_max:
+        if (
+            unverified_max is not None
+            and GatewayEvent.select()
+            .where((GatewayEvent.gateway == gateway) & (GatewayEvent.status == GatewayEventStatus.RECEIVED))
+            .limit(unverified_max)
+            .count()
+            >= unverified_max
+        ):
             raise Backlog(f"{unverified_max} {gateway} events wait to be verified and applied")
-        stored = GatewayEvent.insert(
-            gateway=gateway, event_id=event_id, digest=digest, type=type_, status=GatewayEventStatus.RECEIVED,
-            transmission_id=transmission_id, headers=headers, payload=payload,
-            received_at=utcnow()).on_conflict_ignore().as_rowcount().execute()
+        stored = (
+            GatewayEvent.insert(
+                gateway=gateway,
+                event_id=event_id,
+                digest=digest,
+                type=type_,
+                status=GatewayEventStatus.RECEIVED,
+                transmission_id=transmission_id,
+                headers=headers,
+                payload=payload,
+                received_at=utcnow(),
+            )
+            .on_conflict_ignore()
+            .as_rowcount()
+            .execute()
+        )
         if stored:
             outbox.add(jobs.apply_gateway_event(gateway, event_id))
     return bool(stored)
@@ -86,22 +107,35 @@ def received(gateway, event_id) -> GatewayEvent | None:
     """The first delivery of the event still ``received`` (not yet applied, ignored or rejected), else None.
 
     Each delivery has its own job: a job decides on one delivery, the next job on the next."""
-    return (GatewayEvent.select().where(_key(gateway, event_id) & (GatewayEvent.status == GatewayEventStatus.RECEIVED))
-            .order_by(GatewayEvent.received_at, GatewayEvent.digest).first())
+    return (
+        GatewayEvent.select()
+        .where(_key(gateway, event_id) & (GatewayEvent.status == GatewayEventStatus.RECEIVED))
+        .order_by(GatewayEvent.received_at, GatewayEvent.digest)
+        .first()
+    )
 
 
 def reject(gateway, event_id, reason, digest) -> bool:
     """Mark a ``received`` delivery, the one with ``digest``, ``rejected`` (not genuine: never applied).
     True when it was."""
-    return bool(GatewayEvent.update(status=GatewayEventStatus.REJECTED, detail=reason)
-                .where(_key(gateway, event_id, digest) & (GatewayEvent.status == GatewayEventStatus.RECEIVED)).execute())
+    return bool(
+        GatewayEvent.update(status=GatewayEventStatus.REJECTED, detail=reason)
+        .where(_key(gateway, event_id, digest) & (GatewayEvent.status == GatewayEventStatus.RECEIVED))
+        .execute()
+    )
 
 
 def purge_settled(retention_days) -> int:
     """Delete ``rejected`` and ``ignored`` events received more than ``retention_days`` ago. Returns how many."""
     cutoff = utcnow() - datetime.timedelta(days=retention_days)
-    return GatewayEvent.delete().where(GatewayEvent.status.in_((GatewayEventStatus.REJECTED, GatewayEventStatus.IGNORED))
-                                       & (GatewayEvent.received_at < cutoff)).execute()
+    return (
+        GatewayEvent.delete()
+        .where(
+            GatewayEvent.status.in_((GatewayEventStatus.REJECTED, GatewayEventStatus.IGNORED))
+            & (GatewayEvent.received_at < cutoff)
+        )
+        .execute()
+    )
 
 
 def apply(gateway, event_id, digest=None):
@@ -120,8 +154,12 @@ def apply(gateway, event_id, digest=None):
     """
     with unit.joined():
         # Every delivery of the event locked, in one order: two jobs never apply two of them.
-        rows = list(locked(GatewayEvent.select().where(_key(gateway, event_id)).order_by(GatewayEvent.digest)))
-        waiting = sorted((r for r in rows if r.status == GatewayEventStatus.RECEIVED), key=lambda r: r.received_at)
+        rows = list(
+            locked(GatewayEvent.select().where(_key(gateway, event_id)).order_by(GatewayEvent.digest))
+        )
+        waiting = sorted(
+            (r for r in rows if r.status == GatewayEventStatus.RECEIVED), key=lambda r: r.received_at
+        )
         row = next((r for r in waiting if digest in (None, r.digest)), None)
         if row is None:
             return None
@@ -136,8 +174,13 @@ def apply(gateway, event_id, digest=None):
         except Ignored as ignored:
             row.status, row.detail = GatewayEventStatus.IGNORED, str(ignored)
             (log.error if ignored.alarming else log.info)(
-                "gateway_event_ignored", gateway=gateway, event_id=event_id, type=row.type,
-                payment_id=row.payment_id, reason=row.detail)
+                "gateway_event_ignored",
+                gateway=gateway,
+                event_id=event_id,
+                type=row.type,
+                payment_id=row.payment_id,
+                reason=row.detail,
+            )
         else:
             row.status, row.applied_at = GatewayEventStatus.APPLIED, utcnow()
         row.save()
@@ -147,7 +190,13 @@ def apply(gateway, event_id, digest=None):
 def _read(gateway, row) -> Fact:
     try:  # a gateway no longer registered is a KeyError: unreadable too
         return registry.webhooks(gateway).read(orjson.loads(row.payload))
-    except (LookupError, AttributeError, TypeError, ValueError, ArithmeticError) as exc:  # a shape we never guess at
+    except (
+        LookupError,
+        AttributeError,
+        TypeError,
+        ValueError,
+        ArithmeticError,
+    ) as exc:  # a shape we never guess at
         raise Ignored(f"unreadable {row.type} event ({type(exc).__name__}: {exc})", alarming=True) from None
 
 
@@ -164,12 +213,17 @@ def _payment_of(gateway, fact) -> Payment | None:
     """
     if fact.reference:
         # A gateway gives each reference to one payment; were it ever held twice, the one the event names wins.
-        payment = locked(Payment.select().where((Payment.gateway == gateway) & (Payment.gateway_reference == fact.reference))
-                         .order_by((Payment.id == fact.payment_id).desc())).first()
+        payment = locked(
+            Payment.select()
+            .where((Payment.gateway == gateway) & (Payment.gateway_reference == fact.reference))
+            .order_by((Payment.id == fact.payment_id).desc())
+        ).first()
         if payment is not None:
             if fact.payment_id not in (None, payment.id):
-                raise Ignored(f"names payment {fact.payment_id}, not {payment.id} that holds {fact.reference}",
-                              alarming=True)
+                raise Ignored(
+                    f"names payment {fact.payment_id}, not {payment.id} that holds {fact.reference}",
+                    alarming=True,
+                )
             return payment
     if fact.payment_id and (fact.reference or registry.webhooks(gateway).placed_by_id):
         return locked(Payment.select().where(Payment.id == fact.payment_id)).first()
@@ -191,7 +245,9 @@ def _fold(gateway, payment, fact) -> bytes:
     if payment.gateway != gateway:
         raise Ignored(f"the payment is held by {payment.gateway}", alarming=fact.kind != "failed")
     if fact.reference and payment.gateway_reference not in (None, fact.reference):
-        raise Ignored(f"about {fact.reference}, not our {payment.gateway_reference}", alarming=fact.kind != "failed")
+        raise Ignored(
+            f"about {fact.reference}, not our {payment.gateway_reference}", alarming=fact.kind != "failed"
+        )
     return HANDLERS[fact.kind](gateway, payment, fact)
 
 
@@ -201,13 +257,17 @@ def _charged(gateway, payment, fact, *, status, event):
         raise Ignored(f"already {status}")
     if status not in FORWARD[payment.status]:
         # A late event is harmless; money moved (or held) on a payment we hold as failed is not.
-        raise Ignored(f"would move {payment.status} to {status}",
-                      alarming=fact.kind == "captured" or payment.status == PaymentStatus.FAILED)
+        raise Ignored(
+            f"would move {payment.status} to {status}",
+            alarming=fact.kind == "captured" or payment.status == PaymentStatus.FAILED,
+        )
     operations = attempts.PAYMENT_OPERATIONS if payment.status == PaymentStatus.PROCESSING else ("capture",)
     attempt = attempts.current_attempt(payment.id, operations)
     if attempt is None or attempt.gateway != gateway or attempt.status not in OPEN:
         if payment.status == PaymentStatus.PROCESSING:  # our attempt already ended otherwise (declined)
-            raise Ignored(f"our {gateway} attempt is {attempt.status if attempt else 'missing'}", alarming=True)
+            raise Ignored(
+                f"our {gateway} attempt is {attempt.status if attempt else 'missing'}", alarming=True
+            )
         attempt = None  # captured without our asking (e.g. from the gateway's dashboard): still true
     reference = payment.gateway_reference or fact.reference or (attempt and attempt.gateway_reference)
     if reference is None:  # captures and refunds need it: our worker's own lookup will find it
@@ -228,8 +288,11 @@ def _failed(gateway, payment, fact):
     """A decline: the worker asks the gateway again now (same key) instead of after its backoff
     or the sweeper, and decides between fallback and failure as for its own calls."""
     attempt = attempts.current_attempt(payment.id)
-    if payment.status != PaymentStatus.PROCESSING or attempt is None \
-            or attempt.status not in (AttemptStatus.UNKNOWN, AttemptStatus.ERROR):
+    if (
+        payment.status != PaymentStatus.PROCESSING
+        or attempt is None
+        or attempt.status not in (AttemptStatus.UNKNOWN, AttemptStatus.ERROR)
+    ):
         raise Ignored("our records already have the outcome, or our call will")
     return attempts.save(payment, jobs=[jobs.process_payment(payment.id, gateway)])
 
@@ -237,8 +300,12 @@ def _failed(gateway, payment, fact):
 def _refund(gateway, payment, fact):
     """Count a refund once, by the gateway's refund id, whoever made it (our refund job or
     someone at the gateway's dashboard); a refund that failed after succeeding is taken back."""
-    refund = Refund.get_or_none((Refund.payment_id == payment.id) & (Refund.gateway_reference == fact.refund_id))
-    pending = Refund.select().where((Refund.payment_id == payment.id) & (Refund.status == RefundStatus.PENDING))
+    refund = Refund.get_or_none(
+        (Refund.payment_id == payment.id) & (Refund.gateway_reference == fact.refund_id)
+    )
+    pending = Refund.select().where(
+        (Refund.payment_id == payment.id) & (Refund.status == RefundStatus.PENDING)
+    )
     if refund is None and pending.exists():
         raise NotYet(f"{fact.refund_id} may be our pending refund: its job records it first")
     if fact.refunded is None:
@@ -249,16 +316,28 @@ def _refund(gateway, payment, fact):
         if payment.amount_refunded + fact.amount > payment.amount_captured:
             raise Ignored(f"refunding {fact.amount} would exceed the captured amount", alarming=True)
         now = utcnow()
-        Refund.create(id=new_id("re"), payment_id=payment.id, merchant_id=payment.merchant_id, amount=fact.amount,
-                      currency=payment.currency, status=RefundStatus.SUCCEEDED, gateway_reference=fact.refund_id,
-                      created_at=now, updated_at=now)
-        return attempts.save(payment, event="payment.refunded", amount_refunded=payment.amount_refunded + fact.amount)
+        Refund.create(
+            id=new_id("re"),
+            payment_id=payment.id,
+            merchant_id=payment.merchant_id,
+            amount=fact.amount,
+            currency=payment.currency,
+            status=RefundStatus.SUCCEEDED,
+            gateway_reference=fact.refund_id,
+            created_at=now,
+            updated_at=now,
+        )
+        return attempts.save(
+            payment, event="payment.refunded", amount_refunded=payment.amount_refunded + fact.amount
+        )
     if refund is None or refund.status != RefundStatus.SUCCEEDED:
         raise Ignored(f"refund {fact.refund_id} is not a succeeded refund of ours")
     refund.status, refund.failure_code, refund.updated_at = RefundStatus.FAILED, "refund_failed", utcnow()
     refund.failure_message = f"{gateway} reported the refund failed"
     refund.save()
-    return attempts.save(payment, event="payment.refund_failed", amount_refunded=payment.amount_refunded - refund.amount)
+    return attempts.save(
+        payment, event="payment.refund_failed", amount_refunded=payment.amount_refunded - refund.amount
+    )
 
 
 def _disputed(gateway, payment, fact):
@@ -269,7 +348,9 @@ def _disputed(gateway, payment, fact):
 
 HANDLERS: dict[str, Callable[[str, Payment, Fact], bytes]] = {
     "captured": functools.partial(_charged, status=PaymentStatus.SUCCEEDED, event="payment.succeeded"),
-    "authorized": functools.partial(_charged, status=PaymentStatus.REQUIRES_CAPTURE, event="payment.requires_capture"),
+    "authorized": functools.partial(
+        _charged, status=PaymentStatus.REQUIRES_CAPTURE, event="payment.requires_capture"
+    ),
     "failed": _failed,
     "refund": _refund,
     "disputed": _disputed,
@@ -284,13 +365,20 @@ def redrive_stuck(cutoff, limit=500) -> int:
     Returns:
       How many were queued.
     """
-    rows = list(GatewayEvent.select(GatewayEvent.gateway, GatewayEvent.event_id)
-                .where((GatewayEvent.status == GatewayEventStatus.RECEIVED)
-                       & (peewee.fn.COALESCE(GatewayEvent.swept_at, GatewayEvent.received_at) < cutoff))
-                .limit(limit))
+    rows = list(
+        GatewayEvent.select(GatewayEvent.gateway, GatewayEvent.event_id)
+        .where(
+            (GatewayEvent.status == GatewayEventStatus.RECEIVED)
+            & (peewee.fn.COALESCE(GatewayEvent.swept_at, GatewayEvent.received_at) < cutoff)
+        )
+        .limit(limit)
+    )
     keys = [(row.gateway, row.event_id) for row in rows]
     outbox.add_all([jobs.apply_gateway_event(*key) for key in keys])
     if keys:
-        (GatewayEvent.update(swept_at=utcnow())
-         .where(peewee.Tuple(GatewayEvent.gateway, GatewayEvent.event_id).in_(keys)).execute())
+        (
+            GatewayEvent.update(swept_at=utcnow())
+            .where(peewee.Tuple(GatewayEvent.gateway, GatewayEvent.event_id).in_(keys))
+            .execute()
+        )
     return len(keys)

@@ -8,6 +8,7 @@ over after ``STALE_AFTER``; ``complete`` checks the claim token so the slower of
 two holders rolls back instead of writing twice.  A claim whose Postgres backend is gone
 (the process holding it died mid-request: its connection closed) is taken over at once.
 """
+
 import dataclasses
 import datetime
 import hashlib
@@ -60,17 +61,23 @@ def claim(merchant_id, key, request_hash, ttl_hours=24):
         now = utcnow()
         try:  # one statement, committed at once (the connection is in autocommit)
             IdempotencyRecord.insert(
-                merchant_id=merchant_id, key=key, request_hash=request_hash, state="in_progress",
+                merchant_id=merchant_id,
+                key=key,
+                request_hash=request_hash,
+                state="in_progress",
                 claimer_pid=peewee.fn.pg_backend_pid() if is_postgres() else None,
-                created_at=now, expires_at=now + datetime.timedelta(hours=ttl_hours)).execute()
+                created_at=now,
+                expires_at=now + datetime.timedelta(hours=ttl_hours),
+            ).execute()
             return Claim(merchant_id, key, now)
         except peewee.IntegrityError:
             pass
         record = IdempotencyRecord.get_or_none(merchant_id=merchant_id, key=key)
         if record is None:
             continue  # released meanwhile: try again
-        if record.expires_at < now or (record.state == "in_progress" and (
-                now - record.created_at > STALE_AFTER or _claimer_gone(record))):
+        if record.expires_at < now or (
+            record.state == "in_progress" and (now - record.created_at > STALE_AFTER or _claimer_gone(record))
+        ):
             _delete(record)
             continue
         if record.request_hash != request_hash:
@@ -85,14 +92,21 @@ def _claimer_gone(record) -> bool:
     """Whether the backend that took the claim has ended (so has the request that held it)."""
     if record.claimer_pid is None:
         return False
-    return not database.execute_sql("SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = %s)",
-                                    (record.claimer_pid,)).fetchone()[0]
+    return not database.execute_sql(
+        "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = %s)", (record.claimer_pid,)
+    ).fetchone()[0]
 
 
 def _delete(record):
-    (IdempotencyRecord.delete()
-     .where((IdempotencyRecord.merchant_id == record.merchant_id) & (IdempotencyRecord.key == record.key)
-            & (IdempotencyRecord.created_at == record.created_at)).execute())
+    (
+        IdempotencyRecord.delete()
+        .where(
+            (IdempotencyRecord.merchant_id == record.merchant_id)
+            & (IdempotencyRecord.key == record.key)
+            & (IdempotencyRecord.created_at == record.created_at)
+        )
+        .execute()
+    )
 
 
 def complete(claim_, status, body: bytes, location=None, together=()):
@@ -104,10 +118,14 @@ def complete(claim_, status, body: bytes, location=None, together=()):
     Raises:
       KeyInUse: the claim was taken over meanwhile (the caller's transaction must roll back).
     """
-    query = (IdempotencyRecord.update(state="done", response_status=status, response_body=body.decode(),
-                                      response_location=location)
-             .where((IdempotencyRecord.merchant_id == claim_.merchant_id) & (IdempotencyRecord.key == claim_.key)
-                    & (IdempotencyRecord.created_at == claim_.token) & (IdempotencyRecord.state == "in_progress")))
+    query = IdempotencyRecord.update(
+        state="done", response_status=status, response_body=body.decode(), response_location=location
+    ).where(
+        (IdempotencyRecord.merchant_id == claim_.merchant_id)
+        & (IdempotencyRecord.key == claim_.key)
+        & (IdempotencyRecord.created_at == claim_.token)
+        & (IdempotencyRecord.state == "in_progress")
+    )
     if run_together([*together, query.sql()]) != 1:
         raise KeyInUse(claim_.key)
 
@@ -115,10 +133,16 @@ def complete(claim_, status, body: bytes, location=None, together=()):
 def release(claim_):
     """Free the key after a request that changed nothing (an error answer)."""
     with database.atomic():
-        (IdempotencyRecord.delete()
-         .where((IdempotencyRecord.merchant_id == claim_.merchant_id) & (IdempotencyRecord.key == claim_.key)
-                & (IdempotencyRecord.created_at == claim_.token) & (IdempotencyRecord.state == "in_progress"))
-         .execute())
+        (
+            IdempotencyRecord.delete()
+            .where(
+                (IdempotencyRecord.merchant_id == claim_.merchant_id)
+                & (IdempotencyRecord.key == claim_.key)
+                & (IdempotencyRecord.created_at == claim_.token)
+                & (IdempotencyRecord.state == "in_progress")
+            )
+            .execute()
+        )
 
 
 def purge_expired():

@@ -4,6 +4,7 @@ Each migration is a list of SQL statements written once for both Postgres and
 SQLite, with a few per-dialect placeholders.  ``migrate()`` is idempotent and
 safe to run from several processes at once (an advisory lock on Postgres).
 """
+
 import importlib
 import pkgutil
 
@@ -12,11 +13,21 @@ from store.db import database, is_postgres
 from store.models import utcnow
 
 DIALECTS = {
-    "postgres": {"id": "BIGSERIAL PRIMARY KEY", "bigint": "BIGINT", "bool": "BOOLEAN", "false": "FALSE",
-                 "key_digest": "UPDATE idempotency_record SET key = encode(sha256(convert_to(key, 'UTF8')), 'hex')"},
+    "postgres": {
+        "id": "BIGSERIAL PRIMARY KEY",
+        "bigint": "BIGINT",
+        "bool": "BOOLEAN",
+        "false": "FALSE",
+        "key_digest": "UPDATE idempotency_record SET key = encode(sha256(convert_to(key, 'UTF8')), 'hex')",
+    },
     # SQLite (development only: production refuses it) has no sha256: its few-hour-old records are dropped.
-    "sqlite": {"id": "INTEGER PRIMARY KEY AUTOINCREMENT", "bigint": "INTEGER", "bool": "INTEGER", "false": "0",
-               "key_digest": "DELETE FROM idempotency_record"},
+    "sqlite": {
+        "id": "INTEGER PRIMARY KEY AUTOINCREMENT",
+        "bigint": "INTEGER",
+        "bool": "INTEGER",
+        "false": "0",
+        "key_digest": "DELETE FROM idempotency_record",
+    },
 }
 _LOCK_ID = 0x70617977  # "payw"
 
@@ -40,18 +51,23 @@ def migrate(db=None):
     dialect = DIALECTS["postgres" if is_postgres(db) else "sqlite"]
     applied_now = []
     with db.connection_context():
-        db.execute_sql("CREATE TABLE IF NOT EXISTS schema_migration (version TEXT PRIMARY KEY, applied_at TIMESTAMP NOT NULL)")
+        db.execute_sql(
+            "CREATE TABLE IF NOT EXISTS schema_migration (version TEXT PRIMARY KEY, applied_at TIMESTAMP NOT NULL)"
+        )
         for version, module in available():
             with db.atomic():
                 if is_postgres(db):
                     db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (_LOCK_ID,))
-                done = db.execute_sql("SELECT 1 FROM schema_migration WHERE version = ?".replace("?", db.param),
-                                      (version,)).fetchone()
+                done = db.execute_sql(
+                    "SELECT 1 FROM schema_migration WHERE version = ?".replace("?", db.param), (version,)
+                ).fetchone()
                 if done:
                     continue
                 for statement in module.STATEMENTS:
                     db.execute_sql(statement.format(**dialect))
-                db.execute_sql("INSERT INTO schema_migration (version, applied_at) VALUES (?, ?)".replace("?", db.param),
-                               (version, utcnow()))
+                db.execute_sql(
+                    "INSERT INTO schema_migration (version, applied_at) VALUES (?, ?)".replace("?", db.param),
+                    (version, utcnow()),
+                )
                 applied_now.append(version)
     return applied_now

@@ -3,6 +3,7 @@
 Card data: ``card_ciphertext`` holds the AES-GCM encrypted PAN (``store.vault``),
 ``cvc_ciphertext`` the encrypted CVC until the first authorization attempt ends.
 """
+
 import datetime
 
 import orjson
@@ -43,12 +44,12 @@ class Payment(BaseModel):
     amount_captured = peewee.BigIntegerField(default=0)
     amount_refunded = peewee.BigIntegerField(default=0)
     currency = peewee.TextField()
-    capture = peewee.TextField()                # automatic | manual
+    capture = peewee.TextField()  # automatic | manual
     gateway_preference = peewee.TextField(null=True)
-    route = peewee.TextField()                  # comma-separated gateways, decided at creation
-    gateway = peewee.TextField(null=True)       # the gateway that holds (or last tried) the payment
+    route = peewee.TextField()  # comma-separated gateways, decided at creation
+    gateway = peewee.TextField(null=True)  # the gateway that holds (or last tried) the payment
     gateway_reference = peewee.TextField(null=True)
-    pending_operation = peewee.TextField(null=True)   # capture | cancel while its job runs
+    pending_operation = peewee.TextField(null=True)  # capture | cancel while its job runs
     amount_to_capture = peewee.BigIntegerField(null=True)
     description = peewee.TextField(null=True)
     metadata = JSONField(default=dict)
@@ -64,10 +65,10 @@ class Payment(BaseModel):
     card_key_id = peewee.TextField()
     card_ciphertext = peewee.TextField()
     cvc_ciphertext = peewee.TextField(null=True)
-    version = peewee.IntegerField(default=1)    # bumped on every change; orders cache writes
+    version = peewee.IntegerField(default=1)  # bumped on every change; orders cache writes
     created_at = peewee.DateTimeField(default=utcnow)
     updated_at = peewee.DateTimeField(default=utcnow)
-    review_reason = peewee.TextField(null=True)   # why it awaits a person (requires_review); kept once settled
+    review_reason = peewee.TextField(null=True)  # why it awaits a person (requires_review); kept once settled
 
 
 class Attempt(BaseModel):
@@ -79,15 +80,15 @@ class Attempt(BaseModel):
     gateway = peewee.TextField()
     operation = peewee.TextField()
     idempotency_key = peewee.TextField()
-    status = peewee.TextField()           # started | succeeded | declined | error | unknown
+    status = peewee.TextField()  # started | succeeded | declined | error | unknown
     amount = peewee.BigIntegerField(null=True)
     gateway_reference = peewee.TextField(null=True)
     error_class = peewee.TextField(null=True)
     error_code = peewee.TextField(null=True)
     error_message = peewee.TextField(null=True)
     latency_ms = peewee.IntegerField(null=True)
-    tries = peewee.IntegerField(default=0)   # calls made with this attempt's idempotency key
-    request = JSONField(null=True)           # description and metadata as first sent: every try sends them
+    tries = peewee.IntegerField(default=0)  # calls made with this attempt's idempotency key
+    request = JSONField(null=True)  # description and metadata as first sent: every try sends them
     created_at = peewee.DateTimeField(default=utcnow)
     updated_at = peewee.DateTimeField(default=utcnow)
 
@@ -98,7 +99,7 @@ class Refund(BaseModel):
     merchant_id = peewee.TextField()
     amount = peewee.BigIntegerField()
     currency = peewee.TextField()
-    status = peewee.TextField()           # pending | succeeded | failed
+    status = peewee.TextField()  # pending | succeeded | failed
     reason = peewee.TextField(null=True)
     gateway_reference = peewee.TextField(null=True)
     failure_code = peewee.TextField(null=True)
@@ -111,11 +112,11 @@ class IdempotencyRecord(BaseModel):
     merchant_id = peewee.TextField()
     key = peewee.TextField()
     request_hash = peewee.TextField()
-    state = peewee.TextField()            # in_progress | done
+    state = peewee.TextField()  # in_progress | done
     response_status = peewee.IntegerField(null=True)
     response_body = peewee.TextField(null=True)
     response_location = peewee.TextField(null=True)
-    claimer_pid = peewee.IntegerField(null=True)   # the Postgres backend of the request holding the claim
+    claimer_pid = peewee.IntegerField(null=True)  # the Postgres backend of the request holding the claim
     created_at = peewee.DateTimeField(default=utcnow)
     expires_at = peewee.DateTimeField()
 
@@ -156,16 +157,16 @@ class GatewayEvent(BaseModel):
 
     gateway = peewee.TextField()
     event_id = peewee.TextField()
-    digest = peewee.TextField()                  # SHA-256 of the payload (hex); empty for rows older than m0009
+    digest = peewee.TextField()  # SHA-256 of the payload (hex); empty for rows older than m0009
     type = peewee.TextField()
-    payment_id = peewee.TextField(null=True)     # ours, when the event names a payment we hold
-    status = peewee.TextField()                  # received | applied | ignored | rejected
-    detail = peewee.TextField(null=True)         # why it was ignored or rejected
+    payment_id = peewee.TextField(null=True)  # ours, when the event names a payment we hold
+    status = peewee.TextField()  # received | applied | ignored | rejected
+    detail = peewee.TextField(null=True)  # why it was ignored or rejected
     transmission_id = peewee.TextField(null=True)  # PayPal's per-delivery id
     headers = JSONField(null=True)
     payload = peewee.TextField()
     received_at = peewee.DateTimeField(default=utcnow)
-    swept_at = peewee.DateTimeField(null=True)   # last queued again by the sweeper
+    swept_at = peewee.DateTimeField(null=True)  # last queued again by the sweeper
     applied_at = peewee.DateTimeField(null=True)
 
     class Meta:
@@ -186,15 +187,15 @@ class WebhookEndpoint(BaseModel):
     merchant_id = peewee.TextField()
     url = peewee.TextField()
     description = peewee.TextField(null=True)
-    enabled_events = JSONField()            # event types, or ["*"]
-    status = peewee.TextField()             # enabled | disabled
+    enabled_events = JSONField()  # event types, or ["*"]
+    status = peewee.TextField()  # enabled | disabled
     disabled_reason = peewee.TextField(null=True)
     secret_key_id = peewee.TextField()
     secret_ciphertext = peewee.TextField()
     previous_secret_key_id = peewee.TextField(null=True)
     previous_secret_ciphertext = peewee.TextField(null=True)
     previous_secret_expires_at = peewee.DateTimeField(null=True)
-    failing_since = peewee.DateTimeField(null=True)   # first failed attempt since the last success
+    failing_since = peewee.DateTimeField(null=True)  # first failed attempt since the last success
     created_at = peewee.DateTimeField(default=utcnow)
     updated_at = peewee.DateTimeField(default=utcnow)
 
@@ -205,7 +206,7 @@ class WebhookDelivery(BaseModel):
     id = peewee.TextField(primary_key=True)
     event_id = peewee.TextField()
     endpoint_id = peewee.TextField()
-    status = peewee.TextField()             # pending | succeeded | failed | canceled
+    status = peewee.TextField()  # pending | succeeded | failed | canceled
     attempt_count = peewee.IntegerField(default=0)
     next_attempt_at = peewee.DateTimeField(null=True)
     created_at = peewee.DateTimeField(default=utcnow)
@@ -216,9 +217,9 @@ class WebhookAttempt(BaseModel):
     id = peewee.BigAutoField()
     delivery_id = peewee.TextField()
     number = peewee.IntegerField()
-    status_code = peewee.IntegerField(null=True)     # null: no HTTP answer (see error)
+    status_code = peewee.IntegerField(null=True)  # null: no HTTP answer (see error)
     latency_ms = peewee.IntegerField()
-    response_snippet = peewee.TextField(null=True)   # at most 1 KiB of the answer
+    response_snippet = peewee.TextField(null=True)  # at most 1 KiB of the answer
     error = peewee.TextField(null=True)
     created_at = peewee.DateTimeField(default=utcnow)
 
@@ -230,12 +231,12 @@ class AuditLog(BaseModel):
     """One operator action (``resolve``): who, on which payment, from and to which status, and why."""
 
     id = peewee.BigAutoField()
-    actor = peewee.TextField()              # api:<token sub> | cli:<OS user>
+    actor = peewee.TextField()  # api:<token sub> | cli:<OS user>
     action = peewee.TextField()
     payment_id = peewee.TextField()
     status_before = peewee.TextField()
     status_after = peewee.TextField()
-    reference = peewee.TextField()          # the operator's evidence: the gateway's id, a ticket
+    reference = peewee.TextField()  # the operator's evidence: the gateway's id, a ticket
     reason = peewee.TextField(null=True)
     created_at = peewee.DateTimeField(default=utcnow)
 

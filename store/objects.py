@@ -2,6 +2,7 @@
 
 Pure functions of the rows given (no query), so every store module may use them.
 """
+
 import datetime
 
 import orjson
@@ -19,56 +20,115 @@ def encode(obj) -> bytes:
 
 
 def attempt_object(a: Attempt) -> dict:
-    return {"id": a.id, "gateway": a.gateway, "operation": a.operation, "status": a.status,
-            "amount": a.amount, "error_class": a.error_class, "error_code": a.error_code,
-            "latency_ms": a.latency_ms, "created_at": timestamp(a.created_at)}
+    return {
+        "id": a.id,
+        "gateway": a.gateway,
+        "operation": a.operation,
+        "status": a.status,
+        "amount": a.amount,
+        "error_class": a.error_class,
+        "error_code": a.error_code,
+        "latency_ms": a.latency_ms,
+        "created_at": timestamp(a.created_at),
+    }
 
 
 def payment_object(p: Payment, attempts) -> dict:
     """The API's payment object (also what the cache and events hold)."""
     return {
-        "id": p.id, "object": "payment", "status": p.status,
-        "amount": p.amount, "amount_captured": p.amount_captured, "amount_refunded": p.amount_refunded,
-        "currency": p.currency, "capture": p.capture, "gateway": p.gateway,
+        "id": p.id,
+        "object": "payment",
+        "status": p.status,
+        "amount": p.amount,
+        "amount_captured": p.amount_captured,
+        "amount_refunded": p.amount_refunded,
+        "currency": p.currency,
+        "capture": p.capture,
+        "gateway": p.gateway,
         "attempts": [attempt_object(a) for a in attempts],
-        "failure_code": p.failure_code, "failure_message": p.failure_message,
-        "card": {"brand": p.card_brand, "last4": p.card_last4,
-                 "exp_month": p.card_exp_month, "exp_year": p.card_exp_year},
-        "description": p.description, "metadata": p.metadata or {}, "customer": p.customer,
-        "disputed": bool(p.disputed), "review_reason": p.review_reason,
-        "created_at": timestamp(p.created_at), "updated_at": timestamp(p.updated_at),
+        "failure_code": p.failure_code,
+        "failure_message": p.failure_message,
+        "card": {
+            "brand": p.card_brand,
+            "last4": p.card_last4,
+            "exp_month": p.card_exp_month,
+            "exp_year": p.card_exp_year,
+        },
+        "description": p.description,
+        "metadata": p.metadata or {},
+        "customer": p.customer,
+        "disputed": bool(p.disputed),
+        "review_reason": p.review_reason,
+        "created_at": timestamp(p.created_at),
+        "updated_at": timestamp(p.updated_at),
     }
 
 
 def refund_object(r: Refund) -> dict:
-    return {"id": r.id, "object": "refund", "payment_id": r.payment_id, "amount": r.amount,
-            "currency": r.currency, "status": r.status, "reason": r.reason,
-            "failure_code": r.failure_code, "failure_message": r.failure_message,
-            "created_at": timestamp(r.created_at), "updated_at": timestamp(r.updated_at)}
+    return {
+        "id": r.id,
+        "object": "refund",
+        "payment_id": r.payment_id,
+        "amount": r.amount,
+        "currency": r.currency,
+        "status": r.status,
+        "reason": r.reason,
+        "failure_code": r.failure_code,
+        "failure_message": r.failure_message,
+        "created_at": timestamp(r.created_at),
+        "updated_at": timestamp(r.updated_at),
+    }
 
 
 def event_object(e: Event) -> dict:
     """The API's event object; its JSON is also the webhook body."""
-    return {"id": e.id, "object": "event", "type": e.type, "created_at": timestamp(e.created_at), "data": e.data}
+    return {
+        "id": e.id,
+        "object": "event",
+        "type": e.type,
+        "created_at": timestamp(e.created_at),
+        "data": e.data,
+    }
 
 
 def endpoint_object(e: WebhookEndpoint, secret=None) -> dict:
     """The API's endpoint object; ``secret`` only in the answers that reveal it."""
-    obj = {"id": e.id, "object": "webhook_endpoint", "url": e.url, "description": e.description,
-           "enabled_events": e.enabled_events, "status": e.status, "disabled_reason": e.disabled_reason,
-           "created_at": timestamp(e.created_at)}
+    obj = {
+        "id": e.id,
+        "object": "webhook_endpoint",
+        "url": e.url,
+        "description": e.description,
+        "enabled_events": e.enabled_events,
+        "status": e.status,
+        "disabled_reason": e.disabled_reason,
+        "created_at": timestamp(e.created_at),
+    }
     if secret:
         obj["secret"] = secret
     return obj
 
 
 def webhook_attempt_object(a: WebhookAttempt) -> dict:
-    return {"number": a.number, "status_code": a.status_code, "latency_ms": a.latency_ms,
-            "response_snippet": a.response_snippet, "error": a.error, "created_at": timestamp(a.created_at)}
+    return {
+        "number": a.number,
+        "status_code": a.status_code,
+        "latency_ms": a.latency_ms,
+        "response_snippet": a.response_snippet,
+        "error": a.error,
+        "created_at": timestamp(a.created_at),
+    }
 
 
 def delivery_object(d: WebhookDelivery, attempts) -> dict:
-    return {"id": d.id, "object": "webhook_delivery", "event_id": d.event_id, "endpoint_id": d.endpoint_id,
-            "status": d.status,
-            "next_attempt_at": timestamp(d.next_attempt_at) if d.status == DeliveryStatus.PENDING and d.next_attempt_at else None,
-            "attempts": [webhook_attempt_object(a) for a in attempts], "created_at": timestamp(d.created_at)}
+    return {
+        "id": d.id,
+        "object": "webhook_delivery",
+        "event_id": d.event_id,
+        "endpoint_id": d.endpoint_id,
+        "status": d.status,
+        "next_attempt_at": timestamp(d.next_attempt_at)
+        if d.status == DeliveryStatus.PENDING and d.next_attempt_at
+        else None,
+        "attempts": [webhook_attempt_object(a) for a in attempts],
+        "created_at": timestamp(d.created_at),
+    }

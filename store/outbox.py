@@ -6,6 +6,7 @@ right after answering, the row stays unpublished and a relay (any process's)
 publishes it later.  Publishing may happen twice (publish, then a crash before
 the row is marked); every consumer is idempotent, so that is harmless.
 """
+
 import datetime
 import threading
 import time
@@ -29,8 +30,11 @@ def statement(job: Job) -> tuple:
     work = unit.current()
     if work is not None:
         work.queued()
-    return insert_statement(OutboxJob(queue_name=job.queue_name, actor_name=job.actor_name, args=list(job.args),
-                                      created_at=utcnow()))
+    return insert_statement(
+        OutboxJob(
+            queue_name=job.queue_name, actor_name=job.actor_name, args=list(job.args), created_at=utcnow()
+        )
+    )
 
 
 def add(job: Job):
@@ -47,8 +51,13 @@ def add_all(jobs: Iterable[Job]):
 
 def pending_stats():
     """``(count, age_seconds_of_oldest)`` of unpublished jobs."""
-    row = (OutboxJob.select(OutboxJob.created_at)  # by id: the order the partial index keeps, as the relay's
-           .where(OutboxJob.published_at.is_null()).order_by(OutboxJob.id).limit(1).first())
+    row = (
+        OutboxJob.select(OutboxJob.created_at)  # by id: the order the partial index keeps, as the relay's
+        .where(OutboxJob.published_at.is_null())
+        .order_by(OutboxJob.id)
+        .limit(1)
+        .first()
+    )
     count = OutboxJob.select().where(OutboxJob.published_at.is_null()).count()
     age = (utcnow() - row.created_at).total_seconds() if row else 0.0
     return count, age
@@ -60,7 +69,9 @@ def _take(batch):
     p, lock = database.param, " FOR UPDATE SKIP LOCKED" if is_postgres() else ""
     rows = database.execute_sql(
         f"UPDATE outbox_job SET published_at = {p} WHERE id IN (SELECT id FROM outbox_job WHERE published_at IS NULL"
-        f" ORDER BY id LIMIT {p}{lock}) RETURNING id, queue_name, actor_name, args", (utcnow(), batch)).fetchall()
+        f" ORDER BY id LIMIT {p}{lock}) RETURNING id, queue_name, actor_name, args",
+        (utcnow(), batch),
+    ).fetchall()
     return [Job(queue, actor, tuple(orjson.loads(args))) for _, queue, actor, args in sorted(rows)]
 
 
@@ -154,6 +165,7 @@ class Relay:
                     reported = time.monotonic()
             except Exception as exc:  # broker or database down: retry later, never die
                 delay = min(max(delay * 2, 0.5), self.max_backoff)
-                log.warning("outbox_publish_failed", error=type(exc).__name__, detail=str(exc)[:200],
-                            retry_in=delay)
+                log.warning(
+                    "outbox_publish_failed", error=type(exc).__name__, detail=str(exc)[:200], retry_in=delay
+                )
                 time.sleep(0.05)

@@ -1,4 +1,5 @@
 """Keyset pagination, newest first, for every list the API answers."""
+
 import peewee
 
 
@@ -18,6 +19,8 @@ def page(query, limit, starting_after=None, find=None):
     model = query.model
     if starting_after:
         cursor = find(starting_after)
-        query = query.where(peewee.Tuple(model.created_at, model.id) < peewee.Tuple(cursor.created_at, cursor.id))
+        query = query.where(
+            peewee.Tuple(model.created_at, model.id) < peewee.Tuple(cursor.created_at, cursor.id)
+        )
     rows = list(query.order_by(model.created_at.desc(), model.id.desc()).limit(limit + 1))
     return rows[:limit], len(rows) > limit

@@ -5,6 +5,7 @@ State rules: ``store.states``; a state only moves forward; refunds raise
 ``amount_refunded`` and never change ``status``.  The CVC lives only while a payment
 is ``pending`` or ``processing``: every change that moves it on erases it (``record``).
 """
+
 import functools
 
 import peewee
@@ -33,8 +34,13 @@ def attempts_of(payment_ids):
 
 
 def attempts_of_one(payment_id) -> list:
-    return list(prepared("attempts_of_one", lambda: Attempt.select().where(Attempt.payment_id == "")
-                         .order_by(Attempt.number), payment_id))
+    return list(
+        prepared(
+            "attempts_of_one",
+            lambda: Attempt.select().where(Attempt.payment_id == "").order_by(Attempt.number),
+            payment_id,
+        )
+    )
 
 
 def snapshot(payment: Payment, attempts=None) -> bytes:
@@ -64,14 +70,29 @@ def create(merchant_id, fields: dict, card_columns_for):
     """
     payment_id = new_id("pay")
     now = utcnow()
-    payment = Payment(id=payment_id, merchant_id=merchant_id, status=PaymentStatus.PENDING, created_at=now, updated_at=now,
-                      version=1, **fields, **card_columns_for(payment_id))
+    payment = Payment(
+        id=payment_id,
+        merchant_id=merchant_id,
+        status=PaymentStatus.PENDING,
+        created_at=now,
+        updated_at=now,
+        version=1,
+        **fields,
+        **card_columns_for(payment_id),
+    )
     body = encode(payment_object(payment, []))
     _ensure_merchant(merchant_id)
     first_gateway = fields["route"].split(",")[0]
     with unit.joined() as work:
-        work.respond(202, body, f"/payments/{payment_id}",
-                     together=[insert_statement(payment), outbox.statement(jobs.process_payment(payment_id, first_gateway))])
+        work.respond(
+            202,
+            body,
+            f"/payments/{payment_id}",
+            together=[
+                insert_statement(payment),
+                outbox.statement(jobs.process_payment(payment_id, first_gateway)),
+            ],
+        )
         work.changed(payment, body)
     return payment, body
 
@@ -91,8 +112,9 @@ def get(merchant_id, payment_id, lock=False) -> Payment:
     return payment
 
 
-def list_(merchant_id, *, limit, starting_after=None, status=None, customer=None,
-          created_gte=None, created_lte=None):
+def list_(
+    merchant_id, *, limit, starting_after=None, status=None, customer=None, created_gte=None, created_lte=None
+):
     """Newest first, of ``merchant_id`` (None: every merchant's). Returns ``([payment objects], has_more)``."""
     query = Payment.select()
     if merchant_id is not None:
@@ -172,9 +194,13 @@ def request_capture(merchant_id, payment_id, amount=None):
     with unit.joined() as work:
         payment = get(merchant_id, payment_id, lock=True)
         if payment.status != PaymentStatus.REQUIRES_CAPTURE:
-            raise StateConflict(f"only a requires_capture payment can be captured (status is {payment.status})")
+            raise StateConflict(
+                f"only a requires_capture payment can be captured (status is {payment.status})"
+            )
         if payment.pending_operation:
-            raise StateConflict(f"a {payment.pending_operation} is already in progress", "operation_in_progress")
+            raise StateConflict(
+                f"a {payment.pending_operation} is already in progress", "operation_in_progress"
+            )
         amount = payment.amount if amount is None else amount
         if amount > payment.amount:
             raise AmountInvalid("amount", f"cannot capture more than the authorized {payment.amount}")
@@ -197,7 +223,9 @@ def cancel(merchant_id, payment_id):
         if payment.status != PaymentStatus.REQUIRES_CAPTURE:
             raise StateConflict(f"a {payment.status} payment cannot be canceled")
         if payment.pending_operation:
-            raise StateConflict(f"a {payment.pending_operation} is already in progress", "operation_in_progress")
+            raise StateConflict(
+                f"a {payment.pending_operation} is already in progress", "operation_in_progress"
+            )
         payment.pending_operation = "cancel"
         return _save(work, payment, 202, [jobs.cancel_payment(payment_id)])
 
@@ -216,8 +244,11 @@ def create_refund(merchant_id, payment_id, amount=None, reason=None):
         payment = get(merchant_id, payment_id, lock=True)
         if payment.status not in REFUNDABLE or payment.amount_captured <= 0:
             raise StateConflict(f"a {payment.status} payment has nothing captured to refund")
-        committed = int(Refund.select(peewee.fn.COALESCE(peewee.fn.SUM(Refund.amount), 0))
-                        .where((Refund.payment_id == payment_id) & (Refund.status != RefundStatus.FAILED)).scalar())
+        committed = int(
+            Refund.select(peewee.fn.COALESCE(peewee.fn.SUM(Refund.amount), 0))
+            .where((Refund.payment_id == payment_id) & (Refund.status != RefundStatus.FAILED))
+            .scalar()
+        )
         available = payment.amount_captured - committed
         amount = available if amount is None else amount
         if available <= 0:
@@ -225,9 +256,17 @@ def create_refund(merchant_id, payment_id, amount=None, reason=None):
         if amount > available:
             raise AmountInvalid("amount", f"cannot refund more than {available} (captured minus refunded)")
         now = utcnow()
-        refund = Refund.create(id=new_id("re"), payment_id=payment_id, merchant_id=merchant_id, amount=amount,
-                               currency=payment.currency, status=RefundStatus.PENDING, reason=reason,
-                               created_at=now, updated_at=now)
+        refund = Refund.create(
+            id=new_id("re"),
+            payment_id=payment_id,
+            merchant_id=merchant_id,
+            amount=amount,
+            currency=payment.currency,
+            status=RefundStatus.PENDING,
+            reason=reason,
+            created_at=now,
+            updated_at=now,
+        )
         outbox.add(jobs.refund_payment(refund.id))
         body = encode(refund_object(refund))
         work.respond(202, body, f"/payments/{payment_id}/refunds/{refund.id}")
@@ -236,7 +275,10 @@ def create_refund(merchant_id, payment_id, amount=None, reason=None):
 
 def refunds_of(merchant_id, payment_id):
     get(merchant_id, payment_id)
-    return [refund_object(r) for r in Refund.select().where(Refund.payment_id == payment_id).order_by(Refund.created_at)]
+    return [
+        refund_object(r)
+        for r in Refund.select().where(Refund.payment_id == payment_id).order_by(Refund.created_at)
+    ]
 
 
 def refund_of(merchant_id, payment_id, refund_id) -> dict:
@@ -245,8 +287,9 @@ def refund_of(merchant_id, payment_id, refund_id) -> dict:
     Raises:
       NotFound: no such refund of that payment for this merchant (another merchant's included).
     """
-    refund = Refund.get_or_none((Refund.id == refund_id) & (Refund.payment_id == payment_id)
-                                & (Refund.merchant_id == merchant_id))
+    refund = Refund.get_or_none(
+        (Refund.id == refund_id) & (Refund.payment_id == payment_id) & (Refund.merchant_id == merchant_id)
+    )
     if refund is None:
         raise NotFound(refund_id)
     return refund_object(refund)
@@ -272,19 +315,39 @@ def settle(payment_id, status, reference, reason, actor):
     with unit.joined() as work:
         payment = get(None, payment_id, lock=True)
         if payment.status != PaymentStatus.REQUIRES_REVIEW:
-            raise StateConflict(f"only a requires_review payment can be settled (status is {payment.status})",
-                                "not_in_review")
+            raise StateConflict(
+                f"only a requires_review payment can be settled (status is {payment.status})", "not_in_review"
+            )
         before, payment.status = payment.status, status
         if status == PaymentStatus.SUCCEEDED:
             payment.amount_captured = payment.amount_to_capture or payment.amount
             payment.gateway_reference = payment.gateway_reference or reference
             payment.failure_code = payment.failure_message = None
         else:
-            payment.failure_code, payment.failure_message = "settled_by_operator", reason or f"settled: {reference}"
+            payment.failure_code, payment.failure_message = (
+                "settled_by_operator",
+                reason or f"settled: {reference}",
+            )
         payment.pending_operation = payment.amount_to_capture = None
-        AuditLog.create(actor=actor, action="resolve", payment_id=payment_id, status_before=before, status_after=status,
-                        reference=reference, reason=reason, created_at=utcnow())
+        AuditLog.create(
+            actor=actor,
+            action="resolve",
+            payment_id=payment_id,
+            status_before=before,
+            status_after=status,
+            reference=reference,
+            reason=reason,
+            created_at=utcnow(),
+        )
         result = _save(work, payment, 200, event=f"payment.{status}")
-    log.warning("payment_settled", payment_id=payment_id, merchant_id=payment.merchant_id, actor=actor,
-                status_before=before, status_after=status, reference=reference, reason=reason)
+    log.warning(
+        "payment_settled",
+        payment_id=payment_id,
+        merchant_id=payment.merchant_id,
+        actor=actor,
+        status_before=before,
+        status_after=status,
+        reference=reference,
+        reason=reason,
+    )
     return result

@@ -6,6 +6,7 @@ rules: ``pending → processing → succeeded | requires_capture | failed``; ``r
 succeeded | canceled``; ``pending → canceled``; what the machine cannot settle goes to
 ``requires_review``, which only an operator moves on (``store.payments.settle``).
 """
+
 from enum import StrEnum
 
 
@@ -56,11 +57,20 @@ class GatewayEventStatus(StrEnum):
 #: Which payment status may follow which. Staying put is always allowed (e.g. refunds).
 #: ``requires_review`` leaves only by an operator's ``payments.settle``, never by a machine.
 FORWARD: dict[str, frozenset[PaymentStatus]] = {
-    PaymentStatus.PENDING: frozenset({PaymentStatus.PROCESSING, PaymentStatus.CANCELED, PaymentStatus.REQUIRES_REVIEW}),
-    PaymentStatus.PROCESSING: frozenset({PaymentStatus.SUCCEEDED, PaymentStatus.REQUIRES_CAPTURE, PaymentStatus.FAILED,
-                                         PaymentStatus.REQUIRES_REVIEW}),
-    PaymentStatus.REQUIRES_CAPTURE: frozenset({PaymentStatus.SUCCEEDED, PaymentStatus.CANCELED,
-                                               PaymentStatus.REQUIRES_REVIEW}),
+    PaymentStatus.PENDING: frozenset(
+        {PaymentStatus.PROCESSING, PaymentStatus.CANCELED, PaymentStatus.REQUIRES_REVIEW}
+    ),
+    PaymentStatus.PROCESSING: frozenset(
+        {
+            PaymentStatus.SUCCEEDED,
+            PaymentStatus.REQUIRES_CAPTURE,
+            PaymentStatus.FAILED,
+            PaymentStatus.REQUIRES_REVIEW,
+        }
+    ),
+    PaymentStatus.REQUIRES_CAPTURE: frozenset(
+        {PaymentStatus.SUCCEEDED, PaymentStatus.CANCELED, PaymentStatus.REQUIRES_REVIEW}
+    ),
     PaymentStatus.REQUIRES_REVIEW: frozenset(),
     PaymentStatus.SUCCEEDED: frozenset(),
     PaymentStatus.FAILED: frozenset(),

@@ -7,6 +7,7 @@ answer, or neither commits), ``queued`` marks jobs written, ``changed`` a paymen
 after COMMIT does it wake the outbox relay (once, when jobs were written) and write each changed payment
 to the cache with its version (a stale writer never wins); after a rollback it does neither.
 """
+
 import contextlib
 import contextvars
 
@@ -18,9 +19,9 @@ _current = contextvars.ContextVar("unit_of_work", default=None)
 
 class Unit:
     """Parameters:
-      claim: The request's ``idempotency.Claim``, completed by ``respond``; None without a key.
-      cache: ``shared.cache.Cache`` to write changed payments to after commit; None: no cache.
-      notify: Wakes the outbox relay after a commit that wrote jobs; None: the relay polls.
+    claim: The request's ``idempotency.Claim``, completed by ``respond``; None without a key.
+    cache: ``shared.cache.Cache`` to write changed payments to after commit; None: no cache.
+    notify: Wakes the outbox relay after a commit that wrote jobs; None: the relay polls.
     """
 
     def __init__(self, *, claim=None, cache=None, notify=None):
@@ -34,7 +35,9 @@ class Unit:
         if _current.get() is not None:
             raise RuntimeError("a unit of work is open already: join it (store.unit.joined)")
         if (self.cache or self.notify) and database.in_transaction():
-            raise RuntimeError("open a unit of work outside any transaction: its steps must follow the COMMIT")
+            raise RuntimeError(
+                "open a unit of work outside any transaction: its steps must follow the COMMIT"
+            )
         self._transaction = database.atomic()
         self._transaction.__enter__()
         self._token = _current.set(self)

@@ -12,6 +12,7 @@ symmetric key; their key id names a key of ``legacy`` (``PAYWAVE_VAULT_KEYS``), 
 readable by the workers until they expire.  ``Keyring`` is that symmetric scheme; it also seals
 webhook signing secrets (``PAYWAVE_WEBHOOK_SECRET_KEYS``, held by the ingress and the webhooks pool).
 """
+
 import base64
 import hashlib
 import hmac
@@ -24,8 +25,17 @@ from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption,
 
 from shared.cards import Card
 
-BRANDS = (("4", "visa"), ("34", "amex"), ("37", "amex"), ("5", "mastercard"), ("2", "mastercard"),
-          ("6", "discover"), ("35", "jcb"), ("36", "diners"), ("30", "diners"))
+BRANDS = (
+    ("4", "visa"),
+    ("34", "amex"),
+    ("37", "amex"),
+    ("5", "mastercard"),
+    ("2", "mastercard"),
+    ("6", "discover"),
+    ("35", "jcb"),
+    ("36", "diners"),
+    ("30", "diners"),
+)
 SUITE = hpke.Suite(hpke.KEM.X25519, hpke.KDF.HKDF_SHA256, hpke.AEAD.AES_256_GCM)
 
 
@@ -45,7 +55,10 @@ def generate_key_pair(key_id: str) -> tuple[str, str]:
     private = X25519PrivateKey.generate()
     raw_private = private.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
     raw_public = private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
-    return f"{key_id}:{base64.b64encode(raw_public).decode()}", f"{key_id}:{base64.b64encode(raw_private).decode()}"
+    return (
+        f"{key_id}:{base64.b64encode(raw_public).decode()}",
+        f"{key_id}:{base64.b64encode(raw_private).decode()}",
+    )
 
 
 class Keyring:
@@ -82,11 +95,11 @@ class Keyring:
 
 class Vault:
     """Parameters:
-      public_keys: ``[(key_id, X25519PublicKey), ...]``; the first seals.
-      fingerprint_key: HMAC key for fingerprints (same card → same fingerprint, not reversible).
-      private_keys: ``{key_id: X25519PrivateKey}``; empty in the ingress (it cannot open cards).
-      legacy: ``Keyring`` opening records sealed before envelope encryption.
-      secrets: ``Keyring`` for webhook signing secrets.
+    public_keys: ``[(key_id, X25519PublicKey), ...]``; the first seals.
+    fingerprint_key: HMAC key for fingerprints (same card → same fingerprint, not reversible).
+    private_keys: ``{key_id: X25519PrivateKey}``; empty in the ingress (it cannot open cards).
+    legacy: ``Keyring`` opening records sealed before envelope encryption.
+    secrets: ``Keyring`` for webhook signing secrets.
     """
 
     def __init__(self, public_keys, fingerprint_key: str, private_keys=None, legacy=None, secrets=None):
@@ -98,10 +111,19 @@ class Vault:
 
     @classmethod
     def from_config(cls, config):
-        public = [(kid, X25519PublicKey.from_public_bytes(raw)) for kid, raw in config.keyring("vault_public_keys")]
-        private = {kid: X25519PrivateKey.from_private_bytes(raw) for kid, raw in config.keyring("vault_private_keys")}
-        return cls(public, config.fingerprint_key, private, Keyring(config.keyring("vault_keys")),
-                   Keyring(config.keyring("webhook_secret_keys")))
+        public = [
+            (kid, X25519PublicKey.from_public_bytes(raw)) for kid, raw in config.keyring("vault_public_keys")
+        ]
+        private = {
+            kid: X25519PrivateKey.from_private_bytes(raw) for kid, raw in config.keyring("vault_private_keys")
+        }
+        return cls(
+            public,
+            config.fingerprint_key,
+            private,
+            Keyring(config.keyring("vault_keys")),
+            Keyring(config.keyring("webhook_secret_keys")),
+        )
 
     @staticmethod
     def _info(bound_to: str) -> bytes:
@@ -112,18 +134,22 @@ class Vault:
         if self._public is None:
             raise VaultKeyMissing("no vault public key")
         key_id, public = self._public
-        return key_id, base64.b64encode(SUITE.encrypt(secret.encode(), public, info=self._info(bound_to))).decode()
+        return key_id, base64.b64encode(
+            SUITE.encrypt(secret.encode(), public, info=self._info(bound_to))
+        ).decode()
 
     def open(self, token: str, key_id: str, bound_to: str) -> str:
         """Raises:
-          VaultKeyMissing: this process holds neither the private key nor the legacy key ``key_id``.
-          cryptography.exceptions.InvalidTag: tampered, or bound to something else.
+        VaultKeyMissing: this process holds neither the private key nor the legacy key ``key_id``.
+        cryptography.exceptions.InvalidTag: tampered, or bound to something else.
         """
         if key_id in self._legacy:
             return self._legacy.decrypt(token, key_id, bound_to)
         if key_id not in self._private:
             raise VaultKeyMissing(f"no vault private key {key_id!r}")
-        return SUITE.decrypt(base64.b64decode(token), self._private[key_id], info=self._info(bound_to)).decode()
+        return SUITE.decrypt(
+            base64.b64decode(token), self._private[key_id], info=self._info(bound_to)
+        ).decode()
 
     def fingerprint(self, number: str) -> str:
         return hmac.new(self._fingerprint_key, number.encode(), hashlib.sha256).hexdigest()[:32]
@@ -144,8 +170,14 @@ class Vault:
 
     def open_card(self, payment) -> Card:
         """The card of ``payment`` (a ``store.models.Payment``), decrypted for one gateway call."""
-        cvc = (self.open(payment.cvc_ciphertext, payment.card_key_id, payment.id + ":cvc")
-               if payment.cvc_ciphertext else None)
-        return Card(number=self.open(payment.card_ciphertext, payment.card_key_id, payment.id),
-                    exp_month=payment.card_exp_month, exp_year=payment.card_exp_year, cvc=cvc)
-
+        cvc = (
+            self.open(payment.cvc_ciphertext, payment.card_key_id, payment.id + ":cvc")
+            if payment.cvc_ciphertext
+            else None
+        )
+        return Card(
+            number=self.open(payment.card_ciphertext, payment.card_key_id, payment.id),
+            exp_month=payment.card_exp_month,
+            exp_year=payment.card_exp_year,
+            cvc=cvc,
+        )

@@ -1,4 +1,5 @@
 """Fixtures shared by the whole suite: processes, ports, the real services."""
+
 import os
 
 import pytest
@@ -60,6 +61,7 @@ def service_urls():
 def database_url(service_urls):
     from store.db import open_database
     from store.migrate import migrate
+
     with services.test_database(service_urls["postgres"]) as url:
         open_database(url)
         migrate()
@@ -70,16 +72,29 @@ def database_url(service_urls):
 def config(service_urls, database_url):
     """Configuration for this run: its own database, key prefix and queue prefix."""
     from shared.config import Config
+
     run = secrets.token_hex(4)
     cfg = Config.from_env(
-        {}, database_url=database_url, redis_url=service_urls["redis"], broker_url=service_urls["rabbitmq"],
-        queue_prefix=f"test{run}.", cache_prefix=f"paywave-test-{run}:",
-        retry_min_backoff_ms=50, retry_max_backoff_ms=400, gateway_read_timeout=3.0, gateway_connect_timeout=1.0,
-        stuck_after_seconds=5, sweep_interval_seconds=1,
+        {},
+        database_url=database_url,
+        redis_url=service_urls["redis"],
+        broker_url=service_urls["rabbitmq"],
+        queue_prefix=f"test{run}.",
+        cache_prefix=f"paywave-test-{run}:",
+        retry_min_backoff_ms=50,
+        retry_max_backoff_ms=400,
+        gateway_read_timeout=3.0,
+        gateway_connect_timeout=1.0,
+        stuck_after_seconds=5,
+        sweep_interval_seconds=1,
         # The suite sends bursts per merchant; the limiter's own tests (tests/ingress/test_ratelimit.py) set low limits.
-        rate_limit_read=100_000, rate_limit_write=100_000, rate_limit_webhooks_per_ip=100_000)
+        rate_limit_read=100_000,
+        rate_limit_write=100_000,
+        rate_limit_webhooks_per_ip=100_000,
+    )
     yield cfg
     from shared.queues import POOLS
+
     services.delete_redis_prefix(cfg.redis_url, cfg.cache_prefix)
     services.delete_queues(cfg.broker_url, [cfg.queue_prefix + q for qs in POOLS.values() for q in qs])
 
@@ -88,6 +103,7 @@ def config(service_urls, database_url):
 def db(database_url):
     """A connection to the database the store is bound to (this run's, or a package's own)."""
     from store.db import database
+
     database.connect(reuse_if_open=True)
     yield database
     if not database.is_closed():
@@ -103,14 +119,15 @@ def merchant():
 @pytest.fixture(scope="session")
 def mint(config):
     from ingress.auth import Authenticator
+
     authenticator = Authenticator(config)
 
     def mint_(merchant_id, scopes=("payments:read", "payments:write"), ttl=600):
         return authenticator.mint(merchant_id, scopes, ttl)
+
     return mint_
 
 
 @pytest.fixture
 def auth(mint, merchant):
     return {"Authorization": f"Bearer {mint(merchant)}"}
-

@@ -1,4 +1,5 @@
 """What the actors work with, built once per worker process and injected."""
+
 import dataclasses
 import random
 from collections.abc import Callable
@@ -14,12 +15,12 @@ from workers.circuit import CircuitBreaker
 @dataclasses.dataclass
 class Context:
     """Parameters:
-      config: This process's configuration.
-      gateways: ``{name: adapter}``, every registered gateway.
-      vault: Opens the card for one call.
-      cache: Status cache, circuit state, PayPal token.
-      circuit: One breaker per gateway, its state in ``cache``.
-      notify: Wakes the outbox relay after a commit that wrote jobs.
+    config: This process's configuration.
+    gateways: ``{name: adapter}``, every registered gateway.
+    vault: Opens the card for one call.
+    cache: Status cache, circuit state, PayPal token.
+    circuit: One breaker per gateway, its state in ``cache``.
+    notify: Wakes the outbox relay after a commit that wrote jobs.
     """
 
     config: Config

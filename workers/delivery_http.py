@@ -5,6 +5,7 @@ no redirects followed, no retries of its own (the schedule retries), short
 timeouts, and at most ``SNIPPET_BYTES`` of an answer read.  Every connection is
 opened to an address the policy vetted, resolved once (see ``_Guarded``).
 """
+
 import dataclasses
 import socket
 import time
@@ -53,8 +54,12 @@ class _Guarded(HTTPConnection):
     def _new_conn(self) -> socket.socket:
         address = self.policy.resolve(self.host, self.port)[0]
         try:
-            return connection.create_connection((address, self.port), self.timeout,
-                                                source_address=self.source_address, socket_options=self.socket_options)
+            return connection.create_connection(
+                (address, self.port),
+                self.timeout,
+                source_address=self.source_address,
+                socket_options=self.socket_options,
+            )
         except TimeoutError as exc:
             raise ConnectTimeoutError(self, f"connecting to {self.host} timed out") from exc
         except OSError as exc:
@@ -101,13 +106,18 @@ class Sender:
     def __init__(self, policy, connect_timeout, read_timeout, connections_per_host=8):
         self.policy = policy
         self.timeout = urllib3.Timeout(connect=connect_timeout, read=read_timeout)
-        self.pools = _PoolManager(policy, maxsize=connections_per_host, cert_reqs="CERT_REQUIRED",
-                                  ca_certs=certifi.where())
+        self.pools = _PoolManager(
+            policy, maxsize=connections_per_host, cert_reqs="CERT_REQUIRED", ca_certs=certifi.where()
+        )
 
     @classmethod
     def from_config(cls, config):
-        return cls(ssrf.Policy.from_config(config), config.webhook_connect_timeout, config.webhook_read_timeout,
-                   config.worker_threads)
+        return cls(
+            ssrf.Policy.from_config(config),
+            config.webhook_connect_timeout,
+            config.webhook_read_timeout,
+            config.worker_threads,
+        )
 
     def post(self, url: str, body: bytes, headers: dict) -> Outcome:
         """One POST of ``body`` to ``url`` with ``headers``.
@@ -118,16 +128,31 @@ class Sender:
         started = time.perf_counter()
         try:
             self.policy.check_url(url)
-            response = self.pools.urlopen("POST", url, body=body, headers=headers, redirect=False, retries=False,
-                                          timeout=self.timeout, preload_content=False)
+            response = self.pools.urlopen(
+                "POST",
+                url,
+                body=body,
+                headers=headers,
+                redirect=False,
+                retries=False,
+                timeout=self.timeout,
+                preload_content=False,
+            )
         except ssrf.Refused as exc:
             return Outcome("refused", _ms(started), error=f"refused: {exc}")
         except (HTTPError, OSError, ValueError) as exc:
             return Outcome("unreachable", _ms(started), error=f"{type(exc).__name__}: {exc}"[:ERROR_CHARS])
         snippet = self._snippet(response)
         status = response.status
-        return Outcome("succeeded" if 200 <= status < 300 else "failed", _ms(started), status, snippet,
-                       retry_after=retry_after_seconds(response.headers.get("Retry-After")) if status in (429, 503) else None)
+        return Outcome(
+            "succeeded" if 200 <= status < 300 else "failed",
+            _ms(started),
+            status,
+            snippet,
+            retry_after=retry_after_seconds(response.headers.get("Retry-After"))
+            if status in (429, 503)
+            else None,
+        )
 
     @staticmethod
     def _snippet(response) -> str:

@@ -3,6 +3,7 @@
 Imported once in every worker process: reads the configuration, opens the
 database pool and registers the actors on the broker.
 """
+
 import os
 
 import dramatiq
@@ -16,6 +17,7 @@ from workers import runtime
 config = Config.from_env()
 configure(config.log_level)
 open_database(config.database_url, max_connections=config.worker_threads + 4)
-broker = runtime.build(config, sweeper=os.environ.get("PAYWAVE_POOL") == "ops",
-                       extra_middleware=[Prometheus()]).broker
+broker = runtime.build(
+    config, sweeper=os.environ.get("PAYWAVE_POOL") == "ops", extra_middleware=[Prometheus()]
+).broker
 dramatiq.set_broker(broker)

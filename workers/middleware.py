@@ -1,6 +1,7 @@
 """Dramatiq middleware of our own: a database connection per message, dead letters
 reported, a heartbeat for liveness probes, and the background threads (outbox
 relay, sweeper) each worker process runs."""
+
 import os
 import pathlib
 import threading
@@ -40,8 +41,13 @@ class DeadLetters(Middleware):
     def after_process_message(self, broker, message, *, result=None, exception=None):
         if not message.failed:
             return
-        worker_log.error("dead_lettered", queue=message.queue_name, actor=message.actor_name,
-                  args=list(message.args), error=type(exception).__name__ if exception else None)
+        worker_log.error(
+            "dead_lettered",
+            queue=message.queue_name,
+            actor=message.actor_name,
+            args=list(message.args),
+            error=type(exception).__name__ if exception else None,
+        )
         metrics.dead_letters.labels(message.actor_name).inc()
         try:
             with database.connection_context(), Unit(cache=self.cache):
@@ -66,6 +72,7 @@ class Heartbeat(Middleware):
                 if all(c.is_alive() for c in worker.consumers.values()) and worker.workers:
                     self.path.touch()
                 time.sleep(self.interval)
+
         threading.Thread(target=beat, name="heartbeat", daemon=True).start()
 
 

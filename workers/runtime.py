@@ -1,5 +1,6 @@
 """Everything a worker process needs, built from configuration: used by
 ``paywave worker`` (through ``workers.main``), ``paywave dev`` and the tests."""
+
 import dataclasses
 import functools
 
@@ -34,14 +35,29 @@ def build(config, *, sweeper=False, heartbeat=True, extra_middleware=(), gateway
     """
     cache = cache or build_cache(config)
     # DeadLetters first: "after" hooks run in reverse, so it sees what Retries decided.
-    middleware = [DeadLetters(cache), *(m() for m in default_middleware), DatabaseConnection(), *extra_middleware]
+    middleware = [
+        DeadLetters(cache),
+        *(m() for m in default_middleware),
+        DatabaseConnection(),
+        *extra_middleware,
+    ]
     broker = build_broker(config, middleware=middleware)
     relay = Relay(publisher(broker, config.queue_prefix))
-    context = Context(config=config, gateways=gateways or build_gateways(config, cache),
-                      vault=Vault.from_config(config), cache=cache,
-                      circuit=CircuitBreaker.from_config(cache, config), notify=relay.notify)
-    broker.add_middleware(Background(relay, functools.partial(sweep, context) if sweeper else None,
-                                     interval=config.sweep_interval_seconds))
+    context = Context(
+        config=config,
+        gateways=gateways or build_gateways(config, cache),
+        vault=Vault.from_config(config),
+        cache=cache,
+        circuit=CircuitBreaker.from_config(cache, config),
+        notify=relay.notify,
+    )
+    broker.add_middleware(
+        Background(
+            relay,
+            functools.partial(sweep, context) if sweeper else None,
+            interval=config.sweep_interval_seconds,
+        )
+    )
     if heartbeat:
         broker.add_middleware(Heartbeat(config.heartbeat_file))
     return Runtime(broker, context, relay, actors.register(broker, context, config.queue_prefix))

@@ -6,6 +6,7 @@ carries the attempt's idempotency key as ``PayPal-Request-Id``, so a retry or
 a replay after a lost answer gets PayPal's saved outcome instead of a second
 charge.
 """
+
 import json
 import os
 import threading
@@ -44,8 +45,15 @@ class PayPalGateway(Gateway):
     #: Renew a token this many seconds before PayPal expires it (less for short-lived ones).
     TOKEN_MARGIN = 60
 
-    def __init__(self, base_url: str, client_id: str, client_secret: str, token_store: Cache | None = None,
-                 connect_timeout: float = 3.05, read_timeout: float = 30) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        client_id: str,
+        client_secret: str,
+        token_store: Cache | None = None,
+        connect_timeout: float = 3.05,
+        read_timeout: float = 30,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.token_store = token_store if token_store is not None else MemoryCache()
         self.timeout = (connect_timeout, read_timeout)
@@ -59,7 +67,9 @@ class PayPalGateway(Gateway):
         # base_url, so its proxies are resolved for it now (HTTPS_PROXY, NO_PROXY...).  No netrc:
         # an entry for PayPal's host would have replaced our bearer token.
         self._proxies = requests.utils.get_environ_proxies(self.base_url)
-        self._verify: str | bool = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+        self._verify: str | bool = (
+            os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+        )
 
     @property
     def session(self) -> requests.Session:
@@ -89,31 +99,45 @@ class PayPalGateway(Gateway):
         """
         order = self._order(reference)
         authorization = transformers.payment_of(order, "authorization")
-        if currency != authorization["amount"]["currency_code"] or \
-                amount > money.from_money(authorization["amount"]):
-            raise InvalidRequestError("a capture must be within the authorized amount and currency",
-                                      code="amount_too_large", gateway=errors.GATEWAY)
-        capture = self._call("POST", f"/v2/payments/authorizations/{authorization['id']}/capture",
-                             transformers.capture_request(amount, currency), key=idempotency_key)
+        if currency != authorization["amount"]["currency_code"] or amount > money.from_money(
+            authorization["amount"]
+        ):
+            raise InvalidRequestError(
+                "a capture must be within the authorized amount and currency",
+                code="amount_too_large",
+                gateway=errors.GATEWAY,
+            )
+        capture = self._call(
+            "POST",
+            f"/v2/payments/authorizations/{authorization['id']}/capture",
+            transformers.capture_request(amount, currency),
+            key=idempotency_key,
+        )
         return self._outcome(transformers.with_payment(order, "capture", capture))
 
     def void(self, reference: str, idempotency_key: str) -> GatewayPayment:
         order = self._order(reference)
         authorization = transformers.payment_of(order, "authorization")
-        voided = self._call("POST", f"/v2/payments/authorizations/{authorization['id']}/void",
-                            key=idempotency_key)
+        voided = self._call(
+            "POST", f"/v2/payments/authorizations/{authorization['id']}/void", key=idempotency_key
+        )
         return self._outcome(transformers.with_payment(order, "authorization", voided))
 
-    def refund(self, reference: str, amount: int, currency: str, idempotency_key: str,
-               payment_id: str) -> GatewayRefund:
+    def refund(
+        self, reference: str, amount: int, currency: str, idempotency_key: str, payment_id: str
+    ) -> GatewayRefund:
         """Refund ``amount`` of the order's capture.
 
         Raises:
           InvalidRequestError: nothing captured, or more than is left to refund.
         """
         capture = transformers.payment_of(self._order(reference), "capture", transformers.SETTLED)
-        refund = self._call("POST", f"/v2/payments/captures/{capture['id']}/refund",
-                            transformers.refund_request(amount, currency, payment_id), key=idempotency_key)
+        refund = self._call(
+            "POST",
+            f"/v2/payments/captures/{capture['id']}/refund",
+            transformers.refund_request(amount, currency, payment_id),
+            key=idempotency_key,
+        )
         return transformers.to_refund(refund)
 
     def retrieve(self, request: PaymentRequest, reference: str | None) -> GatewayPayment:
@@ -135,8 +159,11 @@ class PayPalGateway(Gateway):
         if not description:
             return
         order = self._order(reference)
-        self._call("PATCH", f"/v2/checkout/orders/{quote(reference, safe='')}",
-                   transformers.description_patch(order, description))
+        self._call(
+            "PATCH",
+            f"/v2/checkout/orders/{quote(reference, safe='')}",
+            transformers.description_patch(order, description),
+        )
 
     # -- Webhooks ------------------------------------------------------------------------------
 
@@ -179,8 +206,12 @@ class PayPalGateway(Gateway):
     # -- HTTP ----------------------------------------------------------------------------------
 
     def _create(self, request: PaymentRequest, capture: bool) -> GatewayPayment:
-        order = self._call("POST", "/v2/checkout/orders", transformers.order_request(request, capture),
-                           key=request.idempotency_key)
+        order = self._call(
+            "POST",
+            "/v2/checkout/orders",
+            transformers.order_request(request, capture),
+            key=request.idempotency_key,
+        )
         return self._outcome(order)
 
     def _order(self, reference: str) -> dict:
@@ -194,8 +225,15 @@ class PayPalGateway(Gateway):
             raise errors.declined(transformers.latest_payment(order)[1])
         return payment
 
-    def _call(self, method: str, path: str, body: dict | list | None = None, *, key: str | None = None,
-              safe: bool = False) -> Any:
+    def _call(
+        self,
+        method: str,
+        path: str,
+        body: dict | list | None = None,
+        *,
+        key: str | None = None,
+        safe: bool = False,
+    ) -> Any:
         """One authenticated API call.
 
         Parameters:
@@ -251,8 +289,14 @@ class PayPalGateway(Gateway):
             return token
 
     def _fetch_token(self) -> tuple[str, int]:
-        response = self._send("POST", "/v1/oauth2/token", safe=True, auth=self._credentials,
-                              data={"grant_type": "client_credentials"}, headers={"Accept": "application/json"})
+        response = self._send(
+            "POST",
+            "/v1/oauth2/token",
+            safe=True,
+            auth=self._credentials,
+            data={"grant_type": "client_credentials"},
+            headers={"Accept": "application/json"},
+        )
         if response.status_code != 200:
             raise errors.from_response(response)
         body = self._json(response, safe=True)

@@ -26,29 +26,29 @@ GATEWAY = "paypal"
 
 #: Issuer answers → our decline code; ``decline()`` makes those in HARD_DECLINE_CODES hard.
 RESPONSE_CODES = {
-    "0100": "call_issuer",            # REFERRAL
-    "0390": "invalid_account",        # ACCOUNT_NOT_FOUND
+    "0100": "call_issuer",  # REFERRAL
+    "0390": "invalid_account",  # ACCOUNT_NOT_FOUND
     "0500": "do_not_honor",
     "0580": "transaction_not_allowed",
-    "0800": "processing_error",       # BAD_RESPONSE_REVERSAL_REQUIRED
-    "0880": "processing_error",       # CRYPTOGRAPHIC_FAILURE
+    "0800": "processing_error",  # BAD_RESPONSE_REVERSAL_REQUIRED
+    "0880": "processing_error",  # CRYPTOGRAPHIC_FAILURE
     "0890": "incorrect_pin",
-    "0960": "processing_error",       # SYSTEM_MALFUNCTION
+    "0960": "processing_error",  # SYSTEM_MALFUNCTION
     "1330": "invalid_account",
     "1335": "invalid_account",
-    "1352": "restricted_card",        # RESTRICTED_OR_INACTIVE_ACCOUNT
-    "1382": "incorrect_cvc",          # INVALID_CARD_VERIFICATION_VALUE
-    "00N7": "incorrect_cvc",          # CVV2_FAILURE_POSSIBLE_RETRY_WITH_CVV
+    "1352": "restricted_card",  # RESTRICTED_OR_INACTIVE_ACCOUNT
+    "1382": "incorrect_cvc",  # INVALID_CARD_VERIFICATION_VALUE
+    "00N7": "incorrect_cvc",  # CVV2_FAILURE_POSSIBLE_RETRY_WITH_CVV
     "5100": "generic_decline",
-    "5110": "incorrect_cvc",          # CVV2_FAILURE
+    "5110": "incorrect_cvc",  # CVV2_FAILURE
     "5120": "insufficient_funds",
     "5130": "incorrect_pin",
     "5135": "pin_try_exceeded",
-    "5140": "invalid_account",        # CARD_CLOSED
+    "5140": "invalid_account",  # CARD_CLOSED
     "5150": "pickup_card",
     "5160": "transaction_not_allowed",  # UNAUTHORIZED_USER
-    "5170": "incorrect_address",      # AVS_FAILURE
-    "5180": "restricted_card",        # INVALID_OR_RESTRICTED_CARD: do not retry the card
+    "5170": "incorrect_address",  # AVS_FAILURE
+    "5180": "restricted_card",  # INVALID_OR_RESTRICTED_CARD: do not retry the card
     "5200": "duplicate_transaction",
     "5400": "expired_card",
     "5650": "authentication_required",  # DECLINED_SCA_REQUIRED
@@ -56,14 +56,14 @@ RESPONSE_CODES = {
     "5710": "card_velocity_exceeded",
     "5910": "issuer_not_available",
     "5920": "issuer_not_available",
-    "9100": "processing_error",       # DECLINED_PLEASE_RETRY
-    "9500": "fraudulent",             # SUSPECTED_FRAUD
+    "9100": "processing_error",  # DECLINED_PLEASE_RETRY
+    "9500": "fraudulent",  # SUSPECTED_FRAUD
     "9510": "security_violation",
-    "9520": "stolen_card",            # LOST_OR_STOLEN: our codes have no "either"; both are final
-    "9530": "call_issuer",            # HOLD_CALL_CENTER
-    "9540": "generic_decline",        # REFUSED_CARD
+    "9520": "stolen_card",  # LOST_OR_STOLEN: our codes have no "either"; both are final
+    "9530": "call_issuer",  # HOLD_CALL_CENTER
+    "9540": "generic_decline",  # REFUSED_CARD
     "PCVV": "incorrect_cvc",
-    "PPRN": "do_not_try_again",       # REATTEMPT_NOT_PERMITTED
+    "PPRN": "do_not_try_again",  # REATTEMPT_NOT_PERMITTED
 }
 
 #: ``details[].issue`` → (error factory, our code); ``decline`` decides hard or soft by code.
@@ -124,12 +124,18 @@ def from_response(response: requests.Response) -> GatewayError:
     issue = next((d["issue"] for d in details if d.get("issue") in ISSUES), None)
     name = body.get("name") or body.get("error") or f"HTTP {response.status_code}"
     factory, code = ISSUES[issue] if issue else _by_status(response.status_code)
-    text = "; ".join(" ".join(filter(None, (d.get("issue"), d.get("field"), d.get("description")))) for d in details)
+    text = "; ".join(
+        " ".join(filter(None, (d.get("issue"), d.get("field"), d.get("description")))) for d in details
+    )
     text = text or body.get("message") or body.get("error_description") or ""
     message = f"PayPal {response.status_code} {name}: {text}"
-    return factory(message, code=code, gateway=GATEWAY,
-                   vendor_code=issue or next((d.get("issue") for d in details), None) or name,
-                   retry_after=retry_after_seconds(response.headers.get("Retry-After")))
+    return factory(
+        message,
+        code=code,
+        gateway=GATEWAY,
+        vendor_code=issue or next((d.get("issue") for d in details), None) or name,
+        retry_after=retry_after_seconds(response.headers.get("Retry-After")),
+    )
 
 
 def _by_status(status: int) -> tuple[type[GatewayError], str]:
@@ -144,8 +150,12 @@ def declined(payment: dict) -> GatewayError:
     """The decline for a capture (DECLINED, FAILED) or authorization (DENIED), read from its processor response."""
     response_code = (payment.get("processor_response") or {}).get("response_code")
     code = RESPONSE_CODES.get(response_code or "", "generic_decline")
-    return decline(f"PayPal {payment.get('status')}: issuer response {response_code or 'none'} ({code})",
-                   code, gateway=GATEWAY, vendor_code=response_code or payment.get("status"))
+    return decline(
+        f"PayPal {payment.get('status')}: issuer response {response_code or 'none'} ({code})",
+        code,
+        gateway=GATEWAY,
+        vendor_code=response_code or payment.get("status"),
+    )
 
 
 def from_transport(exc: requests.RequestException, *, safe: bool) -> GatewayError:
@@ -161,12 +171,17 @@ def from_transport(exc: requests.RequestException, *, safe: bool) -> GatewayErro
       connection); ``InvalidRequestError`` for a malformed URL.
     """
     message = f"PayPal did not answer: {type(exc).__name__}"
-    if isinstance(exc, (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema,
-                        requests.exceptions.InvalidSchema)):
+    if isinstance(
+        exc,
+        (
+            requests.exceptions.InvalidURL,
+            requests.exceptions.MissingSchema,
+            requests.exceptions.InvalidSchema,
+        ),
+    ):
         return InvalidRequestError(message, code="invalid_configuration", gateway=GATEWAY)
     reason = exc.args[0] if exc.args else None
     never_connected = isinstance(reason, MaxRetryError) and isinstance(reason.reason, ConnectTimeoutError)
     if safe or never_connected:
         return RetryableError(message, code="gateway_unavailable", gateway=GATEWAY)
     return UnknownOutcomeError(message, code="unknown_outcome", gateway=GATEWAY)
-

@@ -3,6 +3,7 @@
 Amounts are integers in ISO 4217 minor units on our side (``shared.money``) and
 decimal strings on PayPal's; every conversion is exact or refused.
 """
+
 from collections.abc import Collection
 
 from gateways.base import GatewayPayment, GatewayRefund, GatewayStatus, PaymentRequest
@@ -14,9 +15,33 @@ from shared.cards import Card
 #: Currencies PayPal takes → the decimals it accepts.  HUF and TWD have two ISO
 #: decimals, but PayPal refuses any fraction for them.
 DECIMALS = {
-    **dict.fromkeys((
-        "AUD", "BRL", "CAD", "CHF", "CNY", "CZK", "DKK", "EUR", "GBP", "HKD", "ILS", "INR",
-        "MXN", "MYR", "NOK", "NZD", "PHP", "PLN", "SEK", "SGD", "THB", "USD"), 2),
+    **dict.fromkeys(
+        (
+            "AUD",
+            "BRL",
+            "CAD",
+            "CHF",
+            "CNY",
+            "CZK",
+            "DKK",
+            "EUR",
+            "GBP",
+            "HKD",
+            "ILS",
+            "INR",
+            "MXN",
+            "MYR",
+            "NOK",
+            "NZD",
+            "PHP",
+            "PLN",
+            "SEK",
+            "SGD",
+            "THB",
+            "USD",
+        ),
+        2,
+    ),
     "HUF": 0,
     "JPY": 0,
     "TWD": 0,
@@ -72,16 +97,19 @@ def paypal_money(amount: int, currency: str) -> dict:
         or a fraction PayPal refuses (HUF 10.50).
     """
     if currency not in DECIMALS:
-        raise InvalidRequestError(f"PayPal does not support currency {currency!r}",
-                                  code="unsupported_currency", gateway=GATEWAY)
+        raise InvalidRequestError(
+            f"PayPal does not support currency {currency!r}", code="unsupported_currency", gateway=GATEWAY
+        )
     if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
-        raise InvalidRequestError("amount must be a positive integer of minor units",
-                                  code="invalid_amount", gateway=GATEWAY)
+        raise InvalidRequestError(
+            "amount must be a positive integer of minor units", code="invalid_amount", gateway=GATEWAY
+        )
     try:
         return money.to_money(amount, currency, DECIMALS[currency])
     except ValueError:
-        raise InvalidRequestError(f"PayPal takes {currency} without decimals",
-                                  code="invalid_amount", gateway=GATEWAY) from None
+        raise InvalidRequestError(
+            f"PayPal takes {currency} without decimals", code="invalid_amount", gateway=GATEWAY
+        ) from None
 
 
 def order_request(request: PaymentRequest, capture: bool) -> dict:
@@ -132,11 +160,13 @@ def description_patch(order: dict, description: str) -> list:
     PayPal refuses ``add`` on a present field and ``replace`` on an absent one.
     """
     unit = order["purchase_units"][0]
-    return [{
-        "op": "replace" if "description" in unit else "add",
-        "path": f"/purchase_units/@reference_id=='{unit.get('reference_id', 'default')}'/description",
-        "value": description[:DESCRIPTION_MAX],
-    }]
+    return [
+        {
+            "op": "replace" if "description" in unit else "add",
+            "path": f"/purchase_units/@reference_id=='{unit.get('reference_id', 'default')}'/description",
+            "value": description[:DESCRIPTION_MAX],
+        }
+    ]
 
 
 def latest_payment(order: dict) -> tuple[str, dict]:
@@ -157,8 +187,9 @@ def payment_of(order: dict, kind: str, statuses: Collection[str] | None = None) 
     for payment in order["purchase_units"][0].get("payments", {}).get(kind + "s", []):
         if statuses is None or payment["status"] in statuses:
             return payment
-    raise InvalidRequestError(f"PayPal order {order['id']} has no {kind} for this operation",
-                              code=f"no_{kind}", gateway=GATEWAY)
+    raise InvalidRequestError(
+        f"PayPal order {order['id']} has no {kind} for this operation", code=f"no_{kind}", gateway=GATEWAY
+    )
 
 
 def with_payment(order: dict, kind: str, payment: dict) -> dict:
@@ -194,8 +225,16 @@ def to_refund(refund: dict) -> GatewayRefund:
     """
     succeeded = REFUND_SUCCEEDED.get(refund["status"])
     if succeeded is None:
-        raise InvalidRequestError(f"PayPal refund {refund['id']} is {refund['status']}",
-                                  code="refund_failed", gateway=GATEWAY, vendor_code=refund["status"])
-    return GatewayRefund(reference=refund["id"], amount=money.from_money(refund["amount"]),
-                         currency=refund["amount"]["currency_code"], succeeded=succeeded,
-                         vendor_status=refund["status"])
+        raise InvalidRequestError(
+            f"PayPal refund {refund['id']} is {refund['status']}",
+            code="refund_failed",
+            gateway=GATEWAY,
+            vendor_code=refund["status"],
+        )
+    return GatewayRefund(
+        reference=refund["id"],
+        amount=money.from_money(refund["amount"]),
+        currency=refund["amount"]["currency_code"],
+        succeeded=succeeded,
+        vendor_status=refund["status"],
+    )

@@ -1,5 +1,6 @@
 """PayPal's events in: only PayPal can verify one (verify-webhook-signature), so the door checks their
 form and the ops pool asks PayPal later."""
+
 import dataclasses
 import datetime
 import re
@@ -22,8 +23,10 @@ WEBHOOK_HEADERS = {
     "transmission_time": "paypal-transmission-time",
 }
 #: The transmission headers and what a well-formed value looks like.
-_WELL_FORMED = {**dict.fromkeys(WEBHOOK_HEADERS.values(), re.compile(r"[\x20-\x7e]{1,4096}")),
-                "paypal-transmission-id": re.compile(r"[A-Za-z0-9._:-]{1,128}")}
+_WELL_FORMED = {
+    **dict.fromkeys(WEBHOOK_HEADERS.values(), re.compile(r"[\x20-\x7e]{1,4096}")),
+    "paypal-transmission-id": re.compile(r"[A-Za-z0-9._:-]{1,128}"),
+}
 
 #: PayPal event type -> ``Fact.kind``.
 EVENT_KINDS = {
@@ -49,16 +52,24 @@ class PayPalWebhooks(Webhooks):
     placed_by_id = True
 
     def admit(self, config: Config, headers: dict, raw_body: bytes, body: dict) -> Delivery:
-        if not config.paypal_webhook_id:  # PayPal would answer FAILURE: refuse now, so that PayPal sends it again later
+        if (
+            not config.paypal_webhook_id
+        ):  # PayPal would answer FAILURE: refuse now, so that PayPal sends it again later
             raise InvalidWebhook("PAYWAVE_PAYPAL_WEBHOOK_ID is not set: events cannot be verified")
         kept = {name: headers.get(name) for name in _WELL_FORMED}
-        malformed = [name for name, pattern in _WELL_FORMED.items() if not pattern.fullmatch(kept[name] or "")]
+        malformed = [
+            name for name, pattern in _WELL_FORMED.items() if not pattern.fullmatch(kept[name] or "")
+        ]
         sent = None if malformed else _time(kept["paypal-transmission-time"])
         if sent is None:
-            raise InvalidWebhook(f"missing or malformed {', '.join(malformed or ['paypal-transmission-time'])}")
+            raise InvalidWebhook(
+                f"missing or malformed {', '.join(malformed or ['paypal-transmission-time'])}"
+            )
         off = abs((datetime.datetime.now(datetime.timezone.utc) - sent).total_seconds())
         if off > self.tolerance_seconds:
-            raise StaleWebhook(f"the transmission time is {int(off)} s off; at most {self.tolerance_seconds} s is accepted")
+            raise StaleWebhook(
+                f"the transmission time is {int(off)} s off; at most {self.tolerance_seconds} s is accepted"
+            )
         return Delivery(body, headers=kept, transmission_id=kept["paypal-transmission-id"])
 
     def verify(self, config: Config, gateway: Gateway, headers: dict, raw_body: bytes) -> bool:
@@ -77,8 +88,12 @@ class PayPalWebhooks(Webhooks):
         if kind == "captured":
             return dataclasses.replace(fact, amount=from_money(resource["amount"]))
         if kind == "refund":
-            return dataclasses.replace(fact, amount=from_money(resource["amount"]), refund_id=resource["id"],
-                                       refunded=REFUNDED.get(resource["status"]))
+            return dataclasses.replace(
+                fact,
+                amount=from_money(resource["amount"]),
+                refund_id=resource["id"],
+                refunded=REFUNDED.get(resource["status"]),
+            )
         return fact
 
 

@@ -1,4 +1,5 @@
 """``StripeGateway``: our ``Gateway`` contract over the official ``stripe`` SDK (PaymentIntents)."""
+
 import logging
 import os
 from collections.abc import Callable
@@ -60,18 +61,26 @@ class StripeGateway(Gateway):
 
     name = GATEWAY
 
-    def __init__(self, api_key: str, api_base: str = "https://api.stripe.com", connect_timeout: float = 3.05,
-                 read_timeout: float = 30) -> None:
+    def __init__(
+        self,
+        api_key: str,
+        api_base: str = "https://api.stripe.com",
+        connect_timeout: float = 3.05,
+        read_timeout: float = 30,
+    ) -> None:
         if not api_base.startswith(("https://", "http://")):
             raise ValueError(f"api_base must be an http(s) URL, got {api_base!r}")
         if "debug" in (stripe.log, os.environ.get("STRIPE_LOG")):
             raise ValueError("STRIPE_LOG=debug makes the SDK print card numbers to stderr")
         # No retries below us: retries are the worker's, under the same idempotency key.
         self._v1 = stripe.StripeClient(
-            api_key, base_addresses={"api": api_base}, stripe_version=API_VERSION,
+            api_key,
+            base_addresses={"api": api_base},
+            stripe_version=API_VERSION,
             max_network_retries=0,
-            http_client=stripe.RequestsClient(timeout=(connect_timeout, read_timeout),
-                                              session=_session(api_base)),
+            http_client=stripe.RequestsClient(
+                timeout=(connect_timeout, read_timeout), session=_session(api_base)
+            ),
         ).v1
 
     def authorize(self, request: PaymentRequest) -> GatewayPayment:
@@ -107,8 +116,12 @@ class StripeGateway(Gateway):
         Raises:
           InvalidRequestError: more than is capturable, or not in ``requires_capture``.
         """
-        pi = self._call(self._v1.payment_intents.capture, reference, key=idempotency_key,
-                        params={"amount_to_capture": amount})
+        pi = self._call(
+            self._v1.payment_intents.capture,
+            reference,
+            key=idempotency_key,
+            params={"amount_to_capture": amount},
+        )
         return to_payment(pi)
 
     def void(self, reference: str, idempotency_key: str) -> GatewayPayment:
@@ -119,16 +132,20 @@ class StripeGateway(Gateway):
         """
         return to_payment(self._call(self._v1.payment_intents.cancel, reference, key=idempotency_key))
 
-    def refund(self, reference: str, amount: int, currency: str, idempotency_key: str,
-               payment_id: str) -> GatewayRefund:
+    def refund(
+        self, reference: str, amount: int, currency: str, idempotency_key: str, payment_id: str
+    ) -> GatewayRefund:
         """Refund ``amount`` of PaymentIntent ``reference``; ``payment_id`` goes to its metadata.
 
         Raises:
           InvalidRequestError: more than captured minus refunded, or nothing captured.
           HardDeclineError: Stripe reports the refund failed.
         """
-        refund = self._call(self._v1.refunds.create, key=idempotency_key, params={
-            "payment_intent": reference, "amount": amount, "metadata": {PAYMENT_ID_KEY: payment_id}})
+        refund = self._call(
+            self._v1.refunds.create,
+            key=idempotency_key,
+            params={"payment_intent": reference, "amount": amount, "metadata": {PAYMENT_ID_KEY: payment_id}},
+        )
         return to_refund(refund)
 
     def retrieve(self, request: PaymentRequest, reference: str | None) -> GatewayPayment:
@@ -161,14 +178,19 @@ class StripeGateway(Gateway):
 
     def update(self, reference: str, description: str | None, metadata: dict, idempotency_key: str) -> None:
         """Merge ``metadata`` into the PaymentIntent's (our payment id stays); set ``description`` unless None."""
-        self._call(self._v1.payment_intents.update, reference, key=idempotency_key,
-                   params={"description": description, "metadata": merchant_metadata(metadata)})
+        self._call(
+            self._v1.payment_intents.update,
+            reference,
+            key=idempotency_key,
+            params={"description": description, "metadata": merchant_metadata(metadata)},
+        )
 
     def _open(self, request: PaymentRequest, capture: bool) -> GatewayPayment:
         if request.capture is not capture:
             # retrieve() replays from request.capture: it must say what this call does.
-            raise ValueError(f"request.capture is {request.capture} for "
-                             f"{'charge' if capture else 'authorize'}")
+            raise ValueError(
+                f"request.capture is {request.capture} for {'charge' if capture else 'authorize'}"
+            )
         return self._create(request)
 
     def _create(self, request: PaymentRequest) -> GatewayPayment:
@@ -180,8 +202,11 @@ class StripeGateway(Gateway):
         typed SDK params, like raw numbers anywhere: they need the account's raw card data
         access, as ``POST /v1/payment_methods`` with a card number does.  The SDK sends them."""
         data = {"type": "card", "card": _card_params(request.card)}
-        pi = self._call(self._v1.payment_intents.create, key=request.idempotency_key,
-                        params=_intent_params(request, payment_method_data=data))
+        pi = self._call(
+            self._v1.payment_intents.create,
+            key=request.idempotency_key,
+            params=_intent_params(request, payment_method_data=data),
+        )
         return to_payment(pi)
 
     def _replay_two_calls(self, request: PaymentRequest) -> GatewayPayment:
@@ -190,14 +215,20 @@ class StripeGateway(Gateway):
         tells what happened to the money."""
         key = request.idempotency_key
         try:
-            pm = self._call(self._v1.payment_methods.create, key=f"{key}:pm",
-                            params={"type": "card", "card": _card_params(request.card)})
+            pm = self._call(
+                self._v1.payment_methods.create,
+                key=f"{key}:pm",
+                params={"type": "card", "card": _card_params(request.card)},
+            )
         except (SoftDeclineError, HardDeclineError, InvalidRequestError) as exc:
             # The earlier flow's PaymentMethod would replay as created: the key is someone else's.
             raise _conflict(key) from exc
         try:
-            pi = self._call(self._v1.payment_intents.create, key=key,
-                            params=_intent_params(request, payment_method=pm["id"]))
+            pi = self._call(
+                self._v1.payment_intents.create,
+                key=key,
+                params=_intent_params(request, payment_method=pm["id"]),
+            )
         except InvalidRequestError as exc:
             if _key_taken(exc):
                 raise _conflict(key) from exc
@@ -205,7 +236,9 @@ class StripeGateway(Gateway):
         return to_payment(pi)
 
     @staticmethod
-    def _call(method: Callable[..., Any], *args: str, key: str | None = None, params: dict | None = None) -> dict:
+    def _call(
+        method: Callable[..., Any], *args: str, key: str | None = None, params: dict | None = None
+    ) -> dict:
         """One SDK call; returns the object as a dict or raises our taxonomy's error."""
         options = {"idempotency_key": key} if key else {}
         try:
@@ -244,4 +277,6 @@ def _conflict(key: str) -> UnknownOutcomeError:
     return UnknownOutcomeError(
         f"Stripe holds idempotency key {key} for a request that neither this attempt's one call nor "
         "its earlier two calls match: the attempt's outcome cannot be read by replay",
-        code="idempotency_conflict", gateway=GATEWAY)
+        code="idempotency_conflict",
+        gateway=GATEWAY,
+    )

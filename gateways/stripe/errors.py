@@ -61,8 +61,13 @@ def _error(cls: type[errors.GatewayError], exc: stripe.StripeError, code: str) -
     message = exc.user_message or "Stripe answered with an error"
     if exc.request_id:
         message = f"{message} (request {exc.request_id})"
-    return cls(message, code=code, gateway=GATEWAY, vendor_code=_body(exc).get("code"),
-               retry_after=errors.retry_after_seconds(exc.headers.get("Retry-After") if exc.headers else None))
+    return cls(
+        message,
+        code=code,
+        gateway=GATEWAY,
+        vendor_code=_body(exc).get("code"),
+        retry_after=errors.retry_after_seconds(exc.headers.get("Retry-After") if exc.headers else None),
+    )
 
 
 def _chain(exc: BaseException | None) -> Iterator[BaseException]:
@@ -81,13 +86,18 @@ def _connection_failed(exc: stripe.StripeError) -> errors.GatewayError:
     # Neither the SDK nor urllib3 retries (max_network_retries=0, max_retries=0), so the chain
     # holds this one attempt only.
     if any(isinstance(e, urllib3.exceptions.ConnectTimeoutError) for e in causes):
-        return errors.RetryableError(f"Stripe unreachable, the request was not sent ({root})",
-                                     code="gateway_unreachable", gateway=GATEWAY)
+        return errors.RetryableError(
+            f"Stripe unreachable, the request was not sent ({root})",
+            code="gateway_unreachable",
+            gateway=GATEWAY,
+        )
     # Anything later (read timeout, connection reset or closed) may follow a charge.
     timed_out = any(isinstance(e, TimeoutError | urllib3.exceptions.TimeoutError) for e in causes)
     return errors.UnknownOutcomeError(
         f"No answer from Stripe after the request was sent ({root}): it may have been executed",
-        code="gateway_timeout" if timed_out else "connection_lost", gateway=GATEWAY)
+        code="gateway_timeout" if timed_out else "connection_lost",
+        gateway=GATEWAY,
+    )
 
 
 def _api_error(exc: stripe.StripeError) -> errors.GatewayError:
@@ -111,7 +121,10 @@ _TABLE: tuple[tuple[type[stripe.StripeError], Callable[[Any], errors.GatewayErro
     (stripe.CardError, lambda e: decline_from(_body(e))),
     (stripe.RateLimitError, lambda e: _error(errors.RetryableError, e, "rate_limited")),
     (stripe.IdempotencyError, lambda e: _error(errors.InvalidRequestError, e, "idempotency_error")),
-    (stripe.InvalidRequestError, lambda e: _error(errors.InvalidRequestError, e, e.code or "invalid_request")),
+    (
+        stripe.InvalidRequestError,
+        lambda e: _error(errors.InvalidRequestError, e, e.code or "invalid_request"),
+    ),
     # A bad or under-privileged key is our configuration bug: final and loud, nothing moved.
     (stripe.AuthenticationError, lambda e: _error(errors.InvalidRequestError, e, "authentication_failed")),
     (stripe.PermissionError, lambda e: _error(errors.InvalidRequestError, e, "permission_denied")),

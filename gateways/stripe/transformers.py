@@ -1,4 +1,5 @@
 """Stripe objects (plain dicts, from ``StripeObject.to_dict()``) into our types."""
+
 from collections.abc import Callable, Mapping
 from typing import TypeVar
 
@@ -27,15 +28,22 @@ def _declined(pi: dict) -> errors.GatewayError:
 
 def _unconfirmed(pi: dict) -> errors.GatewayError:
     # We confirm on create, so nothing was attempted: our bug, no money moved.
-    return errors.InvalidRequestError(f"PaymentIntent {pi['id']} was never confirmed",
-                                      code="not_confirmed", gateway=GATEWAY,
-                                      vendor_code=pi["status"])
+    return errors.InvalidRequestError(
+        f"PaymentIntent {pi['id']} was never confirmed",
+        code="not_confirmed",
+        gateway=GATEWAY,
+        vendor_code=pi["status"],
+    )
 
 
 def _refund_failed(refund: dict) -> errors.GatewayError:
     reason = refund.get("failure_reason") or "refund_failed"
-    return errors.HardDeclineError(f"Refund {refund['id']} {refund['status']}: {reason}",
-                                   code=reason, gateway=GATEWAY, vendor_code=refund["status"])
+    return errors.HardDeclineError(
+        f"Refund {refund['id']} {refund['status']}: {reason}",
+        code=reason,
+        gateway=GATEWAY,
+        vendor_code=refund["status"],
+    )
 
 
 T = TypeVar("T")
@@ -64,9 +72,12 @@ REFUND_STATUS: dict[str, bool | Callable[[dict], errors.GatewayError]] = {
 def _read_status(table: Mapping[str, T | Callable[[dict], errors.GatewayError]], obj: dict) -> T:
     outcome = table.get(obj["status"])
     if outcome is None:  # a status newer than our table: we cannot tell what happened
-        raise errors.UnknownOutcomeError(f"unknown {obj['object']} status {obj['status']!r}",
-                                         code="unknown_status", gateway=GATEWAY,
-                                         vendor_code=obj["status"])
+        raise errors.UnknownOutcomeError(
+            f"unknown {obj['object']} status {obj['status']!r}",
+            code="unknown_status",
+            gateway=GATEWAY,
+            vendor_code=obj["status"],
+        )
     if callable(outcome):
         raise outcome(obj)
     return outcome
@@ -85,9 +96,14 @@ def to_payment(pi: dict) -> GatewayPayment:
       DeclineError subclasses for a declined confirmation; ``InvalidRequestError`` for an
       unconfirmed one; ``UnknownOutcomeError`` for a status we do not know.
     """
-    return GatewayPayment(reference=pi["id"], status=_read_status(PAYMENT_INTENT_STATUS, pi),
-                          amount=pi["amount"], amount_captured=pi["amount_received"],
-                          currency=pi["currency"].upper(), vendor_status=pi["status"])
+    return GatewayPayment(
+        reference=pi["id"],
+        status=_read_status(PAYMENT_INTENT_STATUS, pi),
+        amount=pi["amount"],
+        amount_captured=pi["amount_received"],
+        currency=pi["currency"].upper(),
+        vendor_status=pi["status"],
+    )
 
 
 def to_refund(refund: dict) -> GatewayRefund:
@@ -96,6 +112,10 @@ def to_refund(refund: dict) -> GatewayRefund:
     Raises:
       ``HardDeclineError`` when Stripe reports it failed or canceled.
     """
-    return GatewayRefund(reference=refund["id"], amount=refund["amount"],
-                         currency=refund["currency"].upper(),
-                         succeeded=_read_status(REFUND_STATUS, refund), vendor_status=refund["status"])
+    return GatewayRefund(
+        reference=refund["id"],
+        amount=refund["amount"],
+        currency=refund["currency"].upper(),
+        succeeded=_read_status(REFUND_STATUS, refund),
+        vendor_status=refund["status"],
+    )

@@ -1,4 +1,5 @@
 """Stripe's events in: signed with the endpoint's secret (``Stripe-Signature``), so verified at the door."""
+
 import dataclasses
 
 import stripe
@@ -33,8 +34,12 @@ class StripeWebhooks(Webhooks):
 
     def admit(self, config: Config, headers: dict, raw_body: bytes, body: dict) -> Delivery:
         try:  # without a secret (PAYWAVE_STRIPE_WEBHOOK_SECRET unset) nothing verifies: refused too
-            event = stripe.Webhook.construct_event(raw_body, headers.get("stripe-signature"), config.stripe_webhook_secret,
-                                                   tolerance=self.tolerance_seconds)
+            event = stripe.Webhook.construct_event(
+                raw_body,
+                headers.get("stripe-signature"),
+                config.stripe_webhook_secret,
+                tolerance=self.tolerance_seconds,
+            )
         except stripe.SignatureVerificationError as exc:  # unsigned, mis-signed or stale
             raise InvalidSignature(str(exc)) from None
         return Delivery(event.to_dict())
@@ -44,10 +49,15 @@ class StripeWebhooks(Webhooks):
         if kind is None:
             return Fact(None)
         obj = event["data"]["object"]
-        fact = Fact(kind, payment_id=(obj.get("metadata") or {}).get("payment_id"),
-                    reference=obj["id"] if obj["object"] == "payment_intent" else obj.get("payment_intent"))
+        fact = Fact(
+            kind,
+            payment_id=(obj.get("metadata") or {}).get("payment_id"),
+            reference=obj["id"] if obj["object"] == "payment_intent" else obj.get("payment_intent"),
+        )
         if kind == "captured":
             return dataclasses.replace(fact, amount=obj["amount_received"])
         if kind == "refund":
-            return dataclasses.replace(fact, amount=obj["amount"], refund_id=obj["id"], refunded=REFUNDED.get(obj["status"]))
+            return dataclasses.replace(
+                fact, amount=obj["amount"], refund_id=obj["id"], refunded=REFUNDED.get(obj["status"])
+            )
         return fact

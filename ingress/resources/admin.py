@@ -1,5 +1,6 @@
 """Operators' routes (scope ``admin``): list the payments that await a person and settle one,
 whichever merchant it belongs to. Every settlement is audited (``store.payments.settle``)."""
+
 import functools
 
 import falcon
@@ -17,7 +18,12 @@ class Review:
     scopes = {"GET": ADMIN}
 
     def on_get(self, req, resp):
-        answer_list(req, resp, functools.partial(payments.list_, None, status=PaymentStatus.REQUIRES_REVIEW), PAYMENT_ID)
+        answer_list(
+            req,
+            resp,
+            functools.partial(payments.list_, None, status=PaymentStatus.REQUIRES_REVIEW),
+            PAYMENT_ID,
+        )
 
 
 @falcon.before(known_id)

@@ -1,5 +1,6 @@
 """What every resource shares: scopes, id forms and the hook that checks them, JSON answers, list
 parameters and pages, and the unit of work a change is written in."""
+
 import datetime
 import functools
 import re
@@ -16,7 +17,12 @@ REFUND_ID = re.compile(r"re_[A-Za-z0-9]{24}")
 EVENT_ID = re.compile(r"evt_[A-Za-z0-9]{24}")
 ENDPOINT_ID = re.compile(r"we_[A-Za-z0-9]{24}")
 #: Route parameter -> what its ids look like.
-ID_FORMS = {"payment_id": PAYMENT_ID, "refund_id": REFUND_ID, "event_id": EVENT_ID, "endpoint_id": ENDPOINT_ID}
+ID_FORMS = {
+    "payment_id": PAYMENT_ID,
+    "refund_id": REFUND_ID,
+    "event_id": EVENT_ID,
+    "endpoint_id": ENDPOINT_ID,
+}
 
 
 def known_id(req, resp, resource, params):

@@ -1,5 +1,6 @@
 """``/events``: what happened to the merchant's payments, newest first, and the webhook
 deliveries of each event (with every attempt)."""
+
 import functools
 
 import falcon
@@ -21,7 +22,9 @@ class Collection:
         type_ = req.get_param("type")
         if type_ is not None and type_ not in events.TYPES:
             errors.add("type", "is not an event type")
-        answer_list(req, resp, functools.partial(events.list_, req.context.merchant_id, type_=type_), EVENT_ID, errors)
+        answer_list(
+            req, resp, functools.partial(events.list_, req.context.merchant_id, type_=type_), EVENT_ID, errors
+        )
 
 
 @falcon.before(known_id)
@@ -40,7 +43,12 @@ class Deliveries:
 
     def on_get(self, req, resp, event_id):
         events.get(req.context.merchant_id, event_id)
-        resp.media = {"object": "list", "data": deliveries.deliveries_of(event_id), "has_more": False, "url": req.path}
+        resp.media = {
+            "object": "list",
+            "data": deliveries.deliveries_of(event_id),
+            "has_more": False,
+            "url": req.path,
+        }
 
 
 @falcon.before(known_id)

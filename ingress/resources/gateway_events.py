@@ -8,6 +8,7 @@ answered 202, and the ops pool verifies it before applying it.  The same body re
 200 and changes nothing; another body under a known id is stored beside it (only a signature tells the
 genuine one).  Past ``gateway_event_unverified_max`` events waiting, a delivery gets 503 and nothing is stored.
 """
+
 import falcon
 
 from gateways import registry
@@ -60,13 +61,26 @@ class GatewayEvents:
             raise Problem(400, title, str(exc), slug=slug) from None
         try:
             with unit_of_work(req, relay=self.relay):
-                stored = gateway_events.receive(self.gateway, event_id, type_, req.context.raw_body.decode(),
-                                                headers=delivery.headers, transmission_id=delivery.transmission_id,
-                                                unverified_max=self.config.gateway_event_unverified_max)
-        except gateway_events.Backlog as exc:  # the ops pool is behind (or flooded): the gateway sends it again later
+                stored = gateway_events.receive(
+                    self.gateway,
+                    event_id,
+                    type_,
+                    req.context.raw_body.decode(),
+                    headers=delivery.headers,
+                    transmission_id=delivery.transmission_id,
+                    unverified_max=self.config.gateway_event_unverified_max,
+                )
+        except (
+            gateway_events.Backlog
+        ) as exc:  # the ops pool is behind (or flooded): the gateway sends it again later
             log.warning("gateway_event_refused", gateway=self.gateway, reason=str(exc))
-            raise Problem(503, "Service unavailable", str(exc), slug="gateway-event-backlog",
-                          headers={"Retry-After": "60"}) from None
+            raise Problem(
+                503,
+                "Service unavailable",
+                str(exc),
+                slug="gateway-event-backlog",
+                headers={"Retry-After": "60"},
+            ) from None
         if stored:
             resp.status = falcon.HTTP_200 if self.webhooks.verified_at_door else falcon.HTTP_202
         else:

@@ -1,4 +1,5 @@
 """``/healthz`` (process up), ``/readyz`` (dependencies reachable); metrics have their own port (``shared.metrics``)."""
+
 from store.db import database
 
 
@@ -19,11 +20,17 @@ class Ready:
         self.broker_check = broker_check
 
     def on_get(self, req, resp):
-        checks = {"database": _database_ok(), "broker": _safe(self.broker_check), "cache": _safe(self.cache.ping)}
+        checks = {
+            "database": _database_ok(),
+            "broker": _safe(self.broker_check),
+            "cache": _safe(self.cache.ping),
+        }
         ready = all(checks.values())
         resp.status = 200 if ready else 503
-        resp.media = {"status": "ready" if ready else "unavailable",
-                      "checks": {name: "ok" if ok else "failing" for name, ok in checks.items()}}
+        resp.media = {
+            "status": "ready" if ready else "unavailable",
+            "checks": {name: "ok" if ok else "failing" for name, ok in checks.items()},
+        }
 
 
 def _safe(check):
@@ -40,4 +47,3 @@ def _database_ok():
         return True
     except Exception:
         return False
-

@@ -1,5 +1,6 @@
 """``/payments`` and the actions on one payment. No gateway is ever called here:
 every change is written with its job, and the workers do the rest."""
+
 import functools
 
 import falcon
@@ -46,8 +47,8 @@ class Collection:
         fields["route"] = ",".join(route)
         with unit_of_work(req, self.cache, self.relay):
             payment, body = payments.create(
-                req.context.merchant_id, fields,
-                lambda payment_id: self.vault.seal_card(payment_id, *card))
+                req.context.merchant_id, fields, lambda payment_id: self.vault.seal_card(payment_id, *card)
+            )
         req.context.payment_id = payment.id
         resp.location = f"/payments/{payment.id}"
         answer_json(resp, body, 202)
@@ -62,9 +63,21 @@ class Collection:
         after = starting_after(req, errors, PAYMENT_ID, "no such payment")
         bounds = created(req, errors)
         errors.raise_if_any()
-        answer_page(req, resp, functools.partial(
-            payments.list_, req.context.merchant_id, limit=size, starting_after=after, status=status, customer=customer,
-            created_gte=bounds.get("gte"), created_lte=bounds.get("lte")), "no such payment")
+        answer_page(
+            req,
+            resp,
+            functools.partial(
+                payments.list_,
+                req.context.merchant_id,
+                limit=size,
+                starting_after=after,
+                status=status,
+                customer=customer,
+                created_gte=bounds.get("gte"),
+                created_lte=bounds.get("lte"),
+            ),
+            "no such payment",
+        )
 
 
 @falcon.before(known_id)
@@ -134,13 +147,20 @@ class Refunds:
         body = req.context.body
         amount = validation.optional_amount(body, allowed=("amount", "reason"))
         with unit_of_work(req, relay=self.relay):
-            refund, data = payments.create_refund(req.context.merchant_id, payment_id, amount, body.get("reason"))
+            refund, data = payments.create_refund(
+                req.context.merchant_id, payment_id, amount, body.get("reason")
+            )
         resp.location = f"/payments/{payment_id}/refunds/{refund.id}"
         answer_json(resp, data, 202)
 
     def on_get(self, req, resp, payment_id):
         data = payments.refunds_of(req.context.merchant_id, payment_id)
-        resp.media = {"object": "list", "data": data, "has_more": False, "url": f"/payments/{payment_id}/refunds"}
+        resp.media = {
+            "object": "list",
+            "data": data,
+            "has_more": False,
+            "url": f"/payments/{payment_id}/refunds",
+        }
 
 
 @falcon.before(known_id)

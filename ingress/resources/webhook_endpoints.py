@@ -1,5 +1,6 @@
 """``/webhook_endpoints``: where a merchant receives its events, and the signing secret
 (shown once, at creation and at each rotation)."""
+
 import functools
 import socket
 
@@ -36,7 +37,9 @@ def endpoint_create(body: dict, policy: ssrf.Policy):
         except (socket.gaierror, UnicodeError):
             pass
     enabled = _event_types(errors, body.get("enabled_events"))
-    description = validation.string(errors, "description", body.get("description"), validation.DESCRIPTION_MAX)
+    description = validation.string(
+        errors, "description", body.get("description"), validation.DESCRIPTION_MAX
+    )
     errors.raise_if_any()
     return url, enabled, description
 
@@ -62,13 +65,17 @@ class Collection:
     def on_post(self, req, resp):
         url, enabled_events, description = endpoint_create(req.context.body, self.policy)
         with unit_of_work(req):
-            endpoint = deliveries.create_endpoint(req.context.merchant_id, url, enabled_events, description, self.vault)
+            endpoint = deliveries.create_endpoint(
+                req.context.merchant_id, url, enabled_events, description, self.vault
+            )
         resp.status = 201
         resp.location = f"/webhook_endpoints/{endpoint['id']}"
         resp.media = endpoint
 
     def on_get(self, req, resp):
-        answer_list(req, resp, functools.partial(deliveries.list_endpoints, req.context.merchant_id), ENDPOINT_ID)
+        answer_list(
+            req, resp, functools.partial(deliveries.list_endpoints, req.context.merchant_id), ENDPOINT_ID
+        )
 
 
 @falcon.before(known_id)

@@ -15,6 +15,7 @@ Sandbox controls besides ``/_sandbox/faults`` and ``/_sandbox/ledger``:
 ``/_sandbox/oauth`` (GET counts, POST ``{"expires_in": s}``, DELETE revokes
 every token) and ``POST /_sandbox/disputes {"capture_id": ...}``.
 """
+
 import base64
 import hashlib
 import hmac
@@ -42,13 +43,17 @@ from shared.cards import luhn_ok
 #: HTTP status → PayPal's error ``name`` and ``message``.
 NAMES = {
     400: ("INVALID_REQUEST", "Request is not well-formed, syntactically incorrect, or violates schema."),
-    401: ("AUTHENTICATION_FAILURE",
-          "Authentication failed due to missing authorization header, or invalid authentication credentials."),
+    401: (
+        "AUTHENTICATION_FAILURE",
+        "Authentication failed due to missing authorization header, or invalid authentication credentials.",
+    ),
     403: ("NOT_AUTHORIZED", "Authorization failed due to insufficient permissions."),
     404: ("RESOURCE_NOT_FOUND", "The specified resource does not exist."),
     409: ("RESOURCE_CONFLICT", "The server has detected a conflict while processing this request."),
-    422: ("UNPROCESSABLE_ENTITY",
-          "The requested action could not be performed, semantically incorrect, or failed business validation."),
+    422: (
+        "UNPROCESSABLE_ENTITY",
+        "The requested action could not be performed, semantically incorrect, or failed business validation.",
+    ),
     429: ("RATE_LIMIT_REACHED", "Too many requests. Blocked due to rate limiting."),
     500: ("INTERNAL_SERVER_ERROR", "An internal server error occurred."),
     503: ("SERVICE_UNAVAILABLE", "Service Unavailable."),
@@ -65,22 +70,27 @@ ORDER_ISSUES = {
     "NOT_SUPPORTED": "This field is not currently supported.",
     "PAYPAL_REQUEST_ID_REQUIRED": (
         "A PayPal-Request-Id is required if you are trying to process payment for an Order. Please specify a "
-        "PayPal-Request-Id or Create the Order without a 'payment_source' specified."),
+        "PayPal-Request-Id or Create the Order without a 'payment_source' specified."
+    ),
     "CARD_EXPIRED": "The card is expired",
     "DECIMAL_PRECISION": "If the currency supports decimals, only two decimal place precision is supported.",
     "INVALID_CURRENCY_CODE": (
         "Currency code is invalid or is not currently supported. Please refer "
-        "https://developer.paypal.com/api/rest/reference/currency-codes/ for list of supported currency codes."),
+        "https://developer.paypal.com/api/rest/reference/currency-codes/ for list of supported currency codes."
+    ),
     "CANNOT_BE_ZERO_OR_NEGATIVE": (
         "Must be greater than zero. If the currency supports decimals, only two decimal place precision is "
-        "supported."),
+        "supported."
+    ),
     "DUPLICATE_INVOICE_ID": (
         "Duplicate Invoice ID detected. To avoid a potential duplicate transaction your account setting requires "
-        "that Invoice Id be unique for each transaction."),
+        "that Invoice Id be unique for each transaction."
+    ),
     "INVALID_RESOURCE_ID": "Specified resource ID does not exist. Please check the resource ID and try again.",
     "INVALID_PATCH_OPERATION": (
         "The operation cannot be honored. Cannot add a property that's already present, use replace. Cannot "
-        "remove a property thats not present, use add. Cannot replace a property thats not present, use add."),
+        "remove a property thats not present, use add. Cannot replace a property thats not present, use add."
+    ),
     "FIELD_NOT_PATCHABLE": "Field cannot be patched.",
     "ORDER_ALREADY_COMPLETED": "The order cannot be patched after it is completed.",
     "NOT_PATCHABLE": "Cannot be patched.",
@@ -88,7 +98,8 @@ ORDER_ISSUES = {
     "PATCH_PATH_REQUIRED": "Please specify a 'path' for the field for which the operation needs to be performed.",
     "PREVIOUS_REQUEST_IN_PROGRESS": (
         "A previous request on this resource is currently in progress. Please wait for sometime and try again. "
-        "It is best to space out the initial and the subsequent request(s) to avoid receiving this error."),
+        "It is best to space out the initial and the subsequent request(s) to avoid receiving this error."
+    ),
 }
 #: ... and in Payments v2, where some texts differ.
 PAYMENT_ISSUES = {
@@ -98,7 +109,8 @@ PAYMENT_ISSUES = {
     "INVALID_STRING_LENGTH": "The value of a field is either too short or too long.",
     "INVALID_CURRENCY_CODE": (
         "Currency code is invalid or is not currently supported. Please refer "
-        "https://developer.paypal.com/docs/api/reference/currency-codes/ for list of supported currency codes."),
+        "https://developer.paypal.com/docs/api/reference/currency-codes/ for list of supported currency codes."
+    ),
     "AUTH_CAPTURE_CURRENCY_MISMATCH": "Currency of capture must be the same as currency of authorization.",
     "AUTHORIZATION_VOIDED": "A voided authorization cannot be captured or reauthorized. ",
     "AUTHORIZATION_ALREADY_CAPTURED": "Authorization has previously been captured.",
@@ -107,12 +119,14 @@ PAYMENT_ISSUES = {
         "Capture amount exceeds allowable limit. Please contact customer service or your account manager to "
         "request the change to your overage limit. The default overage limit is 115%, which allows the sum of "
         "all captures to be up to 115% of the order amount. The ability to over capture is subjected to "
-        "regulatory approvals."),
+        "regulatory approvals."
+    ),
     "PREVIOUSLY_CAPTURED": "Authorization has been previously captured and hence cannot be voided.",
     "PREVIOUSLY_VOIDED": "Authorization has been previously voided and hence cannot be voided again.",
     "CANNOT_BE_VOIDED": "A reauthorization cannot be voided. Please void the original parent authorization.",
     "REFUND_AMOUNT_EXCEEDED": (
-        "The refund amount must be less than or equal to the capture amount that has not yet been refunded."),
+        "The refund amount must be less than or equal to the capture amount that has not yet been refunded."
+    ),
     "CAPTURE_FULLY_REFUNDED": "The capture has already been fully refunded",
     "CURRENCY_MISMATCH": "The refund must be in the currency of the capture.",
     "REFUND_NOT_ALLOWED": "Capture cannot be refunded.",
@@ -120,22 +134,24 @@ PAYMENT_ISSUES = {
 
 #: Issuer outcome of ``cards.py`` → PayPal processor response, as PayPal's card-testing triggers give them.
 RESPONSE_CODES = {
-    "generic_decline": "5100",     # CCREJECT-BANK_ERROR
-    "do_not_honor": "0500",        # CCREJECT-REFUSED
+    "generic_decline": "5100",  # CCREJECT-BANK_ERROR
+    "do_not_honor": "0500",  # CCREJECT-REFUSED
     "insufficient_funds": "5120",  # CCREJECT-IF
-    "lost_card": "9520",           # CCREJECT-LS: LOST_OR_STOLEN
+    "lost_card": "9520",  # CCREJECT-LS: LOST_OR_STOLEN
     "stolen_card": "9520",
-    "expired_card": "5400",        # CCREJECT-EC
-    "incorrect_cvc": "00N7",       # CCREJECT-CVV_F
-    "fraudulent": "9500",          # CCREJECT-SF
-    "processing_error": "9100",    # DECLINED_PLEASE_RETRY
+    "expired_card": "5400",  # CCREJECT-EC
+    "incorrect_cvc": "00N7",  # CCREJECT-CVV_F
+    "fraudulent": "9500",  # CCREJECT-SF
+    "processing_error": "9100",  # DECLINED_PLEASE_RETRY
 }
 LUHN_FAILURE = "5180"  # CCREJECT-IRC: INVALID_OR_RESTRICTED_CARD
 MATCHED = {"avs_code": "Y", "cvv_code": "M"}
 UNCHECKED = {"avs_code": "G", "cvv_code": "P"}  # what PayPal's rejection triggers return
 
 VALUE = re.compile(r"^((-?[0-9]+)|(-?([0-9]+)?[.][0-9]+))$")  # PayPal's money.value pattern
-PATCH_PATH = re.compile(r"/purchase_units/@reference_id=='([^']*)'/(description|custom_id|invoice_id|soft_descriptor)")
+PATCH_PATH = re.compile(
+    r"/purchase_units/@reference_id=='([^']*)'/(description|custom_id|invoice_id|soft_descriptor)"
+)
 TEXT_MAX = {"description": 127, "custom_id": 127, "invoice_id": 127, "soft_descriptor": 22}
 AUTHORIZATION_DAYS = 29
 _EVENTS = {"COMPLETED": "COMPLETED", "DECLINED": "DENIED"}  # capture status → webhook event
@@ -157,8 +173,13 @@ class Problem(Exception):
             if self.field:
                 detail.update(field=self.field, location=self.location)
             body["details"] = [detail]
-            body["links"] = [{"href": f"https://developer.paypal.com/docs/api/orders/v2/#error-{self.issue}",
-                              "rel": "information_link", "method": "GET"}]
+            body["links"] = [
+                {
+                    "href": f"https://developer.paypal.com/docs/api/orders/v2/#error-{self.issue}",
+                    "rel": "information_link",
+                    "method": "GET",
+                }
+            ]
         return body
 
 
@@ -180,8 +201,9 @@ def create_app(faults=None, webhook_url=None, webhook_secret=None):
     faults = faults or Faults()
     sandbox = PayPalSandbox(Webhooks(webhook_url, webhook_secret or "SANDBOXWEBHOOK"))
     app = falcon.App(middleware=[FaultMiddleware(faults, render_error), sandbox])
-    app.add_error_handler(Problem, lambda req, resp, problem, params: _reply(resp, problem.status,
-                                                                                problem.body(_issues(req))))
+    app.add_error_handler(
+        Problem, lambda req, resp, problem, params: _reply(resp, problem.status, problem.body(_issues(req)))
+    )
     app.add_route("/_sandbox/faults", FaultsResource(faults))
     app.add_route("/_sandbox/ledger", LedgerResource(sandbox.ledger))
     app.add_route("/_sandbox/oauth", sandbox, suffix="oauth")
@@ -221,7 +243,11 @@ class PayPalSandbox:
             return
         kind, _, token = (req.auth or "").partition(" ")
         if kind != "Bearer" or self.tokens.get(token, 0) < time.monotonic():
-            _reply(resp, 401, {"error": "invalid_token", "error_description": "Token signature verification failed"})
+            _reply(
+                resp,
+                401,
+                {"error": "invalid_token", "error_description": "Token signature verification failed"},
+            )
             resp.complete = True
 
     def on_post_token(self, req, resp):
@@ -231,18 +257,31 @@ class PayPalSandbox:
         except ValueError:
             client_id = secret = ""
         if kind != "Basic" or not client_id or not secret:
-            return _reply(resp, 401, {"error": "invalid_client", "error_description": "Client Authentication failed"})
+            return _reply(
+                resp, 401, {"error": "invalid_client", "error_description": "Client Authentication failed"}
+            )
         form = req.get_media(default_when_empty={}) if req.content_type else {}
         if form.get("grant_type") != "client_credentials":
-            return _reply(resp, 400, {"error": "unsupported_grant_type", "error_description": "Grant Type is NULL"})
+            return _reply(
+                resp, 400, {"error": "unsupported_grant_type", "error_description": "Grant Type is NULL"}
+            )
         token, now = "A21AA" + secrets.token_urlsafe(48), time.monotonic()
         with self.lock:
             self.tokens = {t: expiry for t, expiry in self.tokens.items() if expiry > now}
             self.tokens[token] = now + self.token_lifetime
             self.tokens_issued += 1
-        _reply(resp, 200, {"scope": "https://uri.paypal.com/services/payments/payment", "access_token": token,
-                           "token_type": "Bearer", "app_id": "APP-SANDBOX", "expires_in": self.token_lifetime,
-                           "nonce": f"{_now()}{secrets.token_hex(8)}"})
+        _reply(
+            resp,
+            200,
+            {
+                "scope": "https://uri.paypal.com/services/payments/payment",
+                "access_token": token,
+                "token_type": "Bearer",
+                "app_id": "APP-SANDBOX",
+                "expires_in": self.token_lifetime,
+                "nonce": f"{_now()}{secrets.token_hex(8)}",
+            },
+        )
 
     def on_get_oauth(self, req, resp):
         resp.media = {"tokens_issued": self.tokens_issued, "expires_in": self.token_lifetime}
@@ -272,8 +311,12 @@ class PayPalSandbox:
                         if payment["status"] in ("CREATED", "COMPLETED"):  # the issuer said yes
                             self._record(kind, order, payment["amount"], key)
                         if kind == "capture":
-                            self.webhooks.emit(req.prefix, f"PAYMENT.CAPTURE.{_EVENTS[payment['status']]}",
-                                               "capture", self._payment_view(order, kind, payment))
+                            self.webhooks.emit(
+                                req.prefix,
+                                f"PAYMENT.CAPTURE.{_EVENTS[payment['status']]}",
+                                "capture",
+                                self._payment_view(order, kind, payment),
+                            )
                 return 201, orjson.dumps(order if _representation(req) else _minimal(order))
 
         self._replayable(req, resp, ("orders", None), work, replay_status=200)
@@ -289,7 +332,9 @@ class PayPalSandbox:
         with self.lock:
             order = self._order(order_id)
             if order["status"] not in ("CREATED", "APPROVED"):
-                raise Problem(422, "ORDER_ALREADY_COMPLETED" if order["status"] == "COMPLETED" else "NOT_PATCHABLE")
+                raise Problem(
+                    422, "ORDER_ALREADY_COMPLETED" if order["status"] == "COMPLETED" else "NOT_PATCHABLE"
+                )
             order["purchase_units"][0] = _patched(order["purchase_units"][0], operations)
             order["update_time"] = _now()
         resp.status = 204
@@ -308,8 +353,12 @@ class PayPalSandbox:
             raise Problem(400, "NOT_SUPPORTED", "/purchase_units")  # the sandbox keeps to one unit
         request_unit = units[0]
         amount = _money(request_unit.get("amount"), "/purchase_units/0/amount")
-        unit = {"reference_id": _text(request_unit.get("reference_id", "default"), "/purchase_units/0/reference_id",
-                                      256), "amount": amount}
+        unit = {
+            "reference_id": _text(
+                request_unit.get("reference_id", "default"), "/purchase_units/0/reference_id", 256
+            ),
+            "amount": amount,
+        }
         for field in TEXT_MAX:
             if field in request_unit:
                 unit[field] = _text(request_unit[field], f"/purchase_units/0/{field}", TEXT_MAX[field])
@@ -317,12 +366,21 @@ class PayPalSandbox:
         card = _card(source, key) if source is not None else None
         order_id, now = _id(), _now()
         self_link = f"{prefix}/v2/checkout/orders/{order_id}"
-        order = {"id": order_id, "intent": intent, "status": "CREATED", "purchase_units": [unit],
-                 "create_time": now, "update_time": now, "links": [_link(self_link, "self")]}
+        order = {
+            "id": order_id,
+            "intent": intent,
+            "status": "CREATED",
+            "purchase_units": [unit],
+            "create_time": now,
+            "update_time": now,
+            "links": [_link(self_link, "self")],
+        }
         if card is None:  # waits for a payer who will never come: no money moves
-            order["links"] += [_link(f"{prefix}/checkoutnow?token={order_id}", "approve"),
-                               _link(self_link, "update", "PATCH"),
-                               _link(f"{self_link}/{intent.lower()}", intent.lower(), "POST")]
+            order["links"] += [
+                _link(f"{prefix}/checkoutnow?token={order_id}", "approve"),
+                _link(self_link, "update", "PATCH"),
+                _link(f"{self_link}/{intent.lower()}", intent.lower(), "POST"),
+            ]
             return order
         if "invoice_id" in unit:
             with self.lock:
@@ -333,19 +391,33 @@ class PayPalSandbox:
         response_code = _issuer(number)
         approved = response_code == "0000"
         kind = "capture" if intent == "CAPTURE" else "authorization"
-        status = {"capture": ("COMPLETED", "DECLINED"), "authorization": ("CREATED", "DENIED")}[kind][not approved]
-        payment = {"id": _id(), "status": status, "amount": amount, "create_time": now, "update_time": now,
-                   "processor_response": {**(MATCHED if approved else UNCHECKED), "response_code": response_code}}
+        status = {"capture": ("COMPLETED", "DECLINED"), "authorization": ("CREATED", "DENIED")}[kind][
+            not approved
+        ]
+        payment = {
+            "id": _id(),
+            "status": status,
+            "amount": amount,
+            "create_time": now,
+            "update_time": now,
+            "processor_response": {**(MATCHED if approved else UNCHECKED), "response_code": response_code},
+        }
         if "custom_id" in unit:
             payment["custom_id"] = unit["custom_id"]
         if kind == "capture":
             payment.update(final_capture=True, links=_capture_links(prefix, payment["id"], self_link))
         else:
-            payment.update(expiration_time=_now(AUTHORIZATION_DAYS * 86400),
-                           links=_authorization_links(prefix, payment["id"], self_link))
+            payment.update(
+                expiration_time=_now(AUTHORIZATION_DAYS * 86400),
+                links=_authorization_links(prefix, payment["id"], self_link),
+            )
         unit["payments"] = {kind + "s": [payment]}
-        order.update(status="COMPLETED", payment_source={"card": {
-            "last_digits": number[-4:], "brand": brand, "type": "CREDIT", "expiry": expiry}})
+        order.update(
+            status="COMPLETED",
+            payment_source={
+                "card": {"last_digits": number[-4:], "brand": brand, "type": "CREDIT", "expiry": expiry}
+            },
+        )
         return order
 
     # -- Payments v2 ---------------------------------------------------------------------------
@@ -365,17 +437,31 @@ class PayPalSandbox:
             with self.lock:
                 order, authorization = self._payment("authorization", payment_id)
                 if authorization["status"] not in ("CREATED", "PARTIALLY_CAPTURED"):
-                    raise Problem(422, {"VOIDED": "AUTHORIZATION_VOIDED", "DENIED": "AUTHORIZATION_DENIED"}.get(
-                        authorization["status"], "AUTHORIZATION_ALREADY_CAPTURED"))
+                    raise Problem(
+                        422,
+                        {"VOIDED": "AUTHORIZATION_VOIDED", "DENIED": "AUTHORIZATION_DENIED"}.get(
+                            authorization["status"], "AUTHORIZATION_ALREADY_CAPTURED"
+                        ),
+                    )
                 unit = order["purchase_units"][0]
                 left = _uncaptured(unit, authorization)
-                amount = _amount_within(body, authorization["amount"], left, "AUTH_CAPTURE_CURRENCY_MISMATCH",
-                                        "MAX_CAPTURE_AMOUNT_EXCEEDED")
+                amount = _amount_within(
+                    body,
+                    authorization["amount"],
+                    left,
+                    "AUTH_CAPTURE_CURRENCY_MISMATCH",
+                    "MAX_CAPTURE_AMOUNT_EXCEEDED",
+                )
                 capture_id, now = _id(), _now()
-                capture = {"id": capture_id, "status": "COMPLETED", "amount": amount,
-                           "final_capture": bool(body.get("final_capture", False)), "create_time": now,
-                           "update_time": now,
-                           "links": _capture_links(req.prefix, capture_id, authorization["links"][0]["href"])}
+                capture = {
+                    "id": capture_id,
+                    "status": "COMPLETED",
+                    "amount": amount,
+                    "final_capture": bool(body.get("final_capture", False)),
+                    "create_time": now,
+                    "update_time": now,
+                    "links": _capture_links(req.prefix, capture_id, authorization["links"][0]["href"]),
+                }
                 if "custom_id" in unit:
                     capture["custom_id"] = unit["custom_id"]
                 done = capture["final_capture"] or minor_units(amount) == left
@@ -394,8 +480,12 @@ class PayPalSandbox:
             with self.lock:
                 order, authorization = self._payment("authorization", payment_id)
                 if authorization["status"] not in ("CREATED", "PARTIALLY_CAPTURED"):
-                    raise Problem(422, {"CAPTURED": "PREVIOUSLY_CAPTURED", "VOIDED": "PREVIOUSLY_VOIDED"}.get(
-                        authorization["status"], "CANNOT_BE_VOIDED"))
+                    raise Problem(
+                        422,
+                        {"CAPTURED": "PREVIOUSLY_CAPTURED", "VOIDED": "PREVIOUSLY_VOIDED"}.get(
+                            authorization["status"], "CANNOT_BE_VOIDED"
+                        ),
+                    )
                 left = _uncaptured(order["purchase_units"][0], authorization)
                 authorization.update(status="VOIDED", update_time=_now())
                 self._record("void", order, paypal_money(left, authorization["amount"]["currency_code"]), key)
@@ -412,20 +502,36 @@ class PayPalSandbox:
             with self.lock:
                 order, capture = self._payment("capture", payment_id)
                 if capture["status"] not in ("COMPLETED", "PARTIALLY_REFUNDED"):
-                    raise Problem(422, {"REFUNDED": "CAPTURE_FULLY_REFUNDED", "PENDING": "PENDING_CAPTURE"}.get(
-                        capture["status"], "REFUND_NOT_ALLOWED"))
+                    raise Problem(
+                        422,
+                        {"REFUNDED": "CAPTURE_FULLY_REFUNDED", "PENDING": "PENDING_CAPTURE"}.get(
+                            capture["status"], "REFUND_NOT_ALLOWED"
+                        ),
+                    )
                 unit = order["purchase_units"][0]
                 left = minor_units(capture["amount"]) - self.refunded.get(payment_id, 0)
-                amount = _amount_within(body, capture["amount"], left, "CURRENCY_MISMATCH", "REFUND_AMOUNT_EXCEEDED")
+                amount = _amount_within(
+                    body, capture["amount"], left, "CURRENCY_MISMATCH", "REFUND_AMOUNT_EXCEEDED"
+                )
                 now = _now()
-                refund = {"id": _id(), "status": "COMPLETED", "amount": amount, "create_time": now,
-                          "update_time": now}
-                refund["links"] = [_link(f"{req.prefix}/v2/payments/refunds/{refund['id']}", "self"),
-                                   _link(f"{req.prefix}/v2/payments/captures/{capture['id']}", "up")]
+                refund = {
+                    "id": _id(),
+                    "status": "COMPLETED",
+                    "amount": amount,
+                    "create_time": now,
+                    "update_time": now,
+                }
+                refund["links"] = [
+                    _link(f"{req.prefix}/v2/payments/refunds/{refund['id']}", "self"),
+                    _link(f"{req.prefix}/v2/payments/captures/{capture['id']}", "up"),
+                ]
                 if custom_id or "custom_id" in unit:
                     refund["custom_id"] = custom_id or unit["custom_id"]
                 self.refunded[payment_id] = self.refunded.get(payment_id, 0) + minor_units(amount)
-                capture.update(status="REFUNDED" if minor_units(amount) == left else "PARTIALLY_REFUNDED", update_time=now)
+                capture.update(
+                    status="REFUNDED" if minor_units(amount) == left else "PARTIALLY_REFUNDED",
+                    update_time=now,
+                )
                 unit.setdefault("payments", {}).setdefault("refunds", []).append(refund)
                 self.index[refund["id"]] = ("refund", order["id"])
                 self._record("refund", order, amount, key, payment_id=refund.get("custom_id"))
@@ -445,13 +551,23 @@ class PayPalSandbox:
         capture_id = (req.get_media() or {}).get("capture_id")
         with self.lock:
             _, capture = self._payment("capture", capture_id)
-        now, dispute_id = _now(), f"PP-D-{secrets.randbelow(10 ** 8):08d}"
+        now, dispute_id = _now(), f"PP-D-{secrets.randbelow(10**8):08d}"
         dispute = {
-            "dispute_id": dispute_id, "create_time": now, "update_time": now,
-            "reason": "MERCHANDISE_OR_SERVICE_NOT_RECEIVED", "status": "OPEN", "dispute_life_cycle_stage": "INQUIRY",
+            "dispute_id": dispute_id,
+            "create_time": now,
+            "update_time": now,
+            "reason": "MERCHANDISE_OR_SERVICE_NOT_RECEIVED",
+            "status": "OPEN",
+            "dispute_life_cycle_stage": "INQUIRY",
             "dispute_amount": capture["amount"],
-            "disputed_transactions": [{"seller_transaction_id": capture_id, "create_time": capture["create_time"],
-                                       "custom": capture.get("custom_id"), "gross_amount": capture["amount"]}],
+            "disputed_transactions": [
+                {
+                    "seller_transaction_id": capture_id,
+                    "create_time": capture["create_time"],
+                    "custom": capture.get("custom_id"),
+                    "gross_amount": capture["amount"],
+                }
+            ],
             "links": [_link(f"{req.prefix}/v1/customer/disputes/{dispute_id}", "self")],
         }
         self.webhooks.emit(req.prefix, "CUSTOMER.DISPUTE.CREATED", "dispute", dispute, resource_version="1.1")
@@ -508,9 +624,14 @@ class PayPalSandbox:
         return {**payment, "supplementary_data": {"related_ids": related}}
 
     def _record(self, kind, order, amount, key, payment_id=None):
-        self.ledger.record(kind, amount=minor_units(amount), currency=amount["currency_code"],
-                           payment_id=payment_id or order["purchase_units"][0].get("custom_id"),
-                           idempotency_key=key, gateway_reference=order["id"])
+        self.ledger.record(
+            kind,
+            amount=minor_units(amount),
+            currency=amount["currency_code"],
+            payment_id=payment_id or order["purchase_units"][0].get("custom_id"),
+            idempotency_key=key,
+            gateway_reference=order["id"],
+        )
 
 
 class Webhooks:
@@ -535,13 +656,24 @@ class Webhooks:
         if not self.url:
             return
         event_id = f"WH-{_id()}"
-        self._queue.put((prefix, _canonical({  # serialized now: the resource changes later
-            "id": event_id, "event_version": "1.0", "create_time": _now(), "resource_type": resource_type,
-            "resource_version": resource_version, "event_type": event_type,
-            "summary": f"{event_type} for {resource_type} {resource.get('id') or resource.get('dispute_id')}",
-            "resource": resource,
-            "links": [_link(f"{prefix}/v1/notifications/webhooks-events/{event_id}", "self")],
-        })))
+        self._queue.put(
+            (
+                prefix,
+                _canonical(
+                    {  # serialized now: the resource changes later
+                        "id": event_id,
+                        "event_version": "1.0",
+                        "create_time": _now(),
+                        "resource_type": resource_type,
+                        "resource_version": resource_version,
+                        "event_type": event_type,
+                        "summary": f"{event_type} for {resource_type} {resource.get('id') or resource.get('dispute_id')}",
+                        "resource": resource,
+                        "links": [_link(f"{prefix}/v1/notifications/webhooks-events/{event_id}", "self")],
+                    }
+                ),
+            )
+        )
         with self._lock:  # started lazily: threads do not survive gunicorn's fork
             if self._thread is None:
                 self._thread = threading.Thread(target=self._deliver, name="paypal-webhooks", daemon=True)
@@ -554,13 +686,21 @@ class Webhooks:
     def verify(self, request: dict) -> bool:
         """The verify-webhook-signature check: our signature, our webhook id, the event unmodified."""
         fields = ("auth_algo", "transmission_id", "transmission_time", "webhook_id", "transmission_sig")
-        if not all(isinstance(request.get(f), str) for f in fields) or \
-                not isinstance(request.get("webhook_event"), dict):
+        if not all(isinstance(request.get(f), str) for f in fields) or not isinstance(
+            request.get("webhook_event"), dict
+        ):
             return False
-        expected = self.signature(request["transmission_id"], request["transmission_time"], request["webhook_id"],
-                                  _canonical(request["webhook_event"]))
-        return (request["webhook_id"] == self.webhook_id and request["auth_algo"] == self.AUTH_ALGO
-                and hmac.compare_digest(expected, request["transmission_sig"]))
+        expected = self.signature(
+            request["transmission_id"],
+            request["transmission_time"],
+            request["webhook_id"],
+            _canonical(request["webhook_event"]),
+        )
+        return (
+            request["webhook_id"] == self.webhook_id
+            and request["auth_algo"] == self.AUTH_ALGO
+            and hmac.compare_digest(expected, request["transmission_sig"])
+        )
 
     def _deliver(self):
         session = requests.Session()
@@ -571,7 +711,9 @@ class Webhooks:
                 "Content-Type": "application/json",
                 "PAYPAL-TRANSMISSION-ID": transmission_id,
                 "PAYPAL-TRANSMISSION-TIME": transmission_time,
-                "PAYPAL-TRANSMISSION-SIG": self.signature(transmission_id, transmission_time, self.webhook_id, body),
+                "PAYPAL-TRANSMISSION-SIG": self.signature(
+                    transmission_id, transmission_time, self.webhook_id, body
+                ),
                 "PAYPAL-CERT-URL": f"{prefix}/v1/notifications/certs/CERT-SANDBOX",
                 "PAYPAL-AUTH-ALGO": self.AUTH_ALGO,
             }
@@ -614,7 +756,9 @@ def _text(value, field, longest):
 def _money(value, field):
     """Validated PayPal money."""
     if not isinstance(value, dict):
-        raise Problem(400, "MISSING_REQUIRED_PARAMETER" if value is None else "INVALID_PARAMETER_SYNTAX", field)
+        raise Problem(
+            400, "MISSING_REQUIRED_PARAMETER" if value is None else "INVALID_PARAMETER_SYNTAX", field
+        )
     currency = _required(value, "currency_code", f"{field}/currency_code")
     amount = _required(value, "value", f"{field}/value")
     if not isinstance(currency, str) or not re.fullmatch("[A-Z]{3}", currency):
@@ -644,7 +788,9 @@ def _amount_within(body, limit_money, left, mismatch_issue, exceeded_issue):
 
 def _uncaptured(unit, authorization):
     """Minor units of ``authorization`` not captured yet."""
-    return minor_units(authorization["amount"]) - sum(minor_units(c["amount"]) for c in _payments(unit, "capture"))
+    return minor_units(authorization["amount"]) - sum(
+        minor_units(c["amount"]) for c in _payments(unit, "capture")
+    )
 
 
 def _card(source, key):
@@ -724,15 +870,21 @@ def _link(href, rel, method="GET"):
 
 
 def _capture_links(prefix, capture_id, up):
-    return [_link(f"{prefix}/v2/payments/captures/{capture_id}", "self"),
-            _link(f"{prefix}/v2/payments/captures/{capture_id}/refund", "refund", "POST"),
-            _link(up, "up")]
+    return [
+        _link(f"{prefix}/v2/payments/captures/{capture_id}", "self"),
+        _link(f"{prefix}/v2/payments/captures/{capture_id}/refund", "refund", "POST"),
+        _link(up, "up"),
+    ]
 
 
 def _authorization_links(prefix, authorization_id, up):
     href = f"{prefix}/v2/payments/authorizations/{authorization_id}"
-    return [_link(href, "self"), _link(f"{href}/capture", "capture", "POST"), _link(f"{href}/void", "void", "POST"),
-            _link(up, "up")]
+    return [
+        _link(href, "self"),
+        _link(f"{href}/capture", "capture", "POST"),
+        _link(f"{href}/void", "void", "POST"),
+        _link(up, "up"),
+    ]
 
 
 def _payments(unit, kind):

@@ -4,11 +4,17 @@ a fake that shared the client's code would agree with the client's bugs.
 PayPal sends amounts as decimal strings (``{"currency_code": "USD", "value": "10.50"}``); the
 ledger counts ISO 4217 minor units, as PayWave does.
 """
+
 from decimal import Decimal
 
 #: The currencies PayPal's REST API takes (its "Currency codes" reference) → their ISO 4217 exponent.
-ISO_EXPONENTS = {"JPY": 0, **dict.fromkeys(
-    "AUD BRL CAD CHF CNY CZK DKK EUR GBP HKD HUF ILS INR MXN MYR NOK NZD PHP PLN SEK SGD THB TWD USD".split(), 2)}
+ISO_EXPONENTS = {
+    "JPY": 0,
+    **dict.fromkeys(
+        "AUD BRL CAD CHF CNY CZK DKK EUR GBP HKD HUF ILS INR MXN MYR NOK NZD PHP PLN SEK SGD THB TWD USD".split(),
+        2,
+    ),
+}
 #: Taken by PayPal in whole units only, whatever ISO says (HUF and TWD have two ISO decimals).
 WHOLE_UNITS = frozenset({"HUF", "JPY", "TWD"})
 

@@ -1,4 +1,5 @@
 """One Stripe test account: where its objects are kept, the rules that move them, and what it tells the world."""
+
 import dataclasses
 
 from sandbox.stripe.charges import Charges
@@ -23,4 +24,10 @@ class Account:
         objects = ObjectStore()
         emit = Emitter(ledger, Webhooks(webhook_url, webhook_secret) if webhook_url else None)
         charges = Charges(objects, emit)
-        return cls(objects, PaymentMethods(objects), PaymentIntents(objects, charges), charges, Refunds(objects, emit))
+        return cls(
+            objects,
+            PaymentMethods(objects),
+            PaymentIntents(objects, charges),
+            charges,
+            Refunds(objects, emit),
+        )

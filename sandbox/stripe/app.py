@@ -7,6 +7,7 @@ replay and errors in the ``{"error": {...}}`` envelope.  Test cards (``sandbox/c
 decide the issuer's answer; every money movement lands in the ledger.  With a
 ``webhook_url``, signed events are posted from a background thread.
 """
+
 import base64
 import logging
 import re
@@ -43,13 +44,21 @@ def _api_key(req):
         credentials = ""
     key = credentials.strip()
     if not key:
-        raise ApiError(401, {"type": "invalid_request_error", "message": (
-            "You did not provide an API key. You need to provide your API key in the Authorization "
-            "header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY').")})
+        raise ApiError(
+            401,
+            {
+                "type": "invalid_request_error",
+                "message": (
+                    "You did not provide an API key. You need to provide your API key in the Authorization "
+                    "header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY')."
+                ),
+            },
+        )
     if not _TEST_KEY.fullmatch(key):
         masked = key[:8] + "*" * max(len(key) - 12, 0) + key[-4:] if len(key) > 12 else "****"
-        raise ApiError(401, {"type": "invalid_request_error",
-                             "message": f"Invalid API Key provided: {masked}"})
+        raise ApiError(
+            401, {"type": "invalid_request_error", "message": f"Invalid API Key provided: {masked}"}
+        )
     return key
 
 
@@ -119,8 +128,10 @@ class StripeApi:
             api_key = _api_key(req)
             if req.method == "POST":
                 if req.content_type and not req.content_type.startswith(falcon.MEDIA_URLENCODED):
-                    raise invalid(f"Invalid request: unsupported Content-Type {req.content_type}. "
-                                  "Use application/x-www-form-urlencoded.")
+                    raise invalid(
+                        f"Invalid request: unsupported Content-Type {req.content_type}. "
+                        "Use application/x-www-form-urlencoded."
+                    )
                 pairs = _read_form(req)
             else:
                 pairs = parse_qsl(req.query_string, keep_blank_values=True)
@@ -142,16 +153,38 @@ class StripeApi:
         except ApiError as exc:
             status, body = exc.status, orjson.dumps(exc.body)
         except Mismatch:
-            status, body = 400, orjson.dumps({"error": {"type": "idempotency_error", "message": (
-                "Keys for idempotent requests can only be used with the same parameters they were "
-                f"first used with. Try using a key other than '{key}' if you meant to execute a "
-                "different request.")}})
+            status, body = (
+                400,
+                orjson.dumps(
+                    {
+                        "error": {
+                            "type": "idempotency_error",
+                            "message": (
+                                "Keys for idempotent requests can only be used with the same parameters they were "
+                                f"first used with. Try using a key other than '{key}' if you meant to execute a "
+                                "different request."
+                            ),
+                        }
+                    }
+                ),
+            )
         except InFlight:
-            status, body = 409, orjson.dumps({"error": {
-                "type": "idempotency_error", "code": "idempotency_key_in_use", "message": (
-                    "There is currently another in-progress request using this Idempotent Key "
-                    "(that probably means you submitted twice, and the other request is still "
-                    f"going through): {key}. Please try again later.")}})
+            status, body = (
+                409,
+                orjson.dumps(
+                    {
+                        "error": {
+                            "type": "idempotency_error",
+                            "code": "idempotency_key_in_use",
+                            "message": (
+                                "There is currently another in-progress request using this Idempotent Key "
+                                "(that probably means you submitted twice, and the other request is still "
+                                f"going through): {key}. Please try again later."
+                            ),
+                        }
+                    }
+                ),
+            )
         _write(resp, status, body)
         if key:
             resp.set_header("Idempotency-Key", key)
@@ -192,11 +225,19 @@ ROUTES = (
 )
 
 _FAULT_ERRORS = {
-    429: {"type": "invalid_request_error", "code": "rate_limit", "message": (
-        "Too many requests hit the API too quickly. We recommend an exponential backoff of your "
-        "requests.")},
-    402: {"type": "card_error", "code": "card_declined", "decline_code": "generic_decline",
-          "message": "Your card was declined."},
+    429: {
+        "type": "invalid_request_error",
+        "code": "rate_limit",
+        "message": (
+            "Too many requests hit the API too quickly. We recommend an exponential backoff of your requests."
+        ),
+    },
+    402: {
+        "type": "card_error",
+        "code": "card_declined",
+        "decline_code": "generic_decline",
+        "message": "Your card was declined.",
+    },
 }
 
 
@@ -205,21 +246,34 @@ def _render_fault(resp, status):
     if status == 429:
         resp.set_header("Retry-After", "1")
     error = _FAULT_ERRORS.get(status) or (
-        {"type": "api_error", "message": "An unknown error occurred."} if status >= 500
-        else {"type": "invalid_request_error", "message": "Injected sandbox fault."})
+        {"type": "api_error", "message": "An unknown error occurred."}
+        if status >= 500
+        else {"type": "invalid_request_error", "message": "Injected sandbox fault."}
+    )
     _write(resp, status, orjson.dumps({"error": error}))
 
 
 def _unrecognized_url(req, resp, ex, params):
-    _write(resp, 404, orjson.dumps({"error": {"type": "invalid_request_error", "message": (
-        f"Unrecognized request URL ({req.method}: {req.path}). Please see https://stripe.com/docs "
-        "or we can help at https://support.stripe.com/.")}}))
+    _write(
+        resp,
+        404,
+        orjson.dumps(
+            {
+                "error": {
+                    "type": "invalid_request_error",
+                    "message": (
+                        f"Unrecognized request URL ({req.method}: {req.path}). Please see https://stripe.com/docs "
+                        "or we can help at https://support.stripe.com/."
+                    ),
+                }
+            }
+        ),
+    )
 
 
 def _internal_error(req, resp, ex, params):
     log.exception("Stripe sandbox failed on %s %s", req.method, req.path)
-    _write(resp, 500, orjson.dumps({"error": {"type": "api_error",
-                                              "message": "An unknown error occurred."}}))
+    _write(resp, 500, orjson.dumps({"error": {"type": "api_error", "message": "An unknown error occurred."}}))
 
 
 def create_app(faults=None, webhook_url=None, webhook_secret=None):

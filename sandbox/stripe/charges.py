@@ -2,13 +2,27 @@
 
 Every operation runs under the object store's lock and returns the PaymentIntent, or raises ``ApiError``.
 """
+
 import time
 
 from sandbox.stripe.payment_methods import decline_error
-from sandbox.stripe.wire import ApiError, amount_param, choice_param, invalid, new_id, reject_unknown, unexpected_state
+from sandbox.stripe.wire import (
+    ApiError,
+    amount_param,
+    choice_param,
+    invalid,
+    new_id,
+    reject_unknown,
+    unexpected_state,
+)
 
-CANCELABLE = ("requires_payment_method", "requires_capture", "requires_confirmation",
-              "requires_action", "processing")
+CANCELABLE = (
+    "requires_payment_method",
+    "requires_capture",
+    "requires_confirmation",
+    "requires_action",
+    "processing",
+)
 
 
 class Charges:
@@ -28,27 +42,41 @@ class Charges:
             capturable = pi["amount_capturable"]
             amount = capturable if amount is None else amount
             if amount > capturable:
-                raise invalid(f"The amount to capture ({amount}) must be less than or equal to the "
-                              f"amount capturable ({capturable}).", "amount_to_capture",
-                              "amount_too_large", saved=True)
+                raise invalid(
+                    f"The amount to capture ({amount}) must be less than or equal to the "
+                    f"amount capturable ({capturable}).",
+                    "amount_to_capture",
+                    "amount_too_large",
+                    saved=True,
+                )
             charge = self.objects.get("charge", pi["latest_charge"])
             self.objects.put({**charge, "captured": True, "amount_captured": amount})
-            pi = self.objects.put({**pi, "status": "succeeded", "amount_capturable": 0, "amount_received": amount})
+            pi = self.objects.put(
+                {**pi, "status": "succeeded", "amount_capturable": 0, "amount_received": amount}
+            )
             self.emit.record("capture", pi, amount, key)
             self.emit.notify("payment_intent.succeeded", pi, key)
             return pi
 
     def cancel(self, pi_id, params, key):
         reject_unknown(params, {"cancellation_reason"})
-        reason = choice_param(params, "cancellation_reason",
-                              ("duplicate", "fraudulent", "requested_by_customer", "abandoned"))
+        reason = choice_param(
+            params, "cancellation_reason", ("duplicate", "fraudulent", "requested_by_customer", "abandoned")
+        )
         with self.objects.lock:
             pi = self.objects.get("payment_intent", pi_id)
             if pi["status"] not in CANCELABLE:
                 raise unexpected_state(pi, "canceled", CANCELABLE)
             held = pi["amount_capturable"]
-            pi = self.objects.put({**pi, "status": "canceled", "amount_capturable": 0,
-                                   "canceled_at": int(time.time()), "cancellation_reason": reason})
+            pi = self.objects.put(
+                {
+                    **pi,
+                    "status": "canceled",
+                    "amount_capturable": 0,
+                    "canceled_at": int(time.time()),
+                    "cancellation_reason": reason,
+                }
+            )
             if held:
                 self.emit.record("void", pi, held, key)
             self.emit.notify("payment_intent.canceled", pi, key)
@@ -59,29 +87,56 @@ class Charges:
         outcome = self.objects.outcome(pi["payment_method"])
         manual = pi["capture_method"] == "manual"
         captured = outcome.approved and not manual
-        charge = self.objects.put({
-            "id": new_id("ch"), "object": "charge", "amount": pi["amount"],
-            "amount_captured": pi["amount"] if captured else 0, "amount_refunded": 0,
-            "captured": captured, "currency": pi["currency"], "created": int(time.time()),
-            "description": pi["description"], "disputed": False, "livemode": False,
-            "metadata": pi["metadata"], "paid": outcome.approved, "payment_intent": pi["id"],
-            "payment_method": pi["payment_method"], "refunded": False,
-            "status": "succeeded" if outcome.approved else "failed",
-            "failure_code": outcome.decline_code,
-            "outcome": {"type": "authorized" if outcome.approved else "issuer_declined",
-                        "network_status": "approved_by_network" if outcome.approved
-                        else "declined_by_network"},
-        })
+        charge = self.objects.put(
+            {
+                "id": new_id("ch"),
+                "object": "charge",
+                "amount": pi["amount"],
+                "amount_captured": pi["amount"] if captured else 0,
+                "amount_refunded": 0,
+                "captured": captured,
+                "currency": pi["currency"],
+                "created": int(time.time()),
+                "description": pi["description"],
+                "disputed": False,
+                "livemode": False,
+                "metadata": pi["metadata"],
+                "paid": outcome.approved,
+                "payment_intent": pi["id"],
+                "payment_method": pi["payment_method"],
+                "refunded": False,
+                "status": "succeeded" if outcome.approved else "failed",
+                "failure_code": outcome.decline_code,
+                "outcome": {
+                    "type": "authorized" if outcome.approved else "issuer_declined",
+                    "network_status": "approved_by_network" if outcome.approved else "declined_by_network",
+                },
+            }
+        )
         if not outcome.approved:
-            error = decline_error(outcome.decline_code, charge["id"], self.objects.get("payment_method", pi["payment_method"]))
-            pi = self.objects.put({**pi, "status": "requires_payment_method", "latest_charge": charge["id"],
-                                   "last_payment_error": error})
+            error = decline_error(
+                outcome.decline_code, charge["id"], self.objects.get("payment_method", pi["payment_method"])
+            )
+            pi = self.objects.put(
+                {
+                    **pi,
+                    "status": "requires_payment_method",
+                    "latest_charge": charge["id"],
+                    "last_payment_error": error,
+                }
+            )
             self.emit.notify("payment_intent.payment_failed", pi, key)
             raise ApiError(402, {**error, "payment_intent": pi}, saved=True)
-        pi = self.objects.put({**pi, "status": "requires_capture" if manual else "succeeded",
-                               "amount_capturable": pi["amount"] if manual else 0,
-                               "amount_received": 0 if manual else pi["amount"],
-                               "latest_charge": charge["id"], "last_payment_error": None})
+        pi = self.objects.put(
+            {
+                **pi,
+                "status": "requires_capture" if manual else "succeeded",
+                "amount_capturable": pi["amount"] if manual else 0,
+                "amount_received": 0 if manual else pi["amount"],
+                "latest_charge": charge["id"],
+                "last_payment_error": None,
+            }
+        )
         self.emit.record("authorization", pi, pi["amount"], key)
         if manual:
             self.emit.notify("payment_intent.amount_capturable_updated", pi, key)
@@ -89,4 +144,3 @@ class Charges:
             self.emit.record("capture", pi, pi["amount"], key)
             self.emit.notify("payment_intent.succeeded", pi, key)
         return pi
-

@@ -1,4 +1,5 @@
 """What the account tells the outside world: money movements to the ledger, Stripe events to a webhook URL."""
+
 import hashlib
 import hmac
 import logging
@@ -24,15 +25,25 @@ class Emitter:
 
     def record(self, type, pi, amount, key):
         """A movement of ``amount`` on the PaymentIntent ``pi``, under its id."""
-        self.ledger.record(type, amount=amount, currency=pi["currency"],
-                           payment_id=pi["metadata"].get("payment_id"), idempotency_key=key,
-                           gateway_reference=pi["id"])
+        self.ledger.record(
+            type,
+            amount=amount,
+            currency=pi["currency"],
+            payment_id=pi["metadata"].get("payment_id"),
+            idempotency_key=key,
+            gateway_reference=pi["id"],
+        )
 
     def record_refund(self, refund, pi, key):
         """``refund`` of ``pi``, under the refund's id; its own ``payment_id`` metadata comes first."""
-        self.ledger.record("refund", amount=refund["amount"], currency=refund["currency"],
-                           payment_id=refund["metadata"].get("payment_id") or pi["metadata"].get("payment_id"),
-                           idempotency_key=key, gateway_reference=refund["id"])
+        self.ledger.record(
+            "refund",
+            amount=refund["amount"],
+            currency=refund["currency"],
+            payment_id=refund["metadata"].get("payment_id") or pi["metadata"].get("payment_id"),
+            idempotency_key=key,
+            gateway_reference=refund["id"],
+        )
 
     def notify(self, type, obj, key):
         if self.webhooks:
@@ -56,10 +67,15 @@ class Webhooks:
 
     def send(self, type, obj, idempotency_key):
         event = {
-            "id": new_id("evt"), "object": "event", "api_version": API_VERSION,
-            "created": int(time.time()), "livemode": False, "pending_webhooks": 1,
+            "id": new_id("evt"),
+            "object": "event",
+            "api_version": API_VERSION,
+            "created": int(time.time()),
+            "livemode": False,
+            "pending_webhooks": 1,
             "request": {"id": None, "idempotency_key": idempotency_key},
-            "type": type, "data": {"object": obj},
+            "type": type,
+            "data": {"object": obj},
         }
         with self._lock:
             if self._pid != os.getpid():
@@ -86,8 +102,10 @@ class Webhooks:
                 log.exception("webhook %s not delivered", event["id"])
 
     def _post(self, session, payload):
-        headers = {"Content-Type": "application/json; charset=utf-8",
-                   "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)"}
+        headers = {
+            "Content-Type": "application/json; charset=utf-8",
+            "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
+        }
         if self.secret:
             headers["Stripe-Signature"] = self.signature(payload, int(time.time()))
         try:

@@ -1,4 +1,5 @@
 """The account's objects (PaymentMethods, PaymentIntents, charges, refunds, disputes), by id."""
+
 import threading
 
 from sandbox.stripe.wire import invalid, reject_unknown

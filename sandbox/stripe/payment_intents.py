@@ -1,4 +1,5 @@
 """PaymentIntents before money moves: creation (with or without its PaymentMethod), confirmation, updates."""
+
 import secrets
 import time
 
@@ -16,7 +17,8 @@ from sandbox.stripe.wire import (
 
 CURRENCIES = frozenset(
     "aud brl cad chf cny czk dkk eur gbp hkd huf idr ils inr isk jpy krw mxn myr nok nzd "
-    "php pln ron sek sgd thb try twd usd zar".split())
+    "php pln ron sek sgd thb try twd usd zar".split()
+)
 CAPTURE_METHODS = ("automatic", "automatic_async", "manual")
 CONFIRMABLE = ("requires_payment_method", "requires_confirmation")
 
@@ -28,8 +30,11 @@ def _confirmation(params):
 
 
 def _no_payment_method():
-    return invalid("You cannot confirm this PaymentIntent because it's missing a payment method.",
-                   "payment_method", "payment_intent_unexpected_state")
+    return invalid(
+        "You cannot confirm this PaymentIntent because it's missing a payment method.",
+        "payment_method",
+        "payment_intent_unexpected_state",
+    )
 
 
 class PaymentIntents:
@@ -47,36 +52,61 @@ class PaymentIntents:
         PaymentMethod is created with the PaymentIntent, in the same request: then
         ``payment_method`` of the answer is the new PaymentMethod's id.
         """
-        reject_unknown(params, {"amount", "currency", "payment_method", "payment_method_data",
-                                "payment_method_types", "confirm", "capture_method", "description", "metadata",
-                                "error_on_requires_action", "off_session"})
+        reject_unknown(
+            params,
+            {
+                "amount",
+                "currency",
+                "payment_method",
+                "payment_method_data",
+                "payment_method_types",
+                "confirm",
+                "capture_method",
+                "description",
+                "metadata",
+                "error_on_requires_action",
+                "off_session",
+            },
+        )
         amount = amount_param(params, "amount", required=True)
         currency = get_param(params, "currency", required=True).lower()
         if currency not in CURRENCIES:
-            raise invalid(f"Invalid currency: {currency}. This sandbox supports: "
-                          f"{', '.join(sorted(CURRENCIES))}.", "currency")
+            raise invalid(
+                f"Invalid currency: {currency}. This sandbox supports: {', '.join(sorted(CURRENCIES))}.",
+                "currency",
+            )
         types = get_param(params, "payment_method_types", list) or ["card"]
         if types != ["card"]:
-            raise invalid("This sandbox only supports payment_method_types of card.",
-                          "payment_method_types")
+            raise invalid("This sandbox only supports payment_method_types of card.", "payment_method_types")
         _confirmation(params)
         confirm = get_param(params, "confirm", bool)
         payment_method = get_param(params, "payment_method")
         data = get_param(params, "payment_method_data", dict)
         if payment_method and data is not None:
-            raise invalid("You cannot specify both payment_method and payment_method_data.",
-                          "payment_method_data")
+            raise invalid(
+                "You cannot specify both payment_method and payment_method_data.", "payment_method_data"
+            )
         if confirm and not payment_method and data is None:
             raise _no_payment_method()
         pi = {
-            "id": new_id("pi"), "object": "payment_intent", "amount": amount,
-            "amount_capturable": 0, "amount_received": 0, "currency": currency,
+            "id": new_id("pi"),
+            "object": "payment_intent",
+            "amount": amount,
+            "amount_capturable": 0,
+            "amount_received": 0,
+            "currency": currency,
             "capture_method": choice_param(params, "capture_method", CAPTURE_METHODS) or "automatic_async",
-            "confirmation_method": "automatic", "created": int(time.time()), "livemode": False,
-            "description": get_param(params, "description"), "canceled_at": None,
-            "cancellation_reason": None, "last_payment_error": None, "latest_charge": None,
+            "confirmation_method": "automatic",
+            "created": int(time.time()),
+            "livemode": False,
+            "description": get_param(params, "description"),
+            "canceled_at": None,
+            "cancellation_reason": None,
+            "last_payment_error": None,
+            "latest_charge": None,
             "metadata": merge_metadata({}, get_param(params, "metadata", dict)),
-            "payment_method": payment_method, "payment_method_types": types,
+            "payment_method": payment_method,
+            "payment_method_types": types,
             "status": "requires_confirmation" if payment_method else "requires_payment_method",
         }
         pi["client_secret"] = f"{pi['id']}_secret_{secrets.token_hex(12)}"

@@ -1,4 +1,5 @@
 """Card PaymentMethods: the card checks Stripe makes, the issuer's answer (``sandbox.cards``) and its decline errors."""
+
 import datetime
 import time
 
@@ -15,8 +16,10 @@ DECLINE_MESSAGES = {
     "processing_error": "An error occurred while processing your card. Try again in a little bit.",
 }
 ADVICE_CODES = {
-    "lost_card": "do_not_try_again", "stolen_card": "do_not_try_again",
-    "fraudulent": "do_not_try_again", "insufficient_funds": "try_again_later",
+    "lost_card": "do_not_try_again",
+    "stolen_card": "do_not_try_again",
+    "fraudulent": "do_not_try_again",
+    "insufficient_funds": "try_again_later",
     "processing_error": "try_again_later",
 }
 
@@ -40,6 +43,7 @@ def decline_error(code, charge_id, payment_method):
         error["advice_code"] = ADVICE_CODES[code]
     return error
 
+
 def card_payment_method(params, prefix=None):
     """A new card PaymentMethod from ``params`` (``type``, ``card``, ``metadata``) and the issuer's
     outcome for its card; nothing is stored.
@@ -51,6 +55,7 @@ def card_payment_method(params, prefix=None):
     Raises:
       ApiError: 400 for a malformed hash, 402 ``card_error`` for card data an issuer would refuse.
     """
+
     def name(*path):  # a parameter's name as the request spells it: card[number]
         first, *rest = (prefix, *path) if prefix else path
         return first + "".join(f"[{part}]" for part in rest)
@@ -69,21 +74,34 @@ def card_payment_method(params, prefix=None):
     if not (number.isascii() and number.isdigit() and 12 <= len(number) <= 19 and luhn_ok(number)):
         raise _card_error("incorrect_number", "Your card number is incorrect.", name("card", "number"))
     if not 1 <= month <= 12:
-        raise _card_error("invalid_expiry_month", "Your card's expiration month is invalid.",
-                          name("card", "exp_month"))
+        raise _card_error(
+            "invalid_expiry_month", "Your card's expiration month is invalid.", name("card", "exp_month")
+        )
     if (year, month) < (today.year, today.month):
-        raise _card_error("invalid_expiry_year", "Your card's expiration year is invalid.",
-                          name("card", "exp_year"))
+        raise _card_error(
+            "invalid_expiry_year", "Your card's expiration year is invalid.", name("card", "exp_year")
+        )
     if cvc is not None and not (cvc.isascii() and cvc.isdigit() and len(cvc) in (3, 4)):
         raise _card_error("invalid_cvc", "Your card's security code is invalid.", name("card", "cvc"))
     outcome = cards.outcome(number)
     pm = {
-        "id": new_id("pm"), "object": "payment_method", "type": "card",
-        "created": int(time.time()), "livemode": False, "customer": None, "metadata": metadata,
+        "id": new_id("pm"),
+        "object": "payment_method",
+        "type": "card",
+        "created": int(time.time()),
+        "livemode": False,
+        "customer": None,
+        "metadata": metadata,
         "billing_details": {"address": None, "email": None, "name": None, "phone": None},
-        "card": {"brand": outcome.brand, "last4": number[-4:], "exp_month": month,
-                 "exp_year": year, "funding": "credit", "country": "US",
-                 "checks": {"cvc_check": "unchecked" if cvc else None}},
+        "card": {
+            "brand": outcome.brand,
+            "last4": number[-4:],
+            "exp_month": month,
+            "exp_year": year,
+            "funding": "credit",
+            "country": "US",
+            "checks": {"cvc_check": "unchecked" if cvc else None},
+        },
     }
     return pm, outcome
 

@@ -1,4 +1,5 @@
 """Stripe's wire format: bracket-notation forms, typed parameters, ids and the ``{"error": {...}}`` envelope."""
+
 import re
 import secrets
 
@@ -129,8 +130,10 @@ def merge_metadata(current, update):
         raise invalid("Invalid metadata: values must be strings.", "metadata")
     merged = {k: v for k, v in {**current, **update}.items() if v != ""}
     if len(merged) > 50 or any(len(k) > 40 or len(v) > 500 for k, v in merged.items()):
-        raise invalid("Metadata holds up to 50 keys, of up to 40 characters, "
-                      "with values of up to 500 characters.", "metadata")
+        raise invalid(
+            "Metadata holds up to 50 keys, of up to 40 characters, with values of up to 500 characters.",
+            "metadata",
+        )
     return merged
 
 
@@ -138,4 +141,7 @@ def unexpected_state(obj, action, allowed):
     return invalid(
         f"This PaymentIntent could not be {action} because it has a status of {obj['status']}. "
         f"Only a PaymentIntent with one of the following statuses may be {action}: "
-        f"{', '.join(allowed)}.", code="payment_intent_unexpected_state", saved=True)
+        f"{', '.join(allowed)}.",
+        code="payment_intent_unexpected_state",
+        saved=True,
+    )

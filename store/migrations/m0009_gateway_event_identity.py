@@ -3,8 +3,10 @@ payload) joins the key, so a forged delivery that arrives first under a genuine 
 transmission id) no longer blocks the genuine one; only one delivery of an id is ever applied.
 Rows kept from before get an empty digest.  Indexes for the backlog cap and the retention purge."""
 
-_COLUMNS = "gateway, event_id, type, payment_id, status, detail, transmission_id, headers, payload, received_at, " \
-           "applied_at, swept_at"
+_COLUMNS = (
+    "gateway, event_id, type, payment_id, status, detail, transmission_id, headers, payload, received_at, "
+    "applied_at, swept_at"
+)
 
 STATEMENTS = [
     """CREATE TABLE gateway_event_keyed (

@@ -1,4 +1,5 @@
 """`paywave --help` and `--version`: what each command reads, with its defaults."""
+
 import configparser
 import subprocess
 import sys
@@ -19,7 +20,9 @@ def help_of(capsys, *argv):
 def test_version_prints_the_package_version():
     setup = configparser.ConfigParser()
     setup.read(f"{ROOT}/setup.cfg")
-    out = subprocess.run([sys.executable, "-m", "cli", "--version"], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "cli", "--version"], capture_output=True, text=True, check=True
+    )
     assert out.stdout.strip() == f"paywave {setup['metadata']['version']}"
 
 
@@ -28,14 +31,24 @@ def test_options_show_their_defaults(capsys):
     assert "(default: 3600)" in help_of(capsys, "token")
 
 
-@pytest.mark.parametrize("command,variables", [
-    ("ingress", ["PAYWAVE_WEB_WORKERS=2", "PAYWAVE_DATABASE_URL=sqlite:///paywave.db", "PAYWAVE_JWT_SECRET=(dev value)"]),
-    ("worker", ["PAYWAVE_WORKER_THREADS=8", "PAYWAVE_METRICS_PORT=9191", "(1 to 65535)"]),
-    ("migrate", ["PAYWAVE_DATABASE_URL=sqlite:///paywave.db"]),
-    ("token", ["PAYWAVE_JWT_ALGORITHMS=HS256", "PAYWAVE_JWT_LEEWAY=30"]),
-    ("heartbeat", ["PAYWAVE_HEARTBEAT_FILE=/tmp/paywave/heartbeat"]),
-    ("dev", ["PAYWAVE_BROKER_URL=", "PAYWAVE_STRIPE_API_BASE="]),
-])
+@pytest.mark.parametrize(
+    "command,variables",
+    [
+        (
+            "ingress",
+            [
+                "PAYWAVE_WEB_WORKERS=2",
+                "PAYWAVE_DATABASE_URL=sqlite:///paywave.db",
+                "PAYWAVE_JWT_SECRET=(dev value)",
+            ],
+        ),
+        ("worker", ["PAYWAVE_WORKER_THREADS=8", "PAYWAVE_METRICS_PORT=9191", "(1 to 65535)"]),
+        ("migrate", ["PAYWAVE_DATABASE_URL=sqlite:///paywave.db"]),
+        ("token", ["PAYWAVE_JWT_ALGORITHMS=HS256", "PAYWAVE_JWT_LEEWAY=30"]),
+        ("heartbeat", ["PAYWAVE_HEARTBEAT_FILE=/tmp/paywave/heartbeat"]),
+        ("dev", ["PAYWAVE_BROKER_URL=", "PAYWAVE_STRIPE_API_BASE="]),
+    ],
+)
 def test_each_command_names_the_variables_it_reads_with_their_defaults(capsys, command, variables):
     text = help_of(capsys, command)
     for variable in variables:

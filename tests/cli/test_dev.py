@@ -1,5 +1,6 @@
 """`paywave dev` (what `make run` starts): one command serves the API, and the printed curl creates
 a payment that the in-process workers charge."""
+
 import contextlib
 import json
 import os
@@ -23,25 +24,45 @@ from tests.support.processes import ROOT
 def dev_env(sandboxes, **settings):
     """The environment of a `paywave dev` child: no PAYWAVE_* of ours but ``settings``, the run's sandboxes."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PAYWAVE_")}
-    env.update(PAYWAVE_STRIPE_API_BASE=sandboxes["stripe"], PAYWAVE_PAYPAL_API_BASE=sandboxes["paypal"],
-               PYTHONPATH=ROOT, **settings)
+    env.update(
+        PAYWAVE_STRIPE_API_BASE=sandboxes["stripe"],
+        PAYWAVE_PAYPAL_API_BASE=sandboxes["paypal"],
+        PYTHONPATH=ROOT,
+        **settings,
+    )
     return env
 
 
 def run_dev(tmp_path, env, port):
     """`paywave dev` expected to stop at once: its exit code and its output's lines."""
-    out = subprocess.run([sys.executable, "-m", "cli", "dev", "--port", str(port)], cwd=tmp_path, env=env,
-                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-m", "cli", "dev", "--port", str(port)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=60,
+    )
     return out.returncode, out.stdout.splitlines()
 
 
 def test_dev_serves_the_api_and_its_printed_example_is_charged(tmp_path, sandboxes):
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("PAYWAVE_")}
-    env.update(PAYWAVE_STRIPE_API_BASE=sandboxes["stripe"], PAYWAVE_PAYPAL_API_BASE=sandboxes["paypal"],
-               PYTHONPATH=ROOT)
-    proc = subprocess.Popen([sys.executable, "-m", "cli", "dev", "--port", str(port)], cwd=tmp_path, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    env.update(
+        PAYWAVE_STRIPE_API_BASE=sandboxes["stripe"],
+        PAYWAVE_PAYPAL_API_BASE=sandboxes["paypal"],
+        PYTHONPATH=ROOT,
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cli", "dev", "--port", str(port)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         banner = ""
         deadline = time.monotonic() + 60
@@ -61,7 +82,9 @@ def test_dev_serves_the_api_and_its_printed_example_is_charged(tmp_path, sandbox
         assert created.status_code == 202
         status = None
         while time.monotonic() < deadline and status != "succeeded":
-            status = requests.get(base + created.headers["Location"], headers=headers, timeout=5).json()["status"]
+            status = requests.get(base + created.headers["Location"], headers=headers, timeout=5).json()[
+                "status"
+            ]
             time.sleep(0.1)
         assert status == "succeeded"
         assert (tmp_path / "paywave.db").exists()  # SQLite, in the working directory
@@ -84,9 +107,11 @@ def test_a_busy_port_is_one_line_before_anything_starts(tmp_path, sandboxes):
 @pytest.mark.parametrize("kind", ["no-such-database", "nothing-listens", "no-such-directory"])
 def test_a_database_that_cannot_be_opened_is_one_line(tmp_path, sandboxes, service_urls, kind):
     postgres = service_urls["postgres"].rsplit("/", 1)[0]
-    url = {"no-such-database": f"{postgres}/paywave_missing_{secrets.token_hex(4)}",
-           "nothing-listens": f"postgresql://paywave:hunter2-password@127.0.0.1:{free_port()}/paywave",
-           "no-such-directory": f"sqlite:///{tmp_path}/missing/paywave.db"}[kind]
+    url = {
+        "no-such-database": f"{postgres}/paywave_missing_{secrets.token_hex(4)}",
+        "nothing-listens": f"postgresql://paywave:hunter2-password@127.0.0.1:{free_port()}/paywave",
+        "no-such-directory": f"sqlite:///{tmp_path}/missing/paywave.db",
+    }[kind]
     code, lines = run_dev(tmp_path, dev_env(sandboxes, PAYWAVE_DATABASE_URL=url), free_port())
     assert code != 0 and len(lines) == 1, lines
     assert "database" in lines[0] and "Traceback" not in lines[0] and "hunter2" not in lines[0]
@@ -102,13 +127,24 @@ def free_block(count) -> int:
 
 
 def test_with_real_services_each_pool_serves_metrics_on_its_own_port_and_sigterm_stops_every_child(
-        tmp_path, sandboxes, config):
+    tmp_path, sandboxes, config
+):
     port, metrics = free_port(), free_block(len(POOLS))
     env = dev_env(sandboxes, **{k: v for k, v in config.as_environ().items() if not k.endswith("_API_BASE")})
-    env.update(PAYWAVE_METRICS_PORT=str(metrics), PAYWAVE_INGRESS_METRICS_PORT=str(free_port()),
-               PAYWAVE_WEB_WORKERS="1", PAYWAVE_WORKER_THREADS="1")
-    proc = subprocess.Popen([sys.executable, "-m", "cli", "dev", "--port", str(port)], cwd=tmp_path, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    env.update(
+        PAYWAVE_METRICS_PORT=str(metrics),
+        PAYWAVE_INGRESS_METRICS_PORT=str(free_port()),
+        PAYWAVE_WEB_WORKERS="1",
+        PAYWAVE_WORKER_THREADS="1",
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cli", "dev", "--port", str(port)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     children = []
     try:
         banner, deadline = "", time.monotonic() + 90
@@ -119,7 +155,10 @@ def test_with_real_services_each_pool_serves_metrics_on_its_own_port_and_sigterm
         for pid in os.listdir("/proc"):
             try:
                 with open(f"/proc/{pid}/stat") as stat, open(f"/proc/{pid}/environ", "rb") as environ:
-                    parent, variables = int(stat.read().rsplit(")", 1)[1].split()[1]), environ.read().split(b"\0")
+                    parent, variables = (
+                        int(stat.read().rsplit(")", 1)[1].split()[1]),
+                        environ.read().split(b"\0"),
+                    )
             except (OSError, ValueError):
                 continue
             if parent != proc.pid:
@@ -127,8 +166,9 @@ def test_with_real_services_each_pool_serves_metrics_on_its_own_port_and_sigterm
             children.append(int(pid))
             pool = [v for v in variables if v.startswith(b"PAYWAVE_POOL=")]
             if pool:
-                ports[pool[0].split(b"=")[1]] = int(next(v for v in variables if v.startswith(b"dramatiq_prom_port="))
-                                                     .split(b"=")[1])
+                ports[pool[0].split(b"=")[1]] = int(
+                    next(v for v in variables if v.startswith(b"dramatiq_prom_port=")).split(b"=")[1]
+                )
         assert len(ports) == len(POOLS) and len(set(ports.values())) == len(POOLS), ports
         for metrics_port in ports.values():
             wait_http(f"http://127.0.0.1:{metrics_port}/metrics", proc, timeout=30)

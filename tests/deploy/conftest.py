@@ -1,4 +1,5 @@
 """Fixtures for the static deployment tests: compose.yaml, the Dockerfiles and the Helm chart."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -63,8 +64,15 @@ VAULT_OPENERS = {"PAYWAVE_VAULT_PRIVATE_KEYS", "PAYWAVE_VAULT_KEYS"}
 STRIPE = {"PAYWAVE_STRIPE_API_KEY"}
 PAYPAL = {"PAYWAVE_PAYPAL_CLIENT_ID", "PAYWAVE_PAYPAL_CLIENT_SECRET"}
 ROLE_SECRETS = {  # what each role needs, beyond COMMON_SECRETS (the database, cache and broker URLs)
-    "ingress": {"PAYWAVE_JWT_SECRET", "PAYWAVE_JWT_PUBLIC_KEY", "PAYWAVE_VAULT_PUBLIC_KEYS", "PAYWAVE_FINGERPRINT_KEY",
-                "PAYWAVE_WEBHOOK_SECRET_KEYS", "PAYWAVE_STRIPE_WEBHOOK_SECRET", "PAYWAVE_PAYPAL_WEBHOOK_ID"},
+    "ingress": {
+        "PAYWAVE_JWT_SECRET",
+        "PAYWAVE_JWT_PUBLIC_KEY",
+        "PAYWAVE_VAULT_PUBLIC_KEYS",
+        "PAYWAVE_FINGERPRINT_KEY",
+        "PAYWAVE_WEBHOOK_SECRET_KEYS",
+        "PAYWAVE_STRIPE_WEBHOOK_SECRET",
+        "PAYWAVE_PAYPAL_WEBHOOK_ID",
+    },
     "migrate": set(),
     "stripe": STRIPE | VAULT_OPENERS,
     "paypal": PAYPAL | VAULT_OPENERS,
@@ -120,8 +128,10 @@ def helm_bin() -> str:
     try:
         return str(module.helm_path())
     except module.HelmUnavailable as exc:
-        message = (f"helm is needed for the chart tests and could not be obtained: {exc}. "
-                   f"Run `python tests/deploy/helm.py` to fetch it, or set PAYWAVE_HELM.")
+        message = (
+            f"helm is needed for the chart tests and could not be obtained: {exc}. "
+            f"Run `python tests/deploy/helm.py` to fetch it, or set PAYWAVE_HELM."
+        )
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(message, pytrace=False)
         pytest.skip(message)
@@ -133,11 +143,11 @@ class Helm:
         self._cache: dict[tuple, list[dict]] = {}
 
     def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-        proc = subprocess.run([self.binary, *args], capture_output=True, text=True, timeout=120,
-                              cwd=ROOT)
+        proc = subprocess.run([self.binary, *args], capture_output=True, text=True, timeout=120, cwd=ROOT)
         if check and proc.returncode != 0:
-            raise AssertionError(f"helm {' '.join(args)} failed ({proc.returncode}):\n"
-                                 f"{proc.stdout}\n{proc.stderr}")
+            raise AssertionError(
+                f"helm {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}"
+            )
         return proc
 
     @staticmethod
@@ -156,9 +166,17 @@ class Helm:
         key = (tuple(map(str, values_files)), tuple(sets), tuple(set_strings))
         if check and key in self._cache:
             return self._cache[key]
-        proc = self.run("template", RELEASE, str(CHART), "--namespace", NAMESPACE,
-                        "--kube-version", KUBE_VERSION,
-                        *self._value_args(values_files, sets, set_strings), check=check)
+        proc = self.run(
+            "template",
+            RELEASE,
+            str(CHART),
+            "--namespace",
+            NAMESPACE,
+            "--kube-version",
+            KUBE_VERSION,
+            *self._value_args(values_files, sets, set_strings),
+            check=check,
+        )
         if not check:
             return proc
         docs = [d for d in yaml.safe_load_all(proc.stdout) if d]

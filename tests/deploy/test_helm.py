@@ -1,5 +1,6 @@
 """The Helm chart: lint, render, validate offline against the Kubernetes schemas, and check what
 the schemas cannot (KEDA wiring, hooks, security, secrets)."""
+
 from __future__ import annotations
 
 import json
@@ -14,31 +15,50 @@ ROOT = Path(__file__).resolve().parents[2]
 CHART = ROOT / "charts" / "paywave"
 VALUES = CHART / "values.yaml"
 PRODUCTION = CHART / "ci" / "production-values.yaml"
-RELEASE = "paywave"         # the release name conftest.Helm renders with
-KUBE_VERSION = "1.30.0"     # conftest.KUBE_VERSION: oldest Kubernetes we target
+RELEASE = "paywave"  # the release name conftest.Helm renders with
+KUBE_VERSION = "1.30.0"  # conftest.KUBE_VERSION: oldest Kubernetes we target
 # CRDs kubernetes-validate has no schema for; checked field by field below instead.
 CRD_KINDS = {
     ("keda.sh/v1alpha1", "ScaledObject"),
     ("keda.sh/v1alpha1", "TriggerAuthentication"),
     ("monitoring.coreos.com/v1", "ServiceMonitor"),
 }
-SECRET_WORDS = re.compile(r"(password|passwd|secret|token|api_?key|private_?key|credential|"
-                          r"vault_?keys|fingerprint_?key|webhook_?id|client_?id)", re.I)
+SECRET_WORDS = re.compile(
+    r"(password|passwd|secret|token|api_?key|private_?key|credential|"
+    r"vault_?keys|fingerprint_?key|webhook_?id|client_?id)",
+    re.I,
+)
 # values.yaml subtrees whose every leaf would be a secret (except references to Secrets).
 SECRET_SUBTREES = (("secrets",), ("keda", "rabbitmq", "auth"))
 # Keys that name a Secret (or a key in it) rather than hold a secret value.
 SECRET_REFERENCE_KEYS = {"existingSecret", "hostKey", "secretName", "name"}
 SECRET_ENV = {
-    "PAYWAVE_DATABASE_URL", "PAYWAVE_REDIS_URL", "PAYWAVE_BROKER_URL", "PAYWAVE_JWT_SECRET",
-    "PAYWAVE_JWT_PUBLIC_KEY", "PAYWAVE_JWT_PRIVATE_KEY", "PAYWAVE_VAULT_KEYS", "PAYWAVE_VAULT_PUBLIC_KEYS",
-    "PAYWAVE_VAULT_PRIVATE_KEYS", "PAYWAVE_WEBHOOK_SECRET_KEYS",
-    "PAYWAVE_FINGERPRINT_KEY", "PAYWAVE_STRIPE_API_KEY", "PAYWAVE_STRIPE_WEBHOOK_SECRET",
-    "PAYWAVE_PAYPAL_CLIENT_ID", "PAYWAVE_PAYPAL_CLIENT_SECRET", "PAYWAVE_PAYPAL_WEBHOOK_ID",
+    "PAYWAVE_DATABASE_URL",
+    "PAYWAVE_REDIS_URL",
+    "PAYWAVE_BROKER_URL",
+    "PAYWAVE_JWT_SECRET",
+    "PAYWAVE_JWT_PUBLIC_KEY",
+    "PAYWAVE_JWT_PRIVATE_KEY",
+    "PAYWAVE_VAULT_KEYS",
+    "PAYWAVE_VAULT_PUBLIC_KEYS",
+    "PAYWAVE_VAULT_PRIVATE_KEYS",
+    "PAYWAVE_WEBHOOK_SECRET_KEYS",
+    "PAYWAVE_FINGERPRINT_KEY",
+    "PAYWAVE_STRIPE_API_KEY",
+    "PAYWAVE_STRIPE_WEBHOOK_SECRET",
+    "PAYWAVE_PAYPAL_CLIENT_ID",
+    "PAYWAVE_PAYPAL_CLIENT_SECRET",
+    "PAYWAVE_PAYPAL_WEBHOOK_ID",
 }
 DASHBOARD_METRICS = (
-    "paywave_http_requests_total", "paywave_payments_total", "paywave_gateway_attempts_total",
-    "paywave_gateway_request_duration_seconds_bucket", "paywave_fallbacks_total",
-    "paywave_unknown_outcomes_total", "paywave_circuit_state", "paywave_outbox_lag_seconds",
+    "paywave_http_requests_total",
+    "paywave_payments_total",
+    "paywave_gateway_attempts_total",
+    "paywave_gateway_request_duration_seconds_bucket",
+    "paywave_fallbacks_total",
+    "paywave_unknown_outcomes_total",
+    "paywave_circuit_state",
+    "paywave_outbox_lag_seconds",
     "rabbitmq_queue_messages_ready",
 )
 
@@ -74,13 +94,19 @@ def pod_specs(docs):
 
 
 def worker_deployments(docs):
-    return {d["metadata"]["labels"]["paywave.io/pool"]: d for d in of_kind(docs, "Deployment")
-            if d["metadata"]["labels"].get("app.kubernetes.io/component") == "worker"}
+    return {
+        d["metadata"]["labels"]["paywave.io/pool"]: d
+        for d in of_kind(docs, "Deployment")
+        if d["metadata"]["labels"].get("app.kubernetes.io/component") == "worker"
+    }
 
 
 def ingress_deployment(docs):
-    [deployment] = [d for d in of_kind(docs, "Deployment")
-                    if d["metadata"]["labels"].get("app.kubernetes.io/component") == "ingress"]
+    [deployment] = [
+        d
+        for d in of_kind(docs, "Deployment")
+        if d["metadata"]["labels"].get("app.kubernetes.io/component") == "ingress"
+    ]
     return deployment
 
 
@@ -108,8 +134,9 @@ def container_env_names(container) -> set[str]:
 
 def secret_refs(container) -> set[str]:
     """Names of the Secrets a container reads, whole (envFrom) or key by key."""
-    return ({r["secretRef"]["name"] for r in container.get("envFrom", []) if "secretRef" in r}
-            | {e["valueFrom"]["secretKeyRef"]["name"] for e in container.get("env", []) if "valueFrom" in e})
+    return {r["secretRef"]["name"] for r in container.get("envFrom", []) if "secretRef" in r} | {
+        e["valueFrom"]["secretKeyRef"]["name"] for e in container.get("env", []) if "valueFrom" in e
+    }
 
 
 def held_secrets(container) -> set[str]:
@@ -179,11 +206,14 @@ def test_every_object_validates_against_kubernetes_schemas(rendered, kube_versio
             kubernetes_validate.validate(doc, version, strict=True)
         except kubernetes_validate.ValidationError as exc:
             path = ".".join(str(p) for p in exc.path)
-            pytest.fail(f"[{label}, k8s {version}] {doc['kind']}/{doc['metadata']['name']}: "
-                        f"{path}: {exc.message}")
+            pytest.fail(
+                f"[{label}, k8s {version}] {doc['kind']}/{doc['metadata']['name']}: {path}: {exc.message}"
+            )
         except kubernetes_validate.SchemaNotFoundError:
-            pytest.fail(f"[{label}] no schema for {key} in k8s {version}: a new CRD kind must be "
-                        f"added to CRD_KINDS and checked by hand, or the apiVersion is wrong")
+            pytest.fail(
+                f"[{label}] no schema for {key} in k8s {version}: a new CRD kind must be "
+                f"added to CRD_KINDS and checked by hand, or the apiVersion is wrong"
+            )
         checked += 1
     assert checked >= 10
 
@@ -192,31 +222,47 @@ EVERYTHING_ON = {
     "imagePullSecrets": [{"name": "registry"}],
     "podAnnotations": {"example.com/team": "payments"},
     "tmpVolume": {"medium": "Memory", "sizeLimit": "32Mi"},
-    "config": {"jwtIssuer": "https://issuer.example/", "jwtAudience": "paywave",
-               "webhookAllowedHosts": "hooks.example.com", "queuePrefix": "t1.",
-               "extraEnv": {"PAYWAVE_RETRY_MAX": 5, "PAYWAVE_CIRCUIT_ERROR_RATE": 0.4}},
+    "config": {
+        "jwtIssuer": "https://issuer.example/",
+        "jwtAudience": "paywave",
+        "webhookAllowedHosts": "hooks.example.com",
+        "queuePrefix": "t1.",
+        "extraEnv": {"PAYWAVE_RETRY_MAX": 5, "PAYWAVE_CIRCUIT_ERROR_RATE": 0.4},
+    },
     "secrets": {"existingSecret": "", "values": {"PAYWAVE_JWT_SECRET": "test-only"}},
-    "keda": {"rabbitmq": {"vhostName": "paywave",
-                          "auth": {"existingSecret": "", "host": "http://u:p@rabbitmq:15672/paywave"}}},
+    "keda": {
+        "rabbitmq": {
+            "vhostName": "paywave",
+            "auth": {"existingSecret": "", "host": "http://u:p@rabbitmq:15672/paywave"},
+        }
+    },
     "service": {"type": "NodePort"},
     "ingress": {"enabled": True},
     "autoscaling": {"enabled": True, "targetMemoryUtilizationPercentage": 80},
     "podDisruptionBudget": {"minAvailable": "50%"},
-    "topologySpreadConstraints": [{"maxSkew": 1, "topologyKey": "kubernetes.io/hostname",
-                                   "whenUnsatisfiable": "DoNotSchedule"}],
-    "workers": {"reports": {
-        "queues": ["reports", "exports"], "replicas": 2,
-        "image": {"repository": "example/reports", "tag": "1.2.3"},
-        "extraEnv": {"REPORTS_BUCKET": "b"},
-        "podDisruptionBudget": {"enabled": True, "minAvailable": 1},
-        "autoscaling": {"enabled": False},
-        "volumes": [{"name": "scratch", "emptyDir": {}}],
-        "volumeMounts": [{"name": "scratch", "mountPath": "/scratch"}],
-    }},
-    "networkPolicy": {"enabled": True, "metricsFrom": [{"podSelector": {}}],
-                      "egress": {"enabled": True, "to": [
-                          {"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}],
-                           "ports": [{"port": 443, "protocol": "TCP"}]}]}},
+    "topologySpreadConstraints": [
+        {"maxSkew": 1, "topologyKey": "kubernetes.io/hostname", "whenUnsatisfiable": "DoNotSchedule"}
+    ],
+    "workers": {
+        "reports": {
+            "queues": ["reports", "exports"],
+            "replicas": 2,
+            "image": {"repository": "example/reports", "tag": "1.2.3"},
+            "extraEnv": {"REPORTS_BUCKET": "b"},
+            "podDisruptionBudget": {"enabled": True, "minAvailable": 1},
+            "autoscaling": {"enabled": False},
+            "volumes": [{"name": "scratch", "emptyDir": {}}],
+            "volumeMounts": [{"name": "scratch", "mountPath": "/scratch"}],
+        }
+    },
+    "networkPolicy": {
+        "enabled": True,
+        "metricsFrom": [{"podSelector": {}}],
+        "egress": {
+            "enabled": True,
+            "to": [{"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": [{"port": 443, "protocol": "TCP"}]}],
+        },
+    },
     "serviceMonitor": {"enabled": True},
     "dashboards": {"enabled": True},
 }
@@ -249,10 +295,19 @@ def test_every_optional_branch_renders_valid_objects(helm, tmp_path):
 
 def test_the_offline_validator_does_reject_mistakes():
     """Guard against a validator that passes everything (e.g. a schema set it cannot find)."""
-    bad = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "x"},
-           "spec": {"selector": {"matchLabels": {"a": "b"}}, "replicas": "two",
-                    "template": {"metadata": {"labels": {"a": "b"}},
-                                 "spec": {"containers": [{"name": "c", "image": "i", "bogus": 1}]}}}}
+    bad = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "x"},
+        "spec": {
+            "selector": {"matchLabels": {"a": "b"}},
+            "replicas": "two",
+            "template": {
+                "metadata": {"labels": {"a": "b"}},
+                "spec": {"containers": [{"name": "c", "image": "i", "bogus": 1}]},
+            },
+        },
+    }
     with pytest.raises(kubernetes_validate.ValidationError):
         kubernetes_validate.validate(bad, KUBE_VERSION, strict=True)
 
@@ -286,8 +341,9 @@ def test_each_pool_has_a_deployment_and_a_scaledobject(rendered):
         assert container["resources"] == pool["resources"]
         if pool["autoscaling"]["enabled"]:
             assert deployment["metadata"]["name"] in scaled, f"[{label}] no ScaledObject for {name}"
-            assert "replicas" not in deployment["spec"], \
+            assert "replicas" not in deployment["spec"], (
                 f"[{label}] {name}: KEDA owns the replica count; helm must not reset it"
+            )
         else:
             assert deployment["spec"]["replicas"] == pool["replicas"]
 
@@ -322,18 +378,22 @@ def test_scaledobjects_are_wired_to_deployments_queues_and_auth(rendered):
             assert meta["mode"] == "QueueLength"
             assert meta["protocol"] == "http"
             assert meta["value"] == str(autoscaling["queueLength"])
-            assert "host" not in meta and "password" not in json.dumps(meta).lower(), \
+            assert "host" not in meta and "password" not in json.dumps(meta).lower(), (
                 "credentials come from the TriggerAuthentication"
+            )
             assert trigger["authenticationRef"]["name"] in auths, f"[{label}] unknown authenticationRef"
             queues.append(meta["queueName"])
         expected = [prefix + q for q in pool.get("queues") or [pool["queue"]]]
-        assert sorted(queues) == sorted(expected + [q + ".DQ" for q in expected]), \
+        assert sorted(queues) == sorted(expected + [q + ".DQ" for q in expected]), (
             f"[{label}] {pool_name}: triggers on {queues}"
+        )
 
 
 def test_pool_queues_match_the_code(pools):
     """values.yaml's pools are the code's pools (POOLS), with the same queues."""
-    configured = {name: tuple(p.get("queues") or [p["queue"]]) for name, p in effective_pools(values()).items()}
+    configured = {
+        name: tuple(p.get("queues") or [p["queue"]]) for name, p in effective_pools(values()).items()
+    }
     assert configured == pools
 
 
@@ -346,30 +406,45 @@ def test_trigger_authentication_reads_the_management_url_from_a_secret(default_d
 
 
 def test_an_extra_pool_needs_no_template_change(helm):
-    docs = helm.template(sets=["workers.reports.queue=reports",
-                               "workers.reports.autoscaling.maxReplicas=4",
-                               "config.queuePrefix=acme."])
+    docs = helm.template(
+        sets=[
+            "workers.reports.queue=reports",
+            "workers.reports.autoscaling.maxReplicas=4",
+            "config.queuePrefix=acme.",
+        ]
+    )
     deployments = worker_deployments(docs)
     assert "reports" in deployments
     container = deployments["reports"]["spec"]["template"]["spec"]["containers"][0]
     assert container["args"] == ["worker", "--pool", "reports"]
     assert container["resources"] == values()["workerDefaults"]["resources"]
-    [so] = [s for s in of_kind(docs, "ScaledObject")
-            if s["spec"]["scaleTargetRef"]["name"] == deployments["reports"]["metadata"]["name"]]
+    [so] = [
+        s
+        for s in of_kind(docs, "ScaledObject")
+        if s["spec"]["scaleTargetRef"]["name"] == deployments["reports"]["metadata"]["name"]
+    ]
     assert so["spec"]["maxReplicaCount"] == 4
     assert so["spec"]["minReplicaCount"] == values()["workerDefaults"]["autoscaling"]["minReplicas"]
-    assert sorted(t["metadata"]["queueName"] for t in so["spec"]["triggers"]) == \
-        ["acme.reports", "acme.reports.DQ"]
+    assert sorted(t["metadata"]["queueName"] for t in so["spec"]["triggers"]) == [
+        "acme.reports",
+        "acme.reports.DQ",
+    ]
     # every other pool follows the prefix too
-    queues = {t["metadata"]["queueName"] for s in of_kind(docs, "ScaledObject") for t in s["spec"]["triggers"]}
+    queues = {
+        t["metadata"]["queueName"] for s in of_kind(docs, "ScaledObject") for t in s["spec"]["triggers"]
+    }
     assert all(q.startswith("acme.") for q in queues)
 
 
 def test_pools_can_be_disabled_or_unscaled_and_zero_survives(helm):
-    docs = helm.template(sets=["workers.fallback.enabled=false",
-                               "workers.webhooks.autoscaling.enabled=false",
-                               "workers.webhooks.replicas=3",
-                               "workers.paypal.autoscaling.minReplicas=0"])
+    docs = helm.template(
+        sets=[
+            "workers.fallback.enabled=false",
+            "workers.webhooks.autoscaling.enabled=false",
+            "workers.webhooks.replicas=3",
+            "workers.paypal.autoscaling.minReplicas=0",
+        ]
+    )
     deployments = worker_deployments(docs)
     assert "fallback" not in deployments
     assert deployments["webhooks"]["spec"]["replicas"] == 3
@@ -426,8 +501,14 @@ def test_ingress_probes_ports_and_service(rendered):
     label, docs, vals = rendered
     deployment = ingress_deployment(docs)
     container = deployment["spec"]["template"]["spec"]["containers"][0]
-    assert container["command"] + container["args"] == \
-        ["paywave", "ingress", "--host", "0.0.0.0", "--port", "8000"]
+    assert container["command"] + container["args"] == [
+        "paywave",
+        "ingress",
+        "--host",
+        "0.0.0.0",
+        "--port",
+        "8000",
+    ]
     assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
     assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
     assert {"containerPort": 8000, "name": "http", "protocol": "TCP"} in container["ports"]
@@ -437,23 +518,24 @@ def test_ingress_probes_ports_and_service(rendered):
     pod_labels = deployment["spec"]["template"]["metadata"]["labels"]
     assert selector_matches(service["spec"]["selector"], pod_labels)
     for pool, worker in worker_deployments(docs).items():
-        assert not selector_matches(service["spec"]["selector"],
-                                    worker["spec"]["template"]["metadata"]["labels"]), \
-            f"[{label}] the API Service would send traffic to the {pool} workers"
+        assert not selector_matches(
+            service["spec"]["selector"], worker["spec"]["template"]["metadata"]["labels"]
+        ), f"[{label}] the API Service would send traffic to the {pool} workers"
 
 
 def test_ingress_gets_time_to_drain(rendered):
     """preStop sleep + gunicorn's graceful timeout must fit in terminationGracePeriodSeconds."""
     label, docs, _ = rendered
-    server = (ROOT / "shared" / "server.py")
+    server = ROOT / "shared" / "server.py"
     match = re.search(r'"graceful_timeout":\s*(\d+)', server.read_text()) if server.exists() else None
     graceful = int(match.group(1)) if match else 30
     spec = ingress_deployment(docs)["spec"]["template"]["spec"]
     pre_stop = spec["containers"][0].get("lifecycle", {}).get("preStop", {})
     command = pre_stop.get("exec", {}).get("command", [])
     sleep = int(command[1]) if command[:1] == ["sleep"] else pre_stop.get("sleep", {}).get("seconds", 0)
-    assert spec["terminationGracePeriodSeconds"] > graceful + sleep, \
+    assert spec["terminationGracePeriodSeconds"] > graceful + sleep, (
         f"[{label}] grace {spec['terminationGracePeriodSeconds']}s < preStop {sleep}s + gunicorn {graceful}s"
+    )
 
 
 def test_deployment_selectors_are_disjoint(rendered):
@@ -465,8 +547,9 @@ def test_deployment_selectors_are_disjoint(rendered):
         assert selector_matches(selector, own), deployment["metadata"]["name"]
         for other in deployments:
             if other is not deployment:
-                assert not selector_matches(selector, other["spec"]["template"]["metadata"]["labels"]), \
+                assert not selector_matches(selector, other["spec"]["template"]["metadata"]["labels"]), (
                     f"[{label}] {deployment['metadata']['name']} selects {other['metadata']['name']}'s pods"
+                )
 
 
 def test_worker_liveness_and_metrics_port(rendered):
@@ -481,7 +564,9 @@ def test_worker_liveness_and_metrics_port(rendered):
     metrics = by_name(docs, "Service")[f"{RELEASE}-worker-metrics"]
     assert metrics["spec"]["clusterIP"] == "None" and metrics["spec"]["ports"][0]["targetPort"] == "metrics"
     for deployment in worker_deployments(docs).values():
-        assert selector_matches(metrics["spec"]["selector"], deployment["spec"]["template"]["metadata"]["labels"])
+        assert selector_matches(
+            metrics["spec"]["selector"], deployment["spec"]["template"]["metadata"]["labels"]
+        )
 
 
 def test_pods_get_config_from_the_configmap_and_secret(rendered):
@@ -528,8 +613,9 @@ def test_migration_job_is_a_pre_install_and_pre_upgrade_hook(rendered):
     # Hooks run before the release's own objects exist: no dependence on them.
     created_sa = {s["metadata"]["name"] for s in of_kind(docs, "ServiceAccount")}
     assert spec.get("serviceAccountName", "default") not in created_sa
-    assert not any("configMapRef" in r for r in container.get("envFrom", [])), \
+    assert not any("configMapRef" in r for r in container.get("envFrom", [])), (
         "the ConfigMap does not exist yet at pre-install: inline the settings"
+    )
     env = {e["name"] for e in container["env"]}
     [configmap] = [c for c in of_kind(docs, "ConfigMap") if c["metadata"]["name"].endswith("-config")]
     assert set(configmap["data"]) <= env, "the Job sees the same settings as the pods"
@@ -558,9 +644,12 @@ def test_values_yaml_holds_no_secret_values():
             continue
         if path[-1] in SECRET_REFERENCE_KEYS or path[:2] == ("secrets", "roles"):  # roles: names of keys
             continue
-        in_secret_subtree = any(path[:len(t)] == t for t in SECRET_SUBTREES)
-        if in_secret_subtree or any(SECRET_WORDS.search(p) for p in path) or \
-                any(p in SECRET_ENV for p in path):
+        in_secret_subtree = any(path[: len(t)] == t for t in SECRET_SUBTREES)
+        if (
+            in_secret_subtree
+            or any(SECRET_WORDS.search(p) for p in path)
+            or any(p in SECRET_ENV for p in path)
+        ):
             pytest.fail(f"values.yaml: {'.'.join(path)} = {value!r} looks like a secret default")
     text = VALUES.read_text()
     for name in SECRET_ENV:
@@ -572,14 +661,19 @@ def test_no_secret_literals_in_rendered_pods(rendered):
     for _, spec in pod_specs(docs):
         for container in spec["containers"]:
             for env in container.get("env", []):
-                assert env["name"] not in SECRET_ENV or "valueFrom" in env or env.get("value") == "", \
+                assert env["name"] not in SECRET_ENV or "valueFrom" in env or env.get("value") == "", (
                     f"[{label}] {env['name']} is set literally"
+                )
     assert not of_kind(docs, "Secret"), f"[{label}] the chart rendered a Secret from defaults"
 
 
 def test_a_secret_is_created_only_from_explicit_values(helm):
-    docs = helm.template(set_strings=["secrets.values.PAYWAVE_JWT_SECRET=only-for-this-test",
-                                      "keda.rabbitmq.auth.host=http://u:p@rabbitmq:15672/paywave"])
+    docs = helm.template(
+        set_strings=[
+            "secrets.values.PAYWAVE_JWT_SECRET=only-for-this-test",
+            "keda.rabbitmq.auth.host=http://u:p@rabbitmq:15672/paywave",
+        ]
+    )
     secrets = by_name(docs, "Secret")
     app = secrets[f"{RELEASE}-secrets"]
     assert app["stringData"] == {"PAYWAVE_JWT_SECRET": "only-for-this-test"}
@@ -612,9 +706,14 @@ def test_production_values_render_the_production_features(production_docs):
     assert hpa["spec"]["metrics"][0]["resource"]["name"] == "cpu"
     assert "replicas" not in ingress_deployment(docs)["spec"], "the HPA owns the ingress replicas"
 
-    [pdb] = [p for p in of_kind(docs, "PodDisruptionBudget")
-             if selector_matches(p["spec"]["selector"]["matchLabels"],
-                                 ingress_deployment(docs)["spec"]["template"]["metadata"]["labels"])]
+    [pdb] = [
+        p
+        for p in of_kind(docs, "PodDisruptionBudget")
+        if selector_matches(
+            p["spec"]["selector"]["matchLabels"],
+            ingress_deployment(docs)["spec"]["template"]["metadata"]["labels"],
+        )
+    ]
     assert pdb["spec"]["minAvailable"] == vals["podDisruptionBudget"]["minAvailable"]
 
     policies = of_kind(docs, "NetworkPolicy")
@@ -631,8 +730,11 @@ def test_production_values_render_the_production_features(production_docs):
         assert monitor["metadata"]["labels"]["release"] == "kube-prometheus-stack"
         endpoint = monitor["spec"]["endpoints"][0]
         assert endpoint["path"] == "/metrics"
-        matched = [s for s in services
-                   if selector_matches(monitor["spec"]["selector"]["matchLabels"], s["metadata"]["labels"])]
+        matched = [
+            s
+            for s in services
+            if selector_matches(monitor["spec"]["selector"]["matchLabels"], s["metadata"]["labels"])
+        ]
         assert len(matched) == 1, f"{monitor['metadata']['name']} selects {len(matched)} Services"
         assert endpoint["port"] in {p["name"] for p in matched[0]["spec"]["ports"]}
 
@@ -649,7 +751,9 @@ def test_production_values_render_the_production_features(production_docs):
 def test_default_values_leave_optional_extras_off(default_docs):
     for kind in ("Ingress", "HorizontalPodAutoscaler", "ServiceMonitor"):
         assert not of_kind(default_docs, kind), f"{kind} should be opt-in"
-    assert not [c for c in of_kind(default_docs, "ConfigMap") if "grafana_dashboard" in c["metadata"]["labels"]]
+    assert not [
+        c for c in of_kind(default_docs, "ConfigMap") if "grafana_dashboard" in c["metadata"]["labels"]
+    ]
 
 
 def test_chart_app_version_is_the_package_version():
@@ -674,8 +778,16 @@ def test_dashboard_json_covers_the_operational_questions():
     for metric in DASHBOARD_METRICS:
         assert metric in exprs, f"dashboard has no panel on {metric}"
     titles = " ".join(p["title"].lower() for p in panels)
-    for topic in ("throughput", "success rate", "p99", "queue depth", "fallback", "unknown",
-                  "circuit", "outbox lag"):
+    for topic in (
+        "throughput",
+        "success rate",
+        "p99",
+        "queue depth",
+        "fallback",
+        "unknown",
+        "circuit",
+        "outbox lag",
+    ):
         assert topic in titles, f"dashboard lacks a '{topic}' panel"
     assert "histogram_quantile(0.99" in exprs
     ids = [p["id"] for p in dashboard["panels"]]
@@ -683,20 +795,30 @@ def test_dashboard_json_covers_the_operational_questions():
 
 
 def test_dashboard_ships_as_a_grafana_sidecar_configmap(production_docs):
-    [configmap] = [c for c in of_kind(production_docs, "ConfigMap")
-                   if c["metadata"]["labels"].get("grafana_dashboard") == "1"]
-    assert json.loads(configmap["data"]["paywave.json"]) == \
-        json.loads((CHART / "dashboards" / "paywave.json").read_text())
+    [configmap] = [
+        c
+        for c in of_kind(production_docs, "ConfigMap")
+        if c["metadata"]["labels"].get("grafana_dashboard") == "1"
+    ]
+    assert json.loads(configmap["data"]["paywave.json"]) == json.loads(
+        (CHART / "dashboards" / "paywave.json").read_text()
+    )
 
 
 # ---------------------------------------------------------------------------------- least privilege
 
+
 def role_containers(docs):
     """role -> its PayWave container (the ingress, the migration Job, each pool)."""
     [job] = of_kind(docs, "Job")
-    return {"ingress": ingress_deployment(docs)["spec"]["template"]["spec"]["containers"][0],
-            "migrate": job["spec"]["template"]["spec"]["containers"][0],
-            **{pool: d["spec"]["template"]["spec"]["containers"][0] for pool, d in worker_deployments(docs).items()}}
+    return {
+        "ingress": ingress_deployment(docs)["spec"]["template"]["spec"]["containers"][0],
+        "migrate": job["spec"]["template"]["spec"]["containers"][0],
+        **{
+            pool: d["spec"]["template"]["spec"]["containers"][0]
+            for pool, d in worker_deployments(docs).items()
+        },
+    }
 
 
 def test_each_role_gets_only_its_own_secrets(rendered, role_secrets):
@@ -709,13 +831,17 @@ def test_each_role_gets_only_its_own_secrets(rendered, role_secrets):
         # what it does not hold is set empty, so no development default stands in for it
         withheld = {e["name"] for e in container["env"] if e.get("value") == "" and e["name"] in SECRET_ENV}
         assert withheld == set().union(*roles.values()) - roles[role], f"[{label}] {role}"
-    assert "PAYWAVE_VAULT_PRIVATE_KEYS" not in held_secrets(containers["ingress"]), "the ingress must not open cards"
+    assert "PAYWAVE_VAULT_PRIVATE_KEYS" not in held_secrets(containers["ingress"]), (
+        "the ingress must not open cards"
+    )
 
 
 def test_network_policies_are_on_by_default(default_docs):
     policies = by_name(default_docs, "NetworkPolicy")
     ingress, worker = policies[f"{RELEASE}-ingress"], policies[f"{RELEASE}-worker"]
-    assert ingress["spec"]["ingress"] == [{"ports": [{"port": "http", "protocol": "TCP"}]}], "API port only, from anyone"
+    assert ingress["spec"]["ingress"] == [{"ports": [{"port": "http", "protocol": "TCP"}]}], (
+        "API port only, from anyone"
+    )
     assert worker["spec"]["ingress"] == [], "workers accept nothing unless metricsFrom says who scrapes"
     for policy, external in ((ingress, False), (worker, True)):
         assert set(policy["spec"]["policyTypes"]) == {"Ingress", "Egress"}
@@ -733,10 +859,16 @@ def test_ingress_metrics_have_their_own_port_and_service(rendered):
     assert configmap["data"]["PAYWAVE_INGRESS_METRICS_PORT"] == str(port)
     services = by_name(docs, "Service")
     api = services[RELEASE]
-    assert [p["targetPort"] for p in api["spec"]["ports"]] == ["http"], f"[{label}] metrics on the public Service"
+    assert [p["targetPort"] for p in api["spec"]["ports"]] == ["http"], (
+        f"[{label}] metrics on the public Service"
+    )
     metrics = services[f"{RELEASE}-metrics"]
-    assert metrics["spec"]["ports"] == [{"port": port, "targetPort": "metrics", "protocol": "TCP", "name": "metrics"}]
-    assert selector_matches(metrics["spec"]["selector"], ingress_deployment(docs)["spec"]["template"]["metadata"]["labels"])
+    assert metrics["spec"]["ports"] == [
+        {"port": port, "targetPort": "metrics", "protocol": "TCP", "name": "metrics"}
+    ]
+    assert selector_matches(
+        metrics["spec"]["selector"], ingress_deployment(docs)["spec"]["template"]["metadata"]["labels"]
+    )
     for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
         assert container[probe]["httpGet"]["port"] == "http"
     for monitor in of_kind(docs, "ServiceMonitor"):

@@ -1,4 +1,5 @@
 """Fixtures shared by the gateway adapters' tests."""
+
 import http.server
 
 import pytest
@@ -7,8 +8,18 @@ import requests
 from tests.support import services
 
 #: Headers not relayed as they are: hop-by-hop ones, and those describing a body requests decoded.
-NOT_RELAYED = {"connection", "keep-alive", "proxy-connection", "proxy-authorization", "te", "trailer",
-               "transfer-encoding", "upgrade", "content-length", "content-encoding"}
+NOT_RELAYED = {
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "proxy-authorization",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "content-length",
+    "content-encoding",
+}
 
 
 class ForwardProxy(http.server.ThreadingHTTPServer):
@@ -34,8 +45,9 @@ class _ProxyHandler(http.server.BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else None
         self.server.seen.append((self.command, self.path))  # the absolute URL: only a proxy gets one
         headers = {k: v for k, v in self.headers.items() if k.lower() not in NOT_RELAYED | {"host"}}
-        answer = self.server.upstream.request(self.command, self.path, data=body, headers=headers,
-                                              timeout=10, allow_redirects=False)
+        answer = self.server.upstream.request(
+            self.command, self.path, data=body, headers=headers, timeout=10, allow_redirects=False
+        )
         self.send_response(answer.status_code)
         for name, value in answer.headers.items():
             if name.lower() not in NOT_RELAYED:
@@ -61,6 +73,7 @@ def forward_proxy():
 def proxy_environment(monkeypatch):
     """``proxy_environment(url, no_proxy=None)`` sets the proxy for plain HTTP and the hosts that
     bypass it, in both spellings; ``proxy_environment(None)`` clears every proxy variable."""
+
     def set_proxy(url, no_proxy=None):
         for name in ("http_proxy", "https_proxy", "all_proxy", "no_proxy"):
             for spelling in (name, name.upper()):
@@ -69,4 +82,5 @@ def proxy_environment(monkeypatch):
             if value:
                 monkeypatch.setenv(name, value)
                 monkeypatch.setenv(name.upper(), value)
+
     return set_proxy

@@ -27,8 +27,13 @@ def cache(config):
 
 @pytest.fixture(scope="session")
 def app(config, cache, relay, broker):
-    return create_app(config, vault=Vault.from_config(config), cache=cache, relay=relay,
-                      broker_check=lambda: reachable(broker))
+    return create_app(
+        config,
+        vault=Vault.from_config(config),
+        cache=cache,
+        relay=relay,
+        broker_check=lambda: reachable(broker),
+    )
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """A 202 is never lost: the job is committed with the payment and published once the broker is back;
 with the database away nothing is written and the answer is 503."""
+
 import dataclasses
 import secrets
 import time
@@ -45,8 +46,9 @@ def test_a_payment_accepted_while_rabbitmq_is_down_is_published_when_it_returns(
     broker = build_broker(cfg)
     relay = Relay(publisher(broker, cfg.queue_prefix), interval=0.2, max_backoff=0.5).start()
     try:
-        client = testing.TestClient(create_app(cfg, vault=Vault.from_config(cfg), cache=cache, relay=relay,
-                                               broker_check=lambda: True))
+        client = testing.TestClient(
+            create_app(cfg, vault=Vault.from_config(cfg), cache=cache, relay=relay, broker_check=lambda: True)
+        )
         proxy.cut()
         resp = client.simulate_post("/payments", json=card_payment(), headers=auth)
         assert resp.status_code == 202
@@ -74,16 +76,20 @@ def test_a_payment_accepted_while_rabbitmq_is_down_is_published_when_it_returns(
 
 def test_postgres_down_answers_503_and_writes_nothing(config, cache, relay, mint, merchant, db):
     from store.db import database, open_database
+
     parsed = urllib.parse.urlparse(config.database_url)
     proxy = TcpProxy(parsed.hostname, parsed.port)
     cfg = dataclasses.replace(config, database_url=via_proxy(config.database_url, proxy))
     db.close()
     open_database(cfg.database_url)
     try:
-        client = testing.TestClient(create_app(cfg, vault=Vault.from_config(cfg), cache=cache, relay=relay,
-                                               broker_check=lambda: True))
+        client = testing.TestClient(
+            create_app(cfg, vault=Vault.from_config(cfg), cache=cache, relay=relay, broker_check=lambda: True)
+        )
         proxy.cut()
-        resp = client.simulate_post("/payments", json=card_payment(), headers={"Authorization": f"Bearer {mint(merchant)}"})
+        resp = client.simulate_post(
+            "/payments", json=card_payment(), headers={"Authorization": f"Bearer {mint(merchant)}"}
+        )
         assert resp.status_code == 503 and resp.headers["retry-after"]
         assert resp.headers["content-type"] == "application/problem+json"
         ready = client.simulate_get("/readyz")

@@ -1,5 +1,6 @@
 """/events: newest first, filtered, merchant-scoped; each event fans out to the endpoints
 subscribed to it in the transaction of the change, and can be delivered again."""
+
 from store.models import OutboxJob, WebhookDelivery, WebhookEndpoint
 from tests.support.api import canceled_payment, card_payment, conforms, create_endpoint, event_of
 
@@ -62,13 +63,20 @@ def test_no_endpoint_no_delivery(client, auth):
 def test_redeliver_makes_new_deliveries_to_every_endpoint_subscribed_now(client, auth):
     event = event_of(canceled_payment(client, auth), "payment.canceled")  # before any endpoint
     endpoint = create_endpoint(client, auth).json["id"]
-    resp = client.simulate_post(f"/events/{event.id}/redeliver", headers={**auth, "Idempotency-Key": "again-1"})
+    resp = client.simulate_post(
+        f"/events/{event.id}/redeliver", headers={**auth, "Idempotency-Key": "again-1"}
+    )
     assert resp.status_code == 202
     [delivery] = resp.json["data"]
     conforms(delivery, "WebhookDelivery")
     assert (delivery["endpoint_id"], delivery["status"]) == (endpoint, "pending")
-    replay = client.simulate_post(f"/events/{event.id}/redeliver", headers={**auth, "Idempotency-Key": "again-1"})
-    assert replay.json == resp.json and WebhookDelivery.select().where(WebhookDelivery.event_id == event.id).count() == 1
+    replay = client.simulate_post(
+        f"/events/{event.id}/redeliver", headers={**auth, "Idempotency-Key": "again-1"}
+    )
+    assert (
+        replay.json == resp.json
+        and WebhookDelivery.select().where(WebhookDelivery.event_id == event.id).count() == 1
+    )
     client.simulate_post(f"/events/{event.id}/redeliver", headers=auth)
     assert len(client.simulate_get(f"/events/{event.id}/deliveries", headers=auth).json["data"]) == 2
 
@@ -78,4 +86,8 @@ def test_deleting_an_endpoint_cancels_its_pending_deliveries(client, auth):
     event = event_of(canceled_payment(client, auth), "payment.canceled")
     assert client.simulate_delete(f"/webhook_endpoints/{endpoint}", headers=auth).status_code == 204
     [delivery] = client.simulate_get(f"/events/{event.id}/deliveries", headers=auth).json["data"]
-    assert (delivery["endpoint_id"], delivery["status"], delivery["next_attempt_at"]) == (endpoint, "canceled", None)
+    assert (delivery["endpoint_id"], delivery["status"], delivery["next_attempt_at"]) == (
+        endpoint,
+        "canceled",
+        None,
+    )

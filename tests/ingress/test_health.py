@@ -1,4 +1,5 @@
 """/healthz, /readyz, the HTTP metrics (exported on their own port, not here) and /openapi.json."""
+
 from openapi_spec_validator import validate
 from prometheus_client import REGISTRY, generate_latest
 
@@ -14,7 +15,9 @@ def test_healthz_and_readyz(client):
 
 def test_metrics_count_requests_by_route_and_status(client, auth):
     client.simulate_post("/payments", json=card_payment(), headers=auth)
-    assert client.simulate_get("/metrics").status_code == 404  # tests/reliability/test_metrics.py: the metrics port
+    assert (
+        client.simulate_get("/metrics").status_code == 404
+    )  # tests/reliability/test_metrics.py: the metrics port
     text = generate_latest(REGISTRY).decode()
     assert 'paywave_http_requests_total{method="POST",route="/payments",status="202"}' in text
     assert "paywave_http_request_duration_seconds_bucket" in text
@@ -25,5 +28,10 @@ def test_openapi_document_is_valid_3_1(client):
     doc = client.simulate_get("/openapi.json").json
     assert doc["openapi"].startswith("3.1")
     validate(doc)
-    assert {"/payments", "/payments/{payment_id}", "/payments/{payment_id}/capture", "/payments/{payment_id}/cancel",
-            "/payments/{payment_id}/refunds"} <= doc["paths"].keys()
+    assert {
+        "/payments",
+        "/payments/{payment_id}",
+        "/payments/{payment_id}/capture",
+        "/payments/{payment_id}/cancel",
+        "/payments/{payment_id}/refunds",
+    } <= doc["paths"].keys()

@@ -1,4 +1,5 @@
 """Idempotency-Key: replay, conflict, concurrency, scope."""
+
 import concurrent.futures
 import hashlib
 
@@ -11,7 +12,9 @@ from tests.support.api import card_payment
 
 
 def post(client, auth, key, body=None):
-    return client.simulate_post("/payments", json=body or card_payment(), headers={**auth, "Idempotency-Key": key})
+    return client.simulate_post(
+        "/payments", json=body or card_payment(), headers={**auth, "Idempotency-Key": key}
+    )
 
 
 def test_replay_with_the_same_body_returns_the_first_response_and_writes_once(client, auth, merchant, db):
@@ -32,8 +35,11 @@ def test_a_concurrent_request_with_the_same_key_is_409(client, auth, merchant, d
     import hashlib
 
     import orjson
+
     body = card_payment()
-    fingerprint = hashlib.sha256(b"POST /payments\n" + orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
+    fingerprint = hashlib.sha256(
+        b"POST /payments\n" + orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
+    ).hexdigest()
     held = idempotency.claim(merchant, "order-3", fingerprint)  # the first request, still running
     resp = post(client, auth, "order-3", body)
     assert resp.status_code == 409 and resp.headers["retry-after"] == "1"
@@ -69,7 +75,9 @@ def test_put_and_actions_are_idempotent_too(client, auth):
     assert replay.headers.get("idempotent-replayed") == "true" and replay.json == first.json
     cancel = {**auth, "Idempotency-Key": "cancel-1"}
     assert client.simulate_post(f"/payments/{pid}/cancel", headers=cancel).status_code == 202
-    assert client.simulate_post(f"/payments/{pid}/cancel", headers=cancel).status_code == 202  # replayed, not 409
+    assert (
+        client.simulate_post(f"/payments/{pid}/cancel", headers=cancel).status_code == 202
+    )  # replayed, not 409
 
 
 def test_a_claim_whose_process_died_is_taken_over_at_once(client, auth, merchant, database_url, db):
@@ -77,17 +85,26 @@ def test_a_claim_whose_process_died_is_taken_over_at_once(client, auth, merchant
 
     import orjson
     import psycopg2
+
     body = card_payment()
-    fingerprint = hashlib.sha256(b"POST /payments\n" + orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
+    fingerprint = hashlib.sha256(
+        b"POST /payments\n" + orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
+    ).hexdigest()
     dead = psycopg2.connect(database_url)  # another process's connection, which took the key and then died
     with dead, dead.cursor() as cur:
-        cur.execute("INSERT INTO idempotency_record (merchant_id, key, request_hash, state, claimer_pid, created_at,"
-                    " expires_at) VALUES (%s, encode(sha256('order-dead'), 'hex'), %s, 'in_progress', pg_backend_pid(),"
-                    " now() at time zone"
-                    " 'utc', now() at time zone 'utc' + interval '1 day')", (merchant, fingerprint))
-    assert post(client, auth, "order-dead", body).status_code == 409  # its backend is alive: still in progress
+        cur.execute(
+            "INSERT INTO idempotency_record (merchant_id, key, request_hash, state, claimer_pid, created_at,"
+            " expires_at) VALUES (%s, encode(sha256('order-dead'), 'hex'), %s, 'in_progress', pg_backend_pid(),"
+            " now() at time zone"
+            " 'utc', now() at time zone 'utc' + interval '1 day')",
+            (merchant, fingerprint),
+        )
+    assert (
+        post(client, auth, "order-dead", body).status_code == 409
+    )  # its backend is alive: still in progress
     dead.close()
     import time
+
     deadline = time.monotonic() + 5
     while (resp := post(client, auth, "order-dead", body)).status_code == 409 and time.monotonic() < deadline:
         time.sleep(0.05)  # the backend takes a moment to exit
@@ -100,6 +117,7 @@ def test_a_key_is_kept_only_as_its_digest_whatever_it_holds(client, auth, mercha
     """A key holding a card number (or a nanosecond timestamp, which passes the card-number check one time
     in ten) works as any key, and nothing but its digest is stored."""
     from store.models import IdempotencyRecord
+
     first, again = post(client, auth, key), post(client, auth, key)
     assert first.status_code == 202 and again.status_code == 202, first.text
     assert again.json["id"] == first.json["id"] and again.headers.get("Idempotent-Replayed") == "true"

@@ -1,5 +1,6 @@
 """The contract describes itself: a client generated from it gets one module per tag and a docstring
 for every operation, parameter and field."""
+
 import openapi_spec_validator
 
 from ingress.openapi import document
@@ -34,14 +35,21 @@ def test_the_document_is_valid_openapi():
 def test_every_operation_parameter_and_property_is_described_and_tagged():
     doc = document()
     tags = {t["name"] for t in doc["tags"] if t.get("description")}
-    assert tags == {"Payments", "Refunds", "Webhook endpoints", "Events", "Gateway webhooks", "Health", "Admin"} <= tags
+    assert (
+        tags
+        == {"Payments", "Refunds", "Webhook endpoints", "Events", "Gateway webhooks", "Health", "Admin"}
+        <= tags
+    )
     missing = []
     for label, item, op in operations(doc):
         if not op.get("tags") or not set(op["tags"]) <= tags:
             missing.append(f"{label}: tags")
         missing += [f"{label}: {key}" for key in ("summary", "description") if not op.get(key)]
-        missing += [f"{label}: parameter {p['name']}" for p in [*item.get("parameters", ()), *op.get("parameters", ())]
-                    if not p.get("description")]
+        missing += [
+            f"{label}: parameter {p['name']}"
+            for p in [*item.get("parameters", ()), *op.get("parameters", ())]
+            if not p.get("description")
+        ]
     missing += [where for where, schema in properties(doc) if not schema.get("description")]
     assert missing == []
 

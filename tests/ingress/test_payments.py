@@ -1,4 +1,5 @@
 """POST/GET/PUT /payments and the actions, against real Postgres, Redis and RabbitMQ."""
+
 import concurrent.futures
 
 import pytest
@@ -12,8 +13,13 @@ def create(client, auth, body=None, **headers):
 
 
 def test_create_answers_202_with_location_and_a_pending_payment(client, auth, db):
-    resp = create(client, auth, card_payment(amount=1999, currency="eur", description="order 42",
-                                             metadata={"order": "42"}, customer="cus_1"))
+    resp = create(
+        client,
+        auth,
+        card_payment(
+            amount=1999, currency="eur", description="order 42", metadata={"order": "42"}, customer="cus_1"
+        ),
+    )
     assert resp.status_code == 202
     body = resp.json
     conforms(body, "Payment")
@@ -22,7 +28,11 @@ def test_create_answers_202_with_location_and_a_pending_payment(client, auth, db
     assert body["card"] == {"brand": "visa", "last4": "4242", "exp_month": 12, "exp_year": 2031}
     assert body["metadata"] == {"order": "42"} and body["capture"] == "automatic"
     job = OutboxJob.get(OutboxJob.args.contains(body["id"]))
-    assert (job.queue_name, job.actor_name, job.args) == ("payments.stripe", "process_payment", [body["id"], "stripe"])
+    assert (job.queue_name, job.actor_name, job.args) == (
+        "payments.stripe",
+        "process_payment",
+        [body["id"], "stripe"],
+    )
 
 
 def test_gateway_preference_picks_the_first_queue(client, auth, db):
@@ -42,9 +52,19 @@ def test_get_reads_back_and_other_merchants_get_404(client, auth, mint):
     got = client.simulate_get(f"/payments/{created['id']}", headers=auth)
     assert got.status_code == 200 and got.json["id"] == created["id"]
     other = {"Authorization": f"Bearer {mint('someone_else')}"}
-    for method, path in (("GET", ""), ("PUT", ""), ("POST", "/capture"), ("POST", "/cancel"), ("POST", "/refunds")):
-        resp = client.simulate_request(method, f"/payments/{created['id']}{path}", headers=other,
-                                       json={"description": "x"} if method == "PUT" else None)
+    for method, path in (
+        ("GET", ""),
+        ("PUT", ""),
+        ("POST", "/capture"),
+        ("POST", "/cancel"),
+        ("POST", "/refunds"),
+    ):
+        resp = client.simulate_request(
+            method,
+            f"/payments/{created['id']}{path}",
+            headers=other,
+            json={"description": "x"} if method == "PUT" else None,
+        )
         assert resp.status_code == 404, (method, path)
         assert resp.headers["content-type"] == "application/problem+json"
 
@@ -63,8 +83,9 @@ def test_get_serves_from_cache_then_database(client, auth, cache, merchant):
 
 def test_put_updates_description_metadata_and_amount_before_any_attempt(client, auth):
     pid = create(client, auth).json["id"]
-    resp = client.simulate_put(f"/payments/{pid}", json={"description": "new", "metadata": {"a": "b"}, "amount": 2000},
-                               headers=auth)
+    resp = client.simulate_put(
+        f"/payments/{pid}", json={"description": "new", "metadata": {"a": "b"}, "amount": 2000}, headers=auth
+    )
     assert resp.status_code == 200
     assert (resp.json["description"], resp.json["metadata"], resp.json["amount"]) == ("new", {"a": "b"}, 2000)
     assert client.simulate_get(f"/payments/{pid}", headers=auth).json["description"] == "new"
@@ -81,12 +102,15 @@ def test_concurrent_puts_never_leave_a_stale_cache_entry(client, auth, cache, me
     pid = create(client, auth).json["id"]
 
     def put(i):
-        return client.simulate_put(f"/payments/{pid}", json={"description": f"d{i}"}, headers=auth).status_code
+        return client.simulate_put(
+            f"/payments/{pid}", json={"description": f"d{i}"}, headers=auth
+        ).status_code
 
     with concurrent.futures.ThreadPoolExecutor(8) as pool:
         assert set(pool.map(put, range(40))) == {200}
     stored = Payment.get_by_id(pid)
     import orjson
+
     cached = orjson.loads(cache.get_payment(merchant, pid))
     assert cached["description"] == stored.description
     assert client.simulate_get(f"/payments/{pid}", headers=auth).json["description"] == stored.description
@@ -95,7 +119,9 @@ def test_concurrent_puts_never_leave_a_stale_cache_entry(client, auth, cache, me
 def test_capture_cancel_and_refund_follow_the_state_rules(client, auth, db):
     pid = create(client, auth).json["id"]
     assert client.simulate_post(f"/payments/{pid}/capture", headers=auth).status_code == 409
-    assert client.simulate_post(f"/payments/{pid}/refunds", json={"amount": 10}, headers=auth).status_code == 409
+    assert (
+        client.simulate_post(f"/payments/{pid}/refunds", json={"amount": 10}, headers=auth).status_code == 409
+    )
     canceled = client.simulate_post(f"/payments/{pid}/cancel", headers=auth)
     assert canceled.status_code == 202 and canceled.json["status"] == "canceled"
     assert client.simulate_post(f"/payments/{pid}/cancel", headers=auth).status_code == 409
@@ -103,20 +129,34 @@ def test_capture_cancel_and_refund_follow_the_state_rules(client, auth, db):
 
 def test_capture_queues_a_job_and_refuses_a_second_or_an_excess(client, auth, db):
     pid = create(client, auth, card_payment(capture="manual")).json["id"]
-    Payment.update(status="requires_capture", gateway="stripe", gateway_reference="pi_x").where(Payment.id == pid).execute()
-    assert client.simulate_post(f"/payments/{pid}/capture", json={"amount": 5000}, headers=auth).status_code == 422
+    Payment.update(status="requires_capture", gateway="stripe", gateway_reference="pi_x").where(
+        Payment.id == pid
+    ).execute()
+    assert (
+        client.simulate_post(f"/payments/{pid}/capture", json={"amount": 5000}, headers=auth).status_code
+        == 422
+    )
     resp = client.simulate_post(f"/payments/{pid}/capture", json={"amount": 500}, headers=auth)
     assert resp.status_code == 202
     assert Payment.get_by_id(pid).amount_to_capture == 500
-    assert OutboxJob.select().where((OutboxJob.actor_name == "capture_payment") & OutboxJob.args.contains(pid)).count() == 1
+    assert (
+        OutboxJob.select()
+        .where((OutboxJob.actor_name == "capture_payment") & OutboxJob.args.contains(pid))
+        .count()
+        == 1
+    )
     again = client.simulate_post(f"/payments/{pid}/capture", headers=auth)
     assert again.status_code == 409 and again.json["type"] == "/problems/operation-in-progress"
 
 
 def test_refunds_never_exceed_captured_minus_refunded(client, auth, db):
     pid = create(client, auth).json["id"]
-    Payment.update(status="succeeded", gateway="stripe", amount_captured=1050).where(Payment.id == pid).execute()
-    first = client.simulate_post(f"/payments/{pid}/refunds", json={"amount": 1000, "reason": "damaged"}, headers=auth)
+    Payment.update(status="succeeded", gateway="stripe", amount_captured=1050).where(
+        Payment.id == pid
+    ).execute()
+    first = client.simulate_post(
+        f"/payments/{pid}/refunds", json={"amount": 1000, "reason": "damaged"}, headers=auth
+    )
     assert first.status_code == 202 and first.json["status"] == "pending" and first.json["amount"] == 1000
     conforms(first.json, "Refund")
     over = client.simulate_post(f"/payments/{pid}/refunds", json={"amount": 51}, headers=auth)
@@ -128,10 +168,11 @@ def test_refunds_never_exceed_captured_minus_refunded(client, auth, db):
     assert [r["amount"] for r in listed["data"]] == [1000, 50]
 
 
-
 def test_a_refund_is_served_at_its_location_to_its_merchant_only(client, auth, mint, db):
     pid = create(client, auth).json["id"]
-    Payment.update(status="succeeded", gateway="stripe", amount_captured=1050).where(Payment.id == pid).execute()
+    Payment.update(status="succeeded", gateway="stripe", amount_captured=1050).where(
+        Payment.id == pid
+    ).execute()
     created = client.simulate_post(f"/payments/{pid}/refunds", json={"amount": 300}, headers=auth)
     got = client.simulate_get(created.headers["location"], headers=auth)
     assert got.status_code == 200 and got.json == created.json, got.text
@@ -139,18 +180,27 @@ def test_a_refund_is_served_at_its_location_to_its_merchant_only(client, auth, m
     other = {"Authorization": f"Bearer {mint('m_other')}"}
     unknown = f"/payments/{pid}/refunds/re_{'x' * 24}"
     other_payment = create(client, auth).json["id"]
-    for path, headers in ((created.headers["location"], other), (unknown, auth),
-                          (f"/payments/{other_payment}/refunds/{created.json['id']}", auth),
-                          (f"/payments/{pid}/refunds/nonsense%00", auth)):
+    for path, headers in (
+        (created.headers["location"], other),
+        (unknown, auth),
+        (f"/payments/{other_payment}/refunds/{created.json['id']}", auth),
+        (f"/payments/{pid}/refunds/nonsense%00", auth),
+    ):
         resp = client.simulate_get(path, headers=headers)
-        assert resp.status_code == 404 and resp.headers["content-type"] == "application/problem+json", (path, resp.text)
+        assert resp.status_code == 404 and resp.headers["content-type"] == "application/problem+json", (
+            path,
+            resp.text,
+        )
+
 
 def test_list_is_newest_first_with_cursor_pagination_and_filters(client, auth):
     ids = [create(client, auth, card_payment(customer="c1" if i % 2 else "c2")).json["id"] for i in range(5)]
     page = client.simulate_get("/payments", params={"limit": 2}, headers=auth).json
     assert page["object"] == "list" and page["has_more"] is True
     assert [p["id"] for p in page["data"]] == ids[::-1][:2]
-    rest = client.simulate_get("/payments", params={"limit": 10, "starting_after": page["data"][-1]["id"]}, headers=auth).json
+    rest = client.simulate_get(
+        "/payments", params={"limit": 10, "starting_after": page["data"][-1]["id"]}, headers=auth
+    ).json
     assert [p["id"] for p in rest["data"]] == ids[::-1][2:] and rest["has_more"] is False
     c1 = client.simulate_get("/payments", params={"customer": "c1"}, headers=auth).json
     assert {p["id"] for p in c1["data"]} == {ids[1], ids[3]}

@@ -1,5 +1,6 @@
 """Rate limits (OWASP API4) against the run's real Redis: a budget per merchant for reads and one for writes,
 one per source address for the gateway webhooks, and one per event for redelivery."""
+
 import dataclasses
 import secrets
 import threading
@@ -18,8 +19,9 @@ from tests.support.gateway_events import WEBHOOK_ID, paypal_delivery
 
 def build(config, cache, relay, **limits):
     cfg = dataclasses.replace(config, **limits)
-    return testing.TestClient(create_app(cfg, vault=Vault.from_config(cfg), cache=cache, relay=relay,
-                                         broker_check=lambda: True))
+    return testing.TestClient(
+        create_app(cfg, vault=Vault.from_config(cfg), cache=cache, relay=relay, broker_check=lambda: True)
+    )
 
 
 @pytest.fixture
@@ -29,7 +31,10 @@ def limited(config, cache, relay, db):
 
 def assert_throttled(resp, policy):
     assert resp.status_code == 429, resp.text
-    assert resp.headers["content-type"] == "application/problem+json" and resp.json["type"] == "/problems/rate-limited"
+    assert (
+        resp.headers["content-type"] == "application/problem+json"
+        and resp.json["type"] == "/problems/rate-limited"
+    )
     assert int(resp.headers["Retry-After"]) >= 1
     assert resp.headers["RateLimit-Policy"] == policy
     assert resp.headers["RateLimit"].endswith(";r=0;t=1")
@@ -51,15 +56,22 @@ def test_reads_and_writes_are_counted_apart_and_every_answer_carries_the_headers
     reads = [limited.simulate_get("/payments", headers=auth) for _ in range(4)]
     assert [r.status_code for r in reads] == [200, 200, 200, 429]
     assert {r.headers["RateLimit-Policy"] for r in reads} == {'"read";q=3;w=1'}
-    assert [r.headers["RateLimit"] for r in reads[:3]] == ['"read";r=2;t=1', '"read";r=1;t=1', '"read";r=0;t=1']
+    assert [r.headers["RateLimit"] for r in reads[:3]] == [
+        '"read";r=2;t=1',
+        '"read";r=1;t=1',
+        '"read";r=0;t=1',
+    ]
     assert limited.simulate_get("/payments/pay_unknown", headers=auth).status_code == 429  # any read route
     assert "RateLimit" not in limited.simulate_get("/healthz").headers  # not authenticated: not counted
 
 
-def test_another_merchant_has_its_own_budget_and_an_override_its_own_limits(config, cache, relay, db, mint, auth):
+def test_another_merchant_has_its_own_budget_and_an_override_its_own_limits(
+    config, cache, relay, db, mint, auth
+):
     special = "m_" + secrets.token_hex(6)
-    client = build(config, cache, relay, rate_limit_read=1, rate_limit_write=1,
-                   rate_limit_overrides=(f"{special}:5:1",))
+    client = build(
+        config, cache, relay, rate_limit_read=1, rate_limit_write=1, rate_limit_overrides=(f"{special}:5:1",)
+    )
     special_auth = {"Authorization": f"Bearer {mint(special)}"}
 
     assert [client.simulate_get("/payments", headers=auth).status_code for _ in range(2)] == [200, 429]
@@ -75,10 +87,12 @@ def test_a_request_costs_one_redis_round_trip(config, cache, relay, db, auth):
     seen, end = [], f"{prefix}end"
     watcher = redis.Redis.from_url(config.redis_url)
     with watcher.monitor() as monitor:
+
         def read():
             while end not in (command := monitor.next_command())["command"]:
                 if command["client_type"] != "lua":  # what the script runs inside Redis is no round trip
                     seen.append(command["command"])
+
         thread = threading.Thread(target=read, daemon=True)
         thread.start()
         client.simulate_get("/payments", headers=auth)
@@ -91,7 +105,14 @@ def test_a_request_costs_one_redis_round_trip(config, cache, relay, db, auth):
 
 
 def test_with_redis_down_reads_pass_and_writes_are_limited_in_the_process(config, cache, relay, db, auth):
-    client = build(config, cache, relay, rate_limit_read=1, rate_limit_write=2, redis_url=f"redis://127.0.0.1:{free_port()}/0")
+    client = build(
+        config,
+        cache,
+        relay,
+        rate_limit_read=1,
+        rate_limit_write=2,
+        redis_url=f"redis://127.0.0.1:{free_port()}/0",
+    )
 
     with structlog.testing.capture_logs() as logs:
         reads = [client.simulate_get("/payments", headers=auth).status_code for _ in range(3)]
@@ -110,7 +131,9 @@ def webhooks(config, cache, relay, db):
 
 def deliver(client, headers=None, remote_addr="203.0.113.7"):
     _, body, signed = paypal_delivery()
-    return client.simulate_post("/webhooks/paypal", body=body, headers={**signed, **(headers or {})}, remote_addr=remote_addr)
+    return client.simulate_post(
+        "/webhooks/paypal", body=body, headers={**signed, **(headers or {})}, remote_addr=remote_addr
+    )
 
 
 def test_gateway_webhooks_are_limited_per_source_address(webhooks):
@@ -119,19 +142,31 @@ def test_gateway_webhooks_are_limited_per_source_address(webhooks):
 
     assert [a.status_code for a in answers[:2]] == [202, 202]
     assert_throttled(answers[2], '"webhook";q=2;w=1')
-    assert deliver(webhooks, {"X-Forwarded-For": "198.51.100.1"}, remote_addr=address).status_code == 429  # not trusted
+    assert (
+        deliver(webhooks, {"X-Forwarded-For": "198.51.100.1"}, remote_addr=address).status_code == 429
+    )  # not trusted
     assert deliver(webhooks, remote_addr=f"198.51.100.{secrets.randbelow(250)}").status_code == 202
 
 
 def test_x_forwarded_for_names_the_client_only_behind_a_trusted_proxy(config, cache, relay, db):
     proxy = "10.9.8.7"
-    client = build(config, cache, relay, paypal_webhook_id=WEBHOOK_ID, rate_limit_webhooks_per_ip=1,
-                   trusted_proxies=("10.9.8.0/24",))
+    client = build(
+        config,
+        cache,
+        relay,
+        paypal_webhook_id=WEBHOOK_ID,
+        rate_limit_webhooks_per_ip=1,
+        trusted_proxies=("10.9.8.0/24",),
+    )
     first, second = (f"198.51.100.{n}, {proxy}" for n in secrets.SystemRandom().sample(range(250), 2))
 
     assert deliver(client, {"X-Forwarded-For": first}, remote_addr=proxy).status_code == 202
-    assert deliver(client, {"X-Forwarded-For": second}, remote_addr=proxy).status_code == 202  # another client
-    assert deliver(client, {"X-Forwarded-For": "192.0.2.1, " + first}, remote_addr=proxy).status_code == 429  # spoofed left part
+    assert (
+        deliver(client, {"X-Forwarded-For": second}, remote_addr=proxy).status_code == 202
+    )  # another client
+    assert (
+        deliver(client, {"X-Forwarded-For": "192.0.2.1, " + first}, remote_addr=proxy).status_code == 429
+    )  # spoofed left part
 
 
 def test_redeliver_is_refused_past_ten_per_event_per_hour(config, cache, relay, db, auth):

@@ -1,4 +1,5 @@
 """The README's curl examples work as printed: run with the real curl against the app."""
+
 import os
 import pathlib
 import re
@@ -21,20 +22,31 @@ class _Quiet(wsgiref.simple_server.WSGIRequestHandler):
 
 @pytest.fixture
 def served(app):
-    with services.serving(wsgiref.simple_server.make_server("127.0.0.1", 0, app, handler_class=_Quiet)) as server:
+    with services.serving(
+        wsgiref.simple_server.make_server("127.0.0.1", 0, app, handler_class=_Quiet)
+    ) as server:
         yield f"http://127.0.0.1:{server.server_port}"
 
 
 def test_urls_with_brackets_or_braces_turn_curl_globbing_off():
     # curl reads [..] and {..} in a URL as a glob: the request is never sent and -s prints nothing.
-    globbed = [c for c in COMMANDS if re.search(r"https?://\S*[\[\]{}]", c) and not re.search(r"\s(-g|--globoff)\s", c)]
+    globbed = [
+        c
+        for c in COMMANDS
+        if re.search(r"https?://\S*[\[\]{}]", c) and not re.search(r"\s(-g|--globoff)\s", c)
+    ]
     assert COMMANDS and globbed == []
 
 
 def test_the_list_example_lists(served, mint, merchant):
     command = next(c for c in COMMANDS if "created[gte]" in c).replace("http://127.0.0.1:8000", served)
-    out = subprocess.run(["bash", "-c", command], env={**os.environ, "TOKEN": mint(merchant)},
-                         capture_output=True, text=True, timeout=30)
+    out = subprocess.run(
+        ["bash", "-c", command],
+        env={**os.environ, "TOKEN": mint(merchant)},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert out.stdout.startswith('{"object":"list"'), (command, out.returncode, out.stderr)
 
 
@@ -44,6 +56,7 @@ def test_the_compose_token_is_accepted_by_the_compose_ingress():
     from ingress.auth import Authenticator
     from ingress.errors import Problem
     from shared.config import Config
+
     assert re.search(r"docker compose exec -T ingress paywave token --merchant acme", README)
     example = (pathlib.Path(__file__).parents[2] / ".env.example").read_text()
     env = dict(line.split("=", 1) for line in example.splitlines() if line.startswith("PAYWAVE_"))
@@ -51,10 +64,20 @@ def test_the_compose_token_is_accepted_by_the_compose_ingress():
     base = {k: v for k, v in os.environ.items() if not k.startswith("PAYWAVE_")}
 
     def mint(extra):
-        return subprocess.run([sys.executable, "-m", "cli", "token", "--merchant", "acme"], env={**base, **extra},
-                              capture_output=True, text=True, check=True).stdout.strip()
+        return subprocess.run(
+            [sys.executable, "-m", "cli", "token", "--merchant", "acme"],
+            env={**base, **extra},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+
     ingress = Authenticator(Config.from_env(env))
     claims = ingress.verify(mint(env))
-    assert (claims["sub"], claims["iss"], claims["aud"]) == ("acme", env["PAYWAVE_JWT_ISSUER"], env["PAYWAVE_JWT_AUDIENCE"])
+    assert (claims["sub"], claims["iss"], claims["aud"]) == (
+        "acme",
+        env["PAYWAVE_JWT_ISSUER"],
+        env["PAYWAVE_JWT_AUDIENCE"],
+    )
     with pytest.raises(Problem):
         ingress.verify(mint({}))

@@ -1,6 +1,7 @@
 """The served contract: Schemathesis with a valid token finds no 5xx, every response as
 documented (status, headers, body), every 4xx ``application/problem+json``; and each documented
 limit holds exactly at its bound."""
+
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
@@ -12,7 +13,9 @@ from ingress import validation as limits
 from ingress.openapi import document
 from tests.support.api import card_payment
 
-OPERATIONS = [op["operationId"] for path in document()["paths"].values() for op in path.values() if "operationId" in op]
+OPERATIONS = [
+    op["operationId"] for path in document()["paths"].values() for op in path.values() if "operationId" in op
+]
 SETTINGS = settings(max_examples=25, deadline=None, database=None, suppress_health_check=list(HealthCheck))
 
 
@@ -22,8 +25,14 @@ def problem_json(ctx, response, case):
         assert media == "application/problem+json", f"{response.status_code} answered as {media!r}"
 
 
-CHECKS = [checks.not_a_server_error, checks.status_code_conformance, checks.content_type_conformance,
-          checks.response_schema_conformance, checks.response_headers_conformance, problem_json]
+CHECKS = [
+    checks.not_a_server_error,
+    checks.status_code_conformance,
+    checks.content_type_conformance,
+    checks.response_schema_conformance,
+    checks.response_headers_conformance,
+    problem_json,
+]
 
 
 @pytest.fixture(scope="module")
@@ -57,6 +66,7 @@ def test_operation_conforms(served, token, operation_id):
     @given(cases)
     def run(case):
         case.call_and_validate(headers=token, checks=CHECKS)
+
     run()
 
 
@@ -77,22 +87,34 @@ def test_stateful_links_conform(served, token):
 
     try:
         # Derandomized: the same sequences every run, so reaching a payment does not depend on luck.
-        Machine.run(settings=settings(SETTINGS, max_examples=40, stateful_step_count=8, phases=[Phase.generate],
-                                      derandomize=True))
+        Machine.run(
+            settings=settings(
+                SETTINGS, max_examples=40, stateful_step_count=8, phases=[Phase.generate], derandomize=True
+            )
+        )
     except FlakyStrategyDefinition:
         pass  # the server's state changed the rules on a replay: not a finding (Schemathesis' runner ignores it too)
     assert followed, "no sequence ever reached an existing payment"
 
 
-@pytest.mark.parametrize("field,body,limit", [
-    ("description", lambda n: {"description": "d" * n}, limits.DESCRIPTION_MAX),
-    ("customer", lambda n: {"customer": "c" * n}, limits.CUSTOMER_MAX),
-    ("metadata", lambda n: {"metadata": {f"k{i}": "v" for i in range(n)}}, limits.METADATA_MAX_KEYS),
-    ("metadata." + "k" * limits.METADATA_KEY_MAX, lambda n: {"metadata": {"k" * n: "v"}}, limits.METADATA_KEY_MAX),
-    ("metadata.k", lambda n: {"metadata": {"k": "v" * n}}, limits.METADATA_VALUE_MAX),
-])
+@pytest.mark.parametrize(
+    "field,body,limit",
+    [
+        ("description", lambda n: {"description": "d" * n}, limits.DESCRIPTION_MAX),
+        ("customer", lambda n: {"customer": "c" * n}, limits.CUSTOMER_MAX),
+        ("metadata", lambda n: {"metadata": {f"k{i}": "v" for i in range(n)}}, limits.METADATA_MAX_KEYS),
+        (
+            "metadata." + "k" * limits.METADATA_KEY_MAX,
+            lambda n: {"metadata": {"k" * n: "v"}},
+            limits.METADATA_KEY_MAX,
+        ),
+        ("metadata.k", lambda n: {"metadata": {"k": "v" * n}}, limits.METADATA_VALUE_MAX),
+    ],
+)
 def test_payment_field_limits(client, auth, field, body, limit):
-    assert client.simulate_post("/payments", json=card_payment(**body(limit)), headers=auth).status_code == 202
+    assert (
+        client.simulate_post("/payments", json=card_payment(**body(limit)), headers=auth).status_code == 202
+    )
     over = client.simulate_post("/payments", json=card_payment(**body(limit + 1)), headers=auth)
     assert over.status_code == 422 and field in [e["field"] for e in over.json["errors"]], over.text
 
@@ -101,9 +123,14 @@ def test_page_size_body_size_and_refund_reason_limits(client, auth, config):
     for size, status in ((limits.LIST_LIMIT_MAX, 200), (limits.LIST_LIMIT_MAX + 1, 422), (0, 422)):
         assert client.simulate_get("/payments", params={"limit": size}, headers=auth).status_code == status
     json_headers = {**auth, "Content-Type": "application/json"}
-    for size, status in ((config.max_body_bytes, 422), (config.max_body_bytes + 1, 413)):  # 422: too long a description
+    for size, status in (
+        (config.max_body_bytes, 422),
+        (config.max_body_bytes + 1, 413),
+    ):  # 422: too long a description
         body = b'{"description": "' + b"d" * (size - 19) + b'"}'
         assert client.simulate_post("/payments", body=body, headers=json_headers).status_code == status
-    refunds = client.simulate_post("/payments", json=card_payment(), headers=auth).headers["location"] + "/refunds"
+    refunds = (
+        client.simulate_post("/payments", json=card_payment(), headers=auth).headers["location"] + "/refunds"
+    )
     for size, status in ((255, 409), (256, 422)):  # 409: valid, but nothing captured yet
         assert client.simulate_post(refunds, json={"reason": "r" * size}, headers=auth).status_code == status

@@ -1,4 +1,5 @@
 """Card numbers and CVCs never appear in clear in the database, the cache, the queue or the logs."""
+
 import io
 
 import pika
@@ -34,7 +35,9 @@ def test_no_pan_or_cvc_anywhere(client, auth, config, broker, db):
 
     # the cache
     r = redis.Redis.from_url(config.redis_url)
-    cached = b"".join(str(r.hgetall(k)).encode() for k in r.scan_iter(config.cache_prefix + "*") if r.type(k) == b"hash")
+    cached = b"".join(
+        str(r.hgetall(k)).encode() for k in r.scan_iter(config.cache_prefix + "*") if r.type(k) == b"hash"
+    )
     assert pid.encode() in cached and PAN.encode() not in cached
 
     # the queued message: this payment's job, published as the relay publishes it, to a queue of its own
@@ -53,13 +56,19 @@ def test_no_pan_or_cvc_anywhere(client, auth, config, broker, db):
 
 
 def test_card_numbers_in_free_text_are_refused(client, auth):
-    for body in (card_payment(description=f"card {PAN}"), card_payment(metadata={"note": PAN}),
-                 card_payment(customer=PAN)):
+    for body in (
+        card_payment(description=f"card {PAN}"),
+        card_payment(metadata={"note": PAN}),
+        card_payment(customer=PAN),
+    ):
         resp = client.simulate_post("/payments", json=body, headers=auth)
         assert resp.status_code == 422 and "card number" in resp.text and PAN not in resp.text
 
 
 def test_the_log_scrubber_masks_card_numbers():
     from shared.logging import scrub
-    assert scrub(f"x {PAN} y 4242 4242 4242 4242 z 1234567890123") == \
-        "x [card redacted] y [card redacted] z 1234567890123"
+
+    assert (
+        scrub(f"x {PAN} y 4242 4242 4242 4242 z 1234567890123")
+        == "x [card redacted] y [card redacted] z 1234567890123"
+    )

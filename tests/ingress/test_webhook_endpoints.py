@@ -1,5 +1,6 @@
 """/webhook_endpoints: creation with the secret shown once, listing, isolation, rotation,
 the SSRF guard at creation, and no secret in clear anywhere in the database."""
+
 import dataclasses
 import io
 
@@ -17,19 +18,29 @@ from tests.support.api import PUBLIC, conforms, create_endpoint
 @pytest.fixture(scope="module")
 def local_client(config, cache, relay):
     """The ingress of a development setup: http allowed, loopback allow-listed."""
-    cfg = dataclasses.replace(config, webhook_allow_http=True, webhook_allowed_hosts=("127.0.0.1/32", "localhost"))
-    return testing.TestClient(create_app(cfg, vault=Vault.from_config(cfg), cache=cache, relay=relay,
-                                         broker_check=lambda: True))
+    cfg = dataclasses.replace(
+        config, webhook_allow_http=True, webhook_allowed_hosts=("127.0.0.1/32", "localhost")
+    )
+    return testing.TestClient(
+        create_app(cfg, vault=Vault.from_config(cfg), cache=cache, relay=relay, broker_check=lambda: True)
+    )
 
 
 def test_create_answers_201_with_the_secret_once(client, auth):
-    resp = create_endpoint(client, auth, description="orders", events=("payment.succeeded", "payment.refunded"))
+    resp = create_endpoint(
+        client, auth, description="orders", events=("payment.succeeded", "payment.refunded")
+    )
     assert resp.status_code == 201, resp.text
     body = resp.json
     conforms(body, "WebhookEndpoint")
     assert resp.headers["location"] == f"/webhook_endpoints/{body['id']}"
     assert body["id"].startswith("we_") and body["secret"].startswith("whsec_")
-    assert (body["url"], body["status"], body["disabled_reason"], body["description"]) == (PUBLIC, "enabled", None, "orders")
+    assert (body["url"], body["status"], body["disabled_reason"], body["description"]) == (
+        PUBLIC,
+        "enabled",
+        None,
+        "orders",
+    )
     assert body["enabled_events"] == ["payment.succeeded", "payment.refunded"]
     got = client.simulate_get(resp.headers["location"], headers=auth)
     assert got.status_code == 200 and "secret" not in got.json
@@ -41,7 +52,9 @@ def test_list_is_newest_first_with_cursor_pagination(client, auth):
     first = client.simulate_get("/webhook_endpoints", params={"limit": 2}, headers=auth).json
     assert [e["id"] for e in first["data"]] == ids[::-1][:2] and first["has_more"] is True
     assert all("secret" not in e for e in first["data"])
-    rest = client.simulate_get("/webhook_endpoints", params={"limit": 2, "starting_after": ids[1]}, headers=auth).json
+    rest = client.simulate_get(
+        "/webhook_endpoints", params={"limit": 2, "starting_after": ids[1]}, headers=auth
+    ).json
     assert [e["id"] for e in rest["data"]] == [ids[0]] and rest["has_more"] is False
     bad = client.simulate_get("/webhook_endpoints", params={"starting_after": "we_" + "x" * 24}, headers=auth)
     assert bad.status_code == 422 and bad.json["errors"][0]["field"] == "starting_after"
@@ -53,7 +66,10 @@ def test_delete_then_404_and_other_merchants_get_404(client, auth, mint):
     other = {"Authorization": f"Bearer {mint('someone_else')}"}
     for method, suffix in (("GET", ""), ("DELETE", ""), ("POST", "/rotate_secret")):
         resp = client.simulate_request(method, path + suffix, headers=other)
-        assert resp.status_code == 404 and resp.headers["content-type"] == "application/problem+json", (method, suffix)
+        assert resp.status_code == 404 and resp.headers["content-type"] == "application/problem+json", (
+            method,
+            suffix,
+        )
     assert client.simulate_get("/webhook_endpoints", headers=other).json["data"] == []
     assert client.simulate_delete(path, headers=auth).status_code == 204
     assert client.simulate_get(path, headers=auth).status_code == 404
@@ -68,11 +84,23 @@ def test_reading_needs_read_scope_and_writing_write_scope(client, mint, merchant
     assert client.simulate_get("/webhook_endpoints").status_code == 401
 
 
-@pytest.mark.parametrize("url", [
-    "https://127.0.0.1/hooks", "https://10.0.0.1/hooks", "https://169.254.169.254/latest/meta-data",
-    "https://[::1]/hooks", "https://localhost/hooks", "https://[::ffff:10.0.0.1]/", "https://0.0.0.0/",
-    "https://224.0.0.1/", "https://[fe80::1]/", "https://[fd00::1]/", "https://172.16.5.4/", "https://192.168.1.1/",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://127.0.0.1/hooks",
+        "https://10.0.0.1/hooks",
+        "https://169.254.169.254/latest/meta-data",
+        "https://[::1]/hooks",
+        "https://localhost/hooks",
+        "https://[::ffff:10.0.0.1]/",
+        "https://0.0.0.0/",
+        "https://224.0.0.1/",
+        "https://[fe80::1]/",
+        "https://[fd00::1]/",
+        "https://172.16.5.4/",
+        "https://192.168.1.1/",
+    ],
+)
 def test_urls_leading_to_non_public_addresses_are_refused(client, auth, url):
     resp = create_endpoint(client, auth, url)
     assert resp.status_code == 422 and resp.headers["content-type"] == "application/problem+json"
@@ -80,16 +108,19 @@ def test_urls_leading_to_non_public_addresses_are_refused(client, auth, url):
     assert "non-public address" in resp.json["errors"][0]["reason"]
 
 
-@pytest.mark.parametrize("url,reason", [
-    ("https://user:pass@93.184.215.14/hooks", "credentials"),
-    ("https://token@93.184.215.14/hooks", "credentials"),
-    ("http://93.184.215.14/hooks", "scheme must be https"),
-    ("ftp://93.184.215.14/hooks", "scheme"),
-    ("https:///no-host", "host"),
-    ("https://exa mple.com/", "spaces"),
-    ("https://[::1/", "malformed"),
-    ("https://93.184.215.14:99999/", "port"),
-])
+@pytest.mark.parametrize(
+    "url,reason",
+    [
+        ("https://user:pass@93.184.215.14/hooks", "credentials"),
+        ("https://token@93.184.215.14/hooks", "credentials"),
+        ("http://93.184.215.14/hooks", "scheme must be https"),
+        ("ftp://93.184.215.14/hooks", "scheme"),
+        ("https:///no-host", "host"),
+        ("https://exa mple.com/", "spaces"),
+        ("https://[::1/", "malformed"),
+        ("https://93.184.215.14:99999/", "port"),
+    ],
+)
 def test_bad_urls_are_refused_naming_the_url(client, auth, url, reason):
     resp = create_endpoint(client, auth, url)
     assert resp.status_code == 422, resp.text
@@ -98,8 +129,11 @@ def test_bad_urls_are_refused_naming_the_url(client, auth, url, reason):
 
 
 def test_invalid_fields_are_reported_together(client, auth):
-    resp = client.simulate_post("/webhook_endpoints", json={"enabled_events": ["payment.nope"], "colour": "red",
-                                                            "description": 7}, headers=auth)
+    resp = client.simulate_post(
+        "/webhook_endpoints",
+        json={"enabled_events": ["payment.nope"], "colour": "red", "description": 7},
+        headers=auth,
+    )
     assert resp.status_code == 422
     assert {e["field"] for e in resp.json["errors"]} == {"url", "enabled_events", "colour", "description"}
     for events in ([], ["*", "payment.succeeded"], "payment.succeeded", [None]):
@@ -147,7 +181,9 @@ def test_no_secret_in_clear_in_the_database_or_the_logs(client, auth, config):
     try:
         created = create_endpoint(client, auth).json
         headers = {**auth, "Idempotency-Key": "rotate-1"}
-        rotated = client.simulate_post(f"/webhook_endpoints/{created['id']}/rotate_secret", headers=headers).json
+        rotated = client.simulate_post(
+            f"/webhook_endpoints/{created['id']}/rotate_secret", headers=headers
+        ).json
     finally:
         configure("info")
     secrets = [created["secret"], rotated["secret"]]
@@ -159,4 +195,7 @@ def test_no_secret_in_clear_in_the_database_or_the_logs(client, auth, config):
     vault = Vault.from_config(config)
     row = WebhookEndpoint.get_by_id(created["id"])
     assert vault.secrets.decrypt(row.secret_ciphertext, row.secret_key_id, row.id) == rotated["secret"]
-    assert vault.secrets.decrypt(row.previous_secret_ciphertext, row.previous_secret_key_id, row.id) == created["secret"]
+    assert (
+        vault.secrets.decrypt(row.previous_secret_ciphertext, row.previous_secret_key_id, row.id)
+        == created["secret"]
+    )

@@ -20,9 +20,15 @@ from tests.support.sandbox import Sandbox
 
 @pytest.fixture(scope="package")
 def chaos_config(config, service_urls, sandboxes, tmp_path_factory):
-    with services.own_run(config, service_urls["postgres"], "rel", stripe_api_base=sandboxes["stripe"],
-                          paypal_api_base=sandboxes["paypal"], circuit_min_calls=10_000,
-                          heartbeat_file=str(tmp_path_factory.mktemp("hb") / "heartbeat")) as cfg:
+    with services.own_run(
+        config,
+        service_urls["postgres"],
+        "rel",
+        stripe_api_base=sandboxes["stripe"],
+        paypal_api_base=sandboxes["paypal"],
+        circuit_min_calls=10_000,
+        heartbeat_file=str(tmp_path_factory.mktemp("hb") / "heartbeat"),
+    ) as cfg:
         yield cfg
 
 
@@ -33,6 +39,7 @@ def workers(chaos_config):
     def start(pool, threads=2):
         started.append(WorkerProcess(chaos_config, pool, threads))
         return started[-1]
+
     yield start
     for w in started:
         w.stop()
@@ -47,8 +54,15 @@ def chaos_relay(chaos_config):
 
 @pytest.fixture
 def chaos_api(chaos_config, chaos_relay, db):
-    return testing.TestClient(create_app(chaos_config, vault=Vault.from_config(chaos_config),
-                                         cache=build_cache(chaos_config), relay=chaos_relay, broker_check=lambda: True))
+    return testing.TestClient(
+        create_app(
+            chaos_config,
+            vault=Vault.from_config(chaos_config),
+            cache=build_cache(chaos_config),
+            relay=chaos_relay,
+            broker_check=lambda: True,
+        )
+    )
 
 
 @pytest.fixture
@@ -60,6 +74,7 @@ def stripe(sandboxes):
 
 def pytest_terminal_summary(terminalreporter):
     from tests.support import chaos
+
     if chaos.RESULTS:
         terminalreporter.section("chaos")
         terminalreporter.write_line(chaos.table(chaos.RESULTS))

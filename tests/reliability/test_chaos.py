@@ -1,6 +1,7 @@
 """Chaos scenarios (marker ``chaos``), each under a steady load of new payments, then every
 payment final and the gateways' ledgers agreeing: charged exactly once where it succeeded,
 nowhere else.  Only traffic through proxies the tests own is cut; the services stay up."""
+
 import contextlib
 import dataclasses
 import random
@@ -30,14 +31,26 @@ class Rig:
 
     def __init__(self, cfg, sandboxes):
         self.direct = cfg
-        urls = {field: urllib.parse.urlparse(getattr(cfg, field)) for field in ("broker_url", "database_url", "redis_url")}
+        urls = {
+            field: urllib.parse.urlparse(getattr(cfg, field))
+            for field in ("broker_url", "database_url", "redis_url")
+        }
         self.proxies = {field: TcpProxy(url.hostname, url.port) for field, url in urls.items()}
-        self.cfg = dataclasses.replace(cfg, **{f: via_proxy(getattr(cfg, f), p) for f, p in self.proxies.items()})
+        self.cfg = dataclasses.replace(
+            cfg, **{f: via_proxy(getattr(cfg, f), p) for f, p in self.proxies.items()}
+        )
         self.workers = {pool: WorkerProcess(self.cfg, pool, threads) for pool, threads in THREADS.items()}
         ingress = dataclasses.replace(self.cfg, database_url=cfg.database_url)
         self.relay = Relay(publisher(build_broker(ingress), cfg.queue_prefix), max_backoff=2.0).start()
-        self.api = testing.TestClient(create_app(ingress, vault=Vault.from_config(ingress), cache=build_cache(ingress),
-                                                 relay=self.relay, broker_check=lambda: True))
+        self.api = testing.TestClient(
+            create_app(
+                ingress,
+                vault=Vault.from_config(ingress),
+                cache=build_cache(ingress),
+                relay=self.relay,
+                broker_check=lambda: True,
+            )
+        )
         self.gateways = {name: Sandbox(base) for name, base in sandboxes.items()}
 
     def restart(self, pool):
@@ -56,7 +69,9 @@ class Rig:
 def rig(chaos_config, sandboxes, mint):
     rig = Rig(chaos_config, sandboxes)
     try:
-        warm = rig.api.simulate_post("/payments", json=card_payment(), headers={"Authorization": f"Bearer {mint('m_warm')}"})
+        warm = rig.api.simulate_post(
+            "/payments", json=card_payment(), headers={"Authorization": f"Bearer {mint('m_warm')}"}
+        )
         wait_status(warm.json["id"], timeout=60)  # the workers are up
         yield rig
     finally:
@@ -68,6 +83,7 @@ def _outages(field):
     def scenario(rig, seconds):
         chaos.outages(rig.proxies[field].cut, rig.proxies[field].restore, seconds)
         yield
+
     return scenario
 
 
@@ -80,7 +96,9 @@ def sigkill(rig, seconds):
         deadline = time.monotonic() + seconds
         while time.monotonic() + 1.5 < deadline:
             time.sleep(random.uniform(0.3, 1.5))
-            rig.restart(random.choice(["stripe", "stripe", "paypal", "fallback", "ops"]))  # mostly the busiest
+            rig.restart(
+                random.choice(["stripe", "stripe", "paypal", "fallback", "ops"])
+            )  # mostly the busiest
         time.sleep(max(0.0, deadline - time.monotonic()))
     finally:
         for gateway in rig.gateways.values():

@@ -1,5 +1,6 @@
 """The ingress killed with SIGKILL under load: a payment it accepted is never lost, and a
 client that lost its answer and retries with the same Idempotency-Key never pays twice."""
+
 import concurrent.futures
 import dataclasses
 import os
@@ -17,7 +18,8 @@ from tests.support.sandbox import wait_status
 
 
 def test_sigkill_of_the_ingress_loses_no_accepted_payment_and_charges_each_key_once(
-        chaos_config, mint, merchant, workers, stripe, db):
+    chaos_config, mint, merchant, workers, stripe, db
+):
     workers("stripe", threads=4)
     # The ingress reaches RabbitMQ through a proxy we cut: its relay cannot publish, so the jobs of
     # what it accepted are only in its outbox when it dies. Another process's relay must find them.
@@ -32,8 +34,12 @@ def test_sigkill_of_the_ingress_loses_no_accepted_payment_and_charges_each_key_o
 
     def post(key, url):
         try:
-            resp = requests.post(url + "/payments", json=card_payment(amount=1000 + keys.index(key)), timeout=10,
-                                 headers={"Authorization": f"Bearer {token}", "Idempotency-Key": key})
+            resp = requests.post(
+                url + "/payments",
+                json=card_payment(amount=1000 + keys.index(key)),
+                timeout=10,
+                headers={"Authorization": f"Bearer {token}", "Idempotency-Key": key},
+            )
             return key, resp.status_code, resp.json().get("id") if resp.status_code == 202 else None
         except requests.RequestException:
             return key, None, None  # the answer was lost: the client will retry with the same key

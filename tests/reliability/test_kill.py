@@ -1,4 +1,5 @@
 """A worker killed with SIGKILL in the middle of a charge: the redelivered job finishes it, charging once."""
+
 import time
 
 from store.models import Attempt
@@ -12,8 +13,10 @@ def test_sigkill_mid_charge_then_redelivery_charges_exactly_once(chaos_api, auth
     resp = chaos_api.simulate_post("/payments", json=card_payment(amount=4242), headers=auth)
     pid = resp.json["id"]
     deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and not Attempt.select().where(
-            (Attempt.payment_id == pid) & (Attempt.tries >= 1)).exists():
+    while (
+        time.monotonic() < deadline
+        and not Attempt.select().where((Attempt.payment_id == pid) & (Attempt.tries >= 1)).exists()
+    ):
         time.sleep(0.05)
     assert Attempt.select().where(Attempt.payment_id == pid).exists(), "the worker never started the charge"
     time.sleep(0.75)  # the tries count is committed just before the call: this is inside the 1.5 s charge
@@ -36,8 +39,12 @@ def test_heartbeat_reports_a_live_worker(chaos_config, workers):
     deadline = time.monotonic() + 30
     check = None
     while time.monotonic() < deadline:
-        check = subprocess.run([sys.executable, "-m", "cli", "heartbeat", "--max-age", "60"],
-                               env=chaos_config.as_environ(), capture_output=True, text=True)
+        check = subprocess.run(
+            [sys.executable, "-m", "cli", "heartbeat", "--max-age", "60"],
+            env=chaos_config.as_environ(),
+            capture_output=True,
+            text=True,
+        )
         if check.returncode == 0:
             break
         time.sleep(0.5)

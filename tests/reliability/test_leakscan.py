@@ -1,5 +1,6 @@
 """The leak scanner finds card data planted in each place it scans (so a clean run means
 something), and nothing in what the run legitimately leaves there."""
+
 import itertools
 import uuid
 
@@ -10,16 +11,25 @@ import redis
 from shared.cards import luhn_ok
 from tests.support import leakscan
 
-PAN = "4000056655665556"          # a test card
-OTHER = "6011000990139424"        # Luhn-valid, not one of ours
+PAN = "4000056655665556"  # a test card
+OTHER = "6011000990139424"  # Luhn-valid, not one of ours
 MILLIS = next(str(t) for t in itertools.count(1795840119888) if luhn_ok(str(t)))  # a Luhn-valid timestamp
 
 
 def test_find_reports_card_numbers_and_cvc_fields_and_nothing_else():
     assert leakscan.find(f'{{"number": "{PAN}", "cvc": "123"}} note {OTHER} card[security_code]=4567') == [
-        "CVC in a cvc field", "CVC in a security_code field", "card number 400005…5556", "card number 601100…9424"]
-    assert leakscan.find(f'{{"message_timestamp": {MILLIS}, "id": "{uuid.uuid4().hex}", "ref": "ab{OTHER}cd", '
-                         f'"cvc_ciphertext": "123x", "amount": 99999999999, "last4": "5556", "cvc": null}}') == []
+        "CVC in a cvc field",
+        "CVC in a security_code field",
+        "card number 400005…5556",
+        "card number 601100…9424",
+    ]
+    assert (
+        leakscan.find(
+            f'{{"message_timestamp": {MILLIS}, "id": "{uuid.uuid4().hex}", "ref": "ab{OTHER}cd", '
+            f'"cvc_ciphertext": "123x", "amount": 99999999999, "last4": "5556", "cvc": null}}'
+        )
+        == []
+    )
 
 
 def test_scanners_find_a_planted_card_in_each_place_and_leave_it_there(database_url, config, tmp_path):
@@ -36,7 +46,9 @@ def test_scanners_find_a_planted_card_in_each_place_and_leave_it_there(database_
     client, key = redis.Redis.from_url(config.redis_url), config.cache_prefix + "leakscan-probe"
     client.hset(key, "b", '{"card": {"cvc": "123"}}')
     try:
-        assert leakscan.scan_redis(config.redis_url, config.cache_prefix) == [f"key {key}: CVC in a cvc field"]
+        assert leakscan.scan_redis(config.redis_url, config.cache_prefix) == [
+            f"key {key}: CVC in a cvc field"
+        ]
     finally:
         client.delete(key)
 

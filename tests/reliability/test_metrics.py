@@ -1,4 +1,5 @@
 """Worker processes and the ingress export our metrics on their own metrics ports."""
+
 import os
 import signal
 import subprocess
@@ -28,10 +29,13 @@ def test_worker_metrics_after_a_payment(chaos_api, auth, stripe, workers):
         except requests.ConnectionError:
             pass
         time.sleep(0.5)
-    for name in ('paywave_payments_total{gateway="stripe",status="succeeded"}',
-                 'paywave_gateway_attempts_total{gateway="stripe",operation="charge",outcome="succeeded"}',
-                 "paywave_gateway_request_duration_seconds_bucket", "paywave_circuit_state",
-                 "dramatiq_messages_total"):
+    for name in (
+        'paywave_payments_total{gateway="stripe",status="succeeded"}',
+        'paywave_gateway_attempts_total{gateway="stripe",operation="charge",outcome="succeeded"}',
+        "paywave_gateway_request_duration_seconds_bucket",
+        "paywave_circuit_state",
+        "dramatiq_messages_total",
+    ):
         assert name in text, name
     assert pid not in text  # no payment ids as labels
 
@@ -39,12 +43,21 @@ def test_worker_metrics_after_a_payment(chaos_api, auth, stripe, workers):
 def test_ingress_serves_metrics_on_its_own_port_only(chaos_config, auth):
     """``/metrics`` is not on the public API port; the metrics port aggregates every gunicorn worker's series."""
     port, metrics_port = free_port(), free_port()
-    env = {**os.environ, **chaos_config.as_environ(), "PAYWAVE_INGRESS_METRICS_PORT": str(metrics_port),
-           "PAYWAVE_WEB_WORKERS": "2"}
+    env = {
+        **os.environ,
+        **chaos_config.as_environ(),
+        "PAYWAVE_INGRESS_METRICS_PORT": str(metrics_port),
+        "PAYWAVE_WEB_WORKERS": "2",
+    }
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)  # the ingress makes its own
     with leakscan.log_file("ingress-metrics") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "cli", "ingress", "--port", str(port)], cwd=ROOT,
-                                env=env, start_new_session=True, stderr=log)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "cli", "ingress", "--port", str(port)],
+            cwd=ROOT,
+            env=env,
+            start_new_session=True,
+            stderr=log,
+        )
     try:
         base = f"http://127.0.0.1:{port}"
         wait_http(base + "/healthz", proc, timeout=30)
@@ -53,7 +66,9 @@ def test_ingress_serves_metrics_on_its_own_port_only(chaos_config, auth):
         assert requests.get(base + "/metrics", timeout=5).status_code == 404
         wait_http(f"http://127.0.0.1:{metrics_port}/metrics", proc, timeout=10)
         text = requests.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5).text
-        assert 'paywave_http_requests_total{method="GET",route="/payments",status="200"} 4.0' in text, text[-2000:]
+        assert 'paywave_http_requests_total{method="GET",route="/payments",status="200"} 4.0' in text, text[
+            -2000:
+        ]
         assert "paywave_http_request_duration_seconds_bucket" in text
     finally:
         os.killpg(proc.pid, signal.SIGTERM)

@@ -1,4 +1,5 @@
 """The PayPal sandbox over raw HTTP: PayPal's wire behaviour, money movements, controls."""
+
 import concurrent.futures
 import uuid
 
@@ -27,13 +28,22 @@ class Api:
 
 
 def _token(url, **kwargs):
-    return requests.post(url + "/v1/oauth2/token", timeout=5, **{
-        "auth": ("client", "secret"), "data": {"grant_type": "client_credentials"}, **kwargs})
+    return requests.post(
+        url + "/v1/oauth2/token",
+        timeout=5,
+        **{"auth": ("client", "secret"), "data": {"grant_type": "client_credentials"}, **kwargs},
+    )
 
 
-def _order(value="10.00", currency="USD", number="4242424242424242", intent="CAPTURE", expiry="2031-12", **unit):
-    body = {"intent": intent, "purchase_units": [{"amount": {"currency_code": currency, "value": value},
-                                                  "custom_id": "pay_sandbox", **unit}]}
+def _order(
+    value="10.00", currency="USD", number="4242424242424242", intent="CAPTURE", expiry="2031-12", **unit
+):
+    body = {
+        "intent": intent,
+        "purchase_units": [
+            {"amount": {"currency_code": currency, "value": value}, "custom_id": "pay_sandbox", **unit}
+        ],
+    }
     if number:
         body["payment_source"] = {"card": {"number": number, "expiry": expiry, "security_code": "123"}}
     return body
@@ -85,15 +95,26 @@ def test_card_order_completes_on_create_with_hateoas_links(api):
 
     capture = order["purchase_units"][0]["payments"]["captures"][0]
     assert (order["status"], capture["status"], capture["processor_response"]["response_code"]) == (
-        "COMPLETED", "COMPLETED", "0000")
-    assert order["payment_source"]["card"] == {"last_digits": "4242", "brand": "VISA", "type": "CREDIT",
-                                               "expiry": "2031-12"}
+        "COMPLETED",
+        "COMPLETED",
+        "0000",
+    )
+    assert order["payment_source"]["card"] == {
+        "last_digits": "4242",
+        "brand": "VISA",
+        "type": "CREDIT",
+        "expiry": "2031-12",
+    }
     assert [(link["rel"], link["method"]) for link in capture["links"]] == [
-        ("self", "GET"), ("refund", "POST"), ("up", "GET")]
+        ("self", "GET"),
+        ("refund", "POST"),
+        ("up", "GET"),
+    ]
     for link in (*order["links"], capture["links"][0]):
         assert api.session.get(link["href"], timeout=5).status_code == 200
-    authorization = api.call("POST", ORDERS, _order(intent="AUTHORIZE")).json()[
-        "purchase_units"][0]["payments"]["authorizations"][0]
+    authorization = api.call("POST", ORDERS, _order(intent="AUTHORIZE")).json()["purchase_units"][0][
+        "payments"
+    ]["authorizations"][0]
     assert authorization["status"] == "CREATED"
     assert [link["rel"] for link in authorization["links"]] == ["self", "capture", "void", "up"]
 
@@ -113,7 +134,9 @@ def test_test_cards_give_their_issuer_outcome(api, number, outcome):
         assert (capture["status"], capture["processor_response"]["response_code"]) == ("COMPLETED", "0000")
     else:
         assert (capture["status"], capture["processor_response"]["response_code"]) == (
-            "DECLINED", RESPONSE_CODES[outcome.decline_code])
+            "DECLINED",
+            RESPONSE_CODES[outcome.decline_code],
+        )
     assert order["status"] == "COMPLETED"  # as PayPal: the order completes, its capture is declined
     assert len(api.ledger()) == (1 if outcome.approved else 0)
 
@@ -122,14 +145,20 @@ def test_declined_authorization_is_denied(api):
     order = api.call("POST", ORDERS, _order(number="4000000000009995", intent="AUTHORIZE")).json()
 
     authorization = order["purchase_units"][0]["payments"]["authorizations"][0]
-    assert (authorization["status"], authorization["processor_response"]["response_code"]) == ("DENIED", "5120")
+    assert (authorization["status"], authorization["processor_response"]["response_code"]) == (
+        "DENIED",
+        "5120",
+    )
     assert api.ledger() == []
 
 
 def test_card_failing_luhn_is_refused_by_the_issuer(api):
     order = api.call("POST", ORDERS, _order(number="4242424242424241")).json()
 
-    assert order["purchase_units"][0]["payments"]["captures"][0]["processor_response"]["response_code"] == LUHN_FAILURE
+    assert (
+        order["purchase_units"][0]["payments"]["captures"][0]["processor_response"]["response_code"]
+        == LUHN_FAILURE
+    )
 
 
 def test_same_request_id_replays_the_saved_answer(api):
@@ -141,14 +170,20 @@ def test_same_request_id_replays_the_saved_answer(api):
     assert first.json() == again.json()
     [entry] = api.ledger()
     assert (entry["type"], entry["amount"], entry["idempotency_key"], entry["payment_id"]) == (
-        "capture", 1000, key, "pay_sandbox")
+        "capture",
+        1000,
+        key,
+        "pay_sandbox",
+    )
     assert entry["gateway_reference"] == first.json()["id"]
 
 
 def test_concurrent_requests_with_one_id_move_money_once(api):
     key = uuid.uuid4().hex
     with concurrent.futures.ThreadPoolExecutor(12) as pool:
-        statuses = list(pool.map(lambda _: api.call("POST", ORDERS, _order(), key=key).status_code, range(24)))
+        statuses = list(
+            pool.map(lambda _: api.call("POST", ORDERS, _order(), key=key).status_code, range(24))
+        )
 
     assert set(statuses) <= {200, 201, 409} and statuses.count(201) == 1
     assert len(api.ledger()) == 1
@@ -158,33 +193,54 @@ def test_card_payment_needs_a_request_id(api):
     assert _issue(api.call("POST", ORDERS, _order(), key=None)) == (400, "PAYPAL_REQUEST_ID_REQUIRED")
 
 
-@pytest.mark.parametrize("body, status, issue, field", [
-    ({"intent": "CAPTURE", "purchase_units": [{}]}, 400, "MISSING_REQUIRED_PARAMETER", "/purchase_units/0/amount"),
-    ({"purchase_units": [{}]}, 400, "MISSING_REQUIRED_PARAMETER", "/intent"),
-    (_order(currency="usd"), 400, "INVALID_PARAMETER_SYNTAX", "/purchase_units/0/amount/currency_code"),
-    (_order(value="ten"), 400, "INVALID_PARAMETER_SYNTAX", "/purchase_units/0/amount/value"),
-    (_order(currency="KWD", value="1.000"), 422, "INVALID_CURRENCY_CODE", "/purchase_units/0/amount/currency_code"),
-    (_order(value="10.001"), 422, "DECIMAL_PRECISION", "/purchase_units/0/amount/value"),
-    (_order(currency="JPY", value="100.0"), 422, "DECIMAL_PRECISION", "/purchase_units/0/amount/value"),
-    (_order(currency="HUF", value="100.50"), 422, "DECIMAL_PRECISION", "/purchase_units/0/amount/value"),
-    (_order(value="-1.00"), 422, "CANNOT_BE_ZERO_OR_NEGATIVE", "/purchase_units/0/amount/value"),
-    (_order(description="x" * 128), 400, "INVALID_STRING_LENGTH", "/purchase_units/0/description"),
-    (_order(number="4242"), 400, "INVALID_PARAMETER_SYNTAX", "/payment_source/card/number"),
-    (_order(expiry="2031-13"), 400, "INVALID_PARAMETER_SYNTAX", "/payment_source/card/expiry"),
-    (_order(expiry="2020-01"), 422, "CARD_EXPIRED", "/payment_source/card/expiry"),
-])
+@pytest.mark.parametrize(
+    "body, status, issue, field",
+    [
+        (
+            {"intent": "CAPTURE", "purchase_units": [{}]},
+            400,
+            "MISSING_REQUIRED_PARAMETER",
+            "/purchase_units/0/amount",
+        ),
+        ({"purchase_units": [{}]}, 400, "MISSING_REQUIRED_PARAMETER", "/intent"),
+        (_order(currency="usd"), 400, "INVALID_PARAMETER_SYNTAX", "/purchase_units/0/amount/currency_code"),
+        (_order(value="ten"), 400, "INVALID_PARAMETER_SYNTAX", "/purchase_units/0/amount/value"),
+        (
+            _order(currency="KWD", value="1.000"),
+            422,
+            "INVALID_CURRENCY_CODE",
+            "/purchase_units/0/amount/currency_code",
+        ),
+        (_order(value="10.001"), 422, "DECIMAL_PRECISION", "/purchase_units/0/amount/value"),
+        (_order(currency="JPY", value="100.0"), 422, "DECIMAL_PRECISION", "/purchase_units/0/amount/value"),
+        (_order(currency="HUF", value="100.50"), 422, "DECIMAL_PRECISION", "/purchase_units/0/amount/value"),
+        (_order(value="-1.00"), 422, "CANNOT_BE_ZERO_OR_NEGATIVE", "/purchase_units/0/amount/value"),
+        (_order(description="x" * 128), 400, "INVALID_STRING_LENGTH", "/purchase_units/0/description"),
+        (_order(number="4242"), 400, "INVALID_PARAMETER_SYNTAX", "/payment_source/card/number"),
+        (_order(expiry="2031-13"), 400, "INVALID_PARAMETER_SYNTAX", "/payment_source/card/expiry"),
+        (_order(expiry="2020-01"), 422, "CARD_EXPIRED", "/payment_source/card/expiry"),
+    ],
+)
 def test_validation(api, body, status, issue, field):
     answer = api.call("POST", ORDERS, body)
 
     error = answer.json()
-    assert (answer.status_code, error["details"][0]["issue"], error["details"][0]["field"]) == (status, issue, field)
-    assert error["name"] == {400: "INVALID_REQUEST", 422: "UNPROCESSABLE_ENTITY"}[status] and error["debug_id"]
+    assert (answer.status_code, error["details"][0]["issue"], error["details"][0]["field"]) == (
+        status,
+        issue,
+        field,
+    )
+    assert (
+        error["name"] == {400: "INVALID_REQUEST", 422: "UNPROCESSABLE_ENTITY"}[status] and error["debug_id"]
+    )
     assert "value" not in error["details"][0]  # nothing sent is echoed back
     assert api.ledger() == []
 
 
 def test_malformed_json(api):
-    answer = api.session.post(api.url + ORDERS, data=b"{", headers={"Content-Type": "application/json"}, timeout=5)
+    answer = api.session.post(
+        api.url + ORDERS, data=b"{", headers={"Content-Type": "application/json"}, timeout=5
+    )
 
     assert _issue(answer) == (400, "MALFORMED_REQUEST_JSON")
 
@@ -211,7 +267,10 @@ def test_capture_void_refund_rules(api):
         return {"amount": {"currency_code": currency, "value": value}}
 
     assert _issue(api.call("POST", f"{auth}/capture", money("10.01"))) == (422, "MAX_CAPTURE_AMOUNT_EXCEEDED")
-    assert _issue(api.call("POST", f"{auth}/capture", money("1.00", "EUR"))) == (422, "AUTH_CAPTURE_CURRENCY_MISMATCH")
+    assert _issue(api.call("POST", f"{auth}/capture", money("1.00", "EUR"))) == (
+        422,
+        "AUTH_CAPTURE_CURRENCY_MISMATCH",
+    )
     first = api.call("POST", f"{auth}/capture", money("6.00")).json()
     assert api.session.get(api.url + auth, timeout=5).json()["status"] == "PARTIALLY_CAPTURED"
     assert _issue(api.call("POST", f"{auth}/capture", money("4.01"))) == (422, "MAX_CAPTURE_AMOUNT_EXCEEDED")
@@ -222,12 +281,19 @@ def test_capture_void_refund_rules(api):
     refund = f"/v2/payments/captures/{first['id']}/refund"
     assert _issue(api.call("POST", refund, money("6.01"))) == (422, "REFUND_AMOUNT_EXCEEDED")
     assert api.call("POST", refund, money("2.50")).json()["status"] == "COMPLETED"
-    assert api.session.get(f"{api.url}/v2/payments/captures/{first['id']}", timeout=5).json()["status"] == \
-        "PARTIALLY_REFUNDED"
+    assert (
+        api.session.get(f"{api.url}/v2/payments/captures/{first['id']}", timeout=5).json()["status"]
+        == "PARTIALLY_REFUNDED"
+    )
     assert api.call("POST", refund, {}).json()["amount"]["value"] == "3.50"  # the rest
     assert _issue(api.call("POST", refund, money("0.01"))) == (422, "CAPTURE_FULLY_REFUNDED")
     assert [(e["type"], e["amount"]) for e in api.ledger()] == [
-        ("authorization", 1000), ("capture", 600), ("void", 400), ("refund", 250), ("refund", 350)]
+        ("authorization", 1000),
+        ("capture", 600),
+        ("void", 400),
+        ("refund", 250),
+        ("refund", 350),
+    ]
 
 
 def test_void_after_full_capture_is_refused(api):
@@ -243,27 +309,42 @@ def test_patch_follows_paypal_rules(api):
     created = api.call("POST", ORDERS, _order(number=None)).json()
     path, field = f"{ORDERS}/{created['id']}", "/purchase_units/@reference_id=='default'/description"
 
-    assert created["status"] == "CREATED" and {link["rel"] for link in created["links"]} >= {"approve", "update"}
+    assert created["status"] == "CREATED" and {link["rel"] for link in created["links"]} >= {
+        "approve",
+        "update",
+    }
     assert _issue(api.call("PATCH", path, [{"op": "replace", "path": field, "value": "d"}])) == (
-        400, "INVALID_PATCH_OPERATION")
+        400,
+        "INVALID_PATCH_OPERATION",
+    )
     assert api.call("PATCH", path, [{"op": "add", "path": field, "value": "d"}]).status_code == 204
     assert _issue(api.call("PATCH", path, [{"op": "add", "path": field, "value": "e"}])) == (
-        400, "INVALID_PATCH_OPERATION")
+        400,
+        "INVALID_PATCH_OPERATION",
+    )
     assert _issue(api.call("PATCH", path, [{"op": "replace", "path": "/intent", "value": "AUTHORIZE"}])) == (
-        400, "FIELD_NOT_PATCHABLE")
+        400,
+        "FIELD_NOT_PATCHABLE",
+    )
     assert api.session.get(api.url + path, timeout=5).json()["purchase_units"][0]["description"] == "d"
     completed = api.call("POST", ORDERS, _order()).json()
-    assert _issue(api.call("PATCH", f"{ORDERS}/{completed['id']}", [{"op": "add", "path": field, "value": "d"}])) == (
-        422, "ORDER_ALREADY_COMPLETED")
+    assert _issue(
+        api.call("PATCH", f"{ORDERS}/{completed['id']}", [{"op": "add", "path": field, "value": "d"}])
+    ) == (422, "ORDER_ALREADY_COMPLETED")
 
 
 def test_unknown_resources(api):
     assert _issue(api.call("GET", f"{ORDERS}/NOSUCHORDER")) == (404, "INVALID_RESOURCE_ID")
-    assert _issue(api.call("POST", "/v2/payments/captures/NOSUCHCAPTURE/refund", {})) == (404, "INVALID_RESOURCE_ID")
+    assert _issue(api.call("POST", "/v2/payments/captures/NOSUCHCAPTURE/refund", {})) == (
+        404,
+        "INVALID_RESOURCE_ID",
+    )
 
 
-@pytest.mark.parametrize("status, name", [(500, "INTERNAL_SERVER_ERROR"), (503, "SERVICE_UNAVAILABLE"),
-                                          (429, "RATE_LIMIT_REACHED")])
+@pytest.mark.parametrize(
+    "status, name",
+    [(500, "INTERNAL_SERVER_ERROR"), (503, "SERVICE_UNAVAILABLE"), (429, "RATE_LIMIT_REACHED")],
+)
 def test_injected_errors_speak_paypal(api, status, name):
     requests.post(api.url + "/_sandbox/faults", json={"error_rate": 1, "error_status": status}, timeout=5)
 

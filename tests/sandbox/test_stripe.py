@@ -1,4 +1,5 @@
 """The Stripe sandbox's wire format, over raw HTTP, and its signed webhooks."""
+
 import base64
 import datetime
 import http.server
@@ -33,8 +34,10 @@ class Receiver(http.server.ThreadingHTTPServer):
 
     def wait_for(self, event_type, object_id, timeout=5.0):
         """Every delivery so far of that event about that object, once one was answered 200."""
+
         def found():
             return [d for d in self.deliveries if _about(d[0], event_type, object_id)]
+
         with self.changed:
             self.changed.wait_for(lambda: any(d[2] == 200 for d in found()), timeout)
             return found()
@@ -81,28 +84,47 @@ class Client:
         self.session.headers["Authorization"] = f"Bearer {api_key}"
 
     def post(self, path, data, key=None):
-        return self.session.post(self.base + path, data=data,
-                                 headers={"Idempotency-Key": key} if key else {})
+        return self.session.post(self.base + path, data=data, headers={"Idempotency-Key": key} if key else {})
 
     def get(self, path, params=None):
         return self.session.get(self.base + path, params=params)
 
     def card(self, number="4242424242424242"):
-        return self.post("/v1/payment_methods", {
-            "type": "card", "card[number]": number, "card[exp_month]": "12",
-            "card[exp_year]": EXP_YEAR, "card[cvc]": "123"}).json()["id"]
+        return self.post(
+            "/v1/payment_methods",
+            {
+                "type": "card",
+                "card[number]": number,
+                "card[exp_month]": "12",
+                "card[exp_year]": EXP_YEAR,
+                "card[cvc]": "123",
+            },
+        ).json()["id"]
 
     @staticmethod
     def card_data(number="4242424242424242"):
         """``payment_method_data`` for a card: the PaymentIntent creates its PaymentMethod."""
-        return {"payment_method_data[type]": "card", "payment_method_data[card][number]": number,
-                "payment_method_data[card][exp_month]": "12", "payment_method_data[card][exp_year]": EXP_YEAR,
-                "payment_method_data[card][cvc]": "123"}
+        return {
+            "payment_method_data[type]": "card",
+            "payment_method_data[card][number]": number,
+            "payment_method_data[card][exp_month]": "12",
+            "payment_method_data[card][exp_year]": EXP_YEAR,
+            "payment_method_data[card][cvc]": "123",
+        }
 
     def payment_intent(self, capture="automatic", amount=1000, number="4242424242424242", **extra):
-        return self.post("/v1/payment_intents", {
-            "amount": str(amount), "currency": "usd", "payment_method": self.card(number),
-            "confirm": "true", "capture_method": capture, **extra}, key=uuid.uuid4().hex)
+        return self.post(
+            "/v1/payment_intents",
+            {
+                "amount": str(amount),
+                "currency": "usd",
+                "payment_method": self.card(number),
+                "confirm": "true",
+                "capture_method": capture,
+                **extra,
+            },
+            key=uuid.uuid4().hex,
+        )
 
 
 @pytest.fixture
@@ -120,12 +142,24 @@ def error_of(resp, status):
 
 
 def test_parse_form_reads_bracket_notation():
-    params = parse_form([("card[number]", "4242"), ("metadata[a]", "1"), ("metadata[b]", ""),
-                         ("expand[]", "x"), ("expand[]", "y"), ("types[0]", "card"),
-                         ("a[b][c]", "deep")])
-    assert params == {"card": {"number": "4242"}, "metadata": {"a": "1", "b": ""},
-                      "expand": {"0": "x", "1": "y"}, "types": {"0": "card"},
-                      "a": {"b": {"c": "deep"}}}
+    params = parse_form(
+        [
+            ("card[number]", "4242"),
+            ("metadata[a]", "1"),
+            ("metadata[b]", ""),
+            ("expand[]", "x"),
+            ("expand[]", "y"),
+            ("types[0]", "card"),
+            ("a[b][c]", "deep"),
+        ]
+    )
+    assert params == {
+        "card": {"number": "4242"},
+        "metadata": {"a": "1", "b": ""},
+        "expand": {"0": "x", "1": "y"},
+        "types": {"0": "card"},
+        "a": {"b": {"c": "deep"}},
+    }
     assert get_param(params, "expand", list) == ["x", "y"]
     assert get_param(params, "types", list) == ["card"]
     for conflicting in ([("a", "1"), ("a[b]", "2")], [("a[b]", "2"), ("a", "1")], [("a]", "1")]):
@@ -135,19 +169,33 @@ def test_parse_form_reads_bracket_notation():
 
 def test_objects_over_the_wire(api):
     # Literal brackets, as the SDK sends them (requests would percent-encode them).
-    body = (f"type=card&card[number]=5555555555554444&card[exp_month]=7&card[exp_year]={EXP_YEAR}"
-            "&card[cvc]=314")
-    pm = api.session.post(api.base + "/v1/payment_methods", data=body, headers={
-        "Content-Type": "application/x-www-form-urlencoded"})
+    body = (
+        f"type=card&card[number]=5555555555554444&card[exp_month]=7&card[exp_year]={EXP_YEAR}&card[cvc]=314"
+    )
+    pm = api.session.post(
+        api.base + "/v1/payment_methods",
+        data=body,
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
     assert pm.status_code == 200 and pm.headers["Request-Id"].startswith("req_")
     card = pm.json()["card"]
     assert (card["brand"], card["last4"], card["exp_month"]) == ("mastercard", "4444", 7)
     assert "5555555555554444" not in pm.text and "314" not in json.dumps(card)
 
-    resp = api.post("/v1/payment_intents", [
-        ("amount", "2500"), ("currency", "eur"), ("payment_method", pm.json()["id"]),
-        ("confirm", "true"), ("payment_method_types[]", "card"), ("metadata[order]", "o-9"),
-        ("metadata[payment_id]", "pay_wire"), ("expand[]", "latest_charge")], key=uuid.uuid4().hex)
+    resp = api.post(
+        "/v1/payment_intents",
+        [
+            ("amount", "2500"),
+            ("currency", "eur"),
+            ("payment_method", pm.json()["id"]),
+            ("confirm", "true"),
+            ("payment_method_types[]", "card"),
+            ("metadata[order]", "o-9"),
+            ("metadata[payment_id]", "pay_wire"),
+            ("expand[]", "latest_charge"),
+        ],
+        key=uuid.uuid4().hex,
+    )
 
     pi = resp.json()
     assert resp.status_code == 200
@@ -178,31 +226,77 @@ def test_authentication(api):
     assert resp.status_code == 200 and resp.json()["id"] == pm
 
 
-@pytest.mark.parametrize("path, data, status, error", [
-    ("/v1/payment_intents", {"currency": "usd"}, 400,
-     {"type": "invalid_request_error", "code": "parameter_missing", "param": "amount"}),
-    ("/v1/payment_intents", {"amount": "ten", "currency": "usd"}, 400,
-     {"code": "parameter_invalid_integer", "param": "amount"}),
-    ("/v1/payment_intents", {"amount": "100", "currency": "usd", "colour": "red"}, 400,
-     {"code": "parameter_unknown", "param": "colour"}),
-    ("/v1/payment_intents", {"amount": "100", "currency": "xyz"}, 400, {"param": "currency"}),
-    ("/v1/payment_methods", {"type": "card", "card[number]": "4242424242424241",
-                             "card[exp_month]": "1", "card[exp_year]": EXP_YEAR}, 402,
-     {"type": "card_error", "code": "incorrect_number", "param": "card[number]"}),
-    ("/v1/payment_intents", {"amount": "100", "currency": "usd", "confirm": "true",
-                             **Client.card_data("4242424242424241")}, 402,
-     {"type": "card_error", "code": "incorrect_number", "param": "payment_method_data[card][number]"}),
-    ("/v1/payment_intents", {"amount": "100", "currency": "usd", **Client.card_data(),
-                             "payment_method_data[card][colour]": "red"}, 400,
-     {"code": "parameter_unknown", "param": "payment_method_data[card][colour]"}),
-    ("/v1/payment_intents", {"amount": "100", "currency": "usd", **Client.card_data(),
-                             "payment_method_data[type]": "sepa_debit"}, 400, {"param": "payment_method_data[type]"}),
-    ("/v1/payment_intents", {"amount": "100", "currency": "usd", **Client.card_data(),
-                             "payment_method": "pm_x"}, 400, {"param": "payment_method_data"}),
-    ("/v1/payment_intents/pi_missing/capture", {}, 404,
-     {"code": "resource_missing", "param": "id"}),
-    ("/v1/charges", {}, 404, {"type": "invalid_request_error"}),
-])
+@pytest.mark.parametrize(
+    "path, data, status, error",
+    [
+        (
+            "/v1/payment_intents",
+            {"currency": "usd"},
+            400,
+            {"type": "invalid_request_error", "code": "parameter_missing", "param": "amount"},
+        ),
+        (
+            "/v1/payment_intents",
+            {"amount": "ten", "currency": "usd"},
+            400,
+            {"code": "parameter_invalid_integer", "param": "amount"},
+        ),
+        (
+            "/v1/payment_intents",
+            {"amount": "100", "currency": "usd", "colour": "red"},
+            400,
+            {"code": "parameter_unknown", "param": "colour"},
+        ),
+        ("/v1/payment_intents", {"amount": "100", "currency": "xyz"}, 400, {"param": "currency"}),
+        (
+            "/v1/payment_methods",
+            {
+                "type": "card",
+                "card[number]": "4242424242424241",
+                "card[exp_month]": "1",
+                "card[exp_year]": EXP_YEAR,
+            },
+            402,
+            {"type": "card_error", "code": "incorrect_number", "param": "card[number]"},
+        ),
+        (
+            "/v1/payment_intents",
+            {"amount": "100", "currency": "usd", "confirm": "true", **Client.card_data("4242424242424241")},
+            402,
+            {"type": "card_error", "code": "incorrect_number", "param": "payment_method_data[card][number]"},
+        ),
+        (
+            "/v1/payment_intents",
+            {
+                "amount": "100",
+                "currency": "usd",
+                **Client.card_data(),
+                "payment_method_data[card][colour]": "red",
+            },
+            400,
+            {"code": "parameter_unknown", "param": "payment_method_data[card][colour]"},
+        ),
+        (
+            "/v1/payment_intents",
+            {
+                "amount": "100",
+                "currency": "usd",
+                **Client.card_data(),
+                "payment_method_data[type]": "sepa_debit",
+            },
+            400,
+            {"param": "payment_method_data[type]"},
+        ),
+        (
+            "/v1/payment_intents",
+            {"amount": "100", "currency": "usd", **Client.card_data(), "payment_method": "pm_x"},
+            400,
+            {"param": "payment_method_data"},
+        ),
+        ("/v1/payment_intents/pi_missing/capture", {}, 404, {"code": "resource_missing", "param": "id"}),
+        ("/v1/charges", {}, 404, {"type": "invalid_request_error"}),
+    ],
+)
 def test_invalid_requests(api, path, data, status, error):
     body = error_of(api.post(path, data), status)
     assert body.items() >= error.items()
@@ -211,8 +305,13 @@ def test_invalid_requests(api, path, data, status, error):
 
 def test_idempotent_replay(api):
     pm = api.card()
-    params = {"amount": "700", "currency": "usd", "payment_method": pm, "confirm": "true",
-              "metadata[payment_id]": "pay_replay"}
+    params = {
+        "amount": "700",
+        "currency": "usd",
+        "payment_method": pm,
+        "confirm": "true",
+        "metadata[payment_id]": "pay_replay",
+    }
     key = uuid.uuid4().hex
 
     first = api.post("/v1/payment_intents", params, key)
@@ -235,9 +334,15 @@ def test_idempotent_replay(api):
 
 
 def test_payment_method_data_creates_the_payment_method_in_the_same_request(api):
-    params = {"amount": "1200", "currency": "usd", "confirm": "true", "payment_method_types[0]": "card",
-              "capture_method": "manual", "metadata[payment_id]": "pay_pmd",
-              **api.card_data("5555555555554444")}
+    params = {
+        "amount": "1200",
+        "currency": "usd",
+        "confirm": "true",
+        "payment_method_types[0]": "card",
+        "capture_method": "manual",
+        "metadata[payment_id]": "pay_pmd",
+        **api.card_data("5555555555554444"),
+    }
     key = uuid.uuid4().hex
 
     first = api.post("/v1/payment_intents", [*params.items(), ("expand[]", "payment_method")], key)
@@ -246,7 +351,11 @@ def test_payment_method_data_creates_the_payment_method_in_the_same_request(api)
     assert first.status_code == 200, first.text
     assert (pi["status"], pi["amount_capturable"]) == ("requires_capture", 1200)
     pm = pi["payment_method"]
-    assert (pm["object"], pm["card"]["brand"], pm["card"]["last4"]) == ("payment_method", "mastercard", "4444")
+    assert (pm["object"], pm["card"]["brand"], pm["card"]["last4"]) == (
+        "payment_method",
+        "mastercard",
+        "4444",
+    )
     assert "5555555555554444" not in first.text
     assert api.get(f"/v1/payment_methods/{pm['id']}").json() == pm
     assert api.get(f"/v1/payment_intents/{pi['id']}").json()["payment_method"] == pm["id"]
@@ -274,8 +383,16 @@ def test_failed_validation_is_not_saved_under_the_key(api):
 
 @pytest.mark.parametrize("card_data", [False, True], ids=["payment_method", "payment_method_data"])
 def test_decline_is_saved_and_replayed(api, card_data):
-    card = api.card_data("4000000000009987") if card_data else {"payment_method": api.card("4000000000009987")}
-    params = {"amount": "900", "currency": "usd", **card, "confirm": "true", "metadata[payment_id]": "pay_lost"}
+    card = (
+        api.card_data("4000000000009987") if card_data else {"payment_method": api.card("4000000000009987")}
+    )
+    params = {
+        "amount": "900",
+        "currency": "usd",
+        **card,
+        "confirm": "true",
+        "metadata[payment_id]": "pay_lost",
+    }
     key = uuid.uuid4().hex
 
     first = api.post("/v1/payment_intents", params, key)
@@ -283,11 +400,18 @@ def test_decline_is_saved_and_replayed(api, card_data):
 
     error = error_of(first, 402)
     assert (error["type"], error["code"], error["decline_code"], error["advice_code"]) == (
-        "card_error", "card_declined", "lost_card", "do_not_try_again")
+        "card_error",
+        "card_declined",
+        "lost_card",
+        "do_not_try_again",
+    )
     pi = error["payment_intent"]
     assert pi["status"] == "requires_payment_method"
     assert pi["last_payment_error"]["decline_code"] == "lost_card"
-    assert error["payment_method"]["id"] == pi["payment_method"] and error["payment_method"]["card"]["last4"] == "9987"
+    assert (
+        error["payment_method"]["id"] == pi["payment_method"]
+        and error["payment_method"]["card"]["last4"] == "9987"
+    )
     assert again.status_code == 402 and again.headers["Idempotent-Replayed"] == "true"
     assert again.json() == first.json()
     ledger = requests.get(api.base + "/_sandbox/ledger").json()["data"]
@@ -297,8 +421,9 @@ def test_decline_is_saved_and_replayed(api, card_data):
 def test_capture_and_refund_limits(api):
     pi = api.payment_intent(capture="manual", amount=1000).json()
     assert (pi["status"], pi["amount_capturable"]) == ("requires_capture", 1000)
-    too_much = error_of(api.post(f"/v1/payment_intents/{pi['id']}/capture",
-                                 {"amount_to_capture": "1001"}), 400)
+    too_much = error_of(
+        api.post(f"/v1/payment_intents/{pi['id']}/capture", {"amount_to_capture": "1001"}), 400
+    )
     assert (too_much["code"], too_much["param"]) == ("amount_too_large", "amount_to_capture")
     not_yet = error_of(api.post("/v1/refunds", {"payment_intent": pi["id"]}), 400)
     assert not_yet["code"] == "charge_not_refundable"

@@ -1,4 +1,5 @@
 """One typed configuration, validated at start with a message per bad value."""
+
 import base64
 import dataclasses
 import pathlib
@@ -31,8 +32,14 @@ def test_defaults_are_valid_for_development():
 
 def test_every_bad_value_is_reported_at_once():
     with pytest.raises(ConfigError) as info:
-        Config.from_env({"PAYWAVE_WEB_WORKERS": "many", "PAYWAVE_ROUTE": "stripe,adyen",
-                         "PAYWAVE_DATABASE_URL": "mysql://x", "PAYWAVE_VAULT_KEYS": "k1:c2hvcnQ="})
+        Config.from_env(
+            {
+                "PAYWAVE_WEB_WORKERS": "many",
+                "PAYWAVE_ROUTE": "stripe,adyen",
+                "PAYWAVE_DATABASE_URL": "mysql://x",
+                "PAYWAVE_VAULT_KEYS": "k1:c2hvcnQ=",
+            }
+        )
     text = str(info.value)
     for name in ("PAYWAVE_WEB_WORKERS", "PAYWAVE_ROUTE", "PAYWAVE_DATABASE_URL", "PAYWAVE_VAULT_KEYS"):
         assert name in text
@@ -44,8 +51,12 @@ def test_production_refuses_development_secrets():
 
 
 def test_the_command_refuses_to_start_in_production_with_dev_secrets():
-    out = subprocess.run([sys.executable, "-m", "cli", "token", "--merchant", "m"],
-                         env={"PAYWAVE_ENV": "production", "PATH": ""}, capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "cli", "token", "--merchant", "m"],
+        env={"PAYWAVE_ENV": "production", "PATH": ""},
+        capture_output=True,
+        text=True,
+    )
     assert out.returncode != 0 and "production refuses" in out.stderr
 
 
@@ -61,27 +72,49 @@ def test_hs_and_public_key_cannot_be_mixed():
 
 def test_readme_documents_every_setting():
     import pathlib
+
     readme = (pathlib.Path(__file__).parents[2] / "README.md").read_text()
     for line in settings_table().splitlines()[2:]:
         assert line.split("|")[1].strip() in readme
 
 
 def test_as_environ_gives_the_same_configuration_back():
-    config = Config.from_env({"PAYWAVE_ROUTE": "paypal,stripe", "PAYWAVE_QUORUM_QUEUES": "true",
-                              "PAYWAVE_GATEWAY_READ_TIMEOUT": "2.5"})
+    config = Config.from_env(
+        {
+            "PAYWAVE_ROUTE": "paypal,stripe",
+            "PAYWAVE_QUORUM_QUEUES": "true",
+            "PAYWAVE_GATEWAY_READ_TIMEOUT": "2.5",
+        }
+    )
     assert Config.from_env(config.as_environ()) == config
 
 
 # ------------------------------------------------------------------ ranges
-@pytest.mark.parametrize("name,value", [
-    ("PAYWAVE_GATEWAY_READ_TIMEOUT", "-1"), ("PAYWAVE_GATEWAY_READ_TIMEOUT", "0"), ("PAYWAVE_GATEWAY_CONNECT_TIMEOUT", "0"),
-    ("PAYWAVE_RETRY_MAX", "-1"), ("PAYWAVE_RETRY_MAX", "0"), ("PAYWAVE_UNKNOWN_MAX_TRIES", "0"),
-    ("PAYWAVE_RETRY_MIN_BACKOFF_MS", "-5"), ("PAYWAVE_SWEEP_INTERVAL_SECONDS", "0"), ("PAYWAVE_STUCK_AFTER_SECONDS", "0"),
-    ("PAYWAVE_METRICS_PORT", "70000"), ("PAYWAVE_METRICS_PORT", "0"), ("PAYWAVE_CIRCUIT_ERROR_RATE", "5"),
-    ("PAYWAVE_CIRCUIT_ERROR_RATE", "0"), ("PAYWAVE_JWT_LEEWAY", "-1"), ("PAYWAVE_CIRCUIT_WINDOW_SECONDS", "0"),
-    ("PAYWAVE_CIRCUIT_OPEN_SECONDS", "-30"), ("PAYWAVE_WEB_THREADS", "0"), ("PAYWAVE_WEBHOOK_READ_TIMEOUT", "0"),
-    ("PAYWAVE_WEBHOOK_RETRY_SCHEDULE", "5,700000"), ("PAYWAVE_WEBHOOK_RETRY_SCHEDULE", "-1"),
-])
+@pytest.mark.parametrize(
+    "name,value",
+    [
+        ("PAYWAVE_GATEWAY_READ_TIMEOUT", "-1"),
+        ("PAYWAVE_GATEWAY_READ_TIMEOUT", "0"),
+        ("PAYWAVE_GATEWAY_CONNECT_TIMEOUT", "0"),
+        ("PAYWAVE_RETRY_MAX", "-1"),
+        ("PAYWAVE_RETRY_MAX", "0"),
+        ("PAYWAVE_UNKNOWN_MAX_TRIES", "0"),
+        ("PAYWAVE_RETRY_MIN_BACKOFF_MS", "-5"),
+        ("PAYWAVE_SWEEP_INTERVAL_SECONDS", "0"),
+        ("PAYWAVE_STUCK_AFTER_SECONDS", "0"),
+        ("PAYWAVE_METRICS_PORT", "70000"),
+        ("PAYWAVE_METRICS_PORT", "0"),
+        ("PAYWAVE_CIRCUIT_ERROR_RATE", "5"),
+        ("PAYWAVE_CIRCUIT_ERROR_RATE", "0"),
+        ("PAYWAVE_JWT_LEEWAY", "-1"),
+        ("PAYWAVE_CIRCUIT_WINDOW_SECONDS", "0"),
+        ("PAYWAVE_CIRCUIT_OPEN_SECONDS", "-30"),
+        ("PAYWAVE_WEB_THREADS", "0"),
+        ("PAYWAVE_WEBHOOK_READ_TIMEOUT", "0"),
+        ("PAYWAVE_WEBHOOK_RETRY_SCHEDULE", "5,700000"),
+        ("PAYWAVE_WEBHOOK_RETRY_SCHEDULE", "-1"),
+    ],
+)
 def test_out_of_range_numbers_are_refused(name, value):
     with pytest.raises(ConfigError) as info:
         Config.from_env({name: value})
@@ -89,7 +122,9 @@ def test_out_of_range_numbers_are_refused(name, value):
 
 
 def numeric_fields():
-    return [f for f in dataclasses.fields(Config) if f.type in (int, float) or f.name == "webhook_retry_schedule"]
+    return [
+        f for f in dataclasses.fields(Config) if f.type in (int, float) or f.name == "webhook_retry_schedule"
+    ]
 
 
 @pytest.mark.parametrize("field", numeric_fields(), ids=lambda f: f.name)
@@ -120,11 +155,16 @@ SAFE_PRODUCTION = {
     "PAYWAVE_ENV": "production",
     "PAYWAVE_DATABASE_URL": "postgresql://paywave:" + "p" * 32 + "@db.internal/paywave",
     "PAYWAVE_BROKER_URL": "amqp://paywave:" + "q" * 32 + "@mq.internal/paywave",
-    "PAYWAVE_JWT_SECRET": "j" * 32, "PAYWAVE_JWT_ISSUER": "https://auth.example", "PAYWAVE_JWT_AUDIENCE": "paywave",
-    "PAYWAVE_VAULT_KEYS": "k2:" + base64.b64encode(b"v" * 32).decode(), "PAYWAVE_FINGERPRINT_KEY": "f" * 32,
-    "PAYWAVE_STRIPE_API_KEY": "sk_live_" + "s" * 32, "PAYWAVE_PAYPAL_CLIENT_SECRET": "c" * 40,
+    "PAYWAVE_JWT_SECRET": "j" * 32,
+    "PAYWAVE_JWT_ISSUER": "https://auth.example",
+    "PAYWAVE_JWT_AUDIENCE": "paywave",
+    "PAYWAVE_VAULT_KEYS": "k2:" + base64.b64encode(b"v" * 32).decode(),
+    "PAYWAVE_FINGERPRINT_KEY": "f" * 32,
+    "PAYWAVE_STRIPE_API_KEY": "sk_live_" + "s" * 32,
+    "PAYWAVE_PAYPAL_CLIENT_SECRET": "c" * 40,
     "PAYWAVE_WEBHOOK_ALLOWED_HOSTS": "10.1.2.0/24,hooks.internal,93.184.216.34,fd12:3456::7",
-    "PAYWAVE_VAULT_PUBLIC_KEYS": VAULT_PAIR[0], "PAYWAVE_VAULT_PRIVATE_KEYS": VAULT_PAIR[1],
+    "PAYWAVE_VAULT_PUBLIC_KEYS": VAULT_PAIR[0],
+    "PAYWAVE_VAULT_PRIVATE_KEYS": VAULT_PAIR[1],
     "PAYWAVE_WEBHOOK_SECRET_KEYS": "w1:" + base64.b64encode(b"w" * 32).decode(),
 }
 
@@ -144,24 +184,33 @@ def test_a_safe_production_configuration_starts():
 
 
 UNSAFE_PRODUCTION = [
-    ("PAYWAVE_JWT_SECRET", DEV_SECRET), ("PAYWAVE_JWT_SECRET", "short-secret"),
-    ("PAYWAVE_FINGERPRINT_KEY", DEV_SECRET), ("PAYWAVE_FINGERPRINT_KEY", "f" * 31),
+    ("PAYWAVE_JWT_SECRET", DEV_SECRET),
+    ("PAYWAVE_JWT_SECRET", "short-secret"),
+    ("PAYWAVE_FINGERPRINT_KEY", DEV_SECRET),
+    ("PAYWAVE_FINGERPRINT_KEY", "f" * 31),
     ("PAYWAVE_VAULT_KEYS", DEV_VAULT_KEY),
-    ("PAYWAVE_VAULT_PUBLIC_KEYS", DEV_VAULT_PUBLIC_KEY), ("PAYWAVE_VAULT_PRIVATE_KEYS", DEV_VAULT_PRIVATE_KEY),
+    ("PAYWAVE_VAULT_PUBLIC_KEYS", DEV_VAULT_PUBLIC_KEY),
+    ("PAYWAVE_VAULT_PRIVATE_KEYS", DEV_VAULT_PRIVATE_KEY),
     ("PAYWAVE_VAULT_PRIVATE_KEYS", VAULT_PAIR[1] + "," + DEV_VAULT_PRIVATE_KEY),
     ("PAYWAVE_WEBHOOK_SECRET_KEYS", DEV_WEBHOOK_SECRET_KEY),
     ("PAYWAVE_VAULT_KEYS", SAFE_PRODUCTION["PAYWAVE_VAULT_KEYS"] + ",old:" + DEV_VAULT_KEY.partition(":")[2]),
-    ("PAYWAVE_PAYPAL_CLIENT_SECRET", "paywave-sandbox-secret"), ("PAYWAVE_STRIPE_API_KEY", "sk_test_paywave_sandbox"),
+    ("PAYWAVE_PAYPAL_CLIENT_SECRET", "paywave-sandbox-secret"),
+    ("PAYWAVE_STRIPE_API_KEY", "sk_test_paywave_sandbox"),
     ("PAYWAVE_STRIPE_WEBHOOK_SECRET", "whsec_short"),
     ("PAYWAVE_WEBHOOK_ALLOW_HTTP", "true"),
-    ("PAYWAVE_WEBHOOK_ALLOWED_HOSTS", "0.0.0.0/0"), ("PAYWAVE_WEBHOOK_ALLOWED_HOSTS", "::/0"),
-    ("PAYWAVE_WEBHOOK_ALLOWED_HOSTS", "169.254.169.254"), ("PAYWAVE_WEBHOOK_ALLOWED_HOSTS", "169.254.169.0/24"),
-    ("PAYWAVE_WEBHOOK_ALLOWED_HOSTS", "fd00:ec2::254"), ("PAYWAVE_WEBHOOK_ALLOWED_HOSTS", "10.0.0.0/8"),
+    ("PAYWAVE_WEBHOOK_ALLOWED_HOSTS", "0.0.0.0/0"),
+    ("PAYWAVE_WEBHOOK_ALLOWED_HOSTS", "::/0"),
+    ("PAYWAVE_WEBHOOK_ALLOWED_HOSTS", "169.254.169.254"),
+    ("PAYWAVE_WEBHOOK_ALLOWED_HOSTS", "169.254.169.0/24"),
+    ("PAYWAVE_WEBHOOK_ALLOWED_HOSTS", "fd00:ec2::254"),
+    ("PAYWAVE_WEBHOOK_ALLOWED_HOSTS", "10.0.0.0/8"),
     ("PAYWAVE_WEBHOOK_ALLOWED_HOSTS", "8.8.8.0/24"),
     ("PAYWAVE_DATABASE_URL", "sqlite:///paywave.db"),
     ("PAYWAVE_DATABASE_URL", "postgresql://paywave:paywave-dev-password@db.internal/paywave"),
-    ("PAYWAVE_BROKER_URL", ""), ("PAYWAVE_BROKER_URL", "amqp://paywave:paywave-dev-password@mq.internal/paywave"),
-    ("PAYWAVE_JWT_ISSUER", ""), ("PAYWAVE_JWT_AUDIENCE", ""),
+    ("PAYWAVE_BROKER_URL", ""),
+    ("PAYWAVE_BROKER_URL", "amqp://paywave:paywave-dev-password@mq.internal/paywave"),
+    ("PAYWAVE_JWT_ISSUER", ""),
+    ("PAYWAVE_JWT_AUDIENCE", ""),
 ]
 
 
@@ -174,19 +223,36 @@ def test_production_refuses(name, value):
 
 
 def test_production_lists_every_problem_at_once():
-    unsafe = {"PAYWAVE_ENV": "production", "PAYWAVE_WEBHOOK_ALLOW_HTTP": "true", "PAYWAVE_WEBHOOK_ALLOWED_HOSTS": "::/0"}
+    unsafe = {
+        "PAYWAVE_ENV": "production",
+        "PAYWAVE_WEBHOOK_ALLOW_HTTP": "true",
+        "PAYWAVE_WEBHOOK_ALLOWED_HOSTS": "::/0",
+    }
     with pytest.raises(ConfigError) as info:
         Config.from_env(unsafe)  # every other setting at its development default
     named = {p.split(":")[0].split("=")[0] for p in info.value.problems}
-    assert named >= {"PAYWAVE_JWT_SECRET", "PAYWAVE_FINGERPRINT_KEY", "PAYWAVE_VAULT_PUBLIC_KEYS", "PAYWAVE_VAULT_PRIVATE_KEYS",
-                     "PAYWAVE_WEBHOOK_SECRET_KEYS", "PAYWAVE_PAYPAL_CLIENT_SECRET",
-                     "PAYWAVE_WEBHOOK_ALLOW_HTTP", "PAYWAVE_WEBHOOK_ALLOWED_HOSTS", "PAYWAVE_DATABASE_URL",
-                     "PAYWAVE_BROKER_URL", "PAYWAVE_JWT_ISSUER", "PAYWAVE_JWT_AUDIENCE"}
+    assert named >= {
+        "PAYWAVE_JWT_SECRET",
+        "PAYWAVE_FINGERPRINT_KEY",
+        "PAYWAVE_VAULT_PUBLIC_KEYS",
+        "PAYWAVE_VAULT_PRIVATE_KEYS",
+        "PAYWAVE_WEBHOOK_SECRET_KEYS",
+        "PAYWAVE_PAYPAL_CLIENT_SECRET",
+        "PAYWAVE_WEBHOOK_ALLOW_HTTP",
+        "PAYWAVE_WEBHOOK_ALLOWED_HOSTS",
+        "PAYWAVE_DATABASE_URL",
+        "PAYWAVE_BROKER_URL",
+        "PAYWAVE_JWT_ISSUER",
+        "PAYWAVE_JWT_AUDIENCE",
+    }
 
 
 def test_production_refuses_every_secret_published_in_env_example():
-    published = {name: value for name, (value, commented) in env_example().items()
-                 if not commented and value and re.search(r"SECRET|KEY|PASS|_URL", name)}
+    published = {
+        name: value
+        for name, (value, commented) in env_example().items()
+        if not commented and value and re.search(r"SECRET|KEY|PASS|_URL", name)
+    }
     assert "PAYWAVE_JWT_SECRET" in published and "POSTGRES_PASSWORD" in published
     for name, value in published.items():
         if name.startswith(Config.PREFIX):
@@ -195,7 +261,9 @@ def test_production_refuses_every_secret_published_in_env_example():
             with pytest.raises(ConfigError, match=name):
                 Config.from_env({**SAFE_PRODUCTION, name: value})
         else:  # the compose services' passwords, in the URLs
-            assert value in KNOWN_UNSAFE["PAYWAVE_DATABASE_URL"] and value in KNOWN_UNSAFE["PAYWAVE_BROKER_URL"]
+            assert (
+                value in KNOWN_UNSAFE["PAYWAVE_DATABASE_URL"] and value in KNOWN_UNSAFE["PAYWAVE_BROKER_URL"]
+            )
 
 
 # ------------------------------------------------------------------ .env.example
@@ -205,7 +273,6 @@ def test_env_example_shows_the_true_defaults():
     assert shown
     for name, value in shown.items():
         assert fields[name].metadata["parse"](value) == fields[name].default, name
-
 
 
 def test_every_built_in_secret_value_is_known_unsafe():
@@ -219,7 +286,14 @@ def test_every_built_in_secret_value_is_known_unsafe():
 def test_production_with_rs256_ignores_the_unused_jwt_secret():
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
-    public = rsa.generate_private_key(public_exponent=65537, key_size=2048).public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+
+    public = (
+        rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        .public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
     rs = {k: v for k, v in SAFE_PRODUCTION.items() if k != "PAYWAVE_JWT_SECRET"}  # the dev default stays
-    assert Config.from_env({**rs, "PAYWAVE_JWT_ALGORITHMS": "RS256", "PAYWAVE_JWT_PUBLIC_KEY": public}).production
+    assert Config.from_env(
+        {**rs, "PAYWAVE_JWT_ALGORITHMS": "RS256", "PAYWAVE_JWT_PUBLIC_KEY": public}
+    ).production

@@ -5,7 +5,9 @@ import pytest
 from shared import money
 
 
-@pytest.mark.parametrize("currency,exp", [("JPY", 0), ("USD", 2), ("EUR", 2), ("KWD", 3), ("BHD", 3), ("CLF", 4)])
+@pytest.mark.parametrize(
+    "currency,exp", [("JPY", 0), ("USD", 2), ("EUR", 2), ("KWD", 3), ("BHD", 3), ("CLF", 4)]
+)
 def test_exponents(currency, exp):
     assert money.exponent(currency) == exp
 
@@ -25,9 +27,15 @@ def test_exact_conversions():
         money.from_decimal("10.505", "USD")
 
 
-@pytest.mark.parametrize("amount, currency, decimals, value", [
-    (1050, "USD", None, "10.50"), (1050, "JPY", None, "1050"), (1050, "KWD", None, "1.050"), (1000, "HUF", 0, "10"),
-])
+@pytest.mark.parametrize(
+    "amount, currency, decimals, value",
+    [
+        (1050, "USD", None, "10.50"),
+        (1050, "JPY", None, "1050"),
+        (1050, "KWD", None, "1.050"),
+        (1000, "HUF", 0, "10"),
+    ],
+)
 def test_money_objects_convert_exactly(amount, currency, decimals, value):
     converted = money.to_money(amount, currency, decimals)
 

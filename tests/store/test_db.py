@@ -1,5 +1,6 @@
 """The database handle: a transaction's BEGIN travels with its first statement, and
 statements sent together are all or nothing."""
+
 import peewee
 import pytest
 

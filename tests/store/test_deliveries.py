@@ -1,5 +1,6 @@
 """Deliveries in the store: one attempt at a time per delivery (a duplicate job waits), and
 what an answer leads to."""
+
 import datetime
 
 import pytest
@@ -47,9 +48,18 @@ def test_a_failure_schedules_the_next_attempt_and_a_success_ends_it(delivery):
 
 def test_the_last_failure_on_the_schedule_fails_the_delivery(delivery):
     claimed = deliveries.claim_attempt(delivery.id, 30)
-    assert deliveries.record_attempt(claimed, Outcome("unreachable", 3000, error="timed out"), None, DISABLE_AFTER) is None
+    assert (
+        deliveries.record_attempt(
+            claimed, Outcome("unreachable", 3000, error="timed out"), None, DISABLE_AFTER
+        )
+        is None
+    )
     [found] = deliveries.deliveries_of(delivery.event_id)
-    assert (found["status"], found["next_attempt_at"], found["attempts"][0]["error"]) == ("failed", None, "timed out")
+    assert (found["status"], found["next_attempt_at"], found["attempts"][0]["error"]) == (
+        "failed",
+        None,
+        "timed out",
+    )
 
 
 def test_an_answer_after_the_endpoint_was_deleted_is_recorded_and_changes_nothing(delivery, merchant):
@@ -75,10 +85,13 @@ def test_rotation_signs_with_both_secrets_until_the_previous_expires(delivery, m
 def test_an_overdue_delivery_is_queued_again_once_per_period(delivery):
     from store.db import database
     from store.models import OutboxJob, WebhookDelivery
+
     jobs = OutboxJob.select().where(OutboxJob.args.contains(delivery.id))
     before = jobs.count()
     with database.atomic():
-        assert deliveries.redrive_stuck(utcnow() - datetime.timedelta(minutes=5)) == 0  # due just now: not overdue
+        assert (
+            deliveries.redrive_stuck(utcnow() - datetime.timedelta(minutes=5)) == 0
+        )  # due just now: not overdue
     with database.atomic():
         assert deliveries.redrive_stuck(utcnow() + datetime.timedelta(seconds=1)) >= 1
     assert jobs.count() == before + 1

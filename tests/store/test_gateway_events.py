@@ -1,5 +1,6 @@
 """Gateway events folded into payments: stored once, forward only, refunds counted once, by the rules alone
 (events built here; the sandboxes' own deliveries are in ``tests/workers/test_gateway_events.py``)."""
+
 import datetime
 
 import orjson
@@ -22,11 +23,28 @@ def _db(db):
 
 def payment(merchant, status="processing", attempt="unknown", reference=None, captured=0, gateway="stripe"):
     now = utcnow()
-    p = Payment.create(id=new_id("pay"), merchant_id=merchant, status=status, amount=1000, amount_captured=captured,
-                       currency="USD", capture="automatic", route="stripe,paypal", gateway=gateway,
-                       gateway_reference=reference, card_brand="visa", card_last4="4242", card_exp_month=12,
-                       card_exp_year=2031, card_fingerprint="fp", card_key_id="dev", card_ciphertext="sealed",
-                       cvc_ciphertext="sealed-cvc", created_at=now, updated_at=now)
+    p = Payment.create(
+        id=new_id("pay"),
+        merchant_id=merchant,
+        status=status,
+        amount=1000,
+        amount_captured=captured,
+        currency="USD",
+        capture="automatic",
+        route="stripe,paypal",
+        gateway=gateway,
+        gateway_reference=reference,
+        card_brand="visa",
+        card_last4="4242",
+        card_exp_month=12,
+        card_exp_year=2031,
+        card_fingerprint="fp",
+        card_key_id="dev",
+        card_ciphertext="sealed",
+        cvc_ciphertext="sealed-cvc",
+        created_at=now,
+        updated_at=now,
+    )
     if attempt:
         a = attempts.start_attempt(p, gateway, "charge", 1000)
         a.status = attempt
@@ -39,13 +57,25 @@ def stripe_event(type_, **obj):
 
 
 def intent(p, status="succeeded", **extra):
-    return {"id": p.gateway_reference or "pi_" + p.id, "object": "payment_intent", "status": status,
-            "amount_received": 1000 if status == "succeeded" else 0, "metadata": {"payment_id": p.id}, **extra}
+    return {
+        "id": p.gateway_reference or "pi_" + p.id,
+        "object": "payment_intent",
+        "status": status,
+        "amount_received": 1000 if status == "succeeded" else 0,
+        "metadata": {"payment_id": p.id},
+        **extra,
+    }
 
 
 def refund(p, refund_id="re_1", amount=300, status="succeeded"):
-    return {"id": refund_id, "object": "refund", "amount": amount, "status": status,
-            "payment_intent": p.gateway_reference, "metadata": {"payment_id": p.id}}
+    return {
+        "id": refund_id,
+        "object": "refund",
+        "amount": amount,
+        "status": status,
+        "payment_intent": p.gateway_reference,
+        "metadata": {"payment_id": p.id},
+    }
 
 
 def deliver(event, gateway="stripe"):
@@ -71,8 +101,12 @@ def test_an_event_is_received_once(merchant):
     assert gateway_events.receive("stripe", event["id"], event["type"], body) is False
     assert [j.args for j in OutboxJob.select() if event["id"] in j.args] == [["stripe", event["id"]]]
     # A PayPal transmission id is only claimed: another event under it is stored, and verified like any other.
-    assert gateway_events.receive("paypal", "WH-1" + event["id"], "X", "{}", {}, transmission_id="t-" + event["id"])
-    assert gateway_events.receive("paypal", "WH-2" + event["id"], "X", "{}", {}, transmission_id="t-" + event["id"])
+    assert gateway_events.receive(
+        "paypal", "WH-1" + event["id"], "X", "{}", {}, transmission_id="t-" + event["id"]
+    )
+    assert gateway_events.receive(
+        "paypal", "WH-2" + event["id"], "X", "{}", {}, transmission_id="t-" + event["id"]
+    )
 
 
 def test_a_charge_completed_later_succeeds_the_payment_once(merchant):
@@ -81,22 +115,40 @@ def test_a_charge_completed_later_succeeds_the_payment_once(merchant):
 
     done = fresh(p)
     assert (row.status, row.payment_id, row.applied_at is not None) == ("applied", p.id, True)
-    assert (done.status, done.amount_captured, done.gateway_reference, done.cvc_ciphertext) == \
-        ("succeeded", 1000, "pi_" + p.id, None)
+    assert (done.status, done.amount_captured, done.gateway_reference, done.cvc_ciphertext) == (
+        "succeeded",
+        1000,
+        "pi_" + p.id,
+        None,
+    )
     assert Attempt.get(Attempt.payment_id == p.id).status == "succeeded"
-    again = deliver(stripe_event("payment_intent.succeeded", **intent(done)))  # the same news, another event id
+    again = deliver(
+        stripe_event("payment_intent.succeeded", **intent(done))
+    )  # the same news, another event id
     assert (again.status, again.detail) == ("ignored", "already succeeded")
     assert fresh(p).version == done.version and events_of(p) == ["payment.succeeded"]
 
 
-@pytest.mark.parametrize("status, attempt, type_, reason", [
-    ("succeeded", "succeeded", "payment_intent.amount_capturable_updated", "would move succeeded to requires_capture"),
-    ("failed", "declined", "payment_intent.succeeded", "would move failed to succeeded"),
-    ("processing", "declined", "payment_intent.succeeded", "our stripe attempt is declined"),
-])
-def test_an_event_never_moves_a_payment_backwards_nor_past_our_records(merchant, status, attempt, type_, reason):
+@pytest.mark.parametrize(
+    "status, attempt, type_, reason",
+    [
+        (
+            "succeeded",
+            "succeeded",
+            "payment_intent.amount_capturable_updated",
+            "would move succeeded to requires_capture",
+        ),
+        ("failed", "declined", "payment_intent.succeeded", "would move failed to succeeded"),
+        ("processing", "declined", "payment_intent.succeeded", "our stripe attempt is declined"),
+    ],
+)
+def test_an_event_never_moves_a_payment_backwards_nor_past_our_records(
+    merchant, status, attempt, type_, reason
+):
     p = payment(merchant, status, attempt, reference="pi_held")
-    row = deliver(stripe_event(type_, **intent(p, "requires_capture" if "capturable" in type_ else "succeeded")))
+    row = deliver(
+        stripe_event(type_, **intent(p, "requires_capture" if "capturable" in type_ else "succeeded"))
+    )
 
     assert (row.status, row.detail) == ("ignored", reason)
     assert (fresh(p).status, fresh(p).version) == (status, p.version)
@@ -105,24 +157,31 @@ def test_an_event_never_moves_a_payment_backwards_nor_past_our_records(merchant,
 def test_an_event_about_another_charge_or_gateway_is_ignored(merchant):
     p = payment(merchant, reference="pi_ours")
     other = deliver(stripe_event("payment_intent.succeeded", **intent(p, id="pi_other")))
-    elsewhere = deliver(stripe_event("payment_intent.succeeded", **intent(payment(merchant, gateway="paypal"))))
+    elsewhere = deliver(
+        stripe_event("payment_intent.succeeded", **intent(payment(merchant, gateway="paypal")))
+    )
 
     assert (other.status, other.detail) == ("ignored", "about pi_other, not our pi_ours")
     assert (elsewhere.status, elsewhere.detail) == ("ignored", "the payment is held by paypal")
     assert fresh(p).status == "processing"
 
 
-def test_an_event_is_placed_by_its_reference_and_a_foreign_payment_id_in_it_never_selects_that_payment(merchant):
+def test_an_event_is_placed_by_its_reference_and_a_foreign_payment_id_in_it_never_selects_that_payment(
+    merchant,
+):
     """``metadata.payment_id`` was merchant-writable: on another merchant's PaymentIntent it must not reach ours."""
     victim = payment(merchant)  # our call timed out: its PaymentIntent id is not known yet
     paid = payment("m_other", "succeeded", "succeeded", reference="pi_theirs", captured=1000)
     forged = {"metadata": {"payment_id": victim.id}}
     charged = deliver(stripe_event("payment_intent.succeeded", **intent(paid, **forged)))
     refunded = deliver(stripe_event("refund.created", **{**refund(paid, "re_theirs"), **forged}))
-    disputed = deliver(stripe_event("charge.dispute.created", id="dp_x", object="dispute", payment_intent=None, **forged))
+    disputed = deliver(
+        stripe_event("charge.dispute.created", id="dp_x", object="dispute", payment_intent=None, **forged)
+    )
 
-    assert [(e.status, e.detail) for e in (charged, refunded)] == \
-        [("ignored", f"names payment {victim.id}, not {paid.id} that holds pi_theirs")] * 2
+    assert [(e.status, e.detail) for e in (charged, refunded)] == [
+        ("ignored", f"names payment {victim.id}, not {paid.id} that holds pi_theirs")
+    ] * 2
     # No reference: Stripe's metadata alone places nothing.
     assert (disputed.status, disputed.detail) == ("ignored", "no payment of ours")
     assert (fresh(victim).version, fresh(paid).version) == (victim.version, paid.version)
@@ -132,10 +191,22 @@ def test_an_event_is_placed_by_its_reference_and_a_foreign_payment_id_in_it_neve
 def test_a_paypal_event_without_a_reference_is_placed_by_the_custom_id_only_we_write(merchant):
     p = payment(merchant, "succeeded", "succeeded", reference="ORDER-1", captured=1000, gateway="paypal")
     money = {"currency_code": "USD", "value": "2.50"}
-    refunded = deliver({"id": "WH-" + new_id("r"), "event_type": "PAYMENT.CAPTURE.REFUNDED",
-                        "resource": {"id": "RF-1", "status": "COMPLETED", "amount": money, "custom_id": p.id}}, "paypal")
-    disputed = deliver({"id": "WH-" + new_id("d"), "event_type": "CUSTOMER.DISPUTE.CREATED",
-                        "resource": {"disputed_transactions": [{"seller_transaction_id": "CAP-1", "custom": p.id}]}}, "paypal")
+    refunded = deliver(
+        {
+            "id": "WH-" + new_id("r"),
+            "event_type": "PAYMENT.CAPTURE.REFUNDED",
+            "resource": {"id": "RF-1", "status": "COMPLETED", "amount": money, "custom_id": p.id},
+        },
+        "paypal",
+    )
+    disputed = deliver(
+        {
+            "id": "WH-" + new_id("d"),
+            "event_type": "CUSTOMER.DISPUTE.CREATED",
+            "resource": {"disputed_transactions": [{"seller_transaction_id": "CAP-1", "custom": p.id}]},
+        },
+        "paypal",
+    )
 
     assert (refunded.status, disputed.status) == ("applied", "applied")
     assert (fresh(p).amount_refunded, fresh(p).disputed) == (250, True)
@@ -143,12 +214,17 @@ def test_a_paypal_event_without_a_reference_is_placed_by_the_custom_id_only_we_w
 
 def test_a_decline_makes_the_worker_ask_again_when_our_outcome_is_unknown(merchant):
     unknown, running = payment(merchant), payment(merchant, attempt="started")
-    applied = deliver(stripe_event("payment_intent.payment_failed", **intent(unknown, "requires_payment_method")))
-    ignored = deliver(stripe_event("payment_intent.payment_failed", **intent(running, "requires_payment_method")))
+    applied = deliver(
+        stripe_event("payment_intent.payment_failed", **intent(unknown, "requires_payment_method"))
+    )
+    ignored = deliver(
+        stripe_event("payment_intent.payment_failed", **intent(running, "requires_payment_method"))
+    )
 
     assert applied.status == "applied" and fresh(unknown).status == "processing"
-    assert [(j.queue_name, j.actor_name, j.args) for j in OutboxJob.select() if unknown.id in j.args] == \
-        [("payments.stripe", "process_payment", [unknown.id, "stripe"])]
+    assert [(j.queue_name, j.actor_name, j.args) for j in OutboxJob.select() if unknown.id in j.args] == [
+        ("payments.stripe", "process_payment", [unknown.id, "stripe"])
+    ]
     assert ignored.status == "ignored" and fresh(running).version == running.version
 
 
@@ -163,15 +239,27 @@ def test_a_refund_is_counted_once_whoever_made_it_and_never_beyond_the_capture(m
     ours = Refund.get(Refund.gateway_reference == "re_a")
     assert (ours.payment_id, ours.amount, ours.status) == (p.id, 300, "succeeded")
     failed = deliver(stripe_event("refund.failed", **refund(p, "re_a", 300, "failed")))
-    assert failed.status == "applied" and fresh(p).amount_refunded == 0 and Refund.get_by_id(ours.id).status == "failed"
+    assert (
+        failed.status == "applied"
+        and fresh(p).amount_refunded == 0
+        and Refund.get_by_id(ours.id).status == "failed"
+    )
     assert events_of(p) == ["payment.refunded", "payment.refund_failed"]
 
 
 def test_a_refund_event_waits_for_our_own_refund_job(merchant):
     p = payment(merchant, "succeeded", "succeeded", reference="pi_paid", captured=1000)
     now = utcnow()
-    ours = Refund.create(id=new_id("re"), payment_id=p.id, merchant_id=merchant, amount=400, currency="USD",
-                         status="pending", created_at=now, updated_at=now)
+    ours = Refund.create(
+        id=new_id("re"),
+        payment_id=p.id,
+        merchant_id=merchant,
+        amount=400,
+        currency="USD",
+        status="pending",
+        created_at=now,
+        updated_at=now,
+    )
     event = stripe_event("refund.created", **refund(p, "re_job", 400))
     assert gateway_events.receive("stripe", event["id"], event["type"], orjson.dumps(event).decode())
 
@@ -199,9 +287,18 @@ def test_a_dispute_marks_the_payment_once(merchant):
 
 def test_events_we_cannot_place_are_ignored(merchant):
     unknown_type = deliver(stripe_event("customer.created", id="cus_1", object="customer"))
-    not_ours = deliver(stripe_event("payment_intent.succeeded", id="pi_nobody", object="payment_intent",
-                                    amount_received=5, metadata={}))
-    unreadable = deliver({"id": "WH-" + new_id("x"), "event_type": "PAYMENT.CAPTURE.COMPLETED", "resource": {}}, "paypal")
+    not_ours = deliver(
+        stripe_event(
+            "payment_intent.succeeded",
+            id="pi_nobody",
+            object="payment_intent",
+            amount_received=5,
+            metadata={},
+        )
+    )
+    unreadable = deliver(
+        {"id": "WH-" + new_id("x"), "event_type": "PAYMENT.CAPTURE.COMPLETED", "resource": {}}, "paypal"
+    )
 
     assert [e.status for e in (unknown_type, not_ours, unreadable)] == ["ignored"] * 3
     assert not_ours.detail == "no payment of ours" and unreadable.detail.startswith("unreadable")
@@ -229,13 +326,22 @@ def test_an_event_never_applied_is_queued_again_once_per_period(merchant):
 
 def test_a_forged_delivery_first_under_a_genuine_id_does_not_block_the_genuine_one(merchant):
     p = payment(merchant, status="succeeded", attempt=None, gateway="paypal")
-    genuine = {"id": "WH-" + new_id("x"), "event_type": "CUSTOMER.DISPUTE.CREATED",
-               "resource": {"disputed_transactions": [{"custom": p.id}]}}
+    genuine = {
+        "id": "WH-" + new_id("x"),
+        "event_type": "CUSTOMER.DISPUTE.CREATED",
+        "resource": {"disputed_transactions": [{"custom": p.id}]},
+    }
     forged = {**genuine, "resource": {"disputed_transactions": [{"custom": p.id}], "note": "forged"}}
 
-    assert gateway_events.receive("paypal", genuine["id"], genuine["event_type"], orjson.dumps(forged).decode())
-    assert gateway_events.receive("paypal", genuine["id"], genuine["event_type"], orjson.dumps(genuine).decode())
-    assert not gateway_events.receive("paypal", genuine["id"], genuine["event_type"], orjson.dumps(genuine).decode())
+    assert gateway_events.receive(
+        "paypal", genuine["id"], genuine["event_type"], orjson.dumps(forged).decode()
+    )
+    assert gateway_events.receive(
+        "paypal", genuine["id"], genuine["event_type"], orjson.dumps(genuine).decode()
+    )
+    assert not gateway_events.receive(
+        "paypal", genuine["id"], genuine["event_type"], orjson.dumps(genuine).decode()
+    )
     first = gateway_events.received("paypal", genuine["id"])
     assert first.payload == orjson.dumps(forged).decode()  # the ops pool verifies each delivery in turn
     assert gateway_events.reject("paypal", genuine["id"], "forged", first.digest)
@@ -243,26 +349,39 @@ def test_a_forged_delivery_first_under_a_genuine_id_does_not_block_the_genuine_o
     assert gateway_events.apply("paypal", genuine["id"], second.digest) is not None
 
     rows = GatewayEvent.select().where(GatewayEvent.event_id == genuine["id"])
-    assert sorted((r.status, r.payload == orjson.dumps(genuine).decode()) for r in rows) == [("applied", True),
-                                                                                         ("rejected", False)]
+    assert sorted((r.status, r.payload == orjson.dumps(genuine).decode()) for r in rows) == [
+        ("applied", True),
+        ("rejected", False),
+    ]
     assert fresh(p).disputed and events_of(p) == ["payment.disputed"]
 
 
 def test_only_one_delivery_of_an_event_is_ever_applied(merchant):
     p = payment(merchant, status="succeeded", attempt=None, gateway="paypal")
-    event = {"id": "WH-" + new_id("x"), "event_type": "CUSTOMER.DISPUTE.CREATED",
-             "resource": {"disputed_transactions": [{"custom": p.id}]}}
-    for body in (orjson.dumps(event), orjson.dumps(event, option=orjson.OPT_INDENT_2)):  # same event, other bytes
+    event = {
+        "id": "WH-" + new_id("x"),
+        "event_type": "CUSTOMER.DISPUTE.CREATED",
+        "resource": {"disputed_transactions": [{"custom": p.id}]},
+    }
+    for body in (
+        orjson.dumps(event),
+        orjson.dumps(event, option=orjson.OPT_INDENT_2),
+    ):  # same event, other bytes
         assert gateway_events.receive("paypal", event["id"], event["event_type"], body.decode())
     digests = [r.digest for r in GatewayEvent.select().where(GatewayEvent.event_id == event["id"])]
 
     assert [gateway_events.apply("paypal", event["id"], d) is not None for d in digests] == [True, False]
-    assert sorted(r.detail or "" for r in GatewayEvent.select().where(GatewayEvent.event_id == event["id"])) == [
-        "", "another delivery of this event was applied"]
+    assert sorted(
+        r.detail or "" for r in GatewayEvent.select().where(GatewayEvent.event_id == event["id"])
+    ) == ["", "another delivery of this event was applied"]
 
 
 def test_a_backlog_of_unapplied_events_refuses_new_ones(merchant):
-    backlog = GatewayEvent.select().where((GatewayEvent.gateway == "paypal") & (GatewayEvent.status == "received")).count()
+    backlog = (
+        GatewayEvent.select()
+        .where((GatewayEvent.gateway == "paypal") & (GatewayEvent.status == "received"))
+        .count()
+    )
     assert gateway_events.receive("paypal", "WH-" + new_id("x"), "X", "{}", unverified_max=backlog + 1)
     refused = "WH-" + new_id("x")
     with pytest.raises(gateway_events.Backlog):
@@ -274,10 +393,23 @@ def test_a_backlog_of_unapplied_events_refuses_new_ones(merchant):
 def test_rejected_and_ignored_events_are_purged_after_the_retention(merchant):
     old, recent = utcnow() - datetime.timedelta(days=31), utcnow() - datetime.timedelta(days=29)
     rows = {}
-    for status, when in (("rejected", old), ("ignored", old), ("applied", old), ("received", old), ("rejected", recent)):
+    for status, when in (
+        ("rejected", old),
+        ("ignored", old),
+        ("applied", old),
+        ("received", old),
+        ("rejected", recent),
+    ):
         rows[status, when] = event_id = "WH-" + new_id("x")
-        GatewayEvent.create(gateway="paypal", event_id=event_id, digest="d", type="X", status=status, payload="{}",
-                            received_at=when)
+        GatewayEvent.create(
+            gateway="paypal",
+            event_id=event_id,
+            digest="d",
+            type="X",
+            status=status,
+            payload="{}",
+            received_at=when,
+        )
 
     assert gateway_events.purge_settled(retention_days=30) >= 2
     kept = {r.event_id for r in GatewayEvent.select().where(GatewayEvent.event_id.in_(list(rows.values())))}

@@ -1,4 +1,5 @@
 """Versioned migrations: idempotent, on Postgres and SQLite, and the models match the tables."""
+
 import peewee
 
 from store.db import database, open_database
@@ -49,16 +50,21 @@ def test_keys_stored_before_the_digest_migration_still_replay(service_urls, data
     """A record kept with its raw key before 0010 is found by the same key after it: a client retrying
     across the upgrade gets its first answer, not a second payment."""
     from store import idempotency
+
     try:
         with services.test_database(service_urls["postgres"]) as url:
             db = open_database(url)
             try:
                 migrate()
                 with db.connection_context():
-                    db.execute_sql("DELETE FROM schema_migration WHERE version = '0010'")  # as before the upgrade
-                    db.execute_sql("INSERT INTO idempotency_record (merchant_id, key, request_hash, state, response_status,"
-                                   " response_body, created_at, expires_at) VALUES ('m', 'order-1', 'h', 'done', 202,"
-                                   " '{}', now(), now() + interval '1 day')")
+                    db.execute_sql(
+                        "DELETE FROM schema_migration WHERE version = '0010'"
+                    )  # as before the upgrade
+                    db.execute_sql(
+                        "INSERT INTO idempotency_record (merchant_id, key, request_hash, state, response_status,"
+                        " response_body, created_at, expires_at) VALUES ('m', 'order-1', 'h', 'done', 202,"
+                        " '{}', now(), now() + interval '1 day')"
+                    )
                 assert migrate() == ["0010"]
                 with db.connection_context():
                     saved = idempotency.claim("m", "order-1", "h")

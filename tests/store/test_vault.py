@@ -1,4 +1,5 @@
 """Card vault: HPKE envelope encryption to a public key ring, legacy AES-GCM records, keyed fingerprints."""
+
 import base64
 import contextlib
 import io
@@ -29,9 +30,12 @@ A, B = pair("a"), pair("b")
 
 
 def vault(public=(), private=(), legacy=(), fingerprint_key="fp"):
-    config = Config(vault_public_keys=",".join(public), vault_private_keys=",".join(private),
-                    vault_keys=",".join(f"{kid}:{base64.b64encode(key).decode()}" for kid, key in legacy),
-                    fingerprint_key=fingerprint_key)
+    config = Config(
+        vault_public_keys=",".join(public),
+        vault_private_keys=",".join(private),
+        vault_keys=",".join(f"{kid}:{base64.b64encode(key).decode()}" for kid, key in legacy),
+        fingerprint_key=fingerprint_key,
+    )
     return Vault.from_config(config)
 
 
@@ -78,10 +82,20 @@ def test_ciphertext_is_bound_to_its_payment_and_the_cvc_to_its_slot():
 
 def test_a_record_sealed_with_aes_gcm_before_envelope_encryption_still_opens():
     kid, key = OLD
-    nonce = os.urandom(12)  # the old format: base64(nonce || ciphertext+tag), the payment id as associated data
+    nonce = os.urandom(
+        12
+    )  # the old format: base64(nonce || ciphertext+tag), the payment id as associated data
     token = base64.b64encode(nonce + AESGCM(key).encrypt(nonce, PAN.encode(), b"pay_1")).decode()
-    row = Row("pay_1", {"card_key_id": kid, "card_ciphertext": token, "cvc_ciphertext": None,
-                        "card_exp_month": 12, "card_exp_year": 2031})
+    row = Row(
+        "pay_1",
+        {
+            "card_key_id": kid,
+            "card_ciphertext": token,
+            "cvc_ciphertext": None,
+            "card_exp_month": 12,
+            "card_exp_year": 2031,
+        },
+    )
     assert vault(private=[A[1]], legacy=[OLD]).open_card(row).number == PAN
     with pytest.raises(VaultKeyMissing):
         vault(private=[A[1]]).open_card(row)
@@ -109,7 +123,9 @@ def test_config_takes_an_ingress_without_private_keys_and_refuses_the_dev_pair_i
     assert ingress.keyring("vault_private_keys") == []
     with pytest.raises(ConfigError) as refused:
         Config.from_env({"PAYWAVE_ENV": "production"})
-    assert "PAYWAVE_VAULT_PRIVATE_KEYS" in str(refused.value) and "PAYWAVE_VAULT_PUBLIC_KEYS" in str(refused.value)
+    assert "PAYWAVE_VAULT_PRIVATE_KEYS" in str(refused.value) and "PAYWAVE_VAULT_PUBLIC_KEYS" in str(
+        refused.value
+    )
     with pytest.raises(ConfigError) as bad:
         Config.from_env({"PAYWAVE_VAULT_PRIVATE_KEYS": "a:" + base64.b64encode(b"short").decode()})
     assert "PAYWAVE_VAULT_PRIVATE_KEYS" in str(bad.value)

@@ -1,4 +1,5 @@
 """Talking to the API from a test: request bodies, the calls every suite makes, answers checked against OpenAPI."""
+
 import jsonschema
 
 from ingress.openapi import document
@@ -9,9 +10,15 @@ PUBLIC = "https://93.184.215.14/hooks"  # a public address: never called by the 
 
 
 def card_payment(number="4242424242424242", amount=1050, currency="USD", **extra):
-    return {"amount": amount, "currency": currency,
-            "payment_method": {"type": "card", "card": {"number": number, "exp_month": 12, "exp_year": 2031, "cvc": "123"}},
-            **extra}
+    return {
+        "amount": amount,
+        "currency": currency,
+        "payment_method": {
+            "type": "card",
+            "card": {"number": number, "exp_month": 12, "exp_year": 2031, "cvc": "123"},
+        },
+        **extra,
+    }
 
 
 def conforms(body, schema_name):
@@ -38,5 +45,6 @@ def event_of(payment_id, type_):
 
 
 def create_endpoint(client, auth, url=PUBLIC, events=("*",), **extra):
-    return client.simulate_post("/webhook_endpoints", json={"url": url, "enabled_events": list(events), **extra},
-                                headers=auth)
+    return client.simulate_post(
+        "/webhook_endpoints", json={"url": url, "enabled_events": list(events), **extra}, headers=auth
+    )

@@ -4,6 +4,7 @@ sandboxes' ledgers reconciled with what PayWave says happened.
 ``PAYWAVE_CHAOS_SECONDS`` (the chaos window of each scenario) and ``PAYWAVE_CHAOS_RATE``
 (new payments per second) turn the short scenarios of ``make test`` into ``make chaos``.
 """
+
 import collections
 import os
 import random
@@ -39,8 +40,9 @@ class Load(threading.Thread):
         due = time.monotonic()
         while not self._halt.is_set() and time.monotonic() < self.deadline:
             body = card_payment(number=random.choice(CARDS), amount=random.randint(100, 99_999))
-            resp = self.api.simulate_post("/payments", json=body,
-                                          headers={**self.headers, "Idempotency-Key": secrets.token_hex(8)})
+            resp = self.api.simulate_post(
+                "/payments", json=body, headers={**self.headers, "Idempotency-Key": secrets.token_hex(8)}
+            )
             if resp.status_code != 202:
                 self.errors.append(f"POST {resp.status_code} {resp.text[:200]}")
             else:
@@ -69,9 +71,13 @@ class Duplicator(threading.Thread):
     def run(self):
         while not self._halt.wait(0.2):
             with database.connection_context():
-                jobs = [j for j in OutboxJob.select().where((OutboxJob.id > self.after)
-                                                            & OutboxJob.published_at.is_null(False))
-                        if j.id not in self.done]
+                jobs = [
+                    j
+                    for j in OutboxJob.select().where(
+                        (OutboxJob.id > self.after) & OutboxJob.published_at.is_null(False)
+                    )
+                    if j.id not in self.done
+                ]
             self.publish(jobs)
             self.done.update(j.id for j in jobs)
 
@@ -104,8 +110,10 @@ def settle(ids, timeout=SETTLE_SECONDS):
 
 
 def _unfinished(ids):
-    return Payment.select(Payment.id).where(Payment.id.in_(list(ids)) & (
-        Payment.status.not_in(list(TERMINAL)) | Payment.pending_operation.is_null(False)))
+    return Payment.select(Payment.id).where(
+        Payment.id.in_(list(ids))
+        & (Payment.status.not_in(list(TERMINAL)) | Payment.pending_operation.is_null(False))
+    )
 
 
 def reconcile(scenario, ids, sandboxes, since):
@@ -122,17 +130,28 @@ def reconcile(scenario, ids, sandboxes, since):
                 captures[entry["payment_id"]].append((gateway, entry["amount"]))
     problems = [f"accepted {pid} has no payment row" for pid in ids if pid not in payments]
     known = {p.id for p in Payment.select(Payment.id).where(Payment.id.in_(list(captures)))}
-    problems += [f"{pid}: captured {moved} without a payment" for pid, moved in captures.items() if pid not in known]
+    problems += [
+        f"{pid}: captured {moved} without a payment" for pid, moved in captures.items() if pid not in known
+    ]
     for pid, p in payments.items():
         expected = [(p.gateway, p.amount)] if p.status == "succeeded" else []
         if captures.get(pid, []) != expected or (p.status == "succeeded" and p.amount_captured != p.amount):
-            problems.append(f"{pid}: {p.status} at {p.gateway} for {p.amount} (captured {p.amount_captured}), "
-                            f"ledgers {captures.get(pid, [])}")
+            problems.append(
+                f"{pid}: {p.status} at {p.gateway} for {p.amount} (captured {p.amount_captured}), "
+                f"ledgers {captures.get(pid, [])}"
+            )
     final = [p for p in payments.values() if p.status in TERMINAL and not p.pending_operation]
-    row = {"scenario": scenario, "payments": len(ids),
-           "succeeded": sum(p.status == "succeeded" for p in final), "failed": sum(p.status == "failed" for p in final),
-           "lost": len(ids) - len(final), "double charges": sum(len(captures.get(pid, [])) > 1 for pid in ids),
-           "max s to final": round(max(((p.updated_at - p.created_at).total_seconds() for p in final), default=0), 1)}
+    row = {
+        "scenario": scenario,
+        "payments": len(ids),
+        "succeeded": sum(p.status == "succeeded" for p in final),
+        "failed": sum(p.status == "failed" for p in final),
+        "lost": len(ids) - len(final),
+        "double charges": sum(len(captures.get(pid, [])) > 1 for pid in ids),
+        "max s to final": round(
+            max(((p.updated_at - p.created_at).total_seconds() for p in final), default=0), 1
+        ),
+    }
     RESULTS.append(row)
     return row, problems
 

@@ -6,6 +6,7 @@ it (``record``); the JSON logs of this process and of the worker processes go to
 ``LOG_DIR`` (``log_file``), scanned when the session finishes.  A pytest plugin
 (``pytest_plugins`` in ``tests/conftest.py``; PYTEST_DONT_REWRITE, as it is imported before).
 """
+
 import json
 import logging
 import os
@@ -59,8 +60,13 @@ def scan_database(url) -> list[str]:
     return hits
 
 
-_READ = {b"string": lambda c, k: c.get(k), b"hash": lambda c, k: c.hgetall(k), b"list": lambda c, k: c.lrange(k, 0, -1),
-         b"set": lambda c, k: c.smembers(k), b"zset": lambda c, k: c.zrange(k, 0, -1)}
+_READ = {
+    b"string": lambda c, k: c.get(k),
+    b"hash": lambda c, k: c.hgetall(k),
+    b"list": lambda c, k: c.lrange(k, 0, -1),
+    b"set": lambda c, k: c.smembers(k),
+    b"zset": lambda c, k: c.zrange(k, 0, -1),
+}
 
 
 def scan_redis(url, prefix) -> list[str]:

@@ -1,4 +1,5 @@
 """PayWave's own processes started from a test: ``paywave`` subcommands, worker pools, an ingress."""
+
 import os
 import signal
 import subprocess
@@ -19,8 +20,7 @@ class Process:
         self.proc = None
 
     def start(self):
-        self.proc = subprocess.Popen([sys.executable, "-m", "cli", *self.args],
-                                     cwd=ROOT, env=self.env)
+        self.proc = subprocess.Popen([sys.executable, "-m", "cli", *self.args], cwd=ROOT, env=self.env)
         return self
 
     def stop(self, sig=None):
@@ -43,10 +43,23 @@ class WorkerProcess:
         self.metrics_port = free_port()
         with leakscan.log_file(f"worker-{pool}") as log:  # its logs, scanned for card data at the end
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "cli", "worker", "--pool", pool, "--processes", "1",
-                 "--threads", str(threads)],
-                cwd=ROOT, env={**os.environ, **cfg.as_environ(), "PAYWAVE_METRICS_PORT": str(self.metrics_port)},
-                start_new_session=True, stderr=log)
+                [
+                    sys.executable,
+                    "-m",
+                    "cli",
+                    "worker",
+                    "--pool",
+                    pool,
+                    "--processes",
+                    "1",
+                    "--threads",
+                    str(threads),
+                ],
+                cwd=ROOT,
+                env={**os.environ, **cfg.as_environ(), "PAYWAVE_METRICS_PORT": str(self.metrics_port)},
+                start_new_session=True,
+                stderr=log,
+            )
 
     def kill(self):
         os.killpg(self.proc.pid, signal.SIGKILL)
@@ -69,8 +82,12 @@ def start_ingress(cfg):
     """
     port = free_port()
     with leakscan.log_file("ingress-killed") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "cli", "ingress", "--port", str(port)], cwd=ROOT,
-                                env={**os.environ, **cfg.as_environ(), "PAYWAVE_INGRESS_METRICS_PORT": str(free_port())},
-                                start_new_session=True, stderr=log)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "cli", "ingress", "--port", str(port)],
+            cwd=ROOT,
+            env={**os.environ, **cfg.as_environ(), "PAYWAVE_INGRESS_METRICS_PORT": str(free_port())},
+            start_new_session=True,
+            stderr=log,
+        )
     wait_http(f"http://127.0.0.1:{port}/healthz", proc, timeout=30)
     return proc, f"http://127.0.0.1:{port}"

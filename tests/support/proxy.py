@@ -1,4 +1,5 @@
 """A TCP proxy the tests control, to cut a service off without stopping it."""
+
 import socket
 import threading
 
@@ -87,6 +88,8 @@ def _reset(sock):
 def via_proxy(url, proxy):
     """``url`` with its host and port replaced by the proxy's."""
     import urllib.parse
+
     parsed = urllib.parse.urlparse(url)
-    return parsed._replace(netloc=parsed.netloc.replace(f"{parsed.hostname}:{parsed.port}",
-                                                        f"127.0.0.1:{proxy.port}")).geturl()
+    return parsed._replace(
+        netloc=parsed.netloc.replace(f"{parsed.hostname}:{parsed.port}", f"127.0.0.1:{proxy.port}")
+    ).geturl()

@@ -1,4 +1,5 @@
 """Driving a sandbox from a test: faults, and what its ledger says was moved."""
+
 import time
 
 import requests

@@ -5,6 +5,7 @@ testcontainers container when Docker is present, else a clear error.  Every
 run isolates itself: its own database, its own Redis key prefix, its own queue
 prefix, all removed at the end, and each scanned for card data just before (``leakscan``).
 """
+
 import contextlib
 import os
 import secrets
@@ -23,7 +24,11 @@ DEFAULTS = {
     "redis": os.environ.get("PAYWAVE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0"),
     "rabbitmq": os.environ.get("PAYWAVE_TEST_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/%2F"),
 }
-IMAGES = {"postgres": "postgres:16-alpine", "redis": "redis:7-alpine", "rabbitmq": "rabbitmq:3.13-management-alpine"}
+IMAGES = {
+    "postgres": "postgres:16-alpine",
+    "redis": "redis:7-alpine",
+    "rabbitmq": "rabbitmq:3.13-management-alpine",
+}
 
 
 class ServiceMissing(RuntimeError):
@@ -43,6 +48,7 @@ def _reachable(url):
 def _docker_available():
     try:
         import docker
+
         docker.from_env().ping()
         return True
     except Exception:
@@ -51,15 +57,23 @@ def _docker_available():
 
 def _container(kind, stack):
     from testcontainers.core.container import DockerContainer  # noqa: F401 (presence check)
+
     if kind == "postgres":
         from testcontainers.postgres import PostgresContainer
-        c = stack.enter_context(PostgresContainer(IMAGES[kind], username="postgres", password="postgres", dbname="postgres"))
-        return f"postgresql://postgres:postgres@{c.get_container_host_ip()}:{c.get_exposed_port(5432)}/postgres"
+
+        c = stack.enter_context(
+            PostgresContainer(IMAGES[kind], username="postgres", password="postgres", dbname="postgres")
+        )
+        return (
+            f"postgresql://postgres:postgres@{c.get_container_host_ip()}:{c.get_exposed_port(5432)}/postgres"
+        )
     if kind == "redis":
         from testcontainers.redis import RedisContainer
+
         c = stack.enter_context(RedisContainer(IMAGES[kind]))
         return f"redis://{c.get_container_host_ip()}:{c.get_exposed_port(6379)}/0"
     from testcontainers.rabbitmq import RabbitMqContainer
+
     c = stack.enter_context(RabbitMqContainer(IMAGES[kind]))
     return f"amqp://guest:guest@{c.get_container_host_ip()}:{c.get_exposed_port(5672)}/%2F"
 
@@ -73,7 +87,8 @@ def locate(kind, stack):
         return _container(kind, stack)
     raise ServiceMissing(
         f"{kind} is not reachable at {url} and Docker is not available for testcontainers. "
-        f"Start {kind} locally or set PAYWAVE_TEST_{kind.upper()}_URL.")
+        f"Start {kind} locally or set PAYWAVE_TEST_{kind.upper()}_URL."
+    )
 
 
 @contextlib.contextmanager
@@ -88,6 +103,7 @@ def test_database(server_url):
         yield url
     finally:
         from store.db import database
+
         if database.obj is not None and hasattr(database.obj, "close_all"):
             database.obj.close_all()
         leakscan.record(f"database {name}", leakscan.scan_database, url)
@@ -124,6 +140,7 @@ def queue_depth(url, name):
 def dump_database(url) -> str:
     """Every row of every table of the database at ``url``, as text (for "nothing in clear" checks)."""
     import json
+
     conn = psycopg2.connect(url)
     try:
         cur = conn.cursor()
@@ -146,12 +163,18 @@ def own_run(config, server_url, tag, **overrides):
     from shared.queues import POOLS
     from store.db import open_database
     from store.migrate import migrate
+
     with test_database(server_url) as url:
         open_database(url)
         migrate()
         run = secrets.token_hex(3)
-        cfg = dataclasses.replace(config, database_url=url, queue_prefix=f"{tag}{run}.",
-                                  cache_prefix=f"paywave-{tag}-{run}:", **overrides)
+        cfg = dataclasses.replace(
+            config,
+            database_url=url,
+            queue_prefix=f"{tag}{run}.",
+            cache_prefix=f"paywave-{tag}-{run}:",
+            **overrides,
+        )
         try:
             yield cfg
         finally:

@@ -18,9 +18,14 @@ from workers import runtime
 
 @pytest.fixture(scope="package")
 def worker_config(config, service_urls, sandboxes):
-    with services.own_run(config, service_urls["postgres"], "wk", stripe_api_base=sandboxes["stripe"],
-                          paypal_api_base=sandboxes["paypal"],
-                          circuit_min_calls=10_000) as cfg:  # circuit tested on its own
+    with services.own_run(
+        config,
+        service_urls["postgres"],
+        "wk",
+        stripe_api_base=sandboxes["stripe"],
+        paypal_api_base=sandboxes["paypal"],
+        circuit_min_calls=10_000,
+    ) as cfg:  # circuit tested on its own
         yield cfg
 
 
@@ -38,8 +43,15 @@ def fleet(worker_config):
 
 @pytest.fixture
 def api(worker_config, fleet, db):
-    return testing.TestClient(create_app(worker_config, vault=Vault.from_config(worker_config), cache=fleet.context.cache,
-                                         relay=fleet.relay, broker_check=lambda: True))
+    return testing.TestClient(
+        create_app(
+            worker_config,
+            vault=Vault.from_config(worker_config),
+            cache=fleet.context.cache,
+            relay=fleet.relay,
+            broker_check=lambda: True,
+        )
+    )
 
 
 @pytest.fixture(autouse=True)

@@ -1,4 +1,5 @@
 """The broker: durable queues with dead letters, quorum queues on demand, prefixes isolating runs."""
+
 import dataclasses
 import secrets
 
@@ -24,8 +25,11 @@ def test_queues_are_declared_durable_with_dead_letters_and_optionally_quorum(con
         assert channel.queue_declare(name, passive=True).method.queue == name
         assert channel.queue_declare(name + ".XQ", passive=True)  # dead letters are kept
         # Re-declaring with the other queue type is refused: the declared type is the one asked for.
-        other = {"x-dead-letter-exchange": "", "x-dead-letter-routing-key": name + ".XQ",
-                 **({} if quorum else {"x-queue-type": "quorum"})}
+        other = {
+            "x-dead-letter-exchange": "",
+            "x-dead-letter-routing-key": name + ".XQ",
+            **({} if quorum else {"x-queue-type": "quorum"}),
+        }
         with pytest.raises(pika.exceptions.ChannelClosedByBroker) as refused:
             channel.queue_declare(name, durable=True, arguments=other)
         assert refused.value.reply_code == 406
@@ -59,7 +63,9 @@ def test_a_job_for_a_queue_that_does_not_exist_fails_its_batch_and_the_next_batc
     broker = build_broker(own_prefix)
     publish = publisher(broker, own_prefix.queue_prefix)
     publish([capture_payment("pay_1")])
-    services.delete_queues(own_prefix.broker_url, [own_prefix.queue_prefix + "ops"])  # deleted behind our back
+    services.delete_queues(
+        own_prefix.broker_url, [own_prefix.queue_prefix + "ops"]
+    )  # deleted behind our back
     with pytest.raises(PublishFailed, match="no queue"):
         publish([capture_payment("pay_2")])
     publish([capture_payment("pay_2")])  # the outbox's retry

@@ -1,6 +1,7 @@
 """Bodies without Content-Length (``Transfer-Encoding: chunked``, as proxies and streaming clients send
 them) through a real gunicorn ingress: each moves exactly the amount it names, through the fleet to the
 sandbox, and one past ``PAYWAVE_MAX_BODY_BYTES`` is refused whatever its framing."""
+
 import dataclasses
 import http.client
 import os
@@ -29,8 +30,13 @@ def chunked(host, method, path, auth, body: bytes):
     """``(status, JSON answer)`` for ``body`` sent in two chunks, without Content-Length."""
     conn = http.client.HTTPConnection(host, timeout=10)
     try:
-        conn.request(method, path, body=iter([body[:7], body[7:]]), encode_chunked=True,
-                     headers={**auth, "Content-Type": "application/json"})
+        conn.request(
+            method,
+            path,
+            body=iter([body[:7], body[7:]]),
+            encode_chunked=True,
+            headers={**auth, "Content-Type": "application/json"},
+        )
         resp = conn.getresponse()
         return resp.status, orjson.loads(resp.read())
     finally:
@@ -38,7 +44,9 @@ def chunked(host, method, path, auth, body: bytes):
 
 
 def test_a_chunked_create_charges_the_amount_it_names(ingress, auth, stripe):
-    status, body = chunked(ingress, "POST", "/payments", auth, orjson.dumps(card_payment(amount=1234, gateway="stripe")))
+    status, body = chunked(
+        ingress, "POST", "/payments", auth, orjson.dumps(card_payment(amount=1234, gateway="stripe"))
+    )
 
     assert status == 202, body
     assert wait_status(body["id"]).amount_captured == 1234 and stripe.captured(body["id"]) == 1234

@@ -1,5 +1,6 @@
 """Webhooks end to end: the fleet on real RabbitMQ delivers signed events to a merchant's
 receiver (a local HTTP server, allow-listed by configuration) on a shortened schedule."""
+
 import dataclasses
 import datetime
 import http.server
@@ -64,8 +65,12 @@ class Receiver:
 
 @pytest.fixture(scope="module")
 def hooks_config(worker_config):
-    return dataclasses.replace(worker_config, webhook_allow_http=True, webhook_allowed_hosts=("127.0.0.1/32",),
-                               webhook_retry_schedule=SCHEDULE)
+    return dataclasses.replace(
+        worker_config,
+        webhook_allow_http=True,
+        webhook_allowed_hosts=("127.0.0.1/32",),
+        webhook_retry_schedule=SCHEDULE,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -79,9 +84,15 @@ def hooks_fleet(fleet, hooks_config):
 
 @pytest.fixture
 def hooks_api(hooks_config, hooks_fleet, db):
-    return testing.TestClient(create_app(hooks_config, vault=Vault.from_config(hooks_config),
-                                         cache=hooks_fleet.context.cache, relay=hooks_fleet.relay,
-                                         broker_check=lambda: True))
+    return testing.TestClient(
+        create_app(
+            hooks_config,
+            vault=Vault.from_config(hooks_config),
+            cache=hooks_fleet.context.cache,
+            relay=hooks_fleet.relay,
+            broker_check=lambda: True,
+        )
+    )
 
 
 @pytest.fixture
@@ -92,7 +103,9 @@ def receiver():
 
 
 def endpoint(api, auth, url, events=("*",)):
-    resp = api.simulate_post("/webhook_endpoints", json={"url": url, "enabled_events": list(events)}, headers=auth)
+    resp = api.simulate_post(
+        "/webhook_endpoints", json={"url": url, "enabled_events": list(events)}, headers=auth
+    )
     assert resp.status_code == 201, resp.text
     return resp.json
 
@@ -100,7 +113,9 @@ def endpoint(api, auth, url, events=("*",)):
 def update_event(api, auth):
     """A ``payment.updated`` event (the payment is charged meanwhile; endpoints here only take updates)."""
     pid = api.simulate_post("/payments", json=card_payment(), headers=auth).json["id"]
-    assert api.simulate_put(f"/payments/{pid}", json={"description": "shipped"}, headers=auth).status_code == 200
+    assert (
+        api.simulate_put(f"/payments/{pid}", json={"description": "shipped"}, headers=auth).status_code == 200
+    )
     return pid
 
 
@@ -126,9 +141,14 @@ def events_until(api, auth, type_, timeout=15.0):
 @pytest.mark.parametrize("gateway", ["stripe", "paypal"])
 def test_every_event_of_a_payments_life_arrives_signed(hooks_api, auth, receiver, gateway):
     secret = endpoint(hooks_api, auth, receiver.url)["secret"]
-    pid = hooks_api.simulate_post("/payments", json=card_payment(gateway=gateway, amount=1000), headers=auth).json["id"]
+    pid = hooks_api.simulate_post(
+        "/payments", json=card_payment(gateway=gateway, amount=1000), headers=auth
+    ).json["id"]
     assert wait_status(pid).status == "succeeded"
-    assert hooks_api.simulate_post(f"/payments/{pid}/refunds", json={"amount": 300}, headers=auth).status_code == 202
+    assert (
+        hooks_api.simulate_post(f"/payments/{pid}/refunds", json={"amount": 300}, headers=auth).status_code
+        == 202
+    )
     listed = events_until(hooks_api, auth, "payment.refunded")
     assert {"payment.succeeded", "payment.refunded"} <= {e["type"] for e in listed}
     received = {}
@@ -198,7 +218,9 @@ def test_a_redirect_is_never_followed_and_counts_as_a_failure(hooks_api, auth, r
 
 def test_during_a_rotation_both_secrets_sign(hooks_api, auth, receiver):
     hook = endpoint(hooks_api, auth, receiver.url, ["payment.updated"])
-    new = hooks_api.simulate_post(f"/webhook_endpoints/{hook['id']}/rotate_secret", headers=auth).json["secret"]
+    new = hooks_api.simulate_post(f"/webhook_endpoints/{hook['id']}/rotate_secret", headers=auth).json[
+        "secret"
+    ]
     update_event(hooks_api, auth)
     [(headers, body, _)] = receiver.wait(1)
     signatures = headers["webhook-signature"].split(" ")
@@ -210,9 +232,14 @@ def test_during_a_rotation_both_secrets_sign(hooks_api, auth, receiver):
 
 def test_a_previous_secret_stops_signing_when_its_24_hours_are_over(hooks_api, auth, receiver):
     hook = endpoint(hooks_api, auth, receiver.url, ["payment.updated"])
-    new = hooks_api.simulate_post(f"/webhook_endpoints/{hook['id']}/rotate_secret", headers=auth).json["secret"]
-    (WebhookEndpoint.update(previous_secret_expires_at=utcnow() - datetime.timedelta(seconds=1))
-     .where(WebhookEndpoint.id == hook["id"]).execute())
+    new = hooks_api.simulate_post(f"/webhook_endpoints/{hook['id']}/rotate_secret", headers=auth).json[
+        "secret"
+    ]
+    (
+        WebhookEndpoint.update(previous_secret_expires_at=utcnow() - datetime.timedelta(seconds=1))
+        .where(WebhookEndpoint.id == hook["id"])
+        .execute()
+    )
     update_event(hooks_api, auth)
     [(headers, body, _)] = receiver.wait(1)
     assert len(headers["webhook-signature"].split()) == 1 and verify(new, headers, body)
@@ -227,7 +254,9 @@ def test_the_guard_refuses_at_delivery_too(hooks_api, auth, receiver):
         WebhookEndpoint.update(url=url).where(WebhookEndpoint.id == hook["id"]).execute()
     before = metrics.webhook_deliveries.labels("refused")._value.get()
     update_event(hooks_api, auth)
-    event_id = hooks_api.simulate_get("/events", params={"type": "payment.updated"}, headers=auth).json["data"][0]["id"]
+    event_id = hooks_api.simulate_get("/events", params={"type": "payment.updated"}, headers=auth).json[
+        "data"
+    ][0]["id"]
     found = deliveries(hooks_api, auth, event_id)
     assert len(found) == len(urls) and {d["status"] for d in found} == {"failed"}
     attempts = [a for d in found for a in d["attempts"]]

@@ -1,5 +1,6 @@
 """The webhook sender against real local servers: the SSRF guard on the connection itself
 (DNS rebinding included), no redirects, bounded reads, timeouts, TLS with the host name."""
+
 import datetime
 import http.server
 import socket
@@ -75,8 +76,10 @@ def resolve_as(monkeypatch):
 
     def getaddrinfo(host, port, *args, **kwargs):
         if host in answers:
-            return [(socket.AF_INET6 if ":" in a else socket.AF_INET, socket.SOCK_STREAM, 6, "", (a, port))
-                    for a in answers[host]]
+            return [
+                (socket.AF_INET6 if ":" in a else socket.AF_INET, socket.SOCK_STREAM, 6, "", (a, port))
+                for a in answers[host]
+            ]
         return REAL_GETADDRINFO(host, port, *args, **kwargs)
 
     monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
@@ -107,8 +110,17 @@ def test_redirects_are_failures_never_followed_and_retry_after_is_read(server):
     assert len(server.seen) == 2
 
 
-@pytest.mark.parametrize("url", ["http://127.0.0.1:{port}/", "http://localhost:{port}/", "http://10.0.0.1:{port}/",
-                                 "http://169.254.169.254:{port}/", "http://[::1]:{port}/", "http://[::ffff:127.0.0.1]:{port}/"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:{port}/",
+        "http://localhost:{port}/",
+        "http://10.0.0.1:{port}/",
+        "http://169.254.169.254:{port}/",
+        "http://[::1]:{port}/",
+        "http://[::ffff:127.0.0.1]:{port}/",
+    ],
+)
 def test_non_public_addresses_are_refused_before_connecting(server, url):
     outcome = sender().post(url.format(port=server.port), b"{}", {})
     assert outcome.result == "refused" and "non-public" in outcome.error and outcome.status_code is None
@@ -150,13 +162,23 @@ def test_https_is_verified_against_the_host_name_sent_in_sni(resolve_as, tmp_pat
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "hooks.example")])
     now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(1).not_valid_before(now).not_valid_after(now + datetime.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName("hooks.example")]), critical=False)
-            .sign(key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(now)
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("hooks.example")]), critical=False)
+        .sign(key, hashes.SHA256())
+    )
     (tmp_path / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    (tmp_path / "key.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                                         serialization.NoEncryption()))
+    (tmp_path / "key.pem").write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(tmp_path / "cert.pem", tmp_path / "key.pem")
     names = []
@@ -180,4 +202,6 @@ def test_retry_delays_follow_the_schedule_with_jitter_and_retry_after():
     assert 270 <= retry_in(_Config, 2, Outcome("failed", 1)) <= 330
     assert retry_in(_Config, 3, Outcome("failed", 1)) is None  # the schedule is spent
     assert retry_in(_Config, 1, Outcome("failed", 1, 503, retry_after=60)) == 60
-    assert retry_in(_Config, 1, Outcome("failed", 1, 429, retry_after=10**9)) == 300  # up to the longest delay
+    assert (
+        retry_in(_Config, 1, Outcome("failed", 1, 429, retry_after=10**9)) == 300
+    )  # up to the longest delay

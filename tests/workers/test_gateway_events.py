@@ -1,5 +1,6 @@
 """Gateway events end to end: both sandboxes send their signed webhooks over HTTP to an ingress served
 here, the fleet's ops pool verifies (PayPal) and applies them, and the payment tells the truth once."""
+
 import dataclasses
 import functools
 import io
@@ -40,7 +41,11 @@ class Deliveries:
 
     def __call__(self, environ, start_response):
         body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
-        headers = {k[5:].replace("_", "-"): v for k, v in environ.items() if k.startswith("HTTP_") and k != "HTTP_HOST"}
+        headers = {
+            k[5:].replace("_", "-"): v
+            for k, v in environ.items()
+            if k.startswith("HTTP_") and k != "HTTP_HOST"
+        }
         headers["CONTENT-TYPE"] = environ.get("CONTENT_TYPE", "")
         event = orjson.loads(body)
         self.seen.append((environ["PATH_INFO"], headers, body, event))
@@ -85,20 +90,39 @@ class Hooked:
 def hooked(fleet, worker_config, start_sandbox):
     """Sandboxes that send webhooks to an ingress served here, and the fleet charging through them."""
     cfg = dataclasses.replace(worker_config, stripe_webhook_secret=SECRET, paypal_webhook_id=WEBHOOK_ID)
-    app = create_app(cfg, vault=Vault.from_config(cfg), cache=fleet.context.cache, relay=fleet.relay,
-                     broker_check=lambda: True)
+    app = create_app(
+        cfg,
+        vault=Vault.from_config(cfg),
+        cache=fleet.context.cache,
+        relay=fleet.relay,
+        broker_check=lambda: True,
+    )
     ingress.resources.gateway_events.routes(app, cfg, fleet.relay)
     deliveries = Deliveries(app)
     server = simple_server.make_server("127.0.0.1", 0, deliveries, _ThreadingServer, _QuietHandler)
     url = f"http://127.0.0.1:{server.server_port}"
     cfg = dataclasses.replace(
-        cfg, stripe_api_base=start_sandbox("stripe", "--webhook-url", url + "/webhooks/stripe", "--webhook-secret", SECRET),
-        paypal_api_base=start_sandbox("paypal", "--webhook-url", url + "/webhooks/paypal", "--webhook-secret", WEBHOOK_ID))
+        cfg,
+        stripe_api_base=start_sandbox(
+            "stripe", "--webhook-url", url + "/webhooks/stripe", "--webhook-secret", SECRET
+        ),
+        paypal_api_base=start_sandbox(
+            "paypal", "--webhook-url", url + "/webhooks/paypal", "--webhook-secret", WEBHOOK_ID
+        ),
+    )
     for name, (fn, queue) in gateway_events.ACTORS.items():  # until workers.actors.ACTORS lists it
         if name not in fleet.actors:
-            fleet.actors[name] = dramatiq.actor(functools.partial(fn, fleet.context), actor_name=name,
-                                                queue_name=cfg.queue_prefix + queue, broker=fleet.broker, **actors.OPTIONS)
-    with services.serving(server), pytest.MonkeyPatch.context() as patch:  # listening already: nothing is lost
+            fleet.actors[name] = dramatiq.actor(
+                functools.partial(fn, fleet.context),
+                actor_name=name,
+                queue_name=cfg.queue_prefix + queue,
+                broker=fleet.broker,
+                **actors.OPTIONS,
+            )
+    with (
+        services.serving(server),
+        pytest.MonkeyPatch.context() as patch,
+    ):  # listening already: nothing is lost
         patch.setattr(fleet.context, "config", cfg)
         patch.setattr(fleet.context, "gateways", build_gateways(cfg, fleet.context.cache))
         yield Hooked(url, deliveries, Sandbox(cfg.stripe_api_base), Sandbox(cfg.paypal_api_base))
@@ -114,30 +138,48 @@ def eventually(read, timeout=15.0):
 
 def settled(gateway, event, timeout=15.0) -> GatewayEvent:
     """The stored event once the ops pool has decided on it."""
-    return eventually(lambda: GatewayEvent.get_or_none(
-        (GatewayEvent.gateway == gateway) & (GatewayEvent.event_id == event["id"])
-        & (GatewayEvent.status != "received")), timeout)
+    return eventually(
+        lambda: GatewayEvent.get_or_none(
+            (GatewayEvent.gateway == gateway)
+            & (GatewayEvent.event_id == event["id"])
+            & (GatewayEvent.status != "received")
+        ),
+        timeout,
+    )
 
 
 #: What the sandbox's refund event looks like, and where its refund id is.
 REFUND_EVENTS = {
-    "stripe": lambda e, refund_id: e.get("type") == "refund.created" and e["data"]["object"]["id"] == refund_id,
-    "paypal": lambda e, refund_id: e.get("event_type") == "PAYMENT.CAPTURE.REFUNDED" and e["resource"]["id"] == refund_id,
+    "stripe": lambda e, refund_id: (
+        e.get("type") == "refund.created" and e["data"]["object"]["id"] == refund_id
+    ),
+    "paypal": lambda e, refund_id: (
+        e.get("event_type") == "PAYMENT.CAPTURE.REFUNDED" and e["resource"]["id"] == refund_id
+    ),
 }
 
 
 @pytest.mark.parametrize("gateway", ["stripe", "paypal"])
-def test_a_refund_event_counts_once_even_delivered_twice_or_made_by_our_own_job(api, auth, hooked, fleet, gateway):
+def test_a_refund_event_counts_once_even_delivered_twice_or_made_by_our_own_job(
+    api, auth, hooked, fleet, gateway
+):
     pid = pay(api, auth, gateway=gateway, amount=1000)
     payment = wait_status(pid)
     gw = fleet.context.gateways[gateway]
     outside = gw.refund(payment.gateway_reference, 300, "USD", f"dashboard-{pid}", pid)  # not through our API
-    headers, body, event = hooked.deliveries.wait_for(gateway, lambda e: REFUND_EVENTS[gateway](e, outside.reference))
+    headers, body, event = hooked.deliveries.wait_for(
+        gateway, lambda e: REFUND_EVENTS[gateway](e, outside.reference)
+    )
 
     assert settled(gateway, event).status == "applied"
     payment = Payment.get_by_id(pid)
-    assert payment.amount_refunded == 300 and Refund.get(Refund.gateway_reference == outside.reference).amount == 300
-    assert hooked.post(gateway, headers, body).status_code == 200  # the very same delivery again: nothing stored
+    assert (
+        payment.amount_refunded == 300
+        and Refund.get(Refund.gateway_reference == outside.reference).amount == 300
+    )
+    assert (
+        hooked.post(gateway, headers, body).status_code == 200
+    )  # the very same delivery again: nothing stored
     assert GatewayEvent.select().where(GatewayEvent.event_id == event["id"]).count() == 1
     assert (Payment.get_by_id(pid).amount_refunded, Payment.get_by_id(pid).version) == (300, payment.version)
 
@@ -154,27 +196,47 @@ def test_a_scripted_dispute_marks_the_payment_and_emits_payment_disputed(api, au
     pi = wait_status(on_stripe).gateway_reference
     wait_status(on_paypal)
     _, _, completed = hooked.deliveries.wait_for(
-        "paypal", lambda e: e.get("event_type") == "PAYMENT.CAPTURE.COMPLETED" and e["resource"].get("custom_id") == on_paypal)
+        "paypal",
+        lambda e: (
+            e.get("event_type") == "PAYMENT.CAPTURE.COMPLETED" and e["resource"].get("custom_id") == on_paypal
+        ),
+    )
     assert requests.post(hooked.stripe.base + "/_sandbox/disputes", json={"payment_intent": pi}, timeout=5).ok
-    assert requests.post(hooked.paypal.base + "/_sandbox/disputes", json={"capture_id": completed["resource"]["id"]},
-                         timeout=5).ok
+    assert requests.post(
+        hooked.paypal.base + "/_sandbox/disputes", json={"capture_id": completed["resource"]["id"]}, timeout=5
+    ).ok
 
     for pid in (on_stripe, on_paypal):
         assert eventually(lambda: Payment.get_by_id(pid).disputed)
-        assert Event.select().where((Event.payment_id == pid) & (Event.type == "payment.disputed")).count() == 1
+        assert (
+            Event.select().where((Event.payment_id == pid) & (Event.type == "payment.disputed")).count() == 1
+        )
 
 
 def test_a_forged_paypal_event_is_stored_then_rejected_and_never_applied(api, auth, hooked):
     pid = pay(api, auth, gateway="paypal")
     version = wait_status(pid).version
-    forged = {"id": "WH-" + secrets.token_hex(8).upper(), "event_type": "CUSTOMER.DISPUTE.CREATED", "resource_type": "dispute",
-              "resource": {"dispute_id": "PP-D-1", "disputed_transactions": [{"seller_transaction_id": "X", "custom": pid}]}}
-    headers = {"Content-Type": "application/json", "PAYPAL-TRANSMISSION-ID": str(uuid.uuid4()),
-               "PAYPAL-TRANSMISSION-TIME": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-               "PAYPAL-TRANSMISSION-SIG": secrets.token_hex(32), "PAYPAL-AUTH-ALGO": "HMACSHA256",
-               "PAYPAL-CERT-URL": "https://forger.example/cert.pem"}
+    forged = {
+        "id": "WH-" + secrets.token_hex(8).upper(),
+        "event_type": "CUSTOMER.DISPUTE.CREATED",
+        "resource_type": "dispute",
+        "resource": {
+            "dispute_id": "PP-D-1",
+            "disputed_transactions": [{"seller_transaction_id": "X", "custom": pid}],
+        },
+    }
+    headers = {
+        "Content-Type": "application/json",
+        "PAYPAL-TRANSMISSION-ID": str(uuid.uuid4()),
+        "PAYPAL-TRANSMISSION-TIME": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "PAYPAL-TRANSMISSION-SIG": secrets.token_hex(32),
+        "PAYPAL-AUTH-ALGO": "HMACSHA256",
+        "PAYPAL-CERT-URL": "https://forger.example/cert.pem",
+    }
 
-    assert hooked.post("paypal", headers, orjson.dumps(forged)).status_code == 202  # accepted, pending verification
+    assert (
+        hooked.post("paypal", headers, orjson.dumps(forged)).status_code == 202
+    )  # accepted, pending verification
     row = settled("paypal", forged)
     assert (row.status, row.payment_id) == ("rejected", None)
     assert (Payment.get_by_id(pid).disputed, Payment.get_by_id(pid).version) == (False, version)
@@ -187,14 +249,23 @@ def test_a_late_event_that_would_move_a_payment_backwards_is_ignored(api, auth, 
         pid = pay(api, auth, gateway="stripe", capture="manual")
         assert wait_status(pid).status == "requires_capture"
         headers, body, late = hooked.deliveries.wait_for(
-            "stripe", lambda e: e.get("type") == authorized and e["data"]["object"]["metadata"]["payment_id"] == pid)
+            "stripe",
+            lambda e: e.get("type") == authorized and e["data"]["object"]["metadata"]["payment_id"] == pid,
+        )
         attempts = len(Webhooks.RETRY_DELAYS) + 1
-        eventually(lambda: [e["id"] for *_, e in hooked.deliveries.seen].count(late["id"]) == attempts)  # it gave up
+        eventually(
+            lambda: [e["id"] for *_, e in hooked.deliveries.seen].count(late["id"]) == attempts
+        )  # it gave up
     finally:
         hooked.deliveries.hold = lambda event: False
     assert api.simulate_post(f"/payments/{pid}/capture", headers=auth).status_code == 202
     _, _, succeeded = hooked.deliveries.wait_for(
-        "stripe", lambda e: e.get("type") == "payment_intent.succeeded" and e["data"]["object"]["metadata"]["payment_id"] == pid)
+        "stripe",
+        lambda e: (
+            e.get("type") == "payment_intent.succeeded"
+            and e["data"]["object"]["metadata"]["payment_id"] == pid
+        ),
+    )
     settled("stripe", succeeded)
     version = wait_status(pid, ("succeeded",)).version
 
@@ -208,13 +279,23 @@ def test_a_forged_event_sent_first_under_a_genuine_id_does_not_block_the_genuine
     pid = pay(api, auth, gateway="paypal")
     wait_status(pid)
     _, _, completed = hooked.deliveries.wait_for(
-        "paypal", lambda e: e.get("event_type") == "PAYMENT.CAPTURE.COMPLETED" and e["resource"].get("custom_id") == pid)
-    dispute = lambda e: (e.get("event_type") == "CUSTOMER.DISPUTE.CREATED" and "forged" not in e  # noqa: E731
-                         and e["resource"]["disputed_transactions"][0].get("custom") == pid)
+        "paypal",
+        lambda e: (
+            e.get("event_type") == "PAYMENT.CAPTURE.COMPLETED" and e["resource"].get("custom_id") == pid
+        ),
+    )
+    dispute = lambda e: (
+        e.get("event_type") == "CUSTOMER.DISPUTE.CREATED"
+        and "forged" not in e  # noqa: E731
+        and e["resource"]["disputed_transactions"][0].get("custom") == pid
+    )
     hooked.deliveries.hold = dispute  # the genuine delivery waits while the forger's goes first
     try:
-        assert requests.post(hooked.paypal.base + "/_sandbox/disputes", json={"capture_id": completed["resource"]["id"]},
-                             timeout=5).ok
+        assert requests.post(
+            hooked.paypal.base + "/_sandbox/disputes",
+            json={"capture_id": completed["resource"]["id"]},
+            timeout=5,
+        ).ok
         headers, body, genuine = hooked.deliveries.wait_for("paypal", dispute)
         forged = {**genuine, "forged": True}
         forged_headers = {**headers, "PAYPAL-TRANSMISSION-ID": str(uuid.uuid4())}
@@ -223,9 +304,15 @@ def test_a_forged_event_sent_first_under_a_genuine_id_does_not_block_the_genuine
     finally:
         hooked.deliveries.hold = lambda event: False
 
-    assert hooked.post("paypal", headers, body).status_code == 202  # the genuine delivery, as PayPal sends it again
+    assert (
+        hooked.post("paypal", headers, body).status_code == 202
+    )  # the genuine delivery, as PayPal sends it again
     assert eventually(lambda: Payment.get_by_id(pid).disputed)
     rows = GatewayEvent.select().where(GatewayEvent.event_id == genuine["id"])
-    assert eventually(lambda: sorted((r.status, r.payload == body.decode()) for r in rows) == [("applied", True),
-                                                                                            ("rejected", False)])
+    assert eventually(
+        lambda: (
+            sorted((r.status, r.payload == body.decode()) for r in rows)
+            == [("applied", True), ("rejected", False)]
+        )
+    )
     assert Event.select().where((Event.payment_id == pid) & (Event.type == "payment.disputed")).count() == 1

@@ -1,6 +1,7 @@
 """Adding a gateway is its package and one registry line: a fake gateway defined here, registered through
 ``gateways.registry.register`` alone, has its webhook received by the ingress, stored, and applied to a
 payment by the real ops actor."""
+
 import hashlib
 import hmac
 import secrets
@@ -48,7 +49,9 @@ class FakeGateway(Gateway):
 
     @staticmethod
     def _payment(request, status, captured):
-        return GatewayPayment("fk_" + request.idempotency_key, status, request.amount, captured, request.currency, status.value)
+        return GatewayPayment(
+            "fk_" + request.idempotency_key, status, request.amount, captured, request.currency, status.value
+        )
 
 
 class FakeWebhooks(Webhooks):
@@ -85,19 +88,53 @@ def fake_registered(monkeypatch):
 
 def held_for_capture(merchant, reference):
     now = utcnow()
-    return Payment.create(id=new_id("pay"), merchant_id=merchant, status="requires_capture", amount=1000, amount_captured=0,
-                          currency="USD", capture="manual", route="fake", gateway="fake", gateway_reference=reference,
-                          card_brand="visa", card_last4="4242", card_exp_month=12, card_exp_year=2031,
-                          card_fingerprint="fp", card_key_id="dev", card_ciphertext="sealed", created_at=now, updated_at=now)
+    return Payment.create(
+        id=new_id("pay"),
+        merchant_id=merchant,
+        status="requires_capture",
+        amount=1000,
+        amount_captured=0,
+        currency="USD",
+        capture="manual",
+        route="fake",
+        gateway="fake",
+        gateway_reference=reference,
+        card_brand="visa",
+        card_last4="4242",
+        card_exp_month=12,
+        card_exp_year=2031,
+        card_fingerprint="fp",
+        card_key_id="dev",
+        card_ciphertext="sealed",
+        created_at=now,
+        updated_at=now,
+    )
 
 
-def test_a_registered_gateways_webhook_is_received_stored_and_applied(fake_registered, worker_config, fleet, db, merchant):
-    hooks = testing.TestClient(create_app(worker_config, vault=Vault.from_config(worker_config), cache=fleet.context.cache,
-                                          relay=fleet.relay, broker_check=lambda: True))
+def test_a_registered_gateways_webhook_is_received_stored_and_applied(
+    fake_registered, worker_config, fleet, db, merchant
+):
+    hooks = testing.TestClient(
+        create_app(
+            worker_config,
+            vault=Vault.from_config(worker_config),
+            cache=fleet.context.cache,
+            relay=fleet.relay,
+            broker_check=lambda: True,
+        )
+    )
     payment = held_for_capture(merchant, "fk_" + secrets.token_hex(6))
-    event = {"id": new_id("fev"), "kind": "charge.captured", "charge": payment.gateway_reference, "amount": 1000}
+    event = {
+        "id": new_id("fev"),
+        "kind": "charge.captured",
+        "charge": payment.gateway_reference,
+        "amount": 1000,
+    }
     body = orjson.dumps(event)
-    signed = {"Content-Type": "application/json", "Fake-Signature": hmac.new(SECRET, body, hashlib.sha256).hexdigest()}
+    signed = {
+        "Content-Type": "application/json",
+        "Fake-Signature": hmac.new(SECRET, body, hashlib.sha256).hexdigest(),
+    }
 
     forged = hooks.simulate_post("/webhooks/fake", body=body, headers={**signed, "Fake-Signature": "0" * 64})
     assert forged.status_code == 400 and forged.json["type"] == "/problems/invalid-signature"

@@ -1,4 +1,5 @@
 """Every job constructor names an actor the workers register, on a queue a pool consumes."""
+
 import inspect
 
 import pytest

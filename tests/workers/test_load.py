@@ -1,5 +1,6 @@
 """500 payments through both pools with injected errors and latency: every one
 terminal in bounded time, and the gateways' ledgers equal our books, payment by payment."""
+
 import time
 
 from store.models import Payment
@@ -14,8 +15,9 @@ def test_500_payments_with_20_percent_errors_reconcile(api, auth, merchant, stri
         sandbox.faults(error_rate=0.2, error_status=503, latency_ms=10)
     ids = []
     for i in range(500):
-        resp = api.simulate_post("/payments", json=card_payment(amount=100 + i, gateway=("stripe", "paypal")[i % 2]),
-                                 headers=auth)
+        resp = api.simulate_post(
+            "/payments", json=card_payment(amount=100 + i, gateway=("stripe", "paypal")[i % 2]), headers=auth
+        )
         assert resp.status_code == 202
         ids.append(resp.json["id"])
     deadline = time.monotonic() + 180

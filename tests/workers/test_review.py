@@ -1,5 +1,6 @@
 """Payments that wait for a person: the CVC is erased on every path that ends or abandons the first
 authorization, and what the machine cannot settle lands in ``requires_review``, where the sweeper leaves it."""
+
 import dataclasses
 import datetime
 import time
@@ -18,8 +19,18 @@ def stored(fleet, merchant, tag, status="pending", number="4242424242424242", **
     pid = "pay_" + tag + merchant[-12:].rjust(24 - len(tag), "0")
     card = fleet.context.vault.seal_card(pid, number, 12, 2031, "123")
     card.update(columns.pop("card", {}))
-    Payment.create(id=pid, merchant_id=merchant, status=status, amount=700, currency="USD", capture="automatic",
-                   route="stripe,paypal", metadata={}, **card, **columns)
+    Payment.create(
+        id=pid,
+        merchant_id=merchant,
+        status=status,
+        amount=700,
+        currency="USD",
+        capture="automatic",
+        route="stripe,paypal",
+        metadata={},
+        **card,
+        **columns,
+    )
     return pid
 
 
@@ -27,9 +38,18 @@ def unknown_past_replay_window(fleet, merchant, tag):
     """A processing payment whose charge's outcome is unknown and older than the gateway's key memory."""
     pid = stored(fleet, merchant, tag, status="processing", gateway="stripe")
     long_ago = utcnow() - datetime.timedelta(hours=30)
-    Attempt.create(id="att_" + tag + merchant, payment_id=pid, number=1, gateway="stripe", operation="charge",
-                   idempotency_key=attempts.idempotency_key(pid, 1), status="unknown", tries=1,
-                   created_at=long_ago, updated_at=long_ago)
+    Attempt.create(
+        id="att_" + tag + merchant,
+        payment_id=pid,
+        number=1,
+        gateway="stripe",
+        operation="charge",
+        idempotency_key=attempts.idempotency_key(pid, 1),
+        status="unknown",
+        tries=1,
+        created_at=long_ago,
+        updated_at=long_ago,
+    )
     fleet.actors["process_payment"].send(pid, "stripe")
     return wait_status(pid, ("requires_review",))
 
@@ -52,7 +72,9 @@ def undecryptable(fleet, merchant, tag):
 
 
 def pay(api, auth, number, **extra):
-    return wait_status(api.simulate_post("/payments", json=card_payment(number=number, **extra), headers=auth).json["id"])
+    return wait_status(
+        api.simulate_post("/payments", json=card_payment(number=number, **extra), headers=auth).json["id"]
+    )
 
 
 PATHS = {
@@ -61,13 +83,21 @@ PATHS = {
     "failed_hard_decline": lambda fleet, api, auth, merchant: pay(api, auth, "4000000000009987"),
     "failed_after_fallback": lambda fleet, api, auth, merchant: pay(api, auth, "4000000000000002"),
     "canceled_while_pending": lambda fleet, api, auth, merchant: payments.cancel(
-        merchant, stored(fleet, merchant, "cancel"))[0],
-    "replay_window_given_up": lambda fleet, api, auth, merchant: unknown_past_replay_window(fleet, merchant, "replay"),
+        merchant, stored(fleet, merchant, "cancel")
+    )[0],
+    "replay_window_given_up": lambda fleet, api, auth, merchant: unknown_past_replay_window(
+        fleet, merchant, "replay"
+    ),
     "dead_lettered_unprocessable": lambda fleet, api, auth, merchant: dead_letter(
-        fleet, undecryptable(fleet, merchant, "dlq"), attempts.DEAD_LETTERS_BEFORE_REVIEW),
+        fleet, undecryptable(fleet, merchant, "dlq"), attempts.DEAD_LETTERS_BEFORE_REVIEW
+    ),
     "settled_by_an_operator": lambda fleet, api, auth, merchant: payments.settle(
         stored(fleet, merchant, "settle", status="requires_review", review_reason="dead_lettered"),
-        "failed", "ticket-1", None, "test")[0],
+        "failed",
+        "ticket-1",
+        None,
+        "test",
+    )[0],
 }
 
 
@@ -78,16 +108,28 @@ def test_the_cvc_is_erased_on_every_path_that_ends_the_first_authorization(path,
     assert Payment.get_by_id(payment.id).cvc_ciphertext is None
 
 
-def test_an_unknown_outcome_past_the_replay_window_awaits_a_person_and_the_sweeper_leaves_it(fleet, merchant, stripe):
+def test_an_unknown_outcome_past_the_replay_window_awaits_a_person_and_the_sweeper_leaves_it(
+    fleet, merchant, stripe
+):
     payment = unknown_past_replay_window(fleet, merchant, "review")
     assert (payment.review_reason, payment.gateway) == ("unknown_outcome_past_replay_window", "stripe")
-    assert Attempt.get(Attempt.payment_id == payment.id).tries == 1 and stripe.ledger(payment.id) == []  # never replayed
-    assert Event.select().where((Event.payment_id == payment.id) & (Event.type == "payment.requires_review")).exists()
+    assert (
+        Attempt.get(Attempt.payment_id == payment.id).tries == 1 and stripe.ledger(payment.id) == []
+    )  # never replayed
+    assert (
+        Event.select()
+        .where((Event.payment_id == payment.id) & (Event.type == "payment.requires_review"))
+        .exists()
+    )
     cached = fleet.context.cache.get_payment(merchant, payment.id)
     assert b'"status":"requires_review"' in cached
     # Untouched for an hour: the sweeper would drive a processing payment, never one that awaits a person.
-    Payment.update(updated_at=utcnow() - datetime.timedelta(hours=1)).where(Payment.id == payment.id).execute()
-    ctx = dataclasses.replace(fleet.context, config=dataclasses.replace(fleet.context.config, stuck_after_seconds=60))
+    Payment.update(updated_at=utcnow() - datetime.timedelta(hours=1)).where(
+        Payment.id == payment.id
+    ).execute()
+    ctx = dataclasses.replace(
+        fleet.context, config=dataclasses.replace(fleet.context.config, stuck_after_seconds=60)
+    )
     assert payment.id not in [p.id for p in attempts.stuck(60)[0]]
     sweep(ctx)
     assert Payment.get_by_id(payment.id).status == "requires_review"
@@ -102,4 +144,6 @@ def test_a_payment_that_keeps_dead_lettering_awaits_a_person(fleet, merchant):
     assert (payment.status, payment.review_reason) == ("requires_review", "dead_lettered")
     assert pid not in [p.id for p in attempts.stuck(0)[0]]
     assert b'"status":"requires_review"' in fleet.context.cache.get_payment(merchant, pid)
-    assert AuditLog.select().where(AuditLog.payment_id == pid).count() == 0  # machines move it there; people move it on
+    assert (
+        AuditLog.select().where(AuditLog.payment_id == pid).count() == 0
+    )  # machines move it there; people move it on

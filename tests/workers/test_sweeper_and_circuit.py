@@ -1,4 +1,5 @@
 """The sweeper drives work that stopped moving; the circuit breaker skips a failing gateway."""
+
 import dataclasses
 import datetime
 import time
@@ -16,10 +17,22 @@ def test_a_payment_whose_job_was_lost_is_swept_and_finished(fleet, merchant, str
     # A pending payment with no job anywhere: as if its message had vanished from the broker.
     now = utcnow() - datetime.timedelta(hours=1)
     pid = "pay_" + "swept" + merchant[-12:].rjust(19, "0")
-    Payment.create(id=pid, merchant_id=merchant, status="pending", amount=321, currency="USD", capture="automatic",
-                   route="stripe,paypal", metadata={}, created_at=now, updated_at=now,
-                   **fleet.context.vault.seal_card(pid, "4242424242424242", 12, 2031, "123"))
-    ctx = dataclasses.replace(fleet.context, config=dataclasses.replace(fleet.context.config, stuck_after_seconds=60))
+    Payment.create(
+        id=pid,
+        merchant_id=merchant,
+        status="pending",
+        amount=321,
+        currency="USD",
+        capture="automatic",
+        route="stripe,paypal",
+        metadata={},
+        created_at=now,
+        updated_at=now,
+        **fleet.context.vault.seal_card(pid, "4242424242424242", 12, 2031, "123"),
+    )
+    ctx = dataclasses.replace(
+        fleet.context, config=dataclasses.replace(fleet.context.config, stuck_after_seconds=60)
+    )
     assert sweep(ctx)["payments"] >= 1
     assert OutboxJob.select().where(OutboxJob.args.contains(pid)).count() == 1
     payment = wait_status(pid, ("succeeded",))
@@ -28,9 +41,12 @@ def test_a_payment_whose_job_was_lost_is_swept_and_finished(fleet, merchant, str
 
 
 def test_sweeper_jobs_follow_where_each_payment_stopped(db):
-    p = Payment(id="pay_x", status="processing", gateway="paypal", route="stripe,paypal", pending_operation=None)
+    p = Payment(
+        id="pay_x", status="processing", gateway="paypal", route="stripe,paypal", pending_operation=None
+    )
     assert attempts.current_attempt("pay_x") is None
     from workers.actors.sweeper import job_for
+
     assert job_for(p) == ("payments.paypal", "process_payment", ("pay_x", "paypal"))
     p.status, p.pending_operation = "requires_capture", "capture"
     assert job_for(p) == ("ops", "capture_payment", ("pay_x",))
@@ -40,8 +56,9 @@ def test_sweeper_jobs_follow_where_each_payment_stopped(db):
 
 def test_circuit_opens_on_errors_then_half_opens():
     now = [1000.0]
-    breaker = CircuitBreaker(MemoryCache(), error_rate=0.5, window_seconds=30, min_calls=4, open_seconds=10,
-                             clock=lambda: now[0])
+    breaker = CircuitBreaker(
+        MemoryCache(), error_rate=0.5, window_seconds=30, min_calls=4, open_seconds=10, clock=lambda: now[0]
+    )
     for ok in (True, False, False, False):
         breaker.record("stripe", ok)
     assert breaker.state("stripe") == OPEN and not breaker.allows("stripe")
@@ -52,6 +69,7 @@ def test_circuit_opens_on_errors_then_half_opens():
 
 def test_an_open_circuit_routes_new_payments_to_the_next_gateway(api, auth, fleet, paypal, stripe):
     from workers.circuit import CircuitBreaker as Breaker
+
     circuit = fleet.context.circuit
     assert isinstance(circuit, Breaker)
     circuit.cache.set("circuit:stripe:open_until", str(time.time() + 30), 60)
@@ -66,12 +84,22 @@ def test_an_open_circuit_routes_new_payments_to_the_next_gateway(api, auth, flee
 
 def test_a_dead_lettered_job_marks_its_payment(fleet, merchant, db):
     from store.models import Event
+
     # A payment whose job cannot succeed (its card no longer decrypts), sent with no retries left.
     pid = "pay_" + "deadletter" + merchant[-12:].rjust(14, "0")
     card = fleet.context.vault.seal_card(pid, "4242424242424242", 12, 2031, "123")
     card["card_ciphertext"] = "A" * 40
-    Payment.create(id=pid, merchant_id=merchant, status="pending", amount=100, currency="USD", capture="automatic",
-                   route="stripe,paypal", metadata={}, **card)
+    Payment.create(
+        id=pid,
+        merchant_id=merchant,
+        status="pending",
+        amount=100,
+        currency="USD",
+        capture="automatic",
+        route="stripe,paypal",
+        metadata={},
+        **card,
+    )
     fleet.actors["process_payment"].send_with_options(args=(pid, "stripe"), max_retries=0)
     marked = Event.select().where((Event.payment_id == pid) & (Event.type == "payment.dead_lettered"))
     deadline = time.monotonic() + 15
@@ -79,4 +107,3 @@ def test_a_dead_lettered_job_marks_its_payment(fleet, merchant, db):
         time.sleep(0.1)
     assert marked.exists()
     assert Payment.get_by_id(pid).status != "failed"  # never assumed failed: the sweeper drives it again
-

@@ -1,4 +1,5 @@
 """Actors, bound to a broker and a ``Context`` at start (no import-time globals)."""
+
 import functools
 
 import dramatiq
@@ -25,7 +26,8 @@ OPTIONS = {"max_retries": 100, "min_backoff": 1000, "max_backoff": 60_000}
 def register(broker, ctx, prefix=""):
     """Declare every actor on ``broker`` with ``ctx`` injected. Returns ``{name: Actor}``."""
     return {
-        name: dramatiq.actor(functools.partial(fn, ctx), actor_name=name, queue_name=prefix + queue,
-                             broker=broker, **OPTIONS)
+        name: dramatiq.actor(
+            functools.partial(fn, ctx), actor_name=name, queue_name=prefix + queue, broker=broker, **OPTIONS
+        )
         for name, (fn, queue) in ACTORS.items()
     }

@@ -1,5 +1,6 @@
 """One gateway call for an attempt: counted before it is made, timed, classified,
 measured, and fed to the circuit breaker. Shared by every actor."""
+
 import dataclasses
 import time
 
@@ -13,8 +14,12 @@ from store.models import Attempt
 from store.states import AttemptStatus
 
 #: An error class (``gateways.errors``) -> the status it leaves its attempt in.
-ATTEMPT_STATUS = {"retryable": AttemptStatus.ERROR, "unknown_outcome": AttemptStatus.UNKNOWN,
-                  "soft_decline": AttemptStatus.DECLINED, "hard_decline": AttemptStatus.DECLINED}
+ATTEMPT_STATUS = {
+    "retryable": AttemptStatus.ERROR,
+    "unknown_outcome": AttemptStatus.UNKNOWN,
+    "soft_decline": AttemptStatus.DECLINED,
+    "hard_decline": AttemptStatus.DECLINED,
+}
 
 
 @dataclasses.dataclass
@@ -36,7 +41,9 @@ class Call:
     def tries_left(self, config) -> bool:
         """Whether the same key may be tried again: ``retry_max`` calls for errors, more for an
         unknown outcome (after that the sweeper keeps asking). Call after ``record_on_attempt``."""
-        limit = config.retry_max + (config.unknown_max_tries if self.attempt.status == AttemptStatus.UNKNOWN else 0)
+        limit = config.retry_max + (
+            config.unknown_max_tries if self.attempt.status == AttemptStatus.UNKNOWN else 0
+        )
         return self.attempt.tries < limit
 
     def record_on_attempt(self):
@@ -48,7 +55,11 @@ class Call:
             a.gateway_reference = getattr(self.result, "reference", None) or a.gateway_reference
             return
         a.status = ATTEMPT_STATUS.get(self.error.error_class, AttemptStatus.ERROR)
-        a.error_class, a.error_code, a.error_message = self.error.error_class, self.error.code, self.error.message[:500]
+        a.error_class, a.error_code, a.error_message = (
+            self.error.error_class,
+            self.error.code,
+            self.error.message[:500],
+        )
 
 
 def call(ctx, attempt, fn) -> Call:
@@ -69,9 +80,17 @@ def call(ctx, attempt, fn) -> Call:
         metrics.unknown_outcomes.labels(gateway).inc()
     ctx.circuit.record(gateway, ok=not outcome.transient)
     log_method = worker_log.error if outcome.outcome == "invalid_request" else worker_log.info
-    log_method("gateway_call", payment_id=attempt.payment_id, gateway=gateway, operation=operation,
-               attempt=attempt.number, tries=attempt.tries, outcome=outcome.outcome,
-               code=outcome.error.code if outcome.error else None, latency_ms=outcome.latency_ms)
+    log_method(
+        "gateway_call",
+        payment_id=attempt.payment_id,
+        gateway=gateway,
+        operation=operation,
+        attempt=attempt.number,
+        tries=attempt.tries,
+        outcome=outcome.outcome,
+        code=outcome.error.code if outcome.error else None,
+        latency_ms=outcome.latency_ms,
+    )
     return outcome
 
 

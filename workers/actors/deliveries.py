@@ -7,6 +7,7 @@ At least once, in no guaranteed order: receivers deduplicate on ``webhook-id``
 sending alongside it; a failure schedules the next attempt through Dramatiq's
 delay queue, on ``PAYWAVE_WEBHOOK_RETRY_SCHEDULE``.
 """
+
 import datetime
 import functools
 import random
@@ -57,16 +58,35 @@ def deliver_webhook(ctx, delivery_id):
     event, endpoint = claimed.event, claimed.endpoint
     body = orjson.dumps(event_object(event))
     timestamp = int(time.time())
-    signatures = [signing.sign(s, event.id, timestamp, body) for s in deliveries.signing_secrets(endpoint, ctx.vault)]
-    headers = {"content-type": "application/json", "user-agent": USER_AGENT, "webhook-id": event.id,
-               "webhook-timestamp": str(timestamp), "webhook-signature": " ".join(signatures)}
+    signatures = [
+        signing.sign(s, event.id, timestamp, body) for s in deliveries.signing_secrets(endpoint, ctx.vault)
+    ]
+    headers = {
+        "content-type": "application/json",
+        "user-agent": USER_AGENT,
+        "webhook-id": event.id,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": " ".join(signatures),
+    }
     outcome = _sender(config).post(endpoint.url, body, headers)
     metrics.webhook_deliveries.labels(outcome.result).inc()
     number = claimed.delivery.attempt_count + 1
-    next_in = deliveries.record_attempt(claimed, outcome, retry_in(config, number, outcome),
-                                      datetime.timedelta(hours=config.webhook_disable_after_hours))
-    log.info("webhook_attempt", delivery_id=delivery_id, event_id=event.id, endpoint_id=endpoint.id, attempt=number,
-             result=outcome.result, status_code=outcome.status_code, latency_ms=outcome.latency_ms,
-             retry_in_s=None if next_in is None else round(next_in, 3))
+    next_in = deliveries.record_attempt(
+        claimed,
+        outcome,
+        retry_in(config, number, outcome),
+        datetime.timedelta(hours=config.webhook_disable_after_hours),
+    )
+    log.info(
+        "webhook_attempt",
+        delivery_id=delivery_id,
+        event_id=event.id,
+        endpoint_id=endpoint.id,
+        attempt=number,
+        result=outcome.result,
+        status_code=outcome.status_code,
+        latency_ms=outcome.latency_ms,
+        retry_in_s=None if next_in is None else round(next_in, 3),
+    )
     if next_in is not None:
         raise dramatiq.Retry(delay=int(next_in * 1000))

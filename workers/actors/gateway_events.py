@@ -5,6 +5,7 @@ verified by the ingress before it was stored.  Any other (PayPal's) can only be 
 gateway, which the ingress never does: this actor does it first (``Webhooks.verify``), and a forged
 event is marked ``rejected`` and never applied.
 """
+
 import dramatiq
 
 from gateways import registry
@@ -28,7 +29,9 @@ def apply_gateway_event(ctx, gateway, event_id):
         return  # applied, ignored or rejected by an earlier delivery of this job
     webhooks = registry.webhooks(gateway)
     if not webhooks.verified_at_door and not _genuine(ctx, gateway, webhooks, event):
-        if gateway_events.reject(gateway, event_id, f"{webhooks.title} did not verify its signature", event.digest):
+        if gateway_events.reject(
+            gateway, event_id, f"{webhooks.title} did not verify its signature", event.digest
+        ):
             worker_log.error("gateway_event_forged", gateway=gateway, event_id=event_id, type=event.type)
         return
     try:
@@ -47,7 +50,9 @@ def _genuine(ctx, gateway, webhooks, event) -> bool:
     try:
         return webhooks.verify(ctx.config, ctx.gateways[gateway], event.headers, event.payload.encode())
     except GatewayError as exc:  # the gateway could not be asked: again later
-        worker_log.warning("gateway_event_unverified", gateway=gateway, event_id=event.event_id, error=exc.code)
+        worker_log.warning(
+            "gateway_event_unverified", gateway=gateway, event_id=event.event_id, error=exc.code
+        )
         raise dramatiq.Retry() from None
 
 

@@ -4,6 +4,7 @@ Same discipline as charging: an attempt row with a derived idempotency key
 before the call, retries with backoff on the same key, an unknown outcome is
 retried (never assumed failed), and every outcome is recorded.
 """
+
 from gateways.errors import UnknownOutcomeError
 from shared.logging import worker_log
 from store import attempts
@@ -19,8 +20,12 @@ def _settle(ctx, payment_id, pending, operation, invoke, *, status, event):
         payment = attempts.lock(payment_id)
         if payment.status != PaymentStatus.REQUIRES_CAPTURE or payment.pending_operation != pending:
             return
-        attempt = attempts.open_attempt(payment, operation, ctx.config.retry_max,
-                                          amount=payment.amount_to_capture if operation == "capture" else None)
+        attempt = attempts.open_attempt(
+            payment,
+            operation,
+            ctx.config.retry_max,
+            amount=payment.amount_to_capture if operation == "capture" else None,
+        )
     c = call(ctx, attempt, lambda: invoke(ctx.gateways[payment.gateway], payment, attempt))
     c.record_on_attempt()
     with ctx.unit():
@@ -30,8 +35,15 @@ def _settle(ctx, payment_id, pending, operation, invoke, *, status, event):
             return
         if c.error is None:
             captured = c.result.amount_captured if operation == "capture" else payment.amount_captured
-            attempts.save(payment, status=status, attempt=c.attempt, event=event, amount_captured=captured,
-                            pending_operation=None, amount_to_capture=None)
+            attempts.save(
+                payment,
+                status=status,
+                attempt=c.attempt,
+                event=event,
+                amount_captured=captured,
+                pending_operation=None,
+                amount_to_capture=None,
+            )
         elif c.transient:
             attempts.save(payment, attempt=c.attempt)
             if not c.tries_left(ctx.config):
@@ -42,14 +54,27 @@ def _settle(ctx, payment_id, pending, operation, invoke, *, status, event):
 
 
 def capture_payment(ctx, payment_id):
-    _settle(ctx, payment_id, "capture", "capture",
-            lambda gw, p, a: gw.capture(p.gateway_reference, p.amount_to_capture, p.currency, a.idempotency_key),
-            status=PaymentStatus.SUCCEEDED, event="payment.succeeded")
+    _settle(
+        ctx,
+        payment_id,
+        "capture",
+        "capture",
+        lambda gw, p, a: gw.capture(p.gateway_reference, p.amount_to_capture, p.currency, a.idempotency_key),
+        status=PaymentStatus.SUCCEEDED,
+        event="payment.succeeded",
+    )
 
 
 def cancel_payment(ctx, payment_id):
-    _settle(ctx, payment_id, "cancel", "void", lambda gw, p, a: gw.void(p.gateway_reference, a.idempotency_key),
-            status=PaymentStatus.CANCELED, event="payment.canceled")
+    _settle(
+        ctx,
+        payment_id,
+        "cancel",
+        "void",
+        lambda gw, p, a: gw.void(p.gateway_reference, a.idempotency_key),
+        status=PaymentStatus.CANCELED,
+        event="payment.canceled",
+    )
 
 
 def refund_payment(ctx, refund_id):
@@ -58,11 +83,17 @@ def refund_payment(ctx, refund_id):
         if refund.status != RefundStatus.PENDING:
             return
         payment = attempts.lock(refund.payment_id)
-        attempt = attempts.open_attempt(payment, "refund", ctx.config.retry_max, refund.amount,
-                                          key=f"paywave_{refund.id}")
+        attempt = attempts.open_attempt(
+            payment, "refund", ctx.config.retry_max, refund.amount, key=f"paywave_{refund.id}"
+        )
     gw = ctx.gateways[payment.gateway]
-    c = call(ctx, attempt, lambda: gw.refund(payment.gateway_reference, refund.amount, refund.currency,
-                                             attempt.idempotency_key, payment.id))
+    c = call(
+        ctx,
+        attempt,
+        lambda: gw.refund(
+            payment.gateway_reference, refund.amount, refund.currency, attempt.idempotency_key, payment.id
+        ),
+    )
     if c.error is None and not c.result.succeeded:
         c.error = UnknownOutcomeError("the refund is still pending at the gateway", code="refund_pending")
     c.record_on_attempt()
@@ -75,12 +106,20 @@ def refund_payment(ctx, refund_id):
         if c.error is None:
             refund.status, refund.gateway_reference = RefundStatus.SUCCEEDED, c.result.reference
             refund.save()
-            attempts.save(payment, attempt=c.attempt, event="payment.refunded",
-                            amount_refunded=payment.amount_refunded + refund.amount)
+            attempts.save(
+                payment,
+                attempt=c.attempt,
+                event="payment.refunded",
+                amount_refunded=payment.amount_refunded + refund.amount,
+            )
         elif c.transient:
             attempts.save(payment, attempt=c.attempt)
         else:
-            refund.status, refund.failure_code, refund.failure_message = RefundStatus.FAILED, c.error.code, c.error.message
+            refund.status, refund.failure_code, refund.failure_message = (
+                RefundStatus.FAILED,
+                c.error.code,
+                c.error.message,
+            )
             refund.save()
             attempts.save(payment, attempt=c.attempt, event="payment.refund_failed")
     retry_later(ctx, c)
@@ -94,8 +133,13 @@ def propagate_update(ctx, payment_id):
             return
         attempt = attempts.open_attempt(payment, "update", ctx.config.retry_max)
     gw = ctx.gateways[payment.gateway]
-    c = call(ctx, attempt, lambda: gw.update(payment.gateway_reference, payment.description,
-                                             payment.metadata or {}, attempt.idempotency_key))
+    c = call(
+        ctx,
+        attempt,
+        lambda: gw.update(
+            payment.gateway_reference, payment.description, payment.metadata or {}, attempt.idempotency_key
+        ),
+    )
     c.record_on_attempt()
     with ctx.unit():
         attempts.save(attempts.lock(payment_id), attempt=c.attempt)

@@ -5,6 +5,7 @@ A duplicate or late delivery is harmless: the payment's state and the
 attempt's derived idempotency key decide what happens, and the gateway replays
 its saved answer for a key it has already seen.
 """
+
 import datetime
 
 from gateways.base import GatewayStatus, PaymentRequest
@@ -40,8 +41,7 @@ def _claim(ctx, payment_id, gateway):
             allowed = [g for g in payment.route.split(",") if ctx.circuit.allows(g)]
             if allowed and gateway not in allowed:
                 # This gateway's circuit is open: skip it until it half-opens.
-                attempts.save(payment, jobs=[jobs.process_payment(payment_id, allowed[0])],
-                                attempts=history)
+                attempts.save(payment, jobs=[jobs.process_payment(payment_id, allowed[0])], attempts=history)
                 return None
             attempts.save(payment, status=PaymentStatus.PROCESSING, gateway=gateway, attempts=history)
         charges = [a for a in history if a.operation in attempts.PAYMENT_OPERATIONS]
@@ -51,8 +51,9 @@ def _claim(ctx, payment_id, gateway):
                 return payment, attempt
             return None  # declined or retries spent: the fallback router has it
         operation = "charge" if payment.capture == "automatic" else "authorize"
-        attempt = attempts.start_attempt(payment, gateway, operation, payment.amount, attempts=history,
-                                           request=_changeable(payment))
+        attempt = attempts.start_attempt(
+            payment, gateway, operation, payment.amount, attempts=history, request=_changeable(payment)
+        )
         return payment, attempt
 
 
@@ -64,10 +65,16 @@ def _changeable(payment):
 def _request(ctx, payment, attempt):
     """The attempt's request: the same on every try, whatever the merchant changed since."""
     sent = attempt.request or _changeable(payment)  # attempts started before ``request`` was kept
-    return PaymentRequest(payment_id=payment.id, amount=payment.amount, currency=payment.currency,
-                          card=ctx.vault.open_card(payment), capture=payment.capture == "automatic",
-                          idempotency_key=attempt.idempotency_key, description=sent["description"],
-                          metadata=sent["metadata"])
+    return PaymentRequest(
+        payment_id=payment.id,
+        amount=payment.amount,
+        currency=payment.currency,
+        card=ctx.vault.open_card(payment),
+        capture=payment.capture == "automatic",
+        idempotency_key=attempt.idempotency_key,
+        description=sent["description"],
+        metadata=sent["metadata"],
+    )
 
 
 def process_payment(ctx, payment_id, gateway):
@@ -77,7 +84,9 @@ def process_payment(ctx, payment_id, gateway):
     payment, attempt = claimed
     if attempt.tries and not attempt.gateway_reference and utcnow() - attempt.created_at > REPLAY_WINDOW:
         # Gateways forget idempotency keys (Stripe: 24 h): a replay now could charge again.
-        worker_log.critical("unknown_outcome_needs_review", payment_id=payment_id, gateway=gateway, attempt=attempt.number)
+        worker_log.critical(
+            "unknown_outcome_needs_review", payment_id=payment_id, gateway=gateway, attempt=attempt.number
+        )
         _give_up(ctx, payment_id, gateway)
         return
     gw = ctx.gateways[gateway]
@@ -121,23 +130,42 @@ def _finish(ctx, payment_id, c):
             status, event = RESULT_STATUS[c.result.status]
             # An update made while the charge ran reached us, not the gateway: send it now.
             changed = attempt.request not in (None, _changeable(payment))
-            attempts.save(payment, status=status, attempt=attempt, event=event,
-                            jobs=[jobs.propagate_update(payment_id)] if changed else (),
-                            amount_captured=c.result.amount_captured, gateway_reference=c.result.reference,
-                            failure_code=None, failure_message=None)
+            attempts.save(
+                payment,
+                status=status,
+                attempt=attempt,
+                event=event,
+                jobs=[jobs.propagate_update(payment_id)] if changed else (),
+                amount_captured=c.result.amount_captured,
+                gateway_reference=c.result.reference,
+                failure_code=None,
+                failure_message=None,
+            )
             metrics.payments.labels(status, attempt.gateway).inc()
         elif c.transient and c.tries_left(ctx.config):
             attempts.save(payment, attempt=attempt)
         elif c.transient and attempt.status == AttemptStatus.UNKNOWN:
             # Never fall back while this gateway may have charged: the sweeper keeps asking.
             attempts.save(payment, attempt=attempt)
-            worker_log.error("unknown_outcome_unresolved", payment_id=payment_id, gateway=attempt.gateway, tries=attempt.tries)
+            worker_log.error(
+                "unknown_outcome_unresolved",
+                payment_id=payment_id,
+                gateway=attempt.gateway,
+                tries=attempt.tries,
+            )
         elif isinstance(error, SoftDeclineError) or c.transient:
             # The first authorization ended: the next gateway is tried without the CVC.
-            attempts.save(payment, attempt=attempt, cvc_ciphertext=None,
-                            jobs=[jobs.route_payment(payment_id)])
+            attempts.save(
+                payment, attempt=attempt, cvc_ciphertext=None, jobs=[jobs.route_payment(payment_id)]
+            )
         else:  # hard decline, invalid request, unsupported: final everywhere
-            attempts.save(payment, status=PaymentStatus.FAILED, attempt=attempt, event="payment.failed",
-                            failure_code=error.code, failure_message=error.message)
+            attempts.save(
+                payment,
+                status=PaymentStatus.FAILED,
+                attempt=attempt,
+                event="payment.failed",
+                failure_code=error.code,
+                failure_message=error.message,
+            )
             metrics.payments.labels(PaymentStatus.FAILED, attempt.gateway).inc()
     retry_later(ctx, c)

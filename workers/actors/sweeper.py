@@ -7,6 +7,7 @@ job queued again, and the normal idempotent actors take it
 from there (a duplicate job is harmless).  Several replicas may run it: one
 at a time wins a database lock, and touched rows wait a full period again.
 """
+
 import datetime
 
 from shared import jobs
@@ -29,8 +30,12 @@ def job_for(payment) -> Job:
         first = payment.route.split(",")[0]
         return jobs.process_payment(payment.id, first)
     last = attempts.current_attempt(payment.id)
-    if last is not None and last.gateway == payment.gateway and last.status in (AttemptStatus.DECLINED, AttemptStatus.ERROR) \
-            and not attempts.unresolved(payment.id):
+    if (
+        last is not None
+        and last.gateway == payment.gateway
+        and last.status in (AttemptStatus.DECLINED, AttemptStatus.ERROR)
+        and not attempts.unresolved(payment.id)
+    ):
         return jobs.route_payment(payment.id)
     return jobs.process_payment(payment.id, payment.gateway)
 
@@ -46,8 +51,12 @@ def sweep(ctx) -> dict:
         attempts.touch(Payment, [p.id for p in payments])
         attempts.touch(Refund, [r.id for r in refunds])
         cutoff = utcnow() - datetime.timedelta(seconds=ctx.config.stuck_after_seconds)
-        done.update(payments=len(payments), refunds=len(refunds),
-                    gateway_events=gateway_events.redrive_stuck(cutoff), deliveries=deliveries.redrive_stuck(cutoff))
+        done.update(
+            payments=len(payments),
+            refunds=len(refunds),
+            gateway_events=gateway_events.redrive_stuck(cutoff),
+            deliveries=deliveries.redrive_stuck(cutoff),
+        )
         idempotency.purge_expired()
         outbox.purge_published()
         gateway_events.purge_settled(ctx.config.gateway_event_retention_days)

@@ -1,4 +1,5 @@
 """Fixtures for the PayPal adapter tests: a sandbox subprocess, gateways, PayPal's OpenAPI documents."""
+
 import json
 import os
 import re
@@ -79,11 +80,18 @@ def gateway(sandbox):
 @pytest.fixture
 def payment():
     """Factory for a fresh ``PaymentRequest``: ``payment(amount=..., number=..., capture=...)``."""
+
     def make(amount=1050, currency="USD", number=VISA, capture=True, exp=(12, 2031), cvc="123", **extra):
         unique = uuid.uuid4().hex
-        return PaymentRequest(payment_id=f"pay_{unique[:20]}", amount=amount, currency=currency,
-                              card=Card(number, exp[0], exp[1], cvc), capture=capture,
-                              idempotency_key=f"att_{unique}", **extra)
+        return PaymentRequest(
+            payment_id=f"pay_{unique[:20]}",
+            amount=amount,
+            currency=currency,
+            card=Card(number, exp[0], exp[1], cvc),
+            capture=capture,
+            idempotency_key=f"att_{unique}",
+            **extra,
+        )
 
     return make
 
@@ -132,17 +140,26 @@ class OpenAPI:
         return pointer, node
 
     def _check(self, validator_class, name, pointer, instance, what):
-        validator = validator_class({"$ref": f"urn:paypal:{name}#{pointer}"}, registry=self.registry,
-                                    format_checker=oas30_format_checker)
+        validator = validator_class(
+            {"$ref": f"urn:paypal:{name}#{pointer}"},
+            registry=self.registry,
+            format_checker=oas30_format_checker,
+        )
         errors = sorted(validator.iter_errors(instance), key=lambda e: list(e.path))
         assert not errors, f"{what} violates PayPal's {name}: " + "; ".join(
-            f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in errors[:5])
+            f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in errors[:5]
+        )
 
     def request(self, method, path, body):
         name, operation = self._operation(method, path)
         pointer, request_body = self._resolve(name, (*operation, "requestBody"))
-        self._check(OAS30Validator if path in ECHOES else OAS30WriteValidator, name,
-                    pointer + _pointer("content", "application/json", "schema"), body, f"request {method} {path}")
+        self._check(
+            OAS30Validator if path in ECHOES else OAS30WriteValidator,
+            name,
+            pointer + _pointer("content", "application/json", "schema"),
+            body,
+            f"request {method} {path}",
+        )
 
     def response(self, method, path, status, body):
         name, operation = self._operation(method, path)
@@ -153,8 +170,13 @@ class OpenAPI:
         if "content" not in response:
             assert not body, f"{method} {path} {status} must have no body"
             return
-        self._check(OAS30ReadValidator, name, pointer + _pointer("content", "application/json", "schema"),
-                    body, f"response {status} to {method} {path}")
+        self._check(
+            OAS30ReadValidator,
+            name,
+            pointer + _pointer("content", "application/json", "schema"),
+            body,
+            f"response {status} to {method} {path}",
+        )
 
     def component(self, document, schema, instance):
         """Validate ``instance`` against ``#/components/schemas/<schema>`` of ``document``."""
@@ -176,9 +198,11 @@ def openapi():
     folder = os.environ.get("PAYWAVE_PAYPAL_SPECS") or os.path.join(ROOT, "..", "shared", "specs", "paypal")
     missing = [name for name in DOCUMENTS if not os.path.isfile(os.path.join(folder, name))]
     if missing:
-        reason = (f"PayPal's OpenAPI documents {', '.join(missing)} are not in {os.path.abspath(folder)}: "
-                  "put them there from github.com/paypal/paypal-rest-api-specifications (openapi/) "
-                  "or set PAYWAVE_PAYPAL_SPECS to the folder holding them")
+        reason = (
+            f"PayPal's OpenAPI documents {', '.join(missing)} are not in {os.path.abspath(folder)}: "
+            "put them there from github.com/paypal/paypal-rest-api-specifications (openapi/) "
+            "or set PAYWAVE_PAYPAL_SPECS to the folder holding them"
+        )
         if os.environ.get("CI") == "true":
             pytest.fail(reason)
         pytest.skip(reason)
@@ -194,7 +218,9 @@ class Recorder(requests.adapters.HTTPAdapter):
 
     def send(self, request, **kwargs):
         response = super().send(request, **kwargs)
-        self.exchanges.append((request.method, request.url, request.body, response.status_code, response.content))
+        self.exchanges.append(
+            (request.method, request.url, request.body, response.status_code, response.content)
+        )
         return response
 
 

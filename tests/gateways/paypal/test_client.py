@@ -1,4 +1,5 @@
 """``PayPalGateway`` against the PayPal sandbox, over real HTTP."""
+
 import dataclasses
 import time
 
@@ -18,13 +19,17 @@ from gateways.paypal import PayPalGateway
 from shared.cache import MemoryCache
 from shared.net import free_port
 
-SOFT = [("4000000000000002", "generic_decline", "5100"),
-        ("4000000000009995", "insufficient_funds", "5120"),
-        ("4000000000000119", "processing_error", "9100")]
-HARD = [("4000000000009987", "stolen_card", "9520"),  # lost: PayPal says LOST_OR_STOLEN
-        ("4000000000009979", "stolen_card", "9520"),
-        ("4000000000000069", "expired_card", "5400"),
-        ("4000000000000127", "incorrect_cvc", "00N7")]
+SOFT = [
+    ("4000000000000002", "generic_decline", "5100"),
+    ("4000000000009995", "insufficient_funds", "5120"),
+    ("4000000000000119", "processing_error", "9100"),
+]
+HARD = [
+    ("4000000000009987", "stolen_card", "9520"),  # lost: PayPal says LOST_OR_STOLEN
+    ("4000000000009979", "stolen_card", "9520"),
+    ("4000000000000069", "expired_card", "5400"),
+    ("4000000000000127", "incorrect_cvc", "00N7"),
+]
 
 
 def test_charge_captures_once_with_our_ids(gateway, sandbox, payment):
@@ -33,12 +38,19 @@ def test_charge_captures_once_with_our_ids(gateway, sandbox, payment):
     result = gateway.charge(request)
 
     assert (result.status, result.amount, result.amount_captured, result.currency) == (
-        GatewayStatus.CAPTURED, 1050, 1050, "USD")
+        GatewayStatus.CAPTURED,
+        1050,
+        1050,
+        "USD",
+    )
     assert result.vendor_status == "capture:COMPLETED"
     [entry] = sandbox.ledger()
     assert entry["type"] == "capture" and entry["amount"] == 1050
     assert (entry["payment_id"], entry["idempotency_key"], entry["gateway_reference"]) == (
-        request.payment_id, request.idempotency_key, result.reference)
+        request.payment_id,
+        request.idempotency_key,
+        result.reference,
+    )
 
 
 def test_authorize_then_capture_in_full(gateway, sandbox, payment):
@@ -47,8 +59,15 @@ def test_authorize_then_capture_in_full(gateway, sandbox, payment):
 
     captured = gateway.capture(authorized.reference, 2000, "USD", "cap-full-" + authorized.reference)
 
-    assert (captured.status, captured.amount, captured.amount_captured) == (GatewayStatus.CAPTURED, 2000, 2000)
-    assert [(e["type"], e["amount"]) for e in sandbox.ledger()] == [("authorization", 2000), ("capture", 2000)]
+    assert (captured.status, captured.amount, captured.amount_captured) == (
+        GatewayStatus.CAPTURED,
+        2000,
+        2000,
+    )
+    assert [(e["type"], e["amount"]) for e in sandbox.ledger()] == [
+        ("authorization", 2000),
+        ("capture", 2000),
+    ]
 
 
 def test_partial_capture_releases_the_rest(gateway, sandbox, payment):
@@ -56,7 +75,11 @@ def test_partial_capture_releases_the_rest(gateway, sandbox, payment):
 
     captured = gateway.capture(reference, 1500, "USD", "cap-part-" + reference)
 
-    assert (captured.status, captured.amount, captured.amount_captured) == (GatewayStatus.CAPTURED, 2000, 1500)
+    assert (captured.status, captured.amount, captured.amount_captured) == (
+        GatewayStatus.CAPTURED,
+        2000,
+        1500,
+    )
     with pytest.raises(InvalidRequestError) as second:
         gateway.capture(reference, 500, "USD", "cap-more-" + reference)
     assert second.value.code == "already_captured"
@@ -98,7 +121,10 @@ def test_void_cancels_the_authorization(gateway, sandbox, payment):
     voided = gateway.void(reference, "void-" + reference)
 
     assert (voided.status, voided.amount_captured, voided.vendor_status) == (
-        GatewayStatus.CANCELED, 0, "authorization:VOIDED")
+        GatewayStatus.CANCELED,
+        0,
+        "authorization:VOIDED",
+    )
     assert [(e["type"], e["amount"]) for e in sandbox.ledger("void")] == [("void", 700)]
     with pytest.raises(InvalidRequestError) as exc:
         gateway.capture(reference, 700, "USD", "cap-" + reference)
@@ -123,8 +149,13 @@ def test_refund_partial_then_the_rest(gateway, sandbox, payment):
 
     assert (first.amount, first.succeeded, first.vendor_status) == (300, True, "COMPLETED")
     assert (rest.amount, rest.currency) == (700, "USD")
-    assert [(e["amount"], e["payment_id"]) for e in sandbox.ledger("refund")] == [(300, "pay_x"), (700, "pay_x")]
-    assert gateway.retrieve(None, reference).status == GatewayStatus.CAPTURED  # refunds never change the status
+    assert [(e["amount"], e["payment_id"]) for e in sandbox.ledger("refund")] == [
+        (300, "pay_x"),
+        (700, "pay_x"),
+    ]
+    assert (
+        gateway.retrieve(None, reference).status == GatewayStatus.CAPTURED
+    )  # refunds never change the status
 
 
 def test_over_refund_is_refused(gateway, sandbox, payment):
@@ -176,19 +207,29 @@ def test_update_of_a_completed_order_is_unsupported(gateway, payment):
 
 
 def test_update_sets_then_replaces_the_description(gateway, sandbox):
-    token = requests.post(sandbox.url + "/v1/oauth2/token", auth=("id", "secret"),
-                          data={"grant_type": "client_credentials"}, timeout=5).json()["access_token"]
-    created = requests.post(sandbox.url + "/v2/checkout/orders", headers={"Authorization": f"Bearer {token}"},
-                            json={"intent": "CAPTURE", "purchase_units": [
-                                {"amount": {"currency_code": "USD", "value": "5.00"}}]}, timeout=5).json()
+    token = requests.post(
+        sandbox.url + "/v1/oauth2/token",
+        auth=("id", "secret"),
+        data={"grant_type": "client_credentials"},
+        timeout=5,
+    ).json()["access_token"]
+    created = requests.post(
+        sandbox.url + "/v2/checkout/orders",
+        headers={"Authorization": f"Bearer {token}"},
+        json={"intent": "CAPTURE", "purchase_units": [{"amount": {"currency_code": "USD", "value": "5.00"}}]},
+        timeout=5,
+    ).json()
     reference = created["id"]
 
     gateway.update(reference, "first", {}, "upd-1")  # an "add": there was no description
     gateway.update(reference, "second", {}, "upd-2")  # a "replace"
     gateway.update(reference, None, {}, "upd-3")  # nothing to change
 
-    order = gateway.session.get(f"{sandbox.url}/v2/checkout/orders/{reference}",
-                                headers={"Authorization": f"Bearer {token}"}, timeout=5).json()
+    order = gateway.session.get(
+        f"{sandbox.url}/v2/checkout/orders/{reference}",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=5,
+    ).json()
     assert order["purchase_units"][0]["description"] == "second"
     assert gateway.retrieve(None, reference).status == GatewayStatus.PROCESSING  # CREATED: no payer yet
 
@@ -225,8 +266,10 @@ def test_expired_card_date_is_a_hard_decline(gateway, sandbox, payment):
     assert sandbox.ledger() == []
 
 
-@pytest.mark.parametrize("amount, currency, value", [(1050, "JPY", 1050), (1000, "HUF", 1000),
-                                                    (123456789012345, "USD", 123456789012345), (1, "EUR", 1)])
+@pytest.mark.parametrize(
+    "amount, currency, value",
+    [(1050, "JPY", 1050), (1000, "HUF", 1000), (123456789012345, "USD", 123456789012345), (1, "EUR", 1)],
+)
 def test_amounts_cross_exactly(gateway, sandbox, payment, amount, currency, value):
     result = gateway.charge(payment(amount=amount, currency=currency))
 
@@ -234,10 +277,13 @@ def test_amounts_cross_exactly(gateway, sandbox, payment, amount, currency, valu
     assert [(e["amount"], e["currency"]) for e in sandbox.ledger()] == [(value, currency)]
 
 
-@pytest.mark.parametrize("amount, currency, code", [(1234, "KWD", "unsupported_currency"),
-                                                    (1050, "HUF", "invalid_amount"),
-                                                    (10.5, "USD", "invalid_amount")])
-def test_amounts_paypal_cannot_carry_are_refused_before_sending(gateway, sandbox, payment, amount, currency, code):
+@pytest.mark.parametrize(
+    "amount, currency, code",
+    [(1234, "KWD", "unsupported_currency"), (1050, "HUF", "invalid_amount"), (10.5, "USD", "invalid_amount")],
+)
+def test_amounts_paypal_cannot_carry_are_refused_before_sending(
+    gateway, sandbox, payment, amount, currency, code
+):
     with pytest.raises(InvalidRequestError) as exc:
         gateway.charge(payment(amount=amount, currency=currency))
 
@@ -284,11 +330,17 @@ def test_rate_limit_is_retryable_after_the_given_delay(gateway, sandbox, payment
     with pytest.raises(RetryableError) as exc:
         gateway.charge(payment())
 
-    assert (exc.value.code, exc.value.vendor_code, exc.value.retry_after) == ("rate_limited", "RATE_LIMIT_REACHED", 1.0)
+    assert (exc.value.code, exc.value.vendor_code, exc.value.retry_after) == (
+        "rate_limited",
+        "RATE_LIMIT_REACHED",
+        1.0,
+    )
 
 
 def test_connection_refused_is_retryable(payment):
-    closed = PayPalGateway(f"http://127.0.0.1:{free_port()}", "paywave-test", "s3cret")  # nobody listens there
+    closed = PayPalGateway(
+        f"http://127.0.0.1:{free_port()}", "paywave-test", "s3cret"
+    )  # nobody listens there
 
     with pytest.raises(RetryableError):
         closed.charge(payment())
@@ -305,7 +357,9 @@ def test_dropped_answer_is_unknown_until_retrieved(gateway, sandbox, payment):
     sandbox.faults(drop_response_rate=0)
     found = gateway.retrieve(request, None)
     assert (found.status, found.amount_captured) == (GatewayStatus.CAPTURED, 4200)
-    assert [(e["amount"], e["idempotency_key"]) for e in sandbox.ledger("capture")] == [(4200, request.idempotency_key)]
+    assert [(e["amount"], e["idempotency_key"]) for e in sandbox.ledger("capture")] == [
+        (4200, request.idempotency_key)
+    ]
 
 
 def test_read_timeout_is_unknown_until_retrieved(sandbox, payment):
@@ -383,8 +437,12 @@ def test_bad_credentials_are_invalid(sandbox, payment):
 
 def test_card_data_never_reaches_an_error(sandbox, payment):
     gateway, raised = sandbox.gateway(read_timeout=0.5), []
-    requests_to_fail = [payment(number="4000000000009987", cvc="987"), payment(number="4242424242424241", cvc="987"),
-                        payment(number="42424242424242424242", cvc="987"), payment(cvc="98a7")]
+    requests_to_fail = [
+        payment(number="4000000000009987", cvc="987"),
+        payment(number="4242424242424241", cvc="987"),
+        payment(number="42424242424242424242", cvc="987"),
+        payment(cvc="98a7"),
+    ]
     for request in requests_to_fail:
         with pytest.raises(Exception) as exc:
             gateway.charge(request)
@@ -417,8 +475,10 @@ def test_proxy_from_the_environment_at_construction(sandbox, payment, forward_pr
     assert proxied.charge(payment()).status is GatewayStatus.CAPTURED
     assert direct.charge(payment()).status is GatewayStatus.CAPTURED
 
-    assert forward_proxy.seen == [("POST", sandbox.url + "/v1/oauth2/token"),
-                                  ("POST", sandbox.url + "/v2/checkout/orders")]
+    assert forward_proxy.seen == [
+        ("POST", sandbox.url + "/v1/oauth2/token"),
+        ("POST", sandbox.url + "/v2/checkout/orders"),
+    ]
 
 
 def test_ca_bundle_from_the_environment_at_construction(monkeypatch, sandbox):
@@ -431,4 +491,7 @@ def test_ca_bundle_from_the_environment_at_construction(monkeypatch, sandbox):
     monkeypatch.delenv("REQUESTS_CA_BUNDLE")
 
     assert (curl.session.verify, ours.session.verify, sandbox.gateway().session.verify) == (
-        "/etc/paywave/curl-ca.pem", "/etc/paywave/ca.pem", True)
+        "/etc/paywave/curl-ca.pem",
+        "/etc/paywave/ca.pem",
+        True,
+    )

@@ -1,6 +1,7 @@
 """What crosses the wire between the adapter and the sandbox, checked against PayPal's own
 OpenAPI documents (``openapi`` fixture): every request body the adapter sends and every
 body the sandbox answers, errors included."""
+
 import uuid
 
 import openapi_spec_validator
@@ -30,10 +31,12 @@ def test_status_table_reads_every_documented_status(openapi):
 
     assert set(transformers.STATUSES["order"]) == set(orders["order_status"]["enum"])
     assert set(transformers.STATUSES["capture"]) == statuses(orders, "capture_status") | statuses(
-        payments, "capture_status")
+        payments, "capture_status"
+    )
     # EXPIRED is in PayPal's reference pages, not yet in these documents.
     assert set(transformers.STATUSES["authorization"]) == statuses(orders, "authorization_status") | statuses(
-        payments, "authorization_status") | {"EXPIRED"}
+        payments, "authorization_status"
+    ) | {"EXPIRED"}
     assert set(transformers.REFUND_SUCCEEDED) | {"FAILED", "CANCELLED"} == statuses(payments, "refund_status")
 
 
@@ -59,12 +62,20 @@ def test_adapter_traffic_matches_the_documents(openapi, gateway, recorder, payme
         gateway.charge(payment(exp=(1, 2020)))
     with pytest.raises(InvalidRequestError):
         gateway.retrieve(None, "NOSUCHORDER000000")
-    assert gateway.verify_webhook({"PAYPAL-AUTH-ALGO": "HMACSHA256", "PAYPAL-CERT-URL": "https://example.com/c",
-                                   "PAYPAL-TRANSMISSION-ID": str(uuid.uuid4()),
-                                   "PAYPAL-TRANSMISSION-SIG": "ab" * 32,
-                                   "PAYPAL-TRANSMISSION-TIME": "2024-01-01T00:00:00Z"},
-                                  b'{"id": "WH-1", "event_type": "PAYMENT.CAPTURE.COMPLETED", "resource": {}}',
-                                  "WEBHOOKID") is False
+    assert (
+        gateway.verify_webhook(
+            {
+                "PAYPAL-AUTH-ALGO": "HMACSHA256",
+                "PAYPAL-CERT-URL": "https://example.com/c",
+                "PAYPAL-TRANSMISSION-ID": str(uuid.uuid4()),
+                "PAYPAL-TRANSMISSION-SIG": "ab" * 32,
+                "PAYPAL-TRANSMISSION-TIME": "2024-01-01T00:00:00Z",
+            },
+            b'{"id": "WH-1", "event_type": "PAYMENT.CAPTURE.COMPLETED", "resource": {}}',
+            "WEBHOOKID",
+        )
+        is False
+    )
 
     api = [e for e in recorder.exchanges if "/oauth2/" not in e[1]]
     seen = {(method, status) for method, _, _, status, _ in api}
@@ -78,8 +89,12 @@ def api(sandbox, recorder):
     """A raw PayPal client on the sandbox: ``api(method, path, body, expect=201, prefer=True, key=...)``."""
     session = requests.Session()
     session.mount("http://", recorder)
-    token = session.post(sandbox.url + "/v1/oauth2/token", auth=("id", "secret"),
-                         data={"grant_type": "client_credentials"}, timeout=5).json()["access_token"]
+    token = session.post(
+        sandbox.url + "/v1/oauth2/token",
+        auth=("id", "secret"),
+        data={"grant_type": "client_credentials"},
+        timeout=5,
+    ).json()["access_token"]
 
     def call(method, path, body=None, expect=201, prefer=True, key="new", raw=None, token=token):
         headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
@@ -87,7 +102,9 @@ def api(sandbox, recorder):
             headers["Prefer"] = "return=representation"
         if key:
             headers["PayPal-Request-Id"] = uuid.uuid4().hex if key == "new" else key
-        response = session.request(method, sandbox.url + path, json=body, data=raw, headers=headers, timeout=5)
+        response = session.request(
+            method, sandbox.url + path, json=body, data=raw, headers=headers, timeout=5
+        )
         assert response.status_code == expect, response.text
         return response.json() if response.content else None
 
@@ -95,7 +112,10 @@ def api(sandbox, recorder):
 
 
 def _order(value="10.00", currency="USD", card="4242424242424242", intent="CAPTURE", **unit):
-    body = {"intent": intent, "purchase_units": [{"amount": {"currency_code": currency, "value": value}, **unit}]}
+    body = {
+        "intent": intent,
+        "purchase_units": [{"amount": {"currency_code": currency, "value": value}, **unit}],
+    }
     if card:
         body["payment_source"] = {"card": {"number": card, "expiry": "2031-12", "security_code": "123"}}
     return body
@@ -105,18 +125,35 @@ def test_sandbox_answers_match_the_documents(openapi, sandbox, recorder, api):
     orders = "/v2/checkout/orders"
     api("POST", orders, _order(), prefer=False)  # minimal representation
     created = api("POST", orders, _order(card=None))
-    api("PATCH", f"{orders}/{created['id']}", [
-        {"op": "add", "path": "/purchase_units/@reference_id=='default'/description", "value": "d"}], expect=204)
-    api("PATCH", f"{orders}/{created['id']}", [
-        {"op": "add", "path": "/purchase_units/@reference_id=='default'/description", "value": "d"}], expect=400)
-    api("PATCH", f"{orders}/{created['id']}", [
-        {"op": "replace", "path": "/purchase_units/@reference_id=='default'/description"}], expect=422)
+    api(
+        "PATCH",
+        f"{orders}/{created['id']}",
+        [{"op": "add", "path": "/purchase_units/@reference_id=='default'/description", "value": "d"}],
+        expect=204,
+    )
+    api(
+        "PATCH",
+        f"{orders}/{created['id']}",
+        [{"op": "add", "path": "/purchase_units/@reference_id=='default'/description", "value": "d"}],
+        expect=400,
+    )
+    api(
+        "PATCH",
+        f"{orders}/{created['id']}",
+        [{"op": "replace", "path": "/purchase_units/@reference_id=='default'/description"}],
+        expect=422,
+    )
     api("GET", f"{orders}/NOSUCHORDER000000", expect=404)
     api("GET", f"{orders}/{created['id']}", expect=401, token="expired")
-    for body, status in [({"intent": "CAPTURE", "purchase_units": [{}]}, 400), (_order(currency="usd"), 400),
-                         (_order(currency="KWD", value="1.000"), 422), (_order(value="10.001"), 422),
-                         (_order(currency="JPY", value="10.5"), 422), (_order(value="0"), 422),
-                         (_order(card="4242"), 400)]:
+    for body, status in [
+        ({"intent": "CAPTURE", "purchase_units": [{}]}, 400),
+        (_order(currency="usd"), 400),
+        (_order(currency="KWD", value="1.000"), 422),
+        (_order(value="10.001"), 422),
+        (_order(currency="JPY", value="10.5"), 422),
+        (_order(value="0"), 422),
+        (_order(card="4242"), 400),
+    ]:
         api("POST", orders, body, expect=status)
     api("POST", orders, None, raw=b"{not json", expect=400)
     api("POST", orders, _order(), key=None, expect=400)  # PAYPAL_REQUEST_ID_REQUIRED
@@ -131,8 +168,9 @@ def test_sandbox_answers_match_the_documents(openapi, sandbox, recorder, api):
     api("GET", auth_path, expect=200)
     api("POST", f"{auth_path}/capture", {"amount": {"currency_code": "EUR", "value": "1.00"}}, expect=422)
     api("POST", f"{auth_path}/capture", {"amount": {"currency_code": "USD", "value": "10.01"}}, expect=422)
-    capture = api("POST", f"{auth_path}/capture", {"amount": {"currency_code": "USD", "value": "4.00"}},
-                  prefer=False)
+    capture = api(
+        "POST", f"{auth_path}/capture", {"amount": {"currency_code": "USD", "value": "4.00"}}, prefer=False
+    )
     capture = api("GET", f"/v2/payments/captures/{capture['id']}", expect=200)
     api("POST", f"{auth_path}/void", expect=204, prefer=False)
     api("POST", f"{auth_path}/void", expect=422)
@@ -150,15 +188,37 @@ def test_sandbox_answers_match_the_documents(openapi, sandbox, recorder, api):
         sandbox.faults(error_rate=1, error_status=status)
         api("POST", orders, _order(), expect=status)
     sandbox.reset()
-    api("POST", "/v1/notifications/verify-webhook-signature", {
-        "auth_algo": "HMACSHA256", "cert_url": "https://example.com/cert", "transmission_id": "t1",
-        "transmission_sig": "ab", "transmission_time": "2024-01-01T00:00:00Z", "webhook_id": "W1",
-        "webhook_event": {"id": "WH-1"}}, expect=200)
+    api(
+        "POST",
+        "/v1/notifications/verify-webhook-signature",
+        {
+            "auth_algo": "HMACSHA256",
+            "cert_url": "https://example.com/cert",
+            "transmission_id": "t1",
+            "transmission_sig": "ab",
+            "transmission_time": "2024-01-01T00:00:00Z",
+            "webhook_id": "W1",
+            "webhook_event": {"id": "WH-1"},
+        },
+        expect=200,
+    )
 
     exchanges = [e for e in recorder.exchanges if "/oauth2/" not in e[1]]
     assert {(m, status) for m, _, _, status, _ in exchanges} == {
-        ("POST", 200), ("POST", 201), ("POST", 204), ("POST", 400), ("POST", 422), ("POST", 500), ("POST", 503),
-        ("PATCH", 204), ("PATCH", 400), ("PATCH", 422), ("GET", 200), ("GET", 401), ("GET", 404)}
+        ("POST", 200),
+        ("POST", 201),
+        ("POST", 204),
+        ("POST", 400),
+        ("POST", 422),
+        ("POST", 500),
+        ("POST", 503),
+        ("PATCH", 204),
+        ("PATCH", 400),
+        ("PATCH", 422),
+        ("GET", 200),
+        ("GET", 401),
+        ("GET", 404),
+    }
     for method, url, _, status, body in exchanges:  # requests here are wrong on purpose
         openapi.exchange(method, url, None, status, body)
 

@@ -1,4 +1,5 @@
 """PayPal webhook events from the sandbox, and ``PayPalGateway.verify_webhook``."""
+
 import json
 import queue
 import threading
@@ -70,7 +71,8 @@ def test_capture_event_is_genuine_and_tamper_evident(hooked, receiver, payment):
     reference = hooked.charge(request).reference
 
     headers, body, event = receiver.wait_for(
-        "PAYMENT.CAPTURE.COMPLETED", lambda r: r["supplementary_data"]["related_ids"]["order_id"] == reference)
+        "PAYMENT.CAPTURE.COMPLETED", lambda r: r["supplementary_data"]["related_ids"]["order_id"] == reference
+    )
 
     assert event["resource"]["custom_id"] == request.payment_id and event["resource_type"] == "capture"
     assert hooked.verify_webhook(headers, body, WEBHOOK_ID) is True
@@ -78,17 +80,26 @@ def test_capture_event_is_genuine_and_tamper_evident(hooked, receiver, payment):
     assert hooked.verify_webhook(lowered, body, WEBHOOK_ID) is True  # header case does not matter
     assert hooked.verify_webhook(headers, body.replace(b'"COMPLETED"', b'"DECLINED"'), WEBHOOK_ID) is False
     assert hooked.verify_webhook(headers, body, "SOMEONEELSESHOOK") is False
-    assert hooked.verify_webhook({**headers, "Paypal-Transmission-Time": "2020-01-01T00:00:00Z"}, body,
-                                 WEBHOOK_ID) is False
-    assert hooked.verify_webhook({k: v for k, v in headers.items() if k.lower() != "paypal-transmission-sig"},
-                                 body, WEBHOOK_ID) is False
+    assert (
+        hooked.verify_webhook(
+            {**headers, "Paypal-Transmission-Time": "2020-01-01T00:00:00Z"}, body, WEBHOOK_ID
+        )
+        is False
+    )
+    assert (
+        hooked.verify_webhook(
+            {k: v for k, v in headers.items() if k.lower() != "paypal-transmission-sig"}, body, WEBHOOK_ID
+        )
+        is False
+    )
     assert hooked.verify_webhook(headers, b"not json", WEBHOOK_ID) is False
 
 
 def test_refund_denial_and_dispute_events(hooked, hooked_url, receiver, payment):
     reference = hooked.charge(payment(amount=2000)).reference
     _, _, completed = receiver.wait_for(
-        "PAYMENT.CAPTURE.COMPLETED", lambda r: r["supplementary_data"]["related_ids"]["order_id"] == reference)
+        "PAYMENT.CAPTURE.COMPLETED", lambda r: r["supplementary_data"]["related_ids"]["order_id"] == reference
+    )
     capture_id = completed["resource"]["id"]
     refund = hooked.refund(reference, 500, "USD", f"ref-{reference}", "pay_webhooks")
     declined = payment(number="4000000000000002")
@@ -96,20 +107,28 @@ def test_refund_denial_and_dispute_events(hooked, hooked_url, receiver, payment)
         hooked.charge(declined)
     dispute = requests.post(hooked_url + "/_sandbox/disputes", json={"capture_id": capture_id}, timeout=5)
 
-    headers, body, refunded = receiver.wait_for("PAYMENT.CAPTURE.REFUNDED", lambda r: r["id"] == refund.reference)
+    headers, body, refunded = receiver.wait_for(
+        "PAYMENT.CAPTURE.REFUNDED", lambda r: r["id"] == refund.reference
+    )
     assert refunded["resource"]["amount"] == {"currency_code": "USD", "value": "5.00"}
     assert hooked.verify_webhook(headers, body, WEBHOOK_ID) is True
-    _, _, denied = receiver.wait_for("PAYMENT.CAPTURE.DENIED", lambda r: r["custom_id"] == declined.payment_id)
+    _, _, denied = receiver.wait_for(
+        "PAYMENT.CAPTURE.DENIED", lambda r: r["custom_id"] == declined.payment_id
+    )
     assert denied["resource"]["status"] == "DECLINED"
     assert dispute.status_code == 201
     headers, body, disputed = receiver.wait_for(
-        "CUSTOMER.DISPUTE.CREATED", lambda r: r["disputed_transactions"][0]["seller_transaction_id"] == capture_id)
+        "CUSTOMER.DISPUTE.CREATED",
+        lambda r: r["disputed_transactions"][0]["seller_transaction_id"] == capture_id,
+    )
     assert disputed["resource"]["dispute_id"] == dispute.json()["dispute_id"]
     assert hooked.verify_webhook(headers, body, WEBHOOK_ID) is True
 
 
 def test_dispute_on_an_unknown_capture_is_refused(hooked_url):
-    response = requests.post(hooked_url + "/_sandbox/disputes", json={"capture_id": "NOSUCHCAPTURE0000"}, timeout=5)
+    response = requests.post(
+        hooked_url + "/_sandbox/disputes", json={"capture_id": "NOSUCHCAPTURE0000"}, timeout=5
+    )
 
     assert response.status_code == 404
 
@@ -122,9 +141,13 @@ def test_events_match_the_documents(hooked, receiver, payment, openapi):
         hooked.charge(declined)
 
     for event_type, match in [
-            ("PAYMENT.CAPTURE.COMPLETED", lambda r: r["supplementary_data"]["related_ids"]["order_id"] == reference),
-            ("PAYMENT.CAPTURE.REFUNDED", lambda r: r["id"] == refund.reference),
-            ("PAYMENT.CAPTURE.DENIED", lambda r: r["custom_id"] == declined.payment_id)]:
+        (
+            "PAYMENT.CAPTURE.COMPLETED",
+            lambda r: r["supplementary_data"]["related_ids"]["order_id"] == reference,
+        ),
+        ("PAYMENT.CAPTURE.REFUNDED", lambda r: r["id"] == refund.reference),
+        ("PAYMENT.CAPTURE.DENIED", lambda r: r["custom_id"] == declined.payment_id),
+    ]:
         _, _, event = receiver.wait_for(event_type, match)
         openapi.component("notifications_webhooks_v1.json", "event", event)
         if event["resource_type"] == "capture":

@@ -1,4 +1,5 @@
 """The Stripe adapter against a real Stripe sandbox subprocess, reset around each test."""
+
 import datetime
 import uuid
 
@@ -35,8 +36,10 @@ def api_key():
 @pytest.fixture
 def make_gateway(sandbox):
     """``make_gateway(**options)``: a StripeGateway on the sandbox unless ``api_base`` is given."""
+
     def make(**options):
         return StripeGateway(API_KEY, **{"api_base": sandbox, **options})
+
     return make
 
 
@@ -48,26 +51,36 @@ def gateway(make_gateway):
 @pytest.fixture
 def faults(sandbox):
     """``faults(error_rate=1, ...)`` sets the sandbox's faults."""
+
     def set_faults(**values):
         requests.post(sandbox + "/_sandbox/faults", json=values).raise_for_status()
+
     return set_faults
 
 
 @pytest.fixture
 def ledger(sandbox):
     """``ledger(payment_id)`` -> that payment's ledger entries, oldest first."""
+
     def entries(payment_id):
         data = requests.get(sandbox + "/_sandbox/ledger").json()["data"]
         return [e for e in data if e["payment_id"] == payment_id]
+
     return entries
 
 
 def make_request(number=VISA, *, capture=True, amount=1000, currency="USD", **kwargs):
     """A fresh payment attempt: new payment id, new idempotency key."""
     card = Card(number, 12, datetime.date.today().year + 3, "123")
-    return PaymentRequest(payment_id=f"pay_{uuid.uuid4().hex[:12]}", amount=amount,
-                          currency=currency, card=card, capture=capture,
-                          idempotency_key=f"att_{uuid.uuid4().hex}", **kwargs)
+    return PaymentRequest(
+        payment_id=f"pay_{uuid.uuid4().hex[:12]}",
+        amount=amount,
+        currency=currency,
+        card=card,
+        capture=capture,
+        idempotency_key=f"att_{uuid.uuid4().hex}",
+        **kwargs,
+    )
 
 
 @pytest.fixture

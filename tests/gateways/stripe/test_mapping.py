@@ -1,4 +1,5 @@
 """The status table and the error table, on inputs the sandbox does not produce."""
+
 import email.utils
 import time
 import typing
@@ -20,8 +21,15 @@ from gateways.stripe.transformers import PAYMENT_INTENT_STATUS, to_payment, to_r
 
 
 def intent(status, **fields):
-    return {"id": "pi_1", "object": "payment_intent", "status": status, "amount": 900,
-            "amount_received": 0, "currency": "gbp", **fields}
+    return {
+        "id": "pi_1",
+        "object": "payment_intent",
+        "status": status,
+        "amount": 900,
+        "amount_received": 0,
+        "currency": "gbp",
+        **fields,
+    }
 
 
 def test_status_table_covers_every_payment_intent_status_the_sdk_knows():
@@ -29,27 +37,48 @@ def test_status_table_covers_every_payment_intent_status_the_sdk_knows():
     assert set(PAYMENT_INTENT_STATUS) == set(typing.get_args(literal))
 
 
-@pytest.mark.parametrize("status, ours", [
-    ("succeeded", GatewayStatus.CAPTURED),
-    ("requires_capture", GatewayStatus.AUTHORIZED),
-    ("processing", GatewayStatus.PROCESSING),
-    ("requires_action", GatewayStatus.REQUIRES_ACTION),
-    ("canceled", GatewayStatus.CANCELED),
-])
+@pytest.mark.parametrize(
+    "status, ours",
+    [
+        ("succeeded", GatewayStatus.CAPTURED),
+        ("requires_capture", GatewayStatus.AUTHORIZED),
+        ("processing", GatewayStatus.PROCESSING),
+        ("requires_action", GatewayStatus.REQUIRES_ACTION),
+        ("canceled", GatewayStatus.CANCELED),
+    ],
+)
 def test_payment_intent_statuses(status, ours):
     payment = to_payment(intent(status, amount_received=400))
-    assert (payment.status, payment.vendor_status, payment.amount, payment.amount_captured,
-            payment.currency) == (ours, status, 900, 400, "GBP")
+    assert (
+        payment.status,
+        payment.vendor_status,
+        payment.amount,
+        payment.amount_captured,
+        payment.currency,
+    ) == (ours, status, 900, 400, "GBP")
 
 
-@pytest.mark.parametrize("last_error, error, code", [
-    ({"code": "card_declined", "decline_code": "insufficient_funds"}, SoftDeclineError, "insufficient_funds"),
-    ({"code": "card_declined", "decline_code": "generic_decline", "advice_code": "do_not_try_again"},
-     HardDeclineError, "generic_decline"),
-    ({"code": "card_declined", "decline_code": "lost_card", "advice_code": "try_again_later"},
-     SoftDeclineError, "lost_card"),
-    (None, SoftDeclineError, "card_declined"),
-])
+@pytest.mark.parametrize(
+    "last_error, error, code",
+    [
+        (
+            {"code": "card_declined", "decline_code": "insufficient_funds"},
+            SoftDeclineError,
+            "insufficient_funds",
+        ),
+        (
+            {"code": "card_declined", "decline_code": "generic_decline", "advice_code": "do_not_try_again"},
+            HardDeclineError,
+            "generic_decline",
+        ),
+        (
+            {"code": "card_declined", "decline_code": "lost_card", "advice_code": "try_again_later"},
+            SoftDeclineError,
+            "lost_card",
+        ),
+        (None, SoftDeclineError, "card_declined"),
+    ],
+)
 def test_declined_intent_raises_its_last_payment_error(last_error, error, code):
     with pytest.raises(error) as declined:
         to_payment(intent("requires_payment_method", last_payment_error=last_error))
@@ -76,14 +105,17 @@ def api_error(status, headers=None, cls=stripe.APIError):
     return cls("boom", b"{}", status, {"error": {"message": "boom"}}, CaseInsensitiveDict(headers or {}))
 
 
-@pytest.mark.parametrize("exc, error, code", [
-    (api_error(500), RetryableError, "gateway_error"),
-    (api_error(500, {"Stripe-Should-Retry": "false"}), UnknownOutcomeError, "gateway_error"),
-    (api_error(409), RetryableError, "idempotency_key_in_use"),
-    (api_error(200), UnknownOutcomeError, "unreadable_response"),
-    (api_error(403, cls=stripe.PermissionError), InvalidRequestError, "permission_denied"),
-    (stripe.StripeError("new in some SDK"), UnknownOutcomeError, "unclassified_error"),
-])
+@pytest.mark.parametrize(
+    "exc, error, code",
+    [
+        (api_error(500), RetryableError, "gateway_error"),
+        (api_error(500, {"Stripe-Should-Retry": "false"}), UnknownOutcomeError, "gateway_error"),
+        (api_error(409), RetryableError, "idempotency_key_in_use"),
+        (api_error(200), UnknownOutcomeError, "unreadable_response"),
+        (api_error(403, cls=stripe.PermissionError), InvalidRequestError, "permission_denied"),
+        (stripe.StripeError("new in some SDK"), UnknownOutcomeError, "unclassified_error"),
+    ],
+)
 def test_api_errors(exc, error, code):
     mapped = from_stripe(exc)
     assert (type(mapped), mapped.code, mapped.gateway) == (error, code, "stripe")

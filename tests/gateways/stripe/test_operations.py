@@ -1,4 +1,5 @@
 """Every StripeGateway operation against the Stripe sandbox, checked against its ledger."""
+
 import dataclasses
 import inspect
 
@@ -23,8 +24,13 @@ def kinds(entries):
 
 
 def card_form(card):
-    return {"type": "card", "card[number]": card.number, "card[exp_month]": card.exp_month,
-            "card[exp_year]": card.exp_year, "card[cvc]": card.cvc}
+    return {
+        "type": "card",
+        "card[number]": card.number,
+        "card[exp_month]": card.exp_month,
+        "card[exp_year]": card.exp_year,
+        "card[cvc]": card.cvc,
+    }
 
 
 def test_charge_captures_once(gateway, new_request, ledger):
@@ -34,16 +40,22 @@ def test_charge_captures_once(gateway, new_request, ledger):
 
     assert payment.reference.startswith("pi_")
     assert (payment.status, payment.amount, payment.amount_captured, payment.currency) == (
-        GatewayStatus.CAPTURED, 1250, 1250, "EUR")
+        GatewayStatus.CAPTURED,
+        1250,
+        1250,
+        "EUR",
+    )
     assert payment.vendor_status == "succeeded"
     entries = ledger(request.payment_id)
     assert kinds(entries) == [("authorization", 1250), ("capture", 1250)]
     assert {(e["gateway_reference"], e["idempotency_key"], e["currency"]) for e in entries} == {
-        (payment.reference, request.idempotency_key, "EUR")}
+        (payment.reference, request.idempotency_key, "EUR")
+    }
 
 
-def test_charge_is_one_call_creating_the_payment_method_from_the_card(make_gateway, new_request, ledger, sandbox,
-                                                                      api_key, forward_proxy, proxy_environment):
+def test_charge_is_one_call_creating_the_payment_method_from_the_card(
+    make_gateway, new_request, ledger, sandbox, api_key, forward_proxy, proxy_environment
+):
     proxy_environment(forward_proxy.url)  # the proxy sees every call
     request = new_request("5555555555554444")
 
@@ -51,13 +63,22 @@ def test_charge_is_one_call_creating_the_payment_method_from_the_card(make_gatew
 
     assert forward_proxy.seen == [("POST", f"{sandbox}/v1/payment_intents")]
     auth = {"Authorization": f"Bearer {api_key}"}
-    pi = requests.get(f"{sandbox}/v1/payment_intents/{payment.reference}", params={"expand[]": "payment_method"},
-                      headers=auth).json()
+    pi = requests.get(
+        f"{sandbox}/v1/payment_intents/{payment.reference}",
+        params={"expand[]": "payment_method"},
+        headers=auth,
+    ).json()
     card = pi["payment_method"]["card"]
-    assert pi["payment_method"]["id"].startswith("pm_") and (card["brand"], card["last4"]) == ("mastercard", "4444")
+    assert pi["payment_method"]["id"].startswith("pm_") and (card["brand"], card["last4"]) == (
+        "mastercard",
+        "4444",
+    )
     # The key the two-call flow gave its PaymentMethod was never used: it answers afresh.
-    pm_key = requests.post(f"{sandbox}/v1/payment_methods", data=card_form(request.card),
-                           headers={**auth, "Idempotency-Key": key(request, "pm")})
+    pm_key = requests.post(
+        f"{sandbox}/v1/payment_methods",
+        data=card_form(request.card),
+        headers={**auth, "Idempotency-Key": key(request, "pm")},
+    )
     assert pm_key.status_code == 200 and "Idempotent-Replayed" not in pm_key.headers
     assert kinds(ledger(request.payment_id)) == [("authorization", 1000), ("capture", 1000)]
 
@@ -71,7 +92,10 @@ def test_authorize_then_full_capture(gateway, new_request, ledger):
 
     captured = gateway.capture(held.reference, 1000, "USD", key(request, "cap"))
     assert (captured.reference, captured.status, captured.amount_captured) == (
-        held.reference, GatewayStatus.CAPTURED, 1000)
+        held.reference,
+        GatewayStatus.CAPTURED,
+        1000,
+    )
     assert kinds(ledger(request.payment_id)) == [("authorization", 1000), ("capture", 1000)]
 
 
@@ -80,8 +104,7 @@ def test_partial_capture_releases_the_rest(gateway, new_request, ledger):
     held = gateway.authorize(request)
 
     captured = gateway.capture(held.reference, 600, "USD", key(request, "cap-1"))
-    assert (captured.status, captured.amount, captured.amount_captured) == (
-        GatewayStatus.CAPTURED, 1000, 600)
+    assert (captured.status, captured.amount, captured.amount_captured) == (GatewayStatus.CAPTURED, 1000, 600)
     with pytest.raises(InvalidRequestError) as second:  # the other 400 was released
         gateway.capture(held.reference, 400, "USD", key(request, "cap-2"))
     assert second.value.vendor_code == "payment_intent_unexpected_state"
@@ -106,7 +129,10 @@ def test_void_releases_the_authorization(gateway, new_request, ledger):
     voided = gateway.void(held.reference, key(request, "void"))
 
     assert (voided.status, voided.amount_captured, voided.vendor_status) == (
-        GatewayStatus.CANCELED, 0, "canceled")
+        GatewayStatus.CANCELED,
+        0,
+        "canceled",
+    )
     with pytest.raises(InvalidRequestError):
         gateway.capture(held.reference, 1000, "USD", key(request, "cap-after-void"))
     assert kinds(ledger(request.payment_id)) == [("authorization", 1000), ("void", 1000)]
@@ -129,14 +155,20 @@ def test_partial_then_full_refund_then_over_refund(gateway, new_request, ledger)
 
     assert first.reference.startswith("re_") and first.reference != rest.reference
     assert (first.amount, first.currency, first.succeeded, first.vendor_status) == (
-        300, "USD", True, "succeeded")
+        300,
+        "USD",
+        True,
+        "succeeded",
+    )
     assert rest.amount == 700
     with pytest.raises(InvalidRequestError) as refused:
         gateway.refund(payment.reference, 1, "USD", key(request, "ref-3"), request.payment_id)
     assert refused.value.vendor_code == "charge_already_refunded"
     refunds = [e for e in ledger(request.payment_id) if e["type"] == "refund"]
     assert [(e["amount"], e["gateway_reference"]) for e in refunds] == [
-        (300, first.reference), (700, rest.reference)]
+        (300, first.reference),
+        (700, rest.reference),
+    ]
 
 
 def test_refund_above_captured_amount_is_refused(gateway, new_request, ledger):
@@ -210,13 +242,22 @@ def two_call_attempt(sandbox, api_key, request, send_intent=True):
     Returns:
       The PaymentIntent as a dict, the one in the 402 for a decline; None without one.
     """
-    v1 = stripe.StripeClient(api_key, base_addresses={"api": sandbox}, stripe_version=API_VERSION,
-                             max_network_retries=0).v1
+    v1 = stripe.StripeClient(
+        api_key, base_addresses={"api": sandbox}, stripe_version=API_VERSION, max_network_retries=0
+    ).v1
     card = request.card
-    pm = v1.payment_methods.create(params={
-        "type": "card",
-        "card": {"number": card.number, "exp_month": card.exp_month, "exp_year": card.exp_year, "cvc": card.cvc},
-    }, options={"idempotency_key": key(request, "pm")})
+    pm = v1.payment_methods.create(
+        params={
+            "type": "card",
+            "card": {
+                "number": card.number,
+                "exp_month": card.exp_month,
+                "exp_year": card.exp_year,
+                "cvc": card.cvc,
+            },
+        },
+        options={"idempotency_key": key(request, "pm")},
+    )
     if not send_intent:
         return None
     params = {
@@ -231,17 +272,23 @@ def two_call_attempt(sandbox, api_key, request, send_intent=True):
         "metadata": {**request.metadata, "payment_id": request.payment_id},
     }
     try:
-        return v1.payment_intents.create(params=params, options={"idempotency_key": request.idempotency_key}).to_dict()
+        return v1.payment_intents.create(
+            params=params, options={"idempotency_key": request.idempotency_key}
+        ).to_dict()
     except stripe.CardError as exc:
         return exc.json_body["error"]["payment_intent"]
 
 
-@pytest.mark.parametrize("capture, expected", [
-    (True, [("authorization", 1000), ("capture", 1000)]),
-    (False, [("authorization", 1000)]),
-])
-def test_retrieve_of_a_two_call_attempt_replays_its_two_calls(gateway, new_request, ledger, sandbox, api_key,
-                                                               capture, expected):
+@pytest.mark.parametrize(
+    "capture, expected",
+    [
+        (True, [("authorization", 1000), ("capture", 1000)]),
+        (False, [("authorization", 1000)]),
+    ],
+)
+def test_retrieve_of_a_two_call_attempt_replays_its_two_calls(
+    gateway, new_request, ledger, sandbox, api_key, capture, expected
+):
     """Deployed mid-attempt: the one-call replay meets the two-call flow's key, Stripe's saved answers tell."""
     request = new_request(capture=capture, description="order 9", metadata={"order": "o-9"})
     earlier = two_call_attempt(sandbox, api_key, request)  # its answer was lost: no PaymentIntent id
@@ -267,8 +314,9 @@ def test_retrieve_of_a_declined_two_call_attempt_declines(gateway, new_request, 
     assert ledger(request.payment_id) == []
 
 
-def test_retrieve_of_a_two_call_attempt_that_never_sent_its_intent_charges_once(gateway, new_request, ledger,
-                                                                                 sandbox, api_key):
+def test_retrieve_of_a_two_call_attempt_that_never_sent_its_intent_charges_once(
+    gateway, new_request, ledger, sandbox, api_key
+):
     request = new_request()
     two_call_attempt(sandbox, api_key, request, send_intent=False)
 
@@ -298,11 +346,16 @@ def test_update_merges_metadata_and_sets_description(gateway, new_request, sandb
 
     gateway.update(payment.reference, "second", {"channel": "app", "note": "gift"}, key(request, "upd-1"))
 
-    pi = requests.get(f"{sandbox}/v1/payment_intents/{payment.reference}",
-                      headers={"Authorization": f"Bearer {api_key}"}).json()
+    pi = requests.get(
+        f"{sandbox}/v1/payment_intents/{payment.reference}", headers={"Authorization": f"Bearer {api_key}"}
+    ).json()
     assert pi["description"] == "second"
-    assert pi["metadata"] == {"order": "o-1", "channel": "app", "note": "gift",
-                              "payment_id": request.payment_id}
+    assert pi["metadata"] == {
+        "order": "o-1",
+        "channel": "app",
+        "note": "gift",
+        "payment_id": request.payment_id,
+    }
 
 
 def test_our_payment_id_wins_over_any_in_the_merchants_metadata(gateway, new_request, sandbox, api_key):
@@ -310,11 +363,14 @@ def test_our_payment_id_wins_over_any_in_the_merchants_metadata(gateway, new_req
     key was refused must not replace ours, on creation nor on update (nor remove it with an empty value)."""
     request = new_request(metadata={"payment_id": "pay_someone_else", "order": "o-2"})
     payment = gateway.charge(request)
-    gateway.update(payment.reference, None, {"payment_id": "pay_someone_else", "order": "o-3"}, key(request, "upd-1"))
+    gateway.update(
+        payment.reference, None, {"payment_id": "pay_someone_else", "order": "o-3"}, key(request, "upd-1")
+    )
     gateway.update(payment.reference, None, {"payment_id": ""}, key(request, "upd-2"))
 
-    pi = requests.get(f"{sandbox}/v1/payment_intents/{payment.reference}",
-                      headers={"Authorization": f"Bearer {api_key}"}).json()
+    pi = requests.get(
+        f"{sandbox}/v1/payment_intents/{payment.reference}", headers={"Authorization": f"Bearer {api_key}"}
+    ).json()
     assert pi["metadata"] == {"order": "o-3", "payment_id": request.payment_id}
 
 
@@ -325,8 +381,9 @@ def test_authorize_and_charge_refuse_a_request_saying_otherwise(gateway, new_req
         gateway.charge(new_request(capture=False))
 
 
-def test_proxy_from_the_environment_at_construction(make_gateway, new_request, sandbox, forward_proxy,
-                                                    proxy_environment):
+def test_proxy_from_the_environment_at_construction(
+    make_gateway, new_request, sandbox, forward_proxy, proxy_environment
+):
     proxy_environment(forward_proxy.url)
     proxied = make_gateway()
     proxy_environment(forward_proxy.url, no_proxy="127.0.0.1")
@@ -351,4 +408,5 @@ def test_configuration_alone_points_the_adapter_at_a_sandbox(start_sandbox, new_
     entries = requests.get(url + "/_sandbox/ledger").json()["data"]
     assert [(e["type"], e["gateway_reference"], e["payment_id"]) for e in entries] == [
         ("authorization", payment.reference, request.payment_id),
-        ("capture", payment.reference, request.payment_id)]
+        ("capture", payment.reference, request.payment_id),
+    ]

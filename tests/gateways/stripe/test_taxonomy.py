@@ -1,4 +1,5 @@
 """Every class of our error taxonomy, provoked for real through the Stripe sandbox."""
+
 import logging
 import traceback
 
@@ -25,18 +26,21 @@ def assert_no_card_data(exc, number):
     return text
 
 
-@pytest.mark.parametrize("number, error, code", [
-    ("4000000000000002", SoftDeclineError, "generic_decline"),
-    ("4000000000009995", SoftDeclineError, "insufficient_funds"),
-    ("4000000000000119", SoftDeclineError, "processing_error"),
-    ("4000000000000259", SoftDeclineError, "do_not_honor"),
-    ("4000000000009987", HardDeclineError, "lost_card"),
-    ("4000000000009979", HardDeclineError, "stolen_card"),
-    ("4000000000000069", HardDeclineError, "expired_card"),
-    ("4000000000000127", HardDeclineError, "incorrect_cvc"),
-    ("4100000000000019", HardDeclineError, "fraudulent"),
-    ("4242424242424241", HardDeclineError, "incorrect_number"),  # fails Luhn
-])
+@pytest.mark.parametrize(
+    "number, error, code",
+    [
+        ("4000000000000002", SoftDeclineError, "generic_decline"),
+        ("4000000000009995", SoftDeclineError, "insufficient_funds"),
+        ("4000000000000119", SoftDeclineError, "processing_error"),
+        ("4000000000000259", SoftDeclineError, "do_not_honor"),
+        ("4000000000009987", HardDeclineError, "lost_card"),
+        ("4000000000009979", HardDeclineError, "stolen_card"),
+        ("4000000000000069", HardDeclineError, "expired_card"),
+        ("4000000000000127", HardDeclineError, "incorrect_cvc"),
+        ("4100000000000019", HardDeclineError, "fraudulent"),
+        ("4242424242424241", HardDeclineError, "incorrect_number"),  # fails Luhn
+    ],
+)
 def test_declines(gateway, new_request, ledger, number, error, code):
     request = new_request(number)
 
@@ -49,10 +53,13 @@ def test_declines(gateway, new_request, ledger, number, error, code):
     assert ledger(request.payment_id) == []
 
 
-@pytest.mark.parametrize("changes, code, says", [
-    ({"amount": 0}, "amount_too_small", "Amount must be"),
-    ({"currency": "XYZ"}, "invalid_request", "Invalid currency: xyz"),
-])
+@pytest.mark.parametrize(
+    "changes, code, says",
+    [
+        ({"amount": 0}, "amount_too_small", "Amount must be"),
+        ({"currency": "XYZ"}, "invalid_request", "Invalid currency: xyz"),
+    ],
+)
 def test_invalid_request(gateway, new_request, ledger, changes, code, says):
     request = new_request(**changes)
 
