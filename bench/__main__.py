@@ -522,7 +522,7 @@ def main():
         summary[f"drain_over_noop_p{row['processes']}"] = row["ratio"]
     print("Summary:", json.dumps(summary, indent=1))
     report = {
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(),
+        "date": datetime.datetime.now(datetime.UTC).isoformat(),
         "host": platform.node(),
         "cpus": os.cpu_count(),
         "python": platform.python_version(),

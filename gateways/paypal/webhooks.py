@@ -65,7 +65,7 @@ class PayPalWebhooks(Webhooks):
             raise InvalidWebhook(
                 f"missing or malformed {', '.join(malformed or ['paypal-transmission-time'])}"
             )
-        off = abs((datetime.datetime.now(datetime.timezone.utc) - sent).total_seconds())
+        off = abs((datetime.datetime.now(datetime.UTC) - sent).total_seconds())
         if off > self.tolerance_seconds:
             raise StaleWebhook(
                 f"the transmission time is {int(off)} s off; at most {self.tolerance_seconds} s is accepted"

@@ -74,7 +74,7 @@ def created(req, errors) -> dict:
             try:
                 bounds[bound] = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
                 if bounds[bound].tzinfo:
-                    bounds[bound] = bounds[bound].astimezone(datetime.timezone.utc).replace(tzinfo=None)
+                    bounds[bound] = bounds[bound].astimezone(datetime.UTC).replace(tzinfo=None)
             except ValueError:
                 errors.add(f"created[{bound}]", "must be an ISO 8601 timestamp")
     return bounds

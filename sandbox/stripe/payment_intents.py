@@ -16,8 +16,39 @@ from sandbox.stripe.wire import (
 )
 
 CURRENCIES = frozenset(
-    "aud brl cad chf cny czk dkk eur gbp hkd huf idr ils inr isk jpy krw mxn myr nok nzd "
-    "php pln ron sek sgd thb try twd usd zar".split()
+    [
+        "aud",
+        "brl",
+        "cad",
+        "chf",
+        "cny",
+        "czk",
+        "dkk",
+        "eur",
+        "gbp",
+        "hkd",
+        "huf",
+        "idr",
+        "ils",
+        "inr",
+        "isk",
+        "jpy",
+        "krw",
+        "mxn",
+        "myr",
+        "nok",
+        "nzd",
+        "php",
+        "pln",
+        "ron",
+        "sek",
+        "sgd",
+        "thb",
+        "try",
+        "twd",
+        "usd",
+        "zar",
+    ]
 )
 CAPTURE_METHODS = ("automatic", "automatic_async", "manual")
 CONFIRMABLE = ("requires_payment_method", "requires_confirmation")

@@ -40,7 +40,7 @@ def paypal_delivery(sent_ago=0, transmission_id=None, **event):
         "resource": {"id": "CAPTURE1"},
         **event,
     }
-    sent = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(seconds=sent_ago)
+    sent = datetime.datetime.now(datetime.UTC) - datetime.timedelta(seconds=sent_ago)
     headers = {
         "Content-Type": "application/json",
         "PAYPAL-TRANSMISSION-ID": transmission_id or str(uuid.uuid4()),

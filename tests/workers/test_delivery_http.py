@@ -161,7 +161,7 @@ def test_https_is_verified_against_the_host_name_sent_in_sni(resolve_as, tmp_pat
     no public authority signed is refused (no attempt is made without verification)."""
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "hooks.example")])
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     cert = (
         x509.CertificateBuilder()
         .subject_name(name)
