@@ -11,8 +11,8 @@ Scenarios:
   drain   a backlog of queued payments charged end to end (sandbox at zero latency) by the
           stripe pool with 1, 2 and 4 processes, vs a no-op actor draining the same number of
           messages with the same processes and threads.
-Every measured run also samples the CPU use of each role of process (postgres, ingress, worker, load generator...),
-to name the one that saturates the cores.
+Every measured run also samples the CPU use of each role of process (postgres, ingress, worker, load
+generator...), to name the one that saturates the cores.
 Results: <--out>/<date>-<host>[-<only>].json (settings, versions, raw samples) and a table on stdout.
 """
 
@@ -131,7 +131,8 @@ def wrk(url, script, connections, seconds, env, sampler):
 
 
 def relayed(database_url, timeout=120):
-    """Wait until the ingress's relay has published every outbox job: after a saturating run it is still catching up."""
+    """Wait until the ingress's relay has published every outbox job: after a saturating run it is still
+    catching up."""
     deadline = time.monotonic() + timeout
     with psycopg2.connect(database_url) as conn, conn.cursor() as cur:
         while True:
@@ -144,7 +145,8 @@ def relayed(database_url, timeout=120):
 
 
 def half_max_rate(stack, env, token, name, port, args, results):
-    """``name`` at half of the best rate wrk measured for it (of the runs without errors, if any), at a fixed rate."""
+    """``name`` at half of the best rate wrk measured for it (of the runs without errors, if any), at a fixed
+    rate."""
     relayed(env["PAYWAVE_DATABASE_URL"])
     runs = [r for r in results["post"] if r["target"] == name]
     best = max([r for r in runs if not r["errors"] + r["non2xx"]] or runs, key=lambda r: r["rps"])
@@ -162,8 +164,9 @@ def half_max_rate(stack, env, token, name, port, args, results):
     }
     results["rate"].append(row)
     print(
-        f"  {name:14} {row['achieved_rps']:>7.1f} req/s of {row['offered_rps']} offered (half of {row['max_rps']:.1f}: "
-        f"hey {row['workers']} x {row['per_worker_qps']}/s)  p50 {row['p50_ms']:.1f} ms  p99 {row['p99_ms']:.1f} ms  "
+        f"  {name:14} {row['achieved_rps']:>7.1f} req/s of {row['offered_rps']} offered "
+        f"(half of {row['max_rps']:.1f}: hey {row['workers']} x {row['per_worker_qps']}/s)  "
+        f"p50 {row['p50_ms']:.1f} ms  p99 {row['p99_ms']:.1f} ms  "
         f"p99.9 {row['p999_ms']:.1f} ms  non2xx {row['non2xx']}",
         flush=True,
     )
@@ -249,7 +252,8 @@ def scenario_http(stack, env, token, args, results):
     results["get"].append({"target": "cache_miss", **stats})
     for row in results["get"]:
         print(
-            f"  GET {row['target']:10} {row['rps']:>8.1f} req/s  p50 {row['p50_ms']:.1f} ms  p99 {row['p99_ms']:.1f} ms"
+            f"  GET {row['target']:10} {row['rps']:>8.1f} req/s  "
+            f"p50 {row['p50_ms']:.1f} ms  p99 {row['p99_ms']:.1f} ms"
         )
         print("    " + describe(row["cpu"]), flush=True)
     stack.stop(miss)
@@ -270,8 +274,9 @@ config = Config.from_env()
 open_database(config.database_url)
 vault = Vault.from_config(config)
 for i in range({n}):
-    payments.create("bench", dict(amount=1000 + i % 100, currency="USD", capture="automatic", route="stripe,paypal",
-                    gateway_preference=None, description=None, metadata={{}}, customer=None),
+    payments.create("bench", dict(amount=1000 + i % 100, currency="USD", capture="automatic",
+                                  route="stripe,paypal", gateway_preference=None, description=None,
+                                  metadata={{}}, customer=None),
                     lambda pid: vault.seal_card(pid, "4242424242424242", 12, 2031, "123"))
 relay = Relay(publisher(build_broker(config), config.queue_prefix))
 relay.drain()

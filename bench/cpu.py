@@ -25,20 +25,25 @@ CLIENT = re.compile(r"\(\d+\)|\[local\]")
 
 
 class CpuSampler:
-    """Cores used by each role of process during a ``with`` block, from every process's CPU time, sampled in a thread.
+    """Cores used by each role of process during a ``with`` block, from every process's CPU time, sampled in a
+    thread.
 
     Parameters:
-      roles: ``{pid: role}`` of the processes the bench started, read at every sample so that processes started inside
-        the block are found. Each has a session of its own, which the gunicorn and dramatiq forks inherit: a process
-        has the role of its session id, else of its process name (``NAMES``), else it is ``other``.
-      database: The bench's Postgres database: backends serving another one (someone else's work) are ``other``.
+      roles: ``{pid: role}`` of the processes the bench started, read at every sample so that processes
+        started inside the block are found. Each has a session of its own, which the gunicorn and dramatiq
+        forks inherit: a process has the role of its session id, else of its process name (``NAMES``), else it
+        is ``other``.
+      database: The bench's Postgres database: backends serving another one (someone else's work) are
+        ``other``.
       own: The role of the bench's own process.
-      interval: Seconds between samples. A process that exits inside the block loses its CPU time since the last one.
+      interval: Seconds between samples. A process that exits inside the block loses its CPU time since the
+        last one.
     """
 
     def __init__(self, roles, database=None, own="bench", interval=0.5):
         self.roles, self.database, self.own, self.interval = roles, database, own, interval
-        self.procs = {}  # (pid, create time): [role, CPU seconds when the block began (0 if born inside), latest]
+        # (pid, create time): [role, CPU seconds when the block began (0 if born inside), latest]
+        self.procs = {}
         self.done = threading.Event()
 
     def __enter__(self):
@@ -87,8 +92,9 @@ class CpuSampler:
 
     def result(self):
         """Returns:
-        ``{"seconds", "busy", "busy_cores", "cores": {role: cores, busiest first}, "top"}``: cores are CPU seconds over
-        wall seconds (2.0 = two cores all along); ``busy`` is the fraction of the machine's CPU time not idle.
+        ``{"seconds", "busy", "busy_cores", "cores": {role: cores, busiest first}, "top"}``: cores are CPU
+        seconds over wall seconds (2.0 = two cores all along); ``busy`` is the fraction of the machine's CPU
+        time not idle.
         """
         cores = {}
         for role, began, latest in self.procs.values():
@@ -115,7 +121,8 @@ def describe(cpu):
 
 
 def measure(argvs, sampler, gap=0.0, **popen):
-    """Run commands side by side to completion, starting one every ``gap`` seconds, inside ``sampler`` (a CpuSampler).
+    """Run commands side by side to completion, starting one every ``gap`` seconds, inside ``sampler`` (a
+    CpuSampler).
 
     Returns:
       ``(outputs, cpu)``: each command's output (stdout and stderr) and ``CpuSampler.result()``.

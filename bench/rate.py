@@ -1,10 +1,11 @@
 """Latency at a fixed request rate, with hey.
 
-hey's ``-q`` is a rate per worker, and every worker ticks from the same instant: one hey with ``-c 16`` sends its
-requests in bursts of 16, and the last of each burst waits for the other 15. So each worker here is a hey of its own
-(``-c 1``), each started a fraction of the period after the one before, and the requests arrive evenly spaced. A worker
-still waits for an answer before it sends again: a rate the server cannot keep up shows as an achieved rate below the
-offered one, and requests that got no answer at all (refused, timed out) leave no row in hey's CSV, so they show there too.
+hey's ``-q`` is a rate per worker, and every worker ticks from the same instant: one hey with ``-c 16`` sends
+its requests in bursts of 16, and the last of each burst waits for the other 15. So each worker here is a hey
+of its own (``-c 1``), each started a fraction of the period after the one before, and the requests arrive
+evenly spaced. A worker still waits for an answer before it sends again: a rate the server cannot keep up
+shows as an achieved rate below the offered one, and requests that got no answer at all (refused, timed out)
+leave no row in hey's CSV, so they show there too.
 """
 
 import csv
@@ -16,10 +17,11 @@ TARGET_P99_MS = 25  # POST /payments at half of its maximum rate
 
 
 def split(rate, most=16):
-    """hey's workers and rate per worker (``-c`` and ``-q``, a whole number) whose product is nearest ``rate``.
+    """hey's workers and rate per worker (``-c`` and ``-q``, a whole number) whose product is nearest
+    ``rate``.
 
-    Between half of ``most`` and ``most`` workers, the most of those within 1% of ``rate`` (or the nearest): the more
-    workers, the longer each one's period, so the later a slow answer holds back its next request.
+    Between half of ``most`` and ``most`` workers, the most of those within 1% of ``rate`` (or the nearest):
+    the more workers, the longer each one's period, so the later a slow answer holds back its next request.
 
     Returns:
       ``(workers, qps)``

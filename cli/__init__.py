@@ -154,7 +154,8 @@ def _admin(args):
 
 
 class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
-    """Options show their defaults (one defaulting to a setting names it instead); epilogs keep their lines."""
+    """Options show their defaults (one defaulting to a setting names it instead); epilogs keep their
+    lines."""
 
     def _get_help_string(self, action):
         return action.help if action.default is None else super()._get_help_string(action)

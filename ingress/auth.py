@@ -117,6 +117,8 @@ class Authentication:
                 f"the token lacks the scope {needed}",
                 slug="insufficient-scope",
                 headers={
-                    "WWW-Authenticate": f'Bearer realm="paywave", error="insufficient_scope", scope="{needed}"'
+                    "WWW-Authenticate": (
+                        f'Bearer realm="paywave", error="insufficient_scope", scope="{needed}"'
+                    )
                 },
             )

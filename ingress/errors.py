@@ -76,7 +76,8 @@ def _unexpected(req, resp, exc, params):
 
 
 def install(app: falcon.App):
-    """Register the serializer and every translation of our exceptions (the store's, ``store.errors``, here only)."""
+    """Register the serializer and every translation of our exceptions (the store's, ``store.errors``, here
+    only)."""
     app.set_error_serializer(serialize)
     app.add_error_handler(Exception, _unexpected)
     unavailable = lambda exc: Problem(

@@ -393,7 +393,9 @@ PAYMENT_CREATE: dict[str, Any] = {
                     "type": "object",
                     "additionalProperties": False,
                     "required": ["number", "exp_month", "exp_year"],
-                    "description": "The card; its number and CVC are encrypted at once and never shown again.",
+                    "description": (
+                        "The card; its number and CVC are encrypted at once and never shown again."
+                    ),
                     "properties": {
                         "number": _string(
                             "12 to 19 digits passing Luhn; spaces and dashes allowed.",
@@ -745,8 +747,11 @@ WEBHOOKS = {
             "operationId": "receiveEvent",
             "tags": ["Events"],
             "summary": "An event, signed; delivered at least once and in no guaranteed order",
-            "description": "PayWave posts each event to every enabled endpoint subscribed to its type. Verify the signature, "
-            "deduplicate on `webhook-id`, and read `data.updated_at` rather than trusting arrival order.",
+            "description": (
+                "PayWave posts each event to every enabled endpoint subscribed to its type. Verify the "
+                "signature, deduplicate on `webhook-id`, and read `data.updated_at` rather than trusting "
+                "arrival order."
+            ),
             "security": [],
             "parameters": [
                 _signature_header("webhook-id", "The event id: deduplicate on it."),
@@ -765,8 +770,10 @@ WEBHOOKS = {
             },
             "responses": {
                 "2XX": {
-                    "description": "Received. Any other answer, a redirect included, is retried on the schedule; "
-                    "410 disables the endpoint; 429 and 503 may send Retry-After."
+                    "description": (
+                        "Received. Any other answer, a redirect included, is retried on the schedule; "
+                        "410 disables the endpoint; 429 and 503 may send Retry-After."
+                    )
                 }
             },
         }
@@ -838,7 +845,8 @@ OPERATIONS = {
     "cancelPayment": (
         "Payments",
         "Cancel a payment",
-        "A pending payment is canceled at once; an authorized one is voided at the gateway in the background.",
+        "A pending payment is canceled at once; an authorized one is voided at the gateway in the "
+        "background.",
     ),
     "createRefund": (
         "Refunds",

@@ -48,7 +48,8 @@ def amount(errors, value, field="amount"):
 
 
 def string(errors, field, value, max_length, pattern=None):
-    """``value`` when it is a string fit to store (no NUL, no card number), else None with the problem added."""
+    """``value`` when it is a string fit to store (no NUL, no card number), else None with the problem
+    added."""
     if value is None:
         return None
     if not isinstance(value, str):

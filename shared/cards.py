@@ -12,7 +12,8 @@ _GROUP = re.compile(r"\d+")
 PAN_DIGITS = range(13, 20)
 
 
-#: What a digit adds to the Luhn sum: as it is at even positions from the right (0: the check digit), doubled at odd.
+#: What a digit adds to the Luhn sum: as it is at even positions from the right (0: the check digit), doubled
+#: at odd.
 _LUHN = (tuple(range(10)), (0, 2, 4, 6, 8, 1, 3, 5, 7, 9))
 
 
@@ -41,7 +42,8 @@ def _spans_in(run: re.Match[str]) -> Iterator[tuple[int, int]]:
 
 
 def find_pans(text: str) -> list[tuple[int, int]]:
-    """The spans of ``text`` that look like card numbers (13-19 digits passing Luhn), merged where they overlap."""
+    """The spans of ``text`` that look like card numbers (13-19 digits passing Luhn), merged where they
+    overlap."""
     spans: list[tuple[int, int]] = []
     for start, end in sorted(span for run in _RUN.finditer(text) for span in _spans_in(run)):
         if spans and start <= spans[-1][1]:

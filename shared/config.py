@@ -19,7 +19,8 @@ import jwt
 DEV_SECRET = "paywave-dev-secret-do-not-use-in-production"
 _HOST_OR_CIDR = re.compile(r"[A-Za-z0-9.:-]+(/[0-9]{1,3})?")
 DEV_VAULT_KEY = "dev:" + base64.b64encode(b"paywave-dev-vault-key-0123456789"[:32]).decode()
-# Webhook signing secrets of dev databases were sealed under the old dev card key (kid "dev") by earlier versions.
+# Webhook signing secrets of dev databases were sealed under the old dev card key (kid "dev") by earlier
+# versions.
 DEV_WEBHOOK_SECRET_KEY = DEV_VAULT_KEY
 # A published X25519 pair (`paywave vault-keygen --key-id dev1`): anyone can open what it seals.
 DEV_VAULT_PUBLIC_KEY = "dev1:ISQ6MN4iPaye2yFY39rVUcyE0+Y6YmDi63RzzYWrVgc="
@@ -493,7 +494,8 @@ class Config:
         return key
 
     def keyring(self, name: str) -> list[tuple[str, bytes]]:
-        """``[(key_id, 32 raw bytes), ...]`` of the key setting ``name`` (e.g. ``vault_public_keys``), the first one active.
+        """``[(key_id, 32 raw bytes), ...]`` of the key setting ``name`` (e.g. ``vault_public_keys``), the
+        first one active.
 
         Raises:
           ValueError: an entry is not ``kid:base64(32 bytes)``, or two share a key id.

@@ -1,4 +1,5 @@
-"""Local TCP helpers for starting servers and waiting for them: the dev runner, the tests and the benchmarks."""
+"""Local TCP helpers for starting servers and waiting for them: the dev runner, the tests and the
+benchmarks."""
 
 import socket
 import subprocess

@@ -43,7 +43,8 @@ _COMPATIBLE = ipaddress.ip_network("::/96")
 
 def _addresses(text: str) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
     """``text`` as an address, followed by any IPv4 address an IPv6 form carries to (6to4, Teredo's client,
-    NAT64, IPv4-compatible): each must pass, so a private IPv4 cannot hide in a public-looking IPv6 address."""
+    NAT64, IPv4-compatible): each must pass, so a private IPv4 cannot hide in a public-looking IPv6
+    address."""
     ip = ipaddress.ip_address(text)
     if ip.version == 4:
         return [ip]

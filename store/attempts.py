@@ -223,7 +223,8 @@ def report_dead_letter(actor: str, args):
     from one misconfigured worker or a release that the next one fixes.
 
     Returns:
-      ``(payment, body)`` when a payment was found and marked, else None; the open unit of work caches ``body``.
+      ``(payment, body)`` when a payment was found and marked, else None; the open unit of work caches
+      ``body``.
     """
     ref = args[0] if args else None
     if actor == "refund_payment":

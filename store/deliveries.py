@@ -2,9 +2,9 @@
 
 Secrets: generated here, shown to the merchant once, stored only as ciphertext
 under the vault's symmetric webhook-secret keys (``Vault.secrets``: held by the
-ingress, which creates them, and the webhooks pool, which signs), bound to the endpoint id (never in a saved idempotent response
-either).  A rotation keeps the previous secret valid for ``ROTATION_OVERLAP``;
-both sign meanwhile.
+ingress, which creates them, and the webhooks pool, which signs), bound to the endpoint id (never in a saved
+idempotent response either).  A rotation keeps the previous secret valid for ``ROTATION_OVERLAP``; both sign
+meanwhile.
 
 Deliveries: ``fan_out`` writes them with their jobs in the event's transaction.
 A worker ``claim_attempt``s a due delivery for a lease, sends it, and

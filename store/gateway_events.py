@@ -8,8 +8,8 @@ block the genuine delivery), each is verified, and only one delivery of an id is
 ``apply`` reads the event (its gateway's ``Webhooks.read``) and changes the payment under the
 workers' rules: a status only moves forward (``states.FORWARD``), a refund is counted once, by
 the gateway's refund id, and never beyond what was captured.  An event that changes nothing is
-``ignored`` with the reason; one that contradicts our records (money moved on a payment we hold as failed, or on
-another charge than ours) is also logged as an error.
+``ignored`` with the reason; one that contradicts our records (money moved on a payment we hold as failed, or
+on another charge than ours) is also logged as an error.
 """
 
 import datetime
@@ -126,7 +126,8 @@ def reject(gateway, event_id, reason, digest) -> bool:
 
 
 def purge_settled(retention_days) -> int:
-    """Delete ``rejected`` and ``ignored`` events received more than ``retention_days`` ago. Returns how many."""
+    """Delete ``rejected`` and ``ignored`` events received more than ``retention_days`` ago. Returns how
+    many."""
     cutoff = utcnow() - datetime.timedelta(days=retention_days)
     return (
         GatewayEvent.delete()
@@ -212,7 +213,8 @@ def _payment_of(gateway, fact) -> Payment | None:
       Ignored: the event names another payment than the one its reference belongs to (alarming).
     """
     if fact.reference:
-        # A gateway gives each reference to one payment; were it ever held twice, the one the event names wins.
+        # A gateway gives each reference to one payment; were it ever held twice, the one the event names
+        # wins.
         payment = locked(
             Payment.select()
             .where((Payment.gateway == gateway) & (Payment.gateway_reference == fact.reference))

@@ -52,7 +52,8 @@ def migrate(db=None):
     applied_now = []
     with db.connection_context():
         db.execute_sql(
-            "CREATE TABLE IF NOT EXISTS schema_migration (version TEXT PRIMARY KEY, applied_at TIMESTAMP NOT NULL)"
+            "CREATE TABLE IF NOT EXISTS schema_migration"
+            " (version TEXT PRIMARY KEY, applied_at TIMESTAMP NOT NULL)"
         )
         for version, module in available():
             with db.atomic():

@@ -68,8 +68,9 @@ def _take(batch):
     written out: peewee's SQL generation cost more than the query)."""
     p, lock = database.param, " FOR UPDATE SKIP LOCKED" if is_postgres() else ""
     rows = database.execute_sql(
-        f"UPDATE outbox_job SET published_at = {p} WHERE id IN (SELECT id FROM outbox_job WHERE published_at IS NULL"
-        f" ORDER BY id LIMIT {p}{lock}) RETURNING id, queue_name, actor_name, args",
+        f"UPDATE outbox_job SET published_at = {p} WHERE id IN"
+        f" (SELECT id FROM outbox_job WHERE published_at IS NULL ORDER BY id LIMIT {p}{lock})"
+        " RETURNING id, queue_name, actor_name, args",
         (utcnow(), batch),
     ).fetchall()
     return [Job(queue, actor, tuple(orjson.loads(args))) for _, queue, actor, args in sorted(rows)]

@@ -58,8 +58,8 @@ def _ensure_merchant(merchant_id):
 
 
 def create(merchant_id, fields: dict, card_columns_for):
-    """Write a new ``pending`` payment and its first job (the route's first gateway) in one transaction, in one round trip
-    (two with an idempotency claim: its response goes with them, then the COMMIT).
+    """Write a new ``pending`` payment and its first job (the route's first gateway) in one transaction, in
+    one round trip (two with an idempotency claim: its response goes with them, then the COMMIT).
 
     Parameters:
       fields: Validated payment fields (amount, currency, capture, route, ...).
@@ -115,7 +115,8 @@ def get(merchant_id, payment_id, lock=False) -> Payment:
 def list_(
     merchant_id, *, limit, starting_after=None, status=None, customer=None, created_gte=None, created_lte=None
 ):
-    """Newest first, of ``merchant_id`` (None: every merchant's). Returns ``([payment objects], has_more)``."""
+    """Newest first, of ``merchant_id`` (None: every merchant's). Returns ``([payment objects],
+    has_more)``."""
     query = Payment.select()
     if merchant_id is not None:
         query = query.where(Payment.merchant_id == merchant_id)

@@ -40,7 +40,8 @@ SUITE = hpke.Suite(hpke.KEM.X25519, hpke.KDF.HKDF_SHA256, hpke.AEAD.AES_256_GCM)
 
 
 class VaultKeyMissing(LookupError):
-    """This process holds no key that opens (or seals) the record: e.g. the ingress, which has no private key."""
+    """This process holds no key that opens (or seals) the record: e.g. the ingress, which has no private
+    key."""
 
 
 def brand(number: str) -> str:

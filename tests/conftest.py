@@ -87,7 +87,8 @@ def config(service_urls, database_url):
         gateway_connect_timeout=1.0,
         stuck_after_seconds=5,
         sweep_interval_seconds=1,
-        # The suite sends bursts per merchant; the limiter's own tests (tests/ingress/test_ratelimit.py) set low limits.
+        # The suite sends bursts per merchant; the limiter's own tests (tests/ingress/test_ratelimit.py) set
+        # low limits.
         rate_limit_read=100_000,
         rate_limit_write=100_000,
         rate_limit_webhooks_per_ip=100_000,

@@ -1,5 +1,5 @@
-"""PayPal: the ``PayPalGateway`` adapter (``client``), its shapes (``transformers``), error mapping (``errors``)
-and its events in (``webhooks``)."""
+"""PayPal: the ``PayPalGateway`` adapter (``client``), its shapes (``transformers``), error mapping
+(``errors``) and its events in (``webhooks``)."""
 
 from gateways.paypal.client import PayPalGateway
 from gateways.paypal.webhooks import PayPalWebhooks

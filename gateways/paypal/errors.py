@@ -147,7 +147,8 @@ def _by_status(status: int) -> tuple[type[GatewayError], str]:
 
 
 def declined(payment: dict) -> GatewayError:
-    """The decline for a capture (DECLINED, FAILED) or authorization (DENIED), read from its processor response."""
+    """The decline for a capture (DECLINED, FAILED) or authorization (DENIED), read from its processor
+    response."""
     response_code = (payment.get("processor_response") or {}).get("response_code")
     code = RESPONSE_CODES.get(response_code or "", "generic_decline")
     return decline(

@@ -170,7 +170,8 @@ def description_patch(order: dict, description: str) -> list:
 
 
 def latest_payment(order: dict) -> tuple[str, dict]:
-    """What decides the order's outcome: ``("capture", c)``, ``("authorization", a)`` or ``("order", order)``."""
+    """What decides the order's outcome: ``("capture", c)``, ``("authorization", a)`` or ``("order",
+    order)``."""
     payments = order["purchase_units"][0].get("payments", {})
     for kind in ("capture", "authorization"):
         if payments.get(kind + "s"):

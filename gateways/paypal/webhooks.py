@@ -48,7 +48,8 @@ class PayPalWebhooks(Webhooks):
     verified_at_door = False
     id_field = "id"
     type_field = "event_type"
-    #: Only we write ``custom_id`` (orders and refunds), which refund and dispute events carry instead of the order id.
+    #: Only we write ``custom_id`` (orders and refunds), which refund and dispute events carry instead of the
+    #: order id.
     placed_by_id = True
 
     def admit(self, config: Config, headers: dict, raw_body: bytes, body: dict) -> Delivery:

@@ -177,7 +177,8 @@ class StripeGateway(Gateway):
         return self._replay_two_calls(request)
 
     def update(self, reference: str, description: str | None, metadata: dict, idempotency_key: str) -> None:
-        """Merge ``metadata`` into the PaymentIntent's (our payment id stays); set ``description`` unless None."""
+        """Merge ``metadata`` into the PaymentIntent's (our payment id stays); set ``description`` unless
+        None."""
         self._call(
             self._v1.payment_intents.update,
             reference,

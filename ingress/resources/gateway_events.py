@@ -6,7 +6,8 @@ the door without calling the gateway: a gateway that signs with a secret we hold
 here and answered 200; one only the gateway itself can verify (PayPal) is checked for form, stored and
 answered 202, and the ops pool verifies it before applying it.  The same body received before answers
 200 and changes nothing; another body under a known id is stored beside it (only a signature tells the
-genuine one).  Past ``gateway_event_unverified_max`` events waiting, a delivery gets 503 and nothing is stored.
+genuine one).  Past ``gateway_event_unverified_max`` events waiting, a delivery gets 503 and nothing is
+stored.
 """
 
 import falcon

@@ -1,4 +1,5 @@
-"""``/healthz`` (process up), ``/readyz`` (dependencies reachable); metrics have their own port (``shared.metrics``)."""
+"""``/healthz`` (process up), ``/readyz`` (dependencies reachable); metrics have their own port
+(``shared.metrics``)."""
 
 from store.db import database
 

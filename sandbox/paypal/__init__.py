@@ -1,1 +1,2 @@
-"""PayPal sandbox: Orders v2 and Payments v2 in memory, as PayPal's REST API answers them (``app.create_app``)."""
+"""PayPal sandbox: Orders v2 and Payments v2 in memory, as PayPal's REST API answers them
+(``app.create_app``)."""

@@ -76,17 +76,20 @@ ORDER_ISSUES = {
     "DECIMAL_PRECISION": "If the currency supports decimals, only two decimal place precision is supported.",
     "INVALID_CURRENCY_CODE": (
         "Currency code is invalid or is not currently supported. Please refer "
-        "https://developer.paypal.com/api/rest/reference/currency-codes/ for list of supported currency codes."
+        "https://developer.paypal.com/api/rest/reference/currency-codes/ "
+        "for list of supported currency codes."
     ),
     "CANNOT_BE_ZERO_OR_NEGATIVE": (
         "Must be greater than zero. If the currency supports decimals, only two decimal place precision is "
         "supported."
     ),
     "DUPLICATE_INVOICE_ID": (
-        "Duplicate Invoice ID detected. To avoid a potential duplicate transaction your account setting requires "
-        "that Invoice Id be unique for each transaction."
+        "Duplicate Invoice ID detected. To avoid a potential duplicate transaction your account setting "
+        "requires that Invoice Id be unique for each transaction."
     ),
-    "INVALID_RESOURCE_ID": "Specified resource ID does not exist. Please check the resource ID and try again.",
+    "INVALID_RESOURCE_ID": (
+        "Specified resource ID does not exist. Please check the resource ID and try again."
+    ),
     "INVALID_PATCH_OPERATION": (
         "The operation cannot be honored. Cannot add a property that's already present, use replace. Cannot "
         "remove a property thats not present, use add. Cannot replace a property thats not present, use add."
@@ -95,10 +98,13 @@ ORDER_ISSUES = {
     "ORDER_ALREADY_COMPLETED": "The order cannot be patched after it is completed.",
     "NOT_PATCHABLE": "Cannot be patched.",
     "PATCH_VALUE_REQUIRED": "Please specify a 'value' to for the field that is being patched.",
-    "PATCH_PATH_REQUIRED": "Please specify a 'path' for the field for which the operation needs to be performed.",
+    "PATCH_PATH_REQUIRED": (
+        "Please specify a 'path' for the field for which the operation needs to be performed."
+    ),
     "PREVIOUS_REQUEST_IN_PROGRESS": (
-        "A previous request on this resource is currently in progress. Please wait for sometime and try again. "
-        "It is best to space out the initial and the subsequent request(s) to avoid receiving this error."
+        "A previous request on this resource is currently in progress. Please wait for sometime and try "
+        "again. It is best to space out the initial and the subsequent request(s) to avoid receiving this "
+        "error."
     ),
 }
 #: ... and in Payments v2, where some texts differ.
@@ -109,7 +115,8 @@ PAYMENT_ISSUES = {
     "INVALID_STRING_LENGTH": "The value of a field is either too short or too long.",
     "INVALID_CURRENCY_CODE": (
         "Currency code is invalid or is not currently supported. Please refer "
-        "https://developer.paypal.com/docs/api/reference/currency-codes/ for list of supported currency codes."
+        "https://developer.paypal.com/docs/api/reference/currency-codes/ "
+        "for list of supported currency codes."
     ),
     "AUTH_CAPTURE_CURRENCY_MISMATCH": "Currency of capture must be the same as currency of authorization.",
     "AUTHORIZATION_VOIDED": "A voided authorization cannot be captured or reauthorized. ",
@@ -117,8 +124,8 @@ PAYMENT_ISSUES = {
     "AUTHORIZATION_DENIED": "An denied authorization cannot be captured.",
     "MAX_CAPTURE_AMOUNT_EXCEEDED": (
         "Capture amount exceeds allowable limit. Please contact customer service or your account manager to "
-        "request the change to your overage limit. The default overage limit is 115%, which allows the sum of "
-        "all captures to be up to 115% of the order amount. The ability to over capture is subjected to "
+        "request the change to your overage limit. The default overage limit is 115%, which allows the sum "
+        "of all captures to be up to 115% of the order amount. The ability to over capture is subjected to "
         "regulatory approvals."
     ),
     "PREVIOUSLY_CAPTURED": "Authorization has been previously captured and hence cannot be voided.",
@@ -667,7 +674,10 @@ class Webhooks:
                         "resource_type": resource_type,
                         "resource_version": resource_version,
                         "event_type": event_type,
-                        "summary": f"{event_type} for {resource_type} {resource.get('id') or resource.get('dispute_id')}",
+                        "summary": (
+                            f"{event_type} for {resource_type} "
+                            f"{resource.get('id') or resource.get('dispute_id')}"
+                        ),
                         "resource": resource,
                         "links": [_link(f"{prefix}/v1/notifications/webhooks-events/{event_id}", "self")],
                     }

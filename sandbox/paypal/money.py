@@ -55,6 +55,7 @@ def minor_units(money: dict) -> int:
 
 
 def paypal_money(amount: int, currency: str) -> dict:
-    """``(1000, "HUF")`` → ``{"currency_code": "HUF", "value": "10"}``: ISO minor units as PayPal writes them."""
+    """``(1000, "HUF")`` → ``{"currency_code": "HUF", "value": "10"}``: ISO minor units as PayPal writes
+    them."""
     value = Decimal(amount).scaleb(-ISO_EXPONENTS[currency])
     return {"currency_code": currency, "value": f"{value:.{decimals(currency)}f}"}

@@ -1,4 +1,5 @@
-"""One Stripe test account: where its objects are kept, the rules that move them, and what it tells the world."""
+"""One Stripe test account: where its objects are kept, the rules that move them, and what it tells the
+world."""
 
 import dataclasses
 
@@ -20,7 +21,8 @@ class Account:
 
     @classmethod
     def open(cls, ledger, webhook_url=None, webhook_secret=None):
-        """An empty account whose money movements go to ``ledger`` and, with ``webhook_url``, whose events are sent there."""
+        """An empty account whose money movements go to ``ledger`` and, with ``webhook_url``, whose events are
+        sent there."""
         objects = ObjectStore()
         emit = Emitter(ledger, Webhooks(webhook_url, webhook_secret) if webhook_url else None)
         charges = Charges(objects, emit)

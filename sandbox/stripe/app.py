@@ -84,7 +84,8 @@ def _read_form(req):
 
 
 class StripeApi:
-    """The ``/v1`` routes: auth, form parsing, idempotent replay and rendering around the ``Account``'s rules."""
+    """The ``/v1`` routes: auth, form parsing, idempotent replay and rendering around the ``Account``'s
+    rules."""
 
     def __init__(self, account):
         self.account = account
@@ -160,9 +161,9 @@ class StripeApi:
                         "error": {
                             "type": "idempotency_error",
                             "message": (
-                                "Keys for idempotent requests can only be used with the same parameters they were "
-                                f"first used with. Try using a key other than '{key}' if you meant to execute a "
-                                "different request."
+                                "Keys for idempotent requests can only be used with the same parameters "
+                                f"they were first used with. Try using a key other than '{key}' if you "
+                                "meant to execute a different request."
                             ),
                         }
                     }
@@ -262,8 +263,8 @@ def _unrecognized_url(req, resp, ex, params):
                 "error": {
                     "type": "invalid_request_error",
                     "message": (
-                        f"Unrecognized request URL ({req.method}: {req.path}). Please see https://stripe.com/docs "
-                        "or we can help at https://support.stripe.com/."
+                        f"Unrecognized request URL ({req.method}: {req.path}). "
+                        "Please see https://stripe.com/docs or we can help at https://support.stripe.com/."
                     ),
                 }
             }

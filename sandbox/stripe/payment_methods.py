@@ -1,4 +1,5 @@
-"""Card PaymentMethods: the card checks Stripe makes, the issuer's answer (``sandbox.cards``) and its decline errors."""
+"""Card PaymentMethods: the card checks Stripe makes, the issuer's answer (``sandbox.cards``) and its decline
+errors."""
 
 import datetime
 import time

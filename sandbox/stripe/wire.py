@@ -1,4 +1,5 @@
-"""Stripe's wire format: bracket-notation forms, typed parameters, ids and the ``{"error": {...}}`` envelope."""
+"""Stripe's wire format: bracket-notation forms, typed parameters, ids and the ``{"error": {...}}``
+envelope."""
 
 import re
 import secrets

@@ -10,7 +10,8 @@ STATEMENTS = [
         status TEXT NOT NULL,
         amount {bigint} NOT NULL CHECK (amount > 0),
         amount_captured {bigint} NOT NULL DEFAULT 0 CHECK (amount_captured >= 0),
-        amount_refunded {bigint} NOT NULL DEFAULT 0 CHECK (amount_refunded >= 0 AND amount_refunded <= amount_captured),
+        amount_refunded {bigint} NOT NULL DEFAULT 0
+            CHECK (amount_refunded >= 0 AND amount_refunded <= amount_captured),
         currency TEXT NOT NULL,
         capture TEXT NOT NULL,
         gateway_preference TEXT,

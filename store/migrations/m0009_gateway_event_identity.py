@@ -28,5 +28,6 @@ STATEMENTS = [
     "DROP TABLE gateway_event",
     "ALTER TABLE gateway_event_keyed RENAME TO gateway_event",
     "CREATE INDEX gateway_event_received ON gateway_event (gateway, received_at) WHERE status = 'received'",
-    "CREATE INDEX gateway_event_settled ON gateway_event (received_at) WHERE status IN ('ignored', 'rejected')",
+    "CREATE INDEX gateway_event_settled ON gateway_event (received_at)"
+    " WHERE status IN ('ignored', 'rejected')",
 ]

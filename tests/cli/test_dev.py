@@ -22,7 +22,8 @@ from tests.support.processes import ROOT
 
 
 def dev_env(sandboxes, **settings):
-    """The environment of a `paywave dev` child: no PAYWAVE_* of ours but ``settings``, the run's sandboxes."""
+    """The environment of a `paywave dev` child: no PAYWAVE_* of ours but ``settings``, the run's
+    sandboxes."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PAYWAVE_")}
     env.update(
         PAYWAVE_STRIPE_API_BASE=sandboxes["stripe"],

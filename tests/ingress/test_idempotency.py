@@ -94,9 +94,8 @@ def test_a_claim_whose_process_died_is_taken_over_at_once(client, auth, merchant
     with dead, dead.cursor() as cur:
         cur.execute(
             "INSERT INTO idempotency_record (merchant_id, key, request_hash, state, claimer_pid, created_at,"
-            " expires_at) VALUES (%s, encode(sha256('order-dead'), 'hex'), %s, 'in_progress', pg_backend_pid(),"
-            " now() at time zone"
-            " 'utc', now() at time zone 'utc' + interval '1 day')",
+            " expires_at) VALUES (%s, encode(sha256('order-dead'), 'hex'), %s, 'in_progress',"
+            " pg_backend_pid(), now() at time zone 'utc', now() at time zone 'utc' + interval '1 day')",
             (merchant, fingerprint),
         )
     assert (

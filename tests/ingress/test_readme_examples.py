@@ -52,7 +52,8 @@ def test_the_list_example_lists(served, mint, merchant):
 
 def test_the_compose_token_is_accepted_by_the_compose_ingress():
     """The README's compose token command: ``paywave token`` with ``.env.example``'s settings mints a token
-    that an ingress with those settings (issuer, audience, secret) accepts; the host's default one is refused."""
+    that an ingress with those settings (issuer, audience, secret) accepts; the host's default one is
+    refused."""
     from ingress.auth import Authenticator
     from ingress.errors import Problem
     from shared.config import Config

@@ -41,7 +41,8 @@ def test_worker_metrics_after_a_payment(chaos_api, auth, stripe, workers):
 
 
 def test_ingress_serves_metrics_on_its_own_port_only(chaos_config, auth):
-    """``/metrics`` is not on the public API port; the metrics port aggregates every gunicorn worker's series."""
+    """``/metrics`` is not on the public API port; the metrics port aggregates every gunicorn worker's
+    series."""
     port, metrics_port = free_port(), free_port()
     env = {
         **os.environ,

@@ -1,4 +1,5 @@
-"""The sandboxes stand apart from what they fake: no code shared with the adapters, no fake in production code."""
+"""The sandboxes stand apart from what they fake: no code shared with the adapters, no fake in production
+code."""
 
 import ast
 import configparser

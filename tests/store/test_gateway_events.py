@@ -169,7 +169,8 @@ def test_an_event_about_another_charge_or_gateway_is_ignored(merchant):
 def test_an_event_is_placed_by_its_reference_and_a_foreign_payment_id_in_it_never_selects_that_payment(
     merchant,
 ):
-    """``metadata.payment_id`` was merchant-writable: on another merchant's PaymentIntent it must not reach ours."""
+    """``metadata.payment_id`` was merchant-writable: on another merchant's PaymentIntent it must not reach
+    ours."""
     victim = payment(merchant)  # our call timed out: its PaymentIntent id is not known yet
     paid = payment("m_other", "succeeded", "succeeded", reference="pi_theirs", captured=1000)
     forged = {"metadata": {"payment_id": victim.id}}

@@ -57,13 +57,12 @@ def test_keys_stored_before_the_digest_migration_still_replay(service_urls, data
             try:
                 migrate()
                 with db.connection_context():
+                    # As before the upgrade.
+                    db.execute_sql("DELETE FROM schema_migration WHERE version = '0010'")
                     db.execute_sql(
-                        "DELETE FROM schema_migration WHERE version = '0010'"
-                    )  # as before the upgrade
-                    db.execute_sql(
-                        "INSERT INTO idempotency_record (merchant_id, key, request_hash, state, response_status,"
-                        " response_body, created_at, expires_at) VALUES ('m', 'order-1', 'h', 'done', 202,"
-                        " '{}', now(), now() + interval '1 day')"
+                        "INSERT INTO idempotency_record (merchant_id, key, request_hash, state,"
+                        " response_status, response_body, created_at, expires_at)"
+                        " VALUES ('m', 'order-1', 'h', 'done', 202, '{}', now(), now() + interval '1 day')"
                     )
                 assert migrate() == ["0010"]
                 with db.connection_context():

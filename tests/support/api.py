@@ -1,4 +1,5 @@
-"""Talking to the API from a test: request bodies, the calls every suite makes, answers checked against OpenAPI."""
+"""Talking to the API from a test: request bodies, the calls every suite makes, answers checked against
+OpenAPI."""
 
 import jsonschema
 

@@ -127,7 +127,8 @@ def log_file(name, mode="ab"):
 
 
 class _Tee:
-    """This process's log lines: to the session's log file, and to ``sys.stdout`` as pytest captures it now."""
+    """This process's log lines: to the session's log file, and to ``sys.stdout`` as pytest captures it
+    now."""
 
     def __init__(self):
         self.file = log_file("pytest", "a")

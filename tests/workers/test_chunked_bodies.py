@@ -19,7 +19,8 @@ from tests.support.sandbox import wait_status
 
 @pytest.fixture(scope="module")
 def ingress(worker_config, fleet):
-    """``paywave ingress`` (gunicorn) on this package's database and queues: the fleet charges what it accepts."""
+    """``paywave ingress`` (gunicorn) on this package's database and queues: the fleet charges what it
+    accepts."""
     proc, base = start_ingress(dataclasses.replace(worker_config, web_workers=1))
     yield base.removeprefix("http://")
     os.killpg(proc.pid, signal.SIGTERM)

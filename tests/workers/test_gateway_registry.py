@@ -55,7 +55,8 @@ class FakeGateway(Gateway):
 
 
 class FakeWebhooks(Webhooks):
-    """Events signed at the door with a shared secret: ``Fake-Signature`` is the hex HMAC-SHA256 of the body."""
+    """Events signed at the door with a shared secret: ``Fake-Signature`` is the hex HMAC-SHA256 of the
+    body."""
 
     title = "Fake"
     verified_at_door = True

@@ -18,7 +18,8 @@ def test_each_job_names_a_registered_actor_on_a_queue_a_pool_consumes(constructo
     job = constructor(**{name: gateway if name == "gateway" else "x_1" for name in params})
     assert job.actor_name == constructor.__name__ and job.actor_name in ACTORS
     assert job.queue_name in {queue for queues in POOLS.values() for queue in queues}
-    # process_payment is registered on one gateway's queue and consumed from every gateway's: the job names it.
+    # process_payment is registered on one gateway's queue and consumed from every gateway's: the job names
+    # it.
     default = ACTORS[job.actor_name][1]
     assert job.queue_name == (POOLS[gateway][0] if job.actor_name == "process_payment" else default)
     assert len(job.args) == len(params)

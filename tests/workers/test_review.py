@@ -1,5 +1,6 @@
 """Payments that wait for a person: the CVC is erased on every path that ends or abandons the first
-authorization, and what the machine cannot settle lands in ``requires_review``, where the sweeper leaves it."""
+authorization, and what the machine cannot settle lands in ``requires_review``, where the sweeper leaves
+it."""
 
 import dataclasses
 import datetime
@@ -55,7 +56,8 @@ def unknown_past_replay_window(fleet, merchant, tag):
 
 
 def dead_letter(fleet, pid, times):
-    """Send ``process_payment`` with no retries until the payment's jobs have dead-lettered ``times`` times."""
+    """Send ``process_payment`` with no retries until the payment's jobs have dead-lettered ``times``
+    times."""
     marked = Event.select().where((Event.payment_id == pid) & (Event.type == "payment.dead_lettered"))
     for n in range(marked.count() + 1, times + 1):
         fleet.actors["process_payment"].send_with_options(args=(pid, "stripe"), max_retries=0)

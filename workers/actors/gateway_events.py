@@ -15,7 +15,8 @@ from store import gateway_events
 
 
 def apply_gateway_event(ctx, gateway, event_id):
-    """Verify (when not verified at the door) and apply one stored event, then refresh the payment's cache entry.
+    """Verify (when not verified at the door) and apply one stored event, then refresh the payment's cache
+    entry.
 
     Parameters:
       gateway: A registered gateway's name.

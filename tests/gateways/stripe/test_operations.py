@@ -289,7 +289,8 @@ def two_call_attempt(sandbox, api_key, request, send_intent=True):
 def test_retrieve_of_a_two_call_attempt_replays_its_two_calls(
     gateway, new_request, ledger, sandbox, api_key, capture, expected
 ):
-    """Deployed mid-attempt: the one-call replay meets the two-call flow's key, Stripe's saved answers tell."""
+    """Deployed mid-attempt: the one-call replay meets the two-call flow's key, Stripe's saved answers
+    tell."""
     request = new_request(capture=capture, description="order 9", metadata={"order": "o-9"})
     earlier = two_call_attempt(sandbox, api_key, request)  # its answer was lost: no PaymentIntent id
 
