@@ -400,7 +400,7 @@ def scenario_e2e(stack, env, token, args, results, sandbox_url):
         requests.post(sandbox_url + "/_sandbox/faults", json={"latency_ms": latency}, timeout=5)
         session = requests.Session()
 
-        def post(_):
+        def post(_, session=session):
             return session.post(
                 f"http://127.0.0.1:{port}/payments",
                 json=PAYMENT,

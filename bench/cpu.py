@@ -1,5 +1,6 @@
 """CPU used by each role of process while a scenario runs, to tell which one saturates the cores."""
 
+import contextlib
 import os
 import re
 import subprocess
@@ -129,21 +130,23 @@ def measure(argvs, sampler, gap=0.0, **popen):
     Raises:
       subprocess.CalledProcessError: a command failed.
     """
-    files = [tempfile.TemporaryFile() for _ in argvs]  # not pipes: no command blocks on a full one
-    with sampler as cpu:
-        started, procs = time.monotonic(), []
-        for i, (argv, out) in enumerate(zip(argvs, files)):
-            time.sleep(max(0.0, started + i * gap - time.monotonic()))
-            procs.append(subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, **popen))
-        for proc in procs:
-            # wait, but do not reap: until the sampler's last sample, an exited process keeps its CPU times
-            os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOWAIT)
-    outputs = []
-    for argv, proc, out in zip(argvs, procs, files):
-        proc.wait()
-        with out:
+    with contextlib.ExitStack() as closing:
+        # Files, not pipes: no command blocks on a full one.
+        files = [closing.enter_context(tempfile.TemporaryFile()) for _ in argvs]
+        with sampler as cpu:
+            started, procs = time.monotonic(), []
+            for i, (argv, out) in enumerate(zip(argvs, files, strict=True)):
+                time.sleep(max(0.0, started + i * gap - time.monotonic()))
+                procs.append(subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, **popen))
+            for proc in procs:
+                # Wait, but do not reap: until the sampler's last sample, an exited process keeps its CPU
+                # times.
+                os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOWAIT)
+        outputs = []
+        for argv, proc, out in zip(argvs, procs, files, strict=True):
+            proc.wait()
             out.seek(0)
             outputs.append(out.read().decode())
-        if proc.returncode:
-            raise subprocess.CalledProcessError(proc.returncode, argv, outputs[-1])
+            if proc.returncode:
+                raise subprocess.CalledProcessError(proc.returncode, argv, outputs[-1])
     return outputs, cpu.result()

@@ -34,7 +34,7 @@ def plot(path):
     lat.set_title("POST latency p99 (ms) by concurrency")
     lat.set_yscale("log")
     lat.legend()
-    for offset, row in zip((-0.2, 0.2), results.get("rate", [])):
+    for offset, row in zip((-0.2, 0.2), results.get("rate", []), strict=False):
         rate.bar(
             [i + offset for i in range(3)],
             [row["p50_ms"], row["p99_ms"], row["p999_ms"]],

@@ -16,7 +16,7 @@ from shared.cards import Card
 from shared.config import Config
 
 
-class GatewayStatus(str, enum.Enum):
+class GatewayStatus(enum.StrEnum):
     """Where a payment stands at the gateway, after one of our calls."""
 
     AUTHORIZED = "authorized"  # funds held, capture pending

@@ -38,6 +38,8 @@ class Authenticator:
         self.issuer = config.jwt_issuer or None
         self.audience = config.jwt_audience or None
         self.leeway = config.jwt_leeway
+        # One cache per authenticator: lru_cache on the method would keep every authenticator alive (B019).
+        self._verified = functools.lru_cache(maxsize=4096)(self._verify)
 
     def verify(self, token: str) -> dict:
         """The token's claims.
@@ -50,8 +52,7 @@ class Authenticator:
             raise unauthorized("the token has expired", "invalid_token")
         return claims
 
-    @functools.lru_cache(maxsize=4096)
-    def _verified(self, token: str) -> dict:
+    def _verify(self, token: str) -> dict:
         """Signature and claims checked once per token (a merchant reuses its token; the
         check cost more than the rest of a cached GET).  Failures are never remembered."""
         try:

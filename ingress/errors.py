@@ -80,13 +80,16 @@ def install(app: falcon.App):
     only)."""
     app.set_error_serializer(serialize)
     app.add_error_handler(Exception, _unexpected)
-    unavailable = lambda exc: Problem(
-        503,
-        "Service unavailable",
-        "the database is unreachable; nothing was written",  # noqa: E731
-        slug="unavailable",
-        headers={"Retry-After": "2"},
-    )
+
+    def unavailable(exc):
+        return Problem(
+            503,
+            "Service unavailable",
+            "the database is unreachable; nothing was written",
+            slug="unavailable",
+            headers={"Retry-After": "2"},
+        )
+
     for error, problem in (
         (NotFound, lambda exc: Problem(404, "Not found", f"no such object: {exc}", slug="not-found")),
         (StateConflict, lambda exc: Problem(409, "Conflict", str(exc), slug=exc.code.replace("_", "-"))),

@@ -12,6 +12,7 @@ Set at start (``paywave sandbox ... --error-rate 0.2``) or at run time with
 * ``drop_response_rate``: do the work, then close the connection without an answer.
 """
 
+import contextlib
 import dataclasses
 import random
 import socket
@@ -71,7 +72,7 @@ class FaultsResource:
             try:
                 self.faults.update(values)
             except ValueError as exc:
-                raise falcon.HTTPBadRequest(title="invalid fault", description=str(exc))
+                raise falcon.HTTPBadRequest(title="invalid fault", description=str(exc)) from None
         resp.media = self.faults.as_dict()
 
     def on_delete(self, req, resp):
@@ -125,7 +126,5 @@ def drop_connection(req):
     sock = req.env.get("gunicorn.socket")
     if sock is None:
         raise RuntimeError("drop_response needs the sandbox to run under gunicorn")
-    try:
+    with contextlib.suppress(OSError):
         sock.shutdown(socket.SHUT_RDWR)
-    except OSError:
-        pass

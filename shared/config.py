@@ -112,6 +112,15 @@ def _too_wide(entry: str) -> bool:
     return network.num_addresses > (256 if network.is_private else 1)
 
 
+def _failure(parse: Callable[[], object], label: str = "") -> list[str]:
+    """``[label + the error]`` when ``parse()`` raises ``ValueError``, else ``[]``."""
+    try:
+        parse()
+    except ValueError as exc:
+        return [f"{label}{exc}"]
+    return []
+
+
 def _setting(
     default: Any,
     parse: Callable[[str], Any] = str,
@@ -349,6 +358,23 @@ class Config:
 
     def problems(self) -> list[str]:
         """One line per invalid setting (empty when all are valid)."""
+        problems = self._service_problems() + _failure(self.jwt_verify_key)
+        unknown_gateways = set(self.route) - {"stripe", "paypal"}
+        if unknown_gateways or not self.route:
+            problems.append(f"PAYWAVE_ROUTE: unknown gateways {sorted(unknown_gateways) or 'empty route'}")
+        problems += self._range_problems()
+        bad_hosts = [h for h in self.webhook_allowed_hosts if not _HOST_OR_CIDR.fullmatch(h)]
+        if bad_hosts:
+            problems.append(f"PAYWAVE_WEBHOOK_ALLOWED_HOSTS: not a host name or CIDR: {bad_hosts}")
+        problems += _failure(self.rate_limit_overrides_by_merchant, "PAYWAVE_RATE_LIMIT_OVERRIDES: ")
+        problems += _failure(self.trusted_networks, "PAYWAVE_TRUSTED_PROXIES: ")
+        if self.log_level not in ("debug", "info", "warning", "error"):
+            problems.append("PAYWAVE_LOG_LEVEL: expected debug, info, warning or error")
+        problems += self._keyring_problems()
+        return problems + (self._production_problems() if self.production else [])
+
+    def _service_problems(self) -> list[str]:
+        """The environment's name and the URLs of the services it talks to."""
         problems = []
         if self.env not in ("development", "production"):
             problems.append(f"PAYWAVE_ENV={self.env!r}: expected development or production")
@@ -358,13 +384,11 @@ class Config:
             problems.append("PAYWAVE_REDIS_URL: expected a redis:// URL")
         if self.broker_url and not self.broker_url.startswith(("amqp://", "amqps://")):
             problems.append("PAYWAVE_BROKER_URL: expected an amqp:// URL")
-        try:
-            self.jwt_verify_key()
-        except ValueError as exc:
-            problems.append(str(exc))
-        unknown_gateways = set(self.route) - {"stripe", "paypal"}
-        if unknown_gateways or not self.route:
-            problems.append(f"PAYWAVE_ROUTE: unknown gateways {sorted(unknown_gateways) or 'empty route'}")
+        return problems
+
+    def _range_problems(self) -> list[str]:
+        """Numbers outside their setting's bounds (``low`` and ``high``; every one of a tuple)."""
+        problems = []
         for field in dataclasses.fields(self):
             low, high, value = field.metadata["low"], field.metadata["high"], getattr(self, field.name)
             if low is not None and not all(
@@ -373,19 +397,11 @@ class Config:
                 problems.append(
                     f"{self.PREFIX}{field.name.upper()}={_text(value)!r}: must be from {low} to {high}"
                 )
-        bad_hosts = [h for h in self.webhook_allowed_hosts if not _HOST_OR_CIDR.fullmatch(h)]
-        if bad_hosts:
-            problems.append(f"PAYWAVE_WEBHOOK_ALLOWED_HOSTS: not a host name or CIDR: {bad_hosts}")
-        try:
-            self.rate_limit_overrides_by_merchant()
-        except ValueError as exc:
-            problems.append(f"PAYWAVE_RATE_LIMIT_OVERRIDES: {exc}")
-        try:
-            self.trusted_networks()
-        except ValueError as exc:
-            problems.append(f"PAYWAVE_TRUSTED_PROXIES: {exc}")
-        if self.log_level not in ("debug", "info", "warning", "error"):
-            problems.append("PAYWAVE_LOG_LEVEL: expected debug, info, warning or error")
+        return problems
+
+    def _keyring_problems(self) -> list[str]:
+        """Key settings that do not parse, and legacy key ids that also name a key pair's."""
+        problems = []
         key_ids = {}
         for name in KEYRINGS:
             try:
@@ -398,7 +414,7 @@ class Config:
         )
         if shared_ids:
             problems.append(f"PAYWAVE_VAULT_KEYS: key ids {sorted(shared_ids)} also name vault key pairs")
-        return problems + (self._production_problems() if self.production else [])
+        return problems
 
     def _production_problems(self) -> list[str]:
         """What production refuses although development accepts it."""

@@ -159,7 +159,7 @@ def reconcile(scenario, ids, sandboxes, since):
 def table(rows):
     columns = list(rows[0])
     widths = [max(len(str(c)), *(len(str(r[c])) for r in rows)) for c in columns]
-    lines = [" | ".join(str(c).ljust(w) for c, w in zip(columns, widths))]
+    lines = [" | ".join(str(c).ljust(w) for c, w in zip(columns, widths, strict=True))]
     lines.append("-+-".join("-" * w for w in widths))
-    lines += [" | ".join(str(r[c]).ljust(w) for c, w in zip(columns, widths)) for r in rows]
+    lines += [" | ".join(str(r[c]).ljust(w) for c, w in zip(columns, widths, strict=True)) for r in rows]
     return "\n".join(lines)

@@ -54,7 +54,7 @@ def scan_database(url) -> list[str]:
         for (table,) in cur.fetchall():
             cur.execute(f'SELECT * FROM "{table}"')
             names = [c.name for c in cur.description]
-            text = "\n".join(json.dumps(dict(zip(names, row)), default=str) for row in cur)
+            text = "\n".join(json.dumps(dict(zip(names, row, strict=True)), default=str) for row in cur)
             hits += [f"table {table}: {hit}" for hit in find(text)]
     conn.close()
     return hits

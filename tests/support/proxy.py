@@ -1,5 +1,6 @@
 """A TCP proxy the tests control, to cut a service off without stopping it."""
 
+import contextlib
 import socket
 import threading
 
@@ -52,10 +53,8 @@ class TcpProxy:
             pass
         finally:
             for s in (src, dst):
-                try:
+                with contextlib.suppress(OSError):
                     s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
 
     def cut(self):
         self._open.clear()
@@ -74,10 +73,8 @@ class TcpProxy:
 
 
 def _reset(sock):
-    try:
+    with contextlib.suppress(OSError):
         sock.shutdown(socket.SHUT_RDWR)  # wakes a thread blocked reading it; close alone would not
-    except OSError:
-        pass
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
         sock.close()

@@ -207,7 +207,7 @@ def test_a_scripted_dispute_marks_the_payment_and_emits_payment_disputed(api, au
     ).ok
 
     for pid in (on_stripe, on_paypal):
-        assert eventually(lambda: Payment.get_by_id(pid).disputed)
+        assert eventually(lambda pid=pid: Payment.get_by_id(pid).disputed)
         assert (
             Event.select().where((Event.payment_id == pid) & (Event.type == "payment.disputed")).count() == 1
         )
@@ -284,11 +284,14 @@ def test_a_forged_event_sent_first_under_a_genuine_id_does_not_block_the_genuine
             e.get("event_type") == "PAYMENT.CAPTURE.COMPLETED" and e["resource"].get("custom_id") == pid
         ),
     )
-    dispute = lambda e: (
-        e.get("event_type") == "CUSTOMER.DISPUTE.CREATED"
-        and "forged" not in e  # noqa: E731
-        and e["resource"]["disputed_transactions"][0].get("custom") == pid
-    )
+
+    def dispute(e):
+        return (
+            e.get("event_type") == "CUSTOMER.DISPUTE.CREATED"
+            and "forged" not in e
+            and e["resource"]["disputed_transactions"][0].get("custom") == pid
+        )
+
     hooked.deliveries.hold = dispute  # the genuine delivery waits while the forger's goes first
     try:
         assert requests.post(
@@ -304,9 +307,8 @@ def test_a_forged_event_sent_first_under_a_genuine_id_does_not_block_the_genuine
     finally:
         hooked.deliveries.hold = lambda event: False
 
-    assert (
-        hooked.post("paypal", headers, body).status_code == 202
-    )  # the genuine delivery, as PayPal sends it again
+    # The genuine delivery, as PayPal sends it again.
+    assert hooked.post("paypal", headers, body).status_code == 202
     assert eventually(lambda: Payment.get_by_id(pid).disputed)
     rows = GatewayEvent.select().where(GatewayEvent.event_id == genuine["id"])
     assert eventually(
