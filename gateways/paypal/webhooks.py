@@ -53,9 +53,8 @@ class PayPalWebhooks(Webhooks):
     placed_by_id = True
 
     def admit(self, config: Config, headers: dict, raw_body: bytes, body: dict) -> Delivery:
-        if (
-            not config.paypal_webhook_id
-        ):  # PayPal would answer FAILURE: refuse now, so that PayPal sends it again later
+        # PayPal would answer FAILURE: refuse now, so that PayPal sends it again later.
+        if not config.paypal_webhook_id:
             raise InvalidWebhook("PAYWAVE_PAYPAL_WEBHOOK_ID is not set: events cannot be verified")
         kept = {name: headers.get(name) for name in _WELL_FORMED}
         malformed = [

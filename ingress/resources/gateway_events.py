@@ -71,9 +71,8 @@ class GatewayEvents:
                     transmission_id=delivery.transmission_id,
                     unverified_max=self.config.gateway_event_unverified_max,
                 )
-        except (
-            gateway_events.Backlog
-        ) as exc:  # the ops pool is behind (or flooded): the gateway sends it again later
+        # The ops pool is behind (or flooded): the gateway sends it again later.
+        except gateway_events.Backlog as exc:
             log.warning("gateway_event_refused", gateway=self.gateway, reason=str(exc))
             raise Problem(
                 503,

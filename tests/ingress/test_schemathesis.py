@@ -125,10 +125,8 @@ def test_page_size_body_size_and_refund_reason_limits(client, auth, config):
     for size, status in ((limits.LIST_LIMIT_MAX, 200), (limits.LIST_LIMIT_MAX + 1, 422), (0, 422)):
         assert client.simulate_get("/payments", params={"limit": size}, headers=auth).status_code == status
     json_headers = {**auth, "Content-Type": "application/json"}
-    for size, status in (
-        (config.max_body_bytes, 422),
-        (config.max_body_bytes + 1, 413),
-    ):  # 422: too long a description
+    # 422: too long a description.
+    for size, status in ((config.max_body_bytes, 422), (config.max_body_bytes + 1, 413)):
         body = b'{"description": "' + b"d" * (size - 19) + b'"}'
         assert client.simulate_post("/payments", body=body, headers=json_headers).status_code == status
     refunds = (

@@ -364,10 +364,8 @@ def test_only_one_delivery_of_an_event_is_ever_applied(merchant):
         "event_type": "CUSTOMER.DISPUTE.CREATED",
         "resource": {"disputed_transactions": [{"custom": p.id}]},
     }
-    for body in (
-        orjson.dumps(event),
-        orjson.dumps(event, option=orjson.OPT_INDENT_2),
-    ):  # same event, other bytes
+    # Same event, other bytes.
+    for body in (orjson.dumps(event), orjson.dumps(event, option=orjson.OPT_INDENT_2)):
         assert gateway_events.receive("paypal", event["id"], event["event_type"], body.decode())
     digests = [r.digest for r in GatewayEvent.select().where(GatewayEvent.event_id == event["id"])]
 

@@ -24,8 +24,8 @@ def worker_config(config, service_urls, sandboxes):
         "wk",
         stripe_api_base=sandboxes["stripe"],
         paypal_api_base=sandboxes["paypal"],
-        circuit_min_calls=10_000,
-    ) as cfg:  # circuit tested on its own
+        circuit_min_calls=10_000,  # the circuit is tested on its own
+    ) as cfg:
         yield cfg
 
 

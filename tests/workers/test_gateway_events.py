@@ -119,10 +119,8 @@ def hooked(fleet, worker_config, start_sandbox):
                 broker=fleet.broker,
                 **actors.OPTIONS,
             )
-    with (
-        services.serving(server),
-        pytest.MonkeyPatch.context() as patch,
-    ):  # listening already: nothing is lost
+    # Listening already: nothing is lost.
+    with services.serving(server), pytest.MonkeyPatch.context() as patch:
         patch.setattr(fleet.context, "config", cfg)
         patch.setattr(fleet.context, "gateways", build_gateways(cfg, fleet.context.cache))
         yield Hooked(url, deliveries, Sandbox(cfg.stripe_api_base), Sandbox(cfg.paypal_api_base))
