@@ -7,8 +7,11 @@ reported, never applied.
 """
 
 import datetime
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from shared.ids import new_id
+from shared.jobs import Job
 from store import unit
 from store.db import database, locked, prepared
 from store.models import Attempt, Event, Payment, Refund, utcnow
@@ -26,7 +29,7 @@ class Backwards(Exception):
     """The change would move the payment back; it was not applied."""
 
 
-def lock(payment_id) -> Payment:
+def lock(payment_id: str) -> Payment:
     return prepared(
         "lock_payment", lambda: locked(Payment.select().where(Payment.id == "")), payment_id
     ).get()
@@ -38,7 +41,13 @@ def idempotency_key(payment_id: str, number: int) -> str:
 
 
 def start_attempt(
-    payment: Payment, gateway: str, operation: str, amount=None, key=None, attempts=None, request=None
+    payment: Payment,
+    gateway: str,
+    operation: str,
+    amount: int | None = None,
+    key: str | None = None,
+    attempts: Sequence[Attempt] | None = None,
+    request: dict | None = None,
 ) -> Attempt:
     """A new attempt row (``started``), numbered after the payment's last one. In a transaction.
 
@@ -82,7 +91,9 @@ def is_open(attempt: Attempt, retry_max: int) -> bool:
     )
 
 
-def open_attempt(payment: Payment, operation: str, retry_max: int, amount=None, key=None) -> Attempt:
+def open_attempt(
+    payment: Payment, operation: str, retry_max: int, amount: int | None = None, key: str | None = None
+) -> Attempt:
     """The unfinished attempt of ``operation`` to run again (same key), else a new one."""
     query = Attempt.select().where((Attempt.payment_id == payment.id) & (Attempt.operation == operation))
     if key:
@@ -96,7 +107,7 @@ def open_attempt(payment: Payment, operation: str, retry_max: int, amount=None, 
     return start_attempt(payment, payment.gateway, operation, amount, key)  # type: ignore[arg-type]
 
 
-def current_attempt(payment_id, operations=PAYMENT_OPERATIONS) -> Attempt | None:
+def current_attempt(payment_id: str, operations: Sequence[str] = PAYMENT_OPERATIONS) -> Attempt | None:
     return (
         Attempt.select()
         .where((Attempt.payment_id == payment_id) & Attempt.operation.in_(operations))
@@ -105,7 +116,7 @@ def current_attempt(payment_id, operations=PAYMENT_OPERATIONS) -> Attempt | None
     )
 
 
-def unresolved(payment_id) -> bool:
+def unresolved(payment_id: str) -> bool:
     """True while an attempt may have moved money without us knowing (started or unknown)."""
     return (
         Attempt.select().where((Attempt.payment_id == payment_id) & Attempt.status.in_(UNRESOLVED)).exists()
@@ -126,7 +137,16 @@ def count_try(attempt: Attempt) -> Attempt:
     return attempt
 
 
-def save(payment: Payment, *, status=None, attempt=None, event=None, jobs=(), attempts=None, **changes):
+def save(
+    payment: Payment,
+    *,
+    status: str | None = None,
+    attempt: Attempt | None = None,
+    event: str | None = None,
+    jobs: Iterable[Job] = (),
+    attempts: Iterable[Attempt] | None = None,
+    **changes: object,
+) -> bytes:
     """Apply ``changes`` (and ``status``) to the locked ``payment``, save ``attempt``,
     record ``event`` and queue ``jobs``. Call inside a transaction.
 
@@ -152,7 +172,9 @@ def save(payment: Payment, *, status=None, attempt=None, event=None, jobs=(), at
     return record(payment, jobs, event, now, attempts)
 
 
-def review(payment: Payment, reason: str, **changes) -> bytes:
+# ``changes``: payment columns, each value of its field's own type (``object`` would admit ``save``'s
+# keywords too).
+def review(payment: Payment, reason: str, **changes: Any) -> bytes:
     """Move the locked ``payment`` to ``requires_review`` (the sweeper leaves it there) with
     ``payment.requires_review``; only ``payments.settle`` moves it on. Call inside a transaction.
 
@@ -168,11 +190,11 @@ def review(payment: Payment, reason: str, **changes) -> bytes:
     )
 
 
-def lock_refund(refund_id) -> Refund:
+def lock_refund(refund_id: str) -> Refund:
     return locked(Refund.select().where(Refund.id == refund_id)).get()
 
 
-def stuck(older_than_seconds, limit=500):
+def stuck(older_than_seconds: float, limit: int = 500) -> tuple[list[Payment], list[Refund]]:
     """Work the sweeper must drive again: ``(payments, refunds)`` untouched for too long.
 
     Payments: ``pending``/``processing``, or ``requires_capture`` with an operation
@@ -203,13 +225,13 @@ def stuck(older_than_seconds, limit=500):
     return payments, refunds
 
 
-def touch(model, ids):
+def touch(model: type[Payment] | type[Refund], ids: Iterable[str]) -> None:
     """Mark rows as just handled, so several sweepers don't redo the same work at once."""
     if ids:
         model.update(updated_at=utcnow()).where(model.id.in_(list(ids))).execute()
 
 
-def report_dead_letter(actor: str, args):
+def report_dead_letter(actor: str, args: Sequence[object]) -> tuple[Payment, bytes] | None:
     """Record ``payment.dead_lettered`` on the payment a dead-lettered job was about.
 
     A job dead-letters after Dramatiq's retries (``workers.actors.OPTIONS``: 100, backing off

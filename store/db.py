@@ -3,12 +3,19 @@
 import functools
 import select
 import urllib.parse
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Protocol, TypeVar, cast
 
 import peewee
 import psycopg2.extensions
 from playhouse.pool import PooledPostgresqlDatabase
 
 database = peewee.DatabaseProxy()
+
+M = TypeVar("M", bound=peewee.Model)
+M_co = TypeVar("M_co", bound=peewee.Model, covariant=True)
+#: ``(sql, params)``: one statement for ``run_together``.
+Statement = tuple[str, Sequence[object]]
 
 
 class Pool(PooledPostgresqlDatabase):
@@ -17,7 +24,7 @@ class Pool(PooledPostgresqlDatabase):
     connection whose socket is readable was hung up by the server (restart, proxy cut):
     discard it; otherwise hand it out, and a failure on it is a 503 like any other."""
 
-    def _is_closed(self, conn):
+    def _is_closed(self, conn: psycopg2.extensions.connection) -> bool:
         if conn.closed:
             return True
         status = conn.info.transaction_status
@@ -33,9 +40,10 @@ class Pool(PooledPostgresqlDatabase):
 
     # A transaction's BEGIN goes out with its first statement ("BEGIN;SELECT ..."): one
     # round trip fewer per transaction, and every round trip costs CPU on both sides.
-    def begin(self, isolation_level=None):
+    def begin(self, isolation_level: str | None = None) -> None:
         if isolation_level:
-            return super().begin(isolation_level)
+            super().begin(isolation_level)
+            return
         if self.is_closed():  # connect now, as BEGIN did: connecting later would reset the transaction stack
             self.connect()
         self._state.begin_on = self._state.conn  # the connection the BEGIN is owed to
@@ -51,14 +59,14 @@ class Pool(PooledPostgresqlDatabase):
         """Whether this thread's transaction has sent nothing yet (its BEGIN is still owed)."""
         return getattr(self._state, "begin_on", None) is not None and self._state.begin_on is self._state.conn
 
-    def execute_sql(self, sql, params=None):
+    def execute_sql(self, sql: str, params: Sequence[object] | None = None) -> psycopg2.extensions.cursor:
         return super().execute_sql(self.take_begin() + sql, params)
 
-    def commit(self):
+    def commit(self) -> None:
         if not self.take_begin():  # nothing was sent: nothing to commit
             super().commit()
 
-    def rollback(self):
+    def rollback(self) -> None:
         if not self.take_begin():
             super().rollback()
 
@@ -109,12 +117,12 @@ def open_database(url: str, max_connections: int = 32) -> peewee.Database:
     return db
 
 
-def is_postgres(db=None) -> bool:
+def is_postgres(db: peewee.Database | None = None) -> bool:
     db = db or database.obj
     return isinstance(db, peewee.PostgresqlDatabase)
 
 
-def locked(query, skip_locked=False):
+def locked(query: peewee.ModelSelect[M], skip_locked: bool = False) -> peewee.ModelSelect[M]:
     """``SELECT ... FOR UPDATE`` on Postgres; SQLite serializes writers by itself."""
     return query.for_update(skip_locked=skip_locked or None) if is_postgres() else query
 
@@ -123,22 +131,22 @@ def try_lock(key: int) -> bool:
     """A transaction-scoped advisory lock on Postgres (True when taken); SQLite: always True."""
     if not is_postgres():
         return True
-    return database.execute_sql("SELECT pg_try_advisory_xact_lock(%s)", (key,)).fetchone()[0]
+    return bool(database.execute_sql("SELECT pg_try_advisory_xact_lock(%s)", (key,)).fetchone()[0])
 
 
 @functools.cache
-def _insert_sql(model, param) -> str:
+def _insert_sql(model: type[peewee.Model], param: str) -> str:
     fields = _insert_fields(model)
     columns = ", ".join(f'"{f.column_name}"' for f in fields)
     return f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES ({", ".join([param] * len(fields))})'
 
 
 @functools.cache
-def _insert_fields(model):
+def _insert_fields(model: type[peewee.Model]) -> list[peewee.Field]:
     return [f for f in model._meta.sorted_fields if not isinstance(f, peewee.AutoField)]
 
 
-def insert_statement(instance) -> tuple:
+def insert_statement(instance: peewee.Model) -> Statement:
     """``(sql, params)`` inserting ``instance`` (a model built with every value set),
     for ``run_together``.  The SQL is built once per model: on the ingress's hot path
     peewee's query generation cost more than the round trip."""
@@ -148,7 +156,7 @@ def insert_statement(instance) -> tuple:
     ]
 
 
-def run_together(statements, whole=False) -> int:
+def run_together(statements: Iterable[Statement], whole: bool = False) -> int:
     """Run ``[(sql, params), ...]`` all or nothing.
 
     On Postgres they go in one round trip: outside a transaction the server runs a
@@ -177,7 +185,15 @@ def run_together(statements, whole=False) -> int:
 _prepared: dict[tuple[str, type], tuple[type[peewee.Model], str]] = {}
 
 
-def prepared(name, build, *params):
+class Rows(Protocol[M_co]):
+    """What ``prepared`` answers: its rows, or the first one (``get``)."""
+
+    def __iter__(self) -> Iterator[M_co]: ...
+
+    def get(self) -> M_co: ...
+
+
+def prepared(name: str, build: Callable[[], peewee.ModelSelect[M]], *params: object) -> Rows[M]:
     """The SELECT ``build()`` returns, run with ``params`` in place of its own.
 
     Its SQL is generated once per database kind: for the worker's per-payment queries
@@ -192,4 +208,5 @@ def prepared(name, build, *params):
         query = build()
         _prepared[key] = (query.model, query.sql()[0])
     model, sql = _prepared[key]
-    return model.raw(sql, *params)
+    # peewee's stubs type raw rows as plain ``Model``s: they are ``build()``'s model.
+    return cast(Rows[M], model.raw(sql, *params))

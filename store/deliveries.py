@@ -15,6 +15,8 @@ endpoint before its deliveries.
 import dataclasses
 import datetime
 import functools
+from collections.abc import Iterable
+from typing import Protocol
 
 from shared import jobs, signing
 from shared.ids import new_id
@@ -25,6 +27,8 @@ from store.models import Event, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from store.objects import delivery_object, encode, endpoint_object, timestamp
 from store.pages import page
 from store.states import DeliveryStatus
+from store.unit import Unit
+from store.vault import Vault
 
 #: Each endpoint adds rows to every event's transaction: keep the fan-out bounded.
 MAX_ENDPOINTS = 16
@@ -34,7 +38,7 @@ ROTATION_OVERLAP = datetime.timedelta(hours=24)
 class NotDue(Exception):
     """The delivery's next attempt is later, or another worker holds it now."""
 
-    def __init__(self, seconds: float):
+    def __init__(self, seconds: float) -> None:
         super().__init__(f"due in {seconds:.3f} s")
         self.seconds = seconds
 
@@ -46,7 +50,26 @@ class Claimed:
     event: Event
 
 
-def _seal(endpoint: WebhookEndpoint, vault) -> str:
+class Answer(Protocol):
+    """What ``record_attempt`` reads of one attempt (``workers.delivery_http.Outcome``)."""
+
+    @property
+    def ok(self) -> bool: ...
+
+    @property
+    def status_code(self) -> int | None: ...
+
+    @property
+    def latency_ms(self) -> int: ...
+
+    @property
+    def snippet(self) -> str | None: ...
+
+    @property
+    def error(self) -> str | None: ...
+
+
+def _seal(endpoint: WebhookEndpoint, vault: Vault) -> str:
     """Give ``endpoint`` a new secret (encrypted on the row); returns it in clear."""
     secret = signing.new_secret()
     endpoint.secret_key_id, endpoint.secret_ciphertext = (
@@ -56,13 +79,17 @@ def _seal(endpoint: WebhookEndpoint, vault) -> str:
     return secret
 
 
-def _answer(work, endpoint, secret, status, location=None) -> dict:
+def _answer(
+    work: Unit, endpoint: WebhookEndpoint, secret: str, status: int, location: str | None = None
+) -> dict:
     """The answer with the secret; the unit's saved response without it (a replay cannot reveal it)."""
     work.respond(status, encode(endpoint_object(endpoint)), location)
     return endpoint_object(endpoint, secret)
 
 
-def create_endpoint(merchant_id, url, enabled_events, description, vault) -> dict:
+def create_endpoint(
+    merchant_id: str, url: str, enabled_events: Iterable[str], description: str | None, vault: Vault
+) -> dict:
     """A new enabled endpoint.
 
     Returns:
@@ -93,7 +120,7 @@ def create_endpoint(merchant_id, url, enabled_events, description, vault) -> dic
         return _answer(work, endpoint, secret, 201, f"/webhook_endpoints/{endpoint.id}")
 
 
-def get_endpoint(merchant_id, endpoint_id, lock=False) -> WebhookEndpoint:
+def get_endpoint(merchant_id: str, endpoint_id: str, lock: bool = False) -> WebhookEndpoint:
     """Raises:
     NotFound: no such endpoint for this merchant.
     """
@@ -106,14 +133,16 @@ def get_endpoint(merchant_id, endpoint_id, lock=False) -> WebhookEndpoint:
     return endpoint
 
 
-def list_endpoints(merchant_id, *, limit, starting_after=None):
+def list_endpoints(
+    merchant_id: str, *, limit: int, starting_after: str | None = None
+) -> tuple[list[dict], bool]:
     """Newest first. Returns ``([endpoint objects], has_more)``."""
     query = WebhookEndpoint.select().where(WebhookEndpoint.merchant_id == merchant_id)
     rows, has_more = page(query, limit, starting_after, functools.partial(get_endpoint, merchant_id))
     return [endpoint_object(e) for e in rows], has_more
 
 
-def _cancel_pending(endpoint_id, now):
+def _cancel_pending(endpoint_id: str, now: datetime.datetime) -> None:
     (
         WebhookDelivery.update(status=DeliveryStatus.CANCELED, next_attempt_at=None, updated_at=now)
         .where(
@@ -123,7 +152,7 @@ def _cancel_pending(endpoint_id, now):
     )
 
 
-def delete_endpoint(merchant_id, endpoint_id):
+def delete_endpoint(merchant_id: str, endpoint_id: str) -> None:
     """Delete the endpoint (its secrets with it) and cancel its pending deliveries.
 
     Raises:
@@ -135,7 +164,7 @@ def delete_endpoint(merchant_id, endpoint_id):
         endpoint.delete_instance()
 
 
-def rotate_secret(merchant_id, endpoint_id, vault) -> dict:
+def rotate_secret(merchant_id: str, endpoint_id: str, vault: Vault) -> dict:
     """A new secret; the current one stays valid for ``ROTATION_OVERLAP`` (a rotation
     within that time ends the older one at once: at most two secrets sign).
 
@@ -157,15 +186,17 @@ def rotate_secret(merchant_id, endpoint_id, vault) -> dict:
         return _answer(work, endpoint, secret, 200)
 
 
-def signing_secrets(endpoint: WebhookEndpoint, vault) -> list[str]:
+def signing_secrets(endpoint: WebhookEndpoint, vault: Vault) -> list[str]:
     """The secrets that sign now: the current one, and the previous one while it is valid."""
     secrets = [vault.secrets.decrypt(endpoint.secret_ciphertext, endpoint.secret_key_id, endpoint.id)]
-    if endpoint.previous_secret_ciphertext and endpoint.previous_secret_expires_at > utcnow():
-        secrets.append(
-            vault.secrets.decrypt(
-                endpoint.previous_secret_ciphertext, endpoint.previous_secret_key_id, endpoint.id
-            )
-        )
+    # A rotation sets all three; a new endpoint has none.
+    ciphertext, key_id, expires_at = (
+        endpoint.previous_secret_ciphertext,
+        endpoint.previous_secret_key_id,
+        endpoint.previous_secret_expires_at,
+    )
+    if ciphertext and key_id and expires_at and expires_at > utcnow():
+        secrets.append(vault.secrets.decrypt(ciphertext, key_id, endpoint.id))
     return secrets
 
 
@@ -202,7 +233,7 @@ def fan_out(event: Event) -> list[WebhookDelivery]:
     return deliveries
 
 
-def deliveries_of(event_id) -> list[dict]:
+def deliveries_of(event_id: str) -> list[dict]:
     """The event's deliveries, oldest first, each with its attempts (two queries)."""
     deliveries = list(
         WebhookDelivery.select()
@@ -220,7 +251,7 @@ def deliveries_of(event_id) -> list[dict]:
     return [delivery_object(d, attempts[d.id]) for d in deliveries]
 
 
-def claim_attempt(delivery_id, lease_seconds: float) -> Claimed | None:
+def claim_attempt(delivery_id: str, lease_seconds: float) -> Claimed | None:
     """Take the delivery's due attempt: its next attempt moves ``lease_seconds`` ahead, so
     another copy of its job waits for this one's outcome instead of sending it too.
 
@@ -246,20 +277,19 @@ def claim_attempt(delivery_id, lease_seconds: float) -> Claimed | None:
         )
 
 
-def _disable(endpoint: WebhookEndpoint, reason: str, now):
+def _disable(endpoint: WebhookEndpoint, reason: str, now: datetime.datetime) -> None:
     endpoint.status, endpoint.disabled_reason = "disabled", reason
     _cancel_pending(endpoint.id, now)
 
 
 def record_attempt(
-    claimed: Claimed, outcome, retry_in: float | None, disable_after: datetime.timedelta
+    claimed: Claimed, outcome: Answer, retry_in: float | None, disable_after: datetime.timedelta
 ) -> float | None:
     """Save one attempt and decide what follows: success, a retry in ``retry_in`` seconds,
     or failure.  A ``410 Gone``, or failures for longer than ``disable_after``, disable
     the endpoint (reason recorded) and cancel its other pending deliveries.
 
     Parameters:
-      outcome: ``workers.delivery_http.Outcome``.
       retry_in: Seconds to the next attempt on the schedule; None when none is left.
 
     Returns:
@@ -287,10 +317,8 @@ def record_attempt(
             error=outcome.error,
             created_at=now,
         )
-        if (
-            delivery.status != DeliveryStatus.PENDING
-        ):  # canceled meanwhile: its endpoint was deleted or disabled
-            retry_in = None
+        if delivery.status != DeliveryStatus.PENDING:
+            retry_in = None  # canceled meanwhile: its endpoint was deleted or disabled
         elif outcome.ok:
             delivery.status, retry_in = DeliveryStatus.SUCCEEDED, None
         else:
@@ -314,7 +342,7 @@ def record_attempt(
     return retry_in
 
 
-def redrive_stuck(cutoff, limit=500) -> int:
+def redrive_stuck(cutoff: datetime.datetime, limit: int = 500) -> int:
     """Queue ``deliver_webhook`` again for pending deliveries whose attempt was due before
     ``cutoff`` (their job was lost or dead-lettered); they become due now, so the next pass
     waits a period.  Call in a transaction.

@@ -8,7 +8,7 @@ class NotFound(Exception):
 class StateConflict(Exception):
     """The object's state forbids the operation (answered 409)."""
 
-    def __init__(self, message, code="invalid_state"):
+    def __init__(self, message: str, code: str = "invalid_state") -> None:
         super().__init__(message)
         self.code = code
 
@@ -16,6 +16,6 @@ class StateConflict(Exception):
 class AmountInvalid(Exception):
     """An amount is beyond what the payment allows (answered 422, naming ``field``)."""
 
-    def __init__(self, field, message):
+    def __init__(self, field: str, message: str) -> None:
         super().__init__(message)
         self.field = field

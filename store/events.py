@@ -8,7 +8,7 @@ import orjson
 from shared.ids import new_id
 from store import deliveries, unit
 from store.errors import NotFound
-from store.models import Event
+from store.models import Event, Payment
 from store.objects import delivery_object, encode, event_object
 from store.pages import page
 
@@ -26,7 +26,7 @@ TYPES = (
 )
 
 
-def emit(payment, type_: str, body: bytes) -> Event:
+def emit(payment: Payment, type_: str, body: bytes) -> Event:
     """Record event ``type_`` for ``payment`` with ``body`` (its object now, JSON bytes),
     and a webhook delivery for each endpoint subscribed to it. Call in the change's transaction."""
     if type_ not in TYPES:
@@ -43,7 +43,7 @@ def emit(payment, type_: str, body: bytes) -> Event:
     return event
 
 
-def get(merchant_id, event_id) -> Event:
+def get(merchant_id: str, event_id: str) -> Event:
     """Raises:
     NotFound: no such event for this merchant.
     """
@@ -53,7 +53,9 @@ def get(merchant_id, event_id) -> Event:
     return event
 
 
-def list_(merchant_id, *, limit, starting_after=None, type_=None):
+def list_(
+    merchant_id: str, *, limit: int, starting_after: str | None = None, type_: str | None = None
+) -> tuple[list[dict], bool]:
     """Newest first. Returns ``([event objects], has_more)``."""
     query = Event.select().where(Event.merchant_id == merchant_id)
     if type_:
@@ -62,7 +64,7 @@ def list_(merchant_id, *, limit, starting_after=None, type_=None):
     return [event_object(e) for e in rows], has_more
 
 
-def redeliver(merchant_id, event_id) -> bytes:
+def redeliver(merchant_id: str, event_id: str) -> bytes:
     """New deliveries of the event to every endpoint subscribed to it now.
 
     Returns:

@@ -16,9 +16,11 @@ import datetime
 import functools
 import hashlib
 from collections.abc import Callable
+from typing import Any
 
 import orjson
 import peewee
+from peewee import Expression
 
 from gateways import registry
 from gateways.base import Fact
@@ -44,13 +46,19 @@ class NotYet(Exception):
 class Ignored(Exception):
     """The event changes nothing; ``alarming`` when it contradicts our records."""
 
-    def __init__(self, reason, alarming=False):
+    def __init__(self, reason: str, alarming: bool = False) -> None:
         super().__init__(reason)
         self.alarming = alarming
 
 
 def receive(
-    gateway, event_id, type_, payload, headers=None, transmission_id=None, unverified_max=None
+    gateway: str,
+    event_id: str,
+    type_: str,
+    payload: str,
+    headers: dict | None = None,
+    transmission_id: str | None = None,
+    unverified_max: int | None = None,
 ) -> bool:
     """Store a delivery as ``received`` and queue its ``apply_gateway_event`` job, in one transaction.
 
@@ -98,12 +106,12 @@ def receive(
     return bool(stored)
 
 
-def _key(gateway, event_id, digest=None):
+def _key(gateway: str, event_id: str, digest: str | None = None) -> Expression:
     key = (GatewayEvent.gateway == gateway) & (GatewayEvent.event_id == event_id)
     return key if digest is None else key & (GatewayEvent.digest == digest)
 
 
-def received(gateway, event_id) -> GatewayEvent | None:
+def received(gateway: str, event_id: str) -> GatewayEvent | None:
     """The first delivery of the event still ``received`` (not yet applied, ignored or rejected), else None.
 
     Each delivery has its own job: a job decides on one delivery, the next job on the next."""
@@ -115,7 +123,7 @@ def received(gateway, event_id) -> GatewayEvent | None:
     )
 
 
-def reject(gateway, event_id, reason, digest) -> bool:
+def reject(gateway: str, event_id: str, reason: str, digest: str) -> bool:
     """Mark a ``received`` delivery, the one with ``digest``, ``rejected`` (not genuine: never applied).
     True when it was."""
     return bool(
@@ -125,7 +133,7 @@ def reject(gateway, event_id, reason, digest) -> bool:
     )
 
 
-def purge_settled(retention_days) -> int:
+def purge_settled(retention_days: float) -> int:
     """Delete ``rejected`` and ``ignored`` events received more than ``retention_days`` ago. Returns how
     many."""
     cutoff = utcnow() - datetime.timedelta(days=retention_days)
@@ -139,7 +147,7 @@ def purge_settled(retention_days) -> int:
     )
 
 
-def apply(gateway, event_id, digest=None):
+def apply(gateway: str, event_id: str, digest: str | None = None) -> tuple[Payment, bytes] | None:
     """Fold a ``received`` delivery into its payment, in one transaction with the delivery's new status;
     ``ignored`` when another delivery of the event was applied.
 
@@ -185,23 +193,18 @@ def apply(gateway, event_id, digest=None):
         else:
             row.status, row.applied_at = GatewayEventStatus.APPLIED, utcnow()
         row.save()
-    return (payment, body) if body else None
+    return (payment, body) if payment is not None and body else None
 
 
-def _read(gateway, row) -> Fact:
+def _read(gateway: str, row: GatewayEvent) -> Fact:
     try:  # a gateway no longer registered is a KeyError: unreadable too
         return registry.webhooks(gateway).read(orjson.loads(row.payload))
-    except (
-        LookupError,
-        AttributeError,
-        TypeError,
-        ValueError,
-        ArithmeticError,
-    ) as exc:  # a shape we never guess at
+    # A shape we never guess at.
+    except (LookupError, AttributeError, TypeError, ValueError, ArithmeticError) as exc:
         raise Ignored(f"unreadable {row.type} event ({type(exc).__name__}: {exc})", alarming=True) from None
 
 
-def _payment_of(gateway, fact) -> Payment | None:
+def _payment_of(gateway: str, fact: Fact) -> Payment | None:
     """Our payment the event is about, locked: by the gateway's reference, with our id as a
     cross-check that must agree (Stripe's ``metadata.payment_id`` was once merchant-writable).
 
@@ -232,7 +235,7 @@ def _payment_of(gateway, fact) -> Payment | None:
     return None
 
 
-def _fold(gateway, payment, fact) -> bytes:
+def _fold(gateway: str, payment: Payment | None, fact: Fact) -> bytes:
     """Apply ``fact`` to the locked ``payment``. Returns its object (JSON bytes).
 
     Raises:
@@ -253,7 +256,7 @@ def _fold(gateway, payment, fact) -> bytes:
     return HANDLERS[fact.kind](gateway, payment, fact)
 
 
-def _charged(gateway, payment, fact, *, status, event):
+def _charged(gateway: str, payment: Payment, fact: Fact, *, status: PaymentStatus, event: str) -> bytes:
     """A charge, authorization or capture the gateway completed, perhaps after our call gave up."""
     if payment.status == status:
         raise Ignored(f"already {status}")
@@ -271,13 +274,16 @@ def _charged(gateway, payment, fact, *, status, event):
                 f"our {gateway} attempt is {attempt.status if attempt else 'missing'}", alarming=True
             )
         attempt = None  # captured without our asking (e.g. from the gateway's dashboard): still true
-    reference = payment.gateway_reference or fact.reference or (attempt and attempt.gateway_reference)
+    reference = (
+        payment.gateway_reference or fact.reference or (attempt.gateway_reference if attempt else None)
+    )
     if reference is None:  # captures and refunds need it: our worker's own lookup will find it
         raise Ignored("names no reference we could keep")
     if attempt is not None:
         attempt.status, attempt.gateway_reference = AttemptStatus.SUCCEEDED, reference
         attempt.error_class = attempt.error_code = attempt.error_message = None
-    changes = {"amount_captured": fact.amount, "gateway_reference": reference}
+    # Payment columns for ``attempts.save``, each of its field's own type.
+    changes: dict[str, Any] = {"amount_captured": fact.amount, "gateway_reference": reference}
     if payment.status == PaymentStatus.PROCESSING:
         changes.update(cvc_ciphertext=None, failure_code=None, failure_message=None)
         metrics.payments.labels(status, gateway).inc()
@@ -286,7 +292,7 @@ def _charged(gateway, payment, fact, *, status, event):
     return attempts.save(payment, status=status, attempt=attempt, event=event, **changes)
 
 
-def _failed(gateway, payment, fact):
+def _failed(gateway: str, payment: Payment, fact: Fact) -> bytes:
     """A decline: the worker asks the gateway again now (same key) instead of after its backoff
     or the sweeper, and decides between fallback and failure as for its own calls."""
     attempt = attempts.current_attempt(payment.id)
@@ -299,7 +305,7 @@ def _failed(gateway, payment, fact):
     return attempts.save(payment, jobs=[jobs.process_payment(payment.id, gateway)])
 
 
-def _refund(gateway, payment, fact):
+def _refund(gateway: str, payment: Payment, fact: Fact) -> bytes:
     """Count a refund once, by the gateway's refund id, whoever made it (our refund job or
     someone at the gateway's dashboard); a refund that failed after succeeding is taken back."""
     refund = Refund.get_or_none(
@@ -342,7 +348,7 @@ def _refund(gateway, payment, fact):
     )
 
 
-def _disputed(gateway, payment, fact):
+def _disputed(gateway: str, payment: Payment, fact: Fact) -> bytes:
     if payment.disputed:
         raise Ignored("already disputed")
     return attempts.save(payment, event="payment.disputed", disputed=True)
@@ -359,7 +365,7 @@ HANDLERS: dict[str, Callable[[str, Payment, Fact], bytes]] = {
 }
 
 
-def redrive_stuck(cutoff, limit=500) -> int:
+def redrive_stuck(cutoff: datetime.datetime, limit: int = 500) -> int:
     """Queue ``apply_gateway_event`` again for events still ``received`` since before ``cutoff``
     (their job was lost or dead-lettered), and mark them so the next pass waits a period.
     Call in a transaction.

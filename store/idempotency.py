@@ -12,10 +12,11 @@ two holders rolls back instead of writing twice.  A claim whose Postgres backend
 import dataclasses
 import datetime
 import hashlib
+from collections.abc import Iterable
 
 import peewee
 
-from store.db import database, is_postgres, run_together
+from store.db import Statement, database, is_postgres, run_together
 from store.models import IdempotencyRecord, utcnow
 
 STALE_AFTER = datetime.timedelta(seconds=120)
@@ -43,7 +44,7 @@ class Claim:
     token: datetime.datetime
 
 
-def claim(merchant_id, key, request_hash, ttl_hours=24):
+def claim(merchant_id: str, key: str, request_hash: str, ttl_hours: int = 24) -> Claim | Saved:
     """Take ``key`` for this request.
 
     Parameters:
@@ -84,11 +85,13 @@ def claim(merchant_id, key, request_hash, ttl_hours=24):
             raise KeyReusedWithOtherRequest(key)
         if record.state == "in_progress":
             raise KeyInUse(key)
+        # A done record holds the response complete() saved.
+        assert record.response_status is not None and record.response_body is not None
         return Saved(record.response_status, record.response_body.encode(), record.response_location)
     raise KeyInUse(key)
 
 
-def _claimer_gone(record) -> bool:
+def _claimer_gone(record: IdempotencyRecord) -> bool:
     """Whether the backend that took the claim has ended (so has the request that held it)."""
     if record.claimer_pid is None:
         return False
@@ -97,7 +100,7 @@ def _claimer_gone(record) -> bool:
     ).fetchone()[0]
 
 
-def _delete(record):
+def _delete(record: IdempotencyRecord) -> None:
     (
         IdempotencyRecord.delete()
         .where(
@@ -109,7 +112,9 @@ def _delete(record):
     )
 
 
-def complete(claim_, status, body: bytes, location=None, together=()):
+def complete(
+    claim_: Claim, status: int, body: bytes, location: str | None = None, together: Iterable[Statement] = ()
+) -> None:
     """Save the response; call inside the work's transaction.
 
     Parameters:
@@ -130,7 +135,7 @@ def complete(claim_, status, body: bytes, location=None, together=()):
         raise KeyInUse(claim_.key)
 
 
-def release(claim_):
+def release(claim_: Claim) -> None:
     """Free the key after a request that changed nothing (an error answer)."""
     with database.atomic():
         (
@@ -145,5 +150,5 @@ def release(claim_):
         )
 
 
-def purge_expired():
+def purge_expired() -> int:
     return IdempotencyRecord.delete().where(IdempotencyRecord.expires_at < utcnow()).execute()

@@ -7,6 +7,9 @@ safe to run from several processes at once (an advisory lock on Postgres).
 
 import importlib
 import pkgutil
+from types import ModuleType
+
+import peewee
 
 from store import migrations
 from store.db import database, is_postgres
@@ -32,7 +35,7 @@ DIALECTS = {
 _LOCK_ID = 0x70617977  # "payw"
 
 
-def available():
+def available() -> list[tuple[str, ModuleType]]:
     """``[(version, module), ...]`` sorted by version."""
     found = []
     for info in pkgutil.iter_modules(migrations.__path__):
@@ -41,7 +44,7 @@ def available():
     return sorted(found, key=lambda item: item[0])
 
 
-def migrate(db=None):
+def migrate(db: peewee.Database | None = None) -> list[str]:
     """Apply every migration not yet applied.
 
     Returns:

@@ -12,15 +12,15 @@ import peewee
 from store.db import database
 
 
-def utcnow():
+def utcnow() -> datetime.datetime:
     return datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
 
 
 class JSONField(peewee.TextField):
-    def db_value(self, value):
+    def db_value(self, value: object) -> str | None:
         return None if value is None else orjson.dumps(value).decode()
 
-    def python_value(self, value):
+    def python_value(self, value: str | None) -> object:
         return None if value is None else orjson.loads(value)
 
 

@@ -4,6 +4,7 @@ Pure functions of the rows given (no query), so every store module may use them.
 """
 
 import datetime
+from collections.abc import Iterable
 
 import orjson
 
@@ -15,7 +16,7 @@ def timestamp(value: datetime.datetime) -> str:
     return value.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
-def encode(obj) -> bytes:
+def encode(obj: object) -> bytes:
     return orjson.dumps(obj)
 
 
@@ -33,7 +34,7 @@ def attempt_object(a: Attempt) -> dict:
     }
 
 
-def payment_object(p: Payment, attempts) -> dict:
+def payment_object(p: Payment, attempts: Iterable[Attempt]) -> dict:
     """The API's payment object (also what the cache and events hold)."""
     return {
         "id": p.id,
@@ -91,7 +92,7 @@ def event_object(e: Event) -> dict:
     }
 
 
-def endpoint_object(e: WebhookEndpoint, secret=None) -> dict:
+def endpoint_object(e: WebhookEndpoint, secret: str | None = None) -> dict:
     """The API's endpoint object; ``secret`` only in the answers that reveal it."""
     obj = {
         "id": e.id,
@@ -119,7 +120,7 @@ def webhook_attempt_object(a: WebhookAttempt) -> dict:
     }
 
 
-def delivery_object(d: WebhookDelivery, attempts) -> dict:
+def delivery_object(d: WebhookDelivery, attempts: Iterable[WebhookAttempt]) -> dict:
     return {
         "id": d.id,
         "object": "webhook_delivery",

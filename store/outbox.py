@@ -11,6 +11,7 @@ import datetime
 import threading
 import time
 from collections.abc import Iterable
+from typing import TYPE_CHECKING, Self
 
 import orjson
 
@@ -18,13 +19,16 @@ from shared import metrics
 from shared.jobs import Job
 from shared.logging import get_logger
 from store import unit
-from store.db import database, insert_statement, is_postgres, run_together
+from store.db import Statement, database, insert_statement, is_postgres, run_together
 from store.models import OutboxJob, utcnow
+
+if TYPE_CHECKING:  # the type only: the broker's module loads dramatiq and pika
+    from shared.broker import Publish
 
 log = get_logger(__name__)
 
 
-def statement(job: Job) -> tuple:
+def statement(job: Job) -> Statement:
     """``(sql, params)`` writing ``job``, for ``store.db.run_together`` with its change; the open unit of
     work, if any, wakes the relay after commit."""
     work = unit.current()
@@ -37,19 +41,19 @@ def statement(job: Job) -> tuple:
     )
 
 
-def add(job: Job):
+def add(job: Job) -> None:
     """Write ``job``; call inside the transaction of the change it belongs to."""
     add_all([job])
 
 
-def add_all(jobs: Iterable[Job]):
+def add_all(jobs: Iterable[Job]) -> None:
     """Write ``jobs`` (``shared.jobs``) in one round trip; call inside the change's transaction."""
     statements = [statement(j) for j in jobs]
     if statements:
         run_together(statements)
 
 
-def pending_stats():
+def pending_stats() -> tuple[int, float]:
     """``(count, age_seconds_of_oldest)`` of unpublished jobs."""
     row = (
         OutboxJob.select(OutboxJob.created_at)  # by id: the order the partial index keeps, as the relay's
@@ -63,7 +67,7 @@ def pending_stats():
     return count, age
 
 
-def _take(batch):
+def _take(batch: int) -> list[Job]:
     """Mark up to ``batch`` unpublished jobs published, returning them oldest first (one statement,
     written out: peewee's SQL generation cost more than the query)."""
     p, lock = database.param, " FOR UPDATE SKIP LOCKED" if is_postgres() else ""
@@ -76,7 +80,7 @@ def _take(batch):
     return [Job(queue, actor, tuple(orjson.loads(args))) for _, queue, actor, args in sorted(rows)]
 
 
-def publish_pending(publish, batch=200):
+def publish_pending(publish: "Publish", batch: int = 200) -> int:
     """Publish up to ``batch`` unpublished jobs, oldest first, and mark them.
 
     Parameters:
@@ -96,7 +100,7 @@ def publish_pending(publish, batch=200):
     return len(jobs)
 
 
-def purge_published(older_than_seconds=86400):
+def purge_published(older_than_seconds: float = 86400) -> int:
     """Delete jobs published long ago (the table stays small)."""
     cutoff = utcnow() - datetime.timedelta(seconds=older_than_seconds)
     return OutboxJob.delete().where(OutboxJob.published_at < cutoff).execute()
@@ -112,29 +116,29 @@ class Relay:
 
     REPORT_EVERY = 10.0  # seconds between backlog metrics (two queries)
 
-    def __init__(self, publish, interval=1.0, max_backoff=5.0):
+    def __init__(self, publish: "Publish", interval: float = 1.0, max_backoff: float = 5.0) -> None:
         self.publish = publish
         self.interval = interval
         self.max_backoff = max_backoff
         self._wake = threading.Event()
         self._stop = threading.Event()
-        self._thread = None
+        self._thread: threading.Thread | None = None
 
-    def start(self):
+    def start(self) -> Self:
         self._thread = threading.Thread(target=self._run, name="outbox-relay", daemon=True)
         self._thread.start()
         return self
 
-    def notify(self):
+    def notify(self) -> None:
         self._wake.set()
 
-    def stop(self, timeout=5.0):
+    def stop(self, timeout: float = 5.0) -> None:
         self._stop.set()
         self._wake.set()
         if self._thread:
             self._thread.join(timeout)
 
-    def drain(self, batch=200):
+    def drain(self, batch: int = 200) -> int:
         """Publish until nothing is pending; returns how many jobs were published."""
         total = 0
         with database.connection_context():
@@ -144,14 +148,14 @@ class Relay:
                 if published < batch:
                     return total
 
-    def report(self):
+    def report(self) -> None:
         """Export the outbox's backlog (count and age of the oldest job) as metrics."""
         with database.connection_context():
             count, age = pending_stats()
         metrics.outbox_pending.set(count)
         metrics.outbox_lag.set(age)
 
-    def _run(self):
+    def _run(self) -> None:
         delay, reported = self.interval, 0.0
         while not self._stop.is_set():
             self._wake.wait(delay)

@@ -1,9 +1,19 @@
 """Keyset pagination, newest first, for every list the API answers."""
 
+from collections.abc import Callable
+from typing import Any
+
 import peewee
 
+from store.db import M
 
-def page(query, limit, starting_after=None, find=None):
+
+def page(
+    query: peewee.ModelSelect[M],
+    limit: int,
+    starting_after: str | None,
+    find: Callable[[str], M],
+) -> tuple[list[M], bool]:
     """One page of ``query``'s rows, newest first by ``(created_at, id)``.
 
     Parameters:
@@ -16,9 +26,10 @@ def page(query, limit, starting_after=None, find=None):
     Raises:
       store.errors.NotFound: ``starting_after`` names no row ``find`` knows.
     """
-    model = query.model
+    # Every listed model has ``created_at`` and ``id``, which peewee's generic ``Model`` cannot say.
+    model: Any = query.model
     if starting_after:
-        cursor = find(starting_after)
+        cursor: Any = find(starting_after)
         query = query.where(
             peewee.Tuple(model.created_at, model.id) < peewee.Tuple(cursor.created_at, cursor.id)
         )

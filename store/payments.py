@@ -6,12 +6,15 @@ State rules: ``store.states``; a state only moves forward; refunds raise
 is ``pending`` or ``processing``: every change that moves it on erases it (``record``).
 """
 
+import datetime
 import functools
+from collections.abc import Callable, Collection, Iterable
 
 import peewee
 
 from shared import jobs
 from shared.ids import new_id
+from shared.jobs import Job
 from shared.logging import get_logger
 from store import events, outbox, unit
 from store.db import insert_statement, locked, prepared
@@ -20,20 +23,21 @@ from store.models import Attempt, AuditLog, Merchant, Payment, Refund, utcnow
 from store.objects import encode, payment_object, refund_object
 from store.pages import page
 from store.states import AUTHORIZING, REFUNDABLE, PaymentStatus, RefundStatus
+from store.unit import Unit
 
 log = get_logger(__name__)
 
 
-def attempts_of(payment_ids):
+def attempts_of(payment_ids: Collection[str]) -> dict[str, list[Attempt]]:
     """``{payment_id: [Attempt, ...]}`` in one query (no N+1 on lists)."""
-    found = {pid: [] for pid in payment_ids}
+    found: dict[str, list[Attempt]] = {pid: [] for pid in payment_ids}
     if payment_ids:
         for a in Attempt.select().where(Attempt.payment_id.in_(list(payment_ids))).order_by(Attempt.number):
             found[a.payment_id].append(a)
     return found
 
 
-def attempts_of_one(payment_id) -> list:
+def attempts_of_one(payment_id: str) -> list[Attempt]:
     return list(
         prepared(
             "attempts_of_one",
@@ -43,7 +47,7 @@ def attempts_of_one(payment_id) -> list:
     )
 
 
-def snapshot(payment: Payment, attempts=None) -> bytes:
+def snapshot(payment: Payment, attempts: Iterable[Attempt] | None = None) -> bytes:
     """The payment object as JSON bytes, with ``attempts`` (default: read them)."""
     return encode(payment_object(payment, attempts_of_one(payment.id) if attempts is None else attempts))
 
@@ -51,13 +55,13 @@ def snapshot(payment: Payment, attempts=None) -> bytes:
 _known_merchants: set[str] = set()
 
 
-def _ensure_merchant(merchant_id):
+def _ensure_merchant(merchant_id: str) -> None:
     if merchant_id not in _known_merchants:
         Merchant.insert(id=merchant_id, created_at=utcnow()).on_conflict_ignore().execute()
         _known_merchants.add(merchant_id)
 
 
-def create(merchant_id, fields: dict, card_columns_for):
+def create(merchant_id: str, fields: dict, card_columns_for: Callable[[str], dict]) -> tuple[Payment, bytes]:
     """Write a new ``pending`` payment and its first job (the route's first gateway) in one transaction, in
     one round trip (two with an idempotency claim: its response goes with them, then the COMMIT).
 
@@ -97,7 +101,7 @@ def create(merchant_id, fields: dict, card_columns_for):
     return payment, body
 
 
-def get(merchant_id, payment_id, lock=False) -> Payment:
+def get(merchant_id: str | None, payment_id: str, lock: bool = False) -> Payment:
     """One payment of ``merchant_id`` (None: of any merchant, for operators).
 
     Raises:
@@ -113,8 +117,15 @@ def get(merchant_id, payment_id, lock=False) -> Payment:
 
 
 def list_(
-    merchant_id, *, limit, starting_after=None, status=None, customer=None, created_gte=None, created_lte=None
-):
+    merchant_id: str | None,
+    *,
+    limit: int,
+    starting_after: str | None = None,
+    status: str | None = None,
+    customer: str | None = None,
+    created_gte: datetime.datetime | None = None,
+    created_lte: datetime.datetime | None = None,
+) -> tuple[list[dict], bool]:
     """Newest first, of ``merchant_id`` (None: every merchant's). Returns ``([payment objects],
     has_more)``."""
     query = Payment.select()
@@ -133,7 +144,13 @@ def list_(
     return [payment_object(p, attempts[p.id]) for p in rows], has_more
 
 
-def record(payment, jobs=(), event=None, now=None, attempts=None) -> bytes:
+def record(
+    payment: Payment,
+    jobs: Iterable[Job] = (),
+    event: str | None = None,
+    now: datetime.datetime | None = None,
+    attempts: Iterable[Attempt] | None = None,
+) -> bytes:
     """Bump the version, save, queue ``jobs`` and record ``event``. Call in a transaction; the open
     unit of work, if any, caches the new object after commit.
 
@@ -158,14 +175,16 @@ def record(payment, jobs=(), event=None, now=None, attempts=None) -> bytes:
     return body
 
 
-def _save(work, payment, status_code, jobs=(), event=None):
+def _save(
+    work: Unit, payment: Payment, status_code: int, jobs: Iterable[Job] = (), event: str | None = None
+) -> tuple[Payment, bytes]:
     """``record`` the change and save it as the unit's response."""
     body = record(payment, jobs, event)
     work.respond(status_code, body)
     return payment, body
 
 
-def update(merchant_id, payment_id, changes: dict):
+def update(merchant_id: str, payment_id: str, changes: dict) -> tuple[Payment, bytes]:
     """Change ``description``/``metadata`` (any time before a final failure) and
     ``amount`` (only while no gateway was tried). Queues propagation to the gateway.
 
@@ -186,7 +205,7 @@ def update(merchant_id, payment_id, changes: dict):
         return _save(work, payment, 200, propagate, event="payment.updated")
 
 
-def request_capture(merchant_id, payment_id, amount=None):
+def request_capture(merchant_id: str, payment_id: str, amount: int | None = None) -> tuple[Payment, bytes]:
     """Ask the ops pool to capture ``amount`` (default: all) of an authorized payment.
 
     Raises:
@@ -209,7 +228,7 @@ def request_capture(merchant_id, payment_id, amount=None):
         return _save(work, payment, 202, [jobs.capture_payment(payment_id)])
 
 
-def cancel(merchant_id, payment_id):
+def cancel(merchant_id: str, payment_id: str) -> tuple[Payment, bytes]:
     """Cancel a payment no gateway has charged: at once while ``pending`` (its CVC
     erased), through the gateway (void) while ``requires_capture``.
 
@@ -231,7 +250,9 @@ def cancel(merchant_id, payment_id):
         return _save(work, payment, 202, [jobs.cancel_payment(payment_id)])
 
 
-def create_refund(merchant_id, payment_id, amount=None, reason=None):
+def create_refund(
+    merchant_id: str, payment_id: str, amount: int | None = None, reason: str | None = None
+) -> tuple[Refund, bytes]:
     """Refund part or all of what was captured, never more than captured minus refunded
     (counting refunds still pending).
 
@@ -274,7 +295,7 @@ def create_refund(merchant_id, payment_id, amount=None, reason=None):
     return refund, body
 
 
-def refunds_of(merchant_id, payment_id):
+def refunds_of(merchant_id: str, payment_id: str) -> list[dict]:
     get(merchant_id, payment_id)
     return [
         refund_object(r)
@@ -282,7 +303,7 @@ def refunds_of(merchant_id, payment_id):
     ]
 
 
-def refund_of(merchant_id, payment_id, refund_id) -> dict:
+def refund_of(merchant_id: str, payment_id: str, refund_id: str) -> dict:
     """The refund object ``refund_id`` of the merchant's payment ``payment_id``.
 
     Raises:
@@ -296,7 +317,9 @@ def refund_of(merchant_id, payment_id, refund_id) -> dict:
     return refund_object(refund)
 
 
-def settle(payment_id, status, reference, reason, actor):
+def settle(
+    payment_id: str, status: str, reference: str, reason: str | None, actor: str
+) -> tuple[Payment, bytes]:
     """An operator's settlement of a ``requires_review`` payment, of any merchant: ``succeeded``
     (captured: ``amount_captured`` is the capture asked for, else the amount) or ``failed``.
     Writes the event, erases the CVC, and records an ``audit_log`` row and a log line.

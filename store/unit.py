@@ -10,11 +10,16 @@ to the cache with its version (a stale writer never wins); after a rollback it d
 
 import contextlib
 import contextvars
+from collections.abc import Callable, Iterable, Iterator
+from types import TracebackType
+from typing import Literal, Self
 
+from shared.cache import Cache
 from store import idempotency
-from store.db import database, run_together
+from store.db import Statement, database, run_together
+from store.models import Payment
 
-_current = contextvars.ContextVar("unit_of_work", default=None)
+_current: contextvars.ContextVar["Unit | None"] = contextvars.ContextVar("unit_of_work", default=None)
 
 
 class Unit:
@@ -24,14 +29,20 @@ class Unit:
     notify: Wakes the outbox relay after a commit that wrote jobs; None: the relay polls.
     """
 
-    def __init__(self, *, claim=None, cache=None, notify=None):
+    def __init__(
+        self,
+        *,
+        claim: idempotency.Claim | None = None,
+        cache: Cache | None = None,
+        notify: Callable[[], None] | None = None,
+    ) -> None:
         self.claim = claim
         self.cache = cache
         self.notify = notify
         self._queued = False
-        self._changed = {}
+        self._changed: dict[str, tuple[str, int, bytes]] = {}
 
-    def __enter__(self):
+    def __enter__(self) -> Self:
         if _current.get() is not None:
             raise RuntimeError("a unit of work is open already: join it (store.unit.joined)")
         if (self.cache or self.notify) and database.in_transaction():
@@ -43,14 +54,18 @@ class Unit:
         self._token = _current.set(self)
         return self
 
-    def __exit__(self, exc_type, exc, tb):
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> Literal[False]:
         _current.reset(self._token)
         self._transaction.__exit__(exc_type, exc, tb)  # commits, or rolls back (a failed COMMIT raises)
         if exc_type is None:
             self._after_commit()
         return False
 
-    def respond(self, status: int, body: bytes, location=None, together=()):
+    def respond(
+        self, status: int, body: bytes, location: str | None = None, together: Iterable[Statement] = ()
+    ) -> None:
         """The response of this change: saved with the claim, in the transaction, when there is one.
 
         Parameters:
@@ -65,15 +80,15 @@ class Unit:
         elif together:
             run_together(together, whole=True)
 
-    def queued(self):
+    def queued(self) -> None:
         """Jobs were written in this transaction: the relay is woken after commit."""
         self._queued = True
 
-    def changed(self, payment, body: bytes):
+    def changed(self, payment: Payment, body: bytes) -> None:
         """``payment`` was saved with object ``body``: cached after commit, at its version."""
         self._changed[payment.id] = (payment.merchant_id, payment.version, body)
 
-    def _after_commit(self):
+    def _after_commit(self) -> None:
         if self._queued and self.notify:
             self.notify()
         if self.cache:
@@ -87,7 +102,7 @@ def current() -> Unit | None:
 
 
 @contextlib.contextmanager
-def joined():
+def joined() -> Iterator[Unit]:
     """The open unit of work, or a new one (no claim, nothing after commit) for this change alone."""
     unit = _current.get()
     if unit is not None:

@@ -17,6 +17,8 @@ import base64
 import hashlib
 import hmac
 import os
+from collections.abc import Mapping, Sequence
+from typing import Self
 
 from cryptography.hazmat.primitives import hpke
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
@@ -24,6 +26,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, PublicFormat
 
 from shared.cards import Card
+from shared.config import Config
+from store.models import Payment
 
 BRANDS = (
     ("4", "visa"),
@@ -69,22 +73,27 @@ class Keyring:
       keys: ``[(key_id, 32-byte key), ...]``; the first encrypts (may be empty: nothing to encrypt with).
     """
 
-    def __init__(self, keys):
+    def __init__(self, keys: Sequence[tuple[str, bytes]]) -> None:
         self._keys = {kid: AESGCM(key) for kid, key in keys}
         self._active = keys[0][0] if keys else None
 
     @property
-    def active_key_id(self):
+    def active_key_id(self) -> str:
+        """The id of the key that encrypts.
+
+        Raises:
+          VaultKeyMissing: the keyring is empty.
+        """
+        if self._active is None:
+            raise VaultKeyMissing("no key to encrypt with")
         return self._active
 
-    def __contains__(self, key_id):
+    def __contains__(self, key_id: object) -> bool:
         return key_id in self._keys
 
     def encrypt(self, secret: str, bound_to: str) -> str:
-        if self._active is None:
-            raise VaultKeyMissing("no key to encrypt with")
         nonce = os.urandom(12)
-        sealed = self._keys[self._active].encrypt(nonce, secret.encode(), bound_to.encode())
+        sealed = self._keys[self.active_key_id].encrypt(nonce, secret.encode(), bound_to.encode())
         return base64.b64encode(nonce + sealed).decode()
 
     def decrypt(self, token: str, key_id: str, bound_to: str) -> str:
@@ -103,7 +112,14 @@ class Vault:
     secrets: ``Keyring`` for webhook signing secrets.
     """
 
-    def __init__(self, public_keys, fingerprint_key: str, private_keys=None, legacy=None, secrets=None):
+    def __init__(
+        self,
+        public_keys: Sequence[tuple[str, X25519PublicKey]],
+        fingerprint_key: str,
+        private_keys: Mapping[str, X25519PrivateKey] | None = None,
+        legacy: Keyring | None = None,
+        secrets: Keyring | None = None,
+    ) -> None:
         self._public = public_keys[0] if public_keys else None
         self._private = dict(private_keys or {})
         self._legacy = legacy or Keyring([])
@@ -111,7 +127,7 @@ class Vault:
         self.secrets = secrets or Keyring([])
 
     @classmethod
-    def from_config(cls, config):
+    def from_config(cls, config: Config) -> Self:
         public = [
             (kid, X25519PublicKey.from_public_bytes(raw)) for kid, raw in config.keyring("vault_public_keys")
         ]
@@ -169,7 +185,7 @@ class Vault:
             "cvc_ciphertext": self.seal(cvc, payment_id + ":cvc")[1] if cvc else None,
         }
 
-    def open_card(self, payment) -> Card:
+    def open_card(self, payment: Payment) -> Card:
         """The card of ``payment`` (a ``store.models.Payment``), decrypted for one gateway call."""
         cvc = (
             self.open(payment.cvc_ciphertext, payment.card_key_id, payment.id + ":cvc")
