@@ -1,5 +1,8 @@
 """The database handle: one peewee proxy, bound at start from the configured URL."""
 
+# peewee's query classes are generic in its stubs only: annotations stay unevaluated.
+from __future__ import annotations
+
 import functools
 import select
 import urllib.parse

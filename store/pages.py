@@ -1,5 +1,8 @@
 """Keyset pagination, newest first, for every list the API answers."""
 
+# peewee's query classes are generic in its stubs only: annotations stay unevaluated.
+from __future__ import annotations
+
 from collections.abc import Callable
 from typing import Any
 
