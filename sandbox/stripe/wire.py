@@ -56,7 +56,8 @@ def parse_form(pairs):
         match = _NAME.fullmatch(name)
         if match is None:
             raise invalid(f"Invalid parameter name: {name}", name)
-        *path, last = [match[1], *_BRACKET.findall(match[2])]
+        names = [match[1], *_BRACKET.findall(match[2])]
+        path, last = names[:-1], names[-1]
         node = params
         for key in path:
             node = node.setdefault(key, {})
