@@ -1,4 +1,7 @@
-"""``paywave admin``: operators' commands on payments that wait for a person.
+"""``paywave admin``: operators' commands.
+
+``paywave admin create-merchant --name NAME [--currency USD]`` creates a merchant (checked as ``PATCH
+/merchant`` checks them) and prints its id alone, for ``paywave token --merchant``.
 
 ``paywave admin resolve PAYMENT_ID --as succeeded|failed --reference REF [--reason TEXT]`` settles a
 ``requires_review`` payment of any merchant exactly as ``POST /admin/payments/{id}/resolve`` does
@@ -13,8 +16,13 @@ def add_parser(sub):
     """Add ``admin`` and its subcommands to the ``paywave`` parser's ``sub``. Returns the ``admin`` parser."""
     from store.states import SETTLED
 
-    admin = sub.add_parser("admin", help="operator actions: settle a payment that awaits review")
+    admin = sub.add_parser(
+        "admin", help="operator actions: create a merchant, settle a payment that awaits review"
+    )
     commands = admin.add_subparsers(dest="admin_command", required=True)
+    create = commands.add_parser("create-merchant", help="create a merchant; prints its id alone")
+    create.add_argument("--name", required=True, help="its display name")
+    create.add_argument("--currency", default="USD", help="its default currency, for dashboards and reports")
     resolve = commands.add_parser("resolve", help="settle a requires_review payment (audited)")
     resolve.add_argument("payment_id")
     resolve.add_argument(
@@ -30,31 +38,64 @@ def add_parser(sub):
 
 
 def run(config, args):
-    """Run ``args.admin_command`` against ``config``'s database and cache.
+    """Run ``args.admin_command`` against ``config``'s database (and cache).
 
     Raises:
       SystemExit: with the reason, when the input is invalid or the payment is unknown or not under review.
     """
-    from ingress import validation
+    from store.db import open_database
+
+    check, command = _COMMANDS[args.admin_command]
+    checked = _checked(check, args)  # input refused opens nothing
+    open_database(config.database_url)
+    command(config, checked)
+
+
+def _checked(check, args):
+    """``check(args)``, its problems as SystemExit."""
     from ingress.errors import ValidationFailed
+
+    try:
+        return check(args)
+    except ValidationFailed as exc:
+        raise SystemExit("; ".join(f"{e['field']} {e['reason']}" for e in exc.errors)) from None
+
+
+def _create_merchant(config, changes):
+    from store import merchants
+
+    sys.stdout.write(merchants.create(changes["display_name"], changes["default_currency"]).id + "\n")
+
+
+def _resolve(config, checked):
     from shared.cache import build_cache
     from store import payments
-    from store.db import open_database
     from store.errors import NotFound, StateConflict
     from store.unit import Unit
 
-    try:
-        status, reference, reason = validation.resolution(
-            {"status": args.status, "reference": args.reference, "reason": args.reason}
-        )
-    except ValidationFailed as exc:
-        raise SystemExit("; ".join(f"{e['field']} {e['reason']}" for e in exc.errors)) from None
-    open_database(config.database_url)
+    payment_id, (status, reference, reason) = checked
     try:
         with Unit(cache=build_cache(config)):
-            _, body = payments.settle(args.payment_id, status, reference, reason, f"cli:{getpass.getuser()}")
+            _, body = payments.settle(payment_id, status, reference, reason, f"cli:{getpass.getuser()}")
     except NotFound:
-        raise SystemExit(f"no payment {args.payment_id}") from None
+        raise SystemExit(f"no payment {payment_id}") from None
     except StateConflict as exc:
         raise SystemExit(str(exc)) from None
     sys.stdout.write(body.decode() + "\n")
+
+
+def _merchant_fields(args):
+    from ingress import validation
+
+    return validation.merchant_changes({"display_name": args.name, "default_currency": args.currency})
+
+
+def _resolution(args):
+    from ingress import validation
+
+    body = {"status": args.status, "reference": args.reference, "reason": args.reason}
+    return args.payment_id, validation.resolution(body)
+
+
+#: Subcommand -> (its input checked, ``f(args) -> checked``; the command, ``f(config, checked)``).
+_COMMANDS = {"create-merchant": (_merchant_fields, _create_merchant), "resolve": (_resolution, _resolve)}

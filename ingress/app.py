@@ -9,8 +9,9 @@ from ingress.auth import Authentication, Authenticator
 from ingress.middleware import DatabaseSession, Idempotency, JSONBody, RequestContext
 from ingress.openapi import OpenAPI
 from ingress.ratelimit import RateLimit
-from ingress.resources import admin, events, gateway_events, health, payments, webhook_endpoints
+from ingress.resources import admin, events, gateway_events, health, merchant, payments, webhook_endpoints
 from shared.ratelimit import Limiter
+from store.merchants import RulesCache
 
 
 def create_app(config, *, vault, cache, relay, broker_check) -> falcon.App:
@@ -39,7 +40,9 @@ def create_app(config, *, vault, cache, relay, broker_check) -> falcon.App:
     app.req_options.media_handlers[falcon.MEDIA_JSON] = json_handler
     errors.install(app)
 
-    app.add_route("/payments", payments.Collection(config, vault, cache, relay))
+    rules = RulesCache(config.merchant_cache_seconds)
+    app.add_route("/merchant", merchant.Merchant(rules))
+    app.add_route("/payments", payments.Collection(config, vault, cache, relay, rules))
     app.add_route("/payments/{payment_id}", payments.Item(cache, relay))
     app.add_route("/payments/{payment_id}/capture", payments.Action(cache, relay, "capture"))
     app.add_route("/payments/{payment_id}/cancel", payments.Action(cache, relay, "cancel"))

@@ -11,12 +11,11 @@ import time
 
 import jwt
 
+from ingress import permissions
 from ingress.errors import Problem
 from shared.config import ConfigError
 
-SCOPES = ("payments:read", "payments:write")
-#: Operators' scope: settles any merchant's payment that awaits review; never minted by default.
-ADMIN = "admin"
+SCOPES = (permissions.READ, permissions.WRITE)
 
 
 class Authenticator:
@@ -90,18 +89,18 @@ def unauthorized(detail, error=None):
 
 
 class Authentication:
-    """Middleware: puts ``merchant_id`` and ``scopes`` on ``req.context``.
+    """Middleware: puts ``merchant_id`` on ``req.context`` and lets ``ingress.permissions`` decide.
 
-    A resource declares ``scopes = {"GET": "payments:read", ...}``; a resource
-    without ``scopes`` is public (health, OpenAPI, gateway webhooks).
+    A resource declares ``actions = {"GET": "payments.read", ...}`` (keys of ``permissions.PERMISSIONS``);
+    a resource without ``actions`` is public (health, OpenAPI, gateway webhooks).
     """
 
     def __init__(self, authenticator: Authenticator):
         self.authenticator = authenticator
 
     def process_resource(self, req, resp, resource, params):
-        required = getattr(resource, "scopes", None)
-        if required is None:
+        actions = getattr(resource, "actions", None)
+        if actions is None:
             return
         header = req.get_header("Authorization") or ""
         scheme, _, token = header.partition(" ")
@@ -109,17 +108,6 @@ class Authentication:
             raise unauthorized("send Authorization: Bearer <token>")
         claims = self.authenticator.verify(token.strip())
         req.context.merchant_id = claims["sub"]
-        granted = set(str(claims.get("scope", "")).split())
-        needed = required.get(req.method)
-        if needed and needed not in granted:
-            raise Problem(
-                403,
-                "Forbidden",
-                f"the token lacks the scope {needed}",
-                slug="insufficient-scope",
-                headers={
-                    "WWW-Authenticate": (
-                        f'Bearer realm="paywave", error="insufficient_scope", scope="{needed}"'
-                    )
-                },
-            )
+        action = actions.get(req.method)
+        if action:
+            permissions.authorize(set(str(claims.get("scope", "")).split()), action)

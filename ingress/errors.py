@@ -8,7 +8,7 @@ from shared.cards import mask_pans
 from shared.logging import get_logger
 from store import idempotency
 from store.db import DatabaseUnavailable
-from store.errors import AmountInvalid, NotFound, StateConflict
+from store.errors import FieldInvalid, NotFound, StateConflict
 
 PROBLEM_JSON = "application/problem+json"
 log = get_logger(__name__)
@@ -93,7 +93,7 @@ def install(app: falcon.App):
     for error, problem in (
         (NotFound, lambda exc: Problem(404, "Not found", f"no such object: {exc}", slug="not-found")),
         (StateConflict, lambda exc: Problem(409, "Conflict", str(exc), slug=exc.code.replace("_", "-"))),
-        (AmountInvalid, lambda exc: ValidationFailed([{"field": exc.field, "reason": str(exc)}])),
+        (FieldInvalid, lambda exc: ValidationFailed([{"field": exc.field, "reason": str(exc)}])),
         (
             idempotency.KeyInUse,
             lambda exc: Problem(

@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from gateways import registry
 from ingress import validation
 from store.events import TYPES
 from store.states import SETTLED, AttemptStatus, DeliveryStatus, PaymentStatus, RefundStatus
@@ -381,7 +382,13 @@ PAYMENT_CREATE: dict[str, Any] = {
             "maximum": validation.MAX_AMOUNT,
             "description": "In the currency's minor units: 1050 is 10.50 USD, 1050 JPY is 1050 yen.",
         },
-        "currency": {"type": "string", "pattern": "^[A-Za-z]{3}$", "description": "ISO 4217 code."},
+        "currency": {
+            "type": "string",
+            "pattern": "^[A-Za-z]{3}$",
+            "description": "ISO 4217 code, always required (the merchant's `default_currency` is for "
+            "dashboards and reports, never applied to a payment); one of the merchant's "
+            "`accepted_currencies` when it sets them.",
+        },
         "payment_method": {
             "type": "object",
             "additionalProperties": False,
@@ -427,11 +434,95 @@ PAYMENT_CREATE: dict[str, Any] = {
         },
         "gateway": {
             "enum": ["stripe", "paypal"],
-            "description": "The gateway to try first (default: the configured route).",
+            "description": "The gateway to try first, then the merchant's `route` (default: the configured "
+            "route).",
         },
         "description": _string("Free text (no card numbers).", maxLength=validation.DESCRIPTION_MAX),
         "metadata": METADATA,
         "customer": _string("Your customer reference (no card numbers).", maxLength=validation.CUSTOMER_MAX),
+    },
+}
+
+_CURRENCIES = {
+    "type": ["array", "null"],
+    "minItems": 1,
+    "uniqueItems": True,
+    "items": {"type": "string", "pattern": "^[A-Za-z]{3}$"},
+    "description": "The only currencies its payments may use (ISO 4217; others are refused with 422 on "
+    "`currency`); null: every currency.",
+}
+_ROUTE = {
+    "type": ["array", "null"],
+    "minItems": 1,
+    "uniqueItems": True,
+    "items": {"enum": list(registry.PACKAGES)},
+    "description": "Gateways its payments try, in order, instead of the configured route (a payment's "
+    "`gateway` still goes first); null: the configured route.",
+}
+_DESCRIPTOR = {
+    "type": ["string", "null"],
+    "minLength": validation.DESCRIPTOR_MIN,
+    "maxLength": validation.DESCRIPTOR_MAX,
+    "pattern": "^(?=.*[A-Za-z])(?!.*[<>\\\\'\"*])[\\x20-\\x7e]*$",
+    "description": "What card statements show (Stripe's rules: 5 to 22 Latin characters, at least one "
+    "letter, none of `< > \\ ' \" *`); stored, not sent to a gateway yet.",
+}
+_SETTINGS_DOC = (
+    "Settings sections later versions define (notifications, risk); none is defined yet. A PATCH replaces "
+    "the sections it names and removes those set to null."
+)
+
+MERCHANT = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": [
+        "id",
+        "object",
+        "display_name",
+        "default_currency",
+        "accepted_currencies",
+        "route",
+        "statement_descriptor",
+        "settings",
+        "created_at",
+    ],
+    "properties": {
+        "id": _string("`mer_` and 24 characters (merchants known before keep their id)."),
+        "object": _const("merchant"),
+        "display_name": _string("The name shown on dashboards (the id until one is given)."),
+        "default_currency": _string(
+            "ISO 4217 code for dashboards and reports; a payment always names its own currency.",
+            pattern="^[A-Z]{3}$",
+        ),
+        "accepted_currencies": _CURRENCIES,
+        "route": _ROUTE,
+        "statement_descriptor": _DESCRIPTOR,
+        "settings": {"type": "object", "description": _SETTINGS_DOC},
+        "created_at": _time("When the merchant was created"),
+    },
+}
+
+MERCHANT_UPDATE = {
+    "type": "object",
+    "additionalProperties": False,
+    "minProperties": 1,
+    "properties": {
+        "display_name": _string(
+            "The name shown on dashboards.", minLength=1, maxLength=validation.DISPLAY_NAME_MAX
+        ),
+        "default_currency": _string(
+            "ISO 4217 code for dashboards and reports; one of `accepted_currencies` when set.",
+            pattern="^[A-Za-z]{3}$",
+        ),
+        "accepted_currencies": _CURRENCIES,
+        "route": _ROUTE,
+        "statement_descriptor": _DESCRIPTOR,
+        "settings": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {},
+            "description": _SETTINGS_DOC,
+        },
     },
 }
 
@@ -639,6 +730,24 @@ def _webhook_paths():
     }
 
 
+def _merchant_paths():
+    merchant = _json("Merchant")
+    return {
+        "/merchant": {
+            "get": _operation("getMerchant", 200, "The merchant", merchant, (401, 403, 503)),
+            "patch": _operation(
+                "updateMerchant",
+                200,
+                "Updated",
+                merchant,
+                (400, 401, 403, 409, 411, 413, 415, 422, 503),
+                (True, {"$ref": "#/components/schemas/MerchantUpdate"}),
+                [_IDEMPOTENCY],
+            ),
+        }
+    }
+
+
 def _admin_paths():
     """Operators only (scope ``admin``), across merchants."""
     resolution = _object(
@@ -805,6 +914,10 @@ TAGS = [
     },
     {"name": "Health", "description": "Probes for the platform (public; metrics are on their own port)."},
     {
+        "name": "Merchant",
+        "description": "The credential's merchant and its settings: name, currencies, gateway route.",
+    },
+    {
         "name": "Admin",
         "description": "Operators only (scope `admin`), across merchants: payments that await a person.",
     },
@@ -914,6 +1027,18 @@ OPERATIONS = {
         "Health",
         "Readiness",
         "200 when the database, the broker and the cache are reachable, else 503.",
+    ),
+    "getMerchant": (
+        "Merchant",
+        "Get the merchant",
+        "The merchant the credential acts for, with its settings.",
+    ),
+    "updateMerchant": (
+        "Merchant",
+        "Update the merchant",
+        "Changes the fields given, each checked (422 names every bad one, nothing is written); needs "
+        "`payments:write`. New payments follow the route and accepted currencies within "
+        "PAYWAVE_MERCHANT_CACHE_SECONDS on every ingress process.",
     ),
     "listPaymentsForReview": (
         "Admin",
@@ -1052,6 +1177,7 @@ def document():
                     "parameters": [_ID, _REFUND_ID],
                     "get": _operation("getRefund", 200, "The refund", _json("Refund"), (401, 403, 404, 503)),
                 },
+                **_merchant_paths(),
                 **_webhook_paths(),
                 **_admin_paths(),
                 **GATEWAY_EVENT_PATHS,
@@ -1082,6 +1208,8 @@ def document():
                 "Event": EVENT,
                 "WebhookDelivery": WEBHOOK_DELIVERY,
                 "WebhookAttempt": WEBHOOK_ATTEMPT,
+                "Merchant": MERCHANT,
+                "MerchantUpdate": MERCHANT_UPDATE,
             },
             "responses": {
                 "Problem": {

@@ -3,7 +3,9 @@ back that could be card data."""
 
 import datetime
 import re
+from collections.abc import Callable, Collection
 
+from gateways import registry
 from gateways.stripe.transformers import METADATA_MAX_KEYS as STRIPE_METADATA_MAX_KEYS
 from gateways.stripe.transformers import PAYMENT_ID_KEY
 from ingress.errors import ValidationFailed
@@ -19,6 +21,9 @@ METADATA_VALUE_MAX = 500
 DESCRIPTION_MAX = 1000
 CUSTOMER_MAX = 255
 LIST_LIMIT_MAX = 100
+DISPLAY_NAME_MAX = 255
+#: Stripe's rules: 5 to 22 Latin characters, at least one letter, none of ``< > \ ' " *``.
+DESCRIPTOR_MIN, DESCRIPTOR_MAX, DESCRIPTOR_FORBIDDEN = 5, 22, "<>\\'\"*"
 
 
 class Errors:
@@ -135,8 +140,24 @@ def card(errors, value, today=None):
     return number, month, year, cvc
 
 
-def payment_create(body: dict):
+def currency(errors, field, value):
+    """``value`` upper-cased when it is an ISO 4217 code (any case), else None with the problem added."""
+    if not isinstance(value, str):
+        errors.add(field, "must be an ISO 4217 code such as USD")
+        return None
+    try:
+        money.exponent(value.upper())
+    except money.UnknownCurrency:
+        errors.add(field, f"{value[:8]!r} is not an ISO 4217 currency code")
+        return None
+    return value.upper()
+
+
+def payment_create(body: dict, accepted: Collection[str] | None = None):
     """Returns ``(fields, card)`` for ``store.payments.create``.
+
+    Parameters:
+      accepted: The merchant's accepted currencies; None: every ISO 4217 currency.
 
     Raises:
       ValidationFailed: listing every bad field.
@@ -148,15 +169,11 @@ def payment_create(body: dict):
         ("amount", "currency", "payment_method", "capture", "gateway", "description", "metadata", "customer"),
     )
     fields = {"amount": amount(errors, body.get("amount"))}
-    currency = body.get("currency")
-    if not isinstance(currency, str):
-        errors.add("currency", "must be an ISO 4217 code such as USD")
-    else:
-        try:
-            money.exponent(currency.upper())
-            fields["currency"] = currency.upper()
-        except money.UnknownCurrency:
-            errors.add("currency", f"{currency[:8]!r} is not an ISO 4217 currency code")
+    fields["currency"] = currency(errors, "currency", body.get("currency"))
+    if fields["currency"] and accepted is not None and fields["currency"] not in accepted:
+        errors.add(
+            "currency", f"is not among the merchant's accepted currencies ({', '.join(sorted(accepted))})"
+        )
     capture = body.get("capture", "automatic")
     if capture not in ("automatic", "manual"):
         errors.add("capture", "must be automatic or manual")
@@ -185,6 +202,99 @@ def payment_update(body: dict):
         changes["amount"] = amount(errors, body["amount"])
     if not body:
         errors.add("body", "give at least one of description, metadata, amount")
+    errors.raise_if_any()
+    return changes
+
+
+def _distinct(errors, field, value, item):
+    """None (not set), or a non-empty list of distinct entries, each checked by ``item``."""
+    if value is None:
+        return None
+    if not isinstance(value, list) or not value:
+        errors.add(field, "must be a non-empty list, or null")
+        return None
+    entries = [item(errors, f"{field}[{i}]", entry) for i, entry in enumerate(value)]
+    if None not in entries and len(set(entries)) < len(entries):
+        errors.add(field, "must not name an entry twice")
+    return entries
+
+
+def gateway_name(errors, field, value):
+    """``value`` when a gateway of that name is registered (``gateways.registry``), else None."""
+    if isinstance(value, str) and value in registry.PACKAGES:
+        return value
+    errors.add(field, f"must be one of {', '.join(registry.PACKAGES)}")
+    return None
+
+
+def display_name(errors, value):
+    """Required: 1 to ``DISPLAY_NAME_MAX`` characters, not only spaces."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        errors.add("display_name", f"must be 1 to {DISPLAY_NAME_MAX} characters")
+        return None
+    return string(errors, "display_name", value, DISPLAY_NAME_MAX)
+
+
+def statement_descriptor(errors, value):
+    """Stripe's rules for what a card statement shows (``DESCRIPTOR_*``); None clears it."""
+    field = "statement_descriptor"
+    text = string(errors, field, value, DESCRIPTOR_MAX)
+    if text is None:
+        return None
+    if len(text) < DESCRIPTOR_MIN:
+        errors.add(field, f"must be {DESCRIPTOR_MIN} to {DESCRIPTOR_MAX} characters")
+    elif not (text.isascii() and text.isprintable()):
+        errors.add(field, "must be printable Latin characters (ASCII)")
+    elif not any(c.isalpha() for c in text):
+        errors.add(field, "must contain at least one letter")
+    elif any(c in DESCRIPTOR_FORBIDDEN for c in text):
+        errors.add(field, f"must not contain any of {' '.join(DESCRIPTOR_FORBIDDEN)}")
+    return text
+
+
+#: ``settings`` sections, each with its check ``f(errors, field, value) -> value``: later issues add theirs
+#: (notifications, risk) here and none needs a migration (the column holds any JSON object).  A section not
+#: listed is refused, so a misspelt one is never stored as a setting nobody reads.
+SETTINGS_SECTIONS: dict[str, Callable] = {}
+
+
+def settings(errors, value):
+    """The sections to replace; a section set to null is removed (``store.merchants.update``)."""
+    if not isinstance(value, dict):
+        errors.add("settings", "must be an object of settings sections")
+        return None
+    checked = {}
+    for name, section in value.items():
+        check = SETTINGS_SECTIONS.get(name)
+        if check is None:
+            errors.add(f"settings.{name[:64]}", "is not a known setting")
+        else:
+            checked[name] = None if section is None else check(errors, f"settings.{name}", section)
+    return checked
+
+
+#: What ``PATCH /merchant`` may change, each field's check ``f(errors, value) -> value``.
+MERCHANT_FIELDS: dict[str, Callable] = {
+    "display_name": display_name,
+    "default_currency": lambda errors, value: currency(errors, "default_currency", value),
+    "accepted_currencies": lambda errors, value: _distinct(errors, "accepted_currencies", value, currency),
+    "route": lambda errors, value: _distinct(errors, "route", value, gateway_name),
+    "statement_descriptor": statement_descriptor,
+    "settings": settings,
+}
+
+
+def merchant_changes(body: dict) -> dict:
+    """The fields of ``body`` checked (``MERCHANT_FIELDS``), for ``store.merchants``.
+
+    Raises:
+      ValidationFailed: listing every bad field.
+    """
+    errors = Errors()
+    unknown(errors, body, MERCHANT_FIELDS)
+    if not body:
+        errors.add("body", f"give at least one of {', '.join(MERCHANT_FIELDS)}")
+    changes = {field: check(errors, body[field]) for field, check in MERCHANT_FIELDS.items() if field in body}
     errors.raise_if_any()
     return changes
 

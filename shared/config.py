@@ -254,6 +254,14 @@ class Config:
         24, _int, "how long Idempotency-Key records are kept", low=1, high=720
     )
     cache_ttl_seconds: int = _setting(86400, _int, "lifetime of a cached payment", low=1, high=30 * 86400)
+    merchant_cache_seconds: int = _setting(
+        5,
+        _int,
+        "seconds an ingress process keeps a merchant's route and accepted currencies: how long a "
+        "`PATCH /merchant` answered by another process may go unseen by `POST /payments` (0: read each time)",
+        low=0,
+        high=300,
+    )
     log_level: str = _setting("info", doc="debug, info, warning or error")
     metrics_port: int = _setting(9191, _int, "worker Prometheus port", low=1, high=65535)
     heartbeat_file: str = _setting("/tmp/paywave/heartbeat", doc="file a worker touches while alive")

@@ -13,9 +13,13 @@ class StateConflict(Exception):
         self.code = code
 
 
-class AmountInvalid(Exception):
-    """An amount is beyond what the payment allows (answered 422, naming ``field``)."""
+class FieldInvalid(Exception):
+    """A field is well formed but the stored state refuses it (answered 422, naming ``field``)."""
 
     def __init__(self, field: str, message: str) -> None:
         super().__init__(message)
         self.field = field
+
+
+class AmountInvalid(FieldInvalid):
+    """An amount is beyond what the payment allows."""

@@ -32,8 +32,17 @@ class BaseModel(peewee.Model):
 
 
 class Merchant(BaseModel):
-    id = peewee.TextField(primary_key=True)
+    """A tenant and its settings (``store.merchants``).  The lists are JSON; NULL means "not set": every
+    ISO 4217 currency is accepted, ``PAYWAVE_ROUTE`` routes."""
+
+    id = peewee.TextField(primary_key=True)  # mer_… (ids seen before 0011 keep their form)
     created_at = peewee.DateTimeField(default=utcnow)
+    display_name = peewee.TextField()
+    default_currency = peewee.TextField(default="USD")  # dashboards and reports; never a payment's
+    accepted_currencies = JSONField(null=True)
+    route = JSONField(null=True)  # gateway names, in order
+    statement_descriptor = peewee.TextField(null=True)  # stored; not sent to a gateway yet
+    settings = JSONField(default=dict)  # {section: value}: sections later issues add, no migration each
 
 
 class Payment(BaseModel):

@@ -16,10 +16,10 @@ from shared import jobs
 from shared.ids import new_id
 from shared.jobs import Job
 from shared.logging import get_logger
-from store import events, outbox, unit
+from store import events, merchants, outbox, unit
 from store.db import insert_statement, locked, prepared
 from store.errors import AmountInvalid, NotFound, StateConflict
-from store.models import Attempt, AuditLog, Merchant, Payment, Refund, utcnow
+from store.models import Attempt, AuditLog, Payment, Refund, utcnow
 from store.objects import encode, payment_object, refund_object
 from store.pages import page
 from store.states import AUTHORIZING, REFUNDABLE, PaymentStatus, RefundStatus
@@ -52,15 +52,6 @@ def snapshot(payment: Payment, attempts: Iterable[Attempt] | None = None) -> byt
     return encode(payment_object(payment, attempts_of_one(payment.id) if attempts is None else attempts))
 
 
-_known_merchants: set[str] = set()
-
-
-def _ensure_merchant(merchant_id: str) -> None:
-    if merchant_id not in _known_merchants:
-        Merchant.insert(id=merchant_id, created_at=utcnow()).on_conflict_ignore().execute()
-        _known_merchants.add(merchant_id)
-
-
 def create(merchant_id: str, fields: dict, card_columns_for: Callable[[str], dict]) -> tuple[Payment, bytes]:
     """Write a new ``pending`` payment and its first job (the route's first gateway) in one transaction, in
     one round trip (two with an idempotency claim: its response goes with them, then the COMMIT).
@@ -85,7 +76,7 @@ def create(merchant_id: str, fields: dict, card_columns_for: Callable[[str], dic
         **card_columns_for(payment_id),
     )
     body = encode(payment_object(payment, []))
-    _ensure_merchant(merchant_id)
+    merchants.ensure(merchant_id)
     first_gateway = fields["route"].split(",")[0]
     with unit.joined() as work:
         work.respond(

@@ -6,7 +6,6 @@ import functools
 import falcon
 
 from ingress import validation
-from ingress.auth import ADMIN
 from ingress.resources.common import PAYMENT_ID, answer_json, answer_list, known_id, unit_of_work
 from store import payments
 from store.states import PaymentStatus
@@ -15,7 +14,7 @@ from store.states import PaymentStatus
 class Review:
     """``GET /admin/payments``: payments in ``requires_review`` of every merchant, newest first."""
 
-    scopes = {"GET": ADMIN}
+    actions = {"GET": "review.read"}
 
     def on_get(self, req, resp):
         answer_list(
@@ -30,7 +29,7 @@ class Review:
 class Resolve:
     """``POST /admin/payments/{id}/resolve``: settle a ``requires_review`` payment (409 otherwise)."""
 
-    scopes = {"POST": ADMIN}
+    actions = {"POST": "review.resolve"}
 
     def __init__(self, cache, relay):
         self.cache = cache

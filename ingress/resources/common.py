@@ -1,4 +1,4 @@
-"""What every resource shares: scopes, id forms and the hook that checks them, JSON answers, list
+"""What every resource shares: id forms and the hook that checks them, JSON answers, list
 parameters and pages, and the unit of work a change is written in."""
 
 import datetime
@@ -11,7 +11,6 @@ from ingress import validation
 from store.errors import NotFound
 from store.unit import Unit
 
-READ, WRITE = "payments:read", "payments:write"
 PAYMENT_ID = re.compile(r"pay_[A-Za-z0-9]{24}")
 REFUND_ID = re.compile(r"re_[A-Za-z0-9]{24}")
 EVENT_ID = re.compile(r"evt_[A-Za-z0-9]{24}")

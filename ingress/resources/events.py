@@ -6,7 +6,7 @@ import functools
 import falcon
 
 from ingress import ratelimit, validation
-from ingress.resources.common import EVENT_ID, READ, WRITE, answer_json, answer_list, known_id, unit_of_work
+from ingress.resources.common import EVENT_ID, answer_json, answer_list, known_id, unit_of_work
 from shared.ratelimit import Policy
 from store import deliveries, events
 from store.objects import event_object
@@ -15,7 +15,7 @@ from store.objects import event_object
 class Collection:
     """``GET /events``, optionally of one ``type``."""
 
-    scopes = {"GET": READ}
+    actions = {"GET": "events.read"}
 
     def on_get(self, req, resp):
         errors = validation.Errors()
@@ -29,7 +29,7 @@ class Collection:
 
 @falcon.before(known_id)
 class Item:
-    scopes = {"GET": READ}
+    actions = {"GET": "events.read"}
 
     def on_get(self, req, resp, event_id):
         resp.media = event_object(events.get(req.context.merchant_id, event_id))
@@ -39,7 +39,7 @@ class Item:
 class Deliveries:
     """``GET /events/{id}/deliveries``: one per endpoint and (re)delivery, attempts included."""
 
-    scopes = {"GET": READ}
+    actions = {"GET": "events.read"}
 
     def on_get(self, req, resp, event_id):
         events.get(req.context.merchant_id, event_id)
@@ -60,7 +60,7 @@ class Redeliver:
       limiter: ``shared.ratelimit.Limiter``.
     """
 
-    scopes = {"POST": WRITE}
+    actions = {"POST": "events.redeliver"}
 
     def __init__(self, relay, limiter, per_hour):
         self.relay = relay

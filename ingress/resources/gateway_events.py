@@ -1,7 +1,7 @@
 """``POST /webhooks/<gateway>``, one route per registered gateway: its events in, stored once,
 applied by the ops pool (``apply_gateway_event``).
 
-Public (no ``scopes``): each delivery proves itself.  The gateway's ``Webhooks.admit`` checks it at
+Public (no ``actions``): each delivery proves itself.  The gateway's ``Webhooks.admit`` checks it at
 the door without calling the gateway: a gateway that signs with a secret we hold (Stripe) is verified
 here and answered 200; one only the gateway itself can verify (PayPal) is checked for form, stored and
 answered 202, and the ops pool verifies it before applying it.  The same body received before answers

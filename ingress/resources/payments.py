@@ -9,8 +9,6 @@ from ingress import validation
 from ingress.errors import Problem
 from ingress.resources.common import (
     PAYMENT_ID,
-    READ,
-    WRITE,
     answer_json,
     answer_page,
     created,
@@ -26,25 +24,27 @@ from store.states import PaymentStatus
 class Collection:
     """``POST /payments`` (202, charged later) and ``GET /payments`` (newest first)."""
 
-    scopes = {"GET": READ, "POST": WRITE}
+    actions = {"GET": "payments.read", "POST": "payments.write"}
 
-    def __init__(self, config, vault, cache, relay):
+    def __init__(self, config, vault, cache, relay, rules):
         self.config = config
         self.vault = vault
         self.cache = cache
         self.relay = relay
+        self.rules = rules
 
-    def route_for(self, preference):
-        """Gateways to try, in order: the preference first, then the configured route."""
-        route = list(self.config.route)
+    def route_for(self, preference, merchant_route):
+        """Gateways to try, in order: the preference first, then the merchant's route, else the configured
+        one."""
+        route = list(merchant_route or self.config.route)
         if preference:
             route = [preference] + [g for g in route if g != preference]
         return route
 
     def on_post(self, req, resp):
-        fields, card = validation.payment_create(req.context.body)
-        route = self.route_for(fields["gateway_preference"])
-        fields["route"] = ",".join(route)
+        rules = self.rules.get(req.context.merchant_id)
+        fields, card = validation.payment_create(req.context.body, rules.accepted_currencies)
+        fields["route"] = ",".join(self.route_for(fields["gateway_preference"], rules.route))
         with unit_of_work(req, self.cache, self.relay):
             payment, body = payments.create(
                 req.context.merchant_id, fields, lambda payment_id: self.vault.seal_card(payment_id, *card)
@@ -84,7 +84,7 @@ class Collection:
 class Item:
     """``GET /payments/{id}`` (read through the cache) and ``PUT /payments/{id}``."""
 
-    scopes = {"GET": READ, "PUT": WRITE}
+    actions = {"GET": "payments.read", "PUT": "payments.write"}
 
     def __init__(self, cache, relay):
         self.cache = cache
@@ -112,7 +112,7 @@ class Item:
 class Action:
     """``POST /payments/{id}/capture`` and ``/cancel``: queued for the ops pool (202)."""
 
-    scopes = {"POST": WRITE}
+    actions = {"POST": "payments.write"}
 
     def __init__(self, cache, relay, action):
         self.cache = cache
@@ -137,7 +137,7 @@ class Action:
 class Refunds:
     """``POST /payments/{id}/refunds`` (202, refunded by the ops pool) and ``GET`` (list)."""
 
-    scopes = {"GET": READ, "POST": WRITE}
+    actions = {"GET": "payments.read", "POST": "payments.write"}
 
     def __init__(self, relay):
         self.relay = relay
@@ -167,7 +167,7 @@ class Refunds:
 class Refund:
     """``GET /payments/{id}/refunds/{refund_id}``: one refund, where a refund's ``Location`` points."""
 
-    scopes = {"GET": READ}
+    actions = {"GET": "payments.read"}
 
     def on_get(self, req, resp, payment_id, refund_id):
         req.context.payment_id = payment_id

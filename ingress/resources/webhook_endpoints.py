@@ -7,7 +7,7 @@ import socket
 import falcon
 
 from ingress import validation
-from ingress.resources.common import ENDPOINT_ID, READ, WRITE, answer_list, known_id, unit_of_work
+from ingress.resources.common import ENDPOINT_ID, answer_list, known_id, unit_of_work
 from shared import ssrf
 from store import deliveries, events
 from store.objects import endpoint_object
@@ -56,7 +56,7 @@ def _event_types(errors, value):
 class Collection:
     """``POST /webhook_endpoints`` (201, with the secret) and ``GET`` (newest first)."""
 
-    scopes = {"GET": READ, "POST": WRITE}
+    actions = {"GET": "webhook_endpoints.read", "POST": "webhook_endpoints.write"}
 
     def __init__(self, config, vault):
         self.policy = ssrf.Policy.from_config(config)
@@ -82,7 +82,7 @@ class Collection:
 class Item:
     """``GET`` and ``DELETE /webhook_endpoints/{id}`` (deleting cancels its pending deliveries)."""
 
-    scopes = {"GET": READ, "DELETE": WRITE}
+    actions = {"GET": "webhook_endpoints.read", "DELETE": "webhook_endpoints.write"}
 
     def on_get(self, req, resp, endpoint_id):
         resp.media = endpoint_object(deliveries.get_endpoint(req.context.merchant_id, endpoint_id))
@@ -97,7 +97,7 @@ class RotateSecret:
     """``POST /webhook_endpoints/{id}/rotate_secret``: the new secret, once; the old one
     keeps signing (a second signature) for 24 hours."""
 
-    scopes = {"POST": WRITE}
+    actions = {"POST": "webhook_endpoints.write"}
 
     def __init__(self, vault):
         self.vault = vault

@@ -1,0 +1,151 @@
+"""Merchants (tenants) and their settings: what ``GET``/``PATCH /merchant`` show and change, and what each new
+payment obeys (``PaymentRules``), read by ``POST /payments`` through a short-lived cache in the process.
+
+A merchant exists from the first time it is seen: created by an operator (``paywave admin create-merchant``),
+or with defaults (its id as display name) on its first payment or merchant request.
+"""
+
+import dataclasses
+import time
+from collections.abc import Callable
+
+from shared.ids import new_id
+from shared.logging import get_logger
+from store import unit
+from store.db import locked
+from store.errors import FieldInvalid
+from store.models import Merchant, utcnow
+from store.objects import encode, merchant_object
+
+log = get_logger(__name__)
+_known: set[str] = set()
+
+
+def _insert_defaults(merchant_id: str) -> None:
+    Merchant.insert(
+        id=merchant_id, display_name=merchant_id, created_at=utcnow()
+    ).on_conflict_ignore().execute()
+
+
+def ensure(merchant_id: str) -> None:
+    """Create the merchant with defaults unless it exists: one INSERT per merchant and process at most.
+
+    Call outside a transaction: a rollback would leave the merchant remembered here but not stored.
+    """
+    if merchant_id not in _known:
+        _insert_defaults(merchant_id)
+        _known.add(merchant_id)
+
+
+def create(display_name: str, default_currency: str) -> Merchant:
+    """A new merchant with a ``mer_`` id; every other setting at its default.
+
+    Parameters:
+      display_name, default_currency: Validated (``ingress.validation.merchant_changes``).
+
+    Returns:
+      The stored merchant.
+    """
+    with unit.joined():
+        return Merchant.create(
+            id=new_id("mer"),
+            display_name=display_name,
+            default_currency=default_currency,
+            created_at=utcnow(),
+        )
+
+
+def get(merchant_id: str) -> bytes:
+    """The merchant object (JSON bytes), the merchant created with defaults if it was never seen."""
+    ensure(merchant_id)
+    return encode(merchant_object(Merchant.get_by_id(merchant_id)))
+
+
+def update(merchant_id: str, changes: dict) -> bytes:
+    """Apply validated ``changes`` in the open unit of work (or one of its own) and save the answer in it.
+
+    Parameters:
+      changes: Fields to set (``ingress.validation.merchant_changes``); ``settings`` holds the sections to
+        replace, a section set to None is removed, the others are kept.
+
+    Returns:
+      The merchant object (JSON bytes).
+
+    Raises:
+      FieldInvalid: the default currency would not be among the accepted currencies.
+    """
+    fields = sorted(changes)
+    changes = dict(changes)
+    sections = changes.pop("settings", {})
+    with unit.joined() as work:
+        _insert_defaults(merchant_id)  # in the transaction: a rollback takes it back too
+        merchant = locked(Merchant.select().where(Merchant.id == merchant_id)).get()
+        for field, value in changes.items():
+            setattr(merchant, field, value)
+        if sections:
+            merged = {**merchant.settings, **sections}
+            merchant.settings = {name: value for name, value in merged.items() if value is not None}
+        accepted = merchant.accepted_currencies
+        if accepted is not None and merchant.default_currency not in accepted:
+            field = "default_currency" if "default_currency" in changes else "accepted_currencies"
+            raise FieldInvalid(field, f"the default currency {merchant.default_currency} must be accepted")
+        merchant.save()
+        body = encode(merchant_object(merchant))
+        work.respond(200, body)
+    log.info("merchant_updated", merchant_id=merchant_id, fields=fields)
+    return body
+
+
+@dataclasses.dataclass(frozen=True)
+class PaymentRules:
+    """What a merchant's settings ask of each new payment.
+
+    Parameters:
+      route: Gateways in order; None: ``PAYWAVE_ROUTE``.
+      accepted_currencies: None: every ISO 4217 currency.
+    """
+
+    route: tuple[str, ...] | None = None
+    accepted_currencies: frozenset[str] | None = None
+
+
+class RulesCache:
+    """Each merchant's ``PaymentRules``, kept ``ttl_seconds`` in this process, so ``POST /payments`` does not
+    pay one more query per request.
+
+    Staleness bound: a ``PATCH /merchant`` this process answered is seen at once (``forget``); one another
+    process answered (another gunicorn worker or replica) is seen here at most ``ttl_seconds`` later.
+
+    Parameters:
+      ttl_seconds: ``PAYWAVE_MERCHANT_CACHE_SECONDS``; 0 reads the merchant on every call.
+      clock: Monotonic seconds (tests pass their own).
+    """
+
+    def __init__(self, ttl_seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.ttl = ttl_seconds
+        self.clock = clock
+        self._entries: dict[str, tuple[float, PaymentRules]] = {}
+
+    def get(self, merchant_id: str) -> PaymentRules:
+        """The merchant's rules; the defaults for a merchant not stored yet."""
+        now = self.clock()
+        entry = self._entries.get(merchant_id)
+        if entry is not None and entry[0] > now:
+            return entry[1]
+        row = (
+            Merchant.select(Merchant.route, Merchant.accepted_currencies)
+            .where(Merchant.id == merchant_id)
+            .first()
+        )
+        rules = PaymentRules()
+        if row is not None:
+            rules = PaymentRules(
+                tuple(row.route) if row.route else None,
+                frozenset(row.accepted_currencies) if row.accepted_currencies else None,
+            )
+        self._entries[merchant_id] = (now + self.ttl, rules)
+        return rules
+
+    def forget(self, merchant_id: str) -> None:
+        """Read the merchant again on the next ``get`` (its settings changed in this process)."""
+        self._entries.pop(merchant_id, None)
