@@ -37,7 +37,16 @@ def test_every_operation_parameter_and_property_is_described_and_tagged():
     tags = {t["name"] for t in doc["tags"] if t.get("description")}
     assert (
         tags
-        == {"Payments", "Refunds", "Webhook endpoints", "Events", "Gateway webhooks", "Health", "Admin"}
+        == {
+            "Payments",
+            "Refunds",
+            "Webhook endpoints",
+            "Events",
+            "Gateway webhooks",
+            "Health",
+            "Merchant",
+            "Admin",
+        }
         <= tags
     )
     missing = []
@@ -60,3 +69,4 @@ def test_operations_fall_into_their_tags():
     assert by_id["createWebhookEndpoint"] == ["Webhook endpoints"] and by_id["redeliverEvent"] == ["Events"]
     assert by_id["receiveStripeEvent"] == ["Gateway webhooks"] and by_id["ready"] == ["Health"]
     assert by_id["resolvePayment"] == ["Admin"]
+    assert by_id["getMerchant"] == by_id["updateMerchant"] == ["Merchant"]

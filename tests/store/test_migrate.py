@@ -1,5 +1,6 @@
 """Versioned migrations: idempotent, on Postgres and SQLite, and the models match the tables."""
 
+import orjson
 import peewee
 
 from store.db import database, open_database
@@ -68,6 +69,54 @@ def test_keys_stored_before_the_digest_migration_still_replay(service_urls, data
                 with db.connection_context():
                     saved = idempotency.claim("m", "order-1", "h")
                 assert isinstance(saved, idempotency.Saved) and saved.status == 202
+            finally:
+                db.close_all()
+    finally:
+        open_database(database_url)
+
+
+def test_merchants_known_before_0011_keep_working_with_the_defaults(service_urls, database_url, monkeypatch):
+    """A merchant row and its payment from before 0011: afterwards its id is its name, the other settings
+    are the defaults, its payments still list; a row the previous version inserts during the rollout
+    shows its id as name."""
+    from store import merchants, payments
+    from store import migrate as migrations
+    from store.models import Merchant
+
+    before = [(v, m) for v, m in available() if v < "0011"]
+    try:
+        with services.test_database(service_urls["postgres"]) as url:
+            db = open_database(url)
+            try:
+                monkeypatch.setattr(migrations, "available", lambda: before)
+                migrate()
+                monkeypatch.undo()
+                with db.connection_context():
+                    db.execute_sql("INSERT INTO merchant (id, created_at) VALUES ('acme', now())")
+                    db.execute_sql(
+                        "INSERT INTO payment (id, merchant_id, status, amount, currency, capture, route,"
+                        " metadata, card_brand, card_last4, card_exp_month, card_exp_year, card_fingerprint,"
+                        " card_key_id, card_ciphertext, created_at, updated_at) VALUES ('pay_old', 'acme',"
+                        " 'succeeded', 1050, 'USD', 'automatic', 'stripe,paypal', '{}', 'visa', '4242', 12,"
+                        " 2031, 'f', 'k', 'c', now(), now())"
+                    )
+                assert "0011" in migrate()
+                with db.connection_context():
+                    db.execute_sql(
+                        "INSERT INTO merchant (id, created_at) VALUES ('rollout', now())"
+                    )  # old code
+                    acme = orjson.loads(merchants.get("acme"))
+                    assert (acme["display_name"], acme["default_currency"], acme["settings"]) == (
+                        "acme",
+                        "USD",
+                        {},
+                    )
+                    assert (acme["accepted_currencies"], acme["route"], acme["statement_descriptor"]) == (
+                        None,
+                    ) * 3
+                    assert [p["id"] for p in payments.list_("acme", limit=10)[0]] == ["pay_old"]
+                    assert orjson.loads(merchants.get("rollout"))["display_name"] == "rollout"
+                    assert Merchant.get_by_id("rollout").display_name == ""
             finally:
                 db.close_all()
     finally:
