@@ -40,7 +40,7 @@ def test_an_empty_transaction_and_one_opened_on_a_closed_connection_work(databas
 
 
 def test_statements_run_together_are_all_or_nothing(db, merchant):
-    first = insert_statement(Merchant(id=merchant, created_at=utcnow()))
+    first = insert_statement(Merchant(id=merchant, display_name=merchant, created_at=utcnow()))
     with pytest.raises(peewee.IntegrityError):
         run_together([first, first])  # the second collides with the first
     assert merchants(merchant) == 0
