@@ -591,6 +591,7 @@ def _object(**properties):
 
 
 WRITE_ERRORS = (400, 401, 403, 404, 409, 411, 413, 415, 422, 503)
+BODY_ERRORS = tuple(code for code in WRITE_ERRORS if code != 404)  # a write that names no object in its path
 AMOUNT = PAYMENT_CREATE["properties"]["amount"]
 PAGE_PARAMETERS = [
     {
@@ -649,7 +650,7 @@ def _webhook_paths():
                 201,
                 "Created; the answer holds the signing secret, once",
                 endpoint,
-                (400, 401, 403, 409, 411, 413, 415, 422, 503),
+                BODY_ERRORS,
                 (True, {"$ref": "#/components/schemas/WebhookEndpointCreate"}),
                 [_IDEMPOTENCY],
                 headers={"Location": {"schema": {"type": "string"}}},
@@ -740,7 +741,7 @@ def _merchant_paths():
                 200,
                 "Updated",
                 merchant,
-                (400, 401, 403, 409, 411, 413, 415, 422, 503),
+                BODY_ERRORS,
                 (True, {"$ref": "#/components/schemas/MerchantUpdate"}),
                 [_IDEMPOTENCY],
             ),
@@ -1100,7 +1101,7 @@ def document():
                         202,
                         "Accepted; charged in the background",
                         payment,
-                        (400, 401, 403, 409, 411, 413, 415, 422, 503),
+                        BODY_ERRORS,
                         (True, {"$ref": "#/components/schemas/PaymentCreate"}),
                         [_IDEMPOTENCY],
                         headers={"Location": {"schema": {"type": "string"}}},

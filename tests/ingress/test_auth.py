@@ -182,3 +182,21 @@ def test_a_bad_algorithm_set_fails_when_the_app_is_built(config, cache, relay, s
     bad = dataclasses.replace(config, **settings)
     with pytest.raises(ConfigError, match=named):
         create_app(bad, vault=Vault.from_config(bad), cache=cache, relay=relay, broker_check=lambda: True)
+
+
+def test_every_action_a_resource_names_is_granted_by_one_scope():
+    """``ingress.permissions`` is the one table: a resource naming an action missing there would be a 500."""
+    import importlib
+    import pkgutil
+
+    from ingress import resources
+    from ingress.permissions import PERMISSIONS
+
+    named = {
+        action
+        for info in pkgutil.iter_modules(resources.__path__)
+        for value in vars(importlib.import_module(f"ingress.resources.{info.name}")).values()
+        if isinstance(value, type)
+        for action in getattr(value, "actions", {}).values()
+    }
+    assert {"merchant.read", "merchant.update", "payments.write"} <= named <= set(PERMISSIONS)
