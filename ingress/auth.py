@@ -91,17 +91,18 @@ def unauthorized(detail, error=None):
 class Authentication:
     """Middleware: puts ``merchant_id`` on ``req.context`` and lets ``ingress.permissions`` decide.
 
-    A resource declares ``actions = {"GET": "payments.read", ...}`` (keys of ``permissions.PERMISSIONS``);
-    a resource without ``actions`` is public (health, OpenAPI, gateway webhooks).
+    A resource declares ``actions = {"GET": "payments.read", ...}`` (keys of ``permissions.PERMISSIONS``),
+    or ``public = True`` (health, OpenAPI, gateway webhooks). Closed by default: a resource that declares
+    neither, or a responder without its action, needs a token and is refused (403), never served openly.
     """
 
     def __init__(self, authenticator: Authenticator):
         self.authenticator = authenticator
 
     def process_resource(self, req, resp, resource, params):
-        actions = getattr(resource, "actions", None)
-        if actions is None:
-            return
+        if resource is None or getattr(resource, "public", False):
+            return  # a sink (404) or a public resource
+        actions = getattr(resource, "actions", {})
         header = req.get_header("Authorization") or ""
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token:
@@ -111,3 +112,5 @@ class Authentication:
         action = actions.get(req.method)
         if action:
             permissions.authorize(set(str(claims.get("scope", "")).split()), action)
+        elif hasattr(resource, f"on_{req.method.lower()}"):  # served, but no permission names it
+            permissions.refuse_undeclared(req.method)

@@ -1225,6 +1225,7 @@ def document():
 
 
 class OpenAPI:
+    public = True
     uses_database = False
 
     def __init__(self):

@@ -1,6 +1,7 @@
 """Who may do what: every action a resource offers, the scope that grants it, and the one check.
 
-A resource names its actions per method (``actions = {"GET": "payments.read", ...}``; none: public).  Today
+A resource names its actions per method (``actions = {"GET": "payments.read", ...}``) or says it is
+``public = True``; anything else is refused.  Today
 the credential is a JWT whose ``sub`` is the merchant: a service token acts with its merchant owner's rights,
 so ``payments:write`` also changes the merchant's settings.  The roles of issue 13 (users, API keys) grant
 these same actions, here.
@@ -49,3 +50,12 @@ def authorize(granted: Collection[str], action: str) -> None:
                 "WWW-Authenticate": f'Bearer realm="paywave", error="insufficient_scope", scope="{needed}"'
             },
         )
+
+
+def refuse_undeclared(method: str) -> None:
+    """A responder no action names: refused, so a resource that forgets its permissions is closed, not open.
+
+    Raises:
+      Problem: 403.
+    """
+    raise Problem(403, "Forbidden", f"{method} here grants no action to any credential", slug="forbidden")

@@ -43,6 +43,8 @@ def routes(app, config, relay):
 class GatewayEvents:
     """One gateway's events: admitted at the door, stored, answered 200 (verified) or 202 (verified later)."""
 
+    public = True
+
     limit_by_address = True  # public: ``ingress.ratelimit`` counts deliveries per source address
 
     def __init__(self, gateway, webhooks, config, relay):

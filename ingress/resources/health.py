@@ -5,6 +5,7 @@ from store.db import database
 
 
 class Health:
+    public = True
     uses_database = False
 
     def on_get(self, req, resp):
@@ -13,6 +14,8 @@ class Health:
 
 class Ready:
     """503 with the failing checks when the database, the broker or the cache is unreachable."""
+
+    public = True
 
     uses_database = False  # it checks the database itself
 

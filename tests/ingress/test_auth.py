@@ -200,3 +200,47 @@ def test_every_action_a_resource_names_is_granted_by_one_scope():
         for action in getattr(value, "actions", {}).values()
     }
     assert {"merchant.read", "merchant.update", "payments.write"} <= named <= set(PERMISSIONS)
+
+
+def routed_resources(app):
+    """Every resource the app routes to (walking Falcon's compiled router)."""
+    found, nodes = [], list(app._router._roots)
+    while nodes:
+        node = nodes.pop()
+        nodes += node.children
+        if node.resource is not None:
+            found.append(node.resource)
+    return found
+
+
+def test_every_routed_responder_is_public_or_names_its_action(app):
+    """Closed by default: a responder that no action names would be refused; this keeps none such."""
+    methods = ("GET", "POST", "PUT", "PATCH", "DELETE")
+    undeclared = [
+        f"{type(r).__name__}.on_{m.lower()}"
+        for r in routed_resources(app)
+        if not getattr(r, "public", False)
+        for m in methods
+        if hasattr(r, f"on_{m.lower()}") and m not in getattr(r, "actions", {})
+    ]
+    assert undeclared == []
+
+
+def test_a_resource_that_declares_nothing_is_closed(config, cache, relay, mint, merchant, db):
+    from falcon import testing
+
+    from ingress.app import create_app
+    from store.vault import Vault
+
+    class Forgotten:
+        def on_get(self, req, resp):
+            resp.media = {"secret": True}
+
+    app = create_app(
+        config, vault=Vault.from_config(config), cache=cache, relay=relay, broker_check=lambda: True
+    )
+    app.add_route("/_forgotten", Forgotten())
+    client = testing.TestClient(app)
+    assert client.simulate_get("/_forgotten").status_code == 401
+    resp = client.simulate_get("/_forgotten", headers=bearer(mint(merchant)))
+    assert resp.status_code == 403 and "secret" not in resp.text
