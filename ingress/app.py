@@ -40,6 +40,7 @@ def create_app(config, *, vault, cache, relay, broker_check) -> falcon.App:
     errors.install(app)
 
     app.add_route("/payments", payments.Collection(config, vault, cache, relay))
+    app.add_route("/payments/export", payments.Export())
     app.add_route("/payments/{payment_id}", payments.Item(cache, relay))
     app.add_route("/payments/{payment_id}/capture", payments.Action(cache, relay, "capture"))
     app.add_route("/payments/{payment_id}/cancel", payments.Action(cache, relay, "cancel"))
