@@ -6,6 +6,9 @@ State rules: ``store.states``; a state only moves forward; refunds raise
 is ``pending`` or ``processing``: every change that moves it on erases it (``record``).
 """
 
+# peewee's query classes are generic in its stubs only: annotations stay unevaluated.
+from __future__ import annotations
+
 import dataclasses
 import datetime
 import functools
@@ -160,7 +163,9 @@ def _metadata_is(key: str, value: str) -> peewee.Expression:
     return found == peewee.Value(value, converter=False)
 
 
-def matching(merchant_id: str | None, filters: Filters, columns: Iterable = ()) -> peewee.ModelSelect:
+def matching(
+    merchant_id: str | None, filters: Filters, columns: Iterable = ()
+) -> peewee.ModelSelect[Payment]:
     """The payments of ``merchant_id`` (None: of every merchant) that ``filters`` asks for, unordered.
 
     Parameters:
