@@ -14,7 +14,6 @@ import datetime
 import functools
 from collections.abc import Callable, Collection, Iterable, Iterator
 
-import orjson
 import peewee
 
 from shared import jobs
@@ -152,15 +151,17 @@ _EQUALS = {
 }
 
 
-def _metadata_is(key: str, value: str) -> peewee.Expression:
+def _metadata_is(key: str, value: str) -> peewee.Node:
     """``metadata[key] == value``. The column is TEXT holding JSON on both databases: the condition
     parses it per row (no index can serve it; the merchant's other conditions narrow the rows first)."""
     if is_postgres():
         found = peewee.fn.jsonb_extract_path_text(peewee.Cast(Payment.metadata, "jsonb"), key)
-    else:
-        found = peewee.fn.json_extract(Payment.metadata, "$." + orjson.dumps(key).decode())
-    # the value goes through as text, not through JSONField's encoder
-    return found == peewee.Value(value, converter=False)
+        # the value goes through as text, not through JSONField's encoder
+        return found == peewee.Value(value, converter=False)
+    # SQLite's JSON paths cannot name every key (quotes, dots): json_each compares keys as text
+    return peewee.SQL(
+        "EXISTS (SELECT 1 FROM json_each(metadata) AS m WHERE m.key = ? AND m.value = ?)", (key, value)
+    )
 
 
 def matching(

@@ -20,7 +20,7 @@ def history(client, auth, db):
         "visa_usd": card_payment(amount=500, metadata={"order": "o1", "shop": "eu"}, customer="c1"),
         "visa_eur": card_payment(amount=1500, currency="EUR", metadata={"order": "o2"}),
         "mc_usd": card_payment(
-            MASTERCARD, amount=2500, metadata={"order": "o3", "shop": "eu"}, customer="c1"
+            MASTERCARD, amount=2500, metadata={"order": "o3", "shop": "eu", 'x.y"z': "1"}, customer="c1"
         ),
         "formula": card_payment(amount=3500, description='=HYPERLINK("http://x")', customer="+c2"),
         "failed": card_payment(MASTERCARD, amount=4500, currency="EUR"),
@@ -53,6 +53,7 @@ def listed(client, auth, query):
         ("metadata[shop]=eu", ["mc_usd", "visa_usd"]),
         ("metadata[shop]=eu&metadata[order]=o3", ["mc_usd"]),
         ("metadata[order]=nope", []),
+        ("metadata[x.y%22z]=1", ["mc_usd"]),
         ("customer=c1&card_brand=mastercard", ["mc_usd"]),
     ],
 )
