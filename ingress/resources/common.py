@@ -9,6 +9,7 @@ import falcon
 
 from ingress import validation
 from shared import money
+from shared.cards import find_pans, mask_pans
 from shared.queues import GATEWAYS
 from store.errors import NotFound
 from store.payments import Filters
@@ -146,16 +147,19 @@ def payment_filters(req, errors) -> Filters:
     statuses = req.get_param_as_list("status") or []
     for status in statuses:
         if status not in set(PaymentStatus):
-            errors.add("status", f"{status[:32]!r} is not a payment status")
+            errors.add("status", f"each must be one of {', '.join(PaymentStatus)}")
     created, amount = bounds(req, errors, "created"), bounds(req, errors, "amount")
     last4 = single(req, errors, "card_last4")
     if last4 is not None and not LAST4.fullmatch(last4):
         errors.add("card_last4", "must be 4 digits")
     metadata = bracketed(req, errors, "metadata")
     for key, value in metadata.items():
-        validation.string(errors, f"metadata[{key[:64]}]", value, validation.METADATA_VALUE_MAX)
-        if not 1 <= len(key) <= validation.METADATA_KEY_MAX:
-            errors.add(f"metadata[{key[:64]}]", f"keys must be 1 to {validation.METADATA_KEY_MAX} characters")
+        field = f"metadata[{mask_pans(key)[: validation.METADATA_KEY_MAX + 1]}]"  # never echo a card number
+        if not 1 <= len(key) <= validation.METADATA_KEY_MAX or "\x00" in key or find_pans(key):
+            errors.add(
+                field, f"keys are 1 to {validation.METADATA_KEY_MAX} characters, no NUL, no card number"
+            )
+        validation.string(errors, field, value, validation.METADATA_VALUE_MAX)
     return Filters(
         statuses=tuple(statuses),
         customer=validation.string(
