@@ -45,9 +45,8 @@ def main() -> None:
     admin.cursor().execute(f"CREATE DATABASE {name}")
     try:
         url = urllib.parse.urlparse(args.postgres)._replace(path="/" + name).geturl()
-        db = open_database(url)
-        migrate()
-        db.close_all()
+        open_database(url)
+        migrate()  # its pooled connection is ended by the DROP ... WITH (FORCE)
         with psycopg2.connect(url) as conn, conn.cursor() as cursor:
             seed(cursor, "m_bench", args.rows)
             seed(cursor, "m_other", args.rows // 10)  # another merchant's rows share the indexes
