@@ -43,6 +43,7 @@ def create_app(config, *, vault, cache, relay, broker_check) -> falcon.App:
     rules = RulesCache(config.merchant_cache_seconds)
     app.add_route("/merchant", merchant.Merchant(rules))
     app.add_route("/payments", payments.Collection(config, vault, cache, relay, rules))
+    app.add_route("/payments/export", payments.Export())
     app.add_route("/payments/{payment_id}", payments.Item(cache, relay))
     app.add_route("/payments/{payment_id}/capture", payments.Action(cache, relay, "capture"))
     app.add_route("/payments/{payment_id}/cancel", payments.Action(cache, relay, "cancel"))

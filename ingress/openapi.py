@@ -4,8 +4,11 @@ from typing import Any
 
 from gateways import registry
 from ingress import validation
+from ingress.resources.csv_export import EXPORT_FORMATS
+from shared.queues import GATEWAYS
 from store.events import TYPES
 from store.states import SETTLED, AttemptStatus, DeliveryStatus, PaymentStatus, RefundStatus
+from store.vault import CARD_BRANDS
 
 _ERROR = {"$ref": "#/components/responses/Problem"}
 _ID = {
@@ -607,32 +610,52 @@ PAGE_PARAMETERS = [
         "schema": {"type": "string"},
     },
 ]
-LIST_PARAMETERS = [
-    *PAGE_PARAMETERS,
-    {
-        "name": "status",
-        "in": "query",
-        "description": "Only payments in this status.",
-        "schema": PAYMENT["properties"]["status"],
-    },
-    {
-        "name": "customer",
-        "in": "query",
-        "description": "Only payments of this customer reference.",
-        "schema": {"type": "string"},
-    },
-    {
-        "name": "created[gte]",
-        "in": "query",
-        "description": "Only payments created at or after this time.",
-        "schema": {"type": "string", "format": "date-time"},
-    },
-    {
-        "name": "created[lte]",
-        "in": "query",
-        "description": "Only payments created at or before this time.",
-        "schema": {"type": "string", "format": "date-time"},
-    },
+
+
+def _query(name, description, schema, **style):
+    return {"name": name, "in": "query", "description": description, "schema": schema, **style}
+
+
+def _range(name, what, schema):
+    return [
+        _query(f"{name}[gte]", f"Only payments {what} at or after (at least) this.", schema),
+        _query(f"{name}[lte]", f"Only payments {what} at or before (at most) this.", schema),
+    ]
+
+
+#: The payment search of ``GET /payments`` and ``GET /payments/export`` (``common.payment_filters``).
+SEARCH_PARAMETERS = [
+    _query(
+        "status",
+        "Only payments in this status; repeat it for any of several (`status=failed&status=canceled`).",
+        {"type": "array", "items": PAYMENT["properties"]["status"]},
+        style="form",
+        explode=True,
+    ),
+    _query("customer", "Only payments of this customer reference.", {"type": "string"}),
+    *_range("created", "created", {"type": "string", "format": "date-time"}),
+    *_range(
+        "amount",
+        "whose amount (in minor units) is",
+        {"type": "integer", "minimum": 0, "maximum": validation.MAX_AMOUNT},
+    ),
+    _query("currency", "Only payments in this currency (ISO 4217, any case).", {"type": "string"}),
+    _query("gateway", "Only payments held (or last tried) by this gateway.", {"enum": list(GATEWAYS)}),
+    _query("card_last4", "Only payments by a card ending in these 4 digits.", {"type": "string"}),
+    _query("card_brand", "Only payments by a card of this network.", {"enum": list(CARD_BRANDS)}),
+    _query(
+        "metadata",
+        "`metadata[KEY]=VALUE`: only payments whose metadata holds KEY with exactly VALUE; several "
+        "pairs must all hold. Not indexed: combine it with other filters on a large history.",
+        {"type": "object", "additionalProperties": {"type": "string"}},
+        style="deepObject",
+        explode=True,
+    ),
+]
+LIST_PARAMETERS = [*PAGE_PARAMETERS, *SEARCH_PARAMETERS]
+EXPORT_PARAMETERS = [
+    _query("format", "The file's format (default and only one: `csv`).", {"enum": list(EXPORT_FORMATS)}),
+    *SEARCH_PARAMETERS,
 ]
 
 
@@ -936,8 +959,19 @@ OPERATIONS = {
     "listPayments": (
         "Payments",
         "List payments",
-        "The merchant's payments, newest first, filtered by status, customer or creation time, a page at "
-        "a time (`starting_after`).",
+        "The merchant's payments, newest first, a page at a time (`starting_after`), filtered by status "
+        "(one or several), customer, creation time, amount range, currency, gateway, card brand and last "
+        "four digits, and metadata pairs: every filter given must hold. A bad value is a 422 naming it.",
+    ),
+    "exportPayments": (
+        "Payments",
+        "Export payments as CSV",
+        "Every payment the filters of `GET /payments` select, newest first, as one CSV file streamed as it "
+        "is read (no page size): a header row, then id, created_at, status, amount, amount_captured, "
+        "amount_refunded, currency, gateway, card_brand, card_last4, customer, description. Amounts are "
+        "integers in the currency's minor units; card data is the brand and last four digits only; "
+        "metadata is left out. A cell that starts with `=`, `+`, `-`, `@`, a tab or a carriage return "
+        "gets a leading `'` so a spreadsheet shows it as text.",
     ),
     "getPayment": (
         "Payments",
@@ -1114,6 +1148,22 @@ def document():
                         {"application/json": {"schema": _list_of("Payment")}},
                         (400, 401, 403, 422, 503),
                         parameters=LIST_PARAMETERS,
+                    ),
+                },
+                "/payments/export": {
+                    "get": _operation(
+                        "exportPayments",
+                        200,
+                        "The CSV file",
+                        {"text/csv": {"schema": {"type": "string"}}},
+                        (400, 401, 403, 422, 503),
+                        parameters=EXPORT_PARAMETERS,
+                        headers={
+                            "Content-Disposition": {
+                                "description": '`attachment; filename="payments.csv"`',
+                                "schema": {"type": "string"},
+                            }
+                        },
                     ),
                 },
                 "/payments/{payment_id}": {

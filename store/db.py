@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import select
 import urllib.parse
+import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Protocol, TypeVar, cast
 
@@ -213,3 +214,28 @@ def prepared(name: str, build: Callable[[], peewee.ModelSelect[M]], *params: obj
     model, sql = _prepared[key]
     # peewee's stubs type raw rows as plain ``Model``s: they are ``build()``'s model.
     return cast(Rows[M], model.raw(sql, *params))
+
+
+def streamed(query: peewee.Select, batch: int = 1000) -> Iterator[tuple]:
+    """The rows of ``query`` as tuples, read ``batch`` at a time on a connection of its own
+    (opened here, closed when the rows end or the caller closes the generator), in one read-only
+    transaction: a consistent snapshot however long the reader takes.
+
+    On Postgres a server-side (named) cursor holds the result, so memory stays flat whatever the row
+    count; SQLite steps its statement as rows are read.
+    """
+    with database.connection_context(), database.atomic():
+        if not is_postgres():
+            yield from query.tuples().iterator()
+            return
+        sql, params = query.sql()
+        database.execute_sql("SET TRANSACTION READ ONLY")  # also sends the transaction's deferred BEGIN
+        # peewee keeps psycopg2 in autocommit mode, where it refuses a named cursor without WITH HOLD,
+        # even inside a transaction; closed before the commit, the cursor is never spooled.
+        cursor = database.connection().cursor(name=f"streamed_{uuid.uuid4().hex}", withhold=True)
+        cursor.itersize = batch
+        try:
+            cursor.execute(sql, params)
+            yield from cursor
+        finally:
+            cursor.close()

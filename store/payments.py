@@ -6,9 +6,13 @@ State rules: ``store.states``; a state only moves forward; refunds raise
 is ``pending`` or ``processing``: every change that moves it on erases it (``record``).
 """
 
+# peewee's query classes are generic in its stubs only: annotations stay unevaluated.
+from __future__ import annotations
+
+import dataclasses
 import datetime
 import functools
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Iterator
 
 import peewee
 
@@ -17,10 +21,10 @@ from shared.ids import new_id
 from shared.jobs import Job
 from shared.logging import get_logger
 from store import events, merchants, outbox, unit
-from store.db import insert_statement, locked, prepared
+from store.db import insert_statement, is_postgres, locked, prepared, streamed
 from store.errors import AmountInvalid, NotFound, StateConflict
 from store.models import Attempt, AuditLog, Payment, Refund, utcnow
-from store.objects import encode, payment_object, refund_object
+from store.objects import encode, payment_object, refund_object, timestamp
 from store.pages import page
 from store.states import AUTHORIZING, REFUNDABLE, PaymentStatus, RefundStatus
 from store.unit import Unit
@@ -107,32 +111,121 @@ def get(merchant_id: str | None, payment_id: str, lock: bool = False) -> Payment
     return payment
 
 
-def list_(
-    merchant_id: str | None,
-    *,
-    limit: int,
-    starting_after: str | None = None,
-    status: str | None = None,
-    customer: str | None = None,
-    created_gte: datetime.datetime | None = None,
-    created_lte: datetime.datetime | None = None,
-) -> tuple[list[dict], bool]:
-    """Newest first, of ``merchant_id`` (None: every merchant's). Returns ``([payment objects],
-    has_more)``."""
-    query = Payment.select()
+@dataclasses.dataclass(frozen=True)
+class Filters:
+    """What a payment search asks for; every field given must hold (empty: no condition).
+
+    ``amount_gte``/``amount_lte`` are in minor units; ``metadata`` is ``((key, value), ...)``, each
+    pair present in the payment's metadata.
+    """
+
+    statuses: tuple[str, ...] = ()
+    customer: str | None = None
+    created_gte: datetime.datetime | None = None
+    created_lte: datetime.datetime | None = None
+    amount_gte: int | None = None
+    amount_lte: int | None = None
+    currency: str | None = None
+    gateway: str | None = None
+    card_last4: str | None = None
+    card_brand: str | None = None
+    metadata: tuple[tuple[str, str], ...] = ()
+
+
+#: ``Filters`` field -> the column it must equal.
+_EQUALS = {
+    "customer": Payment.customer,
+    "currency": Payment.currency,
+    "gateway": Payment.gateway,
+    "card_last4": Payment.card_last4,
+    "card_brand": Payment.card_brand,
+}
+
+
+def _metadata_is(key: str, value: str) -> peewee.Node:
+    """``metadata[key] == value``. The column is TEXT holding JSON on both databases: the condition
+    parses it per row (no index can serve it; the merchant's other conditions narrow the rows first)."""
+    if is_postgres():
+        found = peewee.fn.jsonb_extract_path_text(peewee.Cast(Payment.metadata, "jsonb"), key)
+        # the value goes through as text, not through JSONField's encoder
+        return found == peewee.Value(value, converter=False)
+    # SQLite's JSON paths cannot name every key (quotes, dots): json_each compares keys as text
+    return peewee.SQL(
+        "EXISTS (SELECT 1 FROM json_each(metadata) AS m WHERE m.key = ? AND m.value = ?)", (key, value)
+    )
+
+
+def matching(
+    merchant_id: str | None, filters: Filters, columns: Iterable = ()
+) -> peewee.ModelSelect[Payment]:
+    """The payments of ``merchant_id`` (None: of every merchant) that ``filters`` asks for, unordered.
+
+    Parameters:
+      columns: The columns to select (default: all).
+    """
+    query = Payment.select(*columns)
     if merchant_id is not None:
         query = query.where(Payment.merchant_id == merchant_id)
-    if status:
-        query = query.where(Payment.status == status)
-    if customer:
-        query = query.where(Payment.customer == customer)
-    if created_gte:
-        query = query.where(Payment.created_at >= created_gte)
-    if created_lte:
-        query = query.where(Payment.created_at <= created_lte)
-    rows, has_more = page(query, limit, starting_after, functools.partial(get, merchant_id))
+    if filters.statuses:
+        query = query.where(Payment.status.in_(filters.statuses))
+    for name, column in _EQUALS.items():
+        if getattr(filters, name) is not None:
+            query = query.where(column == getattr(filters, name))
+    bounds = (
+        (Payment.created_at >= filters.created_gte, filters.created_gte),
+        (Payment.created_at <= filters.created_lte, filters.created_lte),
+        (Payment.amount >= filters.amount_gte, filters.amount_gte),
+        (Payment.amount <= filters.amount_lte, filters.amount_lte),
+    )
+    for condition, bound in bounds:
+        if bound is not None:
+            query = query.where(condition)
+    for key, value in filters.metadata:
+        query = query.where(_metadata_is(key, value))
+    return query
+
+
+def list_(
+    merchant_id: str | None, *, limit: int, starting_after: str | None = None, filters: Filters = Filters()
+) -> tuple[list[dict], bool]:
+    """Newest first, of ``merchant_id`` (None: every merchant's). Returns ``([payment objects],
+    has_more)``.
+
+    Raises:
+      NotFound: ``starting_after`` is no payment of the merchant.
+    """
+    rows, has_more = page(
+        matching(merchant_id, filters), limit, starting_after, functools.partial(get, merchant_id)
+    )
     attempts = attempts_of([p.id for p in rows])
     return [payment_object(p, attempts[p.id]) for p in rows], has_more
+
+
+#: The columns of the CSV export, in order: no card data beyond brand and last four, no metadata.
+EXPORT_COLUMNS = (
+    Payment.id,
+    Payment.created_at,
+    Payment.status,
+    Payment.amount,
+    Payment.amount_captured,
+    Payment.amount_refunded,
+    Payment.currency,
+    Payment.gateway,
+    Payment.card_brand,
+    Payment.card_last4,
+    Payment.customer,
+    Payment.description,
+)
+
+
+def export_rows(merchant_id: str, filters: Filters) -> Iterator[tuple]:
+    """Every payment of the merchant ``filters`` asks for, newest first, as tuples of
+    ``EXPORT_COLUMNS`` (``created_at`` as in the API's objects), streamed (``store.db.streamed``)."""
+    query = matching(merchant_id, filters, EXPORT_COLUMNS).order_by(
+        Payment.created_at.desc(), Payment.id.desc()
+    )
+    for row in streamed(query):
+        yield (row[0], timestamp(row[1]), *row[2:])
 
 
 def record(

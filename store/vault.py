@@ -40,6 +40,8 @@ BRANDS = (
     ("36", "diners"),
     ("30", "diners"),
 )
+#: Every ``card_brand`` a payment can have.
+CARD_BRANDS = (*dict.fromkeys(name for _, name in BRANDS), "unknown")
 SUITE = hpke.Suite(hpke.KEM.X25519, hpke.KDF.HKDF_SHA256, hpke.AEAD.AES_256_GCM)
 
 

@@ -20,7 +20,9 @@ class Review:
         answer_list(
             req,
             resp,
-            functools.partial(payments.list_, None, status=PaymentStatus.REQUIRES_REVIEW),
+            functools.partial(
+                payments.list_, None, filters=payments.Filters(statuses=(PaymentStatus.REQUIRES_REVIEW,))
+            ),
             PAYMENT_ID,
         )
 

@@ -8,13 +8,20 @@ import re
 import falcon
 
 from ingress import validation
+from shared import money
+from shared.cards import find_pans, mask_pans
+from shared.queues import GATEWAYS
 from store.errors import NotFound
+from store.payments import Filters
+from store.states import PaymentStatus
 from store.unit import Unit
+from store.vault import CARD_BRANDS
 
 PAYMENT_ID = re.compile(r"pay_[A-Za-z0-9]{24}")
 REFUND_ID = re.compile(r"re_[A-Za-z0-9]{24}")
 EVENT_ID = re.compile(r"evt_[A-Za-z0-9]{24}")
 ENDPOINT_ID = re.compile(r"we_[A-Za-z0-9]{24}")
+LAST4 = re.compile(r"[0-9]{4}")
 #: Route parameter -> what its ids look like.
 ID_FORMS = {
     "payment_id": PAYMENT_ID,
@@ -64,19 +71,111 @@ def starting_after(req, errors, id_pattern, unknown="no such object"):
     return value
 
 
-def created(req, errors) -> dict:
-    """The ``created[gte]`` and ``created[lte]`` parameters given: ``{"gte"|"lte": naive UTC datetime}``."""
-    bounds = {}
+def _timestamp(text: str) -> datetime.datetime:
+    """An ISO 8601 timestamp as a naive UTC datetime (naive ones are read as UTC)."""
+    value = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return value.astimezone(datetime.UTC).replace(tzinfo=None) if value.tzinfo else value
+
+
+def _minor_units(text: str) -> int:
+    if not text.isascii() or not text.isdigit() or int(text) > validation.MAX_AMOUNT:
+        raise ValueError(text)
+    return int(text)
+
+
+#: Range parameter -> ``(parse, reason when it fails)``; ``parse`` raises ValueError.
+RANGES = {
+    "created": (_timestamp, "must be an ISO 8601 timestamp"),
+    "amount": (_minor_units, f"must be an integer from 0 to {validation.MAX_AMOUNT}, in minor units"),
+}
+
+
+def bounds(req, errors, name) -> dict:
+    """The ``NAME[gte]`` and ``NAME[lte]`` parameters given, parsed as ``RANGES[name]`` says:
+    ``{"gte"|"lte": value}``."""
+    parse, reason = RANGES[name]
+    found = {}
     for bound in ("gte", "lte"):
-        text = req.get_param(f"created[{bound}]")
+        text = single(req, errors, f"{name}[{bound}]")
         if text:
             try:
-                bounds[bound] = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
-                if bounds[bound].tzinfo:
-                    bounds[bound] = bounds[bound].astimezone(datetime.UTC).replace(tzinfo=None)
+                found[bound] = parse(text)
             except ValueError:
-                errors.add(f"created[{bound}]", "must be an ISO 8601 timestamp")
-    return bounds
+                errors.add(f"{name}[{bound}]", reason)
+    return found
+
+
+def single(req, errors, name) -> str | None:
+    """The parameter ``name``, given at most once (a repeated one is a problem, not a silent pick)."""
+    value = req.params.get(name)
+    if isinstance(value, list):
+        errors.add(name, "give it once")
+        return None
+    return value
+
+
+def one_of(req, errors, name, allowed, normalize=str, reason=None) -> str | None:
+    """The parameter ``name`` (``normalize``d), which must be one of ``allowed``, or None.
+
+    Parameters:
+      reason: The problem when it is not (default: the list of ``allowed``).
+    """
+    value = single(req, errors, name)
+    if value is None:
+        return None
+    if normalize(value) not in allowed:
+        errors.add(name, reason or f"must be one of {', '.join(allowed)}")
+        return None
+    return normalize(value)
+
+
+def bracketed(req, errors, name) -> dict[str, str]:
+    """The ``NAME[KEY]=VALUE`` parameters given, as ``{KEY: VALUE}`` (each key at most once)."""
+    found = {}
+    for param in req.params:
+        if param.startswith(f"{name}[") and param.endswith("]"):
+            value = single(req, errors, param)
+            if value is not None:
+                found[param[len(name) + 1 : -1]] = value
+    return found
+
+
+def payment_filters(req, errors) -> Filters:
+    """The payment search parameters of ``GET /payments`` and its export, each checked (problems
+    go to ``errors``, by parameter)."""
+    statuses = req.get_param_as_list("status") or []
+    for status in statuses:
+        if status not in set(PaymentStatus):
+            errors.add("status", f"each must be one of {', '.join(PaymentStatus)}")
+    created, amount = bounds(req, errors, "created"), bounds(req, errors, "amount")
+    last4 = single(req, errors, "card_last4")
+    if last4 is not None and not LAST4.fullmatch(last4):
+        errors.add("card_last4", "must be 4 digits")
+    metadata = bracketed(req, errors, "metadata")
+    for key, value in metadata.items():
+        field = f"metadata[{mask_pans(key)[: validation.METADATA_KEY_MAX + 1]}]"  # never echo a card number
+        if not 1 <= len(key) <= validation.METADATA_KEY_MAX or "\x00" in key or find_pans(key):
+            errors.add(
+                field, f"keys are 1 to {validation.METADATA_KEY_MAX} characters, no NUL, no card number"
+            )
+        validation.string(errors, field, value, validation.METADATA_VALUE_MAX)
+    return Filters(
+        statuses=tuple(statuses),
+        customer=validation.string(
+            errors, "customer", single(req, errors, "customer"), validation.CUSTOMER_MAX
+        ),
+        created_gte=created.get("gte"),
+        created_lte=created.get("lte"),
+        amount_gte=amount.get("gte"),
+        amount_lte=amount.get("lte"),
+        currency=one_of(
+            req, errors, "currency", money.EXPONENTS, str.upper, "is not an ISO 4217 currency code"
+        ),
+        gateway=one_of(req, errors, "gateway", GATEWAYS),
+        card_last4=last4,
+        card_brand=one_of(req, errors, "card_brand", CARD_BRANDS),
+        metadata=tuple(metadata.items()),
+    )
 
 
 def answer_page(req, resp, fetch, unknown="no such object"):

@@ -11,14 +11,18 @@ from ingress.resources.common import (
     PAYMENT_ID,
     answer_json,
     answer_page,
-    created,
     known_id,
     limit,
+    one_of,
+    payment_filters,
     starting_after,
     unit_of_work,
 )
+from ingress.resources.csv_export import EXPORT_FORMATS, csv_lines
 from store import payments
-from store.states import PaymentStatus
+
+#: The export's header row: the columns of ``store.payments.EXPORT_COLUMNS``, named as in the API.
+EXPORT_HEADER = tuple(column.name for column in payments.EXPORT_COLUMNS)
 
 
 class Collection:
@@ -56,28 +60,35 @@ class Collection:
     def on_get(self, req, resp):
         errors = validation.Errors()
         size = limit(req, errors)
-        status = req.get_param("status")
-        if status and status not in set(PaymentStatus):
-            errors.add("status", "is not a payment status")
-        customer = validation.string(errors, "customer", req.get_param("customer"), validation.CUSTOMER_MAX)
+        filters = payment_filters(req, errors)
         after = starting_after(req, errors, PAYMENT_ID, "no such payment")
-        bounds = created(req, errors)
         errors.raise_if_any()
         answer_page(
             req,
             resp,
             functools.partial(
-                payments.list_,
-                req.context.merchant_id,
-                limit=size,
-                starting_after=after,
-                status=status,
-                customer=customer,
-                created_gte=bounds.get("gte"),
-                created_lte=bounds.get("lte"),
+                payments.list_, req.context.merchant_id, limit=size, starting_after=after, filters=filters
             ),
             "no such payment",
         )
+
+
+class Export:
+    """``GET /payments/export``: every payment the filters of ``GET /payments`` select, newest first,
+    as CSV streamed from a server-side cursor (memory stays flat however many rows)."""
+
+    actions = {"GET": "payments.read"}
+
+    def on_get(self, req, resp):
+        errors = validation.Errors()
+        one_of(req, errors, "format", EXPORT_FORMATS)
+        filters = payment_filters(req, errors)
+        errors.raise_if_any()
+        resp.content_type = "text/csv; charset=utf-8"
+        resp.downloadable_as = "payments.csv"
+        # read when the server sends the body, after the request's connection went back to the
+        # pool: the rows are read on a connection of their own (store.db.streamed)
+        resp.stream = csv_lines(EXPORT_HEADER, payments.export_rows(req.context.merchant_id, filters))
 
 
 @falcon.before(known_id)

@@ -1,5 +1,6 @@
 """The README's curl examples work as printed: run with the real curl against the app."""
 
+import functools
 import os
 import pathlib
 import re
@@ -48,6 +49,18 @@ def test_the_list_example_lists(served, mint, merchant):
         timeout=30,
     )
     assert out.stdout.startswith('{"object":"list"'), (command, out.returncode, out.stderr)
+
+
+def test_the_search_and_export_examples_answer(served, mint, merchant, tmp_path):
+    searched, exported = (
+        next(c for c in COMMANDS if marker in c).replace("http://127.0.0.1:8000", served)
+        for marker in ("amount[gte]", "/payments/export")
+    )
+    env = {**os.environ, "TOKEN": mint(merchant)}
+    run = functools.partial(subprocess.run, env=env, capture_output=True, text=True, timeout=30, cwd=tmp_path)
+    assert run(["bash", "-c", searched]).stdout.startswith('{"object":"list"')
+    assert run(["bash", "-c", exported]).returncode == 0
+    assert (tmp_path / "payments.csv").read_text().startswith("id,created_at,status,amount,")
 
 
 def test_the_compose_token_is_accepted_by_the_compose_ingress():

@@ -1,0 +1,63 @@
+"""``python -m bench.history``: seed a merchant's payment history in a scratch Postgres database and
+print ``EXPLAIN ANALYZE`` of the common searches (which index each uses, how long it takes).
+
+The scratch database is created, migrated, seeded (``tests.support.history.seed``, as the export's
+memory test does), measured and dropped: nothing else is touched.  Run it from the repository root.
+"""
+
+import argparse
+import secrets
+import urllib.parse
+
+import psycopg2
+
+from tests.support.history import seed
+
+#: What a merchant's dashboard asks most, as ``GET /payments`` builds it (``store.payments.matching``).
+QUERIES = {
+    "default list": "",
+    "status=failed": "AND status IN ('failed')",
+    "status=failed&status=canceled": "AND status IN ('failed', 'canceled')",
+    "customer": "AND customer = 'cus_42'",
+    "card_last4": "AND card_last4 = '4242'",
+    "currency=EUR": "AND currency = 'EUR'",
+    "gateway=paypal": "AND gateway = 'paypal'",
+    "amount[gte]=99000": "AND amount >= 99000",
+    "metadata[order]": "AND jsonb_extract_path_text(CAST(metadata AS jsonb), 'order') = 'ord_150000'",
+}
+_SELECT = (
+    "EXPLAIN (ANALYZE, BUFFERS) SELECT * FROM payment WHERE merchant_id = %s {} "
+    "ORDER BY created_at DESC, id DESC LIMIT 11"
+)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--rows", type=int, default=200_000)
+    args = parser.parse_args()
+    from store.db import open_database
+    from store.migrate import migrate
+
+    name = "paywave_history_" + secrets.token_hex(4)
+    admin = psycopg2.connect(args.postgres)
+    admin.autocommit = True
+    admin.cursor().execute(f"CREATE DATABASE {name}")
+    try:
+        url = urllib.parse.urlparse(args.postgres)._replace(path="/" + name).geturl()
+        open_database(url)
+        migrate()  # its pooled connection is ended by the DROP ... WITH (FORCE)
+        with psycopg2.connect(url) as conn, conn.cursor() as cursor:
+            seed(cursor, "m_bench", args.rows)
+            seed(cursor, "m_other", args.rows // 10)  # another merchant's rows share the indexes
+            conn.commit()
+            for label, condition in QUERIES.items():
+                cursor.execute(_SELECT.format(condition), ("m_bench",))
+                plan = [line for (line,) in cursor.fetchall()]
+                print(f"--- {label}\n" + "\n".join(plan))
+    finally:
+        admin.cursor().execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,38 @@
+"""A merchant's payment history of any size, written by Postgres itself (100k rows in a second or two):
+for the export's memory test and ``python -m bench.history``."""
+
+import secrets
+
+STATUSES = ("succeeded", "succeeded", "succeeded", "failed", "requires_capture", "refunded", "canceled")
+#: One merchant's payments, newest first one second apart: a mix of statuses, two gateways, one
+#: currency in ten not USD, two in three with a customer (5,000 of them), metadata with an order id.
+SEED = """
+INSERT INTO payment (id, merchant_id, status, amount, amount_captured, amount_refunded, currency, capture,
+    route, gateway, metadata, customer, disputed, card_brand, card_last4, card_exp_month, card_exp_year,
+    card_fingerprint, card_key_id, card_ciphertext, version, created_at, updated_at)
+SELECT 'pay_' || %(tag)s || lpad(i::text, 16, '0'), %(merchant)s,
+    (%(statuses)s::text[])[1 + i %% 7], 100 + (i * 37) %% 100000, 0, 0,
+    CASE WHEN i %% 10 = 0 THEN 'EUR' ELSE 'USD' END, 'automatic', 'stripe,paypal',
+    CASE WHEN i %% 3 = 0 THEN 'paypal' ELSE 'stripe' END,
+    '{"order": "ord_' || i || '"}', CASE WHEN i %% 3 = 0 THEN NULL ELSE 'cus_' || i %% 5000 END, FALSE,
+    CASE WHEN i %% 4 = 0 THEN 'mastercard' ELSE 'visa' END, lpad(((i * 7919) %% 10000)::text, 4, '0'),
+    12, 2030, 'fp', 'k1', 'sealed', 1,
+    TIMESTAMP '2026-01-01' - i * INTERVAL '1 second', TIMESTAMP '2026-01-01' - i * INTERVAL '1 second'
+FROM generate_series(1, %(count)s) AS i
+"""
+
+
+def seed(cursor, merchant_id: str, count: int) -> None:
+    """Insert ``count`` payments of ``merchant_id`` (ids unique per call) with ``cursor``.
+
+    Parameters:
+      cursor: A psycopg2 cursor on a migrated PayWave database.
+    """
+    params = {
+        "tag": secrets.token_hex(4),
+        "merchant": merchant_id,
+        "count": count,
+        "statuses": list(STATUSES),
+    }
+    cursor.execute(SEED, params)
+    cursor.execute("ANALYZE payment")
