@@ -126,8 +126,14 @@ def _dev(args):
 
 
 def _sandbox(args):
-    from sandbox.faults import Faults
-    from sandbox.server import run
+    try:
+        from sandbox.faults import Faults
+        from sandbox.server import run
+    except ImportError:  # a production install: the sandboxes are a distribution of their own
+        raise SystemExit(
+            "the gateway sandboxes are a development tool, not installed here: "
+            "`pip install -e ./sandbox` (make install does)"
+        ) from None
 
     faults = Faults(
         error_rate=args.error_rate,

@@ -61,3 +61,18 @@ def test_migrate_names_only_what_it_reads(capsys):
 
 def test_the_top_level_help_says_where_settings_come_from(capsys):
     assert "PAYWAVE_" in help_of(capsys) and "--version" in help_of(capsys)
+
+
+def test_sandbox_without_the_sandbox_distribution_is_one_line():
+    """A production install holds no sandbox: the command says how to get one, with no traceback."""
+    hide = "import sys; sys.modules['sandbox'] = None; from cli import main; main()"
+    out = subprocess.run(
+        [sys.executable, "-c", hide, "sandbox", "stripe", "--port", "1"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert out.returncode != 0 and "Traceback" not in out.stderr
+    assert (
+        out.stderr.strip().splitlines() == [out.stderr.strip()] and "pip install -e ./sandbox" in out.stderr
+    )
