@@ -93,6 +93,8 @@ def metadata(errors, value):
             )
         elif not isinstance(item, str) or len(item) > METADATA_VALUE_MAX:
             errors.add(f"metadata.{key}", f"must be a string of at most {METADATA_VALUE_MAX} characters")
+        elif "\x00" in key or "\x00" in item:  # Postgres text cannot hold it, nor its jsonb a \u0000
+            errors.add(f"metadata.{key.replace(chr(0), '')}", "must not contain NUL characters")
         elif find_pans(item) or find_pans(key):
             errors.add(f"metadata.{mask_pans(key)}", "must not contain a card number")
     return value

@@ -146,7 +146,14 @@ def _metadata_is(key: str, value: str) -> peewee.Node:
     """``metadata[key] == value``. The column is TEXT holding JSON on both databases: the condition
     parses it per row (no index can serve it; the merchant's other conditions narrow the rows first)."""
     if is_postgres():
-        found = peewee.fn.jsonb_extract_path_text(peewee.Cast(Payment.metadata, "jsonb"), key)
+        # jsonb refuses an escaped NUL, which older payments' metadata may hold (validation refuses NUL
+        # now): such a row never matches instead of failing the whole search (CASE casts only past the test).
+        escaped_nul = peewee.fn.strpos(Payment.metadata, peewee.Value("\\u0000", converter=False)) > 0
+        found = peewee.Case(
+            None,
+            [(escaped_nul, None)],
+            peewee.fn.jsonb_extract_path_text(peewee.Cast(Payment.metadata, "jsonb"), key),
+        )
         # the value goes through as text, not through JSONField's encoder
         return found == peewee.Value(value, converter=False)
     # SQLite's JSON paths cannot name every key (quotes, dots): json_each compares keys as text

@@ -158,3 +158,18 @@ def test_an_export_of_100k_payments_streams_in_bounded_memory(app, auth, merchan
     assert started["status"] == "200 OK" and lines == 100_001
     # Streamed, it grows by about nothing; the same rows through a client-side cursor grew it by 30 MiB.
     assert peak - baseline < 16 * 2**20
+
+
+def test_metadata_with_a_nul_is_refused_and_an_old_one_never_breaks_a_search(client, auth, history):
+    """jsonb cannot hold an escaped NUL: new metadata refuses it; a payment stored before still lists and
+    exports, and simply never matches a metadata filter (schemathesis found the 500 mid-export)."""
+    refused = client.simulate_post("/payments", json=card_payment(metadata={"k\x00": "v"}), headers=auth)
+    assert refused.status_code == 422 and refused.json["errors"][0]["field"] == "metadata.k", refused.text
+    Payment.update(metadata={"shop": "eu\x00"}).where(Payment.id == history["visa_usd"]).execute()
+    assert listed(client, auth, "metadata[shop]=eu") == [history["mc_usd"]]
+    assert (
+        client.simulate_get(
+            "/payments/export", query_string="format=csv&metadata[order]=o1", headers=auth
+        ).status_code
+        == 200
+    )
