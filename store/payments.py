@@ -444,25 +444,16 @@ def settle(
                 reason or f"settled: {reference}",
             )
         payment.pending_operation = payment.amount_to_capture = None
-        AuditLog.create(
-            actor=actor,
-            action="resolve",
-            payment_id=payment_id,
-            status_before=before,
-            status_after=status,
-            reference=reference,
-            reason=reason,
-            created_at=utcnow(),
-        )
+        # What the audit row keeps is also what the log line says.
+        audit = {
+            "actor": actor,
+            "payment_id": payment_id,
+            "status_before": before,
+            "status_after": status,
+            "reference": reference,
+            "reason": reason,
+        }
+        AuditLog.create(action="resolve", created_at=utcnow(), **audit)
         result = _save(work, payment, 200, event=f"payment.{status}")
-    log.warning(
-        "payment_settled",
-        payment_id=payment_id,
-        merchant_id=payment.merchant_id,
-        actor=actor,
-        status_before=before,
-        status_after=status,
-        reference=reference,
-        reason=reason,
-    )
+    log.warning("payment_settled", merchant_id=payment.merchant_id, **audit)
     return result

@@ -50,12 +50,7 @@ def run_dev(tmp_path, env, port):
 
 def test_dev_serves_the_api_and_its_printed_example_is_charged(tmp_path, sandboxes):
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PAYWAVE_")}
-    env.update(
-        PAYWAVE_STRIPE_API_BASE=sandboxes["stripe"],
-        PAYWAVE_PAYPAL_API_BASE=sandboxes["paypal"],
-        PYTHONPATH=ROOT,
-    )
+    env = dev_env(sandboxes)
     proc = subprocess.Popen(
         [sys.executable, "-m", "cli", "dev", "--port", str(port)],
         cwd=tmp_path,
