@@ -27,7 +27,7 @@ def create_app(config, *, vault, cache, relay, broker_check) -> falcon.App:
     limiter = Limiter.from_config(config)
     app = falcon.App(
         middleware=(  # a tuple: mypy checks each item against falcon's middleware protocols
-            RequestContext(),
+            RequestContext(config.trusted_networks()),
             Authentication(Authenticator(config)),
             RateLimit(config, limiter),
             DatabaseSession(),

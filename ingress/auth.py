@@ -1,10 +1,11 @@
-"""Merchant authentication: ``Authorization: Bearer <JWT>``.
+"""Authentication: ``Authorization: Bearer <credential>`` becomes a ``permissions.Principal``.
 
-The token's ``sub`` is the merchant; its ``scope`` (space-separated) gates reads
-and writes.  Algorithms come from an explicit allow-list in configuration, so a
-token cannot pick its own (``alg: none``, or HS256 signed with a public key).
+A service token is a JWT whose ``sub`` is the merchant and whose ``scope`` (space-separated) says what it
+may do (``permissions.service_scopes``).  Algorithms come from an explicit allow-list in configuration, so
+a token cannot pick its own (``alg: none``, or HS256 signed with a public key).
 """
 
+import dataclasses
 import functools
 import numbers
 import time
@@ -14,6 +15,7 @@ import jwt
 from ingress import permissions
 from ingress.errors import Problem
 from shared.config import ConfigError
+from store import audit
 
 SCOPES = (permissions.READ, permissions.WRITE)
 
@@ -89,7 +91,8 @@ def unauthorized(detail, error=None):
 
 
 class Authentication:
-    """Middleware: puts ``merchant_id`` on ``req.context`` and lets ``ingress.permissions`` decide.
+    """Middleware: puts the ``principal`` and its ``merchant_id`` on ``req.context``, tells the audit trail
+    who is acting, and lets ``ingress.permissions`` decide.
 
     A resource declares ``actions = {"GET": "payments.read", ...}`` (keys of ``permissions.PERMISSIONS``),
     or ``public = True`` (health, OpenAPI, gateway webhooks). Closed by default: a resource that declares
@@ -99,6 +102,14 @@ class Authentication:
     def __init__(self, authenticator: Authenticator):
         self.authenticator = authenticator
 
+    def principal(self, token: str) -> permissions.Principal:
+        """Raises:
+        Problem: 401 for a credential that is not valid now.
+        """
+        claims = self.authenticator.verify(token)
+        scopes = permissions.service_scopes(str(claims.get("scope", "")).split())
+        return permissions.Principal(claims["sub"], "service", claims["sub"], scopes)
+
     def process_resource(self, req, resp, resource, params):
         if resource is None or getattr(resource, "public", False):
             return  # a sink (404) or a public resource
@@ -107,10 +118,12 @@ class Authentication:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token:
             raise unauthorized("send Authorization: Bearer <token>")
-        claims = self.authenticator.verify(token.strip())
-        req.context.merchant_id = claims["sub"]
+        principal = self.principal(token.strip())
+        req.context.principal = principal
+        req.context.merchant_id = principal.merchant_id
+        audit.acting(dataclasses.replace(audit.actor(), type=principal.kind, id=principal.id))
         action = actions.get(req.method)
         if action:
-            permissions.authorize(set(str(claims.get("scope", "")).split()), action)
+            permissions.authorize(principal.scopes, action)
         elif hasattr(resource, f"on_{req.method.lower()}"):  # served, but no permission names it
             permissions.refuse_undeclared(req.method)

@@ -10,9 +10,10 @@ import orjson
 import structlog
 
 from ingress.errors import Problem
+from ingress.ratelimit import client_address
 from shared import metrics
 from shared.logging import get_logger
-from store import idempotency
+from store import audit, idempotency
 from store.db import database
 
 log = get_logger("paywave.http")
@@ -22,12 +23,24 @@ WRITE_METHODS = ("POST", "PUT", "PATCH")
 
 
 class RequestContext:
-    """Request id (accepted from ``X-Request-Id`` or generated, echoed back), one
-    JSON log line per request, and the HTTP metrics."""
+    """Request id (accepted from ``X-Request-Id`` or generated, echoed back), the client's address, one
+    JSON log line per request, and the HTTP metrics.  The audit trail starts each request with an
+    anonymous actor at that address (``Authentication`` names it).
+
+    Parameters:
+      trusted: Proxy networks whose ``X-Forwarded-For`` is believed (``Config.trusted_networks()``).
+    """
+
+    def __init__(self, trusted=()):
+        self.trusted = trusted
 
     def process_request(self, req, resp):
         given = req.get_header("X-Request-Id")
         req.context.request_id = given if given and _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+        req.context.client_ip = client_address(req, self.trusted)
+        audit.acting(
+            audit.Actor("anonymous", None, req.context.request_id, req.context.client_ip, req.user_agent)
+        )
         req.context.started = time.perf_counter()
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=req.context.request_id)

@@ -1,33 +1,105 @@
-"""Who may do what: every action a resource offers, the scope that grants it, and the one check.
+"""Who may do what: the scopes, what each role holds, every action a resource offers, and the one check.
 
 A resource names its actions per method (``actions = {"GET": "payments.read", ...}``) or says it is
-``public = True``; anything else is refused.  Today
-the credential is a JWT whose ``sub`` is the merchant: a service token acts with its merchant owner's rights,
-so ``payments:write`` also changes the merchant's settings.  The roles of issue 13 (users, API keys) grant
-these same actions, here.
+``public = True``; anything else is refused.  Every credential becomes a ``Principal`` holding scopes:
+
+- a user's session token: the scopes of the user's role for that merchant (``ROLES``);
+- an API key: the scopes it was created with, never more than its creator's role held;
+- a service token (a JWT minted with the operator's secret): its ``scope`` claim, where ``payments:read``
+  stands for every read scope and ``payments:write`` for every other scope of an owner, so the two together
+  act as the merchant's owner (as before roles existed).
 """
 
+import dataclasses
 from collections.abc import Collection
 
 from ingress.errors import Problem
 
 READ, WRITE = "payments:read", "payments:write"
-#: Operators' scope: settles any merchant's payment that awaits review; never minted by default.
+#: Operators' scope: settles any merchant's payment awaiting review; in no role, never minted by default.
 ADMIN = "admin"
+
+#: Each role's scopes, cumulative from the least to the most trusted (the README's roles table).
+_VIEWER = ("payments:read", "customers:read", "merchant:read")
+_ANALYST = (*_VIEWER, "payments:export")
+_DEVELOPER = (
+    *_ANALYST,
+    "payments:write",
+    "customers:write",
+    "webhooks:read",
+    "webhooks:write",
+    "api_keys:read",
+    "api_keys:write",
+)
+_ADMIN = (
+    *_DEVELOPER,
+    "refunds:write",
+    "captures:write",
+    "users:read",
+    "users:write",
+    "merchant:write",
+    "audit:read",
+)
+_OWNER = (*_ADMIN, "merchant:delete", "owners:write")
+ROLES: dict[str, frozenset[str]] = {
+    "viewer": frozenset(_VIEWER),
+    "analyst": frozenset(_ANALYST),
+    "developer": frozenset(_DEVELOPER),
+    "admin": frozenset(_ADMIN),
+    "owner": frozenset(_OWNER),
+}
+#: Every scope a merchant's credential can hold, in the order the README lists them.
+SCOPES = _OWNER
+_READS = frozenset(scope for scope in SCOPES if scope.endswith(":read")) | {"payments:export"}
 
 #: Action -> the scope that grants it.
 PERMISSIONS = {
-    "payments.read": READ,
-    "payments.write": WRITE,
-    "webhook_endpoints.read": READ,
-    "webhook_endpoints.write": WRITE,
-    "events.read": READ,
-    "events.redeliver": WRITE,
-    "merchant.read": READ,
-    "merchant.update": WRITE,
+    "payments.read": "payments:read",
+    "payments.write": "payments:write",
+    "payments.export": "payments:export",
+    "payments.capture": "captures:write",
+    "payments.cancel": "captures:write",
+    "refunds.write": "refunds:write",
+    "webhook_endpoints.read": "webhooks:read",
+    "webhook_endpoints.write": "webhooks:write",
+    "events.read": "payments:read",
+    "events.redeliver": "webhooks:write",
+    "merchant.read": "merchant:read",
+    "merchant.update": "merchant:write",
     "review.read": ADMIN,
     "review.resolve": ADMIN,
 }
+
+
+@dataclasses.dataclass(frozen=True)
+class Principal:
+    """Who is asking: put on ``req.context.principal`` by ``ingress.auth.Authentication``.
+
+    Parameters:
+      merchant_id: The merchant acted for.
+      kind: ``service`` (a service token), ``user`` (a session token) or ``api_key``.
+      id: The user's or key's id; a service token's ``sub`` (its merchant).
+      scopes: What it may do (keys of ``ROLES`` values, or ``ADMIN``).
+      livemode: Whether it sees and moves live money (a test key: never).
+      role: A user's role for the merchant; None for keys and service tokens.
+    """
+
+    merchant_id: str
+    kind: str
+    id: str
+    scopes: frozenset[str]
+    livemode: bool = True
+    role: str | None = None
+
+
+def service_scopes(claimed: Collection[str]) -> frozenset[str]:
+    """A service token's ``scope`` claim as scopes: the two it always had stand for what they always meant."""
+    scopes = set(claimed)
+    if WRITE in scopes:
+        scopes |= ROLES["owner"] - _READS
+    if READ in scopes:
+        scopes |= _READS
+    return frozenset(scopes)
 
 
 def authorize(granted: Collection[str], action: str) -> None:
@@ -44,7 +116,7 @@ def authorize(granted: Collection[str], action: str) -> None:
         raise Problem(
             403,
             "Forbidden",
-            f"the token lacks the scope {needed}",
+            f"the credential lacks the scope {needed}",
             slug="insufficient-scope",
             headers={
                 "WWW-Authenticate": f'Bearer realm="paywave", error="insufficient_scope", scope="{needed}"'

@@ -75,7 +75,6 @@ class RateLimit:
             merchant: (Policy("read", read), Policy("write", write))
             for merchant, (read, write) in config.rate_limit_overrides_by_merchant().items()
         }
-        self.trusted = config.trusted_networks()
 
     def policies(self, identity):
         """``(read, write)`` policies of a credential identity: its override, else the defaults."""
@@ -89,7 +88,7 @@ class RateLimit:
             key = f"{policy.name}:{identity}"
         elif getattr(resource, "limit_by_address", False):
             policy, fail_open = self.webhook, False
-            key = f"webhook:{client_address(req, self.trusted)}"
+            key = f"webhook:{req.context.client_ip}"
         else:
             return
         check(req, self.limiter, key, policy, fail_open)

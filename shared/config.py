@@ -262,6 +262,14 @@ class Config:
         low=0,
         high=300,
     )
+    credential_cache_seconds: int = _setting(
+        5,
+        _int,
+        "seconds an ingress process trusts what it read of an API key or a login session: how late a "
+        "revocation, a role change or a removed user is seen by another process (0: read each time)",
+        low=0,
+        high=60,
+    )
     log_level: str = _setting("info", doc="debug, info, warning or error")
     metrics_port: int = _setting(9191, _int, "worker Prometheus port", low=1, high=65535)
     heartbeat_file: str = _setting("/tmp/paywave/heartbeat", doc="file a worker touches while alive")

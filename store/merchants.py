@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from shared.ids import new_id
 from shared.logging import get_logger
+from shared.ttlcache import TTLCache
 from store import unit
 from store.db import locked
 from store.errors import FieldInvalid
@@ -109,9 +110,20 @@ class PaymentRules:
     accepted_currencies: frozenset[str] | None = None
 
 
-class RulesCache:
-    """Each merchant's ``PaymentRules``, kept ``ttl_seconds`` in this process, so ``POST /payments`` does not
-    pay one more query per request.
+def _rules(merchant_id: str) -> PaymentRules:
+    columns = (Merchant.route, Merchant.accepted_currencies)
+    row = Merchant.select(*columns).where(Merchant.id == merchant_id).first()
+    if row is None:
+        return PaymentRules()
+    return PaymentRules(
+        tuple(row.route) if row.route else None,
+        frozenset(row.accepted_currencies) if row.accepted_currencies else None,
+    )
+
+
+class RulesCache(TTLCache[str, PaymentRules]):
+    """Each merchant's ``PaymentRules`` (the defaults for a merchant not stored yet), kept ``ttl_seconds``
+    in this process, so ``POST /payments`` does not pay one more query per request.
 
     Staleness bound: a ``PATCH /merchant`` this process answered is seen at once (``forget``); one another
     process answered (another gunicorn worker or replica) is seen here at most ``ttl_seconds`` later.
@@ -122,30 +134,4 @@ class RulesCache:
     """
 
     def __init__(self, ttl_seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self.ttl = ttl_seconds
-        self.clock = clock
-        self._entries: dict[str, tuple[float, PaymentRules]] = {}
-
-    def get(self, merchant_id: str) -> PaymentRules:
-        """The merchant's rules; the defaults for a merchant not stored yet."""
-        now = self.clock()
-        entry = self._entries.get(merchant_id)
-        if entry is not None and entry[0] > now:
-            return entry[1]
-        row = (
-            Merchant.select(Merchant.route, Merchant.accepted_currencies)
-            .where(Merchant.id == merchant_id)
-            .first()
-        )
-        rules = PaymentRules()
-        if row is not None:
-            rules = PaymentRules(
-                tuple(row.route) if row.route else None,
-                frozenset(row.accepted_currencies) if row.accepted_currencies else None,
-            )
-        self._entries[merchant_id] = (now + self.ttl, rules)
-        return rules
-
-    def forget(self, merchant_id: str) -> None:
-        """Read the merchant again on the next ``get`` (its settings changed in this process)."""
-        self._entries.pop(merchant_id, None)
+        super().__init__(_rules, ttl_seconds, clock)

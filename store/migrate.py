@@ -1,7 +1,8 @@
 """Versioned migrations: ``store/migrations/mNNNN_name.py`` files, applied once each, in order.
 
 Each migration is a list of SQL statements written once for both Postgres and
-SQLite, with a few per-dialect placeholders.  ``migrate()`` is idempotent and
+SQLite, with a few per-dialect placeholders; what the two write differently (triggers) a migration
+lists in ``BY_DIALECT``, run after its ``STATEMENTS``.  ``migrate()`` is idempotent and
 safe to run from several processes at once (an advisory lock on Postgres).
 """
 
@@ -51,7 +52,8 @@ def migrate(db: peewee.Database | None = None) -> list[str]:
       The versions applied by this call (empty when the schema was current).
     """
     db = db or database.obj
-    dialect = DIALECTS["postgres" if is_postgres(db) else "sqlite"]
+    name = "postgres" if is_postgres(db) else "sqlite"
+    dialect = DIALECTS[name]
     applied_now = []
     with db.connection_context():
         db.execute_sql(
@@ -69,6 +71,8 @@ def migrate(db: peewee.Database | None = None) -> list[str]:
                     continue
                 for statement in module.STATEMENTS:
                     db.execute_sql(statement.format(**dialect))
+                for statement in getattr(module, "BY_DIALECT", {}).get(name, ()):  # written as is
+                    db.execute_sql(statement)
                 db.execute_sql(
                     "INSERT INTO schema_migration (version, applied_at) VALUES (?, ?)".replace("?", db.param),
                     (version, utcnow()),

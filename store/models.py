@@ -251,3 +251,22 @@ class AuditLog(BaseModel):
 
 
 MODELS.append(AuditLog)
+
+
+class AuditEvent(BaseModel):
+    """One write by someone (``store.audit``): append-only, a trigger refuses UPDATE, DELETE and TRUNCATE."""
+
+    id = peewee.BigAutoField()
+    created_at = peewee.DateTimeField(default=utcnow)
+    merchant_id = peewee.TextField(null=True)  # None: no merchant known (a failed login for an unknown email)
+    actor_type = peewee.TextField()  # user | api_key | service | operator | anonymous | system
+    actor_id = peewee.TextField(null=True)
+    action = peewee.TextField()  # <object>.<verb>: payment.created, api_key.revoked, user.login_failed
+    object_id = peewee.TextField(null=True)
+    request_id = peewee.TextField(null=True)
+    ip = peewee.TextField(null=True)
+    user_agent = peewee.TextField(null=True)
+    summary = JSONField(default=dict)  # {"before": {...}, "after": {...}}: no secret, no card data
+
+
+MODELS.append(AuditEvent)

@@ -40,6 +40,7 @@ class Unit:
         self.cache = cache
         self.notify = notify
         self._queued = False
+        self._also: list[Statement] = []
         self._changed: dict[str, tuple[str, int, bytes]] = {}
 
     def __enter__(self) -> Self:
@@ -58,6 +59,12 @@ class Unit:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> Literal[False]:
         _current.reset(self._token)
+        if exc_type is None and self._also:  # written after the response, or with none: still in it
+            try:
+                run_together(self._take_also())
+            except BaseException as failure:
+                self._transaction.__exit__(type(failure), failure, failure.__traceback__)
+                raise
         self._transaction.__exit__(exc_type, exc, tb)  # commits, or rolls back (a failed COMMIT raises)
         if exc_type is None:
             self._after_commit()
@@ -75,10 +82,19 @@ class Unit:
         Raises:
           idempotency.KeyInUse: the claim was taken over meanwhile (the unit rolls back).
         """
+        together = [*together, *self._take_also()]
         if self.claim:
             idempotency.complete(self.claim, status, body, location, together=together)
         elif together:
             run_together(together, whole=True)
+
+    def also(self, statement: Statement) -> None:
+        """Write ``statement`` with this change: with the response's round trip, or before COMMIT."""
+        self._also.append(statement)
+
+    def _take_also(self) -> list[Statement]:
+        taken, self._also = self._also, []
+        return taken
 
     def queued(self) -> None:
         """Jobs were written in this transaction: the relay is woken after commit."""

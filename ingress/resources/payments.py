@@ -77,7 +77,7 @@ class Export:
     """``GET /payments/export``: every payment the filters of ``GET /payments`` select, newest first,
     as CSV streamed from a server-side cursor (memory stays flat however many rows)."""
 
-    actions = {"GET": "payments.read"}
+    actions = {"GET": "payments.export"}
 
     def on_get(self, req, resp):
         errors = validation.Errors()
@@ -123,9 +123,8 @@ class Item:
 class Action:
     """``POST /payments/{id}/capture`` and ``/cancel``: queued for the ops pool (202)."""
 
-    actions = {"POST": "payments.write"}
-
     def __init__(self, cache, relay, action):
+        self.actions = {"POST": f"payments.{action}"}
         self.cache = cache
         self.relay = relay
         self.action = action
@@ -148,7 +147,7 @@ class Action:
 class Refunds:
     """``POST /payments/{id}/refunds`` (202, refunded by the ops pool) and ``GET`` (list)."""
 
-    actions = {"GET": "payments.read", "POST": "payments.write"}
+    actions = {"GET": "payments.read", "POST": "refunds.write"}
 
     def __init__(self, relay):
         self.relay = relay

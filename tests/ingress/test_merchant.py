@@ -119,11 +119,11 @@ def test_every_bad_field_of_one_body_is_named(client, auth):
     assert fields == ["display_name", "default_currency", "route[0]", "statement_descriptor"]
 
 
-def test_reading_needs_read_and_changing_needs_write(client, mint, merchant):
+def test_reading_needs_read_and_changing_needs_merchant_write(client, mint, merchant):
     reader = {"Authorization": f"Bearer {mint(merchant, scopes=('payments:read',))}"}
     assert client.simulate_get("/merchant", headers=reader).status_code == 200
     resp = patch(client, reader, {"display_name": "Mallory"})
-    assert resp.status_code == 403 and 'scope="payments:write"' in resp.headers["www-authenticate"]
+    assert resp.status_code == 403 and 'scope="merchant:write"' in resp.headers["www-authenticate"]
     assert Merchant.get_by_id(merchant).display_name == merchant
     operator = {"Authorization": f"Bearer {mint('ops-alice', scopes=('admin',))}"}
     assert client.simulate_get("/merchant", headers=operator).status_code == 403
