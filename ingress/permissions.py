@@ -124,6 +124,17 @@ def authorize(granted: Collection[str], action: str) -> None:
         )
 
 
+def roles_table() -> str:
+    """Markdown rows for the README's roles table: each scope, the roles holding it, the actions it grants."""
+    names = list(ROLES)
+    rows = [f"| scope | {' | '.join(names)} | grants |", "|---" * (len(names) + 2) + "|"]
+    for scope in SCOPES:
+        held = " | ".join("✓" if scope in ROLES[role] else "" for role in names)
+        grants = ", ".join(f"`{action}`" for action, needed in PERMISSIONS.items() if needed == scope)
+        rows.append(f"| `{scope}` | {held} | {grants or '(checked by the action itself)'} |")
+    return "\n".join(rows)
+
+
 def refuse_undeclared(method: str) -> None:
     """A responder no action names: refused, so a resource that forgets its permissions is closed, not open.
 
