@@ -9,7 +9,16 @@ from ingress.auth import Authentication, Authenticator
 from ingress.middleware import DatabaseSession, Idempotency, JSONBody, RequestContext
 from ingress.openapi import OpenAPI
 from ingress.ratelimit import RateLimit
-from ingress.resources import admin, events, gateway_events, health, merchant, payments, webhook_endpoints
+from ingress.resources import (
+    admin,
+    customers,
+    events,
+    gateway_events,
+    health,
+    merchant,
+    payments,
+    webhook_endpoints,
+)
 from shared.ratelimit import Limiter
 from store.merchants import RulesCache
 
@@ -49,6 +58,7 @@ def create_app(config, *, vault, cache, relay, broker_check) -> falcon.App:
     app.add_route("/payments/{payment_id}/cancel", payments.Action(cache, relay, "cancel"))
     app.add_route("/payments/{payment_id}/refunds", payments.Refunds(relay))
     app.add_route("/payments/{payment_id}/refunds/{refund_id}", payments.Refund())
+    customers.routes(app)
     app.add_route("/webhook_endpoints", webhook_endpoints.Collection(config, vault))
     app.add_route("/webhook_endpoints/{endpoint_id}", webhook_endpoints.Item())
     app.add_route("/webhook_endpoints/{endpoint_id}/rotate_secret", webhook_endpoints.RotateSecret(vault))

@@ -1,7 +1,11 @@
 """Versioned migrations: idempotent, on Postgres and SQLite, and the models match the tables."""
 
+import contextlib
+import re
+
 import orjson
 import peewee
+import pytest
 
 from store.db import database, open_database
 from store.migrate import available, migrate
@@ -121,3 +125,50 @@ def test_merchants_known_before_0011_keep_working_with_the_defaults(service_urls
                 db.close_all()
     finally:
         open_database(database_url)
+
+
+@pytest.mark.parametrize("dialect", ["postgres", "sqlite"])
+def test_free_text_customers_before_0016_become_customers(
+    service_urls, database_url, monkeypatch, tmp_path, dialect
+):
+    """Each distinct (merchant, text) named by payments before 0016 becomes one customer keeping the text as
+    ``metadata.reference``, and those payments name it; payments without a customer stay without one."""
+    from store import migrate as migrations
+    from store.models import Customer, Payment
+
+    payment = (
+        "INSERT INTO payment (id, merchant_id, status, amount, currency, capture, route, metadata,"
+        " card_brand, card_last4, card_exp_month, card_exp_year, card_fingerprint, card_key_id,"
+        " card_ciphertext, created_at, updated_at, customer) VALUES ('{id}', '{merchant}', 'succeeded', 1050,"
+        " 'USD', 'automatic', 'stripe', '{{}}', 'visa', '4242', 12, 2031, 'f', 'k', 'c', CURRENT_TIMESTAMP,"
+        " CURRENT_TIMESTAMP, {customer})"
+    )
+    rows = [("p1", "acme", "'c-77'"), ("p2", "acme", "'c-77'"), ("p3", "acme", "'x'"),
+            ("p4", "beta", "'c-77'"), ("p5", "acme", "NULL")]  # fmt: skip
+    with contextlib.ExitStack() as stack:
+        if dialect == "postgres":
+            db = open_database(stack.enter_context(services.test_database(service_urls["postgres"])))
+            stack.callback(db.close_all)
+        else:
+            db = open_database(f"sqlite:///{tmp_path}/paywave.db")
+            stack.callback(db.close)
+        stack.callback(open_database, database_url)
+        monkeypatch.setattr(migrations, "available", lambda: [(v, m) for v, m in available() if v < "0016"])
+        migrate()
+        monkeypatch.undo()
+        with db.connection_context():
+            for id_, merchant, customer in rows:
+                db.execute_sql(payment.format(id=id_, merchant=merchant, customer=customer))
+        assert "0016" in migrate()
+        with db.connection_context():
+            named = {p.id: p.customer for p in Payment.select()}
+            customers = {c.id: c for c in Customer.select()}
+            assert named["p5"] is None and named["p1"] == named["p2"] != named["p4"]
+            assert len(customers) == 3 and set(customers) == {named[p] for p in ("p1", "p3", "p4")}
+            for pid, merchant, text in [("p1", "acme", "c-77"), ("p3", "acme", "x"), ("p4", "beta", "c-77")]:
+                made = customers[named[pid]]
+                assert (made.merchant_id, made.metadata, made.email, made.livemode) == (
+                    merchant, {"reference": text}, None, True
+                )  # fmt: skip
+                assert re.fullmatch(r"cus_[A-Za-z0-9]{24}", made.id)
+            assert not db.table_exists("customer_from_reference")
