@@ -20,7 +20,8 @@ from ingress.resources import (
     webhook_endpoints,
 )
 from shared.ratelimit import Limiter
-from store.merchants import RulesCache
+from shared.ttlcache import TTLCache
+from store import merchants
 
 
 def create_app(config, *, vault, cache, relay, broker_check) -> falcon.App:
@@ -34,10 +35,11 @@ def create_app(config, *, vault, cache, relay, broker_check) -> falcon.App:
       broker_check: ``f() -> bool``, the broker's reachability for ``/readyz``.
     """
     limiter = Limiter.from_config(config)
+    deleted = TTLCache(merchants.is_deleted, config.credential_cache_seconds)  # merchants, per process
     app = falcon.App(
         middleware=(  # a tuple: mypy checks each item against falcon's middleware protocols
             RequestContext(config.trusted_networks()),
-            Authentication(Authenticator(config)),
+            Authentication(Authenticator(config), deleted),
             RateLimit(config, limiter),
             DatabaseSession(),
             JSONBody(config.max_body_bytes),
@@ -49,8 +51,8 @@ def create_app(config, *, vault, cache, relay, broker_check) -> falcon.App:
     app.req_options.media_handlers[falcon.MEDIA_JSON] = json_handler
     errors.install(app)
 
-    rules = RulesCache(config.merchant_cache_seconds)
-    app.add_route("/merchant", merchant.Merchant(rules))
+    rules = merchants.RulesCache(config.merchant_cache_seconds)
+    app.add_route("/merchant", merchant.Merchant(rules, deleted))
     app.add_route("/payments", payments.Collection(config, vault, cache, relay, rules))
     app.add_route("/payments/export", payments.Export())
     app.add_route("/payments/{payment_id}", payments.Item(cache, relay))

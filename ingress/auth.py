@@ -15,6 +15,7 @@ import jwt
 from ingress import permissions
 from ingress.errors import Problem
 from shared.config import ConfigError
+from shared.ttlcache import TTLCache
 from store import audit
 
 SCOPES = (permissions.READ, permissions.WRITE)
@@ -99,8 +100,13 @@ class Authentication:
     neither, or a responder without its action, needs a token and is refused (403), never served openly.
     """
 
-    def __init__(self, authenticator: Authenticator):
+    def __init__(self, authenticator: Authenticator, deleted: TTLCache[str, bool]):
+        """Parameters:
+        deleted: ``store.merchants.is_deleted`` per merchant, cached: a deleted merchant's credentials are
+          refused (within the cache's TTL on every process).
+        """
         self.authenticator = authenticator
+        self.deleted = deleted
 
     def principal(self, token: str) -> permissions.Principal:
         """Raises:
@@ -119,6 +125,8 @@ class Authentication:
         if scheme.lower() != "bearer" or not token:
             raise unauthorized("send Authorization: Bearer <token>")
         principal = self.principal(token.strip())
+        if self.deleted.get(principal.merchant_id):
+            raise Problem(403, "Forbidden", "the merchant is deleted", slug="merchant-deleted")
         req.context.principal = principal
         req.context.merchant_id = principal.merchant_id
         audit.acting(dataclasses.replace(audit.actor(), type=principal.kind, id=principal.id))

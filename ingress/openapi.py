@@ -535,6 +535,7 @@ MERCHANT = {
         "route",
         "statement_descriptor",
         "settings",
+        "deleted",
         "created_at",
     ],
     "properties": {
@@ -549,6 +550,7 @@ MERCHANT = {
         "route": _ROUTE,
         "statement_descriptor": _DESCRIPTOR,
         "settings": {"type": "object", "description": _SETTINGS_DOC},
+        "deleted": {"type": "boolean", "description": "True once deleted: its credentials are refused."},
         "created_at": _time("When the merchant was created"),
     },
 }
@@ -820,6 +822,9 @@ def _merchant_paths():
                 BODY_ERRORS,
                 (True, {"$ref": "#/components/schemas/MerchantUpdate"}),
                 [_IDEMPOTENCY],
+            ),
+            "delete": _operation(
+                "deleteMerchant", 200, "Deleted", merchant, (401, 403, 409, 503), parameters=[_IDEMPOTENCY]
             ),
         }
     }
@@ -1206,6 +1211,14 @@ OPERATIONS = {
         "Changes the fields given, each checked (422 names every bad one, nothing is written); needs "
         "`payments:write`. New payments follow the route and accepted currencies within "
         "PAYWAVE_MERCHANT_CACHE_SECONDS on every ingress process.",
+    ),
+    "deleteMerchant": (
+        "Merchant",
+        "Delete the merchant",
+        "Owners only (`merchant:delete`). Refused (409) while a payment or refund is not final. Then every "
+        "credential of the merchant is refused (403) within PAYWAVE_CREDENTIAL_CACHE_SECONDS, its webhook "
+        "endpoints are disabled, and its payments, customers, events and audit trail are kept. Cannot be "
+        "undone through the API.",
     ),
     "listPaymentsForReview": (
         "Admin",

@@ -68,6 +68,7 @@ PERMISSIONS = {
     "events.redeliver": "webhooks:write",
     "merchant.read": "merchant:read",
     "merchant.update": "merchant:write",
+    "merchant.delete": "merchant:delete",
     "review.read": ADMIN,
     "review.resolve": ADMIN,
 }

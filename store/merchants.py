@@ -12,11 +12,12 @@ from collections.abc import Callable
 from shared.ids import new_id
 from shared.logging import get_logger
 from shared.ttlcache import TTLCache
-from store import unit
+from store import audit, unit
 from store.db import locked
-from store.errors import FieldInvalid
-from store.models import Merchant, utcnow
+from store.errors import FieldInvalid, StateConflict
+from store.models import Merchant, Payment, Refund, WebhookEndpoint, utcnow
 from store.objects import encode, merchant_object
+from store.states import TERMINAL, RefundStatus
 
 log = get_logger(__name__)
 _known: set[str] = set()
@@ -95,6 +96,53 @@ def update(merchant_id: str, changes: dict) -> bytes:
         work.respond(200, body)
     log.info("merchant_updated", merchant_id=merchant_id, fields=fields)
     return body
+
+
+def delete(merchant_id: str) -> bytes:
+    """Delete the merchant: its credentials are refused from now on (``is_deleted``), its webhook endpoints
+    disabled; its payments, customers, events and audit trail stay.
+
+    Returns:
+      The merchant object (JSON bytes), ``deleted: true``.
+
+    Raises:
+      StateConflict: a payment or refund of the merchant is not final yet (money would be left in flight
+        with no one to see it), or the merchant is deleted already.
+    """
+    with unit.joined() as work:
+        _insert_defaults(merchant_id)
+        merchant = locked(Merchant.select().where(Merchant.id == merchant_id)).get()
+        if merchant.deleted_at is not None:
+            raise StateConflict("the merchant is deleted already", "merchant_deleted")
+        open_payments = Payment.select().where(
+            (Payment.merchant_id == merchant_id) & Payment.status.not_in(list(TERMINAL))
+        )
+        open_refunds = (
+            Refund.select()
+            .join(Payment, on=Refund.payment_id == Payment.id)
+            .where((Payment.merchant_id == merchant_id) & (Refund.status == RefundStatus.PENDING))
+        )
+        if open_payments.exists() or open_refunds.exists():
+            raise StateConflict(
+                f"{open_payments.count()} payments and {open_refunds.count()} refunds are not final yet: "
+                "capture, cancel or wait for them, then delete",
+                "payments_in_flight",
+            )
+        merchant.deleted_at = utcnow()
+        merchant.save()
+        WebhookEndpoint.update(status="disabled", updated_at=merchant.deleted_at).where(
+            WebhookEndpoint.merchant_id == merchant_id
+        ).execute()
+        body = encode(merchant_object(merchant))
+        audit.record(merchant_id, "merchant.deleted", merchant_id, after={"deleted": True})
+        work.respond(200, body)
+    log.info("merchant_deleted", merchant_id=merchant_id)
+    return body
+
+
+def is_deleted(merchant_id: str) -> bool:
+    """Whether ``merchant_id`` was deleted (a merchant never stored is not)."""
+    return Merchant.select().where((Merchant.id == merchant_id) & Merchant.deleted_at.is_null(False)).exists()
 
 
 @dataclasses.dataclass(frozen=True)

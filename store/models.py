@@ -43,6 +43,7 @@ class Merchant(BaseModel):
     route = JSONField(null=True)  # gateway names, in order
     statement_descriptor = peewee.TextField(null=True)  # stored; not sent to a gateway yet
     settings = JSONField(default=dict)  # {section: value}: sections later issues add, no migration each
+    deleted_at = peewee.DateTimeField(null=True)  # its credentials are refused from then on
 
 
 class Payment(BaseModel):

@@ -87,6 +87,7 @@ def merchant_object(m: Merchant) -> dict:
         "route": m.route,
         "statement_descriptor": m.statement_descriptor,
         "settings": m.settings,
+        "deleted": m.deleted_at is not None,
         "created_at": timestamp(m.created_at),
     }
 

@@ -2,16 +2,19 @@
 
 from ingress import validation
 from ingress.resources.common import answer_json, unit_of_work
+from shared.ttlcache import TTLCache
 from store import merchants
 
 
 class Merchant:
-    """``GET /merchant`` and ``PATCH /merchant`` (every field checked, written in one unit of work)."""
+    """``GET /merchant``, ``PATCH /merchant`` (every field checked, written in one unit of work) and
+    ``DELETE /merchant`` (refused while money is in flight)."""
 
-    actions = {"GET": "merchant.read", "PATCH": "merchant.update"}
+    actions = {"GET": "merchant.read", "PATCH": "merchant.update", "DELETE": "merchant.delete"}
 
-    def __init__(self, rules: merchants.RulesCache):
+    def __init__(self, rules: merchants.RulesCache, deleted: TTLCache[str, bool]):
         self.rules = rules
+        self.deleted = deleted
 
     def on_get(self, req, resp):
         answer_json(resp, merchants.get(req.context.merchant_id))
@@ -23,3 +26,8 @@ class Merchant:
             body = merchants.update(merchant_id, changes)
         self.rules.forget(merchant_id)  # this process routes the merchant's next payment by the new rules
         answer_json(resp, body)
+
+    def on_delete(self, req, resp):
+        with unit_of_work(req):
+            answer_json(resp, merchants.delete(req.context.merchant_id))
+        self.deleted.forget(req.context.merchant_id)  # refused at once here, within the TTL elsewhere

@@ -46,6 +46,7 @@ def test_a_merchant_first_seen_has_the_defaults(client, auth, merchant):
         "route": None,
         "statement_descriptor": None,
         "settings": {},
+        "deleted": False,
     }
 
 
@@ -202,3 +203,35 @@ def test_the_cli_creates_a_merchant_and_prints_its_id_alone(config, client, mint
     assert (got["id"], got["display_name"], got["default_currency"]) == (merchant_id, "Acme Shop", "EUR")
     refused = subprocess.run([*command[:-1], "EURO"], env=env, capture_output=True, text=True)
     assert refused.returncode != 0 and "default_currency" in refused.stderr and refused.stdout == ""
+
+
+def test_delete_is_refused_while_money_is_in_flight_then_refuses_every_credential(
+    client, auth, mint, merchant, db
+):
+    from store.models import AuditEvent, WebhookEndpoint
+    from tests.support.api import create_endpoint
+
+    endpoint = create_endpoint(client, auth).json["id"]
+    pending = client.simulate_post("/payments", json=card_payment(), headers=auth).json["id"]
+    refused = client.simulate_delete("/merchant", headers=auth)
+    assert refused.status_code == 409 and "1 payments and 0 refunds" in refused.json["detail"]
+    assert not Merchant.get_by_id(merchant).deleted_at
+    Payment.update(status="succeeded").where(Payment.id == pending).execute()
+
+    resp = client.simulate_delete("/merchant", headers=auth)
+    assert resp.status_code == 200, resp.text
+    conforms(resp.json, "Merchant")
+    assert resp.json["deleted"] is True
+    assert WebhookEndpoint.get_by_id(endpoint).status == "disabled"
+    assert AuditEvent.get((AuditEvent.object_id == merchant) & (AuditEvent.action == "merchant.deleted"))
+    for call in (client.simulate_get, client.simulate_delete):  # the same and a new credential: refused
+        for headers in (auth, {"Authorization": f"Bearer {mint(merchant)}"}):
+            gone = call("/merchant", headers=headers)
+            assert gone.status_code == 403 and gone.json["type"].endswith("merchant-deleted")
+    assert Payment.get_by_id(pending).merchant_id == merchant  # kept
+
+
+def test_only_a_credential_with_merchant_delete_may_delete(client, mint, merchant):
+    read_write = {"Authorization": f"Bearer {mint(merchant, scopes=('payments:read',))}"}
+    assert client.simulate_delete("/merchant", headers=read_write).status_code == 403
+    assert client.simulate_get("/merchant", headers=read_write).json["deleted"] is False
