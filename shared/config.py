@@ -40,6 +40,14 @@ KNOWN_UNSAFE = {
     "PAYWAVE_STRIPE_API_KEY": ("sk_test_paywave_sandbox", "sk_test_paywave_dev_sandbox"),
     "PAYWAVE_STRIPE_WEBHOOK_SECRET": ("whsec_paywave_dev_sandbox",),
     "PAYWAVE_PAYPAL_CLIENT_SECRET": ("paywave-sandbox-secret", "paywave-dev-client-secret"),
+    "PAYWAVE_STRIPE_TEST_API_KEY": (
+        "sk_test_paywave_sandbox_for_test_mode",
+        "sk_test_paywave_dev_sandbox_test_mode",
+    ),
+    "PAYWAVE_PAYPAL_TEST_CLIENT_SECRET": (
+        "paywave-sandbox-secret-for-test-mode",
+        "paywave-dev-test-client-secret",
+    ),
     "PAYWAVE_DATABASE_URL": ("paywave-dev-password",),
     "PAYWAVE_BROKER_URL": ("paywave-dev-password",),
 }
@@ -527,7 +535,11 @@ class Config:
     def _mode_problems(self) -> list[str]:
         """Production keeps the modes apart: live credentials are live, test ones never reach live PayPal."""
         problems = []
-        if self.stripe_api_key.startswith(STRIPE_TEST_KEY_PREFIXES):
+        published = self.dev_defaults_in_use()
+        if (
+            self.stripe_api_key.startswith(STRIPE_TEST_KEY_PREFIXES)
+            and "PAYWAVE_STRIPE_API_KEY" not in published
+        ):
             problems.append(
                 "PAYWAVE_STRIPE_API_KEY: production needs a live key (sk_live_...), not a test key"
             )
