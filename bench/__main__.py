@@ -277,7 +277,7 @@ for i in range({n}):
     payments.create("bench", dict(amount=1000 + i % 100, currency="USD", capture="automatic",
                                   route="stripe,paypal", gateway_preference=None, description=None,
                                   metadata={{}}, customer=None),
-                    lambda pid: vault.seal_card(pid, "4242424242424242", 12, 2031, "123"))
+                    lambda pid: vault.seal_card(pid, "4242424242424242", 12, 2031, "123"), livemode=True)
 relay = Relay(publisher(build_broker(config), config.queue_prefix))
 relay.drain()
 """

@@ -26,7 +26,7 @@ QUERIES = {
     "metadata[order]": "AND jsonb_extract_path_text(CAST(metadata AS jsonb), 'order') = 'ord_150000'",
 }
 _SELECT = (
-    "EXPLAIN (ANALYZE, BUFFERS) SELECT * FROM payment WHERE merchant_id = %s {} "
+    "EXPLAIN (ANALYZE, BUFFERS) SELECT * FROM payment WHERE merchant_id = %s AND livemode = TRUE {} "
     "ORDER BY created_at DESC, id DESC LIMIT 11"
 )
 

@@ -51,7 +51,7 @@ def write_events(n, merchant, url):
 
     config = Config.from_env()
     vault = Vault.from_config(config)
-    deliveries.create_endpoint(merchant, url, ["payment.updated"], "bench", vault)
+    deliveries.create_endpoint(merchant, url, ["payment.updated"], "bench", vault, livemode=True)
     payment, _ = payments.create(
         merchant,
         dict(
@@ -65,6 +65,7 @@ def write_events(n, merchant, url):
             customer=None,
         ),
         lambda pid: vault.seal_card(pid, "4242424242424242", 12, 2031, None),
+        livemode=True,
     )  # its job is published, never consumed here
     for start in range(0, n, 100):
         with database.atomic():

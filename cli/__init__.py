@@ -94,7 +94,7 @@ def _token(args):
     from ingress.auth import SCOPES, Authenticator
 
     scopes = args.scopes.split(",") if args.scopes else SCOPES
-    print(Authenticator(_config()).mint(args.merchant, scopes, args.ttl))
+    print(Authenticator(_config()).mint(args.merchant, scopes, args.ttl, livemode=not args.test))
 
 
 def _heartbeat(args):
@@ -228,6 +228,11 @@ def build_parser():
         "--scopes", default=None, help="comma-separated (default: payments:read,payments:write)"
     )
     token.add_argument("--ttl", type=int, default=3600, help="seconds")
+    token.add_argument(
+        "--test",
+        action="store_true",
+        help="a test-mode token: test objects only, sandbox gateway credentials",
+    )
     token.set_defaults(func=_token)
 
     keygen = _command(

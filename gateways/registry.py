@@ -41,9 +41,15 @@ register("stripe", import_module("gateways.stripe"))
 register("paypal", import_module("gateways.paypal"))
 
 
-def build_gateways(config: Config, cache: Cache) -> dict[str, Gateway]:
-    """Every registered gateway's adapter: ``{name: Gateway}``."""
-    return {name: package.build(config, cache) for name, package in PACKAGES.items()}
+def build_gateways(config: Config, cache: Cache, livemode: bool = True) -> dict[str, Gateway]:
+    """Every registered gateway's adapter for one mode: ``{name: Gateway}``.
+
+    Parameters:
+      livemode: False: built from the test credentials only (``Config.for_mode``), so a test payment
+        charged through them can never move real money.
+    """
+    mode_config = config.for_mode(livemode)
+    return {name: package.build(mode_config, cache) for name, package in PACKAGES.items()}
 
 
 def webhooks(name: str) -> Webhooks:

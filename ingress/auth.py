@@ -1,8 +1,10 @@
 """Authentication: ``Authorization: Bearer <credential>`` becomes a ``permissions.Principal``.
 
 A service token is a JWT whose ``sub`` is the merchant and whose ``scope`` (space-separated) says what it
-may do (``permissions.service_scopes``).  Algorithms come from an explicit allow-list in configuration, so
-a token cannot pick its own (``alg: none``, or HS256 signed with a public key).
+may do (``permissions.service_scopes``); its ``livemode`` claim (default true) says which mode it acts in:
+``false`` sees and creates test objects only (``paywave token --test``).  Algorithms come from an explicit
+allow-list in configuration, so a token cannot pick its own (``alg: none``, or HS256 signed with a public
+key).
 """
 
 import dataclasses
@@ -74,11 +76,20 @@ class Authenticator:
         # PyJWT accepts what int() accepts ("9999999999"); verify() adds the leeway to it.
         if not isinstance(claims["exp"], numbers.Real) or isinstance(claims["exp"], bool):
             raise unauthorized("the token is invalid: exp must be a number", "invalid_token")
+        if not isinstance(claims.get("livemode", True), bool):  # "false" must not be read as live
+            raise unauthorized("the token is invalid: livemode must be true or false", "invalid_token")
         return claims
 
-    def mint(self, merchant_id: str, scopes=SCOPES, ttl_seconds=3600) -> str:
+    def mint(self, merchant_id: str, scopes=SCOPES, ttl_seconds=3600, livemode=True) -> str:
+        """A service token for ``merchant_id``; ``livemode=False``: one for test mode only."""
         now = int(time.time())
-        claims = {"sub": merchant_id, "scope": " ".join(scopes), "iat": now, "exp": now + ttl_seconds}
+        claims = {
+            "sub": merchant_id,
+            "scope": " ".join(scopes),
+            "livemode": livemode,
+            "iat": now,
+            "exp": now + ttl_seconds,
+        }
         if self.issuer:
             claims["iss"] = self.issuer
         if self.audience:
@@ -114,7 +125,9 @@ class Authentication:
         """
         claims = self.authenticator.verify(token)
         scopes = permissions.service_scopes(str(claims.get("scope", "")).split())
-        return permissions.Principal(claims["sub"], "service", claims["sub"], scopes)
+        return permissions.Principal(
+            claims["sub"], "service", claims["sub"], scopes, livemode=claims.get("livemode", True)
+        )
 
     def process_resource(self, req, resp, resource, params):
         if resource is None or getattr(resource, "public", False):

@@ -167,7 +167,9 @@ class Idempotency:
             b"%s %s\n" % (req.method.encode(), req.path.encode())
             + orjson.dumps(req.context.body, option=orjson.OPT_SORT_KEYS)
         ).hexdigest()
-        result = idempotency.claim(req.context.merchant_id, key, fingerprint, self.ttl_hours)
+        result = idempotency.claim(
+            req.context.merchant_id, key, fingerprint, self.ttl_hours, livemode=req.context.principal.livemode
+        )
         if isinstance(result, idempotency.Saved):
             resp.status = result.status
             resp.data = result.body

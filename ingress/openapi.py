@@ -64,6 +64,14 @@ def _const(value):
     return {"const": value, "description": f"Always `{value}`."}
 
 
+#: Every object a merchant's credential creates or lists: which mode it belongs to.
+LIVEMODE = {
+    "type": "boolean",
+    "description": "false: a test object, seen only by test credentials and charged only with the gateways' "
+    "test credentials; true: live.",
+}
+
+
 def _json(ref):
     return {"application/json": {"schema": {"$ref": f"#/components/schemas/{ref}"}}}
 
@@ -77,6 +85,7 @@ PAYMENT: dict[str, Any] = {
     "required": [
         "id",
         "object",
+        "livemode",
         "status",
         "amount",
         "amount_captured",
@@ -100,6 +109,7 @@ PAYMENT: dict[str, Any] = {
     "properties": {
         "id": _string("Unique id, `pay_` and 24 characters.", pattern="^pay_"),
         "object": _const("payment"),
+        "livemode": LIVEMODE,
         "status": {
             "enum": list(PaymentStatus),
             "description": "pending → processing → succeeded | requires_capture | failed; requires_capture → "
@@ -204,6 +214,7 @@ REFUND = {
     "required": [
         "id",
         "object",
+        "livemode",
         "payment_id",
         "amount",
         "currency",
@@ -217,6 +228,7 @@ REFUND = {
     "properties": {
         "id": _string("Unique id, `re_` and 24 characters.", pattern="^re_"),
         "object": _const("refund"),
+        "livemode": LIVEMODE,
         "payment_id": _string("The payment refunded."),
         "amount": {"type": "integer", "minimum": 1, "description": "Amount refunded, in minor units."},
         "currency": _string("ISO 4217 code, the payment's."),
@@ -242,6 +254,7 @@ WEBHOOK_ENDPOINT = {
     "required": [
         "id",
         "object",
+        "livemode",
         "url",
         "description",
         "enabled_events",
@@ -252,6 +265,7 @@ WEBHOOK_ENDPOINT = {
     "properties": {
         "id": _string("Unique id, `we_` and 24 characters.", pattern="^we_"),
         "object": _const("webhook_endpoint"),
+        "livemode": LIVEMODE,
         "url": _string("Where events are posted."),
         "description": _nullable("The merchant's description."),
         "enabled_events": EVENT_TYPES,
@@ -285,13 +299,14 @@ WEBHOOK_ENDPOINT_CREATE = {
 EVENT = {
     "type": "object",
     "additionalProperties": False,
-    "required": ["id", "object", "type", "created_at", "data"],
+    "required": ["id", "object", "livemode", "type", "created_at", "data"],
     "description": "Also the body of every webhook.",
     "properties": {
         "id": _string(
             "Unique id, `evt_` and 24 characters; the `webhook-id` of its deliveries.", pattern="^evt_"
         ),
         "object": _const("event"),
+        "livemode": LIVEMODE,
         "type": {"enum": list(TYPES), "description": "What happened."},
         "created_at": _time("When it happened"),
         "data": {

@@ -1,7 +1,12 @@
 """Every money movement a sandbox performed, for reconciliation by tests and audits."""
 
+import contextvars
 import threading
 import time
+
+#: Who the request being served authenticated as, set by each sandbox's authentication: the last four
+#: characters of a Stripe key, a PayPal client id.  Never a whole secret.
+CREDENTIAL: contextvars.ContextVar[str | None] = contextvars.ContextVar("sandbox_credential", default=None)
 
 
 class Ledger:
@@ -9,7 +14,8 @@ class Ledger:
 
     Each entry: ``type`` (authorization, capture, refund, void), ``amount``,
     ``currency``, ``payment_id`` (ours), ``idempotency_key``,
-    ``gateway_reference`` and ``created`` (unix seconds).
+    ``gateway_reference``, ``credential`` (``CREDENTIAL`` of the request that moved it: which of
+    PayPal's test and live credentials did) and ``created`` (unix seconds).
     """
 
     TYPES = ("authorization", "capture", "refund", "void")
@@ -28,6 +34,7 @@ class Ledger:
             "payment_id": payment_id,
             "idempotency_key": idempotency_key,
             "gateway_reference": gateway_reference,
+            "credential": CREDENTIAL.get(),
             "created": int(time.time()),
         }
         with self._lock:

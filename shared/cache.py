@@ -28,16 +28,23 @@ return 1
 """
 
 
+def mode(livemode: bool) -> str:
+    """``live`` or ``test``: the mode's part of a cache key."""
+    return "live" if livemode else "test"
+
+
 class Cache:
     """Interface shared by ``RedisCache`` and ``MemoryCache``."""
 
-    def get_payment(self, merchant_id: str, payment_id: str) -> bytes | None:
+    def get_payment(self, merchant_id: str, livemode: bool, payment_id: str) -> bytes | None:
         """The cached payment object (JSON bytes), or None on a miss or an outage.
 
-        Entries are keyed by merchant too, so a hit can never cross merchants."""
+        Entries are keyed by merchant and mode too, so a hit can never cross merchants or modes."""
         raise NotImplementedError
 
-    def put_payment(self, merchant_id: str, payment_id: str, version: int, body: bytes) -> bool:
+    def put_payment(
+        self, merchant_id: str, livemode: bool, payment_id: str, version: int, body: bytes
+    ) -> bool:
         """Cache ``body`` unless a newer ``version`` is cached; True when written."""
         raise NotImplementedError
 
@@ -90,18 +97,18 @@ class RedisCache(Cache):
     def key(self, *parts: str) -> str:
         return self.prefix + ":".join(parts)
 
-    def get_payment(self, merchant_id: str, payment_id: str) -> bytes | None:
-        return self._call(
-            "get_payment", lambda: self.client.hget(self.key("payment", merchant_id, payment_id), "b")
-        )
+    def get_payment(self, merchant_id: str, livemode: bool, payment_id: str) -> bytes | None:
+        key = self.key("payment", merchant_id, mode(livemode), payment_id)
+        return self._call("get_payment", lambda: self.client.hget(key, "b"))
 
-    def put_payment(self, merchant_id: str, payment_id: str, version: int, body: bytes) -> bool:
+    def put_payment(
+        self, merchant_id: str, livemode: bool, payment_id: str, version: int, body: bytes
+    ) -> bool:
+        key = self.key("payment", merchant_id, mode(livemode), payment_id)
         return bool(
             self._call(
                 "put_payment",
-                lambda: self._set_if_newer(
-                    keys=[self.key("payment", merchant_id, payment_id)], args=[version, body, self.ttl]
-                ),
+                lambda: self._set_if_newer(keys=[key], args=[version, body, self.ttl]),
                 0,
             )
         )
@@ -144,17 +151,20 @@ class MemoryCache(Cache):
             return item[1]
         return None
 
-    def get_payment(self, merchant_id: str, payment_id: str) -> bytes | None:
+    def get_payment(self, merchant_id: str, livemode: bool, payment_id: str) -> bytes | None:
         with self._lock:
-            entry = self._live(("payment", merchant_id, payment_id))
+            entry = self._live(("payment", merchant_id, livemode, payment_id))
         return entry[1] if entry else None
 
-    def put_payment(self, merchant_id: str, payment_id: str, version: int, body: bytes) -> bool:
+    def put_payment(
+        self, merchant_id: str, livemode: bool, payment_id: str, version: int, body: bytes
+    ) -> bool:
+        key = ("payment", merchant_id, livemode, payment_id)
         with self._lock:
-            entry = self._live(("payment", merchant_id, payment_id))
+            entry = self._live(key)
             if entry and entry[0] >= version:
                 return False
-            self._data[("payment", merchant_id, payment_id)] = (time.monotonic() + self.ttl, (version, body))
+            self._data[key] = (time.monotonic() + self.ttl, (version, body))
             return True
 
     def get(self, key: str) -> str | None:

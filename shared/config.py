@@ -40,6 +40,14 @@ KNOWN_UNSAFE = {
     "PAYWAVE_STRIPE_API_KEY": ("sk_test_paywave_sandbox", "sk_test_paywave_dev_sandbox"),
     "PAYWAVE_STRIPE_WEBHOOK_SECRET": ("whsec_paywave_dev_sandbox",),
     "PAYWAVE_PAYPAL_CLIENT_SECRET": ("paywave-sandbox-secret", "paywave-dev-client-secret"),
+    "PAYWAVE_STRIPE_TEST_API_KEY": (
+        "sk_test_paywave_sandbox_for_test_mode",
+        "sk_test_paywave_dev_sandbox_test_mode",
+    ),
+    "PAYWAVE_PAYPAL_TEST_CLIENT_SECRET": (
+        "paywave-sandbox-secret-for-test-mode",
+        "paywave-dev-test-client-secret",
+    ),
     "PAYWAVE_DATABASE_URL": ("paywave-dev-password",),
     "PAYWAVE_BROKER_URL": ("paywave-dev-password",),
 }
@@ -48,6 +56,11 @@ METADATA_ADDRESSES = tuple(
     map(ipaddress.ip_address, ("169.254.169.254", "169.254.170.2", "fd00:ec2::254", "100.100.100.200"))
 )
 SECRET_MIN_BYTES = 32
+#: A Stripe secret or restricted key that moves no real money.
+STRIPE_TEST_KEY_PREFIXES = ("sk_test_", "rk_test_")
+#: Where test-mode PayPal payments go in production unless ``PAYWAVE_PAYPAL_TEST_API_BASE`` says otherwise.
+PAYPAL_SANDBOX_BASE = "https://api-m.sandbox.paypal.com"
+PAYPAL_LIVE_HOSTS = ("api-m.paypal.com", "api.paypal.com")
 
 
 class ConfigError(ValueError):
@@ -180,6 +193,29 @@ class Config:
         "paywave-sandbox-secret", doc="PayPal REST client secret", secret=True
     )
     paypal_webhook_id: str = _setting("", doc="PayPal webhook id used to verify incoming events")
+    stripe_test_api_base: str = _setting(
+        "",
+        doc="Stripe API base URL for test-mode payments; empty: `PAYWAVE_STRIPE_API_BASE` (the key picks "
+        "the mode)",
+    )
+    stripe_test_api_key: str = _setting(
+        "sk_test_paywave_sandbox_for_test_mode",
+        doc="Stripe secret key for test-mode payments; must be a test key (`sk_test_...`)",
+        secret=True,
+    )
+    paypal_test_api_base: str = _setting(
+        "",
+        doc="PayPal API base URL for test-mode payments; empty: `PAYWAVE_PAYPAL_API_BASE` in development, "
+        f"`{PAYPAL_SANDBOX_BASE}` in production",
+    )
+    paypal_test_client_id: str = _setting(
+        "paywave-sandbox-test-client", doc="PayPal REST client id for test-mode payments (a sandbox app's)"
+    )
+    paypal_test_client_secret: str = _setting(
+        "paywave-sandbox-secret-for-test-mode",
+        doc="PayPal REST client secret for test-mode payments",
+        secret=True,
+    )
     retry_max: int = _setting(
         3, _int, "calls per gateway for retryable errors before falling back", low=1, high=20
     )
@@ -364,6 +400,24 @@ class Config:
     def production(self) -> bool:
         return self.env == "production"
 
+    def for_mode(self, livemode: bool) -> Self:
+        """This configuration with the gateway credentials of a mode: itself for live, the ``*_test_*``
+        settings in place of the live ones for test (what ``gateways.registry`` builds test adapters from).
+        """
+        if livemode:
+            return self
+        paypal_base = self.paypal_test_api_base or (
+            PAYPAL_SANDBOX_BASE if self.production else self.paypal_api_base
+        )
+        return dataclasses.replace(
+            self,
+            stripe_api_base=self.stripe_test_api_base or self.stripe_api_base,
+            stripe_api_key=self.stripe_test_api_key,
+            paypal_api_base=paypal_base,
+            paypal_client_id=self.paypal_test_client_id,
+            paypal_client_secret=self.paypal_test_client_secret,
+        )
+
     def dev_defaults_in_use(self) -> list[str]:
         """Names of the settings holding a value of ``KNOWN_UNSAFE`` (built-in or published)."""
         return [
@@ -387,6 +441,8 @@ class Config:
         if self.log_level not in ("debug", "info", "warning", "error"):
             problems.append("PAYWAVE_LOG_LEVEL: expected debug, info, warning or error")
         problems += self._keyring_problems()
+        if not self.stripe_test_api_key.startswith(STRIPE_TEST_KEY_PREFIXES):
+            problems.append("PAYWAVE_STRIPE_TEST_API_KEY: expected a Stripe test key (sk_test_...)")
         return problems + (self._production_problems() if self.production else [])
 
     def _service_problems(self) -> list[str]:
@@ -468,11 +524,34 @@ class Config:
             problems.append(
                 "PAYWAVE_BROKER_URL: production needs RabbitMQ (the in-process broker loses queued jobs)"
             )
+        problems += self._mode_problems()
         for name in ("jwt_issuer", "jwt_audience"):
             if not getattr(self, name):
                 problems.append(
                     f"PAYWAVE_{name.upper()}: production requires it (a token of another service is refused)"
                 )
+        return problems
+
+    def _mode_problems(self) -> list[str]:
+        """Production keeps the modes apart: live credentials are live, test ones never reach live PayPal."""
+        problems = []
+        published = self.dev_defaults_in_use()
+        if (
+            self.stripe_api_key.startswith(STRIPE_TEST_KEY_PREFIXES)
+            and "PAYWAVE_STRIPE_API_KEY" not in published
+        ):
+            problems.append(
+                "PAYWAVE_STRIPE_API_KEY: production needs a live key (sk_live_...), not a test key"
+            )
+        test = self.for_mode(False)
+        if urllib.parse.urlsplit(test.paypal_api_base).hostname in PAYPAL_LIVE_HOSTS:
+            problems.append(
+                "PAYWAVE_PAYPAL_TEST_API_BASE: production refuses PayPal's live host for test payments"
+            )
+        if self.paypal_test_client_id == self.paypal_client_id:
+            problems.append(
+                "PAYWAVE_PAYPAL_TEST_CLIENT_ID: production needs a sandbox app's, not the live one"
+            )
         return problems
 
     def rate_limit_overrides_by_merchant(self) -> dict[str, tuple[int, int]]:

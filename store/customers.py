@@ -131,7 +131,7 @@ def delete(merchant_id: str, livemode: bool, customer_id: str) -> bytes:
         customer.deleted_at = customer.updated_at = utcnow()
         customer.save()
         deleted = customer_object(customer)
-        events.record(merchant_id, "customer.deleted", deleted, customer.deleted_at)
+        events.record(merchant_id, livemode, "customer.deleted", deleted, customer.deleted_at)
         audit.record(merchant_id, "customer.deleted", customer_id, after={"erased": list(FIELDS)})
         body = encode(deleted)
         work.respond(200, body)

@@ -31,14 +31,21 @@ TYPES = (
 def emit(payment: Payment, type_: str, body: bytes) -> Event:
     """Record event ``type_`` for ``payment`` with ``body`` (its object now, JSON bytes). Call in the change's
     transaction."""
-    return record(payment.merchant_id, type_, orjson.loads(body), payment.updated_at, payment.id)
+    return record(
+        payment.merchant_id, payment.livemode, type_, orjson.loads(body), payment.updated_at, payment.id
+    )
 
 
 def record(
-    merchant_id: str, type_: str, data: dict, created_at: datetime.datetime, payment_id: str | None = None
+    merchant_id: str,
+    livemode: bool,
+    type_: str,
+    data: dict,
+    created_at: datetime.datetime,
+    payment_id: str | None = None,
 ) -> Event:
     """Record event ``type_`` with ``data`` (the object it is about, as the API shows it), and a webhook
-    delivery for each endpoint subscribed to it. Call in the change's transaction.
+    delivery for each endpoint of its mode subscribed to it. Call in the change's transaction.
 
     Raises:
       ValueError: ``type_`` is not in ``TYPES``.
@@ -48,6 +55,7 @@ def record(
     event = Event.create(
         id=new_id("evt"),
         merchant_id=merchant_id,
+        livemode=livemode,
         type=type_,
         payment_id=payment_id,
         data=data,
@@ -57,28 +65,39 @@ def record(
     return event
 
 
-def get(merchant_id: str, event_id: str) -> Event:
+def get(merchant_id: str, event_id: str, *, livemode: bool) -> Event:
     """Raises:
-    NotFound: no such event for this merchant.
+    NotFound: no such event for this merchant and mode.
     """
-    event = Event.select().where((Event.id == event_id) & (Event.merchant_id == merchant_id)).first()
+    event = (
+        Event.select()
+        .where((Event.id == event_id) & (Event.merchant_id == merchant_id) & (Event.livemode == livemode))
+        .first()
+    )
     if event is None:
         raise NotFound(event_id)
     return event
 
 
 def list_(
-    merchant_id: str, *, limit: int, starting_after: str | None = None, type_: str | None = None
+    merchant_id: str,
+    *,
+    livemode: bool,
+    limit: int,
+    starting_after: str | None = None,
+    type_: str | None = None,
 ) -> tuple[list[dict], bool]:
-    """Newest first. Returns ``([event objects], has_more)``."""
-    query = Event.select().where(Event.merchant_id == merchant_id)
+    """The merchant's events of mode ``livemode``, newest first. Returns ``([event objects], has_more)``."""
+    query = Event.select().where((Event.merchant_id == merchant_id) & (Event.livemode == livemode))
     if type_:
         query = query.where(Event.type == type_)
-    rows, has_more = page(query, limit, starting_after, functools.partial(get, merchant_id))
+    rows, has_more = page(
+        query, limit, starting_after, functools.partial(get, merchant_id, livemode=livemode)
+    )
     return [event_object(e) for e in rows], has_more
 
 
-def redeliver(merchant_id: str, event_id: str) -> bytes:
+def redeliver(merchant_id: str, event_id: str, *, livemode: bool) -> bytes:
     """New deliveries of the event to every endpoint subscribed to it now.
 
     Returns:
@@ -88,7 +107,7 @@ def redeliver(merchant_id: str, event_id: str) -> bytes:
       NotFound.
     """
     with unit.joined() as work:
-        event = get(merchant_id, event_id)
+        event = get(merchant_id, event_id, livemode=livemode)
         data = [delivery_object(d, []) for d in deliveries.fan_out(event)]
         body = encode(
             {"object": "list", "data": data, "has_more": False, "url": f"/events/{event_id}/deliveries"}

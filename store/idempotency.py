@@ -40,14 +40,19 @@ class Saved:
 @dataclasses.dataclass(frozen=True)
 class Claim:
     merchant_id: str
+    livemode: bool
     key: str
     token: datetime.datetime
 
 
-def claim(merchant_id: str, key: str, request_hash: str, ttl_hours: int = 24) -> Claim | Saved:
+def claim(
+    merchant_id: str, key: str, request_hash: str, ttl_hours: int = 24, *, livemode: bool
+) -> Claim | Saved:
     """Take ``key`` for this request.
 
     Parameters:
+      livemode: The credential's mode: a key is per merchant and mode (one used in test never replays
+        a live response, nor the reverse).
       key: The client's ``Idempotency-Key``; only its SHA-256 digest is kept (the key is the client's
         free text and may hold a card number).
 
@@ -63,6 +68,7 @@ def claim(merchant_id: str, key: str, request_hash: str, ttl_hours: int = 24) ->
         try:  # one statement, committed at once (the connection is in autocommit)
             IdempotencyRecord.insert(
                 merchant_id=merchant_id,
+                livemode=livemode,
                 key=key,
                 request_hash=request_hash,
                 state="in_progress",
@@ -70,10 +76,10 @@ def claim(merchant_id: str, key: str, request_hash: str, ttl_hours: int = 24) ->
                 created_at=now,
                 expires_at=now + datetime.timedelta(hours=ttl_hours),
             ).execute()
-            return Claim(merchant_id, key, now)
+            return Claim(merchant_id, livemode, key, now)
         except peewee.IntegrityError:
             pass
-        record = IdempotencyRecord.get_or_none(merchant_id=merchant_id, key=key)
+        record = IdempotencyRecord.get_or_none(merchant_id=merchant_id, livemode=livemode, key=key)
         if record is None:
             continue  # released meanwhile: try again
         if record.expires_at < now or (
@@ -105,6 +111,7 @@ def _delete(record: IdempotencyRecord) -> None:
         IdempotencyRecord.delete()
         .where(
             (IdempotencyRecord.merchant_id == record.merchant_id)
+            & (IdempotencyRecord.livemode == record.livemode)
             & (IdempotencyRecord.key == record.key)
             & (IdempotencyRecord.created_at == record.created_at)
         )
@@ -127,6 +134,7 @@ def complete(
         state="done", response_status=status, response_body=body.decode(), response_location=location
     ).where(
         (IdempotencyRecord.merchant_id == claim_.merchant_id)
+        & (IdempotencyRecord.livemode == claim_.livemode)
         & (IdempotencyRecord.key == claim_.key)
         & (IdempotencyRecord.created_at == claim_.token)
         & (IdempotencyRecord.state == "in_progress")
@@ -142,6 +150,7 @@ def release(claim_: Claim) -> None:
             IdempotencyRecord.delete()
             .where(
                 (IdempotencyRecord.merchant_id == claim_.merchant_id)
+                & (IdempotencyRecord.livemode == claim_.livemode)
                 & (IdempotencyRecord.key == claim_.key)
                 & (IdempotencyRecord.created_at == claim_.token)
                 & (IdempotencyRecord.state == "in_progress")

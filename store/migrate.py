@@ -22,6 +22,7 @@ DIALECTS = {
         "bigint": "BIGINT",
         "bool": "BOOLEAN",
         "false": "FALSE",
+        "true": "TRUE",
         "key_digest": "UPDATE idempotency_record SET key = encode(sha256(convert_to(key, 'UTF8')), 'hex')",
     },
     # SQLite (development only: production refuses it) has no sha256: its few-hour-old records are dropped.
@@ -30,6 +31,7 @@ DIALECTS = {
         "bigint": "INTEGER",
         "bool": "INTEGER",
         "false": "0",
+        "true": "1",
         "key_digest": "DELETE FROM idempotency_record",
     },
 }

@@ -49,6 +49,7 @@ class Merchant(BaseModel):
 class Payment(BaseModel):
     id = peewee.TextField(primary_key=True)
     merchant_id = peewee.TextField()
+    livemode = peewee.BooleanField(default=True)  # False: a test object (test credentials, sandbox gateways)
     status = peewee.TextField()
     amount = peewee.BigIntegerField()
     amount_captured = peewee.BigIntegerField(default=0)
@@ -108,6 +109,7 @@ class Refund(BaseModel):
     payment_id = peewee.TextField()
     merchant_id = peewee.TextField()
     amount = peewee.BigIntegerField()
+    livemode = peewee.BooleanField(default=True)  # its payment's
     currency = peewee.TextField()
     status = peewee.TextField()  # pending | succeeded | failed
     reason = peewee.TextField(null=True)
@@ -120,6 +122,7 @@ class Refund(BaseModel):
 
 class IdempotencyRecord(BaseModel):
     merchant_id = peewee.TextField()
+    livemode = peewee.BooleanField(default=True)  # a key is per merchant and mode
     key = peewee.TextField()
     request_hash = peewee.TextField()
     state = peewee.TextField()  # in_progress | done
@@ -131,7 +134,7 @@ class IdempotencyRecord(BaseModel):
     expires_at = peewee.DateTimeField()
 
     class Meta:
-        primary_key = peewee.CompositeKey("merchant_id", "key")
+        primary_key = peewee.CompositeKey("merchant_id", "livemode", "key")
 
 
 class OutboxJob(BaseModel):
@@ -148,6 +151,7 @@ class OutboxJob(BaseModel):
 class Event(BaseModel):
     id = peewee.TextField(primary_key=True)
     merchant_id = peewee.TextField()
+    livemode = peewee.BooleanField(default=True)  # its payment's; only endpoints of that mode receive it
     type = peewee.TextField()
     payment_id = peewee.TextField(null=True)
     data = JSONField()
@@ -196,6 +200,7 @@ class WebhookEndpoint(BaseModel):
     id = peewee.TextField(primary_key=True)
     merchant_id = peewee.TextField()
     url = peewee.TextField()
+    livemode = peewee.BooleanField(default=True)  # receives only the events of its mode
     description = peewee.TextField(null=True)
     enabled_events = JSONField()  # event types, or ["*"]
     status = peewee.TextField()  # enabled | disabled

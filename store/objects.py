@@ -49,6 +49,7 @@ def payment_object(p: Payment, attempts: Iterable[Attempt]) -> dict:
     return {
         "id": p.id,
         "object": "payment",
+        "livemode": bool(p.livemode),
         "status": p.status,
         "amount": p.amount,
         "amount_captured": p.amount_captured,
@@ -112,6 +113,7 @@ def refund_object(r: Refund) -> dict:
     return {
         "id": r.id,
         "object": "refund",
+        "livemode": bool(r.livemode),
         "payment_id": r.payment_id,
         "amount": r.amount,
         "currency": r.currency,
@@ -129,6 +131,7 @@ def event_object(e: Event) -> dict:
     return {
         "id": e.id,
         "object": "event",
+        "livemode": bool(e.livemode),
         "type": e.type,
         "created_at": timestamp(e.created_at),
         "data": e.data,
@@ -140,6 +143,7 @@ def endpoint_object(e: WebhookEndpoint, secret: str | None = None) -> dict:
     obj = {
         "id": e.id,
         "object": "webhook_endpoint",
+        "livemode": bool(e.livemode),
         "url": e.url,
         "description": e.description,
         "enabled_events": e.enabled_events,

@@ -56,13 +56,16 @@ def snapshot(payment: Payment, attempts: Iterable[Attempt] | None = None) -> byt
     return encode(payment_object(payment, attempts_of_one(payment.id) if attempts is None else attempts))
 
 
-def create(merchant_id: str, fields: dict, card_columns_for: Callable[[str], dict]) -> tuple[Payment, bytes]:
+def create(
+    merchant_id: str, fields: dict, card_columns_for: Callable[[str], dict], *, livemode: bool
+) -> tuple[Payment, bytes]:
     """Write a new ``pending`` payment and its first job (the route's first gateway) in one transaction, in
     one round trip (two with an idempotency claim: its response goes with them, then the COMMIT).
 
     Parameters:
       fields: Validated payment fields (amount, currency, capture, route, ...).
       card_columns_for: ``f(payment_id) -> dict`` of sealed card columns (``Vault.seal_card``).
+      livemode: The credential's mode: a test payment is charged with the gateways' test credentials.
 
     Returns:
       ``(payment, body)``: the model and the response body (JSON bytes).
@@ -72,6 +75,7 @@ def create(merchant_id: str, fields: dict, card_columns_for: Callable[[str], dic
     payment = Payment(
         id=payment_id,
         merchant_id=merchant_id,
+        livemode=livemode,
         status=PaymentStatus.PENDING,
         created_at=now,
         updated_at=now,
@@ -96,15 +100,18 @@ def create(merchant_id: str, fields: dict, card_columns_for: Callable[[str], dic
     return payment, body
 
 
-def get(merchant_id: str | None, payment_id: str, lock: bool = False) -> Payment:
-    """One payment of ``merchant_id`` (None: of any merchant, for operators).
+def get(merchant_id: str | None, payment_id: str, lock: bool = False, *, livemode: bool | None) -> Payment:
+    """One payment of ``merchant_id`` (None: of any merchant, for operators) in mode ``livemode`` (None:
+    either, for operators).
 
     Raises:
-      NotFound.
+      NotFound: no such payment, or one of another merchant or mode.
     """
     query = Payment.select().where(Payment.id == payment_id)
     if merchant_id is not None:
         query = query.where(Payment.merchant_id == merchant_id)
+    if livemode is not None:
+        query = query.where(Payment.livemode == livemode)
     payment = (locked(query) if lock else query).first()
     if payment is None:
         raise NotFound(payment_id)
@@ -164,9 +171,10 @@ def _metadata_is(key: str, value: str) -> peewee.Node:
 
 
 def matching(
-    merchant_id: str | None, filters: Filters, columns: Iterable = ()
+    merchant_id: str | None, filters: Filters, columns: Iterable = (), *, livemode: bool | None
 ) -> peewee.ModelSelect[Payment]:
-    """The payments of ``merchant_id`` (None: of every merchant) that ``filters`` asks for, unordered.
+    """The payments of ``merchant_id`` (None: of every merchant) in mode ``livemode`` (None: either) that
+    ``filters`` asks for, unordered.
 
     Parameters:
       columns: The columns to select (default: all).
@@ -174,6 +182,8 @@ def matching(
     query = Payment.select(*columns)
     if merchant_id is not None:
         query = query.where(Payment.merchant_id == merchant_id)
+    if livemode is not None:
+        query = query.where(Payment.livemode == livemode)
     if filters.statuses:
         query = query.where(Payment.status.in_(filters.statuses))
     for name, column in _EQUALS.items():
@@ -196,16 +206,24 @@ def matching(
 
 
 def list_(
-    merchant_id: str | None, *, limit: int, starting_after: str | None = None, filters: Filters = Filters()
+    merchant_id: str | None,
+    *,
+    livemode: bool | None,
+    limit: int,
+    starting_after: str | None = None,
+    filters: Filters = Filters(),
 ) -> tuple[list[dict], bool]:
-    """Newest first, of ``merchant_id`` (None: every merchant's). Returns ``([payment objects],
-    has_more)``.
+    """Newest first, of ``merchant_id`` (None: every merchant's) in mode ``livemode`` (None: either).
+    Returns ``([payment objects], has_more)``.
 
     Raises:
-      NotFound: ``starting_after`` is no payment of the merchant.
+      NotFound: ``starting_after`` is no payment of the merchant in that mode.
     """
     rows, has_more = page(
-        matching(merchant_id, filters), limit, starting_after, functools.partial(get, merchant_id)
+        matching(merchant_id, filters, livemode=livemode),
+        limit,
+        starting_after,
+        functools.partial(get, merchant_id, livemode=livemode),
     )
     attempts = attempts_of([p.id for p in rows])
     return [payment_object(p, attempts[p.id]) for p in rows], has_more
@@ -228,10 +246,10 @@ EXPORT_COLUMNS = (
 )
 
 
-def export_rows(merchant_id: str, filters: Filters) -> Iterator[tuple]:
-    """Every payment of the merchant ``filters`` asks for, newest first, as tuples of
-    ``EXPORT_COLUMNS`` (``created_at`` as in the API's objects), streamed (``store.db.streamed``)."""
-    query = matching(merchant_id, filters, EXPORT_COLUMNS).order_by(
+def export_rows(merchant_id: str, filters: Filters, *, livemode: bool) -> Iterator[tuple]:
+    """Every payment of the merchant in mode ``livemode`` that ``filters`` asks for, newest first, as tuples
+    of ``EXPORT_COLUMNS`` (``created_at`` as in the API's objects), streamed (``store.db.streamed``)."""
+    query = matching(merchant_id, filters, EXPORT_COLUMNS, livemode=livemode).order_by(
         Payment.created_at.desc(), Payment.id.desc()
     )
     for row in streamed(query):
@@ -278,7 +296,7 @@ def _save(
     return payment, body
 
 
-def update(merchant_id: str, payment_id: str, changes: dict) -> tuple[Payment, bytes]:
+def update(merchant_id: str, payment_id: str, changes: dict, *, livemode: bool) -> tuple[Payment, bytes]:
     """Change ``description``/``metadata`` (any time before a final failure) and
     ``amount`` (only while no gateway was tried). Queues propagation to the gateway.
 
@@ -286,7 +304,7 @@ def update(merchant_id: str, payment_id: str, changes: dict) -> tuple[Payment, b
       NotFound, StateConflict.
     """
     with unit.joined() as work:
-        payment = get(merchant_id, payment_id, lock=True)
+        payment = get(merchant_id, payment_id, lock=True, livemode=livemode)
         if "amount" in changes and changes["amount"] != payment.amount:
             tried = Attempt.select().where(Attempt.payment_id == payment_id).exists()
             if payment.status != PaymentStatus.PENDING or tried:
@@ -299,14 +317,16 @@ def update(merchant_id: str, payment_id: str, changes: dict) -> tuple[Payment, b
         return _save(work, payment, 200, propagate, event="payment.updated")
 
 
-def request_capture(merchant_id: str, payment_id: str, amount: int | None = None) -> tuple[Payment, bytes]:
+def request_capture(
+    merchant_id: str, payment_id: str, amount: int | None = None, *, livemode: bool
+) -> tuple[Payment, bytes]:
     """Ask the ops pool to capture ``amount`` (default: all) of an authorized payment.
 
     Raises:
       NotFound, StateConflict, AmountInvalid.
     """
     with unit.joined() as work:
-        payment = get(merchant_id, payment_id, lock=True)
+        payment = get(merchant_id, payment_id, lock=True, livemode=livemode)
         if payment.status != PaymentStatus.REQUIRES_CAPTURE:
             raise StateConflict(
                 f"only a requires_capture payment can be captured (status is {payment.status})"
@@ -322,7 +342,7 @@ def request_capture(merchant_id: str, payment_id: str, amount: int | None = None
         return _save(work, payment, 202, [jobs.capture_payment(payment_id)])
 
 
-def cancel(merchant_id: str, payment_id: str) -> tuple[Payment, bytes]:
+def cancel(merchant_id: str, payment_id: str, *, livemode: bool) -> tuple[Payment, bytes]:
     """Cancel a payment no gateway has charged: at once while ``pending`` (its CVC
     erased), through the gateway (void) while ``requires_capture``.
 
@@ -330,7 +350,7 @@ def cancel(merchant_id: str, payment_id: str) -> tuple[Payment, bytes]:
       NotFound, StateConflict.
     """
     with unit.joined() as work:
-        payment = get(merchant_id, payment_id, lock=True)
+        payment = get(merchant_id, payment_id, lock=True, livemode=livemode)
         if payment.status == PaymentStatus.PENDING:
             payment.status = PaymentStatus.CANCELED
             return _save(work, payment, 202, event="payment.canceled")
@@ -345,7 +365,7 @@ def cancel(merchant_id: str, payment_id: str) -> tuple[Payment, bytes]:
 
 
 def create_refund(
-    merchant_id: str, payment_id: str, amount: int | None = None, reason: str | None = None
+    merchant_id: str, payment_id: str, amount: int | None = None, reason: str | None = None, *, livemode: bool
 ) -> tuple[Refund, bytes]:
     """Refund part or all of what was captured, never more than captured minus refunded
     (counting refunds still pending).
@@ -357,7 +377,7 @@ def create_refund(
       NotFound, StateConflict, AmountInvalid.
     """
     with unit.joined() as work:
-        payment = get(merchant_id, payment_id, lock=True)
+        payment = get(merchant_id, payment_id, lock=True, livemode=livemode)
         if payment.status not in REFUNDABLE or payment.amount_captured <= 0:
             raise StateConflict(f"a {payment.status} payment has nothing captured to refund")
         committed = int(
@@ -376,6 +396,7 @@ def create_refund(
             id=new_id("re"),
             payment_id=payment_id,
             merchant_id=merchant_id,
+            livemode=livemode,
             amount=amount,
             currency=payment.currency,
             status=RefundStatus.PENDING,
@@ -389,22 +410,25 @@ def create_refund(
     return refund, body
 
 
-def refunds_of(merchant_id: str, payment_id: str) -> list[dict]:
-    get(merchant_id, payment_id)
+def refunds_of(merchant_id: str, payment_id: str, *, livemode: bool) -> list[dict]:
+    get(merchant_id, payment_id, livemode=livemode)
     return [
         refund_object(r)
         for r in Refund.select().where(Refund.payment_id == payment_id).order_by(Refund.created_at)
     ]
 
 
-def refund_of(merchant_id: str, payment_id: str, refund_id: str) -> dict:
-    """The refund object ``refund_id`` of the merchant's payment ``payment_id``.
+def refund_of(merchant_id: str, payment_id: str, refund_id: str, *, livemode: bool) -> dict:
+    """The refund object ``refund_id`` of the merchant's payment ``payment_id`` in mode ``livemode``.
 
     Raises:
-      NotFound: no such refund of that payment for this merchant (another merchant's included).
+      NotFound: no such refund of that payment for this merchant and mode (another's included).
     """
     refund = Refund.get_or_none(
-        (Refund.id == refund_id) & (Refund.payment_id == payment_id) & (Refund.merchant_id == merchant_id)
+        (Refund.id == refund_id)
+        & (Refund.payment_id == payment_id)
+        & (Refund.merchant_id == merchant_id)
+        & (Refund.livemode == livemode)
     )
     if refund is None:
         raise NotFound(refund_id)
@@ -431,7 +455,7 @@ def settle(
       NotFound, StateConflict: the payment does not await review.
     """
     with unit.joined() as work:
-        payment = get(None, payment_id, lock=True)
+        payment = get(None, payment_id, lock=True, livemode=None)
         if payment.status != PaymentStatus.REQUIRES_REVIEW:
             raise StateConflict(
                 f"only a requires_review payment can be settled (status is {payment.status})", "not_in_review"

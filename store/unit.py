@@ -41,7 +41,7 @@ class Unit:
         self.notify = notify
         self._queued = False
         self._also: list[Statement] = []
-        self._changed: dict[str, tuple[str, int, bytes]] = {}
+        self._changed: dict[str, tuple[str, bool, int, bytes]] = {}
 
     def __enter__(self) -> Self:
         if _current.get() is not None:
@@ -102,14 +102,14 @@ class Unit:
 
     def changed(self, payment: Payment, body: bytes) -> None:
         """``payment`` was saved with object ``body``: cached after commit, at its version."""
-        self._changed[payment.id] = (payment.merchant_id, payment.version, body)
+        self._changed[payment.id] = (payment.merchant_id, payment.livemode, payment.version, body)
 
     def _after_commit(self) -> None:
         if self._queued and self.notify:
             self.notify()
         if self.cache:
-            for payment_id, (merchant_id, version, body) in self._changed.items():
-                self.cache.put_payment(merchant_id, payment_id, version, body)
+            for payment_id, (merchant_id, livemode, version, body) in self._changed.items():
+                self.cache.put_payment(merchant_id, livemode, payment_id, version, body)
 
 
 def current() -> Unit | None:

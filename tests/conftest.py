@@ -123,8 +123,8 @@ def mint(config):
 
     authenticator = Authenticator(config)
 
-    def mint_(merchant_id, scopes=("payments:read", "payments:write"), ttl=600):
-        return authenticator.mint(merchant_id, scopes, ttl)
+    def mint_(merchant_id, scopes=("payments:read", "payments:write"), ttl=600, livemode=True):
+        return authenticator.mint(merchant_id, scopes, ttl, livemode)
 
     return mint_
 

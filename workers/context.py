@@ -16,7 +16,8 @@ from workers.circuit import CircuitBreaker
 class Context:
     """Parameters:
     config: This process's configuration.
-    gateways: ``{name: adapter}``, every registered gateway.
+    gateways: ``{name: adapter}``, every registered gateway, with the live credentials.
+    test_gateways: The same with the test credentials, for test-mode payments only.
     vault: Opens the card for one call.
     cache: Status cache, circuit state, PayPal token.
     circuit: One breaker per gateway, its state in ``cache``.
@@ -25,10 +26,15 @@ class Context:
 
     config: Config
     gateways: dict[str, Gateway]
+    test_gateways: dict[str, Gateway]
     vault: Vault
     cache: Cache
     circuit: CircuitBreaker
     notify: Callable[[], None] = lambda: None
+
+    def gateway(self, name: str, livemode: bool) -> Gateway:
+        """The adapter of gateway ``name`` for a payment of mode ``livemode``."""
+        return (self.gateways if livemode else self.test_gateways)[name]
 
     def unit(self) -> Unit:
         """A unit of work whose commit wakes the relay (jobs written) and caches the payments changed."""

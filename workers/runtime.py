@@ -26,12 +26,11 @@ class Runtime:
     actors: dict
 
 
-def build(config, *, sweeper=False, heartbeat=True, extra_middleware=(), gateways=None, cache=None):
+def build(config, *, sweeper=False, heartbeat=True, extra_middleware=(), cache=None):
     """Broker with our middleware, actors registered, relay ready to start.
 
     Parameters:
       sweeper: Run the sweeper loop in this process (the ops pool does).
-      gateways: ``{name: Gateway}`` to use instead of building them from config.
     """
     cache = cache or build_cache(config)
     # DeadLetters first: "after" hooks run in reverse, so it sees what Retries decided.
@@ -45,7 +44,8 @@ def build(config, *, sweeper=False, heartbeat=True, extra_middleware=(), gateway
     relay = Relay(publisher(broker, config.queue_prefix))
     context = Context(
         config=config,
-        gateways=gateways or build_gateways(config, cache),
+        gateways=build_gateways(config, cache),
+        test_gateways=build_gateways(config, cache, livemode=False),
         vault=Vault.from_config(config),
         cache=cache,
         circuit=CircuitBreaker.from_config(cache, config),

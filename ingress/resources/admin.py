@@ -21,7 +21,10 @@ class Review:
             req,
             resp,
             functools.partial(
-                payments.list_, None, filters=payments.Filters(statuses=(PaymentStatus.REQUIRES_REVIEW,))
+                payments.list_,
+                None,
+                livemode=None,  # operators settle payments of both modes
+                filters=payments.Filters(statuses=(PaymentStatus.REQUIRES_REVIEW,)),
             ),
             PAYMENT_ID,
         )

@@ -23,7 +23,13 @@ class Collection:
         if type_ is not None and type_ not in events.TYPES:
             errors.add("type", "is not an event type")
         answer_list(
-            req, resp, functools.partial(events.list_, req.context.merchant_id, type_=type_), EVENT_ID, errors
+            req,
+            resp,
+            functools.partial(
+                events.list_, req.context.merchant_id, livemode=req.context.principal.livemode, type_=type_
+            ),
+            EVENT_ID,
+            errors,
         )
 
 
@@ -32,7 +38,9 @@ class Item:
     actions = {"GET": "events.read"}
 
     def on_get(self, req, resp, event_id):
-        resp.media = event_object(events.get(req.context.merchant_id, event_id))
+        resp.media = event_object(
+            events.get(req.context.merchant_id, event_id, livemode=req.context.principal.livemode)
+        )
 
 
 @falcon.before(known_id)
@@ -42,7 +50,7 @@ class Deliveries:
     actions = {"GET": "events.read"}
 
     def on_get(self, req, resp, event_id):
-        events.get(req.context.merchant_id, event_id)
+        events.get(req.context.merchant_id, event_id, livemode=req.context.principal.livemode)
         resp.media = {
             "object": "list",
             "data": deliveries.deliveries_of(event_id),
@@ -70,5 +78,7 @@ class Redeliver:
     def on_post(self, req, resp, event_id):
         ratelimit.check(req, self.limiter, f"redeliver:{req.context.merchant_id}:{event_id}", self.policy)
         with unit_of_work(req, relay=self.relay):
-            body = events.redeliver(req.context.merchant_id, event_id)
+            body = events.redeliver(
+                req.context.merchant_id, event_id, livemode=req.context.principal.livemode
+            )
         answer_json(resp, body, 202)

@@ -56,7 +56,10 @@ class Collection:
         fields["route"] = ",".join(self.route_for(fields["gateway_preference"], rules.route))
         with unit_of_work(req, self.cache, self.relay):
             payment, body = payments.create(
-                req.context.merchant_id, fields, lambda payment_id: self.vault.seal_card(payment_id, *card)
+                req.context.merchant_id,
+                fields,
+                lambda payment_id: self.vault.seal_card(payment_id, *card),
+                livemode=req.context.principal.livemode,
             )
         req.context.payment_id = payment.id
         resp.location = f"/payments/{payment.id}"
@@ -72,7 +75,12 @@ class Collection:
             req,
             resp,
             functools.partial(
-                payments.list_, req.context.merchant_id, limit=size, starting_after=after, filters=filters
+                payments.list_,
+                req.context.merchant_id,
+                livemode=req.context.principal.livemode,
+                limit=size,
+                starting_after=after,
+                filters=filters,
             ),
             "no such payment",
         )
@@ -93,7 +101,10 @@ class Export:
         resp.downloadable_as = "payments.csv"
         # read when the server sends the body, after the request's connection went back to the
         # pool: the rows are read on a connection of their own (store.db.streamed)
-        resp.stream = csv_lines(EXPORT_HEADER, payments.export_rows(req.context.merchant_id, filters))
+        resp.stream = csv_lines(
+            EXPORT_HEADER,
+            payments.export_rows(req.context.merchant_id, filters, livemode=req.context.principal.livemode),
+        )
 
 
 @falcon.before(known_id)
@@ -108,19 +119,21 @@ class Item:
 
     def on_get(self, req, resp, payment_id):
         req.context.payment_id = payment_id
-        merchant_id = req.context.merchant_id
-        body = self.cache.get_payment(merchant_id, payment_id)
+        merchant_id, livemode = req.context.merchant_id, req.context.principal.livemode
+        body = self.cache.get_payment(merchant_id, livemode, payment_id)
         if body is None:
-            payment = payments.get(merchant_id, payment_id)
+            payment = payments.get(merchant_id, payment_id, livemode=livemode)
             body = payments.snapshot(payment)
-            self.cache.put_payment(merchant_id, payment_id, payment.version, body)
+            self.cache.put_payment(merchant_id, livemode, payment_id, payment.version, body)
         answer_json(resp, body)
 
     def on_put(self, req, resp, payment_id):
         req.context.payment_id = payment_id
         changes = validation.payment_update(req.context.body)
         with unit_of_work(req, self.cache, self.relay):
-            _, body = payments.update(req.context.merchant_id, payment_id, changes)
+            _, body = payments.update(
+                req.context.merchant_id, payment_id, changes, livemode=req.context.principal.livemode
+            )
         answer_json(resp, body)
 
 
@@ -136,15 +149,15 @@ class Action:
 
     def on_post(self, req, resp, payment_id):
         req.context.payment_id = payment_id
-        merchant_id = req.context.merchant_id
+        merchant_id, livemode = req.context.merchant_id, req.context.principal.livemode
         if self.action == "capture":
             amount = validation.optional_amount(req.context.body)
             with unit_of_work(req, self.cache, self.relay):
-                _, body = payments.request_capture(merchant_id, payment_id, amount)
+                _, body = payments.request_capture(merchant_id, payment_id, amount, livemode=livemode)
         else:
             validation.optional_amount(req.context.body, allowed=())
             with unit_of_work(req, self.cache, self.relay):
-                _, body = payments.cancel(merchant_id, payment_id)
+                _, body = payments.cancel(merchant_id, payment_id, livemode=livemode)
         answer_json(resp, body, 202)
 
 
@@ -163,13 +176,19 @@ class Refunds:
         amount = validation.optional_amount(body, allowed=("amount", "reason"))
         with unit_of_work(req, relay=self.relay):
             refund, data = payments.create_refund(
-                req.context.merchant_id, payment_id, amount, body.get("reason")
+                req.context.merchant_id,
+                payment_id,
+                amount,
+                body.get("reason"),
+                livemode=req.context.principal.livemode,
             )
         resp.location = f"/payments/{payment_id}/refunds/{refund.id}"
         answer_json(resp, data, 202)
 
     def on_get(self, req, resp, payment_id):
-        data = payments.refunds_of(req.context.merchant_id, payment_id)
+        data = payments.refunds_of(
+            req.context.merchant_id, payment_id, livemode=req.context.principal.livemode
+        )
         resp.media = {
             "object": "list",
             "data": data,
@@ -186,7 +205,9 @@ class Refund:
 
     def on_get(self, req, resp, payment_id, refund_id):
         req.context.payment_id = payment_id
-        resp.media = payments.refund_of(req.context.merchant_id, payment_id, refund_id)
+        resp.media = payments.refund_of(
+            req.context.merchant_id, payment_id, refund_id, livemode=req.context.principal.livemode
+        )
 
 
 def not_found(req, resp):

@@ -66,7 +66,12 @@ class Collection:
         url, enabled_events, description = endpoint_create(req.context.body, self.policy)
         with unit_of_work(req):
             endpoint = deliveries.create_endpoint(
-                req.context.merchant_id, url, enabled_events, description, self.vault
+                req.context.merchant_id,
+                url,
+                enabled_events,
+                description,
+                self.vault,
+                livemode=req.context.principal.livemode,
             )
         resp.status = 201
         resp.location = f"/webhook_endpoints/{endpoint['id']}"
@@ -74,7 +79,12 @@ class Collection:
 
     def on_get(self, req, resp):
         answer_list(
-            req, resp, functools.partial(deliveries.list_endpoints, req.context.merchant_id), ENDPOINT_ID
+            req,
+            resp,
+            functools.partial(
+                deliveries.list_endpoints, req.context.merchant_id, livemode=req.context.principal.livemode
+            ),
+            ENDPOINT_ID,
         )
 
 
@@ -85,10 +95,16 @@ class Item:
     actions = {"GET": "webhook_endpoints.read", "DELETE": "webhook_endpoints.write"}
 
     def on_get(self, req, resp, endpoint_id):
-        resp.media = endpoint_object(deliveries.get_endpoint(req.context.merchant_id, endpoint_id))
+        resp.media = endpoint_object(
+            deliveries.get_endpoint(
+                req.context.merchant_id, endpoint_id, livemode=req.context.principal.livemode
+            )
+        )
 
     def on_delete(self, req, resp, endpoint_id):
-        deliveries.delete_endpoint(req.context.merchant_id, endpoint_id)
+        deliveries.delete_endpoint(
+            req.context.merchant_id, endpoint_id, livemode=req.context.principal.livemode
+        )
         resp.status = falcon.HTTP_204
 
 
@@ -104,4 +120,6 @@ class RotateSecret:
 
     def on_post(self, req, resp, endpoint_id):
         with unit_of_work(req):
-            resp.media = deliveries.rotate_secret(req.context.merchant_id, endpoint_id, self.vault)
+            resp.media = deliveries.rotate_secret(
+                req.context.merchant_id, endpoint_id, self.vault, livemode=req.context.principal.livemode
+            )

@@ -36,7 +36,7 @@ import requests
 from sandbox import cards
 from sandbox.faults import FaultMiddleware, Faults, FaultsResource
 from sandbox.idempotency import IdempotencyCache, InFlight
-from sandbox.ledger import Ledger, LedgerResource
+from sandbox.ledger import CREDENTIAL, Ledger, LedgerResource
 from sandbox.paypal.money import ISO_EXPONENTS, decimals, minor_units, paypal_money
 from shared.cards import luhn_ok
 
@@ -239,7 +239,7 @@ class PayPalSandbox:
         self.index = {}  # authorization / capture / refund id → (kind, order id)
         self.refunded = {}  # capture id → minor units refunded
         self.invoices = set()
-        self.tokens = {}  # access token → expiry (monotonic)
+        self.tokens = {}  # access token → (expiry (monotonic), the client id it was issued to)
         self.token_lifetime = TOKEN_LIFETIME
         self.tokens_issued = 0
 
@@ -249,13 +249,15 @@ class PayPalSandbox:
         if resource is not self or req.path.startswith("/_sandbox") or req.path == "/v1/oauth2/token":
             return
         kind, _, token = (req.auth or "").partition(" ")
-        if kind != "Bearer" or self.tokens.get(token, 0) < time.monotonic():
+        expiry, client_id = self.tokens.get(token, (0, None))
+        if kind != "Bearer" or expiry < time.monotonic():
             _reply(
                 resp,
                 401,
                 {"error": "invalid_token", "error_description": "Token signature verification failed"},
             )
             resp.complete = True
+        CREDENTIAL.set(client_id)
 
     def on_post_token(self, req, resp):
         kind, _, encoded = (req.auth or "").partition(" ")
@@ -274,8 +276,8 @@ class PayPalSandbox:
             )
         token, now = "A21AA" + secrets.token_urlsafe(48), time.monotonic()
         with self.lock:
-            self.tokens = {t: expiry for t, expiry in self.tokens.items() if expiry > now}
-            self.tokens[token] = now + self.token_lifetime
+            self.tokens = {t: entry for t, entry in self.tokens.items() if entry[0] > now}
+            self.tokens[token] = (now + self.token_lifetime, client_id)
             self.tokens_issued += 1
         _reply(
             resp,

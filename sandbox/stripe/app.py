@@ -18,7 +18,7 @@ import orjson
 
 from sandbox.faults import FaultMiddleware, Faults, FaultsResource
 from sandbox.idempotency import IdempotencyCache, InFlight, Mismatch
-from sandbox.ledger import Ledger, LedgerResource
+from sandbox.ledger import CREDENTIAL, Ledger, LedgerResource
 from sandbox.stripe.account import Account
 from sandbox.stripe.wire import API_VERSION, ApiError, get_param, invalid, new_id, parse_form
 
@@ -127,6 +127,7 @@ class StripeApi:
         replayed = False
         try:
             api_key = _api_key(req)
+            CREDENTIAL.set(api_key[-4:])
             if req.method == "POST":
                 if req.content_type and not req.content_type.startswith(falcon.MEDIA_URLENCODED):
                     raise invalid(

@@ -139,3 +139,14 @@ def test_reading_needs_customers_read_and_writing_customers_write(client, mint, 
     assert client.simulate_get("/customers", headers=read_only).status_code == 200
     created = client.simulate_post("/customers", json={"email": "a@b.test", "name": "A"}, headers=read_only)
     assert created.status_code == 403
+
+
+def test_a_customer_is_of_one_mode(client, auth, mint, merchant):
+    test = {"Authorization": f"Bearer {mint(merchant, livemode=False)}"}
+    cid = new_customer(client, test)
+    assert client.simulate_get(f"/customers/{cid}", headers=test).json["livemode"] is False
+    assert client.simulate_get(f"/customers/{cid}", headers=auth).status_code == 404
+    assert client.simulate_get("/customers", headers=auth).json["data"] == []
+    live_payment = client.simulate_post("/payments", json=card_payment(customer=cid), headers=auth)
+    assert live_payment.status_code == 422 and live_payment.json["errors"][0]["field"] == "customer"
+    assert client.simulate_post("/payments", json=card_payment(customer=cid), headers=test).status_code == 202

@@ -40,7 +40,9 @@ def test_a_concurrent_request_with_the_same_key_is_409(client, auth, merchant, d
     fingerprint = hashlib.sha256(
         b"POST /payments\n" + orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
     ).hexdigest()
-    held = idempotency.claim(merchant, "order-3", fingerprint)  # the first request, still running
+    held = idempotency.claim(
+        merchant, "order-3", fingerprint, livemode=True
+    )  # the first request, still running
     resp = post(client, auth, "order-3", body)
     assert resp.status_code == 409 and resp.headers["retry-after"] == "1"
     idempotency.release(held)

@@ -79,10 +79,10 @@ def test_get_unknown_payment_is_404(client, auth):
 
 def test_get_serves_from_cache_then_database(client, auth, cache, merchant):
     created = create(client, auth).json
-    assert cache.get_payment(merchant, created["id"]) is not None
+    assert cache.get_payment(merchant, True, created["id"]) is not None
     cache.client.delete(cache.key("payment", merchant, created["id"]))
     assert client.simulate_get(f"/payments/{created['id']}", headers=auth).json["id"] == created["id"]
-    assert cache.get_payment(merchant, created["id"]) is not None  # read-through filled it again
+    assert cache.get_payment(merchant, True, created["id"]) is not None  # read-through filled it again
 
 
 def test_put_updates_description_metadata_and_amount_before_any_attempt(client, auth):
@@ -115,7 +115,7 @@ def test_concurrent_puts_never_leave_a_stale_cache_entry(client, auth, cache, me
     stored = Payment.get_by_id(pid)
     import orjson
 
-    cached = orjson.loads(cache.get_payment(merchant, pid))
+    cached = orjson.loads(cache.get_payment(merchant, True, pid))
     assert cached["description"] == stored.description
     assert client.simulate_get(f"/payments/{pid}", headers=auth).json["description"] == stored.description
 

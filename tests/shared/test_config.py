@@ -162,6 +162,8 @@ SAFE_PRODUCTION = {
     "PAYWAVE_FINGERPRINT_KEY": "f" * 32,
     "PAYWAVE_STRIPE_API_KEY": "sk_live_" + "s" * 32,
     "PAYWAVE_PAYPAL_CLIENT_SECRET": "c" * 40,
+    "PAYWAVE_STRIPE_TEST_API_KEY": "sk_test_" + "t" * 32,
+    "PAYWAVE_PAYPAL_TEST_CLIENT_SECRET": "d" * 40,
     "PAYWAVE_WEBHOOK_ALLOWED_HOSTS": "10.1.2.0/24,hooks.internal,93.184.216.34,fd12:3456::7",
     "PAYWAVE_VAULT_PUBLIC_KEYS": VAULT_PAIR[0],
     "PAYWAVE_VAULT_PRIVATE_KEYS": VAULT_PAIR[1],
@@ -196,6 +198,11 @@ UNSAFE_PRODUCTION = [
     ("PAYWAVE_VAULT_KEYS", SAFE_PRODUCTION["PAYWAVE_VAULT_KEYS"] + ",old:" + DEV_VAULT_KEY.partition(":")[2]),
     ("PAYWAVE_PAYPAL_CLIENT_SECRET", "paywave-sandbox-secret"),
     ("PAYWAVE_STRIPE_API_KEY", "sk_test_paywave_sandbox"),
+    ("PAYWAVE_STRIPE_API_KEY", "sk_test_" + "s" * 32),  # live payments need a live key
+    ("PAYWAVE_STRIPE_TEST_API_KEY", "sk_test_paywave_sandbox_for_test_mode"),
+    ("PAYWAVE_PAYPAL_TEST_CLIENT_SECRET", "paywave-sandbox-secret-for-test-mode"),
+    ("PAYWAVE_PAYPAL_TEST_API_BASE", "https://api-m.paypal.com"),  # test payments never reach live PayPal
+    ("PAYWAVE_PAYPAL_TEST_CLIENT_ID", "paywave-sandbox-client"),  # the live app's id
     ("PAYWAVE_STRIPE_WEBHOOK_SECRET", "whsec_short"),
     ("PAYWAVE_WEBHOOK_ALLOW_HTTP", "true"),
     ("PAYWAVE_WEBHOOK_ALLOWED_HOSTS", "0.0.0.0/0"),
@@ -297,3 +304,31 @@ def test_production_with_rs256_ignores_the_unused_jwt_secret():
     assert Config.from_env(
         {**rs, "PAYWAVE_JWT_ALGORITHMS": "RS256", "PAYWAVE_JWT_PUBLIC_KEY": public}
     ).production
+
+
+# ------------------------------------------------------------------ test and live modes
+@pytest.mark.parametrize("key", ["sk_live_" + "s" * 32, "rk_live_abc", "pk_test_abc", "whatever"])
+def test_the_test_stripe_key_must_be_a_test_key_everywhere(key):
+    with pytest.raises(ConfigError) as info:
+        Config.from_env({"PAYWAVE_STRIPE_TEST_API_KEY": key})
+    assert info.value.problems == ["PAYWAVE_STRIPE_TEST_API_KEY: expected a Stripe test key (sk_test_...)"]
+
+
+def test_test_mode_uses_the_test_credentials_only():
+    config = Config.from_env(
+        {
+            **SAFE_PRODUCTION,
+            "PAYWAVE_STRIPE_API_BASE": "https://stripe.proxy",
+            "PAYWAVE_PAYPAL_API_BASE": "https://api-m.paypal.com",
+        }
+    )
+    assert config.for_mode(True) is config
+    test = config.for_mode(False)
+    assert (test.stripe_api_key, test.stripe_api_base) == (config.stripe_test_api_key, "https://stripe.proxy")
+    assert (test.paypal_client_id, test.paypal_client_secret, test.paypal_api_base) == (
+        config.paypal_test_client_id,
+        config.paypal_test_client_secret,
+        "https://api-m.sandbox.paypal.com",  # production's default for test mode: PayPal's sandbox
+    )
+    dev = Config.from_env({"PAYWAVE_PAYPAL_API_BASE": "http://127.0.0.1:12112"}).for_mode(False)
+    assert dev.paypal_api_base == "http://127.0.0.1:12112"  # development: the local sandbox serves both

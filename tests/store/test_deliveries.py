@@ -21,7 +21,9 @@ def vault(config):
 
 @pytest.fixture
 def delivery(db, merchant, vault):
-    deliveries.create_endpoint(merchant, "https://93.184.215.14/", ["payment.updated"], None, vault)
+    deliveries.create_endpoint(
+        merchant, "https://93.184.215.14/", ["payment.updated"], None, vault, livemode=True
+    )
     event = Event.create(id=new_id("evt"), merchant_id=merchant, type="payment.updated", data={})
     [d] = deliveries.fan_out(event)
     return d
@@ -64,7 +66,7 @@ def test_the_last_failure_on_the_schedule_fails_the_delivery(delivery):
 
 def test_an_answer_after_the_endpoint_was_deleted_is_recorded_and_changes_nothing(delivery, merchant):
     claimed = deliveries.claim_attempt(delivery.id, 30)
-    deliveries.delete_endpoint(merchant, claimed.endpoint.id)
+    deliveries.delete_endpoint(merchant, claimed.endpoint.id, livemode=True)
     assert deliveries.record_attempt(claimed, Outcome("failed", 5, 500), 1.0, DISABLE_AFTER) is None
     [found] = deliveries.deliveries_of(delivery.event_id)
     assert found["status"] == "canceled" and len(found["attempts"]) == 1
@@ -72,11 +74,11 @@ def test_an_answer_after_the_endpoint_was_deleted_is_recorded_and_changes_nothin
 
 
 def test_rotation_signs_with_both_secrets_until_the_previous_expires(delivery, merchant, vault):
-    endpoint = deliveries.get_endpoint(merchant, delivery.endpoint_id)
+    endpoint = deliveries.get_endpoint(merchant, delivery.endpoint_id, livemode=True)
     [first] = deliveries.signing_secrets(endpoint, vault)
-    second = deliveries.rotate_secret(merchant, endpoint.id, vault)["secret"]
-    third = deliveries.rotate_secret(merchant, endpoint.id, vault)["secret"]
-    endpoint = deliveries.get_endpoint(merchant, endpoint.id)
+    second = deliveries.rotate_secret(merchant, endpoint.id, vault, livemode=True)["secret"]
+    third = deliveries.rotate_secret(merchant, endpoint.id, vault, livemode=True)["secret"]
+    endpoint = deliveries.get_endpoint(merchant, endpoint.id, livemode=True)
     assert deliveries.signing_secrets(endpoint, vault) == [third, second]  # at most two: the first is over
     endpoint.previous_secret_expires_at = utcnow() - datetime.timedelta(seconds=1)
     assert deliveries.signing_secrets(endpoint, vault) == [third] and first not in (second, third)

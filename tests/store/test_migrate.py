@@ -71,7 +71,7 @@ def test_keys_stored_before_the_digest_migration_still_replay(service_urls, data
                     )
                 assert migrate() == ["0010"]
                 with db.connection_context():
-                    saved = idempotency.claim("m", "order-1", "h")
+                    saved = idempotency.claim("m", "order-1", "h", livemode=True)
                 assert isinstance(saved, idempotency.Saved) and saved.status == 202
             finally:
                 db.close_all()
@@ -118,7 +118,9 @@ def test_merchants_known_before_0011_keep_working_with_the_defaults(service_urls
                     assert (acme["accepted_currencies"], acme["route"], acme["statement_descriptor"]) == (
                         None,
                     ) * 3
-                    assert [p["id"] for p in payments.list_("acme", limit=10)[0]] == ["pay_old"]
+                    assert [p["id"] for p in payments.list_("acme", livemode=True, limit=10)[0]] == [
+                        "pay_old"
+                    ]
                     assert orjson.loads(merchants.get("rollout"))["display_name"] == "rollout"
                     assert Merchant.get_by_id("rollout").display_name == ""
             finally:

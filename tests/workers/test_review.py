@@ -85,7 +85,7 @@ PATHS = {
     "failed_hard_decline": lambda fleet, api, auth, merchant: pay(api, auth, "4000000000009987"),
     "failed_after_fallback": lambda fleet, api, auth, merchant: pay(api, auth, "4000000000000002"),
     "canceled_while_pending": lambda fleet, api, auth, merchant: payments.cancel(
-        merchant, stored(fleet, merchant, "cancel")
+        merchant, stored(fleet, merchant, "cancel"), livemode=True
     )[0],
     "replay_window_given_up": lambda fleet, api, auth, merchant: unknown_past_replay_window(
         fleet, merchant, "replay"
@@ -123,7 +123,7 @@ def test_an_unknown_outcome_past_the_replay_window_awaits_a_person_and_the_sweep
         .where((Event.payment_id == payment.id) & (Event.type == "payment.requires_review"))
         .exists()
     )
-    cached = fleet.context.cache.get_payment(merchant, payment.id)
+    cached = fleet.context.cache.get_payment(merchant, True, payment.id)
     assert b'"status":"requires_review"' in cached
     # Untouched for an hour: the sweeper would drive a processing payment, never one that awaits a person.
     Payment.update(updated_at=utcnow() - datetime.timedelta(hours=1)).where(
@@ -145,7 +145,7 @@ def test_a_payment_that_keeps_dead_lettering_awaits_a_person(fleet, merchant):
     payment = dead_letter(fleet, pid, attempts.DEAD_LETTERS_BEFORE_REVIEW)
     assert (payment.status, payment.review_reason) == ("requires_review", "dead_lettered")
     assert pid not in [p.id for p in attempts.stuck(0)[0]]
-    assert b'"status":"requires_review"' in fleet.context.cache.get_payment(merchant, pid)
+    assert b'"status":"requires_review"' in fleet.context.cache.get_payment(merchant, True, pid)
     assert (
         AuditLog.select().where(AuditLog.payment_id == pid).count() == 0
     )  # machines move it there; people move it on

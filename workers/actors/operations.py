@@ -26,7 +26,7 @@ def _settle(ctx, payment_id, pending, operation, invoke, *, status, event):
             ctx.config.retry_max,
             amount=payment.amount_to_capture if operation == "capture" else None,
         )
-    c = call(ctx, attempt, lambda: invoke(ctx.gateways[payment.gateway], payment, attempt))
+    c = call(ctx, attempt, lambda: invoke(ctx.gateway(payment.gateway, payment.livemode), payment, attempt))
     c.record_on_attempt()
     with ctx.unit():
         payment = attempts.lock(payment_id)
@@ -86,7 +86,7 @@ def refund_payment(ctx, refund_id):
         attempt = attempts.open_attempt(
             payment, "refund", ctx.config.retry_max, refund.amount, key=f"paywave_{refund.id}"
         )
-    gw = ctx.gateways[payment.gateway]
+    gw = ctx.gateway(payment.gateway, payment.livemode)
     c = call(
         ctx,
         attempt,
@@ -132,7 +132,7 @@ def propagate_update(ctx, payment_id):
         if not payment.gateway_reference:
             return
         attempt = attempts.open_attempt(payment, "update", ctx.config.retry_max)
-    gw = ctx.gateways[payment.gateway]
+    gw = ctx.gateway(payment.gateway, payment.livemode)
     c = call(
         ctx,
         attempt,

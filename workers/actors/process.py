@@ -89,7 +89,7 @@ def process_payment(ctx, payment_id, gateway):
         )
         _give_up(ctx, payment_id, gateway)
         return
-    gw = ctx.gateways[gateway]
+    gw = ctx.gateway(gateway, payment.livemode)
     request = _request(ctx, payment, attempt)
     # A second try with the same key is a lookup: the gateway answers what it already did.
     replay, reference = attempt.tries > 0, attempt.gateway_reference
