@@ -5,11 +5,20 @@ import orjson
 from falcon import media
 
 from ingress import errors
-from ingress.auth import Authentication, Authenticator
+from ingress.auth import Authentication, Authenticator, KeyAuthenticator
 from ingress.middleware import DatabaseSession, Idempotency, JSONBody, RequestContext
 from ingress.openapi import OpenAPI
 from ingress.ratelimit import RateLimit
-from ingress.resources import admin, events, gateway_events, health, merchant, payments, webhook_endpoints
+from ingress.resources import (
+    admin,
+    api_keys,
+    events,
+    gateway_events,
+    health,
+    merchant,
+    payments,
+    webhook_endpoints,
+)
 from shared.ratelimit import Limiter
 from store.merchants import RulesCache
 
@@ -25,10 +34,11 @@ def create_app(config, *, vault, cache, relay, broker_check) -> falcon.App:
       broker_check: ``f() -> bool``, the broker's reachability for ``/readyz``.
     """
     limiter = Limiter.from_config(config)
+    keys = KeyAuthenticator(config)
     app = falcon.App(
         middleware=(  # a tuple: mypy checks each item against falcon's middleware protocols
             RequestContext(config.trusted_networks()),
-            Authentication(Authenticator(config)),
+            Authentication(Authenticator(config), keys),
             RateLimit(config, limiter),
             DatabaseSession(),
             JSONBody(config.max_body_bytes),
@@ -58,6 +68,7 @@ def create_app(config, *, vault, cache, relay, broker_check) -> falcon.App:
     app.add_route("/events/{event_id}/redeliver", events.Redeliver(relay, limiter, config.redeliver_per_hour))
     gateway_events.routes(app, config, relay)
     admin.routes(app, cache, relay)
+    api_keys.routes(app, config, keys)
     app.add_route("/openapi.json", OpenAPI())
     app.add_route("/healthz", health.Health())
     app.add_route("/readyz", health.Ready(cache, broker_check))
