@@ -46,6 +46,7 @@ def test_every_operation_parameter_and_property_is_described_and_tagged():
             "Health",
             "Merchant",
             "Admin",
+            "API keys",
         }
         <= tags
     )
@@ -70,3 +71,4 @@ def test_operations_fall_into_their_tags():
     assert by_id["receiveStripeEvent"] == ["Gateway webhooks"] and by_id["ready"] == ["Health"]
     assert by_id["resolvePayment"] == ["Admin"]
     assert by_id["getMerchant"] == by_id["updateMerchant"] == ["Merchant"]
+    assert by_id["createApiKey"] == by_id["rollApiKey"] == by_id["revokeApiKey"] == ["API keys"]
