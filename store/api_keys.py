@@ -184,7 +184,8 @@ def roll(
     livemode: bool | None = None,
 ) -> tuple[ApiKey, dict]:
     """A new key with the old one's name, mode, scopes and expiry; the old one expires in
-    ``expires_in_hours`` (0: now; never later than it would have), audited as ``api_key.rolled``.
+    ``expires_in_hours`` (0: now; never later than it would have), audited as ``api_key.created`` (the new
+    key) and ``api_key.rolled`` (the old one).
 
     Returns:
       ``(the old key as now, the new api_key object with its secret)``.
@@ -204,6 +205,7 @@ def roll(
         new, secret = _insert(
             merchant_id, old.name, old.livemode, old.scopes, old.expires_at, created_by, digest_key
         )
+        audit.record(merchant_id, "api_key.created", new.id, after=key_object(new))
         overlap_end = now + datetime.timedelta(hours=expires_in_hours)
         old.expires_at = min(overlap_end, old.expires_at or overlap_end)
         old.rolled_to = new.id

@@ -62,8 +62,8 @@ def key_create(body: dict, principal: permissions.Principal):
     livemode = body["mode"] == "live"
     if livemode and not principal.livemode:
         raise Problem(403, "Forbidden", "a test-mode credential creates test keys only", slug="test-mode")
-    if scopes is None:  # all the creator holds
-        scopes = [s for s in permissions.SCOPES if s in principal.scopes]
+    wanted = principal.scopes if scopes is None else set(scopes)  # default: all the creator holds
+    scopes = [s for s in permissions.SCOPES if s in wanted]  # in the README's order, whatever was sent
     for scope in scopes:
         permissions.require(principal.scopes, scope)
     return name, livemode, scopes, expires_at
