@@ -13,12 +13,13 @@ import functools
 import math
 import numbers
 import time
+from collections.abc import Callable
 
 import jwt
 
 from ingress import permissions
 from ingress.errors import Problem
-from shared.config import ConfigError
+from shared.config import Config, ConfigError
 from shared.ttlcache import TTLCache
 from store import api_keys, audit
 from store.models import ApiKey, utcnow
@@ -106,13 +107,14 @@ class KeyAuthenticator:
       clock: Monotonic seconds (tests pass their own).
     """
 
-    def __init__(self, config, clock=time.monotonic):
+    def __init__(self, config: Config, clock: Callable[[], float] = time.monotonic) -> None:
         self.digest_key = config.api_key_digest_key
         self.clock = clock
         self.keys: TTLCache[str, ApiKey | None] = TTLCache(
             api_keys.find, config.credential_cache_seconds, clock
         )
         self._touched: dict[str, float] = {}  # key id -> when this process last recorded a use
+        self._principals: dict[str, permissions.Principal] = {}
 
     def principal(self, secret: str) -> permissions.Principal:
         """Raises:
@@ -122,7 +124,14 @@ class KeyAuthenticator:
         if key is None:
             raise unauthorized("the API key is unknown, expired or revoked", "invalid_token")
         self._touch(key.id)
-        return permissions.Principal(key.merchant_id, "api_key", key.id, frozenset(key.scopes), key.livemode)
+        principal = self._principals.get(key.id)
+        if principal is None:  # a key's merchant, scopes and mode never change: built once per process
+            if len(self._principals) >= self.keys.max_entries:
+                self._principals.clear()
+            principal = self._principals[key.id] = permissions.Principal(
+                key.merchant_id, "api_key", key.id, frozenset(key.scopes), key.livemode
+            )
+        return principal
 
     def forget(self, key: ApiKey) -> None:
         """``key`` changed in this process (revoked, rolled): read it again on its next use."""

@@ -186,11 +186,11 @@ def _overlap(body: dict) -> int:
     errors = validation.Errors()
     validation.unknown(errors, body, ("expires_in_hours",))
     hours = body.get("expires_in_hours")
-    whole = isinstance(hours, int) and not isinstance(hours, bool)
-    if not whole or not 0 <= hours <= api_keys.MAX_OVERLAP_HOURS:
-        errors.add(
-            "expires_in_hours",
-            f"is required: whole hours from 0 (the old key stops now) to {api_keys.MAX_OVERLAP_HOURS}",
-        )
-    errors.raise_if_any()
-    return hours
+    if isinstance(hours, int) and not isinstance(hours, bool) and 0 <= hours <= api_keys.MAX_OVERLAP_HOURS:
+        errors.raise_if_any()
+        return hours
+    errors.add(
+        "expires_in_hours",
+        f"is required: whole hours from 0 (the old key stops now) to {api_keys.MAX_OVERLAP_HOURS}",
+    )
+    raise validation.ValidationFailed(errors.items)
