@@ -36,9 +36,8 @@ def main() -> None:
         )
         open_database(config.database_url)
         migrate()
-        secret = api_keys.create(
-            "mer_bench", "bench", False, permissions.SCOPES, None, "bench:bench", config.api_key_digest_key
-        )["secret"]
+        spec = api_keys.KeySpec("bench", False, permissions.SCOPES)
+        secret = api_keys.create("mer_bench", spec, "bench:bench", config.api_key_digest_key)["secret"]
         authenticator = Authenticator(config)
         auth = Authentication(authenticator, KeyAuthenticator(config))
         token = authenticator.mint("mer_bench", ttl_seconds=3600)

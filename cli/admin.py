@@ -88,14 +88,12 @@ def _create_api_key(config, checked):
     from store import api_keys, audit
     from store.models import Merchant
 
-    merchant_id, (name, livemode, scopes, expires_at) = checked
+    merchant_id, spec = checked
     if Merchant.get_or_none(Merchant.id == merchant_id) is None:  # a typo would make a key nobody can use
         raise SystemExit(f"no merchant {merchant_id} (paywave admin create-merchant makes one)")
     user = getpass.getuser()
     audit.acting(audit.Actor("operator", user))
-    key = api_keys.create(
-        merchant_id, name, livemode, scopes, expires_at, f"cli:{user}", config.api_key_digest_key
-    )
+    key = api_keys.create(merchant_id, spec, f"cli:{user}", config.api_key_digest_key)
     sys.stdout.write(key["secret"] + "\n")
 
 

@@ -11,10 +11,11 @@ name, mode and scopes; the old one keeps working for the overlap asked (0 hours:
 Every change is written with its audit event in one unit of work.
 """
 
+import dataclasses
 import datetime
 import functools
 import hmac
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Sequence
 
 from shared.ids import new_id
 from store import audit, unit
@@ -66,30 +67,39 @@ def key_object(key: ApiKey, secret: str | None = None) -> dict:
     return obj
 
 
-def _insert(
-    merchant_id: str,
-    name: str,
-    livemode: bool,
-    scopes: Collection[str],
-    expires_at: datetime.datetime | None,
-    created_by: str,
-    digest_key: str,
-) -> tuple[ApiKey, str]:
-    secret = new_id(f"sk_{mode(livemode)}", SECRET_LENGTH)
+@dataclasses.dataclass(frozen=True)
+class KeySpec:
+    """What a new key is, as checked (``ingress.resources.api_keys.key_create``).
+
+    Parameters:
+      scopes: Among ``ingress.permissions.SCOPES``, none beyond the creator's.
+      expires_at: UTC, naive; None: never.
+    """
+
+    name: str
+    livemode: bool
+    scopes: Sequence[str]
+    expires_at: datetime.datetime | None = None
+
+
+def _insert(merchant_id: str, spec: KeySpec, created_by: str, digest_key: str) -> tuple[ApiKey, str]:
+    """A new key and its secret, audited as ``api_key.created``, in the open unit of work."""
+    secret = new_id(f"sk_{mode(spec.livemode)}", SECRET_LENGTH)
     key = ApiKey.create(
         id=new_id("key"),
         merchant_id=merchant_id,
-        name=name,
-        livemode=livemode,
+        name=spec.name,
+        livemode=spec.livemode,
         type="secret",
-        prefix=f"sk_{mode(livemode)}_",
+        prefix=f"sk_{mode(spec.livemode)}_",
         last4=secret[-4:],
         digest=digest(secret, digest_key),
-        scopes=list(scopes),
+        scopes=list(spec.scopes),
         created_by=created_by,
         created_at=utcnow(),
-        expires_at=expires_at,
+        expires_at=spec.expires_at,
     )
+    audit.record(merchant_id, "api_key.created", key.id, after=key_object(key))
     return key, secret
 
 
@@ -99,27 +109,17 @@ def _answer(work: unit.Unit, key: ApiKey, secret: str) -> dict:
     return key_object(key, secret)
 
 
-def create(
-    merchant_id: str,
-    name: str,
-    livemode: bool,
-    scopes: Collection[str],
-    expires_at: datetime.datetime | None,
-    created_by: str,
-    digest_key: str,
-) -> dict:
+def create(merchant_id: str, spec: KeySpec, created_by: str, digest_key: str) -> dict:
     """A new key, in the open unit of work (or one of its own), audited as ``api_key.created``.
 
     Parameters:
-      scopes: Already checked against the creator's (``ingress.resources.api_keys``).
       created_by: ``<kind>:<id>`` of the creating credential, or ``cli:<OS user>``.
 
     Returns:
       The api_key object with its ``secret`` (the only time it is shown).
     """
     with unit.joined() as work:
-        key, secret = _insert(merchant_id, name, livemode, scopes, expires_at, created_by, digest_key)
-        audit.record(merchant_id, "api_key.created", key.id, after=key_object(key))
+        key, secret = _insert(merchant_id, spec, created_by, digest_key)
         return _answer(work, key, secret)
 
 
@@ -201,10 +201,8 @@ def roll(
         if not usable(old, now):
             raise StateConflict("a revoked or expired key cannot be rolled", "key_unusable")
         before = key_object(old)
-        new, secret = _insert(
-            merchant_id, old.name, old.livemode, old.scopes, old.expires_at, created_by, digest_key
-        )
-        audit.record(merchant_id, "api_key.created", new.id, after=key_object(new))
+        spec = KeySpec(old.name, old.livemode, old.scopes, old.expires_at)
+        new, secret = _insert(merchant_id, spec, created_by, digest_key)
         overlap_end = now + datetime.timedelta(hours=expires_in_hours)
         old.expires_at = min(overlap_end, old.expires_at or overlap_end)
         old.rolled_to = new.id

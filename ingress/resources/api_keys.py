@@ -34,7 +34,10 @@ def routes(app: falcon.App, config, keys: KeyAuthenticator) -> None:
 
 
 def key_create(body: dict, principal: permissions.Principal):
-    """``POST /api_keys``'s body checked: ``(name, livemode, scopes, expires_at)``.
+    """``POST /api_keys``'s body checked.
+
+    Returns:
+      The ``api_keys.KeySpec`` asked for.
 
     Raises:
       ValidationFailed: listing every bad field.
@@ -66,7 +69,7 @@ def key_create(body: dict, principal: permissions.Principal):
     scopes = [s for s in permissions.SCOPES if s in wanted]  # in the README's order, whatever was sent
     for scope in scopes:
         permissions.require(principal.scopes, scope)
-    return name, livemode, scopes, expires_at
+    return api_keys.KeySpec(name, livemode, scopes, expires_at)
 
 
 def _expiry(errors, value) -> datetime.datetime | None:
@@ -103,17 +106,9 @@ class Collection:
 
     def on_post(self, req, resp):
         principal = req.context.principal
-        name, livemode, scopes, expires_at = key_create(req.context.body, principal)
+        spec = key_create(req.context.body, principal)
         with unit_of_work(req):
-            key = api_keys.create(
-                principal.merchant_id,
-                name,
-                livemode,
-                scopes,
-                expires_at,
-                _created_by(principal),
-                self.digest_key,
-            )
+            key = api_keys.create(principal.merchant_id, spec, _created_by(principal), self.digest_key)
         resp.status = 201
         resp.location = f"/api_keys/{key['id']}"
         resp.media = key
