@@ -3,6 +3,10 @@
 ``paywave admin create-merchant --name NAME [--currency USD]`` creates a merchant (checked as ``PATCH
 /merchant`` checks them) and prints its id alone, for ``paywave token --merchant``.
 
+``paywave admin create-api-key --merchant ID --name NAME --mode test|live [--scope S ...]`` creates an API key
+(every scope unless some are named), audited as the OS user running it, and prints its secret alone: the only
+time it is shown.
+
 ``paywave admin resolve PAYMENT_ID --as succeeded|failed --reference REF [--reason TEXT]`` settles a
 ``requires_review`` payment of any merchant exactly as ``POST /admin/payments/{id}/resolve`` does
 (same validation, event, audit row and cache update), in the name of the OS user running it.
@@ -17,12 +21,25 @@ def add_parser(sub):
     from store.states import SETTLED
 
     admin = sub.add_parser(
-        "admin", help="operator actions: create a merchant, settle a payment that awaits review"
+        "admin", help="operator actions: create a merchant or an API key, settle a payment that awaits review"
     )
     commands = admin.add_subparsers(dest="admin_command", required=True)
     create = commands.add_parser("create-merchant", help="create a merchant; prints its id alone")
     create.add_argument("--name", required=True, help="its display name")
     create.add_argument("--currency", default="USD", help="its default currency, for dashboards and reports")
+    key = commands.add_parser("create-api-key", help="create an API key; prints its secret alone, once")
+    key.add_argument("--merchant", required=True, help="the merchant's id")
+    key.add_argument("--name", required=True, help="what the key is for")
+    key.add_argument(
+        "--mode", required=True, choices=["test", "live"], help="test keys never move real money"
+    )
+    key.add_argument(
+        "--scope",
+        dest="scopes",
+        action="append",
+        default=None,
+        help="a scope the key holds (repeat it for several); default: every scope",
+    )
     resolve = commands.add_parser("resolve", help="settle a requires_review payment (audited)")
     resolve.add_argument("payment_id")
     resolve.add_argument(
@@ -67,6 +84,19 @@ def _create_merchant(config, changes):
     sys.stdout.write(merchants.create(changes["display_name"], changes["default_currency"]).id + "\n")
 
 
+def _create_api_key(config, checked):
+    from store import api_keys, audit
+    from store.models import Merchant
+
+    merchant_id, spec = checked
+    if Merchant.get_or_none(Merchant.id == merchant_id) is None:  # a typo would make a key nobody can use
+        raise SystemExit(f"no merchant {merchant_id} (paywave admin create-merchant makes one)")
+    user = getpass.getuser()
+    audit.acting(audit.Actor("operator", user))
+    key = api_keys.create(merchant_id, spec, f"cli:{user}", config.api_key_digest_key)
+    sys.stdout.write(key["secret"] + "\n")
+
+
 def _resolve(config, checked):
     from shared.cache import build_cache
     from store import payments
@@ -90,6 +120,17 @@ def _merchant_fields(args):
     return validation.merchant_changes({"display_name": args.name, "default_currency": args.currency})
 
 
+def _api_key_fields(args):
+    from ingress import permissions
+    from ingress.resources.api_keys import key_create
+
+    operator = permissions.Principal(
+        args.merchant, "operator", getpass.getuser(), frozenset(permissions.SCOPES)
+    )
+    body = {"name": args.name, "mode": args.mode, **({"scopes": args.scopes} if args.scopes else {})}
+    return args.merchant, key_create(body, operator)
+
+
 def _resolution(args):
     from ingress import validation
 
@@ -98,4 +139,8 @@ def _resolution(args):
 
 
 #: Subcommand -> (its input checked, ``f(args) -> checked``; the command, ``f(config, checked)``).
-_COMMANDS = {"create-merchant": (_merchant_fields, _create_merchant), "resolve": (_resolution, _resolve)}
+_COMMANDS = {
+    "create-merchant": (_merchant_fields, _create_merchant),
+    "create-api-key": (_api_key_fields, _create_api_key),
+    "resolve": (_resolution, _resolve),
+}

@@ -5,12 +5,13 @@ import orjson
 from falcon import media
 
 from ingress import errors
-from ingress.auth import Authentication, Authenticator
+from ingress.auth import Authentication, Authenticator, KeyAuthenticator
 from ingress.middleware import DatabaseSession, Idempotency, JSONBody, RequestContext
 from ingress.openapi import OpenAPI
 from ingress.ratelimit import RateLimit
 from ingress.resources import (
     admin,
+    api_keys,
     customers,
     events,
     gateway_events,
@@ -36,10 +37,11 @@ def create_app(config, *, vault, cache, relay, broker_check) -> falcon.App:
     """
     limiter = Limiter.from_config(config)
     deleted = TTLCache(merchants.is_deleted, config.credential_cache_seconds)  # merchants, per process
+    keys = KeyAuthenticator(config)
     app = falcon.App(
         middleware=(  # a tuple: mypy checks each item against falcon's middleware protocols
             RequestContext(config.trusted_networks()),
-            Authentication(Authenticator(config), deleted),
+            Authentication(Authenticator(config), keys, deleted),
             RateLimit(config, limiter),
             DatabaseSession(),
             JSONBody(config.max_body_bytes),
@@ -70,6 +72,7 @@ def create_app(config, *, vault, cache, relay, broker_check) -> falcon.App:
     app.add_route("/events/{event_id}/redeliver", events.Redeliver(relay, limiter, config.redeliver_per_hour))
     gateway_events.routes(app, config, relay)
     admin.routes(app, cache, relay)
+    api_keys.routes(app, config, keys)
     app.add_route("/openapi.json", OpenAPI())
     app.add_route("/healthz", health.Health())
     app.add_route("/readyz", health.Ready(cache, broker_check))

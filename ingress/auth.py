@@ -5,20 +5,26 @@ may do (``permissions.service_scopes``); its ``livemode`` claim (default true) s
 ``false`` sees and creates test objects only (``paywave token --test``).  Algorithms come from an explicit
 allow-list in configuration, so a token cannot pick its own (``alg: none``, or HS256 signed with a public
 key).
+
+An API key (``Bearer sk_…``, ``store.api_keys``) is found by its secret's digest through a per-process
+cache (``KeyAuthenticator``).
 """
 
 import dataclasses
 import functools
+import math
 import numbers
 import time
+from collections.abc import Callable
 
 import jwt
 
 from ingress import permissions
 from ingress.errors import Problem
-from shared.config import ConfigError
+from shared.config import Config, ConfigError
 from shared.ttlcache import TTLCache
-from store import audit
+from store import api_keys, audit
+from store.models import ApiKey, utcnow
 
 SCOPES = (permissions.READ, permissions.WRITE)
 
@@ -97,6 +103,60 @@ class Authenticator:
         return jwt.encode(claims, self.signing_key, algorithm=self.algorithms[0])
 
 
+class KeyAuthenticator:
+    """``Bearer sk_…``: the API key whose secret has that digest, read at most once per
+    ``credential_cache_seconds`` per process, and its use recorded at most once a minute.
+
+    What is cached is the key's row, unknown digests included (a flood of one bad key reads the database
+    once per period; a secret cannot be presented before it exists, so "unknown" never goes stale while
+    it matters); whether it authenticates is decided on every request (``api_keys.usable``), so a key
+    expires on time.  A revocation or roll answered by this process is seen here at once (``forget``);
+    one answered by another replica, within ``credential_cache_seconds``.
+
+    Parameters:
+      config: ``shared.config.Config`` (``api_key_digest_key``, ``credential_cache_seconds``).
+      clock: Monotonic seconds (tests pass their own).
+    """
+
+    def __init__(self, config: Config, clock: Callable[[], float] = time.monotonic) -> None:
+        self.digest_key = config.api_key_digest_key
+        self.clock = clock
+        self.keys: TTLCache[str, ApiKey | None] = TTLCache(
+            api_keys.find, config.credential_cache_seconds, clock
+        )
+        self._touched: dict[str, float] = {}  # key id -> when this process last recorded a use
+        self._principals: dict[str, permissions.Principal] = {}
+
+    def principal(self, secret: str) -> permissions.Principal:
+        """Raises:
+        Problem: 401 for an unknown, expired or revoked key.
+        """
+        key = api_keys.verify(secret, self.digest_key, self.keys.get)
+        if key is None:
+            raise unauthorized("the API key is unknown, expired or revoked", "invalid_token")
+        self._touch(key.id)
+        principal = self._principals.get(key.id)
+        if principal is None:  # a key's merchant, scopes and mode never change: built once per process
+            if len(self._principals) >= self.keys.max_entries:
+                self._principals.clear()
+            principal = self._principals[key.id] = permissions.Principal(
+                key.merchant_id, "api_key", key.id, frozenset(key.scopes), key.livemode
+            )
+        return principal
+
+    def forget(self, key: ApiKey) -> None:
+        """``key`` changed in this process (revoked, rolled): read it again on its next use."""
+        self.keys.forget(key.digest)
+
+    def _touch(self, key_id: str) -> None:
+        now = self.clock()
+        if now - self._touched.get(key_id, -math.inf) >= api_keys.TOUCH_EVERY.total_seconds():
+            if len(self._touched) >= self.keys.max_entries:
+                self._touched.clear()
+            self._touched[key_id] = now
+            api_keys.touch(key_id, utcnow())
+
+
 def unauthorized(detail, error=None):
     challenge = 'Bearer realm="paywave"' + (f', error="{error}"' if error else "")
     return Problem(401, "Unauthorized", detail, slug="unauthorized", headers={"WWW-Authenticate": challenge})
@@ -111,18 +171,21 @@ class Authentication:
     neither, or a responder without its action, needs a token and is refused (403), never served openly.
     """
 
-    def __init__(self, authenticator: Authenticator, deleted: TTLCache[str, bool]):
+    def __init__(self, authenticator: Authenticator, keys: KeyAuthenticator, deleted: TTLCache[str, bool]):
         """Parameters:
         deleted: ``store.merchants.is_deleted`` per merchant, cached: a deleted merchant's credentials are
           refused (within the cache's TTL on every process).
         """
         self.authenticator = authenticator
+        self.keys = keys
         self.deleted = deleted
 
     def principal(self, token: str) -> permissions.Principal:
         """Raises:
         Problem: 401 for a credential that is not valid now.
         """
+        if token.startswith("sk_"):
+            return self.keys.principal(token)
         claims = self.authenticator.verify(token)
         scopes = permissions.service_scopes(str(claims.get("scope", "")).split())
         return permissions.Principal(

@@ -3,7 +3,7 @@
 from typing import Any
 
 from gateways import registry
-from ingress import validation
+from ingress import permissions, validation
 from ingress.resources.csv_export import EXPORT_FORMATS
 from shared.queues import GATEWAYS
 from store.events import TYPES
@@ -45,6 +45,13 @@ _EVENT_ID = {
     "required": True,
     "description": "The event's id (`evt_…`).",
     "schema": {"type": "string", "pattern": "^evt_[A-Za-z0-9]{24}$"},
+}
+_KEY_ID = {
+    "name": "key_id",
+    "in": "path",
+    "required": True,
+    "description": "The key's id (`key_…`).",
+    "schema": {"type": "string", "pattern": "^key_[A-Za-z0-9]{24}$"},
 }
 
 
@@ -594,6 +601,85 @@ MERCHANT_UPDATE = {
     },
 }
 
+_SCOPES = {
+    "type": "array",
+    "minItems": 1,
+    "uniqueItems": True,
+    "items": {"enum": list(permissions.SCOPES)},
+    "description": "What the key may do: scopes of the README's roles table, none beyond its creator's.",
+}
+API_KEY = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": [
+        "id",
+        "object",
+        "name",
+        "mode",
+        "livemode",
+        "prefix",
+        "last4",
+        "scopes",
+        "created_at",
+        "expires_at",
+        "last_used_at",
+        "revoked_at",
+        "rolled_to",
+    ],
+    "properties": {
+        "id": _string("Unique id, `key_` and 24 characters.", pattern="^key_"),
+        "object": _const("api_key"),
+        "name": _string("What the key is for."),
+        "mode": {"enum": ["test", "live"], "description": "A test key sees and moves test objects only."},
+        "livemode": {"type": "boolean", "description": "`mode` as a boolean: true for live."},
+        "prefix": {"enum": ["sk_test_", "sk_live_"], "description": "How the secret starts."},
+        "last4": _string("The secret's last four characters, to tell keys apart."),
+        "scopes": _SCOPES,
+        "created_at": _time("When the key was created"),
+        "expires_at": {
+            **_nullable("When it stops working (UTC, ISO 8601); null: never."),
+            "format": "date-time",
+        },
+        "last_used_at": {
+            **_nullable("Its last use, recorded at most once a minute (UTC, ISO 8601)."),
+            "format": "date-time",
+        },
+        "revoked_at": {**_nullable("When it was revoked (UTC, ISO 8601)."), "format": "date-time"},
+        "rolled_to": _nullable("The key that replaced it in a roll."),
+        "secret": {
+            "type": "string",
+            "pattern": "^sk_(test|live)_[A-Za-z0-9]{48}$",
+            "description": "The secret, for `Authorization: Bearer`: only in the answer that creates the "
+            "key (create, roll), never again (an idempotent replay leaves it out); stored only as a keyed "
+            "digest.",
+        },
+    },
+}
+API_KEY_CREATE = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["name", "mode"],
+    "properties": {
+        "name": _string("What the key is for.", minLength=1, maxLength=255),
+        "mode": {"enum": ["test", "live"], "description": "A test-mode credential creates test keys only."},
+        "scopes": {**_SCOPES, "description": "Default: every scope the creating credential holds."},
+        "expires_at": _time("When it stops working, in the future; default: never"),
+    },
+}
+API_KEY_ROLL = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["expires_in_hours"],
+    "properties": {
+        "expires_in_hours": {
+            "type": "integer",
+            "minimum": 0,
+            "maximum": 168,
+            "description": "How long the old key keeps working beside the new one; 0: it stops now.",
+        }
+    },
+}
+
 PROBLEM = {
     "type": "object",
     "required": ["type", "title", "status", "detail"],
@@ -897,6 +983,51 @@ def _customer_paths():
     }
 
 
+def _api_key_paths():
+    key, created = _json("ApiKey"), {"Location": {"schema": {"type": "string"}}}
+    read_errors = (401, 403, 404, 503)
+    return {
+        "/api_keys": {
+            "post": _operation(
+                "createApiKey",
+                201,
+                "Created; the answer holds the secret, once",
+                key,
+                BODY_ERRORS,
+                (True, {"$ref": "#/components/schemas/ApiKeyCreate"}),
+                [_IDEMPOTENCY],
+                headers=created,
+            ),
+            "get": _operation(
+                "listApiKeys",
+                200,
+                "Newest first",
+                {"application/json": {"schema": _list_of("ApiKey")}},
+                (400, 401, 403, 422, 503),
+                parameters=PAGE_PARAMETERS,
+            ),
+        },
+        "/api_keys/{key_id}": {
+            "parameters": [_KEY_ID],
+            "get": _operation("getApiKey", 200, "The key, without its secret", key, read_errors),
+            "delete": _operation("revokeApiKey", 200, "Revoked", key, read_errors),
+        },
+        "/api_keys/{key_id}/roll": {
+            "parameters": [_KEY_ID],
+            "post": _operation(
+                "rollApiKey",
+                201,
+                "The new key with its secret, once",
+                key,
+                WRITE_ERRORS,
+                (True, {"$ref": "#/components/schemas/ApiKeyRoll"}),
+                [_IDEMPOTENCY],
+                headers=created,
+            ),
+        },
+    }
+
+
 def _admin_paths():
     """Operators only (scope ``admin``), across merchants."""
     resolution = _object(
@@ -1072,6 +1203,10 @@ TAGS = [
         "description": "The credential's merchant and its settings: name, currencies, gateway route.",
     },
     {
+        "name": "API keys",
+        "description": "Secret keys (`sk_test_…`, `sk_live_…`) with their own scopes: create, roll, revoke.",
+    },
+    {
         "name": "Admin",
         "description": "Operators only (scope `admin`), across merchants: payments that await a person.",
     },
@@ -1235,6 +1370,37 @@ OPERATIONS = {
         "endpoints are disabled, and its payments, customers, events and audit trail are kept. Cannot be "
         "undone through the API.",
     ),
+    "createApiKey": (
+        "API keys",
+        "Create an API key",
+        "A new secret key holding the scopes asked (default: all the credential holds; 403 names one "
+        "beyond it); a test-mode credential creates test keys only. The answer holds the secret, shown "
+        "this once; an `Idempotency-Key` replay answers the same key without it.",
+    ),
+    "listApiKeys": (
+        "API keys",
+        "List API keys",
+        "The merchant's keys, newest first, revoked and expired ones included (a test-mode credential "
+        "sees test keys only).",
+    ),
+    "getApiKey": (
+        "API keys",
+        "Get an API key",
+        "The key with its prefix and last four characters, no secret.",
+    ),
+    "revokeApiKey": (
+        "API keys",
+        "Revoke an API key",
+        "The key stops working at once on the process that answers, within "
+        "PAYWAVE_CREDENTIAL_CACHE_SECONDS on every other. Revoking a revoked key changes nothing.",
+    ),
+    "rollApiKey": (
+        "API keys",
+        "Roll an API key",
+        "A new key with the same name, mode, scopes and expiry, its secret shown once; the old key keeps "
+        "working for `expires_in_hours` (0: stops now). The credential must hold every scope of the key. "
+        "A revoked, expired or already rolled key is 409.",
+    ),
     "listPaymentsForReview": (
         "Admin",
         "List the payments that await a person",
@@ -1392,6 +1558,7 @@ def document():
                 **_customer_paths(),
                 **_webhook_paths(),
                 **_admin_paths(),
+                **_api_key_paths(),
                 **GATEWAY_EVENT_PATHS,
                 "/healthz": {"get": {**_operation("health", 200, "Process up"), "security": []}},
                 "/readyz": {
@@ -1408,7 +1575,14 @@ def document():
         ),
         "webhooks": WEBHOOKS,
         "components": {
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+            "securitySchemes": {
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "bearerFormat": "JWT or API key",
+                    "description": "A service token (JWT) or an API key (`sk_test_…`, `sk_live_…`).",
+                }
+            },
             "schemas": {
                 "Payment": PAYMENT,
                 "Attempt": ATTEMPT,
@@ -1424,6 +1598,9 @@ def document():
                 "Customer": CUSTOMER,
                 "CustomerWrite": CUSTOMER_WRITE,
                 "MerchantUpdate": MERCHANT_UPDATE,
+                "ApiKey": API_KEY,
+                "ApiKeyCreate": API_KEY_CREATE,
+                "ApiKeyRoll": API_KEY_ROLL,
             },
             "responses": {
                 "Problem": {

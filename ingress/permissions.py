@@ -69,6 +69,8 @@ PERMISSIONS = {
     "merchant.read": "merchant:read",
     "merchant.update": "merchant:write",
     "merchant.delete": "merchant:delete",
+    "api_keys.read": "api_keys:read",
+    "api_keys.write": "api_keys:write",
     "review.read": ADMIN,
     "review.resolve": ADMIN,
 }
@@ -114,7 +116,17 @@ def authorize(granted: Collection[str], action: str) -> None:
       Problem: 403 naming the scope that would grant ``action``.
       KeyError: ``action`` is not in ``PERMISSIONS`` (a resource's mistake, never the client's).
     """
-    needed = PERMISSIONS[action]
+    require(granted, PERMISSIONS[action])
+
+
+def require(granted: Collection[str], needed: str) -> None:
+    """Parameters:
+      granted: The credential's scopes.
+      needed: One scope it must hold (an action's, or one it would hand on: an API key's).
+
+    Raises:
+      Problem: 403 naming ``needed``.
+    """
     if needed not in granted:
         raise Problem(
             403,

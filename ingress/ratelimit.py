@@ -56,8 +56,10 @@ def client_address(req, trusted):
 class RateLimit:
     """Middleware, installed after ``Authentication``: an authenticated request counts against its
     merchant's read or write budget; a resource with ``limit_by_address = True`` (public, e.g. gateway
-    webhooks) against its source address's.  Keys name a credential identity (today the merchant id)
-    so that a budget per API key can follow.
+    webhooks) against its source address's.  A request with an API key counts first against the key's
+    own budget (``key-read``, ``key-write``: ``rate_limit_api_key_percent`` of the merchant's), then the
+    merchant's: one runaway or leaked key cannot starve the merchant's other credentials, and more keys
+    buy no more requests.
 
     Parameters:
       config: ``shared.config.Config`` (``rate_limit_*``, ``trusted_proxies``).
@@ -71,6 +73,7 @@ class RateLimit:
             Policy("write", config.rate_limit_write),
         )
         self.webhook = Policy("webhook", config.rate_limit_webhooks_per_ip)
+        self.key_percent = config.rate_limit_api_key_percent
         self.overrides = {
             merchant: (Policy("read", read), Policy("write", write))
             for merchant, (read, write) in config.rate_limit_overrides_by_merchant().items()
@@ -85,6 +88,12 @@ class RateLimit:
         if identity is not None:
             read, write = self.policies(identity)
             policy, fail_open = (read, True) if req.method in READ_METHODS else (write, False)
+            principal = req.context.principal
+            if principal.kind == "api_key":
+                own = Policy(
+                    f"key-{policy.name}", max(1, policy.quota * self.key_percent // 100), policy.window
+                )
+                check(req, self.limiter, f"{own.name}:{principal.id}", own, fail_open)
             key = f"{policy.name}:{identity}"
         elif getattr(resource, "limit_by_address", False):
             policy, fail_open = self.webhook, False

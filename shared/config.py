@@ -37,6 +37,7 @@ KNOWN_UNSAFE = {
     "PAYWAVE_VAULT_PRIVATE_KEYS": (DEV_VAULT_PRIVATE_KEY.partition(":")[2],),
     "PAYWAVE_WEBHOOK_SECRET_KEYS": (DEV_WEBHOOK_SECRET_KEY.partition(":")[2],),
     "PAYWAVE_FINGERPRINT_KEY": (DEV_SECRET, "paywave-dev-only-fingerprint-key-not-secret"),
+    "PAYWAVE_API_KEY_DIGEST_KEY": (DEV_SECRET, "paywave-dev-only-api-key-digest-key-not-secret"),
     "PAYWAVE_STRIPE_API_KEY": ("sk_test_paywave_sandbox", "sk_test_paywave_dev_sandbox"),
     "PAYWAVE_STRIPE_WEBHOOK_SECRET": ("whsec_paywave_dev_sandbox",),
     "PAYWAVE_PAYPAL_CLIENT_SECRET": ("paywave-sandbox-secret", "paywave-dev-client-secret"),
@@ -183,6 +184,12 @@ class Config:
         secret=True,
     )
     fingerprint_key: str = _setting(DEV_SECRET, doc="HMAC key for card fingerprints", secret=True)
+    api_key_digest_key: str = _setting(
+        DEV_SECRET,
+        doc="HMAC key of the API key digests: the only form a key's secret is stored in (changing it "
+        "invalidates every key; ingress and `paywave admin create-api-key`)",
+        secret=True,
+    )
     route: tuple = _setting(("stripe", "paypal"), _list, "gateway order tried for a payment")
     stripe_api_base: str = _setting("", doc="Stripe API base URL; empty: start the local sandbox (dev)")
     stripe_api_key: str = _setting("sk_test_paywave_sandbox", doc="Stripe secret key", secret=True)
@@ -322,6 +329,14 @@ class Config:
     rate_limit_overrides: tuple = _setting(
         (), _list, "per-merchant limits `merchant:read:write`, comma-separated"
     )
+    rate_limit_api_key_percent: int = _setting(
+        50,
+        _int,
+        "share of its merchant's read and write budgets one API key may use (the merchant's budget "
+        "still bounds all its credentials together)",
+        low=1,
+        high=100,
+    )
     rate_limit_webhooks_per_ip: int = _setting(
         100, _int, "gateway webhook deliveries per second per source address", low=1, high=100_000
     )
@@ -433,6 +448,8 @@ class Config:
         if unknown_gateways or not self.route:
             problems.append(f"PAYWAVE_ROUTE: unknown gateways {sorted(unknown_gateways) or 'empty route'}")
         problems += self._range_problems()
+        if not self.api_key_digest_key:  # an empty HMAC key would make every key's digest public knowledge
+            problems.append("PAYWAVE_API_KEY_DIGEST_KEY: required (API keys are stored only as its HMAC)")
         bad_hosts = [h for h in self.webhook_allowed_hosts if not _HOST_OR_CIDR.fullmatch(h)]
         if bad_hosts:
             problems.append(f"PAYWAVE_WEBHOOK_ALLOWED_HOSTS: not a host name or CIDR: {bad_hosts}")

@@ -15,7 +15,7 @@ from shared.ttlcache import TTLCache
 from store import audit, unit
 from store.db import locked
 from store.errors import FieldInvalid, StateConflict
-from store.models import Merchant, Payment, Refund, WebhookEndpoint, utcnow
+from store.models import ApiKey, Merchant, Payment, Refund, WebhookEndpoint, utcnow
 from store.objects import encode, merchant_object
 from store.states import TERMINAL, RefundStatus
 
@@ -99,8 +99,8 @@ def update(merchant_id: str, changes: dict) -> bytes:
 
 
 def delete(merchant_id: str) -> bytes:
-    """Delete the merchant: its credentials are refused from now on (``is_deleted``), its webhook endpoints
-    disabled; its payments, customers, events and audit trail stay.
+    """Delete the merchant: its credentials are refused from now on (``is_deleted``), its API keys revoked,
+    its webhook endpoints disabled; its payments, customers, events and audit trail stay.
 
     Returns:
       The merchant object (JSON bytes), ``deleted: true``.
@@ -132,6 +132,9 @@ def delete(merchant_id: str) -> bytes:
         merchant.save()
         WebhookEndpoint.update(status="disabled", updated_at=merchant.deleted_at).where(
             WebhookEndpoint.merchant_id == merchant_id
+        ).execute()
+        ApiKey.update(revoked_at=merchant.deleted_at).where(
+            (ApiKey.merchant_id == merchant_id) & ApiKey.revoked_at.is_null()
         ).execute()
         body = encode(merchant_object(merchant))
         audit.record(merchant_id, "merchant.deleted", merchant_id, after={"deleted": True})

@@ -298,3 +298,28 @@ class Customer(BaseModel):
 
 
 MODELS.append(Customer)
+
+# --- API keys (issue 13) ---
+
+
+class ApiKey(BaseModel):
+    """A merchant's secret key (``store.api_keys``): the secret itself is never stored, only its HMAC."""
+
+    id = peewee.TextField(primary_key=True)  # key_…
+    merchant_id = peewee.TextField()
+    name = peewee.TextField()
+    livemode = peewee.BooleanField()  # a test key never moves real money
+    type = peewee.TextField(default="secret")
+    prefix = peewee.TextField()  # sk_test_ | sk_live_
+    last4 = peewee.TextField()  # the secret's last four characters, to tell keys apart
+    digest = peewee.TextField(unique=True)  # HMAC-SHA256 of the secret under PAYWAVE_API_KEY_DIGEST_KEY
+    scopes = JSONField()  # a subset of ingress.permissions.SCOPES
+    created_by = peewee.TextField()  # <principal kind>:<id>, or cli:<OS user>
+    created_at = peewee.DateTimeField(default=utcnow)
+    expires_at = peewee.DateTimeField(null=True)
+    last_used_at = peewee.DateTimeField(null=True)  # written at most once a minute per key
+    revoked_at = peewee.DateTimeField(null=True)
+    rolled_to = peewee.TextField(null=True)  # the key that replaced it
+
+
+MODELS.append(ApiKey)

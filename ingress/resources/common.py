@@ -22,6 +22,7 @@ REFUND_ID = re.compile(r"re_[A-Za-z0-9]{24}")
 EVENT_ID = re.compile(r"evt_[A-Za-z0-9]{24}")
 ENDPOINT_ID = re.compile(r"we_[A-Za-z0-9]{24}")
 CUSTOMER_ID = re.compile(validation.CUSTOMER_ID)
+KEY_ID = re.compile(r"key_[A-Za-z0-9]{24}")
 LAST4 = re.compile(r"[0-9]{4}")
 #: Route parameter -> what its ids look like.
 ID_FORMS = {
@@ -30,6 +31,7 @@ ID_FORMS = {
     "event_id": EVENT_ID,
     "endpoint_id": ENDPOINT_ID,
     "customer_id": CUSTOMER_ID,
+    "key_id": KEY_ID,
 }
 
 
@@ -73,7 +75,7 @@ def starting_after(req, errors, id_pattern, unknown="no such object"):
     return value
 
 
-def _timestamp(text: str) -> datetime.datetime:
+def parse_timestamp(text: str) -> datetime.datetime:
     """An ISO 8601 timestamp as a naive UTC datetime (naive ones are read as UTC)."""
     value = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
     return value.astimezone(datetime.UTC).replace(tzinfo=None) if value.tzinfo else value
@@ -87,7 +89,7 @@ def _minor_units(text: str) -> int:
 
 #: Range parameter -> ``(parse, reason when it fails)``; ``parse`` raises ValueError.
 RANGES = {
-    "created": (_timestamp, "must be an ISO 8601 timestamp"),
+    "created": (parse_timestamp, "must be an ISO 8601 timestamp"),
     "amount": (_minor_units, f"must be an integer from 0 to {validation.MAX_AMOUNT}, in minor units"),
 }
 

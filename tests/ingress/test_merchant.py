@@ -208,10 +208,11 @@ def test_the_cli_creates_a_merchant_and_prints_its_id_alone(config, client, mint
 def test_delete_is_refused_while_money_is_in_flight_then_refuses_every_credential(
     client, auth, mint, merchant, db
 ):
-    from store.models import AuditEvent, WebhookEndpoint
+    from store.models import ApiKey, AuditEvent, WebhookEndpoint
     from tests.support.api import create_endpoint
 
     endpoint = create_endpoint(client, auth).json["id"]
+    key = client.simulate_post("/api_keys", json={"name": "k", "mode": "live"}, headers=auth).json
     pending = client.simulate_post("/payments", json=card_payment(), headers=auth).json["id"]
     refused = client.simulate_delete("/merchant", headers=auth)
     assert refused.status_code == 409 and "1 payments and 0 refunds" in refused.json["detail"]
@@ -223,6 +224,11 @@ def test_delete_is_refused_while_money_is_in_flight_then_refuses_every_credentia
     conforms(resp.json, "Merchant")
     assert resp.json["deleted"] is True
     assert WebhookEndpoint.get_by_id(endpoint).status == "disabled"
+    assert ApiKey.get_by_id(key["id"]).revoked_at is not None
+    assert (
+        client.simulate_get("/merchant", headers={"Authorization": f"Bearer {key['secret']}"}).status_code
+        == 401
+    )
     assert AuditEvent.get((AuditEvent.object_id == merchant) & (AuditEvent.action == "merchant.deleted"))
     for call in (client.simulate_get, client.simulate_delete):  # the same and a new credential: refused
         for headers in (auth, {"Authorization": f"Bearer {mint(merchant)}"}):

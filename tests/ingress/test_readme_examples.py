@@ -1,6 +1,7 @@
 """The README's curl examples work as printed: run with the real curl against the app."""
 
 import functools
+import json
 import os
 import pathlib
 import re
@@ -61,6 +62,18 @@ def test_the_search_and_export_examples_answer(served, mint, merchant, tmp_path)
     assert run(["bash", "-c", searched]).stdout.startswith('{"object":"list"')
     assert run(["bash", "-c", exported]).returncode == 0
     assert (tmp_path / "payments.csv").read_text().startswith("id,created_at,status,amount,")
+
+
+def test_the_api_key_example_creates_a_key_that_lists_payments(served, mint, merchant):
+    created, listed = (
+        next(c for c in COMMANDS if marker in c).replace("http://127.0.0.1:8000", served)
+        for marker in ("POST http://127.0.0.1:8000/api_keys ", '/payments -H "Authorization: Bearer $KEY"')
+    )
+    run = functools.partial(subprocess.run, capture_output=True, text=True, timeout=30)
+    key = json.loads(run(["bash", "-c", created], env={**os.environ, "TOKEN": mint(merchant)}).stdout)
+    assert key["secret"].startswith("sk_test_") and key["scopes"] == ["payments:read", "payments:write"]
+    out = run(["bash", "-c", listed], env={**os.environ, "KEY": key["secret"]})
+    assert out.stdout.startswith('{"object":"list"'), (listed, out.stderr)
 
 
 def test_the_compose_token_is_accepted_by_the_compose_ingress():

@@ -160,6 +160,7 @@ SAFE_PRODUCTION = {
     "PAYWAVE_JWT_AUDIENCE": "paywave",
     "PAYWAVE_VAULT_KEYS": "k2:" + base64.b64encode(b"v" * 32).decode(),
     "PAYWAVE_FINGERPRINT_KEY": "f" * 32,
+    "PAYWAVE_API_KEY_DIGEST_KEY": "a" * 32,
     "PAYWAVE_STRIPE_API_KEY": "sk_live_" + "s" * 32,
     "PAYWAVE_PAYPAL_CLIENT_SECRET": "c" * 40,
     "PAYWAVE_STRIPE_TEST_API_KEY": "sk_test_" + "t" * 32,
@@ -190,6 +191,9 @@ UNSAFE_PRODUCTION = [
     ("PAYWAVE_JWT_SECRET", "short-secret"),
     ("PAYWAVE_FINGERPRINT_KEY", DEV_SECRET),
     ("PAYWAVE_FINGERPRINT_KEY", "f" * 31),
+    ("PAYWAVE_API_KEY_DIGEST_KEY", DEV_SECRET),
+    ("PAYWAVE_API_KEY_DIGEST_KEY", "paywave-dev-only-api-key-digest-key-not-secret"),
+    ("PAYWAVE_API_KEY_DIGEST_KEY", "a" * 31),
     ("PAYWAVE_VAULT_KEYS", DEV_VAULT_KEY),
     ("PAYWAVE_VAULT_PUBLIC_KEYS", DEV_VAULT_PUBLIC_KEY),
     ("PAYWAVE_VAULT_PRIVATE_KEYS", DEV_VAULT_PRIVATE_KEY),
@@ -227,6 +231,15 @@ def test_production_refuses(name, value):
         Config.from_env({**SAFE_PRODUCTION, name: value})
     assert len(info.value.problems) == 1 and info.value.problems[0].startswith(name)
     Config.from_env({**SAFE_PRODUCTION, name: value, "PAYWAVE_ENV": "development"})  # development accepts it
+
+
+def test_production_refuses_a_missing_api_key_digest_key_and_no_environment_accepts_an_empty_one():
+    missing = {k: v for k, v in SAFE_PRODUCTION.items() if k != "PAYWAVE_API_KEY_DIGEST_KEY"}
+    with pytest.raises(ConfigError, match="PAYWAVE_API_KEY_DIGEST_KEY"):
+        Config.from_env(missing)
+    for env in ("production", "development"):
+        with pytest.raises(ConfigError, match="PAYWAVE_API_KEY_DIGEST_KEY: required"):
+            Config.from_env({**SAFE_PRODUCTION, "PAYWAVE_ENV": env, "PAYWAVE_API_KEY_DIGEST_KEY": ""})
 
 
 def test_production_lists_every_problem_at_once():
