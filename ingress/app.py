@@ -9,7 +9,16 @@ from ingress.auth import Authentication, Authenticator
 from ingress.middleware import DatabaseSession, Idempotency, JSONBody, RequestContext
 from ingress.openapi import OpenAPI
 from ingress.ratelimit import RateLimit
-from ingress.resources import admin, events, gateway_events, health, merchant, payments, webhook_endpoints
+from ingress.resources import (
+    admin,
+    audit_events,
+    events,
+    gateway_events,
+    health,
+    merchant,
+    payments,
+    webhook_endpoints,
+)
 from shared.ratelimit import Limiter
 from store.merchants import RulesCache
 
@@ -58,6 +67,7 @@ def create_app(config, *, vault, cache, relay, broker_check) -> falcon.App:
     app.add_route("/events/{event_id}/redeliver", events.Redeliver(relay, limiter, config.redeliver_per_hour))
     gateway_events.routes(app, config, relay)
     admin.routes(app, cache, relay)
+    audit_events.routes(app)
     app.add_route("/openapi.json", OpenAPI())
     app.add_route("/healthz", health.Health())
     app.add_route("/readyz", health.Ready(cache, broker_check))
