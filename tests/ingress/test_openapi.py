@@ -46,6 +46,7 @@ def test_every_operation_parameter_and_property_is_described_and_tagged():
             "Health",
             "Merchant",
             "Admin",
+            "Audit",
         }
         <= tags
     )
