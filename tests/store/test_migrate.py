@@ -1,7 +1,10 @@
 """Versioned migrations: idempotent, on Postgres and SQLite, and the models match the tables."""
 
+import contextlib
+
 import orjson
 import peewee
+import pytest
 
 from store.db import database, open_database
 from store.migrate import available, migrate
@@ -121,3 +124,77 @@ def test_merchants_known_before_0011_keep_working_with_the_defaults(service_urls
                 db.close_all()
     finally:
         open_database(database_url)
+
+
+@pytest.fixture(params=["postgres", "sqlite"])
+def scratch(request, service_urls, database_url, tmp_path):
+    """A scratch database of each dialect, bound to the store while the test runs."""
+    with contextlib.ExitStack() as stack:
+        if request.param == "postgres":
+            url = stack.enter_context(services.test_database(service_urls["postgres"]))
+        else:
+            url = f"sqlite:///{tmp_path}/paywave.db"
+        db = open_database(url)
+        try:
+            yield db
+        finally:
+            db.close_all() if request.param == "postgres" else db.close()
+            open_database(database_url)
+
+
+def test_operator_settlements_from_audit_log_become_audit_events(scratch, monkeypatch):
+    """m0017 copies each ``audit_log`` row (m0008) into ``audit_event`` as ``payment.settled`` by the
+    operator, with the payment's merchant, and drops ``audit_log``."""
+    from store import migrate as migrations
+    from store.models import AuditEvent
+
+    monkeypatch.setattr(migrations, "available", lambda: [(v, m) for v, m in available() if v < "0017"])
+    migrate()
+    monkeypatch.undo()
+    with scratch.connection_context():
+        scratch.execute_sql(
+            "INSERT INTO payment (id, merchant_id, status, amount, currency, capture, route, metadata,"
+            " card_brand, card_last4, card_exp_month, card_exp_year, card_fingerprint, card_key_id,"
+            " card_ciphertext, created_at, updated_at) VALUES ('pay_old', 'acme', 'succeeded', 1050, 'USD',"
+            " 'automatic', 'stripe', '{}', 'visa', '4242', 12, 2031, 'f', 'k', 'c', CURRENT_TIMESTAMP,"
+            " CURRENT_TIMESTAMP)"
+        )
+        scratch.execute_sql(
+            "INSERT INTO audit_log (actor, action, payment_id, status_before, status_after, reference,"
+            " reason, created_at) VALUES ('cli:ops-bob', 'resolve', 'pay_old', 'requires_review',"
+            " 'succeeded', 'ch_1', NULL, '2026-01-02 03:04:05'), ('api:ops-alice', 'resolve', 'pay_gone',"
+            " 'requires_review', 'failed', 'T-9', 'never charged', '2026-01-03 00:00:00')"
+        )
+    assert migrate() == ["0017"]
+    with scratch.connection_context():
+        assert "audit_log" not in scratch.get_tables()
+        rows = [
+            (e.merchant_id, e.actor_type, e.actor_id, e.action, e.object_id, e.summary, str(e.created_at))
+            for e in AuditEvent.select().order_by(AuditEvent.id)
+        ]
+    assert rows == [
+        (
+            "acme",
+            "operator",
+            "cli:ops-bob",
+            "payment.settled",
+            "pay_old",
+            {
+                "before": {"status": "requires_review"},
+                "after": {"status": "succeeded", "reference": "ch_1", "reason": None},
+            },
+            "2026-01-02 03:04:05",
+        ),
+        (
+            None,  # its payment is gone: the event stays, under no merchant
+            "operator",
+            "api:ops-alice",
+            "payment.settled",
+            "pay_gone",
+            {
+                "before": {"status": "requires_review"},
+                "after": {"status": "failed", "reference": "T-9", "reason": "never charged"},
+            },
+            "2026-01-03 00:00:00",
+        ),
+    ]
