@@ -153,7 +153,7 @@ PAYMENT: dict[str, Any] = {
             "additionalProperties": {"type": "string"},
             "description": "The merchant's string keys and values.",
         },
-        "customer": _nullable("The merchant's customer reference."),
+        "customer": _nullable("The customer paying (`cus_…`)."),
         "disputed": {"type": "boolean", "description": "True once the cardholder disputed the charge."},
         "created_at": _time("When the payment was created"),
         "updated_at": _time("When the payment last changed"),
@@ -295,7 +295,11 @@ EVENT = {
         "object": _const("event"),
         "type": {"enum": list(TYPES), "description": "What happened."},
         "created_at": _time("When it happened"),
-        "data": {"$ref": "#/components/schemas/Payment", "description": "The payment as it was then."},
+        "data": {
+            "oneOf": [{"$ref": "#/components/schemas/Payment"}, {"$ref": "#/components/schemas/Customer"}],
+            "description": "The object as it was then: the payment (`payment.*`) or the customer "
+            "(`customer.*`).",
+        },
     },
 }
 
@@ -443,7 +447,51 @@ PAYMENT_CREATE: dict[str, Any] = {
         },
         "description": _string("Free text (no card numbers).", maxLength=validation.DESCRIPTION_MAX),
         "metadata": METADATA,
-        "customer": _string("Your customer reference (no card numbers).", maxLength=validation.CUSTOMER_MAX),
+        "customer": _string(
+            "The customer paying (`cus_…`, from `POST /customers`), of this mode.",
+            pattern=f"^{validation.CUSTOMER_ID}$",
+        ),
+    },
+}
+
+CUSTOMER = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": [
+        "id",
+        "object",
+        "livemode",
+        "email",
+        "name",
+        "phone",
+        "metadata",
+        "deleted",
+        "created_at",
+        "updated_at",
+    ],
+    "properties": {
+        "id": _string("Unique id, `cus_` and 24 characters.", pattern=f"^{validation.CUSTOMER_ID}$"),
+        "object": _const("customer"),
+        "livemode": {"type": "boolean", "description": "False for a customer of test mode."},
+        "email": _nullable("Email address; null once deleted."),
+        "name": _nullable("Full name; null once deleted."),
+        "phone": _nullable("Phone number in E.164 form; null when not given or once deleted."),
+        "metadata": {**METADATA, "description": "Your string keys and values; emptied once deleted."},
+        "deleted": {"type": "boolean", "description": "True once deleted: the personal data is erased."},
+        "created_at": _time("When the customer was created"),
+        "updated_at": _time("When the customer last changed (or was deleted)"),
+    },
+}
+
+CUSTOMER_WRITE = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["email", "name"],
+    "properties": {
+        "email": _string("Email address.", maxLength=validation.EMAIL_MAX, format="email"),
+        "name": _string("Full name.", minLength=1, maxLength=validation.NAME_MAX),
+        "phone": _string("Phone number in E.164 form (`+14155550123`).", pattern=f"^{validation.PHONE}$"),
+        "metadata": METADATA,
     },
 }
 
@@ -633,7 +681,12 @@ SEARCH_PARAMETERS = [
         style="form",
         explode=True,
     ),
-    _query("customer", "Only payments of this customer reference.", {"type": "string"}),
+    _query("customer", "Only payments of this customer (`cus_…`).", {"type": "string"}),
+    _query(
+        "email",
+        "Only payments of customers with this email address (any case; erased customers are not found).",
+        {"type": "string"},
+    ),
     *_range("created", "created", {"type": "string", "format": "date-time"}),
     *_range(
         "amount",
@@ -773,6 +826,58 @@ def _merchant_paths():
     }
 
 
+def _customer_paths():
+    customer, read_errors = _json("Customer"), (401, 403, 404, 503)
+    body = (True, {"$ref": "#/components/schemas/CustomerWrite"})
+    customer_id = {
+        "name": "customer_id",
+        "in": "path",
+        "required": True,
+        "description": "The customer's id (`cus_…`).",
+        "schema": {"type": "string", "pattern": f"^{validation.CUSTOMER_ID}$"},
+    }
+    return {
+        "/customers": {
+            "post": _operation(
+                "createCustomer",
+                201,
+                "Created",
+                customer,
+                BODY_ERRORS,
+                body,
+                [_IDEMPOTENCY],
+                headers={"Location": {"schema": {"type": "string"}}},
+            ),
+            "get": _operation(
+                "listCustomers",
+                200,
+                "Newest first",
+                {"application/json": {"schema": _list_of("Customer")}},
+                (400, 401, 403, 422, 503),
+                parameters=[
+                    *PAGE_PARAMETERS,
+                    _query("email", "Only customers with this email address (any case).", {"type": "string"}),
+                ],
+            ),
+        },
+        "/customers/{customer_id}": {
+            "parameters": [customer_id],
+            "get": _operation("getCustomer", 200, "The customer", customer, read_errors),
+            "put": _operation(
+                "replaceCustomer", 200, "Replaced", customer, WRITE_ERRORS, body, [_IDEMPOTENCY]
+            ),
+            "delete": _operation(
+                "deleteCustomer",
+                200,
+                "Deleted: personal data erased",
+                customer,
+                WRITE_ERRORS,
+                parameters=[_IDEMPOTENCY],
+            ),
+        },
+    }
+
+
 def _admin_paths():
     """Operators only (scope ``admin``), across merchants."""
     resolution = _object(
@@ -780,7 +885,7 @@ def _admin_paths():
         reference=_string(
             "The gateway's charge id, or a ticket: the evidence.",
             minLength=1,
-            maxLength=validation.CUSTOMER_MAX,
+            maxLength=validation.REFERENCE_MAX,
         ),
         reason=_string("Why, for the audit log.", maxLength=validation.DESCRIPTION_MAX),
     )
@@ -1028,6 +1133,11 @@ TAGS = [
         "name": "Gateway webhooks",
         "description": "Stripe's and PayPal's own notifications in (public; each proves itself).",
     },
+    {
+        "name": "Customers",
+        "description": "Who pays: create, read, list by email, replace, and delete (erasing the personal "
+        "data).",
+    },
     {"name": "Health", "description": "Probes for the platform (public; metrics are on their own port)."},
     {
         "name": "Merchant",
@@ -1149,6 +1259,28 @@ OPERATIONS = {
         "Receive a PayPal event",
         "PayPal's notification, checked for form and stored; verified with PayPal and applied by "
         "the ops pool.",
+    ),
+    "createCustomer": (
+        "Customers",
+        "Create a customer",
+        "In the credential's mode; name it as `customer` on payments of that mode.",
+    ),
+    "listCustomers": ("Customers", "List customers", "The merchant's customers not deleted, newest first."),
+    "getCustomer": (
+        "Customers",
+        "Get a customer",
+        "The customer; a deleted one keeps its id and dates, `deleted: true`, its personal data null.",
+    ),
+    "replaceCustomer": (
+        "Customers",
+        "Replace a customer",
+        "Sets every field: one left out becomes empty. A deleted customer is 404.",
+    ),
+    "deleteCustomer": (
+        "Customers",
+        "Delete a customer",
+        "Erases the email, name, phone and metadata; the customer's payments stay and still name it. Writes "
+        "a `customer.deleted` event. Cannot be undone.",
     ),
     "health": ("Health", "Liveness", "200 while the process serves requests."),
     "ready": (
@@ -1334,6 +1466,7 @@ def document():
                     "get": _operation("getRefund", 200, "The refund", _json("Refund"), (401, 403, 404, 503)),
                 },
                 **_merchant_paths(),
+                **_customer_paths(),
                 **_webhook_paths(),
                 **_admin_paths(),
                 **_audit_paths(),
@@ -1366,6 +1499,8 @@ def document():
                 "WebhookDelivery": WEBHOOK_DELIVERY,
                 "WebhookAttempt": WEBHOOK_ATTEMPT,
                 "Merchant": MERCHANT,
+                "Customer": CUSTOMER,
+                "CustomerWrite": CUSTOMER_WRITE,
                 "MerchantUpdate": MERCHANT_UPDATE,
                 "AuditEvent": AUDIT_EVENT,
             },

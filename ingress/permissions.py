@@ -66,6 +66,8 @@ PERMISSIONS = {
     "refunds.write": "refunds:write",
     "webhook_endpoints.read": "webhooks:read",
     "webhook_endpoints.write": "webhooks:write",
+    "customers.read": "customers:read",
+    "customers.write": "customers:write",
     "events.read": "payments:read",
     "events.redeliver": "webhooks:write",
     "merchant.read": "merchant:read",

@@ -19,7 +19,13 @@ METADATA_MAX_KEYS = STRIPE_METADATA_MAX_KEYS - 1  # Stripe's limit counts our PA
 METADATA_KEY_MAX = 40
 METADATA_VALUE_MAX = 500
 DESCRIPTION_MAX = 1000
-CUSTOMER_MAX = 255
+REFERENCE_MAX = 255
+CUSTOMER_ID = r"cus_[A-Za-z0-9]{24}"
+EMAIL_MAX, NAME_MAX = 254, 255
+#: A pragmatic address check (RFC 5321 allows more, no mail server does): one @, a dot in the domain.
+EMAIL = r"[^@\s]+@[^@\s]+\.[^@\s]+"
+#: E.164: a plus, the country code, at most 15 digits in all.
+PHONE = r"\+[1-9][0-9]{6,14}"
 LIST_LIMIT_MAX = 100
 DISPLAY_NAME_MAX = 255
 #: Stripe's rules: 5 to 22 Latin characters, at least one letter, none of ``< > \ ' " *``.
@@ -185,11 +191,55 @@ def payment_create(body: dict, accepted: Collection[str] | None = None):
         errors.add("gateway", f"must be one of {', '.join(GATEWAYS)}")
     fields["gateway_preference"] = gateway
     fields["description"] = string(errors, "description", body.get("description"), DESCRIPTION_MAX)
-    fields["customer"] = string(errors, "customer", body.get("customer"), CUSTOMER_MAX)
+    fields["customer"] = customer_id(errors, "customer", body.get("customer"))
     fields["metadata"] = metadata(errors, body.get("metadata"))
     card_ = card(errors, body.get("payment_method"))
     errors.raise_if_any()
     return fields, card_
+
+
+def customer_id(errors, field, value):
+    """``value`` when it has the form of a customer id (``cus_…``), else None with the problem added."""
+    if value is not None and not (isinstance(value, str) and re.fullmatch(CUSTOMER_ID, value)):
+        errors.add(
+            field, "must be a customer id (cus_ and 24 letters or digits): create one with POST /customers"
+        )
+        return None
+    return value
+
+
+def formatted(errors, field, value, max_length, pattern, reason):
+    """``value`` when it is a storable string (``string``) matching ``pattern``, else None with the problem
+    (``reason`` when only the pattern fails) added."""
+    checked = string(errors, field, value, max_length)
+    if checked is not None and not re.fullmatch(pattern, checked):
+        errors.add(field, reason)
+        return None
+    return checked
+
+
+def customer_fields(body: dict) -> dict:
+    """A customer as ``POST /customers`` creates it and ``PUT /customers/{id}`` replaces it: ``email`` and
+    ``name`` required, ``phone`` (E.164) and ``metadata`` optional.
+
+    Raises:
+      ValidationFailed: listing every bad field.
+    """
+    errors = Errors()
+    unknown(errors, body, ("email", "name", "phone", "metadata"))
+    for field in ("email", "name"):
+        if body.get(field) is None:
+            errors.add(field, "is required")
+    fields = {
+        "email": formatted(errors, "email", body.get("email"), EMAIL_MAX, EMAIL, "must be an email address"),
+        "name": string(errors, "name", body.get("name"), NAME_MAX),
+        "phone": formatted(errors, "phone", body.get("phone"), 16, PHONE, "must be E.164: +14155550123"),
+        "metadata": metadata(errors, body.get("metadata")),
+    }
+    if fields["name"] is not None and not fields["name"].strip():
+        errors.add("name", "must not be blank")
+    errors.raise_if_any()
+    return fields
 
 
 def payment_update(body: dict):
@@ -315,7 +365,7 @@ def resolution(body: dict):
     status = body.get("status")
     if status not in SETTLED:
         errors.add("status", f"must be {' or '.join(SETTLED)}")
-    reference = string(errors, "reference", body.get("reference"), CUSTOMER_MAX)
+    reference = string(errors, "reference", body.get("reference"), REFERENCE_MAX)
     if not reference and not any(e["field"] == "reference" for e in errors.items):
         errors.add("reference", "give the gateway's id or a ticket that proves the outcome")
     reason = string(errors, "reason", body.get("reason"), DESCRIPTION_MAX)

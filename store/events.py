@@ -1,6 +1,7 @@
-"""Payment events (``payment.succeeded``, ``payment.failed``, ...), written in the
-same transaction as the change they describe, with their webhook deliveries."""
+"""Events (``payment.succeeded``, ``customer.deleted``, ...), written in the same transaction as the change
+they describe, with their webhook deliveries."""
 
+import datetime
 import functools
 
 import orjson
@@ -23,21 +24,34 @@ TYPES = (
     "payment.disputed",
     "payment.dead_lettered",
     "payment.requires_review",
+    "customer.deleted",
 )
 
 
 def emit(payment: Payment, type_: str, body: bytes) -> Event:
-    """Record event ``type_`` for ``payment`` with ``body`` (its object now, JSON bytes),
-    and a webhook delivery for each endpoint subscribed to it. Call in the change's transaction."""
+    """Record event ``type_`` for ``payment`` with ``body`` (its object now, JSON bytes). Call in the change's
+    transaction."""
+    return record(payment.merchant_id, type_, orjson.loads(body), payment.updated_at, payment.id)
+
+
+def record(
+    merchant_id: str, type_: str, data: dict, created_at: datetime.datetime, payment_id: str | None = None
+) -> Event:
+    """Record event ``type_`` with ``data`` (the object it is about, as the API shows it), and a webhook
+    delivery for each endpoint subscribed to it. Call in the change's transaction.
+
+    Raises:
+      ValueError: ``type_`` is not in ``TYPES``.
+    """
     if type_ not in TYPES:
         raise ValueError(f"unknown event type {type_!r}")
     event = Event.create(
         id=new_id("evt"),
-        merchant_id=payment.merchant_id,
+        merchant_id=merchant_id,
         type=type_,
-        payment_id=payment.id,
-        data=orjson.loads(body),
-        created_at=payment.updated_at,
+        payment_id=payment_id,
+        data=data,
+        created_at=created_at,
     )
     deliveries.fan_out(event)
     return event

@@ -253,3 +253,25 @@ class AuditEvent(BaseModel):
 
 
 MODELS.append(AuditEvent)
+
+
+# --- customers (store.customers) ---------------------------------------------
+
+
+class Customer(BaseModel):
+    """A merchant's customer.  Deleting one erases its personal data (email, name, phone, metadata) and keeps
+    the row, so its payments still name it."""
+
+    id = peewee.TextField(primary_key=True)  # cus_…
+    merchant_id = peewee.TextField()
+    livemode = peewee.BooleanField(default=True)
+    email = peewee.TextField(null=True)
+    name = peewee.TextField(null=True)
+    phone = peewee.TextField(null=True)
+    metadata = JSONField(default=dict)
+    created_at = peewee.DateTimeField(default=utcnow)
+    updated_at = peewee.DateTimeField(default=utcnow)
+    deleted_at = peewee.DateTimeField(null=True)
+
+
+MODELS.append(Customer)

@@ -11,6 +11,7 @@ import orjson
 from store.models import (
     Attempt,
     AuditEvent,
+    Customer,
     Event,
     Merchant,
     Payment,
@@ -88,6 +89,22 @@ def merchant_object(m: Merchant) -> dict:
         "statement_descriptor": m.statement_descriptor,
         "settings": m.settings,
         "created_at": timestamp(m.created_at),
+    }
+
+
+def customer_object(c: Customer) -> dict:
+    """The API's customer object; a deleted one keeps its id and dates, its personal data erased."""
+    return {
+        "id": c.id,
+        "object": "customer",
+        "livemode": c.livemode,
+        "email": c.email,
+        "name": c.name,
+        "phone": c.phone,
+        "metadata": c.metadata or {},
+        "deleted": c.deleted_at is not None,
+        "created_at": timestamp(c.created_at),
+        "updated_at": timestamp(c.updated_at),
     }
 
 

@@ -20,7 +20,7 @@ from shared import jobs
 from shared.ids import new_id
 from shared.jobs import Job
 from shared.logging import get_logger
-from store import audit, events, merchants, outbox, unit
+from store import audit, customers, events, merchants, outbox, unit
 from store.db import insert_statement, is_postgres, locked, prepared, streamed
 from store.errors import AmountInvalid, NotFound, StateConflict
 from store.models import Attempt, Payment, Refund, utcnow
@@ -125,12 +125,13 @@ def get(merchant_id: str | None, payment_id: str, lock: bool = False) -> Payment
 class Filters:
     """What a payment search asks for; every field given must hold (empty: no condition).
 
-    ``amount_gte``/``amount_lte`` are in minor units; ``metadata`` is ``((key, value), ...)``, each
-    pair present in the payment's metadata.
+    ``amount_gte``/``amount_lte`` are in minor units; ``email`` is the customer's, in any case; ``metadata``
+    is ``((key, value), ...)``, each pair present in the payment's metadata.
     """
 
     statuses: tuple[str, ...] = ()
     customer: str | None = None
+    email: str | None = None
     created_gte: datetime.datetime | None = None
     created_lte: datetime.datetime | None = None
     amount_gte: int | None = None
@@ -188,6 +189,8 @@ def matching(
     for name, column in _EQUALS.items():
         if getattr(filters, name) is not None:
             query = query.where(column == getattr(filters, name))
+    if filters.email is not None:
+        query = query.where(Payment.customer.in_(customers.named_by_email(merchant_id, filters.email)))
     bounds = (
         (Payment.created_at >= filters.created_gte, filters.created_gte),
         (Payment.created_at <= filters.created_lte, filters.created_lte),

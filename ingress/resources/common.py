@@ -22,6 +22,7 @@ REFUND_ID = re.compile(r"re_[A-Za-z0-9]{24}")
 EVENT_ID = re.compile(r"evt_[A-Za-z0-9]{24}")
 ENDPOINT_ID = re.compile(r"we_[A-Za-z0-9]{24}")
 AUDIT_EVENT_ID = re.compile(r"aev_[1-9][0-9]{0,17}")  # a BIGINT row number: 18 digits always fit
+CUSTOMER_ID = re.compile(validation.CUSTOMER_ID)
 LAST4 = re.compile(r"[0-9]{4}")
 #: Route parameter -> what its ids look like.
 ID_FORMS = {
@@ -30,6 +31,7 @@ ID_FORMS = {
     "event_id": EVENT_ID,
     "endpoint_id": ENDPOINT_ID,
     "audit_event_id": AUDIT_EVENT_ID,
+    "customer_id": CUSTOMER_ID,
 }
 
 
@@ -163,9 +165,8 @@ def payment_filters(req, errors) -> Filters:
         validation.string(errors, field, value, validation.METADATA_VALUE_MAX)
     return Filters(
         statuses=tuple(statuses),
-        customer=validation.string(
-            errors, "customer", single(req, errors, "customer"), validation.CUSTOMER_MAX
-        ),
+        customer=validation.customer_id(errors, "customer", single(req, errors, "customer")),
+        email=validation.string(errors, "email", single(req, errors, "email"), validation.EMAIL_MAX),
         created_gte=created.get("gte"),
         created_lte=created.get("lte"),
         amount_gte=amount.get("gte"),

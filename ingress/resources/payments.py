@@ -19,7 +19,7 @@ from ingress.resources.common import (
     unit_of_work,
 )
 from ingress.resources.csv_export import EXPORT_FORMATS, csv_lines
-from store import payments
+from store import customers, payments
 
 #: The export's header row: the columns of ``store.payments.EXPORT_COLUMNS``, named as in the API.
 EXPORT_HEADER = tuple(column.name for column in payments.EXPORT_COLUMNS)
@@ -48,6 +48,11 @@ class Collection:
     def on_post(self, req, resp):
         rules = self.rules.get(req.context.merchant_id)
         fields, card = validation.payment_create(req.context.body, rules.accepted_currencies)
+        principal = req.context.principal
+        if fields["customer"] and not customers.exists(
+            principal.merchant_id, principal.livemode, fields["customer"]
+        ):
+            raise validation.ValidationFailed([{"field": "customer", "reason": "no such customer"}])
         fields["route"] = ",".join(self.route_for(fields["gateway_preference"], rules.route))
         with unit_of_work(req, self.cache, self.relay):
             payment, body = payments.create(

@@ -45,6 +45,7 @@ def test_every_operation_parameter_and_property_is_described_and_tagged():
             "Gateway webhooks",
             "Health",
             "Merchant",
+            "Customers",
             "Admin",
             "Audit",
         }
@@ -71,3 +72,4 @@ def test_operations_fall_into_their_tags():
     assert by_id["receiveStripeEvent"] == ["Gateway webhooks"] and by_id["ready"] == ["Health"]
     assert by_id["resolvePayment"] == ["Admin"]
     assert by_id["getMerchant"] == by_id["updateMerchant"] == ["Merchant"]
+    assert by_id["createCustomer"] == by_id["deleteCustomer"] == ["Customers"]

@@ -7,7 +7,7 @@ import pytest
 from falcon import testing
 
 from store.models import Payment
-from tests.support.api import card_payment
+from tests.support.api import card_payment, new_customer
 from tests.support.history import seed
 
 MASTERCARD = "5555555555554444"
@@ -15,14 +15,17 @@ MASTERCARD = "5555555555554444"
 
 @pytest.fixture
 def history(client, auth, db):
-    """Five payments of the merchant, oldest first: ``{name: id}``."""
+    """Five payments of the merchant, oldest first: ``{name: id}``; two of customer ``c1`` (ada@example.test),
+    one of ``c2``."""
+    c1 = new_customer(client, auth, "Ada@Example.test")
+    c2 = new_customer(client, auth, "grace@example.test", "Grace Hopper")
     bodies = {
-        "visa_usd": card_payment(amount=500, metadata={"order": "o1", "shop": "eu"}, customer="c1"),
+        "visa_usd": card_payment(amount=500, metadata={"order": "o1", "shop": "eu"}, customer=c1),
         "visa_eur": card_payment(amount=1500, currency="EUR", metadata={"order": "o2"}),
         "mc_usd": card_payment(
-            MASTERCARD, amount=2500, metadata={"order": "o3", "shop": "eu", 'x.y"z': "1"}, customer="c1"
+            MASTERCARD, amount=2500, metadata={"order": "o3", "shop": "eu", 'x.y"z': "1"}, customer=c1
         ),
-        "formula": card_payment(amount=3500, description='=HYPERLINK("http://x")', customer="+c2"),
+        "formula": card_payment(amount=3500, description='=HYPERLINK("http://x")', customer=c2),
         "failed": card_payment(MASTERCARD, amount=4500, currency="EUR"),
     }
     ids = {
@@ -32,7 +35,7 @@ def history(client, auth, db):
     Payment.update(status="succeeded", gateway="stripe").where(Payment.id.in_(list(ids.values()))).execute()
     Payment.update(status="failed", gateway="paypal").where(Payment.id == ids["failed"]).execute()
     Payment.update(status="canceled").where(Payment.id == ids["visa_eur"]).execute()
-    return ids
+    return {**ids, "c1": c1, "c2": c2}
 
 
 def listed(client, auth, query):
@@ -54,11 +57,14 @@ def listed(client, auth, query):
         ("metadata[shop]=eu&metadata[order]=o3", ["mc_usd"]),
         ("metadata[order]=nope", []),
         ("metadata[x.y%22z]=1", ["mc_usd"]),
-        ("customer=c1&card_brand=mastercard", ["mc_usd"]),
+        ("customer={c1}&card_brand=mastercard", ["mc_usd"]),
+        ("email=ada@example.TEST", ["mc_usd", "visa_usd"]),
+        ("email=grace@example.test&amount[gte]=3500", ["formula"]),
+        ("email=nobody@example.test", []),
     ],
 )
 def test_filters_select_the_payments_that_match_every_one(client, auth, history, query, expected):
-    assert listed(client, auth, query) == [history[name] for name in expected]
+    assert listed(client, auth, query.format(**history)) == [history[name] for name in expected]
 
 
 def test_filters_combine_with_cursor_pagination(client, auth, history):
@@ -85,6 +91,7 @@ def test_filters_combine_with_cursor_pagination(client, auth, history):
         (f"metadata[{'k' * 41}]=x", f"metadata[{'k' * 41}]"),
         ("metadata[order]=4242424242424242", "metadata[order]"),
         ("created[gte]=yesterday", "created[gte]"),
+        ("customer=c1", "customer"),
     ],
 )
 def test_a_bad_filter_is_a_422_naming_the_parameter(client, auth, query, field):
@@ -122,7 +129,7 @@ def test_the_export_holds_what_the_list_holds(client, auth, history, query):
 def test_the_export_defuses_formulas_and_holds_no_card_number(client, auth, history):
     text = client.simulate_get("/payments/export", headers=auth).text
     row = next(r for r in csv.reader(io.StringIO(text)) if r[0] == history["formula"])
-    assert row[-2:] == ["'+c2", '\'=HYPERLINK("http://x")']
+    assert row[-2:] == [history["c2"], '\'=HYPERLINK("http://x")']
     assert "4242424242424242" not in text and MASTERCARD not in text
 
 

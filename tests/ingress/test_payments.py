@@ -5,7 +5,7 @@ import concurrent.futures
 import pytest
 
 from store.models import OutboxJob, Payment
-from tests.support.api import card_payment, conforms
+from tests.support.api import card_payment, conforms, new_customer
 
 
 def create(client, auth, body=None, **headers):
@@ -17,7 +17,11 @@ def test_create_answers_202_with_location_and_a_pending_payment(client, auth, db
         client,
         auth,
         card_payment(
-            amount=1999, currency="eur", description="order 42", metadata={"order": "42"}, customer="cus_1"
+            amount=1999,
+            currency="eur",
+            description="order 42",
+            metadata={"order": "42"},
+            customer=new_customer(client, auth),
         ),
     )
     assert resp.status_code == 202
@@ -194,7 +198,8 @@ def test_a_refund_is_served_at_its_location_to_its_merchant_only(client, auth, m
 
 
 def test_list_is_newest_first_with_cursor_pagination_and_filters(client, auth):
-    ids = [create(client, auth, card_payment(customer="c1" if i % 2 else "c2")).json["id"] for i in range(5)]
+    c1, c2 = new_customer(client, auth), new_customer(client, auth)
+    ids = [create(client, auth, card_payment(customer=c1 if i % 2 else c2)).json["id"] for i in range(5)]
     page = client.simulate_get("/payments", params={"limit": 2}, headers=auth).json
     assert page["object"] == "list" and page["has_more"] is True
     assert [p["id"] for p in page["data"]] == ids[::-1][:2]
@@ -202,8 +207,8 @@ def test_list_is_newest_first_with_cursor_pagination_and_filters(client, auth):
         "/payments", params={"limit": 10, "starting_after": page["data"][-1]["id"]}, headers=auth
     ).json
     assert [p["id"] for p in rest["data"]] == ids[::-1][2:] and rest["has_more"] is False
-    c1 = client.simulate_get("/payments", params={"customer": "c1"}, headers=auth).json
-    assert {p["id"] for p in c1["data"]} == {ids[1], ids[3]}
+    of_c1 = client.simulate_get("/payments", params={"customer": c1}, headers=auth).json
+    assert {p["id"] for p in of_c1["data"]} == {ids[1], ids[3]}
     assert client.simulate_get("/payments", params={"status": "succeeded"}, headers=auth).json["data"] == []
     assert client.simulate_get("/payments", params={"limit": 1000}, headers=auth).status_code == 422
 

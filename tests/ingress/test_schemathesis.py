@@ -103,7 +103,6 @@ def test_stateful_links_conform(served, token):
     "field,body,limit",
     [
         ("description", lambda n: {"description": "d" * n}, limits.DESCRIPTION_MAX),
-        ("customer", lambda n: {"customer": "c" * n}, limits.CUSTOMER_MAX),
         ("metadata", lambda n: {"metadata": {f"k{i}": "v" for i in range(n)}}, limits.METADATA_MAX_KEYS),
         (
             "metadata." + "k" * limits.METADATA_KEY_MAX,

@@ -56,12 +56,12 @@ def test_no_pan_or_cvc_anywhere(client, auth, config, broker, db):
 
 
 def test_card_numbers_in_free_text_are_refused(client, auth):
-    for body in (
-        card_payment(description=f"card {PAN}"),
-        card_payment(metadata={"note": PAN}),
-        card_payment(customer=PAN),
+    for path, body in (
+        ("/payments", card_payment(description=f"card {PAN}")),
+        ("/payments", card_payment(metadata={"note": PAN})),
+        ("/customers", {"email": "a@example.test", "name": PAN}),
     ):
-        resp = client.simulate_post("/payments", json=body, headers=auth)
+        resp = client.simulate_post(path, json=body, headers=auth)
         assert resp.status_code == 422 and "card number" in resp.text and PAN not in resp.text
 
 

@@ -1,6 +1,7 @@
 """Versioned migrations: idempotent, on Postgres and SQLite, and the models match the tables."""
 
 import contextlib
+import re
 
 import orjson
 import peewee
@@ -126,6 +127,16 @@ def test_merchants_known_before_0011_keep_working_with_the_defaults(service_urls
         open_database(database_url)
 
 
+#: A payment row as any version since 0008 stored it (``{{}}``: its empty metadata).
+OLD_PAYMENT = (
+    "INSERT INTO payment (id, merchant_id, status, amount, currency, capture, route, metadata,"
+    " card_brand, card_last4, card_exp_month, card_exp_year, card_fingerprint, card_key_id,"
+    " card_ciphertext, created_at, updated_at, customer) VALUES ('{id}', '{merchant}', 'succeeded', 1050,"
+    " 'USD', 'automatic', 'stripe', '{{}}', 'visa', '4242', 12, 2031, 'f', 'k', 'c', CURRENT_TIMESTAMP,"
+    " CURRENT_TIMESTAMP, {customer})"
+)
+
+
 @pytest.fixture(params=["postgres", "sqlite"])
 def scratch(request, service_urls, database_url, tmp_path):
     """A scratch database of each dialect, bound to the store while the test runs."""
@@ -152,13 +163,7 @@ def test_operator_settlements_from_audit_log_become_audit_events(scratch, monkey
     migrate()
     monkeypatch.undo()
     with scratch.connection_context():
-        scratch.execute_sql(
-            "INSERT INTO payment (id, merchant_id, status, amount, currency, capture, route, metadata,"
-            " card_brand, card_last4, card_exp_month, card_exp_year, card_fingerprint, card_key_id,"
-            " card_ciphertext, created_at, updated_at) VALUES ('pay_old', 'acme', 'succeeded', 1050, 'USD',"
-            " 'automatic', 'stripe', '{}', 'visa', '4242', 12, 2031, 'f', 'k', 'c', CURRENT_TIMESTAMP,"
-            " CURRENT_TIMESTAMP)"
-        )
+        scratch.execute_sql(OLD_PAYMENT.format(id="pay_old", merchant="acme", customer="NULL"))
         scratch.execute_sql(
             "INSERT INTO audit_log (actor, action, payment_id, status_before, status_after, reference,"
             " reason, created_at) VALUES ('cli:ops-bob', 'resolve', 'pay_old', 'requires_review',"
@@ -198,3 +203,32 @@ def test_operator_settlements_from_audit_log_become_audit_events(scratch, monkey
             "2026-01-03 00:00:00",
         ),
     ]
+
+
+def test_free_text_customers_before_0016_become_customers(scratch, monkeypatch):
+    """Each distinct (merchant, text) named by payments before 0016 becomes one customer keeping the text as
+    ``metadata.reference``, and those payments name it; payments without a customer stay without one."""
+    from store import migrate as migrations
+    from store.models import Customer, Payment
+
+    rows = [("p1", "acme", "'c-77'"), ("p2", "acme", "'c-77'"), ("p3", "acme", "'x'"),
+            ("p4", "beta", "'c-77'"), ("p5", "acme", "NULL")]  # fmt: skip
+    monkeypatch.setattr(migrations, "available", lambda: [(v, m) for v, m in available() if v < "0016"])
+    migrate()
+    monkeypatch.undo()
+    with scratch.connection_context():
+        for id_, merchant, customer in rows:
+            scratch.execute_sql(OLD_PAYMENT.format(id=id_, merchant=merchant, customer=customer))
+    assert "0016" in migrate()
+    with scratch.connection_context():
+        named = {p.id: p.customer for p in Payment.select()}
+        customers = {c.id: c for c in Customer.select()}
+        assert named["p5"] is None and named["p1"] == named["p2"] != named["p4"]
+        assert len(customers) == 3 and set(customers) == {named[p] for p in ("p1", "p3", "p4")}
+        for pid, merchant, text in [("p1", "acme", "c-77"), ("p3", "acme", "x"), ("p4", "beta", "c-77")]:
+            made = customers[named[pid]]
+            assert (made.merchant_id, made.metadata, made.email, made.livemode) == (
+                merchant, {"reference": text}, None, True
+            )  # fmt: skip
+            assert re.fullmatch(r"cus_[A-Za-z0-9]{24}", made.id)
+        assert not scratch.table_exists("customer_from_reference")

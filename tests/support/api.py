@@ -22,6 +22,13 @@ def card_payment(number="4242424242424242", amount=1050, currency="USD", **extra
     }
 
 
+def new_customer(client, auth, email="ada@example.test", name="Ada Lovelace", **extra):
+    """A new customer of the credential's merchant and mode: its id."""
+    resp = client.simulate_post("/customers", json={"email": email, "name": name, **extra}, headers=auth)
+    assert resp.status_code == 201, resp.text
+    return resp.json["id"]
+
+
 def conforms(body, schema_name):
     schema = {**SCHEMAS[schema_name], "components": {"schemas": SCHEMAS}}
     resolver_doc = {"components": {"schemas": SCHEMAS}, **schema}
