@@ -9,7 +9,10 @@ time it is shown.
 
 ``paywave admin resolve PAYMENT_ID --as succeeded|failed --reference REF [--reason TEXT]`` settles a
 ``requires_review`` payment of any merchant exactly as ``POST /admin/payments/{id}/resolve`` does
-(same validation, event, audit row and cache update), in the name of the OS user running it.
+(same validation, event, audit event and cache update).
+
+Every command acts as the operator ``cli:<OS user>`` in the audit trail (``merchant.created``,
+``payment.settled``).
 """
 
 import getpass
@@ -65,6 +68,7 @@ def run(config, args):
     check, command = _COMMANDS[args.admin_command]
     checked = _checked(check, args)  # input refused opens nothing
     open_database(config.database_url)
+    _as_operator()
     command(config, checked)
 
 
@@ -76,6 +80,13 @@ def _checked(check, args):
         return check(args)
     except ValidationFailed as exc:
         raise SystemExit("; ".join(f"{e['field']} {e['reason']}" for e in exc.errors)) from None
+
+
+def _as_operator():
+    """The audit trail's actor for what follows: the operator, named by the OS user running the command."""
+    from store import audit
+
+    audit.acting(audit.Actor("operator", f"cli:{getpass.getuser()}"))
 
 
 def _create_merchant(config, changes):
@@ -106,7 +117,7 @@ def _resolve(config, checked):
     payment_id, (status, reference, reason) = checked
     try:
         with Unit(cache=build_cache(config)):
-            _, body = payments.settle(payment_id, status, reference, reason, f"cli:{getpass.getuser()}")
+            _, body = payments.settle(payment_id, status, reference, reason)
     except NotFound:
         raise SystemExit(f"no payment {payment_id}") from None
     except StateConflict as exc:

@@ -12,6 +12,7 @@ from ingress.ratelimit import RateLimit
 from ingress.resources import (
     admin,
     api_keys,
+    audit_events,
     customers,
     events,
     gateway_events,
@@ -73,6 +74,7 @@ def create_app(config, *, vault, cache, relay, broker_check) -> falcon.App:
     gateway_events.routes(app, config, relay)
     admin.routes(app, cache, relay)
     api_keys.routes(app, config, keys)
+    audit_events.routes(app)
     app.add_route("/openapi.json", OpenAPI())
     app.add_route("/healthz", health.Health())
     app.add_route("/readyz", health.Ready(cache, broker_check))

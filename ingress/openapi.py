@@ -6,6 +6,7 @@ from gateways import registry
 from ingress import permissions, validation
 from ingress.resources.csv_export import EXPORT_FORMATS
 from shared.queues import GATEWAYS
+from store.audit import ACTOR_TYPES
 from store.events import TYPES
 from store.states import SETTLED, AttemptStatus, DeliveryStatus, PaymentStatus, RefundStatus
 from store.vault import CARD_BRANDS
@@ -1066,6 +1067,97 @@ def _admin_paths():
     }
 
 
+AUDIT_EVENT = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": [
+        "id",
+        "object",
+        "created_at",
+        "actor",
+        "action",
+        "object_id",
+        "request_id",
+        "ip",
+        "user_agent",
+        "summary",
+    ],
+    "description": "One write, by whom and from where; never changed or deleted.",
+    "properties": {
+        "id": _string("`aev_` and the event's number: later events have greater numbers.", pattern="^aev_"),
+        "object": _const("audit_event"),
+        "created_at": _time("When the write was made"),
+        "actor": {
+            **_object(
+                type={"enum": list(ACTOR_TYPES), "description": "What kind of credential acted."},
+                id=_nullable(
+                    "The user's or API key's id, the service token's `sub`, an operator's `cli:<OS user>` "
+                    "or `api:<token sub>`."
+                ),
+            ),
+            "required": ["type", "id"],
+            "description": "Who made the write.",
+        },
+        "action": _string("`<object>.<verb>`: `payment.created`, `merchant.updated`, ..."),
+        "object_id": _nullable("The id of the object written."),
+        "request_id": _nullable("The request's `X-Request-Id` (null for the CLI)."),
+        "ip": _nullable("The client's address (null for the CLI)."),
+        "user_agent": _nullable("The client's `User-Agent`."),
+        "summary": {
+            "type": "object",
+            "description": "`before` and `after`: the fields that changed, as the API shows the object "
+            "(the whole object for a creation or deletion); never a secret or a card number.",
+            "properties": {
+                "before": {"type": "object", "description": "The fields as they were."},
+                "after": {"type": "object", "description": "The fields as they became."},
+            },
+        },
+    },
+}
+_AUDIT_EVENT_ID = {
+    "name": "audit_event_id",
+    "in": "path",
+    "required": True,
+    "description": "The audit event's id (`aev_…`).",
+    "schema": {"type": "string", "pattern": "^aev_[1-9][0-9]{0,17}$"},
+}
+
+
+def _audit_paths():
+    """The audit trail: read only (scope ``audit:read``)."""
+    moment = {"type": "string", "format": "date-time"}
+    filters = [
+        _query("actor", "Only events by this actor id.", {"type": "string", "maxLength": 255}),
+        _query("actor_type", "Only events by this kind of actor.", {"enum": list(ACTOR_TYPES)}),
+        _query(
+            "action",
+            "Only this action (`payment.created`), or every action of a prefix (`payment.*`).",
+            {"type": "string", "pattern": r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*(\.\*)?$", "maxLength": 64},
+        ),
+        _query("object", "Only events about this object id.", {"type": "string", "maxLength": 255}),
+        _query("created[gte]", "Only events created at or after this.", moment),
+        _query("created[lte]", "Only events created at or before this.", moment),
+    ]
+    return {
+        "/audit_events": {
+            "get": _operation(
+                "listAuditEvents",
+                200,
+                "Newest first",
+                {"application/json": {"schema": _list_of("AuditEvent")}},
+                (400, 401, 403, 422, 503),
+                parameters=[*PAGE_PARAMETERS, *filters],
+            )
+        },
+        "/audit_events/{audit_event_id}": {
+            "parameters": [_AUDIT_EVENT_ID],
+            "get": _operation(
+                "getAuditEvent", 200, "The audit event", _json("AuditEvent"), (401, 403, 404, 503)
+            ),
+        },
+    }
+
+
 def _signature_header(name, description):
     return {
         "name": name,
@@ -1210,6 +1302,7 @@ TAGS = [
         "name": "Admin",
         "description": "Operators only (scope `admin`), across merchants: payments that await a person.",
     },
+    {"name": "Audit", "description": "Who changed what, when and from where: the append-only audit trail."},
 ]
 
 #: Per operation id: ``(tag, summary, description)``, applied to the paths by ``document``.
@@ -1410,7 +1503,19 @@ OPERATIONS = {
         "Admin",
         "Settle a payment that awaits review",
         "Only a `requires_review` payment (409 otherwise), of any merchant: `succeeded` (captured) or "
-        "`failed`, with the gateway's id or a ticket as `reference`. Writes the event and an audit row.",
+        "`failed`, with the gateway's id or a ticket as `reference`. Writes the event and an audit event.",
+    ),
+    "listAuditEvents": (
+        "Audit",
+        "List audit events",
+        "The merchant's audit events, newest first, a page at a time (`starting_after`), filtered by actor, "
+        "actor type, action (exact, or `prefix.*`), object and creation time; needs `audit:read` (admin "
+        "and owner). A bad value is a 422 naming it.",
+    ),
+    "getAuditEvent": (
+        "Audit",
+        "Get an audit event",
+        "One audit event of the merchant; another merchant's or an unknown one is 404.",
     ),
 }
 
@@ -1559,6 +1664,7 @@ def document():
                 **_webhook_paths(),
                 **_admin_paths(),
                 **_api_key_paths(),
+                **_audit_paths(),
                 **GATEWAY_EVENT_PATHS,
                 "/healthz": {"get": {**_operation("health", 200, "Process up"), "security": []}},
                 "/readyz": {
@@ -1601,6 +1707,7 @@ def document():
                 "ApiKey": API_KEY,
                 "ApiKeyCreate": API_KEY_CREATE,
                 "ApiKeyRoll": API_KEY_ROLL,
+                "AuditEvent": AUDIT_EVENT,
             },
             "responses": {
                 "Problem": {

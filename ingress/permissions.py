@@ -6,8 +6,8 @@ A resource names its actions per method (``actions = {"GET": "payments.read", ..
 - a user's session token: the scopes of the user's role for that merchant (``ROLES``);
 - an API key: the scopes it was created with, never more than its creator's role held;
 - a service token (a JWT minted with the operator's secret): its ``scope`` claim, where ``payments:read``
-  stands for every read scope and ``payments:write`` for every other scope of an owner, so the two together
-  act as the merchant's owner (as before roles existed).
+  stands for every read scope but ``audit:read`` and ``payments:write`` for every other scope of an owner, so
+  the two together act as the merchant's owner (as before roles existed).
 """
 
 import dataclasses
@@ -50,7 +50,11 @@ ROLES: dict[str, frozenset[str]] = {
 }
 #: Every scope a merchant's credential can hold, in the order the README lists them.
 SCOPES = _OWNER
-_READS = frozenset(scope for scope in SCOPES if scope.endswith(":read")) | {"payments:export"}
+#: What a service token's ``payments:read`` stands for. Not ``audit:read``: who did what is for an owner's
+#: eyes (``payments:write``), not for every token that may read payments.
+_READS = (frozenset(scope for scope in SCOPES if scope.endswith(":read")) - {"audit:read"}) | {
+    "payments:export"
+}
 
 #: Action -> the scope that grants it.
 PERMISSIONS = {
@@ -71,6 +75,7 @@ PERMISSIONS = {
     "merchant.delete": "merchant:delete",
     "api_keys.read": "api_keys:read",
     "api_keys.write": "api_keys:write",
+    "audit_events.read": "audit:read",
     "review.read": ADMIN,
     "review.resolve": ADMIN,
 }

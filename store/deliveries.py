@@ -20,7 +20,7 @@ from typing import Protocol
 
 from shared import jobs, signing
 from shared.ids import new_id
-from store import outbox, unit
+from store import audit, outbox, unit
 from store.db import database, locked, prepared
 from store.errors import NotFound, StateConflict
 from store.models import Event, WebhookAttempt, WebhookDelivery, WebhookEndpoint, utcnow
@@ -124,6 +124,7 @@ def create_endpoint(
                 f"a merchant has at most {MAX_ENDPOINTS} webhook endpoints", "too_many_endpoints"
             )
         endpoint.save(force_insert=True)
+        audit.record(merchant_id, "webhook_endpoint.created", endpoint.id, after=endpoint_object(endpoint))
         return _answer(work, endpoint, secret, 201, f"/webhook_endpoints/{endpoint.id}")
 
 
@@ -177,10 +178,11 @@ def delete_endpoint(merchant_id: str, endpoint_id: str, *, livemode: bool) -> No
     Raises:
       NotFound.
     """
-    with database.atomic():
+    with unit.joined():
         endpoint = get_endpoint(merchant_id, endpoint_id, lock=True, livemode=livemode)
         _cancel_pending(endpoint.id, utcnow())
         endpoint.delete_instance()
+        audit.record(merchant_id, "webhook_endpoint.deleted", endpoint.id, before=endpoint_object(endpoint))
 
 
 def rotate_secret(merchant_id: str, endpoint_id: str, vault: Vault, *, livemode: bool) -> dict:
@@ -202,6 +204,13 @@ def rotate_secret(merchant_id: str, endpoint_id: str, vault: Vault, *, livemode:
         endpoint.updated_at = now
         secret = _seal(endpoint, vault)
         endpoint.save()
+        # The secrets themselves never enter the trail: when the previous one stops signing does.
+        audit.record(
+            merchant_id,
+            "webhook_endpoint.secret_rotated",
+            endpoint.id,
+            after={"previous_secret_expires_at": timestamp(endpoint.previous_secret_expires_at)},
+        )
         return _answer(work, endpoint, secret, 200)
 
 

@@ -7,7 +7,7 @@ import functools
 import orjson
 
 from shared.ids import new_id
-from store import deliveries, unit
+from store import audit, deliveries, unit
 from store.errors import NotFound
 from store.models import Event, Payment
 from store.objects import delivery_object, encode, event_object
@@ -109,6 +109,8 @@ def redeliver(merchant_id: str, event_id: str, *, livemode: bool) -> bytes:
     with unit.joined() as work:
         event = get(merchant_id, event_id, livemode=livemode)
         data = [delivery_object(d, []) for d in deliveries.fan_out(event)]
+        new = [delivery["id"] for delivery in data]
+        audit.record(merchant_id, "event.redelivered", event_id, after={"deliveries": new})
         body = encode(
             {"object": "list", "data": data, "has_more": False, "url": f"/events/{event_id}/deliveries"}
         )

@@ -49,12 +49,14 @@ def create(display_name: str, default_currency: str) -> Merchant:
       The stored merchant.
     """
     with unit.joined():
-        return Merchant.create(
+        merchant = Merchant.create(
             id=new_id("mer"),
             display_name=display_name,
             default_currency=default_currency,
             created_at=utcnow(),
         )
+        audit.record(merchant.id, "merchant.created", merchant.id, after=merchant_object(merchant))
+    return merchant
 
 
 def get(merchant_id: str) -> bytes:
@@ -82,6 +84,7 @@ def update(merchant_id: str, changes: dict) -> bytes:
     with unit.joined() as work:
         _insert_defaults(merchant_id)  # in the transaction: a rollback takes it back too
         merchant = locked(Merchant.select().where(Merchant.id == merchant_id)).get()
+        before = merchant_object(merchant)
         for field, value in changes.items():
             setattr(merchant, field, value)
         if sections:
@@ -92,7 +95,9 @@ def update(merchant_id: str, changes: dict) -> bytes:
             field = "default_currency" if "default_currency" in changes else "accepted_currencies"
             raise FieldInvalid(field, f"the default currency {merchant.default_currency} must be accepted")
         merchant.save()
-        body = encode(merchant_object(merchant))
+        after = merchant_object(merchant)
+        audit.record_change(merchant_id, "merchant.updated", merchant_id, before, after)
+        body = encode(after)
         work.respond(200, body)
     log.info("merchant_updated", merchant_id=merchant_id, fields=fields)
     return body

@@ -242,23 +242,6 @@ class WebhookAttempt(BaseModel):
 MODELS += [WebhookEndpoint, WebhookDelivery, WebhookAttempt]
 
 
-class AuditLog(BaseModel):
-    """One operator action (``resolve``): who, on which payment, from and to which status, and why."""
-
-    id = peewee.BigAutoField()
-    actor = peewee.TextField()  # api:<token sub> | cli:<OS user>
-    action = peewee.TextField()
-    payment_id = peewee.TextField()
-    status_before = peewee.TextField()
-    status_after = peewee.TextField()
-    reference = peewee.TextField()  # the operator's evidence: the gateway's id, a ticket
-    reason = peewee.TextField(null=True)
-    created_at = peewee.DateTimeField(default=utcnow)
-
-
-MODELS.append(AuditLog)
-
-
 class AuditEvent(BaseModel):
     """One write by someone (``store.audit``): append-only, a trigger refuses UPDATE, DELETE and TRUNCATE."""
 

@@ -10,6 +10,7 @@ import orjson
 
 from store.models import (
     Attempt,
+    AuditEvent,
     Customer,
     Event,
     Merchant,
@@ -179,4 +180,20 @@ def delivery_object(d: WebhookDelivery, attempts: Iterable[WebhookAttempt]) -> d
         else None,
         "attempts": [webhook_attempt_object(a) for a in attempts],
         "created_at": timestamp(d.created_at),
+    }
+
+
+def audit_event_object(e: AuditEvent) -> dict:
+    """The API's audit event object; its id is ``aev_`` and the row's number."""
+    return {
+        "id": f"aev_{e.id}",
+        "object": "audit_event",
+        "created_at": timestamp(e.created_at),
+        "actor": {"type": e.actor_type, "id": e.actor_id},
+        "action": e.action,
+        "object_id": e.object_id,
+        "request_id": e.request_id,
+        "ip": e.ip,
+        "user_agent": e.user_agent,
+        "summary": e.summary,
     }

@@ -20,10 +20,10 @@ from shared import jobs
 from shared.ids import new_id
 from shared.jobs import Job
 from shared.logging import get_logger
-from store import customers, events, merchants, outbox, unit
+from store import audit, customers, events, merchants, outbox, unit
 from store.db import insert_statement, is_postgres, locked, prepared, streamed
 from store.errors import AmountInvalid, NotFound, StateConflict
-from store.models import Attempt, AuditLog, Payment, Refund, utcnow
+from store.models import Attempt, Payment, Refund, utcnow
 from store.objects import encode, payment_object, refund_object, timestamp
 from store.pages import page
 from store.states import AUTHORIZING, REFUNDABLE, PaymentStatus, RefundStatus
@@ -54,6 +54,15 @@ def attempts_of_one(payment_id: str) -> list[Attempt]:
 def snapshot(payment: Payment, attempts: Iterable[Attempt] | None = None) -> bytes:
     """The payment object as JSON bytes, with ``attempts`` (default: read them)."""
     return encode(payment_object(payment, attempts_of_one(payment.id) if attempts is None else attempts))
+
+
+def _view(payment: Payment) -> dict:
+    """The payment as its audit events show it: its API object (attempts aside: the workers' doing) and the
+    operation it waits for."""
+    view = payment_object(payment, ())
+    del view["attempts"], view["updated_at"]
+    view.update(pending_operation=payment.pending_operation, amount_to_capture=payment.amount_to_capture)
+    return view
 
 
 def create(
@@ -87,6 +96,7 @@ def create(
     merchants.ensure(merchant_id)
     first_gateway = fields["route"].split(",")[0]
     with unit.joined() as work:
+        audit.record(merchant_id, "payment.created", payment_id, after=_view(payment))
         work.respond(
             202,
             body,
@@ -288,10 +298,23 @@ def record(
 
 
 def _save(
-    work: Unit, payment: Payment, status_code: int, jobs: Iterable[Job] = (), event: str | None = None
+    work: Unit,
+    payment: Payment,
+    status_code: int,
+    change: tuple[str, dict],
+    jobs: Iterable[Job] = (),
+    event: str | None = None,
+    evidence: dict | None = None,
 ) -> tuple[Payment, bytes]:
-    """``record`` the change and save it as the unit's response."""
+    """``record`` the change, audit it, and save it as the unit's response.
+
+    Parameters:
+      change: ``(audit action, the payment's _view before the change)``.
+      evidence: What the audit event's ``after`` adds to the changed fields (an operator's reference).
+    """
     body = record(payment, jobs, event)
+    action, before = change
+    audit.record_change(payment.merchant_id, action, payment.id, before, _view(payment), evidence)
     work.respond(status_code, body)
     return payment, body
 
@@ -311,10 +334,11 @@ def update(merchant_id: str, payment_id: str, changes: dict, *, livemode: bool) 
                 raise StateConflict("amount can only change before any gateway attempt", "amount_locked")
         if payment.status in (PaymentStatus.FAILED, PaymentStatus.CANCELED):
             raise StateConflict(f"a {payment.status} payment cannot be updated")
+        before = _view(payment)
         for field, value in changes.items():
             setattr(payment, field, value)
         propagate = [jobs.propagate_update(payment_id)] if payment.gateway_reference else []
-        return _save(work, payment, 200, propagate, event="payment.updated")
+        return _save(work, payment, 200, ("payment.updated", before), propagate, event="payment.updated")
 
 
 def request_capture(
@@ -338,8 +362,11 @@ def request_capture(
         amount = payment.amount if amount is None else amount
         if amount > payment.amount:
             raise AmountInvalid("amount", f"cannot capture more than the authorized {payment.amount}")
+        before = _view(payment)
         payment.pending_operation, payment.amount_to_capture = "capture", amount
-        return _save(work, payment, 202, [jobs.capture_payment(payment_id)])
+        return _save(
+            work, payment, 202, ("payment.capture_requested", before), [jobs.capture_payment(payment_id)]
+        )
 
 
 def cancel(merchant_id: str, payment_id: str, *, livemode: bool) -> tuple[Payment, bytes]:
@@ -351,9 +378,10 @@ def cancel(merchant_id: str, payment_id: str, *, livemode: bool) -> tuple[Paymen
     """
     with unit.joined() as work:
         payment = get(merchant_id, payment_id, lock=True, livemode=livemode)
+        before = _view(payment)
         if payment.status == PaymentStatus.PENDING:
             payment.status = PaymentStatus.CANCELED
-            return _save(work, payment, 202, event="payment.canceled")
+            return _save(work, payment, 202, ("payment.canceled", before), event="payment.canceled")
         if payment.status != PaymentStatus.REQUIRES_CAPTURE:
             raise StateConflict(f"a {payment.status} payment cannot be canceled")
         if payment.pending_operation:
@@ -361,7 +389,8 @@ def cancel(merchant_id: str, payment_id: str, *, livemode: bool) -> tuple[Paymen
                 f"a {payment.pending_operation} is already in progress", "operation_in_progress"
             )
         payment.pending_operation = "cancel"
-        return _save(work, payment, 202, [jobs.cancel_payment(payment_id)])
+        cancel_job = [jobs.cancel_payment(payment_id)]
+        return _save(work, payment, 202, ("payment.cancel_requested", before), cancel_job)
 
 
 def create_refund(
@@ -405,7 +434,9 @@ def create_refund(
             updated_at=now,
         )
         outbox.add(jobs.refund_payment(refund.id))
-        body = encode(refund_object(refund))
+        obj = refund_object(refund)
+        audit.record(merchant_id, "refund.created", refund.id, after=obj)
+        body = encode(obj)
         work.respond(202, body, f"/payments/{payment_id}/refunds/{refund.id}")
     return refund, body
 
@@ -435,18 +466,16 @@ def refund_of(merchant_id: str, payment_id: str, refund_id: str, *, livemode: bo
     return refund_object(refund)
 
 
-def settle(
-    payment_id: str, status: str, reference: str, reason: str | None, actor: str
-) -> tuple[Payment, bytes]:
+def settle(payment_id: str, status: str, reference: str, reason: str | None) -> tuple[Payment, bytes]:
     """An operator's settlement of a ``requires_review`` payment, of any merchant: ``succeeded``
     (captured: ``amount_captured`` is the capture asked for, else the amount) or ``failed``.
-    Writes the event, erases the CVC, and records an ``audit_log`` row and a log line.
+    Writes the event, erases the CVC, and records a ``payment.settled`` audit event (by the operator
+    acting: ``store.audit.acting``) and a log line.
 
     Parameters:
       status: ``succeeded`` or ``failed``.
       reference: The operator's evidence (the gateway's charge id, a ticket); it becomes the
         gateway reference of a succeeded payment that had none, so refunds can name it.
-      actor: Who settles: ``api:<token sub>`` or ``cli:<OS user>``.
 
     Returns:
       ``(payment, body)``.
@@ -460,7 +489,8 @@ def settle(
             raise StateConflict(
                 f"only a requires_review payment can be settled (status is {payment.status})", "not_in_review"
             )
-        before, payment.status = payment.status, status
+        before = _view(payment)
+        payment.status = status
         if status == PaymentStatus.SUCCEEDED:
             payment.amount_captured = payment.amount_to_capture or payment.amount
             payment.gateway_reference = payment.gateway_reference or reference
@@ -471,16 +501,17 @@ def settle(
                 reason or f"settled: {reference}",
             )
         payment.pending_operation = payment.amount_to_capture = None
-        # What the audit row keeps is also what the log line says.
-        audit = {
-            "actor": actor,
-            "payment_id": payment_id,
-            "status_before": before,
-            "status_after": status,
-            "reference": reference,
-            "reason": reason,
-        }
-        AuditLog.create(action="resolve", created_at=utcnow(), **audit)
-        result = _save(work, payment, 200, event=f"payment.{status}")
-    log.warning("payment_settled", merchant_id=payment.merchant_id, **audit)
+        evidence = {"reference": reference, "reason": reason}
+        result = _save(
+            work, payment, 200, ("payment.settled", before), event=f"payment.{status}", evidence=evidence
+        )
+    log.warning(
+        "payment_settled",
+        merchant_id=payment.merchant_id,
+        payment_id=payment_id,
+        actor=audit.actor().id,
+        status_before=before["status"],
+        status_after=status,
+        **evidence,
+    )
     return result

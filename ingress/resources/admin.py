@@ -1,13 +1,14 @@
 """Operators' routes (scope ``admin``): list the payments that await a person and settle one,
 whichever merchant it belongs to. Every settlement is audited (``store.payments.settle``)."""
 
+import dataclasses
 import functools
 
 import falcon
 
 from ingress import validation
 from ingress.resources.common import PAYMENT_ID, answer_json, answer_list, known_id, unit_of_work
-from store import payments
+from store import audit, payments
 from store.states import PaymentStatus
 
 
@@ -43,8 +44,10 @@ class Resolve:
     def on_post(self, req, resp, payment_id):
         req.context.payment_id = payment_id
         status, reference, reason = validation.resolution(req.context.body)
+        # An operator settles, whichever merchant's payment it is: the token's sub names them.
+        audit.acting(dataclasses.replace(audit.actor(), type="operator", id=f"api:{req.context.merchant_id}"))
         with unit_of_work(req, self.cache, self.relay):
-            _, body = payments.settle(payment_id, status, reference, reason, f"api:{req.context.merchant_id}")
+            _, body = payments.settle(payment_id, status, reference, reason)
         answer_json(resp, body)
 
 

@@ -21,6 +21,7 @@ PAYMENT_ID = re.compile(r"pay_[A-Za-z0-9]{24}")
 REFUND_ID = re.compile(r"re_[A-Za-z0-9]{24}")
 EVENT_ID = re.compile(r"evt_[A-Za-z0-9]{24}")
 ENDPOINT_ID = re.compile(r"we_[A-Za-z0-9]{24}")
+AUDIT_EVENT_ID = re.compile(r"aev_[1-9][0-9]{0,17}")  # a BIGINT row number: 18 digits always fit
 CUSTOMER_ID = re.compile(validation.CUSTOMER_ID)
 KEY_ID = re.compile(r"key_[A-Za-z0-9]{24}")
 LAST4 = re.compile(r"[0-9]{4}")
@@ -30,6 +31,7 @@ ID_FORMS = {
     "refund_id": REFUND_ID,
     "event_id": EVENT_ID,
     "endpoint_id": ENDPOINT_ID,
+    "audit_event_id": AUDIT_EVENT_ID,
     "customer_id": CUSTOMER_ID,
     "key_id": KEY_ID,
 }

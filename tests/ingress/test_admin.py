@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from store.models import AuditLog, Event, Payment
+from store.models import AuditEvent, Event, Payment
 from store.vault import Vault
 
 
@@ -61,16 +61,22 @@ def test_an_admin_settles_a_payment_under_review_as_succeeded(client, admin, aut
     payment = Payment.get_by_id(pid)
     assert (payment.gateway_reference, payment.cvc_ciphertext) == ("ch_3Q", None)
     assert events(pid) == ["payment.succeeded"]
-    audit = AuditLog.get(AuditLog.payment_id == pid)
-    assert (
-        audit.actor,
-        audit.action,
-        audit.status_before,
-        audit.status_after,
-        audit.reference,
-        audit.reason,
-    ) == ("api:ops-alice", "resolve", "requires_review", "succeeded", "ch_3Q", "found in the dashboard")
-    assert audit.created_at is not None
+    audit = AuditEvent.get(AuditEvent.object_id == pid)
+    assert (audit.merchant_id, audit.actor_type, audit.actor_id, audit.action) == (
+        merchant,
+        "operator",
+        "api:ops-alice",
+        "payment.settled",
+    )
+    assert audit.summary["before"]["status"] == "requires_review"
+    after = audit.summary["after"]
+    assert (after["status"], after["amount_captured"], after["reference"], after["reason"]) == (
+        "succeeded",
+        900,
+        "ch_3Q",
+        "found in the dashboard",
+    )
+    assert audit.created_at is not None and audit.request_id
     assert (
         client.simulate_get(f"/payments/{pid}", headers=auth).json["status"] == "succeeded"
     )  # the cache says so
@@ -103,7 +109,7 @@ def test_resolve_needs_the_admin_scope_a_payment_under_review_and_a_valid_body(
     assert bad.status_code == 422
     assert {e["field"] for e in bad.json["errors"]} == {"status", "reference", "reason", "x"}
     assert Payment.get_by_id(pid).status == "requires_review" and events(pid) == []
-    assert AuditLog.select().where(AuditLog.payment_id.in_([pid, pending])).count() == 0
+    assert AuditEvent.select().where(AuditEvent.object_id.in_([pid, pending])).count() == 0
 
 
 def test_payments_under_review_are_listed_for_admins_and_filterable_for_merchants(
@@ -145,7 +151,8 @@ def test_the_cli_settles_a_payment_under_review_as_failed(config, stored):
     payment = Payment.get_by_id(pid)
     assert (payment.status, payment.amount_captured, payment.cvc_ciphertext) == ("failed", 0, None)
     assert events(pid) == ["payment.failed"]
-    audit = AuditLog.get(AuditLog.payment_id == pid)
-    assert (audit.actor, audit.status_after, audit.reference) == ("cli:ops-bob", "failed", "T-77")
+    audit = AuditEvent.get(AuditEvent.object_id == pid)
+    assert (audit.actor_type, audit.actor_id, audit.action) == ("operator", "cli:ops-bob", "payment.settled")
+    assert (audit.summary["after"]["status"], audit.summary["after"]["reference"]) == ("failed", "T-77")
     again = subprocess.run(command, env=env, capture_output=True, text=True)
     assert again.returncode != 0 and "requires_review" in again.stderr  # settled once: 409's twin

@@ -1,6 +1,7 @@
 """``GET``/``PATCH /merchant``: the credential's merchant and its settings, and ``POST /payments`` obeying
 them (route, accepted currencies), against real Postgres and Redis."""
 
+import getpass
 import os
 import subprocess
 import sys
@@ -8,7 +9,7 @@ import sys
 import pytest
 
 from ingress import validation
-from store.models import Merchant, OutboxJob, Payment
+from store.models import AuditEvent, Merchant, OutboxJob, Payment
 from tests.support.api import card_payment, conforms
 
 SETTINGS = {
@@ -201,6 +202,14 @@ def test_the_cli_creates_a_merchant_and_prints_its_id_alone(config, client, mint
     auth = {"Authorization": f"Bearer {mint(merchant_id)}"}
     got = client.simulate_get("/merchant", headers=auth).json
     assert (got["id"], got["display_name"], got["default_currency"]) == (merchant_id, "Acme Shop", "EUR")
+    created = AuditEvent.get(AuditEvent.merchant_id == merchant_id)
+    assert (created.actor_type, created.actor_id, created.action, created.object_id) == (
+        "operator",
+        f"cli:{getpass.getuser()}",
+        "merchant.created",
+        merchant_id,
+    )
+    assert created.summary["after"]["display_name"] == "Acme Shop"
     refused = subprocess.run([*command[:-1], "EURO"], env=env, capture_output=True, text=True)
     assert refused.returncode != 0 and "default_currency" in refused.stderr and refused.stdout == ""
 

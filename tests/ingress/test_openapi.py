@@ -48,6 +48,7 @@ def test_every_operation_parameter_and_property_is_described_and_tagged():
             "Customers",
             "Admin",
             "API keys",
+            "Audit",
         }
         <= tags
     )

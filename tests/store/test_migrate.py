@@ -129,48 +129,108 @@ def test_merchants_known_before_0011_keep_working_with_the_defaults(service_urls
         open_database(database_url)
 
 
-@pytest.mark.parametrize("dialect", ["postgres", "sqlite"])
-def test_free_text_customers_before_0016_become_customers(
-    service_urls, database_url, monkeypatch, tmp_path, dialect
-):
+#: A payment row as any version since 0008 stored it (``{{}}``: its empty metadata).
+OLD_PAYMENT = (
+    "INSERT INTO payment (id, merchant_id, status, amount, currency, capture, route, metadata,"
+    " card_brand, card_last4, card_exp_month, card_exp_year, card_fingerprint, card_key_id,"
+    " card_ciphertext, created_at, updated_at, customer) VALUES ('{id}', '{merchant}', 'succeeded', 1050,"
+    " 'USD', 'automatic', 'stripe', '{{}}', 'visa', '4242', 12, 2031, 'f', 'k', 'c', CURRENT_TIMESTAMP,"
+    " CURRENT_TIMESTAMP, {customer})"
+)
+
+
+@pytest.fixture(params=["postgres", "sqlite"])
+def scratch(request, service_urls, database_url, tmp_path):
+    """A scratch database of each dialect, bound to the store while the test runs."""
+    with contextlib.ExitStack() as stack:
+        if request.param == "postgres":
+            url = stack.enter_context(services.test_database(service_urls["postgres"]))
+        else:
+            url = f"sqlite:///{tmp_path}/paywave.db"
+        db = open_database(url)
+        try:
+            yield db
+        finally:
+            db.close_all() if request.param == "postgres" else db.close()
+            open_database(database_url)
+
+
+def test_operator_settlements_from_audit_log_become_audit_events(scratch, monkeypatch):
+    """m0017 copies each ``audit_log`` row (m0008) into ``audit_event`` as ``payment.settled`` by the
+    operator, with the payment's merchant, and drops ``audit_log``."""
+    from store import migrate as migrations
+    from store.models import AuditEvent
+
+    monkeypatch.setattr(migrations, "available", lambda: [(v, m) for v, m in available() if v < "0017"])
+    migrate()
+    monkeypatch.undo()
+    with scratch.connection_context():
+        scratch.execute_sql(OLD_PAYMENT.format(id="pay_old", merchant="acme", customer="NULL"))
+        scratch.execute_sql(
+            "INSERT INTO audit_log (actor, action, payment_id, status_before, status_after, reference,"
+            " reason, created_at) VALUES ('cli:ops-bob', 'resolve', 'pay_old', 'requires_review',"
+            " 'succeeded', 'ch_1', NULL, '2026-01-02 03:04:05'), ('api:ops-alice', 'resolve', 'pay_gone',"
+            " 'requires_review', 'failed', 'T-9', 'never charged', '2026-01-03 00:00:00')"
+        )
+    assert migrate() == ["0017"]
+    with scratch.connection_context():
+        assert "audit_log" not in scratch.get_tables()
+        rows = [
+            (e.merchant_id, e.actor_type, e.actor_id, e.action, e.object_id, e.summary, str(e.created_at))
+            for e in AuditEvent.select().order_by(AuditEvent.id)
+        ]
+    assert rows == [
+        (
+            "acme",
+            "operator",
+            "cli:ops-bob",
+            "payment.settled",
+            "pay_old",
+            {
+                "before": {"status": "requires_review"},
+                "after": {"status": "succeeded", "reference": "ch_1", "reason": None},
+            },
+            "2026-01-02 03:04:05",
+        ),
+        (
+            None,  # its payment is gone: the event stays, under no merchant
+            "operator",
+            "api:ops-alice",
+            "payment.settled",
+            "pay_gone",
+            {
+                "before": {"status": "requires_review"},
+                "after": {"status": "failed", "reference": "T-9", "reason": "never charged"},
+            },
+            "2026-01-03 00:00:00",
+        ),
+    ]
+
+
+def test_free_text_customers_before_0016_become_customers(scratch, monkeypatch):
     """Each distinct (merchant, text) named by payments before 0016 becomes one customer keeping the text as
     ``metadata.reference``, and those payments name it; payments without a customer stay without one."""
     from store import migrate as migrations
     from store.models import Customer, Payment
 
-    payment = (
-        "INSERT INTO payment (id, merchant_id, status, amount, currency, capture, route, metadata,"
-        " card_brand, card_last4, card_exp_month, card_exp_year, card_fingerprint, card_key_id,"
-        " card_ciphertext, created_at, updated_at, customer) VALUES ('{id}', '{merchant}', 'succeeded', 1050,"
-        " 'USD', 'automatic', 'stripe', '{{}}', 'visa', '4242', 12, 2031, 'f', 'k', 'c', CURRENT_TIMESTAMP,"
-        " CURRENT_TIMESTAMP, {customer})"
-    )
     rows = [("p1", "acme", "'c-77'"), ("p2", "acme", "'c-77'"), ("p3", "acme", "'x'"),
             ("p4", "beta", "'c-77'"), ("p5", "acme", "NULL")]  # fmt: skip
-    with contextlib.ExitStack() as stack:
-        if dialect == "postgres":
-            db = open_database(stack.enter_context(services.test_database(service_urls["postgres"])))
-            stack.callback(db.close_all)
-        else:
-            db = open_database(f"sqlite:///{tmp_path}/paywave.db")
-            stack.callback(db.close)
-        stack.callback(open_database, database_url)
-        monkeypatch.setattr(migrations, "available", lambda: [(v, m) for v, m in available() if v < "0016"])
-        migrate()
-        monkeypatch.undo()
-        with db.connection_context():
-            for id_, merchant, customer in rows:
-                db.execute_sql(payment.format(id=id_, merchant=merchant, customer=customer))
-        assert "0016" in migrate()
-        with db.connection_context():
-            named = {p.id: p.customer for p in Payment.select()}
-            customers = {c.id: c for c in Customer.select()}
-            assert named["p5"] is None and named["p1"] == named["p2"] != named["p4"]
-            assert len(customers) == 3 and set(customers) == {named[p] for p in ("p1", "p3", "p4")}
-            for pid, merchant, text in [("p1", "acme", "c-77"), ("p3", "acme", "x"), ("p4", "beta", "c-77")]:
-                made = customers[named[pid]]
-                assert (made.merchant_id, made.metadata, made.email, made.livemode) == (
-                    merchant, {"reference": text}, None, True
-                )  # fmt: skip
-                assert re.fullmatch(r"cus_[A-Za-z0-9]{24}", made.id)
-            assert not db.table_exists("customer_from_reference")
+    monkeypatch.setattr(migrations, "available", lambda: [(v, m) for v, m in available() if v < "0016"])
+    migrate()
+    monkeypatch.undo()
+    with scratch.connection_context():
+        for id_, merchant, customer in rows:
+            scratch.execute_sql(OLD_PAYMENT.format(id=id_, merchant=merchant, customer=customer))
+    assert "0016" in migrate()
+    with scratch.connection_context():
+        named = {p.id: p.customer for p in Payment.select()}
+        customers = {c.id: c for c in Customer.select()}
+        assert named["p5"] is None and named["p1"] == named["p2"] != named["p4"]
+        assert len(customers) == 3 and set(customers) == {named[p] for p in ("p1", "p3", "p4")}
+        for pid, merchant, text in [("p1", "acme", "c-77"), ("p3", "acme", "x"), ("p4", "beta", "c-77")]:
+            made = customers[named[pid]]
+            assert (made.merchant_id, made.metadata, made.email, made.livemode) == (
+                merchant, {"reference": text}, None, True
+            )  # fmt: skip
+            assert re.fullmatch(r"cus_[A-Za-z0-9]{24}", made.id)
+        assert not scratch.table_exists("customer_from_reference")
