@@ -171,6 +171,7 @@ def test_a_card_number_in_a_summary_is_masked(client, auth, merchant):
             merchant,
             pid,
             {"description": "card 4242 4242 4242 4242", "metadata": {"note": "4242424242424242"}},
+            livemode=True,
         )
     finally:  # the payment and its event hold them in clear (the run's leak scan would find them)
         moved_to(pid, description=None, metadata={})

@@ -55,7 +55,9 @@ def acceptable_card(context, body):
     if context.operation.definition.raw.get("operationId") != "createPayment" or not isinstance(body, dict):
         return st.just(body)
     card = {"number": "4242424242424242", "exp_month": 12, "exp_year": 2031, "cvc": "123"}
-    fixed = {**body, "amount": 1050, "currency": "USD", "payment_method": {"type": "card", "card": card}}
+    # a generated customer id names no customer (422): the fixed half names none
+    fixed = {k: v for k, v in body.items() if k != "customer"}
+    fixed.update(amount=1050, currency="USD", payment_method={"type": "card", "card": card})
     return st.sampled_from([body, fixed])
 
 
@@ -76,7 +78,8 @@ def test_stateful_links_conform(served, token):
     """Sequences that follow the links (create, then read, update, cancel... the same payment)."""
     followed = []
 
-    class Machine(served.as_state_machine()):
+    # Only payments' operations: the links are theirs, and every other operation would dilute the sequences.
+    class Machine(served.include(path_regex="^/payments").as_state_machine()):
         def get_call_kwargs(self, case):
             return {"headers": token}
 

@@ -172,7 +172,7 @@ def test_operator_settlements_from_audit_log_become_audit_events(scratch, monkey
             " 'succeeded', 'ch_1', NULL, '2026-01-02 03:04:05'), ('api:ops-alice', 'resolve', 'pay_gone',"
             " 'requires_review', 'failed', 'T-9', 'never charged', '2026-01-03 00:00:00')"
         )
-    assert migrate() == ["0017"]
+    assert migrate()[0] == "0017"
     with scratch.connection_context():
         assert "audit_log" not in scratch.get_tables()
         rows = [
