@@ -9,9 +9,21 @@ from ingress.auth import Authentication, Authenticator
 from ingress.middleware import DatabaseSession, Idempotency, JSONBody, RequestContext
 from ingress.openapi import OpenAPI
 from ingress.ratelimit import RateLimit
-from ingress.resources import admin, events, gateway_events, health, merchant, payments, webhook_endpoints
+from ingress.resources import (
+    admin,
+    events,
+    gateway_events,
+    health,
+    merchant,
+    payments,
+    sessions,
+    users,
+    webhook_endpoints,
+)
 from shared.ratelimit import Limiter
 from store.merchants import RulesCache
+from store.passwords import Passwords
+from store.sessions import SessionCache
 
 
 def create_app(config, *, vault, cache, relay, broker_check) -> falcon.App:
@@ -25,10 +37,11 @@ def create_app(config, *, vault, cache, relay, broker_check) -> falcon.App:
       broker_check: ``f() -> bool``, the broker's reachability for ``/readyz``.
     """
     limiter = Limiter.from_config(config)
+    authentication = Authentication(Authenticator(config), SessionCache(config.credential_cache_seconds))
     app = falcon.App(
         middleware=(  # a tuple: mypy checks each item against falcon's middleware protocols
             RequestContext(config.trusted_networks()),
-            Authentication(Authenticator(config)),
+            authentication,
             RateLimit(config, limiter),
             DatabaseSession(),
             JSONBody(config.max_body_bytes),
@@ -58,6 +71,9 @@ def create_app(config, *, vault, cache, relay, broker_check) -> falcon.App:
     app.add_route("/events/{event_id}/redeliver", events.Redeliver(relay, limiter, config.redeliver_per_hour))
     gateway_events.routes(app, config, relay)
     admin.routes(app, cache, relay)
+    passwords = Passwords.from_config(config)
+    sessions.routes(app, config, authentication, limiter, passwords, vault)
+    users.routes(app, config, passwords, vault)
     app.add_route("/openapi.json", OpenAPI())
     app.add_route("/healthz", health.Health())
     app.add_route("/readyz", health.Ready(cache, broker_check))

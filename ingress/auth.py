@@ -1,8 +1,11 @@
 """Authentication: ``Authorization: Bearer <credential>`` becomes a ``permissions.Principal``.
 
 A service token is a JWT whose ``sub`` is the merchant and whose ``scope`` (space-separated) says what it
-may do (``permissions.service_scopes``).  Algorithms come from an explicit allow-list in configuration, so
-a token cannot pick its own (``alg: none``, or HS256 signed with a public key).
+may do (``permissions.service_scopes``).  A user's access token (``typ: "user"``, from ``POST /auth/login``)
+names the user (``sub``), the merchant (``mid``) and the session (``sid``); its scopes are those of the role
+the user holds now, read with the session's state through ``store.sessions.SessionCache``.  Algorithms
+come from an explicit allow-list in configuration, so a token cannot pick its own (``alg: none``, or HS256
+signed with a public key).
 """
 
 import dataclasses
@@ -16,6 +19,7 @@ from ingress import permissions
 from ingress.errors import Problem
 from shared.config import ConfigError
 from store import audit
+from store.sessions import SessionCache
 
 SCOPES = (permissions.READ, permissions.WRITE)
 
@@ -76,8 +80,18 @@ class Authenticator:
         return claims
 
     def mint(self, merchant_id: str, scopes=SCOPES, ttl_seconds=3600) -> str:
+        return self._sign({"sub": merchant_id, "scope": " ".join(scopes)}, ttl_seconds)
+
+    def mint_user(
+        self, user_id: str, merchant_id: str, role: str, session_id: str, livemode: bool, ttl_seconds: int
+    ) -> str:
+        """A user's access token for one merchant and session (``typ: "user"``)."""
+        claims = {"typ": "user", "sub": user_id, "mid": merchant_id, "role": role, "sid": session_id}
+        return self._sign({**claims, "livemode": livemode}, ttl_seconds)
+
+    def _sign(self, claims: dict, ttl_seconds: int) -> str:
         now = int(time.time())
-        claims = {"sub": merchant_id, "scope": " ".join(scopes), "iat": now, "exp": now + ttl_seconds}
+        claims = {**claims, "iat": now, "exp": now + ttl_seconds}
         if self.issuer:
             claims["iss"] = self.issuer
         if self.audience:
@@ -99,16 +113,32 @@ class Authentication:
     neither, or a responder without its action, needs a token and is refused (403), never served openly.
     """
 
-    def __init__(self, authenticator: Authenticator):
+    def __init__(self, authenticator: Authenticator, sessions: SessionCache):
         self.authenticator = authenticator
+        self.sessions = sessions
 
     def principal(self, token: str) -> permissions.Principal:
         """Raises:
         Problem: 401 for a credential that is not valid now.
         """
         claims = self.authenticator.verify(token)
+        if claims.get("typ") == "user":
+            return self.user(claims)
         scopes = permissions.service_scopes(str(claims.get("scope", "")).split())
         return permissions.Principal(claims["sub"], "service", claims["sub"], scopes)
+
+    def user(self, claims: dict) -> permissions.Principal:
+        """A user's access token as the role the user holds now (read at most ``sessions``' TTL ago).
+
+        Raises:
+          Problem: 401 when the session was revoked or has expired, or the user is no longer a member.
+        """
+        key = (str(claims.get("sid")), claims["sub"], str(claims.get("mid")))
+        role = self.sessions.get(key)
+        if role is None:
+            raise unauthorized("the session has ended: log in again", "invalid_token")
+        livemode = claims.get("livemode", True) is not False
+        return permissions.Principal(key[2], "user", key[1], permissions.ROLES[role], livemode, role, key[0])
 
     def process_resource(self, req, resp, resource, params):
         if resource is None or getattr(resource, "public", False):

@@ -271,7 +271,11 @@ class Config:
         high=60,
     )
     password_time_cost: int = _setting(
-        3, _int, "Argon2id passes per password hash (OWASP: at least 2); a login rehashes older hashes", low=1, high=20
+        3,
+        _int,
+        "Argon2id passes per password hash (OWASP: at least 2); a login rehashes older hashes",
+        low=1,
+        high=20,
     )
     password_memory_kib: int = _setting(
         65536,
@@ -293,7 +297,9 @@ class Config:
     login_attempts_per_ip: int = _setting(
         100, _int, "login attempts per source address per 15 minutes", low=1, high=100_000
     )
-    invitation_hours: int = _setting(72, _int, "how long an invitation (`POST /users`) can be accepted", low=1, high=720)
+    invitation_hours: int = _setting(
+        72, _int, "how long an invitation (`POST /users`) can be accepted", low=1, high=720
+    )
     log_level: str = _setting("info", doc="debug, info, warning or error")
     metrics_port: int = _setting(9191, _int, "worker Prometheus port", low=1, high=65535)
     heartbeat_file: str = _setting("/tmp/paywave/heartbeat", doc="file a worker touches while alive")
@@ -409,7 +415,9 @@ class Config:
         problems += _failure(self.rate_limit_overrides_by_merchant, "PAYWAVE_RATE_LIMIT_OVERRIDES: ")
         problems += _failure(self.trusted_networks, "PAYWAVE_TRUSTED_PROXIES: ")
         if self.password_memory_kib < 8 * self.password_parallelism:  # Argon2's own floor
-            problems.append("PAYWAVE_PASSWORD_MEMORY_KIB: must be at least 8 per lane (PAYWAVE_PASSWORD_PARALLELISM)")
+            problems.append(
+                "PAYWAVE_PASSWORD_MEMORY_KIB: must be at least 8 per lane (PAYWAVE_PASSWORD_PARALLELISM)"
+            )
         if self.log_level not in ("debug", "info", "warning", "error"):
             problems.append("PAYWAVE_LOG_LEVEL: expected debug, info, warning or error")
         problems += self._keyring_problems()

@@ -77,7 +77,9 @@ def find(email: str) -> User | None:
 def memberships(user_id: str) -> list[Membership]:
     """The user's memberships, oldest first (a login without ``merchant`` picks the first)."""
     return list(
-        Membership.select().where(Membership.user_id == user_id).order_by(Membership.created_at, Membership.id)
+        Membership.select()
+        .where(Membership.user_id == user_id)
+        .order_by(Membership.created_at, Membership.id)
     )
 
 
@@ -120,7 +122,11 @@ def create(email: str, password_hash: str, name: str | None = None) -> User:
         try:
             with database.atomic():  # a savepoint: a race on the unique index is a conflict, not a 500
                 return User.create(
-                    id=new_id("usr"), email=email.lower(), name=name, password_hash=password_hash, created_at=utcnow()
+                    id=new_id("usr"),
+                    email=email.lower(),
+                    name=name,
+                    password_hash=password_hash,
+                    created_at=utcnow(),
                 )
         except peewee.IntegrityError:
             raise StateConflict("a user with this email exists", "email_taken") from None
@@ -229,7 +235,9 @@ def invite(merchant_id: str, email: str, role: str, hours: int) -> dict:
             created_at=now,
             expires_at=now + datetime.timedelta(hours=hours),
         )
-        audit.record(merchant_id, "user.invited", invitation.id, after={"email": invitation.email, "role": role})
+        audit.record(
+            merchant_id, "user.invited", invitation.id, after={"email": invitation.email, "role": role}
+        )
         work.respond(201, encode(invitation_object(invitation)))  # a replay never shows the token
         return invitation_object(invitation, token)
 
@@ -265,8 +273,16 @@ def accept(token: str, password: str, name: str | None, passwords: Passwords) ->
 
 
 def set_password(user: User, password_hash: str) -> None:
-    """Store a new hash (a rehash at login, a change, the dev owner's)."""
+    """Store a new hash (a rehash at login, the dev owner's)."""
     User.update(password_hash=password_hash).where(User.id == user.id).execute()
+
+
+def change_password(user: User, merchant_id: str, password_hash: str, session_id: str | None) -> None:
+    """The user's new password: every session but ``session_id`` ends (audited ``password.changed``)."""
+    with unit.joined():
+        set_password(user, password_hash)
+        ended = revoke_sessions(user.id, keep=session_id)
+        audit.record(merchant_id, "password.changed", user.id, after={"sessions_revoked": ended})
 
 
 def totp_setup(user: User, keyring: Keyring) -> dict:
@@ -290,7 +306,7 @@ def totp_setup(user: User, keyring: Keyring) -> dict:
 
 def totp_matches(user: User, otp: object, keyring: Keyring) -> bool:
     """Whether ``otp`` is the user's current code (or the one before or after: clocks drift)."""
-    if not user.totp_ciphertext or not isinstance(otp, str):
+    if not user.totp_ciphertext or not user.totp_key_id or not isinstance(otp, str):
         return False
     secret = keyring.decrypt(user.totp_ciphertext, user.totp_key_id, f"{user.id}:totp")
     return pyotp.TOTP(secret).verify(otp, valid_window=1)

@@ -21,6 +21,7 @@ PAYMENT_ID = re.compile(r"pay_[A-Za-z0-9]{24}")
 REFUND_ID = re.compile(r"re_[A-Za-z0-9]{24}")
 EVENT_ID = re.compile(r"evt_[A-Za-z0-9]{24}")
 ENDPOINT_ID = re.compile(r"we_[A-Za-z0-9]{24}")
+USER_ID = re.compile(r"usr_[A-Za-z0-9]{24}")
 LAST4 = re.compile(r"[0-9]{4}")
 #: Route parameter -> what its ids look like.
 ID_FORMS = {
@@ -28,6 +29,7 @@ ID_FORMS = {
     "refund_id": REFUND_ID,
     "event_id": EVENT_ID,
     "endpoint_id": ENDPOINT_ID,
+    "user_id": USER_ID,
 }
 
 
