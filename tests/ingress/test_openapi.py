@@ -45,6 +45,8 @@ def test_every_operation_parameter_and_property_is_described_and_tagged():
             "Gateway webhooks",
             "Health",
             "Merchant",
+            "Sessions",
+            "Users",
             "Admin",
         }
         <= tags

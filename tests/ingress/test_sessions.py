@@ -12,7 +12,7 @@ from shared.config import Config
 from store.models import AuditEvent, User
 from store.passwords import Passwords, weakness
 from store.vault import Vault
-from tests.support.accounts import PASSWORD, bearer, login, member, session
+from tests.support.accounts import PASSWORD, bearer, login, member
 
 
 def build(config, cache, relay, **changes):
