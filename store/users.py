@@ -99,7 +99,8 @@ def member(merchant_id: str, user_id: str) -> dict:
     Raises:
       NotFound: the user is not a member of the merchant.
     """
-    return user_object(User.get_by_id(user_id), _membership(merchant_id, user_id).role)
+    role = _membership(merchant_id, user_id).role  # first: NotFound for a stranger
+    return user_object(User.get_by_id(user_id), role)
 
 
 def members(merchant_id: str, *, limit: int, starting_after: str | None = None) -> tuple[list[dict], bool]:
