@@ -75,6 +75,31 @@ def _password(errors, field, value, new: bool) -> str | None:
     return value
 
 
+def invitation_fields(body: dict) -> tuple[str, str]:
+    """``(email, role)`` of ``POST /users`` (and ``paywave admin create-user``).
+
+    Raises:
+      ValidationFailed: listing every bad field.
+    """
+    errors = _fields(body, ("email", "role"), ("email", "role"))
+    email = validation.string(errors, "email", body.get("email"), EMAIL_MAX, EMAIL)
+    role = _role(errors, body.get("role"))
+    errors.raise_if_any()
+    return email, role
+
+
+def new_password(value: object, field: str = "password") -> str:
+    """A new password, strong enough.
+
+    Raises:
+      ValidationFailed: naming ``field``.
+    """
+    errors = validation.Errors()
+    password = _password(errors, field, value, new=True)
+    errors.raise_if_any()
+    return password  # type: ignore[return-value]  # checked above
+
+
 class Collection:
     """``POST /users {email, role}``: an invitation (201, its token shown once); ``GET``: the members."""
 
@@ -84,11 +109,7 @@ class Collection:
         self.hours = config.invitation_hours
 
     def on_post(self, req, resp):
-        body = req.context.body
-        errors = _fields(body, ("email", "role"), ("email", "role"))
-        email = validation.string(errors, "email", body.get("email"), EMAIL_MAX, EMAIL)
-        role = _role(errors, body.get("role"))
-        errors.raise_if_any()
+        email, role = invitation_fields(req.context.body)
         may_grant(req.context.principal, role)
         with unit_of_work(req):
             resp.media = users.invite(req.context.merchant_id, email, role, self.hours)
