@@ -271,20 +271,20 @@ class Config:
         high=60,
     )
     password_time_cost: int = _setting(
-        3,
+        2,
         _int,
         "Argon2id passes per password hash (OWASP: at least 2); a login rehashes older hashes",
         low=1,
         high=20,
     )
     password_memory_kib: int = _setting(
-        65536,
+        19456,
         _int,
         "Argon2id memory per password hash, in KiB (OWASP: at least 19456); a login rehashes older hashes",
         low=8,
         high=4 * 1024 * 1024,
     )
-    password_parallelism: int = _setting(4, _int, "Argon2id lanes per password hash", low=1, high=16)
+    password_parallelism: int = _setting(1, _int, "Argon2id lanes per password hash", low=1, high=16)
     session_access_seconds: int = _setting(
         900, _int, "lifetime of a user's access token (`POST /auth/login`)", low=60, high=3600
     )
