@@ -188,16 +188,29 @@ class Me:
         resp.media = users.member(principal.merchant_id, principal.id)
 
 
-class Totp:
+class _SecondFactor:
+    """What the second-factor resources share: the vault's keyring, and a switch proven by a code."""
+
+    replayable = False
+
+    def __init__(self, vault):
+        self.keyring = vault.secrets
+
+    def switch(self, req, enabled: bool) -> dict:
+        principal = user_only(req)
+        errors = _fields(req.context.body, ("otp",), ("otp",))
+        otp = validation.string(errors, "otp", req.context.body.get("otp"), 10, r"[0-9]{6,8}")
+        errors.raise_if_any()
+        user = User.get_by_id(principal.id)
+        return users.totp_switch(user, principal.merchant_id, otp, self.keyring, enabled)
+
+
+class Totp(_SecondFactor):
     """``POST /users/me/totp``: a new secret and its ``otpauth://`` URI, once (enabled by ``confirm``);
     ``DELETE /users/me/totp {otp}``: disables the second factor."""
 
     actions = {"POST": "me.write", "DELETE": "me.write"}
-    replayable = False
     body_methods = ("DELETE",)
-
-    def __init__(self, vault):
-        self.keyring = vault.secrets
 
     def on_post(self, req, resp):
         principal = user_only(req)
@@ -207,17 +220,8 @@ class Totp:
     def on_delete(self, req, resp):
         resp.media = self.switch(req, enabled=False)
 
-    def switch(self, req, enabled: bool) -> dict:
-        principal = user_only(req)
-        errors = _fields(req.context.body, ("otp",), ("otp",))
-        otp = validation.string(errors, "otp", req.context.body.get("otp"), 10, r"[0-9]{6,8}")
-        errors.raise_if_any()
-        return users.totp_switch(
-            User.get_by_id(principal.id), principal.merchant_id, otp, self.keyring, enabled
-        )
 
-
-class TotpConfirm(Totp):
+class TotpConfirm(_SecondFactor):
     """``POST /users/me/totp/confirm {otp}``: a current code proves the app holds the secret; enabled."""
 
     actions = {"POST": "me.write"}
