@@ -15,6 +15,7 @@ from shared.ttlcache import TTLCache
 from store import api_keys, merchants
 from store.db import open_database
 from store.migrate import migrate
+from store.sessions import SessionCache
 
 CALLS, ROUNDS = 20_000, 7
 
@@ -40,7 +41,9 @@ def main() -> None:
         spec = api_keys.KeySpec("bench", False, permissions.SCOPES)
         secret = api_keys.create("mer_bench", spec, "bench:bench", config.api_key_digest_key)["secret"]
         authenticator = Authenticator(config)
-        auth = Authentication(authenticator, KeyAuthenticator(config), TTLCache(merchants.is_deleted, 60))
+        auth = Authentication(
+            authenticator, KeyAuthenticator(config), SessionCache(60), TTLCache(merchants.is_deleted, 60)
+        )
         token = authenticator.mint("mer_bench", ttl_seconds=3600)
         for credential in (token, secret):  # the first call of each reads (or verifies) and caches
             auth.principal(credential)

@@ -7,6 +7,10 @@
 (every scope unless some are named), audited as the OS user running it, and prints its secret alone: the only
 time it is shown.
 
+``paywave admin create-user --merchant ID --email E --role owner --password-stdin`` makes a user of the
+merchant with that role (the merchant's first owner, typically), the password read from stdin and checked as
+``POST /users/accept`` checks it, and prints the user id alone.
+
 ``paywave admin resolve PAYMENT_ID --as succeeded|failed --reference REF [--reason TEXT]`` settles a
 ``requires_review`` payment of any merchant exactly as ``POST /admin/payments/{id}/resolve`` does
 (same validation, event, audit event and cache update).
@@ -24,7 +28,8 @@ def add_parser(sub):
     from store.states import SETTLED
 
     admin = sub.add_parser(
-        "admin", help="operator actions: create a merchant or an API key, settle a payment that awaits review"
+        "admin",
+        help="operator actions: create a merchant, a user or an API key, settle a payment that awaits review",
     )
     commands = admin.add_subparsers(dest="admin_command", required=True)
     create = commands.add_parser("create-merchant", help="create a merchant; prints its id alone")
@@ -42,6 +47,16 @@ def add_parser(sub):
         action="append",
         default=None,
         help="a scope the key holds (repeat it for several); default: every scope",
+    )
+    user = commands.add_parser("create-user", help="create a user of a merchant; prints its id alone")
+    user.add_argument("--merchant", required=True, help="the merchant's id")
+    user.add_argument("--email", required=True)
+    user.add_argument("--role", required=True, help="owner, admin, developer, analyst or viewer")
+    user.add_argument(
+        "--password-stdin",
+        action="store_true",
+        required=True,
+        help="read the password from stdin (never argv)",
     )
     resolve = commands.add_parser("resolve", help="settle a requires_review payment (audited)")
     resolve.add_argument("payment_id")
@@ -108,6 +123,33 @@ def _create_api_key(config, checked):
     sys.stdout.write(key["secret"] + "\n")
 
 
+def _user_fields(args):
+    from ingress.resources import users
+
+    body = {"email": args.email, "role": args.role}
+    return args.merchant, users.invitation_fields(body), users.new_password(sys.stdin.readline().rstrip("\n"))
+
+
+def _create_user(config, checked):
+    from store import audit, users
+    from store.errors import StateConflict
+    from store.models import Merchant
+    from store.passwords import Passwords
+    from store.unit import Unit
+
+    merchant_id, (email, role), password = checked
+    if Merchant.get_or_none(Merchant.id == merchant_id) is None:
+        raise SystemExit(f"no merchant {merchant_id} (paywave admin create-merchant creates one)")
+    audit.acting(audit.Actor("operator", getpass.getuser()))
+    try:
+        with Unit():
+            user = users.create(email, Passwords.from_config(config).hash(password))
+            users.join(user, merchant_id, role)
+    except StateConflict as exc:
+        raise SystemExit(str(exc)) from None
+    sys.stdout.write(user.id + "\n")
+
+
 def _resolve(config, checked):
     from shared.cache import build_cache
     from store import payments
@@ -153,5 +195,6 @@ def _resolution(args):
 _COMMANDS = {
     "create-merchant": (_merchant_fields, _create_merchant),
     "create-api-key": (_api_key_fields, _create_api_key),
+    "create-user": (_user_fields, _create_user),
     "resolve": (_resolution, _resolve),
 }

@@ -24,6 +24,8 @@ from shared.server import serve
 from store.db import open_database
 
 SANDBOX_PORTS = {"stripe": 12111, "paypal": 12112}
+DEV_MERCHANT = "acme"
+DEMO_EMAIL = "owner@example.test"
 EXAMPLE = json.dumps(
     {
         "amount": 1050,
@@ -95,14 +97,43 @@ def start_sandboxes(config):
     return dataclasses.replace(config, **bases), children
 
 
+def demo_owner(config, merchant_id=DEV_MERCHANT) -> str:
+    """Make ``DEMO_EMAIL`` the owner of the dev merchant with a new random password (created the first time,
+    its password replaced at each start: only this terminal knows it).  Returns the password."""
+    import secrets
+
+    from store import merchants, users
+    from store.migrate import migrate
+    from store.passwords import Passwords
+    from store.unit import Unit
+
+    open_database(config.database_url)
+    migrate()
+    merchants.ensure(merchant_id)
+    password, passwords = secrets.token_urlsafe(12), Passwords.from_config(config)
+    with Unit():
+        user = users.find(DEMO_EMAIL)
+        if user is None:
+            user = users.create(DEMO_EMAIL, passwords.hash(password))
+        else:
+            users.set_password(user, passwords.hash(password))
+        if not any(m.merchant_id == merchant_id for m in users.memberships(user.id)):
+            users.join(user, merchant_id, "owner")
+    return password
+
+
 def banner(config, port):
-    token = Authenticator(config).mint("acme", ttl_seconds=30 * 86400)
+    token = Authenticator(config).mint(DEV_MERCHANT, ttl_seconds=30 * 86400)
+    password = demo_owner(config)
     base = f"http://127.0.0.1:{port}"
     print(
         f"""
 PayWave is running at {base}
-  dev token (merchant acme, 30 days):
+  dev token (merchant {DEV_MERCHANT}, 30 days):
     export TOKEN={token}
+  or log in as the demo owner ({DEMO_EMAIL}, password {password}):
+    curl -s -X POST {base}/auth/login -H 'Content-Type: application/json' \\
+      --data '{{"email": "{DEMO_EMAIL}", "password": "{password}"}}'
   create a payment:
     curl -s -X POST {base}/payments -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \\
       -H "Idempotency-Key: $(date +%s%N)" \\

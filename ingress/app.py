@@ -19,11 +19,15 @@ from ingress.resources import (
     health,
     merchant,
     payments,
+    sessions,
+    users,
     webhook_endpoints,
 )
 from shared.ratelimit import Limiter
 from shared.ttlcache import TTLCache
 from store import merchants
+from store.passwords import Passwords
+from store.sessions import SessionCache
 
 
 def create_app(config, *, vault, cache, relay, broker_check) -> falcon.App:
@@ -39,10 +43,13 @@ def create_app(config, *, vault, cache, relay, broker_check) -> falcon.App:
     limiter = Limiter.from_config(config)
     deleted = TTLCache(merchants.is_deleted, config.credential_cache_seconds)  # merchants, per process
     keys = KeyAuthenticator(config)
+    authentication = Authentication(
+        Authenticator(config), keys, SessionCache(config.credential_cache_seconds), deleted
+    )
     app = falcon.App(
         middleware=(  # a tuple: mypy checks each item against falcon's middleware protocols
             RequestContext(config.trusted_networks()),
-            Authentication(Authenticator(config), keys, deleted),
+            authentication,
             RateLimit(config, limiter),
             DatabaseSession(),
             JSONBody(config.max_body_bytes),
@@ -75,6 +82,9 @@ def create_app(config, *, vault, cache, relay, broker_check) -> falcon.App:
     admin.routes(app, cache, relay)
     api_keys.routes(app, config, keys)
     audit_events.routes(app)
+    passwords = Passwords.from_config(config)
+    sessions.routes(app, config, authentication, limiter, passwords, vault)
+    users.routes(app, config, passwords, vault)
     app.add_route("/openapi.json", OpenAPI())
     app.add_route("/healthz", health.Health())
     app.add_route("/readyz", health.Ready(cache, broker_check))

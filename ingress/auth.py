@@ -2,9 +2,11 @@
 
 A service token is a JWT whose ``sub`` is the merchant and whose ``scope`` (space-separated) says what it
 may do (``permissions.service_scopes``); its ``livemode`` claim (default true) says which mode it acts in:
-``false`` sees and creates test objects only (``paywave token --test``).  Algorithms come from an explicit
-allow-list in configuration, so a token cannot pick its own (``alg: none``, or HS256 signed with a public
-key).
+``false`` sees and creates test objects only (``paywave token --test``).  A user's access token (``typ:
+"user"``, from ``POST /auth/login``) names the user (``sub``), the merchant (``mid``), the session (``sid``)
+and the mode; its scopes are those of the role the user holds now, read with the session's state through
+``store.sessions.SessionCache``.  Algorithms come from an explicit allow-list in configuration, so a token
+cannot pick its own (``alg: none``, or HS256 signed with a public key).
 
 An API key (``Bearer sk_…``, ``store.api_keys``) is found by its secret's digest through a per-process
 cache (``KeyAuthenticator``).
@@ -25,6 +27,7 @@ from shared.config import Config, ConfigError
 from shared.ttlcache import TTLCache
 from store import api_keys, audit
 from store.models import ApiKey, utcnow
+from store.sessions import SessionCache
 
 SCOPES = (permissions.READ, permissions.WRITE)
 
@@ -88,14 +91,18 @@ class Authenticator:
 
     def mint(self, merchant_id: str, scopes=SCOPES, ttl_seconds=3600, livemode=True) -> str:
         """A service token for ``merchant_id``; ``livemode=False``: one for test mode only."""
+        return self._sign({"sub": merchant_id, "scope": " ".join(scopes), "livemode": livemode}, ttl_seconds)
+
+    def mint_user(
+        self, user_id: str, merchant_id: str, role: str, session_id: str, livemode: bool, ttl_seconds: int
+    ) -> str:
+        """A user's access token for one merchant and session (``typ: "user"``)."""
+        claims = {"typ": "user", "sub": user_id, "mid": merchant_id, "role": role, "sid": session_id}
+        return self._sign({**claims, "livemode": livemode}, ttl_seconds)
+
+    def _sign(self, claims: dict, ttl_seconds: int) -> str:
         now = int(time.time())
-        claims = {
-            "sub": merchant_id,
-            "scope": " ".join(scopes),
-            "livemode": livemode,
-            "iat": now,
-            "exp": now + ttl_seconds,
-        }
+        claims = {**claims, "iat": now, "exp": now + ttl_seconds}
         if self.issuer:
             claims["iss"] = self.issuer
         if self.audience:
@@ -171,13 +178,20 @@ class Authentication:
     neither, or a responder without its action, needs a token and is refused (403), never served openly.
     """
 
-    def __init__(self, authenticator: Authenticator, keys: KeyAuthenticator, deleted: TTLCache[str, bool]):
+    def __init__(
+        self,
+        authenticator: Authenticator,
+        keys: KeyAuthenticator,
+        sessions: SessionCache,
+        deleted: TTLCache[str, bool],
+    ):
         """Parameters:
         deleted: ``store.merchants.is_deleted`` per merchant, cached: a deleted merchant's credentials are
           refused (within the cache's TTL on every process).
         """
         self.authenticator = authenticator
         self.keys = keys
+        self.sessions = sessions
         self.deleted = deleted
 
     def principal(self, token: str) -> permissions.Principal:
@@ -187,10 +201,25 @@ class Authentication:
         if token.startswith("sk_"):
             return self.keys.principal(token)
         claims = self.authenticator.verify(token)
+        if claims.get("typ") == "user":
+            return self.user(claims)
         scopes = permissions.service_scopes(str(claims.get("scope", "")).split())
         return permissions.Principal(
             claims["sub"], "service", claims["sub"], scopes, livemode=claims.get("livemode", True)
         )
+
+    def user(self, claims: dict) -> permissions.Principal:
+        """A user's access token as the role the user holds now (read at most ``sessions``' TTL ago).
+
+        Raises:
+          Problem: 401 when the session was revoked or has expired, or the user is no longer a member.
+        """
+        key = (str(claims.get("sid")), claims["sub"], str(claims.get("mid")))
+        role = self.sessions.get(key)
+        if role is None:
+            raise unauthorized("the session has ended: log in again", "invalid_token")
+        livemode = claims.get("livemode", True)
+        return permissions.Principal(key[2], "user", key[1], permissions.ROLES[role], livemode, role, key[0])
 
     def process_resource(self, req, resp, resource, params):
         if resource is None or getattr(resource, "public", False):

@@ -77,7 +77,8 @@ class DatabaseSession:
 
 
 class JSONBody:
-    """Reads and parses write bodies into ``req.context.body``, whatever their framing: 413 beyond
+    """Reads and parses write bodies (and those of the methods a resource names in ``body_methods``, e.g.
+    a DELETE proven by a code) into ``req.context.body``, whatever their framing: 413 beyond
     ``max_bytes``, 411 for one the server cannot delimit, 415 for another media type, 400 for
     malformed JSON."""
 
@@ -85,7 +86,7 @@ class JSONBody:
         self.max_bytes = max_bytes
 
     def process_resource(self, req, resp, resource, params):
-        if req.method not in WRITE_METHODS or resource is None:
+        if resource is None or req.method not in (*WRITE_METHODS, *getattr(resource, "body_methods", ())):
             return
         if req.content_length is not None and req.content_length > self.max_bytes:
             raise self._too_large()
@@ -143,7 +144,8 @@ class JSONBody:
 
 
 class Idempotency:
-    """``Idempotency-Key`` on POST and PUT: a replay with the same request gets the
+    """``Idempotency-Key`` on POST and PUT (ignored by a resource with ``replayable = False``, whose answers
+    hold secrets that must not be saved): a replay with the same request gets the
     first response (``Idempotent-Replayed: true``), another request 422, a
     concurrent one 409.  The resource completes the claim in its unit of work (``store.unit``);
     an error answer releases it so the key can be used again."""
@@ -154,7 +156,12 @@ class Idempotency:
     def process_resource(self, req, resp, resource, params):
         req.context.claim = None
         key = req.get_header("Idempotency-Key")
-        if req.method not in WRITE_METHODS or key is None or not hasattr(req.context, "merchant_id"):
+        if (
+            req.method not in WRITE_METHODS
+            or key is None
+            or not hasattr(req.context, "merchant_id")
+            or not getattr(resource, "replayable", True)  # its answer holds a secret: never saved
+        ):
             return
         if not _IDEMPOTENCY_KEY.fullmatch(key):
             raise Problem(

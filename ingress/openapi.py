@@ -5,6 +5,7 @@ from typing import Any
 from gateways import registry
 from ingress import permissions, validation
 from ingress.resources.csv_export import EXPORT_FORMATS
+from ingress.resources.users import PASSWORD_MAX
 from shared.queues import GATEWAYS
 from store.audit import ACTOR_TYPES
 from store.events import TYPES
@@ -1158,6 +1159,259 @@ def _audit_paths():
     }
 
 
+_USER_ID = {
+    "name": "user_id",
+    "in": "path",
+    "required": True,
+    "description": "The user's id (`usr_…`).",
+    "schema": {"type": "string", "pattern": "^usr_[A-Za-z0-9]{24}$"},
+}
+_ROLE = {
+    "enum": list(permissions.ROLES),
+    "description": "The role for the merchant (README: Roles and scopes).",
+}
+_EMAIL = _string(
+    "An email address; the same whatever its case.", maxLength=254, pattern="^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$"
+)
+_LIVEMODE = {"type": "boolean", "description": "false: a test-mode session (default true)."}
+_OTP = _string("The current code of the authenticator app.", pattern="^[0-9]{6,8}$")
+_NO_STORE = {
+    "Cache-Control": {"description": "`no-store`: tokens are never cached.", "schema": {"type": "string"}}
+}
+
+USER = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["id", "object", "email", "name", "role", "totp_enabled", "created_at"],
+    "properties": {
+        "id": _string("`usr_` and 24 characters.", pattern="^usr_"),
+        "object": _const("user"),
+        "email": _string("Lowercased."),
+        "name": _nullable("The name given when joining."),
+        "role": _ROLE,
+        "totp_enabled": {"type": "boolean", "description": "Whether logins need a one-time code."},
+        "created_at": _time("When the user was created"),
+    },
+}
+INVITATION = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["id", "object", "email", "role", "expires_at"],
+    "properties": {
+        "id": _string("`inv_` and 24 characters.", pattern="^inv_"),
+        "object": _const("invitation"),
+        "email": _string("Whom it invites (lowercased)."),
+        "role": _ROLE,
+        "expires_at": _time("Until when it can be accepted"),
+        "token": _string("What `POST /users/accept` takes: shown in this answer only (not in a replay)."),
+    },
+}
+TOKENS = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["access_token", "token_type", "expires_in", "refresh_token"],
+    "properties": {
+        "access_token": _string("A JWT (`typ: user`, `sub` the user, `mid` the merchant, `role`, `sid`)."),
+        "token_type": _const("Bearer"),
+        "expires_in": {"type": "integer", "description": "Seconds the access token is valid."},
+        "refresh_token": _string("Exchanged once at `POST /auth/refresh`; a second use ends the session."),
+    },
+}
+
+
+def _required(schema, *names):
+    return {**schema, "required": list(names)}
+
+
+def _account_paths():
+    tokens, user, public = _json("Tokens"), _json("User"), {"security": []}
+    login = _required(
+        _object(
+            email=_EMAIL,
+            password=_string("The password.", minLength=1, maxLength=PASSWORD_MAX),
+            otp=_OTP,
+            merchant=_string("The merchant to act for (default: the first one joined).", maxLength=255),
+            livemode=_LIVEMODE,
+        ),
+        "email",
+        "password",
+    )
+    refresh = _required(
+        _object(refresh_token=_string("The refresh token last received.", maxLength=128)), "refresh_token"
+    )
+    accept = _required(
+        _object(
+            token=_string("The invitation's token.", maxLength=128),
+            password=_string(
+                "A new user's password (12 characters or more, not a common one), or an existing user's.",
+                minLength=1,
+                maxLength=PASSWORD_MAX,
+            ),
+            name=_string("The new user's name.", maxLength=255),
+        ),
+        "token",
+        "password",
+    )
+    otp = (True, _required(_object(otp=_OTP), "otp"))
+    me_errors = (401, 403, 503)
+    return {
+        "/auth/login": {
+            "post": {
+                **_operation(
+                    "login",
+                    200,
+                    "Logged in",
+                    tokens,
+                    (400, 401, 403, 411, 413, 415, 422, 503),
+                    (True, login),
+                    headers=_NO_STORE,
+                ),
+                **public,
+            }
+        },
+        "/auth/refresh": {
+            "post": {
+                **_operation(
+                    "refreshSession",
+                    200,
+                    "New tokens",
+                    tokens,
+                    (400, 401, 411, 413, 415, 422, 503),
+                    (True, refresh),
+                    headers=_NO_STORE,
+                ),
+                **public,
+            }
+        },
+        "/auth/logout": {
+            "post": {
+                **_operation(
+                    "logout",
+                    204,
+                    "The session ended",
+                    errors=(400, 401, 411, 413, 415, 422, 503),
+                    body=(False, refresh),
+                ),
+                "security": [{}, {"bearer": []}],
+            }
+        },
+        "/auth/switch": {
+            "post": _operation(
+                "switchMerchant",
+                200,
+                "Tokens for the other merchant",
+                tokens,
+                BODY_ERRORS + (404,),
+                (
+                    True,
+                    _required(
+                        _object(
+                            merchant=_string("A merchant the user is a member of.", maxLength=255),
+                            livemode=_LIVEMODE,
+                        ),
+                        "merchant",
+                    ),
+                ),
+                headers=_NO_STORE,
+            )
+        },
+        "/users": {
+            "post": _operation(
+                "inviteUser",
+                201,
+                "Invited; the answer holds the token, once",
+                _json("Invitation"),
+                BODY_ERRORS,
+                (True, _required(_object(email=_EMAIL, role=_ROLE), "email", "role")),
+                [_IDEMPOTENCY],
+            ),
+            "get": _operation(
+                "listUsers",
+                200,
+                "Newest member first",
+                {"application/json": {"schema": _list_of("User")}},
+                (400, 401, 403, 422, 503),
+                parameters=PAGE_PARAMETERS,
+            ),
+        },
+        "/users/accept": {
+            "post": {
+                **_operation("acceptInvitation", 201, "Joined", user, BODY_ERRORS + (404,), (True, accept)),
+                **public,
+            }
+        },
+        "/users/me": {"get": _operation("getMe", 200, "The session's user", user, me_errors)},
+        "/users/me/totp": {
+            "post": _operation(
+                "setUpTotp",
+                200,
+                "The secret, once; confirm it to enable",
+                {
+                    "application/json": {
+                        "schema": _required(
+                            _object(
+                                secret=_string("Base32, for the authenticator app."),
+                                otpauth_uri=_string("The same as an `otpauth://` URI (a QR code)."),
+                            ),
+                            "secret",
+                            "otpauth_uri",
+                        )
+                    }
+                },
+                (401, 403, 409, 503),
+                headers=_NO_STORE,
+            ),
+            "delete": _operation("disableTotp", 200, "Disabled", user, BODY_ERRORS, otp),
+        },
+        "/users/me/totp/confirm": {"post": _operation("confirmTotp", 200, "Enabled", user, BODY_ERRORS, otp)},
+        "/users/me/password": {
+            "post": _operation(
+                "changePassword",
+                200,
+                "Changed; the user's other sessions ended",
+                user,
+                BODY_ERRORS,
+                (
+                    True,
+                    _required(
+                        _object(
+                            current_password=_string(
+                                "The password now.", minLength=1, maxLength=PASSWORD_MAX
+                            ),
+                            new_password=_string(
+                                "At least 12 characters, not a common one.",
+                                minLength=12,
+                                maxLength=PASSWORD_MAX,
+                            ),
+                        ),
+                        "current_password",
+                        "new_password",
+                    ),
+                ),
+            )
+        },
+        "/users/{user_id}": {
+            "parameters": [_USER_ID],
+            "get": _operation("getUser", 200, "The member", user, (401, 403, 404, 503)),
+            "patch": _operation(
+                "updateUser",
+                200,
+                "The new role",
+                user,
+                WRITE_ERRORS,
+                (True, _required(_object(role=_ROLE), "role")),
+                [_IDEMPOTENCY],
+            ),
+            "delete": _operation(
+                "removeUser",
+                204,
+                "No longer a member; their sessions for it ended",
+                errors=(401, 403, 404, 409, 503),
+            ),
+        },
+    }
+
+
 def _signature_header(name, description):
     return {
         "name": name,
@@ -1297,6 +1551,14 @@ TAGS = [
     {
         "name": "API keys",
         "description": "Secret keys (`sk_test_…`, `sk_live_…`) with their own scopes: create, roll, revoke.",
+    },
+    {
+        "name": "Sessions",
+        "description": "A user logs in (password, one-time code), refreshes, logs out, switches merchant.",
+    },
+    {
+        "name": "Users",
+        "description": "A merchant's members and their roles, invitations, and a user's own account.",
     },
     {
         "name": "Admin",
@@ -1494,6 +1756,72 @@ OPERATIONS = {
         "working for `expires_in_hours` (0: stops now). The credential must hold every scope of the key. "
         "A revoked, expired or already rolled key is 409.",
     ),
+    "login": (
+        "Sessions",
+        "Log in",
+        "An access token (a JWT for PAYWAVE_SESSION_ACCESS_SECONDS) and a refresh token. Every refusal is "
+        "the same 401: unknown email, wrong password or code, too many attempts for the account or address.",
+    ),
+    "refreshSession": (
+        "Sessions",
+        "Refresh the tokens",
+        "Exchanges the refresh token for a new pair. A refresh token used twice ends its session (401).",
+    ),
+    "logout": (
+        "Sessions",
+        "Log out",
+        "Ends the session of the access token sent (Authorization) or of the refresh token given; other "
+        "processes refuse its access tokens within PAYWAVE_CREDENTIAL_CACHE_SECONDS.",
+    ),
+    "switchMerchant": (
+        "Sessions",
+        "Switch merchant",
+        "User sessions only: tokens for another merchant the user is a member of (404 otherwise); the "
+        "current session ends.",
+    ),
+    "inviteUser": (
+        "Users",
+        "Invite a user",
+        "An invitation for PAYWAVE_INVITATION_HOURS, its token shown once. A role above the credential's own "
+        "is 403; a member already, 409.",
+    ),
+    "listUsers": ("Users", "List members", "The merchant's users with their roles, newest member first."),
+    "acceptInvitation": (
+        "Users",
+        "Accept an invitation",
+        "Creates the user with the password given (422 when weak), or, when the email has an account, adds "
+        "the membership once its password is given (401 otherwise). Unknown, expired or used: 404.",
+    ),
+    "getMe": ("Users", "Get my account", "User sessions only: the user and their role for the merchant."),
+    "setUpTotp": (
+        "Users",
+        "Set up a second factor",
+        "User sessions only: a new TOTP secret, shown once, enabled once a code confirms it.",
+    ),
+    "disableTotp": ("Users", "Disable the second factor", "User sessions only, proven by a current code."),
+    "confirmTotp": (
+        "Users",
+        "Enable the second factor",
+        "A current code of the secret set up; logins then need `otp`.",
+    ),
+    "changePassword": (
+        "Users",
+        "Change my password",
+        "User sessions only: the current password (422 if wrong) and a strong new one; every other session "
+        "of the user ends.",
+    ),
+    "getUser": ("Users", "Get a member", "A member of the merchant, with their role."),
+    "updateUser": (
+        "Users",
+        "Change a member's role",
+        "Only to a role, and of a member, whose scopes the credential holds (only an owner touches owners); "
+        "the last owner cannot be demoted (409).",
+    ),
+    "removeUser": (
+        "Users",
+        "Remove a member",
+        "Ends the membership and the user's sessions for the merchant; the last owner stays (409).",
+    ),
     "listPaymentsForReview": (
         "Admin",
         "List the payments that await a person",
@@ -1665,6 +1993,7 @@ def document():
                 **_admin_paths(),
                 **_api_key_paths(),
                 **_audit_paths(),
+                **_account_paths(),
                 **GATEWAY_EVENT_PATHS,
                 "/healthz": {"get": {**_operation("health", 200, "Process up"), "security": []}},
                 "/readyz": {
@@ -1708,6 +2037,9 @@ def document():
                 "ApiKeyCreate": API_KEY_CREATE,
                 "ApiKeyRoll": API_KEY_ROLL,
                 "AuditEvent": AUDIT_EVENT,
+                "User": USER,
+                "Invitation": INVITATION,
+                "Tokens": TOKENS,
             },
             "responses": {
                 "Problem": {

@@ -76,6 +76,12 @@ PERMISSIONS = {
     "api_keys.read": "api_keys:read",
     "api_keys.write": "api_keys:write",
     "audit_events.read": "audit:read",
+    "users.read": "users:read",
+    "users.write": "users:write",
+    # A user's own account and sessions: every role holds merchant:read; a resource refuses other credentials.
+    "me.read": "merchant:read",
+    "me.write": "merchant:read",
+    "sessions.switch": "merchant:read",
     "review.read": ADMIN,
     "review.resolve": ADMIN,
 }
@@ -92,6 +98,7 @@ class Principal:
       scopes: What it may do (keys of ``ROLES`` values, or ``ADMIN``).
       livemode: Whether it sees and moves live money (a test key: never).
       role: A user's role for the merchant; None for keys and service tokens.
+      session_id: A user's login session (the access token's ``sid``); None for the others.
     """
 
     merchant_id: str
@@ -100,6 +107,7 @@ class Principal:
     scopes: frozenset[str]
     livemode: bool = True
     role: str | None = None
+    session_id: str | None = None
 
 
 def service_scopes(claimed: Collection[str]) -> frozenset[str]:

@@ -313,6 +313,36 @@ class Config:
         low=0,
         high=60,
     )
+    password_time_cost: int = _setting(
+        2,
+        _int,
+        "Argon2id passes per password hash (OWASP: at least 2); a login rehashes older hashes",
+        low=1,
+        high=20,
+    )
+    password_memory_kib: int = _setting(
+        19456,
+        _int,
+        "Argon2id memory per password hash, in KiB (OWASP: at least 19456); a login rehashes older hashes",
+        low=8,
+        high=4 * 1024 * 1024,
+    )
+    password_parallelism: int = _setting(1, _int, "Argon2id lanes per password hash", low=1, high=16)
+    session_access_seconds: int = _setting(
+        900, _int, "lifetime of a user's access token (`POST /auth/login`)", low=60, high=3600
+    )
+    session_refresh_days: int = _setting(
+        30, _int, "lifetime of a login session: its refresh tokens end with it", low=1, high=365
+    )
+    login_attempts_per_account: int = _setting(
+        10, _int, "login attempts per account (email) per 15 minutes", low=1, high=10_000
+    )
+    login_attempts_per_ip: int = _setting(
+        100, _int, "login attempts per source address per 15 minutes", low=1, high=100_000
+    )
+    invitation_hours: int = _setting(
+        72, _int, "how long an invitation (`POST /users`) can be accepted", low=1, high=720
+    )
     log_level: str = _setting("info", doc="debug, info, warning or error")
     metrics_port: int = _setting(9191, _int, "worker Prometheus port", low=1, high=65535)
     heartbeat_file: str = _setting("/tmp/paywave/heartbeat", doc="file a worker touches while alive")
@@ -373,7 +403,7 @@ class Config:
     )
     webhook_secret_keys: str = _setting(
         DEV_WEBHOOK_SECRET_KEY,
-        doc="AES-256 keys `kid:base64(32 bytes)` for webhook signing secrets, "
+        doc="AES-256 keys `kid:base64(32 bytes)` for webhook signing secrets and users' TOTP secrets, "
         "comma-separated; the first encrypts (ingress, webhooks pool)",
         secret=True,
     )
@@ -455,6 +485,10 @@ class Config:
             problems.append(f"PAYWAVE_WEBHOOK_ALLOWED_HOSTS: not a host name or CIDR: {bad_hosts}")
         problems += _failure(self.rate_limit_overrides_by_merchant, "PAYWAVE_RATE_LIMIT_OVERRIDES: ")
         problems += _failure(self.trusted_networks, "PAYWAVE_TRUSTED_PROXIES: ")
+        if self.password_memory_kib < 8 * self.password_parallelism:  # Argon2's own floor
+            problems.append(
+                "PAYWAVE_PASSWORD_MEMORY_KIB: must be at least 8 per lane (PAYWAVE_PASSWORD_PARALLELISM)"
+            )
         if self.log_level not in ("debug", "info", "warning", "error"):
             problems.append("PAYWAVE_LOG_LEVEL: expected debug, info, warning or error")
         problems += self._keyring_problems()

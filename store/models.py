@@ -306,3 +306,73 @@ class ApiKey(BaseModel):
 
 
 MODELS.append(ApiKey)
+
+
+# Users, memberships, invitations and sessions (issue 13, helper A: migration 0014).
+
+
+class User(BaseModel):
+    """A person who logs in (``store.users``); ``email`` is kept lowercased and unique."""
+
+    id = peewee.TextField(primary_key=True)  # usr_…
+    email = peewee.TextField()
+    name = peewee.TextField(null=True)
+    password_hash = peewee.TextField()  # Argon2id, parameters inside (store.passwords)
+    totp_key_id = peewee.TextField(null=True)  # the vault's symmetric key that sealed the TOTP secret
+    totp_ciphertext = peewee.TextField(null=True)  # set at setup; enabled only once a code confirms it
+    totp_enabled = peewee.BooleanField(default=False)
+    failed_logins = peewee.IntegerField(default=0)  # wrong passwords since the last login: for operators
+    last_failed_login_at = peewee.DateTimeField(null=True)
+    created_at = peewee.DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "app_user"  # "user" is reserved in Postgres
+
+
+class Membership(BaseModel):
+    """A user's role for one merchant."""
+
+    id = peewee.BigAutoField()
+    user_id = peewee.TextField()
+    merchant_id = peewee.TextField()
+    role = peewee.TextField()  # a key of ingress.permissions.ROLES
+    created_at = peewee.DateTimeField(default=utcnow)
+
+
+class Invitation(BaseModel):
+    """An invitation to join a merchant with a role; its token is kept as a SHA-256 digest only."""
+
+    id = peewee.TextField(primary_key=True)  # inv_…
+    merchant_id = peewee.TextField()
+    email = peewee.TextField()
+    role = peewee.TextField()
+    token_digest = peewee.TextField()
+    invited_by = peewee.TextField(null=True)  # the actor's id
+    created_at = peewee.DateTimeField(default=utcnow)
+    expires_at = peewee.DateTimeField()
+    accepted_at = peewee.DateTimeField(null=True)
+
+
+class AuthSession(BaseModel):
+    """One login: a family of refresh tokens, revoked together (logout, reuse of a rotated token)."""
+
+    id = peewee.TextField(primary_key=True)  # ses_…, the access token's ``sid``
+    user_id = peewee.TextField()
+    merchant_id = peewee.TextField()
+    livemode = peewee.BooleanField()
+    created_at = peewee.DateTimeField(default=utcnow)
+    expires_at = peewee.DateTimeField()  # the family's end: refreshing does not extend it
+    revoked_at = peewee.DateTimeField(null=True)
+
+
+class RefreshToken(BaseModel):
+    """One refresh token of a session, kept as a SHA-256 digest; ``rotated_at`` once exchanged."""
+
+    id = peewee.BigAutoField()
+    session_id = peewee.TextField()
+    token_digest = peewee.TextField()
+    created_at = peewee.DateTimeField(default=utcnow)
+    rotated_at = peewee.DateTimeField(null=True)
+
+
+MODELS += [User, Membership, Invitation, AuthSession, RefreshToken]

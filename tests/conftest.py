@@ -92,6 +92,11 @@ def config(service_urls, database_url):
         rate_limit_read=100_000,
         rate_limit_write=100_000,
         rate_limit_webhooks_per_ip=100_000,
+        login_attempts_per_ip=100_000,  # every test logs in from 127.0.0.1; test_sessions.py sets a low one
+        # Cheap Argon2 for the many logins of the suite (tests/ingress/test_sessions.py checks the defaults).
+        password_time_cost=1,
+        password_memory_kib=1024,
+        password_parallelism=1,
     )
     yield cfg
     from shared.queues import POOLS

@@ -24,6 +24,7 @@ ENDPOINT_ID = re.compile(r"we_[A-Za-z0-9]{24}")
 AUDIT_EVENT_ID = re.compile(r"aev_[1-9][0-9]{0,17}")  # a BIGINT row number: 18 digits always fit
 CUSTOMER_ID = re.compile(validation.CUSTOMER_ID)
 KEY_ID = re.compile(r"key_[A-Za-z0-9]{24}")
+USER_ID = re.compile(r"usr_[A-Za-z0-9]{24}")
 LAST4 = re.compile(r"[0-9]{4}")
 #: Route parameter -> what its ids look like.
 ID_FORMS = {
@@ -34,6 +35,7 @@ ID_FORMS = {
     "audit_event_id": AUDIT_EVENT_ID,
     "customer_id": CUSTOMER_ID,
     "key_id": KEY_ID,
+    "user_id": USER_ID,
 }
 
 

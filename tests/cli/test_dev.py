@@ -84,6 +84,13 @@ def test_dev_serves_the_api_and_its_printed_example_is_charged(tmp_path, sandbox
             time.sleep(0.1)
         assert status == "succeeded"
         assert (tmp_path / "paywave.db").exists()  # SQLite, in the working directory
+        login = json.loads(re.search(r"--data '(\{.*\})'", banner).group(1))
+        assert login["email"] == "owner@example.test"
+        tokens = requests.post(base + "/auth/login", json=login, timeout=5).json()
+        me = requests.get(
+            base + "/users/me", headers={"Authorization": f"Bearer {tokens['access_token']}"}, timeout=5
+        )
+        assert me.json()["role"] == "owner"  # the demo owner of the dev merchant
     finally:
         proc.terminate()
         proc.wait(30)

@@ -46,6 +46,8 @@ def test_every_operation_parameter_and_property_is_described_and_tagged():
             "Health",
             "Merchant",
             "Customers",
+            "Sessions",
+            "Users",
             "Admin",
             "API keys",
             "Audit",
