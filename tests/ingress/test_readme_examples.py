@@ -68,7 +68,10 @@ def test_the_search_and_export_examples_answer(served, mint, merchant, tmp_path)
 def test_the_api_key_example_creates_a_key_that_lists_payments(served, mint, merchant):
     created, listed = (
         next(c for c in COMMANDS if marker in c).replace("http://127.0.0.1:8000", served)
-        for marker in ("POST http://127.0.0.1:8000/api_keys ", '/payments -H "Authorization: Bearer $KEY"')
+        for marker in (
+            '"scopes": ["payments:read"',
+            'curl -s http://127.0.0.1:8000/payments -H "Authorization: Bearer $KEY"',
+        )
     )
     run = functools.partial(subprocess.run, capture_output=True, text=True, timeout=30)
     key = json.loads(run(["bash", "-c", created], env={**os.environ, "TOKEN": mint(merchant)}).stdout)
@@ -109,3 +112,20 @@ def test_the_compose_token_is_accepted_by_the_compose_ingress():
     )
     with pytest.raises(Problem):
         ingress.verify(mint({}))
+
+
+def test_the_onboarding_script_ends_in_a_test_payment(served, config, db, tmp_path):
+    """The README's onboarding block, run as printed (the CLI against this run's database): a merchant, its
+    owner, a login, a test key, and a first payment made with that key."""
+    from store.models import Payment
+
+    script = re.search(r"```sh\n# onboarding\n(.*?)```", README, re.S).group(1)
+    script = script.replace("http://127.0.0.1:8000", served).replace(
+        ".venv/bin/paywave", f"{sys.executable} -m cli"
+    )
+    env = {**os.environ, "PAYWAVE_DATABASE_URL": config.database_url}
+    out = subprocess.run(["bash", "-ec", script], env=env, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    payment = json.loads(out.stdout.splitlines()[-1])  # after the user id create-user prints
+    assert (payment["object"], payment["livemode"], payment["status"]) == ("payment", False, "pending")
+    assert Payment.get_by_id(payment["id"]).merchant_id.startswith("mer_")
