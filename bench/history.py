@@ -19,12 +19,20 @@ QUERIES = {
     "status=failed": "AND status IN ('failed')",
     "status=failed&status=canceled": "AND status IN ('failed', 'canceled')",
     "customer": "AND customer = 'cus_42'",
+    "email": "AND customer IN (SELECT id FROM customer WHERE merchant_id = 'm_bench' AND deleted_at IS NULL"
+    " AND lower(email) = lower('C42@example.com'))",
     "card_last4": "AND card_last4 = '4242'",
     "currency=EUR": "AND currency = 'EUR'",
     "gateway=paypal": "AND gateway = 'paypal'",
     "amount[gte]=99000": "AND amount >= 99000",
     "metadata[order]": "AND jsonb_extract_path_text(CAST(metadata AS jsonb), 'order') = 'ord_150000'",
 }
+#: The seed's 5,000 customers (``cus_0`` to ``cus_4999``), each with an email, for the ``email`` search.
+CUSTOMERS = (
+    "INSERT INTO customer (id, merchant_id, email, name, created_at, updated_at)"
+    " SELECT 'cus_' || i, 'm_bench', 'c' || i || '@example.com', 'C', now(), now()"
+    " FROM generate_series(0, 4999) AS i; ANALYZE customer"
+)
 _SELECT = (
     "EXPLAIN (ANALYZE, BUFFERS) SELECT * FROM payment WHERE merchant_id = %s AND livemode = TRUE {} "
     "ORDER BY created_at DESC, id DESC LIMIT 11"
@@ -50,6 +58,7 @@ def main() -> None:
         with psycopg2.connect(url) as conn, conn.cursor() as cursor:
             seed(cursor, "m_bench", args.rows)
             seed(cursor, "m_other", args.rows // 10)  # another merchant's rows share the indexes
+            cursor.execute(CUSTOMERS)
             conn.commit()
             for label, condition in QUERIES.items():
                 cursor.execute(_SELECT.format(condition), ("m_bench",))

@@ -54,8 +54,10 @@ def scan_database(url) -> list[str]:
         for (table,) in cur.fetchall():
             cur.execute(f'SELECT * FROM "{table}"')
             names = [c.name for c in cur.description]
-            text = "\n".join(json.dumps(dict(zip(names, row, strict=True)), default=str) for row in cur)
-            hits += [f"table {table}: {hit}" for hit in find(text)]
+            rows = cur.fetchall()
+            for index, name in enumerate(names):  # per column: a finding names where it is
+                text = "\n".join(json.dumps({name: row[index]}, default=str) for row in rows)
+                hits += [f"table {table}, column {name}: {hit}" for hit in find(text)]
     conn.close()
     return hits
 
