@@ -37,7 +37,9 @@ def test_scanners_find_a_planted_card_in_each_place_and_leave_it_there(database_
         cur.execute("CREATE TABLE leakscan_probe (note text)")
         cur.execute("INSERT INTO leakscan_probe VALUES (%s)", (f"card {PAN}",))
     try:
-        assert "table leakscan_probe, column note: card number 400005…5556" in leakscan.scan_database(database_url)
+        assert "table leakscan_probe, column note: card number 400005…5556" in leakscan.scan_database(
+            database_url
+        )
     finally:
         with conn, conn.cursor() as cur:
             cur.execute("DROP TABLE leakscan_probe")
