@@ -48,7 +48,7 @@ def may_grant(principal: permissions.Principal, role: str) -> None:
 
 
 def _role(errors, value):
-    if value not in permissions.ROLES:
+    if not isinstance(value, str) or value not in permissions.ROLES:  # a list or object is unhashable
         errors.add("role", f"must be one of {', '.join(permissions.ROLES)}")
         return None
     return value
