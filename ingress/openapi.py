@@ -4,6 +4,7 @@ from typing import Any
 
 from gateways import registry
 from ingress import permissions, validation
+from ingress.resources.common import ID_FORMS
 from ingress.resources.csv_export import EXPORT_FORMATS
 from ingress.resources.users import PASSWORD_MAX
 from shared.queues import GATEWAYS
@@ -13,13 +14,21 @@ from store.states import SETTLED, AttemptStatus, DeliveryStatus, PaymentStatus, 
 from store.vault import CARD_BRANDS
 
 _ERROR = {"$ref": "#/components/responses/Problem"}
-_ID = {
-    "name": "payment_id",
-    "in": "path",
-    "required": True,
-    "description": "The payment's id (`pay_…`).",
-    "schema": {"type": "string", "pattern": "^pay_[A-Za-z0-9]{24}$"},
-}
+
+
+def _path_id(name, what):
+    """The path parameter ``name``: an id of the form ``ingress.resources.common.ID_FORMS`` knows."""
+    pattern = ID_FORMS[name].pattern
+    return {
+        "name": name,
+        "in": "path",
+        "required": True,
+        "description": f"The {what}'s id (`{pattern.split('_')[0]}_…`).",
+        "schema": {"type": "string", "pattern": f"^{pattern}$"},
+    }
+
+
+_ID = _path_id("payment_id", "payment")
 _IDEMPOTENCY = {
     "name": "Idempotency-Key",
     "in": "header",
@@ -27,34 +36,10 @@ _IDEMPOTENCY = {
     "schema": {"type": "string", "pattern": "^[\\x21-\\x7e]{1,255}$"},
     "description": "1 to 255 printable ASCII characters; replays return the first response for 24 hours.",
 }
-_ENDPOINT_ID = {
-    "name": "endpoint_id",
-    "in": "path",
-    "required": True,
-    "description": "The endpoint's id (`we_…`).",
-    "schema": {"type": "string", "pattern": "^we_[A-Za-z0-9]{24}$"},
-}
-_REFUND_ID = {
-    "name": "refund_id",
-    "in": "path",
-    "required": True,
-    "description": "The refund's id (`re_…`).",
-    "schema": {"type": "string", "pattern": "^re_[A-Za-z0-9]{24}$"},
-}
-_EVENT_ID = {
-    "name": "event_id",
-    "in": "path",
-    "required": True,
-    "description": "The event's id (`evt_…`).",
-    "schema": {"type": "string", "pattern": "^evt_[A-Za-z0-9]{24}$"},
-}
-_KEY_ID = {
-    "name": "key_id",
-    "in": "path",
-    "required": True,
-    "description": "The key's id (`key_…`).",
-    "schema": {"type": "string", "pattern": "^key_[A-Za-z0-9]{24}$"},
-}
+_ENDPOINT_ID = _path_id("endpoint_id", "endpoint")
+_REFUND_ID = _path_id("refund_id", "refund")
+_EVENT_ID = _path_id("event_id", "event")
+_KEY_ID = _path_id("key_id", "key")
 
 
 def _nullable(description):
@@ -746,8 +731,36 @@ def _object(**properties):
     return {"type": "object", "additionalProperties": False, "properties": properties}
 
 
+_LOCATION = {"Location": {"schema": {"type": "string"}}}
+
+
+def _create(operation_id, description, schema, body_schema, status=201, **extra):
+    """A POST creating a ``schema`` object from a ``body_schema`` body (``Location``, ``Idempotency-Key``)."""
+    body = (True, {"$ref": f"#/components/schemas/{body_schema}"})
+    return _operation(
+        operation_id,
+        status,
+        description,
+        _json(schema),
+        BODY_ERRORS,
+        body,
+        [_IDEMPOTENCY],
+        headers=_LOCATION,
+        **extra,
+    )
+
+
+def _list(operation_id, schema, parameters=(), description="Newest first"):
+    """A GET of one page of ``schema`` objects (``parameters`` beside the page's own)."""
+    content = {"application/json": {"schema": _list_of(schema)}}
+    return _operation(
+        operation_id, 200, description, content, LIST_ERRORS, parameters=[*PAGE_PARAMETERS, *parameters]
+    )
+
+
 WRITE_ERRORS = (400, 401, 403, 404, 409, 411, 413, 415, 422, 503)
 BODY_ERRORS = tuple(code for code in WRITE_ERRORS if code != 404)  # a write that names no object in its path
+LIST_ERRORS = (400, 401, 403, 422, 503)
 AMOUNT = PAYMENT_CREATE["properties"]["amount"]
 PAGE_PARAMETERS = [
     {
@@ -810,7 +823,7 @@ SEARCH_PARAMETERS = [
         explode=True,
     ),
 ]
-LIST_PARAMETERS = [*PAGE_PARAMETERS, *SEARCH_PARAMETERS]
+
 EXPORT_PARAMETERS = [
     _query("format", "The file's format (default and only one: `csv`).", {"enum": list(EXPORT_FORMATS)}),
     *SEARCH_PARAMETERS,
@@ -818,32 +831,17 @@ EXPORT_PARAMETERS = [
 
 
 def _webhook_paths():
-    endpoint, read_errors, list_errors = (
-        _json("WebhookEndpoint"),
-        (401, 403, 404, 503),
-        (400, 401, 403, 422, 503),
-    )
+    endpoint, read_errors = _json("WebhookEndpoint"), (401, 403, 404, 503)
     deliveries = {"application/json": {"schema": _list_of("WebhookDelivery")}}
     return {
         "/webhook_endpoints": {
-            "post": _operation(
+            "post": _create(
                 "createWebhookEndpoint",
-                201,
                 "Created; the answer holds the signing secret, once",
-                endpoint,
-                BODY_ERRORS,
-                (True, {"$ref": "#/components/schemas/WebhookEndpointCreate"}),
-                [_IDEMPOTENCY],
-                headers={"Location": {"schema": {"type": "string"}}},
+                "WebhookEndpoint",
+                "WebhookEndpointCreate",
             ),
-            "get": _operation(
-                "listWebhookEndpoints",
-                200,
-                "Newest first",
-                {"application/json": {"schema": _list_of("WebhookEndpoint")}},
-                list_errors,
-                parameters=PAGE_PARAMETERS,
-            ),
+            "get": _list("listWebhookEndpoints", "WebhookEndpoint"),
         },
         "/webhook_endpoints/{endpoint_id}": {
             "parameters": [_ENDPOINT_ID],
@@ -867,21 +865,10 @@ def _webhook_paths():
             ),
         },
         "/events": {
-            "get": _operation(
+            "get": _list(
                 "listEvents",
-                200,
-                "Newest first",
-                {"application/json": {"schema": _list_of("Event")}},
-                list_errors,
-                parameters=[
-                    *PAGE_PARAMETERS,
-                    {
-                        "name": "type",
-                        "in": "query",
-                        "description": "Only events of this type.",
-                        "schema": EVENT["properties"]["type"],
-                    },
-                ],
+                "Event",
+                [_query("type", "Only events of this type.", EVENT["properties"]["type"])],
             ),
         },
         "/events/{event_id}": {
@@ -936,35 +923,14 @@ def _merchant_paths():
 def _customer_paths():
     customer, read_errors = _json("Customer"), (401, 403, 404, 503)
     body = (True, {"$ref": "#/components/schemas/CustomerWrite"})
-    customer_id = {
-        "name": "customer_id",
-        "in": "path",
-        "required": True,
-        "description": "The customer's id (`cus_…`).",
-        "schema": {"type": "string", "pattern": f"^{validation.CUSTOMER_ID}$"},
-    }
+    customer_id = _path_id("customer_id", "customer")
     return {
         "/customers": {
-            "post": _operation(
-                "createCustomer",
-                201,
-                "Created",
-                customer,
-                BODY_ERRORS,
-                body,
-                [_IDEMPOTENCY],
-                headers={"Location": {"schema": {"type": "string"}}},
-            ),
-            "get": _operation(
+            "post": _create("createCustomer", "Created", "Customer", "CustomerWrite"),
+            "get": _list(
                 "listCustomers",
-                200,
-                "Newest first",
-                {"application/json": {"schema": _list_of("Customer")}},
-                (400, 401, 403, 422, 503),
-                parameters=[
-                    *PAGE_PARAMETERS,
-                    _query("email", "Only customers with this email address (any case).", {"type": "string"}),
-                ],
+                "Customer",
+                [_query("email", "Only customers with this email address (any case).", {"type": "string"})],
             ),
         },
         "/customers/{customer_id}": {
@@ -986,28 +952,14 @@ def _customer_paths():
 
 
 def _api_key_paths():
-    key, created = _json("ApiKey"), {"Location": {"schema": {"type": "string"}}}
+    key = _json("ApiKey")
     read_errors = (401, 403, 404, 503)
     return {
         "/api_keys": {
-            "post": _operation(
-                "createApiKey",
-                201,
-                "Created; the answer holds the secret, once",
-                key,
-                BODY_ERRORS,
-                (True, {"$ref": "#/components/schemas/ApiKeyCreate"}),
-                [_IDEMPOTENCY],
-                headers=created,
+            "post": _create(
+                "createApiKey", "Created; the answer holds the secret, once", "ApiKey", "ApiKeyCreate"
             ),
-            "get": _operation(
-                "listApiKeys",
-                200,
-                "Newest first",
-                {"application/json": {"schema": _list_of("ApiKey")}},
-                (400, 401, 403, 422, 503),
-                parameters=PAGE_PARAMETERS,
-            ),
+            "get": _list("listApiKeys", "ApiKey"),
         },
         "/api_keys/{key_id}": {
             "parameters": [_KEY_ID],
@@ -1024,7 +976,7 @@ def _api_key_paths():
                 WRITE_ERRORS,
                 (True, {"$ref": "#/components/schemas/ApiKeyRoll"}),
                 [_IDEMPOTENCY],
-                headers=created,
+                headers=_LOCATION,
             ),
         },
     }
@@ -1044,13 +996,8 @@ def _admin_paths():
     resolution["required"] = ["status", "reference"]
     return {
         "/admin/payments": {
-            "get": _operation(
-                "listPaymentsForReview",
-                200,
-                "Payments in requires_review, newest first",
-                {"application/json": {"schema": _list_of("Payment")}},
-                (400, 401, 403, 422, 503),
-                parameters=PAGE_PARAMETERS,
+            "get": _list(
+                "listPaymentsForReview", "Payment", description="Payments in requires_review, newest first"
             )
         },
         "/admin/payments/{payment_id}/resolve": {
@@ -1115,13 +1062,7 @@ AUDIT_EVENT = {
         },
     },
 }
-_AUDIT_EVENT_ID = {
-    "name": "audit_event_id",
-    "in": "path",
-    "required": True,
-    "description": "The audit event's id (`aev_…`).",
-    "schema": {"type": "string", "pattern": "^aev_[1-9][0-9]{0,17}$"},
-}
+_AUDIT_EVENT_ID = _path_id("audit_event_id", "audit event")
 
 
 def _audit_paths():
@@ -1140,16 +1081,7 @@ def _audit_paths():
         _query("created[lte]", "Only events created at or before this.", moment),
     ]
     return {
-        "/audit_events": {
-            "get": _operation(
-                "listAuditEvents",
-                200,
-                "Newest first",
-                {"application/json": {"schema": _list_of("AuditEvent")}},
-                (400, 401, 403, 422, 503),
-                parameters=[*PAGE_PARAMETERS, *filters],
-            )
-        },
+        "/audit_events": {"get": _list("listAuditEvents", "AuditEvent", filters)},
         "/audit_events/{audit_event_id}": {
             "parameters": [_AUDIT_EVENT_ID],
             "get": _operation(
@@ -1159,13 +1091,7 @@ def _audit_paths():
     }
 
 
-_USER_ID = {
-    "name": "user_id",
-    "in": "path",
-    "required": True,
-    "description": "The user's id (`usr_…`).",
-    "schema": {"type": "string", "pattern": "^usr_[A-Za-z0-9]{24}$"},
-}
+_USER_ID = _path_id("user_id", "user")
 _ROLE = {
     "enum": list(permissions.ROLES),
     "description": "The role for the merchant (README: Roles and scopes).",
@@ -1325,14 +1251,7 @@ def _account_paths():
                 (True, _required(_object(email=_EMAIL, role=_ROLE), "email", "role")),
                 [_IDEMPOTENCY],
             ),
-            "get": _operation(
-                "listUsers",
-                200,
-                "Newest member first",
-                {"application/json": {"schema": _list_of("User")}},
-                (400, 401, 403, 422, 503),
-                parameters=PAGE_PARAMETERS,
-            ),
+            "get": _list("listUsers", "User", description="Newest member first"),
         },
         "/users/accept": {
             "post": {
@@ -1889,25 +1808,15 @@ def document():
         "paths": _described(
             {
                 "/payments": {
-                    "post": _operation(
+                    "post": _create(
                         "createPayment",
-                        202,
                         "Accepted; charged in the background",
-                        payment,
-                        BODY_ERRORS,
-                        (True, {"$ref": "#/components/schemas/PaymentCreate"}),
-                        [_IDEMPOTENCY],
-                        headers={"Location": {"schema": {"type": "string"}}},
+                        "Payment",
+                        "PaymentCreate",
+                        status=202,
                         links=get_link,
                     ),
-                    "get": _operation(
-                        "listPayments",
-                        200,
-                        "Newest first",
-                        {"application/json": {"schema": _list_of("Payment")}},
-                        (400, 401, 403, 422, 503),
-                        parameters=LIST_PARAMETERS,
-                    ),
+                    "get": _list("listPayments", "Payment", SEARCH_PARAMETERS),
                 },
                 "/payments/export": {
                     "get": _operation(
@@ -1915,7 +1824,7 @@ def document():
                         200,
                         "The CSV file",
                         {"text/csv": {"schema": {"type": "string"}}},
-                        (400, 401, 403, 422, 503),
+                        LIST_ERRORS,
                         parameters=EXPORT_PARAMETERS,
                         headers={
                             "Content-Disposition": {
