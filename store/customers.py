@@ -87,11 +87,13 @@ def with_email(email: str) -> peewee.Expression:
     return peewee.fn.lower(Customer.email) == peewee.fn.lower(email)
 
 
-def named_by_email(merchant_id: str | None, email: str) -> peewee.ModelSelect[Customer]:
-    """The ids of the customers with ``email`` (of ``merchant_id``; None: of any), not deleted: a subquery for
-    the payment history search (a customer id is of one mode: the payments' own mode condition suffices)."""
+def named_by_email(merchant_id: str | None, email: str) -> list[str]:
+    """The ids of the customers with ``email`` (of ``merchant_id``; None: of any), not deleted, for the
+    payment history search (a customer id is of one mode: the payments' own mode condition suffices)."""
     query = Customer.select(Customer.id).where(Customer.deleted_at.is_null() & with_email(email))
-    return query if merchant_id is None else query.where(Customer.merchant_id == merchant_id)
+    if merchant_id is not None:
+        query = query.where(Customer.merchant_id == merchant_id)
+    return [customer.id for customer in query]
 
 
 def replace(merchant_id: str, livemode: bool, customer_id: str, fields: dict) -> bytes:

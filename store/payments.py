@@ -200,6 +200,8 @@ def matching(
         if getattr(filters, name) is not None:
             query = query.where(column == getattr(filters, name))
     if filters.email is not None:
+        # The ids first, then the customer index: as a subquery the planner walked the whole history (97 ms
+        # against 0.05 ms on 100k payments, bench.history).
         query = query.where(Payment.customer.in_(customers.named_by_email(merchant_id, filters.email)))
     bounds = (
         (Payment.created_at >= filters.created_gte, filters.created_gte),
