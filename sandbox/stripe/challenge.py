@@ -3,7 +3,7 @@ browser is sent to (Complete / Fail), which sends the browser back to the mercha
 
 import contextvars
 import html
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 import falcon
 
@@ -55,7 +55,7 @@ class ChallengeResource:
         resp.text = PAGE.format(amount=html.escape(amount))
 
     def on_post(self, req, resp, pi_id):
-        result = req.get_param("result")
+        result = dict(parse_qsl(req.bounded_stream.read().decode("utf-8", "replace"))).get("result")
         if result not in ("complete", "fail"):
             raise falcon.HTTPBadRequest(description="result must be complete or fail")
         action = self._waiting(pi_id)["next_action"]
