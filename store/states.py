@@ -3,9 +3,9 @@
 ``StrEnum``s: each member is its own string, so the database, the API, the cache and the
 OpenAPI document (its enums derive from these) carry the same words as before.  A payment's
 rules: ``pending → processing → succeeded | requires_capture | failed``; ``pending | processing →
-requires_action → processing | succeeded | requires_capture | failed | canceled`` (the customer's 3-D
-Secure challenge); ``requires_capture → succeeded | canceled``; ``pending → canceled``; what the machine cannot settle goes to
-``requires_review``, which only an operator moves on (``store.payments.settle``).
+requires_action → processing | succeeded | requires_capture | failed | canceled`` (the customer's
+3-D Secure challenge); ``requires_capture → succeeded | canceled``; ``pending → canceled``; what the
+machine cannot settle goes to ``requires_review``, which only an operator moves on (``store.payments.settle``).
 """
 
 from enum import StrEnum

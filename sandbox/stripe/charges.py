@@ -125,8 +125,9 @@ class Charges:
                 "type": "invalid_request_error",
                 "code": "payment_intent_authentication_failure",
                 "message": (
-                    "The provided PaymentMethod has failed authentication. You can provide payment_method_data "
-                    "or a new PaymentMethod to attempt to fulfill this PaymentIntent again."
+                    "The provided PaymentMethod has failed authentication. You can provide "
+                    "payment_method_data or a new PaymentMethod to attempt to fulfill this "
+                    "PaymentIntent again."
                 ),
                 "payment_method": self.objects.get("payment_method", pi["payment_method"]),
             }

@@ -527,11 +527,16 @@ def test_three_d_secure_challenge(api, receiver, number, result, status):
     assert page.status_code == 200 and 'value="complete"' in page.text
     back = requests.post(action["redirect_to_url"]["url"], data={"result": result}, allow_redirects=False)
     assert back.status_code == 303
-    assert back.headers["Location"].startswith(f"https://shop.example/done?order=7&payment_intent={pi['id']}&")
+    assert back.headers["Location"].startswith(
+        f"https://shop.example/done?order=7&payment_intent={pi['id']}&"
+    )
     after = api.get(f"/v1/payment_intents/{pi['id']}").json()
     assert after["status"] == status and after["next_action"] is None
     if status == "requires_payment_method":
-        assert after["last_payment_error"]["code"] in ("card_declined", "payment_intent_authentication_failure")
+        assert after["last_payment_error"]["code"] in (
+            "card_declined",
+            "payment_intent_authentication_failure",
+        )
     event = "payment_intent.succeeded" if status == "succeeded" else "payment_intent.payment_failed"
     assert receiver.wait_for(event, pi["id"])
     # The challenge is answered once.
