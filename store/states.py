@@ -5,7 +5,8 @@ OpenAPI document (its enums derive from these) carry the same words as before.  
 rules: ``pending → processing → succeeded | requires_capture | failed``; ``pending | processing →
 requires_action → processing | succeeded | requires_capture | failed | canceled`` (the customer's
 3-D Secure challenge); ``requires_capture → succeeded | canceled``; ``pending → canceled``; what the
-machine cannot settle goes to ``requires_review``, which only an operator moves on (``store.payments.settle``).
+machine cannot settle goes to ``requires_review``, which only an operator moves on
+(``store.payments.settle``).
 """
 
 from enum import StrEnum
