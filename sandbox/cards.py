@@ -34,7 +34,7 @@ CARDS = {
     "4000000000000259": Outcome(False, "do_not_honor"),
     "4000002500003155": Outcome(True, authentication=True),
     "4000000000003220": Outcome(True, authentication=True),  # 3DS2
-    "4000008400001629": Outcome(False, "card_declined", authentication=True),
+    "4000008400001629": Outcome(False, "generic_decline", authentication=True),
     "4000000000003063": Outcome(True, authentication=True),
 }
 
