@@ -98,6 +98,8 @@ PAYMENT: dict[str, Any] = {
         "created_at",
         "updated_at",
         "review_reason",
+        "return_url",
+        "next_action",
     ],
     "additionalProperties": False,
     "properties": {
@@ -164,6 +166,27 @@ PAYMENT: dict[str, Any] = {
             "Why it awaits a person (`requires_review`): "
             "`unknown_outcome_past_replay_window` or `dead_lettered`; kept once settled."
         ),
+        "return_url": _nullable("Where the customer's browser comes back after a 3-D Secure challenge."),
+        "next_action": {
+            "type": ["object", "null"],
+            "description": "What the customer must do while `requires_action` (null otherwise): follow "
+            "`redirect_to_url.url`; they come back to `redirect_to_url.return_url`.",
+            "additionalProperties": False,
+            "required": ["type", "redirect_to_url"],
+            "properties": {
+                "type": _const("redirect_to_url"),
+                "redirect_to_url": {
+                    "type": "object",
+                    "description": "The page to send the customer to, and where they come back.",
+                    "additionalProperties": False,
+                    "required": ["url", "return_url"],
+                    "properties": {
+                        "url": _string("The challenge page (the gateway's)."),
+                        "return_url": _string("The payment's `return_url`."),
+                    },
+                },
+            },
+        },
     },
 }
 
@@ -458,6 +481,11 @@ PAYMENT_CREATE: dict[str, Any] = {
         "customer": _string(
             "The customer paying (`cus_…`, from `POST /customers`), of this mode.",
             pattern=f"^{validation.CUSTOMER_ID}$",
+        ),
+        "return_url": _string(
+            "Where the customer's browser comes back after a 3-D Secure challenge (https).",
+            maxLength=validation.RETURN_URL_MAX,
+            format="uri",
         ),
     },
 }

@@ -3,6 +3,7 @@ back that could be card data."""
 
 import datetime
 import re
+import urllib.parse
 from collections.abc import Callable, Collection
 
 from gateways import registry
@@ -21,6 +22,8 @@ METADATA_VALUE_MAX = 500
 DESCRIPTION_MAX = 1000
 REFERENCE_MAX = 255
 CUSTOMER_ID = r"cus_[A-Za-z0-9]{24}"
+RETURN_URL_MAX = 2048
+LOCAL_HOSTS = ("localhost", "127.0.0.1")
 EMAIL_MAX, NAME_MAX = 254, 255
 #: A pragmatic address check (RFC 5321 allows more, no mail server does): one @, a dot in the domain.
 EMAIL = r"[^@\s]+@[^@\s]+\.[^@\s]+"
@@ -161,11 +164,12 @@ def currency(errors, field, value):
     return value.upper()
 
 
-def payment_create(body: dict, accepted: Collection[str] | None = None):
+def payment_create(body: dict, accepted: Collection[str] | None = None, local_return_urls: bool = False):
     """Returns ``(fields, card)`` for ``store.payments.create``.
 
     Parameters:
       accepted: The merchant's accepted currencies; None: every ISO 4217 currency.
+      local_return_urls: Accept ``http://localhost`` and ``http://127.0.0.1`` return URLs (development).
 
     Raises:
       ValidationFailed: listing every bad field.
@@ -174,7 +178,17 @@ def payment_create(body: dict, accepted: Collection[str] | None = None):
     unknown(
         errors,
         body,
-        ("amount", "currency", "payment_method", "capture", "gateway", "description", "metadata", "customer"),
+        (
+            "amount",
+            "currency",
+            "payment_method",
+            "capture",
+            "gateway",
+            "description",
+            "metadata",
+            "customer",
+            "return_url",
+        ),
     )
     fields = {"amount": amount(errors, body.get("amount"))}
     fields["currency"] = currency(errors, "currency", body.get("currency"))
@@ -193,9 +207,31 @@ def payment_create(body: dict, accepted: Collection[str] | None = None):
     fields["description"] = string(errors, "description", body.get("description"), DESCRIPTION_MAX)
     fields["customer"] = customer_id(errors, "customer", body.get("customer"))
     fields["metadata"] = metadata(errors, body.get("metadata"))
+    fields["return_url"] = return_url(errors, body.get("return_url"), local_return_urls)
     card_ = card(errors, body.get("payment_method"))
     errors.raise_if_any()
     return fields, card_
+
+
+def return_url(errors, value, local):
+    """``value`` when it is where a customer's browser may be sent back (https; http to this machine when
+    ``local``), else None with the problem added."""
+    checked = string(errors, "return_url", value, RETURN_URL_MAX)
+    if checked is None:
+        return None
+    try:
+        parts = urllib.parse.urlsplit(checked)
+        scheme, host = parts.scheme, parts.hostname
+    except ValueError:  # a malformed IPv6 literal
+        scheme = host = None
+    secure = scheme == "https" or (local and scheme == "http" and host in LOCAL_HOSTS)
+    if not (host and secure) or any(c.isspace() or ord(c) < 32 for c in checked):
+        errors.add(
+            "return_url",
+            "must be an https URL" + (" (or http://localhost, http://127.0.0.1)" if local else ""),
+        )
+        return None
+    return checked
 
 
 def customer_id(errors, field, value):

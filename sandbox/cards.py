@@ -13,6 +13,7 @@ class Outcome:
     approved: bool
     decline_code: str | None = None  # Stripe-style issuer code; None when approved
     brand: str = "visa"
+    authentication: bool = False  # the issuer asks for 3-D Secure first; then it answers as above
 
 
 APPROVED = Outcome(True)
@@ -31,6 +32,10 @@ CARDS = {
     "4000000000000119": Outcome(False, "processing_error"),
     "4100000000000019": Outcome(False, "fraudulent"),
     "4000000000000259": Outcome(False, "do_not_honor"),
+    "4000002500003155": Outcome(True, authentication=True),
+    "4000000000003220": Outcome(True, authentication=True),  # 3DS2
+    "4000008400001629": Outcome(False, "generic_decline", authentication=True),
+    "4000000000003063": Outcome(True, authentication=True),
 }
 
 

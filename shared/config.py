@@ -257,6 +257,14 @@ class Config:
     stuck_after_seconds: int = _setting(
         300, _int, "age after which the sweeper drives a payment or job again", low=1, high=86400
     )
+    action_expiry_seconds: int = _setting(
+        3600,
+        _int,
+        "seconds a customer has to complete a 3-D Secure challenge before the payment is canceled "
+        "(`action_expired`)",
+        low=1,
+        high=86400,
+    )
     webhook_allow_http: bool = _setting(False, _bool, "accept plain-http webhook URLs (development only)")
     webhook_allowed_hosts: tuple = _setting(
         (),

@@ -80,6 +80,9 @@ class Payment(BaseModel):
     created_at = peewee.DateTimeField(default=utcnow)
     updated_at = peewee.DateTimeField(default=utcnow)
     review_reason = peewee.TextField(null=True)  # why it awaits a person (requires_review); kept once settled
+    return_url = peewee.TextField(null=True)  # where the customer comes back after a 3-D Secure challenge
+    next_action = JSONField(null=True)  # what the customer must do while requires_action
+    action_expires_at = peewee.DateTimeField(null=True)  # requires_action is canceled past it
 
 
 class Attempt(BaseModel):

@@ -72,6 +72,8 @@ def payment_object(p: Payment, attempts: Iterable[Attempt]) -> dict:
         "customer": p.customer,
         "disputed": bool(p.disputed),
         "review_reason": p.review_reason,
+        "return_url": p.return_url,
+        "next_action": p.next_action,
         "created_at": timestamp(p.created_at),
         "updated_at": timestamp(p.updated_at),
     }

@@ -2,9 +2,11 @@
 
 ``StrEnum``s: each member is its own string, so the database, the API, the cache and the
 OpenAPI document (its enums derive from these) carry the same words as before.  A payment's
-rules: ``pending → processing → succeeded | requires_capture | failed``; ``requires_capture →
-succeeded | canceled``; ``pending → canceled``; what the machine cannot settle goes to
-``requires_review``, which only an operator moves on (``store.payments.settle``).
+rules: ``pending → processing → succeeded | requires_capture | failed``; ``pending | processing →
+requires_action → processing | succeeded | requires_capture | failed | canceled`` (the customer's
+3-D Secure challenge); ``requires_capture → succeeded | canceled``; ``pending → canceled``; what the
+machine cannot settle goes to ``requires_review``, which only an operator moves on
+(``store.payments.settle``).
 """
 
 from enum import StrEnum
@@ -13,6 +15,7 @@ from enum import StrEnum
 class PaymentStatus(StrEnum):
     PENDING = "pending"
     PROCESSING = "processing"
+    REQUIRES_ACTION = "requires_action"
     REQUIRES_CAPTURE = "requires_capture"
     REQUIRES_REVIEW = "requires_review"
     SUCCEEDED = "succeeded"
@@ -28,6 +31,7 @@ class AttemptStatus(StrEnum):
     DECLINED = "declined"
     ERROR = "error"
     UNKNOWN = "unknown"
+    REQUIRES_ACTION = "requires_action"  # the gateway waits for the customer (3-D Secure)
 
 
 class RefundStatus(StrEnum):
@@ -58,13 +62,29 @@ class GatewayEventStatus(StrEnum):
 #: ``requires_review`` leaves only by an operator's ``payments.settle``, never by a machine.
 FORWARD: dict[str, frozenset[PaymentStatus]] = {
     PaymentStatus.PENDING: frozenset(
-        {PaymentStatus.PROCESSING, PaymentStatus.CANCELED, PaymentStatus.REQUIRES_REVIEW}
+        {
+            PaymentStatus.PROCESSING,
+            PaymentStatus.REQUIRES_ACTION,
+            PaymentStatus.CANCELED,
+            PaymentStatus.REQUIRES_REVIEW,
+        }
     ),
     PaymentStatus.PROCESSING: frozenset(
         {
+            PaymentStatus.REQUIRES_ACTION,
             PaymentStatus.SUCCEEDED,
             PaymentStatus.REQUIRES_CAPTURE,
             PaymentStatus.FAILED,
+            PaymentStatus.REQUIRES_REVIEW,
+        }
+    ),
+    PaymentStatus.REQUIRES_ACTION: frozenset(
+        {
+            PaymentStatus.PROCESSING,
+            PaymentStatus.SUCCEEDED,
+            PaymentStatus.REQUIRES_CAPTURE,
+            PaymentStatus.FAILED,
+            PaymentStatus.CANCELED,
             PaymentStatus.REQUIRES_REVIEW,
         }
     ),
@@ -84,7 +104,7 @@ REFUNDABLE = frozenset({PaymentStatus.SUCCEEDED})
 #: What an operator's settlement of a ``requires_review`` payment may find.
 SETTLED = (PaymentStatus.SUCCEEDED, PaymentStatus.FAILED)
 
-#: Attempts that may have moved money without us knowing.
-UNRESOLVED = (AttemptStatus.STARTED, AttemptStatus.UNKNOWN)
+#: Attempts that may have moved money without us knowing (or may still, once the customer acts).
+UNRESOLVED = (AttemptStatus.STARTED, AttemptStatus.UNKNOWN, AttemptStatus.REQUIRES_ACTION)
 #: Attempts whose outcome the gateway may still tell us.
-OPEN = (AttemptStatus.STARTED, AttemptStatus.UNKNOWN, AttemptStatus.ERROR)
+OPEN = (AttemptStatus.STARTED, AttemptStatus.UNKNOWN, AttemptStatus.ERROR, AttemptStatus.REQUIRES_ACTION)

@@ -20,6 +20,8 @@ from sandbox.faults import FaultMiddleware, Faults, FaultsResource
 from sandbox.idempotency import IdempotencyCache, InFlight, Mismatch
 from sandbox.ledger import CREDENTIAL, Ledger, LedgerResource
 from sandbox.stripe.account import Account
+from sandbox.stripe.challenge import ORIGIN, ChallengeResource
+from sandbox.stripe.challenge import PATH as CHALLENGE_PATH
 from sandbox.stripe.wire import API_VERSION, ApiError, get_param, invalid, new_id, parse_form
 
 log = logging.getLogger(__name__)
@@ -128,6 +130,7 @@ class StripeApi:
         try:
             api_key = _api_key(req)
             CREDENTIAL.set(api_key[-4:])
+            ORIGIN.set(req.prefix)
             if req.method == "POST":
                 if req.content_type and not req.content_type.startswith(falcon.MEDIA_URLENCODED):
                     raise invalid(
@@ -288,7 +291,7 @@ def create_app(faults=None, webhook_url=None, webhook_secret=None):
 
     Returns:
       The ``falcon.App``: ``/v1`` as Stripe, plus ``/_sandbox/faults``, ``/_sandbox/ledger``
-      and ``/_sandbox/disputes``.
+      and ``/_sandbox/disputes``, and the 3-D Secure challenge pages (``/_sandbox/3ds/{pi_id}``).
     """
     faults = faults or Faults()
     ledger = Ledger()
@@ -300,6 +303,7 @@ def create_app(faults=None, webhook_url=None, webhook_secret=None):
     app.add_route("/_sandbox/faults", FaultsResource(faults))
     app.add_route("/_sandbox/ledger", LedgerResource(ledger))
     app.add_route("/_sandbox/disputes", DisputesResource(account))
+    app.add_route(CHALLENGE_PATH, ChallengeResource(account))
     app.add_error_handler(Exception, _internal_error)
     app.add_error_handler(falcon.HTTPNotFound, _unrecognized_url)
     app.add_error_handler(falcon.HTTPMethodNotAllowed, _unrecognized_url)

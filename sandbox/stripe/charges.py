@@ -5,6 +5,8 @@ Every operation runs under the object store's lock and returns the PaymentIntent
 
 import time
 
+from sandbox.cards import Outcome
+from sandbox.stripe.challenge import challenge
 from sandbox.stripe.payment_methods import decline_error
 from sandbox.stripe.wire import (
     ApiError,
@@ -82,9 +84,66 @@ class Charges:
             self.emit.notify("payment_intent.canceled", pi, key)
             return pi
 
-    def authorize(self, pi, key):
-        """Ask the issuer (the test card) and move ``pi`` on; a decline raises a saved 402.  Lock held."""
+    def authorize(self, pi, key, return_url=None, error_on_requires_action=False):
+        """Ask the issuer (the test card) and move ``pi`` on; a decline raises a saved 402.  Lock held.
+
+        A card whose issuer asks for 3-D Secure first leaves ``pi`` in ``requires_action`` with the
+        challenge's URL (``next_action``), or, with ``error_on_requires_action``, declines it with
+        ``authentication_required`` as Stripe does.
+        """
         outcome = self.objects.outcome(pi["payment_method"])
+        if outcome.authentication and error_on_requires_action:
+            outcome = Outcome(False, "authentication_required")
+        elif outcome.authentication:
+            pi = self.objects.put(
+                {**pi, "status": "requires_action", "next_action": challenge(pi["id"], return_url)}
+            )
+            self.emit.notify("payment_intent.requires_action", pi, key)
+            return pi
+        pi, error = self.answer(pi, key, outcome)
+        if error is not None:
+            raise ApiError(402, {**error, "payment_intent": pi}, saved=True)
+        return pi
+
+    def authenticate(self, pi_id, completed):
+        """The customer's answer to the 3-D Secure challenge of PaymentIntent ``pi_id``: the issuer
+        then answers as for any card (``completed``), or the PaymentIntent asks for another payment method.
+
+        Returns:
+          The PaymentIntent, moved on.
+
+        Raises:
+          ApiError: no such PaymentIntent (404), or it waits for no challenge (400).
+        """
+        with self.objects.lock:
+            pi = self.objects.get("payment_intent", pi_id)
+            if pi["status"] != "requires_action":
+                raise unexpected_state(pi, "authenticated", ("requires_action",))
+            if completed:
+                return self.answer(pi, None, self.objects.outcome(pi["payment_method"]))[0]
+            error = {
+                "type": "invalid_request_error",
+                "code": "payment_intent_authentication_failure",
+                "message": (
+                    "The provided PaymentMethod has failed authentication. You can provide "
+                    "payment_method_data or a new PaymentMethod to attempt to fulfill this "
+                    "PaymentIntent again."
+                ),
+                "payment_method": self.objects.get("payment_method", pi["payment_method"]),
+            }
+            pi = self.objects.put(
+                {**pi, "status": "requires_payment_method", "next_action": None, "last_payment_error": error}
+            )
+            self.emit.notify("payment_intent.payment_failed", pi, None)
+            return pi
+
+    def answer(self, pi, key, outcome):
+        """The issuer's ``outcome`` on ``pi``: its charge, the PaymentIntent moved on and announced.
+        Lock held.
+
+        Returns:
+          ``(pi, error)``: ``error`` is the decline's ``card_error`` object, None when approved.
+        """
         manual = pi["capture_method"] == "manual"
         captured = outcome.approved and not manual
         charge = self.objects.put(
@@ -121,18 +180,20 @@ class Charges:
                 {
                     **pi,
                     "status": "requires_payment_method",
+                    "next_action": None,
                     "latest_charge": charge["id"],
                     "last_payment_error": error,
                 }
             )
             self.emit.notify("payment_intent.payment_failed", pi, key)
-            raise ApiError(402, {**error, "payment_intent": pi}, saved=True)
+            return pi, error
         pi = self.objects.put(
             {
                 **pi,
                 "status": "requires_capture" if manual else "succeeded",
                 "amount_capturable": pi["amount"] if manual else 0,
                 "amount_received": 0 if manual else pi["amount"],
+                "next_action": None,
                 "latest_charge": charge["id"],
                 "last_payment_error": None,
             }
@@ -143,4 +204,4 @@ class Charges:
         else:
             self.emit.record("capture", pi, pi["amount"], key)
             self.emit.notify("payment_intent.succeeded", pi, key)
-        return pi
+        return pi, None

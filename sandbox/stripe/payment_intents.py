@@ -55,9 +55,12 @@ CONFIRMABLE = ("requires_payment_method", "requires_confirmation")
 
 
 def _confirmation(params):
-    """The confirmation flags: accepted and checked, no test card asks for a customer action."""
-    for flag in ("error_on_requires_action", "off_session"):
-        get_param(params, flag, bool)
+    """The confirmation's parameters: ``{"return_url", "error_on_requires_action"}`` for ``authorize``."""
+    get_param(params, "off_session", bool)
+    return {
+        "return_url": get_param(params, "return_url"),
+        "error_on_requires_action": bool(get_param(params, "error_on_requires_action", bool)),
+    }
 
 
 def _no_payment_method():
@@ -97,6 +100,7 @@ class PaymentIntents:
                 "metadata",
                 "error_on_requires_action",
                 "off_session",
+                "return_url",
             },
         )
         amount = amount_param(params, "amount", required=True)
@@ -109,7 +113,7 @@ class PaymentIntents:
         types = get_param(params, "payment_method_types", list) or ["card"]
         if types != ["card"]:
             raise invalid("This sandbox only supports payment_method_types of card.", "payment_method_types")
-        _confirmation(params)
+        confirmation = _confirmation(params)
         confirm = get_param(params, "confirm", bool)
         payment_method = get_param(params, "payment_method")
         data = get_param(params, "payment_method_data", dict)
@@ -136,6 +140,7 @@ class PaymentIntents:
             "last_payment_error": None,
             "latest_charge": None,
             "metadata": merge_metadata({}, get_param(params, "metadata", dict)),
+            "next_action": None,
             "payment_method": payment_method,
             "payment_method_types": types,
             "status": "requires_confirmation" if payment_method else "requires_payment_method",
@@ -152,12 +157,12 @@ class PaymentIntents:
             elif payment_method:
                 self.objects.get("payment_method", payment_method, "payment_method", 400)
             self.objects.put(pi)
-            return self.charges.authorize(pi, key) if confirm else pi
+            return self.charges.authorize(pi, key, **confirmation) if confirm else pi
 
     def confirm(self, pi_id, params, key):
-        reject_unknown(params, {"payment_method", "error_on_requires_action", "off_session"})
+        reject_unknown(params, {"payment_method", "error_on_requires_action", "off_session", "return_url"})
         payment_method = get_param(params, "payment_method")
-        _confirmation(params)
+        confirmation = _confirmation(params)
         with self.objects.lock:
             pi = self.objects.get("payment_intent", pi_id)
             if pi["status"] not in CONFIRMABLE:
@@ -166,7 +171,7 @@ class PaymentIntents:
             if not payment_method:
                 raise _no_payment_method()
             self.objects.get("payment_method", payment_method, "payment_method", 400)
-            return self.charges.authorize({**pi, "payment_method": payment_method}, key)
+            return self.charges.authorize({**pi, "payment_method": payment_method}, key, **confirmation)
 
     def update(self, pi_id, params, key):
         reject_unknown(params, {"description", "metadata"})

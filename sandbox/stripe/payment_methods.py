@@ -9,12 +9,13 @@ from sandbox.stripe.wire import ApiError, get_param, invalid, merge_metadata, ne
 from shared.cards import luhn_ok
 
 # Stripe reports these declines under their own error code, every other one as card_declined.
-OWN_ERROR_CODES = frozenset({"expired_card", "incorrect_cvc", "processing_error"})
+OWN_ERROR_CODES = frozenset({"expired_card", "incorrect_cvc", "processing_error", "authentication_required"})
 DECLINE_MESSAGES = {
     "insufficient_funds": "Your card has insufficient funds.",
     "expired_card": "Your card has expired.",
     "incorrect_cvc": "Your card's security code is incorrect.",
     "processing_error": "An error occurred while processing your card. Try again in a little bit.",
+    "authentication_required": "Your card was declined. This transaction requires authentication.",
 }
 ADVICE_CODES = {
     "lost_card": "do_not_try_again",

@@ -217,3 +217,16 @@ def test_request_id_is_echoed_or_generated(client, auth):
     resp = client.simulate_get("/payments", headers={**auth, "X-Request-Id": "req-123"})
     assert resp.headers["x-request-id"] == "req-123"
     assert len(client.simulate_get("/payments", headers=auth).headers["x-request-id"]) == 32
+
+
+def test_return_url_is_kept_and_must_be_https(client, auth, db):
+    kept = create(client, auth, card_payment(return_url="https://shop.example/done?order=7"))
+    assert kept.status_code == 202 and kept.json["return_url"] == "https://shop.example/done?order=7"
+    assert kept.json["next_action"] is None
+    conforms(kept.json, "Payment")
+    local = create(client, auth, card_payment(return_url="http://localhost:8000/back"))
+    assert local.status_code == 202  # the test suite runs as development
+    for bad in ("http://shop.example/done", "javascript:alert(1)", "https://", "https://a/" + "x" * 2048, 7):
+        refused = create(client, auth, card_payment(return_url=bad))
+        assert refused.status_code == 422, bad
+        assert refused.json["errors"][0]["field"] == "return_url"

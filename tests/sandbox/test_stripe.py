@@ -505,3 +505,45 @@ def test_webhook_delivery_is_retried(api, receiver):
 
     assert [status for _, _, status in deliveries] == [500, 200]
     assert verified(deliveries[0]).id == verified(deliveries[1]).id
+
+
+@pytest.mark.parametrize(
+    ("number", "result", "status"),
+    [
+        ("4000002500003155", "complete", "succeeded"),
+        ("4000000000003220", "complete", "succeeded"),
+        ("4000000000003063", "complete", "succeeded"),
+        ("4000008400001629", "complete", "requires_payment_method"),
+        ("4000002500003155", "fail", "requires_payment_method"),
+    ],
+)
+def test_three_d_secure_challenge(api, receiver, number, result, status):
+    pi = api.payment_intent(number=number, return_url="https://shop.example/done?order=7").json()
+    assert pi["status"] == "requires_action"
+    action = pi["next_action"]
+    assert action["type"] == "redirect_to_url"
+    assert action["redirect_to_url"]["return_url"] == "https://shop.example/done?order=7"
+    page = requests.get(action["redirect_to_url"]["url"])
+    assert page.status_code == 200 and 'value="complete"' in page.text
+    back = requests.post(action["redirect_to_url"]["url"], data={"result": result}, allow_redirects=False)
+    assert back.status_code == 303
+    assert back.headers["Location"].startswith(
+        f"https://shop.example/done?order=7&payment_intent={pi['id']}&"
+    )
+    after = api.get(f"/v1/payment_intents/{pi['id']}").json()
+    assert after["status"] == status and after["next_action"] is None
+    if status == "requires_payment_method":
+        assert after["last_payment_error"]["code"] in (
+            "card_declined",
+            "payment_intent_authentication_failure",
+        )
+    event = "payment_intent.succeeded" if status == "succeeded" else "payment_intent.payment_failed"
+    assert receiver.wait_for(event, pi["id"])
+    # The challenge is answered once.
+    assert requests.post(action["redirect_to_url"]["url"], data={"result": "complete"}).status_code == 409
+
+
+def test_three_d_secure_card_declines_when_no_action_may_be_taken(api):
+    answer = api.payment_intent(number="4000002500003155", error_on_requires_action="true")
+    assert answer.status_code == 402
+    assert answer.json()["error"]["code"] == "authentication_required"
