@@ -8,7 +8,8 @@ and the mode; its scopes are those of the role the user holds now, read with the
 ``store.sessions.SessionCache``.  Algorithms come from an explicit allow-list in configuration, so a token
 cannot pick its own (``alg: none``, or HS256 signed with a public key).
 
-An API key (``Bearer sk_…``, or a publishable ``Bearer pk_…``, ``store.api_keys``) is found by its secret's digest through a per-process
+An API key (``Bearer sk_…``, or a publishable ``Bearer pk_…``, ``store.api_keys``) is found by its secret's
+digest through a per-process
 cache (``KeyAuthenticator``).
 """
 

@@ -18,7 +18,8 @@ from collections.abc import Collection
 from ingress.errors import Problem
 
 READ, WRITE = "payments:read", "payments:write"
-#: A publishable key's only scope (``POST /tokens``): in no role, held by no secret key, session or service token.
+#: A publishable key's only scope (``POST /tokens``): in no role, held by no secret key, session or service
+#: token.
 TOKENS = "tokens:write"
 #: Operators' scope: settles any merchant's payment awaiting review; in no role, never minted by default.
 ADMIN = "admin"

@@ -114,7 +114,10 @@ def unknown(errors, body, allowed, prefix=""):
 
 
 TOKEN_ID = r"tok_[A-Za-z0-9]{24}"
-PAYMENT_METHOD = 'must be {"type": "card", "card": {"number", "exp_month", "exp_year", "cvc"}} or {"type": "token", "token"}'
+PAYMENT_METHOD = (
+    'must be {"type": "card", "card": {"number", "exp_month", "exp_year", "cvc"}}'
+    ' or {"type": "token", "token"}'
+)
 
 
 def payment_method(errors, value, today=None):

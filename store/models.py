@@ -383,7 +383,7 @@ MODELS += [User, Membership, Invitation, AuthSession, RefreshToken]
 
 
 class CardToken(BaseModel):
-    """A card sealed by the vault for one later payment (``store.tokens``): bound to its own id, single use."""
+    """A card sealed by the vault for one later payment (``store.tokens``): bound to its id, single use."""
 
     id = peewee.TextField(primary_key=True)  # tok_…
     merchant_id = peewee.TextField()

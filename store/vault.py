@@ -191,8 +191,8 @@ class Vault:
     def open_card(self, payment: Payment) -> Card:
         """The card of ``payment`` (a ``store.models.Payment``), decrypted for one gateway call.
 
-        A payment paid with a token (``card_token``) holds the token's sealed columns, bound to the token's id:
-        the ingress cannot open them to seal them again for the payment.
+        A payment paid with a token (``card_token``) holds the token's sealed columns, bound to the token's
+        id: the ingress cannot open them to seal them again for the payment.
         """
         bound_to = payment.card_token or payment.id
         cvc = (

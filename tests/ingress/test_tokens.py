@@ -1,5 +1,5 @@
-"""Publishable keys and card tokens: a ``pk_`` key creates tokens and nothing else; a token pays one payment of
-its merchant and mode, before it expires, and the card number is never stored in clear."""
+"""Publishable keys and card tokens: a ``pk_`` key creates tokens and nothing else; a token pays one
+payment of its merchant and mode, before it expires, and the card number is never stored in clear."""
 
 import datetime
 
