@@ -20,6 +20,7 @@ from ingress.resources import (
     merchant,
     payments,
     sessions,
+    tokens,
     users,
     webhook_endpoints,
 )
@@ -82,6 +83,7 @@ def create_app(config, *, vault, cache, relay, broker_check) -> falcon.App:
     admin.routes(app, cache, relay)
     api_keys.routes(app, config, keys)
     audit_events.routes(app)
+    tokens.routes(app, config, vault)
     passwords = Passwords.from_config(config)
     sessions.routes(app, config, authentication, limiter, passwords, vault)
     users.routes(app, config, passwords, vault)

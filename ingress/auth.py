@@ -8,7 +8,8 @@ and the mode; its scopes are those of the role the user holds now, read with the
 ``store.sessions.SessionCache``.  Algorithms come from an explicit allow-list in configuration, so a token
 cannot pick its own (``alg: none``, or HS256 signed with a public key).
 
-An API key (``Bearer sk_…``, ``store.api_keys``) is found by its secret's digest through a per-process
+An API key (``Bearer sk_…``, or a publishable ``Bearer pk_…``, ``store.api_keys``) is found by its secret's
+digest through a per-process
 cache (``KeyAuthenticator``).
 """
 
@@ -30,6 +31,8 @@ from store.models import ApiKey, utcnow
 from store.sessions import SessionCache
 
 SCOPES = (permissions.READ, permissions.WRITE)
+#: What an API key's secret starts with (``sk_``, ``pk_``): any other bearer is read as a JWT.
+KEY_PREFIXES = tuple(f"{prefix}_" for prefix in api_keys.PREFIXES.values())
 
 
 class Authenticator:
@@ -198,7 +201,7 @@ class Authentication:
         """Raises:
         Problem: 401 for a credential that is not valid now.
         """
-        if token.startswith("sk_"):
+        if token.startswith(KEY_PREFIXES):
             return self.keys.principal(token)
         claims = self.authenticator.verify(token)
         if claims.get("typ") == "user":

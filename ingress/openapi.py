@@ -630,6 +630,7 @@ API_KEY = {
         "id",
         "object",
         "name",
+        "type",
         "mode",
         "livemode",
         "prefix",
@@ -645,11 +646,18 @@ API_KEY = {
         "id": _string("Unique id, `key_` and 24 characters.", pattern="^key_"),
         "object": _const("api_key"),
         "name": _string("What the key is for."),
+        "type": {
+            "enum": ["secret", "publishable"],
+            "description": "A publishable key (`pk_…`) holds `tokens:write` only and may sit in a web page.",
+        },
         "mode": {"enum": ["test", "live"], "description": "A test key sees and moves test objects only."},
         "livemode": {"type": "boolean", "description": "`mode` as a boolean: true for live."},
-        "prefix": {"enum": ["sk_test_", "sk_live_"], "description": "How the secret starts."},
+        "prefix": {
+            "enum": ["sk_test_", "sk_live_", "pk_test_", "pk_live_"],
+            "description": "How the secret starts.",
+        },
         "last4": _string("The secret's last four characters, to tell keys apart."),
-        "scopes": _SCOPES,
+        "scopes": {**_SCOPES, "items": {"enum": [*permissions.SCOPES, permissions.TOKENS]}},
         "created_at": _time("When the key was created"),
         "expires_at": {
             **_nullable("When it stops working (UTC, ISO 8601); null: never."),
@@ -663,7 +671,7 @@ API_KEY = {
         "rolled_to": _nullable("The key that replaced it in a roll."),
         "secret": {
             "type": "string",
-            "pattern": "^sk_(test|live)_[A-Za-z0-9]{48}$",
+            "pattern": "^[sp]k_(test|live)_[A-Za-z0-9]{48}$",
             "description": "The secret, for `Authorization: Bearer`: only in the answer that creates the "
             "key (create, roll), never again (an idempotent replay leaves it out); stored only as a keyed "
             "digest.",
@@ -677,6 +685,10 @@ API_KEY_CREATE = {
     "properties": {
         "name": _string("What the key is for.", minLength=1, maxLength=255),
         "mode": {"enum": ["test", "live"], "description": "A test-mode credential creates test keys only."},
+        "type": {
+            "enum": ["secret", "publishable"],
+            "description": "Default `secret`. A `publishable` key holds `tokens:write` only (no `scopes`).",
+        },
         "scopes": {**_SCOPES, "description": "Default: every scope the creating credential holds."},
         "expires_at": _time("When it stops working, in the future; default: never"),
     },

@@ -5,6 +5,8 @@ A resource names its actions per method (``actions = {"GET": "payments.read", ..
 
 - a user's session token: the scopes of the user's role for that merchant (``ROLES``);
 - an API key: the scopes it was created with, never more than its creator's role held;
+- a publishable key (``pk_…``): ``TOKENS`` alone, the one scope no role and no secret credential holds: it
+  is meant to sit in a browser's page, where anyone can read it, so it can only turn a card into a token;
 - a service token (a JWT minted with the operator's secret): its ``scope`` claim, where ``payments:read``
   stands for every read scope but ``audit:read`` and ``payments:write`` for every other scope of an owner, so
   the two together act as the merchant's owner (as before roles existed).
@@ -16,6 +18,9 @@ from collections.abc import Collection
 from ingress.errors import Problem
 
 READ, WRITE = "payments:read", "payments:write"
+#: A publishable key's only scope (``POST /tokens``): in no role, held by no secret key, session or service
+#: token.
+TOKENS = "tokens:write"
 #: Operators' scope: settles any merchant's payment awaiting review; in no role, never minted by default.
 ADMIN = "admin"
 
@@ -82,6 +87,7 @@ PERMISSIONS = {
     "me.read": "merchant:read",
     "me.write": "merchant:read",
     "sessions.switch": "merchant:read",
+    "tokens.create": TOKENS,
     "review.read": ADMIN,
     "review.resolve": ADMIN,
 }
@@ -93,7 +99,7 @@ class Principal:
 
     Parameters:
       merchant_id: The merchant acted for.
-      kind: ``service`` (a service token), ``user`` (a session token) or ``api_key``.
+      kind: ``service`` (a service token), ``user`` (a session token) or ``api_key`` (secret or publishable).
       id: The user's or key's id; a service token's ``sub`` (its merchant).
       scopes: What it may do (keys of ``ROLES`` values, or ``ADMIN``).
       livemode: Whether it sees and moves live money (a test key: never).
@@ -156,7 +162,7 @@ def roles_table() -> str:
     """Markdown rows for the README's roles table: each scope, the roles holding it, the actions it grants."""
     names = list(ROLES)
     rows = [f"| scope | {' | '.join(names)} | grants |", "|---" * (len(names) + 2) + "|"]
-    for scope in SCOPES:
+    for scope in (*SCOPES, TOKENS):
         held = " | ".join("✓" if scope in ROLES[role] else "" for role in names)
         grants = ", ".join(f"`{action}`" for action, needed in PERMISSIONS.items() if needed == scope)
         rows.append(f"| `{scope}` | {held} | {grants or '(checked by the action itself)'} |")

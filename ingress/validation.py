@@ -116,36 +116,63 @@ def unknown(errors, body, allowed, prefix=""):
             errors.add(prefix + str(key)[:64], "is not a known field")
 
 
-def card(errors, value, today=None):
-    """Validate ``payment_method``; returns ``(number, exp_month, exp_year, cvc)`` or None."""
+TOKEN_ID = r"tok_[A-Za-z0-9]{24}"
+PAYMENT_METHOD = (
+    'must be {"type": "card", "card": {"number", "exp_month", "exp_year", "cvc"}}'
+    ' or {"type": "token", "token"}'
+)
+
+
+def payment_method(errors, value, today=None):
+    """Validate ``payment_method``.
+
+    Returns:
+      A raw card's ``(number, exp_month, exp_year, cvc)``, a token's id (``tok_…``), or None.
+    """
+    if isinstance(value, dict) and value.get("type") == "token":
+        unknown(errors, value, ("type", "token"), "payment_method.")
+        token = value.get("token")
+        if isinstance(token, str) and re.fullmatch(TOKEN_ID, token):
+            return token
+        errors.add("payment_method.token", "must be a token id (tok_ and 24 letters or digits): POST /tokens")
+        return None
     if not isinstance(value, dict) or value.get("type") != "card" or not isinstance(value.get("card"), dict):
-        errors.add(
-            "payment_method", 'must be {"type": "card", "card": {"number", "exp_month", "exp_year", "cvc"}}'
-        )
+        errors.add("payment_method", PAYMENT_METHOD)
         return None
     unknown(errors, value, ("type", "card"), "payment_method.")
-    c = value["card"]
-    unknown(errors, c, ("number", "exp_month", "exp_year", "cvc"), "payment_method.card.")
+    return card(errors, value["card"], "payment_method.card", today)
+
+
+def card(errors, c, field, today=None):
+    """Validate a card object ``{number, exp_month, exp_year, cvc}`` at ``field``.
+
+    Returns:
+      ``(number, exp_month, exp_year, cvc)``, or None with the problems added.
+    """
+    if not isinstance(c, dict):
+        errors.add(field, "must be an object {number, exp_month, exp_year, cvc}")
+        return None
+    unknown(errors, c, ("number", "exp_month", "exp_year", "cvc"), f"{field}.")
     before = len(errors.items)
     number = c.get("number")
     if isinstance(number, str):
         number = number.replace(" ", "").replace("-", "")
     if not isinstance(number, str) or not number.isdigit() or not 12 <= len(number) <= 19:
-        errors.add("payment_method.card.number", "must be a string of 12 to 19 digits")
+        errors.add(f"{field}.number", "must be a string of 12 to 19 digits")
     elif not luhn_ok(number):
-        errors.add("payment_method.card.number", "is not a valid card number (checksum)")
+        errors.add(f"{field}.number", "is not a valid card number (checksum)")
     month, year = c.get("exp_month"), c.get("exp_year")
     if not _is_int(month) or not 1 <= month <= 12:
-        errors.add("payment_method.card.exp_month", "must be an integer from 1 to 12")
+        errors.add(f"{field}.exp_month", "must be an integer from 1 to 12")
     if not _is_int(year) or not 2000 <= year <= 2100:
-        errors.add("payment_method.card.exp_year", "must be a four-digit year")
+        errors.add(f"{field}.exp_year", "must be a four-digit year")
     if len(errors.items) == before:
         today = today or datetime.date.today()
         if (year, month) < (today.year, today.month):
-            errors.add("payment_method.card.exp_year", "the card has expired")
+            errors.add(f"{field}.exp_year", "the card has expired")
     cvc = c.get("cvc")
     if cvc is not None and (not isinstance(cvc, str) or not cvc.isdigit() or not 3 <= len(cvc) <= 4):
-        errors.add("payment_method.card.cvc", "must be a string of 3 or 4 digits")
+        errors.add(f"{field}.cvc", "must be a string of 3 or 4 digits")
     if len(errors.items) > before:
         return None
     return number, month, year, cvc
@@ -165,7 +192,8 @@ def currency(errors, field, value):
 
 
 def payment_create(body: dict, accepted: Collection[str] | None = None, local_return_urls: bool = False):
-    """Returns ``(fields, card)`` for ``store.payments.create``.
+    """Returns ``(fields, payment_method)`` for ``store.payments.create``: a raw card's tuple or a token's id
+    (``payment_method``).
 
     Parameters:
       accepted: The merchant's accepted currencies; None: every ISO 4217 currency.
@@ -208,9 +236,9 @@ def payment_create(body: dict, accepted: Collection[str] | None = None, local_re
     fields["customer"] = customer_id(errors, "customer", body.get("customer"))
     fields["metadata"] = metadata(errors, body.get("metadata"))
     fields["return_url"] = return_url(errors, body.get("return_url"), local_return_urls)
-    card_ = card(errors, body.get("payment_method"))
+    method = payment_method(errors, body.get("payment_method"))
     errors.raise_if_any()
-    return fields, card_
+    return fields, method
 
 
 def return_url(errors, value, local):

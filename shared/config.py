@@ -321,6 +321,13 @@ class Config:
         low=0,
         high=60,
     )
+    token_ttl_seconds: int = _setting(
+        900,
+        _int,
+        "seconds a card token (`POST /tokens`) can pay a payment, once, before it expires",
+        low=60,
+        high=86400,
+    )
     password_time_cost: int = _setting(
         2,
         _int,

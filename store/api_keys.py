@@ -1,4 +1,8 @@
-"""API keys (Stripe's model): a merchant's secret keys, each with its own scopes and mode.
+"""API keys (Stripe's model): a merchant's secret and publishable keys, each with its own scopes and mode.
+
+A publishable key (``pk_test_``/``pk_live_``) is made to be read by anyone (it sits in a checkout page): it
+holds only ``tokens:write`` (``POST /tokens``), so it can turn a card into a token and do nothing else.  It is
+stored exactly like a secret key.
 
 A secret (``sk_test_`` or ``sk_live_`` and 48 random base62 characters, about 285 bits) is shown once, in
 the answer that creates it; the table keeps only its HMAC-SHA256 under ``PAYWAVE_API_KEY_DIGEST_KEY``
@@ -26,6 +30,8 @@ from store.objects import encode, timestamp
 from store.pages import page
 
 SECRET_LENGTH = 48
+#: Key type -> the prefix of its secret (then ``test_`` or ``live_``).
+PREFIXES = {"secret": "sk", "publishable": "pk"}
 MAX_OVERLAP_HOURS = 168
 #: ``last_used_at`` is written at most this often per key (not once per request).
 TOUCH_EVERY = datetime.timedelta(minutes=1)
@@ -51,6 +57,7 @@ def key_object(key: ApiKey, secret: str | None = None) -> dict:
         "id": key.id,
         "object": "api_key",
         "name": key.name,
+        "type": key.type,
         "mode": mode(key.livemode),
         "livemode": key.livemode,
         "prefix": key.prefix,
@@ -74,24 +81,27 @@ class KeySpec:
     Parameters:
       scopes: Among ``ingress.permissions.SCOPES``, none beyond the creator's.
       expires_at: UTC, naive; None: never.
+      type: A key of ``PREFIXES``.
     """
 
     name: str
     livemode: bool
     scopes: Sequence[str]
     expires_at: datetime.datetime | None = None
+    type: str = "secret"
 
 
 def _insert(merchant_id: str, spec: KeySpec, created_by: str, digest_key: str) -> tuple[ApiKey, str]:
     """A new key and its secret, audited as ``api_key.created``, in the open unit of work."""
-    secret = new_id(f"sk_{mode(spec.livemode)}", SECRET_LENGTH)
+    prefix = f"{PREFIXES[spec.type]}_{mode(spec.livemode)}"
+    secret = new_id(prefix, SECRET_LENGTH)
     key = ApiKey.create(
         id=new_id("key"),
         merchant_id=merchant_id,
         name=spec.name,
         livemode=spec.livemode,
-        type="secret",
-        prefix=f"sk_{mode(spec.livemode)}_",
+        type=spec.type,
+        prefix=f"{prefix}_",
         last4=secret[-4:],
         digest=digest(secret, digest_key),
         scopes=list(spec.scopes),
@@ -201,7 +211,7 @@ def roll(
         if not usable(old, now):
             raise StateConflict("a revoked or expired key cannot be rolled", "key_unusable")
         before = key_object(old)
-        spec = KeySpec(old.name, old.livemode, old.scopes, old.expires_at)
+        spec = KeySpec(old.name, old.livemode, old.scopes, old.expires_at, old.type)
         new, secret = _insert(merchant_id, spec, created_by, digest_key)
         overlap_end = now + datetime.timedelta(hours=expires_in_hours)
         old.expires_at = min(overlap_end, old.expires_at or overlap_end)

@@ -44,6 +44,7 @@ class Merchant(BaseModel):
     statement_descriptor = peewee.TextField(null=True)  # stored; not sent to a gateway yet
     settings = JSONField(default=dict)  # {section: value}: sections later issues add, no migration each
     deleted_at = peewee.DateTimeField(null=True)  # its credentials are refused from then on
+    raw_card_data = peewee.BooleanField(default=True)  # may POST /payments send a card number (SAQ D)?
 
 
 class Payment(BaseModel):
@@ -76,6 +77,7 @@ class Payment(BaseModel):
     card_key_id = peewee.TextField()
     card_ciphertext = peewee.TextField()
     cvc_ciphertext = peewee.TextField(null=True)
+    card_token = peewee.TextField(null=True)  # tok_… paid with: the id the sealed card is bound to
     version = peewee.IntegerField(default=1)  # bumped on every change; orders cache writes
     created_at = peewee.DateTimeField(default=utcnow)
     updated_at = peewee.DateTimeField(default=utcnow)
@@ -296,7 +298,7 @@ class ApiKey(BaseModel):
     name = peewee.TextField()
     livemode = peewee.BooleanField()  # a test key never moves real money
     type = peewee.TextField(default="secret")
-    prefix = peewee.TextField()  # sk_test_ | sk_live_
+    prefix = peewee.TextField()  # sk_test_ | sk_live_ | pk_test_ | pk_live_
     last4 = peewee.TextField()  # the secret's last four characters, to tell keys apart
     digest = peewee.TextField(unique=True)  # HMAC-SHA256 of the secret under PAYWAVE_API_KEY_DIGEST_KEY
     scopes = JSONField()  # a subset of ingress.permissions.SCOPES
@@ -379,3 +381,27 @@ class RefreshToken(BaseModel):
 
 
 MODELS += [User, Membership, Invitation, AuthSession, RefreshToken]
+
+# --- Card tokens (issue 14, slice A) ---
+
+
+class CardToken(BaseModel):
+    """A card sealed by the vault for one later payment (``store.tokens``): bound to its id, single use."""
+
+    id = peewee.TextField(primary_key=True)  # tok_…
+    merchant_id = peewee.TextField()
+    livemode = peewee.BooleanField()
+    card_brand = peewee.TextField()
+    card_last4 = peewee.TextField()
+    card_exp_month = peewee.IntegerField()
+    card_exp_year = peewee.IntegerField()
+    card_fingerprint = peewee.TextField()
+    card_key_id = peewee.TextField()
+    card_ciphertext = peewee.TextField()
+    cvc_ciphertext = peewee.TextField(null=True)
+    created_at = peewee.DateTimeField(default=utcnow)
+    expires_at = peewee.DateTimeField()
+    used_at = peewee.DateTimeField(null=True)  # set in the paying payment's transaction
+
+
+MODELS.append(CardToken)

@@ -174,7 +174,8 @@ class Vault:
         return hmac.new(self._fingerprint_key, number.encode(), hashlib.sha256).hexdigest()[:32]
 
     def seal_card(self, payment_id: str, number: str, exp_month: int, exp_year: int, cvc: str | None) -> dict:
-        """The payment columns that describe a card, with nothing in clear but last4."""
+        """The payment (or token) columns that describe a card, with nothing in clear but last4, bound to
+        ``payment_id`` (a payment's or a token's id)."""
         key_id, card_ciphertext = self.seal(number, payment_id)
         return {
             "card_brand": brand(number),
@@ -188,14 +189,19 @@ class Vault:
         }
 
     def open_card(self, payment: Payment) -> Card:
-        """The card of ``payment`` (a ``store.models.Payment``), decrypted for one gateway call."""
+        """The card of ``payment`` (a ``store.models.Payment``), decrypted for one gateway call.
+
+        A payment paid with a token (``card_token``) holds the token's sealed columns, bound to the token's
+        id: the ingress cannot open them to seal them again for the payment.
+        """
+        bound_to = payment.card_token or payment.id
         cvc = (
-            self.open(payment.cvc_ciphertext, payment.card_key_id, payment.id + ":cvc")
+            self.open(payment.cvc_ciphertext, payment.card_key_id, bound_to + ":cvc")
             if payment.cvc_ciphertext
             else None
         )
         return Card(
-            number=self.open(payment.card_ciphertext, payment.card_key_id, payment.id),
+            number=self.open(payment.card_ciphertext, payment.card_key_id, bound_to),
             exp_month=payment.card_exp_month,
             exp_year=payment.card_exp_year,
             cvc=cvc,

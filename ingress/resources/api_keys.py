@@ -34,7 +34,9 @@ def routes(app: falcon.App, config, keys: KeyAuthenticator) -> None:
 
 
 def key_create(body: dict, principal: permissions.Principal):
-    """``POST /api_keys``'s body checked.
+    """``POST /api_keys``'s body checked: a secret key (the default) with scopes among the creator's, or a
+    publishable one (``type: "publishable"``) holding ``tokens:write`` only (whoever may create keys may
+    create one: it hands out no scope the creator holds).
 
     Returns:
       The ``api_keys.KeySpec`` asked for.
@@ -44,7 +46,7 @@ def key_create(body: dict, principal: permissions.Principal):
       Problem: 403, a scope or a mode beyond the credential's.
     """
     errors = validation.Errors()
-    validation.unknown(errors, body, ("name", "mode", "scopes", "expires_at"))
+    validation.unknown(errors, body, ("name", "mode", "type", "scopes", "expires_at"))
     name = validation.string(errors, "name", body.get("name"), NAME_MAX)
     if not name:
         errors.add("name", f"is required: 1 to {NAME_MAX} characters")
@@ -60,11 +62,18 @@ def key_create(body: dict, principal: permissions.Principal):
         errors.add(
             "scopes", f"must be a non-empty list of distinct scopes among {', '.join(permissions.SCOPES)}"
         )
+    key_type = body.get("type", "secret")
+    if key_type not in api_keys.PREFIXES:
+        errors.add("type", f"must be one of {', '.join(api_keys.PREFIXES)}")
+    elif key_type == "publishable" and scopes is not None:
+        errors.add("scopes", f"a publishable key holds {permissions.TOKENS} only: leave scopes out")
     expires_at = _expiry(errors, body.get("expires_at"))
     errors.raise_if_any()
     livemode = body["mode"] == "live"
     if livemode and not principal.livemode:
         raise Problem(403, "Forbidden", "a test-mode credential creates test keys only", slug="test-mode")
+    if key_type == "publishable":  # anyone may read it in a page: it can only create tokens
+        return api_keys.KeySpec(name, livemode, [permissions.TOKENS], expires_at, key_type)
     wanted = principal.scopes if scopes is None else set(scopes)  # default: all the creator holds
     scopes = [s for s in permissions.SCOPES if s in wanted]  # in the README's order, whatever was sent
     for scope in scopes:
@@ -156,7 +165,9 @@ class Roll:
         hours = _overlap(req.context.body)
         with unit_of_work(req):
             old = api_keys.get(principal.merchant_id, key_id, _visible(principal))
-            for scope in old.scopes:  # a roll hands out a secret: never one holding more than the roller
+            # a roll hands out a secret: never one holding more than the roller (a publishable key's
+            # tokens:write excepted, as when it was created)
+            for scope in set(old.scopes) - {permissions.TOKENS}:
                 permissions.require(principal.scopes, scope)
             old, new = api_keys.roll(
                 principal.merchant_id,

@@ -19,7 +19,7 @@ from ingress.resources.common import (
     unit_of_work,
 )
 from ingress.resources.csv_export import EXPORT_FORMATS, csv_lines
-from store import customers, payments
+from store import customers, payments, tokens
 
 #: The export's header row: the columns of ``store.payments.EXPORT_COLUMNS``, named as in the API.
 EXPORT_HEADER = tuple(column.name for column in payments.EXPORT_COLUMNS)
@@ -45,9 +45,16 @@ class Collection:
             route = [preference] + [g for g in route if g != preference]
         return route
 
+    def card_columns(self, principal, method):
+        """``f(payment_id) -> card columns`` for ``payments.create``: a raw card sealed for the payment, or a
+        token's sealed card, the token used up in the payment's transaction."""
+        if isinstance(method, str):
+            return lambda payment_id: tokens.consume(principal.merchant_id, principal.livemode, method)
+        return lambda payment_id: self.vault.seal_card(payment_id, *method)
+
     def on_post(self, req, resp):
         rules = self.rules.get(req.context.merchant_id)
-        fields, card = validation.payment_create(
+        fields, method = validation.payment_create(
             req.context.body, rules.accepted_currencies, local_return_urls=self.config.env != "production"
         )
         principal = req.context.principal
@@ -60,7 +67,7 @@ class Collection:
             payment, body = payments.create(
                 req.context.merchant_id,
                 fields,
-                lambda payment_id: self.vault.seal_card(payment_id, *card),
+                self.card_columns(principal, method),
                 livemode=req.context.principal.livemode,
             )
         req.context.payment_id = payment.id

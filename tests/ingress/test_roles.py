@@ -18,5 +18,5 @@ def test_each_role_holds_everything_the_one_below_it_holds():
 
 
 def test_every_action_needs_a_scope_some_role_holds():
-    held = set(permissions.SCOPES) | {permissions.ADMIN}
+    held = set(permissions.SCOPES) | {permissions.ADMIN, permissions.TOKENS}
     assert set(permissions.PERMISSIONS.values()) <= held

@@ -44,6 +44,7 @@ class Row:
 
     def __init__(self, payment_id, cols):
         self.id = payment_id
+        self.card_token = None
         self.__dict__.update(cols)
 
 
