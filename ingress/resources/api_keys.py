@@ -63,7 +63,7 @@ def key_create(body: dict, principal: permissions.Principal):
             "scopes", f"must be a non-empty list of distinct scopes among {', '.join(permissions.SCOPES)}"
         )
     key_type = body.get("type", "secret")
-    if key_type not in api_keys.PREFIXES:
+    if not isinstance(key_type, str) or key_type not in api_keys.PREFIXES:
         errors.add("type", f"must be one of {', '.join(api_keys.PREFIXES)}")
     elif key_type == "publishable" and scopes is not None:
         errors.add("scopes", f"a publishable key holds {permissions.TOKENS} only: leave scopes out")

@@ -33,13 +33,17 @@ def test_a_publishable_key_creates_tokens_and_nothing_else(client, auth):
     assert tokenize(client, secret).status_code == 403  # a secret key never holds tokens:write
 
 
-def test_a_publishable_key_takes_no_scopes(client, auth):
+def test_a_publishable_key_takes_no_scopes_and_a_type_is_one_of_two(client, auth):
     resp = client.simulate_post(
         "/api_keys",
         json={"name": "page", "mode": "test", "type": "publishable", "scopes": ["payments:read"]},
         headers=auth,
     )
     assert resp.status_code == 422 and resp.json["errors"][0]["field"] == "scopes"
+    for bad in ({"a": 1}, ["secret"], "public"):
+        body = {"name": "x", "mode": "test", "type": bad}
+        resp = client.simulate_post("/api_keys", json=body, headers=auth)
+        assert resp.status_code == 422 and resp.json["errors"][0]["field"] == "type"
 
 
 def test_a_bad_card_is_422_naming_the_field(client, auth):
