@@ -24,7 +24,7 @@ class GatewayStatus(enum.StrEnum):
     PROCESSING = "processing"  # gateway still working: ask again later
     CANCELED = "canceled"  # authorization voided
     DECLINED = "declined"  # gateway says no charge happened
-    REQUIRES_ACTION = "requires_action"  # 3DS or similar: not supported server-to-server
+    REQUIRES_ACTION = "requires_action"  # the customer must act (3-D Secure, PayPal approval): action_url
 
 
 @dataclasses.dataclass(frozen=True)
@@ -35,19 +35,27 @@ class PaymentRequest:
       payment_id: Our payment id, sent as metadata so the gateway's records point back.
       amount: Integer in the currency's minor units.
       currency: ISO 4217 code, upper case.
-      card: The decrypted card.
+      card: The decrypted card; None for a method without one (``method`` not ``card``).
       capture: True for auth + capture, False for auth only.
       idempotency_key: Stable for this attempt across every retry.
+      method: ``store.states.PaymentMethod``'s value: ``card``, ``paypal`` (the buyer approves on
+        PayPal's page) or ``stripe_payment_method`` (``method_id``, Stripe only).
+      method_id: The gateway's own payment method id (``pm_…``), for ``stripe_payment_method``.
+      return_url: PayWave's address the gateway sends the customer's browser back to after an action
+        (3-D Secure, PayPal approval); None when no customer is present, where an action needed is a decline.
     """
 
     payment_id: str
     amount: int
     currency: str
-    card: Card
+    card: Card | None
     capture: bool
     idempotency_key: str
     description: str | None = None
     metadata: dict = dataclasses.field(default_factory=dict)
+    method: str = "card"
+    method_id: str | None = None
+    return_url: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,6 +68,8 @@ class GatewayPayment:
       amount: Amount authorized, minor units.
       amount_captured: Amount captured so far, minor units.
       vendor_status: The vendor's own status string, kept for audit.
+      action_url: With REQUIRES_ACTION: where the customer's browser goes to act (the 3-D Secure
+        challenge, PayPal's approval page).
     """
 
     reference: str
@@ -68,6 +78,7 @@ class GatewayPayment:
     amount_captured: int
     currency: str
     vendor_status: str
+    action_url: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -133,7 +144,8 @@ class Gateway(abc.ABC):
 
 
 #: What a gateway event can tell us about a payment (``Fact.kind``).
-FACT_KINDS = frozenset({"captured", "authorized", "failed", "refund", "disputed"})
+#: ``action_completed``: the customer finished an action (PayPal approval): the worker asks the gateway.
+FACT_KINDS = frozenset({"captured", "authorized", "failed", "refund", "disputed", "action_completed"})
 
 
 @dataclasses.dataclass(frozen=True)

@@ -257,11 +257,16 @@ class Config:
     stuck_after_seconds: int = _setting(
         300, _int, "age after which the sweeper drives a payment or job again", low=1, high=86400
     )
+    public_url: str = _setting(
+        "http://127.0.0.1:8000",
+        doc="the ingress's address as customers' browsers reach it (3-D Secure and PayPal returns, "
+        "`/v1/paywave.js`)",
+    )
     action_expiry_seconds: int = _setting(
         3600,
         _int,
-        "seconds a customer has to complete a 3-D Secure challenge before the payment is canceled "
-        "(`action_expired`)",
+        "seconds a customer has to complete a customer action (3-D Secure, PayPal approval) before the "
+        "payment is canceled (`action_expired`)",
         low=1,
         high=86400,
     )

@@ -69,13 +69,15 @@ class Payment(BaseModel):
     failure_code = peewee.TextField(null=True)
     failure_message = peewee.TextField(null=True)
     disputed = peewee.BooleanField(default=False)
-    card_brand = peewee.TextField()
-    card_last4 = peewee.TextField()
-    card_exp_month = peewee.IntegerField()
-    card_exp_year = peewee.IntegerField()
-    card_fingerprint = peewee.TextField()
-    card_key_id = peewee.TextField()
-    card_ciphertext = peewee.TextField()
+    method = peewee.TextField(default="card")  # store.states.PaymentMethod
+    method_id = peewee.TextField(null=True)  # the gateway's own method (pm_…) for stripe_payment_method
+    card_brand = peewee.TextField(null=True)  # card columns: NULL for a method without a card
+    card_last4 = peewee.TextField(null=True)
+    card_exp_month = peewee.IntegerField(null=True)
+    card_exp_year = peewee.IntegerField(null=True)
+    card_fingerprint = peewee.TextField(null=True)
+    card_key_id = peewee.TextField(null=True)
+    card_ciphertext = peewee.TextField(null=True)
     cvc_ciphertext = peewee.TextField(null=True)
     card_token = peewee.TextField(null=True)  # tok_… paid with: the id the sealed card is bound to
     version = peewee.IntegerField(default=1)  # bumped on every change; orders cache writes
@@ -391,13 +393,13 @@ class CardToken(BaseModel):
     id = peewee.TextField(primary_key=True)  # tok_…
     merchant_id = peewee.TextField()
     livemode = peewee.BooleanField()
-    card_brand = peewee.TextField()
-    card_last4 = peewee.TextField()
-    card_exp_month = peewee.IntegerField()
-    card_exp_year = peewee.IntegerField()
-    card_fingerprint = peewee.TextField()
-    card_key_id = peewee.TextField()
-    card_ciphertext = peewee.TextField()
+    card_brand = peewee.TextField(null=True)
+    card_last4 = peewee.TextField(null=True)
+    card_exp_month = peewee.IntegerField(null=True)
+    card_exp_year = peewee.IntegerField(null=True)
+    card_fingerprint = peewee.TextField(null=True)
+    card_key_id = peewee.TextField(null=True)
+    card_ciphertext = peewee.TextField(null=True)
     cvc_ciphertext = peewee.TextField(null=True)
     created_at = peewee.DateTimeField(default=utcnow)
     expires_at = peewee.DateTimeField()

@@ -34,6 +34,14 @@ class AttemptStatus(StrEnum):
     REQUIRES_ACTION = "requires_action"  # the gateway waits for the customer (3-D Secure)
 
 
+class PaymentMethod(StrEnum):
+    """How a payment is paid (``payment_method.type`` in the API; ``token`` and ``card`` both pay by card)."""
+
+    CARD = "card"  # a card PayWave holds sealed (sent raw, or tokenized in the browser)
+    PAYPAL = "paypal"  # the buyer approves on PayPal's page: PayPal only
+    STRIPE_PAYMENT_METHOD = "stripe_payment_method"  # a ``pm_…`` the merchant made with Stripe: Stripe only
+
+
 class RefundStatus(StrEnum):
     PENDING = "pending"
     SUCCEEDED = "succeeded"

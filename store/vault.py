@@ -188,21 +188,22 @@ class Vault:
             "cvc_ciphertext": self.seal(cvc, payment_id + ":cvc")[1] if cvc else None,
         }
 
-    def open_card(self, payment: Payment) -> Card:
-        """The card of ``payment`` (a ``store.models.Payment``), decrypted for one gateway call.
+    def open_card(self, payment: Payment) -> Card | None:
+        """The card of ``payment`` (a ``store.models.Payment``), decrypted for one gateway call; None for
+        a method without a card (``payment.method``).
 
         A payment paid with a token (``card_token``) holds the token's sealed columns, bound to the token's
         id: the ingress cannot open them to seal them again for the payment.
         """
+        sealed, key_id = payment.card_ciphertext, payment.card_key_id
+        month, year = payment.card_exp_month, payment.card_exp_year
+        if sealed is None or key_id is None or month is None or year is None:
+            return None
         bound_to = payment.card_token or payment.id
-        cvc = (
-            self.open(payment.cvc_ciphertext, payment.card_key_id, bound_to + ":cvc")
-            if payment.cvc_ciphertext
-            else None
-        )
+        cvc = self.open(payment.cvc_ciphertext, key_id, bound_to + ":cvc") if payment.cvc_ciphertext else None
         return Card(
-            number=self.open(payment.card_ciphertext, payment.card_key_id, bound_to),
-            exp_month=payment.card_exp_month,
-            exp_year=payment.card_exp_year,
+            number=self.open(sealed, key_id, bound_to),
+            exp_month=month,
+            exp_year=year,
             cvc=cvc,
         )

@@ -132,8 +132,10 @@ def order_request(request: PaymentRequest, capture: bool) -> dict:
     }
 
 
-def card_source(card: Card) -> dict:
+def card_source(card: Card | None) -> dict:
     """``payment_source.card`` for a ``Card``."""
+    if card is None:
+        raise InvalidRequestError("this payment has no card to send", code="no_card")
     year = card.exp_year + 2000 if card.exp_year < 100 else card.exp_year  # "0030-12" would read as expired
     source = {"number": card.number, "expiry": f"{year:04d}-{card.exp_month:02d}"}
     if card.cvc:

@@ -248,7 +248,9 @@ class StripeGateway(Gateway):
             raise from_stripe(exc) from exc
 
 
-def _card_params(card: Card) -> dict:
+def _card_params(card: Card | None) -> dict:
+    if card is None:
+        raise InvalidRequestError("this payment has no card to send", code="no_card")
     return {"number": card.number, "exp_month": card.exp_month, "exp_year": card.exp_year, "cvc": card.cvc}
 
 
