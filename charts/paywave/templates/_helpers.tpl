@@ -166,6 +166,7 @@ PAYWAVE_LOG_LEVEL: {{ $c.logLevel | quote }}
 PAYWAVE_ROUTE: {{ $c.route | quote }}
 PAYWAVE_QUEUE_PREFIX: {{ $c.queuePrefix | default "" | quote }}
 PAYWAVE_QUORUM_QUEUES: {{ $c.quorumQueues | toString | quote }}
+PAYWAVE_PUBLIC_URL: {{ $c.publicUrl | quote }}
 PAYWAVE_STRIPE_API_BASE: {{ $c.stripeApiBase | quote }}
 PAYWAVE_PAYPAL_API_BASE: {{ $c.paypalApiBase | quote }}
 {{- with $c.jwtIssuer }}
