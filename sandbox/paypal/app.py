@@ -4,7 +4,10 @@ Modelled on PayPal's published OpenAPI documents and its card-testing guide: a
 card order completes on create, and an issuer's refusal is a COMPLETED order
 whose capture is DECLINED (authorization DENIED) with the issuer's
 ``processor_response.response_code``.  The test cards of ``cards.py`` give the
-same issuer outcome as at the Stripe sandbox.
+same issuer outcome as at the Stripe sandbox.  A PayPal wallet order
+(``payment_source.paypal``) waits in PAYER_ACTION_REQUIRED until its buyer
+approves on the checkout page (``approval.py``), then APPROVED until
+``/v2/checkout/orders/{id}/capture`` (or ``/authorize``) completes it.
 
 ``PayPal-Request-Id`` replays the saved answer without comparing bodies, as
 PayPal does.  The ledger gets one entry per money movement with ``payment_id``
@@ -28,6 +31,7 @@ import time
 import uuid
 import zlib
 from decimal import Decimal
+from urllib.parse import urlsplit
 
 import falcon
 import orjson
@@ -37,6 +41,7 @@ from sandbox import cards
 from sandbox.faults import FaultMiddleware, Faults, FaultsResource
 from sandbox.idempotency import IdempotencyCache, InFlight
 from sandbox.ledger import CREDENTIAL, Ledger, LedgerResource
+from sandbox.paypal import approval
 from sandbox.paypal.money import ISO_EXPONENTS, decimals, minor_units, paypal_money
 from shared.cards import luhn_ok
 
@@ -139,6 +144,41 @@ PAYMENT_ISSUES = {
     "REFUND_NOT_ALLOWED": "Capture cannot be refunded.",
 }
 
+#: ... and where Orders v2 words an issue for its capture or authorize operation.
+ORDER_ACTION_ISSUES = {
+    "capture": {
+        **ORDER_ISSUES,
+        "ORDER_NOT_APPROVED": (
+            "Payer has not yet approved the Order for payment. Please redirect the payer to the "
+            "'rel':'approve' url returned as part of the HATEOAS links within the Create Order call or "
+            "provide a valid `payment_source` in the request."
+        ),
+        "ORDER_ALREADY_CAPTURED": (
+            "Order already captured.If 'intent=CAPTURE' only one capture per order is allowed."
+        ),
+        "ACTION_DOES_NOT_MATCH_INTENT": (
+            "Order was created with an intent to 'AUTHORIZE'. Please use "
+            "v2/checkout/orders/order_id/authorize to complete the transaction or alternately Create an "
+            "order with an intent of 'CAPTURE'."
+        ),
+    },
+    "authorize": {
+        **ORDER_ISSUES,
+        "ORDER_NOT_APPROVED": (
+            "Payer has not yet approved the Order for payment. Please redirect the payer to the "
+            "'rel':'approve' url returned as part of the HATEOAS links within the Create Order call."
+        ),
+        "ORDER_ALREADY_AUTHORIZED": (
+            "Order already authorized.If 'intent=AUTHORIZE' only one authorization per order is allowed."
+        ),
+        "ACTION_DOES_NOT_MATCH_INTENT": (
+            "Order was created with an intent to 'CAPTURE'. Please use "
+            "v2/checkout/orders/order_id/capture to complete the transaction or alternately Create an "
+            "order with an intent of 'AUTHORIZE'."
+        ),
+    },
+}
+
 #: Issuer outcome of ``cards.py`` → PayPal processor response, as PayPal's card-testing triggers give them.
 RESPONSE_CODES = {
     "generic_decline": "5100",  # CCREJECT-BANK_ERROR
@@ -155,6 +195,7 @@ LUHN_FAILURE = "5180"  # CCREJECT-IRC: INVALID_OR_RESTRICTED_CARD
 MATCHED = {"avs_code": "Y", "cvv_code": "M"}
 UNCHECKED = {"avs_code": "G", "cvv_code": "P"}  # what PayPal's rejection triggers return
 
+LOCALE = re.compile(r"[a-z]{2}(?:-[A-Z][a-z]{3})?(?:-(?:[A-Z]{2}|[0-9]{3}))?")  # PayPal's language
 VALUE = re.compile(r"^((-?[0-9]+)|(-?([0-9]+)?[.][0-9]+))$")  # PayPal's money.value pattern
 PATCH_PATH = re.compile(
     r"/purchase_units/@reference_id=='([^']*)'/(description|custom_id|invoice_id|soft_descriptor)"
@@ -219,6 +260,9 @@ def create_app(faults=None, webhook_url=None, webhook_secret=None):
     app.add_route("/v1/notifications/verify-webhook-signature", sandbox, suffix="verify")
     app.add_route("/v2/checkout/orders", sandbox, suffix="orders")
     app.add_route("/v2/checkout/orders/{order_id}", sandbox, suffix="order")
+    for action in ("capture", "authorize"):
+        app.add_route(f"/v2/checkout/orders/{{order_id}}/{action}", sandbox, suffix=f"order_{action}")
+    app.add_route(approval.PATH, approval.ApprovalPage(sandbox))
     for kind in ("authorization", "capture", "refund"):
         app.add_route(f"/v2/payments/{kind}s/{{payment_id}}", sandbox, suffix=kind)
     app.add_route("/v2/payments/authorizations/{payment_id}/capture", sandbox, suffix="capture_authorization")
@@ -236,6 +280,7 @@ class PayPalSandbox:
         self.replays = IdempotencyCache()
         self.lock = threading.Lock()  # guards orders, index and invoices
         self.orders = {}
+        self.contexts = {}  # wallet order id → its experience_context (where the buyer goes back)
         self.index = {}  # authorization / capture / refund id → (kind, order id)
         self.refunded = {}  # capture id → minor units refunded
         self.invoices = set()
@@ -372,7 +417,9 @@ class PayPalSandbox:
             if field in request_unit:
                 unit[field] = _text(request_unit[field], f"/purchase_units/0/{field}", TEXT_MAX[field])
         source = body.get("payment_source")
-        card = _card(source, key) if source is not None else None
+        wallet = isinstance(source, dict) and "paypal" in source
+        context = _wallet(source, key) if wallet else None
+        card = _card(source, key) if source is not None and not wallet else None
         order_id, now = _id(), _now()
         self_link = f"{prefix}/v2/checkout/orders/{order_id}"
         order = {
@@ -384,9 +431,15 @@ class PayPalSandbox:
             "update_time": now,
             "links": [_link(self_link, "self")],
         }
-        if card is None:  # waits for a payer who will never come: no money moves
+        if context is not None:  # the buyer approves on the checkout page first
+            order.update(status="PAYER_ACTION_REQUIRED", payment_source={"paypal": {}})
+            order["links"].append(_link(f"{prefix}{approval.PATH}?token={order_id}", "payer-action"))
+            with self.lock:
+                self.contexts[order_id] = context
+            return order
+        if card is None:  # waits for a payer (the checkout page); no money moves
             order["links"] += [
-                _link(f"{prefix}/checkoutnow?token={order_id}", "approve"),
+                _link(f"{prefix}{approval.PATH}?token={order_id}", "approve"),
                 _link(self_link, "update", "PATCH"),
                 _link(f"{self_link}/{intent.lower()}", intent.lower(), "POST"),
             ]
@@ -403,23 +456,11 @@ class PayPalSandbox:
         status = {"capture": ("COMPLETED", "DECLINED"), "authorization": ("CREATED", "DENIED")}[kind][
             not approved
         ]
-        payment = {
-            "id": _id(),
-            "status": status,
-            "amount": amount,
-            "create_time": now,
-            "update_time": now,
-            "processor_response": {**(MATCHED if approved else UNCHECKED), "response_code": response_code},
+        payment = _new_payment(kind, status, unit, prefix, self_link)
+        payment["processor_response"] = {
+            **(MATCHED if approved else UNCHECKED),
+            "response_code": response_code,
         }
-        if "custom_id" in unit:
-            payment["custom_id"] = unit["custom_id"]
-        if kind == "capture":
-            payment.update(final_capture=True, links=_capture_links(prefix, payment["id"], self_link))
-        else:
-            payment.update(
-                expiration_time=_now(AUTHORIZATION_DAYS * 86400),
-                links=_authorization_links(prefix, payment["id"], self_link),
-            )
         unit["payments"] = {kind + "s": [payment]}
         order.update(
             status="COMPLETED",
@@ -428,6 +469,87 @@ class PayPalSandbox:
             },
         )
         return order
+
+    def on_post_order_capture(self, req, resp, order_id):
+        self._complete_order(req, resp, order_id, "CAPTURE")
+
+    def on_post_order_authorize(self, req, resp, order_id):
+        self._complete_order(req, resp, order_id, "AUTHORIZE")
+
+    def _complete_order(self, req, resp, order_id, intent):
+        """Capture or authorize (``intent``) all of an order its buyer approved; it is then COMPLETED."""
+
+        def work(key):
+            with self.lock:
+                order = self._order(order_id)
+                if order["intent"] != intent:
+                    raise Problem(422, "ACTION_DOES_NOT_MATCH_INTENT")
+                if order["status"] != "APPROVED":
+                    done = "ORDER_ALREADY_CAPTURED" if intent == "CAPTURE" else "ORDER_ALREADY_AUTHORIZED"
+                    raise Problem(422, done if order["status"] == "COMPLETED" else "ORDER_NOT_APPROVED")
+                kind = "capture" if intent == "CAPTURE" else "authorization"
+                unit, self_link = order["purchase_units"][0], order["links"][0]["href"]
+                status = "COMPLETED" if kind == "capture" else "CREATED"
+                payment = _new_payment(kind, status, unit, req.prefix, self_link)
+                unit["payments"] = {kind + "s": [payment]}
+                order.update(
+                    status="COMPLETED", update_time=payment["update_time"], links=[order["links"][0]]
+                )
+                self.index[payment["id"]] = (kind, order_id)
+                self._record(kind, order, payment["amount"], key)
+                if kind == "capture":
+                    view = self._payment_view(order, kind, payment)
+                    self.webhooks.emit(req.prefix, "PAYMENT.CAPTURE.COMPLETED", "capture", view)
+                return 201, orjson.dumps(order if _representation(req) else _minimal(order))
+
+        self._replayable(req, resp, (f"order_{intent}", order_id), work, replay_status=200)
+
+    # -- the buyer (approval.py's page) ----------------------------------------------------------
+
+    def waiting_order(self, order_id):
+        """``(order, experience_context)`` of an order waiting for its buyer.
+
+        Raises:
+          falcon.HTTPNotFound, falcon.HTTPConflict: no such order, or it waits for no one.
+        """
+        with self.lock:
+            return self._waiting(order_id)
+
+    def answer_buyer(self, order_id, approved, prefix):
+        """The buyer's answer on the checkout page: an approved order is APPROVED with their details,
+        and CHECKOUT.ORDER.APPROVED is sent; a canceled one still waits, as at PayPal.
+
+        Returns:
+          ``(payer id or None when canceled, the order's experience_context)``.
+        """
+        with self.lock:
+            order, context = self._waiting(order_id)
+            if not approved:
+                return None, context
+            account_id = approval.payer_id()
+            wallet, payer = approval.buyer(account_id)
+            self_link, action = order["links"][0]["href"], order["intent"].lower()
+            order.update(
+                status="APPROVED",
+                update_time=_now(),
+                payment_source={"paypal": wallet},
+                payer=payer,
+                links=[
+                    _link(self_link, "self"),
+                    _link(self_link, "update", "PATCH"),
+                    _link(f"{self_link}/{action}", action, "POST"),
+                ],
+            )
+            self.webhooks.emit(prefix, "CHECKOUT.ORDER.APPROVED", "checkout-order", order)
+            return account_id, context
+
+    def _waiting(self, order_id):
+        order = self.orders.get(order_id)
+        if order is None:
+            raise falcon.HTTPNotFound(description=f"No order {order_id}")
+        if order["status"] not in ("CREATED", "PAYER_ACTION_REQUIRED"):
+            raise falcon.HTTPConflict(description=f"The order is {order['status']}: no buyer action waits")
+        return order, self.contexts.get(order_id, {})
 
     # -- Payments v2 ---------------------------------------------------------------------------
 
@@ -826,6 +948,51 @@ def _card(source, key):
     return number, expiry, cards.outcome(number).brand.upper()
 
 
+def _wallet(source, key):
+    """The ``experience_context`` of a PayPal wallet payment source, checked against PayPal's document;
+    fields the sandbox does not model (``vault_id``, the payer's details...) are refused."""
+    if not key:
+        raise Problem(400, "PAYPAL_REQUEST_ID_REQUIRED")
+    field = "/payment_source/paypal"
+    _only(source, {"paypal"}, "/payment_source")  # one source at a time
+    wallet = source["paypal"]
+    if not isinstance(wallet, dict):
+        raise Problem(400, "INVALID_PARAMETER_SYNTAX", field)
+    _only(wallet, {"experience_context"}, field)
+    context, field = wallet.get("experience_context", {}), f"{field}/experience_context"
+    if not isinstance(context, dict):
+        raise Problem(400, "INVALID_PARAMETER_SYNTAX", field)
+    _only(context, {"brand_name", "locale", *approval.CHOICES, *approval.URLS}, field)
+    for name, choices in approval.CHOICES.items():
+        if name in context and context[name] not in choices:
+            raise Problem(400, "INVALID_PARAMETER_VALUE", f"{field}/{name}")
+    if "brand_name" in context:
+        _text(context["brand_name"], f"{field}/brand_name", 127)
+    if "locale" in context and not (
+        isinstance(context["locale"], str) and LOCALE.fullmatch(context["locale"])
+    ):
+        raise Problem(400, "INVALID_PARAMETER_SYNTAX", f"{field}/locale")
+    for name in approval.URLS:
+        if name in context and not _browser_url(context[name]):
+            raise Problem(400, "INVALID_PARAMETER_SYNTAX", f"{field}/{name}")
+    return context
+
+
+def _only(body, known, field):
+    """Refuse the first field of ``body`` not in ``known``."""
+    unknown = sorted(set(body) - known)
+    if unknown:
+        raise Problem(400, "NOT_SUPPORTED", f"{field}/{unknown[0]}")
+
+
+def _browser_url(value):
+    """An absolute http(s) URL a browser can be sent to."""
+    if not isinstance(value, str) or len(value) > 2048:
+        return False
+    parts = urlsplit(value)
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
 def _issuer(number):
     """The processor response code the issuer gives ``number``."""
     if not luhn_ok(number):
@@ -859,8 +1026,10 @@ def _patched(unit, operations):
 
 
 def _issues(req):
-    """PayPal words some issues differently in Payments v2."""
-    return PAYMENT_ISSUES if req.path.startswith("/v2/payments") else ORDER_ISSUES
+    """PayPal words some issues differently in Payments v2 and per order operation."""
+    if req.path.startswith("/v2/payments"):
+        return PAYMENT_ISSUES
+    return ORDER_ACTION_ISSUES.get(req.path.rpartition("/")[2], ORDER_ISSUES)
 
 
 def _reply(resp, status, body):
@@ -897,6 +1066,28 @@ def _authorization_links(prefix, authorization_id, up):
         _link(f"{href}/void", "void", "POST"),
         _link(up, "up"),
     ]
+
+
+def _new_payment(kind, status, unit, prefix, order_link):
+    """A new capture or authorization of the whole of ``unit``."""
+    now = _now()
+    payment = {
+        "id": _id(),
+        "status": status,
+        "amount": unit["amount"],
+        "create_time": now,
+        "update_time": now,
+    }
+    if "custom_id" in unit:
+        payment["custom_id"] = unit["custom_id"]
+    if kind == "capture":
+        payment.update(final_capture=True, links=_capture_links(prefix, payment["id"], order_link))
+    else:
+        payment.update(
+            expiration_time=_now(AUTHORIZATION_DAYS * 86400),
+            links=_authorization_links(prefix, payment["id"], order_link),
+        )
+    return payment
 
 
 def _payments(unit, kind):
