@@ -1,10 +1,12 @@
 """Fixtures for the PayPal adapter tests: a sandbox subprocess, gateways, PayPal's OpenAPI documents."""
 
+import dataclasses
+import html
 import json
 import os
 import re
 import uuid
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import pytest
 import requests
@@ -26,6 +28,8 @@ DOCUMENTS = ("checkout_orders_v2.json", "payments_payment_v2.json", "notificatio
 #: Requests that send a PayPal-made resource back, read-only fields and all.
 ECHOES = {"/v1/notifications/verify-webhook-signature"}
 VISA = "4242424242424242"
+#: Where wallet payments send the buyer back (PayWave's return route; only checked, never fetched).
+RETURN_URL = "https://pay.example.com/v1/return/pay_test"
 
 
 class Sandbox:
@@ -94,6 +98,51 @@ def payment():
         )
 
     return make
+
+
+@pytest.fixture
+def wallet(payment):
+    """Factory for a PayPal wallet ``PaymentRequest``: ``wallet(amount=..., capture=..., return_url=...)``."""
+
+    def make(return_url=RETURN_URL, **options):
+        return dataclasses.replace(payment(**options), card=None, method="paypal", return_url=return_url)
+
+    return make
+
+
+class Buyer:
+    """A buyer's browser on the sandbox's checkout page."""
+
+    def __init__(self):
+        self.session = requests.Session()
+
+    def open(self, url):
+        """The checkout page's HTML."""
+        page = self.session.get(url, timeout=5)
+        assert page.status_code == 200 and page.headers["Content-Type"].startswith("text/html"), page.text
+        return page.text
+
+    def answer(self, url, action):
+        """Press Approve or Cancel (``action``) on the page at ``url``, as a browser submits its form.
+
+        Returns:
+          Where the page sends the browser (its 303 ``Location``).
+        """
+        form = re.search(r'<form method="post" action="([^"]*)"', self.open(url))
+        assert form, "the page has no form"
+        answer = self.session.post(
+            urljoin(url, html.unescape(form.group(1))),
+            data={"action": action},
+            allow_redirects=False,
+            timeout=5,
+        )
+        assert answer.status_code == 303, answer.text
+        return answer.headers["Location"]
+
+
+@pytest.fixture
+def buyer():
+    return Buyer()
 
 
 # -- PayPal's OpenAPI documents -----------------------------------------------------------------------
