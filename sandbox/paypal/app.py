@@ -7,7 +7,8 @@ whose capture is DECLINED (authorization DENIED) with the issuer's
 same issuer outcome as at the Stripe sandbox.  A PayPal wallet order
 (``payment_source.paypal``) waits in PAYER_ACTION_REQUIRED until its buyer
 approves on the checkout page (``approval.py``), then APPROVED until
-``/v2/checkout/orders/{id}/capture`` (or ``/authorize``) completes it.
+``/v2/checkout/orders/{id}/capture`` (or ``/authorize``) completes it.  PayPal's
+error envelope and issue texts are in ``wire.py``.
 
 ``PayPal-Request-Id`` replays the saved answer without comparing bodies, as
 PayPal does.  The ledger gets one entry per money movement with ``payment_id``
@@ -31,7 +32,6 @@ import time
 import uuid
 import zlib
 from decimal import Decimal
-from urllib.parse import urlsplit
 
 import falcon
 import orjson
@@ -43,141 +43,8 @@ from sandbox.idempotency import IdempotencyCache, InFlight
 from sandbox.ledger import CREDENTIAL, Ledger, LedgerResource
 from sandbox.paypal import approval
 from sandbox.paypal.money import ISO_EXPONENTS, decimals, minor_units, paypal_money
+from sandbox.paypal.wire import Problem, issues, required, text
 from shared.cards import luhn_ok
-
-#: HTTP status → PayPal's error ``name`` and ``message``.
-NAMES = {
-    400: ("INVALID_REQUEST", "Request is not well-formed, syntactically incorrect, or violates schema."),
-    401: (
-        "AUTHENTICATION_FAILURE",
-        "Authentication failed due to missing authorization header, or invalid authentication credentials.",
-    ),
-    403: ("NOT_AUTHORIZED", "Authorization failed due to insufficient permissions."),
-    404: ("RESOURCE_NOT_FOUND", "The specified resource does not exist."),
-    409: ("RESOURCE_CONFLICT", "The server has detected a conflict while processing this request."),
-    422: (
-        "UNPROCESSABLE_ENTITY",
-        "The requested action could not be performed, semantically incorrect, or failed business validation.",
-    ),
-    429: ("RATE_LIMIT_REACHED", "Too many requests. Blocked due to rate limiting."),
-    500: ("INTERNAL_SERVER_ERROR", "An internal server error occurred."),
-    503: ("SERVICE_UNAVAILABLE", "Service Unavailable."),
-}
-
-#: ``details[].issue`` → PayPal's description of it in Orders v2 ...
-ORDER_ISSUES = {
-    "MALFORMED_REQUEST_JSON": "The request JSON is not well formed.",
-    "MISSING_REQUIRED_PARAMETER": "A required parameter is missing.",
-    "INVALID_PARAMETER_SYNTAX": "The value of a field does not conform to the expected format.",
-    "INVALID_PARAMETER_VALUE": "A parameter value is not valid.",
-    "INVALID_STRING_LENGTH": "The value of a field is either too short or too long",
-    "INVALID_ARRAY_MIN_ITEMS": "The number of items in an array parameter is too small.",
-    "NOT_SUPPORTED": "This field is not currently supported.",
-    "PAYPAL_REQUEST_ID_REQUIRED": (
-        "A PayPal-Request-Id is required if you are trying to process payment for an Order. Please specify a "
-        "PayPal-Request-Id or Create the Order without a 'payment_source' specified."
-    ),
-    "CARD_EXPIRED": "The card is expired",
-    "DECIMAL_PRECISION": "If the currency supports decimals, only two decimal place precision is supported.",
-    "INVALID_CURRENCY_CODE": (
-        "Currency code is invalid or is not currently supported. Please refer "
-        "https://developer.paypal.com/api/rest/reference/currency-codes/ "
-        "for list of supported currency codes."
-    ),
-    "CANNOT_BE_ZERO_OR_NEGATIVE": (
-        "Must be greater than zero. If the currency supports decimals, only two decimal place precision is "
-        "supported."
-    ),
-    "DUPLICATE_INVOICE_ID": (
-        "Duplicate Invoice ID detected. To avoid a potential duplicate transaction your account setting "
-        "requires that Invoice Id be unique for each transaction."
-    ),
-    "INVALID_RESOURCE_ID": (
-        "Specified resource ID does not exist. Please check the resource ID and try again."
-    ),
-    "INVALID_PATCH_OPERATION": (
-        "The operation cannot be honored. Cannot add a property that's already present, use replace. Cannot "
-        "remove a property thats not present, use add. Cannot replace a property thats not present, use add."
-    ),
-    "FIELD_NOT_PATCHABLE": "Field cannot be patched.",
-    "ORDER_ALREADY_COMPLETED": "The order cannot be patched after it is completed.",
-    "NOT_PATCHABLE": "Cannot be patched.",
-    "PATCH_VALUE_REQUIRED": "Please specify a 'value' to for the field that is being patched.",
-    "PATCH_PATH_REQUIRED": (
-        "Please specify a 'path' for the field for which the operation needs to be performed."
-    ),
-    "PREVIOUS_REQUEST_IN_PROGRESS": (
-        "A previous request on this resource is currently in progress. Please wait for sometime and try "
-        "again. It is best to space out the initial and the subsequent request(s) to avoid receiving this "
-        "error."
-    ),
-}
-#: ... and in Payments v2, where some texts differ.
-PAYMENT_ISSUES = {
-    **ORDER_ISSUES,
-    "MISSING_REQUIRED_PARAMETER": "A required field / parameter is missing.",
-    "INVALID_PARAMETER_VALUE": "The value of a field is invalid.",
-    "INVALID_STRING_LENGTH": "The value of a field is either too short or too long.",
-    "INVALID_CURRENCY_CODE": (
-        "Currency code is invalid or is not currently supported. Please refer "
-        "https://developer.paypal.com/docs/api/reference/currency-codes/ "
-        "for list of supported currency codes."
-    ),
-    "AUTH_CAPTURE_CURRENCY_MISMATCH": "Currency of capture must be the same as currency of authorization.",
-    "AUTHORIZATION_VOIDED": "A voided authorization cannot be captured or reauthorized. ",
-    "AUTHORIZATION_ALREADY_CAPTURED": "Authorization has previously been captured.",
-    "AUTHORIZATION_DENIED": "An denied authorization cannot be captured.",
-    "MAX_CAPTURE_AMOUNT_EXCEEDED": (
-        "Capture amount exceeds allowable limit. Please contact customer service or your account manager to "
-        "request the change to your overage limit. The default overage limit is 115%, which allows the sum "
-        "of all captures to be up to 115% of the order amount. The ability to over capture is subjected to "
-        "regulatory approvals."
-    ),
-    "PREVIOUSLY_CAPTURED": "Authorization has been previously captured and hence cannot be voided.",
-    "PREVIOUSLY_VOIDED": "Authorization has been previously voided and hence cannot be voided again.",
-    "CANNOT_BE_VOIDED": "A reauthorization cannot be voided. Please void the original parent authorization.",
-    "REFUND_AMOUNT_EXCEEDED": (
-        "The refund amount must be less than or equal to the capture amount that has not yet been refunded."
-    ),
-    "CAPTURE_FULLY_REFUNDED": "The capture has already been fully refunded",
-    "CURRENCY_MISMATCH": "The refund must be in the currency of the capture.",
-    "REFUND_NOT_ALLOWED": "Capture cannot be refunded.",
-}
-
-#: ... and where Orders v2 words an issue for its capture or authorize operation.
-ORDER_ACTION_ISSUES = {
-    "capture": {
-        **ORDER_ISSUES,
-        "ORDER_NOT_APPROVED": (
-            "Payer has not yet approved the Order for payment. Please redirect the payer to the "
-            "'rel':'approve' url returned as part of the HATEOAS links within the Create Order call or "
-            "provide a valid `payment_source` in the request."
-        ),
-        "ORDER_ALREADY_CAPTURED": (
-            "Order already captured.If 'intent=CAPTURE' only one capture per order is allowed."
-        ),
-        "ACTION_DOES_NOT_MATCH_INTENT": (
-            "Order was created with an intent to 'AUTHORIZE'. Please use "
-            "v2/checkout/orders/order_id/authorize to complete the transaction or alternately Create an "
-            "order with an intent of 'CAPTURE'."
-        ),
-    },
-    "authorize": {
-        **ORDER_ISSUES,
-        "ORDER_NOT_APPROVED": (
-            "Payer has not yet approved the Order for payment. Please redirect the payer to the "
-            "'rel':'approve' url returned as part of the HATEOAS links within the Create Order call."
-        ),
-        "ORDER_ALREADY_AUTHORIZED": (
-            "Order already authorized.If 'intent=AUTHORIZE' only one authorization per order is allowed."
-        ),
-        "ACTION_DOES_NOT_MATCH_INTENT": (
-            "Order was created with an intent to 'CAPTURE'. Please use "
-            "v2/checkout/orders/order_id/capture to complete the transaction or alternately Create an "
-            "order with an intent of 'AUTHORIZE'."
-        ),
-    },
-}
 
 #: Issuer outcome of ``cards.py`` → PayPal processor response, as PayPal's card-testing triggers give them.
 RESPONSE_CODES = {
@@ -195,7 +62,6 @@ LUHN_FAILURE = "5180"  # CCREJECT-IRC: INVALID_OR_RESTRICTED_CARD
 MATCHED = {"avs_code": "Y", "cvv_code": "M"}
 UNCHECKED = {"avs_code": "G", "cvv_code": "P"}  # what PayPal's rejection triggers return
 
-LOCALE = re.compile(r"[a-z]{2}(?:-[A-Z][a-z]{3})?(?:-(?:[A-Z]{2}|[0-9]{3}))?")  # PayPal's language
 VALUE = re.compile(r"^((-?[0-9]+)|(-?([0-9]+)?[.][0-9]+))$")  # PayPal's money.value pattern
 PATCH_PATH = re.compile(
     r"/purchase_units/@reference_id=='([^']*)'/(description|custom_id|invoice_id|soft_descriptor)"
@@ -204,31 +70,6 @@ TEXT_MAX = {"description": 127, "custom_id": 127, "invoice_id": 127, "soft_descr
 AUTHORIZATION_DAYS = 29
 _EVENTS = {"COMPLETED": "COMPLETED", "DECLINED": "DENIED"}  # capture status → webhook event
 TOKEN_LIFETIME = 32400
-
-
-class Problem(Exception):
-    """A PayPal error answer: ``status`` with one ``details`` entry when ``issue`` is given."""
-
-    def __init__(self, status, issue=None, field=None, location="body"):
-        super().__init__(issue or status)
-        self.status, self.issue, self.field, self.location = status, issue, field, location
-
-    def body(self, issues=ORDER_ISSUES):
-        name, message = NAMES.get(self.status) or NAMES[500 if self.status >= 500 else 400]
-        body = {"name": name, "message": message, "debug_id": secrets.token_hex(7)}
-        if self.issue:
-            detail = {"issue": self.issue, "description": issues[self.issue]}
-            if self.field:
-                detail.update(field=self.field, location=self.location)
-            body["details"] = [detail]
-            body["links"] = [
-                {
-                    "href": f"https://developer.paypal.com/docs/api/orders/v2/#error-{self.issue}",
-                    "rel": "information_link",
-                    "method": "GET",
-                }
-            ]
-        return body
 
 
 def render_error(resp, status):
@@ -250,7 +91,7 @@ def create_app(faults=None, webhook_url=None, webhook_secret=None):
     sandbox = PayPalSandbox(Webhooks(webhook_url, webhook_secret or "SANDBOXWEBHOOK"))
     app = falcon.App(middleware=[FaultMiddleware(faults, render_error), sandbox])
     app.add_error_handler(
-        Problem, lambda req, resp, problem, params: _reply(resp, problem.status, problem.body(_issues(req)))
+        Problem, lambda req, resp, problem, params: _reply(resp, problem.status, problem.body(issues(req)))
     )
     app.add_route("/_sandbox/faults", FaultsResource(faults))
     app.add_route("/_sandbox/ledger", LedgerResource(sandbox.ledger))
@@ -278,7 +119,7 @@ class PayPalSandbox:
         self.webhooks = webhooks
         self.ledger = Ledger()
         self.replays = IdempotencyCache()
-        self.lock = threading.Lock()  # guards orders, index and invoices
+        self.lock = threading.Lock()  # guards orders, contexts, index and invoices
         self.orders = {}
         self.contexts = {}  # wallet order id → its experience_context (where the buyer goes back)
         self.index = {}  # authorization / capture / refund id → (kind, order id)
@@ -397,10 +238,10 @@ class PayPalSandbox:
         """The order a create request makes (validated; the issuer's answer for a card)."""
         if not isinstance(body, dict):
             raise Problem(400, "MALFORMED_REQUEST_JSON")
-        intent = _required(body, "intent", "/intent")
+        intent = required(body, "intent", "/intent")
         if intent not in ("CAPTURE", "AUTHORIZE"):
             raise Problem(400, "INVALID_PARAMETER_VALUE", "/intent")
-        units = _required(body, "purchase_units", "/purchase_units")
+        units = required(body, "purchase_units", "/purchase_units")
         if not isinstance(units, list) or not units:
             raise Problem(400, "INVALID_ARRAY_MIN_ITEMS", "/purchase_units")
         if len(units) > 1 or not isinstance(units[0], dict):
@@ -408,17 +249,17 @@ class PayPalSandbox:
         request_unit = units[0]
         amount = _money(request_unit.get("amount"), "/purchase_units/0/amount")
         unit = {
-            "reference_id": _text(
+            "reference_id": text(
                 request_unit.get("reference_id", "default"), "/purchase_units/0/reference_id", 256
             ),
             "amount": amount,
         }
         for field in TEXT_MAX:
             if field in request_unit:
-                unit[field] = _text(request_unit[field], f"/purchase_units/0/{field}", TEXT_MAX[field])
+                unit[field] = text(request_unit[field], f"/purchase_units/0/{field}", TEXT_MAX[field])
         source = body.get("payment_source")
         wallet = isinstance(source, dict) and "paypal" in source
-        context = _wallet(source, key) if wallet else None
+        context = approval.wallet_context(source, key) if wallet else None
         card = _card(source, key) if source is not None and not wallet else None
         order_id, now = _id(), _now()
         self_link = f"{prefix}/v2/checkout/orders/{order_id}"
@@ -629,7 +470,7 @@ class PayPalSandbox:
     def on_post_refund_capture(self, req, resp, payment_id):
         def work(key):
             body = _json(req) or {}
-            custom_id = _text(body["custom_id"], "/custom_id", 127) if "custom_id" in body else None
+            custom_id = text(body["custom_id"], "/custom_id", 127) if "custom_id" in body else None
             with self.lock:
                 order, capture = self._payment("capture", payment_id)
                 if capture["status"] not in ("COMPLETED", "PARTIALLY_REFUNDED"):
@@ -714,7 +555,7 @@ class PayPalSandbox:
             try:
                 return work(key)
             except Problem as problem:
-                return problem.status, orjson.dumps(problem.body(_issues(req)))
+                return problem.status, orjson.dumps(problem.body(issues(req)))
 
         try:
             status, body, replayed = self.replays.run(scope, key, None, answer)
@@ -873,28 +714,14 @@ def _json(req):
         raise Problem(400, "MALFORMED_REQUEST_JSON") from None
 
 
-def _required(body, key, field):
-    if body.get(key) is None:
-        raise Problem(400, "MISSING_REQUIRED_PARAMETER", field)
-    return body[key]
-
-
-def _text(value, field, longest):
-    if not isinstance(value, str):
-        raise Problem(400, "INVALID_PARAMETER_SYNTAX", field)
-    if not 1 <= len(value) <= longest:
-        raise Problem(400, "INVALID_STRING_LENGTH", field)
-    return value
-
-
 def _money(value, field):
     """Validated PayPal money."""
     if not isinstance(value, dict):
         raise Problem(
             400, "MISSING_REQUIRED_PARAMETER" if value is None else "INVALID_PARAMETER_SYNTAX", field
         )
-    currency = _required(value, "currency_code", f"{field}/currency_code")
-    amount = _required(value, "value", f"{field}/value")
+    currency = required(value, "currency_code", f"{field}/currency_code")
+    amount = required(value, "value", f"{field}/value")
     if not isinstance(currency, str) or not re.fullmatch("[A-Z]{3}", currency):
         raise Problem(400, "INVALID_PARAMETER_SYNTAX", f"{field}/currency_code")
     if not isinstance(amount, str) or not VALUE.match(amount) or len(amount) > 32:
@@ -934,8 +761,8 @@ def _card(source, key):
     card = source.get("card") if isinstance(source, dict) else None
     if not isinstance(card, dict):
         raise Problem(400, "NOT_SUPPORTED", "/payment_source")  # the sandbox takes cards only
-    number = _required(card, "number", "/payment_source/card/number")
-    expiry = _required(card, "expiry", "/payment_source/card/expiry")
+    number = required(card, "number", "/payment_source/card/number")
+    expiry = required(card, "expiry", "/payment_source/card/expiry")
     if not isinstance(number, str) or not re.fullmatch("[0-9]{13,19}", number):
         raise Problem(400, "INVALID_PARAMETER_SYNTAX", "/payment_source/card/number")
     if not isinstance(expiry, str) or not re.fullmatch("[0-9]{4}-(0[1-9]|1[0-2])", expiry):
@@ -946,51 +773,6 @@ def _card(source, key):
     if expiry < time.strftime("%Y-%m", time.gmtime()):
         raise Problem(422, "CARD_EXPIRED", "/payment_source/card/expiry")
     return number, expiry, cards.outcome(number).brand.upper()
-
-
-def _wallet(source, key):
-    """The ``experience_context`` of a PayPal wallet payment source, checked against PayPal's document;
-    fields the sandbox does not model (``vault_id``, the payer's details...) are refused."""
-    if not key:
-        raise Problem(400, "PAYPAL_REQUEST_ID_REQUIRED")
-    field = "/payment_source/paypal"
-    _only(source, {"paypal"}, "/payment_source")  # one source at a time
-    wallet = source["paypal"]
-    if not isinstance(wallet, dict):
-        raise Problem(400, "INVALID_PARAMETER_SYNTAX", field)
-    _only(wallet, {"experience_context"}, field)
-    context, field = wallet.get("experience_context", {}), f"{field}/experience_context"
-    if not isinstance(context, dict):
-        raise Problem(400, "INVALID_PARAMETER_SYNTAX", field)
-    _only(context, {"brand_name", "locale", *approval.CHOICES, *approval.URLS}, field)
-    for name, choices in approval.CHOICES.items():
-        if name in context and context[name] not in choices:
-            raise Problem(400, "INVALID_PARAMETER_VALUE", f"{field}/{name}")
-    if "brand_name" in context:
-        _text(context["brand_name"], f"{field}/brand_name", 127)
-    if "locale" in context and not (
-        isinstance(context["locale"], str) and LOCALE.fullmatch(context["locale"])
-    ):
-        raise Problem(400, "INVALID_PARAMETER_SYNTAX", f"{field}/locale")
-    for name in approval.URLS:
-        if name in context and not _browser_url(context[name]):
-            raise Problem(400, "INVALID_PARAMETER_SYNTAX", f"{field}/{name}")
-    return context
-
-
-def _only(body, known, field):
-    """Refuse the first field of ``body`` not in ``known``."""
-    unknown = sorted(set(body) - known)
-    if unknown:
-        raise Problem(400, "NOT_SUPPORTED", f"{field}/{unknown[0]}")
-
-
-def _browser_url(value):
-    """An absolute http(s) URL a browser can be sent to."""
-    if not isinstance(value, str) or len(value) > 2048:
-        return False
-    parts = urlsplit(value)
-    return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
 def _issuer(number):
@@ -1018,18 +800,11 @@ def _patched(unit, operations):
         elif "value" not in operation:
             raise Problem(422, "PATCH_VALUE_REQUIRED", f"/{i}/value")
         else:
-            unit[field] = _text(operation["value"], f"/{i}/value", TEXT_MAX[field])
+            unit[field] = text(operation["value"], f"/{i}/value", TEXT_MAX[field])
     return unit
 
 
 # -- rendering ------------------------------------------------------------------------------------
-
-
-def _issues(req):
-    """PayPal words some issues differently in Payments v2 and per order operation."""
-    if req.path.startswith("/v2/payments"):
-        return PAYMENT_ISSUES
-    return ORDER_ACTION_ISSUES.get(req.path.rpartition("/")[2], ORDER_ISSUES)
 
 
 def _reply(resp, status, body):

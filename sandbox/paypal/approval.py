@@ -7,10 +7,13 @@ details and the redirect.
 """
 
 import html
+import re
 import secrets
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import falcon
+
+from sandbox.paypal.wire import Problem, text
 
 PATH = "/checkoutnow"
 
@@ -23,6 +26,7 @@ CHOICES = {
 }
 #: Its fields that are URLs the buyer's browser is sent to.
 URLS = ("return_url", "cancel_url")
+LOCALE = re.compile(r"[a-z]{2}(?:-[A-Z][a-z]{3})?(?:-(?:[A-Z]{2}|[0-9]{3}))?")  # PayPal's language
 MERCHANT = "PayWave test merchant"  # the page's name for the merchant without a ``brand_name``
 PAYER_ID_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # PayPal's payer ids: 13 of these
 
@@ -78,6 +82,51 @@ def back_to(url, **params):
     parts = urlsplit(url)
     query = urlencode([*parse_qsl(parts.query, keep_blank_values=True), *params.items()])
     return urlunsplit(parts._replace(query=query))
+
+
+def wallet_context(source, key):
+    """The ``experience_context`` of a PayPal wallet payment source, checked against PayPal's document;
+    fields the sandbox does not model (``vault_id``, the payer's details...) are refused."""
+    if not key:
+        raise Problem(400, "PAYPAL_REQUEST_ID_REQUIRED")
+    field = "/payment_source/paypal"
+    _only(source, {"paypal"}, "/payment_source")  # one source at a time
+    wallet = source["paypal"]
+    if not isinstance(wallet, dict):
+        raise Problem(400, "INVALID_PARAMETER_SYNTAX", field)
+    _only(wallet, {"experience_context"}, field)
+    context, field = wallet.get("experience_context", {}), f"{field}/experience_context"
+    if not isinstance(context, dict):
+        raise Problem(400, "INVALID_PARAMETER_SYNTAX", field)
+    _only(context, {"brand_name", "locale", *CHOICES, *URLS}, field)
+    for name, choices in CHOICES.items():
+        if name in context and context[name] not in choices:
+            raise Problem(400, "INVALID_PARAMETER_VALUE", f"{field}/{name}")
+    if "brand_name" in context:
+        text(context["brand_name"], f"{field}/brand_name", 127)
+    if "locale" in context and not (
+        isinstance(context["locale"], str) and LOCALE.fullmatch(context["locale"])
+    ):
+        raise Problem(400, "INVALID_PARAMETER_SYNTAX", f"{field}/locale")
+    for name in URLS:
+        if name in context and not _browser_url(context[name]):
+            raise Problem(400, "INVALID_PARAMETER_SYNTAX", f"{field}/{name}")
+    return context
+
+
+def _only(body, known, field):
+    """Refuse the first field of ``body`` not in ``known``."""
+    unknown = sorted(set(body) - known)
+    if unknown:
+        raise Problem(400, "NOT_SUPPORTED", f"{field}/{unknown[0]}")
+
+
+def _browser_url(value):
+    """An absolute http(s) URL a browser can be sent to."""
+    if not isinstance(value, str) or len(value) > 2048:
+        return False
+    parts = urlsplit(value)
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
 class ApprovalPage:
