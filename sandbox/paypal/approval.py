@@ -3,7 +3,7 @@
 merchant's ``return_url`` or ``cancel_url`` as PayPal makes it.
 
 The order's states change in ``PayPalSandbox.answer_buyer``; this module is the page, the buyer's
-details and the redirect.
+details, the redirect and the check of the ``experience_context`` that says where it goes.
 """
 
 import html
@@ -29,6 +29,7 @@ URLS = ("return_url", "cancel_url")
 LOCALE = re.compile(r"[a-z]{2}(?:-[A-Z][a-z]{3})?(?:-(?:[A-Z]{2}|[0-9]{3}))?")  # PayPal's language
 MERCHANT = "PayWave test merchant"  # the page's name for the merchant without a ``brand_name``
 PAYER_ID_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # PayPal's payer ids: 13 of these
+BUYER = {"given_name": "Sandbox", "surname": "Buyer"}  # who approves every sandbox order
 
 PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
@@ -60,7 +61,7 @@ def payer_id():
 
 def buyer(account_id):
     """The sandbox's buyer as an approved order shows them: ``(payment_source.paypal, payer)``."""
-    name = {"given_name": "Sandbox", "surname": "Buyer"}
+    name = dict(BUYER)
     email = f"buyer-{account_id.lower()}@personal.example.com"
     wallet = {
         "email_address": email,
@@ -148,7 +149,7 @@ class ApprovalPage:
             merchant=merchant,
             amount=html.escape(f"{unit['amount']['value']} {unit['amount']['currency_code']}"),
             description=f'<p id="description">{html.escape(description)}</p>' if description else "",
-            buyer="Sandbox Buyer",
+            buyer=f"{BUYER['given_name']} {BUYER['surname']}",
             action=html.escape(f"{PATH}?{urlencode({'token': order['id']})}"),
             label="Pay Now" if context.get("user_action") == "PAY_NOW" else "Continue",
         )
