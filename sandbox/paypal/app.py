@@ -7,7 +7,9 @@ whose capture is DECLINED (authorization DENIED) with the issuer's
 same issuer outcome as at the Stripe sandbox.  A PayPal wallet order
 (``payment_source.paypal``) waits in PAYER_ACTION_REQUIRED until its buyer
 approves on the checkout page (``approval.py``), then APPROVED until
-``/v2/checkout/orders/{id}/capture`` (or ``/authorize``) completes it.  PayPal's
+``/v2/checkout/orders/{id}/capture`` (or ``/authorize``) completes it, unless
+PayPal's negative-testing header asks for an error of that operation
+(``PayPal-Mock-Response: {"mock_application_codes": "INSTRUMENT_DECLINED"}``).  PayPal's
 error envelope and issue texts are in ``wire.py``.
 
 ``PayPal-Request-Id`` replays the saved answer without comparing bodies, as
@@ -43,7 +45,7 @@ from sandbox.idempotency import IdempotencyCache, InFlight
 from sandbox.ledger import CREDENTIAL, Ledger, LedgerResource
 from sandbox.paypal import approval
 from sandbox.paypal.money import ISO_EXPONENTS, decimals, minor_units, paypal_money
-from sandbox.paypal.wire import Problem, issues, required, text
+from sandbox.paypal.wire import ORDER_ACTION_ISSUES, Problem, issues, required, text
 from shared.cards import luhn_ok
 
 #: Issuer outcome of ``cards.py`` → PayPal processor response, as PayPal's card-testing triggers give them.
@@ -323,6 +325,9 @@ class PayPalSandbox:
         def work(key):
             with self.lock:
                 order = self._order(order_id)
+                mocked = _mock_issue(req)
+                if mocked in ORDER_ACTION_ISSUES[intent.lower()]:
+                    raise Problem(422, mocked)
                 if order["intent"] != intent:
                     raise Problem(422, "ACTION_DOES_NOT_MATCH_INTENT")
                 if order["status"] != "APPROVED":
@@ -773,6 +778,16 @@ def _card(source, key):
     if expiry < time.strftime("%Y-%m", time.gmtime()):
         raise Problem(422, "CARD_EXPIRED", "/payment_source/card/expiry")
     return number, expiry, cards.outcome(number).brand.upper()
+
+
+def _mock_issue(req):
+    """The issue PayPal's negative testing asks for in ``PayPal-Mock-Response``, if any."""
+    try:
+        mock = orjson.loads(req.get_header("PayPal-Mock-Response") or "{}")
+    except orjson.JSONDecodeError:
+        raise Problem(400, "MALFORMED_REQUEST_JSON", "PayPal-Mock-Response", location="header") from None
+    issue = mock.get("mock_application_codes") if isinstance(mock, dict) else None
+    return issue if isinstance(issue, str) else None
 
 
 def _issuer(number):

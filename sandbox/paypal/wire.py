@@ -102,10 +102,9 @@ PAYMENT_ISSUES = {
     "REFUND_NOT_ALLOWED": "Capture cannot be refunded.",
 }
 
-#: ... and where Orders v2 words an issue for its capture or authorize operation.
+#: ... and the 422 issues of the order's capture and authorize operations (words differ per operation).
 ORDER_ACTION_ISSUES = {
     "capture": {
-        **ORDER_ISSUES,
         "ORDER_NOT_APPROVED": (
             "Payer has not yet approved the Order for payment. Please redirect the payer to the "
             "'rel':'approve' url returned as part of the HATEOAS links within the Create Order call or "
@@ -114,6 +113,10 @@ ORDER_ACTION_ISSUES = {
         "ORDER_ALREADY_CAPTURED": (
             "Order already captured.If 'intent=CAPTURE' only one capture per order is allowed."
         ),
+        "INSTRUMENT_DECLINED": (
+            "The instrument presented  was either declined by the processor or bank, or it can't be used for "
+            "this payment."
+        ),
         "ACTION_DOES_NOT_MATCH_INTENT": (
             "Order was created with an intent to 'AUTHORIZE'. Please use "
             "v2/checkout/orders/order_id/authorize to complete the transaction or alternately Create an "
@@ -121,7 +124,6 @@ ORDER_ACTION_ISSUES = {
         ),
     },
     "authorize": {
-        **ORDER_ISSUES,
         "ORDER_NOT_APPROVED": (
             "Payer has not yet approved the Order for payment. Please redirect the payer to the "
             "'rel':'approve' url returned as part of the HATEOAS links within the Create Order call."
@@ -181,4 +183,4 @@ def issues(req):
     """PayPal words some issues differently in Payments v2 and per order operation."""
     if req.path.startswith("/v2/payments"):
         return PAYMENT_ISSUES
-    return ORDER_ACTION_ISSUES.get(req.path.rpartition("/")[2], ORDER_ISSUES)
+    return {**ORDER_ISSUES, **ORDER_ACTION_ISSUES.get(req.path.rpartition("/")[2], {})}

@@ -433,6 +433,12 @@ def test_approval_redirects_back_and_capture_completes_once(api):
         "10.00",
     )
     assert _issue(again) == (422, "ORDER_ALREADY_CAPTURED")
+    mocked = api.call(
+        "POST",
+        f"{ORDERS}/{order['id']}/capture",
+        headers={"PayPal-Mock-Response": '{"mock_application_codes": "INSTRUMENT_DECLINED"}'},
+    )
+    assert _issue(mocked) == (422, "INSTRUMENT_DECLINED")  # PayPal's negative testing
     assert [(e["type"], e["amount"], e["idempotency_key"], e["gateway_reference"]) for e in api.ledger()] == [
         ("capture", 1000, "cap-1", order["id"])
     ]

@@ -2,6 +2,7 @@
 OpenAPI documents (``openapi`` fixture): every request body the adapter sends and every
 body the sandbox answers, errors included."""
 
+import json
 import uuid
 
 import openapi_spec_validator
@@ -114,8 +115,10 @@ def api(sandbox, recorder):
         timeout=5,
     ).json()["access_token"]
 
-    def call(method, path, body=None, expect=201, prefer=True, key="new", raw=None, token=token):
+    def call(method, path, body=None, expect=201, prefer=True, key="new", raw=None, token=token, mock=None):
         headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        if mock:  # PayPal's negative testing
+            headers["PayPal-Mock-Response"] = json.dumps({"mock_application_codes": mock})
         if prefer:
             headers["Prefer"] = "return=representation"
         if key:
@@ -265,6 +268,7 @@ def test_sandbox_wallet_answers_match_the_documents(openapi, sandbox, recorder, 
     created = api("POST", orders, _wallet_order())
     api("GET", f"{orders}/{created['id']}", expect=200)
     api("POST", f"{orders}/{created['id']}/capture", expect=422)  # ORDER_NOT_APPROVED
+    api("POST", f"{orders}/{created['id']}/capture", expect=422, mock="INSTRUMENT_DECLINED")
     api("POST", f"{orders}/{created['id']}/authorize", expect=422)  # ACTION_DOES_NOT_MATCH_INTENT
     buyer.answer(next(link["href"] for link in created["links"] if link["rel"] == "payer-action"), "approve")
     api("GET", f"{orders}/{created['id']}", expect=200)  # APPROVED, with the payer

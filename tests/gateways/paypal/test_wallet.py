@@ -2,13 +2,20 @@
 buyer, who approves or cancels on the sandbox's checkout page, and ``retrieve`` completes it once."""
 
 import concurrent.futures
+import json
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
 
 from gateways.base import GatewayStatus
-from gateways.errors import InvalidRequestError, RetryableError, UnknownOutcomeError, UnsupportedOperation
+from gateways.errors import (
+    InvalidRequestError,
+    RetryableError,
+    SoftDeclineError,
+    UnknownOutcomeError,
+    UnsupportedOperation,
+)
 from tests.gateways.paypal.conftest import RETURN_URL
 
 
@@ -143,6 +150,30 @@ def test_a_stale_read_replays_the_capture(sandbox, wallet, buyer):
     assert (completed.status, completed.amount_captured) == (GatewayStatus.CAPTURED, 900)
     assert ("POST", f"/v2/checkout/orders/{reference}/capture", 200) in adapter.exchanges  # PayPal's replay
     assert len(sandbox.ledger("capture")) == 1
+
+
+class DeclineCaptures(requests.adapters.HTTPAdapter):
+    """Asks PayPal's negative testing to decline the order capture: the buyer's funding failed."""
+
+    def send(self, request, **kwargs):
+        if request.path_url.endswith("/capture"):
+            request.headers["PayPal-Mock-Response"] = json.dumps(
+                {"mock_application_codes": "INSTRUMENT_DECLINED"}
+            )
+        return super().send(request, **kwargs)
+
+
+def test_a_declined_capture_is_a_decline(sandbox, wallet, buyer):
+    request = wallet()
+    reference = _approved(sandbox.gateway(), buyer, request)
+    declining = sandbox.gateway()
+    declining.session.mount("http://", DeclineCaptures())
+
+    with pytest.raises(SoftDeclineError) as exc:
+        declining.retrieve(request, reference)
+
+    assert (exc.value.code, exc.value.vendor_code) == ("generic_decline", "INSTRUMENT_DECLINED")
+    assert sandbox.ledger() == []
 
 
 def test_canceled_approval_still_waits(gateway, sandbox, wallet, buyer):
