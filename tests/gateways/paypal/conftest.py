@@ -1,4 +1,5 @@
-"""Fixtures for the PayPal adapter tests: a sandbox subprocess, gateways, PayPal's OpenAPI documents."""
+"""Fixtures for the PayPal adapter tests: a sandbox subprocess, gateways, card and wallet payments, a buyer's
+browser on the checkout page, PayPal's OpenAPI documents."""
 
 import dataclasses
 import html
