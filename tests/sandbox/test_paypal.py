@@ -1,16 +1,15 @@
 """The PayPal sandbox over raw HTTP: PayPal's wire behaviour, money movements, controls."""
 
 import concurrent.futures
-import html
-import re
 import uuid
-from urllib.parse import parse_qs, urljoin, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
 
 from sandbox import cards
 from sandbox.paypal.app import LUHN_FAILURE, RESPONSE_CODES
+from tests.support.paypal import Buyer
 
 ORDERS = "/v2/checkout/orders"
 
@@ -377,15 +376,9 @@ def _wallet_order(intent="CAPTURE", **context):
 
 
 def _checkout(order, action):
-    """Open the order's payer-action page and press ``action`` as a browser: the answer, unfollowed."""
-    page = requests.get(
-        next(link["href"] for link in order["links"] if link["rel"] == "payer-action"), timeout=5
-    )
-    assert page.status_code == 200 and page.headers["Content-Type"].startswith("text/html")
-    action_path = html.unescape(re.search(r'<form method="post" action="([^"]*)"', page.text).group(1))
-    return requests.post(
-        urljoin(page.url, action_path), data={"action": action}, allow_redirects=False, timeout=5
-    )
+    """Press ``action`` on the order's checkout page: the answer, redirect not followed."""
+    page = next(link["href"] for link in order["links"] if link["rel"] == "payer-action")
+    return Buyer().press(page, action)
 
 
 def test_wallet_order_waits_for_its_buyer_on_the_checkout_page(api):

@@ -2,12 +2,11 @@
 browser on the checkout page, PayPal's OpenAPI documents."""
 
 import dataclasses
-import html
 import json
 import os
 import re
 import uuid
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -23,6 +22,7 @@ from referencing.jsonschema import DRAFT4
 from gateways.base import PaymentRequest
 from gateways.paypal import PayPalGateway
 from shared.cards import Card
+from tests.support.paypal import Buyer
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 DOCUMENTS = ("checkout_orders_v2.json", "payments_payment_v2.json", "notifications_webhooks_v1.json")
@@ -109,36 +109,6 @@ def wallet(payment):
         return dataclasses.replace(payment(**options), card=None, method="paypal", return_url=return_url)
 
     return make
-
-
-class Buyer:
-    """A buyer's browser on the sandbox's checkout page."""
-
-    def __init__(self):
-        self.session = requests.Session()
-
-    def open(self, url):
-        """The checkout page's HTML."""
-        page = self.session.get(url, timeout=5)
-        assert page.status_code == 200 and page.headers["Content-Type"].startswith("text/html"), page.text
-        return page.text
-
-    def answer(self, url, action):
-        """Press Approve or Cancel (``action``) on the page at ``url``, as a browser submits its form.
-
-        Returns:
-          Where the page sends the browser (its 303 ``Location``).
-        """
-        form = re.search(r'<form method="post" action="([^"]*)"', self.open(url))
-        assert form, "the page has no form"
-        answer = self.session.post(
-            urljoin(url, html.unescape(form.group(1))),
-            data={"action": action},
-            allow_redirects=False,
-            timeout=5,
-        )
-        assert answer.status_code == 303, answer.text
-        return answer.headers["Location"]
 
 
 @pytest.fixture
