@@ -1,10 +1,15 @@
-"""``PayPalGateway``: cards through Orders v2 and Payments v2.
+"""``PayPalGateway``: cards and the PayPal wallet through Orders v2 and Payments v2.
 
 The reference we keep is the PayPal order id; the authorization or capture an
 operation needs is looked up on the order.  Every POST that can move money
 carries the attempt's idempotency key as ``PayPal-Request-Id``, so a retry or
 a replay after a lost answer gets PayPal's saved outcome instead of a second
 charge.
+
+A wallet order (``PaymentRequest.method`` ``paypal``) waits for its buyer
+(``REQUIRES_ACTION``, ``action_url`` = PayPal's ``payer-action`` page);
+``retrieve`` captures or authorizes it once they approved, with a
+``PayPal-Request-Id`` derived from the attempt's key.
 """
 
 import json
@@ -22,7 +27,7 @@ from gateways.base import (
     GatewayStatus,
     PaymentRequest,
 )
-from gateways.errors import InvalidRequestError
+from gateways.errors import InvalidRequestError, UnsupportedOperation
 from gateways.paypal import errors, transformers
 from gateways.paypal.webhooks import WEBHOOK_HEADERS
 from shared import money
@@ -116,7 +121,20 @@ class PayPalGateway(Gateway):
         return self._outcome(transformers.with_payment(order, "capture", capture))
 
     def void(self, reference: str, idempotency_key: str) -> GatewayPayment:
+        """Void the order's authorization.
+
+        Raises:
+          UnsupportedOperation: the order holds no payment yet (a wallet order the buyer has not
+            approved, or approved but not yet authorized): PayPal has no void for orders; it
+            voids an unpaid order itself when it expires.
+        """
         order = self._order(reference)
+        if transformers.latest_payment(order)[0] == "order":
+            raise UnsupportedOperation(
+                f"PayPal order {reference} holds no payment to void: it expires unpaid",
+                code="not_voidable",
+                gateway=errors.GATEWAY,
+            )
         authorization = transformers.payment_of(order, "authorization")
         voided = self._call(
             "POST", f"/v2/payments/authorizations/{authorization['id']}/void", key=idempotency_key
@@ -141,10 +159,20 @@ class PayPalGateway(Gateway):
         return transformers.to_refund(refund)
 
     def retrieve(self, request: PaymentRequest, reference: str | None) -> GatewayPayment:
-        if reference:
-            return self._outcome(self._order(reference))
-        # Same PayPal-Request-Id: PayPal answers with the saved outcome, or runs it once.
-        return self._create(request, capture=request.capture)
+        """The order's outcome; a wallet order its buyer approved is captured or authorized first.
+
+        Completing it moves money, so its ``PayPal-Request-Id`` is ``<idempotency key>:capture``
+        (or ``:authorize``): every job of the attempt sends the same one (two at once, or one
+        after a worker died between approval and capture), and PayPal does the work once and
+        replays its answer to the others.
+        """
+        if not reference:
+            # Same PayPal-Request-Id: PayPal answers with the saved outcome, or runs it once.
+            return self._create(request, capture=request.capture)
+        order = self._order(reference)
+        if order["status"] == "APPROVED":
+            order = self._complete(order, request.idempotency_key)
+        return self._outcome(order)
 
     def update(self, reference: str, description: str | None, metadata: dict, idempotency_key: str) -> None:
         """Set the order's description.
@@ -213,6 +241,21 @@ class PayPalGateway(Gateway):
             key=request.idempotency_key,
         )
         return self._outcome(order)
+
+    def _complete(self, order: dict, idempotency_key: str) -> dict:
+        """Capture or authorize an approved order as its intent says; the order as it then stands.
+
+        An order that moved on meanwhile (already completed under another request id, or no
+        longer approved) is read again rather than failed: what it holds is ours.
+        """
+        action = order["intent"].lower()  # capture or authorize
+        path = f"/v2/checkout/orders/{quote(order['id'], safe='')}/{action}"
+        try:
+            return self._call("POST", path, key=f"{idempotency_key}:{action}")
+        except InvalidRequestError as exc:
+            if exc.code not in ("order_not_approved", "already_captured", "already_authorized"):
+                raise
+        return self._order(order["id"])
 
     def _order(self, reference: str) -> dict:
         return self._call("GET", f"/v2/checkout/orders/{quote(reference, safe='')}", safe=True)

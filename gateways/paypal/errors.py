@@ -77,6 +77,10 @@ ISSUES: dict[str, tuple[Callable[..., GatewayError], str]] = {
     "CARD_EXPIRED": (decline, "expired_card"),
     "REFERENCED_CARD_EXPIRED": (decline, "expired_card"),
     "ORDER_ALREADY_COMPLETED": (UnsupportedOperation, "order_completed"),
+    # Completing a wallet order: it moved on meanwhile; ``PayPalGateway.retrieve`` reads it again.
+    "ORDER_NOT_APPROVED": (InvalidRequestError, "order_not_approved"),
+    "ORDER_ALREADY_CAPTURED": (InvalidRequestError, "already_captured"),
+    "ORDER_ALREADY_AUTHORIZED": (InvalidRequestError, "already_authorized"),
     "NOT_PATCHABLE": (UnsupportedOperation, "not_patchable"),
     "FIELD_NOT_PATCHABLE": (UnsupportedOperation, "not_patchable"),
     "PREVIOUS_REQUEST_IN_PROGRESS": (RetryableError, "request_in_progress"),

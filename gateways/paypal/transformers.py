@@ -5,6 +5,7 @@ decimal strings on PayPal's; every conversion is exact or refused.
 """
 
 from collections.abc import Collection
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from gateways.base import GatewayPayment, GatewayRefund, GatewayStatus, PaymentRequest
 from gateways.errors import InvalidRequestError
@@ -50,6 +51,10 @@ DECIMALS = {
 #: Longest purchase-unit description PayPal accepts.
 DESCRIPTION_MAX = 127
 
+#: The link an order waiting for its buyer sends them to: ``payer-action`` once it names a payment
+#: source (our wallet orders), ``approve`` for one created without.
+ACTION_RELS = ("payer-action", "approve")
+
 #: Capture statuses whose amount has moved to the merchant.
 SETTLED = frozenset({"COMPLETED", "PARTIALLY_REFUNDED", "REFUNDED"})
 
@@ -57,11 +62,13 @@ _S = GatewayStatus
 #: The one reading of PayPal's statuses, per object: the order, its authorizations, its captures.
 STATUSES = {
     "order": {
-        "CREATED": _S.PROCESSING,
+        "CREATED": _S.REQUIRES_ACTION,
         "SAVED": _S.PROCESSING,
+        # Approved but not paid: ``PayPalGateway.retrieve`` captures or authorizes it.
         "APPROVED": _S.PROCESSING,
         "PAYER_ACTION_REQUIRED": _S.REQUIRES_ACTION,
-        "VOIDED": _S.CANCELED,
+        # Voided before any payment: the buyer never approved, or the order expired.
+        "VOIDED": _S.DECLINED,
         # Only read when the order shows no payment yet: ask again rather than guess.
         "COMPLETED": _S.PROCESSING,
     },
@@ -128,7 +135,48 @@ def order_request(request: PaymentRequest, capture: bool) -> dict:
     return {
         "intent": "CAPTURE" if capture else "AUTHORIZE",
         "purchase_units": [unit],
-        "payment_source": {"card": card_source(request.card)},
+        "payment_source": payment_source(request),
+    }
+
+
+def payment_source(request: PaymentRequest) -> dict:
+    """``payment_source`` for the request's method: its card, or the buyer's PayPal wallet.
+
+    Raises:
+      InvalidRequestError: a method PayPal does not take, a card payment without a card, or a
+        wallet payment without a ``return_url``.
+    """
+    if request.method == "paypal":
+        return {"paypal": {"experience_context": experience_context(request.return_url)}}
+    if request.method != "card":
+        raise InvalidRequestError(
+            f"PayPal does not take {request.method} payments", code="unsupported_method", gateway=GATEWAY
+        )
+    return {"card": card_source(request.card)}
+
+
+def experience_context(return_url: str | None) -> dict:
+    """How PayPal's approval page treats the buyer: ``Pay Now`` (we capture right after approval,
+    with no review step of our own), no shipping address (PayWave has none to give), and where their
+    browser goes back: ``return_url`` once approved, the same with ``canceled=1`` when they cancel,
+    so that the return route tells the two apart.
+
+    Raises:
+      InvalidRequestError: no ``return_url``: no buyer is present to approve.
+    """
+    if not return_url:
+        raise InvalidRequestError(
+            "a PayPal wallet payment needs a return_url: the buyer approves it in their browser",
+            code="return_url_required",
+            gateway=GATEWAY,
+        )
+    parts = urlsplit(return_url)
+    canceled = urlencode([*parse_qsl(parts.query, keep_blank_values=True), ("canceled", "1")])
+    return {
+        "return_url": return_url,
+        "cancel_url": urlunsplit(parts._replace(query=canceled)),
+        "user_action": "PAY_NOW",
+        "shipping_preference": "NO_SHIPPING",
     }
 
 
@@ -209,14 +257,20 @@ def to_payment(order: dict) -> GatewayPayment:
     unit = order["purchase_units"][0]
     kind, decisive = latest_payment(order)
     captures = unit.get("payments", {}).get("captures", [])
+    # A status PayPal adds later reads as "ask again", never as an outcome.
+    status = STATUSES[kind].get(decisive["status"], GatewayStatus.PROCESSING)
+    action_url = None
+    if status is GatewayStatus.REQUIRES_ACTION:  # where the buyer approves
+        links = {link["rel"]: link["href"] for link in order.get("links", [])}
+        action_url = next((links[rel] for rel in ACTION_RELS if rel in links), None)
     return GatewayPayment(
         reference=order["id"],
-        # A status PayPal adds later reads as "ask again", never as an outcome.
-        status=STATUSES[kind].get(decisive["status"], GatewayStatus.PROCESSING),
+        status=status,
         amount=money.from_money(unit["amount"]),
         amount_captured=sum(money.from_money(c["amount"]) for c in captures if c["status"] in SETTLED),
         currency=unit["amount"]["currency_code"],
         vendor_status=f"{kind}:{decisive['status']}",
+        action_url=action_url,
     )
 
 

@@ -35,6 +35,7 @@ EVENT_KINDS = {
     "PAYMENT.CAPTURE.DECLINED": "failed",
     "PAYMENT.CAPTURE.REFUNDED": "refund",
     "CUSTOMER.DISPUTE.CREATED": "disputed",
+    "CHECKOUT.ORDER.APPROVED": "action_completed",
 }
 #: Refund status -> ``Fact.refunded`` (absent: still pending).
 REFUNDED = {"COMPLETED": True, "FAILED": False, "CANCELLED": False}
@@ -83,6 +84,10 @@ class PayPalWebhooks(Webhooks):
         resource = event["resource"]
         if kind == "disputed":
             return Fact(kind, payment_id=resource["disputed_transactions"][0].get("custom"))
+        if kind == "action_completed":  # the resource is the order its buyer approved
+            return Fact(
+                kind, payment_id=resource["purchase_units"][0].get("custom_id"), reference=resource["id"]
+            )
         related = (resource.get("supplementary_data") or {}).get("related_ids") or {}
         fact = Fact(kind, payment_id=resource.get("custom_id"), reference=related.get("order_id"))
         if kind == "captured":

@@ -4,7 +4,13 @@ Modelled on PayPal's published OpenAPI documents and its card-testing guide: a
 card order completes on create, and an issuer's refusal is a COMPLETED order
 whose capture is DECLINED (authorization DENIED) with the issuer's
 ``processor_response.response_code``.  The test cards of ``cards.py`` give the
-same issuer outcome as at the Stripe sandbox.
+same issuer outcome as at the Stripe sandbox.  A PayPal wallet order
+(``payment_source.paypal``) waits in PAYER_ACTION_REQUIRED until its buyer
+approves on the checkout page (``approval.py``), then APPROVED until
+``/v2/checkout/orders/{id}/capture`` (or ``/authorize``) completes it, unless
+PayPal's negative-testing header asks for an error of that operation
+(``PayPal-Mock-Response: {"mock_application_codes": "INSTRUMENT_DECLINED"}``).  PayPal's
+error envelope and issue texts are in ``wire.py``.
 
 ``PayPal-Request-Id`` replays the saved answer without comparing bodies, as
 PayPal does.  The ledger gets one entry per money movement with ``payment_id``
@@ -37,107 +43,10 @@ from sandbox import cards
 from sandbox.faults import FaultMiddleware, Faults, FaultsResource
 from sandbox.idempotency import IdempotencyCache, InFlight
 from sandbox.ledger import CREDENTIAL, Ledger, LedgerResource
+from sandbox.paypal import approval
 from sandbox.paypal.money import ISO_EXPONENTS, decimals, minor_units, paypal_money
+from sandbox.paypal.wire import ORDER_ACTION_ISSUES, Problem, issues, required, text
 from shared.cards import luhn_ok
-
-#: HTTP status → PayPal's error ``name`` and ``message``.
-NAMES = {
-    400: ("INVALID_REQUEST", "Request is not well-formed, syntactically incorrect, or violates schema."),
-    401: (
-        "AUTHENTICATION_FAILURE",
-        "Authentication failed due to missing authorization header, or invalid authentication credentials.",
-    ),
-    403: ("NOT_AUTHORIZED", "Authorization failed due to insufficient permissions."),
-    404: ("RESOURCE_NOT_FOUND", "The specified resource does not exist."),
-    409: ("RESOURCE_CONFLICT", "The server has detected a conflict while processing this request."),
-    422: (
-        "UNPROCESSABLE_ENTITY",
-        "The requested action could not be performed, semantically incorrect, or failed business validation.",
-    ),
-    429: ("RATE_LIMIT_REACHED", "Too many requests. Blocked due to rate limiting."),
-    500: ("INTERNAL_SERVER_ERROR", "An internal server error occurred."),
-    503: ("SERVICE_UNAVAILABLE", "Service Unavailable."),
-}
-
-#: ``details[].issue`` → PayPal's description of it in Orders v2 ...
-ORDER_ISSUES = {
-    "MALFORMED_REQUEST_JSON": "The request JSON is not well formed.",
-    "MISSING_REQUIRED_PARAMETER": "A required parameter is missing.",
-    "INVALID_PARAMETER_SYNTAX": "The value of a field does not conform to the expected format.",
-    "INVALID_PARAMETER_VALUE": "A parameter value is not valid.",
-    "INVALID_STRING_LENGTH": "The value of a field is either too short or too long",
-    "INVALID_ARRAY_MIN_ITEMS": "The number of items in an array parameter is too small.",
-    "NOT_SUPPORTED": "This field is not currently supported.",
-    "PAYPAL_REQUEST_ID_REQUIRED": (
-        "A PayPal-Request-Id is required if you are trying to process payment for an Order. Please specify a "
-        "PayPal-Request-Id or Create the Order without a 'payment_source' specified."
-    ),
-    "CARD_EXPIRED": "The card is expired",
-    "DECIMAL_PRECISION": "If the currency supports decimals, only two decimal place precision is supported.",
-    "INVALID_CURRENCY_CODE": (
-        "Currency code is invalid or is not currently supported. Please refer "
-        "https://developer.paypal.com/api/rest/reference/currency-codes/ "
-        "for list of supported currency codes."
-    ),
-    "CANNOT_BE_ZERO_OR_NEGATIVE": (
-        "Must be greater than zero. If the currency supports decimals, only two decimal place precision is "
-        "supported."
-    ),
-    "DUPLICATE_INVOICE_ID": (
-        "Duplicate Invoice ID detected. To avoid a potential duplicate transaction your account setting "
-        "requires that Invoice Id be unique for each transaction."
-    ),
-    "INVALID_RESOURCE_ID": (
-        "Specified resource ID does not exist. Please check the resource ID and try again."
-    ),
-    "INVALID_PATCH_OPERATION": (
-        "The operation cannot be honored. Cannot add a property that's already present, use replace. Cannot "
-        "remove a property thats not present, use add. Cannot replace a property thats not present, use add."
-    ),
-    "FIELD_NOT_PATCHABLE": "Field cannot be patched.",
-    "ORDER_ALREADY_COMPLETED": "The order cannot be patched after it is completed.",
-    "NOT_PATCHABLE": "Cannot be patched.",
-    "PATCH_VALUE_REQUIRED": "Please specify a 'value' to for the field that is being patched.",
-    "PATCH_PATH_REQUIRED": (
-        "Please specify a 'path' for the field for which the operation needs to be performed."
-    ),
-    "PREVIOUS_REQUEST_IN_PROGRESS": (
-        "A previous request on this resource is currently in progress. Please wait for sometime and try "
-        "again. It is best to space out the initial and the subsequent request(s) to avoid receiving this "
-        "error."
-    ),
-}
-#: ... and in Payments v2, where some texts differ.
-PAYMENT_ISSUES = {
-    **ORDER_ISSUES,
-    "MISSING_REQUIRED_PARAMETER": "A required field / parameter is missing.",
-    "INVALID_PARAMETER_VALUE": "The value of a field is invalid.",
-    "INVALID_STRING_LENGTH": "The value of a field is either too short or too long.",
-    "INVALID_CURRENCY_CODE": (
-        "Currency code is invalid or is not currently supported. Please refer "
-        "https://developer.paypal.com/docs/api/reference/currency-codes/ "
-        "for list of supported currency codes."
-    ),
-    "AUTH_CAPTURE_CURRENCY_MISMATCH": "Currency of capture must be the same as currency of authorization.",
-    "AUTHORIZATION_VOIDED": "A voided authorization cannot be captured or reauthorized. ",
-    "AUTHORIZATION_ALREADY_CAPTURED": "Authorization has previously been captured.",
-    "AUTHORIZATION_DENIED": "An denied authorization cannot be captured.",
-    "MAX_CAPTURE_AMOUNT_EXCEEDED": (
-        "Capture amount exceeds allowable limit. Please contact customer service or your account manager to "
-        "request the change to your overage limit. The default overage limit is 115%, which allows the sum "
-        "of all captures to be up to 115% of the order amount. The ability to over capture is subjected to "
-        "regulatory approvals."
-    ),
-    "PREVIOUSLY_CAPTURED": "Authorization has been previously captured and hence cannot be voided.",
-    "PREVIOUSLY_VOIDED": "Authorization has been previously voided and hence cannot be voided again.",
-    "CANNOT_BE_VOIDED": "A reauthorization cannot be voided. Please void the original parent authorization.",
-    "REFUND_AMOUNT_EXCEEDED": (
-        "The refund amount must be less than or equal to the capture amount that has not yet been refunded."
-    ),
-    "CAPTURE_FULLY_REFUNDED": "The capture has already been fully refunded",
-    "CURRENCY_MISMATCH": "The refund must be in the currency of the capture.",
-    "REFUND_NOT_ALLOWED": "Capture cannot be refunded.",
-}
 
 #: Issuer outcome of ``cards.py`` → PayPal processor response, as PayPal's card-testing triggers give them.
 RESPONSE_CODES = {
@@ -165,31 +74,6 @@ _EVENTS = {"COMPLETED": "COMPLETED", "DECLINED": "DENIED"}  # capture status →
 TOKEN_LIFETIME = 32400
 
 
-class Problem(Exception):
-    """A PayPal error answer: ``status`` with one ``details`` entry when ``issue`` is given."""
-
-    def __init__(self, status, issue=None, field=None, location="body"):
-        super().__init__(issue or status)
-        self.status, self.issue, self.field, self.location = status, issue, field, location
-
-    def body(self, issues=ORDER_ISSUES):
-        name, message = NAMES.get(self.status) or NAMES[500 if self.status >= 500 else 400]
-        body = {"name": name, "message": message, "debug_id": secrets.token_hex(7)}
-        if self.issue:
-            detail = {"issue": self.issue, "description": issues[self.issue]}
-            if self.field:
-                detail.update(field=self.field, location=self.location)
-            body["details"] = [detail]
-            body["links"] = [
-                {
-                    "href": f"https://developer.paypal.com/docs/api/orders/v2/#error-{self.issue}",
-                    "rel": "information_link",
-                    "method": "GET",
-                }
-            ]
-        return body
-
-
 def render_error(resp, status):
     """PayPal's error envelope for an injected fault; 429 and 503 say when to come back."""
     _reply(resp, status, Problem(status).body())
@@ -209,7 +93,7 @@ def create_app(faults=None, webhook_url=None, webhook_secret=None):
     sandbox = PayPalSandbox(Webhooks(webhook_url, webhook_secret or "SANDBOXWEBHOOK"))
     app = falcon.App(middleware=[FaultMiddleware(faults, render_error), sandbox])
     app.add_error_handler(
-        Problem, lambda req, resp, problem, params: _reply(resp, problem.status, problem.body(_issues(req)))
+        Problem, lambda req, resp, problem, params: _reply(resp, problem.status, problem.body(issues(req)))
     )
     app.add_route("/_sandbox/faults", FaultsResource(faults))
     app.add_route("/_sandbox/ledger", LedgerResource(sandbox.ledger))
@@ -219,6 +103,9 @@ def create_app(faults=None, webhook_url=None, webhook_secret=None):
     app.add_route("/v1/notifications/verify-webhook-signature", sandbox, suffix="verify")
     app.add_route("/v2/checkout/orders", sandbox, suffix="orders")
     app.add_route("/v2/checkout/orders/{order_id}", sandbox, suffix="order")
+    for action in ("capture", "authorize"):
+        app.add_route(f"/v2/checkout/orders/{{order_id}}/{action}", sandbox, suffix=f"order_{action}")
+    app.add_route(approval.PATH, approval.ApprovalPage(sandbox))
     for kind in ("authorization", "capture", "refund"):
         app.add_route(f"/v2/payments/{kind}s/{{payment_id}}", sandbox, suffix=kind)
     app.add_route("/v2/payments/authorizations/{payment_id}/capture", sandbox, suffix="capture_authorization")
@@ -234,8 +121,9 @@ class PayPalSandbox:
         self.webhooks = webhooks
         self.ledger = Ledger()
         self.replays = IdempotencyCache()
-        self.lock = threading.Lock()  # guards orders, index and invoices
+        self.lock = threading.Lock()  # guards orders, contexts, index and invoices
         self.orders = {}
+        self.contexts = {}  # wallet order id → its experience_context (where the buyer goes back)
         self.index = {}  # authorization / capture / refund id → (kind, order id)
         self.refunded = {}  # capture id → minor units refunded
         self.invoices = set()
@@ -352,10 +240,10 @@ class PayPalSandbox:
         """The order a create request makes (validated; the issuer's answer for a card)."""
         if not isinstance(body, dict):
             raise Problem(400, "MALFORMED_REQUEST_JSON")
-        intent = _required(body, "intent", "/intent")
+        intent = required(body, "intent", "/intent")
         if intent not in ("CAPTURE", "AUTHORIZE"):
             raise Problem(400, "INVALID_PARAMETER_VALUE", "/intent")
-        units = _required(body, "purchase_units", "/purchase_units")
+        units = required(body, "purchase_units", "/purchase_units")
         if not isinstance(units, list) or not units:
             raise Problem(400, "INVALID_ARRAY_MIN_ITEMS", "/purchase_units")
         if len(units) > 1 or not isinstance(units[0], dict):
@@ -363,16 +251,18 @@ class PayPalSandbox:
         request_unit = units[0]
         amount = _money(request_unit.get("amount"), "/purchase_units/0/amount")
         unit = {
-            "reference_id": _text(
+            "reference_id": text(
                 request_unit.get("reference_id", "default"), "/purchase_units/0/reference_id", 256
             ),
             "amount": amount,
         }
         for field in TEXT_MAX:
             if field in request_unit:
-                unit[field] = _text(request_unit[field], f"/purchase_units/0/{field}", TEXT_MAX[field])
+                unit[field] = text(request_unit[field], f"/purchase_units/0/{field}", TEXT_MAX[field])
         source = body.get("payment_source")
-        card = _card(source, key) if source is not None else None
+        wallet = isinstance(source, dict) and "paypal" in source
+        context = approval.wallet_context(source, key) if wallet else None
+        card = _card(source, key) if source is not None and not wallet else None
         order_id, now = _id(), _now()
         self_link = f"{prefix}/v2/checkout/orders/{order_id}"
         order = {
@@ -384,9 +274,15 @@ class PayPalSandbox:
             "update_time": now,
             "links": [_link(self_link, "self")],
         }
-        if card is None:  # waits for a payer who will never come: no money moves
+        if context is not None:  # the buyer approves on the checkout page first
+            order.update(status="PAYER_ACTION_REQUIRED", payment_source={"paypal": {}})
+            order["links"].append(_link(f"{prefix}{approval.PATH}?token={order_id}", "payer-action"))
+            with self.lock:
+                self.contexts[order_id] = context
+            return order
+        if card is None:  # waits for a payer (the checkout page); no money moves
             order["links"] += [
-                _link(f"{prefix}/checkoutnow?token={order_id}", "approve"),
+                _link(f"{prefix}{approval.PATH}?token={order_id}", "approve"),
                 _link(self_link, "update", "PATCH"),
                 _link(f"{self_link}/{intent.lower()}", intent.lower(), "POST"),
             ]
@@ -403,23 +299,11 @@ class PayPalSandbox:
         status = {"capture": ("COMPLETED", "DECLINED"), "authorization": ("CREATED", "DENIED")}[kind][
             not approved
         ]
-        payment = {
-            "id": _id(),
-            "status": status,
-            "amount": amount,
-            "create_time": now,
-            "update_time": now,
-            "processor_response": {**(MATCHED if approved else UNCHECKED), "response_code": response_code},
+        payment = _new_payment(kind, status, unit, prefix, self_link)
+        payment["processor_response"] = {
+            **(MATCHED if approved else UNCHECKED),
+            "response_code": response_code,
         }
-        if "custom_id" in unit:
-            payment["custom_id"] = unit["custom_id"]
-        if kind == "capture":
-            payment.update(final_capture=True, links=_capture_links(prefix, payment["id"], self_link))
-        else:
-            payment.update(
-                expiration_time=_now(AUTHORIZATION_DAYS * 86400),
-                links=_authorization_links(prefix, payment["id"], self_link),
-            )
         unit["payments"] = {kind + "s": [payment]}
         order.update(
             status="COMPLETED",
@@ -428,6 +312,90 @@ class PayPalSandbox:
             },
         )
         return order
+
+    def on_post_order_capture(self, req, resp, order_id):
+        self._complete_order(req, resp, order_id, "CAPTURE")
+
+    def on_post_order_authorize(self, req, resp, order_id):
+        self._complete_order(req, resp, order_id, "AUTHORIZE")
+
+    def _complete_order(self, req, resp, order_id, intent):
+        """Capture or authorize (``intent``) all of an order its buyer approved; it is then COMPLETED."""
+
+        def work(key):
+            with self.lock:
+                order = self._order(order_id)
+                mocked = _mock_issue(req)
+                if mocked in ORDER_ACTION_ISSUES[intent.lower()]:
+                    raise Problem(422, mocked)
+                if order["intent"] != intent:
+                    raise Problem(422, "ACTION_DOES_NOT_MATCH_INTENT")
+                if order["status"] != "APPROVED":
+                    done = "ORDER_ALREADY_CAPTURED" if intent == "CAPTURE" else "ORDER_ALREADY_AUTHORIZED"
+                    raise Problem(422, done if order["status"] == "COMPLETED" else "ORDER_NOT_APPROVED")
+                kind = "capture" if intent == "CAPTURE" else "authorization"
+                unit, self_link = order["purchase_units"][0], order["links"][0]["href"]
+                status = "COMPLETED" if kind == "capture" else "CREATED"
+                payment = _new_payment(kind, status, unit, req.prefix, self_link)
+                unit["payments"] = {kind + "s": [payment]}
+                order.update(
+                    status="COMPLETED", update_time=payment["update_time"], links=[order["links"][0]]
+                )
+                self.index[payment["id"]] = (kind, order_id)
+                self._record(kind, order, payment["amount"], key)
+                if kind == "capture":
+                    view = self._payment_view(order, kind, payment)
+                    self.webhooks.emit(req.prefix, "PAYMENT.CAPTURE.COMPLETED", "capture", view)
+                return 201, orjson.dumps(order if _representation(req) else _minimal(order))
+
+        self._replayable(req, resp, (f"order_{intent}", order_id), work, replay_status=200)
+
+    # -- the buyer (approval.py's page) ----------------------------------------------------------
+
+    def waiting_order(self, order_id):
+        """``(order, experience_context)`` of an order waiting for its buyer.
+
+        Raises:
+          falcon.HTTPNotFound, falcon.HTTPConflict: no such order, or it waits for no one.
+        """
+        with self.lock:
+            return self._waiting(order_id)
+
+    def answer_buyer(self, order_id, approved, prefix):
+        """The buyer's answer on the checkout page: an approved order is APPROVED with their details,
+        and CHECKOUT.ORDER.APPROVED is sent; a canceled one still waits, as at PayPal.
+
+        Returns:
+          ``(payer id or None when canceled, the order's experience_context)``.
+        """
+        with self.lock:
+            order, context = self._waiting(order_id)
+            if not approved:
+                return None, context
+            account_id = approval.payer_id()
+            wallet, payer = approval.buyer(account_id)
+            self_link, action = order["links"][0]["href"], order["intent"].lower()
+            order.update(
+                status="APPROVED",
+                update_time=_now(),
+                payment_source={"paypal": wallet},
+                payer=payer,
+                links=[
+                    _link(self_link, "self"),
+                    _link(self_link, "update", "PATCH"),
+                    _link(f"{self_link}/{action}", action, "POST"),
+                ],
+            )
+            self.webhooks.emit(prefix, "CHECKOUT.ORDER.APPROVED", "checkout-order", order)
+            return account_id, context
+
+    def _waiting(self, order_id):
+        order = self.orders.get(order_id)
+        if order is None:
+            raise falcon.HTTPNotFound(description=f"No order {order_id}")
+        if order["status"] not in ("CREATED", "PAYER_ACTION_REQUIRED"):
+            raise falcon.HTTPConflict(description=f"The order is {order['status']}: no buyer action waits")
+        return order, self.contexts.get(order_id, {})
 
     # -- Payments v2 ---------------------------------------------------------------------------
 
@@ -507,7 +475,7 @@ class PayPalSandbox:
     def on_post_refund_capture(self, req, resp, payment_id):
         def work(key):
             body = _json(req) or {}
-            custom_id = _text(body["custom_id"], "/custom_id", 127) if "custom_id" in body else None
+            custom_id = text(body["custom_id"], "/custom_id", 127) if "custom_id" in body else None
             with self.lock:
                 order, capture = self._payment("capture", payment_id)
                 if capture["status"] not in ("COMPLETED", "PARTIALLY_REFUNDED"):
@@ -592,7 +560,7 @@ class PayPalSandbox:
             try:
                 return work(key)
             except Problem as problem:
-                return problem.status, orjson.dumps(problem.body(_issues(req)))
+                return problem.status, orjson.dumps(problem.body(issues(req)))
 
         try:
             status, body, replayed = self.replays.run(scope, key, None, answer)
@@ -751,28 +719,14 @@ def _json(req):
         raise Problem(400, "MALFORMED_REQUEST_JSON") from None
 
 
-def _required(body, key, field):
-    if body.get(key) is None:
-        raise Problem(400, "MISSING_REQUIRED_PARAMETER", field)
-    return body[key]
-
-
-def _text(value, field, longest):
-    if not isinstance(value, str):
-        raise Problem(400, "INVALID_PARAMETER_SYNTAX", field)
-    if not 1 <= len(value) <= longest:
-        raise Problem(400, "INVALID_STRING_LENGTH", field)
-    return value
-
-
 def _money(value, field):
     """Validated PayPal money."""
     if not isinstance(value, dict):
         raise Problem(
             400, "MISSING_REQUIRED_PARAMETER" if value is None else "INVALID_PARAMETER_SYNTAX", field
         )
-    currency = _required(value, "currency_code", f"{field}/currency_code")
-    amount = _required(value, "value", f"{field}/value")
+    currency = required(value, "currency_code", f"{field}/currency_code")
+    amount = required(value, "value", f"{field}/value")
     if not isinstance(currency, str) or not re.fullmatch("[A-Z]{3}", currency):
         raise Problem(400, "INVALID_PARAMETER_SYNTAX", f"{field}/currency_code")
     if not isinstance(amount, str) or not VALUE.match(amount) or len(amount) > 32:
@@ -812,8 +766,8 @@ def _card(source, key):
     card = source.get("card") if isinstance(source, dict) else None
     if not isinstance(card, dict):
         raise Problem(400, "NOT_SUPPORTED", "/payment_source")  # the sandbox takes cards only
-    number = _required(card, "number", "/payment_source/card/number")
-    expiry = _required(card, "expiry", "/payment_source/card/expiry")
+    number = required(card, "number", "/payment_source/card/number")
+    expiry = required(card, "expiry", "/payment_source/card/expiry")
     if not isinstance(number, str) or not re.fullmatch("[0-9]{13,19}", number):
         raise Problem(400, "INVALID_PARAMETER_SYNTAX", "/payment_source/card/number")
     if not isinstance(expiry, str) or not re.fullmatch("[0-9]{4}-(0[1-9]|1[0-2])", expiry):
@@ -824,6 +778,16 @@ def _card(source, key):
     if expiry < time.strftime("%Y-%m", time.gmtime()):
         raise Problem(422, "CARD_EXPIRED", "/payment_source/card/expiry")
     return number, expiry, cards.outcome(number).brand.upper()
+
+
+def _mock_issue(req):
+    """The issue PayPal's negative testing asks for in ``PayPal-Mock-Response``, if any."""
+    try:
+        mock = orjson.loads(req.get_header("PayPal-Mock-Response") or "{}")
+    except orjson.JSONDecodeError:
+        raise Problem(400, "MALFORMED_REQUEST_JSON", "PayPal-Mock-Response", location="header") from None
+    issue = mock.get("mock_application_codes") if isinstance(mock, dict) else None
+    return issue if isinstance(issue, str) else None
 
 
 def _issuer(number):
@@ -851,16 +815,11 @@ def _patched(unit, operations):
         elif "value" not in operation:
             raise Problem(422, "PATCH_VALUE_REQUIRED", f"/{i}/value")
         else:
-            unit[field] = _text(operation["value"], f"/{i}/value", TEXT_MAX[field])
+            unit[field] = text(operation["value"], f"/{i}/value", TEXT_MAX[field])
     return unit
 
 
 # -- rendering ------------------------------------------------------------------------------------
-
-
-def _issues(req):
-    """PayPal words some issues differently in Payments v2."""
-    return PAYMENT_ISSUES if req.path.startswith("/v2/payments") else ORDER_ISSUES
 
 
 def _reply(resp, status, body):
@@ -897,6 +856,28 @@ def _authorization_links(prefix, authorization_id, up):
         _link(f"{href}/void", "void", "POST"),
         _link(up, "up"),
     ]
+
+
+def _new_payment(kind, status, unit, prefix, order_link):
+    """A new capture or authorization of the whole of ``unit``."""
+    now = _now()
+    payment = {
+        "id": _id(),
+        "status": status,
+        "amount": unit["amount"],
+        "create_time": now,
+        "update_time": now,
+    }
+    if "custom_id" in unit:
+        payment["custom_id"] = unit["custom_id"]
+    if kind == "capture":
+        payment.update(final_capture=True, links=_capture_links(prefix, payment["id"], order_link))
+    else:
+        payment.update(
+            expiration_time=_now(AUTHORIZATION_DAYS * 86400),
+            links=_authorization_links(prefix, payment["id"], order_link),
+        )
+    return payment
 
 
 def _payments(unit, kind):

@@ -2,12 +2,14 @@
 
 import concurrent.futures
 import uuid
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
 
 from sandbox import cards
 from sandbox.paypal.app import LUHN_FAILURE, RESPONSE_CODES
+from tests.support.paypal import Buyer
 
 ORDERS = "/v2/checkout/orders"
 
@@ -354,3 +356,173 @@ def test_injected_errors_speak_paypal(api, status, name):
     assert (answer.headers.get("Retry-After") is not None) == (status != 500)
     assert requests.get(api.url + "/_sandbox/ledger", timeout=5).status_code == 200  # controls are spared
     assert api.ledger() == []
+
+
+# -- the PayPal wallet: the buyer approves on the checkout page ------------------------------------------
+
+RETURN = "https://shop.example.com/return?cart=7"
+
+
+def _wallet_order(intent="CAPTURE", **context):
+    body = _order(number=None, intent=intent, description="Two mugs")
+    context = {
+        "return_url": RETURN,
+        "cancel_url": RETURN + "&canceled=1",
+        "user_action": "PAY_NOW",
+        **context,
+    }
+    body["payment_source"] = {"paypal": {"experience_context": context}}
+    return body
+
+
+def _checkout(order, action):
+    """Press ``action`` on the order's checkout page: the answer, redirect not followed."""
+    page = next(link["href"] for link in order["links"] if link["rel"] == "payer-action")
+    return Buyer().press(page, action)
+
+
+def test_wallet_order_waits_for_its_buyer_on_the_checkout_page(api):
+    order = api.call("POST", ORDERS, _wallet_order(brand_name="Mug & Co")).json()
+
+    assert (order["status"], order["payment_source"]) == ("PAYER_ACTION_REQUIRED", {"paypal": {}})
+    assert [(link["rel"], link["href"]) for link in order["links"]] == [
+        ("self", f"{api.url}{ORDERS}/{order['id']}"),
+        ("payer-action", f"{api.url}/checkoutnow?token={order['id']}"),
+    ]
+    page = requests.get(f"{api.url}/checkoutnow", params={"token": order["id"]}, timeout=5).text
+    assert all(text in page for text in ("PayPal", "Mug &amp; Co", "10.00 USD", "Two mugs", ">Pay Now<"))
+    assert api.call("GET", f"{ORDERS}/{order['id']}").json() == order
+    assert api.ledger() == []
+
+
+def test_approval_redirects_back_and_capture_completes_once(api):
+    order = api.call("POST", ORDERS, _wallet_order()).json()
+
+    back = _checkout(order, "approve")
+
+    query = parse_qs(urlsplit(back.headers["Location"]).query)
+    assert back.status_code == 303 and back.headers["Location"].startswith(RETURN + "&token=")
+    assert query["token"] == [order["id"]] and query["cart"] == ["7"]
+    approved = api.call("GET", f"{ORDERS}/{order['id']}").json()
+    assert approved["status"] == "APPROVED" and approved["payer"]["payer_id"] == query["PayerID"][0]
+    assert approved["payment_source"]["paypal"]["account_id"] == query["PayerID"][0]
+    assert [link["rel"] for link in approved["links"]] == ["self", "update", "capture"]
+    page = f"{api.url}/checkoutnow?token={order['id']}"
+    assert requests.get(page, timeout=5).status_code == 409  # nothing waits any more
+    assert (
+        requests.post(page, data={"action": "approve"}, allow_redirects=False, timeout=5).status_code == 409
+    )
+    assert api.ledger() == []
+
+    captured = api.call("POST", f"{ORDERS}/{order['id']}/capture", key="cap-1")
+    replayed = api.call("POST", f"{ORDERS}/{order['id']}/capture", key="cap-1")
+    again = api.call("POST", f"{ORDERS}/{order['id']}/capture")
+
+    assert (captured.status_code, replayed.status_code, replayed.json()) == (201, 200, captured.json())
+    capture = captured.json()["purchase_units"][0]["payments"]["captures"][0]
+    assert (captured.json()["status"], capture["status"], capture["amount"]["value"]) == (
+        "COMPLETED",
+        "COMPLETED",
+        "10.00",
+    )
+    assert _issue(again) == (422, "ORDER_ALREADY_CAPTURED")
+    mocked = api.call(
+        "POST",
+        f"{ORDERS}/{order['id']}/capture",
+        headers={"PayPal-Mock-Response": '{"mock_application_codes": "INSTRUMENT_DECLINED"}'},
+    )
+    assert _issue(mocked) == (422, "INSTRUMENT_DECLINED")  # PayPal's negative testing
+    assert [(e["type"], e["amount"], e["idempotency_key"], e["gateway_reference"]) for e in api.ledger()] == [
+        ("capture", 1000, "cap-1", order["id"])
+    ]
+
+
+def test_canceled_approval_goes_to_cancel_url_and_the_order_still_waits(api):
+    order = api.call("POST", ORDERS, _wallet_order()).json()
+
+    back = _checkout(order, "cancel")
+
+    assert (back.status_code, back.headers["Location"]) == (303, f"{RETURN}&canceled=1&token={order['id']}")
+    assert api.call("GET", f"{ORDERS}/{order['id']}").json()["status"] == "PAYER_ACTION_REQUIRED"
+    assert _issue(api.call("POST", f"{ORDERS}/{order['id']}/capture")) == (422, "ORDER_NOT_APPROVED")
+    assert api.ledger() == []
+
+
+def test_authorize_intent(api):
+    order = api.call("POST", ORDERS, _wallet_order("AUTHORIZE")).json()
+    assert _issue(api.call("POST", f"{ORDERS}/{order['id']}/authorize")) == (422, "ORDER_NOT_APPROVED")
+    _checkout(order, "approve")
+
+    assert _issue(api.call("POST", f"{ORDERS}/{order['id']}/capture")) == (
+        422,
+        "ACTION_DOES_NOT_MATCH_INTENT",
+    )
+    authorized = api.call("POST", f"{ORDERS}/{order['id']}/authorize", key="auth-1").json()
+    authorization = authorized["purchase_units"][0]["payments"]["authorizations"][0]
+    assert (authorized["status"], authorization["status"]) == ("COMPLETED", "CREATED")
+    assert _issue(api.call("POST", f"{ORDERS}/{order['id']}/authorize")) == (422, "ORDER_ALREADY_AUTHORIZED")
+    capture = api.call("POST", f"/v2/payments/authorizations/{authorization['id']}/capture", {}).json()
+    assert capture["status"] == "COMPLETED"
+    assert [(e["type"], e["amount"]) for e in api.ledger()] == [("authorization", 1000), ("capture", 1000)]
+
+
+def test_approval_without_return_url_asks_the_buyer_to_close_the_window(api):
+    body = _wallet_order()
+    body["payment_source"]["paypal"] = {}
+    order = api.call("POST", ORDERS, body).json()
+
+    answer = _checkout(order, "approve")
+
+    assert answer.status_code == 200 and "close this window" in answer.text
+
+
+def test_checkout_page_of_an_unknown_order(api):
+    assert (
+        requests.get(f"{api.url}/checkoutnow", params={"token": "NOSUCHORDER000000"}, timeout=5).status_code
+        == 404
+    )
+    order = api.call("POST", ORDERS, _wallet_order()).json()
+    page = f"{api.url}/checkoutnow?token={order['id']}"
+    assert requests.post(page, data={"action": "maybe"}, allow_redirects=False, timeout=5).status_code == 400
+
+
+@pytest.mark.parametrize(
+    "context, issue, field",
+    [
+        ({"user_action": "BUY_NOW"}, "INVALID_PARAMETER_VALUE", "user_action"),
+        ({"shipping_preference": "ANYWHERE"}, "INVALID_PARAMETER_VALUE", "shipping_preference"),
+        ({"landing_page": "HOME"}, "INVALID_PARAMETER_VALUE", "landing_page"),
+        ({"colour": "blue"}, "NOT_SUPPORTED", "colour"),
+        ({"return_url": "javascript:alert(1)"}, "INVALID_PARAMETER_SYNTAX", "return_url"),
+        ({"cancel_url": "/relative"}, "INVALID_PARAMETER_SYNTAX", "cancel_url"),
+        ({"brand_name": "b" * 128}, "INVALID_STRING_LENGTH", "brand_name"),
+        ({"locale": "english"}, "INVALID_PARAMETER_SYNTAX", "locale"),
+    ],
+)
+def test_wallet_validation(api, context, issue, field):
+    answer = api.call("POST", ORDERS, _wallet_order(**context))
+
+    assert _issue(answer) == (400, issue)
+    assert answer.json()["details"][0]["field"] == f"/payment_source/paypal/experience_context/{field}"
+    assert answer.json()["name"] == "INVALID_REQUEST"
+
+
+@pytest.mark.parametrize(
+    "source, key, issue, field",
+    [
+        (
+            {"paypal": {"email_address": "b@example.com"}},
+            "new",
+            "NOT_SUPPORTED",
+            "/payment_source/paypal/email_address",
+        ),
+        ({"paypal": {}, "card": {}}, "new", "NOT_SUPPORTED", "/payment_source/card"),
+        ({"paypal": "yes"}, "new", "INVALID_PARAMETER_SYNTAX", "/payment_source/paypal"),
+        ({"paypal": {}}, None, "PAYPAL_REQUEST_ID_REQUIRED", None),
+    ],
+)
+def test_wallet_source_validation(api, source, key, issue, field):
+    answer = api.call("POST", ORDERS, {**_order(number=None), "payment_source": source}, key=key)
+
+    assert _issue(answer) == (400, issue)
+    assert answer.json()["details"][0].get("field") == field

@@ -1,5 +1,7 @@
-"""Fixtures for the PayPal adapter tests: a sandbox subprocess, gateways, PayPal's OpenAPI documents."""
+"""Fixtures for the PayPal adapter tests: a sandbox subprocess, gateways, card and wallet payments, a buyer's
+browser on the checkout page, PayPal's OpenAPI documents."""
 
+import dataclasses
 import json
 import os
 import re
@@ -20,12 +22,15 @@ from referencing.jsonschema import DRAFT4
 from gateways.base import PaymentRequest
 from gateways.paypal import PayPalGateway
 from shared.cards import Card
+from tests.support.paypal import Buyer
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 DOCUMENTS = ("checkout_orders_v2.json", "payments_payment_v2.json", "notifications_webhooks_v1.json")
 #: Requests that send a PayPal-made resource back, read-only fields and all.
 ECHOES = {"/v1/notifications/verify-webhook-signature"}
 VISA = "4242424242424242"
+#: Where wallet payments send the buyer back (PayWave's return route; only checked, never fetched).
+RETURN_URL = "https://pay.example.com/v1/return/pay_test"
 
 
 class Sandbox:
@@ -94,6 +99,21 @@ def payment():
         )
 
     return make
+
+
+@pytest.fixture
+def wallet(payment):
+    """Factory for a PayPal wallet ``PaymentRequest``: ``wallet(amount=..., capture=..., return_url=...)``."""
+
+    def make(return_url=RETURN_URL, **options):
+        return dataclasses.replace(payment(**options), card=None, method="paypal", return_url=return_url)
+
+    return make
+
+
+@pytest.fixture
+def buyer():
+    return Buyer()
 
 
 # -- PayPal's OpenAPI documents -----------------------------------------------------------------------

@@ -231,7 +231,11 @@ def test_update_sets_then_replaces_the_description(gateway, sandbox):
         timeout=5,
     ).json()
     assert order["purchase_units"][0]["description"] == "second"
-    assert gateway.retrieve(None, reference).status == GatewayStatus.PROCESSING  # CREATED: no payer yet
+    waiting = gateway.retrieve(None, reference)  # CREATED: waits for a payer on its approve link
+    assert (waiting.status, waiting.action_url) == (
+        GatewayStatus.REQUIRES_ACTION,
+        f"{sandbox.url}/checkoutnow?token={reference}",
+    )
 
 
 @pytest.mark.parametrize("capture", [True, False], ids=["charge", "authorize"])

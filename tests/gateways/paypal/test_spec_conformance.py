@@ -2,6 +2,7 @@
 OpenAPI documents (``openapi`` fixture): every request body the adapter sends and every
 body the sandbox answers, errors included."""
 
+import json
 import uuid
 
 import openapi_spec_validator
@@ -84,6 +85,24 @@ def test_adapter_traffic_matches_the_documents(openapi, gateway, recorder, payme
         openapi.exchange(*exchange)
 
 
+def test_wallet_traffic_matches_the_documents(openapi, gateway, recorder, wallet, buyer):
+    for capture in (True, False):
+        request = wallet(capture=capture)
+        waiting = gateway.execute(request)
+        gateway.retrieve(request, waiting.reference)  # PAYER_ACTION_REQUIRED
+        buyer.answer(waiting.action_url, "approve")
+        gateway.retrieve(request, waiting.reference)  # GET APPROVED, then capture or authorize
+        gateway.retrieve(request, waiting.reference)  # COMPLETED
+    with pytest.raises(UnsupportedOperation):
+        gateway.void(gateway.charge(wallet()).reference, "v-waiting")
+
+    api = [e for e in recorder.exchanges if "/oauth2/" not in e[1]]
+    paths = {(method, url.rsplit("/", 1)[-1], status) for method, url, _, status, _ in api}
+    assert {("POST", "orders", 201), ("POST", "capture", 201), ("POST", "authorize", 201)} <= paths
+    for exchange in api:
+        openapi.exchange(*exchange)
+
+
 @pytest.fixture
 def api(sandbox, recorder):
     """A raw PayPal client on the sandbox: ``api(method, path, body, expect=201, prefer=True, key=...)``."""
@@ -96,8 +115,10 @@ def api(sandbox, recorder):
         timeout=5,
     ).json()["access_token"]
 
-    def call(method, path, body=None, expect=201, prefer=True, key="new", raw=None, token=token):
+    def call(method, path, body=None, expect=201, prefer=True, key="new", raw=None, token=token, mock=None):
         headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        if mock:  # PayPal's negative testing
+            headers["PayPal-Mock-Response"] = json.dumps({"mock_application_codes": mock})
         if prefer:
             headers["Prefer"] = "return=representation"
         if key:
@@ -220,6 +241,59 @@ def test_sandbox_answers_match_the_documents(openapi, sandbox, recorder, api):
         ("GET", 404),
     }
     for method, url, _, status, body in exchanges:  # requests here are wrong on purpose
+        openapi.exchange(method, url, None, status, body)
+
+
+def _wallet_order(intent="CAPTURE", **context):
+    body = _order(card=None, intent=intent)
+    body["payment_source"] = {
+        "paypal": {
+            "experience_context": {
+                "return_url": "https://shop.example.com/return",
+                "cancel_url": "https://shop.example.com/return?canceled=1",
+                "user_action": "PAY_NOW",
+                "shipping_preference": "NO_SHIPPING",
+                "brand_name": "Example shop",
+                **context,
+            }
+        }
+    }
+    return body
+
+
+def test_sandbox_wallet_answers_match_the_documents(openapi, sandbox, recorder, api, buyer):
+    orders = "/v2/checkout/orders"
+    for intent in ("CAPTURE", "AUTHORIZE"):
+        openapi.request("POST", orders, _wallet_order(intent))
+    created = api("POST", orders, _wallet_order())
+    api("GET", f"{orders}/{created['id']}", expect=200)
+    api("POST", f"{orders}/{created['id']}/capture", expect=422)  # ORDER_NOT_APPROVED
+    api("POST", f"{orders}/{created['id']}/capture", expect=422, mock="INSTRUMENT_DECLINED")
+    api("POST", f"{orders}/{created['id']}/authorize", expect=422)  # ACTION_DOES_NOT_MATCH_INTENT
+    buyer.answer(next(link["href"] for link in created["links"] if link["rel"] == "payer-action"), "approve")
+    api("GET", f"{orders}/{created['id']}", expect=200)  # APPROVED, with the payer
+    api("POST", f"{orders}/{created['id']}/capture", key="wallet-capture")
+    api("POST", f"{orders}/{created['id']}/capture", key="wallet-capture", expect=200)  # replayed
+    api("POST", f"{orders}/{created['id']}/capture", expect=422)  # ORDER_ALREADY_CAPTURED
+    api("GET", f"{orders}/{created['id']}", expect=200)  # COMPLETED
+    held = api("POST", orders, _wallet_order("AUTHORIZE"), prefer=False)
+    api("POST", f"{orders}/{held['id']}/authorize", expect=422)  # ORDER_NOT_APPROVED
+    buyer.answer(next(link["href"] for link in held["links"] if link["rel"] == "payer-action"), "approve")
+    api("POST", f"{orders}/{held['id']}/authorize")
+    api("POST", f"{orders}/{held['id']}/authorize", expect=422)  # ORDER_ALREADY_AUTHORIZED
+    for context, status in [
+        ({"user_action": "BUY"}, 400),
+        ({"colour": "blue"}, 400),
+        ({"return_url": "javascript:alert(1)"}, 400),
+        ({"brand_name": ""}, 400),
+    ]:
+        api("POST", orders, _wallet_order(**context), expect=status)
+
+    exchanges = [e for e in recorder.exchanges if "/oauth2/" not in e[1]]
+    assert {("POST", 201), ("POST", 200), ("POST", 422), ("POST", 400), ("GET", 200)} == {
+        (m, status) for m, _, _, status, _ in exchanges
+    }
+    for method, url, _, status, body in exchanges:  # some requests here are wrong on purpose
         openapi.exchange(method, url, None, status, body)
 
 

@@ -98,6 +98,64 @@ def test_order_request_leaves_out_what_paypal_would_refuse():
     assert body["payment_source"]["card"] == {"number": "4242424242424242", "expiry": "2031-11"}
 
 
+@pytest.mark.parametrize(
+    "return_url, cancel_url",
+    [
+        ("https://pay.example.com/v1/return/pay_1", "https://pay.example.com/v1/return/pay_1?canceled=1"),
+        ("http://127.0.0.1:8000/r?p=pay_1&x=", "http://127.0.0.1:8000/r?p=pay_1&x=&canceled=1"),
+    ],
+)
+def test_wallet_order_request(return_url, cancel_url):
+    body = transformers.order_request(
+        _request(card=None, method="paypal", return_url=return_url), capture=True
+    )
+
+    assert body["intent"] == "CAPTURE" and body["purchase_units"][0]["custom_id"] == "pay_1"
+    assert body["payment_source"] == {
+        "paypal": {
+            "experience_context": {
+                "return_url": return_url,
+                "cancel_url": cancel_url,
+                "user_action": "PAY_NOW",
+                "shipping_preference": "NO_SHIPPING",
+            }
+        }
+    }
+
+
+@pytest.mark.parametrize(
+    "changes, code",
+    [
+        ({"card": None, "method": "paypal"}, "return_url_required"),  # no buyer present to approve
+        ({"method": "stripe_payment_method", "method_id": "pm_card_visa"}, "unsupported_method"),
+        ({"card": None}, "no_card"),
+    ],
+)
+def test_order_request_refuses_what_paypal_cannot_pay(changes, code):
+    with pytest.raises(InvalidRequestError) as exc:
+        transformers.order_request(_request(**changes), capture=True)
+
+    assert exc.value.code == code
+
+
+@pytest.mark.parametrize(
+    "status, links, action_url",
+    [
+        (
+            "PAYER_ACTION_REQUIRED",
+            [("self", "/o"), ("payer-action", "/checkoutnow?token=ORDER1")],
+            "/checkoutnow?token=ORDER1",
+        ),
+        ("CREATED", [("self", "/o"), ("approve", "/checkoutnow?token=ORDER1")], "/checkoutnow?token=ORDER1"),
+        ("APPROVED", [("self", "/o"), ("capture", "/o/capture")], None),
+    ],
+)
+def test_action_url_is_where_the_buyer_approves(status, links, action_url):
+    order = {**_order(status=status), "links": [{"rel": rel, "href": href} for rel, href in links]}
+
+    assert transformers.to_payment(order).action_url == action_url
+
+
 def test_description_patch_adds_or_replaces():
     order = {"id": "O", "purchase_units": [{"reference_id": "default"}]}
     [add] = transformers.description_patch(order, "new")
@@ -154,7 +212,9 @@ def _order(status="COMPLETED", captures=(), authorizations=()):
         ),
         (_order(authorizations=["VOIDED"]), GatewayStatus.CANCELED, 0, "authorization:VOIDED"),
         (_order(authorizations=["DENIED"]), GatewayStatus.DECLINED, 0, "authorization:DENIED"),
-        (_order(status="CREATED"), GatewayStatus.PROCESSING, 0, "order:CREATED"),
+        (_order(status="CREATED"), GatewayStatus.REQUIRES_ACTION, 0, "order:CREATED"),
+        (_order(status="APPROVED"), GatewayStatus.PROCESSING, 0, "order:APPROVED"),
+        (_order(status="VOIDED"), GatewayStatus.DECLINED, 0, "order:VOIDED"),
         (
             _order(status="PAYER_ACTION_REQUIRED"),
             GatewayStatus.REQUIRES_ACTION,

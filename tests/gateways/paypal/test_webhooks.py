@@ -9,7 +9,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import requests
 
+from gateways.base import Fact
 from gateways.errors import HardDeclineError, SoftDeclineError
+from gateways.paypal import WEBHOOKS
 
 WEBHOOK_ID = "WH8SANDBOX42"
 
@@ -125,6 +127,22 @@ def test_refund_denial_and_dispute_events(hooked, hooked_url, receiver, payment)
     assert hooked.verify_webhook(headers, body, WEBHOOK_ID) is True
 
 
+def test_approval_event_is_an_action_completed(hooked, receiver, wallet, buyer):
+    request = wallet()
+    waiting = hooked.charge(request)
+    buyer.answer(waiting.action_url, "approve")
+
+    headers, body, event = receiver.wait_for(
+        "CHECKOUT.ORDER.APPROVED", lambda r: r["id"] == waiting.reference
+    )
+
+    assert event["resource_type"] == "checkout-order" and event["resource"]["status"] == "APPROVED"
+    assert hooked.verify_webhook(headers, body, WEBHOOK_ID) is True
+    assert WEBHOOKS.read(event) == Fact(
+        "action_completed", payment_id=request.payment_id, reference=waiting.reference
+    )
+
+
 def test_dispute_on_an_unknown_capture_is_refused(hooked_url):
     response = requests.post(
         hooked_url + "/_sandbox/disputes", json={"capture_id": "NOSUCHCAPTURE0000"}, timeout=5
@@ -133,8 +151,10 @@ def test_dispute_on_an_unknown_capture_is_refused(hooked_url):
     assert response.status_code == 404
 
 
-def test_events_match_the_documents(hooked, receiver, payment, openapi):
+def test_events_match_the_documents(hooked, receiver, payment, wallet, buyer, openapi):
     reference = hooked.charge(payment()).reference
+    approved = hooked.charge(wallet())
+    buyer.answer(approved.action_url, "approve")
     refund = hooked.refund(reference, 100, "USD", f"ref-{reference}", "pay_webhooks")
     declined = payment(number="4000000000009987")
     with pytest.raises(HardDeclineError):
@@ -147,10 +167,13 @@ def test_events_match_the_documents(hooked, receiver, payment, openapi):
         ),
         ("PAYMENT.CAPTURE.REFUNDED", lambda r: r["id"] == refund.reference),
         ("PAYMENT.CAPTURE.DENIED", lambda r: r["custom_id"] == declined.payment_id),
+        ("CHECKOUT.ORDER.APPROVED", lambda r: r["id"] == approved.reference),
     ]:
         _, _, event = receiver.wait_for(event_type, match)
         openapi.component("notifications_webhooks_v1.json", "event", event)
-        if event["resource_type"] == "capture":
+        if event["resource_type"] == "checkout-order":
+            openapi.component("checkout_orders_v2.json", "order", event["resource"])
+        elif event["resource_type"] == "capture":
             openapi.component("payments_payment_v2.json", "capture-2", event["resource"])
         else:
             openapi.component("payments_payment_v2.json", "refund", event["resource"])
