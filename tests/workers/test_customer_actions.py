@@ -5,6 +5,7 @@ import dataclasses
 import datetime
 import urllib.parse
 
+import dramatiq
 import pytest
 import requests
 
@@ -200,3 +201,22 @@ def test_the_return_route_answers_404_to_anything_but_its_own_signed_address(api
     path = returns.PATH.format(payment_id=plain)
     assert api.simulate_get(path, query_string=f"sig={returns.signature(config, plain)}").status_code == 404
     assert api.simulate_get(good.path, query_string=good.query).status_code == 303
+
+
+def test_an_unknown_outcome_while_the_customer_acts_is_read_again_never_elsewhere(
+    api, auth, stripe, paypal, fleet
+):
+    pid = pay(api, auth, "4000002500003155")
+    follow_up = browser(waiting(api, auth, pid)["next_action"]["redirect_to_url"]["url"], "complete")
+    stripe.faults(drop_response_rate=1.0)  # Stripe answers, the answer is lost
+    with pytest.raises(dramatiq.Retry):
+        process_payment(fleet.context, pid, "stripe")
+    assert Payment.get_by_id(pid).status == "requires_action"
+    assert [a[:3] for a in charges(pid)] == [("stripe", "charge", "unknown")]
+    stripe.faults(drop_response_rate=0.0)
+
+    assert follow(api, follow_up).status_code == 303  # the customer's return: the same attempt, same key
+
+    payment = wait_status(pid, ("succeeded",))
+    assert charges(pid) == [("stripe", "charge", "succeeded", None)] and paypal.ledger(pid) == []
+    assert stripe.captured(pid) == 2400 and payment.gateway == "stripe"
