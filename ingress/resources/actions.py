@@ -40,7 +40,9 @@ class Return:
     """The customer is back: the outcome is read by the workers, the browser goes on to the merchant."""
 
     public = True
-    limit_by_address = True  # public: ``ingress.ratelimit`` counts requests per source address
+    # Public: ``ingress.ratelimit`` counts requests per source address, in the budget of the public routes
+    # (``PAYWAVE_RATE_LIMIT_WEBHOOKS_PER_IP`` a second).
+    limit_by_address = True
 
     def __init__(self, config, relay):
         self.config = config
