@@ -266,11 +266,11 @@ def _charged(gateway: str, payment: Payment, fact: Fact, *, status: PaymentStatu
             f"would move {payment.status} to {status}",
             alarming=fact.kind == "captured" or payment.status == PaymentStatus.FAILED,
         )
-    authorizing = payment.status in (PaymentStatus.PROCESSING, PaymentStatus.REQUIRES_ACTION)
-    operations = attempts.PAYMENT_OPERATIONS if authorizing else ("capture",)
+    charging = payment.status in (PaymentStatus.PROCESSING, PaymentStatus.REQUIRES_ACTION)
+    operations = attempts.PAYMENT_OPERATIONS if charging else ("capture",)
     attempt = attempts.current_attempt(payment.id, operations)
     if attempt is None or attempt.gateway != gateway or attempt.status not in OPEN:
-        if authorizing:  # our attempt already ended otherwise (declined)
+        if charging:  # our attempt already ended otherwise (declined)
             raise Ignored(
                 f"our {gateway} attempt is {attempt.status if attempt else 'missing'}", alarming=True
             )
@@ -285,7 +285,7 @@ def _charged(gateway: str, payment: Payment, fact: Fact, *, status: PaymentStatu
         attempt.error_class = attempt.error_code = attempt.error_message = None
     # Payment columns for ``attempts.save``, each of its field's own type.
     changes: dict[str, Any] = {"amount_captured": fact.amount, "gateway_reference": reference}
-    if authorizing:  # the customer's action too, if any, is over (``next_action`` cleared on saving)
+    if charging:  # the customer's action too, if any, is over (``next_action`` cleared on saving)
         changes.update(cvc_ciphertext=None, failure_code=None, failure_message=None)
         metrics.payments.labels(status, gateway).inc()
     else:
