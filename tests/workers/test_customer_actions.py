@@ -9,10 +9,13 @@ import dramatiq
 import pytest
 import requests
 
+from gateways.base import GatewayPayment, GatewayStatus
 from shared import returns
 from store.models import Attempt, Event, OutboxJob, Payment, utcnow
 from tests.support.api import card_payment
 from tests.support.sandbox import wait_status
+from workers.actors import process
+from workers.actors.calls import Call
 from workers.actors.process import process_payment
 from workers.actors.sweeper import job_for, sweep
 
@@ -220,3 +223,32 @@ def test_an_unknown_outcome_while_the_customer_acts_is_read_again_never_elsewher
     payment = wait_status(pid, ("succeeded",))
     assert charges(pid) == [("stripe", "charge", "succeeded", None)] and paypal.ledger(pid) == []
     assert stripe.captured(pid) == 2400 and payment.gateway == "stripe"
+
+
+def test_a_challenge_completed_between_the_read_and_the_cancel_still_succeeds(
+    api, auth, stripe, fleet, worker_config
+):
+    """The narrowest race: the expiring job read the intent still waiting, then the customer completed the
+    challenge, then the job canceled. Stripe refuses to cancel a succeeded intent: the job reads it again
+    and the charge stands."""
+    pid = pay(api, auth, "4000002500003155")
+    browser(waiting(api, auth, pid)["next_action"]["redirect_to_url"]["url"], "complete")
+    payment = Payment.get_by_id(pid)
+    attempt = Attempt.get((Attempt.payment_id == pid) & (Attempt.operation == "charge"))
+    stale = Call(
+        attempt,
+        GatewayPayment(
+            payment.gateway_reference, GatewayStatus.REQUIRES_ACTION, 2400, 0, "USD", "requires_action"
+        ),
+    )
+    gw = fleet.context.gateway("stripe", payment.livemode)
+
+    read = process._cancel_intent(
+        fleet.context, gw, payment, process._request(fleet.context, payment, attempt), stale
+    )
+
+    assert (read.error, read.result.status) == (None, GatewayStatus.CAPTURED)
+    assert [a[1:] for a in charges(pid)][-1] == ("void", "error", "payment_intent_unexpected_state")
+    process._finish(fleet.context, pid, read)
+    assert Payment.get_by_id(pid).status == "succeeded" and stripe.captured(pid) == 2400
+    assert intent(stripe, worker_config, payment.gateway_reference)["status"] == "succeeded"
