@@ -10,6 +10,7 @@ from ingress.middleware import DatabaseSession, Idempotency, JSONBody, RequestCo
 from ingress.openapi import OpenAPI
 from ingress.ratelimit import RateLimit
 from ingress.resources import (
+    actions,
     admin,
     api_keys,
     audit_events,
@@ -80,6 +81,7 @@ def create_app(config, *, vault, cache, relay, broker_check) -> falcon.App:
     app.add_route("/events/{event_id}/deliveries", events.Deliveries())
     app.add_route("/events/{event_id}/redeliver", events.Redeliver(relay, limiter, config.redeliver_per_hour))
     gateway_events.routes(app, config, relay)
+    actions.routes(app, config, relay)
     admin.routes(app, cache, relay)
     api_keys.routes(app, config, keys)
     audit_events.routes(app)

@@ -1944,6 +1944,9 @@ def document():
                 **_audit_paths(),
                 **_account_paths(),
                 **GATEWAY_EVENT_PATHS,
+                # Not here: GET /v1/actions/{payment_id}/return (ingress.resources.actions), where a
+                # gateway sends a customer's browser back. No client calls it: its only address is the one
+                # PayWave signs and hands the gateway (shared.returns); it answers a redirect, not JSON.
                 "/healthz": {"get": {**_operation("health", 200, "Process up"), "security": []}},
                 "/readyz": {
                     "get": {

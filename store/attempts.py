@@ -16,7 +16,7 @@ from store import unit
 from store.db import database, locked, prepared
 from store.models import Attempt, Event, Payment, Refund, utcnow
 from store.payments import record
-from store.states import AUTHORIZING, FORWARD, UNRESOLVED, AttemptStatus, PaymentStatus, RefundStatus
+from store.states import FORWARD, UNRESOLVED, WORKER_DRIVEN, AttemptStatus, PaymentStatus, RefundStatus
 
 PAYMENT_OPERATIONS = ("authorize", "charge")
 #: Actors that drive a payment's own status (refunds, updates and deliveries do not).
@@ -197,7 +197,8 @@ def lock_refund(refund_id: str) -> Refund:
 def stuck(older_than_seconds: float, limit: int = 500) -> tuple[list[Payment], list[Refund]]:
     """Work the sweeper must drive again: ``(payments, refunds)`` untouched for too long.
 
-    Payments: ``pending``/``processing``, or ``requires_capture`` with an operation
+    Payments: ``pending``/``processing``, ``requires_action`` (its outcome read again at the gateway, at
+    this cadence, and past ``action_expires_at`` expired), or ``requires_capture`` with an operation
     pending; never ``requires_review`` (it waits for a person).  Refunds: ``pending``.
     """
     cutoff = utcnow() - datetime.timedelta(seconds=older_than_seconds)
@@ -206,7 +207,7 @@ def stuck(older_than_seconds: float, limit: int = 500) -> tuple[list[Payment], l
         .where(
             (Payment.updated_at < cutoff)
             & (
-                Payment.status.in_(AUTHORIZING)
+                Payment.status.in_(WORKER_DRIVEN)
                 | (
                     (Payment.status == PaymentStatus.REQUIRES_CAPTURE)
                     & Payment.pending_operation.is_null(False)
@@ -257,7 +258,7 @@ def report_dead_letter(actor: str, args: Sequence[object]) -> tuple[Payment, byt
         if payment is None:
             return None
         body = record(payment, event="payment.dead_lettered")
-        driven = payment.status in AUTHORIZING or (
+        driven = payment.status in WORKER_DRIVEN or (
             payment.status == PaymentStatus.REQUIRES_CAPTURE and payment.pending_operation
         )
         if (

@@ -14,6 +14,7 @@ from store.objects import delivery_object, encode, event_object
 from store.pages import page
 
 TYPES = (
+    "payment.requires_action",  # the customer must act (3-D Secure, PayPal approval): ``next_action``
     "payment.requires_capture",
     "payment.succeeded",
     "payment.failed",

@@ -266,10 +266,11 @@ def _charged(gateway: str, payment: Payment, fact: Fact, *, status: PaymentStatu
             f"would move {payment.status} to {status}",
             alarming=fact.kind == "captured" or payment.status == PaymentStatus.FAILED,
         )
-    operations = attempts.PAYMENT_OPERATIONS if payment.status == PaymentStatus.PROCESSING else ("capture",)
+    charging = payment.status in (PaymentStatus.PROCESSING, PaymentStatus.REQUIRES_ACTION)
+    operations = attempts.PAYMENT_OPERATIONS if charging else ("capture",)
     attempt = attempts.current_attempt(payment.id, operations)
     if attempt is None or attempt.gateway != gateway or attempt.status not in OPEN:
-        if payment.status == PaymentStatus.PROCESSING:  # our attempt already ended otherwise (declined)
+        if charging:  # our attempt already ended otherwise (declined)
             raise Ignored(
                 f"our {gateway} attempt is {attempt.status if attempt else 'missing'}", alarming=True
             )
@@ -284,7 +285,7 @@ def _charged(gateway: str, payment: Payment, fact: Fact, *, status: PaymentStatu
         attempt.error_class = attempt.error_code = attempt.error_message = None
     # Payment columns for ``attempts.save``, each of its field's own type.
     changes: dict[str, Any] = {"amount_captured": fact.amount, "gateway_reference": reference}
-    if payment.status == PaymentStatus.PROCESSING:
+    if charging:  # the customer's action too, if any, is over (``next_action`` cleared on saving)
         changes.update(cvc_ciphertext=None, failure_code=None, failure_message=None)
         metrics.payments.labels(status, gateway).inc()
     else:
@@ -294,7 +295,10 @@ def _charged(gateway: str, payment: Payment, fact: Fact, *, status: PaymentStatu
 
 def _failed(gateway: str, payment: Payment, fact: Fact) -> bytes:
     """A decline: the worker asks the gateway again now (same key) instead of after its backoff
-    or the sweeper, and decides between fallback and failure as for its own calls."""
+    or the sweeper, and decides between fallback and failure as for its own calls (after a customer's
+    action: failure)."""
+    if payment.status == PaymentStatus.REQUIRES_ACTION:
+        return _read_again(gateway, payment, fact)
     attempt = attempts.current_attempt(payment.id)
     if (
         payment.status != PaymentStatus.PROCESSING
@@ -302,6 +306,14 @@ def _failed(gateway: str, payment: Payment, fact: Fact) -> bytes:
         or attempt.status not in (AttemptStatus.UNKNOWN, AttemptStatus.ERROR)
     ):
         raise Ignored("our records already have the outcome, or our call will")
+    return attempts.save(payment, jobs=[jobs.process_payment(payment.id, gateway)])
+
+
+def _read_again(gateway: str, payment: Payment, fact: Fact) -> bytes:
+    """The customer acted (PayPal's buyer approved, a 3-D Secure challenge failed): the worker reads the
+    outcome at the gateway now, and only the gateway's answer moves the payment."""
+    if payment.status != PaymentStatus.REQUIRES_ACTION:
+        raise Ignored(f"the payment is {payment.status}: no customer action is awaited")
     return attempts.save(payment, jobs=[jobs.process_payment(payment.id, gateway)])
 
 
@@ -360,6 +372,7 @@ HANDLERS: dict[str, Callable[[str, Payment, Fact], bytes]] = {
         _charged, status=PaymentStatus.REQUIRES_CAPTURE, event="payment.requires_capture"
     ),
     "failed": _failed,
+    "action_completed": _read_again,
     "refund": _refund,
     "disputed": _disputed,
 }

@@ -3,7 +3,8 @@ makes goes through here (only ``store/`` speaks SQL); ``store.attempts`` holds t
 
 State rules: ``store.states``; a state only moves forward; refunds raise
 ``amount_refunded`` and never change ``status``.  The CVC lives only while a payment
-is ``pending`` or ``processing``: every change that moves it on erases it (``record``).
+is ``pending`` or ``processing``: every change that moves it on erases it (``record``); ``next_action``
+only while it is ``requires_action``.
 """
 
 # peewee's query classes are generic in its stubs only: annotations stay unevaluated.
@@ -268,6 +269,30 @@ def export_rows(merchant_id: str, filters: Filters, *, livemode: bool) -> Iterat
         yield (row[0], timestamp(row[1]), *row[2:])
 
 
+def customer_returned(payment_id: str) -> str:
+    """A customer's browser is back from an action on ``payment_id`` (``shared.returns``): while the payment
+    waits for it, queue the job that reads the outcome at its gateway (the ingress never calls one); the
+    payment itself moves only by the gateway's answer.  A payment that moved on already queues nothing.
+
+    Returns:
+      The merchant's ``return_url``, where the browser goes on to.
+
+    Raises:
+      NotFound: no such payment, or one without a customer to send back (no ``return_url``).
+    """
+    with unit.joined():
+        payment = (
+            Payment.select(Payment.status, Payment.gateway, Payment.return_url)
+            .where(Payment.id == payment_id)
+            .first()
+        )
+        if payment is None or payment.return_url is None:
+            raise NotFound(payment_id)
+        if payment.status == PaymentStatus.REQUIRES_ACTION:
+            outbox.add(jobs.process_payment(payment_id, payment.gateway))
+    return payment.return_url
+
+
 def record(
     payment: Payment,
     jobs: Iterable[Job] = (),
@@ -288,6 +313,8 @@ def record(
     payment.updated_at = now or utcnow()
     if payment.cvc_ciphertext is not None and payment.status not in AUTHORIZING:
         payment.cvc_ciphertext = None  # the first authorization ended, or was abandoned
+    if payment.next_action is not None and payment.status != PaymentStatus.REQUIRES_ACTION:
+        payment.next_action = None  # the customer's action is over, whatever ended it
     payment.save()
     outbox.add_all(jobs)
     body = snapshot(payment, attempts)

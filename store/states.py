@@ -107,6 +107,9 @@ FORWARD: dict[str, frozenset[PaymentStatus]] = {
 #: Until the first authorization ends: the workers drive the payment, and it may still need the CVC
 #: (any other status erases it).
 AUTHORIZING = frozenset({PaymentStatus.PENDING, PaymentStatus.PROCESSING})
+#: What the workers move on by themselves (the sweeper drives it again when it stops moving): an
+#: authorization, or a customer's action whose outcome is read at the gateway until it expires.
+WORKER_DRIVEN = AUTHORIZING | {PaymentStatus.REQUIRES_ACTION}
 TERMINAL = frozenset({PaymentStatus.SUCCEEDED, PaymentStatus.FAILED, PaymentStatus.CANCELED})
 REFUNDABLE = frozenset({PaymentStatus.SUCCEEDED})
 #: What an operator's settlement of a ``requires_review`` payment may find.

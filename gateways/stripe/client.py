@@ -87,7 +87,8 @@ class StripeGateway(Gateway):
         """Hold ``request.amount`` (``capture_method=manual``).
 
         Returns:
-          ``GatewayPayment`` with status AUTHORIZED.
+          ``GatewayPayment`` with status AUTHORIZED, or REQUIRES_ACTION (``action_url``: the issuer's
+          3-D Secure challenge) when ``request.return_url`` is set and the issuer asks for one.
 
         Raises:
           ValueError: ``request.capture`` is True.
@@ -99,7 +100,7 @@ class StripeGateway(Gateway):
         """Authorize and capture ``request.amount`` in one call (``capture_method=automatic``).
 
         Returns:
-          ``GatewayPayment`` with status CAPTURED.
+          ``GatewayPayment`` with status CAPTURED, or REQUIRES_ACTION as ``authorize``.
 
         Raises:
           ValueError: ``request.capture`` is False.
@@ -161,6 +162,10 @@ class StripeGateway(Gateway):
         with other parameters, so Stripe refuses the one-call replay with a 400
         ``idempotency_error``.  That refusal says nothing about the payment: the two calls
         are replayed as they were sent, and Stripe answers them from its saved responses.
+
+        A PaymentIntent still waiting for its 3-D Secure challenge is REQUIRES_ACTION with its
+        ``action_url``; one the customer failed (or whose issuer declined after the challenge) is back in
+        ``requires_payment_method`` with ``last_payment_error``: a decline.
 
         Raises:
           DeclineError subclasses when the attempt was declined (no charge);
@@ -256,14 +261,17 @@ def _card_params(card: Card | None) -> dict:
 
 def _intent_params(request: PaymentRequest, **payment_method: Any) -> dict:
     """``POST /v1/payment_intents`` for ``request``; ``payment_method`` names the card, either
-    ``payment_method=<pm id>`` or ``payment_method_data=<card hash>``."""
+    ``payment_method=<pm id>`` or ``payment_method_data=<card hash>``.  The same ``request`` gives the same
+    parameters (``return_url`` included): a replay under the attempt's key must match the first call."""
     return {
         "amount": request.amount,
         "currency": request.currency.lower(),
         **payment_method,
         "payment_method_types": ["card"],
         "confirm": True,
-        "error_on_requires_action": True,  # a 3DS challenge declines: no customer to redirect
+        # With a customer present the issuer's 3-D Secure challenge is a redirect to its page and back to
+        # ``return_url``; without one, a challenge declines (``authentication_required``).
+        **({"return_url": request.return_url} if request.return_url else {"error_on_requires_action": True}),
         "capture_method": "automatic" if request.capture else "manual",
         "description": request.description,
         "metadata": {**merchant_metadata(request.metadata), PAYMENT_ID_KEY: request.payment_id},

@@ -21,9 +21,22 @@ def merchant_metadata(metadata: dict) -> dict:
     return {key: value for key, value in metadata.items() if key != PAYMENT_ID_KEY}
 
 
+#: ``last_payment_error.code`` of a PaymentIntent whose customer failed (or abandoned) 3-D Secure.
+AUTHENTICATION_FAILURE = "payment_intent_authentication_failure"
+
+
 def _declined(pi: dict) -> errors.GatewayError:
-    # The last confirmation failed: no money moved; its card_error says why.
-    return decline_from(pi.get("last_payment_error") or {})
+    # The last confirmation failed: no money moved; its card_error says why (an issuer's decline after a
+    # completed challenge included), or the customer failed the challenge: the customer may try again.
+    error = pi.get("last_payment_error") or {}
+    if error.get("code") == AUTHENTICATION_FAILURE:
+        return errors.SoftDeclineError(
+            error.get("message") or "The customer failed 3-D Secure authentication.",
+            code="authentication_failed",
+            gateway=GATEWAY,
+            vendor_code=AUTHENTICATION_FAILURE,
+        )
+    return decline_from(error)
 
 
 def _unconfirmed(pi: dict) -> errors.GatewayError:
@@ -90,7 +103,9 @@ def to_payment(pi: dict) -> GatewayPayment:
       pi: The PaymentIntent as a dict.
 
     Returns:
-      ``GatewayPayment`` with reference = PaymentIntent id, amount_captured = amount_received.
+      ``GatewayPayment`` with reference = PaymentIntent id, amount_captured = amount_received, and while it
+      waits for the customer (``requires_action``) ``action_url``: where a ``redirect_to_url`` next action
+      sends the customer's browser (None for another kind, which no redirect can answer).
 
     Raises:
       DeclineError subclasses for a declined confirmation; ``InvalidRequestError`` for an
@@ -103,6 +118,7 @@ def to_payment(pi: dict) -> GatewayPayment:
         amount_captured=pi["amount_received"],
         currency=pi["currency"].upper(),
         vendor_status=pi["status"],
+        action_url=((pi.get("next_action") or {}).get("redirect_to_url") or {}).get("url"),
     )
 
 

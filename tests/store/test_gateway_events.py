@@ -7,6 +7,7 @@ import orjson
 import peewee
 import pytest
 
+from gateways.base import Fact
 from shared.ids import new_id
 from store import attempts, gateway_events
 from store.db import database
@@ -413,3 +414,50 @@ def test_rejected_and_ignored_events_are_purged_after_the_retention(merchant):
     assert gateway_events.purge_settled(retention_days=30) >= 2
     kept = {r.event_id for r in GatewayEvent.select().where(GatewayEvent.event_id.in_(list(rows.values())))}
     assert kept == {rows["applied", old], rows["received", old], rows["rejected", recent]}
+
+
+def waiting_for_customer(merchant):
+    """A payment whose Stripe charge waits for the customer's 3-D Secure challenge."""
+    p = payment(merchant, status="requires_action", attempt="requires_action", reference="pi_" + new_id("x"))
+    p.next_action = {
+        "type": "redirect_to_url",
+        "redirect_to_url": {"url": "https://x", "return_url": "https://y"},
+    }
+    p.cvc_ciphertext = None
+    p.save()
+    return p
+
+
+def test_a_charge_completed_after_the_customer_acted_succeeds_before_they_return(merchant):
+    p = waiting_for_customer(merchant)
+    row = deliver(stripe_event("payment_intent.succeeded", **intent(p)))
+
+    done = fresh(p)
+    assert row.status == "applied"
+    assert (done.status, done.amount_captured, done.next_action) == ("succeeded", 1000, None)
+    assert Attempt.get(Attempt.payment_id == p.id).status == "succeeded"
+    assert events_of(p) == ["payment.succeeded"]
+
+
+def test_a_decline_or_a_completed_action_while_the_customer_acts_makes_the_worker_read_the_gateway(merchant):
+    declined, approved = waiting_for_customer(merchant), waiting_for_customer(merchant)
+    row = deliver(
+        stripe_event("payment_intent.payment_failed", **intent(declined, "requires_payment_method"))
+    )
+    with database.atomic():  # PayPal's CHECKOUT.ORDER.APPROVED, as its Webhooks.read gives it
+        locked = attempts.lock(approved.id)
+        gateway_events.HANDLERS["action_completed"]("stripe", locked, Fact("action_completed"))
+
+    for p in (declined, approved):
+        assert (
+            fresh(p).status == "requires_action" and events_of(p) == []
+        )  # only the gateway's answer moves it
+        assert [(j.actor_name, j.args) for j in OutboxJob.select() if p.id in j.args] == [
+            ("process_payment", [p.id, "stripe"])
+        ]
+    assert row.status == "applied"
+    done = payment(merchant, status="succeeded", attempt="succeeded", reference="pi_done")
+    with database.atomic(), pytest.raises(gateway_events.Ignored):
+        gateway_events.HANDLERS["action_completed"](
+            "stripe", attempts.lock(done.id), Fact("action_completed")
+        )

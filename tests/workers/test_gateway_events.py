@@ -22,7 +22,7 @@ from sandbox.stripe.events import Webhooks
 from store.models import Event, GatewayEvent, Payment, Refund
 from store.vault import Vault
 from tests.support import services
-from tests.support.api import pay
+from tests.support.api import card_payment, pay
 from tests.support.sandbox import Sandbox, wait_status
 from workers import actors
 from workers.actors import gateway_events
@@ -316,3 +316,26 @@ def test_a_forged_event_sent_first_under_a_genuine_id_does_not_block_the_genuine
         )
     )
     assert Event.select().where((Event.payment_id == pid) & (Event.type == "payment.disputed")).count() == 1
+
+
+def test_a_3ds_payment_succeeds_by_stripes_webhook_when_the_customer_never_returns(api, auth, hooked):
+    body = card_payment("4000002500003155", amount=1700, return_url="https://shop.example/done")
+    pid = api.simulate_post("/payments", json=body, headers=auth).json["id"]
+    assert wait_status(pid, ("requires_action", "succeeded", "failed")).status == "requires_action"
+    challenge = Payment.get_by_id(pid).next_action["redirect_to_url"]["url"]
+    # The customer completes the challenge; their browser never reaches our return route.
+    assert requests.post(challenge, data={"result": "complete"}, allow_redirects=False, timeout=5).ok
+
+    payment = wait_status(pid, ("succeeded",))
+
+    _, _, event = hooked.deliveries.wait_for(
+        "stripe",
+        lambda e: (
+            e["type"] == "payment_intent.succeeded"
+            and e["data"]["object"]["metadata"].get("payment_id") == pid
+        ),
+    )
+    assert settled("stripe", event).status == "applied"
+    assert (payment.amount_captured, payment.next_action) == (1700, None)
+    assert hooked.stripe.captured(pid) == 1700
+    assert Event.select().where((Event.payment_id == pid) & (Event.type == "payment.succeeded")).count() == 1

@@ -6,6 +6,7 @@ import time
 
 import dramatiq
 
+from gateways.base import GatewayStatus
 from gateways.errors import GatewayError, RetryableError, UnknownOutcomeError
 from shared import metrics
 from shared.logging import worker_log
@@ -51,7 +52,10 @@ class Call:
         a = self.attempt
         a.latency_ms = self.latency_ms
         if self.error is None:
-            a.status, a.error_class, a.error_code, a.error_message = AttemptStatus.SUCCEEDED, None, None, None
+            # A call that asks for the customer's action stays unresolved until the customer acts.
+            waits = getattr(self.result, "status", None) == GatewayStatus.REQUIRES_ACTION
+            a.status = AttemptStatus.REQUIRES_ACTION if waits else AttemptStatus.SUCCEEDED
+            a.error_class, a.error_code, a.error_message = None, None, None
             a.gateway_reference = getattr(self.result, "reference", None) or a.gateway_reference
             return
         a.status = ATTEMPT_STATUS.get(self.error.error_class, AttemptStatus.ERROR)

@@ -4,13 +4,22 @@ gateway, on that gateway's queue.
 A duplicate or late delivery is harmless: the payment's state and the
 attempt's derived idempotency key decide what happens, and the gateway replays
 its saved answer for a key it has already seen.
+
+A customer action (3-D Secure, PayPal approval): when the merchant gave a ``return_url`` the gateway is
+sent PayWave's own return address (``shared.returns``), and a call answering that the customer must act
+moves the payment to ``requires_action`` with ``next_action``.  The same job then only reads that attempt
+again at its gateway (same key), queued by the customer's return, the gateway's webhook or the sweeper:
+still waiting changes nothing; a charge or authorization is a success; a decline fails the payment,
+never falling back to another gateway (the customer, not another gateway, is the one to ask again).
+Past ``action_expires_at`` the gateway's intent is canceled first and the payment only then
+(``action_expired``): a customer who completed the action meanwhile keeps the payment.
 """
 
 import datetime
 
 from gateways.base import GatewayStatus, PaymentRequest
 from gateways.errors import SoftDeclineError, UnknownOutcomeError
-from shared import jobs, metrics
+from shared import jobs, metrics, returns
 from shared.logging import worker_log
 from store import attempts
 from store.models import utcnow
@@ -34,6 +43,12 @@ def _claim(ctx, payment_id, gateway):
     A status moved to processing is cached after commit (versioned, never backwards)."""
     with ctx.unit():
         payment = attempts.lock(payment_id)
+        if payment.status == PaymentStatus.REQUIRES_ACTION:
+            # Only the attempt the customer acts on is read again: no new attempt, no other gateway.
+            attempt = attempts.current_attempt(payment_id)
+            if payment.gateway != gateway or attempt is None or attempt.gateway != gateway:
+                return None
+            return payment, attempt
         if payment.status not in AUTHORIZING or payment.gateway not in (None, gateway):
             return None  # finished, canceled, or routed elsewhere meanwhile (a late or duplicate job)
         history = attempts_of_one(payment_id)
@@ -74,6 +89,10 @@ def _request(ctx, payment, attempt):
         idempotency_key=attempt.idempotency_key,
         description=sent["description"],
         metadata=sent["metadata"],
+        method=payment.method,
+        method_id=payment.method_id,
+        # The merchant's return_url says a customer is present: the gateway sends them back to us first.
+        return_url=returns.return_url(ctx.config, payment.id) if payment.return_url else None,
     )
 
 
@@ -94,9 +113,85 @@ def process_payment(ctx, payment_id, gateway):
     # A second try with the same key is a lookup: the gateway answers what it already did.
     replay, reference = attempt.tries > 0, attempt.gateway_reference
     c = call(ctx, attempt, lambda: gw.retrieve(request, reference) if replay else gw.execute(request))
-    if c.error is None and c.result.status not in RESULT_STATUS:
+    if payment.status == PaymentStatus.REQUIRES_ACTION and _waiting(c) and _expired(payment):
+        read = _cancel_intent(ctx, gw, payment, request, c)
+        if read is None:
+            return  # the cancel's outcome is unknown: asked again (retried, then swept)
+        if _waiting(read):
+            _expire(ctx, payment_id, read)
+            return
+        c = read  # the customer acted before the cancel: their outcome stands
+    if c.error is None and c.result.status not in RESULT_STATUS and not _awaits_customer(payment, request, c):
         c = _unfinished(c)
     _finish(ctx, payment_id, c)
+
+
+def _awaits_customer(payment, request, c) -> bool:
+    """Whether the call answered that the customer must act and one can: a customer is present
+    (``return_url``) and the gateway said where to send them (or already had)."""
+    return (
+        c.error is None
+        and c.result.status == GatewayStatus.REQUIRES_ACTION
+        and request.return_url is not None
+        and (c.result.action_url is not None or payment.status == PaymentStatus.REQUIRES_ACTION)
+    )
+
+
+def _waiting(c) -> bool:
+    """The gateway still waits for the customer, or holds the intent canceled (by our expiry's cancel)."""
+    return c.error is None and c.result.status in (GatewayStatus.REQUIRES_ACTION, GatewayStatus.CANCELED)
+
+
+def _expired(payment) -> bool:
+    return payment.action_expires_at is not None and utcnow() >= payment.action_expires_at
+
+
+def _cancel_intent(ctx, gw, payment, request, c):
+    """Cancel at the gateway the intent of ``payment``, whose action expired, before the payment itself.
+
+    The gateway's answer decides: an intent the customer completed meanwhile cannot be canceled (Stripe
+    refuses a succeeded PaymentIntent), and a gateway that cannot cancel an unapproved intent (PayPal's
+    order) lets it lapse on its own; either way the attempt is read again.
+
+    Returns:
+      The read that decides: ``c`` when the intent is canceled (now or before), a new read of the
+      attempt after a refused cancel, None when the cancel's outcome is unknown (it is tried again).
+    """
+    if c.result.status == GatewayStatus.CANCELED:
+        return c
+    with ctx.unit():
+        void = attempts.open_attempt(payment, "void", ctx.config.retry_max)
+    v = call(ctx, void, lambda: gw.void(payment.gateway_reference, void.idempotency_key))
+    v.record_on_attempt()
+    void.save()
+    if v.error is None and v.result.status == GatewayStatus.CANCELED:
+        return c
+    if v.transient:
+        retry_later(ctx, v)
+        return None  # no tries left: the sweeper queues this job again
+    return call(ctx, c.attempt, lambda: gw.retrieve(request, payment.gateway_reference))
+
+
+def _expire(ctx, payment_id, c):
+    """``requires_action`` -> ``canceled`` (``action_expired``), the gateway's intent canceled or lapsed."""
+    attempt = c.attempt
+    with ctx.unit():
+        payment = attempts.lock(payment_id)
+        if payment.status != PaymentStatus.REQUIRES_ACTION:
+            attempt.save()  # a webhook or another delivery settled it first
+            return
+        attempt.status, attempt.latency_ms = AttemptStatus.DECLINED, c.latency_ms
+        attempt.error_class, attempt.error_code = "soft_decline", "action_expired"
+        attempt.error_message = "the customer did not complete the action in time"
+        attempts.save(
+            payment,
+            status=PaymentStatus.CANCELED,
+            attempt=attempt,
+            event="payment.canceled",
+            failure_code=attempt.error_code,
+            failure_message=attempt.error_message,
+        )
+        metrics.payments.labels(PaymentStatus.CANCELED, attempt.gateway).inc()
 
 
 def _give_up(ctx, payment_id, gateway):
@@ -123,10 +218,13 @@ def _finish(ctx, payment_id, c):
     attempt, error = c.attempt, c.error
     with ctx.unit():
         payment = attempts.lock(payment_id)
-        if payment.status != PaymentStatus.PROCESSING or payment.gateway != attempt.gateway:
+        waiting = payment.status == PaymentStatus.REQUIRES_ACTION
+        if not (waiting or payment.status == PaymentStatus.PROCESSING) or payment.gateway != attempt.gateway:
             attempt.save()  # another delivery finished it first
             return
-        if error is None:
+        if error is None and c.result.status == GatewayStatus.REQUIRES_ACTION:
+            _await_customer(ctx, payment, attempt, c.result)
+        elif error is None:
             status, event = RESULT_STATUS[c.result.status]
             # An update made while the charge ran reached us, not the gateway: send it now.
             changed = attempt.request not in (None, _changeable(payment))
@@ -144,8 +242,9 @@ def _finish(ctx, payment_id, c):
             metrics.payments.labels(status, attempt.gateway).inc()
         elif c.transient and c.tries_left(ctx.config):
             attempts.save(payment, attempt=attempt)
-        elif c.transient and attempt.status == AttemptStatus.UNKNOWN:
-            # Never fall back while this gateway may have charged: the sweeper keeps asking.
+        elif c.transient and (attempt.status == AttemptStatus.UNKNOWN or waiting):
+            # Never fall back while this gateway may have charged, or waits for the customer: the sweeper
+            # keeps asking.
             attempts.save(payment, attempt=attempt)
             worker_log.error(
                 "unknown_outcome_unresolved",
@@ -153,12 +252,12 @@ def _finish(ctx, payment_id, c):
                 gateway=attempt.gateway,
                 tries=attempt.tries,
             )
-        elif isinstance(error, SoftDeclineError) or c.transient:
+        elif not waiting and (isinstance(error, SoftDeclineError) or c.transient):
             # The first authorization ended: the next gateway is tried without the CVC.
             attempts.save(
                 payment, attempt=attempt, cvc_ciphertext=None, jobs=[jobs.route_payment(payment_id)]
             )
-        else:  # hard decline, invalid request, unsupported: final everywhere
+        else:  # hard decline, invalid request, unsupported, any decline after the customer's action: final
             attempts.save(
                 payment,
                 status=PaymentStatus.FAILED,
@@ -169,3 +268,24 @@ def _finish(ctx, payment_id, c):
             )
             metrics.payments.labels(PaymentStatus.FAILED, attempt.gateway).inc()
     retry_later(ctx, c)
+
+
+def _await_customer(ctx, payment, attempt, result):
+    """The gateway waits for the customer: ``requires_action`` with where to send them, the first time
+    (the CVC is erased by leaving ``processing``: the gateway holds the card now); nothing new after."""
+    if payment.status == PaymentStatus.REQUIRES_ACTION:
+        attempt.save()
+        return
+    expires = utcnow() + datetime.timedelta(seconds=ctx.config.action_expiry_seconds)
+    attempts.save(
+        payment,
+        status=PaymentStatus.REQUIRES_ACTION,
+        attempt=attempt,
+        event="payment.requires_action",
+        gateway_reference=result.reference,  # the gateway's webhooks name the payment by it
+        next_action={
+            "type": "redirect_to_url",
+            "redirect_to_url": {"url": result.action_url, "return_url": payment.return_url},
+        },
+        action_expires_at=expires,
+    )

@@ -1,10 +1,11 @@
 """The sweeper: finds work that stopped moving and drives it again.
 
 Payments left ``pending``/``processing`` (a lost or dead-lettered message, an
-unknown outcome still unresolved), captures, cancels and refunds left pending,
-gateway events never applied and webhook deliveries long overdue: each gets its
-job queued again, and the normal idempotent actors take it
-from there (a duplicate job is harmless).  Several replicas may run it: one
+unknown outcome still unresolved) or ``requires_action`` (the customer's outcome read
+again at the gateway each period, expired past ``action_expires_at``), captures,
+cancels and refunds left pending, gateway events never applied and webhook
+deliveries long overdue: each gets its job queued again, and the normal idempotent
+actors take it from there (a duplicate job is harmless).  Several replicas may run it: one
 at a time wins a database lock, and touched rows wait a full period again.
 """
 
@@ -29,6 +30,10 @@ def job_for(payment) -> Job:
     if payment.status == PaymentStatus.PENDING:
         first = payment.route.split(",")[0]
         return jobs.process_payment(payment.id, first)
+    if payment.status == PaymentStatus.REQUIRES_ACTION:
+        # Read the customer's outcome again (a return or webhook may have been lost); past its expiry,
+        # the same job cancels it.
+        return jobs.process_payment(payment.id, payment.gateway)
     last = attempts.current_attempt(payment.id)
     if (
         last is not None
