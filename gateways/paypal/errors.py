@@ -102,7 +102,7 @@ ISSUES: dict[str, tuple[Callable[..., GatewayError], str]] = {
 #: HTTP status → (error class, our code) when no issue above matched.
 HTTP_STATUSES: dict[int, tuple[type[GatewayError], str]] = {
     400: (InvalidRequestError, "invalid_request"),
-    401: (InvalidRequestError, "authentication_failed"),  # after one token refresh: our credentials
+    401: (InvalidRequestError, "gateway_credentials_rejected"),  # after one token refresh: our credentials
     403: (InvalidRequestError, "permission_denied"),
     404: (InvalidRequestError, "resource_not_found"),
     409: (RetryableError, "request_in_progress"),

@@ -126,7 +126,10 @@ _TABLE: tuple[tuple[type[stripe.StripeError], Callable[[Any], errors.GatewayErro
         lambda e: _error(errors.InvalidRequestError, e, e.code or "invalid_request"),
     ),
     # A bad or under-privileged key is our configuration bug: final and loud, nothing moved.
-    (stripe.AuthenticationError, lambda e: _error(errors.InvalidRequestError, e, "authentication_failed")),
+    (
+        stripe.AuthenticationError,
+        lambda e: _error(errors.InvalidRequestError, e, "gateway_credentials_rejected"),
+    ),
     (stripe.PermissionError, lambda e: _error(errors.InvalidRequestError, e, "permission_denied")),
     (stripe.APIConnectionError, _connection_failed),
     (stripe.APIError, _api_error),

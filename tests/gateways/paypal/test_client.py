@@ -436,7 +436,7 @@ def test_bad_credentials_are_invalid(sandbox, payment):
     with pytest.raises(InvalidRequestError) as exc:
         gateway.charge(payment())
 
-    assert (exc.value.code, exc.value.vendor_code) == ("authentication_failed", "invalid_client")
+    assert (exc.value.code, exc.value.vendor_code) == ("gateway_credentials_rejected", "invalid_client")
 
 
 def test_card_data_never_reaches_an_error(sandbox, payment):

@@ -128,7 +128,7 @@ def test_oauth_errors():
 
     assert (type(error), error.code, error.vendor_code) == (
         InvalidRequestError,
-        "authentication_failed",
+        "gateway_credentials_rejected",
         "invalid_client",
     )
 

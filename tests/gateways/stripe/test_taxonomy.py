@@ -74,7 +74,7 @@ def test_invalid_request(gateway, new_request, ledger, changes, code, says):
 def test_unknown_api_key_is_a_final_configuration_error(sandbox, new_request):
     with pytest.raises(InvalidRequestError) as refused:
         StripeGateway("sk_live_not_for_the_sandbox", api_base=sandbox).charge(new_request())
-    assert refused.value.code == "authentication_failed"
+    assert refused.value.code == "gateway_credentials_rejected"
 
 
 @pytest.mark.parametrize("status", [500, 503])
