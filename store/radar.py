@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable
+from typing import cast
 
 import peewee
 
@@ -433,7 +434,6 @@ def values(merchant_id: str, livemode: bool, aliases: Iterable[str]) -> dict[str
             _mine(RadarValueList, merchant_id, livemode) & RadarValueList.list_alias.in_(sorted(set(aliases)))
         )
     )
-    rows: Iterable[dict] = query.dicts()  # the stubs type every row as a model instance
-    for row in rows:
+    for row in cast(Iterable[dict], query.dicts()):  # the stubs type every row as a model instance
         found.setdefault(row["list_alias"], set()).add(row["value"])
     return found
