@@ -277,7 +277,7 @@ def create_list(merchant_id: str, livemode: bool, fields: dict) -> tuple[str, by
             id=new_id("rsl"),
             merchant_id=merchant_id,
             livemode=livemode,
-            alias=alias,
+            list_alias=alias,
             item_type=item_type,
             name=fields["name"],
             created_at=utcnow(),
