@@ -19,6 +19,7 @@ attributes that were missing, so a degraded evaluation can say why.
 """
 
 import dataclasses
+import functools
 from collections.abc import Collection, Iterator, Mapping
 
 import lark
@@ -212,8 +213,9 @@ class _Tree(Transformer_NonRecursive):
         return Truthy(_attr(items[0]))
 
 
+@functools.lru_cache(maxsize=4096)  # about 1 ms a parse; the trees are immutable, so sharing them is safe
 def parse(text: str) -> Node:
-    """Parse a predicate (no type check: ``compile_``).
+    """Parse a predicate (no type check: ``compile_``); the same text is parsed once per process.
 
     Raises:
       RuleError: it does not parse, is longer than ``MAX_LENGTH`` or nests deeper than ``MAX_DEPTH``.
