@@ -32,7 +32,7 @@ class Weight:
 #: The risk score's only inputs (the README's table is this one).
 SCORE_WEIGHTS = (
     Weight("card_decline_count_10m", 0, 15, 45),
-    Weight("ip_decline_count_10m", 0, 10, 30),
+    Weight("ip_decline_count_10m", 0, 10, 50),
     Weight("card_decline_count_24h", 0, 5, 20),
     Weight("distinct_cards_per_email_24h", 1, 10, 30),
     Weight("distinct_cards_per_ip_24h", 2, 5, 25),

@@ -10,6 +10,7 @@ import redis
 
 from shared.net import free_port
 from shared.radar.counters import Counters, CountersUnavailable, Subject
+from shared.radar.decide import BUILTINS, decide
 
 NOW = 1_900_000_000  # a fixed clock: every test moves it by hand
 CARD_A, CARD_B = "a" * 32, "b" * 32
@@ -116,3 +117,21 @@ def test_redis_down_raises_a_clear_error(config, subject):
         down.record_decline(subject(), NOW)
     with pytest.raises(CountersUnavailable, match="PAYWAVE_REDIS_URL"):
         Counters.from_config(dataclasses.replace(config, redis_url="")).record(subject(), NOW)
+
+
+def test_a_card_testing_burst_from_one_ip_is_blocked_once_five_cards_were_declined(counters, subject):
+    """The pieces together as the payment flow will use them: count, decide, and count the decline."""
+    rules = [builtin.rule() for builtin in BUILTINS]
+    actions = []
+    for n in range(8):  # a bot tries a new card every 10 seconds from one address; the issuer declines each
+        payment = subject(card=f"{n:032x}", email=f"bot{n}@example.test", amount=100)
+        signals = counters.record(payment, NOW + 10 * n)
+        decision = decide(rules, {**signals, "amount_in_usd": 100}, {})
+        actions.append(decision.action)
+        if decision.action == "allow":
+            counters.record_decline(payment, NOW + 10 * n + 1)
+    assert actions == ["allow"] * 5 + ["block"] * 3
+    assert decision.rule.id == "rule_default_card_testing" and decision.level == "highest"
+    # ten minutes later the address is no longer blocked by the 10-minute rule (its day still scores)
+    later = counters.record(subject(card=CARD_B), NOW + 15 * 60)
+    assert decide(rules, {**later, "amount_in_usd": 100}, {}).action == "allow"

@@ -1,5 +1,8 @@
 """The decision engine: Radar's order, each built-in rule, and the documented risk score."""
 
+import pathlib
+import re
+
 import pytest
 
 from shared.radar import decide as engine
@@ -119,3 +122,11 @@ def test_every_builtin_compiles_with_its_default_and_ids_are_stable():
     ]
     for builtin in BUILTINS:
         assert builtin.rule().predicate == builtin.template.format(threshold=builtin.threshold)
+
+
+def test_the_readmes_score_table_is_the_one_applied():
+    readme = (pathlib.Path(__file__).parents[2] / "README.md").read_text()
+    rows = re.findall(r"^  \| `(\w+)` \| (\d+) \| (\d+) \| (\d+) \|$", readme, re.M)
+    assert [(name, int(free), int(points), int(cap)) for name, free, points, cap in rows] == [
+        (w.attribute, w.free, w.points, w.cap) for w in engine.SCORE_WEIGHTS
+    ]
