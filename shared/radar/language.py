@@ -129,7 +129,7 @@ class InList:
 
 @dataclasses.dataclass(frozen=True)
 class InSet:
-    """``:attr: in ('a', 'b')``; ``values`` are casefolded strings or numbers."""
+    """``:attr: in ('a', 'b')`` (``negated``: ``not in``)."""
 
     attr: Attr
     values: tuple[Const, ...]
@@ -173,10 +173,8 @@ def _const(token: lark.Token) -> Const:
     return Const(value, token.line or 1, token.column or 1)
 
 
-def _operand(item: "lark.Token | Const") -> Attr | Const:
-    if isinstance(item, lark.Token):
-        return _attr(item) if item.type == "ATTRIBUTE" else _const(item)
-    return item
+def _operand(token: lark.Token) -> Attr | Const:
+    return _attr(token) if token.type == "ATTRIBUTE" else _const(token)
 
 
 def _attr(token: lark.Token) -> Attr:
@@ -205,9 +203,8 @@ class _Tree(Transformer_NonRecursive):
 
     def in_set(self, items: list) -> Node:
         attr, *rest = items
-        negated = bool(rest) and isinstance(rest[0], lark.Token) and rest[0].type == "NOT"
-        values = rest[1:] if negated else rest
-        return InSet(_attr(attr), tuple(_operand(value) for value in values), negated)  # type: ignore[misc]
+        negated = rest[0].type == "NOT"
+        return InSet(_attr(attr), tuple(_const(value) for value in rest[negated:]), negated)
 
     def truthy(self, items: list) -> Node:
         return Truthy(_attr(items[0]))
