@@ -58,7 +58,13 @@ NOT.2: /not(?![A-Za-z0-9_])/i
 _IN.2: /in(?![A-Za-z0-9_])/i
 %ignore /[ \t\r\n]+/
 """
-_PARSER = lark.Lark(_GRAMMAR, parser="lalr", propagate_positions=True, maybe_placeholders=False)
+
+
+@functools.cache
+def _parser() -> lark.Lark:
+    """Built on first use (about 0.1 s): a process that never parses a predicate never pays for it."""
+    return lark.Lark(_GRAMMAR, parser="lalr", propagate_positions=True, maybe_placeholders=False)
+
 
 #: Terminal -> how an error names what was expected there.
 _EXPECTED = {
@@ -222,7 +228,7 @@ def parse(text: str) -> Node:
     if not text.strip():
         raise RuleError("the predicate is empty", 1, 1)
     try:
-        tree = _PARSER.parse(text)
+        tree = _parser().parse(text)
     except lark.UnexpectedInput as exc:
         raise _syntax_error(text, exc) from None
     node: Node = _Tree().transform(tree)
