@@ -20,6 +20,7 @@ from ingress.resources import (
     health,
     merchant,
     payments,
+    radar,
     sessions,
     tokens,
     users,
@@ -86,6 +87,7 @@ def create_app(config, *, vault, cache, relay, broker_check) -> falcon.App:
     api_keys.routes(app, config, keys)
     audit_events.routes(app)
     tokens.routes(app, config, vault)
+    radar.routes(app)
     passwords = Passwords.from_config(config)
     sessions.routes(app, config, authentication, limiter, passwords, vault)
     users.routes(app, config, passwords, vault)

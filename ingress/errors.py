@@ -23,20 +23,36 @@ class Problem(falcon.HTTPError):
       detail: What happened this time.
       slug: Names the problem type; the ``type`` member becomes ``/problems/<slug>``.
       errors: For validation: ``[{"field": ..., "reason": ...}, ...]``.
+      extensions: More members of the body (RFC 9457 extension members), e.g. ``position``.
     """
 
-    def __init__(self, status, title, detail=None, *, slug=None, errors=None, headers=None):
+    def __init__(self, status, title, detail=None, *, slug=None, errors=None, headers=None, extensions=None):
         super().__init__(status, title=title, description=detail, headers=headers)
         self.slug = slug
         self.errors = errors
+        self.extensions = extensions or {}
 
 
 class ValidationFailed(Problem):
-    def __init__(self, errors):
+    def __init__(self, errors, detail=None, extensions=None):
         fields = ", ".join(e["field"] for e in errors)
         super().__init__(
-            422, "Invalid request", f"invalid fields: {fields}", slug="validation-error", errors=errors
+            422,
+            "Invalid request",
+            detail or f"invalid fields: {fields}",
+            slug="validation-error",
+            errors=errors,
+            extensions=extensions,
         )
+
+
+def field_invalid(exc: FieldInvalid) -> ValidationFailed:
+    """The 422 of ``exc``; with its ``position`` (a predicate's line and column) when it has one."""
+    errors = [{"field": exc.field, "reason": str(exc)}]
+    if exc.position is None:
+        return ValidationFailed(errors)
+    where = f"line {exc.position['line']}, column {exc.position['column']}"
+    return ValidationFailed(errors, f"{exc.field}: {exc} at {where}", {"position": exc.position})
 
 
 def serialize(req, resp, exc: falcon.HTTPError):
@@ -47,6 +63,7 @@ def serialize(req, resp, exc: falcon.HTTPError):
         getattr(exc, "errors", None),
     )  # a Problem's; falcon's own errors have none
     body = {
+        **getattr(exc, "extensions", {}),
         "type": f"/problems/{slug}" if slug else "about:blank",
         "title": exc.title,
         "status": exc.status_code,
@@ -93,7 +110,7 @@ def install(app: falcon.App):
     for error, problem in (
         (NotFound, lambda exc: Problem(404, "Not found", f"no such object: {exc}", slug="not-found")),
         (StateConflict, lambda exc: Problem(409, "Conflict", str(exc), slug=exc.code.replace("_", "-"))),
-        (FieldInvalid, lambda exc: ValidationFailed([{"field": exc.field, "reason": str(exc)}])),
+        (FieldInvalid, field_invalid),
         (
             idempotency.KeyInUse,
             lambda exc: Problem(

@@ -4,10 +4,14 @@ from typing import Any
 
 from gateways import registry
 from ingress import permissions, validation
+from ingress.resources import radar
 from ingress.resources.common import ID_FORMS
 from ingress.resources.csv_export import EXPORT_FORMATS
 from ingress.resources.users import PASSWORD_MAX
 from shared.queues import GATEWAYS
+from shared.radar import language
+from shared.radar.attributes import LIST_TYPES
+from shared.radar.decide import ACTIONS
 from store.audit import ACTOR_TYPES
 from store.events import TYPES
 from store.states import SETTLED, AttemptStatus, DeliveryStatus, PaymentStatus, RefundStatus
@@ -716,6 +720,15 @@ PROBLEM = {
         "status": {"type": "integer", "description": "The HTTP status."},
         "detail": _string("What went wrong this time (anything like a card number masked)."),
         "request_id": _string("The request's `X-Request-Id`, to quote when asking for help."),
+        "position": {
+            "type": "object",
+            "description": "Where a rule's predicate went wrong (`POST`/`PATCH /radar/rules`).",
+            "required": ["line", "column"],
+            "properties": {
+                "line": {"type": "integer", "minimum": 1, "description": "1-based line."},
+                "column": {"type": "integer", "minimum": 1, "description": "1-based column."},
+            },
+        },
         "errors": {
             "type": "array",
             "description": "For validation problems: each bad field.",
@@ -1131,6 +1144,174 @@ def _audit_paths():
     }
 
 
+_RULE_ID = _path_id("rule_id", "rule")
+_VALUE_LIST_ID = _path_id("value_list_id", "value list")
+_ITEM_ID = _path_id("item_id", "item")
+_ACTION = {"enum": list(ACTIONS), "description": "What the rule does when its predicate holds."}
+_PREDICATE = _string(
+    "The condition, in the rule language (`:card_country: in ('US', 'CA') and :amount_in_usd: > 50000`).",
+    minLength=1,
+    maxLength=language.MAX_LENGTH,
+)
+_RULE_DESCRIPTION = _string("What the rule is for, for your records.", maxLength=radar.DESCRIPTION_MAX)
+_ENABLED = {"type": "boolean", "description": "false: kept, never evaluated."}
+_THRESHOLD = {
+    "type": "integer",
+    "minimum": 0,
+    "maximum": validation.MAX_AMOUNT,
+    "description": "A built-in rule's number: declines for card testing, US cents for the new-card review.",
+}
+RADAR_RULE = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": [
+        "id",
+        "object",
+        "livemode",
+        "action",
+        "predicate",
+        "description",
+        "enabled",
+        "builtin",
+        "threshold",
+        "created_at",
+        "updated_at",
+    ],
+    "properties": {
+        "id": _string("`rule_` and 24 characters, or a built-in rule's `rule_default_…`."),
+        "object": _const("radar_rule"),
+        "livemode": LIVEMODE,
+        "action": _ACTION,
+        "predicate": _PREDICATE,
+        "description": {**_RULE_DESCRIPTION, "type": ["string", "null"]},
+        "enabled": _ENABLED,
+        "builtin": {"type": "boolean", "description": "A built-in rule: it can be disabled, not deleted."},
+        "threshold": {
+            **_THRESHOLD,
+            "type": ["integer", "null"],
+            "description": "A built-in rule's number "
+            "(declines for card testing, US cents for the new-card review); null otherwise.",
+        },
+        "created_at": {**_time("When the rule was created"), "type": ["string", "null"]},
+        "updated_at": {**_time("When the rule last changed"), "type": ["string", "null"]},
+    },
+}
+RADAR_RULE_CREATE = {
+    **_object(action=_ACTION, predicate=_PREDICATE, description=_RULE_DESCRIPTION, enabled=_ENABLED),
+    "required": ["action", "predicate"],
+}
+RADAR_RULE_UPDATE = {
+    **_object(
+        action=_ACTION,
+        predicate=_PREDICATE,
+        description=_RULE_DESCRIPTION,
+        enabled=_ENABLED,
+        threshold=_THRESHOLD,
+    ),
+    "minProperties": 1,
+    "description": "The fields to change; a built-in rule takes `enabled` and `threshold` only.",
+}
+_ALIAS = _string("How a predicate names the list (`@alias`).", pattern=f"^{radar.ALIAS}$")
+_ITEM_TYPE = {"enum": list(LIST_TYPES), "description": "What the list holds."}
+RADAR_VALUE_LIST = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["id", "object", "livemode", "alias", "item_type", "name", "item_count", "created_at"],
+    "properties": {
+        "id": _string("`rsl_` and 24 characters."),
+        "object": _const("radar_value_list"),
+        "livemode": LIVEMODE,
+        "alias": _ALIAS,
+        "item_type": _ITEM_TYPE,
+        "name": _string("A name for people."),
+        "item_count": {"type": "integer", "description": "How many items it holds."},
+        "created_at": _time("When the list was created"),
+    },
+}
+RADAR_VALUE_LIST_CREATE = {
+    **_object(
+        alias=_ALIAS,
+        item_type=_ITEM_TYPE,
+        name=_string("A name for people (default: the alias).", minLength=1, maxLength=radar.NAME_MAX),
+    ),
+    "required": ["alias", "item_type"],
+}
+RADAR_VALUE_LIST_ITEM = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["id", "object", "value_list", "value", "created_at"],
+    "properties": {
+        "id": _string("`rsli_` and 24 characters."),
+        "object": _const("radar_value_list_item"),
+        "value_list": _string("The list's id."),
+        "value": _string("The value as the list compares it (emails lowercase, countries uppercase, ...)."),
+        "created_at": _time("When the item was added"),
+    },
+}
+RADAR_VALUE_LIST_ITEM_CREATE = {
+    **_object(value=_string("A value of the list's item type.", minLength=1, maxLength=radar.VALUE_MAX)),
+    "required": ["value"],
+}
+
+
+def _radar_paths():
+    """Fraud rules and value lists (scopes ``radar:read``, ``radar:write``)."""
+    rule, value_list = _json("RadarRule"), _json("RadarValueList")
+    read_errors, delete_errors = (401, 403, 404, 503), (401, 403, 404, 409, 503)
+    items = {"application/json": {"schema": _list_of("RadarValueListItem")}}
+    add_item = _create("addRadarValueListItem", "Added", "RadarValueListItem", "RadarValueListItemCreate")
+    add_item["responses"].update(_errors(404))  # the list in the path
+    return {
+        "/radar/rules": {
+            "post": _create("createRadarRule", "Created", "RadarRule", "RadarRuleCreate"),
+            "get": _list(
+                "listRadarRules", "RadarRule", description="Built-in rules first, then yours, newest first"
+            ),
+        },
+        "/radar/rules/{rule_id}": {
+            "parameters": [_RULE_ID],
+            "get": _operation("getRadarRule", 200, "The rule", rule, read_errors),
+            "patch": _operation(
+                "updateRadarRule",
+                200,
+                "Updated",
+                rule,
+                WRITE_ERRORS,
+                (True, {"$ref": "#/components/schemas/RadarRuleUpdate"}),
+                [_IDEMPOTENCY],
+            ),
+            "delete": _operation("deleteRadarRule", 204, "Deleted", errors=delete_errors),
+        },
+        "/radar/value_lists": {
+            "post": _create("createRadarValueList", "Created", "RadarValueList", "RadarValueListCreate"),
+            "get": _list("listRadarValueLists", "RadarValueList"),
+        },
+        "/radar/value_lists/{value_list_id}": {
+            "parameters": [_VALUE_LIST_ID],
+            "get": _operation("getRadarValueList", 200, "The value list", value_list, read_errors),
+            "delete": _operation(
+                "deleteRadarValueList", 204, "Deleted, with its items", errors=delete_errors
+            ),
+        },
+        "/radar/value_lists/{value_list_id}/items": {
+            "parameters": [_VALUE_LIST_ID],
+            "post": add_item,
+            "get": _operation(
+                "listRadarValueListItems",
+                200,
+                "Newest first",
+                items,
+                (*LIST_ERRORS, 404),
+                parameters=PAGE_PARAMETERS,
+            ),
+        },
+        "/radar/value_lists/{value_list_id}/items/{item_id}": {
+            "parameters": [_VALUE_LIST_ID, _ITEM_ID],
+            "delete": _operation("deleteRadarValueListItem", 204, "Removed", errors=read_errors),
+        },
+    }
+
+
 _USER_ID = _path_id("user_id", "user")
 _ROLE = {
     "enum": list(permissions.ROLES),
@@ -1524,6 +1705,11 @@ TAGS = [
         "description": "Operators only (scope `admin`), across merchants: payments that await a person.",
     },
     {"name": "Audit", "description": "Who changed what, when and from where: the append-only audit trail."},
+    {
+        "name": "Radar",
+        "description": "Fraud rules in a small language, built-in rules, and the value lists rules test "
+        "(issue 15: payments are not evaluated yet).",
+    },
 ]
 
 #: Per operation id: ``(tag, summary, description)``, applied to the paths by ``document``.
@@ -1804,6 +1990,44 @@ OPERATIONS = {
         "Get an audit event",
         "One audit event of the merchant; another merchant's or an unknown one is 404.",
     ),
+    "createRadarRule": (
+        "Radar",
+        "Create a rule",
+        "The predicate is parsed and checked against the attributes and your value lists: a 422 names "
+        "`predicate` with its `position` (line, column). Rules are stored, not yet applied to payments.",
+    ),
+    "listRadarRules": (
+        "Radar",
+        "List rules",
+        "The built-in rules (`builtin: true`) first, then yours, newest first.",
+    ),
+    "getRadarRule": ("Radar", "Get a rule", "One rule, built-in or yours."),
+    "updateRadarRule": (
+        "Radar",
+        "Update a rule",
+        "Changes the fields given. A built-in rule takes `enabled` and `threshold` (where it has one) only.",
+    ),
+    "deleteRadarRule": ("Radar", "Delete a rule", "A built-in rule cannot be deleted (409): disable it."),
+    "createRadarValueList": (
+        "Radar",
+        "Create a value list",
+        "A list of emails, IP addresses, card fingerprints, BINs, countries or customers that rules test "
+        "with `in @alias`. The alias is unique per mode (409).",
+    ),
+    "listRadarValueLists": ("Radar", "List value lists", "Your value lists, newest first."),
+    "getRadarValueList": ("Radar", "Get a value list", "One value list and how many items it holds."),
+    "deleteRadarValueList": (
+        "Radar",
+        "Delete a value list",
+        "Deletes it with its items; refused (409) while a rule names it.",
+    ),
+    "addRadarValueListItem": (
+        "Radar",
+        "Add an item",
+        "The value is checked and normalized for the list's item type (422), and added once (409).",
+    ),
+    "listRadarValueListItems": ("Radar", "List a value list's items", "Newest first."),
+    "deleteRadarValueListItem": ("Radar", "Remove an item", "Removes one item of the list."),
 }
 
 
@@ -1942,6 +2166,7 @@ def document():
                 **_admin_paths(),
                 **_api_key_paths(),
                 **_audit_paths(),
+                **_radar_paths(),
                 **_account_paths(),
                 **GATEWAY_EVENT_PATHS,
                 # Not here: GET /v1/actions/{payment_id}/return (ingress.resources.actions), where a
@@ -1992,6 +2217,13 @@ def document():
                 "User": USER,
                 "Invitation": INVITATION,
                 "Tokens": TOKENS,
+                "RadarRule": RADAR_RULE,
+                "RadarRuleCreate": RADAR_RULE_CREATE,
+                "RadarRuleUpdate": RADAR_RULE_UPDATE,
+                "RadarValueList": RADAR_VALUE_LIST,
+                "RadarValueListCreate": RADAR_VALUE_LIST_CREATE,
+                "RadarValueListItem": RADAR_VALUE_LIST_ITEM,
+                "RadarValueListItemCreate": RADAR_VALUE_LIST_ITEM_CREATE,
             },
             "responses": {
                 "Problem": {

@@ -26,7 +26,7 @@ ADMIN = "admin"
 
 #: Each role's scopes, cumulative from the least to the most trusted (the README's roles table).
 _VIEWER = ("payments:read", "customers:read", "merchant:read")
-_ANALYST = (*_VIEWER, "payments:export")
+_ANALYST = (*_VIEWER, "payments:export", "radar:read")
 _DEVELOPER = (
     *_ANALYST,
     "payments:write",
@@ -44,6 +44,7 @@ _ADMIN = (
     "users:write",
     "merchant:write",
     "audit:read",
+    "radar:write",
 )
 _OWNER = (*_ADMIN, "merchant:delete", "owners:write")
 ROLES: dict[str, frozenset[str]] = {
@@ -88,6 +89,8 @@ PERMISSIONS = {
     "me.write": "merchant:read",
     "sessions.switch": "merchant:read",
     "tokens.create": TOKENS,
+    "radar.read": "radar:read",
+    "radar.write": "radar:write",
     "review.read": ADMIN,
     "review.resolve": ADMIN,
 }

@@ -14,11 +14,16 @@ class StateConflict(Exception):
 
 
 class FieldInvalid(Exception):
-    """A field is well formed but the stored state refuses it (answered 422, naming ``field``)."""
+    """A field is well formed but the stored state refuses it (answered 422, naming ``field``).
 
-    def __init__(self, field: str, message: str) -> None:
+    Parameters:
+      position: Where in the field's text, ``{"line", "column"}`` (1-based): a rule's predicate.
+    """
+
+    def __init__(self, field: str, message: str, position: dict[str, int] | None = None) -> None:
         super().__init__(message)
         self.field = field
+        self.position = position
 
 
 class AmountInvalid(FieldInvalid):

@@ -407,3 +407,57 @@ class CardToken(BaseModel):
 
 
 MODELS.append(CardToken)
+
+# --- Fraud rules (issue 15: store.radar, migration 0023) ---
+
+
+class RadarRule(BaseModel):
+    """A merchant's rule: ``action`` when ``predicate`` (``shared.radar.language``) holds."""
+
+    id = peewee.TextField(primary_key=True)  # rule_…
+    merchant_id = peewee.TextField()
+    livemode = peewee.BooleanField()
+    action = peewee.TextField()  # request_3ds | allow | block | review
+    predicate = peewee.TextField()  # checked against the catalogue and the lists when written
+    description = peewee.TextField(null=True)
+    enabled = peewee.BooleanField()
+    created_at = peewee.DateTimeField(default=utcnow)
+    updated_at = peewee.DateTimeField(default=utcnow)
+
+
+class RadarBuiltinRule(BaseModel):
+    """A merchant's setting of a built-in rule (``shared.radar.decide.BUILTINS``); none: the defaults."""
+
+    merchant_id = peewee.TextField()
+    livemode = peewee.BooleanField()
+    rule_id = peewee.TextField()  # rule_default_…
+    enabled = peewee.BooleanField()
+    threshold = peewee.BigIntegerField(null=True)  # None: the built-in default
+    updated_at = peewee.DateTimeField(default=utcnow)
+
+    class Meta:
+        primary_key = peewee.CompositeKey("merchant_id", "livemode", "rule_id")
+
+
+class RadarValueList(BaseModel):
+    """Values a rule tests with ``in @alias``; ``alias`` is unique per merchant and mode."""
+
+    id = peewee.TextField(primary_key=True)  # rsl_…
+    merchant_id = peewee.TextField()
+    livemode = peewee.BooleanField()
+    list_alias = peewee.TextField(column_name="alias")  # not ``alias``: peewee's Model.alias() is taken
+    item_type = peewee.TextField()  # shared.radar.attributes.LIST_TYPES
+    name = peewee.TextField()
+    created_at = peewee.DateTimeField(default=utcnow)
+
+
+class RadarValueListItem(BaseModel):
+    """One value of a list, as ``shared.radar.attributes.normalize`` makes it; unique in its list."""
+
+    id = peewee.TextField(primary_key=True)  # rsli_…
+    value_list_id = peewee.TextField()
+    value = peewee.TextField()
+    created_at = peewee.DateTimeField(default=utcnow)
+
+
+MODELS += [RadarRule, RadarBuiltinRule, RadarValueList, RadarValueListItem]

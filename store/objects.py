@@ -8,6 +8,7 @@ from collections.abc import Iterable
 
 import orjson
 
+from shared.radar.decide import Builtin
 from store.models import (
     Attempt,
     AuditEvent,
@@ -15,6 +16,10 @@ from store.models import (
     Event,
     Merchant,
     Payment,
+    RadarBuiltinRule,
+    RadarRule,
+    RadarValueList,
+    RadarValueListItem,
     Refund,
     WebhookAttempt,
     WebhookDelivery,
@@ -198,4 +203,62 @@ def audit_event_object(e: AuditEvent) -> dict:
         "ip": e.ip,
         "user_agent": e.user_agent,
         "summary": e.summary,
+    }
+
+
+def radar_rule_object(r: RadarRule) -> dict:
+    """A merchant's own rule (``builtin: false``)."""
+    return {
+        "id": r.id,
+        "object": "radar_rule",
+        "livemode": r.livemode,
+        "action": r.action,
+        "predicate": r.predicate,
+        "description": r.description,
+        "enabled": r.enabled,
+        "builtin": False,
+        "threshold": None,
+        "created_at": timestamp(r.created_at),
+        "updated_at": timestamp(r.updated_at),
+    }
+
+
+def radar_builtin_object(builtin: Builtin, livemode: bool, setting: RadarBuiltinRule | None) -> dict:
+    """A built-in rule as the merchant set it (``setting``; None: the defaults)."""
+    threshold = builtin.threshold if setting is None or setting.threshold is None else setting.threshold
+    return {
+        "id": builtin.id,
+        "object": "radar_rule",
+        "livemode": livemode,
+        "action": builtin.action,
+        "predicate": builtin.rule(threshold).predicate,
+        "description": builtin.description,
+        "enabled": True if setting is None else setting.enabled,
+        "builtin": True,
+        "threshold": threshold,
+        "created_at": None,
+        "updated_at": None if setting is None else timestamp(setting.updated_at),
+    }
+
+
+def radar_value_list_object(v: RadarValueList, item_count: int) -> dict:
+    return {
+        "id": v.id,
+        "object": "radar_value_list",
+        "livemode": v.livemode,
+        "alias": v.list_alias,
+        "item_type": v.item_type,
+        "name": v.name,
+        "item_count": item_count,
+        "created_at": timestamp(v.created_at),
+    }
+
+
+def radar_value_list_item_object(i: RadarValueListItem) -> dict:
+    return {
+        "id": i.id,
+        "object": "radar_value_list_item",
+        "value_list": i.value_list_id,
+        "value": i.value,
+        "created_at": timestamp(i.created_at),
     }

@@ -25,6 +25,9 @@ AUDIT_EVENT_ID = re.compile(r"aev_[1-9][0-9]{0,17}")  # a BIGINT row number: 18 
 CUSTOMER_ID = re.compile(validation.CUSTOMER_ID)
 KEY_ID = re.compile(r"key_[A-Za-z0-9]{24}")
 USER_ID = re.compile(r"usr_[A-Za-z0-9]{24}")
+RULE_ID = re.compile(r"rule_[A-Za-z0-9_]{1,40}")  # rule_ and 24 characters, or a built-in rule_default_…
+VALUE_LIST_ID = re.compile(r"rsl_[A-Za-z0-9]{24}")
+VALUE_LIST_ITEM_ID = re.compile(r"rsli_[A-Za-z0-9]{24}")
 LAST4 = re.compile(r"[0-9]{4}")
 #: Route parameter -> what its ids look like.
 ID_FORMS = {
@@ -36,6 +39,9 @@ ID_FORMS = {
     "customer_id": CUSTOMER_ID,
     "key_id": KEY_ID,
     "user_id": USER_ID,
+    "rule_id": RULE_ID,
+    "value_list_id": VALUE_LIST_ID,
+    "item_id": VALUE_LIST_ITEM_ID,
 }
 
 

@@ -51,6 +51,7 @@ def test_every_operation_parameter_and_property_is_described_and_tagged():
             "Admin",
             "API keys",
             "Audit",
+            "Radar",
         }
         <= tags
     )
@@ -77,3 +78,4 @@ def test_operations_fall_into_their_tags():
     assert by_id["getMerchant"] == by_id["updateMerchant"] == ["Merchant"]
     assert by_id["createCustomer"] == by_id["deleteCustomer"] == ["Customers"]
     assert by_id["createApiKey"] == by_id["rollApiKey"] == by_id["revokeApiKey"] == ["API keys"]
+    assert by_id["createRadarRule"] == by_id["addRadarValueListItem"] == ["Radar"]

@@ -129,3 +129,27 @@ def test_the_onboarding_script_ends_in_a_test_payment(served, config, db, tmp_pa
     payment = json.loads(out.stdout.splitlines()[-1])  # after the user id create-user prints
     assert (payment["object"], payment["livemode"], payment["status"]) == ("payment", False, "pending")
     assert Payment.get_by_id(payment["id"]).merchant_id.startswith("mer_")
+
+
+def test_the_radar_examples_create_a_list_an_item_and_a_rule_and_point_at_an_error(served, mint, merchant):
+    list_made, item_added, rule_made, refused, threshold_set = (
+        next(c for c in COMMANDS if marker in c).replace("http://127.0.0.1:8000", served)
+        for marker in (
+            '"alias": "blocked_emails"',
+            '"value": "Fraud@Example.com"',
+            ":email: in @blocked_emails or",
+            '":amount_in_usd: > "',
+            '{"threshold": 20000}',
+        )
+    )
+    env = {**os.environ, "TOKEN": mint(merchant)}
+    run = functools.partial(subprocess.run, env=env, capture_output=True, text=True, timeout=30)
+    value_list = json.loads(run(["bash", "-c", list_made]).stdout)
+    assert value_list["object"] == "radar_value_list", value_list
+    item = json.loads(run(["bash", "-c", item_added.replace("rsl_…", value_list["id"])]).stdout)
+    assert item["value"] == "fraud@example.com", item
+    rule = json.loads(run(["bash", "-c", rule_made]).stdout)
+    assert rule["object"] == "radar_rule" and rule["builtin"] is False, rule
+    problem = json.loads(run(["bash", "-c", refused]).stdout)
+    assert problem["errors"][0]["field"] == "predicate" and problem["position"] == {"line": 1, "column": 19}
+    assert json.loads(run(["bash", "-c", threshold_set]).stdout)["threshold"] == 20000

@@ -20,6 +20,9 @@ IDS = {
     "key_id": "key_" + "0" * 24,
     "user_id": "usr_" + "0" * 24,
     "audit_event_id": "aev_999999999",
+    "rule_id": "rule_" + "0" * 24,
+    "value_list_id": "rsl_" + "0" * 24,
+    "item_id": "rsli_" + "0" * 24,
 }
 #: Last: answering them ends the session or the merchant, which the other calls need.
 LAST = {("POST", "/auth/logout"), ("POST", "/auth/switch"), ("DELETE", "/merchant")}
@@ -70,6 +73,12 @@ def test_each_role_is_refused_exactly_where_its_scopes_end(client, app, config, 
         ("viewer", "GET", "/payments/export", False),
         ("viewer", "POST", "/payments", False),
         ("analyst", "GET", "/payments/export", True),
+        ("viewer", "GET", "/radar/rules", False),
+        ("analyst", "GET", "/radar/rules", True),
+        ("analyst", "POST", "/radar/rules", False),
+        ("developer", "POST", "/radar/value_lists", False),
+        ("admin", "POST", "/radar/rules", True),
+        ("admin", "POST", "/radar/value_lists", True),
         ("analyst", "POST", "/api_keys", False),
         ("developer", "POST", "/api_keys", True),
         ("developer", "POST", "/webhook_endpoints", True),

@@ -1,0 +1,213 @@
+"""Velocity counters in Redis: one script call per payment both counts it and reads every window.
+
+Per merchant and mode, per dimension (card fingerprint, email, IP address, customer, and the merchant as a
+whole) three hashes hold time buckets as a ring: 1-minute buckets for 10 minutes, 5-minute ones for the hour,
+1-hour ones for 24 hours.  Each slot keeps its bucket number beside its count, amount and declines, so a
+slot reused by a later bucket starts from zero, a hash never holds more than its slots, and each hash
+expires one bucket after its window: memory is bounded by the live dimensions.  A window is its buckets,
+the current one included, so "the last 10 minutes" covers between 9 and 10 minutes behind.
+
+Distinct cards per email and per IP address over 24 hours are 24 hourly HyperLogLogs (exact for small
+counts, about 1% off beyond), merged when read.  First-seen times (``SET NX``, kept ``FIRST_SEEN_DAYS``)
+tell a new card, email or IP address.  Values are hashed into keys (no email or address in clear in Redis),
+and every key of one merchant and mode shares a hash tag (one Redis Cluster slot).
+
+Declines are counted by a second call, ``record_decline``, when a payment is declined.  Redis unreachable
+raises ``CountersUnavailable``: the caller evaluates the rules without counters (``risk.degraded``).
+"""
+
+import dataclasses
+import hashlib
+import time
+
+import redis
+
+from shared.cache import mode
+from shared.config import Config
+from shared.radar.attributes import DECLINE_DIMENSIONS, FIRST_SEEN, WINDOWS, normalize
+
+FIRST_SEEN_DAYS = 400
+#: ``(bucket seconds, buckets)`` per window of ``attributes.WINDOWS``.
+BUCKETS = ((60, 10), (300, 12), (3600, 24))
+#: Dimensions whose distinct cards are counted.
+DISTINCT_CARDS = ("email", "ip")
+
+# KEYS: one base key per dimension. ARGV: now (s), amount, 'pay' | 'decline', card (for the HyperLogLogs),
+# first-seen lifetime (s), then one flag string per key: 'h' distinct cards, 'f' first seen.
+# Returns per key: for each window count, amount, declines; then distinct cards and first seen (or -1), and
+# 1 when this call saw it first.
+_SCRIPT = """
+local now, amount, what, card, keep = tonumber(ARGV[1]), ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5])
+local buckets = {{60, 10}, {300, 12}, {3600, 24}}
+local out = {}
+for i, base in ipairs(KEYS) do
+  local flags = ARGV[5 + i]
+  for _, b in ipairs(buckets) do
+    local size, slots = b[1], b[2]
+    local key = base .. ':w' .. size
+    local bucket = math.floor(now / size)
+    local slot = bucket % slots
+    if tonumber(redis.call('HGET', key, 't' .. slot)) ~= bucket then
+      redis.call('HSET', key, 't' .. slot, bucket, 'c' .. slot, 0, 'a' .. slot, 0, 'd' .. slot, 0)
+    end
+    if what == 'pay' then
+      redis.call('HINCRBY', key, 'c' .. slot, 1)
+      redis.call('HINCRBY', key, 'a' .. slot, amount)
+    else
+      redis.call('HINCRBY', key, 'd' .. slot, 1)
+    end
+    redis.call('EXPIRE', key, size * (slots + 1))
+    if what == 'pay' then
+      local fields = redis.call('HGETALL', key)
+      local row = {}
+      for j = 1, #fields, 2 do row[fields[j]] = tonumber(fields[j + 1]) end
+      local count, sum, declines = 0, 0, 0
+      for s = 0, slots - 1 do
+        local t = row['t' .. s]
+        if t and t > bucket - slots then
+          count, sum, declines = count + row['c' .. s], sum + row['a' .. s], declines + row['d' .. s]
+        end
+      end
+      table.insert(out, count)
+      table.insert(out, sum)
+      table.insert(out, declines)
+    end
+  end
+  if what == 'pay' then
+    local distinct, first, new = -1, -1, 0
+    if string.find(flags, 'h', 1, true) then
+      local hour = math.floor(now / 3600)
+      if card ~= '' then
+        redis.call('PFADD', base .. ':cards:' .. hour, card)
+        redis.call('EXPIRE', base .. ':cards:' .. hour, 25 * 3600)
+      end
+      local hours = {}
+      for h = hour - 23, hour do table.insert(hours, base .. ':cards:' .. h) end
+      distinct = redis.call('PFCOUNT', unpack(hours))
+    end
+    if string.find(flags, 'f', 1, true) then
+      if redis.call('SET', base .. ':first', now, 'NX', 'EX', keep) then
+        first, new = now, 1
+      else
+        first = tonumber(redis.call('GET', base .. ':first'))
+      end
+    end
+    table.insert(out, distinct)
+    table.insert(out, first)
+    table.insert(out, new)
+  end
+end
+return out
+"""
+
+
+class CountersUnavailable(Exception):
+    """Redis could not be reached (or is not configured): evaluate without counters."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Subject:
+    """What a payment is counted under.
+
+    Parameters:
+      card: The card's fingerprint; email, ip, customer as the payment gives them (None: not given).
+      amount_in_usd: The payment's amount in US cents (summed into ``*_amount_*``).
+    """
+
+    merchant_id: str
+    livemode: bool
+    amount_in_usd: int
+    card: str | None = None
+    email: str | None = None
+    ip: str | None = None
+    customer: str | None = None
+
+    def dimensions(self) -> dict[str, str]:
+        """Dimension -> value, for those given (the merchant always)."""
+        given = {"card": self.card, "email": self.email and self.email.lower()}
+        given |= {"ip": self.ip and _address(self.ip), "customer": self.customer, "merchant": "all"}
+        return {dim: value for dim, value in given.items() if value}
+
+
+def _address(ip: str) -> str:
+    """One key per address however it is written (``::1`` and ``0:0::1``)."""
+    try:
+        return normalize("ip_address", ip)
+    except ValueError:
+        return ip
+
+
+class Counters:
+    """Parameters:
+    client: A ``redis.Redis``; None: no Redis configured (every call raises ``CountersUnavailable``).
+    prefix: The deployment's key prefix (``PAYWAVE_CACHE_PREFIX``).
+    """
+
+    def __init__(self, client: redis.Redis | None, prefix: str) -> None:
+        self.client = client
+        self.prefix = prefix
+        self._script = client.register_script(_SCRIPT) if client is not None else None
+
+    @classmethod
+    def from_config(cls, config: Config) -> "Counters":
+        if not config.redis_url:
+            return cls(None, config.cache_prefix)
+        client = redis.Redis.from_url(config.redis_url, socket_timeout=0.25, socket_connect_timeout=0.25)
+        return cls(client, config.cache_prefix)
+
+    def _base(self, subject: Subject, dim: str, value: str) -> str:
+        digest = hashlib.blake2b(value.encode(), digest_size=12).hexdigest()
+        return f"{self.prefix}radar:{{{subject.merchant_id}:{mode(subject.livemode)}}}:{dim}:{digest}"
+
+    def _run(self, subject: Subject, dims: dict[str, str], what: str, now: float | None) -> list[int]:
+        if self._script is None:
+            raise CountersUnavailable("no Redis configured (PAYWAVE_REDIS_URL)")
+        keys = [self._base(subject, dim, value) for dim, value in dims.items()]
+        flags = [("h" if dim in DISTINCT_CARDS else "") + ("f" if dim in FIRST_SEEN else "") for dim in dims]
+        at = int(time.time() if now is None else now)
+        args: list[str | int] = [at, subject.amount_in_usd, what, subject.card or "", FIRST_SEEN_DAYS * 86400]
+        try:
+            return list(self._script(keys=keys, args=[*args, *flags]))
+        except redis.RedisError as exc:
+            raise CountersUnavailable(f"Redis: {type(exc).__name__}: {exc}") from exc
+
+    def record(self, subject: Subject, now: float | None = None) -> dict[str, int | bool]:
+        """Count the payment and read its velocity signals, in one round trip.
+
+        Parameters:
+          now: Unix time (tests move it); default the clock.
+
+        Returns:
+          The ``shared.radar.attributes`` velocity signals of the dimensions given.
+
+        Raises:
+          CountersUnavailable.
+        """
+        dims = subject.dimensions()
+        values = iter(self._run(subject, dims, "pay", now))
+        at = int(time.time() if now is None else now)
+        signals: dict[str, int | bool] = {}
+        for dim in dims:
+            for window in WINDOWS:
+                signals[f"{dim}_count_{window}"] = next(values)
+                signals[f"{dim}_amount_{window}"] = next(values)
+                declines = next(values)
+                if dim in DECLINE_DIMENSIONS:
+                    signals[f"{dim}_decline_count_{window}"] = declines
+            distinct, first, new = next(values), next(values), next(values)
+            if dim in DISTINCT_CARDS:
+                signals[f"distinct_cards_per_{dim}_24h"] = distinct
+            if dim in FIRST_SEEN:
+                signals[f"is_new_{dim}"] = new == 1
+                signals[f"{dim}_first_seen_age_days"] = (at - first) // 86400
+        return signals
+
+    def record_decline(self, subject: Subject, now: float | None = None) -> None:
+        """Count a declined payment for its card and IP address.
+
+        Raises:
+          CountersUnavailable.
+        """
+        dims = {dim: value for dim, value in subject.dimensions().items() if dim in DECLINE_DIMENSIONS}
+        if dims:
+            self._run(subject, dims, "decline", now)
