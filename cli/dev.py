@@ -153,7 +153,9 @@ def demo_checkout(config, merchant_id=DEV_MERCHANT):
             api_keys.KeySpec(DEMO_KEY_NAME, False, scopes, type=kind)
             for kind, scopes in (("publishable", [TOKENS]), ("secret", sorted(SCOPES)))
         ]
-        publishable, secret = (api_keys.create(merchant_id, s, created_by, config.api_key_digest_key) for s in specs)
+        publishable, secret = (
+            api_keys.create(merchant_id, s, created_by, config.api_key_digest_key) for s in specs
+        )
         origins = merchants.checkout_origins(merchant_id) | {origin}
         merchants.update(merchant_id, {"settings": {"checkout": {"allowed_origins": sorted(origins)}}})
     return dataclasses.replace(

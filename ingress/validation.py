@@ -431,7 +431,9 @@ def settings(errors, value, production):
         if check is None:
             errors.add(f"settings.{name[:64]}", "is not a known setting")
         else:
-            checked[name] = None if section is None else check(errors, f"settings.{name}", section, production)
+            checked[name] = (
+                None if section is None else check(errors, f"settings.{name}", section, production)
+            )
     return checked
 
 
@@ -462,7 +464,9 @@ def merchant_changes(body: dict, production: bool = True) -> dict:
     if not body:
         errors.add("body", f"give at least one of {', '.join(MERCHANT_FIELDS)}")
     changes = {
-        field: check(errors, body[field], production) for field, check in MERCHANT_FIELDS.items() if field in body
+        field: check(errors, body[field], production)
+        for field, check in MERCHANT_FIELDS.items()
+        if field in body
     }
     errors.raise_if_any()
     return changes

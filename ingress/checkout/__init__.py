@@ -13,8 +13,9 @@ from ingress.errors import Problem
 from ingress.permissions import TOKENS
 from shared.ttlcache import TTLCache
 
+
 def public_origin(config) -> str:
-    """``PAYWAVE_PUBLIC_URL``'s origin: where the card fields live, always allowed to send ``POST /tokens``."""
+    """``PAYWAVE_PUBLIC_URL``'s origin: where the card fields live, always allowed ``POST /tokens``."""
     origin = validation.canonical_origin(config.public_url)
     if origin is None:
         raise ValueError(f"PAYWAVE_PUBLIC_URL is not an http(s) URL: {config.public_url!r}")
@@ -72,10 +73,9 @@ def origin_refused(origin: str) -> Problem:
 
 
 def routes(app: falcon.App, config, keys, origins: TTLCache[str, frozenset[str]]) -> None:
-    """Add ``/v1/paywave.js``, the card fields and (``PAYWAVE_DEMO_CHECKOUT``) the demo checkout to ``app``."""
+    """Add ``/v1/paywave.js``, the card fields and (``PAYWAVE_DEMO_CHECKOUT``) the demo checkout."""
     for name in ("paywave.js", "card-fields.js", "card-fields.css"):
         app.add_route(f"/v1/{name}", Asset(name))
     app.add_route("/v1/card-fields", CardFields(keys, origins, public_origin(config)))
     if config.demo_checkout:
         demo.routes(app, config, public_origin(config))
-

@@ -1,6 +1,6 @@
-"""CORS for ``POST /tokens`` alone: a merchant's checkout page (one of its ``settings.checkout.allowed_origins``)
-or PayWave's own card fields (``PAYWAVE_PUBLIC_URL``'s origin) may send it from a browser.  No other route
-answers a browser of another origin.
+"""CORS for ``POST /tokens`` alone: a merchant's checkout page (one of its
+``settings.checkout.allowed_origins``) or PayWave's own card fields (``PAYWAVE_PUBLIC_URL``'s origin) may
+send it from a browser.  No other route answers a browser of another origin.
 
 A preflight carries no credential, so it cannot tell whose origins apply: it is granted to any origin for a
 POST with the headers ``POST /tokens`` reads, and the origin is enforced on the request itself once the

@@ -10,6 +10,7 @@ token (never a card), and call ``POST /payments`` and ``GET /payments/{id}`` ove
 ``POST /payments`` is logged (``demo_checkout_payment``) with the body it sent.
 """
 
+import dataclasses
 import html
 import re
 import string
@@ -26,8 +27,17 @@ from shared.ids import new_id
 from shared.logging import get_logger
 
 log = get_logger(__name__)
+
+
+@dataclasses.dataclass(frozen=True)
+class Product:
+    name: str
+    amount: int  # minor units
+    currency: str
+
+
 #: What the demo shop sells: its server, not the page, decides the price.
-PRODUCT = {"name": "Aurora desk lamp", "amount": 4900, "currency": "USD"}
+PRODUCT = Product("Aurora desk lamp", 4900, "USD")
 #: What the page shows of a payment (``GET /payments/{id}``'s fields).
 SHOWN = ("id", "status", "amount", "currency", "failure_code", "failure_message", "next_action")
 TIMEOUT = (3.05, 30)
@@ -49,8 +59,8 @@ def _page(own_origin: str, publishable_key: str) -> bytes:
     return template.substitute(
         paywave=html.escape(own_origin),
         key=html.escape(publishable_key),
-        product=html.escape(PRODUCT["name"]),
-        price=f"${PRODUCT['amount'] // 100}.{PRODUCT['amount'] % 100:02d}",
+        product=html.escape(PRODUCT.name),
+        price=f"${PRODUCT.amount // 100}.{PRODUCT.amount % 100:02d}",
     ).encode()
 
 
@@ -125,16 +135,16 @@ def pay_method(body: dict) -> dict:
 
 
 class Pay(_Shop):
-    """``POST /checkout/demo/pay`` ``{token}`` or ``{paypal: true}``: the shop's server creates the payment."""
+    """``POST /checkout/demo/pay`` ``{token}`` or ``{paypal: true}``: the shop's server creates a payment."""
 
     def on_post(self, req, resp):
         self.same_origin(req)
         method = pay_method(req.context.body)
         order = new_id("ord")
         body = {
-            "amount": PRODUCT["amount"],
-            "currency": PRODUCT["currency"],
-            "description": PRODUCT["name"],
+            "amount": PRODUCT.amount,
+            "currency": PRODUCT.currency,
+            "description": PRODUCT.name,
             "payment_method": method,
             "return_url": f"{self.origin}/checkout/demo",
         }

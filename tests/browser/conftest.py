@@ -127,7 +127,7 @@ class Checkout:
         self.page.wait_for_url(lambda url: url.startswith(self.stack.shop))
 
     def status(self, state, timeout=30_000):
-        """The status box once it shows ``state`` (succeeded, failed, canceled, error): ``(title, detail)``."""
+        """``(title, detail)`` of the status box once it shows ``state`` (succeeded, failed, canceled)."""
         self.page.wait_for_selector(f'#status[data-state="{state}"]', timeout=timeout)
         return self.page.inner_text("#status-title"), self.page.inner_text("#status-detail")
 
