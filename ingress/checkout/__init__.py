@@ -8,7 +8,7 @@ import falcon
 
 from ingress import validation
 from ingress.checkout import demo
-from ingress.checkout.static import Asset, read
+from ingress.checkout.assets import Asset, read
 from ingress.errors import Problem
 from ingress.permissions import TOKENS
 from shared.ttlcache import TTLCache

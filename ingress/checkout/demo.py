@@ -20,7 +20,7 @@ import falcon
 import requests
 
 from ingress import validation
-from ingress.checkout import static
+from ingress.checkout import assets
 from ingress.errors import Problem, ValidationFailed
 from ingress.resources.common import PAYMENT_ID
 from shared.ids import new_id
@@ -54,10 +54,10 @@ def demo_origin(own_origin: str) -> str:
     return own_origin if twin is None else own_origin.replace(f"//{parts.hostname}", f"//{twin}", 1)
 
 
-def _page(own_origin: str, publishable_key: str) -> bytes:
-    template = string.Template(static.read("demo.html").decode())
+def _page(api: str, publishable_key: str) -> bytes:
+    template = string.Template(assets.read("demo.html").decode())
     return template.substitute(
-        paywave=html.escape(own_origin),
+        paywave=html.escape(api),
         key=html.escape(publishable_key),
         product=html.escape(PRODUCT.name),
         price=f"${PRODUCT.amount // 100}.{PRODUCT.amount % 100:02d}",
@@ -70,10 +70,10 @@ class Page:
     public = True
     uses_database = False
 
-    def __init__(self, own_origin: str, publishable_key: str):
+    def __init__(self, api: str, own_origin: str, publishable_key: str):
         self.own_origin = own_origin
         self.origin = demo_origin(own_origin)
-        self.body = _page(own_origin, publishable_key)
+        self.body = _page(api, publishable_key)
 
     def on_get(self, req, resp):
         if f"{req.scheme}://{req.netloc}" != self.origin:
@@ -90,14 +90,14 @@ class Page:
 
 
 class _Shop:
-    """What the shop's server needs: PayWave's address, the secret key, and this page's origin (the only one
-    its endpoints answer, a cheap stand-in for a shop's CSRF protection)."""
+    """What the shop's server needs: PayWave's address (``api``), the secret key, and the page's origin (the
+    only one its endpoints answer, a cheap stand-in for a shop's CSRF protection)."""
 
     public = True
     uses_database = False
 
-    def __init__(self, own_origin: str, secret_key: str):
-        self.api = own_origin
+    def __init__(self, api: str, own_origin: str, secret_key: str):
+        self.api = api
         self.origin = demo_origin(own_origin)
         self.headers = {"Authorization": f"Bearer {secret_key}"}
 
@@ -179,9 +179,14 @@ class Payment(_Shop):
 
 
 def routes(app: falcon.App, config, own_origin: str) -> None:
-    """Add the demo shop's page, assets and server side to ``app``."""
-    app.add_route("/checkout/demo", Page(own_origin, config.demo_publishable_key))
+    """Add the demo shop's page, assets and server side to ``app``.
+
+    Parameters:
+      own_origin: ``PAYWAVE_PUBLIC_URL``'s origin.
+    """
+    api = config.public_url.rstrip("/")
+    app.add_route("/checkout/demo", Page(api, own_origin, config.demo_publishable_key))
     for name in ("demo.js", "demo.css"):
-        app.add_route(f"/checkout/demo/{name}", static.Asset(name))
-    app.add_route("/checkout/demo/pay", Pay(own_origin, config.demo_secret_key))
-    app.add_route("/checkout/demo/payments/{payment_id}", Payment(own_origin, config.demo_secret_key))
+        app.add_route(f"/checkout/demo/{name}", assets.Asset(name))
+    app.add_route("/checkout/demo/pay", Pay(api, own_origin, config.demo_secret_key))
+    app.add_route("/checkout/demo/payments/{payment_id}", Payment(api, own_origin, config.demo_secret_key))

@@ -172,7 +172,7 @@
     var body = {
       card: { number: digits(number.value), exp_month: e.month, exp_year: e.year, cvc: digits(cvc.value) }
     };
-    fetch("/tokens", {
+    fetch("../tokens", { // beside /v1, wherever PayWave's public URL puts it
       method: "POST",
       headers: { "Authorization": "Bearer " + KEY, "Content-Type": "application/json" },
       body: JSON.stringify(body),

@@ -16,6 +16,7 @@
 
   var script = document.currentScript;
   var PAYWAVE_ORIGIN = new URL(script.src).origin;
+  var PAYWAVE_BASE = script.src.replace(/\/v1\/paywave\.js([?#].*)?$/, ""); // PayWave may sit under a path
   var TIMEOUT_MS = 30000;
 
   function PayWaveError(type, message, field) {
@@ -53,7 +54,7 @@
     }
     var frame = document.createElement("iframe");
     var query = new URLSearchParams({ key: this.key, origin: window.location.origin });
-    frame.src = PAYWAVE_ORIGIN + "/v1/card-fields?" + query.toString();
+    frame.src = PAYWAVE_BASE + "/v1/card-fields?" + query.toString();
     frame.title = "Secure card payment input";
     frame.setAttribute("allowtransparency", "true");
     frame.style.cssText = "border:0;width:100%;height:118px;display:block;overflow:hidden;";
