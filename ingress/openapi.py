@@ -572,7 +572,7 @@ _CHECKOUT_SETTINGS = {
                 "An origin exactly as browsers send it: `scheme://host[:port]`, lower case, no path, no "
                 "default port; https only in production.",
                 maxLength=validation.ORIGIN_MAX,
-                pattern="^https?://[^/?#@]+$",
+                pattern=f"^{validation.ORIGIN}$",
             ),
             "description": "The merchant's pages that may mount PayWave's card fields (`/v1/paywave.js`) "
             "and send `POST /tokens` from a browser (CORS); PayWave's own origin always may.",

@@ -24,6 +24,8 @@ REFERENCE_MAX = 255
 CUSTOMER_ID = r"cus_[A-Za-z0-9]{24}"
 RETURN_URL_MAX = 2048
 ORIGIN_MAX, ORIGINS_MAX = 255, 20
+#: An origin's characters: a DNS name (IDNs in punycode, as browsers send them) or an IP literal, a port.
+ORIGIN = r"https?://([a-z0-9.-]+|\[[0-9a-f:.]+\])(:[0-9]{1,5})?"
 LOCAL_HOSTS = ("localhost", "127.0.0.1")
 EMAIL_MAX, NAME_MAX = 254, 255
 #: A pragmatic address check (RFC 5321 allows more, no mail server does): one @, a dot in the domain.
@@ -388,7 +390,12 @@ def origin(errors, field, value, production):
     """``value`` when it is an origin exactly as browsers send it (``scheme://host[:port]``: no path, no
     user, no default port), https (or http outside ``production``), else None with the problem added."""
     schemes = ("https",) if production else ("https", "http")
-    if not isinstance(value, str) or len(value) > ORIGIN_MAX or canonical_origin(value) != value:
+    if (
+        not isinstance(value, str)
+        or len(value) > ORIGIN_MAX
+        or not re.fullmatch(ORIGIN, value)  # nothing a header (CSP, CORS) could read as more than one origin
+        or canonical_origin(value) != value
+    ):
         errors.add(field, f"must be an origin {' or '.join(schemes)}://host[:port], as browsers send it")
         return None
     if urllib.parse.urlsplit(value).scheme not in schemes:

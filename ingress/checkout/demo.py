@@ -17,6 +17,7 @@ import string
 import urllib.parse
 
 import falcon
+import orjson
 import requests
 
 from ingress import validation
@@ -105,15 +106,26 @@ class _Shop:
         if req.get_header("Origin") not in (None, self.origin):
             raise Problem(403, "Forbidden", "the demo shop answers its own page only", slug="forbidden")
 
-    def answer(self, resp, answer: requests.Response) -> None:
+    def call(self, method: str, path: str, **kwargs) -> tuple[int, dict]:
+        """PayWave's answer to the shop's call: ``(status, body)``.
+
+        Raises:
+          Problem: 502 when PayWave did not answer with JSON (the outcome is unknown: the page says so; asking
+            again with the same token cannot pay twice, a token pays once).
+        """
+        try:
+            answer = requests.request(method, self.api + path, timeout=TIMEOUT, **kwargs)
+            return answer.status_code, answer.json()
+        except (requests.RequestException, ValueError) as exc:
+            log.warning("demo_checkout_unanswered", method=method, error=type(exc).__name__)
+            raise Problem(502, "Bad gateway", "PayWave did not answer the shop", slug="bad-gateway") from None
+
+    def answer(self, resp, status: int, body: dict) -> None:
         """PayWave's answer as the page sees it: the payment's shown fields, or the problem as it is."""
-        body = answer.json()
-        resp.status = answer.status_code
-        if answer.ok:
-            resp.media = {field: body.get(field) for field in SHOWN}
-        else:
-            resp.media = body
-            resp.content_type = answer.headers.get("Content-Type", falcon.MEDIA_JSON)
+        resp.status = status
+        shown = {field: body.get(field) for field in SHOWN} if status < 400 else body
+        resp.data = orjson.dumps(shown)
+        resp.content_type = falcon.MEDIA_JSON if status < 400 else "application/problem+json"
 
 
 def pay_method(body: dict) -> dict:
@@ -149,19 +161,15 @@ class Pay(_Shop):
             "return_url": f"{self.origin}/checkout/demo",
         }
         headers = {**self.headers, "Idempotency-Key": order, "X-Request-Id": f"demo-{order}"}
-        try:
-            answer = requests.post(f"{self.api}/payments", json=body, headers=headers, timeout=TIMEOUT)
-        except requests.RequestException as exc:  # unknown outcome: the page says so, the shop can retry
-            log.warning("demo_checkout_unreachable", order=order, error=type(exc).__name__)
-            raise Problem(502, "Bad gateway", "PayWave did not answer the shop", slug="bad-gateway") from None
+        status, answer = self.call("POST", "/payments", json=body, headers=headers)
         log.info(
             "demo_checkout_payment",
             request_id=headers["X-Request-Id"],
-            sent=body,
-            status=answer.status_code,
-            payment_id=answer.json().get("id"),
+            sent=body,  # what a merchant's server sends: a token, never a card
+            status=status,
+            payment_id=answer.get("id"),
         )
-        self.answer(resp, answer)
+        self.answer(resp, status, answer)
 
 
 class Payment(_Shop):
@@ -171,11 +179,7 @@ class Payment(_Shop):
         self.same_origin(req)
         if not PAYMENT_ID.fullmatch(payment_id):
             raise ValidationFailed([{"field": "payment_id", "reason": "must be a payment id (pay_...)"}])
-        try:
-            answer = requests.get(f"{self.api}/payments/{payment_id}", headers=self.headers, timeout=TIMEOUT)
-        except requests.RequestException:
-            raise Problem(502, "Bad gateway", "PayWave did not answer the shop", slug="bad-gateway") from None
-        self.answer(resp, answer)
+        self.answer(resp, *self.call("GET", f"/payments/{payment_id}", headers=self.headers))
 
 
 def routes(app: falcon.App, config, own_origin: str) -> None:

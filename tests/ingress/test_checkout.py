@@ -38,6 +38,8 @@ def test_allowed_origins_are_origins_as_browsers_send_them(client, auth):
         "https://user@shop.example",
         "ftp://shop.example",
         "shop.example",
+        "https://shop.example;script-src",
+        "https://shop example",
         5,
     ]
     resp = patch(client, auth, {"settings": {"checkout": {"allowed_origins": bad}}})
