@@ -119,10 +119,13 @@ class Checkout:
     def pay_with_paypal(self):
         self.page.click("#paypal")
 
-    def act(self, button):
+    def act(self, button, screenshot=None):
         """On the page the payment sent the customer to (3-D Secure challenge, PayPal approval), press
-        ``button`` ("Complete", "Fail", "Approve", "Cancel") and come back to the checkout."""
+        ``button`` ("Complete", "Fail", "Approve", "Cancel") and come back to the checkout; ``screenshot``:
+        a file name in docs/ for that page first."""
         self.page.wait_for_url(lambda url: not url.startswith(self.stack.shop))
+        if screenshot:
+            self.screenshot(screenshot)
         self.page.get_by_role("button", name=button).click()
         self.page.wait_for_url(lambda url: url.startswith(self.stack.shop))
 
