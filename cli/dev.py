@@ -131,9 +131,9 @@ def demo_checkout(config, merchant_id=DEV_MERCHANT):
     Returns:
       ``config`` with ``demo_checkout`` and its keys set.
     """
-    from ingress import checkout
-    from ingress.checkout.demo import demo_origin
-    from ingress.permissions import SCOPES, TOKENS
+    import getpass
+
+    from ingress.permissions import READ, TOKENS, WRITE
     from store import api_keys, merchants
     from store.migrate import migrate
     from store.models import ApiKey
@@ -142,8 +142,8 @@ def demo_checkout(config, merchant_id=DEV_MERCHANT):
     open_database(config.database_url)
     migrate()
     merchants.ensure(merchant_id)
-    origin = demo_origin(checkout.public_origin(config))
-    created_by = "cli:paywave-dev"
+    origin = demo_url(config).removesuffix("/checkout/demo")
+    created_by = f"cli:{getpass.getuser()}"
     with Unit():
         for key in ApiKey.select().where(
             (ApiKey.merchant_id == merchant_id) & (ApiKey.name == DEMO_KEY_NAME) & ApiKey.revoked_at.is_null()
@@ -151,7 +151,7 @@ def demo_checkout(config, merchant_id=DEV_MERCHANT):
             api_keys.revoke(merchant_id, key.id)
         specs = [
             api_keys.KeySpec(DEMO_KEY_NAME, False, scopes, type=kind)
-            for kind, scopes in (("publishable", [TOKENS]), ("secret", sorted(SCOPES)))
+            for kind, scopes in (("publishable", [TOKENS]), ("secret", [READ, WRITE]))  # what a shop needs
         ]
         publishable, secret = (
             api_keys.create(merchant_id, s, created_by, config.api_key_digest_key) for s in specs
@@ -166,18 +166,23 @@ def demo_checkout(config, merchant_id=DEV_MERCHANT):
     )
 
 
+def demo_url(config) -> str:
+    """Where the demo checkout's page is (``ingress.checkout.demo.demo_origin``)."""
+    from ingress.checkout import public_origin
+    from ingress.checkout.demo import demo_origin
+
+    return demo_origin(public_origin(config)) + "/checkout/demo"
+
+
 def banner(config, port):
     token = Authenticator(config).mint(DEV_MERCHANT, ttl_seconds=30 * 86400)
     password = demo_owner(config)
     base = f"http://127.0.0.1:{port}"
-    from ingress import checkout
-    from ingress.checkout.demo import demo_origin
-
     print(
         f"""
 PayWave is running at {base}
   demo checkout (pay with 4242 4242 4242 4242):
-    {demo_origin(checkout.public_origin(config))}/checkout/demo
+    {demo_url(config)}
   dev token (merchant {DEV_MERCHANT}, 30 days):
     export TOKEN={token}
   or log in as the demo owner ({DEMO_EMAIL}, password {password}):
