@@ -4,7 +4,10 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cat setup.cfg pyproject.toml sandbox/pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: install run test bench chaos clean
+.PHONY: install run test bench chaos clean browser
+
+# The browser tests (tests/browser) drive Debian's Chromium through Playwright: never a browser it downloads.
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
 # The sandboxes are a distribution of their own (sandbox/pyproject.toml), installed for development and tests only.
 $(STAMP): setup.cfg pyproject.toml sandbox/pyproject.toml
@@ -18,6 +21,10 @@ install: $(STAMP)
 
 run: install
 	$(VENV)/bin/paywave dev
+
+# Chromium for the browser tests (they skip without it, except in CI where .ci/run installs it).
+browser:
+	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }
 
 test: install
 	$(VENV)/bin/ruff check .

@@ -26,6 +26,7 @@ from store.db import open_database
 SANDBOX_PORTS = {"stripe": 12111, "paypal": 12112}
 DEV_MERCHANT = "acme"
 DEMO_EMAIL = "owner@example.test"
+DEMO_KEY_NAME = "demo checkout"
 EXAMPLE = json.dumps(
     {
         "amount": 1050,
@@ -122,6 +123,57 @@ def demo_owner(config, merchant_id=DEV_MERCHANT) -> str:
     return password
 
 
+def demo_checkout(config, merchant_id=DEV_MERCHANT):
+    """Turn the demo checkout on for the dev merchant: a new test publishable key and secret key (the previous
+    demo keys revoked, so keys do not pile up one pair per start), and the demo page's origin among its
+    ``settings.checkout.allowed_origins`` (the origins set there before are kept).
+
+    Returns:
+      ``config`` with ``demo_checkout`` and its keys set.
+    """
+    import getpass
+
+    from ingress.permissions import READ, TOKENS, WRITE
+    from store import api_keys, merchants
+    from store.migrate import migrate
+    from store.models import ApiKey
+    from store.unit import Unit
+
+    open_database(config.database_url)
+    migrate()
+    merchants.ensure(merchant_id)
+    origin = demo_url(config).removesuffix("/checkout/demo")
+    created_by = f"cli:{getpass.getuser()}"
+    with Unit():
+        for key in ApiKey.select().where(
+            (ApiKey.merchant_id == merchant_id) & (ApiKey.name == DEMO_KEY_NAME) & ApiKey.revoked_at.is_null()
+        ):
+            api_keys.revoke(merchant_id, key.id)
+        specs = [
+            api_keys.KeySpec(DEMO_KEY_NAME, False, scopes, type=kind)
+            for kind, scopes in (("publishable", [TOKENS]), ("secret", [READ, WRITE]))  # what a shop needs
+        ]
+        publishable, secret = (
+            api_keys.create(merchant_id, s, created_by, config.api_key_digest_key) for s in specs
+        )
+        origins = merchants.checkout_origins(merchant_id) | {origin}
+        merchants.update(merchant_id, {"settings": {"checkout": {"allowed_origins": sorted(origins)}}})
+    return dataclasses.replace(
+        config,
+        demo_checkout=True,
+        demo_publishable_key=publishable["secret"],
+        demo_secret_key=secret["secret"],
+    )
+
+
+def demo_url(config) -> str:
+    """Where the demo checkout's page is (``ingress.checkout.demo.demo_origin``)."""
+    from ingress.checkout import public_origin
+    from ingress.checkout.demo import demo_origin
+
+    return demo_origin(public_origin(config)) + "/checkout/demo"
+
+
 def banner(config, port):
     token = Authenticator(config).mint(DEV_MERCHANT, ttl_seconds=30 * 86400)
     password = demo_owner(config)
@@ -129,6 +181,8 @@ def banner(config, port):
     print(
         f"""
 PayWave is running at {base}
+  demo checkout (pay with 4242 4242 4242 4242):
+    {demo_url(config)}
   dev token (merchant {DEV_MERCHANT}, 30 days):
     export TOKEN={token}
   or log in as the demo owner ({DEMO_EMAIL}, password {password}):
@@ -190,9 +244,19 @@ def run(config, port, host="127.0.0.1"):
     check_database(config.database_url)
     config.warn_dev_defaults()
     config, children = start_sandboxes(config)
+    if "PAYWAVE_PUBLIC_URL" not in os.environ:  # where this command serves, not the default port
+        config = dataclasses.replace(config, public_url=f"http://127.0.0.1:{port}")
+    config = demo_checkout(config)
     env = {
-        "PAYWAVE_STRIPE_API_BASE": config.stripe_api_base,
-        "PAYWAVE_PAYPAL_API_BASE": config.paypal_api_base,
+        name: config.as_environ()[name]
+        for name in (
+            "PAYWAVE_STRIPE_API_BASE",
+            "PAYWAVE_PAYPAL_API_BASE",
+            "PAYWAVE_PUBLIC_URL",
+            "PAYWAVE_DEMO_CHECKOUT",
+            "PAYWAVE_DEMO_PUBLISHABLE_KEY",
+            "PAYWAVE_DEMO_SECRET_KEY",
+        )
     }
     os.environ.update(env)
     try:

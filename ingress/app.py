@@ -4,8 +4,9 @@ import falcon
 import orjson
 from falcon import media
 
-from ingress import errors
+from ingress import checkout, errors
 from ingress.auth import Authentication, Authenticator, KeyAuthenticator
+from ingress.checkout.cors import Cors
 from ingress.middleware import DatabaseSession, Idempotency, JSONBody, RequestContext
 from ingress.openapi import OpenAPI
 from ingress.ratelimit import RateLimit
@@ -46,6 +47,7 @@ def create_app(config, *, vault, cache, relay, broker_check) -> falcon.App:
     limiter = Limiter.from_config(config)
     deleted = TTLCache(merchants.is_deleted, config.credential_cache_seconds)  # merchants, per process
     keys = KeyAuthenticator(config)
+    origins = TTLCache(merchants.checkout_origins, config.merchant_cache_seconds)  # for browsers, per process
     authentication = Authentication(
         Authenticator(config), keys, SessionCache(config.credential_cache_seconds), deleted
     )
@@ -53,6 +55,7 @@ def create_app(config, *, vault, cache, relay, broker_check) -> falcon.App:
         middleware=(  # a tuple: mypy checks each item against falcon's middleware protocols
             RequestContext(config.trusted_networks()),
             authentication,
+            Cors(checkout.public_origin(config), origins),
             RateLimit(config, limiter),
             DatabaseSession(),
             JSONBody(config.max_body_bytes),
@@ -65,7 +68,7 @@ def create_app(config, *, vault, cache, relay, broker_check) -> falcon.App:
     errors.install(app)
 
     rules = merchants.RulesCache(config.merchant_cache_seconds)
-    app.add_route("/merchant", merchant.Merchant(rules, deleted))
+    app.add_route("/merchant", merchant.Merchant(rules, deleted, origins, config.production))
     app.add_route("/payments", payments.Collection(config, vault, cache, relay, rules))
     app.add_route("/payments/export", payments.Export())
     app.add_route("/payments/{payment_id}", payments.Item(cache, relay))
@@ -88,6 +91,7 @@ def create_app(config, *, vault, cache, relay, broker_check) -> falcon.App:
     audit_events.routes(app)
     tokens.routes(app, config, vault)
     radar.routes(app)
+    checkout.routes(app, config, keys, origins)
     passwords = Passwords.from_config(config)
     sessions.routes(app, config, authentication, limiter, passwords, vault)
     users.routes(app, config, passwords, vault)

@@ -560,9 +560,30 @@ _DESCRIPTOR = {
     "letter, none of `< > \\ ' \" *`); stored, not sent to a gateway yet.",
 }
 _SETTINGS_DOC = (
-    "Settings sections later versions define (notifications, risk); none is defined yet. A PATCH replaces "
-    "the sections it names and removes those set to null."
+    "Settings sections (`checkout`; later versions add more). A PATCH replaces the sections it names and "
+    "removes those set to null."
 )
+_CHECKOUT_SETTINGS = {
+    "type": ["object", "null"],
+    "additionalProperties": False,
+    "required": ["allowed_origins"],
+    "properties": {
+        "allowed_origins": {
+            "type": "array",
+            "maxItems": validation.ORIGINS_MAX,
+            "uniqueItems": True,
+            "items": _string(
+                "An origin exactly as browsers send it: `scheme://host[:port]`, lower case, no path, no "
+                "default port; https only in production.",
+                maxLength=validation.ORIGIN_MAX,
+                pattern=f"^{validation.ORIGIN}$",
+            ),
+            "description": "The merchant's pages that may mount PayWave's card fields (`/v1/paywave.js`) "
+            "and send `POST /tokens` from a browser (CORS); PayWave's own origin always may.",
+        }
+    },
+    "description": "The card fields on the merchant's checkout pages.",
+}
 
 MERCHANT = {
     "type": "object",
@@ -590,7 +611,11 @@ MERCHANT = {
         "accepted_currencies": _CURRENCIES,
         "route": _ROUTE,
         "statement_descriptor": _DESCRIPTOR,
-        "settings": {"type": "object", "description": _SETTINGS_DOC},
+        "settings": {
+            "type": "object",
+            "properties": {"checkout": {**_CHECKOUT_SETTINGS, "type": "object"}},
+            "description": _SETTINGS_DOC,
+        },
         "deleted": {"type": "boolean", "description": "True once deleted: its credentials are refused."},
         "created_at": _time("When the merchant was created"),
     },
@@ -614,7 +639,7 @@ MERCHANT_UPDATE = {
         "settings": {
             "type": "object",
             "additionalProperties": False,
-            "properties": {},
+            "properties": {"checkout": _CHECKOUT_SETTINGS},
             "description": _SETTINGS_DOC,
         },
     },

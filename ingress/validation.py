@@ -23,6 +23,9 @@ DESCRIPTION_MAX = 1000
 REFERENCE_MAX = 255
 CUSTOMER_ID = r"cus_[A-Za-z0-9]{24}"
 RETURN_URL_MAX = 2048
+ORIGIN_MAX, ORIGINS_MAX = 255, 20
+#: An origin's characters: a DNS name (IDNs in punycode, as browsers send them) or an IP literal, a port.
+ORIGIN = r"https?://([a-z0-9.-]+|\[[0-9a-f:.]+\])(:[0-9]{1,5})?"
 LOCAL_HOSTS = ("localhost", "127.0.0.1")
 EMAIL_MAX, NAME_MAX = 254, 255
 #: A pragmatic address check (RFC 5321 allows more, no mail server does): one @, a dot in the domain.
@@ -368,13 +371,63 @@ def statement_descriptor(errors, value):
     return text
 
 
-#: ``settings`` sections, each with its check ``f(errors, field, value) -> value``: later issues add theirs
-#: (notifications, risk) here and none needs a migration (the column holds any JSON object).  A section not
-#: listed is refused, so a misspelt one is never stored as a setting nobody reads.
-SETTINGS_SECTIONS: dict[str, Callable] = {}
+def canonical_origin(text: str) -> str | None:
+    """``text``'s origin as a browser's ``Origin`` header spells it (lower case, no default port), or None
+    when ``text`` is no http(s) URL with a host."""
+    try:
+        parts = urllib.parse.urlsplit(text)
+        port = parts.port
+    except ValueError:  # a malformed IPv6 literal or port
+        return None
+    default_port = {"https": 443, "http": 80}.get(parts.scheme)
+    if not parts.hostname or default_port is None:
+        return None
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    return f"{parts.scheme}://{host}" + ("" if port in (None, default_port) else f":{port}")
 
 
-def settings(errors, value):
+def origin(errors, field, value, production):
+    """``value`` when it is an origin exactly as browsers send it (``scheme://host[:port]``: no path, no
+    user, no default port), https (or http outside ``production``), else None with the problem added."""
+    schemes = ("https",) if production else ("https", "http")
+    if (
+        not isinstance(value, str)
+        or len(value) > ORIGIN_MAX
+        or not re.fullmatch(ORIGIN, value)  # nothing a header (CSP, CORS) could read as more than one origin
+        or canonical_origin(value) != value
+    ):
+        errors.add(field, f"must be an origin {' or '.join(schemes)}://host[:port], as browsers send it")
+        return None
+    if urllib.parse.urlsplit(value).scheme not in schemes:
+        errors.add(field, "must be an https origin in production")
+        return None
+    return value
+
+
+def checkout_settings(errors, field, value, production):
+    """``{allowed_origins: [origin, ...]}``: the merchant's pages that may mount the card fields and send
+    ``POST /tokens`` from a browser (``ingress.checkout``)."""
+    if not isinstance(value, dict):
+        errors.add(field, "must be an object {allowed_origins: [...]}, or null")
+        return None
+    unknown(errors, value, ("allowed_origins",), f"{field}.")
+    origins = value.get("allowed_origins")
+    if not isinstance(origins, list) or len(origins) > ORIGINS_MAX:
+        errors.add(f"{field}.allowed_origins", f"must be a list of at most {ORIGINS_MAX} origins")
+        return None
+    entries = [origin(errors, f"{field}.allowed_origins[{i}]", o, production) for i, o in enumerate(origins)]
+    if None not in entries and len(set(entries)) < len(entries):
+        errors.add(f"{field}.allowed_origins", "must not name an origin twice")
+    return {"allowed_origins": entries}
+
+
+#: ``settings`` sections, each with its check ``f(errors, field, value, production) -> value``: later issues
+#: add theirs (notifications, risk) here and none needs a migration (the column holds any JSON object).  A
+#: section not listed is refused, so a misspelt one is never stored as a setting nobody reads.
+SETTINGS_SECTIONS: dict[str, Callable] = {"checkout": checkout_settings}
+
+
+def settings(errors, value, production):
     """The sections to replace; a section set to null is removed (``store.merchants.update``)."""
     if not isinstance(value, dict):
         errors.add("settings", "must be an object of settings sections")
@@ -385,23 +438,30 @@ def settings(errors, value):
         if check is None:
             errors.add(f"settings.{name[:64]}", "is not a known setting")
         else:
-            checked[name] = None if section is None else check(errors, f"settings.{name}", section)
+            checked[name] = (
+                None if section is None else check(errors, f"settings.{name}", section, production)
+            )
     return checked
 
 
-#: What ``PATCH /merchant`` may change, each field's check ``f(errors, value) -> value``.
+#: What ``PATCH /merchant`` may change, each field's check ``f(errors, value, production) -> value``.
 MERCHANT_FIELDS: dict[str, Callable] = {
-    "display_name": display_name,
-    "default_currency": lambda errors, value: currency(errors, "default_currency", value),
-    "accepted_currencies": lambda errors, value: _distinct(errors, "accepted_currencies", value, currency),
-    "route": lambda errors, value: _distinct(errors, "route", value, gateway_name),
-    "statement_descriptor": statement_descriptor,
+    "display_name": lambda errors, value, production: display_name(errors, value),
+    "default_currency": lambda errors, value, production: currency(errors, "default_currency", value),
+    "accepted_currencies": lambda errors, value, production: _distinct(
+        errors, "accepted_currencies", value, currency
+    ),
+    "route": lambda errors, value, production: _distinct(errors, "route", value, gateway_name),
+    "statement_descriptor": lambda errors, value, production: statement_descriptor(errors, value),
     "settings": settings,
 }
 
 
-def merchant_changes(body: dict) -> dict:
+def merchant_changes(body: dict, production: bool = True) -> dict:
     """The fields of ``body`` checked (``MERCHANT_FIELDS``), for ``store.merchants``.
+
+    Parameters:
+      production: Check as production does (e.g. https origins only).
 
     Raises:
       ValidationFailed: listing every bad field.
@@ -410,7 +470,11 @@ def merchant_changes(body: dict) -> dict:
     unknown(errors, body, MERCHANT_FIELDS)
     if not body:
         errors.add("body", f"give at least one of {', '.join(MERCHANT_FIELDS)}")
-    changes = {field: check(errors, body[field]) for field, check in MERCHANT_FIELDS.items() if field in body}
+    changes = {
+        field: check(errors, body[field], production)
+        for field, check in MERCHANT_FIELDS.items()
+        if field in body
+    }
     errors.raise_if_any()
     return changes
 

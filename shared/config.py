@@ -262,6 +262,20 @@ class Config:
         doc="the ingress's address as customers' browsers reach it (3-D Secure and PayPal returns, "
         "`/v1/paywave.js`)",
     )
+    demo_checkout: bool = _setting(
+        False,
+        _bool,
+        "serve the demo checkout at `/checkout/demo` (development only: `paywave dev` turns it on and "
+        "provisions its keys)",
+    )
+    demo_publishable_key: str = _setting(
+        "", doc="the demo checkout's publishable key (`pk_test_...`) for the card fields"
+    )
+    demo_secret_key: str = _setting(
+        "",
+        doc="the secret key (`sk_test_...`) the demo checkout's merchant side creates payments with",
+        secret=True,
+    )
     action_expiry_seconds: int = _setting(
         3600,
         _int,
@@ -512,6 +526,13 @@ class Config:
         if self.log_level not in ("debug", "info", "warning", "error"):
             problems.append("PAYWAVE_LOG_LEVEL: expected debug, info, warning or error")
         problems += self._keyring_problems()
+        if self.demo_checkout and not (
+            self.demo_publishable_key.startswith("pk_test_") and self.demo_secret_key.startswith("sk_test_")
+        ):
+            problems.append(
+                "PAYWAVE_DEMO_CHECKOUT: needs test keys in PAYWAVE_DEMO_PUBLISHABLE_KEY (pk_test_...) and "
+                "PAYWAVE_DEMO_SECRET_KEY (sk_test_...); `paywave dev` provisions them"
+            )
         if not self.stripe_test_api_key.startswith(STRIPE_TEST_KEY_PREFIXES):
             problems.append("PAYWAVE_STRIPE_TEST_API_KEY: expected a Stripe test key (sk_test_...)")
         return problems + (self._production_problems() if self.production else [])
@@ -577,6 +598,8 @@ class Config:
                 and len(value.encode()) < SECRET_MIN_BYTES
             ):
                 problems.append(f"{name}: production refuses a secret shorter than {SECRET_MIN_BYTES} bytes")
+        if self.demo_checkout:
+            problems.append("PAYWAVE_DEMO_CHECKOUT: production refuses the demo checkout (development only)")
         if self.webhook_allow_http:
             problems.append(
                 "PAYWAVE_WEBHOOK_ALLOW_HTTP: production refuses plain-http webhooks (readable and forgeable)"

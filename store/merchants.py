@@ -153,6 +153,14 @@ def is_deleted(merchant_id: str) -> bool:
     return Merchant.select().where((Merchant.id == merchant_id) & Merchant.deleted_at.is_null(False)).exists()
 
 
+def checkout_origins(merchant_id: str) -> frozenset[str]:
+    """The origins ``settings.checkout.allowed_origins`` lets mount the card fields and send ``POST /tokens``
+    from a browser (none for a merchant not stored yet)."""
+    row = Merchant.select(Merchant.settings).where(Merchant.id == merchant_id).first()
+    section = row.settings.get("checkout") if row else None
+    return frozenset(section["allowed_origins"]) if section else frozenset()
+
+
 @dataclasses.dataclass(frozen=True)
 class PaymentRules:
     """What a merchant's settings ask of each new payment.

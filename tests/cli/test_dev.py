@@ -91,9 +91,31 @@ def test_dev_serves_the_api_and_its_printed_example_is_charged(tmp_path, sandbox
             base + "/users/me", headers={"Authorization": f"Bearer {tokens['access_token']}"}, timeout=5
         )
         assert me.json()["role"] == "owner"  # the demo owner of the dev merchant
+        shop_pays_with_a_token(re.search(r"(http://\S+/checkout/demo)\n", banner).group(1), base)
     finally:
         proc.terminate()
         proc.wait(30)
+
+
+def shop_pays_with_a_token(shop, base):
+    """The demo checkout printed by the banner, driven without a browser: its page's publishable key makes a
+    token, and its server side pays with it."""
+    assert shop == base.replace("127.0.0.1", "localhost") + "/checkout/demo"  # another origin than the API's
+    page = requests.get(shop, timeout=5)
+    assert page.status_code == 200 and f'src="{base}/v1/paywave.js"' in page.text
+    key = re.search(r'data-key="(pk_test_\w+)"', page.text).group(1)
+    card = {"number": "4242424242424242", "exp_month": 12, "exp_year": 2034, "cvc": "123"}
+    headers = {"Authorization": f"Bearer {key}"}
+    token = requests.post(base + "/tokens", json={"card": card}, headers=headers, timeout=5)
+    origin = {"Origin": shop.removesuffix("/checkout/demo")}
+    payment = requests.post(
+        shop + "/pay", json={"token": token.json()["id"]}, headers=origin, timeout=10
+    ).json()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and payment["status"] != "succeeded":
+        time.sleep(0.1)
+        payment = requests.get(f"{shop}/payments/{payment['id']}", headers=origin, timeout=5).json()
+    assert payment["status"] == "succeeded" and payment["amount"] == 4900
 
 
 def test_a_busy_port_is_one_line_before_anything_starts(tmp_path, sandboxes):

@@ -165,7 +165,7 @@ def test_a_currency_the_merchant_does_not_accept_is_422_on_currency_and_nothing_
 def test_settings_sections_are_replaced_one_by_one_and_removed_with_null(client, auth, monkeypatch):
     """A later issue adds a section by registering its check: no migration, and the others are kept."""
 
-    def positive(errors, field, value):
+    def positive(errors, field, value, production):
         if not isinstance(value, int) or value < 1:
             errors.add(field, "must be a positive integer")
         return value

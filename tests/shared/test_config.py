@@ -50,6 +50,18 @@ def test_production_refuses_development_secrets():
         Config.from_env({"PAYWAVE_ENV": "production"})
 
 
+def test_the_demo_checkout_needs_test_keys_and_is_refused_in_production():
+    keys = {"PAYWAVE_DEMO_PUBLISHABLE_KEY": "pk_test_x", "PAYWAVE_DEMO_SECRET_KEY": "sk_test_x"}
+    assert Config.from_env({"PAYWAVE_DEMO_CHECKOUT": "true", **keys}).demo_checkout
+    live = {**keys, "PAYWAVE_DEMO_SECRET_KEY": "sk_live_x"}
+    with pytest.raises(ConfigError, match="PAYWAVE_DEMO_CHECKOUT: needs test keys"):
+        Config.from_env({"PAYWAVE_DEMO_CHECKOUT": "true", **live})
+    production = Config(env="production", demo_checkout=True, **{k[8:].lower(): v for k, v in keys.items()})
+    assert "PAYWAVE_DEMO_CHECKOUT: production refuses the demo checkout (development only)" in (
+        production.problems()
+    )
+
+
 def test_the_command_refuses_to_start_in_production_with_dev_secrets():
     out = subprocess.run(
         [sys.executable, "-m", "cli", "token", "--merchant", "m"],

@@ -74,19 +74,24 @@ class WorkerProcess:
                 self.kill()
 
 
-def start_ingress(cfg):
-    """``paywave ingress`` configured by ``cfg``, in its own process group, its log scanned for card data.
+def start_ingress(cfg, port=None, log_name="ingress-killed"):
+    """``paywave ingress`` configured by ``cfg``, in its own process group, its log (JSON lines and errors)
+    in the leak scan's file ``log_name`` (``leakscan.log_file(log_name, "rb")`` reads it).
+
+    Parameters:
+      port: Where it listens (e.g. the one ``cfg.public_url`` names); None: a free one.
 
     Returns:
       ``(process, base URL)`` once ``/healthz`` answers.
     """
-    port = free_port()
-    with leakscan.log_file("ingress-killed") as log:
+    port = port or free_port()
+    with leakscan.log_file(log_name) as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "cli", "ingress", "--port", str(port)],
             cwd=ROOT,
             env={**os.environ, **cfg.as_environ(), "PAYWAVE_INGRESS_METRICS_PORT": str(free_port())},
             start_new_session=True,
+            stdout=log,
             stderr=log,
         )
     wait_http(f"http://127.0.0.1:{port}/healthz", proc, timeout=30)
