@@ -113,7 +113,7 @@
   });
 
   // Back from a customer action (the payment's return_url): show where the payment ended.
-  var returned = new URLSearchParams(window.location.search).get("payment") || sessionStorage.getItem(STORED);
+  var returned = new URLSearchParams(window.location.search).get("payment_id") || sessionStorage.getItem(STORED);
   if (returned) {
     busy(true);
     show("pending", "Confirming your payment…", returned);
