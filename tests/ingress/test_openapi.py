@@ -39,6 +39,7 @@ def test_every_operation_parameter_and_property_is_described_and_tagged():
         tags
         == {
             "Payments",
+            "Tokens",
             "Refunds",
             "Webhook endpoints",
             "Events",
