@@ -74,6 +74,8 @@ def _request(ctx, payment, attempt):
         idempotency_key=attempt.idempotency_key,
         description=sent["description"],
         metadata=sent["metadata"],
+        method=payment.method,
+        method_id=payment.method_id,
     )
 
 
