@@ -74,7 +74,7 @@ def _errors(*codes):
     return {str(code): _ERROR for code in codes}
 
 
-CARD = {
+CARD: dict[str, Any] = {
     "type": "object",
     "required": ["brand", "last4", "exp_month", "exp_year"],
     "additionalProperties": False,

@@ -125,7 +125,10 @@ PAYMENT_METHOD = (
     ' {"type": "token", "token"}, {"type": "paypal"} or {"type": "stripe_payment_method", "id": "pm_…"}'
 )
 #: The only gateway that can charge each gateway-bound ``payment_method.type``: no fallback elsewhere.
-METHOD_GATEWAYS = {PaymentMethod.PAYPAL: "paypal", PaymentMethod.STRIPE_PAYMENT_METHOD: "stripe"}
+METHOD_GATEWAYS: dict[str, str] = {
+    PaymentMethod.PAYPAL: "paypal",
+    PaymentMethod.STRIPE_PAYMENT_METHOD: "stripe",
+}
 
 
 @dataclasses.dataclass(frozen=True)
