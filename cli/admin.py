@@ -1,7 +1,12 @@
 """``paywave admin``: operators' commands.
 
-``paywave admin create-merchant --name NAME [--currency USD]`` creates a merchant (checked as ``PATCH
-/merchant`` checks them) and prints its id alone, for ``paywave token --merchant``.
+``paywave admin create-merchant --name NAME [--currency USD] [--allow-raw-cards]`` creates a merchant (checked
+as ``PATCH /merchant`` checks them) and prints its id alone, for ``paywave token --merchant``.  It may not
+send card numbers (``payment_method.type`` ``card``) unless ``--allow-raw-cards``: it pays with tokens, PayPal
+or Stripe PaymentMethods.
+
+``paywave admin set-raw-cards MERCHANT_ID on|off`` allows or refuses a merchant's raw card numbers (PCI DSS
+SAQ D), audited as ``merchant.updated``; ``POST /payments`` obeys within ``PAYWAVE_MERCHANT_CACHE_SECONDS``.
 
 ``paywave admin create-api-key --merchant ID --name NAME --mode test|live [--scope S ...]`` creates an API key
 (every scope unless some are named), audited as the OS user running it, and prints its secret alone: the only
