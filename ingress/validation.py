@@ -453,6 +453,12 @@ MERCHANT_FIELDS: dict[str, Callable] = {
 }
 
 
+#: What ``GET /merchant`` shows that ``PATCH /merchant`` may not change, and why.
+MERCHANT_READ_ONLY = {
+    "raw_card_data": "is read-only: an operator allows raw card numbers (paywave admin set-raw-cards)",
+}
+
+
 def merchant_changes(body: dict) -> dict:
     """The fields of ``body`` checked (``MERCHANT_FIELDS``), for ``store.merchants``.
 
@@ -460,7 +466,9 @@ def merchant_changes(body: dict) -> dict:
       ValidationFailed: listing every bad field.
     """
     errors = Errors()
-    unknown(errors, body, MERCHANT_FIELDS)
+    unknown(errors, {k: v for k, v in body.items() if k not in MERCHANT_READ_ONLY}, MERCHANT_FIELDS)
+    for field in MERCHANT_READ_ONLY.keys() & body.keys():
+        errors.add(field, MERCHANT_READ_ONLY[field])
     if not body:
         errors.add("body", f"give at least one of {', '.join(MERCHANT_FIELDS)}")
     changes = {field: check(errors, body[field]) for field, check in MERCHANT_FIELDS.items() if field in body}

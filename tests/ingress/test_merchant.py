@@ -51,7 +51,9 @@ def test_a_merchant_first_seen_has_the_defaults(client, auth, merchant):
         "deleted": False,
     }
     refused = patch(client, auth, {"raw_card_data": False})
-    assert refused.status_code == 422 and refused.json["errors"][0]["field"] == "raw_card_data"
+    assert refused.status_code == 422 and refused.json["errors"] == [
+        {"field": "raw_card_data", "reason": validation.MERCHANT_READ_ONLY["raw_card_data"]}
+    ]
 
 
 def test_patch_sets_every_field_and_get_reads_it_back(client, auth, merchant):
