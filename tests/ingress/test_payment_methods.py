@@ -117,9 +117,9 @@ def test_raw_cards_need_the_merchants_switch(config, cache, relay, auth, merchan
     assert created(client, auth, card_payment())[1].card_last4 == "4242"
     changes = [
         e.summary
-        for e in AuditEvent.select().where(
-            (AuditEvent.merchant_id == merchant) & (AuditEvent.action == "merchant.updated")
-        )
+        for e in AuditEvent.select()
+        .where((AuditEvent.merchant_id == merchant) & (AuditEvent.action == "merchant.updated"))
+        .order_by(AuditEvent.id)
     ]
     assert [c["after"]["raw_card_data"] for c in changes] == [False, True]
 
