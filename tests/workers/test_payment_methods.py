@@ -1,9 +1,9 @@
 """Payment methods bound to one gateway: a Stripe PaymentMethod is charged at Stripe only, declined or not,
 and never falls back to PayPal."""
 
-from store.models import Payment
+from store.models import Attempt, Payment
 from tests.support.sandbox import wait_status
-from tests.workers.test_payments import attempts
+from tests.workers.test_payments import attempts, wait_unknown
 
 
 def pay_with(api, auth, pm, amount=1050):
@@ -40,3 +40,15 @@ def test_a_declined_or_unknown_payment_method_fails_without_fallback(api, auth, 
     assert [a[:2] for a in attempts(unknown)] == [("stripe", "charge")]
     for pid in (declined, unknown):
         assert stripe.ledger(pid) == [] and paypal.ledger(pid) == []
+
+
+def test_a_lost_answer_is_resolved_by_replaying_the_same_payment_method_once(api, auth, stripe, paypal):
+    stripe.faults(drop_response_rate=1.0)
+    pid = pay_with(api, auth, "pm_card_mastercard", 777)
+    wait_unknown(pid)
+    stripe.faults(drop_response_rate=0.0)
+    payment = wait_status(pid)
+    assert (payment.status, payment.gateway) == ("succeeded", "stripe")
+    assert [e["type"] for e in stripe.ledger(pid) if e["type"] == "capture"] == ["capture"]
+    assert stripe.captured(pid) == 777 and paypal.ledger(pid) == []
+    assert Attempt.get(Attempt.payment_id == pid).tries >= 2  # the first answer was lost
