@@ -447,7 +447,7 @@ CARD_INPUT = {
     "type": "object",
     "additionalProperties": False,
     "required": ["number", "exp_month", "exp_year"],
-    "description": ("The card; its number and CVC are encrypted at once and never shown again."),
+    "description": "The card; its number and CVC are encrypted at once and never shown again.",
     "properties": {
         "number": _string(
             "12 to 19 digits passing Luhn; spaces and dashes allowed.",
