@@ -84,8 +84,8 @@ class PaymentIntents:
         The card comes as ``payment_method`` (an existing PaymentMethod's id, or a test one such as
         ``pm_card_visa``: ``payment_methods.chargeable``) or as ``payment_method_data`` (the hash
         ``POST /v1/payment_methods`` takes), from which the PaymentMethod is created with the
-        PaymentIntent, in the same request: then
-        ``payment_method`` of the answer is the new PaymentMethod's id.
+        PaymentIntent, in the same request: then ``payment_method`` of the answer is the new
+        PaymentMethod's id.
         """
         reject_unknown(
             params,
