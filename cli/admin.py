@@ -1,7 +1,12 @@
 """``paywave admin``: operators' commands.
 
-``paywave admin create-merchant --name NAME [--currency USD]`` creates a merchant (checked as ``PATCH
-/merchant`` checks them) and prints its id alone, for ``paywave token --merchant``.
+``paywave admin create-merchant --name NAME [--currency USD] [--allow-raw-cards]`` creates a merchant (checked
+as ``PATCH /merchant`` checks them) and prints its id alone, for ``paywave token --merchant``.  It may not
+send card numbers (``payment_method.type`` ``card``) unless ``--allow-raw-cards``: it pays with tokens, PayPal
+or Stripe PaymentMethods.
+
+``paywave admin set-raw-cards MERCHANT_ID on|off`` allows or refuses a merchant's raw card numbers (PCI DSS
+SAQ D), audited as ``merchant.updated``; ``POST /payments`` obeys within ``PAYWAVE_MERCHANT_CACHE_SECONDS``.
 
 ``paywave admin create-api-key --merchant ID --name NAME --mode test|live [--scope S ...]`` creates an API key
 (every scope unless some are named), audited as the OS user running it, and prints its secret alone: the only
@@ -16,7 +21,7 @@ merchant with that role (the merchant's first owner, typically), the password re
 (same validation, event, audit event and cache update).
 
 Every command acts as the operator ``cli:<OS user>`` in the audit trail (``merchant.created``,
-``payment.settled``).
+``merchant.updated``, ``payment.settled``).
 """
 
 import getpass
@@ -29,12 +34,21 @@ def add_parser(sub):
 
     admin = sub.add_parser(
         "admin",
-        help="operator actions: create a merchant, a user or an API key, settle a payment that awaits review",
+        help="operator actions: create a merchant, a user or an API key, allow raw cards, settle a payment "
+        "that awaits review",
     )
     commands = admin.add_subparsers(dest="admin_command", required=True)
     create = commands.add_parser("create-merchant", help="create a merchant; prints its id alone")
     create.add_argument("--name", required=True, help="its display name")
     create.add_argument("--currency", default="USD", help="its default currency, for dashboards and reports")
+    create.add_argument(
+        "--allow-raw-cards",
+        action="store_true",
+        help="its payments may carry card numbers (PCI DSS SAQ D); default: tokens and gateway methods only",
+    )
+    raw = commands.add_parser("set-raw-cards", help="allow or refuse a merchant's raw card numbers (audited)")
+    raw.add_argument("merchant_id")
+    raw.add_argument("state", choices=["on", "off"])
     key = commands.add_parser("create-api-key", help="create an API key; prints its secret alone, once")
     key.add_argument("--merchant", required=True, help="the merchant's id")
     key.add_argument("--name", required=True, help="what the key is for")
@@ -104,10 +118,24 @@ def _as_operator():
     audit.acting(audit.Actor("operator", f"cli:{getpass.getuser()}"))
 
 
-def _create_merchant(config, changes):
+def _create_merchant(config, checked):
     from store import merchants
 
-    sys.stdout.write(merchants.create(changes["display_name"], changes["default_currency"]).id + "\n")
+    changes, raw_card_data = checked
+    merchant = merchants.create(changes["display_name"], changes["default_currency"], raw_card_data)
+    sys.stdout.write(merchant.id + "\n")
+
+
+def _set_raw_cards(config, checked):
+    from store import merchants
+    from store.errors import NotFound
+
+    merchant_id, allowed = checked
+    try:
+        body = merchants.set_raw_card_data(merchant_id, allowed)
+    except NotFound:
+        raise SystemExit(f"no merchant {merchant_id}") from None
+    sys.stdout.write(body.decode() + "\n")
 
 
 def _create_api_key(config, checked):
@@ -170,7 +198,8 @@ def _resolve(config, checked):
 def _merchant_fields(args):
     from ingress import validation
 
-    return validation.merchant_changes({"display_name": args.name, "default_currency": args.currency})
+    changes = validation.merchant_changes({"display_name": args.name, "default_currency": args.currency})
+    return changes, args.allow_raw_cards
 
 
 def _api_key_fields(args):
@@ -197,4 +226,5 @@ _COMMANDS = {
     "create-api-key": (_api_key_fields, _create_api_key),
     "create-user": (_user_fields, _create_user),
     "resolve": (_resolution, _resolve),
+    "set-raw-cards": (lambda args: (args.merchant_id, args.state == "on"), _set_raw_cards),
 }

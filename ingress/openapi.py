@@ -14,7 +14,7 @@ from shared.radar.attributes import LIST_TYPES
 from shared.radar.decide import ACTIONS
 from store.audit import ACTOR_TYPES
 from store.events import TYPES
-from store.states import SETTLED, AttemptStatus, DeliveryStatus, PaymentStatus, RefundStatus
+from store.states import SETTLED, AttemptStatus, DeliveryStatus, PaymentMethod, PaymentStatus, RefundStatus
 from store.vault import CARD_BRANDS
 
 _ERROR = {"$ref": "#/components/responses/Problem"}
@@ -78,6 +78,19 @@ def _errors(*codes):
     return {str(code): _ERROR for code in codes}
 
 
+CARD: dict[str, Any] = {
+    "type": "object",
+    "required": ["brand", "last4", "exp_month", "exp_year"],
+    "additionalProperties": False,
+    "description": "The card, without its number or CVC.",
+    "properties": {
+        "brand": _string("Card network, e.g. `visa`."),
+        "last4": _string("Last four digits of the number.", pattern="^[0-9]{4}$"),
+        "exp_month": {"type": "integer", "description": "Expiry month, 1 to 12."},
+        "exp_year": {"type": "integer", "description": "Expiry year, four digits."},
+    },
+}
+
 PAYMENT: dict[str, Any] = {
     "type": "object",
     "required": [
@@ -94,6 +107,8 @@ PAYMENT: dict[str, Any] = {
         "attempts",
         "failure_code",
         "failure_message",
+        "method",
+        "payment_method",
         "card",
         "description",
         "metadata",
@@ -112,9 +127,10 @@ PAYMENT: dict[str, Any] = {
         "livemode": LIVEMODE,
         "status": {
             "enum": list(PaymentStatus),
-            "description": "pending → processing → succeeded | requires_capture | failed; requires_capture → "
-            "succeeded | canceled; pending → canceled; pending, processing or requires_capture → "
-            "requires_review (awaits a person). Only moves forward.",
+            "description": "pending → processing → succeeded | requires_capture | failed; processing → "
+            "requires_action (the customer must act: `next_action`) → processing | canceled "
+            "(`action_expired`); requires_capture → succeeded | canceled; pending → canceled; pending, "
+            "processing or requires_capture → requires_review (awaits a person). Only moves forward.",
         },
         "amount": {
             "type": "integer",
@@ -144,17 +160,32 @@ PAYMENT: dict[str, Any] = {
         },
         "failure_code": _nullable("Why the payment failed (the gateway's decline code), when it did."),
         "failure_message": _nullable("A human-readable reason for the failure."),
-        "card": {
+        "method": {
+            "enum": list(PaymentMethod),
+            "description": "How it is paid: `card` (a card number sent, or a token), `paypal` (the buyer "
+            "approves on PayPal's page) or `stripe_payment_method` (a Stripe PaymentMethod).",
+        },
+        "payment_method": {
             "type": "object",
-            "required": ["brand", "last4", "exp_month", "exp_year"],
             "additionalProperties": False,
-            "description": "The card, without its number or CVC.",
+            "required": ["type"],
+            "description": "The `payment_method` the payment was created with, without card number or CVC.",
             "properties": {
-                "brand": _string("Card network, e.g. `visa`."),
-                "last4": _string("Last four digits of the number.", pattern="^[0-9]{4}$"),
-                "exp_month": {"type": "integer", "description": "Expiry month, 1 to 12."},
-                "exp_year": {"type": "integer", "description": "Expiry year, four digits."},
+                "type": {
+                    "enum": ["card", "token", "paypal", "stripe_payment_method"],
+                    "description": "As sent: `card` and `token` carry `card`; `stripe_payment_method` "
+                    "carries `id`.",
+                },
+                "card": CARD,
+                "token": _string("The token it was paid with (`tok_…`)."),
+                "id": _string("The Stripe PaymentMethod charged (`pm_…`)."),
             },
+        },
+        "card": {
+            **CARD,
+            "type": ["object", "null"],
+            "description": "The card, without its number or CVC (also in `payment_method`); null for a "
+            "method without one.",
         },
         "description": _nullable("The merchant's description of the payment."),
         "metadata": {
@@ -170,7 +201,9 @@ PAYMENT: dict[str, Any] = {
             "Why it awaits a person (`requires_review`): "
             "`unknown_outcome_past_replay_window` or `dead_lettered`; kept once settled."
         ),
-        "return_url": _nullable("Where the customer's browser comes back after a 3-D Secure challenge."),
+        "return_url": _nullable(
+            "Where the customer's browser comes back after a customer action (3-D Secure, PayPal approval)."
+        ),
         "next_action": {
             "type": ["object", "null"],
             "description": "What the customer must do while `requires_action` (null otherwise): follow "
@@ -185,7 +218,7 @@ PAYMENT: dict[str, Any] = {
                     "additionalProperties": False,
                     "required": ["url", "return_url"],
                     "properties": {
-                        "url": _string("The challenge page (the gateway's)."),
+                        "url": _string("The gateway's page: the 3-D Secure challenge, PayPal's approval."),
                         "return_url": _string("The payment's `return_url`."),
                     },
                 },
@@ -414,6 +447,111 @@ METADATA = {
     "additionalProperties": {"type": "string", "maxLength": validation.METADATA_VALUE_MAX},
 }
 
+CARD_INPUT = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["number", "exp_month", "exp_year"],
+    "description": "The card; its number and CVC are encrypted at once and never shown again.",
+    "properties": {
+        "number": _string(
+            "12 to 19 digits passing Luhn; spaces and dashes allowed.",
+            pattern="^[0-9 -]{12,23}$",
+        ),
+        "exp_month": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 12,
+            "description": "Expiry month.",
+        },
+        "exp_year": {
+            "type": "integer",
+            "minimum": 2000,
+            "maximum": 2100,
+            "description": "Expiry year, four digits.",
+        },
+        "cvc": _string("3 or 4 digits; erased once the first authorization ends.", pattern="^[0-9]{3,4}$"),
+    },
+}
+
+
+def _method(kind, description, required=(), **properties):
+    """One ``payment_method`` of ``PaymentCreate``: ``type`` is ``kind``."""
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["type", *required],
+        "description": description,
+        "properties": {"type": _const(kind), **properties},
+    }
+
+
+#: ``payment_method.type`` -> its schema's name.
+METHOD_SCHEMAS = {
+    "card": "CardPaymentMethod",
+    "token": "TokenPaymentMethod",
+    "paypal": "PayPalPaymentMethod",
+    "stripe_payment_method": "StripePaymentMethod",
+}
+METHODS = {
+    "CardPaymentMethod": _method(
+        "card",
+        "A card number the merchant's server sends (PCI DSS SAQ D): only where the merchant is allowed raw "
+        "card data (403 `raw-card-data-not-allowed` otherwise).",
+        ["card"],
+        card=CARD_INPUT,
+    ),
+    "TokenPaymentMethod": _method(
+        "token",
+        "A card tokenized in the customer's browser (`POST /tokens` with a publishable key): pays once, "
+        "before it expires.",
+        ["token"],
+        token=_string("The token's id.", pattern=f"^{validation.TOKEN_ID}$"),
+    ),
+    "PayPalPaymentMethod": _method(
+        "paypal",
+        "PayPal's wallet: the buyer approves on PayPal's page (`requires_action`, `next_action`) and comes "
+        "back to `return_url` (required). Charged at PayPal only.",
+    ),
+    "StripePaymentMethod": _method(
+        "stripe_payment_method",
+        "A PaymentMethod the merchant created with Stripe (Stripe Elements): charged at Stripe only, never "
+        "falling back to another gateway.",
+        ["id"],
+        id=_string(
+            "Its id: `pm_…` (in test mode also Stripe's test PaymentMethods, e.g. `pm_card_visa`).",
+            pattern=f"^{validation.STRIPE_PAYMENT_METHOD_ID}$",
+        ),
+    ),
+}
+
+CARD_TOKEN = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["id", "object", "livemode", "card", "created_at", "expires_at", "used"],
+    "properties": {
+        "id": _string("Unique id, `tok_` and 24 characters: `payment_method.token`.", pattern="^tok_"),
+        "object": _const("token"),
+        "livemode": LIVEMODE,
+        "card": {
+            **CARD,
+            "required": [*CARD["required"], "fingerprint"],
+            "properties": {
+                **CARD["properties"],
+                "fingerprint": _string("The same for the same card number at this PayWave."),
+            },
+        },
+        "created_at": _time("When the card was tokenized"),
+        "expires_at": _time("After this the token pays nothing (PAYWAVE_TOKEN_TTL_SECONDS)"),
+        "used": {"type": "boolean", "description": "True once a payment used it: a token pays one payment."},
+    },
+}
+CARD_TOKEN_CREATE = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["card"],
+    "properties": {"card": CARD_INPUT},
+}
+
 PAYMENT_CREATE: dict[str, Any] = {
     "type": "object",
     "additionalProperties": False,
@@ -433,42 +571,15 @@ PAYMENT_CREATE: dict[str, Any] = {
             "`accepted_currencies` when it sets them.",
         },
         "payment_method": {
-            "type": "object",
-            "additionalProperties": False,
-            "required": ["type", "card"],
-            "description": "How the customer pays: a card.",
-            "properties": {
-                "type": _const("card"),
-                "card": {
-                    "type": "object",
-                    "additionalProperties": False,
-                    "required": ["number", "exp_month", "exp_year"],
-                    "description": (
-                        "The card; its number and CVC are encrypted at once and never shown again."
-                    ),
-                    "properties": {
-                        "number": _string(
-                            "12 to 19 digits passing Luhn; spaces and dashes allowed.",
-                            pattern="^[0-9 -]{12,23}$",
-                        ),
-                        "exp_month": {
-                            "type": "integer",
-                            "minimum": 1,
-                            "maximum": 12,
-                            "description": "Expiry month.",
-                        },
-                        "exp_year": {
-                            "type": "integer",
-                            "minimum": 2000,
-                            "maximum": 2100,
-                            "description": "Expiry year, four digits.",
-                        },
-                        "cvc": _string(
-                            "3 or 4 digits; erased once the first authorization ends.", pattern="^[0-9]{3,4}$"
-                        ),
-                    },
-                },
+            "oneOf": [{"$ref": f"#/components/schemas/{name}"} for name in METHOD_SCHEMAS.values()],
+            "discriminator": {
+                "propertyName": "type",
+                "mapping": {kind: f"#/components/schemas/{name}" for kind, name in METHOD_SCHEMAS.items()},
             },
+            "description": "How the customer pays, by `type`: `card` (the number itself: only for a "
+            "merchant allowed raw card data, else 403), `token` (from `POST /tokens`), `paypal` (needs "
+            "`return_url`; PayPal only) or `stripe_payment_method` (Stripe only). A method bound to one "
+            "gateway never falls back to another, and a `gateway` naming another is 422.",
         },
         "capture": {
             "enum": ["automatic", "manual"],
@@ -487,7 +598,8 @@ PAYMENT_CREATE: dict[str, Any] = {
             pattern=f"^{validation.CUSTOMER_ID}$",
         ),
         "return_url": _string(
-            "Where the customer's browser comes back after a 3-D Secure challenge (https).",
+            "Where the customer's browser comes back after a customer action (3-D Secure, PayPal "
+            "approval): https; required with a `paypal` payment_method.",
             maxLength=validation.RETURN_URL_MAX,
             format="uri",
         ),
@@ -597,6 +709,7 @@ MERCHANT = {
         "route",
         "statement_descriptor",
         "settings",
+        "raw_card_data",
         "deleted",
         "created_at",
     ],
@@ -615,6 +728,13 @@ MERCHANT = {
             "type": "object",
             "properties": {"checkout": {**_CHECKOUT_SETTINGS, "type": "object"}},
             "description": _SETTINGS_DOC,
+        },
+        "raw_card_data": {
+            "type": "boolean",
+            "readOnly": True,
+            "description": "May its payments carry card numbers (`payment_method.type` `card`, PCI DSS SAQ "
+            "D)? Else they pay with tokens, PayPal or Stripe PaymentMethods. Read-only: an operator "
+            "switches it (`paywave admin set-raw-cards`).",
         },
         "deleted": {"type": "boolean", "description": "True once deleted: its credentials are refused."},
         "created_at": _time("When the merchant was created"),
@@ -1688,6 +1808,11 @@ TAGS = [
         "or cancel it.",
     },
     {
+        "name": "Tokens",
+        "description": "A card tokenized from the customer's browser with a publishable key, so its number "
+        "never reaches the merchant's server; a token pays one payment.",
+    },
+    {
         "name": "Refunds",
         "description": "Refund part or all of what a payment captured, and read the refunds.",
     },
@@ -1739,12 +1864,25 @@ TAGS = [
 
 #: Per operation id: ``(tag, summary, description)``, applied to the paths by ``document``.
 OPERATIONS = {
+    "createToken": (
+        "Tokens",
+        "Tokenize a card",
+        "With a publishable key (`pk_test_…`, `pk_live_…`; any other credential is 403), from the "
+        "customer's browser: the card is sealed in the vault and the answer holds its brand, last four "
+        "digits and expiry. "
+        'Pay with it once, before `expires_at`: `payment_method: {"type": "token", "token": "tok_…"}` on '
+        "`POST /payments` with a secret key of the same merchant and mode.",
+    ),
     "createPayment": (
         "Payments",
         "Create a payment",
         "Validates and stores the payment with its first job in one transaction and answers 202 at once; "
-        "workers then charge the card (retries, fallback to the other gateway). Poll `GET /payments/{id}` "
-        "or subscribe to events for the outcome. Send an `Idempotency-Key` to retry safely.",
+        "workers then charge it (retries; a card falls back to the other gateway, a `paypal` or "
+        "`stripe_payment_method` never does). A payment that needs the customer moves to "
+        "`requires_action`: send their browser to `next_action.redirect_to_url.url`. Card numbers need "
+        "the merchant's raw card switch (else 403 `raw-card-data-not-allowed`: use a token). Poll "
+        "`GET /payments/{id}` or subscribe to events for the outcome. Send an `Idempotency-Key` to retry "
+        "safely.",
     ),
     "listPayments": (
         "Payments",
@@ -2185,6 +2323,20 @@ def document():
                     "parameters": [_ID, _REFUND_ID],
                     "get": _operation("getRefund", 200, "The refund", _json("Refund"), (401, 403, 404, 503)),
                 },
+                "/tokens": {
+                    "post": {
+                        **_operation(
+                            "createToken",
+                            201,
+                            "The token (the card's brand, last four digits, expiry)",
+                            _json("CardToken"),
+                            BODY_ERRORS,
+                            (True, {"$ref": "#/components/schemas/CardTokenCreate"}),
+                            [_IDEMPOTENCY],
+                        ),
+                        "security": [{"publishable": []}],
+                    }
+                },
                 **_merchant_paths(),
                 **_customer_paths(),
                 **_webhook_paths(),
@@ -2218,13 +2370,23 @@ def document():
                     "scheme": "bearer",
                     "bearerFormat": "JWT or API key",
                     "description": "A service token (JWT) or an API key (`sk_test_…`, `sk_live_…`).",
-                }
+                },
+                "publishable": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "bearerFormat": "publishable key",
+                    "description": "A publishable key (`pk_test_…`, `pk_live_…`): may sit in a web page; "
+                    "creates tokens (`POST /tokens`) and nothing else.",
+                },
             },
             "schemas": {
                 "Payment": PAYMENT,
                 "Attempt": ATTEMPT,
                 "Refund": REFUND,
                 "PaymentCreate": PAYMENT_CREATE,
+                **METHODS,
+                "CardToken": CARD_TOKEN,
+                "CardTokenCreate": CARD_TOKEN_CREATE,
                 "Problem": PROBLEM,
                 "WebhookEndpoint": WEBHOOK_ENDPOINT,
                 "WebhookEndpointCreate": WEBHOOK_ENDPOINT_CREATE,

@@ -1,6 +1,7 @@
 """Request validation: every problem collected and reported by field, nothing echoed
 back that could be card data."""
 
+import dataclasses
 import datetime
 import re
 import urllib.parse
@@ -13,7 +14,7 @@ from ingress.errors import ValidationFailed
 from shared import money
 from shared.cards import find_pans, luhn_ok, mask_pans
 from shared.queues import GATEWAYS
-from store.states import SETTLED
+from store.states import SETTLED, PaymentMethod
 
 MAX_AMOUNT = 99_999_999_999
 METADATA_MAX_KEYS = STRIPE_METADATA_MAX_KEYS - 1  # Stripe's limit counts our PAYMENT_ID_KEY
@@ -120,30 +121,76 @@ def unknown(errors, body, allowed, prefix=""):
 
 
 TOKEN_ID = r"tok_[A-Za-z0-9]{24}"
+#: A Stripe PaymentMethod's id: ``pm_`` and Stripe's own letters (``pm_1Nx…``, ``pm_card_visa`` in test mode).
+STRIPE_PAYMENT_METHOD_ID = r"pm_[A-Za-z0-9_]{1,255}"
 PAYMENT_METHOD = (
-    'must be {"type": "card", "card": {"number", "exp_month", "exp_year", "cvc"}}'
-    ' or {"type": "token", "token"}'
+    'must be {"type": "card", "card": {"number", "exp_month", "exp_year", "cvc"}},'
+    ' {"type": "token", "token"}, {"type": "paypal"} or {"type": "stripe_payment_method", "id": "pm_…"}'
 )
+#: The only gateway that can charge each gateway-bound ``payment_method.type``: no fallback elsewhere.
+METHOD_GATEWAYS: dict[str, str] = {
+    PaymentMethod.PAYPAL: "paypal",
+    PaymentMethod.STRIPE_PAYMENT_METHOD: "stripe",
+}
 
 
-def payment_method(errors, value, today=None):
-    """Validate ``payment_method``.
+@dataclasses.dataclass(frozen=True)
+class MethodChoice:
+    """``payment_method`` checked.
+
+    Parameters:
+      type: The API's ``payment_method.type``: ``card``, ``token``, ``paypal`` or ``stripe_payment_method``.
+      card: A raw card's ``(number, exp_month, exp_year, cvc)`` (never in the repr).
+      token: A token's id (``tok_…``).
+      id: A Stripe PaymentMethod's id (``pm_…``).
+    """
+
+    type: str
+    card: tuple | None = dataclasses.field(default=None, repr=False)
+    token: str | None = None
+    id: str | None = None
+
+    @property
+    def gateway(self) -> str | None:
+        """The one gateway this method can be charged at; None: any gateway (a card)."""
+        return METHOD_GATEWAYS.get(self.type)
+
+
+def is_raw_card(value) -> bool:
+    """Whether ``payment_method`` sends card data (``type: card``), however well formed."""
+    return isinstance(value, dict) and value.get("type") == "card"
+
+
+def payment_method(errors, value, today=None) -> MethodChoice | None:
+    """Validate ``payment_method``: a raw card, a token, PayPal's wallet or a Stripe PaymentMethod.
 
     Returns:
-      A raw card's ``(number, exp_month, exp_year, cvc)``, a token's id (``tok_…``), or None.
+      The method, or None with the problems added.
     """
-    if isinstance(value, dict) and value.get("type") == "token":
+    kind = value.get("type") if isinstance(value, dict) else None
+    if kind == "token":
         unknown(errors, value, ("type", "token"), "payment_method.")
         token = value.get("token")
         if isinstance(token, str) and re.fullmatch(TOKEN_ID, token):
-            return token
+            return MethodChoice("token", token=token)
         errors.add("payment_method.token", "must be a token id (tok_ and 24 letters or digits): POST /tokens")
         return None
-    if not isinstance(value, dict) or value.get("type") != "card" or not isinstance(value.get("card"), dict):
+    if kind == PaymentMethod.PAYPAL:
+        unknown(errors, value, ("type",), "payment_method.")
+        return MethodChoice(PaymentMethod.PAYPAL)
+    if kind == PaymentMethod.STRIPE_PAYMENT_METHOD:
+        unknown(errors, value, ("type", "id"), "payment_method.")
+        pm = value.get("id")
+        if isinstance(pm, str) and re.fullmatch(STRIPE_PAYMENT_METHOD_ID, pm):
+            return MethodChoice(PaymentMethod.STRIPE_PAYMENT_METHOD, id=pm)
+        errors.add("payment_method.id", "must be a Stripe PaymentMethod id (pm_ and letters, digits or _)")
+        return None
+    if kind != PaymentMethod.CARD or not isinstance(value.get("card"), dict):
         errors.add("payment_method", PAYMENT_METHOD)
         return None
     unknown(errors, value, ("type", "card"), "payment_method.")
-    return card(errors, value["card"], "payment_method.card", today)
+    checked = card(errors, value["card"], "payment_method.card", today)
+    return None if checked is None else MethodChoice(PaymentMethod.CARD, card=checked)
 
 
 def card(errors, c, field, today=None):
@@ -195,8 +242,10 @@ def currency(errors, field, value):
 
 
 def payment_create(body: dict, accepted: Collection[str] | None = None, local_return_urls: bool = False):
-    """Returns ``(fields, payment_method)`` for ``store.payments.create``: a raw card's tuple or a token's id
-    (``payment_method``).
+    """Returns ``(fields, method)`` for ``store.payments.create``: ``method`` a ``MethodChoice``.
+
+    A method only one gateway can charge (``MethodChoice.gateway``) refuses a ``gateway`` preference for
+    another; PayPal's wallet needs ``return_url`` (the buyer comes back there from PayPal's page).
 
     Parameters:
       accepted: The merchant's accepted currencies; None: every ISO 4217 currency.
@@ -240,6 +289,10 @@ def payment_create(body: dict, accepted: Collection[str] | None = None, local_re
     fields["metadata"] = metadata(errors, body.get("metadata"))
     fields["return_url"] = return_url(errors, body.get("return_url"), local_return_urls)
     method = payment_method(errors, body.get("payment_method"))
+    if method is not None and method.gateway and gateway not in (None, method.gateway):
+        errors.add("gateway", f"must be {method.gateway} (or left out) for a {method.type} payment_method")
+    if method is not None and method.type == PaymentMethod.PAYPAL and body.get("return_url") is None:
+        errors.add("return_url", "is required with a paypal payment_method: the buyer comes back there")
     errors.raise_if_any()
     return fields, method
 
@@ -457,6 +510,12 @@ MERCHANT_FIELDS: dict[str, Callable] = {
 }
 
 
+#: What ``GET /merchant`` shows that ``PATCH /merchant`` may not change, and why.
+MERCHANT_READ_ONLY = {
+    "raw_card_data": "is read-only: an operator allows raw card numbers (paywave admin set-raw-cards)",
+}
+
+
 def merchant_changes(body: dict, production: bool = True) -> dict:
     """The fields of ``body`` checked (``MERCHANT_FIELDS``), for ``store.merchants``.
 
@@ -467,7 +526,9 @@ def merchant_changes(body: dict, production: bool = True) -> dict:
       ValidationFailed: listing every bad field.
     """
     errors = Errors()
-    unknown(errors, body, MERCHANT_FIELDS)
+    unknown(errors, {k: v for k, v in body.items() if k not in MERCHANT_READ_ONLY}, MERCHANT_FIELDS)
+    for field in MERCHANT_READ_ONLY.keys() & body.keys():
+        errors.add(field, MERCHANT_READ_ONLY[field])
     if not body:
         errors.add("body", f"give at least one of {', '.join(MERCHANT_FIELDS)}")
     changes = {

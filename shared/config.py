@@ -327,8 +327,9 @@ class Config:
     merchant_cache_seconds: int = _setting(
         5,
         _int,
-        "seconds an ingress process keeps a merchant's route and accepted currencies: how long a "
-        "`PATCH /merchant` answered by another process may go unseen by `POST /payments` (0: read each time)",
+        "seconds an ingress process keeps a merchant's route, accepted currencies and raw card switch: how "
+        "long a `PATCH /merchant` answered by another process (or `paywave admin set-raw-cards`) may go "
+        "unseen by `POST /payments` (0: read each time)",
         low=0,
         high=300,
     )

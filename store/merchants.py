@@ -14,7 +14,7 @@ from shared.logging import get_logger
 from shared.ttlcache import TTLCache
 from store import audit, unit
 from store.db import locked
-from store.errors import FieldInvalid, StateConflict
+from store.errors import FieldInvalid, NotFound, StateConflict
 from store.models import ApiKey, Merchant, Payment, Refund, WebhookEndpoint, utcnow
 from store.objects import encode, merchant_object
 from store.states import TERMINAL, RefundStatus
@@ -39,11 +39,13 @@ def ensure(merchant_id: str) -> None:
         _known.add(merchant_id)
 
 
-def create(display_name: str, default_currency: str) -> Merchant:
+def create(display_name: str, default_currency: str, raw_card_data: bool = False) -> Merchant:
     """A new merchant with a ``mer_`` id; every other setting at its default.
 
     Parameters:
       display_name, default_currency: Validated (``ingress.validation.merchant_changes``).
+      raw_card_data: May its payments carry card numbers (SAQ D)?  Off: it pays with tokens, PayPal's
+        wallet or Stripe PaymentMethods.
 
     Returns:
       The stored merchant.
@@ -53,6 +55,7 @@ def create(display_name: str, default_currency: str) -> Merchant:
             id=new_id("mer"),
             display_name=display_name,
             default_currency=default_currency,
+            raw_card_data=raw_card_data,
             created_at=utcnow(),
         )
         audit.record(merchant.id, "merchant.created", merchant.id, after=merchant_object(merchant))
@@ -101,6 +104,29 @@ def update(merchant_id: str, changes: dict) -> bytes:
         work.respond(200, body)
     log.info("merchant_updated", merchant_id=merchant_id, fields=fields)
     return body
+
+
+def set_raw_card_data(merchant_id: str, allowed: bool) -> bytes:
+    """Allow or refuse card numbers in the merchant's payments (an operator's act, audited as
+    ``merchant.updated``); ``POST /payments`` sees it within ``PAYWAVE_MERCHANT_CACHE_SECONDS``.
+
+    Returns:
+      The merchant object (JSON bytes).
+
+    Raises:
+      NotFound: no such merchant.
+    """
+    with unit.joined():
+        merchant = locked(Merchant.select().where(Merchant.id == merchant_id)).first()
+        if merchant is None:
+            raise NotFound(merchant_id)
+        before = merchant_object(merchant)
+        merchant.raw_card_data = allowed
+        merchant.save()
+        after = merchant_object(merchant)
+        audit.record_change(merchant_id, "merchant.updated", merchant_id, before, after)
+    log.info("merchant_raw_card_data", merchant_id=merchant_id, allowed=allowed)
+    return encode(after)
 
 
 def delete(merchant_id: str) -> bytes:
@@ -168,20 +194,24 @@ class PaymentRules:
     Parameters:
       route: Gateways in order; None: ``PAYWAVE_ROUTE``.
       accepted_currencies: None: every ISO 4217 currency.
+      raw_card_data: May a payment carry a card number (``payment_method.type`` ``card``)?  A merchant not
+        stored yet is created with it (``ensure``: the column's default).
     """
 
     route: tuple[str, ...] | None = None
     accepted_currencies: frozenset[str] | None = None
+    raw_card_data: bool = True
 
 
 def _rules(merchant_id: str) -> PaymentRules:
-    columns = (Merchant.route, Merchant.accepted_currencies)
+    columns = (Merchant.route, Merchant.accepted_currencies, Merchant.raw_card_data)
     row = Merchant.select(*columns).where(Merchant.id == merchant_id).first()
     if row is None:
         return PaymentRules()
     return PaymentRules(
         tuple(row.route) if row.route else None,
         frozenset(row.accepted_currencies) if row.accepted_currencies else None,
+        bool(row.raw_card_data),
     )
 
 

@@ -25,7 +25,7 @@ from store.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
-from store.states import DeliveryStatus
+from store.states import DeliveryStatus, PaymentMethod
 
 
 def timestamp(value: datetime.datetime) -> str:
@@ -50,6 +50,30 @@ def attempt_object(a: Attempt) -> dict:
     }
 
 
+def card_object(p: Payment) -> dict | None:
+    """The payment's card as the API shows it (brand, last four, expiry); None for a method without one."""
+    if p.card_last4 is None:
+        return None
+    return {
+        "brand": p.card_brand,
+        "last4": p.card_last4,
+        "exp_month": p.card_exp_month,
+        "exp_year": p.card_exp_year,
+    }
+
+
+def payment_method_object(p: Payment) -> dict:
+    """``payment_method`` as the payment was created with it: ``card`` or ``token`` (the ``tok_…``) with
+    the card, ``paypal``, or ``stripe_payment_method`` with the PaymentMethod's id."""
+    if p.method == PaymentMethod.STRIPE_PAYMENT_METHOD:
+        return {"type": p.method, "id": p.method_id}
+    if p.method == PaymentMethod.PAYPAL:
+        return {"type": p.method}
+    if p.card_token:
+        return {"type": "token", "token": p.card_token, "card": card_object(p)}
+    return {"type": PaymentMethod.CARD, "card": card_object(p)}
+
+
 def payment_object(p: Payment, attempts: Iterable[Attempt]) -> dict:
     """The API's payment object (also what the cache and events hold)."""
     return {
@@ -66,12 +90,9 @@ def payment_object(p: Payment, attempts: Iterable[Attempt]) -> dict:
         "attempts": [attempt_object(a) for a in attempts],
         "failure_code": p.failure_code,
         "failure_message": p.failure_message,
-        "card": {
-            "brand": p.card_brand,
-            "last4": p.card_last4,
-            "exp_month": p.card_exp_month,
-            "exp_year": p.card_exp_year,
-        },
+        "method": p.method,
+        "payment_method": payment_method_object(p),
+        "card": card_object(p),  # also in payment_method: kept where clients read it before
         "description": p.description,
         "metadata": p.metadata or {},
         "customer": p.customer,
@@ -96,6 +117,9 @@ def merchant_object(m: Merchant) -> dict:
         "route": m.route,
         "statement_descriptor": m.statement_descriptor,
         "settings": m.settings,
+        "raw_card_data": bool(
+            m.raw_card_data
+        ),  # read-only: an operator's switch (paywave admin set-raw-cards)
         "deleted": m.deleted_at is not None,
         "created_at": timestamp(m.created_at),
     }

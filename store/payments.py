@@ -67,14 +67,15 @@ def _view(payment: Payment) -> dict:
 
 
 def create(
-    merchant_id: str, fields: dict, card_columns_for: Callable[[str], dict], *, livemode: bool
+    merchant_id: str, fields: dict, method_columns_for: Callable[[str], dict], *, livemode: bool
 ) -> tuple[Payment, bytes]:
     """Write a new ``pending`` payment and its first job (the route's first gateway) in one transaction, in
     one round trip (two with an idempotency claim: its response goes with them, then the COMMIT).
 
     Parameters:
       fields: Validated payment fields (amount, currency, capture, route, ...).
-      card_columns_for: ``f(payment_id) -> dict`` of sealed card columns (``Vault.seal_card``).
+      method_columns_for: ``f(payment_id) -> dict`` of how it is paid: sealed card columns
+        (``Vault.seal_card``, ``store.tokens.consume``), or ``method`` and ``method_id`` without a card.
       livemode: The credential's mode: a test payment is charged with the gateways' test credentials.
 
     Returns:
@@ -91,7 +92,7 @@ def create(
         updated_at=now,
         version=1,
         **fields,
-        **card_columns_for(payment_id),
+        **method_columns_for(payment_id),
     )
     body = encode(payment_object(payment, []))
     merchants.ensure(merchant_id)
@@ -242,7 +243,8 @@ def list_(
     return [payment_object(p, attempts[p.id]) for p in rows], has_more
 
 
-#: The columns of the CSV export, in order: no card data beyond brand and last four, no metadata.
+#: The columns of the CSV export, in order: no card data beyond brand and last four (empty for a method
+#: without a card), no metadata.
 EXPORT_COLUMNS = (
     Payment.id,
     Payment.created_at,
@@ -252,6 +254,7 @@ EXPORT_COLUMNS = (
     Payment.amount_refunded,
     Payment.currency,
     Payment.gateway,
+    Payment.method,
     Payment.card_brand,
     Payment.card_last4,
     Payment.customer,

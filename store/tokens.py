@@ -4,7 +4,9 @@ with once (``payment_method: {"type": "token"}``) before it expires.
 The token's sealed columns are those of a payment (``Vault.seal_card``), bound to the token's id; the
 payment paid with it takes them as they are and names the token (``Payment.card_token``), so the ingress,
 which holds no private key, never opens a card to seal it again.  Using a token clears its sealed CVC: the
-payment holds the only copy, which the worker erases after the first authorization attempt.
+payment holds the only copy, which the worker erases after the first authorization attempt.  The sweeper
+deletes every token once expired (``purge_expired``): a card tokenized and never paid with is kept no longer
+than the token's lifetime.
 """
 
 import datetime
@@ -103,3 +105,20 @@ def consume(merchant_id: str, livemode: bool, token_id: str) -> dict:
     token.cvc_ciphertext = None  # the payment's copy is the only one left
     token.save()
     return {**columns, "card_token": token.id}
+
+
+def purge_expired() -> tuple[int, int]:
+    """Delete every token past its expiry, used or not (a payment paid with one holds its own copy of the
+    sealed card and names the token only as the id its ciphertext is bound to), and erase any CVC a used
+    token still holds.  Idempotent; run by the sweeper.
+
+    Returns:
+      ``(deleted, erased)``: how many tokens each.
+    """
+    deleted = CardToken.delete().where(CardToken.expires_at <= utcnow()).execute()
+    erased = (
+        CardToken.update(cvc_ciphertext=None)
+        .where(CardToken.used_at.is_null(False) & CardToken.cvc_ciphertext.is_null(False))
+        .execute()
+    )
+    return deleted, erased

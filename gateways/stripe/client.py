@@ -17,6 +17,7 @@ from shared.cards import Card
 #: The API version this adapter was written and tested against: response shapes cannot drift.
 API_VERSION = "2026-10-28.endive"
 POOL_SIZE = 32  # pooled connections to Stripe: at least one per concurrent worker thread
+STRIPE_PAYMENT_METHOD = "stripe_payment_method"  # PaymentRequest.method: a pm_… made with Stripe
 
 
 def _no_request_bodies(record: logging.LogRecord) -> bool:
@@ -206,12 +207,18 @@ class StripeGateway(Gateway):
 
         Raw card fields in ``payment_method_data`` are left out of Stripe's API reference and
         typed SDK params, like raw numbers anywhere: they need the account's raw card data
-        access, as ``POST /v1/payment_methods`` with a card number does.  The SDK sends them."""
-        data = {"type": "card", "card": _card_params(request.card)}
+        access, as ``POST /v1/payment_methods`` with a card number does.  The SDK sends them.
+
+        A ``stripe_payment_method`` payment names the merchant's PaymentMethod (``payment_method``)
+        instead: no card data at all."""
+        if request.method == STRIPE_PAYMENT_METHOD:
+            method: dict = {"payment_method": request.method_id}
+        else:
+            method = {"payment_method_data": {"type": "card", "card": _card_params(request.card)}}
         pi = self._call(
             self._v1.payment_intents.create,
             key=request.idempotency_key,
-            params=_intent_params(request, payment_method_data=data),
+            params=_intent_params(request, **method),
         )
         return to_payment(pi)
 

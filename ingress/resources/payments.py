@@ -37,23 +37,39 @@ class Collection:
         self.relay = relay
         self.rules = rules
 
-    def route_for(self, preference, merchant_route):
-        """Gateways to try, in order: the preference first, then the merchant's route, else the configured
-        one."""
+    def route_for(self, method, preference, merchant_route):
+        """Gateways to try, in order: the one gateway a gateway-bound method can be charged at, else the
+        preference first, then the merchant's route, else the configured one."""
+        if method.gateway:
+            return [method.gateway]
         route = list(merchant_route or self.config.route)
         if preference:
             route = [preference] + [g for g in route if g != preference]
         return route
 
-    def card_columns(self, principal, method):
-        """``f(payment_id) -> card columns`` for ``payments.create``: a raw card sealed for the payment, or a
-        token's sealed card, the token used up in the payment's transaction."""
-        if isinstance(method, str):
-            return lambda payment_id: tokens.consume(principal.merchant_id, principal.livemode, method)
-        return lambda payment_id: self.vault.seal_card(payment_id, *method)
+    def method_columns(self, principal, method):
+        """``f(payment_id) -> columns`` for ``payments.create``: a raw card sealed for the payment, a token's
+        sealed card (the token used up in the payment's transaction), or the method without a card."""
+        if method.type == "token":
+            return lambda payment_id: tokens.consume(principal.merchant_id, principal.livemode, method.token)
+        if method.card is not None:
+            return lambda payment_id: self.vault.seal_card(payment_id, *method.card)
+        return lambda payment_id: {"method": method.type, "method_id": method.id}
 
     def on_post(self, req, resp):
         rules = self.rules.get(req.context.merchant_id)
+        if not rules.raw_card_data and validation.is_raw_card(req.context.body.get("payment_method")):
+            raise Problem(
+                403,
+                "Raw card data not allowed",
+                "this merchant may not send card numbers (payment_method.type card): tokenize the card in "
+                "the customer's browser (/v1/paywave.js, POST /tokens with a publishable key) and send "
+                '{"type": "token", "token": "tok_…"}; an operator can allow raw cards (SAQ D)',
+                slug="raw-card-data-not-allowed",
+                errors=[
+                    {"field": "payment_method", "reason": "raw card data is not allowed for this merchant"}
+                ],
+            )
         fields, method = validation.payment_create(
             req.context.body, rules.accepted_currencies, local_return_urls=self.config.env != "production"
         )
@@ -62,12 +78,12 @@ class Collection:
             principal.merchant_id, principal.livemode, fields["customer"]
         ):
             raise validation.ValidationFailed([{"field": "customer", "reason": "no such customer"}])
-        fields["route"] = ",".join(self.route_for(fields["gateway_preference"], rules.route))
+        fields["route"] = ",".join(self.route_for(method, fields["gateway_preference"], rules.route))
         with unit_of_work(req, self.cache, self.relay):
             payment, body = payments.create(
                 req.context.merchant_id,
                 fields,
-                self.card_columns(principal, method),
+                self.method_columns(principal, method),
                 livemode=req.context.principal.livemode,
             )
         req.context.payment_id = payment.id

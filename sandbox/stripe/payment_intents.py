@@ -3,7 +3,7 @@
 import secrets
 import time
 
-from sandbox.stripe.payment_methods import card_payment_method
+from sandbox.stripe.payment_methods import card_payment_method, chargeable
 from sandbox.stripe.wire import (
     amount_param,
     choice_param,
@@ -81,10 +81,11 @@ class PaymentIntents:
     def create(self, params, key):
         """A PaymentIntent, confirmed at once with ``confirm=true``.
 
-        The card comes as ``payment_method`` (an existing PaymentMethod's id) or as
-        ``payment_method_data`` (the hash ``POST /v1/payment_methods`` takes), from which the
-        PaymentMethod is created with the PaymentIntent, in the same request: then
-        ``payment_method`` of the answer is the new PaymentMethod's id.
+        The card comes as ``payment_method`` (an existing PaymentMethod's id, or a test one such as
+        ``pm_card_visa``: ``payment_methods.chargeable``) or as ``payment_method_data`` (the hash
+        ``POST /v1/payment_methods`` takes), from which the PaymentMethod is created with the
+        PaymentIntent, in the same request: then ``payment_method`` of the answer is the new
+        PaymentMethod's id.
         """
         reject_unknown(
             params,
@@ -155,7 +156,7 @@ class PaymentIntents:
                 pm, outcome = created
                 self.objects.put(pm, outcome)
             elif payment_method:
-                self.objects.get("payment_method", payment_method, "payment_method", 400)
+                pi["payment_method"] = chargeable(self.objects, payment_method)
             self.objects.put(pi)
             return self.charges.authorize(pi, key, **confirmation) if confirm else pi
 
@@ -170,7 +171,7 @@ class PaymentIntents:
             payment_method = payment_method or pi["payment_method"]
             if not payment_method:
                 raise _no_payment_method()
-            self.objects.get("payment_method", payment_method, "payment_method", 400)
+            payment_method = chargeable(self.objects, payment_method)
             return self.charges.authorize({**pi, "payment_method": payment_method}, key, **confirmation)
 
     def update(self, pi_id, params, key):

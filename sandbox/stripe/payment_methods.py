@@ -1,5 +1,5 @@
 """Card PaymentMethods: the card checks Stripe makes, the issuer's answer (``sandbox.cards``) and its decline
-errors."""
+errors; Stripe's test PaymentMethods (``pm_card_visa``…) stand for its test cards."""
 
 import datetime
 import time
@@ -23,6 +23,28 @@ ADVICE_CODES = {
     "fraudulent": "do_not_try_again",
     "insufficient_funds": "try_again_later",
     "processing_error": "try_again_later",
+}
+
+
+#: Stripe's test PaymentMethods and the test card each stands for (docs.stripe.com/testing): a PaymentIntent
+#: given one charges a new PaymentMethod of that card, as Stripe does.
+TEST_PAYMENT_METHODS = {
+    "pm_card_visa": "4242424242424242",
+    "pm_card_visa_debit": "4000056655665556",
+    "pm_card_mastercard": "5555555555554444",
+    "pm_card_amex": "378282246310005",
+    "pm_card_chargeDeclined": "4000000000000002",
+    "pm_card_visa_chargeDeclined": "4000000000000002",
+    "pm_card_visa_chargeDeclinedInsufficientFunds": "4000000000009995",
+    "pm_card_visa_chargeDeclinedLostCard": "4000000000009987",
+    "pm_card_visa_chargeDeclinedStolenCard": "4000000000009979",
+    "pm_card_chargeDeclinedExpiredCard": "4000000000000069",
+    "pm_card_chargeDeclinedIncorrectCvc": "4000000000000127",
+    "pm_card_chargeDeclinedProcessingError": "4000000000000119",
+    "pm_card_radarBlock": "4100000000000019",
+    "pm_card_authenticationRequired": "4000002500003155",
+    "pm_card_threeDSecure2Required": "4000000000003220",
+    "pm_card_threeDSecureRequired": "4000000000003063",
 }
 
 
@@ -106,6 +128,23 @@ def card_payment_method(params, prefix=None):
         },
     }
     return pm, outcome
+
+
+def chargeable(objects, payment_method_id):
+    """The id of the PaymentMethod a PaymentIntent charges when given ``payment_method_id``: one of the
+    account's, or a new one of the test card a test PaymentMethod stands for (``TEST_PAYMENT_METHODS``).
+    Call with ``objects.lock`` held.
+
+    Raises:
+      ApiError: 400 ``resource_missing`` naming ``payment_method``: no such PaymentMethod.
+    """
+    number = TEST_PAYMENT_METHODS.get(payment_method_id)
+    if number is None:
+        return objects.get("payment_method", payment_method_id, "payment_method", 400)["id"]
+    expiry = {"exp_month": "12", "exp_year": str(datetime.date.today().year + 1)}
+    pm, outcome = card_payment_method({"type": "card", "card": {"number": number, **expiry}})
+    objects.put(pm, outcome)
+    return pm["id"]
 
 
 class PaymentMethods:

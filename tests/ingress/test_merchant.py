@@ -47,8 +47,13 @@ def test_a_merchant_first_seen_has_the_defaults(client, auth, merchant):
         "route": None,
         "statement_descriptor": None,
         "settings": {},
+        "raw_card_data": True,  # the column's default: merchants first seen keep sending raw cards
         "deleted": False,
     }
+    refused = patch(client, auth, {"raw_card_data": False})
+    assert refused.status_code == 422 and refused.json["errors"] == [
+        {"field": "raw_card_data", "reason": validation.MERCHANT_READ_ONLY["raw_card_data"]}
+    ]
 
 
 def test_patch_sets_every_field_and_get_reads_it_back(client, auth, merchant):

@@ -39,6 +39,7 @@ def test_every_operation_parameter_and_property_is_described_and_tagged():
         tags
         == {
             "Payments",
+            "Tokens",
             "Refunds",
             "Webhook endpoints",
             "Events",
@@ -79,3 +80,29 @@ def test_operations_fall_into_their_tags():
     assert by_id["createCustomer"] == by_id["deleteCustomer"] == ["Customers"]
     assert by_id["createApiKey"] == by_id["rollApiKey"] == by_id["revokeApiKey"] == ["API keys"]
     assert by_id["createRadarRule"] == by_id["addRadarValueListItem"] == ["Radar"]
+
+
+def test_payment_methods_tokens_and_customer_actions_are_described():
+    doc = document()
+    schemas = doc["components"]["schemas"]
+    chosen = schemas["PaymentCreate"]["properties"]["payment_method"]
+    mapping = chosen["discriminator"]["mapping"]
+    assert chosen["discriminator"]["propertyName"] == "type"
+    assert set(mapping) == {"card", "token", "paypal", "stripe_payment_method"}
+    assert [ref["$ref"] for ref in chosen["oneOf"]] == list(mapping.values())
+    for kind, ref in mapping.items():
+        assert schemas[ref.rsplit("/", 1)[1]]["properties"]["type"]["const"] == kind
+    assert "return_url" in schemas["PaymentCreate"]["properties"]
+    payment = schemas["Payment"]
+    assert {"method", "payment_method", "next_action", "return_url"} <= set(payment["required"])
+    assert "requires_action" in payment["properties"]["status"]["enum"]
+    redirect = payment["properties"]["next_action"]["properties"]["redirect_to_url"]
+    assert redirect["required"] == ["url", "return_url"]
+    tokens = doc["paths"]["/tokens"]["post"]
+    assert (
+        tokens["security"] == [{"publishable": []}] and "publishable" in doc["components"]["securitySchemes"]
+    )
+    assert tokens["responses"]["201"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/CardToken"
+    }
+    assert {"403", "422"} <= set(tokens["responses"])

@@ -15,8 +15,9 @@ MASTERCARD = "5555555555554444"
 
 @pytest.fixture
 def history(client, auth, db):
-    """Five payments of the merchant, oldest first: ``{name: id}``; two of customer ``c1`` (ada@example.test),
-    one of ``c2``."""
+    """Seven payments of the merchant, oldest first: ``{name: id}``; two of customer ``c1``
+    (ada@example.test), one of ``c2``; the last two without a card (PayPal's wallet, a Stripe
+    PaymentMethod)."""
     c1 = new_customer(client, auth, "Ada@Example.test")
     c2 = new_customer(client, auth, "grace@example.test", "Grace Hopper")
     bodies = {
@@ -27,6 +28,17 @@ def history(client, auth, db):
         ),
         "formula": card_payment(amount=3500, description='=HYPERLINK("http://x")', customer=c2),
         "failed": card_payment(MASTERCARD, amount=4500, currency="EUR"),
+        "wallet": {
+            "amount": 5500,
+            "currency": "GBP",
+            "payment_method": {"type": "paypal"},
+            "return_url": "https://shop.example/back",
+        },
+        "pm": {
+            "amount": 6500,
+            "currency": "GBP",
+            "payment_method": {"type": "stripe_payment_method", "id": "pm_1"},
+        },
     }
     ids = {
         name: client.simulate_post("/payments", json=body, headers=auth).json["id"]
@@ -34,6 +46,7 @@ def history(client, auth, db):
     }
     Payment.update(status="succeeded", gateway="stripe").where(Payment.id.in_(list(ids.values()))).execute()
     Payment.update(status="failed", gateway="paypal").where(Payment.id == ids["failed"]).execute()
+    Payment.update(gateway="paypal").where(Payment.id == ids["wallet"]).execute()
     Payment.update(status="canceled").where(Payment.id == ids["visa_eur"]).execute()
     return {**ids, "c1": c1, "c2": c2}
 
@@ -50,7 +63,8 @@ def listed(client, auth, query):
         ("status=failed&status=canceled", ["failed", "visa_eur"]),
         ("amount[gte]=1500&amount[lte]=3500", ["formula", "mc_usd", "visa_eur"]),
         ("currency=eur", ["failed", "visa_eur"]),
-        ("gateway=paypal", ["failed"]),
+        ("gateway=paypal", ["wallet", "failed"]),
+        ("currency=GBP&card_brand=visa", []),
         ("card_last4=4444", ["failed", "mc_usd"]),
         ("card_brand=visa&currency=USD", ["formula", "visa_usd"]),
         ("metadata[shop]=eu", ["mc_usd", "visa_usd"]),
@@ -113,12 +127,13 @@ def test_the_export_holds_what_the_list_holds(client, auth, history, query):
     rows = exported(client, auth, query)
     assert rows[0] == [
         "id", "created_at", "status", "amount", "amount_captured", "amount_refunded", "currency",
-        "gateway", "card_brand", "card_last4", "customer", "description",
+        "gateway", "method", "card_brand", "card_last4", "customer", "description",
     ]  # fmt: skip
     page = client.simulate_get("/payments", query_string=query + "&limit=100", headers=auth).json["data"]
     expected = [
         [p["id"], p["created_at"], p["status"], str(p["amount"]), str(p["amount_captured"]),
-         str(p["amount_refunded"]), p["currency"], p["gateway"], p["card"]["brand"], p["card"]["last4"],
+         str(p["amount_refunded"]), p["currency"], p["gateway"], p["method"],
+         (p["card"] or {}).get("brand", ""), (p["card"] or {}).get("last4", ""),
          p["customer"] or "", p["description"] or ""]
         for p in page
         if p["id"] != history["formula"]

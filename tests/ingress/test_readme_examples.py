@@ -65,6 +65,23 @@ def test_the_search_and_export_examples_answer(served, mint, merchant, tmp_path)
     assert (tmp_path / "payments.csv").read_text().startswith("id,created_at,status,amount,")
 
 
+@pytest.mark.parametrize(
+    ("marker", "method"),
+    [('"stripe_payment_method", "id"', "stripe_payment_method"), ('"paypal"}', "paypal")],
+)
+def test_the_gateway_method_examples_create_payments(served, mint, merchant, marker, method):
+    command = next(c for c in COMMANDS if marker in c).replace("http://127.0.0.1:8000", served)
+    out = subprocess.run(
+        ["bash", "-c", command],
+        env={**os.environ, "TOKEN": mint(merchant)},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    payment = json.loads(out.stdout)
+    assert (payment["object"], payment["method"], payment["card"]) == ("payment", method, None), out.stderr
+
+
 def test_the_api_key_example_creates_a_key_that_lists_payments(served, mint, merchant):
     created, listed = (
         next(c for c in COMMANDS if marker in c).replace("http://127.0.0.1:8000", served)

@@ -3,9 +3,11 @@ documented (status, headers, body), every 4xx ``application/problem+json``; and 
 limit holds exactly at its bound."""
 
 import contextlib
+import functools
 
 import pytest
 import schemathesis
+from falcon import testing
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import FlakyStrategyDefinition
@@ -37,41 +39,103 @@ CHECKS = [
 ]
 
 
+MERCHANT = "m_schemathesis"
+CARD = {"number": "4242424242424242", "exp_month": 12, "exp_year": 2031, "cvc": "123"}
+TOKENS = 40  # unused tokens for the generated payments that pay with one (each pays once)
+
+
 @pytest.fixture(scope="module")
 def token(mint):
-    return {"Authorization": f"Bearer {mint('m_schemathesis')}"}
+    return {"Authorization": f"Bearer {mint(MERCHANT)}"}
 
 
 @pytest.fixture(scope="module")
-def served(app):
+def publishable(app, token):
+    """A live publishable key of the merchant: what ``createToken`` is called with."""
+    client = testing.TestClient(app)
+    body = {"name": "checkout page", "mode": "live", "type": "publishable"}
+    resp = client.simulate_post("/api_keys", json=body, headers=token)
+    assert resp.status_code == 201, resp.text
+    return {"Authorization": f"Bearer {resp.json['secret']}"}
+
+
+@pytest.fixture(scope="module")
+def served(app, publishable):
+    client = testing.TestClient(app)
+    tokens = [
+        client.simulate_post("/tokens", json={"card": CARD}, headers=publishable) for _ in range(TOKENS)
+    ]
+    assert all(t.status_code == 201 for t in tokens)
     schema = schemathesis.openapi.from_wsgi("/openapi.json", app)
-    schema.hook("flatmap_body")(acceptable_card)
+    schema.hook("flatmap_body")(functools.partial(acceptable_methods, [t.json["id"] for t in tokens]))
     return schema
 
 
-def acceptable_card(context, body):
-    """Half the generated payments get a card and currency the app accepts (a schema-valid body
-    rarely passes Luhn, expiry and ISO 4217), so 202s happen and the stateful links have payments."""
-    if context.operation.definition.raw.get("operationId") != "createPayment" or not isinstance(body, dict):
+def acceptable_methods(token_ids, context, body):
+    """Half the generated payments get a currency and a payment method of each type the app accepts (a
+    schema-valid body rarely passes Luhn, expiry and ISO 4217), so 202s happen for each and the stateful
+    links have payments; half the generated tokens get a card that passes."""
+    operation_id = context.operation.definition.raw.get("operationId")
+    if operation_id == "createToken" and isinstance(body, dict):
+        return st.sampled_from([body, {"card": CARD}])
+    if operation_id != "createPayment" or not isinstance(body, dict):
         return st.just(body)
-    card = {"number": "4242424242424242", "exp_month": 12, "exp_year": 2031, "cvc": "123"}
     # a generated customer id names no customer (422): the fixed half names none
-    fixed = {k: v for k, v in body.items() if k != "customer"}
-    fixed.update(amount=1050, currency="USD", payment_method={"type": "card", "card": card})
-    return st.sampled_from([body, fixed])
+    fixed = {k: v for k, v in body.items() if k not in ("customer", "gateway")}
+    fixed.update(amount=1050, currency="USD", return_url="https://shop.example/back")
+    methods = st.sampled_from(
+        [
+            {"type": "card", "card": CARD},
+            {"type": "paypal"},
+            {"type": "stripe_payment_method", "id": "pm_card_visa"},
+        ]
+    ) | st.sampled_from(token_ids).map(lambda token_id: {"type": "token", "token": token_id})
+    return st.just(body) | methods.map(lambda method: {**fixed, "payment_method": method})
 
 
 @pytest.mark.parametrize("operation_id", OPERATIONS)
-def test_operation_conforms(served, token, operation_id):
+def test_operation_conforms(served, token, publishable, operation_id):
     operation = served.find_operation_by_id(operation_id)
     cases = operation.as_strategy(GenerationMode.POSITIVE) | operation.as_strategy(GenerationMode.NEGATIVE)
+    headers = publishable if operation_id == "createToken" else token
 
     @SETTINGS
     @given(cases)
     def run(case):
-        case.call_and_validate(headers=token, checks=CHECKS)
+        case.call_and_validate(headers=headers, checks=CHECKS)
 
     run()
+
+
+@pytest.mark.parametrize(
+    "method",
+    [
+        {"type": "card", "card": CARD},
+        {"type": "token"},
+        {"type": "paypal"},
+        {"type": "stripe_payment_method", "id": "pm_card_visa"},
+    ],
+    ids=lambda method: method["type"],
+)
+def test_each_payment_method_is_accepted_as_documented(served, token, publishable, method):
+    """Generation reaches each type only by chance: each one once for certain, a token made by
+    ``createToken`` with the publishable key first."""
+    if method["type"] == "token":
+        made = served.find_operation_by_id("createToken").Case(body={"card": CARD})
+        method = {
+            "type": "token",
+            "token": made.call_and_validate(headers=publishable, checks=CHECKS).json()["id"],
+        }
+    body = {
+        "amount": 1050,
+        "currency": "USD",
+        "payment_method": method,
+        "return_url": "https://shop.example/b",
+    }
+    case = served.find_operation_by_id("createPayment").Case(body=body)
+    response = case.call_and_validate(headers=token, checks=CHECKS)
+    assert response.status_code == 202, response.text
+    assert response.json()["payment_method"]["type"] == method["type"]
 
 
 def test_stateful_links_conform(served, token):

@@ -547,3 +547,48 @@ def test_three_d_secure_card_declines_when_no_action_may_be_taken(api):
     answer = api.payment_intent(number="4000002500003155", error_on_requires_action="true")
     assert answer.status_code == 402
     assert answer.json()["error"]["code"] == "authentication_required"
+
+
+@pytest.mark.parametrize(
+    ("test_pm", "brand", "last4", "decline_code"),
+    [
+        ("pm_card_visa", "visa", "4242", None),
+        ("pm_card_mastercard", "mastercard", "4444", None),
+        ("pm_card_visa_chargeDeclinedInsufficientFunds", "visa", "9995", "insufficient_funds"),
+        ("pm_card_chargeDeclined", "visa", "0002", "generic_decline"),
+    ],
+)
+def test_stripes_test_payment_methods_charge_their_test_cards(api, test_pm, brand, last4, decline_code):
+    params = {"amount": "700", "currency": "usd", "payment_method": test_pm, "confirm": "true"}
+    resp = api.post(
+        "/v1/payment_intents", [*params.items(), ("expand[]", "payment_method")], uuid.uuid4().hex
+    )
+    if decline_code:
+        error = error_of(resp, 402)
+        assert (
+            error["decline_code"] == decline_code
+            and error["payment_intent"]["status"] == "requires_payment_method"
+        )
+        pm = error["payment_method"]
+    else:
+        assert resp.status_code == 200, resp.text
+        assert resp.json()["status"] == "succeeded"
+        pm = resp.json()["payment_method"]
+    # a new PaymentMethod of the test card, as Stripe makes one
+    assert pm["id"] != test_pm and pm["id"].startswith("pm_")
+    assert (pm["card"]["brand"], pm["card"]["last4"]) == (brand, last4)
+
+
+def test_an_unknown_payment_method_is_resource_missing(api):
+    params = {"amount": "700", "currency": "usd", "payment_method": "pm_card_nope", "confirm": "true"}
+    error = error_of(api.post("/v1/payment_intents", params, uuid.uuid4().hex), 400)
+    assert (error["type"], error["code"], error["param"]) == (
+        "invalid_request_error",
+        "resource_missing",
+        "payment_method",
+    )
+    created = api.post("/v1/payment_intents", {"amount": "700", "currency": "usd"}).json()
+    confirm = api.post(f"/v1/payment_intents/{created['id']}/confirm", {"payment_method": "pm_card_nope"})
+    assert error_of(confirm, 400)["code"] == "resource_missing"
+    confirmed = api.post(f"/v1/payment_intents/{created['id']}/confirm", {"payment_method": "pm_card_visa"})
+    assert confirmed.status_code == 200 and confirmed.json()["status"] == "succeeded", confirmed.text

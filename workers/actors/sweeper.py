@@ -13,7 +13,7 @@ import datetime
 
 from shared import jobs
 from shared.jobs import Job
-from store import attempts, deliveries, gateway_events, idempotency, outbox
+from store import attempts, deliveries, gateway_events, idempotency, outbox, tokens
 from store.db import try_lock
 from store.models import Payment, Refund, utcnow
 from store.states import AttemptStatus, PaymentStatus
@@ -63,6 +63,7 @@ def sweep(ctx) -> dict:
             deliveries=deliveries.redrive_stuck(cutoff),
         )
         idempotency.purge_expired()
+        tokens.purge_expired()
         outbox.purge_published()
         gateway_events.purge_settled(ctx.config.gateway_event_retention_days)
     return done
