@@ -285,8 +285,9 @@ def _charged(gateway: str, payment: Payment, fact: Fact, *, status: PaymentStatu
         attempt.error_class = attempt.error_code = attempt.error_message = None
     # Payment columns for ``attempts.save``, each of its field's own type.
     changes: dict[str, Any] = {"amount_captured": fact.amount, "gateway_reference": reference}
-    if charging:  # the customer's action too, if any, is over (``next_action`` cleared on saving)
-        changes.update(cvc_ciphertext=None, failure_code=None, failure_message=None)
+    if charging:  # the customer's action too, if any, is over (``next_action`` cleared on saving), and a
+        # merchant's cancel of it came too late: the charge stands
+        changes.update(cvc_ciphertext=None, failure_code=None, failure_message=None, pending_operation=None)
         metrics.payments.labels(status, gateway).inc()
     else:
         changes.update(pending_operation=None, amount_to_capture=None)

@@ -403,7 +403,9 @@ def request_capture(
 
 def cancel(merchant_id: str, payment_id: str, *, livemode: bool) -> tuple[Payment, bytes]:
     """Cancel a payment no gateway has charged: at once while ``pending`` (its CVC
-    erased), through the gateway (void) while ``requires_capture``.
+    erased), through the gateway while ``requires_capture`` (void) or ``requires_action`` (the
+    worker cancels the gateway's intent first, as for an expiry: a customer who completed the action
+    before keeps the payment).
 
     Raises:
       NotFound, StateConflict.
@@ -414,15 +416,18 @@ def cancel(merchant_id: str, payment_id: str, *, livemode: bool) -> tuple[Paymen
         if payment.status == PaymentStatus.PENDING:
             payment.status = PaymentStatus.CANCELED
             return _save(work, payment, 202, ("payment.canceled", before), event="payment.canceled")
-        if payment.status != PaymentStatus.REQUIRES_CAPTURE:
+        if payment.status not in (PaymentStatus.REQUIRES_CAPTURE, PaymentStatus.REQUIRES_ACTION):
             raise StateConflict(f"a {payment.status} payment cannot be canceled")
         if payment.pending_operation:
             raise StateConflict(
                 f"a {payment.pending_operation} is already in progress", "operation_in_progress"
             )
         payment.pending_operation = "cancel"
-        cancel_job = [jobs.cancel_payment(payment_id)]
-        return _save(work, payment, 202, ("payment.cancel_requested", before), cancel_job)
+        if payment.status == PaymentStatus.REQUIRES_ACTION:
+            cancel_job = jobs.process_payment(payment_id, payment.gateway)
+        else:
+            cancel_job = jobs.cancel_payment(payment_id)
+        return _save(work, payment, 202, ("payment.cancel_requested", before), [cancel_job])
 
 
 def create_refund(

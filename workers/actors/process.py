@@ -11,8 +11,9 @@ moves the payment to ``requires_action`` with ``next_action``.  The same job the
 again at its gateway (same key), queued by the customer's return, the gateway's webhook or the sweeper:
 still waiting changes nothing; a charge or authorization is a success; a decline fails the payment,
 never falling back to another gateway (the customer, not another gateway, is the one to ask again).
-Past ``action_expires_at`` the gateway's intent is canceled first and the payment only then
-(``action_expired``): a customer who completed the action meanwhile keeps the payment.
+Past ``action_expires_at``, or once the merchant asked to cancel (``pending_operation`` ``cancel``), the
+gateway's intent is canceled first and the payment only then (``action_expired`` for an expiry): a
+customer who completed the action meanwhile keeps the payment.
 """
 
 import datetime
@@ -113,12 +114,12 @@ def process_payment(ctx, payment_id, gateway):
     # A second try with the same key is a lookup: the gateway answers what it already did.
     replay, reference = attempt.tries > 0, attempt.gateway_reference
     c = call(ctx, attempt, lambda: gw.retrieve(request, reference) if replay else gw.execute(request))
-    if payment.status == PaymentStatus.REQUIRES_ACTION and _waiting(c) and _expired(payment):
+    if payment.status == PaymentStatus.REQUIRES_ACTION and _waiting(c) and _ending(payment):
         read = _cancel_intent(ctx, gw, payment, request, c)
         if read is None:
             return  # the cancel's outcome is unknown: asked again (retried, then swept)
         if _waiting(read):
-            _expire(ctx, payment_id, read)
+            _cancel(ctx, payment_id, read)
             return
         c = read  # the customer acted before the cancel: their outcome stands
     if c.error is None and c.result.status not in RESULT_STATUS and not _awaits_customer(payment, request, c):
@@ -142,12 +143,15 @@ def _waiting(c) -> bool:
     return c.error is None and c.result.status in (GatewayStatus.REQUIRES_ACTION, GatewayStatus.CANCELED)
 
 
-def _expired(payment) -> bool:
-    return payment.action_expires_at is not None and utcnow() >= payment.action_expires_at
+def _ending(payment) -> bool:
+    """The customer's time is up, or the merchant asked to cancel."""
+    expired = payment.action_expires_at is not None and utcnow() >= payment.action_expires_at
+    return expired or payment.pending_operation == "cancel"
 
 
 def _cancel_intent(ctx, gw, payment, request, c):
-    """Cancel at the gateway the intent of ``payment``, whose action expired, before the payment itself.
+    """Cancel at the gateway the intent of ``payment`` (expired, or canceled by the merchant), before the
+    payment itself.
 
     The gateway's answer decides: an intent the customer completed meanwhile cannot be canceled (Stripe
     refuses a succeeded PaymentIntent), and a gateway that cannot cancel an unapproved intent (PayPal's
@@ -172,24 +176,31 @@ def _cancel_intent(ctx, gw, payment, request, c):
     return call(ctx, c.attempt, lambda: gw.retrieve(request, payment.gateway_reference))
 
 
-def _expire(ctx, payment_id, c):
-    """``requires_action`` -> ``canceled`` (``action_expired``), the gateway's intent canceled or lapsed."""
+def _cancel(ctx, payment_id, c):
+    """``requires_action`` -> ``canceled``, the gateway's intent canceled or lapsed: ``action_expired``, or
+    no failure at all when the merchant canceled (as a canceled authorization)."""
     attempt = c.attempt
     with ctx.unit():
         payment = attempts.lock(payment_id)
         if payment.status != PaymentStatus.REQUIRES_ACTION:
             attempt.save()  # a webhook or another delivery settled it first
             return
+        by_merchant = payment.pending_operation == "cancel"
         attempt.status, attempt.latency_ms = AttemptStatus.DECLINED, c.latency_ms
-        attempt.error_class, attempt.error_code = "soft_decline", "action_expired"
-        attempt.error_message = "the customer did not complete the action in time"
+        attempt.error_class = "soft_decline"
+        if by_merchant:
+            attempt.error_code, attempt.error_message = "canceled", "the merchant canceled the payment"
+        else:
+            attempt.error_code = "action_expired"
+            attempt.error_message = "the customer did not complete the action in time"
         attempts.save(
             payment,
             status=PaymentStatus.CANCELED,
             attempt=attempt,
             event="payment.canceled",
-            failure_code=attempt.error_code,
-            failure_message=attempt.error_message,
+            failure_code=None if by_merchant else attempt.error_code,
+            failure_message=None if by_merchant else attempt.error_message,
+            pending_operation=None,
         )
         metrics.payments.labels(PaymentStatus.CANCELED, attempt.gateway).inc()
 
@@ -238,6 +249,7 @@ def _finish(ctx, payment_id, c):
                 gateway_reference=c.result.reference,
                 failure_code=None,
                 failure_message=None,
+                pending_operation=None,  # a merchant's cancel of a waiting payment: the outcome won
             )
             metrics.payments.labels(status, attempt.gateway).inc()
         elif c.transient and c.tries_left(ctx.config):
@@ -265,6 +277,7 @@ def _finish(ctx, payment_id, c):
                 event="payment.failed",
                 failure_code=error.code,
                 failure_message=error.message,
+                pending_operation=None,
             )
             metrics.payments.labels(PaymentStatus.FAILED, attempt.gateway).inc()
     retry_later(ctx, c)
