@@ -193,7 +193,8 @@ def test_the_return_route_answers_404_to_anything_but_its_own_signed_address(api
     good = urllib.parse.urlsplit(returns.return_url(config, pid))
     sig = returns.signature(config, pid)
     other = pay(api, auth, "4000002500003155")
-    for query in ("", "sig=", f"sig={sig[:-1]}A", f"sig={returns.signature(config, other)}", "sig=%00"):
+    tampered = sig[:-1] + ("B" if sig.endswith("A") else "A")  # one character off, never the signature
+    for query in ("", "sig=", f"sig={tampered}", f"sig={returns.signature(config, other)}", "sig=%00"):
         resp = api.simulate_get(good.path, query_string=query)
         assert resp.status_code == 404 and resp.headers["Content-Type"] == "application/problem+json", query
     unknown = "pay_" + "0" * 24
@@ -252,3 +253,41 @@ def test_a_challenge_completed_between_the_read_and_the_cancel_still_succeeds(
     process._finish(fleet.context, pid, read)
     assert Payment.get_by_id(pid).status == "succeeded" and stripe.captured(pid) == 2400
     assert intent(stripe, worker_config, payment.gateway_reference)["status"] == "succeeded"
+
+
+def cancel(api, auth, pid):
+    return api.simulate_post(f"/payments/{pid}/cancel", headers=auth)
+
+
+def test_the_merchant_cancels_a_waiting_payment_at_the_gateway_first(api, auth, stripe, worker_config):
+    pid = pay(api, auth, "4000002500003155")
+    challenge = waiting(api, auth, pid)["next_action"]["redirect_to_url"]["url"]
+
+    resp = cancel(api, auth, pid)
+
+    assert resp.status_code == 202 and resp.json["status"] == "requires_action"
+    payment = wait_status(pid, ("canceled",))
+    # As a canceled authorization: no failure, the merchant's own doing.
+    assert (payment.failure_code, payment.next_action, payment.pending_operation) == (None, None, None)
+    assert intent(stripe, worker_config, payment.gateway_reference)["status"] == "canceled"
+    assert [a[1:] for a in charges(pid)] == [("charge", "declined", "canceled"), ("void", "succeeded", None)]
+    assert events(pid, "payment.canceled") == 1 and stripe.ledger(pid) == []
+    assert cancel(api, auth, pid).status_code == 409
+    # The customer's challenge is over at Stripe too.
+    assert requests.post(challenge, data={"result": "complete"}, allow_redirects=False, timeout=5).status_code == 409
+
+
+def test_a_cancel_after_the_customer_completed_the_challenge_leaves_the_payment_succeeded(
+    api, auth, stripe, worker_config
+):
+    """The customer completed the challenge, then the merchant canceled before their return was read:
+    Stripe refuses to cancel a succeeded intent, and the charge stands."""
+    pid = pay(api, auth, "4000002500003155")
+    browser(waiting(api, auth, pid)["next_action"]["redirect_to_url"]["url"], "complete")  # not followed
+
+    assert cancel(api, auth, pid).status_code == 202
+
+    payment = wait_status(pid, ("succeeded", "canceled"))
+    assert (payment.status, payment.pending_operation, payment.amount_captured) == ("succeeded", None, 2400)
+    assert stripe.captured(pid) == 2400 and events(pid, "payment.canceled") == 0
+    assert cancel(api, auth, pid).status_code == 409

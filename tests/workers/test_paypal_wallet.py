@@ -130,3 +130,17 @@ def test_a_manual_capture_order_is_authorized_then_captured_once(api, auth, payp
     assert ledger(paypal, pid) == [("authorization", 2600), ("capture", 2600)]
     process_payment(fleet.context, pid, "paypal")  # a late job
     assert ledger(paypal, pid) == [("authorization", 2600), ("capture", 2600)]
+
+
+def test_the_merchant_cancels_a_waiting_order_here_as_paypal_voids_none(api, auth, paypal):
+    pid = pay(api, auth, amount=1800)
+    page = checkout_page(api, auth, pid, paypal)
+
+    assert api.simulate_post(f"/payments/{pid}/cancel", headers=auth).status_code == 202
+
+    payment = wait_status(pid, ("canceled",))
+    assert (payment.failure_code, payment.pending_operation) == (None, None)
+    assert [a[1:] for a in charges(pid)] == [("charge", "declined", "canceled"), ("void", "error", "not_voidable")]
+    assert events(pid, "payment.canceled") == 1
+    Buyer().answer(page, "approve")  # too late: nobody captures the order, PayPal lets it lapse
+    assert wait_status(pid, ("canceled",)) and ledger(paypal, pid) == []
