@@ -274,7 +274,10 @@ def test_the_merchant_cancels_a_waiting_payment_at_the_gateway_first(api, auth, 
     assert events(pid, "payment.canceled") == 1 and stripe.ledger(pid) == []
     assert cancel(api, auth, pid).status_code == 409
     # The customer's challenge is over at Stripe too.
-    assert requests.post(challenge, data={"result": "complete"}, allow_redirects=False, timeout=5).status_code == 409
+    assert (
+        requests.post(challenge, data={"result": "complete"}, allow_redirects=False, timeout=5).status_code
+        == 409
+    )
 
 
 def test_a_cancel_after_the_customer_completed_the_challenge_leaves_the_payment_succeeded(

@@ -23,6 +23,7 @@ from store.models import Event, GatewayEvent, Payment, Refund
 from store.vault import Vault
 from tests.support import services
 from tests.support.api import card_payment, pay
+from tests.support.paypal import Buyer
 from tests.support.sandbox import Sandbox, wait_status
 from workers import actors
 from workers.actors import gateway_events
@@ -338,4 +339,32 @@ def test_a_3ds_payment_succeeds_by_stripes_webhook_when_the_customer_never_retur
     assert settled("stripe", event).status == "applied"
     assert (payment.amount_captured, payment.next_action) == (1700, None)
     assert hooked.stripe.captured(pid) == 1700
+    assert Event.select().where((Event.payment_id == pid) & (Event.type == "payment.succeeded")).count() == 1
+
+
+def test_a_paypal_wallet_payment_is_captured_by_the_approval_webhook_when_the_buyer_never_returns(
+    api, auth, hooked
+):
+    body = {
+        "amount": 1900,
+        "currency": "USD",
+        "return_url": "https://shop.example/done",
+        "payment_method": {"type": "paypal"},
+    }
+    pid = api.simulate_post("/payments", json=body, headers=auth).json["id"]
+    assert wait_status(pid, ("requires_action", "succeeded", "failed")).status == "requires_action"
+    # The buyer approves; their browser never reaches our return route.
+    Buyer().answer(Payment.get_by_id(pid).next_action["redirect_to_url"]["url"], "approve")
+
+    payment = wait_status(pid, ("succeeded",))
+
+    _, _, event = hooked.deliveries.wait_for(
+        "paypal",
+        lambda e: (
+            e["event_type"] == "CHECKOUT.ORDER.APPROVED" and e["resource"]["id"] == payment.gateway_reference
+        ),
+    )
+    assert settled("paypal", event).status == "applied"
+    assert (payment.amount_captured, payment.next_action) == (1900, None)
+    assert [(e["type"], e["amount"]) for e in hooked.paypal.ledger(pid)] == [("capture", 1900)]
     assert Event.select().where((Event.payment_id == pid) & (Event.type == "payment.succeeded")).count() == 1

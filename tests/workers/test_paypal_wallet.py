@@ -140,7 +140,10 @@ def test_the_merchant_cancels_a_waiting_order_here_as_paypal_voids_none(api, aut
 
     payment = wait_status(pid, ("canceled",))
     assert (payment.failure_code, payment.pending_operation) == (None, None)
-    assert [a[1:] for a in charges(pid)] == [("charge", "declined", "canceled"), ("void", "error", "not_voidable")]
+    assert [a[1:] for a in charges(pid)] == [
+        ("charge", "declined", "canceled"),
+        ("void", "error", "not_voidable"),
+    ]
     assert events(pid, "payment.canceled") == 1
     Buyer().answer(page, "approve")  # too late: nobody captures the order, PayPal lets it lapse
     assert wait_status(pid, ("canceled",)) and ledger(paypal, pid) == []
