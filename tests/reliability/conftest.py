@@ -78,3 +78,10 @@ def pytest_terminal_summary(terminalreporter):
     if chaos.RESULTS:
         terminalreporter.section("chaos")
         terminalreporter.write_line(chaos.table(chaos.RESULTS))
+
+
+@pytest.fixture
+def paypal(sandboxes):
+    requests.delete(sandboxes["paypal"] + "/_sandbox/faults", timeout=5)
+    yield Sandbox(sandboxes["paypal"])
+    requests.delete(sandboxes["paypal"] + "/_sandbox/faults", timeout=5)
