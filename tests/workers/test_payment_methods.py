@@ -3,14 +3,16 @@ and never falls back to PayPal."""
 
 from store.models import Attempt, Payment
 from tests.support.sandbox import wait_status
+from tests.workers.test_customer_actions import SHOP, browser, follow, waiting
 from tests.workers.test_payments import attempts, wait_unknown
 
 
-def pay_with(api, auth, pm, amount=1050):
+def pay_with(api, auth, pm, amount=1050, **extra):
     body = {
         "amount": amount,
         "currency": "USD",
         "payment_method": {"type": "stripe_payment_method", "id": pm},
+        **extra,
     }
     resp = api.simulate_post("/payments", json=body, headers=auth)
     assert resp.status_code == 202, resp.text
@@ -52,3 +54,30 @@ def test_a_lost_answer_is_resolved_by_replaying_the_same_payment_method_once(api
     assert [e["type"] for e in stripe.ledger(pid) if e["type"] == "capture"] == ["capture"]
     assert stripe.captured(pid) == 777 and paypal.ledger(pid) == []
     assert Attempt.get(Attempt.payment_id == pid).tries >= 2  # the first answer was lost
+
+
+def test_a_payment_method_needing_3ds_waits_for_the_customer_and_completes_the_challenge(
+    api, auth, stripe, paypal
+):
+    pid = pay_with(api, auth, "pm_card_threeDSecure2Required", 1999, return_url=SHOP)
+    challenge = waiting(api, auth, pid)["next_action"]["redirect_to_url"]["url"]
+    assert attempts(pid) == [("stripe", "charge", "requires_action", None)] and stripe.ledger(pid) == []
+
+    follow(api, browser(challenge, "complete"))
+
+    payment = wait_status(pid, ("succeeded",))
+    assert (payment.gateway, payment.amount_captured) == ("stripe", 1999)
+    assert stripe.captured(pid) == 1999 and paypal.ledger(pid) == []
+
+
+def test_a_payment_method_needing_3ds_without_return_url_fails_without_fallback(api, auth, stripe, paypal):
+    """No customer to send to the challenge, and no other gateway for a Stripe PaymentMethod."""
+    pid = pay_with(api, auth, "pm_card_threeDSecure2Required", 1998)
+    payment = wait_status(pid)
+    assert (payment.status, payment.failure_code, payment.next_action) == (
+        "failed",
+        "authentication_required",
+        None,
+    )
+    assert attempts(pid) == [("stripe", "charge", "declined", "soft_decline")]  # final all the same
+    assert stripe.ledger(pid) == [] and paypal.ledger(pid) == []
