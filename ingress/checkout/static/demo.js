@@ -3,7 +3,9 @@
  * (/checkout/demo/pay) creates the payment with it, and the page polls the shop's server for the payment's
  * status.  A payment that needs the customer (3-D Secure, PayPal approval) answers requires_action with
  * next_action.redirect_to_url.url: the page goes there, remembering the payment in sessionStorage, and
- * shows the final status when the customer is sent back here (the payment's return_url).
+ * shows the final status when the customer is sent back here (the payment's return_url).  A customer who
+ * came back without confirming (PayPal's Cancel) finds the payment still waiting for them: the page says
+ * so and offers to continue where they left, or to pay another way; it never calls that a failure.
  */
 (function () {
   "use strict";
@@ -11,10 +13,14 @@
   var STORED = "paywave-demo-payment";
   var POLL_MS = 500;
   var POLL_FOR_MS = 60000;
+  // Back from the action and still requires_action this long after: PayWave has read the outcome by then
+  // (the return queued the read), so the customer left without confirming.
+  var AWAIT_AFTER_MS = 4000;
   var FINAL = { succeeded: 1, failed: 1, canceled: 1, requires_capture: 1 };
   var payButton = document.getElementById("pay");
   var paypalButton = document.getElementById("paypal");
   var box = document.getElementById("status");
+  var actionLink = document.getElementById("status-action");
   var paywave = PayWave(document.body.dataset.key).mount("#card-fields");
 
   function show(state, title, detail) {
@@ -22,6 +28,18 @@
     box.dataset.state = state;
     document.getElementById("status-title").textContent = title;
     document.getElementById("status-detail").textContent = detail || "";
+    actionLink.hidden = true;
+  }
+
+  // The payment still waits for the customer: say so, and let them go back to confirm it.
+  function awaiting(payment) {
+    sessionStorage.removeItem(STORED);
+    busy(false);
+    show("requires_action", "Waiting for your confirmation",
+      "You have not confirmed this payment yet: continue, or choose another way to pay. · " + payment.id);
+    actionLink.href = payment.next_action.redirect_to_url.url;
+    actionLink.dataset.payment = payment.id;
+    actionLink.hidden = false;
   }
 
   function busy(on) {
@@ -62,6 +80,9 @@
       window.location.assign(action.redirect_to_url.url);
       return;
     }
+    if (returned && payment.status === "requires_action" && action && Date.now() - started > AWAIT_AFTER_MS) {
+      return awaiting(payment);
+    }
     if (Date.now() - started > POLL_FOR_MS) {
       show("pending", "Still processing", payment.id + " is " + payment.status + "; refresh to check again.");
       busy(false);
@@ -93,6 +114,10 @@
     busy(false);
     show("error", "Payment not completed", error.message);
   }
+
+  actionLink.addEventListener("click", function () {
+    sessionStorage.setItem(STORED, actionLink.dataset.payment); // shown again when the customer is back
+  });
 
   payButton.addEventListener("click", function () {
     busy(true);
