@@ -129,7 +129,7 @@ PAYMENT: dict[str, Any] = {
             "enum": list(PaymentStatus),
             "description": "pending → processing → succeeded | requires_capture | failed; processing → "
             "requires_action (the customer must act: `next_action`) → processing | canceled "
-            "(`action_expired`); requires_capture → succeeded | canceled; pending → canceled; pending, "
+            "(`action_expired`, or the merchant's cancel); requires_capture → succeeded | canceled; pending → canceled; pending, "
             "processing or requires_capture → requires_review (awaits a person). Only moves forward.",
         },
         "amount": {
@@ -1922,7 +1922,9 @@ OPERATIONS = {
         "Payments",
         "Cancel a payment",
         "A pending payment is canceled at once; an authorized one is voided at the gateway in the "
-        "background.",
+        "background; one waiting for its customer (`requires_action`) is canceled at the gateway first, in "
+        "the background: a customer who completed the action before keeps the payment (it ends "
+        "`succeeded`, not `canceled`).",
     ),
     "createRefund": (
         "Refunds",
