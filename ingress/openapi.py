@@ -129,8 +129,9 @@ PAYMENT: dict[str, Any] = {
             "enum": list(PaymentStatus),
             "description": "pending → processing → succeeded | requires_capture | failed; processing → "
             "requires_action (the customer must act: `next_action`) → processing | canceled "
-            "(`action_expired`, or the merchant's cancel); requires_capture → succeeded | canceled; pending → canceled; pending, "
-            "processing or requires_capture → requires_review (awaits a person). Only moves forward.",
+            "(`action_expired`, or the merchant's cancel); requires_capture → succeeded | canceled; "
+            "pending → canceled; pending, processing or requires_capture → requires_review (awaits a "
+            "person). Only moves forward.",
         },
         "amount": {
             "type": "integer",

@@ -153,6 +153,31 @@ def test_capture_queues_a_job_and_refuses_a_second_or_an_excess(client, auth, db
     assert again.status_code == 409 and again.json["type"] == "/problems/operation-in-progress"
 
 
+def test_cancel_of_a_payment_waiting_for_its_customer_queues_the_gateways_cancel_once(client, auth, db):
+    pid = create(client, auth, card_payment(return_url="https://shop.example/done")).json["id"]
+    Payment.update(status="requires_action", gateway="stripe", gateway_reference="pi_x").where(
+        Payment.id == pid
+    ).execute()
+
+    def jobs():
+        return [
+            (j.actor_name, j.queue_name)
+            for j in OutboxJob.select().where(OutboxJob.args.contains(pid)).order_by(OutboxJob.id)
+        ]
+
+    created = jobs()
+
+    resp = client.simulate_post(f"/payments/{pid}/cancel", headers=auth)
+
+    # The worker that reads the customer's outcome cancels at the gateway first: the payment still waits.
+    assert resp.status_code == 202 and resp.json["status"] == "requires_action"
+    assert Payment.get_by_id(pid).pending_operation == "cancel"
+    assert jobs() == [*created, ("process_payment", "payments.stripe")]
+    again = client.simulate_post(f"/payments/{pid}/cancel", headers=auth)
+    assert again.status_code == 409 and again.json["type"] == "/problems/operation-in-progress"
+    assert client.simulate_post(f"/payments/{pid}/capture", headers=auth).status_code == 409
+
+
 def test_refunds_never_exceed_captured_minus_refunded(client, auth, db):
     pid = create(client, auth).json["id"]
     Payment.update(status="succeeded", gateway="stripe", amount_captured=1050).where(
