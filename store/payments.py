@@ -424,6 +424,7 @@ def cancel(merchant_id: str, payment_id: str, *, livemode: bool) -> tuple[Paymen
             )
         payment.pending_operation = "cancel"
         if payment.status == PaymentStatus.REQUIRES_ACTION:
+            assert payment.gateway is not None  # the gateway that waits for the customer
             cancel_job = jobs.process_payment(payment_id, payment.gateway)
         else:
             cancel_job = jobs.cancel_payment(payment_id)
