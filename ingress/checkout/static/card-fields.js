@@ -204,7 +204,11 @@
     if (message.paywave === "createToken" && typeof message.id === "number") createToken(message.id);
   });
 
-  post({ paywave: "resize", height: document.documentElement.scrollHeight });
+  // The fields' height after each layout: measured when the script runs, a frame the browser has not laid
+  // out yet (a page still loading, a busy machine) measures 0, and the fields would vanish.
+  new ResizeObserver(function () {
+    post({ paywave: "resize", height: document.documentElement.scrollHeight });
+  }).observe(document.body);
   post({ paywave: "ready" });
 })();
 

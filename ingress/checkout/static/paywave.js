@@ -105,7 +105,7 @@
       this.emit("ready", {});
     } else if (message.paywave === "change") {
       this.emit("change", { complete: !!message.complete, brand: message.brand, error: message.error });
-    } else if (message.paywave === "resize" && typeof message.height === "number") {
+    } else if (message.paywave === "resize" && typeof message.height === "number" && message.height > 0) {
       this.frame.style.height = Math.ceil(message.height) + "px";
     } else if (message.paywave === "result" && this.pending[message.id]) {
       var call = this.pending[message.id];
