@@ -91,6 +91,80 @@ CARD: dict[str, Any] = {
     },
 }
 
+ADDRESS: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "description": "An address as Stripe shapes one; every field optional.",
+    "properties": {
+        "line1": _string("Street, PO box or company name.", maxLength=validation.ADDRESS_LINE_MAX),
+        "line2": _string("Apartment, suite, unit or building.", maxLength=validation.ADDRESS_LINE_MAX),
+        "city": _string("City, district, suburb, town or village.", maxLength=validation.ADDRESS_LINE_MAX),
+        "state": _string("State, county, province or region.", maxLength=validation.ADDRESS_LINE_MAX),
+        "postal_code": _string("Postal code.", maxLength=validation.POSTAL_CODE_MAX),
+        "country": _string("ISO 3166 alpha-2 (any case in, uppercase out).", pattern="^[A-Za-z]{2}$"),
+    },
+}
+CUSTOMER_DETAILS: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "description": "Who pays, as the merchant saw them: fraud rules read `:email:`, `:email_domain:` and "
+    "`:ip_address:`. Personal data: erased when the payment's `customer` is deleted.",
+    "properties": {
+        "email": _string("Email address.", maxLength=validation.EMAIL_MAX, format="email"),
+        "ip_address": _string("The customer's IPv4 or IPv6 address (stored in its compressed form)."),
+        "name": _string("Full name.", maxLength=validation.NAME_MAX),
+        "phone": _string("Phone number in E.164 form (`+14155550123`).", pattern=f"^{validation.PHONE}$"),
+    },
+}
+SHIPPING: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["address"],
+    "description": "Where the goods go. Erased when the payment's `customer` is deleted.",
+    "properties": {"name": _string("Recipient.", maxLength=validation.NAME_MAX), "address": ADDRESS},
+}
+RISK: dict[str, Any] = {
+    "type": ["object", "null"],
+    "additionalProperties": False,
+    "description": "The fraud decision, taken before any gateway call (null until then, or for payments "
+    "older than it). See README, Fraud rules.",
+    "required": ["score", "level", "rule", "request_3ds", "three_d_secure", "reasons", "missing", "signals"],
+    "properties": {
+        "score": {"type": "integer", "minimum": 0, "maximum": 100, "description": "The risk score."},
+        "level": {"enum": ["normal", "elevated", "highest"], "description": "The score's level."},
+        "rule": {
+            "type": ["object", "null"],
+            "description": "The rule that decided (allow, block or review); null: none matched.",
+            "additionalProperties": False,
+            "required": ["id", "action", "predicate"],
+            "properties": {
+                "id": _string("`rule_…`, or a built-in rule's id."),
+                "action": {"enum": ["allow", "block", "review"], "description": "What it decided."},
+                "predicate": _string("The predicate as it was when it decided."),
+            },
+        },
+        "request_3ds": {"type": "boolean", "description": "A `request_3ds` rule matched."},
+        "three_d_secure": {
+            "enum": ["requested", "skipped: no customer present", None],
+            "description": "What came of `request_3ds`: asked of the gateway, or skipped (no `return_url`).",
+        },
+        "reasons": {"type": "array", "items": {"type": "string"}, "description": "Why, for a person."},
+        "missing": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "Attributes the score or a rule needed and the signals lacked.",
+        },
+        "degraded": {
+            "type": "boolean",
+            "description": "The velocity counters were unreachable: only rules needing none could match.",
+        },
+        "signals": {
+            "type": "object",
+            "description": "The attributes as they were (`:name:` without colons), read by the backtest.",
+        },
+    },
+}
+
 PAYMENT: dict[str, Any] = {
     "type": "object",
     "required": [
@@ -119,6 +193,10 @@ PAYMENT: dict[str, Any] = {
         "review_reason",
         "return_url",
         "next_action",
+        "customer_details",
+        "billing_address",
+        "shipping",
+        "risk",
     ],
     "additionalProperties": False,
     "properties": {
@@ -224,6 +302,10 @@ PAYMENT: dict[str, Any] = {
                 },
             },
         },
+        "customer_details": {**CUSTOMER_DETAILS, "type": ["object", "null"]},
+        "billing_address": {**ADDRESS, "type": ["object", "null"]},
+        "shipping": {**SHIPPING, "type": ["object", "null"]},
+        "risk": RISK,
     },
 }
 
@@ -603,6 +685,9 @@ PAYMENT_CREATE: dict[str, Any] = {
             maxLength=validation.RETURN_URL_MAX,
             format="uri",
         ),
+        "customer_details": CUSTOMER_DETAILS,
+        "billing_address": ADDRESS,
+        "shipping": SHIPPING,
     },
 }
 

@@ -100,6 +100,10 @@ def payment_object(p: Payment, attempts: Iterable[Attempt]) -> dict:
         "review_reason": p.review_reason,
         "return_url": p.return_url,
         "next_action": p.next_action,
+        "customer_details": p.customer_details,
+        "billing_address": p.billing_address,
+        "shipping": p.shipping,
+        "risk": p.risk,
         "created_at": timestamp(p.created_at),
         "updated_at": timestamp(p.updated_at),
     }

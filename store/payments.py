@@ -21,6 +21,7 @@ from shared import jobs
 from shared.ids import new_id
 from shared.jobs import Job
 from shared.logging import get_logger
+from shared.radar.attributes import PERSONAL
 from store import audit, customers, events, merchants, outbox, unit
 from store.db import insert_statement, is_postgres, locked, prepared, streamed
 from store.errors import AmountInvalid, NotFound, StateConflict
@@ -61,7 +62,9 @@ def _view(payment: Payment) -> dict:
     """The payment as its audit events show it: its API object (attempts aside: the workers' doing) and the
     operation it waits for."""
     view = payment_object(payment, ())
-    del view["attempts"], view["updated_at"]
+    # Personal data stays out of the append-only trail, which could not erase it with the customer.
+    del view["attempts"], view["updated_at"], view["customer_details"], view["billing_address"]
+    del view["shipping"], view["risk"]
     view.update(pending_operation=payment.pending_operation, amount_to_capture=payment.amount_to_capture)
     return view
 
@@ -110,6 +113,30 @@ def create(
         )
         work.changed(payment, body)
     return payment, body
+
+
+def delete_customer(merchant_id: str, livemode: bool, customer_id: str) -> bytes:
+    """Erase a customer (``customers.delete``) and the personal data its payments hold: their
+    ``customer_details``, addresses and the personal signals of their ``risk``, in one transaction (the
+    open unit of work caches the payments' new objects). Returns the deleted customer's object.
+
+    Raises:
+      NotFound: unknown, or deleted already.
+    """
+    with unit.joined():
+        body = customers.delete(merchant_id, livemode, customer_id)
+        query = Payment.select().where(
+            (Payment.merchant_id == merchant_id)
+            & (Payment.livemode == livemode)
+            & (Payment.customer == customer_id)
+        )
+        for payment in locked(query.order_by(Payment.id)):
+            payment.customer_details = payment.billing_address = payment.shipping = None
+            if payment.risk:
+                signals = {k: v for k, v in payment.risk["signals"].items() if k not in PERSONAL}
+                payment.risk = {**payment.risk, "signals": signals}
+            record(payment)
+    return body
 
 
 def get(merchant_id: str | None, payment_id: str, lock: bool = False, *, livemode: bool | None) -> Payment:
