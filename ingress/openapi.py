@@ -207,7 +207,8 @@ PAYMENT: dict[str, Any] = {
             "enum": list(PaymentStatus),
             "description": "pending → processing → succeeded | requires_capture | failed; processing → "
             "requires_action (the customer must act: `next_action`) → processing | canceled "
-            "(`action_expired`); requires_capture → succeeded | canceled; pending → canceled; pending, "
+            "(`action_expired`); requires_capture → succeeded | canceled; pending → canceled, or failed "
+            "(`blocked` by a fraud rule); pending, "
             "processing or requires_capture → requires_review (awaits a person). Only moves forward.",
         },
         "amount": {
