@@ -22,6 +22,7 @@ from ingress.resources import (
     merchant,
     payments,
     radar,
+    reviews,
     sessions,
     tokens,
     users,
@@ -91,6 +92,7 @@ def create_app(config, *, vault, cache, relay, broker_check) -> falcon.App:
     audit_events.routes(app)
     tokens.routes(app, config, vault)
     radar.routes(app)
+    reviews.routes(app, cache, relay)
     checkout.routes(app, config, keys, origins)
     passwords = Passwords.from_config(config)
     sessions.routes(app, config, authentication, limiter, passwords, vault)

@@ -1543,6 +1543,81 @@ def _radar_paths():
     }
 
 
+_REVIEW_ID = _path_id("review_id", "review")
+REVIEW = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": [
+        "id",
+        "object",
+        "livemode",
+        "payment",
+        "reason",
+        "open",
+        "closed_reason",
+        "opened_at",
+        "closed_at",
+    ],
+    "properties": {
+        "id": _string("`rev_` and 24 characters."),
+        "object": _const("review"),
+        "livemode": LIVEMODE,
+        "payment": _string("The payment reviewed (`pay_…`)."),
+        "reason": _string("The `review` rule that opened it (`rule_…`, a built-in rule's id)."),
+        "open": {"type": "boolean", "description": "Waiting for approval or rejection."},
+        "closed_reason": {
+            "enum": ["approved", "refunded", "canceled", None],
+            "description": "approved; or rejected: the authorization canceled, the capture refunded "
+            "(`reason: fraudulent`), or the payment had failed or been canceled already.",
+        },
+        "opened_at": _time("When a rule opened it"),
+        "closed_at": {**_time("When it was closed"), "type": ["string", "null"]},
+    },
+}
+
+
+def _review_paths():
+    """Fraud reviews (scopes ``reviews:read``, ``reviews:write``)."""
+    review = _json("Review")
+    close_errors = (401, 403, 404, 409, 503)
+    is_open = {
+        "name": "open",
+        "in": "query",
+        "description": "`true`: the open reviews only; `false`: the closed ones.",
+        "schema": {"enum": ["true", "false"]},
+    }
+    return {
+        "/reviews": {"get": _list("listReviews", "Review", [is_open])},
+        "/reviews/{review_id}": {
+            "parameters": [_REVIEW_ID],
+            "get": _operation("getReview", 200, "The review", review, (401, 403, 404, 503)),
+        },
+        "/reviews/{review_id}/approve": {
+            "parameters": [_REVIEW_ID],
+            "post": _operation(
+                "approveReview",
+                200,
+                "Closed (approved): the payment stands",
+                review,
+                close_errors,
+                parameters=[_IDEMPOTENCY],
+            ),
+        },
+        "/reviews/{review_id}/reject": {
+            "parameters": [_REVIEW_ID],
+            "post": _operation(
+                "rejectReview",
+                200,
+                "Closed: the authorization canceled or the capture refunded as fraudulent (409 while the "
+                "payment is still being authorized)",
+                review,
+                close_errors,
+                parameters=[_IDEMPOTENCY],
+            ),
+        },
+    }
+
+
 _USER_ID = _path_id("user_id", "user")
 _ROLE = {
     "enum": list(permissions.ROLES),
@@ -1943,8 +2018,13 @@ TAGS = [
     {"name": "Audit", "description": "Who changed what, when and from where: the append-only audit trail."},
     {
         "name": "Radar",
-        "description": "Fraud rules in a small language, built-in rules, and the value lists rules test "
-        "(issue 15: payments are not evaluated yet).",
+        "description": "Fraud rules in a small language, built-in rules, and the value lists rules test; "
+        "every payment is decided on before any gateway call (its `risk`).",
+    },
+    {
+        "name": "Reviews",
+        "description": "Payments a `review` rule matched: they proceed, and wait for a person to approve or "
+        "reject them (a manual capture waits for the approval).",
     },
 ]
 
@@ -2277,6 +2357,19 @@ OPERATIONS = {
     ),
     "listRadarValueListItems": ("Radar", "List a value list's items", "Newest first."),
     "deleteRadarValueListItem": ("Radar", "Remove an item", "Removes one item of the list."),
+    "listReviews": ("Reviews", "List reviews", "Newest first; `open=true` for those waiting for a person."),
+    "getReview": ("Reviews", "Get a review", "One review."),
+    "approveReview": (
+        "Reviews",
+        "Approve a review",
+        "Closes it (`approved`): the payment stands, and a manual-capture payment may now be captured.",
+    ),
+    "rejectReview": (
+        "Reviews",
+        "Reject a review",
+        "Closes it and undoes the payment: an authorization is canceled (voided at the gateway), a capture "
+        "refunded in full with `reason: fraudulent`; 409 while the payment is still being authorized.",
+    ),
 }
 
 
@@ -2430,6 +2523,7 @@ def document():
                 **_api_key_paths(),
                 **_audit_paths(),
                 **_radar_paths(),
+                **_review_paths(),
                 **_account_paths(),
                 **GATEWAY_EVENT_PATHS,
                 # Not here: GET /v1/actions/{payment_id}/return (ingress.resources.actions), where a
@@ -2497,6 +2591,7 @@ def document():
                 "RadarValueListCreate": RADAR_VALUE_LIST_CREATE,
                 "RadarValueListItem": RADAR_VALUE_LIST_ITEM,
                 "RadarValueListItemCreate": RADAR_VALUE_LIST_ITEM_CREATE,
+                "Review": REVIEW,
             },
             "responses": {
                 "Problem": {

@@ -467,3 +467,23 @@ class RadarValueListItem(BaseModel):
 
 
 MODELS += [RadarRule, RadarBuiltinRule, RadarValueList, RadarValueListItem]
+
+
+# --- Fraud reviews (issue 15: store.reviews, migration 0025) ---
+
+
+class Review(BaseModel):
+    """A payment a ``review`` rule matched (or a person flagged), awaiting approval or rejection."""
+
+    id = peewee.TextField(primary_key=True)  # rev_…
+    payment_id = peewee.TextField()
+    merchant_id = peewee.TextField()
+    livemode = peewee.BooleanField()
+    reason = peewee.TextField()  # the rule's id, or "manual"
+    open = peewee.BooleanField()
+    closed_reason = peewee.TextField(null=True)  # approved | refunded | canceled
+    created_at = peewee.DateTimeField(column_name="opened_at")  # named so for store.pages
+    closed_at = peewee.DateTimeField(null=True)
+
+
+MODELS.append(Review)

@@ -21,6 +21,7 @@ from store.models import (
     RadarValueList,
     RadarValueListItem,
     Refund,
+    Review,
     WebhookAttempt,
     WebhookDelivery,
     WebhookEndpoint,
@@ -231,6 +232,21 @@ def audit_event_object(e: AuditEvent) -> dict:
         "ip": e.ip,
         "user_agent": e.user_agent,
         "summary": e.summary,
+    }
+
+
+def review_object(r: Review) -> dict:
+    """The API's fraud review object."""
+    return {
+        "id": r.id,
+        "object": "review",
+        "livemode": r.livemode,
+        "payment": r.payment_id,
+        "reason": r.reason,
+        "open": r.open,
+        "closed_reason": r.closed_reason,
+        "opened_at": timestamp(r.created_at),
+        "closed_at": timestamp(r.closed_at) if r.closed_at else None,
     }
 
 

@@ -25,7 +25,7 @@ from shared.radar.attributes import PERSONAL
 from store import audit, customers, events, merchants, outbox, unit
 from store.db import insert_statement, is_postgres, locked, prepared, streamed
 from store.errors import AmountInvalid, NotFound, StateConflict
-from store.models import Attempt, Payment, Refund, utcnow
+from store.models import Attempt, Payment, Refund, Review, utcnow
 from store.objects import encode, payment_object, refund_object, timestamp
 from store.pages import page
 from store.states import AUTHORIZING, REFUNDABLE, PaymentStatus, RefundStatus
@@ -359,7 +359,7 @@ def record(
 def _save(
     work: Unit,
     payment: Payment,
-    status_code: int,
+    status_code: int | None,
     change: tuple[str, dict],
     jobs: Iterable[Job] = (),
     event: str | None = None,
@@ -368,13 +368,15 @@ def _save(
     """``record`` the change, audit it, and save it as the unit's response.
 
     Parameters:
+      status_code: The response's; None: the change is part of another, which answers (a review's).
       change: ``(audit action, the payment's _view before the change)``.
       evidence: What the audit event's ``after`` adds to the changed fields (an operator's reference).
     """
     body = record(payment, jobs, event)
     action, before = change
     audit.record_change(payment.merchant_id, action, payment.id, before, _view(payment), evidence)
-    work.respond(status_code, body)
+    if status_code is not None:
+        work.respond(status_code, body)
     return payment, body
 
 
@@ -418,6 +420,11 @@ def request_capture(
             raise StateConflict(
                 f"a {payment.pending_operation} is already in progress", "operation_in_progress"
             )
+        in_review = Review.select(Review.id).where((Review.payment_id == payment_id) & Review.open).first()
+        if in_review is not None:
+            raise StateConflict(
+                f"the payment is in fraud review {in_review.id}: approve the review first", "in_review"
+            )
         amount = payment.amount if amount is None else amount
         if amount > payment.amount:
             raise AmountInvalid("amount", f"cannot capture more than the authorized {payment.amount}")
@@ -428,9 +435,14 @@ def request_capture(
         )
 
 
-def cancel(merchant_id: str, payment_id: str, *, livemode: bool) -> tuple[Payment, bytes]:
+def cancel(
+    merchant_id: str, payment_id: str, *, livemode: bool, respond: bool = True
+) -> tuple[Payment, bytes]:
     """Cancel a payment no gateway has charged: at once while ``pending`` (its CVC
     erased), through the gateway (void) while ``requires_capture``.
+
+    Parameters:
+      respond: Save the payment as the unit's response (False: a rejected review answers).
 
     Raises:
       NotFound, StateConflict.
@@ -440,7 +452,8 @@ def cancel(merchant_id: str, payment_id: str, *, livemode: bool) -> tuple[Paymen
         before = _view(payment)
         if payment.status == PaymentStatus.PENDING:
             payment.status = PaymentStatus.CANCELED
-            return _save(work, payment, 202, ("payment.canceled", before), event="payment.canceled")
+            code = 202 if respond else None
+            return _save(work, payment, code, ("payment.canceled", before), event="payment.canceled")
         if payment.status != PaymentStatus.REQUIRES_CAPTURE:
             raise StateConflict(f"a {payment.status} payment cannot be canceled")
         if payment.pending_operation:
@@ -449,14 +462,25 @@ def cancel(merchant_id: str, payment_id: str, *, livemode: bool) -> tuple[Paymen
             )
         payment.pending_operation = "cancel"
         cancel_job = [jobs.cancel_payment(payment_id)]
-        return _save(work, payment, 202, ("payment.cancel_requested", before), cancel_job)
+        return _save(
+            work, payment, 202 if respond else None, ("payment.cancel_requested", before), cancel_job
+        )
 
 
 def create_refund(
-    merchant_id: str, payment_id: str, amount: int | None = None, reason: str | None = None, *, livemode: bool
+    merchant_id: str,
+    payment_id: str,
+    amount: int | None = None,
+    reason: str | None = None,
+    *,
+    livemode: bool,
+    respond: bool = True,
 ) -> tuple[Refund, bytes]:
     """Refund part or all of what was captured, never more than captured minus refunded
     (counting refunds still pending).
+
+    Parameters:
+      respond: Save the refund as the unit's response (False: a rejected review answers).
 
     Returns:
       ``(refund, body)``.
@@ -496,7 +520,8 @@ def create_refund(
         obj = refund_object(refund)
         audit.record(merchant_id, "refund.created", refund.id, after=obj)
         body = encode(obj)
-        work.respond(202, body, f"/payments/{payment_id}/refunds/{refund.id}")
+        if respond:
+            work.respond(202, body, f"/payments/{payment_id}/refunds/{refund.id}")
     return refund, body
 
 

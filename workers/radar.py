@@ -21,7 +21,7 @@ from shared.logging import worker_log
 from shared.radar import language
 from shared.radar.counters import Counters, CountersUnavailable, Subject
 from shared.radar.decide import Decision, Rule, decide
-from store import attempts, radar
+from store import attempts, radar, reviews
 from store.models import Attempt, Payment
 from store.states import PaymentStatus
 
@@ -128,7 +128,8 @@ class Radar:
 
 def screen(rad: Radar, payment: Payment, history: list[Attempt]) -> bool:
     """Decide on the locked ``pending`` payment, in the claim's transaction: ``risk`` is set on it (saved
-    with the claim) and a ``block`` fails it at once (``blocked``, ``payment.failed``).
+    with the claim), a ``review`` opens a review (``store.reviews``) and a ``block`` fails it at once
+    (``blocked``, ``payment.failed``).
 
     Parameters:
       history: The payment's attempts (none yet: it was never sent to a gateway).
@@ -137,9 +138,11 @@ def screen(rad: Radar, payment: Payment, history: list[Attempt]) -> bool:
       False when the payment was blocked: no gateway may be called.
     """
     decision, payment.risk = rad.assess(payment)
+    rule = decision.rule
+    if decision.action == "review" and rule is not None:
+        reviews.open_(payment, rule.id)
     if decision.action != "block":
         return True
-    rule = decision.rule
     assert rule is not None  # only a rule blocks
     attempts.save(
         payment,

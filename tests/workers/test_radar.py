@@ -1,12 +1,15 @@
 """The fraud decision before any gateway call (issue 15): ``risk`` on every payment, a block fails the
 payment with no gateway call (the sandboxes' ledgers are empty), a card-testing burst is blocked once the
-built-in rule trips, ``request_3ds`` makes Stripe challenge, and Redis down degrades without blocking."""
+built-in rule trips, ``request_3ds`` makes Stripe challenge, Redis down degrades without blocking, and a
+review holds a capture until approved, or undoes the payment when rejected."""
+
+import time
 
 import redis
 
 from shared.radar.counters import Counters
-from store.models import Attempt, Event
-from tests.support.api import pay
+from store.models import Attempt, Event, Payment, Refund
+from tests.support.api import conforms, pay
 from tests.support.sandbox import wait_status
 
 LOST_CARD = "4000000000009987"  # a hard decline: final at the first gateway
@@ -94,3 +97,56 @@ def test_redis_down_degrades_to_the_rules_without_counters(api, auth, fleet, wor
     assert payment.status == "succeeded" and stripe.captured(pid) == 1050
     assert payment.risk["degraded"] is True and "card_count_10m" in payment.risk["missing"]
     assert "amount_in_usd" not in payment.risk["signals"]  # a EUR payment: no rates, no USD amount
+
+
+def open_review(api, auth, pid):
+    found = api.simulate_get("/reviews", params={"open": "true"}, headers=auth).json["data"]
+    assert [r["payment"] for r in found] == [pid]
+    return found[0]
+
+
+def test_a_review_holds_the_capture_until_approved(api, auth, stripe):
+    rule(api, auth, "review", ":amount: >= 7000")
+    pid = pay(api, auth, gateway="stripe", amount=7000, capture="manual")
+    assert wait_status(pid).status == "requires_capture"  # a review lets the payment proceed
+    review = open_review(api, auth, pid)
+    conforms(review, "Review")
+    assert review["reason"] == Payment.get_by_id(pid).risk["rule"]["id"] and review["open"] is True
+    assert (
+        Event.get(Event.type == "review.opened", Event.merchant_id == review_merchant(pid)).data["id"]
+        == review["id"]
+    )
+    refused = api.simulate_post(f"/payments/{pid}/capture", headers=auth)
+    assert refused.status_code == 409 and review["id"] in refused.json["detail"]
+    approved = api.simulate_post(f"/reviews/{review['id']}/approve", headers=auth)
+    assert approved.status_code == 200 and approved.json["closed_reason"] == "approved"
+    assert api.simulate_post(f"/reviews/{review['id']}/approve", headers=auth).status_code == 409
+    assert api.simulate_get("/reviews", params={"open": "false"}, headers=auth).json["data"] == [
+        approved.json
+    ]
+    assert api.simulate_post(f"/payments/{pid}/capture", headers=auth).status_code == 202
+    assert wait_status(pid, ("succeeded",)).amount_captured == 7000 and stripe.captured(pid) == 7000
+
+
+def test_rejecting_cancels_an_authorization_and_refunds_a_capture_as_fraudulent(api, auth, stripe):
+    rule(api, auth, "review", ":amount: >= 7000")
+    held = pay(api, auth, gateway="stripe", amount=7000, capture="manual")
+    assert wait_status(held).status == "requires_capture"
+    rejected = api.simulate_post(f"/reviews/{open_review(api, auth, held)['id']}/reject", headers=auth)
+    assert rejected.status_code == 200 and rejected.json["closed_reason"] == "canceled"
+    assert wait_status(held, ("canceled",)).status == "canceled" and stripe.captured(held) == 0
+    charged = pay(api, auth, gateway="stripe", amount=8000)
+    assert wait_status(charged).status == "succeeded"
+    rejected = api.simulate_post(f"/reviews/{open_review(api, auth, charged)['id']}/reject", headers=auth)
+    assert rejected.status_code == 200 and rejected.json["closed_reason"] == "refunded"
+    refund = Refund.get(Refund.payment_id == charged)
+    assert (refund.amount, refund.reason) == (8000, "fraudulent")
+    deadline = time.monotonic() + 30
+    while stripe.captured(charged) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert stripe.captured(charged) == 0
+    assert Event.get(Event.type == "review.closed", Event.merchant_id == review_merchant(charged))
+
+
+def review_merchant(pid):
+    return Payment.get_by_id(pid).merchant_id
