@@ -1431,6 +1431,62 @@ RADAR_RULE_CREATE = {
     **_object(action=_ACTION, predicate=_PREDICATE, description=_RULE_DESCRIPTION, enabled=_ENABLED),
     "required": ["action", "predicate"],
 }
+_PER_CURRENCY = {
+    "type": "object",
+    "additionalProperties": {"type": "integer"},
+    "description": "Currency (ISO 4217) -> amount in its minor units.",
+}
+RADAR_RULE_TEST = {
+    **_object(
+        predicate=_PREDICATE,
+        action=_ACTION,
+        since=_time("Only payments created since then (default: all)"),
+    ),
+    "required": ["predicate", "action"],
+}
+RADAR_RULE_TEST_RESULT = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": [
+        "object",
+        "predicate",
+        "action",
+        "evaluated",
+        "matched",
+        "matched_succeeded",
+        "matched_disputed_or_fraud_refunded",
+        "amounts",
+        "missing",
+    ],
+    "properties": {
+        "object": _const("radar_rule_test"),
+        "predicate": _PREDICATE,
+        "action": _ACTION,
+        "evaluated": {"type": "integer", "description": "Payments decided on in the period (with `risk`)."},
+        "matched": {"type": "integer", "description": "How many the predicate matches."},
+        "matched_succeeded": {"type": "integer", "description": "Of those, how many succeeded."},
+        "matched_disputed_or_fraud_refunded": {
+            "type": "integer",
+            "description": "Of those, how many were disputed or refunded with `reason: fraudulent`.",
+        },
+        "amounts": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["matched", "matched_succeeded", "matched_disputed_or_fraud_refunded"],
+            "description": "The three counts' amounts, per currency.",
+            "properties": {
+                "matched": _PER_CURRENCY,
+                "matched_succeeded": _PER_CURRENCY,
+                "matched_disputed_or_fraud_refunded": _PER_CURRENCY,
+            },
+        },
+        "missing": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "Attributes some payment lacked: a comparison over them did not match it.",
+        },
+    },
+}
 RADAR_RULE_UPDATE = {
     **_object(
         action=_ACTION,
@@ -1497,6 +1553,16 @@ def _radar_paths():
             "post": _create("createRadarRule", "Created", "RadarRule", "RadarRuleCreate"),
             "get": _list(
                 "listRadarRules", "RadarRule", description="Built-in rules first, then yours, newest first"
+            ),
+        },
+        "/radar/rules/test": {
+            "post": _operation(
+                "testRadarRule",
+                200,
+                "How the rule would have done",
+                _json("RadarRuleTestResult"),
+                BODY_ERRORS,
+                (True, {"$ref": "#/components/schemas/RadarRuleTest"}),
             ),
         },
         "/radar/rules/{rule_id}": {
@@ -1579,7 +1645,6 @@ REVIEW = {
 def _review_paths():
     """Fraud reviews (scopes ``reviews:read``, ``reviews:write``)."""
     review = _json("Review")
-    close_errors = (401, 403, 404, 409, 503)
     is_open = {
         "name": "open",
         "in": "query",
@@ -1599,7 +1664,7 @@ def _review_paths():
                 200,
                 "Closed (approved): the payment stands",
                 review,
-                close_errors,
+                WRITE_ERRORS,
                 parameters=[_IDEMPOTENCY],
             ),
         },
@@ -1611,7 +1676,7 @@ def _review_paths():
                 "Closed: the authorization canceled or the capture refunded as fraudulent (409 while the "
                 "payment is still being authorized)",
                 review,
-                close_errors,
+                WRITE_ERRORS,
                 parameters=[_IDEMPOTENCY],
             ),
         },
@@ -2331,6 +2396,14 @@ OPERATIONS = {
         "The built-in rules (`builtin: true`) first, then yours, newest first.",
     ),
     "getRadarRule": ("Radar", "Get a rule", "One rule, built-in or yours."),
+    "testRadarRule": (
+        "Radar",
+        "Backtest a rule",
+        "Evaluates a candidate predicate on the merchant's payments of the period, on their signals as they "
+        "were when each was decided on (`risk.signals`), against the value lists as they are now: how many "
+        "it matches, how many of those succeeded, how many were disputed or refunded as fraud, and their "
+        "amounts. Writes nothing.",
+    ),
     "updateRadarRule": (
         "Radar",
         "Update a rule",
@@ -2592,6 +2665,8 @@ def document():
                 "RadarValueListItem": RADAR_VALUE_LIST_ITEM,
                 "RadarValueListItemCreate": RADAR_VALUE_LIST_ITEM_CREATE,
                 "Review": REVIEW,
+                "RadarRuleTest": RADAR_RULE_TEST,
+                "RadarRuleTestResult": RADAR_RULE_TEST_RESULT,
             },
             "responses": {
                 "Problem": {

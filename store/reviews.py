@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 
 from shared.ids import new_id
-from store import audit, events, payments, unit
+from store import audit, events, payments, radar, unit
 from store.db import locked
 from store.errors import NotFound, StateConflict
 from store.models import Payment, Review, utcnow
@@ -126,7 +126,7 @@ def reject(merchant_id: str, livemode: bool, review_id: str) -> bytes:
             payments.cancel(merchant_id, payment.id, livemode=livemode, respond=False)
         elif payment.status == PaymentStatus.SUCCEEDED and payment.amount_captured > payment.amount_refunded:
             payments.create_refund(
-                merchant_id, payment.id, reason="fraudulent", livemode=livemode, respond=False
+                merchant_id, payment.id, reason=radar.FRAUDULENT, livemode=livemode, respond=False
             )
         body = _close(review, closed_reason)
         work.respond(200, body)
