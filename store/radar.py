@@ -304,7 +304,7 @@ def backtest(
         query = query.where(Payment.created_at >= since)
     counts = {name: 0 for name in BACKTEST_COUNTS}
     amounts: dict[str, dict[str, int]] = {name: {} for name in BACKTEST_COUNTS}
-    evaluated, missing = 0, set()
+    evaluated, missing = 0, set[str]()
     for payment_id, status, amount, currency, disputed, risk_text in streamed(query, batch=5000):
         evaluated += 1
         risk = orjson.loads(risk_text)
