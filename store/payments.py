@@ -25,7 +25,7 @@ from shared.radar.attributes import PERSONAL
 from store import audit, customers, events, merchants, outbox, unit
 from store.db import insert_statement, is_postgres, locked, prepared, streamed
 from store.errors import AmountInvalid, NotFound, StateConflict
-from store.models import Attempt, Payment, Refund, Review, utcnow
+from store.models import Attempt, Event, Payment, Refund, Review, utcnow
 from store.objects import encode, payment_object, refund_object, timestamp
 from store.pages import page
 from store.states import AUTHORIZING, REFUNDABLE, PaymentStatus, RefundStatus
@@ -115,10 +115,24 @@ def create(
     return payment, body
 
 
+#: A payment's fields that hold its customer's personal data (``risk`` too: its ``signals``' ``PERSONAL``).
+PERSONAL_FIELDS = ("customer_details", "billing_address", "shipping")
+
+
+def _erased(found: dict) -> dict:
+    """``found`` (a payment's object, or its columns) without its customer's personal data."""
+    erased = {**found, **dict.fromkeys(PERSONAL_FIELDS)}
+    risk = found.get("risk")
+    if risk:
+        erased["risk"] = {**risk, "signals": {k: v for k, v in risk["signals"].items() if k not in PERSONAL}}
+    return erased
+
+
 def delete_customer(merchant_id: str, livemode: bool, customer_id: str) -> bytes:
     """Erase a customer (``customers.delete``) and the personal data its payments hold: their
-    ``customer_details``, addresses and the personal signals of their ``risk``, in one transaction (the
-    open unit of work caches the payments' new objects). Returns the deleted customer's object.
+    ``customer_details``, addresses and the personal signals of their ``risk``, in the payments and in their
+    events (webhook payloads), in one transaction (the open unit of work caches the payments' new objects).
+    Returns the deleted customer's object.
 
     Raises:
       NotFound: unknown, or deleted already.
@@ -130,12 +144,17 @@ def delete_customer(merchant_id: str, livemode: bool, customer_id: str) -> bytes
             & (Payment.livemode == livemode)
             & (Payment.customer == customer_id)
         )
+        erased = []
         for payment in locked(query.order_by(Payment.id)):
-            payment.customer_details = payment.billing_address = payment.shipping = None
-            if payment.risk:
-                signals = {k: v for k, v in payment.risk["signals"].items() if k not in PERSONAL}
-                payment.risk = {**payment.risk, "signals": signals}
+            columns = {name: getattr(payment, name) for name in (*PERSONAL_FIELDS, "risk")}
+            for name, value in _erased(columns).items():
+                setattr(payment, name, value)
             record(payment)
+            erased.append(payment.id)
+        for event in Event.select().where(Event.payment_id.in_(erased)) if erased else ():
+            if any(event.data.get(name) for name in (*PERSONAL_FIELDS, "risk")):
+                event.data = _erased(event.data)
+                event.save()
     return body
 
 
