@@ -1,6 +1,6 @@
 """The fraud decision, taken once per payment before any gateway call (issue 15).
 
-When a worker first claims a payment from ``pending`` it builds the payment's signals (``Signals``), counts
+When a worker first claims a payment from ``pending`` it builds the payment's signals (``signals``), counts
 it in the velocity counters and reads them back in one Redis round trip (``Counters.record``), scores it and
 evaluates the merchant's enabled rules (``shared.radar.decide``), and writes ``risk`` on the payment in the
 claim's transaction.  Redis unreachable: the decision goes on without the counters (rules over them are

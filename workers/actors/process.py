@@ -18,7 +18,7 @@ Past ``action_expires_at`` the gateway's intent is canceled first and the paymen
 import datetime
 
 from gateways.base import GatewayStatus, PaymentRequest
-from gateways.errors import HardDeclineError, SoftDeclineError, UnknownOutcomeError
+from gateways.errors import SoftDeclineError, UnknownOutcomeError
 from shared import jobs, metrics, returns
 from shared.logging import worker_log
 from store import attempts
@@ -262,7 +262,7 @@ def _finish(ctx, payment_id, c):
                 payment, attempt=attempt, cvc_ciphertext=None, jobs=[jobs.route_payment(payment_id)]
             )
         else:  # hard decline, invalid request, unsupported, any decline after the customer's action: final
-            if isinstance(error, (SoftDeclineError, HardDeclineError)):
+            if error.error_class in radar.DECLINES:
                 ctx.radar.record_decline(payment)
             attempts.save(
                 payment,
