@@ -1,6 +1,7 @@
 """The fraud decision before any gateway call (issue 15): ``risk`` on every payment, a block fails the
 payment with no gateway call (the sandboxes' ledgers are empty), a card-testing burst is blocked once the
-built-in rule trips, ``request_3ds`` makes Stripe challenge, Redis down degrades without blocking, and a
+built-in rule trips, the other built-in rules (blocked cards, a new card's large payment reviewed) do what they
+say, ``request_3ds`` makes Stripe challenge, Redis down degrades without blocking, and a
 review holds a capture until approved, or undoes the payment when rejected."""
 
 import time
@@ -9,10 +10,12 @@ import redis
 
 from shared.radar.counters import Counters
 from store.models import Attempt, Event, Payment, Refund
+from store.vault import Vault
 from tests.support.api import conforms, pay
 from tests.support.sandbox import wait_status
 
 LOST_CARD = "4000000000009987"  # a hard decline: final at the first gateway
+MASTERCARD = "5555555555554444"
 
 
 def rule(api, auth, action, predicate):
@@ -150,3 +153,24 @@ def test_rejecting_cancels_an_authorization_and_refunds_a_capture_as_fraudulent(
 
 def review_merchant(pid):
     return Payment.get_by_id(pid).merchant_id
+
+
+def test_the_built_in_blocked_cards_list_blocks_its_cards(api, auth, worker_config, stripe, paypal):
+    lst = api.simulate_post(
+        "/radar/value_lists", json={"alias": "blocked_cards", "item_type": "card_fingerprint"}, headers=auth
+    ).json
+    fingerprint = Vault.from_config(worker_config).fingerprint(MASTERCARD)
+    api.simulate_post(f"/radar/value_lists/{lst['id']}/items", json={"value": fingerprint}, headers=auth)
+    blocked = wait_status(pay(api, auth, number=MASTERCARD))
+    assert (blocked.failure_code, blocked.risk["rule"]["id"]) == ("blocked", "rule_default_blocked_card")
+    no_gateway_call(blocked.id, stripe, paypal)
+    assert wait_status(pay(api, auth)).status == "succeeded"  # another card
+
+
+def test_the_built_in_review_takes_a_new_cards_first_large_payment_only(api, auth):
+    first = wait_status(pay(api, auth, gateway="stripe", amount=60000))
+    assert first.status == "succeeded" and first.risk["rule"]["id"] == "rule_default_new_card_review"
+    assert open_review(api, auth, first.id)["reason"] == "rule_default_new_card_review"
+    again = wait_status(pay(api, auth, gateway="stripe", amount=60000))  # the card is not new any more
+    assert again.risk["rule"] is None and again.risk["signals"]["is_new_card"] is False
+    assert open_review(api, auth, first.id)  # still the one review
