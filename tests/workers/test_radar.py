@@ -1,8 +1,8 @@
 """The fraud decision before any gateway call (issue 15): ``risk`` on every payment, a block fails the
 payment with no gateway call (the sandboxes' ledgers are empty), a card-testing burst is blocked once the
-built-in rule trips, the other built-in rules (blocked cards, a new card's large payment reviewed) do what they
-say, ``request_3ds`` makes Stripe challenge, Redis down degrades without blocking, and a
-review holds a capture until approved, or undoes the payment when rejected."""
+built-in rule trips, the other built-in rules (blocked cards, a new card's large payment reviewed) do what
+they say, ``request_3ds`` makes Stripe challenge, Redis down degrades without blocking, and a review holds a
+capture until approved, or undoes the payment when rejected."""
 
 import time
 
