@@ -43,6 +43,8 @@ class PaymentRequest:
       method_id: The gateway's own payment method id (``pm_…``), for ``stripe_payment_method``.
       return_url: PayWave's address the gateway sends the customer's browser back to after an action
         (3-D Secure, PayPal approval); None when no customer is present, where an action needed is a decline.
+      request_3ds: Ask the issuer for 3-D Secure even if it would not (a fraud rule's ``request_3ds``, with a
+        customer present); a gateway without the option ignores it (PayPal).
     """
 
     payment_id: str
@@ -56,6 +58,7 @@ class PaymentRequest:
     method: str = "card"
     method_id: str | None = None
     return_url: str | None = None
+    request_3ds: bool = False
 
 
 @dataclasses.dataclass(frozen=True)

@@ -22,6 +22,7 @@ from ingress.resources import (
     merchant,
     payments,
     radar,
+    reviews,
     sessions,
     tokens,
     users,
@@ -76,7 +77,7 @@ def create_app(config, *, vault, cache, relay, broker_check) -> falcon.App:
     app.add_route("/payments/{payment_id}/cancel", payments.Action(cache, relay, "cancel"))
     app.add_route("/payments/{payment_id}/refunds", payments.Refunds(relay))
     app.add_route("/payments/{payment_id}/refunds/{refund_id}", payments.Refund())
-    customers.routes(app)
+    customers.routes(app, cache)
     app.add_route("/webhook_endpoints", webhook_endpoints.Collection(config, vault))
     app.add_route("/webhook_endpoints/{endpoint_id}", webhook_endpoints.Item())
     app.add_route("/webhook_endpoints/{endpoint_id}/rotate_secret", webhook_endpoints.RotateSecret(vault))
@@ -91,6 +92,7 @@ def create_app(config, *, vault, cache, relay, broker_check) -> falcon.App:
     audit_events.routes(app)
     tokens.routes(app, config, vault)
     radar.routes(app)
+    reviews.routes(app, cache, relay)
     checkout.routes(app, config, keys, origins)
     passwords = Passwords.from_config(config)
     sessions.routes(app, config, authentication, limiter, passwords, vault)

@@ -91,6 +91,80 @@ CARD: dict[str, Any] = {
     },
 }
 
+ADDRESS: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "description": "An address as Stripe shapes one; every field optional.",
+    "properties": {
+        "line1": _string("Street, PO box or company name.", maxLength=validation.ADDRESS_LINE_MAX),
+        "line2": _string("Apartment, suite, unit or building.", maxLength=validation.ADDRESS_LINE_MAX),
+        "city": _string("City, district, suburb, town or village.", maxLength=validation.ADDRESS_LINE_MAX),
+        "state": _string("State, county, province or region.", maxLength=validation.ADDRESS_LINE_MAX),
+        "postal_code": _string("Postal code.", maxLength=validation.POSTAL_CODE_MAX),
+        "country": _string("ISO 3166 alpha-2 (any case in, uppercase out).", pattern="^[A-Za-z]{2}$"),
+    },
+}
+CUSTOMER_DETAILS: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "description": "Who pays, as the merchant saw them: fraud rules read `:email:`, `:email_domain:` and "
+    "`:ip_address:`. Personal data: erased when the payment's `customer` is deleted.",
+    "properties": {
+        "email": _string("Email address.", maxLength=validation.EMAIL_MAX, format="email"),
+        "ip_address": _string("The customer's IPv4 or IPv6 address (stored in its compressed form)."),
+        "name": _string("Full name.", maxLength=validation.NAME_MAX),
+        "phone": _string("Phone number in E.164 form (`+14155550123`).", pattern=f"^{validation.PHONE}$"),
+    },
+}
+SHIPPING: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["address"],
+    "description": "Where the goods go. Erased when the payment's `customer` is deleted.",
+    "properties": {"name": _string("Recipient.", maxLength=validation.NAME_MAX), "address": ADDRESS},
+}
+RISK: dict[str, Any] = {
+    "type": ["object", "null"],
+    "additionalProperties": False,
+    "description": "The fraud decision, taken before any gateway call (null until then, or for payments "
+    "older than it). See README, Fraud rules.",
+    "required": ["score", "level", "rule", "request_3ds", "three_d_secure", "reasons", "missing", "signals"],
+    "properties": {
+        "score": {"type": "integer", "minimum": 0, "maximum": 100, "description": "The risk score."},
+        "level": {"enum": ["normal", "elevated", "highest"], "description": "The score's level."},
+        "rule": {
+            "type": ["object", "null"],
+            "description": "The rule that decided (allow, block or review); null: none matched.",
+            "additionalProperties": False,
+            "required": ["id", "action", "predicate"],
+            "properties": {
+                "id": _string("`rule_…`, or a built-in rule's id."),
+                "action": {"enum": ["allow", "block", "review"], "description": "What it decided."},
+                "predicate": _string("The predicate as it was when it decided."),
+            },
+        },
+        "request_3ds": {"type": "boolean", "description": "A `request_3ds` rule matched."},
+        "three_d_secure": {
+            "enum": ["requested", "skipped: no customer present", None],
+            "description": "What came of `request_3ds`: asked of the gateway, or skipped (no `return_url`).",
+        },
+        "reasons": {"type": "array", "items": {"type": "string"}, "description": "Why, for a person."},
+        "missing": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "Attributes the score or a rule needed and the signals lacked.",
+        },
+        "degraded": {
+            "type": "boolean",
+            "description": "The velocity counters were unreachable: only rules needing none could match.",
+        },
+        "signals": {
+            "type": "object",
+            "description": "The attributes as they were (`:name:` without colons), read by the backtest.",
+        },
+    },
+}
+
 PAYMENT: dict[str, Any] = {
     "type": "object",
     "required": [
@@ -119,6 +193,10 @@ PAYMENT: dict[str, Any] = {
         "review_reason",
         "return_url",
         "next_action",
+        "customer_details",
+        "billing_address",
+        "shipping",
+        "risk",
     ],
     "additionalProperties": False,
     "properties": {
@@ -130,8 +208,8 @@ PAYMENT: dict[str, Any] = {
             "description": "pending → processing → succeeded | requires_capture | failed; processing → "
             "requires_action (the customer must act: `next_action`) → processing | canceled "
             "(`action_expired`, or the merchant's cancel); requires_capture → succeeded | canceled; "
-            "pending → canceled; pending, processing or requires_capture → requires_review (awaits a "
-            "person). Only moves forward.",
+            "pending → canceled, or failed (`blocked` by a fraud rule); pending, processing or "
+            "requires_capture → requires_review (awaits a person). Only moves forward.",
         },
         "amount": {
             "type": "integer",
@@ -225,6 +303,10 @@ PAYMENT: dict[str, Any] = {
                 },
             },
         },
+        "customer_details": {**CUSTOMER_DETAILS, "type": ["object", "null"]},
+        "billing_address": {**ADDRESS, "type": ["object", "null"]},
+        "shipping": {**SHIPPING, "type": ["object", "null"]},
+        "risk": RISK,
     },
 }
 
@@ -604,6 +686,9 @@ PAYMENT_CREATE: dict[str, Any] = {
             maxLength=validation.RETURN_URL_MAX,
             format="uri",
         ),
+        "customer_details": CUSTOMER_DETAILS,
+        "billing_address": ADDRESS,
+        "shipping": SHIPPING,
     },
 }
 
@@ -1346,6 +1431,62 @@ RADAR_RULE_CREATE = {
     **_object(action=_ACTION, predicate=_PREDICATE, description=_RULE_DESCRIPTION, enabled=_ENABLED),
     "required": ["action", "predicate"],
 }
+_PER_CURRENCY = {
+    "type": "object",
+    "additionalProperties": {"type": "integer"},
+    "description": "Currency (ISO 4217) -> amount in its minor units.",
+}
+RADAR_RULE_TEST = {
+    **_object(
+        predicate=_PREDICATE,
+        action=_ACTION,
+        since=_time("Only payments created since then (default: all)"),
+    ),
+    "required": ["predicate", "action"],
+}
+RADAR_RULE_TEST_RESULT = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": [
+        "object",
+        "predicate",
+        "action",
+        "evaluated",
+        "matched",
+        "matched_succeeded",
+        "matched_disputed_or_fraud_refunded",
+        "amounts",
+        "missing",
+    ],
+    "properties": {
+        "object": _const("radar_rule_test"),
+        "predicate": _PREDICATE,
+        "action": _ACTION,
+        "evaluated": {"type": "integer", "description": "Payments decided on in the period (with `risk`)."},
+        "matched": {"type": "integer", "description": "How many the predicate matches."},
+        "matched_succeeded": {"type": "integer", "description": "Of those, how many succeeded."},
+        "matched_disputed_or_fraud_refunded": {
+            "type": "integer",
+            "description": "Of those, how many were disputed or refunded with `reason: fraudulent`.",
+        },
+        "amounts": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["matched", "matched_succeeded", "matched_disputed_or_fraud_refunded"],
+            "description": "The three counts' amounts, per currency.",
+            "properties": {
+                "matched": _PER_CURRENCY,
+                "matched_succeeded": _PER_CURRENCY,
+                "matched_disputed_or_fraud_refunded": _PER_CURRENCY,
+            },
+        },
+        "missing": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "Attributes some payment lacked: a comparison over them did not match it.",
+        },
+    },
+}
 RADAR_RULE_UPDATE = {
     **_object(
         action=_ACTION,
@@ -1414,6 +1555,16 @@ def _radar_paths():
                 "listRadarRules", "RadarRule", description="Built-in rules first, then yours, newest first"
             ),
         },
+        "/radar/rules/test": {
+            "post": _operation(
+                "testRadarRule",
+                200,
+                "How the rule would have done",
+                _json("RadarRuleTestResult"),
+                BODY_ERRORS,
+                (True, {"$ref": "#/components/schemas/RadarRuleTest"}),
+            ),
+        },
         "/radar/rules/{rule_id}": {
             "parameters": [_RULE_ID],
             "get": _operation("getRadarRule", 200, "The rule", rule, read_errors),
@@ -1454,6 +1605,80 @@ def _radar_paths():
         "/radar/value_lists/{value_list_id}/items/{item_id}": {
             "parameters": [_VALUE_LIST_ID, _ITEM_ID],
             "delete": _operation("deleteRadarValueListItem", 204, "Removed", errors=read_errors),
+        },
+    }
+
+
+_REVIEW_ID = _path_id("review_id", "review")
+REVIEW = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": [
+        "id",
+        "object",
+        "livemode",
+        "payment",
+        "reason",
+        "open",
+        "closed_reason",
+        "opened_at",
+        "closed_at",
+    ],
+    "properties": {
+        "id": _string("`rev_` and 24 characters."),
+        "object": _const("review"),
+        "livemode": LIVEMODE,
+        "payment": _string("The payment reviewed (`pay_…`)."),
+        "reason": _string("The `review` rule that opened it (`rule_…`, a built-in rule's id)."),
+        "open": {"type": "boolean", "description": "Waiting for approval or rejection."},
+        "closed_reason": {
+            "enum": ["approved", "refunded", "canceled", None],
+            "description": "approved; or rejected: the authorization canceled, the capture refunded "
+            "(`reason: fraudulent`), or the payment had failed or been canceled already.",
+        },
+        "opened_at": _time("When a rule opened it"),
+        "closed_at": {**_time("When it was closed"), "type": ["string", "null"]},
+    },
+}
+
+
+def _review_paths():
+    """Fraud reviews (scopes ``reviews:read``, ``reviews:write``)."""
+    review = _json("Review")
+    is_open = {
+        "name": "open",
+        "in": "query",
+        "description": "`true`: the open reviews only; `false`: the closed ones.",
+        "schema": {"enum": ["true", "false"]},
+    }
+    return {
+        "/reviews": {"get": _list("listReviews", "Review", [is_open])},
+        "/reviews/{review_id}": {
+            "parameters": [_REVIEW_ID],
+            "get": _operation("getReview", 200, "The review", review, (401, 403, 404, 503)),
+        },
+        "/reviews/{review_id}/approve": {
+            "parameters": [_REVIEW_ID],
+            "post": _operation(
+                "approveReview",
+                200,
+                "Closed (approved): the payment stands",
+                review,
+                WRITE_ERRORS,
+                parameters=[_IDEMPOTENCY],
+            ),
+        },
+        "/reviews/{review_id}/reject": {
+            "parameters": [_REVIEW_ID],
+            "post": _operation(
+                "rejectReview",
+                200,
+                "Closed: the authorization canceled or the capture refunded as fraudulent (409 while the "
+                "payment is still being authorized)",
+                review,
+                WRITE_ERRORS,
+                parameters=[_IDEMPOTENCY],
+            ),
         },
     }
 
@@ -1858,8 +2083,13 @@ TAGS = [
     {"name": "Audit", "description": "Who changed what, when and from where: the append-only audit trail."},
     {
         "name": "Radar",
-        "description": "Fraud rules in a small language, built-in rules, and the value lists rules test "
-        "(issue 15: payments are not evaluated yet).",
+        "description": "Fraud rules in a small language, built-in rules, and the value lists rules test; "
+        "every payment is decided on before any gateway call (its `risk`).",
+    },
+    {
+        "name": "Reviews",
+        "description": "Payments a `review` rule matched: they proceed, and wait for a person to approve or "
+        "reject them (a manual capture waits for the approval).",
     },
 ]
 
@@ -2168,6 +2398,14 @@ OPERATIONS = {
         "The built-in rules (`builtin: true`) first, then yours, newest first.",
     ),
     "getRadarRule": ("Radar", "Get a rule", "One rule, built-in or yours."),
+    "testRadarRule": (
+        "Radar",
+        "Backtest a rule",
+        "Evaluates a candidate predicate on the merchant's payments of the period, on their signals as they "
+        "were when each was decided on (`risk.signals`), against the value lists as they are now: how many "
+        "it matches, how many of those succeeded, how many were disputed or refunded as fraud, and their "
+        "amounts. Writes nothing.",
+    ),
     "updateRadarRule": (
         "Radar",
         "Update a rule",
@@ -2194,6 +2432,19 @@ OPERATIONS = {
     ),
     "listRadarValueListItems": ("Radar", "List a value list's items", "Newest first."),
     "deleteRadarValueListItem": ("Radar", "Remove an item", "Removes one item of the list."),
+    "listReviews": ("Reviews", "List reviews", "Newest first; `open=true` for those waiting for a person."),
+    "getReview": ("Reviews", "Get a review", "One review."),
+    "approveReview": (
+        "Reviews",
+        "Approve a review",
+        "Closes it (`approved`): the payment stands, and a manual-capture payment may now be captured.",
+    ),
+    "rejectReview": (
+        "Reviews",
+        "Reject a review",
+        "Closes it and undoes the payment: an authorization is canceled (voided at the gateway), a capture "
+        "refunded in full with `reason: fraudulent`; 409 while the payment is still being authorized.",
+    ),
 }
 
 
@@ -2347,6 +2598,7 @@ def document():
                 **_api_key_paths(),
                 **_audit_paths(),
                 **_radar_paths(),
+                **_review_paths(),
                 **_account_paths(),
                 **GATEWAY_EVENT_PATHS,
                 # Not here: GET /v1/actions/{payment_id}/return (ingress.resources.actions), where a
@@ -2414,6 +2666,9 @@ def document():
                 "RadarValueListCreate": RADAR_VALUE_LIST_CREATE,
                 "RadarValueListItem": RADAR_VALUE_LIST_ITEM,
                 "RadarValueListItemCreate": RADAR_VALUE_LIST_ITEM_CREATE,
+                "Review": REVIEW,
+                "RadarRuleTest": RADAR_RULE_TEST,
+                "RadarRuleTestResult": RADAR_RULE_TEST_RESULT,
             },
             "responses": {
                 "Problem": {

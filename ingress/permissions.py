@@ -26,7 +26,7 @@ ADMIN = "admin"
 
 #: Each role's scopes, cumulative from the least to the most trusted (the README's roles table).
 _VIEWER = ("payments:read", "customers:read", "merchant:read")
-_ANALYST = (*_VIEWER, "payments:export", "radar:read")
+_ANALYST = (*_VIEWER, "payments:export", "radar:read", "reviews:read")
 _DEVELOPER = (
     *_ANALYST,
     "payments:write",
@@ -45,6 +45,7 @@ _ADMIN = (
     "merchant:write",
     "audit:read",
     "radar:write",
+    "reviews:write",
 )
 _OWNER = (*_ADMIN, "merchant:delete", "owners:write")
 ROLES: dict[str, frozenset[str]] = {
@@ -91,6 +92,8 @@ PERMISSIONS = {
     "tokens.create": TOKENS,
     "radar.read": "radar:read",
     "radar.write": "radar:write",
+    "reviews.read": "reviews:read",
+    "reviews.write": "reviews:write",
     "review.read": ADMIN,
     "review.resolve": ADMIN,
 }

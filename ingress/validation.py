@@ -14,6 +14,7 @@ from ingress.errors import ValidationFailed
 from shared import money
 from shared.cards import find_pans, luhn_ok, mask_pans
 from shared.queues import GATEWAYS
+from shared.radar.attributes import normalize
 from store.states import SETTLED, PaymentMethod
 
 MAX_AMOUNT = 99_999_999_999
@@ -33,6 +34,9 @@ EMAIL_MAX, NAME_MAX = 254, 255
 EMAIL = r"[^@\s]+@[^@\s]+\.[^@\s]+"
 #: E.164: a plus, the country code, at most 15 digits in all.
 PHONE = r"\+[1-9][0-9]{6,14}"
+#: An address as Stripe shapes one (``billing_address``, ``shipping.address``).
+ADDRESS_FIELDS = ("line1", "line2", "city", "state", "postal_code", "country")
+ADDRESS_LINE_MAX, POSTAL_CODE_MAX = 200, 20
 LIST_LIMIT_MAX = 100
 DISPLAY_NAME_MAX = 255
 #: Stripe's rules: 5 to 22 Latin characters, at least one letter, none of ``< > \ ' " *``.
@@ -268,6 +272,9 @@ def payment_create(body: dict, accepted: Collection[str] | None = None, local_re
             "metadata",
             "customer",
             "return_url",
+            "customer_details",
+            "billing_address",
+            "shipping",
         ),
     )
     fields = {"amount": amount(errors, body.get("amount"))}
@@ -288,6 +295,9 @@ def payment_create(body: dict, accepted: Collection[str] | None = None, local_re
     fields["customer"] = customer_id(errors, "customer", body.get("customer"))
     fields["metadata"] = metadata(errors, body.get("metadata"))
     fields["return_url"] = return_url(errors, body.get("return_url"), local_return_urls)
+    fields["customer_details"] = customer_details(errors, body.get("customer_details"))
+    fields["billing_address"] = address(errors, "billing_address", body.get("billing_address"))
+    fields["shipping"] = shipping(errors, body.get("shipping"))
     method = payment_method(errors, body.get("payment_method"))
     if method is not None and method.gateway and gateway not in (None, method.gateway):
         errors.add("gateway", f"must be {method.gateway} (or left out) for a {method.type} payment_method")
@@ -316,6 +326,84 @@ def return_url(errors, value, local):
         )
         return None
     return checked
+
+
+def _object(errors, field, value, allowed) -> dict | None:
+    """``value`` when it is an object of no fields but ``allowed``, else None with the problem added."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        errors.add(field, "must be an object")
+        return None
+    unknown(errors, value, allowed, prefix=field + ".")
+    return value
+
+
+def customer_details(errors, value) -> dict | None:
+    """The customer as the payment names them, for fraud rules (``:email:``, ``:ip_address:``): ``email``,
+    ``ip_address`` (stored compressed), ``name``, ``phone`` (E.164), each optional; None when not given."""
+    given = _object(errors, "customer_details", value, ("email", "ip_address", "name", "phone"))
+    if given is None:
+        return None
+    field = "customer_details."
+    details = {
+        "email": formatted(
+            errors, field + "email", given.get("email"), EMAIL_MAX, EMAIL, "must be an email address"
+        ),
+        "ip_address": None,
+        "name": string(errors, field + "name", given.get("name"), NAME_MAX),
+        "phone": formatted(
+            errors, field + "phone", given.get("phone"), 16, PHONE, "must be E.164: +14155550123"
+        ),
+    }
+    ip = string(errors, field + "ip_address", given.get("ip_address"), 45)
+    if ip is not None:
+        try:
+            details["ip_address"] = normalize("ip_address", ip)
+        except ValueError as exc:
+            errors.add(field + "ip_address", str(exc))
+    return _given(details)
+
+
+def address(errors, field, value) -> dict | None:
+    """An address as Stripe shapes one (``line1``, ``line2``, ``city``, ``state``, ``postal_code``,
+    ``country`` as ISO 3166 alpha-2, stored uppercase), each optional; None when not given."""
+    given = _object(errors, field, value, ADDRESS_FIELDS)
+    if given is None:
+        return None
+    found = {
+        name: string(errors, f"{field}.{name}", given.get(name), ADDRESS_LINE_MAX)
+        for name in ("line1", "line2", "city", "state")
+    }
+    found["postal_code"] = string(errors, f"{field}.postal_code", given.get("postal_code"), POSTAL_CODE_MAX)
+    country = string(errors, f"{field}.country", given.get("country"), 2)
+    found["country"] = None
+    if country is not None:
+        try:
+            found["country"] = normalize("country", country)
+        except ValueError as exc:
+            errors.add(f"{field}.country", str(exc))
+    return _given(found)
+
+
+def shipping(errors, value) -> dict | None:
+    """Where the goods go: ``{name?, address}`` (``address`` required, as Stripe's ``shipping``)."""
+    given = _object(errors, "shipping", value, ("name", "address"))
+    if given is None:
+        return None
+    if given.get("address") is None:
+        errors.add("shipping.address", "is required")
+    return _given(
+        {
+            "name": string(errors, "shipping.name", given.get("name"), NAME_MAX),
+            "address": address(errors, "shipping.address", given.get("address")),
+        }
+    )
+
+
+def _given(fields: dict) -> dict:
+    """``fields`` without those not given (stored and shown as the merchant sent them)."""
+    return {name: value for name, value in fields.items() if value is not None}
 
 
 def customer_id(errors, field, value):

@@ -26,6 +26,8 @@ TYPES = (
     "payment.dead_lettered",
     "payment.requires_review",
     "customer.deleted",
+    "review.opened",  # a fraud rule's review (store.reviews)
+    "review.closed",
 )
 
 

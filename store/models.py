@@ -87,6 +87,11 @@ class Payment(BaseModel):
     return_url = peewee.TextField(null=True)  # where the customer comes back after a 3-D Secure challenge
     next_action = JSONField(null=True)  # what the customer must do while requires_action
     action_expires_at = peewee.DateTimeField(null=True)  # requires_action is canceled past it
+    customer_details = JSONField(null=True)  # {email, ip_address, name, phone}: erased with the customer
+    billing_address = JSONField(null=True)  # Stripe's address shape; erased with the customer
+    shipping = JSONField(null=True)  # {name, address}; erased with the customer
+    card_bin = peewee.TextField(null=True)  # the card number's first 6 digits (vault.BIN_DIGITS), never more
+    risk = JSONField(null=True)  # the fraud decision taken before any gateway call (workers.radar)
 
 
 class Attempt(BaseModel):
@@ -401,6 +406,7 @@ class CardToken(BaseModel):
     card_key_id = peewee.TextField()
     card_ciphertext = peewee.TextField()
     cvc_ciphertext = peewee.TextField(null=True)
+    card_bin = peewee.TextField(null=True)  # NULL for tokens sealed before migration 0024
     created_at = peewee.DateTimeField(default=utcnow)
     expires_at = peewee.DateTimeField()
     used_at = peewee.DateTimeField(null=True)  # set in the paying payment's transaction
@@ -461,3 +467,23 @@ class RadarValueListItem(BaseModel):
 
 
 MODELS += [RadarRule, RadarBuiltinRule, RadarValueList, RadarValueListItem]
+
+
+# --- Fraud reviews (issue 15: store.reviews, migration 0025) ---
+
+
+class Review(BaseModel):
+    """A payment a ``review`` rule matched (or a person flagged), awaiting approval or rejection."""
+
+    id = peewee.TextField(primary_key=True)  # rev_…
+    payment_id = peewee.TextField()
+    merchant_id = peewee.TextField()
+    livemode = peewee.BooleanField()
+    reason = peewee.TextField()  # the rule's id, or "manual"
+    open = peewee.BooleanField()
+    closed_reason = peewee.TextField(null=True)  # approved | refunded | canceled
+    created_at = peewee.DateTimeField(column_name="opened_at")  # named so for store.pages
+    closed_at = peewee.DateTimeField(null=True)
+
+
+MODELS.append(Review)

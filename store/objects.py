@@ -21,6 +21,7 @@ from store.models import (
     RadarValueList,
     RadarValueListItem,
     Refund,
+    Review,
     WebhookAttempt,
     WebhookDelivery,
     WebhookEndpoint,
@@ -100,6 +101,10 @@ def payment_object(p: Payment, attempts: Iterable[Attempt]) -> dict:
         "review_reason": p.review_reason,
         "return_url": p.return_url,
         "next_action": p.next_action,
+        "customer_details": p.customer_details,
+        "billing_address": p.billing_address,
+        "shipping": p.shipping,
+        "risk": p.risk,
         "created_at": timestamp(p.created_at),
         "updated_at": timestamp(p.updated_at),
     }
@@ -227,6 +232,21 @@ def audit_event_object(e: AuditEvent) -> dict:
         "ip": e.ip,
         "user_agent": e.user_agent,
         "summary": e.summary,
+    }
+
+
+def review_object(r: Review) -> dict:
+    """The API's fraud review object."""
+    return {
+        "id": r.id,
+        "object": "review",
+        "livemode": r.livemode,
+        "payment": r.payment_id,
+        "reason": r.reason,
+        "open": r.open,
+        "closed_reason": r.closed_reason,
+        "opened_at": timestamp(r.created_at),
+        "closed_at": timestamp(r.closed_at) if r.closed_at else None,
     }
 
 

@@ -21,10 +21,11 @@ from shared import jobs
 from shared.ids import new_id
 from shared.jobs import Job
 from shared.logging import get_logger
+from shared.radar.attributes import PERSONAL
 from store import audit, customers, events, merchants, outbox, unit
 from store.db import insert_statement, is_postgres, locked, prepared, streamed
 from store.errors import AmountInvalid, NotFound, StateConflict
-from store.models import Attempt, Payment, Refund, utcnow
+from store.models import Attempt, Event, Payment, Refund, Review, utcnow
 from store.objects import encode, payment_object, refund_object, timestamp
 from store.pages import page
 from store.states import AUTHORIZING, REFUNDABLE, PaymentStatus, RefundStatus
@@ -61,7 +62,9 @@ def _view(payment: Payment) -> dict:
     """The payment as its audit events show it: its API object (attempts aside: the workers' doing) and the
     operation it waits for."""
     view = payment_object(payment, ())
-    del view["attempts"], view["updated_at"]
+    # Personal data stays out of the append-only trail, which could not erase it with the customer.
+    del view["attempts"], view["updated_at"], view["customer_details"], view["billing_address"]
+    del view["shipping"], view["risk"]
     view.update(pending_operation=payment.pending_operation, amount_to_capture=payment.amount_to_capture)
     return view
 
@@ -110,6 +113,49 @@ def create(
         )
         work.changed(payment, body)
     return payment, body
+
+
+#: A payment's fields that hold its customer's personal data (``risk`` too: its ``signals``' ``PERSONAL``).
+PERSONAL_FIELDS = ("customer_details", "billing_address", "shipping")
+
+
+def _erased(found: dict) -> dict:
+    """``found`` (a payment's object, or its columns) without its customer's personal data."""
+    erased = {**found, **dict.fromkeys(PERSONAL_FIELDS)}
+    risk = found.get("risk")
+    if risk:
+        erased["risk"] = {**risk, "signals": {k: v for k, v in risk["signals"].items() if k not in PERSONAL}}
+    return erased
+
+
+def delete_customer(merchant_id: str, livemode: bool, customer_id: str) -> bytes:
+    """Erase a customer (``customers.delete``) and the personal data its payments hold: their
+    ``customer_details``, addresses and the personal signals of their ``risk``, in the payments and in their
+    events (webhook payloads), in one transaction (the open unit of work caches the payments' new objects).
+    Returns the deleted customer's object.
+
+    Raises:
+      NotFound: unknown, or deleted already.
+    """
+    with unit.joined():
+        body = customers.delete(merchant_id, livemode, customer_id)
+        query = Payment.select().where(
+            (Payment.merchant_id == merchant_id)
+            & (Payment.livemode == livemode)
+            & (Payment.customer == customer_id)
+        )
+        erased = []
+        for payment in locked(query.order_by(Payment.id)):
+            columns = {name: getattr(payment, name) for name in (*PERSONAL_FIELDS, "risk")}
+            for name, value in _erased(columns).items():
+                setattr(payment, name, value)
+            record(payment)
+            erased.append(payment.id)
+        for event in Event.select().where(Event.payment_id.in_(erased)) if erased else ():
+            if any(event.data.get(name) for name in (*PERSONAL_FIELDS, "risk")):
+                event.data = _erased(event.data)
+                event.save()
+    return body
 
 
 def get(merchant_id: str | None, payment_id: str, lock: bool = False, *, livemode: bool | None) -> Payment:
@@ -332,7 +378,7 @@ def record(
 def _save(
     work: Unit,
     payment: Payment,
-    status_code: int,
+    status_code: int | None,
     change: tuple[str, dict],
     jobs: Iterable[Job] = (),
     event: str | None = None,
@@ -341,13 +387,15 @@ def _save(
     """``record`` the change, audit it, and save it as the unit's response.
 
     Parameters:
+      status_code: The response's; None: the change is part of another, which answers (a review's).
       change: ``(audit action, the payment's _view before the change)``.
       evidence: What the audit event's ``after`` adds to the changed fields (an operator's reference).
     """
     body = record(payment, jobs, event)
     action, before = change
     audit.record_change(payment.merchant_id, action, payment.id, before, _view(payment), evidence)
-    work.respond(status_code, body)
+    if status_code is not None:
+        work.respond(status_code, body)
     return payment, body
 
 
@@ -391,6 +439,11 @@ def request_capture(
             raise StateConflict(
                 f"a {payment.pending_operation} is already in progress", "operation_in_progress"
             )
+        in_review = Review.select(Review.id).where((Review.payment_id == payment_id) & Review.open).first()
+        if in_review is not None:
+            raise StateConflict(
+                f"the payment is in fraud review {in_review.id}: approve the review first", "in_review"
+            )
         amount = payment.amount if amount is None else amount
         if amount > payment.amount:
             raise AmountInvalid("amount", f"cannot capture more than the authorized {payment.amount}")
@@ -401,11 +454,16 @@ def request_capture(
         )
 
 
-def cancel(merchant_id: str, payment_id: str, *, livemode: bool) -> tuple[Payment, bytes]:
+def cancel(
+    merchant_id: str, payment_id: str, *, livemode: bool, respond: bool = True
+) -> tuple[Payment, bytes]:
     """Cancel a payment no gateway has charged: at once while ``pending`` (its CVC
     erased), through the gateway while ``requires_capture`` (void) or ``requires_action`` (the
     worker cancels the gateway's intent first, as for an expiry: a customer who completed the action
     before keeps the payment).
+
+    Parameters:
+      respond: Save the payment as the unit's response (False: a rejected review answers).
 
     Raises:
       NotFound, StateConflict.
@@ -415,7 +473,8 @@ def cancel(merchant_id: str, payment_id: str, *, livemode: bool) -> tuple[Paymen
         before = _view(payment)
         if payment.status == PaymentStatus.PENDING:
             payment.status = PaymentStatus.CANCELED
-            return _save(work, payment, 202, ("payment.canceled", before), event="payment.canceled")
+            code = 202 if respond else None
+            return _save(work, payment, code, ("payment.canceled", before), event="payment.canceled")
         if payment.status not in (PaymentStatus.REQUIRES_CAPTURE, PaymentStatus.REQUIRES_ACTION):
             raise StateConflict(f"a {payment.status} payment cannot be canceled")
         if payment.pending_operation:
@@ -428,14 +487,24 @@ def cancel(merchant_id: str, payment_id: str, *, livemode: bool) -> tuple[Paymen
             cancel_job = jobs.process_payment(payment_id, payment.gateway)
         else:
             cancel_job = jobs.cancel_payment(payment_id)
-        return _save(work, payment, 202, ("payment.cancel_requested", before), [cancel_job])
+        code = 202 if respond else None
+        return _save(work, payment, code, ("payment.cancel_requested", before), [cancel_job])
 
 
 def create_refund(
-    merchant_id: str, payment_id: str, amount: int | None = None, reason: str | None = None, *, livemode: bool
+    merchant_id: str,
+    payment_id: str,
+    amount: int | None = None,
+    reason: str | None = None,
+    *,
+    livemode: bool,
+    respond: bool = True,
 ) -> tuple[Refund, bytes]:
     """Refund part or all of what was captured, never more than captured minus refunded
     (counting refunds still pending).
+
+    Parameters:
+      respond: Save the refund as the unit's response (False: a rejected review answers).
 
     Returns:
       ``(refund, body)``.
@@ -475,7 +544,8 @@ def create_refund(
         obj = refund_object(refund)
         audit.record(merchant_id, "refund.created", refund.id, after=obj)
         body = encode(obj)
-        work.respond(202, body, f"/payments/{payment_id}/refunds/{refund.id}")
+        if respond:
+            work.respond(202, body, f"/payments/{payment_id}/refunds/{refund.id}")
     return refund, body
 
 

@@ -11,19 +11,29 @@ Audit rows never hold a list's values (emails, addresses: the append-only trail 
 # peewee's query classes are generic in its stubs only: annotations stay unevaluated.
 from __future__ import annotations
 
+import datetime
 import functools
 from collections.abc import Iterable
 from typing import cast
 
+import orjson
 import peewee
 
 from shared.ids import new_id
 from shared.radar import language
 from shared.radar.decide import BUILTIN_IDS, BUILTINS, RESERVED_LISTS, Rule
 from store import audit, unit
-from store.db import database, locked
+from store.db import database, locked, streamed
 from store.errors import FieldInvalid, NotFound, StateConflict
-from store.models import RadarBuiltinRule, RadarRule, RadarValueList, RadarValueListItem, utcnow
+from store.models import (
+    Payment,
+    RadarBuiltinRule,
+    RadarRule,
+    RadarValueList,
+    RadarValueListItem,
+    Refund,
+    utcnow,
+)
 from store.objects import (
     encode,
     radar_builtin_object,
@@ -32,7 +42,12 @@ from store.objects import (
     radar_value_list_object,
 )
 from store.pages import page
+from store.states import PaymentStatus, RefundStatus
 
+#: A refund's ``reason`` when it undoes a fraud (``store.reviews.reject``; the backtest reads it).
+FRAUDULENT = "fraudulent"
+#: What a backtest counts, of the payments the predicate matched.
+BACKTEST_COUNTS = ("matched", "matched_succeeded", "matched_disputed_or_fraud_refunded")
 #: What a merchant's rule holds (``ingress.resources.radar`` checks the shapes).
 RULE_FIELDS = ("action", "predicate", "description", "enabled")
 
@@ -46,8 +61,8 @@ def _mine(
 # --- rules ---------------------------------------------------------------------
 
 
-def _compiled(merchant_id: str, livemode: bool, predicate: str) -> language.Node:
-    """``predicate`` parsed and checked against the merchant's lists, the lists it names locked.
+def _compiled(merchant_id: str, livemode: bool, predicate: str, lock: bool = True) -> language.Node:
+    """``predicate`` parsed and checked against the merchant's lists, the lists it names locked (``lock``).
 
     Raises:
       FieldInvalid: on ``predicate``, with the position.
@@ -58,7 +73,9 @@ def _compiled(merchant_id: str, livemode: bool, predicate: str) -> language.Node
         query = RadarValueList.select().where(
             _mine(RadarValueList, merchant_id, livemode) & RadarValueList.list_alias.in_(sorted(named))
         )
-        found = {row.list_alias: row.item_type for row in (locked(query) if named else [])}
+        found = {
+            row.list_alias: row.item_type for row in ((locked(query) if lock else query) if named else [])
+        }
         language.check(node, {**RESERVED_LISTS, **found})
     except language.RuleError as exc:
         raise FieldInvalid("predicate", exc.message, {"line": exc.line, "column": exc.column}) from None
@@ -250,6 +267,60 @@ def enabled_rules(merchant_id: str, livemode: bool) -> list[Rule]:
     for row in query.order_by(RadarRule.created_at, RadarRule.id):
         rules.append(Rule(row.id, row.action, row.predicate, language.parse(row.predicate)))
     return rules
+
+
+def backtest(
+    merchant_id: str, livemode: bool, predicate: str, since: datetime.datetime | None = None
+) -> dict:
+    """How ``predicate`` would have done on the merchant's payments created since ``since`` (default: all)
+    that were decided on (``risk``): evaluated on their signals as they were then (``risk.signals``, with
+    ``risk_score``), against the merchant's value lists as they are now.  The rows are streamed from a
+    server-side cursor (memory stays flat) and the predicate is compiled once.
+
+    Returns:
+      ``{evaluated, matched, matched_succeeded, matched_disputed_or_fraud_refunded, amounts, missing}``:
+      ``amounts`` has the same three counts' amounts per currency; ``missing`` the attributes some payment
+      lacked (a comparison over them did not match).
+
+    Raises:
+      FieldInvalid: on ``predicate``, with the position.
+    """
+    node = _compiled(merchant_id, livemode, predicate, lock=False)
+    lists = values(merchant_id, livemode, language.aliases_in(node))
+    mine = (Payment.merchant_id == merchant_id) & (Payment.livemode == livemode)
+    fraud_refunded = {
+        row.payment_id
+        for row in Refund.select(Refund.payment_id).where(
+            (Refund.merchant_id == merchant_id)
+            & (Refund.livemode == livemode)
+            & (Refund.reason == FRAUDULENT)
+            & (Refund.status != RefundStatus.FAILED)
+        )
+    }
+    query = Payment.select(
+        Payment.id, Payment.status, Payment.amount, Payment.currency, Payment.disputed, Payment.risk
+    ).where(mine & Payment.risk.is_null(False))
+    if since is not None:
+        query = query.where(Payment.created_at >= since)
+    counts = {name: 0 for name in BACKTEST_COUNTS}
+    amounts: dict[str, dict[str, int]] = {name: {} for name in BACKTEST_COUNTS}
+    evaluated, missing = 0, set[str]()
+    for payment_id, status, amount, currency, disputed, risk_text in streamed(query, batch=5000):
+        evaluated += 1
+        risk = orjson.loads(risk_text)
+        outcome = language.evaluate(node, {**risk["signals"], "risk_score": risk["score"]}, lists)
+        missing |= outcome.missing
+        if not outcome.matched:
+            continue
+        kinds = ["matched"]
+        if status == PaymentStatus.SUCCEEDED:
+            kinds.append("matched_succeeded")
+        if disputed or payment_id in fraud_refunded:
+            kinds.append("matched_disputed_or_fraud_refunded")
+        for kind in kinds:
+            counts[kind] += 1
+            amounts[kind][currency] = amounts[kind].get(currency, 0) + amount
+    return {"evaluated": evaluated, **counts, "amounts": amounts, "missing": sorted(missing)}
 
 
 # --- value lists -----------------------------------------------------------------

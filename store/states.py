@@ -75,6 +75,7 @@ FORWARD: dict[str, frozenset[PaymentStatus]] = {
             PaymentStatus.REQUIRES_ACTION,
             PaymentStatus.CANCELED,
             PaymentStatus.REQUIRES_REVIEW,
+            PaymentStatus.FAILED,  # blocked by a fraud rule, before any gateway call (workers.radar)
         }
     ),
     PaymentStatus.PROCESSING: frozenset(

@@ -31,6 +31,7 @@ CARD_COLUMNS = (
     "card_key_id",
     "card_ciphertext",
     "cvc_ciphertext",
+    "card_bin",
 )
 
 

@@ -10,6 +10,7 @@ from shared.config import Config
 from store.unit import Unit
 from store.vault import Vault
 from workers.circuit import CircuitBreaker
+from workers.radar import Radar
 
 
 @dataclasses.dataclass
@@ -21,6 +22,7 @@ class Context:
     vault: Opens the card for one call.
     cache: Status cache, circuit state, PayPal token.
     circuit: One breaker per gateway, its state in ``cache``.
+    radar: The fraud decision before a payment's first gateway call, and its velocity counters.
     notify: Wakes the outbox relay after a commit that wrote jobs.
     """
 
@@ -30,6 +32,7 @@ class Context:
     vault: Vault
     cache: Cache
     circuit: CircuitBreaker
+    radar: Radar
     notify: Callable[[], None] = lambda: None
 
     def gateway(self, name: str, livemode: bool) -> Gateway:

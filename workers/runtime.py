@@ -16,6 +16,7 @@ from workers.actors.sweeper import sweep
 from workers.circuit import CircuitBreaker
 from workers.context import Context
 from workers.middleware import Background, DatabaseConnection, DeadLetters, Heartbeat
+from workers.radar import Radar
 
 
 @dataclasses.dataclass
@@ -49,6 +50,7 @@ def build(config, *, sweeper=False, heartbeat=True, extra_middleware=(), cache=N
         vault=Vault.from_config(config),
         cache=cache,
         circuit=CircuitBreaker.from_config(cache, config),
+        radar=Radar.from_config(config),
         notify=relay.notify,
     )
     broker.add_middleware(

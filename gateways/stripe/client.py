@@ -279,6 +279,11 @@ def _intent_params(request: PaymentRequest, **payment_method: Any) -> dict:
         # With a customer present the issuer's 3-D Secure challenge is a redirect to its page and back to
         # ``return_url``; without one, a challenge declines (``authentication_required``).
         **({"return_url": request.return_url} if request.return_url else {"error_on_requires_action": True}),
+        **(
+            {"payment_method_options": {"card": {"request_three_d_secure": "any"}}}
+            if request.request_3ds
+            else {}
+        ),
         "capture_method": "automatic" if request.capture else "manual",
         "description": request.description,
         "metadata": {**merchant_metadata(request.metadata), PAYMENT_ID_KEY: request.payment_id},

@@ -28,6 +28,7 @@ USER_ID = re.compile(r"usr_[A-Za-z0-9]{24}")
 RULE_ID = re.compile(r"rule_[A-Za-z0-9_]{1,40}")  # rule_ and 24 characters, or a built-in rule_default_…
 VALUE_LIST_ID = re.compile(r"rsl_[A-Za-z0-9]{24}")
 VALUE_LIST_ITEM_ID = re.compile(r"rsli_[A-Za-z0-9]{24}")
+REVIEW_ID = re.compile(r"rev_[A-Za-z0-9]{24}")
 LAST4 = re.compile(r"[0-9]{4}")
 #: Route parameter -> what its ids look like.
 ID_FORMS = {
@@ -42,6 +43,7 @@ ID_FORMS = {
     "rule_id": RULE_ID,
     "value_list_id": VALUE_LIST_ID,
     "item_id": VALUE_LIST_ITEM_ID,
+    "review_id": REVIEW_ID,
 }
 
 

@@ -1,5 +1,5 @@
 """``/customers``: who pays, in the credential's merchant and mode. ``DELETE`` erases the personal data and
-keeps the customer's payments (``store.customers``)."""
+keeps the customer's payments, erasing what they hold of it too (``store.payments.delete_customer``)."""
 
 import functools
 
@@ -7,7 +7,7 @@ import falcon
 
 from ingress import validation
 from ingress.resources.common import CUSTOMER_ID, answer_json, answer_list, known_id, single, unit_of_work
-from store import customers
+from store import customers, payments
 from store.objects import customer_object
 
 
@@ -42,6 +42,9 @@ class Item:
 
     actions = {"GET": "customers.read", "PUT": "customers.write", "DELETE": "customers.write"}
 
+    def __init__(self, cache):
+        self.cache = cache
+
     def on_get(self, req, resp, customer_id):
         resp.media = customer_object(customers.get(*_mode(req), customer_id))
 
@@ -51,10 +54,10 @@ class Item:
             answer_json(resp, customers.replace(*_mode(req), customer_id, fields))
 
     def on_delete(self, req, resp, customer_id):
-        with unit_of_work(req):
-            answer_json(resp, customers.delete(*_mode(req), customer_id))
+        with unit_of_work(req, self.cache):  # the payments' erased objects replace the cached ones
+            answer_json(resp, payments.delete_customer(*_mode(req), customer_id))
 
 
-def routes(app):
+def routes(app, cache):
     app.add_route("/customers", Collection())
-    app.add_route("/customers/{customer_id}", Item())
+    app.add_route("/customers/{customer_id}", Item(cache))

@@ -2,15 +2,24 @@
 (``store.radar``), in the credential's mode.  Reading needs ``radar:read``, writing ``radar:write``.
 
 A predicate that does not parse or check is a 422 naming ``predicate``, its ``position`` (line, column) an
-extension member of the problem.  Nothing here evaluates a rule yet: payments are not scored (issue 15).
+extension member of the problem.  Payments are decided on by the workers (``workers.radar``); here a
+candidate rule is backtested on the payments' signals as they were (``POST /radar/rules/test``).
 """
 
+import datetime
 import functools
 
 import falcon
 
 from ingress import validation
-from ingress.resources.common import ID_FORMS, answer_json, answer_list, known_id, unit_of_work
+from ingress.resources.common import (
+    ID_FORMS,
+    answer_json,
+    answer_list,
+    known_id,
+    parse_timestamp,
+    unit_of_work,
+)
 from shared.radar import language
 from shared.radar.attributes import LIST_TYPES, normalize
 from shared.radar.decide import ACTIONS
@@ -124,6 +133,43 @@ class Rules:
         answer_list(req, resp, functools.partial(radar.list_rules, *_mode(req)), ID_FORMS["rule_id"])
 
 
+def test_fields(body: dict) -> tuple[str, str, datetime.datetime | None]:
+    """``POST /radar/rules/test``'s body: ``(predicate, action, since)``.
+
+    Raises:
+      ValidationFailed: listing every bad field.
+    """
+    errors = validation.Errors()
+    validation.unknown(errors, body, ("predicate", "action", "since"))
+    if body.get("action") not in ACTIONS:
+        errors.add("action", f"is required, one of {', '.join(ACTIONS)}")
+    predicate = validation.string(errors, "predicate", body.get("predicate"), language.MAX_LENGTH)
+    if predicate is None or not predicate.strip():
+        errors.add("predicate", "is required")
+    since = validation.string(errors, "since", body.get("since"), 64)
+    found = None
+    if since is not None:
+        try:
+            found = parse_timestamp(since)
+        except ValueError:
+            errors.add("since", "must be an ISO 8601 timestamp")
+    errors.raise_if_any()
+    return predicate, body["action"], found
+
+
+class RuleTest:
+    """``POST /radar/rules/test``: how a candidate rule would have done on the merchant's payments (nothing
+    is written)."""
+
+    actions = {"POST": "radar.read"}
+    replayable = False  # a read: nothing written, no answer to keep for an Idempotency-Key
+
+    def on_post(self, req, resp):
+        predicate, action, since = test_fields(req.context.body)
+        result = radar.backtest(*_mode(req), predicate, since)
+        resp.media = {"object": "radar_rule_test", "predicate": predicate, "action": action, **result}
+
+
 @falcon.before(known_id)
 class Rule:
     """``GET``, ``PATCH`` and ``DELETE /radar/rules/{id}`` (a built-in rule: ``enabled`` and ``threshold``
@@ -213,6 +259,7 @@ class Item:
 
 def routes(app):
     app.add_route("/radar/rules", Rules())
+    app.add_route("/radar/rules/test", RuleTest())  # before the rule ids
     app.add_route("/radar/rules/{rule_id}", Rule())
     app.add_route("/radar/value_lists", ValueLists())
     app.add_route("/radar/value_lists/{value_list_id}", ValueList())

@@ -84,17 +84,18 @@ class Charges:
             self.emit.notify("payment_intent.canceled", pi, key)
             return pi
 
-    def authorize(self, pi, key, return_url=None, error_on_requires_action=False):
+    def authorize(self, pi, key, return_url=None, error_on_requires_action=False, request_3ds=False):
         """Ask the issuer (the test card) and move ``pi`` on; a decline raises a saved 402.  Lock held.
 
-        A card whose issuer asks for 3-D Secure first leaves ``pi`` in ``requires_action`` with the
-        challenge's URL (``next_action``), or, with ``error_on_requires_action``, declines it with
-        ``authentication_required`` as Stripe does.
+        A card whose issuer asks for 3-D Secure first (or any card with ``request_3ds``: the merchant
+        asked) leaves ``pi`` in ``requires_action`` with the challenge's URL (``next_action``), or, with
+        ``error_on_requires_action``, declines it with ``authentication_required`` as Stripe does.
         """
         outcome = self.objects.outcome(pi["payment_method"])
-        if outcome.authentication and error_on_requires_action:
+        challenged = outcome.authentication or request_3ds
+        if challenged and error_on_requires_action:
             outcome = Outcome(False, "authentication_required")
-        elif outcome.authentication:
+        elif challenged:
             pi = self.objects.put(
                 {**pi, "status": "requires_action", "next_action": challenge(pi["id"], return_url)}
             )

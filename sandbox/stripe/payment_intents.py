@@ -54,12 +54,26 @@ CAPTURE_METHODS = ("automatic", "automatic_async", "manual")
 CONFIRMABLE = ("requires_payment_method", "requires_confirmation")
 
 
+#: ``payment_method_options[card][request_three_d_secure]``: ``any`` and ``challenge`` ask for a challenge
+#: whatever the card (the sandbox's issuers support 3-D Secure on every card).
+REQUEST_3DS = ("automatic", "any", "challenge")
+
+
 def _confirmation(params):
-    """The confirmation's parameters: ``{"return_url", "error_on_requires_action"}`` for ``authorize``."""
+    """The confirmation's parameters: ``{"return_url", "error_on_requires_action", "request_3ds"}`` for
+    ``authorize``."""
     get_param(params, "off_session", bool)
+    options = get_param(params, "payment_method_options", dict) or {}
+    reject_unknown(options, {"card"}, "payment_method_options")
+    card = options.get("card") or {}
+    if not isinstance(card, dict):
+        raise invalid("Invalid object", "payment_method_options[card]")
+    reject_unknown(card, {"request_three_d_secure"}, "payment_method_options[card]")
+    request = choice_param(card, "request_three_d_secure", REQUEST_3DS)
     return {
         "return_url": get_param(params, "return_url"),
         "error_on_requires_action": bool(get_param(params, "error_on_requires_action", bool)),
+        "request_3ds": request in ("any", "challenge"),
     }
 
 
@@ -102,6 +116,7 @@ class PaymentIntents:
                 "error_on_requires_action",
                 "off_session",
                 "return_url",
+                "payment_method_options",
             },
         )
         amount = amount_param(params, "amount", required=True)
@@ -161,7 +176,16 @@ class PaymentIntents:
             return self.charges.authorize(pi, key, **confirmation) if confirm else pi
 
     def confirm(self, pi_id, params, key):
-        reject_unknown(params, {"payment_method", "error_on_requires_action", "off_session", "return_url"})
+        reject_unknown(
+            params,
+            {
+                "payment_method",
+                "error_on_requires_action",
+                "off_session",
+                "return_url",
+                "payment_method_options",
+            },
+        )
         payment_method = get_param(params, "payment_method")
         confirmation = _confirmation(params)
         with self.objects.lock:

@@ -83,6 +83,8 @@ CATALOGUE: dict[str, Attribute] = {
     "risk_score": Attribute(NUMBER, "the payment's risk score, 0 to 100 (shared.radar.decide)"),
     **_velocity(),
 }
+#: Signals that are personal data: erased from a payment's ``risk.signals`` with its customer.
+PERSONAL = ("email", "ip_address")
 #: What a value list holds (``POST /radar/value_lists``'s ``item_type``).
 LIST_TYPES = ("email", "ip_address", "card_fingerprint", "card_bin", "country", "customer")
 

@@ -28,6 +28,7 @@ BY_DIALECT = {
     "sqlite": [
         "PRAGMA writable_schema = ON",
         f"UPDATE sqlite_master SET sql = {_SQLITE_SQL} WHERE type = 'table' AND name = 'payment'",
-        "PRAGMA writable_schema = OFF",
+        # RESET (not OFF) also reloads the schema: a later ALTER TABLE on this connection edits the new text.
+        "PRAGMA writable_schema = RESET",
     ],
 }

@@ -53,6 +53,7 @@ def test_every_operation_parameter_and_property_is_described_and_tagged():
             "API keys",
             "Audit",
             "Radar",
+            "Reviews",
         }
         <= tags
     )

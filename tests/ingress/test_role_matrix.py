@@ -23,6 +23,7 @@ IDS = {
     "rule_id": "rule_" + "0" * 24,
     "value_list_id": "rsl_" + "0" * 24,
     "item_id": "rsli_" + "0" * 24,
+    "review_id": "rev_" + "0" * 24,
 }
 #: Last: answering them ends the session or the merchant, which the other calls need.
 LAST = {("POST", "/auth/logout"), ("POST", "/auth/switch"), ("DELETE", "/merchant")}
@@ -79,6 +80,10 @@ def test_each_role_is_refused_exactly_where_its_scopes_end(client, app, config, 
         ("developer", "POST", "/radar/value_lists", False),
         ("admin", "POST", "/radar/rules", True),
         ("admin", "POST", "/radar/value_lists", True),
+        ("viewer", "GET", "/reviews", False),
+        ("analyst", "GET", "/reviews", True),
+        ("developer", "POST", f"/reviews/{IDS['review_id']}/approve", False),
+        ("admin", "POST", f"/reviews/{IDS['review_id']}/reject", True),
         ("analyst", "POST", "/api_keys", False),
         ("developer", "POST", "/api_keys", True),
         ("developer", "POST", "/webhook_endpoints", True),

@@ -38,3 +38,22 @@ def seed(cursor, merchant_id: str, count: int) -> None:
     }
     cursor.execute(SEED, params)
     cursor.execute("ANALYZE payment")
+
+
+#: A decision on each seeded payment (``risk``, as ``workers.radar`` writes it), its signals derived from the
+#: row so a test knows the answers: ``card_count_1h`` 1 to 5, ``is_new_card`` for even amounts; one in 97
+#: disputed.  The backtest reads them.
+SEED_RISK = """
+UPDATE payment SET disputed = (amount %% 97 = 0), risk = json_build_object(
+    'score', amount %% 101, 'level', 'normal', 'rule', NULL, 'request_3ds', FALSE, 'three_d_secure', NULL,
+    'reasons', json_build_array(), 'missing', json_build_array(), 'degraded', FALSE,
+    'signals', json_build_object('amount', amount, 'currency', currency, 'card_brand', card_brand,
+        'customer', customer, 'card_count_1h', 1 + amount %% 5, 'is_new_card', amount %% 2 = 0,
+        'amount_in_usd', CASE WHEN currency = 'USD' THEN amount END))::text
+WHERE merchant_id = %(merchant)s
+"""
+
+
+def seed_risk(cursor, merchant_id: str) -> None:
+    """Give every payment of ``merchant_id`` a ``risk`` (``SEED_RISK``)."""
+    cursor.execute(SEED_RISK, {"merchant": merchant_id})

@@ -6,6 +6,7 @@ from shared import jobs, metrics
 from store import attempts
 from store.models import Attempt
 from store.states import UNRESOLVED, AttemptStatus, PaymentStatus
+from workers import radar
 
 
 def route_payment(ctx, payment_id):
@@ -26,6 +27,8 @@ def route_payment(ctx, payment_id):
         }
         untried = [g for g in payment.route.split(",") if g not in tried]
         if not untried:
+            if last.error_class in radar.DECLINES:
+                ctx.radar.record_decline(payment)
             attempts.save(
                 payment,
                 status=PaymentStatus.FAILED,

@@ -26,6 +26,7 @@ from store import attempts
 from store.models import utcnow
 from store.payments import attempts_of_one
 from store.states import AUTHORIZING, AttemptStatus, PaymentStatus
+from workers import radar
 from workers.actors.calls import call, retry_later
 
 #: How long a replay with the same idempotency key is trusted to be answered from the
@@ -59,6 +60,8 @@ def _claim(ctx, payment_id, gateway):
                 # This gateway's circuit is open: skip it until it half-opens.
                 attempts.save(payment, jobs=[jobs.process_payment(payment_id, allowed[0])], attempts=history)
                 return None
+            if payment.risk is None and not radar.screen(ctx.radar, payment, history):
+                return None  # blocked: failed before any gateway call
             attempts.save(payment, status=PaymentStatus.PROCESSING, gateway=gateway, attempts=history)
         charges = [a for a in history if a.operation in attempts.PAYMENT_OPERATIONS]
         attempt = charges[-1] if charges else None
@@ -94,6 +97,7 @@ def _request(ctx, payment, attempt):
         method_id=payment.method_id,
         # The merchant's return_url says a customer is present: the gateway sends them back to us first.
         return_url=returns.return_url(ctx.config, payment.id) if payment.return_url else None,
+        request_3ds=radar.requests_3ds(payment),
     )
 
 
@@ -270,6 +274,8 @@ def _finish(ctx, payment_id, c):
                 payment, attempt=attempt, cvc_ciphertext=None, jobs=[jobs.route_payment(payment_id)]
             )
         else:  # hard decline, invalid request, unsupported, any decline after the customer's action: final
+            if error.error_class in radar.DECLINES:
+                ctx.radar.record_decline(payment)
             attempts.save(
                 payment,
                 status=PaymentStatus.FAILED,

@@ -1,0 +1,161 @@
+"""The fraud decision, taken once per payment before any gateway call (issue 15).
+
+When a worker first claims a payment from ``pending`` it builds the payment's signals (``signals``), counts
+it in the velocity counters and reads them back in one Redis round trip (``Counters.record``), scores it and
+evaluates the merchant's enabled rules (``shared.radar.decide``), and writes ``risk`` on the payment in the
+claim's transaction.  Redis unreachable: the decision goes on without the counters (rules over them are
+unknown, so they never fire) and says so (``risk.degraded``); the pipeline never waits for Redis.
+
+``amount_in_usd`` is the amount of a USD payment only: PayWave has no exchange rates, so a payment in another
+currency has no ``:amount_in_usd:`` (a rule over it is unknown: it does not match) and adds nothing to the
+``*_amount_*`` velocity sums.  The card's country and funding and the IP address's country are not known
+yet: rules over them do not match.
+"""
+
+import threading
+import time
+
+from gateways.errors import HardDeclineError, SoftDeclineError
+from shared.config import Config
+from shared.logging import worker_log
+from shared.radar import language
+from shared.radar.counters import Counters, CountersUnavailable, Subject
+from shared.radar.decide import Decision, Rule, decide
+from store import attempts, radar, reviews
+from store.models import Attempt, Payment
+from store.states import PaymentStatus
+
+#: How long a worker keeps a merchant's rules and the lists they read (a change applies within it).
+RULES_SECONDS = 5.0
+#: ``risk.three_d_secure`` when a ``request_3ds`` rule matched.
+REQUESTED, SKIPPED = "requested", "skipped: no customer present"
+#: The attempts' ``error_class`` of a decline, counted by ``Radar.record_decline``.
+DECLINES = (SoftDeclineError.error_class, HardDeclineError.error_class)
+
+
+def subject(payment: Payment) -> Subject:
+    """What ``payment`` is counted under (``Counters.record``, ``record_decline``)."""
+    details = payment.customer_details or {}
+    return Subject(
+        merchant_id=payment.merchant_id,
+        livemode=bool(payment.livemode),
+        amount_in_usd=payment.amount if payment.currency == "USD" else 0,
+        card=payment.card_fingerprint,
+        email=details.get("email"),
+        ip=details.get("ip_address"),
+        customer=payment.customer,
+    )
+
+
+def signals(payment: Payment) -> dict[str, object]:
+    """The signals of ``payment`` itself, the velocity counters aside; a signal not known is left out."""
+    details = payment.customer_details or {}
+    email = details.get("email")
+    found = {
+        "amount": payment.amount,
+        "amount_in_usd": payment.amount if payment.currency == "USD" else None,
+        "currency": payment.currency,
+        "card_bin": payment.card_bin,
+        "card_brand": payment.card_brand,
+        "card_fingerprint": payment.card_fingerprint,
+        "email": email and email.lower(),
+        "email_domain": email and email.rpartition("@")[2].lower(),
+        "ip_address": details.get("ip_address"),
+        "customer": payment.customer,
+    }
+    return {name: value for name, value in found.items() if value is not None}
+
+
+class Radar:
+    """Parameters:
+    counters: The velocity counters (``Counters.from_config``).
+    """
+
+    def __init__(self, counters: Counters) -> None:
+        self.counters = counters
+        self._rules: dict[tuple[str, bool], tuple[float, list[Rule], dict[str, set[str]]]] = {}
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_config(cls, config: Config) -> "Radar":
+        return cls(Counters.from_config(config))
+
+    def rules(self, merchant_id: str, livemode: bool) -> tuple[list[Rule], dict[str, set[str]]]:
+        """The merchant's enabled rules and the value lists they name, kept ``RULES_SECONDS``."""
+        key = (merchant_id, livemode)
+        with self._lock:
+            kept = self._rules.get(key)
+        if kept is not None and kept[0] > time.monotonic():
+            return kept[1], kept[2]
+        rules = radar.enabled_rules(merchant_id, livemode)
+        aliases = set().union(*(language.aliases_in(rule.node) for rule in rules))
+        lists = radar.values(merchant_id, livemode, aliases) if aliases else {}
+        with self._lock:
+            self._rules[key] = (time.monotonic() + RULES_SECONDS, rules, lists)
+        return rules, lists
+
+    def assess(self, payment: Payment, now: float | None = None) -> tuple[Decision, dict]:
+        """Decide on ``payment``, counting it in the velocity counters.
+
+        Parameters:
+          now: Unix time for the counters (tests move it); default the clock.
+
+        Returns:
+          ``(decision, risk)``: ``risk`` the payment's ``risk`` object, signals and ``degraded`` included.
+        """
+        found = signals(payment)
+        degraded = False
+        try:
+            found |= self.counters.record(subject(payment), now)
+        except CountersUnavailable as exc:
+            degraded = True
+            worker_log.warning("radar_degraded", payment_id=payment.id, reason=str(exc))
+        rules, lists = self.rules(payment.merchant_id, bool(payment.livemode))
+        decision = decide(rules, found, lists)
+        three_ds = None
+        if decision.request_3ds:
+            three_ds = REQUESTED if payment.return_url else SKIPPED
+        risk = {**decision.risk(), "three_d_secure": three_ds, "degraded": degraded, "signals": found}
+        return decision, risk
+
+    def record_decline(self, payment: Payment) -> None:
+        """Count a declined payment for its card and IP address; Redis down: not counted (logged)."""
+        try:
+            self.counters.record_decline(subject(payment))
+        except CountersUnavailable as exc:
+            worker_log.warning("radar_decline_not_counted", payment_id=payment.id, reason=str(exc))
+
+
+def screen(rad: Radar, payment: Payment, history: list[Attempt]) -> bool:
+    """Decide on the locked ``pending`` payment, in the claim's transaction: ``risk`` is set on it (saved
+    with the claim), a ``review`` opens a review (``store.reviews``) and a ``block`` fails it at once
+    (``blocked``, ``payment.failed``).
+
+    Parameters:
+      history: The payment's attempts (none yet: it was never sent to a gateway).
+
+    Returns:
+      False when the payment was blocked: no gateway may be called.
+    """
+    decision, payment.risk = rad.assess(payment)
+    rule = decision.rule
+    if decision.action == "review" and rule is not None:
+        reviews.open_(payment, rule.id)
+    if decision.action != "block":
+        return True
+    assert rule is not None  # only a rule blocks
+    attempts.save(
+        payment,
+        status=PaymentStatus.FAILED,
+        event="payment.failed",
+        attempts=history,
+        failure_code="blocked",
+        failure_message=f"blocked by the fraud rule {rule.id}: {rule.predicate}",
+    )
+    return False
+
+
+def requests_3ds(payment: Payment) -> bool:
+    """Whether the gateway is to be asked for 3-D Secure: a ``request_3ds`` rule matched and a customer is
+    present to answer the challenge (``risk.three_d_secure``)."""
+    return bool(payment.risk) and payment.risk.get("three_d_secure") == REQUESTED
