@@ -20,6 +20,10 @@ merchant with that role (the merchant's first owner, typically), the password re
 ``requires_review`` payment of any merchant exactly as ``POST /admin/payments/{id}/resolve`` does
 (same validation, event, audit event and cache update).
 
+``paywave admin radar-relabel`` queues every fraud label kept in the database (``fraud_label``) to be
+written to Redis again, after Redis lost its data: the ``*_seen_as_fraud`` signals come back once the ops
+pool ran the jobs.  Prints how many labels were queued.
+
 Every command acts as the operator ``cli:<OS user>`` in the audit trail (``merchant.created``,
 ``merchant.updated``, ``payment.settled``).
 """
@@ -35,7 +39,7 @@ def add_parser(sub):
     admin = sub.add_parser(
         "admin",
         help="operator actions: create a merchant, a user or an API key, allow raw cards, settle a payment "
-        "that awaits review",
+        "that awaits review, restore fraud labels to Redis",
     )
     commands = admin.add_subparsers(dest="admin_command", required=True)
     create = commands.add_parser("create-merchant", help="create a merchant; prints its id alone")
@@ -83,6 +87,9 @@ def add_parser(sub):
     )
     resolve.add_argument("--reference", required=True, help="the gateway's id, or a ticket, that proves it")
     resolve.add_argument("--reason", default=None)
+    commands.add_parser(
+        "radar-relabel", help="write every durable fraud label to Redis again (after Redis lost its data)"
+    )
     return admin
 
 
@@ -220,6 +227,12 @@ def _resolution(args):
     return args.payment_id, validation.resolution(body)
 
 
+def _radar_relabel(config, checked):
+    from store import radar
+
+    sys.stdout.write(f"{radar.relabel()}\n")
+
+
 #: Subcommand -> (its input checked, ``f(args) -> checked``; the command, ``f(config, checked)``).
 _COMMANDS = {
     "create-merchant": (_merchant_fields, _create_merchant),
@@ -227,4 +240,5 @@ _COMMANDS = {
     "create-user": (_user_fields, _create_user),
     "resolve": (_resolution, _resolve),
     "set-raw-cards": (lambda args: (args.merchant_id, args.state == "on"), _set_raw_cards),
+    "radar-relabel": (lambda args: None, _radar_relabel),
 }

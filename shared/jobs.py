@@ -51,6 +51,12 @@ def apply_gateway_event(gateway: str, event_id: str) -> Job:
     return Job("ops", "apply_gateway_event", (gateway, event_id))
 
 
+def label_fraud(merchant_id: str, livemode: bool, labels: list[list[str]]) -> Job:
+    """Label cards, emails or IP addresses (``[dimension, digest]`` pairs) fraudulent in Redis
+    (``store.radar.label_fraud`` keeps them durably)."""
+    return Job("ops", "label_fraud", (merchant_id, livemode, labels))
+
+
 def deliver_webhook(delivery_id: str) -> Job:
     """Try to deliver an outgoing event to a merchant's endpoint."""
     return Job("webhooks", "deliver_webhook", (delivery_id,))

@@ -27,7 +27,7 @@ from gateways.base import Fact
 from shared import jobs, metrics
 from shared.ids import new_id
 from shared.logging import get_logger
-from store import attempts, outbox, unit
+from store import attempts, outbox, radar, unit
 from store.db import locked
 from store.models import GatewayEvent, Payment, Refund, utcnow
 from store.states import FORWARD, OPEN, AttemptStatus, GatewayEventStatus, PaymentStatus, RefundStatus
@@ -364,6 +364,7 @@ def _refund(gateway: str, payment: Payment, fact: Fact) -> bytes:
 def _disputed(gateway: str, payment: Payment, fact: Fact) -> bytes:
     if payment.disputed:
         raise Ignored("already disputed")
+    radar.label_fraud(payment, radar.DISPUTED)
     return attempts.save(payment, event="payment.disputed", disputed=True)
 
 

@@ -487,3 +487,26 @@ class Review(BaseModel):
 
 
 MODELS.append(Review)
+
+
+# --- Fraud labels (issue 15: store.radar.label_fraud, migration 0026) ---
+
+
+class FraudLabel(BaseModel):
+    """A card, email or IP address (``dimension``, by ``digest``) of a payment disputed or refunded as
+    fraud."""
+
+    payment_id = peewee.TextField()
+    dimension = peewee.TextField()  # card | email | ip
+    merchant_id = peewee.TextField()
+    livemode = peewee.BooleanField()
+    digest = peewee.TextField()
+    source = peewee.TextField()  # disputed | refunded_as_fraud | review_rejected
+    created_at = peewee.DateTimeField()
+
+    class Meta:
+        primary_key = peewee.CompositeKey("payment_id", "dimension")
+        table_name = "fraud_label"
+
+
+MODELS.append(FraudLabel)

@@ -22,7 +22,7 @@ from shared.ids import new_id
 from shared.jobs import Job
 from shared.logging import get_logger
 from shared.radar.attributes import PERSONAL
-from store import audit, customers, events, merchants, outbox, unit
+from store import audit, customers, events, merchants, outbox, radar, unit
 from store.db import insert_statement, is_postgres, locked, prepared, streamed
 from store.errors import AmountInvalid, NotFound, StateConflict
 from store.models import Attempt, Event, Payment, Refund, Review, utcnow
@@ -541,6 +541,8 @@ def create_refund(
             updated_at=now,
         )
         outbox.add(jobs.refund_payment(refund.id))
+        if reason == radar.FRAUDULENT:
+            radar.label_fraud(payment, radar.REFUNDED_AS_FRAUD)
         obj = refund_object(refund)
         audit.record(merchant_id, "refund.created", refund.id, after=obj)
         body = encode(obj)

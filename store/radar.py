@@ -13,19 +13,23 @@ from __future__ import annotations
 
 import datetime
 import functools
+import itertools
 from collections.abc import Iterable
 from typing import cast
 
 import orjson
 import peewee
 
+from shared import jobs
 from shared.ids import new_id
 from shared.radar import language
+from shared.radar.counters import Subject, fraud_digests
 from shared.radar.decide import BUILTIN_IDS, BUILTINS, RESERVED_LISTS, Rule
-from store import audit, unit
+from store import audit, outbox, unit
 from store.db import database, locked, streamed
 from store.errors import FieldInvalid, NotFound, StateConflict
 from store.models import (
+    FraudLabel,
     Payment,
     RadarBuiltinRule,
     RadarRule,
@@ -46,6 +50,8 @@ from store.states import PaymentStatus, RefundStatus
 
 #: A refund's ``reason`` when it undoes a fraud (``store.reviews.reject``; the backtest reads it).
 FRAUDULENT = "fraudulent"
+#: ``fraud_label.source``: why a payment's card, email and IP address were labelled.
+DISPUTED, REFUNDED_AS_FRAUD, REVIEW_REJECTED = "disputed", "refunded_as_fraud", "review_rejected"
 #: What a backtest counts, of the payments the predicate matched.
 BACKTEST_COUNTS = ("matched", "matched_succeeded", "matched_disputed_or_fraud_refunded")
 #: What a merchant's rule holds (``ingress.resources.radar`` checks the shapes).
@@ -321,6 +327,77 @@ def backtest(
             counts[kind] += 1
             amounts[kind][currency] = amounts[kind].get(currency, 0) + amount
     return {"evaluated": evaluated, **counts, "amounts": amounts, "missing": sorted(missing)}
+
+
+# --- fraud labels ----------------------------------------------------------------
+
+
+def subject(payment: Payment) -> Subject:
+    """What ``payment`` is counted and labelled under (``Counters.record``, ``record_decline``,
+    ``label_fraud``)."""
+    details = payment.customer_details or {}
+    return Subject(
+        merchant_id=payment.merchant_id,
+        livemode=bool(payment.livemode),
+        amount_in_usd=payment.amount if payment.currency == "USD" else 0,
+        card=payment.card_fingerprint,
+        email=details.get("email"),
+        ip=details.get("ip_address"),
+        customer=payment.customer,
+    )
+
+
+def label_fraud(payment: Payment, source: str) -> None:
+    """Label the card, email and IP address of ``payment`` fraudulent for its merchant and mode, in the
+    caller's transaction: ``fraud_label`` rows (once per payment and dimension) and a ``label_fraud`` job
+    that writes them to Redis for the decision's ``*_seen_as_fraud`` signals.
+
+    Parameters:
+      source: ``DISPUTED``, ``REFUNDED_AS_FRAUD`` or ``REVIEW_REJECTED``.
+    """
+    digests = fraud_digests(subject(payment))
+    if not digests:
+        return
+    now = utcnow()
+    rows = [
+        {
+            "payment_id": payment.id,
+            "dimension": dim,
+            "merchant_id": payment.merchant_id,
+            "livemode": bool(payment.livemode),
+            "digest": digest,
+            "source": source,
+            "created_at": now,
+        }
+        for dim, digest in digests.items()
+    ]
+    FraudLabel.insert_many(rows).on_conflict_ignore().execute()
+    labels = [[dim, digest] for dim, digest in digests.items()]
+    outbox.add(jobs.label_fraud(payment.merchant_id, bool(payment.livemode), labels))
+
+
+def relabel(batch: int = 500) -> int:
+    """Queue every durable fraud label to Redis again (after Redis lost its data), ``batch`` per job.
+
+    Returns:
+      How many labels were queued.
+    """
+    query = FraudLabel.select(
+        FraudLabel.merchant_id, FraudLabel.livemode, FraudLabel.dimension, FraudLabel.digest
+    ).order_by(FraudLabel.merchant_id, FraudLabel.livemode, FraudLabel.dimension, FraudLabel.digest)
+    queued: list[jobs.Job] = []
+    count = 0
+    for (merchant_id, livemode), rows in itertools.groupby(
+        query.tuples().iterator(), key=lambda row: (row[0], row[1])
+    ):
+        labels = [[row[2], row[3]] for row in rows]
+        for start in range(0, len(labels), batch):
+            chunk = labels[start : start + batch]
+            queued.append(jobs.label_fraud(merchant_id, livemode, chunk))
+            count += len(chunk)
+    with unit.joined():
+        outbox.add_all(queued)
+    return count
 
 
 # --- value lists -----------------------------------------------------------------

@@ -124,6 +124,7 @@ def reject(merchant_id: str, livemode: bool, review_id: str) -> bytes:
             )
         if payment.status == PaymentStatus.REQUIRES_CAPTURE:
             payments.cancel(merchant_id, payment.id, livemode=livemode, respond=False)
+            radar.label_fraud(payment, radar.REVIEW_REJECTED)
         elif payment.status == PaymentStatus.SUCCEEDED and payment.amount_captured > payment.amount_refunded:
             payments.create_refund(
                 merchant_id, payment.id, reason=radar.FRAUDULENT, livemode=livemode, respond=False

@@ -19,7 +19,7 @@ from gateways.errors import HardDeclineError, SoftDeclineError
 from shared.config import Config
 from shared.logging import worker_log
 from shared.radar import language
-from shared.radar.counters import Counters, CountersUnavailable, Subject
+from shared.radar.counters import Counters, CountersUnavailable
 from shared.radar.decide import Decision, Rule, decide
 from store import attempts, radar, reviews
 from store.models import Attempt, Payment
@@ -31,20 +31,6 @@ RULES_SECONDS = 5.0
 REQUESTED, SKIPPED = "requested", "skipped: no customer present"
 #: The attempts' ``error_class`` of a decline, counted by ``Radar.record_decline``.
 DECLINES = (SoftDeclineError.error_class, HardDeclineError.error_class)
-
-
-def subject(payment: Payment) -> Subject:
-    """What ``payment`` is counted under (``Counters.record``, ``record_decline``)."""
-    details = payment.customer_details or {}
-    return Subject(
-        merchant_id=payment.merchant_id,
-        livemode=bool(payment.livemode),
-        amount_in_usd=payment.amount if payment.currency == "USD" else 0,
-        card=payment.card_fingerprint,
-        email=details.get("email"),
-        ip=details.get("ip_address"),
-        customer=payment.customer,
-    )
 
 
 def signals(payment: Payment) -> dict[str, object]:
@@ -106,7 +92,7 @@ class Radar:
         found = signals(payment)
         degraded = False
         try:
-            found |= self.counters.record(subject(payment), now)
+            found |= self.counters.record(radar.subject(payment), now)
         except CountersUnavailable as exc:
             degraded = True
             worker_log.warning("radar_degraded", payment_id=payment.id, reason=str(exc))
@@ -121,7 +107,7 @@ class Radar:
     def record_decline(self, payment: Payment) -> None:
         """Count a declined payment for its card and IP address; Redis down: not counted (logged)."""
         try:
-            self.counters.record_decline(subject(payment))
+            self.counters.record_decline(radar.subject(payment))
         except CountersUnavailable as exc:
             worker_log.warning("radar_decline_not_counted", payment_id=payment.id, reason=str(exc))
 

@@ -62,6 +62,9 @@ def _velocity() -> dict[str, Attribute]:
         found[f"{dim}_first_seen_age_days"] = Attribute(
             NUMBER, f"whole days since the merchant first saw this {dim}", counter=True
         )
+        found[f"{dim}_seen_as_fraud"] = Attribute(
+            BOOLEAN, f"this {dim} was on a payment disputed or refunded as fraudulent", counter=True
+        )
     return found
 
 

@@ -19,6 +19,7 @@ raises ``CountersUnavailable``: the caller evaluates the rules without counters 
 import dataclasses
 import hashlib
 import time
+from collections.abc import Iterable, Sequence
 
 import redis
 
@@ -27,15 +28,17 @@ from shared.config import Config
 from shared.radar.attributes import DECLINE_DIMENSIONS, FIRST_SEEN, WINDOWS, normalize
 
 FIRST_SEEN_DAYS = 400
+#: How long a fraud label stays in Redis (``store.radar`` keeps it durably and can write it again).
+FRAUD_DAYS = 400
 #: ``(bucket seconds, buckets)`` per window of ``attributes.WINDOWS``.
 BUCKETS = ((60, 10), (300, 12), (3600, 24))
 #: Dimensions whose distinct cards are counted.
 DISTINCT_CARDS = ("email", "ip")
 
 # KEYS: one base key per dimension. ARGV: now (s), amount, 'pay' | 'decline', card (for the HyperLogLogs),
-# first-seen lifetime (s), then one flag string per key: 'h' distinct cards, 'f' first seen.
-# Returns per key: for each window count, amount, declines; then distinct cards and first seen (or -1), and
-# 1 when this call saw it first.
+# first-seen lifetime (s), then one flag string per key: 'h' distinct cards, 'f' first seen (and fraud label).
+# Returns per key: for each window count, amount, declines; then distinct cards and first seen (or -1),
+# 1 when this call saw it first, and 1 when it is labelled fraudulent.
 _SCRIPT = """
 local now, amount, what, card, keep = tonumber(ARGV[1]), ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5])
 local buckets = {{60, 10}, {300, 12}, {3600, 24}}
@@ -74,7 +77,7 @@ for i, base in ipairs(KEYS) do
     end
   end
   if what == 'pay' then
-    local distinct, first, new = -1, -1, 0
+    local distinct, first, new, fraud = -1, -1, 0, 0
     if string.find(flags, 'h', 1, true) then
       local hour = math.floor(now / 3600)
       if card ~= '' then
@@ -91,10 +94,12 @@ for i, base in ipairs(KEYS) do
       else
         first = tonumber(redis.call('GET', base .. ':first'))
       end
+      fraud = redis.call('EXISTS', base .. ':fraud')
     end
     table.insert(out, distinct)
     table.insert(out, first)
     table.insert(out, new)
+    table.insert(out, fraud)
   end
 end
 return out
@@ -129,6 +134,17 @@ class Subject:
         return {dim: value for dim, value in given.items() if value}
 
 
+def digest(value: str) -> str:
+    """What a dimension's value is keyed by (no email or address in clear), in Redis and in
+    ``store.radar``'s fraud labels."""
+    return hashlib.blake2b(value.encode(), digest_size=12).hexdigest()
+
+
+def fraud_digests(subject: Subject) -> dict[str, str]:
+    """The card, email and IP address of ``subject`` a fraud label names: dimension -> ``digest``."""
+    return {dim: digest(value) for dim, value in subject.dimensions().items() if dim in FIRST_SEEN}
+
+
 def _address(ip: str) -> str:
     """One key per address however it is written (``::1`` and ``0:0::1``)."""
     try:
@@ -155,14 +171,16 @@ class Counters:
         client = redis.Redis.from_url(config.redis_url, socket_timeout=0.25, socket_connect_timeout=0.25)
         return cls(client, config.cache_prefix)
 
-    def _base(self, subject: Subject, dim: str, value: str) -> str:
-        digest = hashlib.blake2b(value.encode(), digest_size=12).hexdigest()
-        return f"{self.prefix}radar:{{{subject.merchant_id}:{mode(subject.livemode)}}}:{dim}:{digest}"
+    def _base(self, merchant_id: str, livemode: bool, dim: str, digest: str) -> str:
+        return f"{self.prefix}radar:{{{merchant_id}:{mode(livemode)}}}:{dim}:{digest}"
 
     def _run(self, subject: Subject, dims: dict[str, str], what: str, now: float | None) -> list[int]:
         if self._script is None:
             raise CountersUnavailable("no Redis configured (PAYWAVE_REDIS_URL)")
-        keys = [self._base(subject, dim, value) for dim, value in dims.items()]
+        keys = [
+            self._base(subject.merchant_id, subject.livemode, dim, digest(value))
+            for dim, value in dims.items()
+        ]
         flags = [("h" if dim in DISTINCT_CARDS else "") + ("f" if dim in FIRST_SEEN else "") for dim in dims]
         at = int(time.time() if now is None else now)
         args: list[str | int] = [at, subject.amount_in_usd, what, subject.card or "", FIRST_SEEN_DAYS * 86400]
@@ -194,12 +212,13 @@ class Counters:
                 declines = next(values)
                 if dim in DECLINE_DIMENSIONS:
                     signals[f"{dim}_decline_count_{window}"] = declines
-            distinct, first, new = next(values), next(values), next(values)
+            distinct, first, new, fraud = next(values), next(values), next(values), next(values)
             if dim in DISTINCT_CARDS:
                 signals[f"distinct_cards_per_{dim}_24h"] = distinct
             if dim in FIRST_SEEN:
                 signals[f"is_new_{dim}"] = new == 1
                 signals[f"{dim}_first_seen_age_days"] = (at - first) // 86400
+                signals[f"{dim}_seen_as_fraud"] = fraud == 1
         return signals
 
     def record_decline(self, subject: Subject, now: float | None = None) -> None:
@@ -211,3 +230,23 @@ class Counters:
         dims = {dim: value for dim, value in subject.dimensions().items() if dim in DECLINE_DIMENSIONS}
         if dims:
             self._run(subject, dims, "decline", now)
+
+    def label_fraud(self, merchant_id: str, livemode: bool, labels: Iterable[Sequence[str]]) -> None:
+        """Label cards, emails or IP addresses fraudulent for the merchant and mode (``*_seen_as_fraud``),
+        for ``FRAUD_DAYS``, in one round trip.
+
+        Parameters:
+          labels: ``(dimension, digest of its value)`` pairs (``fraud_digests``).
+
+        Raises:
+          CountersUnavailable.
+        """
+        if self.client is None:
+            raise CountersUnavailable("no Redis configured (PAYWAVE_REDIS_URL)")
+        pipe = self.client.pipeline(transaction=False)
+        for dim, value in labels:
+            pipe.set(self._base(merchant_id, livemode, dim, value) + ":fraud", 1, ex=FRAUD_DAYS * 86400)
+        try:
+            pipe.execute()
+        except redis.RedisError as exc:
+            raise CountersUnavailable(f"Redis: {type(exc).__name__}: {exc}") from exc

@@ -41,6 +41,9 @@ SCORE_WEIGHTS = (
     Weight("is_new_card", 0, 10, 10),
     Weight("is_new_email", 0, 5, 5),
     Weight("is_new_ip", 0, 5, 5),
+    Weight("card_seen_as_fraud", 0, 65, 65),
+    Weight("email_seen_as_fraud", 0, 40, 40),
+    Weight("ip_seen_as_fraud", 0, 25, 25),
 )
 #: ``(lowest score, level)``, highest first.
 LEVELS = ((75, "highest"), (65, "elevated"), (0, "normal"))

@@ -9,7 +9,7 @@ import pytest
 import redis
 
 from shared.net import free_port
-from shared.radar.counters import Counters, CountersUnavailable, Subject
+from shared.radar.counters import Counters, CountersUnavailable, Subject, fraud_digests
 from shared.radar.decide import BUILTINS, decide
 
 NOW = 1_900_000_000  # a fixed clock: every test moves it by hand
@@ -135,3 +135,17 @@ def test_a_card_testing_burst_from_one_ip_is_blocked_once_five_cards_were_declin
     # ten minutes later the address is no longer blocked by the 10-minute rule (its day still scores)
     later = counters.record(subject(card=CARD_B), NOW + 15 * 60)
     assert decide(rules, {**later, "amount_in_usd": 100}, {}).action == "allow"
+
+
+def test_fraud_labels_are_read_in_the_same_round_trip_per_merchant(counters, subject):
+    clean = counters.record(subject(), NOW)
+    assert not (clean["card_seen_as_fraud"] or clean["email_seen_as_fraud"] or clean["ip_seen_as_fraud"])
+    labels = fraud_digests(subject())
+    counters.label_fraud(subject().merchant_id, True, [("card", labels["card"]), ("ip", labels["ip"])])
+    seen = counters.record(subject(email="bob@example.test"), NOW + 1)
+    assert seen["card_seen_as_fraud"] and seen["ip_seen_as_fraud"] and not seen["email_seen_as_fraud"]
+    assert not counters.record(subject(card=CARD_B, ip="198.51.100.1"), NOW + 2)["card_seen_as_fraud"]
+    other_merchant = counters.record(dataclasses.replace(subject(), merchant_id="m_other"), NOW + 3)
+    assert not other_merchant["card_seen_as_fraud"]
+    test_mode = counters.record(dataclasses.replace(subject(), livemode=False), NOW + 4)
+    assert not test_mode["card_seen_as_fraud"]

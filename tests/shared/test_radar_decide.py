@@ -25,6 +25,9 @@ CALM = {  # a returning customer's ordinary payment: scores 0
     "is_new_card": False,
     "is_new_email": False,
     "is_new_ip": False,
+    "card_seen_as_fraud": False,
+    "email_seen_as_fraud": False,
+    "ip_seen_as_fraud": False,
 }
 
 
@@ -97,6 +100,9 @@ def test_the_score_follows_the_table_and_caps_at_100():
     assert "score +30: :card_decline_count_10m: is 2" in reasons
     flood = {weight.attribute: 1000 for weight in engine.SCORE_WEIGHTS}
     assert score(flood)[0] == 100
+    card_labelled = score({**CALM, "card_seen_as_fraud": True})[0]
+    assert card_labelled == 65 and level(card_labelled) == "elevated"  # a card once used in fraud, alone
+    assert score({**CALM, "email_seen_as_fraud": True, "ip_seen_as_fraud": True})[0] == 40 + 25
     assert sum(weight.cap for weight in engine.SCORE_WEIGHTS) >= 100  # the cap can be reached
 
 

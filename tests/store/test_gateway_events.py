@@ -9,9 +9,10 @@ import pytest
 
 from gateways.base import Fact
 from shared.ids import new_id
+from shared.radar.counters import digest
 from store import attempts, gateway_events
 from store.db import database
-from store.models import Attempt, Event, GatewayEvent, OutboxJob, Payment, Refund, utcnow
+from store.models import Attempt, Event, FraudLabel, GatewayEvent, OutboxJob, Payment, Refund, utcnow
 
 
 @pytest.fixture(autouse=True)
@@ -285,6 +286,13 @@ def test_a_dispute_marks_the_payment_once(merchant):
 
     assert (first.status, first.payment_id, again.status) == ("applied", p.id, "ignored")
     assert fresh(p).disputed is True and events_of(p) == ["payment.disputed"]
+    # Its card is labelled fraudulent, durably and (by the job) in Redis; the second delivery adds nothing.
+    labels = FraudLabel.select().where(FraudLabel.payment_id == p.id)
+    assert [(row.dimension, row.digest, row.source) for row in labels] == [("card", digest("fp"), "disputed")]
+    jobs = OutboxJob.select().where(OutboxJob.actor_name == "label_fraud")
+    assert [job.args for job in jobs if job.args[0] == merchant] == [
+        [merchant, p.livemode, [["card", digest("fp")]]]
+    ]
 
 
 def test_events_we_cannot_place_are_ignored(merchant):

@@ -9,7 +9,8 @@ import time
 import redis
 
 from shared.radar.counters import Counters
-from store.models import Attempt, Event, Payment, Refund
+from store import radar
+from store.models import Attempt, Event, FraudLabel, Payment, Refund
 from store.vault import Vault
 from tests.support.api import conforms, pay
 from tests.support.sandbox import wait_status
@@ -149,6 +150,10 @@ def test_rejecting_cancels_an_authorization_and_refunds_a_capture_as_fraudulent(
         time.sleep(0.1)
     assert stripe.captured(charged) == 0
     assert Event.get(Event.type == "review.closed", Event.merchant_id == review_merchant(charged))
+    sources = {
+        row.payment_id: row.source for row in FraudLabel.select().where(FraudLabel.dimension == "card")
+    }
+    assert (sources[held], sources[charged]) == ("review_rejected", "refunded_as_fraud")
 
 
 def review_merchant(pid):
@@ -174,3 +179,50 @@ def test_the_built_in_review_takes_a_new_cards_first_large_payment_only(api, aut
     again = wait_status(pay(api, auth, gateway="stripe", amount=60000))  # the card is not new any more
     assert again.risk["rule"] is None and again.risk["signals"]["is_new_card"] is False
     assert open_review(api, auth, first.id)  # still the one review
+
+
+def paid_until(api, auth, predicate, timeout=15.0, **kwargs):
+    """Pay with ``kwargs`` until a payment's risk satisfies ``predicate`` (a label reaches Redis through the
+    ops pool's job): that payment."""
+    deadline = time.monotonic() + timeout
+    while True:
+        payment = wait_status(pay(api, auth, gateway="stripe", **kwargs))
+        if predicate(payment.risk) or time.monotonic() > deadline:
+            return payment
+
+
+def test_a_fraud_refund_labels_its_card_email_and_ip_and_the_labels_survive_redis_loss(
+    api, auth, worker_config, stripe, paypal
+):
+    rule(api, auth, "block", ":email_seen_as_fraud: or :card_seen_as_fraud:")
+    who = {"email": "Mallory@Fraud.test", "ip_address": "203.0.113.66"}
+    first = wait_status(pay(api, auth, gateway="stripe", number=MASTERCARD, customer_details=who))
+    assert first.status == "succeeded" and first.risk["signals"]["card_seen_as_fraud"] is False
+    refund = api.simulate_post(f"/payments/{first.id}/refunds", json={"reason": "fraudulent"}, headers=auth)
+    assert refund.status_code == 202
+    labels = FraudLabel.select().where(FraudLabel.payment_id == first.id)
+    assert {(row.dimension, row.source) for row in labels} == {
+        ("card", "refunded_as_fraud"),
+        ("email", "refunded_as_fraud"),
+        ("ip", "refunded_as_fraud"),
+    }
+    # Another card, the same email in another case: blocked, no gateway call, and the score says why.
+    same_email = {"customer_details": {"email": "mallory@fraud.TEST", "ip_address": "198.51.100.20"}}
+    blocked = paid_until(api, auth, lambda risk: risk["signals"]["email_seen_as_fraud"], **same_email)
+    assert blocked.failure_code == "blocked" and blocked.risk["score"] >= 40
+    assert (
+        not blocked.risk["signals"]["card_seen_as_fraud"] and not blocked.risk["signals"]["ip_seen_as_fraud"]
+    )
+    no_gateway_call(blocked.id, stripe, paypal)
+    # Redis loses the labels: the durable ones are written again by store.radar.relabel.
+    client = redis.Redis.from_url(worker_config.redis_url)
+    lost = list(client.scan_iter(f"{worker_config.cache_prefix}radar:{{{first.merchant_id}:*:fraud"))
+    assert len(lost) == 3 and client.delete(*lost) == 3
+    fresh = {"customer_details": {"ip_address": "198.51.100.21"}}
+    assert wait_status(pay(api, auth, gateway="stripe", number=MASTERCARD, **fresh)).status == "succeeded"
+    assert radar.relabel() >= 3
+    again = paid_until(
+        api, auth, lambda risk: risk["signals"]["card_seen_as_fraud"], number=MASTERCARD, **fresh
+    )
+    assert again.failure_code == "blocked"
+    no_gateway_call(again.id, stripe, paypal)

@@ -14,6 +14,7 @@ ACTORS = {
     "cancel_payment": (operations.cancel_payment, "ops"),
     "refund_payment": (operations.refund_payment, "ops"),
     "propagate_update": (operations.propagate_update, "ops"),
+    "label_fraud": (operations.label_fraud, "ops"),
     "deliver_webhook": (deliveries.deliver_webhook, "webhooks"),
     **gateway_events.ACTORS,  # apply_gateway_event, on ops
 }

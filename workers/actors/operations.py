@@ -1,12 +1,15 @@
-"""Ops pool actors: capture, cancel (void), refund, and update propagation.
+"""Ops pool actors: capture, cancel (void), refund, update propagation, and fraud labels into Redis.
 
 Same discipline as charging: an attempt row with a derived idempotency key
 before the call, retries with backoff on the same key, an unknown outcome is
 retried (never assumed failed), and every outcome is recorded.
 """
 
+import dramatiq
+
 from gateways.errors import UnknownOutcomeError
 from shared.logging import worker_log
+from shared.radar.counters import CountersUnavailable
 from store import attempts
 from store.db import database
 from store.states import PaymentStatus, RefundStatus
@@ -144,3 +147,16 @@ def propagate_update(ctx, payment_id):
     with ctx.unit():
         attempts.save(attempts.lock(payment_id), attempt=c.attempt)
     retry_later(ctx, c)
+
+
+def label_fraud(ctx, merchant_id, livemode, labels):
+    """Write fraud labels (``store.radar.label_fraud``) to Redis, for the decision's ``*_seen_as_fraud``.
+
+    Raises:
+      dramatiq.Retry: Redis is unreachable (the labels are durable meanwhile).
+    """
+    try:
+        ctx.radar.counters.label_fraud(merchant_id, livemode, labels)
+    except CountersUnavailable as exc:
+        worker_log.warning("fraud_label_not_written", merchant_id=merchant_id, reason=str(exc))
+        raise dramatiq.Retry() from None
