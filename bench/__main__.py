@@ -8,6 +8,9 @@ Scenarios:
   get     GET /payments/{id} with a cache hit, and with the cache away (served from Postgres).
   e2e     payments from POST to terminal status through ingress, relay, stripe pool and sandbox,
           with the sandbox at zero latency and at --gateway-latency-ms (what real gateways take).
+  radar   the fraud decision (workers.radar.screen: counters and built-in rules) alone, bench/radar.py: its
+          worker CPU and Redis round trips per payment, set against the worker's whole CPU per payment in
+          e2e (gateway at zero latency). The bar: at most 1 ms of CPU and one round trip per payment.
   drain   a backlog of queued payments charged end to end (sandbox at zero latency) by the
           stripe pool with 1, 2 and 4 processes, vs a no-op actor draining the same number of
           messages with the same processes and threads.
@@ -438,6 +441,32 @@ def scenario_e2e(stack, env, token, args, results, sandbox_url):
     requests.delete(sandbox_url + "/_sandbox/faults", timeout=5)
     stack.stop(worker)
     stack.stop(ingress)
+    scenario_radar(env, args, results)
+
+
+def scenario_radar(env, args, results):
+    """The fraud decision's cost per payment (bench/radar.py), beside the worker's whole CPU per payment of
+    the end-to-end run at zero gateway latency."""
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.radar", "--payments", str(args.radar)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    row = json.loads(out.stdout.splitlines()[-1])
+    e2e = next(r for r in results["e2e"] if r["gateway_latency_ms"] == 0)
+    worker_s = e2e["cpu"]["cores"].get("worker", 0.0) * e2e["cpu"]["seconds"]
+    row["worker_cpu_ms_per_payment"] = round(worker_s * 1000 / e2e["payments"], 3)
+    row["share_of_worker_cpu"] = round(row["cpu_ms_per_payment"] / row["worker_cpu_ms_per_payment"], 3)
+    results["radar"].append(row)
+    print(
+        f"  radar.screen {row['payments']} payments: {row['cpu_ms_per_payment']} ms CPU and "
+        f"{row['redis_round_trips_per_payment']} Redis round trips per payment; the worker's whole CPU per "
+        f"payment in e2e {row['worker_cpu_ms_per_payment']} ms (share {row['share_of_worker_cpu']})",
+        flush=True,
+    )
 
 
 def main():
@@ -447,6 +476,7 @@ def main():
     parser.add_argument("--backlog", type=int, default=10_000)
     parser.add_argument("--processes", type=int, nargs="+", default=[1, 2, 4])
     parser.add_argument("--e2e", type=int, default=2000, help="payments posted in the end-to-end scenario")
+    parser.add_argument("--radar", type=int, default=2000, help="payments screened by the fraud decision")
     parser.add_argument("--gateway-latency-ms", type=int, default=300)
     parser.add_argument("--only", choices=["http", "e2e", "drain"], default=None)
     parser.add_argument(
@@ -457,7 +487,7 @@ def main():
     run = secrets.token_hex(3)
     database_url, drop_database = scratch_database(run)
     stack = Stack({}, database=database_url.rsplit("/", 1)[1])
-    results = {"post": [], "rate": [], "get": [], "e2e": [], "drain": []}
+    results = {"post": [], "rate": [], "get": [], "e2e": [], "radar": [], "drain": []}
     try:
         sandbox_port = free_port()
         env = {
@@ -500,7 +530,10 @@ def main():
             print("HTTP (wrk, same gunicorn settings for both):", flush=True)
             scenario_http(stack, env, token, args, results)
         if args.only in (None, "e2e"):
-            print("End to end (POST to terminal status, stripe pool with 1 process):", flush=True)
+            print(
+                "End to end (POST to terminal status, stripe pool with 1 process), the fraud decision:",
+                flush=True,
+            )
             scenario_e2e(stack, env, token, args, results, f"http://127.0.0.1:{sandbox_port}")
         if args.only in (None, "drain"):
             print("Backlog drain (stripe pool vs no-op actor, same processes and threads):", flush=True)
@@ -523,6 +556,13 @@ def main():
         summary["post_p99_ms_at_half_max"] = post_p99
         summary["post_over_bare_p99_at_half_max"] = round(post_p99 / rate["bare_falcon"]["p99_ms"], 2)
         summary[f"post_p99_under_{TARGET_P99_MS}ms_at_half_max"] = post_p99 < TARGET_P99_MS
+    for row in results["radar"]:
+        summary["radar_cpu_ms_per_payment"] = row["cpu_ms_per_payment"]
+        summary["radar_share_of_worker_cpu"] = row["share_of_worker_cpu"]
+        summary["radar_redis_round_trips_per_payment"] = row["redis_round_trips_per_payment"]
+        summary["radar_within_1ms_and_1_round_trip"] = (
+            row["cpu_ms_per_payment"] <= 1 and row["redis_round_trips_per_payment"] <= 1
+        )
     for row in results["drain"]:
         summary[f"drain_over_noop_p{row['processes']}"] = row["ratio"]
     print("Summary:", json.dumps(summary, indent=1))
