@@ -370,7 +370,9 @@ REFUND = {
         "amount": {"type": "integer", "minimum": 1, "description": "Amount refunded, in minor units."},
         "currency": _string("ISO 4217 code, the payment's."),
         "status": {"enum": list(RefundStatus), "description": "pending until the gateway answers."},
-        "reason": _nullable("The merchant's reason, as given."),
+        "reason": _nullable(
+            "The merchant's reason, as given (`fraudulent` labels the payment's card, email and IP)."
+        ),
         "failure_code": _nullable("The gateway's code when the refund failed."),
         "failure_message": _nullable("A human-readable reason for the failure."),
         "created_at": _time("When the refund was requested"),
@@ -2161,7 +2163,8 @@ OPERATIONS = {
         "Refunds",
         "Refund a payment",
         "Refunds part or all of what was captured (never more than captured minus refunded) in the "
-        "background; the answer's `Location` is the refund.",
+        "background; the answer's `Location` is the refund. `reason: fraudulent` labels the payment's card, "
+        "email and IP address as fraudulent for the merchant (the `*_seen_as_fraud` fraud rule attributes).",
     ),
     "listRefunds": ("Refunds", "List a payment's refunds", "Every refund of the payment, oldest first."),
     "getRefund": (
