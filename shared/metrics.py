@@ -60,6 +60,16 @@ dead_letters = Counter("paywave_dead_letters_total", "Jobs that exhausted their 
 webhook_deliveries = Counter(
     "paywave_webhook_deliveries_total", "Webhook delivery attempts by result", ["result"]
 )
+risk_decisions = Counter(
+    "paywave_risk_decisions_total",
+    "Fraud decisions before a gateway call: the deciding rule's action (none: no rule matched)",
+    ["action", "degraded"],
+)
+notifications = Counter(
+    "paywave_notifications_total",
+    "Payer notifications by channel, event type and outcome (sent, retried, failed)",
+    ["channel", "event_type", "outcome"],
+)
 
 
 def _registry() -> CollectorRegistry:
