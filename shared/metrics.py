@@ -71,6 +71,27 @@ notifications = Counter(
     ["channel", "event_type", "outcome"],
 )
 
+# Set by the sweeper's every pass in each ops process (not only the one that wins the sweep lock), so
+# no replica keeps a stale count; the freshest write of a live process wins.
+payments_stuck = Gauge(
+    "paywave_payments_stuck",
+    "Payments in processing or requires_review created longer ago than PAYWAVE_STUCK_AFTER_SECONDS",
+    ["status"],
+    multiprocess_mode="livemostrecent",
+)
+webhook_endpoints_disabled = Gauge(
+    "paywave_webhook_endpoints_disabled",
+    "Merchant webhook endpoints disabled after failing deliveries",
+    multiprocess_mode="livemostrecent",
+)
+# Alerting reads its age (time() minus it): the pool's freshest beat across its processes.
+worker_heartbeat = Gauge(
+    "paywave_worker_heartbeat_timestamp_seconds",
+    "Unix time of the pool's last heartbeat (every consumer of a worker process alive)",
+    ["pool"],
+    multiprocess_mode="max",
+)
+
 
 def _registry() -> CollectorRegistry:
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):

@@ -374,6 +374,11 @@ def record_attempt(
     return retry_in
 
 
+def count_disabled_endpoints() -> int:
+    """Endpoints disabled after failing deliveries (the operator's gauge; a merchant re-enables them)."""
+    return WebhookEndpoint.select().where(WebhookEndpoint.status == "disabled").count()
+
+
 def redrive_stuck(cutoff: datetime.datetime, limit: int = 500) -> int:
     """Queue ``deliver_webhook`` again for pending deliveries whose attempt was due before
     ``cutoff`` (their job was lost or dead-lettered); they become due now, so the next pass

@@ -17,7 +17,6 @@ from workers import runtime
 config = Config.from_env()
 configure(config.log_level)
 open_database(config.database_url, max_connections=config.worker_threads + 4)
-broker = runtime.build(
-    config, sweeper=os.environ.get("PAYWAVE_POOL") == "ops", extra_middleware=[Prometheus()]
-).broker
+pool = os.environ.get("PAYWAVE_POOL", "all")
+broker = runtime.build(config, pool=pool, sweeper=pool == "ops", extra_middleware=[Prometheus()]).broker
 dramatiq.set_broker(broker)

@@ -58,10 +58,11 @@ class DeadLetters(Middleware):
 
 class Heartbeat(Middleware):
     """Touches ``path`` every ``interval`` seconds while the worker's consumers are alive
-    (``paywave heartbeat`` checks its age)."""
+    (``paywave heartbeat`` checks its age) and sets ``pool``'s heartbeat gauge (alerts check its age)."""
 
-    def __init__(self, path, interval=10.0):
+    def __init__(self, path, pool, interval=10.0):
         self.path = pathlib.Path(path)
+        self.gauge = metrics.worker_heartbeat.labels(pool)
         self.interval = interval
 
     def after_worker_boot(self, broker, worker):
@@ -71,6 +72,7 @@ class Heartbeat(Middleware):
             while True:
                 if all(c.is_alive() for c in worker.consumers.values()) and worker.workers:
                     self.path.touch()
+                    self.gauge.set_to_current_time()
                 time.sleep(self.interval)
 
         threading.Thread(target=beat, name="heartbeat", daemon=True).start()

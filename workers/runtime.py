@@ -27,10 +27,11 @@ class Runtime:
     actors: dict
 
 
-def build(config, *, sweeper=False, heartbeat=True, extra_middleware=(), cache=None):
+def build(config, *, pool="all", sweeper=False, heartbeat=True, extra_middleware=(), cache=None):
     """Broker with our middleware, actors registered, relay ready to start.
 
     Parameters:
+      pool: The pool this process serves (``paywave worker --pool``): labels its heartbeat gauge.
       sweeper: Run the sweeper loop in this process (the ops pool does).
     """
     cache = cache or build_cache(config)
@@ -61,5 +62,5 @@ def build(config, *, sweeper=False, heartbeat=True, extra_middleware=(), cache=N
         )
     )
     if heartbeat:
-        broker.add_middleware(Heartbeat(config.heartbeat_file))
+        broker.add_middleware(Heartbeat(config.heartbeat_file, pool))
     return Runtime(broker, context, relay, actors.register(broker, context, config.queue_prefix))

@@ -11,7 +11,7 @@ at a time wins a database lock, and touched rows wait a full period again.
 
 import datetime
 
-from shared import jobs
+from shared import jobs, metrics
 from shared.jobs import Job
 from store import attempts, deliveries, gateway_events, idempotency, outbox, tokens
 from store.db import try_lock
@@ -45,9 +45,20 @@ def job_for(payment) -> Job:
     return jobs.process_payment(payment.id, payment.gateway)
 
 
+def measure(stuck_after_seconds: float) -> None:
+    """Set the gauges the alerts read: payments left waiting, webhook endpoints disabled.
+
+    Every pass of every replica, lock or not: a replica that stops winning the lock keeps no stale value.
+    """
+    for status, count in attempts.count_aged(stuck_after_seconds).items():
+        metrics.payments_stuck.labels(status).set(count)
+    metrics.webhook_endpoints_disabled.set(deliveries.count_disabled_endpoints())
+
+
 def sweep(ctx) -> dict:
     """One pass. Returns what it queued again: ``{"payments", "refunds", "gateway_events", "deliveries"}``."""
     done = dict.fromkeys(("payments", "refunds", "gateway_events", "deliveries"), 0)
+    measure(ctx.config.stuck_after_seconds)
     with ctx.unit():  # wakes the relay after commit when it queued anything
         if not try_lock(_LOCK):
             return done
