@@ -4,9 +4,11 @@ import dataclasses
 import datetime
 import time
 
+from prometheus_client import REGISTRY
+
 from shared.cache import MemoryCache
 from store import attempts
-from store.models import OutboxJob, Payment, utcnow
+from store.models import OutboxJob, Payment, WebhookEndpoint, utcnow
 from tests.support.api import card_payment
 from tests.support.sandbox import wait_status
 from workers.actors.sweeper import sweep
@@ -107,3 +109,57 @@ def test_a_dead_lettered_job_marks_its_payment(fleet, merchant, db):
         time.sleep(0.1)
     assert marked.exists()
     assert Payment.get_by_id(pid).status != "failed"  # never assumed failed: the sweeper drives it again
+
+
+def _aged_payment(fleet, merchant, suffix, status, age):
+    created = utcnow() - age
+    pid = "pay_" + suffix + merchant[-12:].rjust(24 - len(suffix), "0")
+    Payment.create(
+        id=pid,
+        merchant_id=merchant,
+        status=status,
+        gateway="stripe",
+        amount=100,
+        currency="USD",
+        capture="automatic",
+        route="stripe",
+        metadata={},
+        created_at=created,
+        updated_at=utcnow(),  # touched by a sweep just now: the age still counts from creation
+        **fleet.context.vault.seal_card(pid, "4242424242424242", 12, 2031, "123"),
+    )
+    return pid
+
+
+def _gauges():
+    return (
+        REGISTRY.get_sample_value("paywave_payments_stuck", {"status": "processing"}),
+        REGISTRY.get_sample_value("paywave_payments_stuck", {"status": "requires_review"}),
+        REGISTRY.get_sample_value("paywave_webhook_endpoints_disabled"),
+    )
+
+
+def test_each_sweep_sets_the_gauges_of_payments_left_waiting_and_disabled_endpoints(fleet, merchant, db):
+    ctx = dataclasses.replace(
+        fleet.context, config=dataclasses.replace(fleet.context.config, stuck_after_seconds=1800)
+    )
+    sweep(ctx)
+    processing, review, disabled = _gauges()
+    hour = datetime.timedelta(hours=1)
+    # stuck: an hour in processing, an hour in review; not yet: a minute in processing, an hour pending
+    _aged_payment(fleet, merchant, "stuckp", "processing", hour)
+    _aged_payment(fleet, merchant, "stuckr", "requires_review", hour)
+    _aged_payment(fleet, merchant, "freshp", "processing", datetime.timedelta(minutes=1))
+    _aged_payment(fleet, merchant, "oldpnd", "pending", hour)
+    for status in ("disabled", "enabled"):
+        WebhookEndpoint.create(
+            id=f"we_{status}{merchant[-12:]}",
+            merchant_id=merchant,
+            url="https://hooks.example.com/",
+            enabled_events=["*"],
+            status=status,
+            secret_key_id="k",
+            secret_ciphertext="c",
+        )
+    sweep(ctx)
+    assert _gauges() == (processing + 1, review + 1, disabled + 1)
