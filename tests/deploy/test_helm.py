@@ -22,6 +22,7 @@ CRD_KINDS = {
     ("keda.sh/v1alpha1", "ScaledObject"),
     ("keda.sh/v1alpha1", "TriggerAuthentication"),
     ("monitoring.coreos.com/v1", "ServiceMonitor"),
+    ("monitoring.coreos.com/v1", "PrometheusRule"),
 }
 SECRET_WORDS = re.compile(
     r"(password|passwd|secret|token|api_?key|private_?key|credential|"
@@ -64,7 +65,15 @@ DASHBOARD_METRICS = (
     "paywave_circuit_state",
     "paywave_outbox_lag_seconds",
     "rabbitmq_queue_messages_ready",
+    "dramatiq_messages_total",
+    "paywave_worker_heartbeat_timestamp_seconds",
+    "paywave_risk_decisions_total",
+    "paywave_notifications_total",
+    "paywave_payments_stuck",
 )
+RULES = CHART / "files" / "alerts.yaml"
+# Series from outside PayWave's processes: RabbitMQ's own exporter (rabbitmq_prometheus plugin).
+EXTERNAL_METRICS = {"rabbitmq_queue_messages_ready", "rabbitmq_queue_messages_unacked"}
 
 
 # ---------------------------------------------------------------------------------- helpers
@@ -269,6 +278,14 @@ EVERYTHING_ON = {
     },
     "serviceMonitor": {"enabled": True},
     "dashboards": {"enabled": True},
+    "prometheusRule": {"enabled": True, "labels": {"release": "kube-prometheus-stack"}},
+    "observability": {
+        "otlp": {
+            "endpoint": "http://otel-collector.monitoring:4318",
+            "env": {"OTEL_TRACES_SAMPLER": "always_on"},
+        }
+    },
+    "logShipper": {"enabled": True, "tolerations": [{"operator": "Exists"}]},
 }
 
 
@@ -753,8 +770,11 @@ def test_production_values_render_the_production_features(production_docs):
 
 
 def test_default_values_leave_optional_extras_off(default_docs):
-    for kind in ("Ingress", "HorizontalPodAutoscaler", "ServiceMonitor"):
+    for kind in ("Ingress", "HorizontalPodAutoscaler", "ServiceMonitor", "PrometheusRule", "DaemonSet"):
         assert not of_kind(default_docs, kind), f"{kind} should be opt-in"
+    for _, spec in pod_specs(default_docs):
+        for container in spec["containers"]:
+            assert not any(n.startswith("OTEL_") for n in container_env_names(container)), "tracing is opt-in"
     assert not [
         c for c in of_kind(default_docs, "ConfigMap") if "grafana_dashboard" in c["metadata"]["labels"]
     ]
@@ -791,6 +811,10 @@ def test_dashboard_json_covers_the_operational_questions():
         "unknown",
         "circuit",
         "outbox lag",
+        "jobs per pool",
+        "heartbeat",
+        "risk decisions",
+        "notifications",
     ):
         assert topic in titles, f"dashboard lacks a '{topic}' panel"
     assert "histogram_quantile(0.99" in exprs
@@ -877,3 +901,138 @@ def test_ingress_metrics_have_their_own_port_and_service(rendered):
         assert container[probe]["httpGet"]["port"] == "http"
     for monitor in of_kind(docs, "ServiceMonitor"):
         assert monitor["spec"]["endpoints"][0]["port"] == "metrics"
+
+
+def exported_metrics() -> set[str]:
+    """Every series name PayWave's processes expose: shared/metrics.py and Dramatiq's exporter."""
+    import inspect
+
+    from dramatiq.middleware import prometheus as dramatiq_prometheus
+    from prometheus_client.metrics import MetricWrapperBase
+
+    from shared import metrics
+
+    suffixes = {"counter": ("_total",), "gauge": ("",), "histogram": ("_bucket", "_sum", "_count")}
+    names = set()
+    for metric in vars(metrics).values():
+        if isinstance(metric, MetricWrapperBase):
+            names |= {metric._name + suffix for suffix in suffixes[metric._type]}
+    # Dramatiq's are declared inside its middleware: counters end in _total, the one histogram does not.
+    for name in re.findall(r'"(dramatiq_[a-z_]+)"', inspect.getsource(dramatiq_prometheus)):
+        names |= {name} if not name.endswith("_milliseconds") else {name + s for s in suffixes["histogram"]}
+    return names
+
+
+def referenced_metrics(expr: str) -> set[str]:
+    """Series names in a PromQL expression (recording rules' names have colons)."""
+    return set(re.findall(r"(?<![\w:])([a-z_]+:[a-z0-9_:]+|(?:paywave|dramatiq|rabbitmq)_[a-z0-9_]+)", expr))
+
+
+def test_every_metric_the_dashboard_and_the_rules_read_is_exported():
+    exported = exported_metrics() | EXTERNAL_METRICS
+    groups = yaml.safe_load(RULES.read_text())["groups"]
+    rules = [r for g in groups for r in g["rules"]]
+    recorded = {r["record"] for r in rules if "record" in r}
+    dashboard = json.loads((CHART / "dashboards" / "paywave.json").read_text())
+    exprs = [("rules", r["expr"]) for r in rules] + [
+        ("dashboard", t["expr"]) for p in dashboard["panels"] for t in p.get("targets", [])
+    ]
+    seen = set()
+    for where, expr in exprs:
+        for name in referenced_metrics(expr):
+            seen.add(name)
+            assert name in exported | recorded, f"{where}: {name} is exported by nothing ({expr})"
+    assert {"paywave_worker_heartbeat_timestamp_seconds", "dramatiq_messages_total"} <= seen
+    assert "paywave_nonexistent_total" not in exported  # the check can fail
+
+
+def test_the_prometheus_rule_is_the_rules_file(helm, tmp_path):
+    values_file = tmp_path / "rules.yaml"
+    values_file.write_text(
+        yaml.safe_dump(
+            {
+                "prometheusRule": {
+                    "enabled": True,
+                    "labels": {"release": "kube-prometheus-stack"},
+                    "runbookBaseUrl": "https://git.example.com/paywave/-/blob/main/",
+                }
+            }
+        )
+    )
+    [rule] = of_kind(helm.template(values_files=[values_file]), "PrometheusRule", "monitoring.coreos.com/v1")
+    assert rule["metadata"]["labels"]["release"] == "kube-prometheus-stack"
+    expected = yaml.safe_load(RULES.read_text())
+    for group in expected["groups"]:
+        for r in group["rules"]:
+            if "annotations" in r:
+                url = r["annotations"]["runbook_url"]
+                r["annotations"]["runbook_url"] = "https://git.example.com/paywave/-/blob/main/" + url
+    assert rule["spec"] == expected
+    assert yaml.safe_load(RULES.read_text())["groups"][1]["rules"][0]["annotations"][
+        "runbook_url"
+    ].startswith("docs/runbook.md#")
+
+
+def test_otlp_endpoint_reaches_every_process_with_its_service_name(helm, tmp_path):
+    values_file = tmp_path / "otlp.yaml"
+    endpoint = "http://otel-collector.monitoring:4318"
+    values_file.write_text(
+        yaml.safe_dump(
+            {"observability": {"otlp": {"endpoint": endpoint, "env": {"OTEL_TRACES_SAMPLER": "always_on"}}}}
+        )
+    )
+    docs = helm.template(values_files=[values_file])
+    containers = {
+        "paywave-ingress": ingress_deployment(docs)["spec"]["template"]["spec"]["containers"][0],
+        **{
+            f"paywave-worker-{pool}": d["spec"]["template"]["spec"]["containers"][0]
+            for pool, d in worker_deployments(docs).items()
+        },
+    }
+    assert len(containers) == 1 + len(effective_pools(values()))
+    for service, container in containers.items():
+        env = {e["name"]: e.get("value") for e in container["env"]}
+        assert env["OTEL_EXPORTER_OTLP_ENDPOINT"] == endpoint, service
+        assert env["OTEL_SERVICE_NAME"] == service
+        assert env["OTEL_TRACES_SAMPLER"] == "always_on"
+    for policy in of_kind(docs, "NetworkPolicy"):
+        ports = [{p["port"] for p in rule["ports"]} for rule in policy["spec"]["egress"]]
+        assert {4318} in ports, f"{policy['metadata']['name']}: pods cannot reach the collector"
+
+
+def test_log_shipper_example_tails_this_releases_containers_into_elasticsearch(helm, tmp_path):
+    values_file = tmp_path / "logs.yaml"
+    values_file.write_text(
+        yaml.safe_dump({"logShipper": {"enabled": True, "elasticsearch": {"host": "es.logging"}}})
+    )
+    docs = helm.template(values_files=[values_file])
+    [daemonset] = of_kind(docs, "DaemonSet", "apps/v1")
+    kubernetes_validate.validate(daemonset, KUBE_VERSION, strict=True)
+    spec = daemonset["spec"]["template"]["spec"]
+    assert spec["automountServiceAccountToken"] is False, "it needs no Kubernetes API"
+    [container] = spec["containers"]
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    assert {m["mountPath"]: m.get("readOnly", False) for m in container["volumeMounts"]}["/var/log"] is True
+    [configmap] = [
+        c for c in of_kind(docs, "ConfigMap") if c["metadata"]["name"] == daemonset["metadata"]["name"]
+    ]
+    conf = configmap["data"]["fluent-bit.conf"]
+    assert f"/var/log/containers/{RELEASE}-*_" in conf
+    assert re.search(r"Host\s+es\.logging\n", conf) and "Parser        ecs_json" in conf
+    assert not selector_matches(
+        daemonset["spec"]["selector"]["matchLabels"],
+        ingress_deployment(docs)["spec"]["template"]["metadata"]["labels"],
+    )
+
+
+def test_observability_values_are_checked_by_the_schema(helm, tmp_path):
+    for bad in (
+        {"observability": {"otlp": {"endpoint": "otel:4318"}}},  # no scheme
+        {"observability": {"otlp": {"env": {"PAYWAVE_ENV": "production"}}}},  # only OTEL_* here
+        {"logShipper": {"elasticsearch": {"port": "9200"}}},
+        {"prometheusRule": {"enabled": "yes"}},
+    ):
+        values_file = tmp_path / "bad.yaml"
+        values_file.write_text(yaml.safe_dump(bad))
+        result = helm.run("template", RELEASE, str(CHART), "-f", str(values_file), check=False)
+        assert result.returncode != 0 and "schema" in result.stderr.lower(), (bad, result.stderr)

@@ -223,6 +223,25 @@ production refuses those). Context: dict "root" $ "role" <ingress | migrate | po
 {{- end }}
 
 {{/*
+OpenTelemetry for one process when `observability.otlp.endpoint` is set: where to send OTLP/HTTP and the
+service name its spans carry. Context: dict "root" $ "service" <paywave-ingress | paywave-worker-<pool>>.
+*/}}
+{{- define "paywave.otelEnv" -}}
+{{- with .root.Values.observability.otlp }}
+{{- if .endpoint }}
+- name: OTEL_EXPORTER_OTLP_ENDPOINT
+  value: {{ .endpoint | quote }}
+- name: OTEL_SERVICE_NAME
+  value: {{ $.service | quote }}
+{{- range $k, $v := .env }}
+- name: {{ $k }}
+  value: {{ $v | toString | quote }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
 Pod annotations that roll the pods when the rendered configuration changes.
 */}}
 {{- define "paywave.checksums" -}}
@@ -305,6 +324,17 @@ Context: dict "root" $ "external" <bool>.
   to:
     {{- toYaml . | nindent 4 }}
   {{- end }}
+{{- end }}
+{{- with .root.Values.observability.otlp }}
+{{- if .endpoint }}
+- ports:
+    - port: {{ .port }}
+      protocol: TCP
+  {{- with .to }}
+  to:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+{{- end }}
 {{- end }}
 {{- with $eg.to }}
 {{ toYaml . }}
