@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import re
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -193,3 +194,19 @@ class Helm:
 @pytest.fixture(scope="session")
 def helm(helm_bin) -> Helm:
     return Helm(helm_bin)
+
+
+# ---------------------------------------------------------------------------------- promtool
+
+
+@pytest.fixture(scope="session")
+def promtool() -> str:
+    """promtool, from Debian's ``prometheus`` package (``make tools``). Missing: skip, but fail under CI=true
+    (``.ci/run`` installs it), like the browser tests without Chromium."""
+    found = shutil.which("promtool")
+    if found:
+        return found
+    reason = "promtool is not installed (Debian's prometheus package: `make tools`)"
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{reason}: CI must check the alerting rules (.ci/run installs it)", pytrace=False)
+    pytest.skip(reason)

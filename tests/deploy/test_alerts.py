@@ -2,18 +2,14 @@
 (alerts_test.yaml), every alert of issue 16's list exists, is tested firing and silent, and links its section
 of docs/runbook.md.
 
-promtool comes from Debian's ``prometheus`` package (``make tools``): without it these tests skip, saying so;
-with ``CI=true`` they fail instead (``.ci/run`` installs it)."""
+promtool: the ``promtool`` fixture (conftest.py), skipped without it except in CI."""
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,17 +31,6 @@ ALERTS = {
     "PayWaveNotificationFailures",
     "PayWaveWorkerHeartbeatMissing",
 }
-
-
-@pytest.fixture(scope="module")
-def promtool() -> str:
-    found = shutil.which("promtool")
-    if found:
-        return found
-    reason = "promtool is not installed (Debian's prometheus package: `make tools`)"
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{reason}: CI must check the alerting rules (.ci/run installs it)", pytrace=False)
-    pytest.skip(reason)
 
 
 def alerting_rules() -> dict[str, dict]:

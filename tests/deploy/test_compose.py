@@ -89,7 +89,8 @@ def test_every_service_has_an_image_or_a_build(services):
             image = svc["image"]
             tag = image.split("@")[0].rpartition(":")[2]
             assert ":" in image and tag != "latest", f"{name}: image {image} is not pinned"
-            assert re.match(r"^\d+\.\d+(\.\d+)?(-|$)", tag), f"{name}: {image} needs an exact version tag"
+            # (Prometheus's own images are tagged v2.55.1)
+            assert re.match(r"^v?\d+\.\d+(\.\d+)?(-|$)", tag), f"{name}: {image} needs an exact version tag"
 
 
 def test_every_long_running_service_has_a_healthcheck(services):
