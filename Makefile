@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cat setup.cfg pyproject.toml sandbox/pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: install run test bench chaos clean browser
+.PHONY: install run test bench chaos clean browser tools
 
 # The browser tests (tests/browser) drive Debian's Chromium through Playwright: never a browser it downloads.
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
@@ -25,6 +25,11 @@ run: install
 # Chromium for the browser tests (they skip without it, except in CI where .ci/run installs it).
 browser:
 	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }
+
+# promtool (Debian's prometheus package) for the alerting rules' checks and unit tests (tests/deploy/test_alerts.py
+# skips without it, except in CI where .ci/run installs it).
+tools:
+	@command -v promtool >/dev/null || { apt-get update -qq && apt-get install -y -qq --no-install-recommends prometheus; }
 
 test: install
 	$(VENV)/bin/ruff check .
