@@ -10,8 +10,6 @@ import datetime
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-import peewee
-
 from shared.ids import new_id
 from shared.jobs import Job
 from store import unit
@@ -228,7 +226,7 @@ def stuck(older_than_seconds: float, limit: int = 500) -> tuple[list[Payment], l
     return payments, refunds
 
 
-#: Statuses a payment should leave on its own soon: counted by ``count_aged`` for the operator's alerts.
+#: Where a payment must not stay long: ``processing`` (the machine's) and ``requires_review`` (a person's).
 AWAITED = (PaymentStatus.PROCESSING, PaymentStatus.REQUIRES_REVIEW)
 
 
@@ -238,15 +236,10 @@ def count_aged(older_than_seconds: float) -> dict[str, int]:
     Creation time, not ``updated_at``: the sweeper touches what it drives again, which must not hide it.
     """
     cutoff = utcnow() - datetime.timedelta(seconds=older_than_seconds)
-    counts = dict.fromkeys(AWAITED, 0)
-    rows = (
-        Payment.select(Payment.status, peewee.fn.COUNT(Payment.id).alias("n"))
-        .where(Payment.status.in_(AWAITED) & (Payment.created_at < cutoff))
-        .group_by(Payment.status)
-        .tuples()
-    )
-    counts.update(dict(rows))
-    return counts
+    return {
+        status: Payment.select().where((Payment.status == status) & (Payment.created_at < cutoff)).count()
+        for status in AWAITED
+    }
 
 
 def touch(model: type[Payment] | type[Refund], ids: Iterable[str]) -> None:
