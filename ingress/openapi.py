@@ -2163,10 +2163,10 @@ OPERATIONS = {
         "Payments",
         "Erase a payment's personal data",
         "Erases `customer_details`, `billing_address`, `shipping` and the personal signals of `risk` (email, "
-        "IP address; the risk digests and counts stay) from a succeeded, failed or canceled payment, from its "
-        "events and from its idempotency key's saved response, as deleting its customer does: for a payment "
-        "with no customer object. 409 while the payment is not finished. Writes `payment.updated`; needs "
-        "`payments:write`.",
+        "IP address; the risk digests and counts stay) from a succeeded, failed or canceled payment, from "
+        "its events and from its idempotency key's saved response, as deleting its customer does: for a "
+        "payment with no customer object. 409 while the payment is not finished. Writes `payment.updated`; "
+        "needs `payments:write`.",
     ),
     "createRefund": (
         "Refunds",

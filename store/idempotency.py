@@ -176,7 +176,7 @@ def rewrite(merchant_id: str, livemode: bool, object_id: str, change: Callable[[
     )
     rewritten = 0
     for record in query:
-        body = orjson.loads(record.response_body)
+        body = orjson.loads(record.response_body or "null")
         if not isinstance(body, dict) or body.get("id") != object_id:
             continue
         IdempotencyRecord.update(response_body=orjson.dumps(change(body)).decode()).where(

@@ -6,9 +6,9 @@ evaluates the merchant's enabled rules (``shared.radar.decide``), and writes ``r
 claim's transaction.  Redis unreachable: the decision goes on without the counters (rules over them are
 unknown, so they never fire) and says so (``risk.degraded``); the pipeline never waits for Redis.
 
-``:amount_in_usd:`` is the amount in US cents: a USD payment's own, another currency's at the operator's rate
-(``PAYWAVE_USD_RATES``, ``shared.radar.usd``; the rate used is kept in the signals as ``usd_rate``), none for a
-currency without a rate (a rule over it does not match, and it adds nothing to the ``*_amount_*`` sums).
+``:amount_in_usd:`` is the amount in US cents: a USD payment's own, another currency's at the operator's
+rate (``PAYWAVE_USD_RATES``, ``shared.radar.usd``; the rate used is kept in the signals as ``usd_rate``), none
+for a currency without a rate (a rule over it does not match, and it adds nothing to the ``*_amount_*`` sums).
 ``:ip_country:`` comes from the operator's country database (``PAYWAVE_GEOIP_DB``, ``shared.radar.geoip``).
 ``:card_country:`` and ``:card_funding:`` are what a gateway told of the card on an earlier payment of the
 merchant and mode (``learn_card``, kept by ``store.radar``): the first payment of a card knows neither.

@@ -126,7 +126,8 @@ def to_card_facts(pi: dict) -> CardFacts | None:
     """The card's country and funding from a PaymentIntent whose ``latest_charge`` is expanded (its
     ``payment_method_details.card``); None when the charge says neither (no charge yet, not a card)."""
     charge = pi.get("latest_charge")
-    card = ((charge.get("payment_method_details") or {}).get("card") or {}) if isinstance(charge, dict) else {}
+    details = (charge.get("payment_method_details") or {}) if isinstance(charge, dict) else {}
+    card = details.get("card") or {}
     country, funding = card.get("country"), card.get("funding")
     if not (country or funding):
         return None

@@ -148,6 +148,7 @@ class Charges:
         manual = pi["capture_method"] == "manual"
         captured = outcome.approved and not manual
         card = self.objects.get("payment_method", pi["payment_method"])["card"]
+        shown = ("brand", "country", "exp_month", "exp_year", "funding", "last4")
         charge = self.objects.put(
             {
                 "id": new_id("ch"),
@@ -167,7 +168,7 @@ class Charges:
                 "payment_method": pi["payment_method"],
                 "payment_method_details": {
                     "type": "card",
-                    "card": {key: card[key] for key in ("brand", "country", "exp_month", "exp_year", "funding", "last4")},
+                    "card": {key: card[key] for key in shown},
                 },
                 "refunded": False,
                 "status": "succeeded" if outcome.approved else "failed",

@@ -203,7 +203,8 @@ class Counters:
             self._base(subject.merchant_id, subject.livemode, dim, digest(value))
             for dim, value in dims.items()
         ]
-        keys.append(self._base(subject.merchant_id, subject.livemode, "counted", f"{what}:{subject.payment_id}"))
+        counted = f"{what}:{subject.payment_id}"
+        keys.append(self._base(subject.merchant_id, subject.livemode, "counted", counted))
         flags = [("h" if dim in DISTINCT_CARDS else "") + ("f" if dim in FIRST_SEEN else "") for dim in dims]
         at = int(time.time() if now is None else now)
         args: list[str | int] = [at, subject.amount_in_usd, what, subject.card or "", FIRST_SEEN_DAYS * 86400]

@@ -23,7 +23,8 @@ class GeoIP:
         try:
             self._reader = maxminddb.open_database(path)
         except (OSError, ValueError, maxminddb.InvalidDatabaseError) as exc:
-            raise ConfigError([f"PAYWAVE_GEOIP_DB={path!r}: not a readable MaxMind database: {exc}"]) from None
+            problem = f"PAYWAVE_GEOIP_DB={path!r}: not a readable MaxMind database: {exc}"
+            raise ConfigError([problem]) from None
 
     @classmethod
     def from_config(cls, config: Config) -> "GeoIP | None":
@@ -41,6 +42,7 @@ class GeoIP:
             return None
         for key in ("country", "registered_country"):
             place = record.get(key)
-            if isinstance(place, dict) and isinstance(place.get("iso_code"), str):
-                return place["iso_code"].upper()
+            code = place.get("iso_code") if isinstance(place, dict) else None
+            if isinstance(code, str):
+                return code.upper()
         return None
