@@ -34,6 +34,8 @@ from store.states import PaymentStatus
 
 #: How long a worker keeps a merchant's rules and the lists they read (a change applies within it).
 RULES_SECONDS = 5.0
+#: The signals a gateway's earlier answer gives (``store.radar.card_facts``), in its order.
+CARD_FACTS = ("card_country", "card_funding")
 #: ``risk.three_d_secure`` when a ``request_3ds`` rule matched.
 REQUESTED, SKIPPED = "requested", "skipped: no customer present"
 #: The attempts' ``error_class`` of a decline, counted by ``Radar.record_decline``.
@@ -43,7 +45,8 @@ DECLINES = (SoftDeclineError.error_class, HardDeclineError.error_class)
 def signals(
     payment: Payment, rates: Mapping[str, Decimal] | None = None, geoip: GeoIP | None = None
 ) -> dict[str, object]:
-    """The signals of ``payment`` itself, the velocity counters aside; a signal not known is left out.
+    """The signals of ``payment`` itself, the velocity counters and the card's facts aside (``assess``); a
+    signal not known is left out.
 
     Parameters:
       rates: US dollars per unit of a currency (``PAYWAVE_USD_RATES``).
@@ -52,7 +55,6 @@ def signals(
     details = payment.customer_details or {}
     email, ip = details.get("email"), details.get("ip_address")
     rate = usd.rate(payment.currency, rates or {})
-    card = radar.card_facts(payment)
     found = {
         "amount": payment.amount,
         "amount_in_usd": None if rate is None else usd.to_cents(payment.amount, payment.currency, rate),
@@ -60,8 +62,6 @@ def signals(
         "currency": payment.currency,
         "card_bin": payment.card_bin,
         "card_brand": payment.card_brand,
-        "card_country": card and card[0],
-        "card_funding": card and card[1],
         "card_fingerprint": payment.card_fingerprint,
         "email": email and email.lower(),
         "email_domain": email and email.rpartition("@")[2].lower(),
@@ -127,6 +127,10 @@ class Radar:
         except CountersUnavailable as exc:
             degraded = True
             worker_log.warning("radar_degraded", payment_id=payment.id, reason=str(exc))
+        # A card the merchant never saw has taught nothing yet: no query for it (most of a shop's cards).
+        card = radar.card_facts(payment) if found.get("is_new_card") is not True else None
+        if card is not None:
+            found |= {name: value for name, value in zip(CARD_FACTS, card, strict=True) if value is not None}
         rules, lists = self.rules(payment.merchant_id, bool(payment.livemode))
         decision = decide(rules, found, lists)
         three_ds = None
