@@ -85,6 +85,15 @@ class GatewayPayment:
 
 
 @dataclasses.dataclass(frozen=True)
+class CardFacts:
+    """What a gateway tells of the card that paid: the issuer's ``country`` (ISO 3166 alpha-2) and
+    ``funding`` (credit, debit, prepaid or unknown); None where it does not say."""
+
+    country: str | None
+    funding: str | None
+
+
+@dataclasses.dataclass(frozen=True)
 class GatewayRefund:
     reference: str
     amount: int
@@ -101,6 +110,15 @@ class Gateway(abc.ABC):
     """
 
     name: str
+
+    def card_facts(self, reference: str) -> CardFacts | None:
+        """The country and funding of the card that paid ``reference`` (one read, for the fraud rules'
+        ``:card_country:``); None when this gateway does not tell them.
+
+        Raises:
+          GatewayError subclasses.
+        """
+        return None
 
     @abc.abstractmethod
     def authorize(self, request: PaymentRequest) -> GatewayPayment:

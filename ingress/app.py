@@ -75,6 +75,7 @@ def create_app(config, *, vault, cache, relay, broker_check) -> falcon.App:
     app.add_route("/payments/{payment_id}", payments.Item(cache, relay))
     app.add_route("/payments/{payment_id}/capture", payments.Action(cache, relay, "capture"))
     app.add_route("/payments/{payment_id}/cancel", payments.Action(cache, relay, "cancel"))
+    app.add_route("/payments/{payment_id}/redact", payments.Redact(cache, relay))
     app.add_route("/payments/{payment_id}/refunds", payments.Refunds(relay))
     app.add_route("/payments/{payment_id}/refunds/{refund_id}", payments.Refund())
     customers.routes(app, cache)

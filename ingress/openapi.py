@@ -2159,6 +2159,15 @@ OPERATIONS = {
         "the background: a customer who completed the action before keeps the payment (it ends "
         "`succeeded`, not `canceled`).",
     ),
+    "redactPayment": (
+        "Payments",
+        "Erase a payment's personal data",
+        "Erases `customer_details`, `billing_address`, `shipping` and the personal signals of `risk` (email, "
+        "IP address; the risk digests and counts stay) from a succeeded, failed or canceled payment, from "
+        "its events and from its idempotency key's saved response, as deleting its customer does: for a "
+        "payment with no customer object. 409 while the payment is not finished. Writes `payment.updated`; "
+        "needs `payments:write`.",
+    ),
     "createRefund": (
         "Refunds",
         "Refund a payment",
@@ -2555,6 +2564,18 @@ def document():
                         payment,
                         WRITE_ERRORS,
                         parameters=[_IDEMPOTENCY],
+                    ),
+                },
+                "/payments/{payment_id}/redact": {
+                    "parameters": [_ID],
+                    "post": _operation(
+                        "redactPayment",
+                        200,
+                        "The payment, its customer's personal data erased",
+                        payment,
+                        WRITE_ERRORS,
+                        (False, _object()),
+                        [_IDEMPOTENCY],
                     ),
                 },
                 "/payments/{payment_id}/refunds": {

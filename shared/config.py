@@ -16,6 +16,8 @@ from typing import Any, Self, TextIO
 
 import jwt
 
+from shared.radar import usd
+
 DEV_SECRET = "paywave-dev-secret-do-not-use-in-production"
 _HOST_OR_CIDR = re.compile(r"[A-Za-z0-9.:-]+(/[0-9]{1,3})?")
 DEV_VAULT_KEY = "dev:" + base64.b64encode(b"paywave-dev-vault-key-0123456789"[:32]).decode()
@@ -442,6 +444,17 @@ class Config:
         "comma-separated; the first encrypts (ingress, webhooks pool)",
         secret=True,
     )
+    usd_rates: tuple = _setting(
+        (),
+        _list,
+        "US dollars per unit of other currencies for the fraud rules' `:amount_in_usd:`, comma-separated "
+        "`CUR:rate` (e.g. `EUR:1.08,GBP:1.27`); a currency without a rate has no amount in USD",
+    )
+    geoip_db: str = _setting(
+        "",
+        doc="path of a MaxMind-format country database (`.mmdb`: GeoLite2-Country, DB-IP lite) for the fraud "
+        "rules' `:ip_country:`, opened once per worker; empty: the IP country is unknown",
+    )
     ingress_metrics_port: int = _setting(
         9190, _int, "ingress Prometheus port (`/metrics` is not on the API port)", low=1, high=65535
     )
@@ -520,6 +533,7 @@ class Config:
             problems.append(f"PAYWAVE_WEBHOOK_ALLOWED_HOSTS: not a host name or CIDR: {bad_hosts}")
         problems += _failure(self.rate_limit_overrides_by_merchant, "PAYWAVE_RATE_LIMIT_OVERRIDES: ")
         problems += _failure(self.trusted_networks, "PAYWAVE_TRUSTED_PROXIES: ")
+        problems += _failure(lambda: usd.parse(self.usd_rates), "PAYWAVE_USD_RATES: ")
         if self.password_memory_kib < 8 * self.password_parallelism:  # Argon2's own floor
             problems.append(
                 "PAYWAVE_PASSWORD_MEMORY_KIB: must be at least 8 per lane (PAYWAVE_PASSWORD_PARALLELISM)"

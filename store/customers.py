@@ -3,7 +3,8 @@
 
 Every read and write is of one merchant and one mode (``livemode``): a customer of the other mode, or of
 another merchant, is unknown.  Deleting a customer is an erasure (GDPR art. 17): its email, name, phone and
-metadata are blanked and the row stays, so its payments still name it; a ``customer.deleted`` event says so.
+metadata are blanked and the row stays, so its payments still name it; a ``customer.deleted`` event says so,
+and the saved responses of its idempotency keys answer the deleted customer.
 Audit rows name the fields written, never their values: the append-only audit trail could not erase them.
 """
 
@@ -15,7 +16,7 @@ import functools
 import peewee
 
 from shared.ids import new_id
-from store import audit, events, unit
+from store import audit, events, idempotency, unit
 from store.db import locked
 from store.errors import NotFound
 from store.models import Customer, utcnow
@@ -134,6 +135,8 @@ def delete(merchant_id: str, livemode: bool, customer_id: str) -> bytes:
         customer.save()
         deleted = customer_object(customer)
         events.record(merchant_id, livemode, "customer.deleted", deleted, customer.deleted_at)
+        # A replay of the key that created or changed it answers the deleted customer, not its data.
+        idempotency.rewrite(merchant_id, livemode, customer_id, lambda _: deleted)
         audit.record(merchant_id, "customer.deleted", customer_id, after={"erased": list(FIELDS)})
         body = encode(deleted)
         work.respond(200, body)

@@ -12,8 +12,9 @@ two holders rolls back instead of writing twice.  A claim whose Postgres backend
 import dataclasses
 import datetime
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
+import orjson
 import peewee
 
 from store.db import Statement, database, is_postgres, run_together
@@ -157,6 +158,34 @@ def release(claim_: Claim) -> None:
             )
             .execute()
         )
+
+
+def rewrite(merchant_id: str, livemode: bool, object_id: str, change: Callable[[dict], dict]) -> int:
+    """Rewrite through ``change`` the saved responses of the merchant's keys in ``livemode`` whose object is
+    ``object_id`` (the personal data a replay would give back, once erased).  A record is never deleted: its
+    key must go on replaying, never run the request twice.  In the caller's transaction.
+
+    Returns:
+      How many records were rewritten.
+    """
+    query = IdempotencyRecord.select().where(
+        (IdempotencyRecord.merchant_id == merchant_id)
+        & (IdempotencyRecord.livemode == livemode)
+        & (IdempotencyRecord.state == "done")
+        & IdempotencyRecord.response_body.contains(f'"id":"{object_id}"')  # orjson writes no spaces
+    )
+    rewritten = 0
+    for record in query:
+        body = orjson.loads(record.response_body or "null")
+        if not isinstance(body, dict) or body.get("id") != object_id:
+            continue
+        IdempotencyRecord.update(response_body=orjson.dumps(change(body)).decode()).where(
+            (IdempotencyRecord.merchant_id == merchant_id)
+            & (IdempotencyRecord.livemode == livemode)
+            & (IdempotencyRecord.key == record.key)
+        ).execute()
+        rewritten += 1
+    return rewritten
 
 
 def purge_expired() -> int:

@@ -509,4 +509,20 @@ class FraudLabel(BaseModel):
         table_name = "fraud_label"
 
 
-MODELS.append(FraudLabel)
+class CardFacts(BaseModel):
+    """A card's issuing ``country`` and ``funding`` as a gateway last told them (``store.radar``)."""
+
+    merchant_id = peewee.TextField()
+    livemode = peewee.BooleanField()
+    card_fingerprint = peewee.TextField()
+    country = peewee.TextField(null=True)  # ISO 3166 alpha-2
+    funding = peewee.TextField(null=True)  # credit | debit | prepaid | unknown
+    gateway = peewee.TextField()
+    learned_at = peewee.DateTimeField()
+
+    class Meta:
+        primary_key = peewee.CompositeKey("merchant_id", "livemode", "card_fingerprint")
+        table_name = "card_facts"
+
+
+MODELS += [FraudLabel, CardFacts]

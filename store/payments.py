@@ -22,13 +22,13 @@ from shared.ids import new_id
 from shared.jobs import Job
 from shared.logging import get_logger
 from shared.radar.attributes import PERSONAL
-from store import audit, customers, events, merchants, outbox, radar, unit
+from store import audit, customers, events, idempotency, merchants, outbox, radar, unit
 from store.db import insert_statement, is_postgres, locked, prepared, streamed
 from store.errors import AmountInvalid, NotFound, StateConflict
 from store.models import Attempt, Event, Payment, Refund, Review, utcnow
 from store.objects import encode, payment_object, refund_object, timestamp
 from store.pages import page
-from store.states import AUTHORIZING, REFUNDABLE, PaymentStatus, RefundStatus
+from store.states import AUTHORIZING, REFUNDABLE, TERMINAL, PaymentStatus, RefundStatus
 from store.unit import Unit
 
 log = get_logger(__name__)
@@ -129,10 +129,9 @@ def _erased(found: dict) -> dict:
 
 
 def delete_customer(merchant_id: str, livemode: bool, customer_id: str) -> bytes:
-    """Erase a customer (``customers.delete``) and the personal data its payments hold: their
-    ``customer_details``, addresses and the personal signals of their ``risk``, in the payments and in their
-    events (webhook payloads), in one transaction (the open unit of work caches the payments' new objects).
-    Returns the deleted customer's object.
+    """Erase a customer (``customers.delete``) and the personal data its payments hold (``_erase``), in one
+    transaction (the open unit of work caches the payments' new objects).  Returns the deleted customer's
+    object.
 
     Raises:
       NotFound: unknown, or deleted already.
@@ -144,18 +143,45 @@ def delete_customer(merchant_id: str, livemode: bool, customer_id: str) -> bytes
             & (Payment.livemode == livemode)
             & (Payment.customer == customer_id)
         )
-        erased = []
         for payment in locked(query.order_by(Payment.id)):
-            columns = {name: getattr(payment, name) for name in (*PERSONAL_FIELDS, "risk")}
-            for name, value in _erased(columns).items():
-                setattr(payment, name, value)
-            record(payment)
-            erased.append(payment.id)
-        for event in Event.select().where(Event.payment_id.in_(erased)) if erased else ():
-            if any(event.data.get(name) for name in (*PERSONAL_FIELDS, "risk")):
-                event.data = _erased(event.data)
-                event.save()
+            _erase(payment)
     return body
+
+
+def redact(merchant_id: str, payment_id: str, *, livemode: bool) -> bytes:
+    """Erase the personal data of a finished payment (``_erase``: one with ``customer_details`` but no
+    customer to delete), write ``payment.updated`` and audit it. Returns the payment object.
+
+    Raises:
+      NotFound; StateConflict: the payment is not finished (its data may still reach a gateway).
+    """
+    with unit.joined() as work:
+        payment = get(merchant_id, payment_id, lock=True, livemode=livemode)
+        if payment.status not in TERMINAL:
+            raise StateConflict(
+                f"only a succeeded, failed or canceled payment can be redacted (status is {payment.status})",
+                "payment_not_final",
+            )
+        body = _erase(payment, "payment.updated")
+        audit.record(merchant_id, "payment.redacted", payment_id, after={"erased": list(PERSONAL_FIELDS)})
+        work.respond(200, body)
+    return body
+
+
+def _erase(payment: Payment, event: str | None = None) -> bytes:
+    """Erase what the locked ``payment`` holds of its customer: ``customer_details``, addresses and the
+    personal signals of its ``risk`` (the digests and counts stay), in the payment, in its events (webhook
+    payloads) and in its idempotency keys' saved responses; ``record`` it (with ``event``).  Returns the
+    payment object."""
+    columns = {name: getattr(payment, name) for name in (*PERSONAL_FIELDS, "risk")}
+    for name, value in _erased(columns).items():
+        setattr(payment, name, value)
+    for found in Event.select().where(Event.payment_id == payment.id):
+        if any(found.data.get(name) for name in (*PERSONAL_FIELDS, "risk")):
+            found.data = _erased(found.data)
+            found.save()
+    idempotency.rewrite(payment.merchant_id, bool(payment.livemode), payment.id, _erased)
+    return record(payment, event=event)
 
 
 def get(merchant_id: str | None, payment_id: str, lock: bool = False, *, livemode: bool | None) -> Payment:

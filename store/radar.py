@@ -26,9 +26,10 @@ from shared.radar import language
 from shared.radar.counters import Subject, fraud_digests
 from shared.radar.decide import BUILTIN_IDS, BUILTINS, RESERVED_LISTS, Rule
 from store import audit, outbox, unit
-from store.db import database, locked, streamed
+from store.db import database, locked, prepared, streamed
 from store.errors import FieldInvalid, NotFound, StateConflict
 from store.models import (
+    CardFacts,
     FraudLabel,
     Payment,
     RadarBuiltinRule,
@@ -36,6 +37,7 @@ from store.models import (
     RadarValueList,
     RadarValueListItem,
     Refund,
+    Review,
     utcnow,
 )
 from store.objects import (
@@ -52,6 +54,8 @@ from store.states import PaymentStatus, RefundStatus
 FRAUDULENT = "fraudulent"
 #: ``fraud_label.source``: why a payment's card, email and IP address were labelled.
 DISPUTED, REFUNDED_AS_FRAUD, REVIEW_REJECTED = "disputed", "refunded_as_fraud", "review_rejected"
+#: ``review.closed_reason`` of an approval: any other closed review was rejected (``store.reviews``).
+APPROVED = "approved"
 #: What a backtest counts, of the payments the predicate matched.
 BACKTEST_COUNTS = ("matched", "matched_succeeded", "matched_disputed_or_fraud_refunded")
 #: What a merchant's rule holds (``ingress.resources.radar`` checks the shapes).
@@ -280,7 +284,9 @@ def backtest(
 ) -> dict:
     """How ``predicate`` would have done on the merchant's payments created since ``since`` (default: all)
     that were decided on (``risk``): evaluated on their signals as they were then (``risk.signals``, with
-    ``risk_score``), against the merchant's value lists as they are now.  The rows are streamed from a
+    ``risk_score``; ``amount_in_usd`` at the rate of that day), against the merchant's value lists as they
+    are now.  Fraud is a payment disputed, refunded as fraudulent, or whose review was rejected (its
+    authorization canceled, or nothing left to undo).  The rows are streamed from a
     server-side cursor (memory stays flat) and the predicate is compiled once.
 
     Returns:
@@ -301,6 +307,14 @@ def backtest(
             & (Refund.livemode == livemode)
             & (Refund.reason == FRAUDULENT)
             & (Refund.status != RefundStatus.FAILED)
+        )
+    } | {  # a rejected review is the merchant's word that the payment was fraud, whatever it undid
+        row.payment_id
+        for row in Review.select(Review.payment_id).where(
+            (Review.merchant_id == merchant_id)
+            & (Review.livemode == livemode)
+            & ~Review.open
+            & (Review.closed_reason != APPROVED)
         )
     }
     query = Payment.select(
@@ -332,14 +346,15 @@ def backtest(
 # --- fraud labels ----------------------------------------------------------------
 
 
-def subject(payment: Payment) -> Subject:
+def subject(payment: Payment, amount_in_usd: int = 0) -> Subject:
     """What ``payment`` is counted and labelled under (``Counters.record``, ``record_decline``,
-    ``label_fraud``)."""
+    ``label_fraud``); ``amount_in_usd`` is what it adds to the velocity sums (``Counters.record`` only)."""
     details = payment.customer_details or {}
     return Subject(
         merchant_id=payment.merchant_id,
         livemode=bool(payment.livemode),
-        amount_in_usd=payment.amount if payment.currency == "USD" else 0,
+        payment_id=payment.id,
+        amount_in_usd=amount_in_usd,
         card=payment.card_fingerprint,
         email=details.get("email"),
         ip=details.get("ip_address"),
@@ -398,6 +413,46 @@ def relabel(batch: int = 500) -> int:
     with unit.joined():
         outbox.add_all(queued)
     return count
+
+
+# --- what gateways told of cards -------------------------------------------------------
+
+
+def card_facts(payment: Payment) -> tuple[str | None, str | None] | None:
+    """``(country, funding)`` of the card of ``payment`` as a gateway told them on an earlier payment of the
+    merchant and mode (``learn_card``); None when never told (the card's first payment, or no card)."""
+    if not payment.card_fingerprint:
+        return None
+    # A prepared statement: peewee's SQL generation cost more CPU than the round trip (store.db.prepared).
+    rows = prepared(
+        "card_facts",
+        lambda: CardFacts.select(CardFacts.country, CardFacts.funding).where(
+            (CardFacts.merchant_id == "") & (CardFacts.livemode == True) & (CardFacts.card_fingerprint == "")  # noqa: E712
+        ),
+        payment.merchant_id,
+        bool(payment.livemode),
+        payment.card_fingerprint,
+    )
+    row = next(iter(rows), None)
+    return (row.country, row.funding) if row else None
+
+
+def learn_card(payment: Payment, gateway: str, country: str | None, funding: str | None) -> None:
+    """Keep what ``gateway`` told of the card of ``payment`` (the latest answer wins), in its own statement:
+    what a later payment of the card reads before any gateway call."""
+    row = {
+        "merchant_id": payment.merchant_id,
+        "livemode": bool(payment.livemode),
+        "card_fingerprint": payment.card_fingerprint,
+        "country": country,
+        "funding": funding,
+        "gateway": gateway,
+        "learned_at": utcnow(),
+    }
+    CardFacts.insert(row).on_conflict(
+        conflict_target=[CardFacts.merchant_id, CardFacts.livemode, CardFacts.card_fingerprint],
+        update={name: row[name] for name in ("country", "funding", "gateway", "learned_at")},
+    ).execute()
 
 
 # --- value lists -----------------------------------------------------------------

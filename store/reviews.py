@@ -100,7 +100,7 @@ def approve(merchant_id: str, livemode: bool, review_id: str) -> bytes:
       NotFound, StateConflict: closed already.
     """
     with unit.joined() as work:
-        body = _close(_open(merchant_id, livemode, review_id), "approved")
+        body = _close(_open(merchant_id, livemode, review_id), radar.APPROVED)
         work.respond(200, body)
     return body
 

@@ -8,10 +8,16 @@ from typing import Any
 import requests
 import stripe
 
-from gateways.base import Gateway, GatewayPayment, GatewayRefund, PaymentRequest
+from gateways.base import CardFacts, Gateway, GatewayPayment, GatewayRefund, PaymentRequest
 from gateways.errors import HardDeclineError, InvalidRequestError, SoftDeclineError, UnknownOutcomeError
 from gateways.stripe.errors import GATEWAY, from_stripe
-from gateways.stripe.transformers import PAYMENT_ID_KEY, merchant_metadata, to_payment, to_refund
+from gateways.stripe.transformers import (
+    PAYMENT_ID_KEY,
+    merchant_metadata,
+    to_card_facts,
+    to_payment,
+    to_refund,
+)
 from shared.cards import Card
 
 #: The API version this adapter was written and tested against: response shapes cannot drift.
@@ -181,6 +187,13 @@ class StripeGateway(Gateway):
             if not _key_taken(exc):
                 raise
         return self._replay_two_calls(request)
+
+    def card_facts(self, reference: str) -> CardFacts | None:
+        """The card's country and funding from PaymentIntent ``reference``'s charge
+        (``expand[]=latest_charge``: a read, no idempotency key; the creating call is never changed, so a
+        replay of an attempt still matches its first call)."""
+        pi = self._call(self._v1.payment_intents.retrieve, reference, params={"expand": ["latest_charge"]})
+        return to_card_facts(pi)
 
     def update(self, reference: str, description: str | None, metadata: dict, idempotency_key: str) -> None:
         """Merge ``metadata`` into the PaymentIntent's (our payment id stays); set ``description`` unless

@@ -4,7 +4,7 @@ from collections.abc import Callable, Mapping
 from typing import TypeVar
 
 from gateways import errors
-from gateways.base import GatewayPayment, GatewayRefund, GatewayStatus
+from gateways.base import CardFacts, GatewayPayment, GatewayRefund, GatewayStatus
 from gateways.stripe.errors import GATEWAY, decline_from
 
 #: Our payment id's key in a PaymentIntent's or Refund's metadata.  Only we write it: incoming
@@ -120,6 +120,18 @@ def to_payment(pi: dict) -> GatewayPayment:
         vendor_status=pi["status"],
         action_url=((pi.get("next_action") or {}).get("redirect_to_url") or {}).get("url"),
     )
+
+
+def to_card_facts(pi: dict) -> CardFacts | None:
+    """The card's country and funding from a PaymentIntent whose ``latest_charge`` is expanded (its
+    ``payment_method_details.card``); None when the charge says neither (no charge yet, not a card)."""
+    charge = pi.get("latest_charge")
+    details = (charge.get("payment_method_details") or {}) if isinstance(charge, dict) else {}
+    card = details.get("card") or {}
+    country, funding = card.get("country"), card.get("funding")
+    if not (country or funding):
+        return None
+    return CardFacts(country=country.upper() if country else None, funding=funding or None)
 
 
 def to_refund(refund: dict) -> GatewayRefund:

@@ -163,6 +163,29 @@ class Item:
 
 
 @falcon.before(known_id)
+class Redact:
+    """``POST /payments/{id}/redact``: erase the customer's personal data from a finished payment (one with
+    no customer object to delete), 409 while it is not finished."""
+
+    actions = {"POST": "payments.write"}
+
+    def __init__(self, cache, relay):
+        self.cache = cache
+        self.relay = relay
+
+    def on_post(self, req, resp, payment_id):
+        req.context.payment_id = payment_id
+        errors = validation.Errors()
+        validation.unknown(errors, req.context.body, ())
+        errors.raise_if_any()
+        with unit_of_work(req, self.cache, self.relay):
+            body = payments.redact(
+                req.context.merchant_id, payment_id, livemode=req.context.principal.livemode
+            )
+        answer_json(resp, body)
+
+
+@falcon.before(known_id)
 class Action:
     """``POST /payments/{id}/capture`` and ``/cancel``: queued for the ops pool (202)."""
 

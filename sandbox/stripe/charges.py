@@ -147,6 +147,8 @@ class Charges:
         """
         manual = pi["capture_method"] == "manual"
         captured = outcome.approved and not manual
+        card = self.objects.get("payment_method", pi["payment_method"])["card"]
+        shown = ("brand", "country", "exp_month", "exp_year", "funding", "last4")
         charge = self.objects.put(
             {
                 "id": new_id("ch"),
@@ -164,6 +166,10 @@ class Charges:
                 "paid": outcome.approved,
                 "payment_intent": pi["id"],
                 "payment_method": pi["payment_method"],
+                "payment_method_details": {
+                    "type": "card",
+                    "card": {key: card[key] for key in shown},
+                },
                 "refunded": False,
                 "status": "succeeded" if outcome.approved else "failed",
                 "failure_code": outcome.decline_code,

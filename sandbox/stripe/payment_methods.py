@@ -122,8 +122,8 @@ def card_payment_method(params, prefix=None):
             "last4": number[-4:],
             "exp_month": month,
             "exp_year": year,
-            "funding": "credit",
-            "country": "US",
+            "funding": outcome.funding,
+            "country": outcome.country,
             "checks": {"cvc_check": "unchecked" if cvc else None},
         },
     }

@@ -75,8 +75,14 @@ CATALOGUE: dict[str, Attribute] = {
     "currency": Attribute(STRING, "ISO 4217 code of the payment's currency"),
     "card_bin": Attribute(STRING, "the card number's first 6 digits", list_type="card_bin"),
     "card_brand": Attribute(STRING, "visa, mastercard, amex, discover, ..."),
-    "card_funding": Attribute(STRING, "credit, debit, prepaid or unknown"),
-    "card_country": Attribute(STRING, "the issuing country (ISO 3166 alpha-2)", list_type="country"),
+    "card_funding": Attribute(
+        STRING, "credit, debit, prepaid or unknown, as a gateway told on an earlier payment"
+    ),
+    "card_country": Attribute(
+        STRING,
+        "the issuing country (ISO 3166 alpha-2), as a gateway told on an earlier payment",
+        list_type="country",
+    ),
     "card_fingerprint": Attribute(STRING, "the card's fingerprint", list_type="card_fingerprint"),
     "email": Attribute(STRING, "the customer's email address", list_type="email"),
     "email_domain": Attribute(STRING, "the part of the email after the @"),

@@ -14,6 +14,11 @@ and every key of one merchant and mode shares a hash tag (one Redis Cluster slot
 
 Declines are counted by a second call, ``record_decline``, when a payment is declined.  Redis unreachable
 raises ``CountersUnavailable``: the caller evaluates the rules without counters (``risk.degraded``).
+
+A payment is counted once however often it is recorded: the worker's claim transaction can roll back after
+the script ran (the job is retried and records the payment again).  The script keeps a marker per payment and
+call kind (``COUNTED_SECONDS``, longer than the longest window) holding which dimensions this payment saw
+first; a second call finds it, adds nothing and answers the same ``is_new_*``, in the same round trip.
 """
 
 import dataclasses
@@ -32,34 +37,46 @@ FIRST_SEEN_DAYS = 400
 FRAUD_DAYS = 400
 #: ``(bucket seconds, buckets)`` per window of ``attributes.WINDOWS``.
 BUCKETS = ((60, 10), (300, 12), (3600, 24))
+#: How long a payment's "counted" marker lives: its longest window and one bucket (after that a second count
+#: is in no window anymore).
+COUNTED_SECONDS = 25 * 3600
 #: Dimensions whose distinct cards are counted.
 DISTINCT_CARDS = ("email", "ip")
 
-# KEYS: one base key per dimension. ARGV: now (s), amount, 'pay' | 'decline', card (for the HyperLogLogs),
-# first-seen lifetime (s), then one flag string per key: 'h' distinct cards, 'f' first seen (and fraud label).
-# Returns per key: for each window count, amount, declines; then distinct cards and first seen (or -1),
-# 1 when this call saw it first, and 1 when it is labelled fraudulent.
+# KEYS: one base key per dimension, then the payment's marker ('counted'). ARGV: now (s), amount,
+# 'pay' | 'decline', card (for the HyperLogLogs), first-seen lifetime (s), the marker's lifetime (s), then one
+# flag string per dimension: 'h' distinct cards, 'f' first seen (and fraud label).  The marker holds one
+# character per dimension, '1' where the payment was the first seen: a repeated call adds nothing and
+# answers as the first did.
+# Returns per dimension: for each window count, amount, declines; then distinct cards and first seen (or -1),
+# 1 when this payment saw it first, and 1 when it is labelled fraudulent.
 _SCRIPT = """
 local now, amount, what, card, keep = tonumber(ARGV[1]), ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5])
 local buckets = {{60, 10}, {300, 12}, {3600, 24}}
+local marker = KEYS[#KEYS]
+local counted = redis.call('GET', marker)
+local add = counted == false
+local news = ''
 local out = {}
-for i, base in ipairs(KEYS) do
-  local flags = ARGV[5 + i]
+for i = 1, #KEYS - 1 do
+  local base, flags = KEYS[i], ARGV[6 + i]
   for _, b in ipairs(buckets) do
     local size, slots = b[1], b[2]
     local key = base .. ':w' .. size
     local bucket = math.floor(now / size)
     local slot = bucket % slots
-    if tonumber(redis.call('HGET', key, 't' .. slot)) ~= bucket then
-      redis.call('HSET', key, 't' .. slot, bucket, 'c' .. slot, 0, 'a' .. slot, 0, 'd' .. slot, 0)
+    if add then
+      if tonumber(redis.call('HGET', key, 't' .. slot)) ~= bucket then
+        redis.call('HSET', key, 't' .. slot, bucket, 'c' .. slot, 0, 'a' .. slot, 0, 'd' .. slot, 0)
+      end
+      if what == 'pay' then
+        redis.call('HINCRBY', key, 'c' .. slot, 1)
+        redis.call('HINCRBY', key, 'a' .. slot, amount)
+      else
+        redis.call('HINCRBY', key, 'd' .. slot, 1)
+      end
+      redis.call('EXPIRE', key, size * (slots + 1))
     end
-    if what == 'pay' then
-      redis.call('HINCRBY', key, 'c' .. slot, 1)
-      redis.call('HINCRBY', key, 'a' .. slot, amount)
-    else
-      redis.call('HINCRBY', key, 'd' .. slot, 1)
-    end
-    redis.call('EXPIRE', key, size * (slots + 1))
     if what == 'pay' then
       local fields = redis.call('HGETALL', key)
       local row = {}
@@ -80,7 +97,7 @@ for i, base in ipairs(KEYS) do
     local distinct, first, new, fraud = -1, -1, 0, 0
     if string.find(flags, 'h', 1, true) then
       local hour = math.floor(now / 3600)
-      if card ~= '' then
+      if add and card ~= '' then
         redis.call('PFADD', base .. ':cards:' .. hour, card)
         redis.call('EXPIRE', base .. ':cards:' .. hour, 25 * 3600)
       end
@@ -89,10 +106,11 @@ for i, base in ipairs(KEYS) do
       distinct = redis.call('PFCOUNT', unpack(hours))
     end
     if string.find(flags, 'f', 1, true) then
-      if redis.call('SET', base .. ':first', now, 'NX', 'EX', keep) then
+      if add and redis.call('SET', base .. ':first', now, 'NX', 'EX', keep) then
         first, new = now, 1
       else
-        first = tonumber(redis.call('GET', base .. ':first'))
+        first = tonumber(redis.call('GET', base .. ':first')) or now
+        if not add and string.sub(counted, i, i) == '1' then new = 1 end
       end
       fraud = redis.call('EXISTS', base .. ':fraud')
     end
@@ -100,8 +118,10 @@ for i, base in ipairs(KEYS) do
     table.insert(out, first)
     table.insert(out, new)
     table.insert(out, fraud)
+    news = news .. new
   end
 end
+if add then redis.call('SET', marker, news, 'EX', ARGV[6]) end
 return out
 """
 
@@ -115,12 +135,14 @@ class Subject:
     """What a payment is counted under.
 
     Parameters:
+      payment_id: The payment: counted once per call kind however often it is recorded.
       card: The card's fingerprint; email, ip, customer as the payment gives them (None: not given).
-      amount_in_usd: The payment's amount in US cents (summed into ``*_amount_*``).
+      amount_in_usd: The payment's amount in US cents (summed into ``*_amount_*``; 0 when not known).
     """
 
     merchant_id: str
     livemode: bool
+    payment_id: str
     amount_in_usd: int
     card: str | None = None
     email: str | None = None
@@ -181,9 +203,12 @@ class Counters:
             self._base(subject.merchant_id, subject.livemode, dim, digest(value))
             for dim, value in dims.items()
         ]
+        counted = f"{what}:{subject.payment_id}"
+        keys.append(self._base(subject.merchant_id, subject.livemode, "counted", counted))
         flags = [("h" if dim in DISTINCT_CARDS else "") + ("f" if dim in FIRST_SEEN else "") for dim in dims]
         at = int(time.time() if now is None else now)
         args: list[str | int] = [at, subject.amount_in_usd, what, subject.card or "", FIRST_SEEN_DAYS * 86400]
+        args.append(COUNTED_SECONDS)
         try:
             return list(self._script(keys=keys, args=[*args, *flags]))
         except redis.RedisError as exc:

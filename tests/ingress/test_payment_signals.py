@@ -3,7 +3,7 @@ shown, erased with the customer and kept out of the audit trail; the card's BIN 
 
 import pytest
 
-from store.models import AuditEvent, Event, Payment
+from store.models import AuditEvent, Event, IdempotencyRecord, Payment
 from tests.support.api import card_payment, conforms, new_customer
 
 DETAILS = {
@@ -84,3 +84,58 @@ def test_deleting_the_customer_erases_its_payments_signals(client, auth, merchan
     assert "buyer" not in str([e.data for e in Event.select().where(Event.payment_id == paid)]).lower()
     # Another customer's (or no customer's) payment keeps its own.
     assert Payment.get_by_id(other.json["id"]).customer_details["name"] == "Bo"
+
+
+def replay(client, auth, path, body, key):
+    resp = client.simulate_post(path, json=body, headers={**auth, "Idempotency-Key": key})
+    assert resp.status_code in (200, 201, 202), resp.text
+    return resp
+
+
+def test_deleting_the_customer_erases_the_saved_responses_of_its_keys(client, auth, db):
+    customer_body = {"email": "buyer@example.test", "name": "Bo Buyer"}
+    cid = replay(client, auth, "/customers", customer_body, "key-customer").json["id"]
+    body = card_payment(customer=cid, customer_details=DETAILS, shipping={"name": "Bo", "address": ADDRESS})
+    paid = replay(client, auth, "/payments", body, "key-payment").json
+    assert paid["customer_details"]["email"] == "Buyer@Example.test"
+    assert client.simulate_delete(f"/customers/{cid}", headers=auth).status_code == 200
+    again = replay(client, auth, "/payments", body, "key-payment")
+    assert again.json["id"] == paid["id"] and again.json["customer_details"] is None  # the same payment
+    assert again.json["shipping"] is None
+    customer = replay(client, auth, "/customers", customer_body, "key-customer").json
+    assert customer["id"] == cid and customer["email"] is None
+    assert "buyer" not in str([r.__data__ for r in IdempotencyRecord.select()]).lower()
+
+
+def test_redact_erases_a_finished_payments_personal_data(client, auth, merchant, db):
+    body = card_payment(
+        customer_details=DETAILS, billing_address=ADDRESS, shipping={"name": "Bo", "address": ADDRESS}
+    )
+    pid = replay(client, auth, "/payments", body, "key-redact").json["id"]
+    signals = {"email": "buyer@example.test", "ip_address": "2001:db8::1", "amount": 1050}
+    risk = {"score": 5, "level": "normal", "rule": None, "request_3ds": False, "three_d_secure": None}
+    risk |= {"reasons": [], "missing": [], "degraded": False, "signals": signals}
+    Payment.update(risk=risk).where(Payment.id == pid).execute()
+    refused = client.simulate_post(f"/payments/{pid}/redact", headers=auth)  # pending: may reach a gateway
+    assert refused.status_code == 409 and refused.headers["content-type"] == "application/problem+json"
+    assert Payment.get_by_id(pid).customer_details is not None
+    assert client.simulate_post(f"/payments/{pid}/cancel", headers=auth).status_code == 202
+    bad = client.simulate_post(f"/payments/{pid}/redact", json={"everything": True}, headers=auth)
+    assert bad.status_code == 422 and [e["field"] for e in bad.json["errors"]] == ["everything"]
+    resp = client.simulate_post(f"/payments/{pid}/redact", headers=auth)
+    assert resp.status_code == 200, resp.text
+    conforms(resp.json, "Payment")
+    shown = client.simulate_get(f"/payments/{pid}", headers=auth).json
+    assert (shown["customer_details"], shown["billing_address"], shown["shipping"]) == (None, None, None)
+    assert shown["status"] == "canceled" and shown["risk"]["signals"] == {"amount": 1050}
+    assert "buyer" not in str(Payment.get_by_id(pid).__data__).lower()
+    assert "buyer" not in str([e.data for e in Event.select().where(Event.payment_id == pid)]).lower()
+    assert (
+        Event.get(Event.payment_id == pid, Event.type == "payment.updated").data["customer_details"] is None
+    )
+    assert replay(client, auth, "/payments", body, "key-redact").json["customer_details"] is None
+    [audited] = AuditEvent.select().where(
+        (AuditEvent.object_id == pid) & (AuditEvent.action == "payment.redacted")
+    )
+    assert "buyer" not in str(audited.__data__).lower()
+    assert client.simulate_post("/payments/pay_" + "0" * 24 + "/redact", headers=auth).status_code == 404

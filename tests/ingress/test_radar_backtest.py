@@ -3,7 +3,7 @@ against a seeded history whose answers SQL knows, and over 100k payments in seco
 
 import time
 
-from store.models import Refund, utcnow
+from store.models import Payment, Refund, Review, utcnow
 from tests.support.api import conforms
 from tests.support.history import seed, seed_risk
 
@@ -45,6 +45,22 @@ def test_the_backtest_gives_the_answers_of_the_seeded_history(client, auth, merc
         created_at=utcnow(),
         updated_at=utcnow(),
     )
+    # A rejected review is fraud (its authorization canceled); an approved one is not.
+    first = "SELECT id FROM payment WHERE {} AND status = '{}' AND NOT disputed LIMIT 1"
+    canceled = sql(db, first.format(WHERE, "canceled"), merchant)[0]
+    approved = sql(db, first.format(WHERE, "requires_capture"), merchant)[0]
+    for number, (pid, closed_reason) in enumerate(((canceled, "canceled"), (approved, "approved"))):
+        Review.create(
+            id=f"rev_{number:024d}",
+            payment_id=pid,
+            merchant_id=merchant,
+            livemode=Payment.get_by_id(pid).livemode,
+            reason="rule_default_new_card_review",
+            open=False,
+            closed_reason=closed_reason,
+            created_at=utcnow(),
+            closed_at=utcnow(),
+        )
     matched, total = sql(db, f"SELECT count(*), sum(amount) FROM payment WHERE {WHERE}", merchant)
     succeeded, won = sql(
         db, f"SELECT count(*), sum(amount) FROM payment WHERE {WHERE} AND status = 'succeeded'", merchant
@@ -53,7 +69,7 @@ def test_the_backtest_gives_the_answers_of_the_seeded_history(client, auth, merc
     result = backtest(client, auth, predicate=PREDICATE)
     assert result["evaluated"] == 2000 and 0 < matched < 2000
     assert (result["matched"], result["matched_succeeded"]) == (matched, succeeded)
-    assert result["matched_disputed_or_fraud_refunded"] == disputed + 1
+    assert result["matched_disputed_or_fraud_refunded"] == disputed + 2  # the fraud refund, the rejection
     assert result["amounts"]["matched"] == {"USD": total} and result["amounts"]["matched_succeeded"] == {
         "USD": won
     }

@@ -32,7 +32,8 @@ BOT_CARDS = (
     "4000000000009987",
     "5555555555554444",
 )
-DECLINES = ("lost_card", "card_declined", "insufficient_funds")
+#: Their failure codes: Stripe's hard decline, and PayPal's after a soft decline fell back to it.
+DECLINES = ("lost_card", "card_declined", "generic_decline", "insufficient_funds")
 FINAL = ("succeeded", "failed", "canceled")
 
 

@@ -26,7 +26,9 @@ def subject():
     merchant = "m_" + secrets.token_hex(6)
 
     def make(card=CARD_A, email="Ann@Example.test", ip="203.0.113.7", amount=1000, **extra):
-        return Subject(merchant, True, amount, card=card, email=email, ip=ip, customer=extra.get("customer"))
+        payment_id = extra.get("payment_id") or "pay_" + secrets.token_hex(12)
+        customer = extra.get("customer")
+        return Subject(merchant, True, payment_id, amount, card=card, email=email, ip=ip, customer=customer)
 
     return make
 
@@ -49,6 +51,18 @@ def test_declines_are_counted_for_the_card_and_the_ip_by_a_second_call(counters,
     signals = counters.record(subject(card=CARD_B), NOW + 10)
     assert signals["ip_decline_count_10m"] == 5 and signals["card_decline_count_10m"] == 0
     assert counters.record(subject(), NOW + 11)["card_decline_count_10m"] == 5
+
+
+def test_a_payment_recorded_again_is_counted_once_and_answered_alike(counters, subject):
+    """The worker's claim can roll back after the script ran: the retried job records the payment again."""
+    first = counters.record(subject(payment_id="pay_again"), NOW)
+    again = counters.record(subject(payment_id="pay_again"), NOW + 5)
+    assert again == first and first["is_new_card"] and first["card_count_10m"] == 1
+    counters.record_decline(subject(payment_id="pay_again"), NOW + 6)
+    counters.record_decline(subject(payment_id="pay_again"), NOW + 7)
+    other = counters.record(subject(), NOW + 8)
+    assert other["card_count_10m"] == 2 and other["card_amount_1h"] == 2000 and not other["is_new_card"]
+    assert other["card_decline_count_10m"] == other["ip_decline_count_10m"] == 1
 
 
 def test_windows_expire_with_the_clock(counters, subject):

@@ -129,6 +129,8 @@ def process_payment(ctx, payment_id, gateway):
     if c.error is None and c.result.status not in RESULT_STATUS and not _awaits_customer(payment, request, c):
         c = _unfinished(c)
     _finish(ctx, payment_id, c)
+    if c.error is None and c.result.status in RESULT_STATUS:
+        radar.learn_card(gw, payment, c.result)  # for the card's next payment: after this one is committed
 
 
 def _awaits_customer(payment, request, c) -> bool:

@@ -8,7 +8,7 @@ import pytest
 import stripe
 from requests.structures import CaseInsensitiveDict
 
-from gateways.base import GatewayStatus
+from gateways.base import CardFacts, GatewayStatus
 from gateways.errors import (
     HardDeclineError,
     InvalidRequestError,
@@ -17,7 +17,7 @@ from gateways.errors import (
     UnknownOutcomeError,
 )
 from gateways.stripe.errors import from_stripe
-from gateways.stripe.transformers import PAYMENT_INTENT_STATUS, to_payment, to_refund
+from gateways.stripe.transformers import PAYMENT_INTENT_STATUS, to_card_facts, to_payment, to_refund
 
 
 def intent(status, **fields):
@@ -125,3 +125,15 @@ def test_retry_after_as_an_http_date():
     later = email.utils.formatdate(time.time() + 30, usegmt=True)
     mapped = from_stripe(api_error(429, {"Retry-After": later}, cls=stripe.RateLimitError))
     assert type(mapped) is RetryableError and 28 <= mapped.retry_after <= 30
+
+
+def test_card_facts_need_an_expanded_charge_with_card_details():
+    charge = {
+        "id": "ch_1",
+        "payment_method_details": {"type": "card", "card": {"country": "fr", "funding": "debit"}},
+    }
+    assert to_card_facts(intent("succeeded", latest_charge=charge)) == CardFacts("FR", "debit")
+    assert to_card_facts(intent("succeeded", latest_charge="ch_1")) is None  # not expanded
+    assert to_card_facts(intent("requires_payment_method", latest_charge=None)) is None
+    no_card = {**charge, "payment_method_details": {"type": "sepa_debit"}}
+    assert to_card_facts(intent("succeeded", latest_charge=no_card)) is None

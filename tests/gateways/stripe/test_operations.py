@@ -7,7 +7,7 @@ import pytest
 import requests
 import stripe
 
-from gateways.base import GatewayStatus
+from gateways.base import CardFacts, GatewayStatus
 from gateways.errors import InvalidRequestError, SoftDeclineError, UnknownOutcomeError
 from gateways.stripe import StripeGateway
 from gateways.stripe.client import API_VERSION
@@ -202,6 +202,24 @@ def test_retrieve_by_reference_follows_the_payment(gateway, new_request):
     gateway.capture(held.reference, 250, "USD", key(request, "cap-1"))
     later = gateway.retrieve(request, held.reference)
     assert (later.status, later.amount_captured) == (GatewayStatus.CAPTURED, 250)
+
+
+@pytest.mark.parametrize(
+    "number, facts",
+    [
+        ("4242424242424242", CardFacts("US", "credit")),
+        ("4000056655665556", CardFacts("US", "debit")),
+        ("5105105105105100", CardFacts("US", "prepaid")),
+        ("4000000760000002", CardFacts("BR", "credit")),
+        ("4000001240000000", CardFacts("CA", "credit")),
+    ],
+)
+def test_card_facts_are_read_from_the_payments_charge(gateway, new_request, number, facts):
+    request = new_request(number)
+    payment = gateway.charge(request)
+    assert gateway.card_facts(payment.reference) == facts
+    held = gateway.authorize(new_request(number, capture=False))
+    assert gateway.card_facts(held.reference) == facts  # an authorization's charge tells them too
 
 
 def test_replayed_attempt_returns_the_same_payment_and_charges_once(gateway, new_request, ledger):
