@@ -204,5 +204,6 @@ def render(event_type: str, context: dict, locale: str, overrides: dict) -> dict
         kind: _render(kind, mine.get(kind) or default_source(event_type, kind, _language(locale)), context)
         for kind in KINDS
     }
-    rendered["subject"] = " ".join(rendered["subject"].split())  # one header line, whatever the template did
+    # One header line whatever the template did (babel's no-break spaces kept).
+    rendered["subject"] = " ".join(line.strip() for line in rendered["subject"].splitlines() if line.strip())
     return rendered
