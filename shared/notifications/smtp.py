@@ -75,7 +75,11 @@ class Smtp(Channel):
     def _connect(self) -> smtplib.SMTP:
         context = ssl.create_default_context()
         if self.implicit_tls:
-            return smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=context)
+            client: smtplib.SMTP = smtplib.SMTP_SSL(
+                self.host, self.port, timeout=self.timeout, context=context
+            )
+            client.ehlo()  # MAIL needs it first (smtplib's sendmail would say it; mail() does not)
+            return client
         client = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
         client.ehlo()
         if client.has_extn("starttls"):
