@@ -39,6 +39,8 @@ class Product:
 
 #: What the demo shop sells: its server, not the page, decides the price.
 PRODUCT = Product("Aurora desk lamp", 4900, "USD")
+#: The demo shop's customer: its receipt is caught by ``paywave dev``'s mail catcher (``/_dev/mail``).
+CUSTOMER_EMAIL = "customer@example.test"
 #: What the page shows of a payment (``GET /payments/{id}``'s fields).
 SHOWN = ("id", "status", "amount", "currency", "failure_code", "failure_message", "next_action")
 TIMEOUT = (3.05, 30)
@@ -159,6 +161,7 @@ class Pay(_Shop):
             "description": PRODUCT.name,
             "payment_method": method,
             "return_url": f"{self.origin}/checkout/demo",
+            "customer_details": {"email": CUSTOMER_EMAIL},
         }
         headers = {**self.headers, "Idempotency-Key": order, "X-Request-Id": f"demo-{order}"}
         status, answer = self.call("POST", "/payments", json=body, headers=headers)
