@@ -1,6 +1,10 @@
 """``PATCH /merchant`` ``settings.notifications`` (issue 16): every field checked, the merchant's templates
 tried in Jinja2's sandbox when saved, against real Postgres."""
 
+import json
+import pathlib
+import re
+
 import pytest
 
 from tests.support.api import conforms
@@ -96,3 +100,14 @@ def test_a_template_reaching_for_python_internals_is_refused_by_the_sandbox(clie
     [error] = resp.json["errors"]
     assert error["field"] == f"{FIELD}.templates.payment.succeeded.en.html"
     assert error["reason"].startswith("line 2: SecurityError: access to attribute")
+
+
+def test_the_readme_example_is_accepted(client, auth):
+    readme = (pathlib.Path(__file__).parents[2] / "README.md").read_text().replace("\\\n", " ")
+    [command] = [
+        c for c in re.findall(r"^curl .*$", readme, re.M) if "X PATCH" in c and '"notifications"' in c
+    ]
+    body = json.loads(re.search(r"-d '(\{.*\})'", command).group(1))
+    resp = client.simulate_patch("/merchant", json=body, headers=auth)
+    assert resp.status_code == 200, resp.text
+    assert resp.json["settings"]["notifications"] == body["settings"]["notifications"]
