@@ -8,6 +8,7 @@ Gateway sandboxes start as children unless their API base is configured.
 
 import dataclasses
 import json
+import logging
 import os
 import signal
 import socket
@@ -115,6 +116,7 @@ def start_mail_catcher(config):
     from aiosmtpd.controller import Controller
     from aiosmtpd.handlers import Mailbox
 
+    logging.getLogger("mail.log").setLevel(logging.WARNING)  # its lines name every address, in full
     directory = os.path.abspath(config.dev_mail_dir or MAIL_DIR)
     controller = Controller(Mailbox(directory), hostname="127.0.0.1", port=free_port())
     controller.start()

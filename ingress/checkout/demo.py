@@ -26,6 +26,7 @@ from ingress.errors import Problem, ValidationFailed
 from ingress.resources.common import PAYMENT_ID
 from shared.ids import new_id
 from shared.logging import get_logger
+from shared.notifications import mask_email
 
 log = get_logger(__name__)
 
@@ -168,7 +169,8 @@ class Pay(_Shop):
         log.info(
             "demo_checkout_payment",
             request_id=headers["X-Request-Id"],
-            sent=body,  # what a merchant's server sends: a token, never a card
+            # what a merchant's server sends: a token, never a card; the customer's address never in a log
+            sent={**body, "customer_details": {"email": mask_email(CUSTOMER_EMAIL)}},
             status=status,
             payment_id=answer.get("id"),
         )

@@ -4,6 +4,7 @@ each DATA as scripted (``"451 4.3.0 try later"``, ``"550 5.1.1 no such user"``),
 import email
 import email.message
 import email.policy
+import logging
 import socket
 import threading
 import time
@@ -27,6 +28,7 @@ class Catcher:
         self.offered: list[email.message.EmailMessage] = []  # every DATA, accepted or not
         self.accepted: list[email.message.EmailMessage] = []
         self.lock = threading.Lock()
+        logging.getLogger("mail.log").setLevel(logging.WARNING)  # the server's lines name every address
         self.controller = Controller(self, hostname="127.0.0.1", port=free_port(), **controller_options)
         self.controller.start()
         self.url = f"smtp://127.0.0.1:{self.controller.port}"

@@ -72,7 +72,7 @@ def count(event_type, outcome):
     return metrics.notifications.labels("email", event_type, outcome)._value.get()
 
 
-def test_a_receipt_tells_the_amount_and_the_card_never_its_number(api, auth, notify, catcher):
+def test_a_receipt_tells_the_amount_and_the_card_never_its_number(api, auth, notify, catcher, capsys):
     enable(api, auth)
     sent_before = count("payment.succeeded", "sent")
     pid = pay(api, auth, "5555555555554444", amount=123456, currency="EUR", description="Desk <lamp>")
@@ -97,6 +97,9 @@ def test_a_receipt_tells_the_amount_and_the_card_never_its_number(api, auth, not
     assert notification["smtp_answer"] == {"code": 250, "message": "2.0.0 Ok: queued as CAUGHT"}
     assert message["Message-ID"] == f"<{notification['id']}@127.0.0.1>"
     assert count("payment.succeeded", "sent") == sent_before + 1
+    logged = capsys.readouterr().out  # this process's JSON log lines, the fleet's included
+    assert '"event":"notification_attempt"' in logged and '"recipient":"j***@example.test"' in logged
+    assert EMAIL not in logged
 
 
 def test_partial_then_full_refund_notices(api, auth, notify, catcher):
