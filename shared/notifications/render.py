@@ -11,12 +11,13 @@ import datetime
 import functools
 import importlib.resources
 import traceback
+from typing import Any
 
 import babel
 import babel.dates
 import babel.numbers
 import jinja2
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
 from shared import money
 
@@ -25,8 +26,54 @@ KINDS = ("subject", "text", "html")
 LANGUAGES = ("en", "fr")
 DEFAULT_LOCALE = "en"
 _NAME = "<template>"  # the file name tracebacks give a merchant's template: where its errors are
-_TEXT = SandboxedEnvironment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
-_HTML = SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=True)
+#: Bounds that keep a merchant's template cheap to render (it runs in the ingress when saved): no number past
+#: this, in the source or computed, and no string or list longer than ``MAX_LENGTH`` made by ``*``.
+MAX_NUMBER, MAX_LENGTH = 1_000_000, 100_000
+
+
+class _Sandbox(SandboxedEnvironment):
+    """Jinja2's sandbox (no attribute of Python's internals), and no unbounded work either: no ``range``,
+    ``lipsum``, ``namespace`` (nothing accumulates across a loop), no macro (no recursion), no loop inside a
+    loop, and ``*``/``**`` checked (``_bounded``)."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(undefined=jinja2.StrictUndefined, **options)
+        for name in ("range", "lipsum", "namespace", "cycler", "joiner"):
+            self.globals.pop(name, None)
+
+    def call_binop(self, context: jinja2.runtime.Context, operator: str, left: Any, right: Any) -> Any:
+        """Raises:
+        SecurityError: a number past ``MAX_NUMBER`` or a sequence past ``MAX_LENGTH`` would be made.
+        """
+        if operator == "**" and not (isinstance(right, int) and abs(right) <= 64):
+            raise SecurityError("an exponent is at most 64")
+        result = super().call_binop(context, operator, left, right)
+        too_big = (
+            len(result) > MAX_LENGTH if isinstance(result, str | list | tuple) else abs(result) > MAX_NUMBER
+        )
+        if too_big:
+            raise SecurityError(f"{operator} makes a value too large for a notification")
+        return result
+
+
+def _check(tree: jinja2.nodes.Template) -> None:
+    """Raises:
+    TemplateSyntaxError: a macro, a call block, a loop inside a loop, or a number past ``MAX_NUMBER``.
+    """
+    for node in tree.find_all((jinja2.nodes.Macro, jinja2.nodes.CallBlock)):
+        raise jinja2.TemplateSyntaxError("macros are not available in notifications", node.lineno, _NAME)
+    for loop in tree.find_all(jinja2.nodes.For):
+        for inner in loop.find_all(jinja2.nodes.For):
+            raise jinja2.TemplateSyntaxError("a loop inside a loop is not available", inner.lineno, _NAME)
+    for const in tree.find_all(jinja2.nodes.Const):
+        if isinstance(const.value, int | float) and abs(const.value) > MAX_NUMBER:
+            raise jinja2.TemplateSyntaxError(f"numbers are at most {MAX_NUMBER}", const.lineno, _NAME)
+
+
+_TEXT = _Sandbox(keep_trailing_newline=True)
+_HTML = _Sandbox(autoescape=True)
 BRANDS = {"visa": "Visa", "mastercard": "Mastercard", "amex": "American Express", "discover": "Discover"}
 #: Failure codes a customer may be told about; any other (a gateway's internals, a fraud rule: ``blocked``)
 #: is just ``declined``.
@@ -84,7 +131,9 @@ def default_source(event_type: str, kind: str, language: str) -> str:
 @functools.lru_cache(maxsize=512)
 def _compile(kind: str, source: str) -> jinja2.Template:
     env = _HTML if kind == "html" else _TEXT
-    return env.from_string(env.parse(source, name=_NAME))
+    tree = env.parse(source, name=_NAME)
+    _check(tree)
+    return env.from_string(tree)
 
 
 def _line(exc: Exception) -> int | None:
@@ -100,10 +149,11 @@ def _render(kind: str, source: str, context: dict) -> str:
     """
     try:
         return _compile(kind, source).render(context)
-    except (jinja2.TemplateError, TypeError, ValueError, ArithmeticError, LookupError) as exc:
+    except (jinja2.TemplateError, TypeError, ValueError, ArithmeticError, LookupError, RecursionError) as exc:
         line = _line(exc)
         where = f"line {line}: " if line else ""
-        raise TemplateFailed(f"{where}{type(exc).__name__}: {exc}"[:300]) from None
+        text = (exc.message if isinstance(exc, jinja2.TemplateError) else None) or str(exc)
+        raise TemplateFailed(f"{where}{type(exc).__name__}: {text}"[:300]) from None
 
 
 def money_text(amount: int, currency: str, locale: str) -> str:

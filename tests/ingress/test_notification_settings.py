@@ -102,6 +102,24 @@ def test_a_template_reaching_for_python_internals_is_refused_by_the_sandbox(clie
     assert error["reason"].startswith("line 2: SecurityError: access to attribute")
 
 
+@pytest.mark.parametrize(
+    "source,reason",
+    [
+        ('{{ "x" * 200000 }}', "SecurityError: * makes a value too large"),
+        ("{{ 9 ** 99 }}", "SecurityError: an exponent is at most 64"),
+        ('{{ "x"|center(1000000000) }}', "numbers are at most 1000000"),
+        ("{% macro f() %}{{ f() }}{% endmacro %}{{ f() }}", "macros are not available"),
+        ("{% for a in amount %}{% for b in amount %}.{% endfor %}{% endfor %}", "a loop inside a loop"),
+        ("{% for i in range(100000) %}.{% endfor %}", "'range' is undefined"),
+    ],
+)
+def test_a_template_that_would_make_the_ingress_work_without_bound_is_refused(client, auth, source, reason):
+    resp = patch(client, auth, {"templates": {"payment.failed": {"en": {"text": source}}}})
+    assert resp.status_code == 422, resp.text
+    [error] = resp.json["errors"]
+    assert error["reason"].startswith("line 1: ") and reason in error["reason"]
+
+
 def test_the_readme_example_is_accepted(client, auth):
     readme = (pathlib.Path(__file__).parents[2] / "README.md").read_text().replace("\\\n", " ")
     [command] = [
