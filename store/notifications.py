@@ -218,3 +218,23 @@ def erase_customer(merchant_id: str, livemode: bool, customer_id: str) -> None:
         & (Payment.customer == customer_id)
     )
     Notification.update(recipient=None).where(Notification.payment_id.in_(payments)).execute()
+
+
+def redrive_stuck(cutoff: datetime.datetime, limit: int = 500) -> int:
+    """Queue ``send_notification`` again for queued notifications whose attempt was due before ``cutoff``
+    (their job was lost or dead-lettered); they become due now, so the next pass waits a period. Call in a
+    transaction.
+
+    Returns:
+      How many were queued.
+    """
+    ids = [
+        n.id
+        for n in Notification.select(Notification.id)
+        .where((Notification.status == QUEUED) & (Notification.next_attempt_at < cutoff))
+        .limit(limit)
+    ]
+    outbox.add_all([jobs.send_notification(notification_id) for notification_id in ids])
+    if ids:
+        Notification.update(next_attempt_at=utcnow()).where(Notification.id.in_(ids)).execute()
+    return len(ids)

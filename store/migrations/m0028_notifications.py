@@ -23,4 +23,6 @@ STATEMENTS = [
         sent_at TIMESTAMP
     )""",
     "CREATE INDEX notification_payment ON notification (payment_id, created_at, id)",
+    # The sweeper's redrive reads the queued ones only (store.notifications.redrive_stuck).
+    "CREATE INDEX notification_queued ON notification (next_attempt_at) WHERE status = 'queued'",
 ]

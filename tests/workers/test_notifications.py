@@ -3,15 +3,17 @@ SMTP server (``aiosmtpd``, ``tests.support.smtp``) for a merchant that enabled t
 schedule."""
 
 import dataclasses
+import datetime
 import time
 
 import pytest
 
 from shared import metrics
-from store.models import Notification
+from store.models import Notification, utcnow
 from tests.support.api import card_payment, conforms, new_customer
 from tests.support.sandbox import wait_status
 from tests.support.smtp import Catcher, bodies
+from workers.actors.sweeper import sweep
 
 SCHEDULE = (0.2, 0.2)
 EMAIL = "jane.doe@example.test"
@@ -234,3 +236,18 @@ def test_another_merchants_payment_is_unknown(api, auth, mint, notify):
     pid = pay(api, auth)
     other = {"Authorization": f"Bearer {mint('m_other_notifications')}"}
     assert api.simulate_get(f"/payments/{pid}/notifications", headers=other).status_code == 404
+
+
+def test_a_notification_whose_job_was_lost_is_sent_by_the_sweeper(api, auth, notify, catcher, fleet):
+    enable(api, auth, ["payment.succeeded"])
+    pid = pay(api, auth)
+    [notification] = listed(api, auth, pid)
+    # As if its job had been lost before the attempt: queued, long overdue.
+    Notification.update(status="queued", next_attempt_at=utcnow() - datetime.timedelta(hours=1)).where(
+        Notification.id == notification["id"]
+    ).execute()
+    sweep(fleet.context)  # or the fleet's own sweeper, first
+    first, second = catcher.wait(2)
+    assert first["Message-ID"] == second["Message-ID"]
+    [again] = listed(api, auth, pid)
+    assert again["status"] == "sent" and again["attempts"] == 2
