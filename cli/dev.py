@@ -8,6 +8,7 @@ Gateway sandboxes start as children unless their API base is configured.
 
 import dataclasses
 import json
+import logging
 import os
 import signal
 import socket
@@ -18,7 +19,9 @@ import urllib.parse
 import peewee
 
 from ingress.auth import Authenticator
-from shared.net import wait_http
+from ingress.checkout.demo import CUSTOMER_EMAIL
+from shared.net import free_port, wait_http
+from shared.notifications import EVENTS
 from shared.queues import POOLS
 from shared.server import serve
 from store.db import open_database
@@ -35,8 +38,11 @@ EXAMPLE = json.dumps(
             "type": "card",
             "card": {"number": "4242424242424242", "exp_month": 12, "exp_year": 2030, "cvc": "123"},
         },
+        "customer_details": {"email": CUSTOMER_EMAIL},
     }
 )
+#: Where caught mail is kept when ``PAYWAVE_DEV_MAIL_DIR`` is unset: beside the SQLite database.
+MAIL_DIR = "paywave-mail"
 
 
 def _child(*args, env=None):
@@ -98,6 +104,26 @@ def start_sandboxes(config):
     return dataclasses.replace(config, **bases), children
 
 
+def start_mail_catcher(config):
+    """Unless ``PAYWAVE_SMTP_URL`` is set: an SMTP server in this process (``aiosmtpd``) that keeps every mail
+    in a Maildir (``PAYWAVE_DEV_MAIL_DIR``, default ``paywave-mail``) the ingress shows at ``/_dev/mail``.
+
+    Returns:
+      ``(config, controller)``: the config sending there, and the server to stop (None: none started).
+    """
+    if config.smtp_url:
+        return config, None
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.handlers import Mailbox
+
+    logging.getLogger("mail.log").setLevel(logging.WARNING)  # its lines name every address, in full
+    directory = os.path.abspath(config.dev_mail_dir or MAIL_DIR)
+    controller = Controller(Mailbox(directory), hostname="127.0.0.1", port=free_port())
+    controller.start()
+    url = f"smtp://127.0.0.1:{controller.port}"
+    return dataclasses.replace(config, smtp_url=url, dev_mail_dir=directory), controller
+
+
 def demo_owner(config, merchant_id=DEV_MERCHANT) -> str:
     """Make ``DEMO_EMAIL`` the owner of the dev merchant with a new random password (created the first time,
     its password replaced at each start: only this terminal knows it).  Returns the password."""
@@ -125,8 +151,9 @@ def demo_owner(config, merchant_id=DEV_MERCHANT) -> str:
 
 def demo_checkout(config, merchant_id=DEV_MERCHANT):
     """Turn the demo checkout on for the dev merchant: a new test publishable key and secret key (the previous
-    demo keys revoked, so keys do not pile up one pair per start), and the demo page's origin among its
-    ``settings.checkout.allowed_origins`` (the origins set there before are kept).
+    demo keys revoked, so keys do not pile up one pair per start), the demo page's origin among its
+    ``settings.checkout.allowed_origins`` (the origins set there before are kept), and every payer
+    notification on (unless it has ``settings.notifications`` of its own).
 
     Returns:
       ``config`` with ``demo_checkout`` and its keys set.
@@ -136,7 +163,7 @@ def demo_checkout(config, merchant_id=DEV_MERCHANT):
     from ingress.permissions import READ, TOKENS, WRITE
     from store import api_keys, merchants
     from store.migrate import migrate
-    from store.models import ApiKey
+    from store.models import ApiKey, Merchant
     from store.unit import Unit
 
     open_database(config.database_url)
@@ -157,7 +184,10 @@ def demo_checkout(config, merchant_id=DEV_MERCHANT):
             api_keys.create(merchant_id, s, created_by, config.api_key_digest_key) for s in specs
         )
         origins = merchants.checkout_origins(merchant_id) | {origin}
-        merchants.update(merchant_id, {"settings": {"checkout": {"allowed_origins": sorted(origins)}}})
+        sections: dict = {"checkout": {"allowed_origins": sorted(origins)}}
+        if "notifications" not in Merchant.get_by_id(merchant_id).settings:  # the merchant's own are kept
+            sections["notifications"] = {"enabled_events": list(EVENTS), "return_url": demo_url(config)}
+        merchants.update(merchant_id, {"settings": sections})
     return dataclasses.replace(
         config,
         demo_checkout=True,
@@ -178,6 +208,11 @@ def banner(config, port):
     token = Authenticator(config).mint(DEV_MERCHANT, ttl_seconds=30 * 86400)
     password = demo_owner(config)
     base = f"http://127.0.0.1:{port}"
+    mail = (
+        f"  and its receipt, as {CUSTOMER_EMAIL} got it:\n    {base}/_dev/mail\n"
+        if config.dev_mail_dir
+        else ""
+    )
     print(
         f"""
 PayWave is running at {base}
@@ -194,7 +229,7 @@ PayWave is running at {base}
       -d '{EXAMPLE}'
   then poll it:
     curl -s {base}/payments/<id> -H "Authorization: Bearer $TOKEN"
-""",
+{mail}""",
         flush=True,
     )
 
@@ -247,6 +282,7 @@ def run(config, port, host="127.0.0.1"):
     if "PAYWAVE_PUBLIC_URL" not in os.environ:  # where this command serves, not the default port
         config = dataclasses.replace(config, public_url=f"http://127.0.0.1:{port}")
     config = demo_checkout(config)
+    config, catcher = start_mail_catcher(config)
     env = {
         name: config.as_environ()[name]
         for name in (
@@ -256,6 +292,8 @@ def run(config, port, host="127.0.0.1"):
             "PAYWAVE_DEMO_CHECKOUT",
             "PAYWAVE_DEMO_PUBLISHABLE_KEY",
             "PAYWAVE_DEMO_SECRET_KEY",
+            "PAYWAVE_SMTP_URL",
+            "PAYWAVE_DEV_MAIL_DIR",
         )
     }
     os.environ.update(env)
@@ -283,3 +321,5 @@ def run(config, port, host="127.0.0.1"):
             child.terminate()
         for child in children:
             child.wait(30)
+        if catcher is not None:
+            catcher.stop()

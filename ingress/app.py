@@ -20,6 +20,7 @@ from ingress.resources import (
     gateway_events,
     health,
     merchant,
+    notifications,
     payments,
     radar,
     reviews,
@@ -94,6 +95,7 @@ def create_app(config, *, vault, cache, relay, broker_check) -> falcon.App:
     tokens.routes(app, config, vault)
     radar.routes(app)
     reviews.routes(app, cache, relay)
+    notifications.routes(app, config)
     checkout.routes(app, config, keys, origins)
     passwords = Passwords.from_config(config)
     sessions.routes(app, config, authentication, limiter, passwords, vault)

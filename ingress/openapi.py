@@ -8,6 +8,7 @@ from ingress.resources import radar
 from ingress.resources.common import ID_FORMS
 from ingress.resources.csv_export import EXPORT_FORMATS
 from ingress.resources.users import PASSWORD_MAX
+from shared import notifications as notification_events
 from shared.queues import GATEWAYS
 from shared.radar import language
 from shared.radar.attributes import LIST_TYPES
@@ -760,8 +761,8 @@ _DESCRIPTOR = {
     "letter, none of `< > \\ ' \" *`); stored, not sent to a gateway yet.",
 }
 _SETTINGS_DOC = (
-    "Settings sections (`checkout`; later versions add more). A PATCH replaces the sections it names and "
-    "removes those set to null."
+    "Settings sections (`checkout`, `notifications`; later versions add more). A PATCH replaces the sections "
+    "it names and removes those set to null."
 )
 _CHECKOUT_SETTINGS = {
     "type": ["object", "null"],
@@ -783,6 +784,100 @@ _CHECKOUT_SETTINGS = {
         }
     },
     "description": "The card fields on the merchant's checkout pages.",
+}
+
+_TEMPLATE = _string(
+    "A Jinja2 template, rendered in a sandbox (no Python object is reachable); refused when saved if it "
+    "does not compile, names an unknown variable or reaches for internals (422 naming its line).",
+    maxLength=validation.TEMPLATE_MAX,
+)
+_NOTIFICATION_SETTINGS = {
+    "type": ["object", "null"],
+    "additionalProperties": False,
+    "properties": {
+        "enabled_events": {
+            "type": "array",
+            "items": {"enum": list(notification_events.EVENTS)},
+            "description": "The events the payment's customer is emailed about (`customer_details.email`, "
+            "else the customer's email): a receipt, a refund notice (partial or full), a failure with a "
+            "reason a customer may read, a link back to the merchant to complete a payment.",
+        },
+        "from_name": _string(
+            "The sender name shown (default: the display name).", maxLength=validation.NAME_MAX
+        ),
+        "reply_to": _string("Where the customer's replies go.", maxLength=validation.EMAIL_MAX),
+        "locale": _string(
+            "The language and number format (a CLDR locale: `en`, `fr`, `de_CH`; default `en`)."
+        ),
+        "return_url": _string(
+            "Where a `payment.requires_action` notice sends the customer when the payment has no "
+            "`return_url`."
+        ),
+        "templates": {
+            "type": "object",
+            "description": "The merchant's own templates: `{event: {locale: {subject, text, html}}}`; a kind "
+            "left out is PayWave's. Variables: `merchant_name`, `payment_id`, `amount`, `amount_refunded`, "
+            "`refund_amount`, `fully_refunded`, `card` (`brand`, `last4`), `paypal`, `description`, "
+            "`failure_reason`, `action_url`, `date`, `event_type`.",
+            "additionalProperties": {
+                "type": "object",
+                "description": "Per locale.",
+                "additionalProperties": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "properties": {"subject": _TEMPLATE, "text": _TEMPLATE, "html": _TEMPLATE},
+                    "description": "The templates of one locale.",
+                },
+            },
+        },
+    },
+    "description": "Payer notifications by email (off until events are enabled).",
+}
+NOTIFICATION = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": [
+        "id",
+        "object",
+        "payment_id",
+        "event_id",
+        "event_type",
+        "channel",
+        "recipient",
+        "subject",
+        "status",
+        "attempts",
+        "smtp_answer",
+        "created_at",
+        "sent_at",
+    ],
+    "properties": {
+        "id": _string("`ntf_` and 24 characters; the `Message-ID` is derived from it.", pattern="^ntf_"),
+        "object": _const("notification"),
+        "payment_id": _string("The payment it is about."),
+        "event_id": _string("The event it tells of.", pattern="^evt_"),
+        "event_type": {"enum": list(notification_events.EVENTS), "description": "The event's type."},
+        "channel": {"enum": ["email"], "description": "How it is sent."},
+        "recipient": _nullable("The address, masked (`j***@example.com`); null once the customer is erased."),
+        "subject": _nullable("The subject as last rendered; null before the first attempt."),
+        "status": {
+            "enum": ["queued", "sent", "failed"],
+            "description": "`sent` and `failed` are final; `queued` waits for its (next) attempt.",
+        },
+        "attempts": {"type": "integer", "minimum": 0, "description": "Attempts made."},
+        "smtp_answer": {
+            "type": ["object", "null"],
+            "additionalProperties": False,
+            "required": ["code", "message"],
+            "properties": {
+                "code": {"type": ["integer", "null"], "description": "The SMTP reply code; null: no answer."},
+                "message": _string("The server's text, or why nothing was sent."),
+            },
+            "description": "The last attempt's answer: a 4xx or no answer is retried, a 5xx is final.",
+        },
+        "created_at": _time("When the event was recorded"),
+        "sent_at": {**_time("When the server accepted it"), "type": ["string", "null"]},
+    },
 }
 
 MERCHANT = {
@@ -814,7 +909,10 @@ MERCHANT = {
         "statement_descriptor": _DESCRIPTOR,
         "settings": {
             "type": "object",
-            "properties": {"checkout": {**_CHECKOUT_SETTINGS, "type": "object"}},
+            "properties": {
+                "checkout": {**_CHECKOUT_SETTINGS, "type": "object"},
+                "notifications": {**_NOTIFICATION_SETTINGS, "type": "object"},
+            },
             "description": _SETTINGS_DOC,
         },
         "raw_card_data": {
@@ -847,7 +945,7 @@ MERCHANT_UPDATE = {
         "settings": {
             "type": "object",
             "additionalProperties": False,
-            "properties": {"checkout": _CHECKOUT_SETTINGS},
+            "properties": {"checkout": _CHECKOUT_SETTINGS, "notifications": _NOTIFICATION_SETTINGS},
             "description": _SETTINGS_DOC,
         },
     },
@@ -2175,6 +2273,12 @@ OPERATIONS = {
         "background; the answer's `Location` is the refund. `reason: fraudulent` labels the payment's card, "
         "email and IP address as fraudulent for the merchant (the `*_seen_as_fraud` fraud rule attributes).",
     ),
+    "listPaymentNotifications": (
+        "Payments",
+        "List a payment's notifications",
+        "The emails its customer was sent (or is to be sent) for the events its merchant enabled "
+        "(`settings.notifications`), with the SMTP answer and when it was accepted; the address masked.",
+    ),
     "listRefunds": ("Refunds", "List a payment's refunds", "Every refund of the payment, oldest first."),
     "getRefund": (
         "Refunds",
@@ -2597,6 +2701,16 @@ def document():
                         (401, 403, 404, 503),
                     ),
                 },
+                "/payments/{payment_id}/notifications": {
+                    "parameters": [_ID],
+                    "get": _operation(
+                        "listPaymentNotifications",
+                        200,
+                        "What the payment's customer was sent, oldest first",
+                        {"application/json": {"schema": _list_of("Notification")}},
+                        (401, 403, 404, 503),
+                    ),
+                },
                 "/payments/{payment_id}/refunds/{refund_id}": {
                     "parameters": [_ID, _REFUND_ID],
                     "get": _operation("getRefund", 200, "The refund", _json("Refund"), (401, 403, 404, 503)),
@@ -2673,6 +2787,7 @@ def document():
                 "WebhookDelivery": WEBHOOK_DELIVERY,
                 "WebhookAttempt": WEBHOOK_ATTEMPT,
                 "Merchant": MERCHANT,
+                "Notification": NOTIFICATION,
                 "Customer": CUSTOMER,
                 "CustomerWrite": CUSTOMER_WRITE,
                 "MerchantUpdate": MERCHANT_UPDATE,

@@ -12,7 +12,9 @@ from gateways.stripe.transformers import METADATA_MAX_KEYS as STRIPE_METADATA_MA
 from gateways.stripe.transformers import PAYMENT_ID_KEY
 from ingress.errors import ValidationFailed
 from shared import money
+from shared import notifications as notification_events
 from shared.cards import find_pans, luhn_ok, mask_pans
+from shared.notifications import render
 from shared.queues import GATEWAYS
 from shared.radar.attributes import normalize
 from store.states import SETTLED, PaymentMethod
@@ -22,6 +24,7 @@ METADATA_MAX_KEYS = STRIPE_METADATA_MAX_KEYS - 1  # Stripe's limit counts our PA
 METADATA_KEY_MAX = 40
 METADATA_VALUE_MAX = 500
 DESCRIPTION_MAX = 1000
+TEMPLATE_MAX = 20_000
 REFERENCE_MAX = 255
 CUSTOMER_ID = r"cus_[A-Za-z0-9]{24}"
 RETURN_URL_MAX = 2048
@@ -562,10 +565,80 @@ def checkout_settings(errors, field, value, production):
     return {"allowed_origins": entries}
 
 
+def notifications_settings(errors, field, value, production):
+    """What the merchant's customers are told of by email (issue 16, ``store.notifications``):
+    ``enabled_events`` (of ``shared.notifications.EVENTS``), ``from_name``, ``reply_to``, ``locale`` (one
+    babel knows), ``return_url`` (where a ``payment.requires_action`` notice sends a payment without its
+    own) and ``templates`` ``{event: {locale: {subject, text, html}}}``, each tried in the sandbox when
+    saved."""
+    allowed = ("enabled_events", "from_name", "reply_to", "locale", "return_url", "templates")
+    if not isinstance(value, dict):
+        errors.add(field, f"must be an object of {', '.join(allowed)}, or null")
+        return None
+    unknown(errors, value, allowed, f"{field}.")
+    events = value.get("enabled_events", [])
+    if not isinstance(events, list):
+        errors.add(f"{field}.enabled_events", "must be a list of " + ", ".join(notification_events.EVENTS))
+        events = []
+    for i, event in enumerate(events):
+        if event not in notification_events.EVENTS:
+            errors.add(
+                f"{field}.enabled_events[{i}]", f"must be one of {', '.join(notification_events.EVENTS)}"
+            )
+    string(errors, f"{field}.from_name", value.get("from_name"), NAME_MAX)
+    string(errors, f"{field}.reply_to", value.get("reply_to"), EMAIL_MAX, EMAIL)
+    locale = value.get("locale")
+    if locale is not None and not (isinstance(locale, str) and render.is_locale(locale)):
+        errors.add(f"{field}.locale", "must be a locale, e.g. en, fr, de_CH")
+    url = string(errors, f"{field}.return_url", value.get("return_url"), RETURN_URL_MAX)
+    if url is not None and not _web_page(url, production):
+        errors.add(f"{field}.return_url", "must be an https URL" + ("" if production else " (or http)"))
+    notification_templates(errors, f"{field}.templates", value.get("templates", {}))
+    return value
+
+
+def notification_templates(errors, field, templates):
+    """``{event: {locale: {subject, text, html}}}``: each template rendered once on a sample in the sandbox,
+    so one that does not compile, names an unknown variable or reaches for Python internals
+    (``jinja2.sandbox.SecurityError``) is refused now, with its line, not when a customer should get it."""
+    if not isinstance(templates, dict):
+        errors.add(field, "must be an object {event: {locale: {subject, text, html}}}")
+        return
+    for event, locales in templates.items():
+        where = f"{field}.{event[:64]}"
+        if event not in notification_events.EVENTS or not isinstance(locales, dict):
+            errors.add(
+                where, f"must name one of {', '.join(notification_events.EVENTS)}: {{locale: {{...}}}}"
+            )
+            continue
+        for locale_name, kinds in locales.items():
+            if not render.is_locale(locale_name) or not isinstance(kinds, dict):
+                errors.add(f"{where}.{locale_name[:32]}", "must name a locale: {subject, text, html}")
+                continue
+            unknown(errors, kinds, render.KINDS, f"{where}.{locale_name}.")
+            for kind in render.KINDS:
+                source = string(errors, f"{where}.{locale_name}.{kind}", kinds.get(kind), TEMPLATE_MAX)
+                problem = source and render.template_error(event, kind, source)
+                if problem:
+                    errors.add(f"{where}.{locale_name}.{kind}", problem)
+
+
+def _web_page(url, production):
+    try:
+        parts = urllib.parse.urlsplit(url)
+    except ValueError:
+        return False
+    schemes = ("https",) if production else ("https", "http")
+    return parts.scheme in schemes and bool(parts.hostname) and not any(c.isspace() for c in url)
+
+
 #: ``settings`` sections, each with its check ``f(errors, field, value, production) -> value``: later issues
 #: add theirs (notifications, risk) here and none needs a migration (the column holds any JSON object).  A
 #: section not listed is refused, so a misspelt one is never stored as a setting nobody reads.
-SETTINGS_SECTIONS: dict[str, Callable] = {"checkout": checkout_settings}
+SETTINGS_SECTIONS: dict[str, Callable] = {
+    "checkout": checkout_settings,
+    "notifications": notifications_settings,
+}
 
 
 def settings(errors, value, production):

@@ -16,6 +16,7 @@ from typing import Any, Self, TextIO
 
 import jwt
 
+from shared.notifications.smtp import check_url
 from shared.radar import usd
 
 DEV_SECRET = "paywave-dev-secret-do-not-use-in-production"
@@ -458,6 +459,33 @@ class Config:
     ingress_metrics_port: int = _setting(
         9190, _int, "ingress Prometheus port (`/metrics` is not on the API port)", low=1, high=65535
     )
+    smtp_url: str = _setting(
+        "",
+        doc="where payer notifications are sent: `smtp://user:pass@host:587` (STARTTLS required with a "
+        "password), `smtps://user:pass@host:465` (implicit TLS), `smtp://host:port` (plain, development); "
+        "empty: each notification is recorded failed, naming this setting (notifications pool)",
+    )
+    smtp_timeout: float = _setting(
+        10.0, float, "seconds to connect to the SMTP server and for each of its answers", low=0.1, high=300
+    )
+    notification_from: str = _setting(
+        "",
+        doc="the `From` address of payer notifications (shown with the merchant's `from_name`); empty: "
+        "`notifications@` the host of `PAYWAVE_PUBLIC_URL`",
+    )
+    notification_retry_schedule: tuple = _setting(
+        (10, 60, 300, 1800, 7200),
+        _seconds,
+        "seconds from a notification attempt that may succeed later (SMTP 4xx, no answer) to the next "
+        "(±10% jitter), one retry per entry; then it has failed. A 5xx is never retried",
+        low=0,
+        high=7 * 86400,
+    )
+    dev_mail_dir: str = _setting(
+        "",
+        doc="a Maildir of caught notifications the ingress shows at `/_dev/mail` (development only: "
+        "`paywave dev` runs an SMTP catcher filling it)",
+    )
 
     PREFIX = "PAYWAVE_"
 
@@ -548,6 +576,8 @@ class Config:
                 "PAYWAVE_DEMO_CHECKOUT: needs test keys in PAYWAVE_DEMO_PUBLISHABLE_KEY (pk_test_...) and "
                 "PAYWAVE_DEMO_SECRET_KEY (sk_test_...); `paywave dev` provisions them"
             )
+        if self.smtp_url:
+            problems += _failure(lambda: check_url(self.smtp_url), "PAYWAVE_SMTP_URL: ")
         if not self.stripe_test_api_key.startswith(STRIPE_TEST_KEY_PREFIXES):
             problems.append("PAYWAVE_STRIPE_TEST_API_KEY: expected a Stripe test key (sk_test_...)")
         return problems + (self._production_problems() if self.production else [])
@@ -615,6 +645,10 @@ class Config:
                 problems.append(f"{name}: production refuses a secret shorter than {SECRET_MIN_BYTES} bytes")
         if self.demo_checkout:
             problems.append("PAYWAVE_DEMO_CHECKOUT: production refuses the demo checkout (development only)")
+        if self.dev_mail_dir:
+            problems.append(
+                "PAYWAVE_DEV_MAIL_DIR: production refuses the mail catcher's page (development only)"
+            )
         if self.webhook_allow_http:
             problems.append(
                 "PAYWAVE_WEBHOOK_ALLOW_HTTP: production refuses plain-http webhooks (readable and forgeable)"

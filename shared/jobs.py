@@ -60,3 +60,8 @@ def label_fraud(merchant_id: str, livemode: bool, labels: list[list[str]]) -> Jo
 def deliver_webhook(delivery_id: str) -> Job:
     """Try to deliver an outgoing event to a merchant's endpoint."""
     return Job("webhooks", "deliver_webhook", (delivery_id,))
+
+
+def send_notification(notification_id: str) -> Job:
+    """Try to send a payer notification (``store.notifications``)."""
+    return Job("notifications", "send_notification", (notification_id,))

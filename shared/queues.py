@@ -3,7 +3,8 @@
 One pool per gateway so each scales on its own queue; ``fallback`` routes a
 payment whose gateway gave up to the next gateway in its route; ``ops`` runs
 captures, cancels, refunds, update propagation and the sweeper; ``webhooks``
-delivers events to merchants.  Queue names here are base names: the broker
+delivers events to merchants; ``notifications`` emails their customers
+(issue 16).  Queue names here are base names: the broker
 prefixes them with ``PAYWAVE_QUEUE_PREFIX``.
 """
 
@@ -15,6 +16,7 @@ POOLS = {
     "fallback": ("payments.fallback",),
     "ops": ("ops",),
     "webhooks": ("webhooks",),
+    "notifications": ("notifications",),
 }
 
 

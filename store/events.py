@@ -7,7 +7,7 @@ import functools
 import orjson
 
 from shared.ids import new_id
-from store import audit, deliveries, unit
+from store import audit, deliveries, notifications, unit
 from store.errors import NotFound
 from store.models import Event, Payment
 from store.objects import delivery_object, encode, event_object
@@ -47,8 +47,9 @@ def record(
     created_at: datetime.datetime,
     payment_id: str | None = None,
 ) -> Event:
-    """Record event ``type_`` with ``data`` (the object it is about, as the API shows it), and a webhook
-    delivery for each endpoint of its mode subscribed to it. Call in the change's transaction.
+    """Record event ``type_`` with ``data`` (the object it is about, as the API shows it), a webhook
+    delivery for each endpoint of its mode subscribed to it, and the payer's notification when its merchant
+    enabled it (``store.notifications.queue``). Call in the change's transaction.
 
     Raises:
       ValueError: ``type_`` is not in ``TYPES``.
@@ -65,6 +66,7 @@ def record(
         created_at=created_at,
     )
     deliveries.fan_out(event)
+    notifications.queue(event)
     return event
 
 

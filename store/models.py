@@ -526,3 +526,31 @@ class CardFacts(BaseModel):
 
 
 MODELS += [FraudLabel, CardFacts]
+
+
+# --- Payer notifications (issue 16: store.notifications, migration 0028) ---
+
+
+class Notification(BaseModel):
+    """One message to a payment's customer about one event, on one channel (``email``)."""
+
+    id = peewee.TextField(primary_key=True)  # ntf_…
+    merchant_id = peewee.TextField()
+    livemode = peewee.BooleanField()
+    payment_id = peewee.TextField()
+    event_id = peewee.TextField()
+    event_type = peewee.TextField()
+    channel = peewee.TextField()
+    recipient = peewee.TextField(null=True)  # personal data: None once its customer is erased
+    status = peewee.TextField()  # queued | sent | failed
+    attempts = peewee.IntegerField(default=0)
+    subject = peewee.TextField(null=True)  # as rendered by the last attempt
+    smtp_code = peewee.IntegerField(null=True)  # the server's last answer, or None (no answer: connection)
+    smtp_message = peewee.TextField(null=True)
+    message_id = peewee.TextField(null=True)  # the Message-ID every attempt sent (message_id_for)
+    next_attempt_at = peewee.DateTimeField(null=True)  # a claimed attempt's lease, or the retry's due time
+    created_at = peewee.DateTimeField()
+    sent_at = peewee.DateTimeField(null=True)
+
+
+MODELS.append(Notification)

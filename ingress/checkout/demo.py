@@ -26,6 +26,7 @@ from ingress.errors import Problem, ValidationFailed
 from ingress.resources.common import PAYMENT_ID
 from shared.ids import new_id
 from shared.logging import get_logger
+from shared.notifications import mask_email
 
 log = get_logger(__name__)
 
@@ -39,6 +40,8 @@ class Product:
 
 #: What the demo shop sells: its server, not the page, decides the price.
 PRODUCT = Product("Aurora desk lamp", 4900, "USD")
+#: The demo shop's customer: its receipt is caught by ``paywave dev``'s mail catcher (``/_dev/mail``).
+CUSTOMER_EMAIL = "customer@example.test"
 #: What the page shows of a payment (``GET /payments/{id}``'s fields).
 SHOWN = ("id", "status", "amount", "currency", "failure_code", "failure_message", "next_action")
 TIMEOUT = (3.05, 30)
@@ -159,13 +162,15 @@ class Pay(_Shop):
             "description": PRODUCT.name,
             "payment_method": method,
             "return_url": f"{self.origin}/checkout/demo",
+            "customer_details": {"email": CUSTOMER_EMAIL},
         }
         headers = {**self.headers, "Idempotency-Key": order, "X-Request-Id": f"demo-{order}"}
         status, answer = self.call("POST", "/payments", json=body, headers=headers)
         log.info(
             "demo_checkout_payment",
             request_id=headers["X-Request-Id"],
-            sent=body,  # what a merchant's server sends: a token, never a card
+            # what a merchant's server sends: a token, never a card; the customer's address never in a log
+            sent={**body, "customer_details": {"email": mask_email(CUSTOMER_EMAIL)}},
             status=status,
             payment_id=answer.get("id"),
         )

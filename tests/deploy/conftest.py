@@ -86,6 +86,7 @@ ROLE_SECRETS = {  # what each role needs, beyond COMMON_SECRETS (the database, c
     "fallback": STRIPE | PAYPAL | VAULT_OPENERS,
     "ops": STRIPE | PAYPAL | {"PAYWAVE_PAYPAL_WEBHOOK_ID"},
     "webhooks": {"PAYWAVE_WEBHOOK_SECRET_KEYS"},
+    "notifications": {"PAYWAVE_SMTP_URL"},
 }
 
 

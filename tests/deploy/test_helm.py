@@ -54,6 +54,7 @@ SECRET_ENV = {
     "PAYWAVE_STRIPE_TEST_API_KEY",
     "PAYWAVE_PAYPAL_TEST_CLIENT_ID",
     "PAYWAVE_PAYPAL_TEST_CLIENT_SECRET",
+    "PAYWAVE_SMTP_URL",
 }
 DASHBOARD_METRICS = (
     "paywave_http_requests_total",
@@ -875,7 +876,8 @@ def test_network_policies_are_on_by_default(default_docs):
         assert set(policy["spec"]["policyTypes"]) == {"Ingress", "Egress"}
         ports = [{p["port"] for p in rule["ports"]} for rule in policy["spec"]["egress"]]
         assert ports[:2] == [{53}, {5432, 6379, 5672}], "DNS, then the database, cache and broker"
-        assert ({443} in ports) is external, "only workers reach the gateways and merchants"
+        external_ports = {443, 465, 587}  # HTTPS, SMTP submission (payer notifications)
+        assert (external_ports in ports) is external, "only workers reach gateways, merchants and SMTP"
 
 
 def test_ingress_metrics_have_their_own_port_and_service(rendered):

@@ -4,7 +4,7 @@ import functools
 
 import dramatiq
 
-from workers.actors import deliveries, fallback, gateway_events, operations, process
+from workers.actors import deliveries, fallback, gateway_events, notifications, operations, process
 
 #: actor name -> (function, queue it is sent to by default).
 ACTORS = {
@@ -16,11 +16,13 @@ ACTORS = {
     "propagate_update": (operations.propagate_update, "ops"),
     "label_fraud": (operations.label_fraud, "ops"),
     "deliver_webhook": (deliveries.deliver_webhook, "webhooks"),
+    "send_notification": (notifications.send_notification, "notifications"),
     **gateway_events.ACTORS,  # apply_gateway_event, on ops
 }
 
 #: Unexpected errors (a database outage, a bug) retry with Dramatiq's backoff;
-#: gateway errors and webhook attempts are retried by the actors themselves, within their own limits.
+#: gateway errors, webhook and notification attempts are retried by the actors themselves, within their own
+#: limits.
 OPTIONS = {"max_retries": 100, "min_backoff": 1000, "max_backoff": 60_000}
 
 

@@ -3,9 +3,9 @@
 Payments left ``pending``/``processing`` (a lost or dead-lettered message, an
 unknown outcome still unresolved) or ``requires_action`` (the customer's outcome read
 again at the gateway each period, expired past ``action_expires_at``), captures,
-cancels and refunds left pending, gateway events never applied and webhook
-deliveries long overdue: each gets its job queued again, and the normal idempotent
-actors take it from there (a duplicate job is harmless).  Several replicas may run it: one
+cancels and refunds left pending, gateway events never applied, webhook
+deliveries and payer notifications long overdue: each gets its job queued again, and the normal
+idempotent actors take it from there (a duplicate job is harmless).  Several replicas may run it: one
 at a time wins a database lock, and touched rows wait a full period again.
 """
 
@@ -13,7 +13,7 @@ import datetime
 
 from shared import jobs, metrics
 from shared.jobs import Job
-from store import attempts, deliveries, gateway_events, idempotency, outbox, tokens
+from store import attempts, deliveries, gateway_events, idempotency, notifications, outbox, tokens
 from store.db import try_lock
 from store.models import Payment, Refund, utcnow
 from store.states import AttemptStatus, PaymentStatus
@@ -56,8 +56,9 @@ def measure(stuck_after_seconds: float) -> None:
 
 
 def sweep(ctx) -> dict:
-    """One pass. Returns what it queued again: ``{"payments", "refunds", "gateway_events", "deliveries"}``."""
-    done = dict.fromkeys(("payments", "refunds", "gateway_events", "deliveries"), 0)
+    """One pass. Returns what it queued again: ``{"payments", "refunds", "gateway_events", "deliveries",
+    "notifications"}``."""
+    done = dict.fromkeys(("payments", "refunds", "gateway_events", "deliveries", "notifications"), 0)
     measure(ctx.config.stuck_after_seconds)
     with ctx.unit():  # wakes the relay after commit when it queued anything
         if not try_lock(_LOCK):
@@ -72,6 +73,7 @@ def sweep(ctx) -> dict:
             refunds=len(refunds),
             gateway_events=gateway_events.redrive_stuck(cutoff),
             deliveries=deliveries.redrive_stuck(cutoff),
+            notifications=notifications.redrive_stuck(cutoff),
         )
         idempotency.purge_expired()
         tokens.purge_expired()
