@@ -109,6 +109,7 @@ def get_app(config=None):
 
     Called once per gunicorn worker, after fork, so connections are per process.
     """
+    from shared import tracing
     from shared.broker import build_broker, publisher, reachable
     from shared.cache import build_cache
     from shared.config import Config
@@ -118,7 +119,8 @@ def get_app(config=None):
     from store.vault import Vault
 
     config = config or Config.from_env()
-    configure(config.log_level)
+    configure(config.log_level, role="ingress")
+    tracing.configure("ingress")  # before create_app: the Falcon instrumentation wraps apps built after it
     open_database(config.database_url, max_connections=config.web_threads + 2)
     broker = build_broker(config)
     relay = Relay(publisher(broker, config.queue_prefix)).start()

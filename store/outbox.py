@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Self
 
 import orjson
 
-from shared import metrics
+from shared import metrics, tracing
 from shared.jobs import Job
 from shared.logging import get_logger
 from store import unit
@@ -34,11 +34,16 @@ def statement(job: Job) -> Statement:
     work = unit.current()
     if work is not None:
         work.queued()
-    return insert_statement(
-        OutboxJob(
-            queue_name=job.queue_name, actor_name=job.actor_name, args=list(job.args), created_at=utcnow()
+    with tracing.outbox_write(job.actor_name, job.queue_name) as traceparent:
+        return insert_statement(
+            OutboxJob(
+                queue_name=job.queue_name,
+                actor_name=job.actor_name,
+                args=list(job.args),
+                created_at=utcnow(),
+                traceparent=traceparent,
+            )
         )
-    )
 
 
 def add(job: Job) -> None:
@@ -74,10 +79,10 @@ def _take(batch: int) -> list[Job]:
     rows = database.execute_sql(
         f"UPDATE outbox_job SET published_at = {p} WHERE id IN"
         f" (SELECT id FROM outbox_job WHERE published_at IS NULL ORDER BY id LIMIT {p}{lock})"
-        " RETURNING id, queue_name, actor_name, args",
+        " RETURNING id, queue_name, actor_name, args, traceparent",
         (utcnow(), batch),
     ).fetchall()
-    return [Job(queue, actor, tuple(orjson.loads(args))) for _, queue, actor, args in sorted(rows)]
+    return [Job(queue, actor, tuple(orjson.loads(args)), tp) for _, queue, actor, args, tp in sorted(rows)]
 
 
 def publish_pending(publish: "Publish", batch: int = 200) -> int:
