@@ -52,8 +52,11 @@ def create_app(config, *, vault, cache, relay, broker_check) -> falcon.App:
     authentication = Authentication(
         Authenticator(config), keys, SessionCache(config.credential_cache_seconds), deleted
     )
-    app = falcon.App(
-        middleware=(  # a tuple: mypy checks each item against falcon's middleware protocols
+    # Added after construction, not passed to App(): the OpenTelemetry Falcon instrumentation's App inserts
+    # its middleware into that argument, which it requires to be a list.
+    app = falcon.App()
+    app.add_middleware(
+        (  # a tuple: mypy checks each item against falcon's middleware protocols
             RequestContext(config.trusted_networks()),
             authentication,
             Cors(checkout.public_origin(config), origins),

@@ -30,6 +30,7 @@ ECS_FIELDS = {
     "error": "error.type",
     "detail": "error.message",
     "method": "http.request.method",
+    "status": "http.response.status_code",
     "pid": "process.pid",
 }
 _EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})")

@@ -81,6 +81,7 @@ def configure(role: str, exporters: Sequence[Any] = ()) -> bool:
     from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
 
     provider = TracerProvider(resource=Resource.create({SERVICE_NAME: service_name(role)}))
+    provider.add_span_processor(_masking_processor())  # first: before any exporter sees the span
     for exporter in exporters:  # a test reads its spans as soon as they end
         provider.add_span_processor(SimpleSpanProcessor(exporter))
     for name in names:
@@ -118,17 +119,18 @@ def _instrument() -> None:
     pg.CursorTracer = ShapeOnly  # type: ignore[misc]  # replaced on purpose: see above
     pg.Psycopg2Instrumentor().instrument()
     RedisInstrumentor().instrument()
-    RequestsInstrumentor().instrument(request_hook=_mask_url_attributes)
-    # Wraps falcon.App: apps built from now on (create_app runs after this) are traced.
-    FalconInstrumentor().instrument(request_hook=_mask_url_attributes)
+    RequestsInstrumentor().instrument()
+    FalconInstrumentor().instrument()  # wraps falcon.App: apps built from now on (create_app's) are traced
 
 
 _LITERAL = re.compile(r"(?:\b[Ee])?'(?:[^']|'')*'|(?<![\w$.])-?\d+(?:\.\d+)?(?![\w.])")
 
 
-def shape(statement: str) -> str:
-    """``statement`` with each string and number literal replaced by ``?``."""
-    return _LITERAL.sub("?", statement)
+def shape(statement: str | bytes) -> str:
+    """``statement`` (as psycopg2 is given it: text, or bytes when mogrified) with each string and number
+    literal replaced by ``?``."""
+    text = statement.decode("utf-8", "replace") if isinstance(statement, bytes) else str(statement)
+    return _LITERAL.sub("?", text)
 
 
 def mask_query(url: str) -> str:
@@ -144,12 +146,35 @@ def mask_query(url: str) -> str:
 _URL_ATTRIBUTES = ("http.target", "http.url", "url.full", "url.query")
 
 
-def _mask_url_attributes(span: Any, request: Any) -> None:
-    recorded = getattr(span, "attributes", None) or {}
-    for key in _URL_ATTRIBUTES:
-        value = recorded.get(key)
-        if isinstance(value, str):
-            span.set_attribute(key, mask_query(value) if key != "url.query" else mask_query("?" + value)[1:])
+def _masking_processor() -> Any:
+    from opentelemetry.sdk.trace import SpanProcessor
+
+    class MaskQueries(SpanProcessor):
+        """Masks query values in the URL attributes a span starts with (the Falcon and requests
+        instrumentations record them then).  A processor, not the instrumentations' request hooks: Falcon's
+        is given to the first app built only."""
+
+        def on_start(self, span: Any, parent_context: Any = None) -> None:
+            recorded = span.attributes or {}
+            for key in _URL_ATTRIBUTES:
+                value = recorded.get(key)
+                if isinstance(value, str):  # url.query is the query alone
+                    span.set_attribute(
+                        key, mask_query(value) if key != "url.query" else mask_query("?" + value)[1:]
+                    )
+
+    return MaskQueries()
+
+
+def quiet() -> contextlib.AbstractContextManager[object]:
+    """Inside, the instrumentations record nothing: a background loop's polling (the relay's, the sweeper's)
+    would start a trace of its queries every period.  Spans PayWave starts itself (``publishing``,
+    ``outbox_write``) still are."""
+    if not _ON:
+        return contextlib.nullcontext()
+    from opentelemetry.instrumentation.utils import suppress_instrumentation
+
+    return suppress_instrumentation()
 
 
 def current_traceparent() -> str | None:

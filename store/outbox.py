@@ -146,7 +146,7 @@ class Relay:
     def drain(self, batch: int = 200) -> int:
         """Publish until nothing is pending; returns how many jobs were published."""
         total = 0
-        with database.connection_context():
+        with database.connection_context(), tracing.quiet():  # a trace per poll would bury the payments'
             while True:
                 published = publish_pending(self.publish, batch)
                 total += published
@@ -155,7 +155,7 @@ class Relay:
 
     def report(self) -> None:
         """Export the outbox's backlog (count and age of the oldest job) as metrics."""
-        with database.connection_context():
+        with database.connection_context(), tracing.quiet():
             count, age = pending_stats()
         metrics.outbox_pending.set(count)
         metrics.outbox_lag.set(age)

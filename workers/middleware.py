@@ -118,7 +118,7 @@ class Background(Middleware):
         while True:
             time.sleep(self.interval)
             try:
-                with database.connection_context():
+                with database.connection_context(), tracing.quiet():  # its periodic queries: no trace
                     swept = self.sweep()
                 if any(swept.values()):
                     worker_log.info("swept", pid=os.getpid(), **swept)
