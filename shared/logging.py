@@ -58,6 +58,8 @@ def _scrub_event(logger: WrappedLogger, method: str, event: EventDict) -> EventD
 
 
 def _trace_context(logger: WrappedLogger, method: str, event: EventDict) -> EventDict:
+    if not tracing.enabled():  # no span records then: spare each line the lookup
+        return event
     context = trace.get_current_span().get_span_context()
     if context.is_valid:
         event["trace.id"] = trace.format_trace_id(context.trace_id)

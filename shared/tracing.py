@@ -194,15 +194,17 @@ def current_trace_id() -> str | None:
     return trace.format_trace_id(span.get_span_context().trace_id) if span.is_recording() else None
 
 
-@contextlib.contextmanager
-def outbox_write(actor_name: str, queue_name: str) -> Iterator[str | None]:
-    """A span for a job written to the outbox; yields the ``traceparent`` to store with it (its own)."""
+def outbox_write(actor_name: str, queue_name: str) -> str | None:
+    """Record a span for a job written to the outbox (a child of the current one); returns the
+    ``traceparent`` to store with the job (the span's own), or None when tracing is off."""
     if not _ON:
-        yield None
-        return
+        return None
     attributes = {"messaging.destination.name": queue_name, "paywave.actor": actor_name}
-    with _tracer.start_as_current_span(f"outbox write {actor_name}", attributes=attributes):
-        yield current_traceparent()
+    span = _tracer.start_span(f"outbox write {actor_name}", attributes=attributes)
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier, context=trace.set_span_in_context(span))
+    span.end()  # the row is written with the change's transaction, later: the span marks the job's place
+    return carrier.get(TRACEPARENT)
 
 
 @contextlib.contextmanager

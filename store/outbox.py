@@ -34,16 +34,15 @@ def statement(job: Job) -> Statement:
     work = unit.current()
     if work is not None:
         work.queued()
-    with tracing.outbox_write(job.actor_name, job.queue_name) as traceparent:
-        return insert_statement(
-            OutboxJob(
-                queue_name=job.queue_name,
-                actor_name=job.actor_name,
-                args=list(job.args),
-                created_at=utcnow(),
-                traceparent=traceparent,
-            )
+    return insert_statement(
+        OutboxJob(
+            queue_name=job.queue_name,
+            actor_name=job.actor_name,
+            args=list(job.args),
+            created_at=utcnow(),
+            traceparent=tracing.outbox_write(job.actor_name, job.queue_name),
         )
+    )
 
 
 def add(job: Job) -> None:
