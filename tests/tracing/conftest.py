@@ -38,6 +38,7 @@ def exporter():
         ):
             instrumentor().uninstrument()
     leakscan.record("spans", leakscan.scan_spans, memory.get_finished_spans())  # every span exported here
+    memory.shutdown()  # keeps nothing more: a connection opened while traced may still make spans
 
 
 class Receiver(http.server.ThreadingHTTPServer):
