@@ -71,7 +71,7 @@ def test_dev_serves_the_api_and_its_printed_example_is_charged(tmp_path, sandbox
             try:
                 requests.get(base + "/healthz", timeout=1)
                 break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # gunicorn accepts before its worker boots
                 time.sleep(0.1)
         headers = {"Authorization": f"Bearer {token}"}
         created = requests.post(base + "/payments", json=example, headers=headers, timeout=5)
