@@ -177,15 +177,6 @@ def quiet() -> contextlib.AbstractContextManager[object]:
     return suppress_instrumentation()
 
 
-def current_traceparent() -> str | None:
-    """The W3C ``traceparent`` of the current span, if tracing is on and a span is current."""
-    if not _ON:
-        return None
-    carrier: dict[str, str] = {}
-    propagate.inject(carrier)
-    return carrier.get(TRACEPARENT)
-
-
 def current_trace_id() -> str | None:
     """The current span's trace id (32 hex digits), if tracing is on and a span is recording."""
     if not _ON:
