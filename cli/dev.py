@@ -238,6 +238,7 @@ def _embedded_app(config):
     import dramatiq
 
     from ingress.app import create_app
+    from shared import tracing
     from shared.broker import reachable
     from shared.logging import configure
     from store.db import open_database
@@ -245,7 +246,8 @@ def _embedded_app(config):
     from store.vault import Vault
     from workers import runtime
 
-    configure(config.log_level)
+    configure(config.log_level, role="dev")
+    tracing.configure("dev")  # after gunicorn's fork, before the broker's middleware and the app are built
     open_database(config.database_url)
     migrate()
     rt = runtime.build(config, sweeper=True, heartbeat=False)

@@ -53,8 +53,11 @@ def create_app(config, *, vault, cache, relay, broker_check) -> falcon.App:
     authentication = Authentication(
         Authenticator(config), keys, SessionCache(config.credential_cache_seconds), deleted
     )
-    app = falcon.App(
-        middleware=(  # a tuple: mypy checks each item against falcon's middleware protocols
+    # Added after construction, not passed to App(): the OpenTelemetry Falcon instrumentation's App inserts
+    # its middleware into that argument, which it requires to be a list.
+    app = falcon.App()
+    app.add_middleware(
+        (  # a tuple: mypy checks each item against falcon's middleware protocols
             RequestContext(config.trusted_networks()),
             authentication,
             Cors(checkout.public_origin(config), origins),
@@ -112,6 +115,7 @@ def get_app(config=None):
 
     Called once per gunicorn worker, after fork, so connections are per process.
     """
+    from shared import tracing
     from shared.broker import build_broker, publisher, reachable
     from shared.cache import build_cache
     from shared.config import Config
@@ -121,7 +125,8 @@ def get_app(config=None):
     from store.vault import Vault
 
     config = config or Config.from_env()
-    configure(config.log_level)
+    configure(config.log_level, role="ingress")
+    tracing.configure("ingress")  # before create_app: the Falcon instrumentation wraps apps built after it
     open_database(config.database_url, max_connections=config.web_threads + 2)
     broker = build_broker(config)
     relay = Relay(publisher(broker, config.queue_prefix)).start()

@@ -11,7 +11,7 @@ import structlog
 
 from ingress.errors import Problem
 from ingress.ratelimit import client_address
-from shared import metrics
+from shared import metrics, tracing
 from shared.logging import get_logger
 from store import audit, idempotency
 from store.db import database
@@ -50,6 +50,8 @@ class RequestContext:
         elapsed = time.perf_counter() - req.context.started
         route = req.uri_template or "unmatched"
         status = resp.status_code if hasattr(resp, "status_code") else int(str(resp.status)[:3])
+        if tracing.enabled():  # the OpenTelemetry Falcon instrumentation, after this, reads it as text
+            resp.status = falcon.code_to_http_status(status)
         metrics.http_requests.labels(route, req.method, str(status)).inc()
         metrics.http_duration.labels(route, req.method).observe(elapsed)
         if route not in ("/healthz", "/readyz"):

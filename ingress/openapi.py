@@ -323,6 +323,7 @@ ATTEMPT = {
         "error_class",
         "error_code",
         "latency_ms",
+        "trace_id",
         "created_at",
     ],
     "properties": {
@@ -342,6 +343,11 @@ ATTEMPT = {
         ),
         "error_code": _nullable("The gateway's own error or decline code."),
         "latency_ms": {"type": ["integer", "null"], "description": "How long the gateway took to answer."},
+        "trace_id": _nullable(
+            "The OpenTelemetry trace the attempt ran in (32 hex digits): open it in the tracing backend to "
+            "follow the payment from its request through the queue to the gateway call. Null when PayWave "
+            "runs without tracing (no `OTEL_*` exporter configured)."
+        ),
         "created_at": _time("When the attempt started"),
     },
 }

@@ -16,6 +16,7 @@ from dramatiq.common import q_name
 from dramatiq.middleware import Middleware
 from pika.adapters.blocking_connection import BlockingChannel
 
+from shared import tracing
 from shared.config import Config
 from shared.jobs import Job
 from shared.queues import POOLS
@@ -68,20 +69,22 @@ def publisher(broker: RabbitmqBroker | StubBroker, prefix: str = "") -> Publish:
     if isinstance(broker, StubBroker):
 
         def publish(jobs: Iterable[Job]) -> None:
-            for job in jobs:
-                broker.enqueue(_message(prefix, job))
+            jobs = list(jobs)
+            with tracing.publishing(jobs) as options:
+                for job, carrier in zip(jobs, options, strict=True):
+                    broker.enqueue(_message(prefix, job, carrier))
 
         return publish
     return ConfirmedPublisher(broker, prefix)
 
 
-def _message(prefix: str, job: Job) -> dramatiq.Message:
+def _message(prefix: str, job: Job, options: dict[str, str]) -> dramatiq.Message:
     return dramatiq.Message(
         queue_name=prefix + job.queue_name,
         actor_name=job.actor_name,
         args=tuple(job.args),
         kwargs={},
-        options={},
+        options=options,  # the trace context (shared.tracing.publishing), if any
     )
 
 
@@ -109,8 +112,10 @@ class ConfirmedPublisher:
         self._local = threading.local()  # pika connections belong to one thread
 
     def __call__(self, jobs: Iterable[Job]) -> None:
+        jobs = list(jobs)
         try:
-            self._publish([_message(self.prefix, job) for job in jobs])
+            with tracing.publishing(jobs) as options:
+                self._publish([_message(self.prefix, j, o) for j, o in zip(jobs, options, strict=True)])
         except (pika.exceptions.AMQPError, PublishFailed):
             self._local.channel = None
             del self.broker.connection  # the next batch starts on a fresh connection

@@ -12,11 +12,14 @@ from shared.queues import gateway_queue
 
 
 class Job(NamedTuple):
-    """One message for the workers: Dramatiq's ``queue_name`` and ``actor_name``, positional ``args``."""
+    """One message for the workers: Dramatiq's ``queue_name`` and ``actor_name``, positional ``args``;
+    ``traceparent``, the trace context its outbox row stored (``shared.tracing``), once read back to
+    publish."""
 
     queue_name: str
     actor_name: str
     args: tuple
+    traceparent: str | None = None
 
 
 def process_payment(payment_id: str, gateway: str) -> Job:

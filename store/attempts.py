@@ -10,6 +10,7 @@ import datetime
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from shared import tracing
 from shared.ids import new_id
 from shared.jobs import Job
 from store import unit
@@ -79,6 +80,7 @@ def start_attempt(
         status=AttemptStatus.STARTED,
         amount=amount,
         request=request,
+        trace_id=tracing.current_trace_id(),  # the actor's: an operator opens the trace from the attempt
         created_at=now,
         updated_at=now,
     )

@@ -112,6 +112,7 @@ class Attempt(BaseModel):
     latency_ms = peewee.IntegerField(null=True)
     tries = peewee.IntegerField(default=0)  # calls made with this attempt's idempotency key
     request = JSONField(null=True)  # description and metadata as first sent: every try sends them
+    trace_id = peewee.TextField(null=True)  # the trace it ran in, when tracing is on (shared.tracing)
     created_at = peewee.DateTimeField(default=utcnow)
     updated_at = peewee.DateTimeField(default=utcnow)
 
@@ -158,6 +159,7 @@ class OutboxJob(BaseModel):
     args = JSONField()
     created_at = peewee.DateTimeField(default=utcnow)
     published_at = peewee.DateTimeField(null=True)
+    traceparent = peewee.TextField(null=True)  # the W3C trace context it was written in (shared.tracing)
 
 
 class Event(BaseModel):

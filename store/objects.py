@@ -47,6 +47,7 @@ def attempt_object(a: Attempt) -> dict:
         "error_class": a.error_class,
         "error_code": a.error_code,
         "latency_ms": a.latency_ms,
+        "trace_id": a.trace_id,
         "created_at": timestamp(a.created_at),
     }
 

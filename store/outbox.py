@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Self
 
 import orjson
 
-from shared import metrics
+from shared import metrics, tracing
 from shared.jobs import Job
 from shared.logging import get_logger
 from store import unit
@@ -36,7 +36,11 @@ def statement(job: Job) -> Statement:
         work.queued()
     return insert_statement(
         OutboxJob(
-            queue_name=job.queue_name, actor_name=job.actor_name, args=list(job.args), created_at=utcnow()
+            queue_name=job.queue_name,
+            actor_name=job.actor_name,
+            args=list(job.args),
+            created_at=utcnow(),
+            traceparent=tracing.outbox_write(job.actor_name, job.queue_name),
         )
     )
 
@@ -74,10 +78,10 @@ def _take(batch: int) -> list[Job]:
     rows = database.execute_sql(
         f"UPDATE outbox_job SET published_at = {p} WHERE id IN"
         f" (SELECT id FROM outbox_job WHERE published_at IS NULL ORDER BY id LIMIT {p}{lock})"
-        " RETURNING id, queue_name, actor_name, args",
+        " RETURNING id, queue_name, actor_name, args, traceparent",
         (utcnow(), batch),
     ).fetchall()
-    return [Job(queue, actor, tuple(orjson.loads(args))) for _, queue, actor, args in sorted(rows)]
+    return [Job(queue, actor, tuple(orjson.loads(args)), tp) for _, queue, actor, args, tp in sorted(rows)]
 
 
 def publish_pending(publish: "Publish", batch: int = 200) -> int:
@@ -141,7 +145,7 @@ class Relay:
     def drain(self, batch: int = 200) -> int:
         """Publish until nothing is pending; returns how many jobs were published."""
         total = 0
-        with database.connection_context():
+        with database.connection_context(), tracing.quiet():  # a trace per poll would bury the payments'
             while True:
                 published = publish_pending(self.publish, batch)
                 total += published
@@ -150,7 +154,7 @@ class Relay:
 
     def report(self) -> None:
         """Export the outbox's backlog (count and age of the oldest job) as metrics."""
-        with database.connection_context():
+        with database.connection_context(), tracing.quiet():
             count, age = pending_stats()
         metrics.outbox_pending.set(count)
         metrics.outbox_lag.set(age)

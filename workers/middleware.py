@@ -1,5 +1,5 @@
-"""Dramatiq middleware of our own: a database connection per message, dead letters
-reported, a heartbeat for liveness probes, and the background threads (outbox
+"""Dramatiq middleware of our own: a span per message when tracing is on, a database connection per
+message, dead letters reported, a heartbeat for liveness probes, and the background threads (outbox
 relay, sweeper) each worker process runs."""
 
 import os
@@ -9,11 +9,33 @@ import time
 
 from dramatiq.middleware import Middleware
 
-from shared import metrics
+from shared import metrics, tracing
 from shared.logging import worker_log
 from store import attempts
 from store.db import database
 from store.unit import Unit
+
+
+class Tracing(Middleware):
+    """Runs each message inside a span continuing the trace its options carry (``traceparent``, put there
+    by the relay's publish): the actor's gateway calls, queries and outbox writes join the payment's
+    trace.  Installed only when tracing is on, first, so its span covers the other middleware's hooks."""
+
+    def __init__(self):
+        self._local = threading.local()  # a worker thread runs one message at a time
+
+    def before_process_message(self, broker, message):
+        self._local.current = tracing.consume(
+            message.actor_name, message.queue_name, message.message_id, message.options
+        )
+
+    def after_process_message(self, broker, message, *, result=None, exception=None):
+        current = getattr(self._local, "current", None)
+        if current is not None:
+            self._local.current = None
+            tracing.consumed(*current, exception)
+
+    after_skip_message = after_process_message
 
 
 class DatabaseConnection(Middleware):
@@ -98,7 +120,7 @@ class Background(Middleware):
         while True:
             time.sleep(self.interval)
             try:
-                with database.connection_context():
+                with database.connection_context(), tracing.quiet():  # its periodic queries: no trace
                     swept = self.sweep()
                 if any(swept.values()):
                     worker_log.info("swept", pid=os.getpid(), **swept)

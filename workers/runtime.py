@@ -7,6 +7,7 @@ import functools
 from dramatiq.middleware import default_middleware
 
 from gateways.registry import build_gateways
+from shared import tracing
 from shared.broker import build_broker, publisher
 from shared.cache import build_cache
 from store.outbox import Relay
@@ -15,7 +16,7 @@ from workers import actors
 from workers.actors.sweeper import sweep
 from workers.circuit import CircuitBreaker
 from workers.context import Context
-from workers.middleware import Background, DatabaseConnection, DeadLetters, Heartbeat
+from workers.middleware import Background, DatabaseConnection, DeadLetters, Heartbeat, Tracing
 from workers.radar import Radar
 
 
@@ -35,8 +36,10 @@ def build(config, *, pool="all", sweeper=False, heartbeat=True, extra_middleware
       sweeper: Run the sweeper loop in this process (the ops pool does).
     """
     cache = cache or build_cache(config)
-    # DeadLetters first: "after" hooks run in reverse, so it sees what Retries decided.
+    # DeadLetters first: "after" hooks run in reverse, so it sees what Retries decided; Tracing before it,
+    # so the span covers every hook (and the log lines they write carry its trace id).
     middleware = [
+        *([Tracing()] if tracing.enabled() else []),
         DeadLetters(cache),
         *(m() for m in default_middleware),
         DatabaseConnection(),

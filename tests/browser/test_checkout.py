@@ -24,12 +24,15 @@ def test_paying_with_the_card_fields_succeeds_and_the_shop_sends_a_token_not_the
     checkout.screenshot("checkout.png")
 
     log = checkout.stack.log()
-    (sent,) = [line for line in log if line.get("event") == "demo_checkout_payment"]
-    assert sent["payment_id"] == payment_id
+    (sent,) = [line for line in log if line.get("message") == "demo_checkout_payment"]
+    assert sent["payment"]["id"] == payment_id
     assert sent["sent"]["payment_method"]["type"] == "token"
     assert TOKEN_ID.fullmatch(sent["sent"]["payment_method"]["token"])
-    (request,) = [line for line in log if line.get("request_id") == sent["request_id"] and "route" in line]
-    assert (request["method"], request["route"], request["status"]) == ("POST", "/payments", 202)
+    (request,) = [line for line in log if line.get("request") == sent["request"] and "route" in line]
+    assert (request["http"], request["route"]) == (
+        {"request": {"method": "POST"}, "response": {"status_code": 202}},
+        "/payments",
+    )
     assert leakscan.find(checkout.stack.log_text()) == []  # no card number anywhere in the ingress's log
 
 
@@ -104,7 +107,8 @@ def test_a_page_of_an_origin_not_allowed_cannot_send_post_tokens(browser, stack)
     refused = [
         line
         for line in stack.log()
-        if line.get("route") == "/tokens" and line.get("method") == "POST" and line.get("status") == 403
+        if line.get("route") == "/tokens"
+        and line.get("http") == {"request": {"method": "POST"}, "response": {"status_code": 403}}
     ]
     assert refused, "the ingress refused the request itself (403), nothing was written"
 

@@ -1,5 +1,6 @@
 """The run's leftovers hold no card data in clear: every database, Redis key, queued message
-and log line it produced is scanned for card numbers and CVCs, and any finding fails the run.
+and log line it produced is scanned for card numbers and CVCs, and every span the traced tests exported
+(``tests/tracing``) for those and for email addresses; any finding fails the run.
 
 ``tests.support.services`` scans each database, key prefix and queue just before removing
 it (``record``); the JSON logs of this process and of the worker processes go to files in
@@ -110,6 +111,21 @@ def scan_logs(paths) -> list[str]:
         with open(path, errors="replace") as f:
             for number, line in enumerate(f, 1):
                 hits += [f"{os.path.basename(path)} line {number}: {hit}" for hit in find(line)]
+    return hits
+
+
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+
+
+def scan_spans(spans) -> list[str]:
+    """Every exported span (``opentelemetry.sdk.trace.ReadableSpan``): its name, attributes and events, for
+    card data and for full email addresses (a span may carry neither)."""
+    hits = []
+    for span in spans:
+        events = [(e.name, dict(e.attributes or {})) for e in span.events]
+        text = json.dumps([span.name, dict(span.attributes or {}), events], default=str)
+        found = find(text) + [f"email address {m.group()}" for m in _EMAIL.finditer(text)]
+        hits += [f"span {span.name!r}: {hit}" for hit in found]
     return hits
 
 

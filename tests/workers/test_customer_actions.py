@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from gateways.base import GatewayPayment, GatewayStatus
-from shared import returns
+from shared import jobs, returns
 from store.models import Attempt, Event, OutboxJob, Payment, utcnow
 from tests.support.api import card_payment
 from tests.support.sandbox import wait_status
@@ -152,7 +152,7 @@ def test_an_abandoned_challenge_is_swept_and_expires_canceled_at_the_gateway_too
     pid = pay(api, auth, "4000002500003155")
     waiting(api, auth, pid)
     payment = Payment.get_by_id(pid)
-    assert job_for(payment) == ("payments.stripe", "process_payment", (pid, "stripe"))
+    assert job_for(payment) == jobs.process_payment(pid, "stripe")
     process_payment(fleet.context, pid, "stripe")  # the sweeper's re-read before expiry: still waiting
     assert Payment.get_by_id(pid).version == payment.version and charges(pid)[0][2] == "requires_action"
     expire(pid)

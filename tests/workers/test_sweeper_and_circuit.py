@@ -6,6 +6,7 @@ import time
 
 from prometheus_client import REGISTRY
 
+from shared import jobs
 from shared.cache import MemoryCache
 from store import attempts
 from store.models import OutboxJob, Payment, WebhookEndpoint, utcnow
@@ -49,11 +50,11 @@ def test_sweeper_jobs_follow_where_each_payment_stopped(db):
     assert attempts.current_attempt("pay_x") is None
     from workers.actors.sweeper import job_for
 
-    assert job_for(p) == ("payments.paypal", "process_payment", ("pay_x", "paypal"))
+    assert job_for(p) == jobs.process_payment("pay_x", "paypal")
     p.status, p.pending_operation = "requires_capture", "capture"
-    assert job_for(p) == ("ops", "capture_payment", ("pay_x",))
+    assert job_for(p) == jobs.capture_payment("pay_x")
     p.status, p.pending_operation = "pending", None
-    assert job_for(p) == ("payments.stripe", "process_payment", ("pay_x", "stripe"))
+    assert job_for(p) == jobs.process_payment("pay_x", "stripe")
 
 
 def test_circuit_opens_on_errors_then_half_opens():
