@@ -100,7 +100,7 @@ def test_a_receipt_tells_the_amount_and_the_card_never_its_number(api, auth, not
     assert message["Message-ID"] == f"<{notification['id']}@127.0.0.1>"
     assert count("payment.succeeded", "sent") == sent_before + 1
     logged = capsys.readouterr().out  # this process's JSON log lines, the fleet's included
-    assert '"event":"notification_attempt"' in logged and '"recipient":"j***@example.test"' in logged
+    assert '"message":"notification_attempt"' in logged and '"recipient":"j***@example.test"' in logged
     assert EMAIL not in logged
 
 
