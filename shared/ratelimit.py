@@ -9,6 +9,7 @@ than the shared one, but never none.
 """
 
 import dataclasses
+import hashlib
 import math
 import threading
 import time
@@ -162,3 +163,22 @@ class Limiter:
         if self._script is not None and fail_open:
             return Decision(policy, True, policy.quota, 0.0, 0.0)
         return self._local.hit(key, policy)
+
+
+#: Seconds over which login attempts are counted, per account and per address.
+LOGIN_WINDOW = 15 * 60
+
+
+def login_throttled(limiter: Limiter, config: Config, email: str, ip: str) -> bool:
+    """Count one login attempt on both budgets, the account's and the address's (both, always), shared by
+    every door a user logs in at (the API's ``POST /auth/login``, the dashboard's form).  True when either is
+    spent.  The account's key is a digest: Redis never holds an email."""
+    account = hashlib.sha256(email.lower().encode()).hexdigest()[:32]
+    decisions = [
+        limiter.hit(
+            f"login-account:{account}",
+            Policy("login-account", config.login_attempts_per_account, LOGIN_WINDOW),
+        ),
+        limiter.hit(f"login-ip:{ip}", Policy("login-ip", config.login_attempts_per_ip, LOGIN_WINDOW)),
+    ]
+    return not all(decision.allowed for decision in decisions)
