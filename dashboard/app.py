@@ -51,7 +51,7 @@ def create_app(config, *, vault, cache, relay, limiter: Limiter | None = None) -
     app = falcon.App(middleware=(Context(signer), Guard(sessions)), sink_before_static_route=False)
     app.add_error_handler(Exception, crash_page)
     app.add_error_handler(falcon.HTTPError, error_page)
-    app.add_sink(NotFound().on_get, f"{PREFIX}/")  # type: ignore[arg-type]  # a sink is passed no fields
+    app.add_sink(NotFound().on_get, f"{PREFIX}/")
     app.add_static_route(f"{PREFIX}/static", str(STATIC))
     app.add_route(PREFIX, Home())
     app.add_route(f"{PREFIX}/", Home())

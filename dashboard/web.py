@@ -218,8 +218,7 @@ def error_page(req, resp, exc: falcon.HTTPError, params) -> None:
     else:
         detail = exc.description or ""
     render(req, resp, "error.html", status=status, title=title, detail=detail, code=status)
-    for name, value in (exc.headers or {}).items():
-        resp.set_header(name, value)
+    resp.set_headers(exc.headers or {})
 
 
 def crash_page(req, resp, exc: Exception, params) -> None:

@@ -222,9 +222,9 @@ def _amount(fields: dict, currency: str) -> int | None:
     try:
         value = format.parse_amount(text, currency)
     except ValueError:
-        raise FieldInvalid("amount", f"must be an amount in {currency}, like 10.50") from None
+        raise FieldInvalid("amount", f"the amount must be in {currency}, like 10.50") from None
     if value <= 0:
-        raise FieldInvalid("amount", "must be more than zero")
+        raise FieldInvalid("amount", "the amount must be more than zero")
     return value
 
 
@@ -248,8 +248,9 @@ class Action:
         try:
             with Unit(cache=self.cache, notify=self.relay.notify):
                 message = self.act(viewer, payment, fields)
-        except (StateConflict, FieldInvalid) as exc:
-            redirect(req, resp, page, str(exc).capitalize() + ".", "error")
+        except (FieldInvalid, StateConflict) as exc:
+            text = str(exc)
+            redirect(req, resp, page, text[:1].upper() + text[1:] + ".", "error")
         redirect(req, resp, page, message)
 
     def act(self, viewer, payment, fields) -> str:
@@ -263,7 +264,7 @@ class Action:
             return "Cancellation requested."
         reason = fields.get("reason") or None
         if reason is not None and reason not in REFUND_REASONS:
-            raise FieldInvalid("reason", "is not one of the choices")
+            raise FieldInvalid("reason", "the reason is not one of the choices")
         refund, _ = payments.create_refund(
             merchant, payment.id, _amount(fields, payment.currency), reason, livemode=live
         )

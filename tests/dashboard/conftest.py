@@ -76,7 +76,8 @@ class Browser:
     def sign_in(self, email, password=PASSWORD, mode="live", **extra):
         token = self.csrf("/dashboard/login")
         return self.post(
-            "/dashboard/login", {"csrf_token": token, "email": email, "password": password, "mode": mode, **extra}
+            "/dashboard/login",
+            {"csrf_token": token, "email": email, "password": password, "mode": mode, **extra},
         )
 
 
@@ -104,7 +105,12 @@ def payment(merchant_id, livemode=True, status="succeeded", amount=2500, email=N
     pay_id = new_id("pay")
     if email:
         customer = Customer.create(
-            id=new_id("cus"), merchant_id=merchant_id, livemode=livemode, email=email, created_at=now, updated_at=now
+            id=new_id("cus"),
+            merchant_id=merchant_id,
+            livemode=livemode,
+            email=email,
+            created_at=now,
+            updated_at=now,
         )
         columns["customer"] = customer.id
     captured = amount if status == "succeeded" else 0

@@ -171,7 +171,11 @@ def test_a_tampered_cookie_is_no_session(timed):
 
 def test_unknown_pages_and_payments_are_404_pages(signed_in):
     viewer, _ = signed_in("viewer")
-    for path in ("/dashboard/nowhere", "/dashboard/payments/pay_000000000000000000000000", "/dashboard/payments/x"):
+    for path in (
+        "/dashboard/nowhere",
+        "/dashboard/payments/pay_000000000000000000000000",
+        "/dashboard/payments/x",
+    ):
         resp = viewer.get(path)
         assert resp.status_code == 404, path
         assert "Page not found" in resp.text and resp.headers["Content-Type"].startswith("text/html")
@@ -203,7 +207,9 @@ def test_switching_to_another_membership_and_never_to_a_stranger(signed_in, conf
     assert f'<option value="{other}"' in page
     owner.submit("/dashboard/payments", "/dashboard/switch", {"merchant": other, "mode": "live"})
     assert f'<option value="{other}" selected' in owner.get("/dashboard/payments").text
-    refused = owner.submit("/dashboard/payments", "/dashboard/switch", {"merchant": "m_stranger", "mode": "live"})
+    refused = owner.submit(
+        "/dashboard/payments", "/dashboard/switch", {"merchant": "m_stranger", "mode": "live"}
+    )
     assert refused.status_code == 303
     assert "no member of that merchant" in owner.get("/dashboard/payments").text
 
