@@ -5,7 +5,7 @@ import pathlib
 import falcon
 
 from dashboard import PREFIX
-from dashboard.pages import auth, payments
+from dashboard.pages import auth, payments, reviews
 from dashboard.session import Sessions, Signer
 from dashboard.web import Context, Guard, crash_page, error_page
 from shared.ratelimit import Limiter
@@ -59,6 +59,7 @@ def create_app(config, *, vault, cache, relay, limiter: Limiter | None = None) -
         app, config, sessions, limiter or Limiter.from_config(config), Passwords.from_config(config), vault
     )
     payments.routes(app, cache, relay)
+    reviews.routes(app, cache, relay)
     return app
 
 

@@ -76,6 +76,8 @@ TEMPLATES = jinja2.Environment(
     lstrip_blocks=True,
 )
 TEMPLATES.globals["prefix"] = PREFIX
+#: The navigation: ``(path under PREFIX, label, the action that shows it)``; a page added is a line here.
+TEMPLATES.globals["nav"] = (("payments", "Payments", "payments.read"), ("reviews", "Reviews", "reviews.read"))
 TEMPLATES.filters["money"] = format.amount
 TEMPLATES.filters["moment"] = format.moment
 
