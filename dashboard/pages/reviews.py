@@ -1,5 +1,6 @@
 """``/dashboard/reviews``: the payments a fraud rule sent to a person (``store.reviews``), with each one's
-signals and the rule that opened it; approve or reject as ``POST /reviews/{id}/approve`` and ``/reject`` do."""
+signals and the rule that opened it; approve or reject as ``POST /reviews/{id}/approve`` and ``/reject``
+do."""
 
 import re
 

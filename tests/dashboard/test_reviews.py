@@ -1,4 +1,4 @@
-"""``/dashboard/reviews``: the queue, a review's signals and rule, approve and reject for the roles that may."""
+"""``/dashboard/reviews``: the queue, each review's signals and rule, approve and reject by roles that may."""
 
 from store import reviews
 from store.models import AuditEvent, Review
