@@ -5,10 +5,11 @@ import pathlib
 import falcon
 
 from dashboard import PREFIX
-from dashboard.pages import auth, payments, reviews
+from dashboard.pages import api_keys, auth, payments, reviews
 from dashboard.session import Sessions, Signer
-from dashboard.web import Context, Guard, crash_page, error_page
+from dashboard.web import Context, Guard, crash_page, error_page, not_found
 from shared.ratelimit import Limiter
+from store import errors as store_errors
 from store.passwords import Passwords
 from store.sessions import SessionCache
 
@@ -51,6 +52,7 @@ def create_app(config, *, vault, cache, relay, limiter: Limiter | None = None) -
     app = falcon.App(middleware=(Context(signer), Guard(sessions)), sink_before_static_route=False)
     app.add_error_handler(Exception, crash_page)
     app.add_error_handler(falcon.HTTPError, error_page)
+    app.add_error_handler(store_errors.NotFound, not_found)
     app.add_sink(NotFound().on_get, f"{PREFIX}/")
     app.add_static_route(f"{PREFIX}/static", str(STATIC))
     app.add_route(PREFIX, Home())
@@ -60,6 +62,7 @@ def create_app(config, *, vault, cache, relay, limiter: Limiter | None = None) -
     )
     payments.routes(app, cache, relay)
     reviews.routes(app, cache, relay)
+    api_keys.routes(app, config)
     return app
 
 

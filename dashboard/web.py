@@ -77,7 +77,11 @@ TEMPLATES = jinja2.Environment(
 )
 TEMPLATES.globals["prefix"] = PREFIX
 #: The navigation: ``(path under PREFIX, label, the action that shows it)``; a page added is a line here.
-TEMPLATES.globals["nav"] = (("payments", "Payments", "payments.read"), ("reviews", "Reviews", "reviews.read"))
+TEMPLATES.globals["nav"] = (
+    ("payments", "Payments", "payments.read"),
+    ("reviews", "Reviews", "reviews.read"),
+    ("api_keys", "API keys", "api_keys.read"),
+)
 TEMPLATES.filters["money"] = format.amount
 TEMPLATES.filters["moment"] = format.moment
 
@@ -111,6 +115,13 @@ def form(req) -> dict[str, str]:
         media = req.get_media(default_when_empty={}) if req.content_length else {}
         req.context.form = {k: (v[-1] if isinstance(v, list) else v) for k, v in (media or {}).items()}
     return req.context.form
+
+
+def form_list(req, name: str) -> list[str]:
+    """Every value of the POSTed form's field ``name`` (checkboxes)."""
+    form(req)
+    value = (req.get_media(default_when_empty={}) if req.content_length else {}).get(name)
+    return [value] if isinstance(value, str) else list(value or [])
 
 
 def refused(req, reason: str, action: str | None = None) -> falcon.HTTPForbidden:
@@ -221,6 +232,11 @@ def error_page(req, resp, exc: falcon.HTTPError, params) -> None:
         detail = exc.description or ""
     render(req, resp, "error.html", status=status, title=title, detail=detail, code=status)
     resp.set_headers(exc.headers or {})
+
+
+def not_found(req, resp, exc: Exception, params) -> None:
+    """The store found no such object for the viewer's merchant and mode: the 404 page."""
+    error_page(req, resp, falcon.HTTPNotFound(), params)
 
 
 def crash_page(req, resp, exc: Exception, params) -> None:

@@ -13,3 +13,9 @@ document.addEventListener("change", function (event) {
     target.form.requestSubmit();
   }
 });
+// A secret shown once: selected as soon as it has the focus, ready to copy.
+document.addEventListener("focusin", function (event) {
+  if (event.target.hasAttribute && event.target.hasAttribute("data-select-on-focus")) {
+    event.target.select();
+  }
+});
