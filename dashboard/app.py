@@ -25,6 +25,18 @@ class Home:
         raise falcon.HTTPSeeOther(f"{PREFIX}/payments")
 
 
+class Health:
+    """``GET /dashboard/healthz``: the process answers (the liveness and readiness probes); no database, so
+    a database outage does not restart every pod."""
+
+    public = True
+    uses_database = False
+
+    def on_get(self, req, resp):
+        resp.content_type = falcon.MEDIA_TEXT
+        resp.text = "ok"
+
+
 class NotFound:
     """Any other path: the 404 page (signed in or not: it tells nothing)."""
 
@@ -55,6 +67,7 @@ def create_app(config, *, vault, cache, relay, limiter: Limiter | None = None) -
     app.add_error_handler(store_errors.NotFound, not_found)
     app.add_sink(NotFound().on_get, f"{PREFIX}/")
     app.add_static_route(f"{PREFIX}/static", str(STATIC))
+    app.add_route(f"{PREFIX}/healthz", Health())
     app.add_route(PREFIX, Home())
     app.add_route(f"{PREFIX}/", Home())
     auth.routes(

@@ -145,8 +145,9 @@ _REFUSALS = {
 
 
 class Context:
-    """Per request: an id, the audit trail's anonymous actor at the client's address, a database connection,
-    the flash message, and the security headers on every answer (error pages included)."""
+    """Per request: an id, the audit trail's anonymous actor at the client's address, a database connection
+    (unless the resource says ``uses_database = False``), the flash message, and the security headers on
+    every answer (error pages included)."""
 
     def __init__(self, signer):
         self.signer = signer
@@ -156,7 +157,10 @@ class Context:
         req.context.signer = self.signer
         audit.acting(audit.Actor("anonymous", None, req.context.request_id, req.remote_addr, req.user_agent))
         req.context.flash = self.signer.open("flash", req.cookies.get(FLASH_COOKIE))
-        database.connect(reuse_if_open=True)
+
+    def process_resource(self, req, resp, resource, params):
+        if getattr(resource, "uses_database", True):
+            database.connect(reuse_if_open=True)
 
     def process_response(self, req, resp, resource, req_succeeded):
         for name, value in SECURITY_HEADERS.items():

@@ -218,3 +218,8 @@ def test_static_files_are_served_to_anyone(browser):
     css = browser.get("/dashboard/static/dashboard.css")
     assert css.status_code == 200 and ".test-banner" in css.text
     assert browser.get("/dashboard/static/dashboard.js").status_code == 200
+
+
+def test_the_health_probe_needs_no_session_and_no_database(browser):
+    resp = browser.get("/dashboard/healthz")
+    assert (resp.status_code, resp.text) == (200, "ok")

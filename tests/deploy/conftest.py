@@ -85,6 +85,7 @@ ROLE_SECRETS = {  # what each role needs, beyond COMMON_SECRETS (the database, c
     "fallback": STRIPE | PAYPAL | VAULT_OPENERS,
     "ops": STRIPE | PAYPAL | {"PAYWAVE_PAYPAL_WEBHOOK_ID"},
     "webhooks": {"PAYWAVE_WEBHOOK_SECRET_KEYS"},
+    "dashboard": {"PAYWAVE_API_KEY_DIGEST_KEY", "PAYWAVE_WEBHOOK_SECRET_KEYS"},
 }
 
 
