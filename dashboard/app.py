@@ -5,7 +5,7 @@ import pathlib
 import falcon
 
 from dashboard import PREFIX
-from dashboard.pages import api_keys, auth, payments, reviews
+from dashboard.pages import api_keys, auth, developers, payments, reviews
 from dashboard.session import Sessions, Signer
 from dashboard.web import Context, Guard, crash_page, error_page, not_found
 from shared.ratelimit import Limiter
@@ -56,7 +56,7 @@ def create_app(config, *, vault, cache, relay, limiter: Limiter | None = None) -
       vault: ``store.vault.Vault`` (opens users' TOTP secrets).
       cache: ``shared.cache.Cache`` of payments, updated by the changes made here as by the API's.
       relay: ``store.outbox.Relay``: ``notify()`` after a commit that wrote a job (a capture, a refund).
-      limiter: Login attempts, counted with the API's (default: from ``config``).
+      limiter: Login attempts and redeliveries, counted with the API's (default: from ``config``).
     """
     signer = Signer.from_config(config)
     sessions = Sessions(config, signer, SessionCache(config.credential_cache_seconds))
@@ -70,12 +70,12 @@ def create_app(config, *, vault, cache, relay, limiter: Limiter | None = None) -
     app.add_route(f"{PREFIX}/healthz", Health())
     app.add_route(PREFIX, Home())
     app.add_route(f"{PREFIX}/", Home())
-    auth.routes(
-        app, config, sessions, limiter or Limiter.from_config(config), Passwords.from_config(config), vault
-    )
+    limiter = limiter or Limiter.from_config(config)
+    auth.routes(app, config, sessions, limiter, Passwords.from_config(config), vault)
     payments.routes(app, cache, relay)
     reviews.routes(app, cache, relay)
     api_keys.routes(app, config)
+    developers.routes(app, config, vault, relay, limiter)
     return app
 
 

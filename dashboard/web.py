@@ -81,6 +81,9 @@ TEMPLATES.globals["nav"] = (
     ("payments", "Payments", "payments.read"),
     ("reviews", "Reviews", "reviews.read"),
     ("api_keys", "API keys", "api_keys.read"),
+    ("webhook_endpoints", "Webhooks", "webhook_endpoints.read"),
+    ("events", "Events", "events.read"),
+    ("audit_events", "Audit log", "audit_events.read"),
 )
 TEMPLATES.filters["money"] = format.amount
 TEMPLATES.filters["moment"] = format.moment
