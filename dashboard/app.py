@@ -5,7 +5,7 @@ import pathlib
 import falcon
 
 from dashboard import PREFIX
-from dashboard.pages import api_keys, auth, developers, payments, reviews
+from dashboard.pages import api_keys, auth, developers, payments, radar, reviews
 from dashboard.session import Sessions, Signer
 from dashboard.web import Context, Guard, crash_page, error_page, not_found
 from shared.ratelimit import Limiter
@@ -76,6 +76,7 @@ def create_app(config, *, vault, cache, relay, limiter: Limiter | None = None) -
     reviews.routes(app, cache, relay)
     api_keys.routes(app, config)
     developers.routes(app, config, vault, relay, limiter)
+    radar.routes(app)
     return app
 
 

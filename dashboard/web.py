@@ -80,6 +80,7 @@ TEMPLATES.globals["prefix"] = PREFIX
 TEMPLATES.globals["nav"] = (
     ("payments", "Payments", "payments.read"),
     ("reviews", "Reviews", "reviews.read"),
+    ("radar/rules", "Fraud rules", "radar.read"),
     ("api_keys", "API keys", "api_keys.read"),
     ("webhook_endpoints", "Webhooks", "webhook_endpoints.read"),
     ("events", "Events", "events.read"),
