@@ -79,6 +79,7 @@ TEMPLATES.globals["prefix"] = PREFIX
 #: The navigation: ``(path under PREFIX, label, the action that shows it)``; a page added is a line here.
 TEMPLATES.globals["nav"] = (
     ("payments", "Payments", "payments.read"),
+    ("customers", "Customers", "customers.read"),
     ("reviews", "Reviews", "reviews.read"),
     ("radar/rules", "Fraud rules", "radar.read"),
     ("api_keys", "API keys", "api_keys.read"),
