@@ -86,6 +86,7 @@ TEMPLATES.globals["nav"] = (
     ("webhook_endpoints", "Webhooks", "webhook_endpoints.read"),
     ("events", "Events", "events.read"),
     ("audit_events", "Audit log", "audit_events.read"),
+    ("users", "Team", "users.read"),
 )
 TEMPLATES.filters["money"] = format.amount
 TEMPLATES.filters["moment"] = format.moment

@@ -84,3 +84,8 @@ def grants(granted: frozenset[str] | set[str], action: str) -> bool:
     """Whether scopes ``granted`` grant ``action`` (a key of ``PERMISSIONS``; another is a caller's bug:
     KeyError)."""
     return PERMISSIONS[action] in granted
+
+
+def within(granted: frozenset[str] | set[str], role: str) -> bool:
+    """Whether a credential holding ``granted`` may grant, change or remove ``role`` (none above its own)."""
+    return ROLES[role] <= granted
