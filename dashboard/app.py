@@ -5,7 +5,7 @@ import pathlib
 import falcon
 
 from dashboard import PREFIX
-from dashboard.pages import api_keys, auth, customers, developers, payments, radar, reviews, team
+from dashboard.pages import api_keys, auth, customers, developers, home, payments, radar, reviews, team
 from dashboard.session import Sessions, Signer
 from dashboard.web import Context, Guard, crash_page, error_page, not_found
 from shared.ratelimit import Limiter
@@ -16,13 +16,13 @@ from store.sessions import SessionCache
 STATIC = pathlib.Path(__file__).with_name("static")
 
 
-class Home:
-    """``GET /dashboard`` and ``/dashboard/``: the payments, where a team's day starts."""
+class Root:
+    """``GET /dashboard``: to ``/dashboard/``, the home page (relative links need the slash)."""
 
     public = True
 
     def on_get(self, req, resp):
-        raise falcon.HTTPSeeOther(f"{PREFIX}/payments")
+        raise falcon.HTTPMovedPermanently(f"{PREFIX}/")
 
 
 class Health:
@@ -68,8 +68,8 @@ def create_app(config, *, vault, cache, relay, limiter: Limiter | None = None) -
     app.add_sink(NotFound().on_get, f"{PREFIX}/")
     app.add_static_route(f"{PREFIX}/static", str(STATIC))
     app.add_route(f"{PREFIX}/healthz", Health())
-    app.add_route(PREFIX, Home())
-    app.add_route(f"{PREFIX}/", Home())
+    app.add_route(PREFIX, Root())
+    app.add_route(f"{PREFIX}/", home.Home())
     limiter = limiter or Limiter.from_config(config)
     auth.routes(app, config, sessions, limiter, Passwords.from_config(config), vault)
     payments.routes(app, cache, relay)

@@ -78,6 +78,7 @@ TEMPLATES = jinja2.Environment(
 TEMPLATES.globals["prefix"] = PREFIX
 #: The navigation: ``(path under PREFIX, label, the action that shows it)``; a page added is a line here.
 TEMPLATES.globals["nav"] = (
+    ("", "Home", "payments.read"),
     ("payments", "Payments", "payments.read"),
     ("customers", "Customers", "customers.read"),
     ("reviews", "Reviews", "reviews.read"),

@@ -21,7 +21,7 @@ def _next(target: str | None) -> str:
         parsed = urllib.parse.urlsplit(target)
         if not parsed.scheme and not parsed.netloc:
             return target
-    return PREFIX + "/payments"
+    return PREFIX + "/"
 
 
 class Login:
@@ -119,18 +119,18 @@ class Switch:
         merchant = fields.get("merchant") or viewer.merchant_id
         livemode = fields.get("mode", "live" if viewer.livemode else "test") != "test"
         if merchant not in viewer.merchants:
-            redirect(req, resp, f"{PREFIX}/payments", "You are no member of that merchant.", "error")
+            redirect(req, resp, f"{PREFIX}/", "You are no member of that merchant.", "error")
         try:
             grant = sessions.switch(signed_in.session_id, signed_in.user_id, merchant, livemode, self.days)
         except NotFound:  # removed from it since the page was drawn
-            redirect(req, resp, f"{PREFIX}/payments", "You are no member of that merchant.", "error")
+            redirect(req, resp, f"{PREFIX}/", "You are no member of that merchant.", "error")
         self.sessions.forget(signed_in)
         value = self.sessions.issue(
             grant.session.id, signed_in.user_id, merchant, livemode, signed_in.signed_in_at
         )
         set_cookie(req, resp, COOKIE, value, self.sessions.remaining(signed_in.signed_in_at))
         mode = "live" if livemode else "test"
-        redirect(req, resp, f"{PREFIX}/payments", f"Now viewing {merchant} in {mode} mode.")
+        redirect(req, resp, f"{PREFIX}/", f"Now viewing {merchant} in {mode} mode.")
 
 
 def routes(app, config, dashboard_sessions, limiter, passwords, vault):

@@ -115,7 +115,7 @@ def sign_in(page, base, email, mode="test"):
     page.check(f'input[name="mode"][value="{mode}"]')
     assert axe_check(page) == []
     page.click('button[type="submit"]')
-    page.wait_for_url(f"{base}/payments")
+    page.wait_for_url(f"{base}/")
 
 
 @pytest.fixture
@@ -133,6 +133,10 @@ def test_support_finds_a_payment_refunds_part_and_sees_it_everywhere(
     page.on("dialog", lambda dialog: dialog.accept())  # the refund's confirmation
     sign_in(page, dashboard, emails["owner"])
     assert page.locator(".test-banner").inner_text().startswith("TEST MODE")
+    assert axe_check(page) == []  # the home page
+    page.evaluate(MASK)
+    page.screenshot(path=os.path.join(DOCS, "dashboard-home.png"), full_page=True)
+    page.goto(f"{dashboard}/payments")
 
     page.fill("#f-email", EMAIL)
     page.click('.filters button[type="submit"]')
