@@ -223,3 +223,22 @@ def test_static_files_are_served_to_anyone(browser):
 def test_the_health_probe_needs_no_session_and_no_database(browser):
     resp = browser.get("/dashboard/healthz")
     assert (resp.status_code, resp.text) == (200, "ok")
+
+
+def test_a_user_with_two_factor_signs_in_with_the_current_code(config, merchant, browser):
+    import pyotp
+
+    from store import users
+    from store.models import User
+    from store.vault import Vault
+
+    keyring = Vault.from_config(config).secrets
+    user_id, email = member(config, merchant, "viewer")
+    secret = users.totp_setup(User.get_by_id(user_id), keyring)["secret"]
+    users.totp_switch(User.get_by_id(user_id), merchant, pyotp.TOTP(secret).now(), keyring, True)
+    assert browser.sign_in(email).status_code == 401  # the password alone is not enough
+    assert (
+        browser.sign_in(email, otp="000000" if pyotp.TOTP(secret).now() != "000000" else "111111").status_code
+        == 401
+    )
+    assert browser.sign_in(email, otp=pyotp.TOTP(secret).now()).status_code == 303
