@@ -1,11 +1,14 @@
 """A merchant's figures over a period, aggregated by the database: what the dashboard's home shows.
 
-Every query starts from the payments the merchant created in the period in one mode, found through the index
-``payment_merchant_created (merchant_id, created_at, id)``; attempts join by their ``UNIQUE (payment_id,
-number)``.  So a query reads the period's payments and their attempts, never the rest of the history: ten
-million payments in the table cost nothing to a merchant's week.  What grows is a period's own volume: the
-period is bounded (``MAX_DAYS``), and a merchant with millions of payments a week would need daily rollup
-tables filled by a worker (not built: at about 1 µs per row aggregated, a week of 100,000 payments is 0.1 s).
+Every query starts from the payments the merchant created in the period in one mode, found through the
+payment indexes on ``(merchant_id, [livemode,] …, created_at)``; attempts join by their ``UNIQUE (payment_id,
+number)``.  So a query reads the period's payments and their attempts, never the rest of the history: the
+table's size does not matter, the period's volume does.  Measured on 4.9 million payments (the history
+seed of ``tests/support/history.py``), for a merchant with 100,000 payments and attempts in the period: 0.08
+to 0.6 s per query on a quiet 2-core machine, up to 3 s under a load average of 10.  That is fine for most
+merchants; for one with more than about 100,000 payments a period, the next step is daily rollup tables
+(per merchant, mode, day, gateway, status) filled by a worker, which this module would read instead (not built).
+The period is bounded (``MAX_DAYS``).
 """
 
 # peewee's query classes are generic in its stubs only: annotations stay unevaluated.
