@@ -6,8 +6,9 @@ number)``.  So a query reads the period's payments and their attempts, never the
 table's size does not matter, the period's volume does.  Measured on 4.9 million payments (the history
 seed of ``tests/support/history.py``), for a merchant with 100,000 payments and attempts in the period: 0.08
 to 0.6 s per query on a quiet 2-core machine, up to 3 s under a load average of 10.  That is fine for most
-merchants; for one with more than about 100,000 payments a period, the next step is daily rollup tables
-(per merchant, mode, day, gateway, status) filled by a worker, which this module would read instead (not built).
+merchants; for one with more than about 100,000 payments a period, the next step is daily rollup
+tables (per merchant, mode, day, gateway, status) filled by a worker, which this module would read instead
+(not built).
 The period is bounded (``MAX_DAYS``).
 """
 
