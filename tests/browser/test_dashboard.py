@@ -1,6 +1,6 @@
 """The dashboard in a real browser (``paywave dashboard`` beside the browser stack's ingress and workers):
 sign in, find a payment by its customer's email, refund part of it and see the refund in the timeline and in
-the sandbox's ledger; create an API key and use it with curl; a viewer sees no refund button and a crafted
+the sandbox's ledger; create an API key and use it with curl; approve a payment a review rule sent to review; a viewer sees no refund button and a crafted
 POST from their session is refused and audited; a POST without its CSRF token is refused.  axe-core (vendored
 in tests/browser/axe with its licence) checks every page visited: no serious or critical violation.  The
 README's screenshots come from here."""
@@ -30,7 +30,7 @@ MASK = r"""() => {
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   for (let node = walker.nextNode(); node; node = walker.nextNode()) {
     node.textContent = node.textContent
-      .replace(/\b(pay|re|evt|cus|att|we|key|rev)_[A-Za-z0-9]{8,}/g, "$1_…")
+      .replace(/\b(pay|re|evt|cus|att|we|key|rev|rule)_[A-Za-z0-9]{8,}/g, "$1_…")
       .replace(/\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC/g, "…")
       .replace(/\bu[0-9a-f]{12}@example\.test/g, "…@example.test");
   }
@@ -222,3 +222,49 @@ def test_a_viewer_has_no_refund_button_and_crafted_posts_are_refused(context, da
         .order_by(AuditEvent.id)
     ]
     assert reasons[-2:] == ["forbidden", "csrf"]
+
+
+def test_a_risk_analyst_sees_the_review_and_an_admin_approves_it(context, dashboard, stack, mint):
+    from store.models import Review
+
+    emails = people(stack)
+    auth = {"Authorization": f"Bearer {mint(MERCHANT, livemode=False)}"}
+    rule = requests.post(
+        f"{stack.api}/radar/rules",
+        json={"action": "review", "predicate": ":amount: >= 7100 and :amount: <= 7100"},
+        headers=auth,
+        timeout=10,
+    )
+    rule.raise_for_status()
+    try:
+        body = {
+            "amount": 7100,
+            "currency": "USD",
+            "payment_method": {
+                "type": "card",
+                "card": {"number": "4242424242424242", "exp_month": 12, "exp_year": 2030, "cvc": "123"},
+            },
+        }
+        created = requests.post(
+            f"{stack.api}/payments",
+            json=body,
+            headers={**auth, "Idempotency-Key": f"rev-{time.time_ns()}"},
+            timeout=10,
+        )
+        created.raise_for_status()
+        wait_status(created.json()["id"])
+        review = Review.get(Review.payment_id == created.json()["id"])
+        page = context.new_page()
+        page.on("dialog", lambda dialog: dialog.accept())
+        sign_in(page, dashboard, emails["owner"])
+        page.goto(f"{dashboard}/reviews")
+        card = page.locator(".review", has=page.locator(f'a[href="/dashboard/payments/{review.payment_id}"]'))
+        assert "71.00 USD" in card.inner_text() and rule.json()["id"] in card.inner_text()
+        assert axe_check(page) == []
+        page.evaluate(MASK)
+        page.screenshot(path=os.path.join(DOCS, "dashboard-reviews.png"), full_page=True)
+        card.get_by_role("button", name="Approve").click()
+        page.wait_for_selector(".flash-success")
+        assert Review.get_by_id(review.id).closed_reason == "approved"
+    finally:
+        requests.delete(f"{stack.api}/radar/rules/{rule.json()['id']}", headers=auth, timeout=10)
