@@ -61,7 +61,10 @@ def create_app(config, *, vault, cache, relay, limiter: Limiter | None = None) -
     signer = Signer.from_config(config)
     sessions = Sessions(config, signer, SessionCache(config.credential_cache_seconds))
     # the static files first: the 404 sink under /dashboard/ would take their paths too
-    app = falcon.App(middleware=(Context(signer), Guard(sessions)), sink_before_static_route=False)
+    app = falcon.App(
+        middleware=(Context(signer, config.trusted_networks()), Guard(sessions)),
+        sink_before_static_route=False,
+    )
     app.add_error_handler(Exception, crash_page)
     app.add_error_handler(falcon.HTTPError, error_page)
     app.add_error_handler(store_errors.NotFound, not_found)

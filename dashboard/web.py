@@ -23,6 +23,7 @@ from dashboard.session import (
 )
 from shared.logging import get_logger
 from shared.permissions import ROLES, grants
+from shared.ratelimit import client_address
 from store import audit, users
 from store.db import database
 
@@ -156,13 +157,21 @@ class Context:
     (unless the resource says ``uses_database = False``), the flash message, and the security headers on
     every answer (error pages included)."""
 
-    def __init__(self, signer):
+    def __init__(self, signer, trusted=()):
+        """Parameters:
+        trusted: Proxy networks whose ``X-Forwarded-For`` is believed (``Config.trusted_networks()``), as
+          the API's: behind the chart's Ingress the peer is the proxy, not the user.
+        """
         self.signer = signer
+        self.trusted = trusted
 
     def process_request(self, req, resp):
         req.context.request_id = uuid.uuid4().hex
         req.context.signer = self.signer
-        audit.acting(audit.Actor("anonymous", None, req.context.request_id, req.remote_addr, req.user_agent))
+        req.context.client_ip = client_address(req, self.trusted)
+        audit.acting(
+            audit.Actor("anonymous", None, req.context.request_id, req.context.client_ip, req.user_agent)
+        )
         req.context.flash = self.signer.open("flash", req.cookies.get(FLASH_COOKIE))
 
     def process_resource(self, req, resp, resource, params):

@@ -71,7 +71,7 @@ class Login:
                 otp,
                 None,
                 livemode=livemode,
-                throttled=login_throttled(self.limiter, self.config, email, req.remote_addr),
+                throttled=login_throttled(self.limiter, self.config, email, req.context.client_ip),
                 passwords=self.passwords,
                 keyring=self.keyring,
                 days=self.config.session_refresh_days,
