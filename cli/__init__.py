@@ -37,7 +37,12 @@ def _ingress(args):
     def load():
         from ingress.app import get_app
 
-        return get_app(config)
+        if not args.with_dashboard:
+            return get_app(config)
+        from cli.dev import with_dashboard
+        from dashboard.app import get_app as get_dashboard
+
+        return with_dashboard(get_app(config), get_dashboard(config))
 
     serve(
         load,
@@ -46,6 +51,25 @@ def _ingress(args):
         workers=args.workers or config.web_workers,
         threads=config.web_threads,
         metrics_port=config.ingress_metrics_port,
+    )
+
+
+def _dashboard(args):
+    config = _config()
+    config.warn_dev_defaults()
+    from shared.server import serve
+
+    def load():
+        from dashboard.app import get_app
+
+        return get_app(config)
+
+    serve(
+        load,
+        host=args.host,
+        port=args.port,
+        workers=args.workers or config.web_workers,
+        threads=config.web_threads,
     )
 
 
@@ -203,7 +227,20 @@ def build_parser():
     ingress.add_argument("--host", default="127.0.0.1", help="address to listen on")
     ingress.add_argument("--port", type=int, default=8000, help="port to listen on")
     ingress.add_argument("--workers", type=int, default=None, help="processes (default: PAYWAVE_WEB_WORKERS)")
+    ingress.add_argument(
+        "--with-dashboard",
+        action="store_true",
+        help="also serve the dashboard at /dashboard (as `paywave dev`)",
+    )
     ingress.set_defaults(func=_ingress)
+
+    dashboard = _command(sub, "dashboard", "serve the merchant dashboard at /dashboard (gunicorn)")
+    dashboard.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    dashboard.add_argument("--port", type=int, default=8001, help="port to listen on")
+    dashboard.add_argument(
+        "--workers", type=int, default=None, help="processes (default: PAYWAVE_WEB_WORKERS)"
+    )
+    dashboard.set_defaults(func=_dashboard)
 
     from shared.queues import POOLS
 

@@ -218,6 +218,8 @@ def banner(config, port):
 PayWave is running at {base}
   demo checkout (pay with 4242 4242 4242 4242):
     {demo_url(config)}
+  dashboard (sign in as the demo owner below; the demo's payments are in test mode):
+    {base}/dashboard
   dev token (merchant {DEV_MERCHANT}, 30 days):
     export TOKEN={token}
   or log in as the demo owner ({DEMO_EMAIL}, password {password}):
@@ -234,9 +236,23 @@ PayWave is running at {base}
     )
 
 
+def with_dashboard(api, dashboard_app):
+    """One WSGI app on one port: ``/dashboard`` and below to the dashboard, anything else to the API, so a new
+    user finds the dashboard where the API is (a deployment routes the path to the dashboard's own pods)."""
+    from dashboard import PREFIX
+
+    def app(environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        target = dashboard_app if path == PREFIX or path.startswith(PREFIX + "/") else api
+        return target(environ, start_response)
+
+    return app
+
+
 def _embedded_app(config):
     import dramatiq
 
+    from dashboard.app import create_app as create_dashboard
     from ingress.app import create_app
     from shared import tracing
     from shared.broker import reachable
@@ -253,13 +269,11 @@ def _embedded_app(config):
     rt = runtime.build(config, sweeper=True, heartbeat=False)
     worker = dramatiq.Worker(rt.broker, worker_threads=config.worker_threads)
     worker.start()
-    return create_app(
-        config,
-        vault=Vault.from_config(config),
-        cache=rt.context.cache,
-        relay=rt.relay,
-        broker_check=lambda: reachable(rt.broker),
+    vault = Vault.from_config(config)
+    api = create_app(
+        config, vault=vault, cache=rt.context.cache, relay=rt.relay, broker_check=lambda: reachable(rt.broker)
     )
+    return with_dashboard(api, create_dashboard(config, vault=vault, cache=rt.context.cache, relay=rt.relay))
 
 
 def run(config, port, host="127.0.0.1"):
@@ -306,7 +320,7 @@ def run(config, port, host="127.0.0.1"):
             return
         if subprocess.run([sys.executable, "-m", "cli", "migrate"]).returncode:
             raise SystemExit("the migration failed (above)")
-        children.append(_child("ingress", "--host", host, "--port", str(port)))
+        children.append(_child("ingress", "--host", host, "--port", str(port), "--with-dashboard"))
         children += [
             _child("worker", "--pool", pool, env={"PAYWAVE_METRICS_PORT": str(metrics)})
             for pool, metrics in metrics_ports(config).items()

@@ -10,9 +10,9 @@ import orjson
 import structlog
 
 from ingress.errors import Problem
-from ingress.ratelimit import client_address
 from shared import metrics, tracing
 from shared.logging import get_logger
+from shared.ratelimit import client_address
 from store import audit, idempotency
 from store.db import database
 

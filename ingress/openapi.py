@@ -6,9 +6,9 @@ from gateways import registry
 from ingress import permissions, validation
 from ingress.resources import radar
 from ingress.resources.common import ID_FORMS
-from ingress.resources.csv_export import EXPORT_FORMATS
 from ingress.resources.users import PASSWORD_MAX
 from shared import notifications as notification_events
+from shared.csv_export import EXPORT_FORMATS
 from shared.queues import GATEWAYS
 from shared.radar import language
 from shared.radar.attributes import LIST_TYPES

@@ -4,7 +4,6 @@ Every answer the limiter counted carries ``RateLimit-Policy`` and ``RateLimit``
 (draft-ietf-httpapi-ratelimit-headers), errors included.
 """
 
-import ipaddress
 import math
 
 from ingress.errors import Problem
@@ -30,27 +29,6 @@ def check(req, limiter, key, policy, fail_open=False):
             slug="rate-limited",
             headers={"Retry-After": str(max(1, math.ceil(decision.retry_after)))},
         )
-
-
-def client_address(req, trusted):
-    """The client's address: the peer, or when the peer is one of the ``trusted`` proxy networks, the
-    last ``X-Forwarded-For`` entry that is not (what a client writes itself further left is not trusted)."""
-
-    def is_trusted(address):
-        try:
-            return any(ipaddress.ip_address(address) in net for net in trusted)
-        except ValueError:
-            return False
-
-    address = req.remote_addr
-    if trusted and is_trusted(address):
-        for hop in reversed(
-            [h.strip() for h in (req.get_header("X-Forwarded-For") or "").split(",") if h.strip()]
-        ):
-            address = hop
-            if not is_trusted(hop):
-                break
-    return address
 
 
 class RateLimit:

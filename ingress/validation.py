@@ -19,7 +19,7 @@ from shared.queues import GATEWAYS
 from shared.radar.attributes import normalize
 from store.states import SETTLED, PaymentMethod
 
-MAX_AMOUNT = 99_999_999_999
+MAX_AMOUNT = money.MAX_AMOUNT
 METADATA_MAX_KEYS = STRIPE_METADATA_MAX_KEYS - 1  # Stripe's limit counts our PAYMENT_ID_KEY
 METADATA_KEY_MAX = 40
 METADATA_VALUE_MAX = 500

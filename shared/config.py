@@ -381,6 +381,12 @@ class Config:
     invitation_hours: int = _setting(
         72, _int, "how long an invitation (`POST /users`) can be accepted", low=1, high=720
     )
+    dashboard_idle_minutes: int = _setting(
+        30, _int, "a dashboard sign-in ends after this long without a request", low=1, high=24 * 60
+    )
+    dashboard_session_hours: int = _setting(
+        12, _int, "a dashboard sign-in ends this long after it began, however active", low=1, high=30 * 24
+    )
     log_level: str = _setting("info", doc="debug, info, warning or error")
     metrics_port: int = _setting(9191, _int, "worker Prometheus port", low=1, high=65535)
     heartbeat_file: str = _setting("/tmp/paywave/heartbeat", doc="file a worker touches while alive")

@@ -31,6 +31,10 @@ class UnknownCurrency(ValueError):
     pass
 
 
+#: The largest amount in minor units a payment, a refund or a search can name (every door checks it).
+MAX_AMOUNT = 99_999_999_999
+
+
 def exponent(currency: str) -> int:
     """Minor-unit exponent of ``currency`` (upper-case ISO 4217 code).
 

@@ -9,11 +9,13 @@ than the shared one, but never none.
 """
 
 import dataclasses
+import hashlib
+import ipaddress
 import math
 import threading
 import time
 from collections.abc import Sequence
-from typing import Self
+from typing import Any, Self
 
 import redis
 
@@ -162,3 +164,47 @@ class Limiter:
         if self._script is not None and fail_open:
             return Decision(policy, True, policy.quota, 0.0, 0.0)
         return self._local.hit(key, policy)
+
+
+#: Seconds over which login attempts are counted, per account and per address.
+LOGIN_WINDOW = 15 * 60
+
+
+def login_throttled(limiter: Limiter, config: Config, email: str, ip: str) -> bool:
+    """Count one login attempt on both budgets, the account's and the address's (both, always), shared by
+    every door a user logs in at (the API's ``POST /auth/login``, the dashboard's form).  True when either is
+    spent.  The account's key is a digest: Redis never holds an email."""
+    account = hashlib.sha256(email.lower().encode()).hexdigest()[:32]
+    decisions = [
+        limiter.hit(
+            f"login-account:{account}",
+            Policy("login-account", config.login_attempts_per_account, LOGIN_WINDOW),
+        ),
+        limiter.hit(f"login-ip:{ip}", Policy("login-ip", config.login_attempts_per_ip, LOGIN_WINDOW)),
+    ]
+    return not all(decision.allowed for decision in decisions)
+
+
+def client_address(req: Any, trusted: Sequence[ipaddress.IPv4Network | ipaddress.IPv6Network]) -> str:
+    """The client's address: the peer, or when the peer is one of the ``trusted`` proxy networks, the
+    last ``X-Forwarded-For`` entry that is not (what a client writes itself further left is not trusted).
+
+    Parameters:
+      req: A WSGI framework's request (``remote_addr``, ``get_header``): the API's and the dashboard's.
+    """
+
+    def is_trusted(address: str) -> bool:
+        try:
+            return any(ipaddress.ip_address(address) in net for net in trusted)
+        except ValueError:
+            return False
+
+    address = req.remote_addr
+    if trusted and is_trusted(address):
+        for hop in reversed(
+            [h.strip() for h in (req.get_header("X-Forwarded-For") or "").split(",") if h.strip()]
+        ):
+            address = hop
+            if not is_trusted(hop):
+                break
+    return address

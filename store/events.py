@@ -102,6 +102,14 @@ def list_(
     return [event_object(e) for e in rows], has_more
 
 
+def of_payment(merchant_id: str, payment_id: str, *, livemode: bool) -> list[dict]:
+    """The events of one payment of the merchant in mode ``livemode``, oldest first (a payment's timeline)."""
+    query = Event.select().where(
+        (Event.merchant_id == merchant_id) & (Event.livemode == livemode) & (Event.payment_id == payment_id)
+    )
+    return [event_object(e) for e in query.order_by(Event.created_at, Event.id)]
+
+
 def redeliver(merchant_id: str, event_id: str, *, livemode: bool) -> bytes:
     """New deliveries of the event to every endpoint subscribed to it now.
 

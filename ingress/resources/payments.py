@@ -18,7 +18,7 @@ from ingress.resources.common import (
     starting_after,
     unit_of_work,
 )
-from ingress.resources.csv_export import EXPORT_FORMATS, csv_lines
+from shared.csv_export import EXPORT_FORMATS, csv_lines
 from store import customers, payments, tokens
 
 #: The export's header row: the columns of ``store.payments.EXPORT_COLUMNS``, named as in the API.

@@ -4,19 +4,16 @@ Every refused login answers the same ``401`` (unknown email, wrong password or c
 or address), so an answer never tells whether an account exists or is under attack.
 """
 
-import hashlib
-
 from ingress import validation
 from ingress.auth import Authentication, unauthorized
 from ingress.errors import Problem
 from ingress.resources.users import EMAIL_MAX, PASSWORD_MAX, user_only
-from shared.ratelimit import Limiter, Policy
+from shared.ratelimit import Limiter, login_throttled
 from store import sessions, users
 from store.errors import NotFound
 from store.passwords import Passwords
 from store.vault import Vault
 
-LOGIN_WINDOW = 15 * 60  # seconds over which login attempts are counted
 MERCHANT_MAX = 255
 
 
@@ -94,18 +91,7 @@ class Login(Tokens):
         self.limiter = limiter
         self.passwords = passwords
         self.keyring = vault.secrets
-        self.per_account = Policy("login-account", config.login_attempts_per_account, LOGIN_WINDOW)
-        self.per_ip = Policy("login-ip", config.login_attempts_per_ip, LOGIN_WINDOW)
-
-    def throttled(self, email: str, ip: str) -> bool:
-        """Count this attempt on both budgets (both, always); True when either is spent.  The account's
-        key is a digest: Redis never holds an email."""
-        account = hashlib.sha256(email.lower().encode()).hexdigest()[:32]
-        decisions = [
-            self.limiter.hit(f"login-account:{account}", self.per_account),
-            self.limiter.hit(f"login-ip:{ip}", self.per_ip),
-        ]
-        return not all(decision.allowed for decision in decisions)
+        self.config = config
 
     def on_post(self, req, resp):
         email, password, otp, merchant, livemode = login_body(req.context.body)
@@ -116,7 +102,7 @@ class Login(Tokens):
                 otp,
                 merchant,
                 livemode=livemode,
-                throttled=self.throttled(email, req.context.client_ip),
+                throttled=login_throttled(self.limiter, self.config, email, req.context.client_ip),
                 passwords=self.passwords,
                 keyring=self.keyring,
                 days=self.refresh_days,

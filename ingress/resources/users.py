@@ -12,6 +12,7 @@ import falcon
 from ingress import permissions, validation
 from ingress.errors import Problem
 from ingress.resources.common import USER_ID, answer_list, known_id, unit_of_work
+from shared.permissions import within
 from store import users
 from store.models import User
 from store.objects import encode
@@ -41,7 +42,7 @@ def may_grant(principal: permissions.Principal, role: str) -> None:
     """Raises:
     Problem: 403 when ``role`` holds a scope ``principal`` lacks (a role above its own).
     """
-    if not permissions.ROLES[role] <= principal.scopes:
+    if not within(principal.scopes, role):
         raise Problem(
             403, "Forbidden", f"the role {role} is above this credential's own", slug="role-exceeds-own"
         )

@@ -93,6 +93,9 @@ def test_dev_serves_the_api_and_its_printed_example_is_charged(tmp_path, sandbox
             base + "/users/me", headers={"Authorization": f"Bearer {tokens['access_token']}"}, timeout=5
         )
         assert me.json()["role"] == "owner"  # the demo owner of the dev merchant
+        assert f"{base}/dashboard" in banner
+        sign_in = requests.get(base + "/dashboard/login", timeout=5)  # the dashboard, on the API's port
+        assert sign_in.status_code == 200 and "Sign in to PayWave" in sign_in.text
         shop_pays_with_a_token(re.search(r"(http://\S+/checkout/demo)\n", banner).group(1), base)
         assert f"{base}/_dev/mail\n" in banner
         receipts_are_caught(base, deadline, tmp_path / "paywave-mail")

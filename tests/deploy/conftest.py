@@ -87,6 +87,7 @@ ROLE_SECRETS = {  # what each role needs, beyond COMMON_SECRETS (the database, c
     "ops": STRIPE | PAYPAL | {"PAYWAVE_PAYPAL_WEBHOOK_ID"},
     "webhooks": {"PAYWAVE_WEBHOOK_SECRET_KEYS"},
     "notifications": {"PAYWAVE_SMTP_URL"},
+    "dashboard": {"PAYWAVE_API_KEY_DIGEST_KEY", "PAYWAVE_WEBHOOK_SECRET_KEYS"},
 }
 
 

@@ -124,7 +124,7 @@ def test_depends_on_waits_for_health_or_completion(services):
 def test_app_services_wait_for_backing_services_and_migrations(services):
     for name, svc in services.items():
         cmd = _command(svc)
-        if cmd[:1] not in (["ingress"], ["worker"], ["migrate"]):
+        if cmd[:1] not in (["ingress"], ["worker"], ["migrate"], ["dashboard"]):
             continue
         deps = svc.get("depends_on") or {}
         assert "postgres" in deps, f"{name} must wait for postgres"
@@ -297,7 +297,7 @@ def test_each_service_carries_only_its_roles_secrets(services, env_example, role
     seen = set()
     for name, svc in services.items():
         cmd = _command(svc)
-        if cmd[:1] not in (["ingress"], ["worker"], ["migrate"]):
+        if cmd[:1] not in (["ingress"], ["worker"], ["migrate"], ["dashboard"]):
             continue
         role = cmd[cmd.index("--pool") + 1] if cmd[0] == "worker" else cmd[0]
         env = {**active, **(svc.get("environment") or {})}

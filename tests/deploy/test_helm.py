@@ -124,6 +124,15 @@ def ingress_deployment(docs):
     return deployment
 
 
+def dashboard_deployment(docs):
+    [deployment] = [
+        d
+        for d in of_kind(docs, "Deployment")
+        if d["metadata"]["labels"].get("app.kubernetes.io/component") == "dashboard"
+    ]
+    return deployment
+
+
 def effective_pools(vals: dict) -> dict[str, dict]:
     """Enabled pools as the chart resolves them (workerDefaults, then the pool's keys)."""
     defaults = vals.get("workerDefaults") or {}
@@ -536,7 +545,12 @@ def test_ingress_probes_ports_and_service(rendered):
     assert {"containerPort": 8000, "name": "http", "protocol": "TCP"} in container["ports"]
     assert {"PAYWAVE_WEB_WORKERS", "PAYWAVE_WEB_THREADS"} <= container_env_names(container)
 
-    [service] = [s for s in of_kind(docs, "Service") if s["spec"].get("clusterIP") != "None"]
+    [service] = [
+        s
+        for s in of_kind(docs, "Service")
+        if s["spec"].get("clusterIP") != "None"
+        and s["metadata"]["labels"]["app.kubernetes.io/component"] == "ingress"
+    ]
     pod_labels = deployment["spec"]["template"]["metadata"]["labels"]
     assert selector_matches(service["spec"]["selector"], pod_labels)
     for pool, worker in worker_deployments(docs).items():
@@ -719,7 +733,11 @@ def test_existing_secret_is_referenced_not_created(production_docs):
 def test_production_values_render_the_production_features(production_docs):
     docs = production_docs
     vals = production_values()
-    [ingress] = of_kind(docs, "Ingress")
+    [ingress] = [
+        i
+        for i in of_kind(docs, "Ingress")
+        if i["metadata"]["labels"]["app.kubernetes.io/component"] == "ingress"
+    ]
     assert ingress["spec"]["tls"][0]["hosts"] == ["api.paywave.example.com"]
     assert ingress["spec"]["rules"][0]["host"] == "api.paywave.example.com"
 
@@ -739,7 +757,7 @@ def test_production_values_render_the_production_features(production_docs):
     assert pdb["spec"]["minAvailable"] == vals["podDisruptionBudget"]["minAvailable"]
 
     policies = of_kind(docs, "NetworkPolicy")
-    assert len(policies) == 2
+    assert len(policies) == 3  # the ingress's, the workers', the dashboard's
     covered = [p["spec"]["podSelector"]["matchLabels"] for p in policies]
     for deployment in of_kind(docs, "Deployment"):
         labels = deployment["spec"]["template"]["metadata"]["labels"]
@@ -838,10 +856,11 @@ def test_dashboard_ships_as_a_grafana_sidecar_configmap(production_docs):
 
 
 def role_containers(docs):
-    """role -> its PayWave container (the ingress, the migration Job, each pool)."""
+    """role -> its PayWave container (the ingress, the migration Job, each pool, the dashboard)."""
     [job] = of_kind(docs, "Job")
     return {
         "ingress": ingress_deployment(docs)["spec"]["template"]["spec"]["containers"][0],
+        "dashboard": dashboard_deployment(docs)["spec"]["template"]["spec"]["containers"][0],
         "migrate": job["spec"]["template"]["spec"]["containers"][0],
         **{
             pool: d["spec"]["template"]["spec"]["containers"][0]
@@ -863,6 +882,39 @@ def test_each_role_gets_only_its_own_secrets(rendered, role_secrets):
     assert "PAYWAVE_VAULT_PRIVATE_KEYS" not in held_secrets(containers["ingress"]), (
         "the ingress must not open cards"
     )
+
+
+def test_the_dashboard_is_its_own_deployment_service_and_ingress_path(production_docs):
+    docs = production_docs
+    deployment = dashboard_deployment(docs)
+    container = deployment["spec"]["template"]["spec"]["containers"][0]
+    assert container["command"] + container["args"] == [
+        "paywave",
+        "dashboard",
+        "--host",
+        "0.0.0.0",
+        "--port",
+        "8001",
+    ]
+    assert container["livenessProbe"]["httpGet"]["path"] == "/dashboard/healthz"
+    services = by_name(docs, "Service")
+    service = services[f"{RELEASE}-dashboard"]
+    assert selector_matches(service["spec"]["selector"], deployment["spec"]["template"]["metadata"]["labels"])
+    assert not selector_matches(
+        service["spec"]["selector"], ingress_deployment(docs)["spec"]["template"]["metadata"]["labels"]
+    )
+    ingresses = by_name(docs, "Ingress")
+    api, dashboard = ingresses[RELEASE], ingresses[f"{RELEASE}-dashboard"]
+    assert [r["host"] for r in dashboard["spec"]["rules"]] == [r["host"] for r in api["spec"]["rules"]]
+    [path] = dashboard["spec"]["rules"][0]["http"]["paths"]
+    assert (path["path"], path["pathType"]) == ("/dashboard", "Prefix")  # longer than the API's /: it wins
+    assert path["backend"]["service"]["name"] == f"{RELEASE}-dashboard"
+    assert dashboard["spec"].get("tls") == api["spec"].get("tls")
+
+
+def test_the_dashboard_can_be_left_out(helm):
+    docs = helm.template(sets=["dashboard.enabled=false"])
+    assert not [d for d in docs if d["metadata"]["labels"].get("app.kubernetes.io/component") == "dashboard"]
 
 
 def test_network_policies_are_on_by_default(default_docs):

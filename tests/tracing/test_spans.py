@@ -92,7 +92,7 @@ def test_a_payment_attempt_is_one_trace_from_the_request_to_the_gateway_and_the_
     assert actor.parent.span_id == publish.context.span_id  # through RabbitMQ, in the worker
     charge, *reads = [g.attributes["http.url"] for g in gateway]
     assert charge == sandboxes["stripe"] + "/v1/payment_intents"
-    # a card seen for the first time: its country and funding read back from the charge (store.radar card facts)
+    # a new card: its country and funding read back from the charge (store.radar card facts)
     assert all(url.startswith(charge + "/pi_") and "expand" in url for url in reads)
     assert hook_outbox.parent.span_id == actor.context.span_id  # what the actor queues carries the trace on
     assert hook_publish.parent.span_id == hook_outbox.context.span_id
