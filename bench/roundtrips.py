@@ -61,7 +61,7 @@ class Counter:
                 else:
                     self._forward(key.fileobj, *key.data)
         for key in list(self.selector.get_map().values()):
-            key.fileobj.close()
+            key.fileobj.close()  # type: ignore[union-attr]  # every one registered is a socket
 
     def _accept(self) -> None:
         try:
