@@ -195,7 +195,8 @@ def save(
     record ``event`` and queue ``jobs``. Call inside a transaction.
 
     Parameters:
-      attempts: The payment's attempts, when the caller has just read them (saves a query).
+      attempts: The payment's attempts, when the caller has just read them (saves a query); ``attempt``
+        stands in for its stored row there.
 
     Returns:
       The payment object as JSON bytes (for the cache).
@@ -211,6 +212,8 @@ def save(
     if attempt is not None:
         attempt.updated_at = now
         unit.save(attempt)
+        if attempts is not None:
+            attempts = [attempt if a.id == attempt.id else a for a in attempts]
     for field, value in changes.items():
         setattr(payment, field, value)
     return record(payment, jobs, event, now, attempts)

@@ -248,8 +248,6 @@ def _finish(ctx, payment_id, c):
     attempt, error = c.attempt, c.error
     with ctx.unit(batched=True):
         payment, history = attempts.lock_with_attempts(payment_id)
-        # the attempt as this call leaves it, the others as stored
-        history = [attempt if a.id == attempt.id else a for a in history]
         waiting = payment.status == PaymentStatus.REQUIRES_ACTION
         if not (waiting or payment.status == PaymentStatus.PROCESSING) or payment.gateway != attempt.gateway:
             attempt.save()  # another delivery finished it first
