@@ -58,7 +58,7 @@ class Counter:
             for key, _ in self.selector.select(0.2):
                 if key.data is None:
                     self._accept()
-                else:
+                elif key.fileobj.fileno() != -1:  # type: ignore[union-attr]  # not closed by its peer's event
                     self._forward(key.fileobj, *key.data)
         for key in list(self.selector.get_map().values()):
             key.fileobj.close()  # type: ignore[union-attr]  # every one registered is a socket
@@ -83,11 +83,16 @@ class Counter:
             data = b""
         if not data:
             for s in (sock, peer):
-                self.selector.unregister(s)
-                s.close()
+                if s.fileno() != -1:
+                    self.selector.unregister(s)
+                    s.close()
             return
         if from_client and not state[0]:
             with self.lock:
                 self.round_trips += 1
         state[0] = from_client
-        peer.sendall(data)
+        try:
+            peer.sendall(data)
+        except OSError:  # the peer is gone: so is this connection
+            self.selector.unregister(sock)
+            sock.close()
