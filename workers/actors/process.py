@@ -56,11 +56,15 @@ def _claim(ctx, payment_id, gateway):
         if payment.status not in AUTHORIZING or payment.gateway not in (None, gateway):
             return None  # finished, canceled, or routed elsewhere meanwhile (a late or duplicate job)
         if payment.status == PaymentStatus.PENDING:
-            allowed = [g for g in payment.route.split(",") if ctx.circuit.allows(g)]
-            if allowed and gateway not in allowed:
-                # This gateway's circuit is open: skip it until it half-opens.
-                attempts.save(payment, jobs=[jobs.process_payment(payment_id, allowed[0])], attempts=history)
-                return None
+            # One circuit read while this gateway's is closed: the others only matter when it is open.
+            if not ctx.circuit.allows(gateway):
+                allowed = [g for g in payment.route.split(",") if g != gateway and ctx.circuit.allows(g)]
+                if allowed:
+                    # This gateway's circuit is open: skip it until it half-opens.
+                    attempts.save(
+                        payment, jobs=[jobs.process_payment(payment_id, allowed[0])], attempts=history
+                    )
+                    return None
             if payment.risk is None and not radar.screen(ctx.radar, payment, history):
                 return None  # blocked: failed before any gateway call
             attempts.save(payment, status=PaymentStatus.PROCESSING, gateway=gateway, attempts=history)
