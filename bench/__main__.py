@@ -1,22 +1,29 @@
-"""``make bench``: every figure beside its baseline, from one run on this machine.
+"""``make bench``: every figure beside its floor, from one run on this machine (issue 17).
 
+Floors, each doing the work PayWave cannot avoid, measured in the same run:
+  accept floor  bench/accept_floor.py: Falcon, the JSON parsed, one INSERT of a payment-shaped row committed,
+                on gunicorn in the setup (of FLOOR_SETUPS) that serves it best at c=32.
+  charge floor  bench/charge_floor.py: a Dramatiq actor on the same RabbitMQ, same processes and threads as
+                the stripe pool, per message the Stripe SDK call PayWave makes to the same sandbox and one
+                UPDATE committed, drained from a backlog of --e2e messages.
+  bare Falcon   bench/bare.py: the framework's ceiling, POST and GET (the ceiling of a cache hit).
 Scenarios:
-  post    POST /payments (full ingress: Postgres, Redis, RabbitMQ) vs a bare Falcon endpoint,
-          same gunicorn workers and threads, wrk at several concurrencies.
-  rate    both again at half of the best rate wrk measured for each, at that fixed rate (hey): latency
-          percentiles. The target: POST /payments p99 under 25 ms.
-  get     GET /payments/{id} with a cache hit, and with the cache away (served from Postgres).
-  e2e     payments from POST to terminal status through ingress, relay, stripe pool and sandbox,
-          with the sandbox at zero latency and at --gateway-latency-ms (what real gateways take).
-  radar   the fraud decision (workers.radar.screen: counters and built-in rules) alone, bench/radar.py: its
-          worker CPU and Redis round trips per payment, set against the worker's whole CPU per payment in
-          e2e (gateway at zero latency). The bar: at most 1 ms of CPU and one round trip per payment.
-  drain   a backlog of queued payments charged end to end (sandbox at zero latency) by the
-          stripe pool with 1, 2 and 4 processes, vs a no-op actor draining the same number of
-          messages with the same processes and threads.
+  post    POST /payments vs the accept floor and bare Falcon, wrk at several concurrencies.
+  rate    PayWave and the accept floor at half of PayWave's best rate (hey, fixed rate): latency percentiles.
+  get     GET /payments/{id} with a cache hit vs bare Falcon's GET, and with the cache away (from Postgres).
+  e2e     payments from POST to terminal status through ingress, relay, stripe pool and sandbox, with the
+          sandbox at zero latency and at --gateway-latency-ms; then the charge floor on as many.
+  final   time to final status (bench/final.py) at a steady 20/s and at half the e2e rate: p50/p99/max, and
+          each stage (to the job's publication, to the worker's claim, to the end).
+  trips   SQL and Redis round trips per POST and per charge, counted on the wire (bench/roundtrips.py), for
+          PayWave and for the floors.
+  radar   the fraud decision alone (bench/radar.py): its CPU and Redis round trips per payment.
+  drain   a backlog of queued payments charged by the stripe pool with 1, 2 and 4 processes, vs a no-op
+          actor draining as many messages with the same processes and threads.
 Every measured run also samples the CPU use of each role of process (postgres, ingress, worker, load
-generator...), to name the one that saturates the cores.
-Results: <--out>/<date>-<host>[-<only>].json (settings, versions, raw samples) and a table on stdout.
+generator...), to name the one that saturates the cores, and prints it per request or per payment.
+Results: <--out>/<date>-<host>[-<only>].json (settings, versions, raw samples, summary with the goals) and
+a table on stdout.
 """
 
 import argparse
@@ -28,6 +35,7 @@ import re
 import secrets
 import subprocess
 import sys
+import threading
 import time
 
 import pika
@@ -35,8 +43,10 @@ import psycopg2
 import redis
 import requests
 
+from bench import final
 from bench.cpu import CpuSampler, describe, measure
-from bench.rate import TARGET_P99_MS, fixed_rate
+from bench.rate import fixed_rate
+from bench.roundtrips import Counter
 from shared.net import free_port, wait_http
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -96,6 +106,13 @@ class Stack:
         return CpuSampler(self.roles, self.database, own)
 
 
+def floor_tables(cursor):
+    """The floors' tables, like ``payment``: ``floor_payment`` (the accept floor's rows) and ``floor_charge``
+    (the charge floor's)."""
+    for table in ("floor_payment", "floor_charge"):
+        cursor.execute(f"CREATE TABLE {table} (LIKE payment INCLUDING DEFAULTS INCLUDING INDEXES)")
+
+
 def scratch_database(run):
     """Create ``paywave_bench_<run>``; returns ``(url, drop)`` where ``drop()`` removes it."""
     name = f"paywave_bench_{run}"
@@ -147,18 +164,20 @@ def relayed(database_url, timeout=120):
             time.sleep(0.2)
 
 
-def half_max_rate(stack, env, token, name, port, args, results):
-    """``name`` at half of the best rate wrk measured for it (of the runs without errors, if any), at a fixed
-    rate."""
-    relayed(env["PAYWAVE_DATABASE_URL"])
+def best_rate(results, name):
+    """The best rate wrk measured for ``name`` (of the runs without errors, if any)."""
     runs = [r for r in results["post"] if r["target"] == name]
-    best = max([r for r in runs if not r["errors"] + r["non2xx"]] or runs, key=lambda r: r["rps"])
+    return max([r for r in runs if not r["errors"] + r["non2xx"]] or runs, key=lambda r: r["rps"])["rps"]
+
+
+def half_max_rate(stack, env, token, name, port, rate, args, results):
+    """``name`` at ``rate`` requests/s (half of PayWave's best), at a fixed rate."""
+    relayed(env["PAYWAVE_DATABASE_URL"])
     row = {
         "target": name,
-        "max_rps": best["rps"],
         **fixed_rate(
             f"http://127.0.0.1:{port}/payments",
-            best["rps"] / 2,
+            rate,
             args.seconds,
             {"Authorization": f"Bearer {token}"},
             json.dumps(PAYMENT),
@@ -168,7 +187,7 @@ def half_max_rate(stack, env, token, name, port, args, results):
     results["rate"].append(row)
     print(
         f"  {name:14} {row['achieved_rps']:>7.1f} req/s of {row['offered_rps']} offered "
-        f"(half of {row['max_rps']:.1f}: hey {row['workers']} x {row['per_worker_qps']}/s)  "
+        f"(hey {row['workers']} x {row['per_worker_qps']}/s)  "
         f"p50 {row['p50_ms']:.1f} ms  p99 {row['p99_ms']:.1f} ms  "
         f"p99.9 {row['p999_ms']:.1f} ms  non2xx {row['non2xx']}",
         flush=True,
@@ -176,9 +195,56 @@ def half_max_rate(stack, env, token, name, port, args, results):
     print("    " + describe(row["cpu"]), flush=True)
 
 
+#: gunicorn setups (workers, threads) tried for the durable accept floor; the best at c=32 is its figure.
+FLOOR_SETUPS = ((5, 1), (2, 8), (4, 4))
+
+
+def per_unit(cpu, count):
+    """``{role: CPU ms per unit}`` over ``count`` units (requests, payments) of a sampled scenario."""
+    return {role: round(c * cpu["seconds"] * 1000 / count, 2) for role, c in cpu["cores"].items() if count}
+
+
+def describe_per_unit(cpu, count, unit):
+    roles = per_unit(cpu, count)
+    return f"CPU ms per {unit}: " + ", ".join(f"{role} {ms:.2f}" for role, ms in roles.items())
+
+
+def best_floor_setup(stack, args, wenv):
+    """The gunicorn setup that serves the durable accept floor best: each of ``FLOOR_SETUPS`` under wrk c=32
+    for a few seconds. Returns ``(workers, threads)``."""
+    rates = {}
+    for workers, threads in FLOOR_SETUPS:
+        port = free_port()
+        floor = stack.start(
+            "accept_floor",
+            "-m",
+            "bench.accept_floor",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--threads",
+            str(threads),
+            ready=f"http://127.0.0.1:{port}/payments",
+        )
+        url = f"http://127.0.0.1:{port}/payments"
+        wrk(url, "bench/post.lua", 32, 1, wenv, stack.sampler())
+        rates[(workers, threads)] = wrk(url, "bench/post.lua", 32, 3, wenv, stack.sampler())["rps"]
+        stack.stop(floor)
+    print(
+        "  accept floor setups at c=32: "
+        + ", ".join(f"{w} x {t}: {r:.0f} req/s" for (w, t), r in rates.items()),
+        flush=True,
+    )
+    return max(rates, key=rates.get)
+
+
 def scenario_http(stack, env, token, args, results):
     workers, threads = env["PAYWAVE_WEB_WORKERS"], env["PAYWAVE_WEB_THREADS"]
-    bare_port, ingress_port = free_port(), free_port()
+    wenv = {"BENCH_TOKEN": token}
+    floor_workers, floor_threads = best_floor_setup(stack, args, wenv)
+    results["floor_setup"] = {"workers": floor_workers, "threads": floor_threads}
+    bare_port, floor_port, ingress_port = free_port(), free_port(), free_port()
     bare = stack.start(
         "bare_falcon",
         "-m",
@@ -191,6 +257,18 @@ def scenario_http(stack, env, token, args, results):
         threads,
         ready=f"http://127.0.0.1:{bare_port}/payments",
     )
+    floor = stack.start(
+        "accept_floor",
+        "-m",
+        "bench.accept_floor",
+        "--port",
+        str(floor_port),
+        "--workers",
+        str(floor_workers),
+        "--threads",
+        str(floor_threads),
+        ready=f"http://127.0.0.1:{floor_port}/payments",
+    )
     ingress = stack.start(
         "ingress",
         "-m",
@@ -200,13 +278,14 @@ def scenario_http(stack, env, token, args, results):
         str(ingress_port),
         ready=f"http://127.0.0.1:{ingress_port}/healthz",
     )
-    wenv = {"BENCH_TOKEN": token}
+    targets = (("bare_falcon", bare_port), ("accept_floor", floor_port), ("post_payments", ingress_port))
     for c in args.connections:
-        for name, port in (("bare_falcon", bare_port), ("post_payments", ingress_port)):
+        for name, port in targets:
             wrk(f"http://127.0.0.1:{port}/payments", "bench/post.lua", c, 2, wenv, stack.sampler())  # warm up
             stats = wrk(
                 f"http://127.0.0.1:{port}/payments", "bench/post.lua", c, args.seconds, wenv, stack.sampler()
             )
+            stats["cpu_ms_per_request"] = per_unit(stats["cpu"], stats["requests"])
             results["post"].append({"target": name, **stats})
             print(
                 f"  {name:14} c={c:<4} {stats['rps']:>8.1f} req/s  p50 {stats['p50_ms']:.1f} ms  "
@@ -214,16 +293,13 @@ def scenario_http(stack, env, token, args, results):
                 flush=True,
             )
             print("    " + describe(stats["cpu"]), flush=True)
-    print("At half of the best rate above, a fixed rate (hey, evenly spaced):", flush=True)
-    for name, port in (("bare_falcon", bare_port), ("post_payments", ingress_port)):
-        half_max_rate(stack, env, token, name, port, args, results)
-    p99 = results["rate"][-1]["p99_ms"]
-    print(
-        f"  target: POST /payments p99 under {TARGET_P99_MS} ms at half of its max rate: {p99:.1f} ms, "
-        f"{'met' if p99 < TARGET_P99_MS else 'NOT met'}",
-        flush=True,
-    )
-    # GET: a cache hit, then the same with Redis unreachable (every read from Postgres)
+            print("    " + describe_per_unit(stats["cpu"], stats["requests"], "request"), flush=True)
+    print("At half of PayWave's best rate above, a fixed rate (hey, evenly spaced), each target:", flush=True)
+    post_best = best_rate(results, "post_payments")
+    for name, port in (("accept_floor", floor_port), ("post_payments", ingress_port)):
+        half_max_rate(stack, env, token, name, port, post_best / 2, args, results)
+    stack.stop(floor)
+    # GET: the bare endpoint's, a cache hit, then with Redis unreachable (every read from Postgres)
     created = requests.post(
         f"http://127.0.0.1:{ingress_port}/payments",
         headers={"Authorization": f"Bearer {token}"},
@@ -237,9 +313,11 @@ def scenario_http(stack, env, token, args, results):
         },
     ).json()
     wenv["BENCH_PATH"] = f"/payments/{created['id']}"
-    stats = wrk(f"http://127.0.0.1:{ingress_port}", "bench/get.lua", 32, args.seconds, wenv, stack.sampler())
-    results["get"].append({"target": "cache_hit", **stats})
+    for name, port in (("bare_falcon", bare_port), ("cache_hit", ingress_port)):
+        stats = wrk(f"http://127.0.0.1:{port}", "bench/get.lua", 32, args.seconds, wenv, stack.sampler())
+        results["get"].append({"target": name, **stats})
     stack.stop(ingress)
+    stack.stop(bare)
     miss_port = free_port()
     miss = stack.start(
         "ingress",
@@ -254,13 +332,14 @@ def scenario_http(stack, env, token, args, results):
     stats = wrk(f"http://127.0.0.1:{miss_port}", "bench/get.lua", 32, args.seconds, wenv, stack.sampler())
     results["get"].append({"target": "cache_miss", **stats})
     for row in results["get"]:
+        row["cpu_ms_per_request"] = per_unit(row["cpu"], row["requests"])
         print(
-            f"  GET {row['target']:10} {row['rps']:>8.1f} req/s  "
+            f"  GET {row['target']:11} {row['rps']:>8.1f} req/s  "
             f"p50 {row['p50_ms']:.1f} ms  p99 {row['p99_ms']:.1f} ms"
         )
         print("    " + describe(row["cpu"]), flush=True)
+        print("    " + describe_per_unit(row["cpu"], row["requests"], "request"), flush=True)
     stack.stop(miss)
-    stack.stop(bare)
 
 
 def backlog(env, n):
@@ -423,6 +502,8 @@ def scenario_e2e(stack, env, token, args, results, sandbox_url):
             total = time.monotonic() - started
         row = {
             "gateway_latency_ms": latency,
+            "processes": 1,
+            "threads": int(env["PAYWAVE_WORKER_THREADS"]),
             "payments": args.e2e,
             "accepted": codes.count(202),
             "post_seconds": round(posted, 2),
@@ -431,6 +512,7 @@ def scenario_e2e(stack, env, token, args, results, sandbox_url):
             "payments_per_s": round(args.e2e / total, 1),
             "cpu": cpu.result(),
         }
+        row["cpu_ms_per_payment"] = per_unit(row["cpu"], args.e2e)
         results["e2e"].append(row)
         print(
             f"  e2e {args.e2e} payments, gateway latency {latency} ms: accepted {row['post_per_s']}/s, "
@@ -438,10 +520,190 @@ def scenario_e2e(stack, env, token, args, results, sandbox_url):
             flush=True,
         )
         print("    " + describe(row["cpu"]), flush=True)
+        print("    " + describe_per_unit(row["cpu"], args.e2e, "payment"), flush=True)
     requests.delete(sandbox_url + "/_sandbox/faults", timeout=5)
     stack.stop(worker)
     stack.stop(ingress)
+    floor = charge_floor(stack, env, args.e2e, 1)
+    results["charge_floor"].append(floor)
+    print(
+        f"  charge floor, a backlog of {args.e2e} with 1 process x {floor['threads']} threads: "
+        f"{floor['payments_per_s']} payments/s ({floor['seconds']} s)",
+        flush=True,
+    )
+    print("    " + describe(floor["cpu"]), flush=True)
+    print("    " + describe_per_unit(floor["cpu"], args.e2e, "payment"), flush=True)
+    best = next(r for r in results["e2e"] if r["gateway_latency_ms"] == 0)["payments_per_s"]
+    scenario_final(stack, env, token, args, results, sandbox_url, [("steady", 20.0), ("half_max", best / 2)])
     scenario_radar(env, args, results)
+
+
+def charge_floor(stack, env, n, processes, extra=None):
+    """Drain a backlog of ``n`` charges by the charge floor (bench/charge_floor.py) with ``processes`` and the
+    pool's threads. Returns a row: payments/s, seconds, CPU.
+
+    Parameters:
+      extra: Environment for the floor's processes (the round-trip counters' addresses).
+    """
+    threads = env["PAYWAVE_WORKER_THREADS"]
+    queue = env["PAYWAVE_QUEUE_PREFIX"] + "bench.charge_floor"
+    with psycopg2.connect(env["PAYWAVE_DATABASE_URL"]) as conn, conn.cursor() as cur:
+        cur.execute(
+            "INSERT INTO floor_charge (id, merchant_id, status, amount, currency, capture, route, metadata,"
+            " created_at, updated_at) SELECT 'pay_floor' || i, 'floor', 'processing', 1000 + i %% 100, 'USD',"
+            " 'automatic', 'stripe', '{}', now(), now() FROM generate_series(1, %s) AS i",
+            (n,),
+        )
+    code = (
+        "import bench.charge_floor as f\n"
+        f"for i in range(1, {n} + 1): f.charge.send('pay_floor' + str(i), 1000 + i % 100)"
+    )
+    subprocess.run([sys.executable, "-c", code], cwd=ROOT, env={**env, "BENCH_QUEUE": queue}, check=True)
+    with stack.sampler() as cpu:
+        worker = stack.start(
+            "worker",
+            "-m",
+            "dramatiq",
+            "bench.charge_floor",
+            "--processes",
+            str(processes),
+            "--threads",
+            threads,
+            "--queues",
+            queue,
+            BENCH_QUEUE=queue,
+            dramatiq_queue_prefetch=threads,
+            **(extra or {}),
+        )
+        with psycopg2.connect(env["PAYWAVE_DATABASE_URL"]) as conn, conn.cursor() as cur:
+            while True:
+                cur.execute("SELECT count(*) FROM floor_charge WHERE status = 'processing'")
+                if not cur.fetchone()[0]:
+                    break
+                time.sleep(0.1)
+    stack.stop(worker)
+    with psycopg2.connect(env["PAYWAVE_DATABASE_URL"]) as conn, conn.cursor() as cur:
+        # from the first charge to the last: the worker's start-up is not the floor's
+        cur.execute("SELECT extract(epoch FROM max(updated_at) - min(updated_at)) FROM floor_charge")
+        seconds = float(cur.fetchone()[0])
+        cur.execute("DELETE FROM floor_charge")
+    return {
+        "backlog": n,
+        "processes": processes,
+        "threads": int(threads),
+        "seconds": round(seconds, 2),
+        "payments_per_s": round((n - 1) / seconds, 1),
+        "cpu": cpu.result(),
+    }
+
+
+def scenario_final(stack, env, token, args, results, sandbox_url, rates):
+    """Time to final status (bench/final.py) at each of ``rates`` payments/s, sandbox at zero latency:
+    ingress, relay, stripe pool (1 process) and sandbox as in e2e."""
+    cancel_leftovers(env)
+    requests.post(sandbox_url + "/_sandbox/faults", json={"latency_ms": 0}, timeout=5)
+    port = free_port()
+    ingress = stack.start(
+        "ingress", "-m", "cli", "ingress", "--port", str(port), ready=f"http://127.0.0.1:{port}/healthz"
+    )
+    worker = stack.start(
+        "worker", "-m", "cli", "worker", "--pool", "stripe", "--processes", "1", dramatiq_prom_port="0"
+    )
+    local = threading.local()
+
+    def post():
+        if not hasattr(local, "session"):
+            local.session = requests.Session()
+        return local.session.post(
+            f"http://127.0.0.1:{port}/payments",
+            json=PAYMENT,
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=30,
+        )
+
+    final.measure(post, env["PAYWAVE_DATABASE_URL"], 10, 2)  # warm up: connections, worker threads
+    for label, rate in rates:
+        with stack.sampler(own="load_generator") as cpu:
+            row = final.measure(post, env["PAYWAVE_DATABASE_URL"], rate, args.seconds)
+        row.update(label=label, cpu=cpu.result())
+        results["final"].append(row)
+        print(f"  time to final status at {rate:g}/s ({label}): {final.describe(row)}", flush=True)
+        print("    " + describe(row["cpu"]), flush=True)
+    stack.stop(worker)
+    stack.stop(ingress)
+
+
+def scenario_trips(stack, env, token, args, results, n=300):
+    """SQL and Redis round trips, counted on the wire (bench/roundtrips.py): per POST (the ingress, its relay
+    included, and the accept floor) over ``n`` POSTs, and per charge (the stripe pool and the charge floor)
+    over a backlog of ``n``."""
+    import concurrent.futures
+
+    pg, rd = Counter.for_url(PG), Counter.for_url(REDIS)
+    counted = {
+        "PAYWAVE_DATABASE_URL": pg.url(env["PAYWAVE_DATABASE_URL"]),
+        "PAYWAVE_REDIS_URL": rd.url(REDIS),
+    }
+
+    def posts(port):
+        session = requests.Session()
+
+        def post(_):
+            return session.post(
+                f"http://127.0.0.1:{port}/payments",
+                json=PAYMENT,
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=30,
+            ).status_code
+
+        with concurrent.futures.ThreadPoolExecutor(4) as pool:
+            assert set(pool.map(post, range(n))) == {202}
+
+    def count(kind, target):
+        row = {"kind": kind, "target": target, "units": n, "sql": pg.reset() / n, "redis": rd.reset() / n}
+        row["sql"], row["redis"] = round(row["sql"], 2), round(row["redis"], 2)
+        results["round_trips"].append(row)
+        print(f"  {target:14} per {kind}: {row['sql']} SQL, {row['redis']} Redis round trips", flush=True)
+
+    try:
+        cancel_leftovers(env)
+        for target, argv in (
+            ("post_payments", ("-m", "cli", "ingress")),
+            ("accept_floor", ("-m", "bench.accept_floor", "--workers", "1", "--threads", "4")),
+        ):
+            port = free_port()
+            proc = stack.start(
+                target, *argv, "--port", str(port), ready=f"http://127.0.0.1:{port}/payments", **counted
+            )
+            pg.reset(), rd.reset()  # what starting up sent is not a POST's
+            posts(port)
+            relayed(env["PAYWAVE_DATABASE_URL"])
+            stack.stop(proc)
+            count("POST", target)
+        cancel_leftovers(env)
+        backlog(env, n)
+        pg.reset(), rd.reset()
+        worker = stack.start(
+            "worker",
+            "-m",
+            "cli",
+            "worker",
+            "--pool",
+            "stripe",
+            "--processes",
+            "1",
+            dramatiq_prom_port="0",
+            **counted,
+        )
+        while pending(env["PAYWAVE_DATABASE_URL"]):
+            time.sleep(0.2)
+        stack.stop(worker)
+        count("charge", "stripe_pool")
+        charge_floor(stack, env, n, 1, counted)
+        count("charge", "charge_floor")
+    finally:
+        pg.close()
+        rd.close()
 
 
 def scenario_radar(env, args, results):
@@ -469,6 +731,71 @@ def scenario_radar(env, args, results):
     )
 
 
+#: Issue 17's goals, each a ratio to a floor of the same run (or a count, or a time): ``(summary key, at least
+#: or at most, bound)``.
+GOALS = {
+    "post_over_accept_floor_c32": ("at least", 0.8),
+    "post_p99_over_floor_p99_at_half_max": ("at most", 1.5),
+    "get_cache_hit_over_bare_get": ("at least", 0.6),
+    "e2e_over_charge_floor": ("at least", 0.5),
+    "sql_round_trips_per_charge": ("at most", 5),
+    "final_p50_ms_at_20": ("at most", 60),
+    "final_p99_ms_at_20": ("at most", 250),
+}
+
+
+def summarize(results, args):
+    """The run's ratios to its floors and the figures the goals are about."""
+    summary = {}
+    for c in args.connections:
+        rows = {r["target"]: r for r in results["post"] if r["connections"] == c}
+        for floor in ("accept_floor", "bare_falcon"):
+            if "post_payments" in rows and floor in rows:
+                ratio = rows["post_payments"]["rps"] / rows[floor]["rps"]
+                summary[f"post_over_{floor}_c{c}"] = round(ratio, 3)
+        if "post_payments" in rows:
+            summary[f"post_non2xx_c{c}"] = rows["post_payments"]["non2xx"] + rows["post_payments"]["errors"]
+    rate = {r["target"]: r for r in results["rate"]}
+    if {"post_payments", "accept_floor"} <= rate.keys():
+        summary["post_p99_ms_at_half_max"] = rate["post_payments"]["p99_ms"]
+        summary["floor_p99_ms_at_half_max"] = rate["accept_floor"]["p99_ms"]
+        summary["post_p99_over_floor_p99_at_half_max"] = round(
+            rate["post_payments"]["p99_ms"] / rate["accept_floor"]["p99_ms"], 2
+        )
+    get = {r["target"]: r for r in results["get"]}
+    if {"cache_hit", "bare_falcon"} <= get.keys():
+        summary["get_cache_hit_over_bare_get"] = round(get["cache_hit"]["rps"] / get["bare_falcon"]["rps"], 3)
+    e2e = [r for r in results["e2e"] if r["gateway_latency_ms"] == 0]
+    if e2e and results["charge_floor"]:
+        summary["e2e_payments_per_s"] = e2e[0]["payments_per_s"]
+        summary["charge_floor_payments_per_s"] = results["charge_floor"][0]["payments_per_s"]
+        summary["e2e_over_charge_floor"] = round(
+            e2e[0]["payments_per_s"] / results["charge_floor"][0]["payments_per_s"], 3
+        )
+    for row in results["round_trips"]:
+        if row["target"] in ("post_payments", "stripe_pool"):
+            unit = "post" if row["kind"] == "POST" else "charge"
+            summary[f"sql_round_trips_per_{unit}"] = row["sql"]
+            summary[f"redis_round_trips_per_{unit}"] = row["redis"]
+    for row in results["final"]:
+        suffix = "20" if row["label"] == "steady" else "half_max"
+        summary[f"final_rate_{suffix}"] = round(row["rate"], 1)
+        for p in ("p50", "p99", "max"):
+            summary[f"final_{p}_ms_at_{suffix}"] = row["to_final"][f"{p}_ms"]
+    return summary
+
+
+def goals(summary):
+    """``{goal: "met"|"NOT met"}`` for each goal (``GOALS``) this run measured."""
+    verdicts = {}
+    for key, (way, bound) in GOALS.items():
+        if key in summary:
+            value = summary[key]
+            met = value >= bound if way == "at least" else value <= bound
+            verdicts[key] = f"{value} ({way} {bound}): {'met' if met else 'NOT met'}"
+    return verdicts
+
+
 def main():
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--seconds", type=int, default=10, help="per measured load level")
@@ -478,7 +805,7 @@ def main():
     parser.add_argument("--e2e", type=int, default=2000, help="payments posted in the end-to-end scenario")
     parser.add_argument("--radar", type=int, default=2000, help="payments screened by the fraud decision")
     parser.add_argument("--gateway-latency-ms", type=int, default=300)
-    parser.add_argument("--only", choices=["http", "e2e", "drain"], default=None)
+    parser.add_argument("--only", choices=["http", "e2e", "drain", "final", "trips"], default=None)
     parser.add_argument(
         "--out", default=os.path.join(ROOT, "bench", "results"), help="directory for the JSON and PNG"
     )
@@ -487,7 +814,17 @@ def main():
     run = secrets.token_hex(3)
     database_url, drop_database = scratch_database(run)
     stack = Stack({}, database=database_url.rsplit("/", 1)[1])
-    results = {"post": [], "rate": [], "get": [], "e2e": [], "radar": [], "drain": []}
+    results = {
+        "post": [],
+        "rate": [],
+        "get": [],
+        "e2e": [],
+        "charge_floor": [],
+        "final": [],
+        "round_trips": [],
+        "radar": [],
+        "drain": [],
+    }
     try:
         sandbox_port = free_port()
         env = {
@@ -503,11 +840,15 @@ def main():
             "PAYWAVE_WEB_THREADS": os.environ.get("PAYWAVE_WEB_THREADS", "8"),
             "PAYWAVE_WORKER_THREADS": os.environ.get("PAYWAVE_WORKER_THREADS", "8"),
             "PAYWAVE_STUCK_AFTER_SECONDS": "3600",
+            # the limiter runs (its cost is measured) with a budget no load here reaches
+            "PAYWAVE_RATE_LIMIT_OVERRIDES": "bench:1000000:1000000",
         }
         stack.env = env
         subprocess.run(
             [sys.executable, "-m", "cli", "migrate"], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL
         )
+        with psycopg2.connect(database_url) as conn, conn.cursor() as cur:
+            floor_tables(cur)
         token = subprocess.run(
             [sys.executable, "-m", "cli", "token", "--merchant", "bench", "--ttl", "7200"],
             cwd=ROOT,
@@ -535,6 +876,14 @@ def main():
                 flush=True,
             )
             scenario_e2e(stack, env, token, args, results, f"http://127.0.0.1:{sandbox_port}")
+        if args.only == "final":
+            print("Time to final status (created -> succeeded, sandbox at 0 ms):", flush=True)
+            scenario_final(
+                stack, env, token, args, results, f"http://127.0.0.1:{sandbox_port}", [("steady", 20.0)]
+            )
+        if args.only in (None, "trips"):
+            print("Round trips, counted on the wire:", flush=True)
+            scenario_trips(stack, env, token, args, results)
         if args.only in (None, "drain"):
             print("Backlog drain (stripe pool vs no-op actor, same processes and threads):", flush=True)
             scenario_drain(stack, env, args, results)
@@ -543,19 +892,7 @@ def main():
         drop_database()
         delete_queues(f"bench{run}.", args.processes)
         redis.Redis.from_url(REDIS).delete(*(redis.Redis.from_url(REDIS).keys(f"bench{run}*") or ["-"]))
-    summary = {}
-    for c in args.connections:
-        rows = {r["target"]: r for r in results["post"] if r["connections"] == c}
-        if len(rows) == 2:
-            summary[f"post_over_bare_c{c}"] = round(
-                rows["post_payments"]["rps"] / rows["bare_falcon"]["rps"], 3
-            )
-    rate = {r["target"]: r for r in results["rate"]}
-    if len(rate) == 2:
-        post_p99 = rate["post_payments"]["p99_ms"]
-        summary["post_p99_ms_at_half_max"] = post_p99
-        summary["post_over_bare_p99_at_half_max"] = round(post_p99 / rate["bare_falcon"]["p99_ms"], 2)
-        summary[f"post_p99_under_{TARGET_P99_MS}ms_at_half_max"] = post_p99 < TARGET_P99_MS
+    summary = summarize(results, args)
     for row in results["radar"]:
         summary["radar_cpu_ms_per_payment"] = row["cpu_ms_per_payment"]
         summary["radar_share_of_worker_cpu"] = row["share_of_worker_cpu"]
@@ -565,6 +902,7 @@ def main():
         )
     for row in results["drain"]:
         summary[f"drain_over_noop_p{row['processes']}"] = row["ratio"]
+    summary["goals"] = goals(summary)
     print("Summary:", json.dumps(summary, indent=1))
     report = {
         "date": datetime.datetime.now(datetime.UTC).isoformat(),

@@ -13,8 +13,6 @@ import math
 
 from bench.cpu import measure
 
-TARGET_P99_MS = 25  # POST /payments at half of its maximum rate
-
 
 def split(rate, most=16):
     """hey's workers and rate per worker (``-c`` and ``-q``, a whole number) whose product is nearest

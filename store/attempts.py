@@ -8,15 +8,17 @@ reported, never applied.
 
 import datetime
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, cast
+
+import peewee
 
 from shared import tracing
 from shared.ids import new_id
 from shared.jobs import Job
 from store import unit
-from store.db import database, locked, prepared
+from store.db import database, is_postgres, locked, mark_saved, prepared
 from store.models import Attempt, Event, Payment, Refund, utcnow
-from store.payments import record
+from store.payments import attempts_of_one, record
 from store.states import FORWARD, UNRESOLVED, WORKER_DRIVEN, AttemptStatus, PaymentStatus, RefundStatus
 
 PAYMENT_OPERATIONS = ("authorize", "charge")
@@ -36,6 +38,41 @@ def lock(payment_id: str) -> Payment:
     ).get()
 
 
+#: The locked payment and its attempts in one round trip: the attempts as one JSON array of their rows.
+_LOCK_WITH_ATTEMPTS = (
+    "SELECT p.*, (SELECT coalesce(json_agg(a ORDER BY a.number), '[]') FROM attempt a"
+    " WHERE a.payment_id = p.id) AS attempts_json FROM payment p WHERE p.id = %s FOR UPDATE OF p"
+)
+
+
+def lock_with_attempts(payment_id: str) -> tuple[Payment, list[Attempt]]:
+    """The payment, locked, and its attempts in order: one round trip on Postgres (``store.payments.
+    attempts_of_one`` and ``lock`` elsewhere).
+
+    Raises:
+      Payment.DoesNotExist: no such payment.
+    """
+    if not is_postgres():
+        return lock(payment_id), attempts_of_one(payment_id)
+    payment = cast(Payment, Payment.raw(_LOCK_WITH_ATTEMPTS, payment_id).get())
+    return payment, [_attempt(row) for row in vars(payment).pop("attempts_json")]
+
+
+def _attempt(row: dict) -> Attempt:
+    """An ``Attempt`` read from its row as JSON (timestamps as ISO 8601 text, ``request`` as JSON text)."""
+    values = {}
+    for field in Attempt._meta.sorted_fields:
+        value = row.get(field.column_name)
+        if isinstance(field, peewee.DateTimeField) and isinstance(value, str):
+            value = datetime.datetime.fromisoformat(value)
+        elif value is not None:
+            value = field.python_value(value)
+        values[field.name] = value
+    attempt = Attempt(**values)
+    mark_saved(attempt)
+    return attempt
+
+
 def idempotency_key(payment_id: str, number: int) -> str:
     """Derived, never random: a redelivered job finds and reuses it."""
     return f"paywave_{payment_id}_{number}"
@@ -49,8 +86,10 @@ def start_attempt(
     key: str | None = None,
     attempts: Sequence[Attempt] | None = None,
     request: dict | None = None,
+    tries: int = 0,
 ) -> Attempt:
-    """A new attempt row (``started``), numbered after the payment's last one. In a transaction.
+    """A new attempt row (``started``), numbered after the payment's last one. In a transaction (the open
+    unit's: ``store.unit.insert``).
 
     Parameters:
       key: The idempotency key, when it derives from something else than the attempt
@@ -58,6 +97,8 @@ def start_attempt(
       attempts: The payment's attempts in order, when the caller has just read them.
       request: What the call sends that the payment may change later, kept so that every
         try sends the same (``{"description", "metadata"}`` of a charge).
+      tries: 1 when the first call's try is counted here (``count_try``'s: the transaction commits before
+        the call).
     """
     if attempts is not None:
         last = attempts[-1].number if attempts else 0
@@ -70,7 +111,7 @@ def start_attempt(
             .scalar()
         ) or 0
     now = utcnow()
-    return Attempt.create(
+    attempt = Attempt(
         id=new_id("att"),
         payment_id=payment.id,
         number=last + 1,
@@ -81,9 +122,12 @@ def start_attempt(
         amount=amount,
         request=request,
         trace_id=tracing.current_trace_id(),  # the actor's: an operator opens the trace from the attempt
+        tries=tries,
         created_at=now,
         updated_at=now,
     )
+    unit.insert(attempt)
+    return attempt
 
 
 def is_open(attempt: Attempt, retry_max: int) -> bool:
@@ -153,7 +197,8 @@ def save(
     record ``event`` and queue ``jobs``. Call inside a transaction.
 
     Parameters:
-      attempts: The payment's attempts, when the caller has just read them (saves a query).
+      attempts: The payment's attempts, when the caller has just read them (saves a query); ``attempt``
+        stands in for its stored row there.
 
     Returns:
       The payment object as JSON bytes (for the cache).
@@ -168,7 +213,9 @@ def save(
     now = utcnow()
     if attempt is not None:
         attempt.updated_at = now
-        attempt.save()
+        unit.save(attempt)
+        if attempts is not None:
+            attempts = [attempt if a.id == attempt.id else a for a in attempts]
     for field, value in changes.items():
         setattr(payment, field, value)
     return record(payment, jobs, event, now, attempts)

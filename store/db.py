@@ -67,8 +67,16 @@ class Pool(PooledPostgresqlDatabase):
         return super().execute_sql(self.take_begin() + sql, params)
 
     def commit(self) -> None:
+        if getattr(self._state, "committed_on", None) is not None:
+            sent, self._state.committed_on = self._state.committed_on is self._state.conn, None
+            if sent:  # run_together(commit=True) sent the COMMIT with the last statements
+                return
         if not self.take_begin():  # nothing was sent: nothing to commit
             super().commit()
+
+    def sent_commit(self) -> None:
+        """This thread's transaction was committed by its last statements: its own COMMIT sends nothing."""
+        self._state.committed_on = self._state.conn
 
     def rollback(self) -> None:
         if not self.take_begin():
@@ -160,7 +168,23 @@ def insert_statement(instance: peewee.Model) -> Statement:
     ]
 
 
-def run_together(statements: Iterable[Statement], whole: bool = False) -> int:
+def update_statement(instance: peewee.Model) -> Statement:
+    """``(sql, params)`` saving the changed fields of ``instance`` (a row with its primary key), for
+    ``run_together``; they count as saved from now on."""
+    model: type[peewee.Model] = type(instance)
+    changed = {field: instance.__data__.get(field.name) for field in instance.dirty_fields}
+    query = model.update(changed).where(model._meta.primary_key == instance.get_id())
+    mark_saved(instance)
+    return query.sql()
+
+
+def mark_saved(instance: peewee.Model) -> None:
+    """``instance``'s fields count as saved, as after its ``save()`` (its next save names what changes
+    after this)."""
+    instance._dirty.clear()  # type: ignore[attr-defined]  # peewee's own, left out of its stubs
+
+
+def run_together(statements: Iterable[Statement], whole: bool = False, commit: bool = False) -> int:
     """Run ``[(sql, params), ...]`` all or nothing.
 
     On Postgres they go in one round trip: outside a transaction the server runs a
@@ -170,9 +194,11 @@ def run_together(statements: Iterable[Statement], whole: bool = False) -> int:
     Parameters:
       whole: They are all the open transaction writes: when it has sent nothing yet they go
         without its BEGIN, as one implicit transaction, and its COMMIT has nothing to send.
+      commit: They are the open transaction's last: its COMMIT goes with them (Postgres; the
+        transaction's own commit then sends nothing). Only for the outermost transaction.
 
     Returns:
-      The row count of the last statement.
+      The row count of the last statement (-1 with ``commit``: the COMMIT's).
     """
     if not is_postgres():
         with database.atomic():
@@ -182,8 +208,13 @@ def run_together(statements: Iterable[Statement], whole: bool = False) -> int:
     with peewee.__exception_wrapper__:  # type: ignore[attr-defined]  # peewee's own, left out of its stubs
         cursor = database.cursor()
         begin = b"" if whole and database.owes_begin() else database.take_begin().encode()
-        cursor.execute(begin + b";".join(cursor.mogrify(sql, params) for sql, params in statements))
-        return cursor.rowcount
+        batch = begin + b";".join(cursor.mogrify(sql, params) for sql, params in statements)
+        if not commit:
+            cursor.execute(batch)
+            return cursor.rowcount
+        cursor.execute(batch + b";COMMIT")
+        database.obj.sent_commit()
+        return -1
 
 
 _prepared: dict[tuple[str, type], tuple[type[peewee.Model], str]] = {}

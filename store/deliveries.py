@@ -251,7 +251,7 @@ def fan_out(event: Event) -> list[WebhookDelivery]:
     deliveries = []
     for endpoint in endpoints:
         if "*" in endpoint.enabled_events or event.type in endpoint.enabled_events:
-            delivery = WebhookDelivery.create(
+            delivery = WebhookDelivery(
                 id=new_id("whd"),
                 event_id=event.id,
                 endpoint_id=endpoint.id,
@@ -260,6 +260,7 @@ def fan_out(event: Event) -> list[WebhookDelivery]:
                 created_at=now,
                 updated_at=now,
             )
+            unit.insert(delivery)  # after its event, in a batched unit of work too
             outbox.add(jobs.deliver_webhook(delivery.id))
             deliveries.append(delivery)
     return deliveries

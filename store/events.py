@@ -56,7 +56,7 @@ def record(
     """
     if type_ not in TYPES:
         raise ValueError(f"unknown event type {type_!r}")
-    event = Event.create(
+    event = Event(
         id=new_id("evt"),
         merchant_id=merchant_id,
         livemode=livemode,
@@ -65,6 +65,7 @@ def record(
         data=data,
         created_at=created_at,
     )
+    unit.insert(event)  # with the COMMIT of a batched unit of work
     deliveries.fan_out(event)
     notifications.queue(event)
     return event

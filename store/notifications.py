@@ -16,7 +16,7 @@ import datetime
 from shared import jobs
 from shared.ids import new_id
 from shared.notifications import EVENTS, mask_email
-from store import outbox
+from store import outbox, unit
 from store.db import database, locked
 from store.errors import NotFound
 from store.models import Customer, Event, Merchant, Notification, Payment, utcnow
@@ -56,7 +56,7 @@ def queue(event: Event) -> Notification | None:
     if not recipient:
         return None
     notification_id = new_id("ntf")
-    notification = Notification.create(
+    notification = Notification(
         id=notification_id,
         merchant_id=event.merchant_id,
         livemode=event.livemode,
@@ -70,6 +70,7 @@ def queue(event: Event) -> Notification | None:
         next_attempt_at=event.created_at,
         created_at=event.created_at,
     )
+    unit.insert(notification)  # with its event: at the COMMIT of a batched unit of work
     outbox.add(jobs.send_notification(notification_id))
     return notification
 

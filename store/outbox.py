@@ -19,7 +19,7 @@ from shared import metrics, tracing
 from shared.jobs import Job
 from shared.logging import get_logger
 from store import unit
-from store.db import Statement, database, insert_statement, is_postgres, run_together
+from store.db import Statement, database, insert_statement, is_postgres
 from store.models import OutboxJob, utcnow
 
 if TYPE_CHECKING:  # the type only: the broker's module loads dramatiq and pika
@@ -51,10 +51,9 @@ def add(job: Job) -> None:
 
 
 def add_all(jobs: Iterable[Job]) -> None:
-    """Write ``jobs`` (``shared.jobs``) in one round trip; call inside the change's transaction."""
-    statements = [statement(j) for j in jobs]
-    if statements:
-        run_together(statements)
+    """Write ``jobs`` (``shared.jobs``) in one round trip, or with the COMMIT of a batched unit of work
+    (``store.unit.write``); call inside the change's transaction."""
+    unit.write([statement(j) for j in jobs])
 
 
 def pending_stats() -> tuple[int, float]:

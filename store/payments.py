@@ -390,7 +390,7 @@ def record(
         payment.cvc_ciphertext = None  # the first authorization ended, or was abandoned
     if payment.next_action is not None and payment.status != PaymentStatus.REQUIRES_ACTION:
         payment.next_action = None  # the customer's action is over, whatever ended it
-    payment.save()
+    unit.save(payment)
     outbox.add_all(jobs)
     body = snapshot(payment, attempts)
     if event:

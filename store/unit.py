@@ -14,9 +14,11 @@ from collections.abc import Callable, Iterable, Iterator
 from types import TracebackType
 from typing import Literal, Self
 
+import peewee
+
 from shared.cache import Cache
 from store import idempotency
-from store.db import Statement, database, run_together
+from store.db import Statement, database, insert_statement, mark_saved, run_together, update_statement
 from store.models import Payment
 
 _current: contextvars.ContextVar["Unit | None"] = contextvars.ContextVar("unit_of_work", default=None)
@@ -27,6 +29,9 @@ class Unit:
     claim: The request's ``idempotency.Claim``, completed by ``respond``; None without a key.
     cache: ``shared.cache.Cache`` to write changed payments to after commit; None: no cache.
     notify: Wakes the outbox relay after a commit that wrote jobs; None: the relay polls.
+    batched: The change's writes through ``save``, ``insert`` and ``write`` wait and go with the COMMIT,
+      in one round trip: for a change that reads nothing it wrote (a worker's claim and finish of a
+      payment).
     """
 
     def __init__(
@@ -35,10 +40,12 @@ class Unit:
         claim: idempotency.Claim | None = None,
         cache: Cache | None = None,
         notify: Callable[[], None] | None = None,
+        batched: bool = False,
     ) -> None:
         self.claim = claim
         self.cache = cache
         self.notify = notify
+        self.batched = batched
         self._queued = False
         self._also: list[Statement] = []
         self._changed: dict[str, tuple[str, bool, int, bytes]] = {}
@@ -61,7 +68,8 @@ class Unit:
         _current.reset(self._token)
         if exc_type is None and self._also:  # written after the response, or with none: still in it
             try:
-                run_together(self._take_also())
+                # the outermost transaction's COMMIT goes with them
+                run_together(self._take_also(), commit=database.transaction_depth() == 1)
             except BaseException as failure:
                 self._transaction.__exit__(type(failure), failure, failure.__traceback__)
                 raise
@@ -110,6 +118,28 @@ class Unit:
         if self.cache:
             for payment_id, (merchant_id, livemode, version, body) in self._changed.items():
                 self.cache.put_payment(merchant_id, livemode, payment_id, version, body)
+
+
+def write(statements: list[Statement]) -> None:
+    """Write ``statements`` in the open transaction: with its COMMIT when the open unit is batched, else
+    now, in one round trip."""
+    work = _current.get()
+    if work is not None and work.batched:
+        work._also.extend(statements)
+    elif statements:
+        run_together(statements)
+
+
+def save(instance: peewee.Model) -> None:
+    """Save the changed fields of ``instance`` (a row read before): ``write``."""
+    if instance.dirty_fields:
+        write([update_statement(instance)])
+
+
+def insert(instance: peewee.Model) -> None:
+    """Insert ``instance`` (every value set): ``write``."""
+    write([insert_statement(instance)])
+    mark_saved(instance)
 
 
 def current() -> Unit | None:

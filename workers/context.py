@@ -39,9 +39,13 @@ class Context:
         """The adapter of gateway ``name`` for a payment of mode ``livemode``."""
         return (self.gateways if livemode else self.test_gateways)[name]
 
-    def unit(self) -> Unit:
-        """A unit of work whose commit wakes the relay (jobs written) and caches the payments changed."""
-        return Unit(cache=self.cache, notify=self.notify)
+    def unit(self, batched: bool = False) -> Unit:
+        """A unit of work whose commit wakes the relay (jobs written) and caches the payments changed.
+
+        Parameters:
+          batched: Its writes go with the COMMIT (``store.unit.Unit``).
+        """
+        return Unit(cache=self.cache, notify=self.notify, batched=batched)
 
     def backoff_ms(self, tries: int, retry_after: float | None = None) -> int:
         """Exponential backoff with full jitter, never shorter than the gateway's Retry-After."""

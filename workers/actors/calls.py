@@ -66,9 +66,14 @@ class Call:
         )
 
 
-def call(ctx, attempt, fn) -> Call:
-    """Run ``fn()`` (a gateway method) for ``attempt``."""
-    attempt = attempts.count_try(attempt)
+def call(ctx, attempt, fn, counted=False) -> Call:
+    """Run ``fn()`` (a gateway method) for ``attempt``.
+
+    Parameters:
+      counted: This try is counted already (committed with the claim that started the attempt).
+    """
+    if not counted:
+        attempt = attempts.count_try(attempt)
     started = time.perf_counter()
     outcome = Call(attempt)
     try:

@@ -24,7 +24,6 @@ from shared import jobs, metrics, returns
 from shared.logging import worker_log
 from store import attempts
 from store.models import utcnow
-from store.payments import attempts_of_one
 from store.states import AUTHORIZING, AttemptStatus, PaymentStatus
 from workers import radar
 from workers.actors.calls import call, retry_later
@@ -41,25 +40,31 @@ RESULT_STATUS = {
 
 
 def _claim(ctx, payment_id, gateway):
-    """Returns ``(payment, attempt)`` to run, or None when this delivery has nothing to do.
-    A status moved to processing is cached after commit (versioned, never backwards)."""
-    with ctx.unit():
-        payment = attempts.lock(payment_id)
+    """Returns ``(payment, attempt, counted)`` to run (``counted``: the call's try is counted in
+    the claim, a new attempt's first), or None when this delivery has nothing to do. One read (the locked
+    payment and its attempts) and the writes with the COMMIT: two round trips. A status moved to processing
+    is cached after commit (versioned, never backwards)."""
+    with ctx.unit(batched=True):
+        payment, history = attempts.lock_with_attempts(payment_id)
         if payment.status == PaymentStatus.REQUIRES_ACTION:
             # Only the attempt the customer acts on is read again: no new attempt, no other gateway.
-            attempt = attempts.current_attempt(payment_id)
+            charges = [a for a in history if a.operation in attempts.PAYMENT_OPERATIONS]
+            attempt = charges[-1] if charges else None
             if payment.gateway != gateway or attempt is None or attempt.gateway != gateway:
                 return None
-            return payment, attempt
+            return payment, attempt, False
         if payment.status not in AUTHORIZING or payment.gateway not in (None, gateway):
             return None  # finished, canceled, or routed elsewhere meanwhile (a late or duplicate job)
-        history = attempts_of_one(payment_id)
         if payment.status == PaymentStatus.PENDING:
-            allowed = [g for g in payment.route.split(",") if ctx.circuit.allows(g)]
-            if allowed and gateway not in allowed:
-                # This gateway's circuit is open: skip it until it half-opens.
-                attempts.save(payment, jobs=[jobs.process_payment(payment_id, allowed[0])], attempts=history)
-                return None
+            # One circuit read while this gateway's is closed: the others only matter when it is open.
+            if not ctx.circuit.allows(gateway):
+                allowed = [g for g in payment.route.split(",") if g != gateway and ctx.circuit.allows(g)]
+                if allowed:
+                    # This gateway's circuit is open: skip it until it half-opens.
+                    attempts.save(
+                        payment, jobs=[jobs.process_payment(payment_id, allowed[0])], attempts=history
+                    )
+                    return None
             if payment.risk is None and not radar.screen(ctx.radar, payment, history):
                 return None  # blocked: failed before any gateway call
             attempts.save(payment, status=PaymentStatus.PROCESSING, gateway=gateway, attempts=history)
@@ -67,13 +72,19 @@ def _claim(ctx, payment_id, gateway):
         attempt = charges[-1] if charges else None
         if attempt is not None and attempt.gateway == gateway:
             if attempts.is_open(attempt, ctx.config.retry_max):
-                return payment, attempt
+                return payment, attempt, False
             return None  # declined or retries spent: the fallback router has it
         operation = "charge" if payment.capture == "automatic" else "authorize"
         attempt = attempts.start_attempt(
-            payment, gateway, operation, payment.amount, attempts=history, request=_changeable(payment)
+            payment,
+            gateway,
+            operation,
+            payment.amount,
+            attempts=history,
+            request=_changeable(payment),
+            tries=1,  # committed with the claim, before the call
         )
-        return payment, attempt
+        return payment, attempt, True
 
 
 def _changeable(payment):
@@ -105,7 +116,7 @@ def process_payment(ctx, payment_id, gateway):
     claimed = _claim(ctx, payment_id, gateway)
     if claimed is None:
         return
-    payment, attempt = claimed
+    payment, attempt, counted = claimed
     if attempt.tries and not attempt.gateway_reference and utcnow() - attempt.created_at > REPLAY_WINDOW:
         # Gateways forget idempotency keys (Stripe: 24 h): a replay now could charge again.
         worker_log.critical(
@@ -116,8 +127,13 @@ def process_payment(ctx, payment_id, gateway):
     gw = ctx.gateway(gateway, payment.livemode)
     request = _request(ctx, payment, attempt)
     # A second try with the same key is a lookup: the gateway answers what it already did.
-    replay, reference = attempt.tries > 0, attempt.gateway_reference
-    c = call(ctx, attempt, lambda: gw.retrieve(request, reference) if replay else gw.execute(request))
+    replay, reference = attempt.tries > counted, attempt.gateway_reference
+    c = call(
+        ctx,
+        attempt,
+        lambda: gw.retrieve(request, reference) if replay else gw.execute(request),
+        counted=counted,
+    )
     if payment.status == PaymentStatus.REQUIRES_ACTION and _waiting(c) and _ending(payment):
         read = _cancel_intent(ctx, gw, payment, request, c)
         if read is None:
@@ -231,16 +247,19 @@ def _unfinished(c):
 
 
 def _finish(ctx, payment_id, c):
+    """Write the call's outcome: one read (the locked payment and its attempts), the event's endpoints,
+    and the writes with the COMMIT. The writes wait for the COMMIT: every payment object written (event,
+    cache) is built from ``history``, never read back."""
     c.record_on_attempt()
     attempt, error = c.attempt, c.error
-    with ctx.unit():
-        payment = attempts.lock(payment_id)
+    with ctx.unit(batched=True):
+        payment, history = attempts.lock_with_attempts(payment_id)
         waiting = payment.status == PaymentStatus.REQUIRES_ACTION
         if not (waiting or payment.status == PaymentStatus.PROCESSING) or payment.gateway != attempt.gateway:
             attempt.save()  # another delivery finished it first
             return
         if error is None and c.result.status == GatewayStatus.REQUIRES_ACTION:
-            _await_customer(ctx, payment, attempt, c.result)
+            _await_customer(ctx, payment, attempt, c.result, history)
         elif error is None:
             status, event = RESULT_STATUS[c.result.status]
             # An update made while the charge ran reached us, not the gateway: send it now.
@@ -249,6 +268,7 @@ def _finish(ctx, payment_id, c):
                 payment,
                 status=status,
                 attempt=attempt,
+                attempts=history,
                 event=event,
                 jobs=[jobs.propagate_update(payment_id)] if changed else (),
                 amount_captured=c.result.amount_captured,
@@ -259,11 +279,11 @@ def _finish(ctx, payment_id, c):
             )
             metrics.payments.labels(status, attempt.gateway).inc()
         elif c.transient and c.tries_left(ctx.config):
-            attempts.save(payment, attempt=attempt)
+            attempts.save(payment, attempt=attempt, attempts=history)
         elif c.transient and (attempt.status == AttemptStatus.UNKNOWN or waiting):
             # Never fall back while this gateway may have charged, or waits for the customer: the sweeper
             # keeps asking.
-            attempts.save(payment, attempt=attempt)
+            attempts.save(payment, attempt=attempt, attempts=history)
             worker_log.error(
                 "unknown_outcome_unresolved",
                 payment_id=payment_id,
@@ -273,7 +293,11 @@ def _finish(ctx, payment_id, c):
         elif not waiting and (isinstance(error, SoftDeclineError) or c.transient):
             # The first authorization ended: the next gateway is tried without the CVC.
             attempts.save(
-                payment, attempt=attempt, cvc_ciphertext=None, jobs=[jobs.route_payment(payment_id)]
+                payment,
+                attempt=attempt,
+                attempts=history,
+                cvc_ciphertext=None,
+                jobs=[jobs.route_payment(payment_id)],
             )
         else:  # hard decline, invalid request, unsupported, any decline after the customer's action: final
             if error.error_class in radar.DECLINES:
@@ -282,6 +306,7 @@ def _finish(ctx, payment_id, c):
                 payment,
                 status=PaymentStatus.FAILED,
                 attempt=attempt,
+                attempts=history,
                 event="payment.failed",
                 failure_code=error.code,
                 failure_message=error.message,
@@ -291,7 +316,7 @@ def _finish(ctx, payment_id, c):
     retry_later(ctx, c)
 
 
-def _await_customer(ctx, payment, attempt, result):
+def _await_customer(ctx, payment, attempt, result, history):
     """The gateway waits for the customer: ``requires_action`` with where to send them, the first time
     (the CVC is erased by leaving ``processing``: the gateway holds the card now); nothing new after."""
     if payment.status == PaymentStatus.REQUIRES_ACTION:
@@ -302,6 +327,7 @@ def _await_customer(ctx, payment, attempt, result):
         payment,
         status=PaymentStatus.REQUIRES_ACTION,
         attempt=attempt,
+        attempts=history,
         event="payment.requires_action",
         gateway_reference=result.reference,  # the gateway's webhooks name the payment by it
         next_action={
