@@ -5,20 +5,16 @@ takes their messages."""
 import dataclasses
 import http.server
 
-import dramatiq
 import pytest
-from falcon import testing
 from opentelemetry.instrumentation.falcon import FalconInstrumentor
 from opentelemetry.instrumentation.psycopg2 import Psycopg2Instrumentor
 from opentelemetry.instrumentation.redis import RedisInstrumentor
 from opentelemetry.instrumentation.requests import RequestsInstrumentor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from ingress.app import create_app
 from shared import tracing
-from store.vault import Vault
+from tests.support import fleet as running_fleet
 from tests.support import leakscan, services
-from workers import runtime
 
 
 @pytest.fixture(scope="package")
@@ -78,23 +74,10 @@ def traced_config(config, service_urls, sandboxes, exporter):
 
 @pytest.fixture(scope="package")
 def traced_fleet(traced_config):
-    rt = runtime.build(traced_config, heartbeat=False)
-    worker = dramatiq.Worker(rt.broker, worker_threads=4, worker_timeout=100)
-    worker.start()
-    rt.relay.start()
-    yield rt
-    worker.stop()
-    rt.relay.stop()
+    with running_fleet.running(traced_config, threads=4) as rt:
+        yield rt
 
 
 @pytest.fixture
 def traced_api(traced_config, traced_fleet, db):
-    return testing.TestClient(
-        create_app(
-            traced_config,
-            vault=Vault.from_config(traced_config),
-            cache=traced_fleet.context.cache,
-            relay=traced_fleet.relay,
-            broker_check=lambda: True,
-        )
-    )
+    return running_fleet.api(traced_config, traced_fleet)

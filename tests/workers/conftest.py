@@ -4,16 +4,12 @@ The worker tests use a database of their own, so no payment from another
 package's tests is ever picked up by these workers.
 """
 
-import dramatiq
 import pytest
 import requests
-from falcon import testing
 
-from ingress.app import create_app
-from store.vault import Vault
+from tests.support import fleet as running_fleet
 from tests.support import services
 from tests.support.sandbox import Sandbox
-from workers import runtime
 
 
 @pytest.fixture(scope="package")
@@ -32,26 +28,13 @@ def worker_config(config, service_urls, sandboxes):
 @pytest.fixture(scope="package")
 def fleet(worker_config):
     """Every pool's actors in this process, consuming every queue, with the relay running."""
-    rt = runtime.build(worker_config, heartbeat=False)
-    worker = dramatiq.Worker(rt.broker, worker_threads=8, worker_timeout=100)
-    worker.start()
-    rt.relay.start()
-    yield rt
-    worker.stop()
-    rt.relay.stop()
+    with running_fleet.running(worker_config, threads=8) as rt:
+        yield rt
 
 
 @pytest.fixture
 def api(worker_config, fleet, db):
-    return testing.TestClient(
-        create_app(
-            worker_config,
-            vault=Vault.from_config(worker_config),
-            cache=fleet.context.cache,
-            relay=fleet.relay,
-            broker_check=lambda: True,
-        )
-    )
+    return running_fleet.api(worker_config, fleet)
 
 
 @pytest.fixture(autouse=True)
