@@ -62,7 +62,8 @@ def create_app(config, *, vault, cache, relay, limiter: Limiter | None = None) -
     sessions = Sessions(config, signer, SessionCache(config.credential_cache_seconds))
     # the static files first: the 404 sink under /dashboard/ would take their paths too
     app = falcon.App(
-        middleware=(Context(signer, config.trusted_networks()), Guard(sessions)),
+        middleware=[Context(signer, config.trusted_networks()), Guard(sessions)],  # a list: the Falcon
+        # instrumentation inserts its own (a tuple fails as soon as tracing is on)
         sink_before_static_route=False,
     )
     app.add_error_handler(Exception, crash_page)
@@ -88,6 +89,7 @@ def create_app(config, *, vault, cache, relay, limiter: Limiter | None = None) -
 def get_app(config=None):
     """The app with real collaborators built from ``config`` (default: the environment), once per gunicorn
     worker after fork, as ``ingress.app.get_app``."""
+    from shared import tracing
     from shared.broker import build_broker, publisher
     from shared.cache import build_cache
     from shared.config import Config
@@ -97,7 +99,10 @@ def get_app(config=None):
     from store.vault import Vault
 
     config = config or Config.from_env()
-    configure(config.log_level)
+    configure(config.log_level, role="dashboard")
+    # as the ingress: before create_app, whose falcon.App the Falcon instrumentation must wrap; a no-op
+    # unless OTEL_* names an exporter, and under ``paywave ingress --with-dashboard`` already done
+    tracing.configure("dashboard")
     open_database(config.database_url, max_connections=config.web_threads + 2)
     relay = Relay(publisher(build_broker(config), config.queue_prefix)).start()
     return create_app(config, vault=Vault.from_config(config), cache=build_cache(config), relay=relay)
