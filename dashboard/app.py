@@ -5,7 +5,18 @@ import pathlib
 import falcon
 
 from dashboard import PREFIX
-from dashboard.pages import api_keys, auth, customers, developers, home, payments, radar, reviews, team
+from dashboard.pages import (
+    api_keys,
+    auth,
+    customers,
+    developers,
+    home,
+    payments,
+    radar,
+    reviews,
+    team,
+    value_lists,
+)
 from dashboard.session import Sessions, Signer
 from dashboard.web import Context, Guard, crash_page, error_page, not_found
 from shared.ratelimit import Limiter
@@ -82,6 +93,7 @@ def create_app(config, *, vault, cache, relay, limiter: Limiter | None = None) -
     api_keys.routes(app, config)
     developers.routes(app, config, vault, relay, limiter)
     radar.routes(app)
+    value_lists.routes(app)
     team.routes(app, config)
     return app
 
