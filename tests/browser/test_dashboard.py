@@ -291,7 +291,7 @@ class Receiver(http.server.ThreadingHTTPServer):
         self.bodies: list[bytes] = []
 
 
-def test_a_developer_sends_a_test_webhook_and_reads_its_delivery(context, dashboard, stack):
+def test_a_developer_sends_a_test_webhook_and_reads_its_delivery(context, dashboard, stack, paid):
     emails = people(stack)
     page = context.new_page()
     page.on("dialog", lambda dialog: dialog.accept())
@@ -325,7 +325,15 @@ def test_a_developer_sends_a_test_webhook_and_reads_its_delivery(context, dashbo
     assert axe_check(page) == []
     page.locator("tr", has_text=url).get_by_role("button", name="Delete").click()
     page.wait_for_selector(".flash-success")
-    for path in ("events", "audit_events", "customers", "radar/rules", "users"):
+    for path in (
+        "events",
+        "audit_events",
+        "customers",
+        f"customers/{paid.customer}",
+        "radar/rules",
+        "users",
+        "payments/pay_nothing_here",  # the error page
+    ):
         page.goto(f"{dashboard}/{path}")
         assert axe_check(page) == [], path
 
@@ -335,6 +343,11 @@ def test_an_analyst_keeps_a_fraud_list(context, dashboard, stack):
     page = context.new_page()
     page.on("dialog", lambda dialog: dialog.accept())
     sign_in(page, dashboard, emails["owner"])
+    page.goto(f"{dashboard}/radar/rules")
+    page.fill("#rule-predicate", ":amount: > 100000")
+    page.click('form[action$="/radar/backtest"] button[type="submit"]')
+    page.wait_for_selector("#result-title")
+    assert axe_check(page) == []  # the backtest
     page.goto(f"{dashboard}/radar/value_lists")
     assert axe_check(page) == []
     alias = f"blocked_{time.time_ns()}"
