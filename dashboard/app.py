@@ -72,11 +72,10 @@ def create_app(config, *, vault, cache, relay, limiter: Limiter | None = None) -
     signer = Signer.from_config(config)
     sessions = Sessions(config, signer, SessionCache(config.credential_cache_seconds))
     # the static files first: the 404 sink under /dashboard/ would take their paths too
-    app = falcon.App(
-        middleware=[Context(signer, config.trusted_networks()), Guard(sessions)],  # a list: the Falcon
-        # instrumentation inserts its own (a tuple fails as soon as tracing is on)
-        sink_before_static_route=False,
-    )
+    app = falcon.App(sink_before_static_route=False)
+    # added after construction, as the API's: the OpenTelemetry Falcon instrumentation's App inserts its
+    # middleware into App()'s argument, which it requires to be a list
+    app.add_middleware((Context(signer, config.trusted_networks()), Guard(sessions)))
     app.add_error_handler(Exception, crash_page)
     app.add_error_handler(falcon.HTTPError, error_page)
     app.add_error_handler(store_errors.NotFound, not_found)

@@ -87,11 +87,9 @@ class Login:
 
 def _signed_in(req, resp, dashboard_sessions: Sessions, grant: sessions.Grant, target: str, message=None):
     """The session of ``grant`` in the cookie, and on to ``target``."""
-    session = grant.session
-    value = dashboard_sessions.issue(session.id, session.user_id, session.merchant_id, session.livemode)
-    set_cookie(
-        req, resp, COOKIE, value, dashboard_sessions.remaining(dashboard_sessions.read(value).signed_in_at)
-    )
+    session, now = grant.session, int(dashboard_sessions.clock())
+    value = dashboard_sessions.issue(session.id, session.user_id, session.merchant_id, session.livemode, now)
+    set_cookie(req, resp, COOKIE, value, dashboard_sessions.remaining(now))
     redirect(req, resp, target, message)
 
 

@@ -4,6 +4,9 @@ what the page was asked (a customer's email address) masked in the span."""
 import pytest
 
 from dashboard.app import create_app
+from shared.broker import build_broker, publisher
+from shared.cache import build_cache
+from store.outbox import Relay
 from store.vault import Vault
 from tests.dashboard.conftest import Browser
 from tests.support import leakscan
@@ -13,12 +16,13 @@ EMAIL = "grace.hopper@example.test"
 
 
 @pytest.fixture
-def traced_dashboard(traced_config, traced_fleet, db):
+def traced_dashboard(traced_config, db):
+    """The dashboard without the package's worker fleet (pages read here; nothing needs a job run)."""
     return create_app(
         traced_config,
         vault=Vault.from_config(traced_config),
-        cache=traced_fleet.context.cache,
-        relay=traced_fleet.relay,
+        cache=build_cache(traced_config),
+        relay=Relay(publisher(build_broker(traced_config), traced_config.queue_prefix)),  # not started
     )
 
 
