@@ -5,7 +5,18 @@ import pathlib
 import falcon
 
 from dashboard import PREFIX
-from dashboard.pages import api_keys, auth, customers, developers, home, payments, radar, reviews, team
+from dashboard.pages import (
+    api_keys,
+    auth,
+    customers,
+    developers,
+    home,
+    payments,
+    radar,
+    reviews,
+    team,
+    value_lists,
+)
 from dashboard.session import Sessions, Signer
 from dashboard.web import Context, Guard, crash_page, error_page, not_found
 from shared.ratelimit import Limiter
@@ -61,10 +72,10 @@ def create_app(config, *, vault, cache, relay, limiter: Limiter | None = None) -
     signer = Signer.from_config(config)
     sessions = Sessions(config, signer, SessionCache(config.credential_cache_seconds))
     # the static files first: the 404 sink under /dashboard/ would take their paths too
-    app = falcon.App(
-        middleware=(Context(signer, config.trusted_networks()), Guard(sessions)),
-        sink_before_static_route=False,
-    )
+    app = falcon.App(sink_before_static_route=False)
+    # added after construction, as the API's: the OpenTelemetry Falcon instrumentation's App inserts its
+    # middleware into App()'s argument, which it requires to be a list
+    app.add_middleware((Context(signer, config.trusted_networks()), Guard(sessions)))
     app.add_error_handler(Exception, crash_page)
     app.add_error_handler(falcon.HTTPError, error_page)
     app.add_error_handler(store_errors.NotFound, not_found)
@@ -81,6 +92,7 @@ def create_app(config, *, vault, cache, relay, limiter: Limiter | None = None) -
     api_keys.routes(app, config)
     developers.routes(app, config, vault, relay, limiter)
     radar.routes(app)
+    value_lists.routes(app)
     team.routes(app, config)
     return app
 
@@ -88,6 +100,7 @@ def create_app(config, *, vault, cache, relay, limiter: Limiter | None = None) -
 def get_app(config=None):
     """The app with real collaborators built from ``config`` (default: the environment), once per gunicorn
     worker after fork, as ``ingress.app.get_app``."""
+    from shared import tracing
     from shared.broker import build_broker, publisher
     from shared.cache import build_cache
     from shared.config import Config
@@ -97,7 +110,10 @@ def get_app(config=None):
     from store.vault import Vault
 
     config = config or Config.from_env()
-    configure(config.log_level)
+    configure(config.log_level, role="dashboard")
+    # as the ingress: before create_app, whose falcon.App the Falcon instrumentation must wrap; a no-op
+    # unless OTEL_* names an exporter, and under ``paywave ingress --with-dashboard`` already done
+    tracing.configure("dashboard")
     open_database(config.database_url, max_connections=config.web_threads + 2)
     relay = Relay(publisher(build_broker(config), config.queue_prefix)).start()
     return create_app(config, vault=Vault.from_config(config), cache=build_cache(config), relay=relay)

@@ -8,7 +8,7 @@ import dataclasses
 from collections.abc import Callable, Iterable
 
 from dashboard import format
-from store import audit, deliveries, events, payments
+from store import audit, deliveries, events, notifications, payments
 
 
 @dataclasses.dataclass(frozen=True)
@@ -95,7 +95,26 @@ def webhook_events(payment: dict) -> Iterable[Entry]:
         )
 
 
-SOURCES: tuple[Callable[[dict], Iterable[Entry]], ...] = (attempts, refunds, changes, webhook_events)
+def notices(payment: dict) -> Iterable[Entry]:
+    """The messages sent to the payer (``store.notifications``): the recipient masked as the API masks it,
+    the mail server's last answer."""
+    for notice in notifications.of_payment(
+        payment["merchant_id"], payment["id"], livemode=payment["livemode"]
+    ):
+        details = [("To", notice["recipient"] or "erased"), ("Attempts", str(notice["attempts"]))]
+        if notice["subject"]:
+            details.append(("Subject", notice["subject"]))
+        answer = notice["smtp_answer"]
+        if answer:
+            code = f"{answer['code']} " if answer["code"] is not None else ""
+            details.append(("Mail server", f"{code}{answer['message']}"))
+        title = f"{notice['channel'].capitalize()} to the customer: {notice['event_type']}"
+        yield Entry(
+            notice["sent_at"] or notice["created_at"], "notification", title, notice["status"], tuple(details)
+        )
+
+
+SOURCES: tuple[Callable[[dict], Iterable[Entry]], ...] = (attempts, refunds, changes, webhook_events, notices)
 
 
 def timeline(payment: dict, merchant_id: str) -> list[Entry]:

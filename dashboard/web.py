@@ -21,6 +21,7 @@ from dashboard.session import (
     clear_cookie,
     set_cookie,
 )
+from shared import tracing
 from shared.logging import get_logger
 from shared.permissions import ROLES, grants
 from shared.ratelimit import client_address
@@ -184,6 +185,8 @@ class Context:
         if not req.path.startswith(f"{PREFIX}/static/"):
             resp.set_header("Cache-Control", "no-store")
         resp.set_header("X-Request-Id", req.context.request_id)
+        if tracing.enabled():  # the OpenTelemetry Falcon instrumentation, after this, reads it as text
+            resp.status = falcon.code_to_http_status(resp.status)
         if not database.is_closed():
             database.close()
 

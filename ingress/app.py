@@ -86,6 +86,10 @@ def create_app(config, *, vault, cache, relay, broker_check) -> falcon.App:
     app.add_route("/webhook_endpoints", webhook_endpoints.Collection(config, vault))
     app.add_route("/webhook_endpoints/{endpoint_id}", webhook_endpoints.Item())
     app.add_route("/webhook_endpoints/{endpoint_id}/rotate_secret", webhook_endpoints.RotateSecret(vault))
+    app.add_route(
+        "/webhook_endpoints/{endpoint_id}/test",
+        webhook_endpoints.Test(relay, limiter, config.redeliver_per_hour),
+    )
     app.add_route("/events", events.Collection())
     app.add_route("/events/{event_id}", events.Item())
     app.add_route("/events/{event_id}/deliveries", events.Deliveries())

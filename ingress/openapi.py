@@ -14,7 +14,7 @@ from shared.radar import language
 from shared.radar.attributes import LIST_TYPES
 from shared.radar.decide import ACTIONS
 from store.audit import ACTOR_TYPES
-from store.events import TYPES
+from store.events import TEST, TYPES
 from store.states import SETTLED, AttemptStatus, DeliveryStatus, PaymentMethod, PaymentStatus, RefundStatus
 from store.vault import CARD_BRANDS
 
@@ -442,6 +442,19 @@ WEBHOOK_ENDPOINT_CREATE = {
     },
 }
 
+WEBHOOK_ENDPOINT_UPDATE = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["status"],
+    "properties": {
+        "status": {
+            "enum": ["enabled", "disabled"],
+            "description": "`disabled`: no more deliveries, its pending ones canceled. `enabled`: deliveries "
+            "again (one disabled after failing deliveries starts a new failure streak).",
+        },
+    },
+}
+
 EVENT = {
     "type": "object",
     "additionalProperties": False,
@@ -453,12 +466,20 @@ EVENT = {
         ),
         "object": _const("event"),
         "livemode": LIVEMODE,
-        "type": {"enum": list(TYPES), "description": "What happened."},
+        "type": {
+            "enum": [*TYPES, TEST],
+            "description": f"What happened; `{TEST}` is sent by `POST /webhook_endpoints/{{id}}/test` to "
+            "that endpoint only (no endpoint subscribes to it).",
+        },
         "created_at": _time("When it happened"),
         "data": {
-            "oneOf": [{"$ref": "#/components/schemas/Payment"}, {"$ref": "#/components/schemas/Customer"}],
-            "description": "The object as it was then: the payment (`payment.*`) or the customer "
-            "(`customer.*`).",
+            "oneOf": [
+                {"$ref": "#/components/schemas/Payment"},
+                {"$ref": "#/components/schemas/Customer"},
+                {"$ref": "#/components/schemas/WebhookEndpoint"},
+            ],
+            "description": "The object as it was then: the payment (`payment.*`), the customer "
+            f"(`customer.*`) or the endpoint tested (`{TEST}`).",
         },
     },
 }
@@ -1236,6 +1257,15 @@ def _webhook_paths():
         "/webhook_endpoints/{endpoint_id}": {
             "parameters": [_ENDPOINT_ID],
             "get": _operation("getWebhookEndpoint", 200, "The endpoint", endpoint, read_errors),
+            "patch": _operation(
+                "updateWebhookEndpoint",
+                200,
+                "Updated: disabled, or enabled again",
+                endpoint,
+                WRITE_ERRORS,
+                (True, {"$ref": "#/components/schemas/WebhookEndpointUpdate"}),
+                [_IDEMPOTENCY],
+            ),
             "delete": _operation(
                 "deleteWebhookEndpoint",
                 204,
@@ -1250,6 +1280,17 @@ def _webhook_paths():
                 200,
                 "The new secret, once; the previous one also signs for 24 hours",
                 endpoint,
+                WRITE_ERRORS,
+                parameters=[_IDEMPOTENCY],
+            ),
+        },
+        "/webhook_endpoints/{endpoint_id}/test": {
+            "parameters": [_ENDPOINT_ID],
+            "post": _operation(
+                "testWebhookEndpoint",
+                202,
+                f"A `{TEST}` event, delivered to this endpoint only; 409 when it is disabled",
+                _json("Event"),
                 WRITE_ERRORS,
                 parameters=[_IDEMPOTENCY],
             ),
@@ -2317,6 +2358,19 @@ OPERATIONS = {
         "Rotate an endpoint's secret",
         "Returns a new secret, once; the previous one keeps signing beside it for 24 hours.",
     ),
+    "updateWebhookEndpoint": (
+        "Webhook endpoints",
+        "Disable or enable a webhook endpoint",
+        "`disabled` stops its deliveries and cancels the pending ones; `enabled` sends it events again "
+        "(an endpoint disabled after failing deliveries is re-enabled this way).",
+    ),
+    "testWebhookEndpoint": (
+        "Webhook endpoints",
+        "Send a test event",
+        "Sends a `webhook_endpoint.test` event, whose data is the endpoint, to this endpoint only, signed "
+        "and retried like any event; read its delivery at `/events/{id}/deliveries`. On the per-hour "
+        "budget of a redelivery.",
+    ),
     "listEvents": ("Events", "List events", "The merchant's events, newest first, optionally of one type."),
     "getEvent": ("Events", "Get an event", "The event, with the payment as it was when it happened."),
     "listEventDeliveries": (
@@ -2789,6 +2843,7 @@ def document():
                 "Problem": PROBLEM,
                 "WebhookEndpoint": WEBHOOK_ENDPOINT,
                 "WebhookEndpointCreate": WEBHOOK_ENDPOINT_CREATE,
+                "WebhookEndpointUpdate": WEBHOOK_ENDPOINT_UPDATE,
                 "Event": EVENT,
                 "WebhookDelivery": WEBHOOK_DELIVERY,
                 "WebhookAttempt": WEBHOOK_ATTEMPT,

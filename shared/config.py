@@ -432,7 +432,11 @@ class Config:
         30, _int, "days `rejected` and `ignored` gateway events are kept", low=1, high=3650
     )
     redeliver_per_hour: int = _setting(
-        10, _int, "`POST /events/{id}/redeliver` calls per event per hour", low=1, high=10_000
+        10,
+        _int,
+        "`POST /events/{id}/redeliver` calls per event per hour, and test events per endpoint",
+        low=1,
+        high=10_000,
     )
     vault_public_keys: str = _setting(
         DEV_VAULT_PUBLIC_KEY,

@@ -214,6 +214,41 @@ def rotate_secret(merchant_id: str, endpoint_id: str, vault: Vault, *, livemode:
         return _answer(work, endpoint, secret, 200)
 
 
+def set_status(merchant_id: str, endpoint_id: str, status: str, *, livemode: bool) -> dict:
+    """Disable the endpoint (its pending deliveries canceled; events meanwhile are not sent to it, nor later)
+    or enable it again (a disabled one's failure streak forgotten: it has the whole ``disable_after`` again).
+
+    Parameters:
+      status: ``enabled`` or ``disabled``.
+
+    Returns:
+      The endpoint object.
+
+    Raises:
+      NotFound.
+    """
+    with unit.joined() as work:
+        endpoint = get_endpoint(merchant_id, endpoint_id, lock=True, livemode=livemode)
+        before = endpoint_object(endpoint)
+        if endpoint.status != status:
+            now = utcnow()
+            if status == "disabled":
+                _disable(endpoint, "disabled by the merchant", now)
+            else:
+                endpoint.status, endpoint.disabled_reason, endpoint.failing_since = "enabled", None, None
+            endpoint.updated_at = now
+            endpoint.save()
+            audit.record(
+                merchant_id,
+                "webhook_endpoint.updated",
+                endpoint.id,
+                before=before,
+                after=endpoint_object(endpoint),
+            )
+        work.respond(200, encode(endpoint_object(endpoint)))
+        return endpoint_object(endpoint)
+
+
 def signing_secrets(endpoint: WebhookEndpoint, vault: Vault) -> list[str]:
     """The secrets that sign now: the current one, and the previous one while it is valid."""
     secrets = [vault.secrets.decrypt(endpoint.secret_ciphertext, endpoint.secret_key_id, endpoint.id)]
@@ -247,23 +282,28 @@ def fan_out(event: Event) -> list[WebhookDelivery]:
         event.livemode,
         "enabled",
     )
+    return [
+        deliver(event, endpoint.id)
+        for endpoint in endpoints
+        if "*" in endpoint.enabled_events or event.type in endpoint.enabled_events
+    ]
+
+
+def deliver(event: Event, endpoint_id: str) -> WebhookDelivery:
+    """A pending delivery of ``event`` to one endpoint, and its job. Call in a transaction."""
     now = utcnow()
-    deliveries = []
-    for endpoint in endpoints:
-        if "*" in endpoint.enabled_events or event.type in endpoint.enabled_events:
-            delivery = WebhookDelivery(
-                id=new_id("whd"),
-                event_id=event.id,
-                endpoint_id=endpoint.id,
-                status=DeliveryStatus.PENDING,
-                next_attempt_at=now,
-                created_at=now,
-                updated_at=now,
-            )
-            unit.insert(delivery)  # after its event, in a batched unit of work too
-            outbox.add(jobs.deliver_webhook(delivery.id))
-            deliveries.append(delivery)
-    return deliveries
+    delivery = WebhookDelivery(
+        id=new_id("whd"),
+        event_id=event.id,
+        endpoint_id=endpoint_id,
+        status=DeliveryStatus.PENDING,
+        next_attempt_at=now,
+        created_at=now,
+        updated_at=now,
+    )
+    unit.insert(delivery)  # after its event, in a batched unit of work too
+    outbox.add(jobs.deliver_webhook(delivery.id))
+    return delivery
 
 
 def deliveries_of(event_id: str) -> list[dict]:

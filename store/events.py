@@ -8,9 +8,9 @@ import orjson
 
 from shared.ids import new_id
 from store import audit, deliveries, notifications, unit
-from store.errors import NotFound
-from store.models import Event, Payment
-from store.objects import delivery_object, encode, event_object
+from store.errors import NotFound, StateConflict
+from store.models import Event, Payment, utcnow
+from store.objects import delivery_object, encode, endpoint_object, event_object
 from store.pages import page
 
 TYPES = (
@@ -29,6 +29,8 @@ TYPES = (
     "review.opened",  # a fraud rule's review (store.reviews)
     "review.closed",
 )
+#: What ``send_test`` sends: to the one endpoint asked, never fanned out (no endpoint subscribes to it).
+TEST = "webhook_endpoint.test"
 
 
 def emit(payment: Payment, type_: str, body: bytes) -> Event:
@@ -122,7 +124,15 @@ def redeliver(merchant_id: str, event_id: str, *, livemode: bool) -> bytes:
     """
     with unit.joined() as work:
         event = get(merchant_id, event_id, livemode=livemode)
-        data = [delivery_object(d, []) for d in deliveries.fan_out(event)]
+        if event.type == TEST:  # again to its endpoint only, if it is still there and enabled
+            try:
+                tested = deliveries.get_endpoint(merchant_id, event.data["id"], livemode=livemode)
+            except NotFound:
+                tested = None
+            sent = [deliveries.deliver(event, tested.id)] if tested and tested.status == "enabled" else []
+        else:
+            sent = deliveries.fan_out(event)
+        data = [delivery_object(d, []) for d in sent]
         new = [delivery["id"] for delivery in data]
         audit.record(merchant_id, "event.redelivered", event_id, after={"deliveries": new})
         body = encode(
@@ -130,3 +140,33 @@ def redeliver(merchant_id: str, event_id: str, *, livemode: bool) -> bytes:
         )
         work.respond(202, body)
     return body
+
+
+def send_test(merchant_id: str, endpoint_id: str, *, livemode: bool) -> bytes:
+    """A ``webhook_endpoint.test`` event (its data: the endpoint) delivered to this endpoint only, signed and
+    retried as any other, so a merchant sees their receiver's answer before a real payment's event.
+
+    Returns:
+      The event (JSON bytes); its deliveries are at ``/events/{id}/deliveries``.
+
+    Raises:
+      NotFound: no such endpoint for this merchant and mode.
+      StateConflict: the endpoint is disabled.
+    """
+    with unit.joined() as work:
+        endpoint = deliveries.get_endpoint(merchant_id, endpoint_id, lock=True, livemode=livemode)
+        if endpoint.status != "enabled":
+            raise StateConflict("the endpoint is disabled: enable it to send it events", "endpoint_disabled")
+        event = Event.create(
+            id=new_id("evt"),
+            merchant_id=merchant_id,
+            livemode=livemode,
+            type=TEST,
+            data=endpoint_object(endpoint),
+            created_at=utcnow(),
+        )
+        deliveries.deliver(event, endpoint.id)
+        audit.record(merchant_id, "webhook_endpoint.tested", endpoint.id, after={"event": event.id})
+        body = encode(event_object(event))
+        work.respond(202, body)
+        return body

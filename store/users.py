@@ -243,6 +243,17 @@ def invite(merchant_id: str, email: str, role: str, hours: int) -> dict:
         return invitation_object(invitation, token)
 
 
+def pending(token: str) -> Invitation | None:
+    """The invitation ``token`` opens while it can be accepted (not expired, not accepted yet), else None:
+    what the accept form shows before ``accept``."""
+    invitation = Invitation.get_or_none(Invitation.token_digest == digest(token))
+    return invitation if _acceptable(invitation) else None
+
+
+def _acceptable(invitation: Invitation | None) -> bool:
+    return invitation is not None and invitation.accepted_at is None and invitation.expires_at > utcnow()
+
+
 def accept(token: str, password: str, name: str | None, passwords: Passwords) -> dict:
     """Accept an invitation: a new user with ``password``, or an existing one proving it is theirs.
 
@@ -257,7 +268,7 @@ def accept(token: str, password: str, name: str | None, passwords: Passwords) ->
     """
     with unit.joined():
         invitation = locked(Invitation.select().where(Invitation.token_digest == digest(token))).first()
-        if invitation is None or invitation.accepted_at is not None or invitation.expires_at <= utcnow():
+        if not _acceptable(invitation):
             raise NotFound("the invitation is unknown, expired or accepted already")
         user = find(invitation.email)
         if user is None:

@@ -1,11 +1,12 @@
 """The developers' pages: webhook endpoints (``store.deliveries``: create with the secret shown once, rotate
-the secret, delete), events with their deliveries and the answers they got (``store.events``: redeliver, on
-the API's per-event budget), and the audit log (``store.audit``)."""
+the secret, disable and enable, send a test event, delete), events with their deliveries and the answers
+they got (``store.events``: redeliver, on the API's per-event budget), and the audit log (``store.audit``)."""
 
 import re
 import socket
 
 import falcon
+import orjson
 
 from dashboard import PREFIX
 from dashboard.web import form, form_list, redirect, render
@@ -136,6 +137,55 @@ class DeleteEndpoint:
         redirect(req, resp, f"{PREFIX}/webhook_endpoints", f"The endpoint {endpoint.url} is deleted.")
 
 
+class Switch:
+    """``POST /dashboard/webhook_endpoints/{id}/disable`` and ``.../enable``, as
+    ``PATCH /webhook_endpoints/{id} {status}``: disabling cancels the pending deliveries."""
+
+    actions = {"POST": "webhook_endpoints.write"}
+
+    def __init__(self, status: str):
+        self.status = status
+
+    def on_post(self, req, resp, endpoint_id):
+        viewer = req.context.viewer
+        with Unit():
+            endpoint = deliveries.set_status(
+                viewer.merchant_id, _known(ENDPOINT_ID, endpoint_id), self.status, livemode=viewer.livemode
+            )
+        redirect(
+            req, resp, f"{PREFIX}/webhook_endpoints", f"The endpoint {endpoint['url']} is {self.status}."
+        )
+
+
+class SendTest:
+    """``POST /dashboard/webhook_endpoints/{id}/test``: a ``webhook_endpoint.test`` event to this endpoint
+    only, on the budget of ``POST /webhook_endpoints/{id}/test``; then the event's page, with its delivery."""
+
+    actions = {"POST": "webhook_endpoints.write"}
+
+    def __init__(self, config, relay, limiter: Limiter):
+        self.relay = relay
+        self.limiter = limiter
+        self.policy = Policy("webhook_test", config.redeliver_per_hour, 3600)
+
+    def on_post(self, req, resp, endpoint_id):
+        viewer = req.context.viewer
+        endpoint_id = _known(ENDPOINT_ID, endpoint_id)
+        back = f"{PREFIX}/webhook_endpoints"
+        if not self.limiter.hit(f"webhook_test:{viewer.merchant_id}:{endpoint_id}", self.policy).allowed:
+            redirect(
+                req, resp, back, "This endpoint was sent test events too often this hour: try later.", "error"
+            )
+        try:
+            with Unit(notify=self.relay.notify):
+                event = orjson.loads(
+                    events.send_test(viewer.merchant_id, endpoint_id, livemode=viewer.livemode)
+                )
+        except StateConflict:
+            redirect(req, resp, back, "This endpoint is disabled: enable it to send it events.", "error")
+        redirect(req, resp, f"{PREFIX}/events/{event['id']}", "Test event sent: its delivery shows below.")
+
+
 class Events:
     """``GET /dashboard/events`` (``?type=`` one type), newest first."""
 
@@ -144,7 +194,7 @@ class Events:
     def on_get(self, req, resp):
         viewer = req.context.viewer
         kind = req.get_param("type") or None
-        if kind is not None and kind not in events.TYPES:
+        if kind is not None and kind not in (*events.TYPES, events.TEST):
             kind = None
         found, has_more = events.list_(
             viewer.merchant_id,
@@ -153,7 +203,8 @@ class Events:
             starting_after=_known(EVENT_ID, req.get_param("starting_after")),
             type_=kind,
         )
-        render(req, resp, "events.html", events=found, has_more=has_more, kind=kind, types=events.TYPES)
+        types = (*events.TYPES, events.TEST)
+        render(req, resp, "events.html", events=found, has_more=has_more, kind=kind, types=types)
 
 
 class Event:
@@ -218,6 +269,9 @@ def routes(app, config, vault, relay, limiter):
     app.add_route(f"{PREFIX}/webhook_endpoints", Endpoints(config, vault))
     app.add_route(f"{PREFIX}/webhook_endpoints/{{endpoint_id}}/rotate_secret", RotateSecret(vault))
     app.add_route(f"{PREFIX}/webhook_endpoints/{{endpoint_id}}/delete", DeleteEndpoint())
+    app.add_route(f"{PREFIX}/webhook_endpoints/{{endpoint_id}}/disable", Switch("disabled"))
+    app.add_route(f"{PREFIX}/webhook_endpoints/{{endpoint_id}}/enable", Switch("enabled"))
+    app.add_route(f"{PREFIX}/webhook_endpoints/{{endpoint_id}}/test", SendTest(config, relay, limiter))
     app.add_route(f"{PREFIX}/events", Events())
     app.add_route(f"{PREFIX}/events/{{event_id}}", Event())
     app.add_route(f"{PREFIX}/events/{{event_id}}/redeliver", Redeliver(config, relay, limiter))

@@ -4,6 +4,7 @@ role, remove a member (their sessions end).  Nobody grants, changes or removes a
 
 import functools
 import re
+import urllib.parse
 
 import falcon
 
@@ -33,8 +34,20 @@ def _page(req, resp, status=200, invitation=None, error=None):
     viewer = req.context.viewer
     members, _ = users.members(viewer.merchant_id, limit=PAGE_SIZE)
     grantable = [role for role in ROLES if within(ROLES[viewer.role], role)]
+    # the link to send, as the browser reached this dashboard (behind the chart's Ingress: its host)
+    link = invitation and f"{req.forwarded_prefix}{PREFIX}/invitations/accept?" + urllib.parse.urlencode(
+        {"token": invitation["token"]}
+    )
     render(
-        req, resp, "team.html", status, members=members, roles=grantable, invitation=invitation, error=error
+        req,
+        resp,
+        "team.html",
+        status,
+        members=members,
+        roles=grantable,
+        invitation=invitation,
+        link=link,
+        error=error,
     )
 
 

@@ -6,9 +6,10 @@ import socket
 
 import falcon
 
-from ingress import validation
-from ingress.resources.common import ENDPOINT_ID, answer_list, known_id, unit_of_work
+from ingress import ratelimit, validation
+from ingress.resources.common import ENDPOINT_ID, answer_json, answer_list, known_id, unit_of_work
 from shared import ssrf
+from shared.ratelimit import Policy
 from store import deliveries, events
 from store.objects import endpoint_object
 
@@ -88,11 +89,33 @@ class Collection:
         )
 
 
+STATUSES = ("enabled", "disabled")
+
+
+def endpoint_update(body: dict) -> str:
+    """The ``status`` asked (``enabled`` or ``disabled``).
+
+    Raises:
+      ValidationFailed: naming the bad field.
+    """
+    errors = validation.Errors()
+    validation.unknown(errors, body, ("status",))
+    if body.get("status") not in STATUSES:
+        errors.add("status", "must be enabled or disabled")
+    errors.raise_if_any()
+    return body["status"]
+
+
 @falcon.before(known_id)
 class Item:
-    """``GET`` and ``DELETE /webhook_endpoints/{id}`` (deleting cancels its pending deliveries)."""
+    """``GET``, ``PATCH`` (``status``: disable, or enable again) and ``DELETE /webhook_endpoints/{id}``
+    (deleting cancels its pending deliveries)."""
 
-    actions = {"GET": "webhook_endpoints.read", "DELETE": "webhook_endpoints.write"}
+    actions = {
+        "GET": "webhook_endpoints.read",
+        "PATCH": "webhook_endpoints.write",
+        "DELETE": "webhook_endpoints.write",
+    }
 
     def on_get(self, req, resp, endpoint_id):
         resp.media = endpoint_object(
@@ -100,6 +123,13 @@ class Item:
                 req.context.merchant_id, endpoint_id, livemode=req.context.principal.livemode
             )
         )
+
+    def on_patch(self, req, resp, endpoint_id):
+        status = endpoint_update(req.context.body)
+        with unit_of_work(req):
+            resp.media = deliveries.set_status(
+                req.context.merchant_id, endpoint_id, status, livemode=req.context.principal.livemode
+            )
 
     def on_delete(self, req, resp, endpoint_id):
         deliveries.delete_endpoint(
@@ -123,3 +153,30 @@ class RotateSecret:
             resp.media = deliveries.rotate_secret(
                 req.context.merchant_id, endpoint_id, self.vault, livemode=req.context.principal.livemode
             )
+
+
+@falcon.before(known_id)
+class Test:
+    """``POST /webhook_endpoints/{id}/test``: a ``webhook_endpoint.test`` event to this endpoint only (202,
+    the event); each sends a request, so on the per-hour budget of a redelivery (429 beyond).
+
+    Parameters:
+      limiter: ``shared.ratelimit.Limiter``.
+    """
+
+    actions = {"POST": "webhook_endpoints.write"}
+
+    def __init__(self, relay, limiter, per_hour):
+        self.relay = relay
+        self.limiter = limiter
+        self.policy = Policy("webhook_test", per_hour, 3600)
+
+    def on_post(self, req, resp, endpoint_id):
+        ratelimit.check(
+            req, self.limiter, f"webhook_test:{req.context.merchant_id}:{endpoint_id}", self.policy
+        )
+        with unit_of_work(req, relay=self.relay):
+            body = events.send_test(
+                req.context.merchant_id, endpoint_id, livemode=req.context.principal.livemode
+            )
+        answer_json(resp, body, 202)

@@ -25,8 +25,8 @@ from tests.support.processes import WorkerProcess, start_ingress
 CHROMIUM = os.environ.get("PAYWAVE_TEST_CHROMIUM", "/usr/bin/chromium")
 DOCS = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "docs")
 LOG = "ingress-browser"
-#: Pools the payments of the demo need (webhooks: no endpoint is configured).
-POOLS = ("stripe", "paypal", "fallback", "ops")
+#: Pools the payments of the demo need, and webhooks for the dashboard's test event.
+POOLS = ("stripe", "paypal", "fallback", "ops", "webhooks")
 
 
 def _missing(reason):
@@ -82,6 +82,8 @@ def stack(browser, config, service_urls, sandboxes):
         web_workers=1,
     ) as cfg:
         cfg = demo_checkout(cfg)  # as `paywave dev` does: the demo's keys and allowed origin
+        # the dashboard's test webhook goes to a receiver on the loopback
+        cfg = dataclasses.replace(cfg, webhook_allow_http=True, webhook_allowed_hosts=("127.0.0.1/32",))
         workers = [WorkerProcess(cfg, pool) for pool in POOLS]
         ingress, api = start_ingress(cfg, port, LOG)
         try:

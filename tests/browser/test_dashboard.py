@@ -2,9 +2,11 @@
 sign in, find a payment by its customer's email, refund part of it and see the refund in the timeline and in
 the sandbox's ledger; create an API key and use it with curl; approve a payment a review rule sent to
 review; a viewer sees no refund button and a crafted POST from their session is refused and audited; a POST
-without its CSRF token is refused.  axe-core (vendored in tests/browser/axe with its licence) checks every
-page visited: no serious or critical violation.  The README's screenshots come from here."""
+without its CSRF token is refused; send a test webhook and read its delivery; keep a fraud list; accept an
+invitation; the payments at a phone's width.  axe-core (vendored in tests/browser/axe with its licence)
+checks every page visited: no serious or critical violation.  The README's screenshots come from here."""
 
+import http.server
 import os
 import re
 import subprocess
@@ -17,7 +19,7 @@ import requests
 from shared.net import free_port, wait_http
 from store.models import AuditEvent, Refund
 from tests.browser.conftest import DOCS
-from tests.support import leakscan
+from tests.support import leakscan, services
 from tests.support.accounts import PASSWORD, member
 from tests.support.processes import ROOT
 from tests.support.sandbox import Sandbox, wait_status
@@ -268,3 +270,144 @@ def test_a_risk_analyst_sees_the_review_and_an_admin_approves_it(context, dashbo
         assert Review.get_by_id(review.id).closed_reason == "approved"
     finally:
         requests.delete(f"{stack.api}/radar/rules/{rule.json()['id']}", headers=auth, timeout=10)
+
+
+class Receiver(http.server.ThreadingHTTPServer):
+    """A merchant's webhook endpoint on the loopback: keeps each body, answers 200 ``thanks``."""
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            self.server.bodies.append(self.rfile.read(int(self.headers["Content-Length"])))
+            self.send_response(200)
+            self.send_header("Content-Length", "6")
+            self.end_headers()
+            self.wfile.write(b"thanks")
+
+        def log_message(self, *args):
+            pass
+
+    def __init__(self):
+        super().__init__(("127.0.0.1", 0), self.Handler)
+        self.bodies: list[bytes] = []
+
+
+def test_a_developer_sends_a_test_webhook_and_reads_its_delivery(context, dashboard, stack, paid):
+    emails = people(stack)
+    page = context.new_page()
+    page.on("dialog", lambda dialog: dialog.accept())
+    sign_in(page, dashboard, emails["owner"])
+    with services.serving(Receiver()) as receiver:
+        url = f"http://127.0.0.1:{receiver.server_address[1]}/hooks/{time.time_ns()}"
+        page.goto(f"{dashboard}/webhook_endpoints")
+        assert axe_check(page) == []
+        page.fill("#endpoint-url", url)
+        page.check('input[name="events"][value="payment.disputed"]')  # none here: the test event only
+        page.click('form[action$="/webhook_endpoints"] button[type="submit"]')
+        assert page.input_value("#new-secret").startswith("whsec_")
+        assert axe_check(page) == []
+        page.goto(f"{dashboard}/webhook_endpoints")
+        row = page.locator("tr", has_text=url)
+        row.get_by_role("button", name="Send test event").click()
+        page.wait_for_url(re.compile(r".*/events/evt_\w+$"))
+        for _ in range(100):  # the webhooks pool sends it within moments
+            if "HTTP 200" in page.content():
+                break
+            time.sleep(0.2)
+            page.reload()
+        assert "HTTP 200" in page.content() and "<code>thanks</code>" in page.content()
+        assert axe_check(page) == []
+        assert [b'"type":"webhook_endpoint.test"' in body for body in receiver.bodies] == [True]
+
+    page.goto(f"{dashboard}/webhook_endpoints")
+    page.locator("tr", has_text=url).get_by_role("button", name="Disable").click()
+    page.wait_for_selector(".flash-success")
+    assert "disabled by the merchant" in page.locator("tr", has_text=url).inner_text()
+    assert axe_check(page) == []
+    page.locator("tr", has_text=url).get_by_role("button", name="Delete").click()
+    page.wait_for_selector(".flash-success")
+    for path in (
+        "events",
+        "audit_events",
+        "customers",
+        f"customers/{paid.customer}",
+        "radar/rules",
+        "users",
+        "payments/pay_nothing_here",  # the error page
+    ):
+        page.goto(f"{dashboard}/{path}")
+        assert axe_check(page) == [], path
+
+
+def test_an_analyst_keeps_a_fraud_list(context, dashboard, stack):
+    emails = people(stack)
+    page = context.new_page()
+    page.on("dialog", lambda dialog: dialog.accept())
+    sign_in(page, dashboard, emails["owner"])
+    page.goto(f"{dashboard}/radar/rules")
+    page.fill("#rule-predicate", ":amount: > 100000")
+    page.click('form[action$="/radar/backtest"] button[type="submit"]')
+    page.wait_for_selector("#result-title")
+    assert axe_check(page) == []  # the backtest
+    page.goto(f"{dashboard}/radar/value_lists")
+    assert axe_check(page) == []
+    alias = f"blocked_{time.time_ns()}"
+    page.fill("#list-alias", alias)
+    page.select_option("#list-type", "email")
+    page.click('form[action$="/radar/value_lists"] button[type="submit"]')
+    page.wait_for_selector(".flash-success")
+    assert axe_check(page) == []  # the list's page, empty
+    page.fill("#item-value", "Mallory@Example.TEST")
+    page.click('form[action$="/items"] button[type="submit"]')
+    page.wait_for_selector(".flash-success")
+    assert page.locator("td.mono", has_text="mallory@example.test").count() == 1
+    assert axe_check(page) == []
+    page.get_by_role("button", name="Remove mallory@example.test").click()
+    page.wait_for_selector(".flash-success")
+    page.get_by_role("button", name="Delete list").click()
+    page.wait_for_url(f"{dashboard}/radar/value_lists")
+    assert f"@{alias}" not in page.content()
+
+
+def test_an_invited_person_sets_a_password_and_is_signed_in(browser, context, dashboard, stack):
+    emails = people(stack)
+    page = context.new_page()
+    sign_in(page, dashboard, emails["owner"])
+    page.goto(f"{dashboard}/users")
+    invited = f"invited{time.time_ns()}@example.test"
+    page.fill("#invite-email", invited)
+    page.select_option("#invite-role", "analyst")
+    page.click('form[action$="/users"] button[type="submit"]')
+    link = page.input_value("#invitation-link")
+    assert axe_check(page) == []
+
+    stranger = browser.new_context(viewport={"width": 1200, "height": 900})
+    try:
+        page = stranger.new_page()
+        page.goto(link)
+        assert invited in page.content()
+        assert axe_check(page) == []
+        page.fill("#name", "Ivy Invited")
+        page.fill("#password", "a long and fresh passphrase")
+        page.click('button[type="submit"]')
+        page.wait_for_url(f"{dashboard}/")
+        assert "you joined as analyst" in page.content()
+    finally:
+        stranger.close()
+
+
+def test_the_payments_fit_a_phone(browser, dashboard, stack, paid, tmp_path):
+    """At 375 px the list and a payment's page fit the width: nothing to scroll sideways but a table's own
+    scroller."""
+    emails = people(stack)
+    phone = browser.new_context(viewport={"width": 375, "height": 812}, is_mobile=True, has_touch=True)
+    try:
+        page = phone.new_page()
+        sign_in(page, dashboard, emails["owner"])
+        for path, shot in (("payments", "phone-payments.png"), (f"payments/{paid.id}", "phone-payment.png")):
+            page.goto(f"{dashboard}/{path}")
+            assert page.evaluate("() => document.documentElement.scrollWidth") <= 375, path
+            assert axe_check(page) == []
+            page.evaluate(MASK)
+            page.screenshot(path=str(tmp_path / shot), full_page=True)  # to look at; not the README's
+    finally:
+        phone.close()

@@ -78,3 +78,60 @@ def test_the_audit_log_is_for_admins_and_filters_by_action(signed_in, merchant):
     viewer, _ = signed_in("viewer")
     assert viewer.get("/dashboard/webhook_endpoints").status_code == 403
     assert "Webhooks" not in viewer.get("/dashboard/payments").text
+
+
+def test_a_test_event_goes_to_the_endpoint_and_its_page_shows_the_delivery(signed_in, merchant):
+    developer, user_id = signed_in("developer")
+    add_endpoint(developer)
+    other = WebhookEndpoint.get(WebhookEndpoint.merchant_id == merchant)
+    add_endpoint(developer, url="https://shop.example.com/other-hooks")
+    endpoint = WebhookEndpoint.get(
+        (WebhookEndpoint.merchant_id == merchant) & (WebhookEndpoint.id != other.id)
+    )
+    page = "/dashboard/webhook_endpoints"
+    resp = developer.submit(page, f"{page}/{endpoint.id}/test")
+    assert resp.status_code == 303
+    event = Event.get((Event.merchant_id == merchant) & (Event.type == "webhook_endpoint.test"))
+    assert resp.headers["location"] == f"/dashboard/events/{event.id}"
+    [delivery] = WebhookDelivery.select().where(WebhookDelivery.event_id == event.id)
+    assert delivery.endpoint_id == endpoint.id  # not the other one, though it takes every event
+    shown = developer.get(resp.headers["location"]).text
+    assert "Test event sent" in shown and "webhook_endpoint.test" in shown and endpoint.id in shown
+    audited = AuditEvent.get(
+        (AuditEvent.object_id == endpoint.id) & (AuditEvent.action == "webhook_endpoint.tested")
+    )
+    assert (audited.actor_type, audited.actor_id) == ("user", user_id)
+
+
+def test_disable_then_enable_an_endpoint_and_no_test_event_while_disabled(signed_in, merchant):
+    developer, _ = signed_in("developer")
+    add_endpoint(developer)
+    endpoint = WebhookEndpoint.get(WebhookEndpoint.merchant_id == merchant)
+    page = "/dashboard/webhook_endpoints"
+    assert developer.submit(page, f"{page}/{endpoint.id}/disable").status_code == 303
+    listing = developer.get(page).text
+    assert (
+        "is disabled." in listing
+        and "disabled by the merchant" in listing
+        and "Send test event" not in listing
+    )
+    assert WebhookEndpoint.get_by_id(endpoint.id).status == "disabled"
+    refused = developer.submit(page, f"{page}/{endpoint.id}/test")
+    assert refused.status_code == 303 and "enable it to send it events" in developer.get(page).text
+    assert not Event.select().where(Event.merchant_id == merchant).exists()
+    assert developer.submit(page, f"{page}/{endpoint.id}/enable").status_code == 303
+    assert WebhookEndpoint.get_by_id(endpoint.id).status == "enabled"
+    assert "Send test event" in developer.get(page).text
+
+
+def test_a_viewer_can_neither_test_nor_disable_an_endpoint(signed_in, merchant):
+    developer, _ = signed_in("developer")
+    add_endpoint(developer)
+    endpoint = WebhookEndpoint.get(WebhookEndpoint.merchant_id == merchant)
+    viewer, _ = signed_in("viewer")
+    page = "/dashboard/webhook_endpoints"
+    assert "Send test event" not in viewer.get(page).text
+    for action in ("test", "disable"):
+        assert viewer.submit(page, f"{page}/{endpoint.id}/{action}").status_code == 403
+    assert WebhookEndpoint.get_by_id(endpoint.id).status == "enabled"
+    assert not Event.select().where(Event.merchant_id == merchant).exists()

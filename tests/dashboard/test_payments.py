@@ -6,7 +6,16 @@ import io
 
 from shared.ids import new_id
 from store import payments
-from store.models import AuditEvent, Event, OutboxJob, Refund, WebhookAttempt, WebhookDelivery, utcnow
+from store.models import (
+    AuditEvent,
+    Event,
+    Notification,
+    OutboxJob,
+    Refund,
+    WebhookAttempt,
+    WebhookDelivery,
+    utcnow,
+)
 from store.models import Payment as PaymentRow
 from tests.dashboard.conftest import payment
 
@@ -104,6 +113,52 @@ def test_a_payment_page_tells_its_story(signed_in, merchant):
         "in 31 ms",
     ):
         assert shown in page, shown
+
+
+def test_the_notifications_sent_to_the_payer_show_masked_with_the_mail_servers_answer(signed_in, merchant):
+    viewer, _ = signed_in("viewer")
+    paid = payment(merchant, email="payer@example.test")
+    common = {"merchant_id": merchant, "livemode": True, "payment_id": paid.id, "channel": "email"}
+    Notification.create(
+        id=new_id("ntf"),
+        event_id=new_id("evt"),
+        event_type="payment.succeeded",
+        recipient="payer@example.test",
+        status="sent",
+        attempts=1,
+        subject="Your payment to Shop",
+        smtp_code=250,
+        smtp_message="2.0.0 Ok: queued as 4F2",
+        created_at=utcnow(),
+        sent_at=utcnow(),
+        **common,
+    )
+    Notification.create(
+        id=new_id("ntf"),
+        event_id=new_id("evt"),
+        event_type="payment.refunded",
+        recipient="payer@example.test",
+        status="failed",
+        attempts=3,
+        smtp_code=550,
+        smtp_message="5.1.1 mailbox unavailable",
+        created_at=utcnow(),
+        **common,
+    )
+    page = viewer.get(f"/dashboard/payments/{paid.id}").text
+    timeline = page[page.index('id="timeline-title"') :]
+    for shown in (
+        "Email to the customer: payment.succeeded",
+        "p***@example.test",
+        "Your payment to Shop",
+        "250 2.0.0 Ok: queued as 4F2",
+        "Email to the customer: payment.refunded",
+        "550 5.1.1 mailbox unavailable",
+        "badge-sent",
+        "badge-failed",
+    ):
+        assert shown in timeline, shown
+    assert "payer@example.test" not in timeline  # the customer's facts above show it; the timeline masks it
 
 
 def test_a_fallback_shows_in_the_timeline(signed_in, merchant):

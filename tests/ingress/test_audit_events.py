@@ -63,10 +63,10 @@ def _on_payment(method, suffix, make, **kwargs):
     return write
 
 
-def _on_endpoint(method, suffix):
+def _on_endpoint(method, suffix, **kwargs):
     def write(client, auth, merchant):
         eid = endpoint(client, auth)
-        return (eid, *send(client, method, f"/webhook_endpoints/{eid}{suffix}", auth))
+        return (eid, *send(client, method, f"/webhook_endpoints/{eid}{suffix}", auth, **kwargs))
 
     return write
 
@@ -107,6 +107,8 @@ WRITES = {
     ),
     "webhook_endpoint.deleted": _on_endpoint("DELETE", ""),
     "webhook_endpoint.secret_rotated": _on_endpoint("POST", "/rotate_secret"),
+    "webhook_endpoint.updated": _on_endpoint("PATCH", "", json={"status": "disabled"}),
+    "webhook_endpoint.tested": _on_endpoint("POST", "/test"),
     "event.redelivered": _redelivered,
     "merchant.updated": _merchant_updated,
 }

@@ -199,3 +199,69 @@ def test_no_secret_in_clear_in_the_database_or_the_logs(client, auth, config):
         vault.secrets.decrypt(row.previous_secret_ciphertext, row.previous_secret_key_id, row.id)
         == created["secret"]
     )
+
+
+def test_disable_cancels_pending_deliveries_and_enable_sends_again(client, auth):
+    from store.models import WebhookDelivery
+    from tests.support.api import canceled_payment, event_of
+
+    endpoint = create_endpoint(client, auth).json["id"]
+    WebhookEndpoint.update(failing_since=WebhookEndpoint.created_at).where(
+        WebhookEndpoint.id == endpoint
+    ).execute()
+    pending = event_of(canceled_payment(client, auth), "payment.canceled")
+    resp = client.simulate_patch(f"/webhook_endpoints/{endpoint}", json={"status": "disabled"}, headers=auth)
+    assert resp.status_code == 200
+    conforms(resp.json, "WebhookEndpoint")
+    assert (resp.json["status"], resp.json["disabled_reason"]) == ("disabled", "disabled by the merchant")
+    assert WebhookDelivery.get(WebhookDelivery.event_id == pending.id).status == "canceled"
+    meanwhile = event_of(canceled_payment(client, auth), "payment.canceled")
+    assert not WebhookDelivery.select().where(WebhookDelivery.event_id == meanwhile.id).exists()
+
+    resp = client.simulate_patch(f"/webhook_endpoints/{endpoint}", json={"status": "enabled"}, headers=auth)
+    assert (resp.status_code, resp.json["status"], resp.json["disabled_reason"]) == (200, "enabled", None)
+    assert WebhookEndpoint.get_by_id(endpoint).failing_since is None  # a new failure streak
+    after = event_of(canceled_payment(client, auth), "payment.canceled")
+    assert WebhookDelivery.get(WebhookDelivery.event_id == after.id).endpoint_id == endpoint
+
+
+@pytest.mark.parametrize(
+    "body", [{}, {"status": "paused"}, {"status": "enabled", "url": "https://x.example"}]
+)
+def test_an_update_names_the_bad_field(client, auth, body):
+    endpoint = create_endpoint(client, auth).json["id"]
+    resp = client.simulate_patch(f"/webhook_endpoints/{endpoint}", json=body, headers=auth)
+    assert resp.status_code == 422 and resp.headers["content-type"] == "application/problem+json"
+    assert {e["field"] for e in resp.json["errors"]} == ({"url"} if "url" in body else {"status"})
+    assert WebhookEndpoint.get_by_id(endpoint).status == "enabled"
+
+
+def test_a_test_event_goes_to_that_endpoint_only_and_redelivers_there(client, auth):
+    from store.models import OutboxJob, WebhookDelivery
+
+    tested = create_endpoint(client, auth, events=("payment.succeeded",)).json
+    everything = create_endpoint(client, auth).json["id"]
+    resp = client.simulate_post(f"/webhook_endpoints/{tested['id']}/test", headers=auth)
+    assert resp.status_code == 202, resp.text
+    conforms(resp.json, "Event")
+    assert (resp.json["type"], resp.json["data"]["id"]) == ("webhook_endpoint.test", tested["id"])
+    assert "secret" not in resp.json["data"]
+    [delivery] = WebhookDelivery.select().where(WebhookDelivery.event_id == resp.json["id"])
+    assert (delivery.endpoint_id, delivery.status) == (tested["id"], "pending")
+    job = OutboxJob.get(OutboxJob.args.contains(delivery.id))
+    assert (job.actor_name, job.args) == ("deliver_webhook", [delivery.id])
+    listed = client.simulate_get("/events", params={"type": "webhook_endpoint.test"}, headers=auth).json
+    assert [e["id"] for e in listed["data"]] == [resp.json["id"]]
+
+    again = client.simulate_post(f"/events/{resp.json['id']}/redeliver", headers=auth)
+    assert [d["endpoint_id"] for d in again.json["data"]] == [tested["id"]]  # not to `everything`
+    assert everything not in {d.endpoint_id for d in WebhookDelivery.select()}
+
+
+def test_a_disabled_or_unknown_endpoint_gets_no_test_event(client, auth, mint):
+    endpoint = create_endpoint(client, auth).json["id"]
+    client.simulate_patch(f"/webhook_endpoints/{endpoint}", json={"status": "disabled"}, headers=auth)
+    resp = client.simulate_post(f"/webhook_endpoints/{endpoint}/test", headers=auth)
+    assert (resp.status_code, resp.json["type"]) == (409, "/problems/endpoint-disabled")
+    other = {"Authorization": f"Bearer {mint('someone_else')}"}
+    assert client.simulate_post(f"/webhook_endpoints/{endpoint}/test", headers=other).status_code == 404
