@@ -1,6 +1,6 @@
 """The dashboard in a real browser (``paywave dashboard`` beside the browser stack's ingress and workers):
 sign in, find a payment by its customer's email, refund part of it and see the refund in the timeline and in
-the sandbox's ledger; create an API key and use it with curl; approve a payment a review rule sent to
+the sandbox's ledger; create an API key, roll it, and use both with curl; approve a payment a review rule sent to
 review; a viewer sees no refund button and a crafted POST from their session is refused and audited; a POST
 without its CSRF token is refused; send a test webhook and read its delivery; keep a fraud list; accept an
 invitation; the payments at a phone's width.  axe-core (vendored in tests/browser/axe with its licence)
@@ -171,9 +171,21 @@ def test_support_finds_a_payment_refunds_part_and_sees_it_everywhere(
     assert ("refund", 500) in moved
 
 
-def test_an_api_key_created_here_works_with_curl(context, dashboard, stack):
+def curl_status(url: str, secret: str) -> str:
+    """The HTTP status curl gets for ``url`` with ``secret`` as its bearer token."""
+    answer = subprocess.run(
+        ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", url, "-H", f"Authorization: Bearer {secret}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return answer.stdout
+
+
+def test_an_api_key_created_and_rolled_here_works_with_curl(context, dashboard, stack):
     emails = people(stack)
     page = context.new_page()
+    page.on("dialog", lambda dialog: dialog.accept())  # the roll's confirmation
     sign_in(page, dashboard, emails["owner"])
     page.goto(f"{dashboard}/api_keys")
     assert axe_check(page) == []
@@ -182,25 +194,17 @@ def test_an_api_key_created_here_works_with_curl(context, dashboard, stack):
     secret = page.input_value("#new-secret")
     assert secret.startswith("sk_test_")
     assert axe_check(page) == []
-    answer = subprocess.run(
-        [
-            "curl",
-            "-s",
-            "-o",
-            "/dev/null",
-            "-w",
-            "%{http_code}",
-            f"{stack.api}/payments",
-            "-H",
-            f"Authorization: Bearer {secret}",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert answer.stdout == "200"
+    assert curl_status(f"{stack.api}/payments", secret) == "200"
     page.reload()
     assert secret not in page.content()  # shown once
+
+    row = page.locator("tr", has_text=f"…{secret[-4:]}")
+    row.locator('select[name="expires_in_hours"]').select_option("24")
+    row.get_by_role("button", name="Roll").click()
+    rolled = page.input_value("#new-secret")
+    assert rolled.startswith("sk_test_") and rolled != secret
+    assert curl_status(f"{stack.api}/payments", rolled) == "200"
+    assert curl_status(f"{stack.api}/payments", secret) == "200"  # the overlap: the old key works for 24 h
 
 
 def test_a_viewer_has_no_refund_button_and_crafted_posts_are_refused(context, dashboard, stack, paid):
