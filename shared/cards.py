@@ -9,6 +9,9 @@ from collections.abc import Iterator
 # card number is written.  A separator run is never a digit and at most 4 long, so matching stays linear.
 _RUN = re.compile(r"\d+(?:[\W_]{1,4}\d+)*")
 _GROUP = re.compile(r"\d+")
+# 13 digits, each within 4 separators of the next: what every card number holds.  Searched first (in C), it
+# spares the exact search on the strings that hold none (ids, routes, most log fields).
+_MAYBE = re.compile(r"(?:\d[\W_]{0,4}){12}\d")
 PAN_DIGITS = range(13, 20)
 
 
@@ -45,6 +48,8 @@ def find_pans(text: str) -> list[tuple[int, int]]:
     """The spans of ``text`` that look like card numbers (13-19 digits passing Luhn), merged where they
     overlap."""
     spans: list[tuple[int, int]] = []
+    if not _MAYBE.search(text):
+        return spans
     for start, end in sorted(span for run in _RUN.finditer(text) for span in _spans_in(run)):
         if spans and start <= spans[-1][1]:
             spans[-1] = (spans[-1][0], max(end, spans[-1][1]))

@@ -38,7 +38,8 @@ _EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za
 
 def scrub(text: str) -> str:
     """Mask anything that looks like a card number, and the local part of email addresses (``j***@host``)."""
-    return _EMAIL.sub(r"\1***@\2", mask_pans(text))
+    text = mask_pans(text)
+    return _EMAIL.sub(r"\1***@\2", text) if "@" in text else text
 
 
 def _scrubbed(value: Any) -> Any:

@@ -6,6 +6,13 @@ request; one Lua script reads and moves it atomically with Redis's own clock, so
 replica shares one budget.  When Redis cannot be reached, ``hit`` either lets the request through
 (``fail_open``, for reads) or counts it in this process alone (writes): a limit per process is looser
 than the shared one, but never none.
+
+A large budget (``quota`` of at least ``2 * PREFETCH_SHARE``) is taken from Redis a few tokens at a time
+(``prefetch``: 1 % of the quota, at most ``PREFETCH_MAX``) and spent in this process for at most
+``HOLD_SECONDS``: one round trip per that many requests.  Tokens are taken before they are spent, so the
+shared budget is never exceeded; a process holds at most ``PREFETCH_MAX - 1`` unspent ones per key, which
+other processes cannot use meanwhile (and those it does not spend in time are lost).  A small budget (every
+login and webhook budget, a test's) is counted exactly, one round trip per request.
 """
 
 import dataclasses
@@ -24,21 +31,28 @@ from shared.logging import get_logger
 
 log = get_logger(__name__)
 
-# KEYS[1]: the bucket; ARGV: emission interval and burst tolerance (microseconds).
-# Returns {allowed (0/1), remaining, retry after (us), reset (us)}.
+# KEYS[1]: the bucket; ARGV: emission interval and burst tolerance (microseconds), tokens wanted.
+# Takes as many of the wanted tokens as the bucket holds (at least one, else none).
+# Returns {tokens taken, remaining after them, retry after (us), reset (us)}.
 _GCRA = """
 local t = redis.call('TIME')
 local now = t[1] * 1000000 + t[2]
-local interval, tolerance = tonumber(ARGV[1]), tonumber(ARGV[2])
+local interval, tolerance, wanted = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local tat = math.max(tonumber(redis.call('GET', KEYS[1]) or now), now)
-local allow_at = tat + interval - tolerance
-if now < allow_at then
-  return {0, 0, allow_at - now, tat - now}
+local free = math.floor((now - tat + tolerance) / interval)
+if free < 1 then
+  return {0, 0, tat + interval - tolerance - now, tat - now}
 end
-tat = tat + interval
+local taken = math.min(wanted, free)
+tat = tat + taken * interval
 redis.call('SET', KEYS[1], string.format('%.0f', tat), 'PX', math.ceil((tat - now) / 1000))
-return {1, math.floor((now - tat + tolerance) / interval), 0, tat - now}
+return {taken, free - taken, 0, tat - now}
 """
+
+
+PREFETCH_SHARE = 100  # a round trip takes 1 / PREFETCH_SHARE of the quota...
+PREFETCH_MAX = 16  # ...but never more tokens than this
+HOLD_SECONDS = 1.0  # tokens taken and not spent within this are dropped
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,6 +66,11 @@ class Policy:
     @property
     def interval_us(self) -> int:
         return self.window * 1_000_000 // self.quota
+
+    @property
+    def prefetch(self) -> int:
+        """Tokens taken from Redis per round trip: 1 (exact) below ``2 * PREFETCH_SHARE``."""
+        return max(1, min(PREFETCH_MAX, self.quota // PREFETCH_SHARE))
 
     @property
     def header(self) -> str:
@@ -83,6 +102,16 @@ class Decision:
 def _decide(policy: Policy, raw: Sequence[int]) -> Decision:
     allowed, remaining, retry_after_us, reset_us = raw
     return Decision(policy, bool(allowed), int(remaining), retry_after_us / 1e6, reset_us / 1e6)
+
+
+@dataclasses.dataclass
+class _Held:
+    """Tokens of one key taken from Redis and not spent yet."""
+
+    tokens: int
+    remaining: int  # the bucket's, in Redis, after they were taken
+    reset_at: float  # time.monotonic() when the bucket is full again
+    until: float  # time.monotonic() after which they are dropped
 
 
 class _Local:
@@ -122,6 +151,8 @@ class Limiter:
         self.prefix = prefix + "rl:"
         self._script = client.register_script(_GCRA) if client is not None else None
         self._local = _Local()
+        self._held: dict[str, _Held] = {}
+        self._held_lock = threading.Lock()
         self._down_until = 0.0
         self._down_logged = False
 
@@ -143,15 +174,16 @@ class Limiter:
           fail_open: When Redis is unreachable, allow it (reads) instead of limiting it in this process.
         """
         if self._script is not None and time.monotonic() >= self._down_until:
+            held = self._spend_held(key, policy)
+            if held is not None:
+                return held
             try:
-                decision = _decide(
-                    policy,
-                    self._script(
-                        keys=[self.prefix + key], args=[policy.interval_us, policy.interval_us * policy.quota]
-                    ),
+                raw = self._script(
+                    keys=[self.prefix + key],
+                    args=[policy.interval_us, policy.interval_us * policy.quota, policy.prefetch],
                 )
                 self._down_logged = False
-                return decision
+                return self._hold(key, policy, raw)
             except redis.RedisError as exc:
                 self._down_until = time.monotonic() + self.PAUSE_AFTER_ERROR
                 if not self._down_logged:  # once per outage
@@ -164,6 +196,34 @@ class Limiter:
         if self._script is not None and fail_open:
             return Decision(policy, True, policy.quota, 0.0, 0.0)
         return self._local.hit(key, policy)
+
+    def _spend_held(self, key: str, policy: Policy) -> Decision | None:
+        """One of the tokens this process holds for ``key``, or None (take from Redis)."""
+        if policy.prefetch == 1:
+            return None
+        now = time.monotonic()
+        with self._held_lock:
+            held = self._held.get(key)
+            if held is None or held.tokens == 0 or now >= held.until:
+                return None
+            held.tokens -= 1
+            # the tokens still held are this process's to spend: part of what remains
+            return Decision(policy, True, held.remaining + held.tokens, 0.0, max(0.0, held.reset_at - now))
+
+    def _hold(self, key: str, policy: Policy, raw: Sequence[int]) -> Decision:
+        """The decision for Redis's answer ``raw``: the first token taken is spent now, the rest held."""
+        taken, remaining, retry_after_us, reset_us = (int(v) for v in raw)
+        if taken > 1:
+            now = time.monotonic()
+            with self._held_lock:
+                if len(self._held) > 10_000:  # forget the keys whose tokens were dropped
+                    self._held = {k: h for k, h in self._held.items() if h.until > now}
+                held = self._held.get(key)
+                unspent = held.tokens if held is not None and now < held.until else 0  # another thread's
+                self._held[key] = _Held(
+                    unspent + taken - 1, remaining, now + reset_us / 1e6, now + HOLD_SECONDS
+                )
+        return _decide(policy, (taken, remaining + max(0, taken - 1), retry_after_us, reset_us))
 
 
 #: Seconds over which login attempts are counted, per account and per address.

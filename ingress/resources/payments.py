@@ -79,7 +79,9 @@ class Collection:
         ):
             raise validation.ValidationFailed([{"field": "customer", "reason": "no such customer"}])
         fields["route"] = ",".join(self.route_for(method, fields["gateway_preference"], rules.route))
-        with unit_of_work(req, self.cache, self.relay):
+        # No cache write: a new payment has no entry to make stale, and its first GET misses, reads it
+        # from Postgres and fills the cache (read-your-write holds); the request thread saves the round trip.
+        with unit_of_work(req, relay=self.relay):
             payment, body = payments.create(
                 req.context.merchant_id,
                 fields,

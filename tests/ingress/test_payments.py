@@ -4,6 +4,7 @@ import concurrent.futures
 
 import pytest
 
+from shared.cache import mode
 from store.models import OutboxJob, Payment
 from tests.support.api import card_payment, conforms, new_customer
 
@@ -77,10 +78,13 @@ def test_get_unknown_payment_is_404(client, auth):
     assert client.simulate_get("/payments/pay_doesnotexist", headers=auth).status_code == 404
 
 
-def test_get_serves_from_cache_then_database(client, auth, cache, merchant):
+def test_get_after_create_reads_through_then_serves_from_cache(client, auth, cache, merchant):
     created = create(client, auth).json
-    assert cache.get_payment(merchant, True, created["id"]) is not None
-    cache.client.delete(cache.key("payment", merchant, created["id"]))
+    assert cache.get_payment(merchant, True, created["id"]) is None  # the POST leaves the cache alone
+    assert client.simulate_get(f"/payments/{created['id']}", headers=auth).json == created
+    assert cache.get_payment(merchant, True, created["id"]) is not None  # the first read filled it
+    cache.client.delete(cache.key("payment", merchant, mode(True), created["id"]))
+    assert cache.get_payment(merchant, True, created["id"]) is None
     assert client.simulate_get(f"/payments/{created['id']}", headers=auth).json["id"] == created["id"]
     assert cache.get_payment(merchant, True, created["id"]) is not None  # read-through filled it again
 

@@ -80,10 +80,9 @@ def test_another_merchant_has_its_own_budget_and_an_override_its_own_limits(
     assert reads[0].headers["RateLimit-Policy"] == '"read";q=5;w=1'
 
 
-def test_a_request_costs_one_redis_round_trip(config, cache, relay, db, auth):
-    prefix = f"{config.cache_prefix}own-{secrets.token_hex(3)}:"
-    client = build(config, cache, relay, rate_limit_read=1000, rate_limit_write=1000, cache_prefix=prefix)
-    client.simulate_get("/payments", headers=auth)  # loads the script once
+def evalshas_on_limits(config, prefix, requests):
+    """The round trips of ``requests()`` to the limiter's keys (under ``prefix``) in Redis, seen with
+    MONITOR."""
     seen, end = [], f"{prefix}end"
     watcher = redis.Redis.from_url(config.redis_url)
     with watcher.monitor() as monitor:
@@ -95,13 +94,43 @@ def test_a_request_costs_one_redis_round_trip(config, cache, relay, db, auth):
 
         thread = threading.Thread(target=read, daemon=True)
         thread.start()
-        client.simulate_get("/payments", headers=auth)
-        client.simulate_post("/payments", json={}, headers=auth)
+        requests()
         watcher.get(end)
         thread.join(10)
+    return [c for c in seen if f"{prefix}rl:" in c]
 
-    ours = [c for c in seen if f"{prefix}rl:" in c]
+
+def limited_client(config, cache, relay, quota):
+    prefix = f"{config.cache_prefix}own-{secrets.token_hex(3)}:"
+    client = build(config, cache, relay, rate_limit_read=quota, rate_limit_write=quota, cache_prefix=prefix)
+    return client, prefix
+
+
+def test_a_request_under_a_small_budget_costs_one_redis_round_trip(config, cache, relay, db, auth):
+    client, prefix = limited_client(config, cache, relay, 100)  # under 2 * PREFETCH_SHARE: counted exactly
+    client.simulate_get("/payments", headers=auth)  # loads the script once
+
+    def requests():
+        client.simulate_get("/payments", headers=auth)
+        client.simulate_post("/payments", json={}, headers=auth)
+
+    ours = evalshas_on_limits(config, prefix, requests)
     assert len(ours) == 2 and all(c.startswith("EVALSHA ") for c in ours), ours
+
+
+def test_a_large_budget_is_taken_from_redis_a_few_tokens_per_round_trip(config, cache, relay, db, auth):
+    client, prefix = limited_client(config, cache, relay, 1000)  # 10 tokens per round trip
+    client.simulate_post("/payments", json={}, headers=auth)  # loads the script once (the write budget)
+    answers = []
+
+    def requests():
+        answers.extend(client.simulate_get("/payments", headers=auth) for _ in range(10))
+
+    ours = evalshas_on_limits(config, prefix, requests)
+    assert len(ours) == 1 and ours[0].startswith("EVALSHA "), ours
+    remaining = [int(a.headers["RateLimit"].split(";r=")[1].split(";")[0]) for a in answers]
+    assert remaining == list(range(999, 989, -1))  # each request spends one token, held or not
+    assert {a.status_code for a in answers} == {200}
 
 
 def test_with_redis_down_reads_pass_and_writes_are_limited_in_the_process(config, cache, relay, db, auth):
