@@ -1,10 +1,11 @@
 """The dashboard in a real browser (``paywave dashboard`` beside the browser stack's ingress and workers):
-sign in, find a payment by its customer's email, refund part of it and see the refund in the timeline and in
-the sandbox's ledger; create an API key, roll it, and use both with curl; approve a payment a review rule sent to
-review; a viewer sees no refund button and a crafted POST from their session is refused and audited; a POST
-without its CSRF token is refused; send a test webhook and read its delivery; keep a fraud list; accept an
-invitation; the payments at a phone's width.  axe-core (vendored in tests/browser/axe with its licence)
-checks every page visited: no serious or critical violation.  The README's screenshots come from here."""
+sign in, find a payment by its customer's email, refund part of it and see the refund in the timeline and
+in the sandbox's ledger; create an API key, roll it, and use both with curl; approve a payment a review
+rule sent to review; a viewer sees no refund button and a crafted POST from their session is refused and
+audited; a POST without its CSRF token is refused; send a test webhook and read its delivery; keep a fraud
+list; accept an invitation; the payments at a phone's width. axe-core (vendored in tests/browser/axe with
+its licence) checks every page visited: no serious or critical violation. The README's screenshots come
+from here."""
 
 import http.server
 import os
