@@ -37,6 +37,9 @@ CHECKS = [
     checks.response_headers_conformance,
     problem_json,
 ]
+#: /readyz answers its documented 503 whenever a dependency does not answer in time: on a loaded machine
+#: RabbitMQ can, so there a 503 is the contract kept, not a server error (status conformance still checks it).
+PROBE_CHECKS = [check for check in CHECKS if check is not checks.not_a_server_error]
 
 
 MERCHANT = "m_schemathesis"
@@ -102,7 +105,7 @@ def test_operation_conforms(served, token, publishable, operation_id):
     @SETTINGS
     @given(cases)
     def run(case):
-        case.call_and_validate(headers=headers, checks=CHECKS)
+        case.call_and_validate(headers=headers, checks=PROBE_CHECKS if operation_id == "ready" else CHECKS)
 
     run()
 
