@@ -16,7 +16,7 @@ import functools
 import peewee
 
 from shared.ids import new_id
-from store import audit, events, idempotency, notifications, unit
+from store import audit, events, idempotency, unit
 from store.db import locked
 from store.errors import NotFound
 from store.models import Customer, utcnow
@@ -133,7 +133,6 @@ def delete(merchant_id: str, livemode: bool, customer_id: str) -> bytes:
             setattr(customer, name, _EMPTY[name])
         customer.deleted_at = customer.updated_at = utcnow()
         customer.save()
-        notifications.erase_customer(merchant_id, livemode, customer_id)
         deleted = customer_object(customer)
         events.record(merchant_id, livemode, "customer.deleted", deleted, customer.deleted_at)
         # A replay of the key that created or changed it answers the deleted customer, not its data.

@@ -7,7 +7,7 @@ queued notification for a lease (a copy of the job waits for its outcome instead
 sends it and ``record_attempt``s the answer: ``sent`` and ``failed`` are final, so a notification is sent at
 most once once it is recorded ``sent``.
 
-``recipient`` is personal data: ``erase_customer`` blanks it with the customer's other data.
+``recipient`` is personal data: ``erase_payment`` blanks it with the payment's other personal data.
 """
 
 import dataclasses
@@ -210,15 +210,10 @@ def of_payment(merchant_id: str, payment_id: str, *, livemode: bool) -> list[dic
     return [notification_object(n) for n in rows]
 
 
-def erase_customer(merchant_id: str, livemode: bool, customer_id: str) -> None:
-    """Blank the recipient of every notification about the customer's payments (a queued one then fails
-    rather than reach an erased address). Call in the erasure's transaction."""
-    payments = Payment.select(Payment.id).where(
-        (Payment.merchant_id == merchant_id)
-        & (Payment.livemode == livemode)
-        & (Payment.customer == customer_id)
-    )
-    Notification.update(recipient=None).where(Notification.payment_id.in_(payments)).execute()
+def erase_payment(payment_id: str) -> None:
+    """Blank the recipient of every notification about the payment (a queued one then fails rather than
+    reach an erased address): part of the payment's erasure (``store.payments``). Call in its transaction."""
+    Notification.update(recipient=None).where(Notification.payment_id == payment_id).execute()
 
 
 def redrive_stuck(cutoff: datetime.datetime, limit: int = 500) -> int:

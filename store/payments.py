@@ -22,7 +22,7 @@ from shared.ids import new_id
 from shared.jobs import Job
 from shared.logging import get_logger
 from shared.radar.attributes import PERSONAL
-from store import audit, customers, events, idempotency, merchants, outbox, radar, unit
+from store import audit, customers, events, idempotency, merchants, notifications, outbox, radar, unit
 from store.db import insert_statement, is_postgres, locked, prepared, streamed
 from store.errors import AmountInvalid, NotFound, StateConflict
 from store.models import Attempt, Event, Payment, Refund, Review, utcnow
@@ -171,8 +171,8 @@ def redact(merchant_id: str, payment_id: str, *, livemode: bool) -> bytes:
 def _erase(payment: Payment, event: str | None = None) -> bytes:
     """Erase what the locked ``payment`` holds of its customer: ``customer_details``, addresses and the
     personal signals of its ``risk`` (the digests and counts stay), in the payment, in its events (webhook
-    payloads) and in its idempotency keys' saved responses; ``record`` it (with ``event``).  Returns the
-    payment object."""
+    payloads), in its idempotency keys' saved responses and in its notifications' recipients; ``record`` it
+    (with ``event``).  Returns the payment object."""
     columns = {name: getattr(payment, name) for name in (*PERSONAL_FIELDS, "risk")}
     for name, value in _erased(columns).items():
         setattr(payment, name, value)
@@ -181,6 +181,7 @@ def _erase(payment: Payment, event: str | None = None) -> bytes:
             found.data = _erased(found.data)
             found.save()
     idempotency.rewrite(payment.merchant_id, bool(payment.livemode), payment.id, _erased)
+    notifications.erase_payment(payment.id)
     return record(payment, event=event)
 
 

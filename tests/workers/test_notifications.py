@@ -232,6 +232,17 @@ def test_the_customers_email_is_used_and_erased_with_the_customer(api, auth, not
     assert erased["recipient"] is None and Notification.get_by_id(notification["id"]).recipient is None
 
 
+def test_redacting_a_payment_erases_its_notifications_recipient(api, auth, notify, catcher):
+    enable(api, auth, ["payment.succeeded"])
+    pid = pay(api, auth)  # customer_details.email, no customer object
+    catcher.wait(1)
+    [notification] = listed(api, auth, pid)
+    assert notification["recipient"]
+    assert api.simulate_post(f"/payments/{pid}/redact", headers=auth).status_code == 200
+    [erased] = listed(api, auth, pid)
+    assert erased["recipient"] is None and Notification.get_by_id(notification["id"]).recipient is None
+
+
 def test_another_merchants_payment_is_unknown(api, auth, mint, notify):
     pid = pay(api, auth)
     other = {"Authorization": f"Bearer {mint('m_other_notifications')}"}
