@@ -7,20 +7,25 @@ or with defaults (its id as display name) on its first payment or merchant reque
 
 import dataclasses
 import time
+import weakref
 from collections.abc import Callable
+
+import peewee
 
 from shared.ids import new_id
 from shared.logging import get_logger
 from shared.ttlcache import TTLCache
 from store import audit, unit
-from store.db import locked
+from store.db import database, locked
 from store.errors import FieldInvalid, NotFound, StateConflict
 from store.models import ApiKey, Merchant, Payment, Refund, WebhookEndpoint, utcnow
 from store.objects import encode, merchant_object
 from store.states import TERMINAL, RefundStatus
 
 log = get_logger(__name__)
-_known: set[str] = set()
+#: The merchants ``ensure`` has stored, per database bound (``store.db.open_database``): a merchant stored in
+#: one database is not thereby in the next one bound in this process (a test's own, a scratch one).
+_known: weakref.WeakKeyDictionary[peewee.Database, set[str]] = weakref.WeakKeyDictionary()
 
 
 def _insert_defaults(merchant_id: str) -> None:
@@ -34,9 +39,10 @@ def ensure(merchant_id: str) -> None:
 
     Call outside a transaction: a rollback would leave the merchant remembered here but not stored.
     """
-    if merchant_id not in _known:
+    known = _known.setdefault(database.obj, set())
+    if merchant_id not in known:
         _insert_defaults(merchant_id)
-        _known.add(merchant_id)
+        known.add(merchant_id)
 
 
 def create(display_name: str, default_currency: str, raw_card_data: bool = False) -> Merchant:

@@ -1,7 +1,10 @@
 """``store.merchants``: what a new payment reads of its merchant, and how stale it may be."""
 
 from store import merchants
+from store.db import open_database
 from store.merchants import PaymentRules, RulesCache
+from store.migrate import migrate
+from store.models import Merchant
 
 
 class Clock:
@@ -33,3 +36,20 @@ def test_a_ttl_of_zero_reads_the_merchant_each_time(db, merchant):
     rules.get(merchant)
     merchants.update(merchant, {"route": ["paypal", "stripe"]})
     assert rules.get(merchant).route == ("paypal", "stripe")
+
+
+def test_a_merchant_stored_in_one_database_is_stored_again_in_the_next_one_bound(
+    db, database_url, merchant, tmp_path
+):
+    """The process remembers which merchants it stored per database: a test's own database (the browser
+    stack's), bound after the run's, gets its merchant even though the run's has it already."""
+    merchants.ensure(merchant)
+    assert Merchant.get_or_none(Merchant.id == merchant) is not None
+    scratch = open_database(f"sqlite:///{tmp_path}/paywave.db")
+    try:
+        migrate()
+        merchants.ensure(merchant)
+        assert Merchant.get_by_id(merchant).display_name == merchant
+    finally:
+        scratch.close()
+        open_database(database_url)
