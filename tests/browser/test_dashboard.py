@@ -8,117 +8,17 @@ its licence) checks every page visited: no serious or critical violation. The RE
 from here."""
 
 import http.server
-import os
 import re
 import subprocess
-import sys
 import time
 
 import pytest
 import requests
 
-from shared.net import free_port, wait_http
 from store.models import AuditEvent, Refund
-from tests.browser.conftest import DOCS
-from tests.support import leakscan, services
-from tests.support.accounts import PASSWORD, member
-from tests.support.processes import ROOT
+from tests.browser.conftest import EMAIL, MASK, MERCHANT, axe_check, keep_screenshot, people, sign_in
+from tests.support import services
 from tests.support.sandbox import Sandbox, wait_status
-
-AXE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "axe", "axe.min.js")
-MERCHANT = "acme"  # the demo checkout's (cli.dev.DEV_MERCHANT)
-EMAIL = "ada@example.test"
-#: What changes from run to run, masked in the screenshots: ids, moments, the test user's random email.
-MASK = r"""() => {
-  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
-  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
-    node.textContent = node.textContent
-      .replace(/\b(pay|re|evt|cus|att|we|key|rev|rule)_[A-Za-z0-9]{8,}/g, "$1_…")
-      .replace(/\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC/g, "…")
-      .replace(/\bu[0-9a-f]{12}@example\.test/g, "…@example.test");
-  }
-}"""
-
-
-@pytest.fixture(scope="module")
-def dashboard(stack):
-    """``paywave dashboard`` for the stack's configuration; its base URL."""
-    port = free_port()
-    with leakscan.log_file("dashboard-browser") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "cli", "dashboard", "--port", str(port)],
-            cwd=ROOT,
-            env={**os.environ, **stack.config.as_environ()},
-            start_new_session=True,
-            stdout=log,
-            stderr=log,
-        )
-    try:
-        wait_http(f"http://127.0.0.1:{port}/dashboard/login", proc, timeout=30)
-        yield f"http://127.0.0.1:{port}/dashboard"
-    finally:
-        proc.terminate()
-        proc.wait(15)
-
-
-@pytest.fixture(scope="module")
-def paid(stack, mint):
-    """A test-mode payment of 25.00 USD by a customer with ``EMAIL``, succeeded at the stripe sandbox."""
-    auth = {"Authorization": f"Bearer {mint(MERCHANT, livemode=False)}"}
-    customer = requests.post(
-        f"{stack.api}/customers", json={"email": EMAIL, "name": "Ada"}, headers=auth, timeout=10
-    )
-    customer.raise_for_status()
-    body = {
-        "amount": 2500,
-        "currency": "USD",
-        "customer": customer.json()["id"],
-        "gateway": "stripe",
-        "customer_details": {"email": EMAIL},
-        "payment_method": {
-            "type": "card",
-            "card": {"number": "4242424242424242", "exp_month": 12, "exp_year": 2030, "cvc": "123"},
-        },
-    }
-    created = requests.post(
-        f"{stack.api}/payments",
-        json=body,
-        headers={**auth, "Idempotency-Key": f"dash-{time.time_ns()}"},
-        timeout=10,
-    )
-    created.raise_for_status()
-    payment = wait_status(created.json()["id"])
-    assert payment.status == "succeeded"
-    return payment
-
-
-def people(stack):
-    """An owner and a viewer of the demo merchant: ``{role: email}``."""
-    return {role: member(stack.config, MERCHANT, role)[1] for role in ("owner", "viewer")}
-
-
-def axe_check(page):
-    """axe-core on the page as it is: the serious and critical violations (none expected)."""
-    with open(AXE) as f:
-        page.evaluate(
-            f"() => {{ {f.read()}\n window.axe = axe; }}"
-        )  # evaluated by the debugger: no CSP applies
-    found = page.evaluate("async () => (await axe.run(document)).violations")
-    return [
-        (v["id"], v["impact"], [n["target"] for n in v["nodes"]])
-        for v in found
-        if v["impact"] in ("serious", "critical")
-    ]
-
-
-def sign_in(page, base, email, mode="test"):
-    page.goto(f"{base}/login")
-    page.fill("#email", email)
-    page.fill("#password", PASSWORD)
-    page.check(f'input[name="mode"][value="{mode}"]')
-    assert axe_check(page) == []
-    page.click('button[type="submit"]')
-    page.wait_for_url(f"{base}/")
 
 
 @pytest.fixture
@@ -138,7 +38,7 @@ def test_support_finds_a_payment_refunds_part_and_sees_it_everywhere(
     assert page.locator(".test-banner").inner_text().startswith("TEST MODE")
     assert axe_check(page) == []  # the home page
     page.evaluate(MASK)
-    page.screenshot(path=os.path.join(DOCS, "dashboard-home.png"), full_page=True)
+    keep_screenshot(page, "dashboard-home.png")
     page.goto(f"{dashboard}/payments")
 
     page.fill("#f-email", EMAIL)
@@ -146,7 +46,7 @@ def test_support_finds_a_payment_refunds_part_and_sees_it_everywhere(
     page.wait_for_url(re.compile(r".*email=ada%40example\.test.*"))
     assert axe_check(page) == []
     page.evaluate(MASK)
-    page.screenshot(path=os.path.join(DOCS, "dashboard-payments.png"), full_page=True)
+    keep_screenshot(page, "dashboard-payments.png")
     page.click(f'a[href="/dashboard/payments/{paid.id}"]')
 
     page.fill("#refund-amount", "5.00")
@@ -166,7 +66,7 @@ def test_support_finds_a_payment_refunds_part_and_sees_it_everywhere(
     assert "5.00 USD" in page.locator(".facts").first.inner_text()  # refunded
     assert axe_check(page) == []
     page.evaluate(MASK)
-    page.screenshot(path=os.path.join(DOCS, "dashboard-payment.png"), full_page=True)
+    keep_screenshot(page, "dashboard-payment.png")
 
     moved = [(e["type"], e["amount"]) for e in Sandbox(sandboxes["stripe"]).ledger(paid.id)]
     assert ("refund", 500) in moved
@@ -269,7 +169,7 @@ def test_a_risk_analyst_sees_the_review_and_an_admin_approves_it(context, dashbo
         assert "71.00 USD" in card.inner_text() and rule.json()["id"] in card.inner_text()
         assert axe_check(page) == []
         page.evaluate(MASK)
-        page.screenshot(path=os.path.join(DOCS, "dashboard-reviews.png"), full_page=True)
+        keep_screenshot(page, "dashboard-reviews.png")
         card.get_by_role("button", name="Approve").click()
         page.wait_for_selector(".flash-success")
         assert Review.get_by_id(review.id).closed_reason == "approved"
