@@ -198,7 +198,7 @@ class Guard:
     ``shared.permissions.PERMISSIONS``), or ``public = True`` (sign-in, static files).  Without a valid
     sign-in a page redirects to the sign-in form; every POST must carry the session's CSRF token (a public
     form: the double-submit cookie's); a responder no action names, or one the role does not grant, is a 403
-    page, audited.
+    page, audited; a method the resource has no responder for is falcon's 405 page.
     """
 
     def __init__(self, sessions: Sessions):
@@ -228,6 +228,8 @@ class Guard:
         audit.acting(dataclasses.replace(audit.actor(), type="user", id=signed_in.user_id))
         if req.method == "POST" and not hmac.compare_digest(token, form(req).get(CSRF_FIELD, "")):
             raise refused(req, "csrf")
+        if not hasattr(resource, f"on_{req.method.lower()}"):
+            return  # no responder (a GET of a form's address): falcon's 405 page, nothing refused
         action = getattr(resource, "actions", {}).get(req.method)
         if action is None or not req.context.viewer.may(action):
             raise refused(req, "forbidden", action)
@@ -245,14 +247,13 @@ def login_csrf(req, resp) -> str:
 def error_page(req, resp, exc: falcon.HTTPError, params) -> None:
     """Every HTTP error as the layout's error page (a 405 included), never a JSON body."""
     status = exc.status_code
-    titles = {403: "Not allowed", 404: "Page not found"}
+    titles = {403: "Not allowed", 404: "Page not found", 405: "Not a page"}
     title = titles.get(status, exc.title or "Error")
-    if status == 404:
-        detail = (
-            "There is nothing here. The link may be wrong, or the object belongs to another merchant or mode."
-        )
-    else:
-        detail = exc.description or ""
+    details = {
+        404: "There is nothing here. The link may be wrong, or it is another merchant's or mode's.",
+        405: f"This address does not take a {req.method}: go back to the page and use its links and forms.",
+    }
+    detail = details.get(status, exc.description or "")
     render(req, resp, "error.html", status=status, title=title, detail=detail, code=status)
     resp.set_headers(exc.headers or {})
 

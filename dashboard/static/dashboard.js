@@ -19,3 +19,24 @@ document.addEventListener("focusin", function (event) {
     event.target.select();
   }
 });
+// A table (or a JSON body) wider than the screen scrolls in its own container: then keyboard users reach it
+// (a tab stop), named by its table's caption or its section's heading; one that fits is no tab stop.
+function scrollerName(wrap) {
+  var caption = wrap.querySelector("caption");
+  var section = wrap.closest("[aria-labelledby]");
+  var heading = section && document.getElementById(section.getAttribute("aria-labelledby"));
+  return (caption || heading || { textContent: "Table" }).textContent.trim();
+}
+function scrollers() {
+  document.querySelectorAll(".table-wrap, pre.json").forEach(function (wrap) {
+    if (wrap.scrollWidth > wrap.clientWidth) {
+      wrap.tabIndex = 0;
+      wrap.setAttribute("role", "region");
+      wrap.setAttribute("aria-label", scrollerName(wrap));
+    } else {
+      ["tabindex", "role", "aria-label"].forEach(function (name) { wrap.removeAttribute(name); });
+    }
+  });
+}
+document.addEventListener("DOMContentLoaded", scrollers);
+window.addEventListener("resize", scrollers);

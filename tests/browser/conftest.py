@@ -195,7 +195,9 @@ def pixels_differing(browser, old: bytes, new: bytes) -> int:
 def keep_screenshot(page, name) -> bool:
     """The page (whole, as it is now) as docs/``name``, the README's picture of it, when it differs from the
     file there by more than font smoothing: every run takes it, so the picture stays true, and only a change
-    of the page rewrites the file (a run leaves the tree clean).  Returns whether the file was written."""
+    of the page rewrites the file (a run leaves the tree clean).  The pictures are of ``make test``'s run:
+    the whole package in order (the home page counts the demo checkout's payments too); a part of it run
+    alone may draw other figures (``git checkout docs/`` puts them back).  Returns whether it wrote."""
     path = os.path.join(DOCS, name)
     new = page.screenshot(full_page=True)
     if os.path.exists(path):

@@ -3,9 +3,9 @@ sign in, find a payment by its customer's email, refund part of it and see the r
 in the sandbox's ledger; create an API key, roll it, and use both with curl; approve a payment a review
 rule sent to review; a viewer sees no refund button and a crafted POST from their session is refused and
 audited; a POST without its CSRF token is refused; send a test webhook and read its delivery; keep a fraud
-list; accept an invitation; the payments at a phone's width. axe-core (vendored in tests/browser/axe with
-its licence) checks every page visited: no serious or critical violation. The README's screenshots come
-from here."""
+list; accept an invitation. axe-core (vendored in tests/browser/axe with its licence) checks every page
+visited: no serious or critical violation (every page at a phone's and a laptop's width:
+test_dashboard_pages.py). The README's screenshots come from here."""
 
 import http.server
 import re
@@ -298,21 +298,3 @@ def test_an_invited_person_sets_a_password_and_is_signed_in(browser, context, da
         assert "you joined as analyst" in page.content()
     finally:
         stranger.close()
-
-
-def test_the_payments_fit_a_phone(browser, dashboard, stack, paid, tmp_path):
-    """At 375 px the list and a payment's page fit the width: nothing to scroll sideways but a table's own
-    scroller."""
-    emails = people(stack)
-    phone = browser.new_context(viewport={"width": 375, "height": 812}, is_mobile=True, has_touch=True)
-    try:
-        page = phone.new_page()
-        sign_in(page, dashboard, emails["owner"])
-        for path, shot in (("payments", "phone-payments.png"), (f"payments/{paid.id}", "phone-payment.png")):
-            page.goto(f"{dashboard}/{path}")
-            assert page.evaluate("() => document.documentElement.scrollWidth") <= 375, path
-            assert axe_check(page) == []
-            page.evaluate(MASK)
-            page.screenshot(path=str(tmp_path / shot), full_page=True)  # to look at; not the README's
-    finally:
-        phone.close()

@@ -242,3 +242,38 @@ def test_a_user_with_two_factor_signs_in_with_the_current_code(config, merchant,
         == 401
     )
     assert browser.sign_in(email, otp=pyotp.TOTP(secret).now()).status_code == 303
+
+
+class Broken:
+    """A page that fails on our side."""
+
+    actions = {"GET": "payments.read"}
+
+    def on_get(self, req, resp):
+        raise RuntimeError("secret detail of the failure")
+
+
+def test_a_failing_page_is_the_layouts_500_page_naming_the_request(config, cache, relay, merchant, db):
+    from dashboard.app import create_app
+    from store.vault import Vault
+
+    app = create_app(config, vault=Vault.from_config(config), cache=cache, relay=relay)
+    app.add_route("/dashboard/broken", Broken())
+    viewer = Browser(app)
+    assert viewer.sign_in(member(config, merchant, "viewer")[1]).status_code == 303
+    resp = viewer.get("/dashboard/broken")
+    assert resp.status_code == 500 and resp.headers["Content-Type"].startswith("text/html")
+    assert "Something went wrong" in resp.text and resp.headers["X-Request-Id"] in resp.text
+    assert "secret detail" not in resp.text and "Traceback" not in resp.text
+    assert '<link rel="stylesheet" href="/dashboard/static/dashboard.css">' in resp.text
+    assert 'class="nav"' in resp.text  # the layout, signed in
+    assert "frame-ancestors 'none'" in resp.headers["Content-Security-Policy"]
+
+
+def test_a_visit_to_a_forms_address_is_a_405_page_not_a_refusal(signed_in, merchant):
+    viewer, _ = signed_in("viewer")
+    resp = viewer.get("/dashboard/logout")
+    assert resp.status_code == 405 and "Not a page" in resp.text and "does not take a GET" in resp.text
+    assert refusals(merchant, "forbidden") == []
+    posted = viewer.submit("/dashboard/payments", "/dashboard/payments")  # a page's address, with a token
+    assert posted.status_code == 405 and "does not take a POST" in posted.text
