@@ -266,27 +266,29 @@ def paid(stack, mint):
         f"{stack.api}/customers", json={"email": EMAIL, "name": "Ada"}, headers=auth, timeout=10
     )
     customer.raise_for_status()
-    body = {
-        "amount": 2500,
-        "currency": "USD",
-        "customer": customer.json()["id"],
-        "gateway": "stripe",
-        "customer_details": {"email": EMAIL},
-        "payment_method": {
-            "type": "card",
-            "card": {"number": "4242424242424242", "exp_month": 12, "exp_year": 2030, "cvc": "123"},
-        },
-    }
+    customer_fields = {"customer": customer.json()["id"], "customer_details": {"email": EMAIL}}
+    payment = pay(stack, auth, 2500, gateway="stripe", **customer_fields)
+    assert payment.status == "succeeded"
+    return payment
+
+
+def pay(stack, auth, amount, **fields):
+    """A card payment of ``amount`` cents of USD through the API, once the workers have finished with it
+    (``store.models.Payment``)."""
+    card = {"number": "4242424242424242", "exp_month": 12, "exp_year": 2030, "cvc": "123"}
     created = requests.post(
         f"{stack.api}/payments",
-        json=body,
+        json={
+            "amount": amount,
+            "currency": "USD",
+            "payment_method": {"type": "card", "card": card},
+            **fields,
+        },
         headers={**auth, "Idempotency-Key": f"dash-{time.time_ns()}"},
         timeout=10,
     )
     created.raise_for_status()
-    payment = wait_status(created.json()["id"])
-    assert payment.status == "succeeded"
-    return payment
+    return wait_status(created.json()["id"])
 
 
 def people(stack):

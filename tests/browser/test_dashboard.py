@@ -16,7 +16,7 @@ import pytest
 import requests
 
 from store.models import AuditEvent, Refund
-from tests.browser.conftest import EMAIL, MASK, MERCHANT, axe_check, keep_screenshot, people, sign_in
+from tests.browser.conftest import EMAIL, MASK, MERCHANT, axe_check, keep_screenshot, pay, people, sign_in
 from tests.support import services
 from tests.support.sandbox import Sandbox, wait_status
 
@@ -144,23 +144,8 @@ def test_a_risk_analyst_sees_the_review_and_an_admin_approves_it(context, dashbo
     )
     rule.raise_for_status()
     try:
-        body = {
-            "amount": 7100,
-            "currency": "USD",
-            "payment_method": {
-                "type": "card",
-                "card": {"number": "4242424242424242", "exp_month": 12, "exp_year": 2030, "cvc": "123"},
-            },
-        }
-        created = requests.post(
-            f"{stack.api}/payments",
-            json=body,
-            headers={**auth, "Idempotency-Key": f"rev-{time.time_ns()}"},
-            timeout=10,
-        )
-        created.raise_for_status()
-        wait_status(created.json()["id"])
-        review = Review.get(Review.payment_id == created.json()["id"])
+        payment = pay(stack, auth, 7100)
+        review = Review.get(Review.payment_id == payment.id)
         page = context.new_page()
         page.on("dialog", lambda dialog: dialog.accept())
         sign_in(page, dashboard, emails["owner"])

@@ -6,6 +6,7 @@ import pytest
 
 from shared.permissions import PERMISSIONS, ROLES, grants
 from store.models import AuditEvent
+from tests.ingress.test_role_matrix import IDS
 from tests.support.dashboard import routes
 
 POSTS = [route for route in routes() if "POST" in route.methods]
@@ -13,19 +14,9 @@ POSTS = [route for route in routes() if "POST" in route.methods]
 OWN_SESSION = {"/dashboard/logout": "me.write", "/dashboard/switch": "sessions.switch"}
 #: The forms of people not signed in; they carry the sign-in form's double-submit token.
 PUBLIC = {"/dashboard/login", "/dashboard/invitations/accept"}
-#: A value for every field of a route's template: the Guard refuses before the object is looked up.
-FIELDS = {
-    "payment_id": "pay_" + "A" * 24,
-    "review_id": "rev_" + "A" * 24,
-    "customer_id": "cus_" + "A" * 24,
-    "key_id": "key_" + "A" * 24,
-    "endpoint_id": "we_" + "A" * 24,
-    "event_id": "evt_" + "A" * 24,
-    "rule_id": "rule_" + "A" * 24,
-    "list_id": "rsl_" + "A" * 24,
-    "item_id": "rsli_" + "A" * 24,
-    "user_id": "usr_" + "A" * 24,
-}
+#: A value for every field of a route's template (the API's, well-formed and naming nothing): the Guard
+#: refuses before the object is looked up.
+FIELDS = {**IDS, "list_id": IDS["value_list_id"]}
 
 
 def refusal(request_id: str) -> AuditEvent:
