@@ -3,7 +3,7 @@ error pages, switching merchant and mode."""
 
 import pytest
 
-from dashboard.session import COOKIE, LOGIN_CSRF_COOKIE, Sessions, Signer
+from dashboard.session import COOKIE, FLASH_COOKIE, LOGIN_CSRF_COOKIE, Sessions, Signer
 from store import sessions as store_sessions
 from store.models import AuditEvent
 from store.sessions import SessionCache
@@ -44,6 +44,21 @@ def test_sign_in_sets_a_cookie_only_scripts_cannot_read(config, merchant, dashbo
     assert cookie.http_only and cookie.secure and cookie.same_site == "Lax" and cookie.path == "/dashboard"
     assert cookie.max_age == config.dashboard_session_hours * 3600
     assert remote.get("/dashboard/payments").status_code == 200
+
+
+def test_every_cookie_of_the_dashboard_is_http_only_and_secure(config, merchant, dashboard, db):
+    _, email = member(config, merchant, "owner")
+    remote = Browser(dashboard, host="dashboard.example.com")
+    login_csrf = remote.get("/dashboard/login").cookies[LOGIN_CSRF_COOKIE]
+    remote.sign_in(email)
+    flash = remote.submit("/dashboard/payments", "/dashboard/switch", {"mode": "test"}).cookies[FLASH_COOKIE]
+    for cookie, same_site in ((login_csrf, "Strict"), (flash, "Lax")):
+        assert (cookie.http_only, cookie.secure, cookie.same_site, cookie.path) == (
+            True,
+            True,
+            same_site,
+            "/dashboard",
+        )
 
 
 def test_plain_http_on_localhost_relaxes_secure_only(config, merchant, browser):
