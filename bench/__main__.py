@@ -776,6 +776,8 @@ def main():
             "PAYWAVE_WEB_THREADS": os.environ.get("PAYWAVE_WEB_THREADS", "8"),
             "PAYWAVE_WORKER_THREADS": os.environ.get("PAYWAVE_WORKER_THREADS", "8"),
             "PAYWAVE_STUCK_AFTER_SECONDS": "3600",
+            # the bench's ingresses run one at a time; another ingress on this machine holds the default port
+            "PAYWAVE_INGRESS_METRICS_PORT": str(free_port()),
             # the limiter runs (its cost is measured) with a budget no load here reaches
             "PAYWAVE_RATE_LIMIT_OVERRIDES": "bench:1000000:1000000",
         }
