@@ -7,7 +7,6 @@ The row goes to ``floor_payment`` (the ``payment`` table's columns and indexes, 
 the columns a new PayWave payment sets from its request.
 """
 
-import argparse
 import datetime
 import os
 import secrets
@@ -75,11 +74,6 @@ def create_app():
 
 
 if __name__ == "__main__":
-    from shared.server import serve
+    from bench.served import main
 
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--workers", type=int, required=True)
-    parser.add_argument("--threads", type=int, required=True)
-    args = parser.parse_args()
-    serve(create_app, port=args.port, workers=args.workers, threads=args.threads)
+    main(create_app)

@@ -2,8 +2,6 @@
 answers a payment-shaped JSON object it holds (``GET``, the ceiling of ``GET /payments/{id}`` on a cache hit),
 served by the same ``shared.server.serve`` (gunicorn) settings as the ingress."""
 
-import argparse
-
 import falcon
 import orjson
 
@@ -45,11 +43,6 @@ def create_app():
 
 
 if __name__ == "__main__":
-    from shared.server import serve
+    from bench.served import main
 
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--workers", type=int, required=True)
-    parser.add_argument("--threads", type=int, required=True)
-    args = parser.parse_args()
-    serve(create_app, port=args.port, workers=args.workers, threads=args.threads)
+    main(create_app)

@@ -36,7 +36,8 @@ def plot(path):
     rate.set_xticks(range(3), ["p50", "p99", "p99.9"])
     rate.set_yscale("log")
     rate.set_title("POST latency (ms) at half of PayWave's max (hey)")
-    rate.legend()
+    if rows:
+        rate.legend()
     bars = [(f"e2e, {r['gateway_latency_ms']} ms", r["payments_per_s"]) for r in results.get("e2e", [])]
     bars += [("charge floor", r["payments_per_s"]) for r in results.get("charge_floor", [])]
     charge.bar([b[0] for b in bars], [b[1] for b in bars], color=["C2"] * (len(bars) - 1) + ["C1"])

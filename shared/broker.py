@@ -123,16 +123,47 @@ class ConfirmedPublisher:
 
     def _channel(self) -> BlockingChannel:
         state = self._local
-        if getattr(state, "channel", None) is None or not state.channel.is_open:
-            channel = self.broker.connection.channel()
-            state.tag, state.outstanding, state.failure = 0, set(), None
-            ready: list[pika.frame.Method] = []
-            channel._impl.confirm_delivery(ack_nack_callback=self._on_confirm, callback=ready.append)
-            channel.add_on_return_callback(self._on_return)
-            while not ready:
-                self.broker.connection.process_data_events(time_limit=1)
-            state.channel = channel
-        return state.channel
+        channel = getattr(state, "channel", None)
+        if channel is None or not channel.is_open or not self._alive():
+            channel = state.channel = self._open_channel()
+        return channel
+
+    def _alive(self) -> bool:
+        """Whether this thread's connection still stands, asked before a batch is sent on it: one the broker
+        dropped while the relay had nothing to publish (no heartbeat answered meanwhile) shows here, and the
+        batch goes on a fresh one at once instead of failing and waiting for the relay's retry."""
+        try:
+            self.broker.connection.process_data_events(time_limit=0)  # also answers a heartbeat due
+            return True
+        except pika.exceptions.AMQPError:
+            del self.broker.connection
+            return False
+
+    def _open_channel(self) -> BlockingChannel:
+        """A channel in confirm mode on this thread's connection, its delivery tags counted from zero."""
+        state = self._local
+        channel = self.broker.connection.channel()
+        state.tag, state.outstanding, state.failure = 0, set(), None
+        ready: list[pika.frame.Method] = []
+
+        def selected(frame: pika.frame.Method) -> None:
+            ready.append(frame)
+            self._stop_waiting()
+
+        channel._impl.confirm_delivery(ack_nack_callback=self._on_confirm, callback=selected)
+        channel.add_on_return_callback(self._on_return)
+        deadline = time.monotonic() + self.timeout
+        while not ready:
+            if time.monotonic() > deadline:
+                raise PublishFailed(f"confirm mode not granted in {self.timeout} s")
+            self.broker.connection.process_data_events(time_limit=1)
+        return channel
+
+    def _stop_waiting(self) -> None:
+        """End the wait in ``process_data_events`` now: an answer to the asynchronous channel is no event of
+        the blocking connection's, which would otherwise wait out its ``time_limit`` (a second with every
+        new channel, before this)."""
+        self.broker.connection.add_callback_threadsafe(lambda: None)
 
     def _publish(self, messages: list[dramatiq.Message]) -> None:
         channel, state = self._channel(), self._local
@@ -170,9 +201,7 @@ class ConfirmedPublisher:
         )
         state.outstanding -= done
         if not state.outstanding or state.failure:
-            self.broker.connection.add_callback_threadsafe(
-                lambda: None
-            )  # ends the wait in process_data_events
+            self._stop_waiting()
 
     def _on_return(
         self,
