@@ -8,8 +8,8 @@ from prometheus_client import REGISTRY
 
 from shared import jobs
 from shared.cache import MemoryCache
-from store import attempts
-from store.models import OutboxJob, Payment, WebhookEndpoint, utcnow
+from store import attempts, stats
+from store.models import OutboxJob, Payment, PaymentRollupDelta, WebhookEndpoint, utcnow
 from tests.support.api import card_payment
 from tests.support.sandbox import wait_status
 from workers.actors.sweeper import sweep
@@ -41,6 +41,32 @@ def test_a_payment_whose_job_was_lost_is_swept_and_finished(fleet, merchant, str
     payment = wait_status(pid, ("succeeded",))
     assert payment.amount_captured == 321 and stripe.captured(pid) == 321
     assert sweep(ctx)["payments"] == 0  # nothing left to drive
+
+
+def test_the_sweeper_folds_the_dashboards_rollup_deltas(fleet, merchant, db):
+    now = utcnow()
+    Payment.create(
+        id="pay_" + "folded" + merchant[-12:].rjust(18, "0"),
+        merchant_id=merchant,
+        status="succeeded",
+        amount=700,
+        amount_captured=700,
+        currency="EUR",
+        capture="automatic",
+        route="stripe",
+        metadata={},
+        created_at=now,
+        updated_at=now,
+        method="card",
+    )
+    mine = PaymentRollupDelta.merchant_id == merchant
+    assert PaymentRollupDelta.select().where(mine).count() == 1  # written by the INSERT's trigger
+    period = stats.Period.last(1, now)
+    figures = stats.volume(merchant, True, period)
+    assert figures["count"] == 1 and figures["currencies"] == {"EUR": {"volume": 700, "refunded": 0}}
+    sweep(fleet.context)
+    assert not PaymentRollupDelta.select().where(mine).exists()
+    assert stats.volume(merchant, True, period) == figures  # from the rollup now
 
 
 def test_sweeper_jobs_follow_where_each_payment_stopped(db):
