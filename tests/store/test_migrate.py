@@ -241,8 +241,8 @@ def test_the_rollups_are_filled_from_the_history_present_at_the_upgrade(service_
     import datetime
 
     from store import stats
-    from tests.store.test_stats import FIGURES
     from tests.support.history import seed, seed_attempts
+    from tests.support.live_stats import FIGURES
 
     undo = [
         "DROP FUNCTION payment_rollup_write() CASCADE",

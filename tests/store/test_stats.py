@@ -1,7 +1,8 @@
 """The dashboard's figures (``store.stats``) read from the rollups equal the live aggregates of the payments
-and attempts (the queries the rollups replaced, kept here as the oracle), before and after folding, whatever
-happened to the payments: created, authorized, declined and tried at the next gateway, captured, refunded in
-parts, canceled, redacted, backdated, an attempt moved to another gateway or deleted."""
+and attempts (the queries the rollups replaced, kept as the oracle: ``tests.support.live_stats``), before and
+after folding, whatever happened to the payments: created, authorized, declined and tried at the next
+gateway, captured, refunded in parts, canceled, redacted, backdated, an attempt moved to another gateway or
+deleted."""
 
 import datetime
 import random
@@ -14,112 +15,11 @@ from store.db import database, open_database
 from store.migrate import migrate
 from store.models import Attempt, AttemptRollupDelta, Payment, PaymentRollupDelta, Refund, utcnow
 from store.unit import Unit
+from tests.support.live_stats import FIGURES
 
 ROUTED = ("stripe", "paypal")
 GATEWAYS = (*ROUTED, "adyen")  # an attempt moved by hand may name any
 REASONS = ("card_declined", "insufficient_funds", "do_not_honor", None)
-
-
-# --- the oracle: the live aggregates over the period's payments --------------------------------------------
-
-
-def _payments(merchant_id, livemode, period):
-    return (
-        (Payment.merchant_id == merchant_id)
-        & (Payment.livemode == livemode)
-        & (Payment.created_at >= period.since)
-        & (Payment.created_at < period.until)
-    )
-
-
-def _attempts(merchant_id, livemode, period):
-    return (
-        Attempt.select()
-        .join(Payment, on=(Attempt.payment_id == Payment.id))
-        .where(_payments(merchant_id, livemode, period) & Attempt.operation.in_(attempts.PAYMENT_OPERATIONS))
-    )
-
-
-def live_volume(merchant_id, livemode, period):
-    query = (
-        Payment.select(
-            Payment.status,
-            Payment.currency,
-            peewee.fn.COUNT(Payment.id),
-            peewee.fn.SUM(Payment.amount_captured),
-            peewee.fn.SUM(Payment.amount_refunded),
-        )
-        .where(_payments(merchant_id, livemode, period))
-        .group_by(Payment.status, Payment.currency)
-    )
-    counts, currencies = {}, {}
-    for status, currency, n, captured, refunded in query.tuples():
-        counts[status] = counts.get(status, 0) + n
-        money = currencies.setdefault(currency, {"volume": 0, "refunded": 0})
-        money["volume"] += int(captured)
-        money["refunded"] += int(refunded)
-    succeeded, failed = counts.get("succeeded", 0), counts.get("failed", 0)
-    return {
-        "count": sum(counts.values()),
-        "succeeded": succeeded,
-        "failed": failed,
-        "success_rate": succeeded / (succeeded + failed) if succeeded + failed else None,
-        "currencies": dict(sorted(currencies.items())),
-    }
-
-
-def live_gateways(merchant_id, livemode, period):
-    query = _attempts(merchant_id, livemode, period).select(
-        Attempt.gateway,
-        peewee.fn.COUNT(Attempt.id),
-        peewee.fn.SUM(peewee.Case(None, [(Attempt.status == "succeeded", 1)], 0)),
-        peewee.fn.SUM(peewee.Case(None, [(Attempt.status == "declined", 1)], 0)),
-        peewee.fn.SUM(Attempt.latency_ms),
-        peewee.fn.COUNT(Attempt.latency_ms),
-    )
-    out = []
-    for gateway, n, authorized, declined, total, timed in query.group_by(Attempt.gateway).tuples():
-        authorized, declined = int(authorized), int(declined)
-        out.append(
-            {
-                "gateway": gateway,
-                "attempts": n,
-                "authorized": authorized,
-                "declined": declined,
-                "authorization_rate": authorized / (authorized + declined) if authorized + declined else None,
-                "latency_ms": round(int(total) / timed) if timed else None,
-            }
-        )
-    return sorted(out, key=lambda e: e["gateway"])
-
-
-def live_declines(merchant_id, livemode, period):
-    reason = peewee.fn.COALESCE(Attempt.error_code, "unknown")
-    query = (
-        _attempts(merchant_id, livemode, period)
-        .select(Attempt.gateway, reason, peewee.fn.COUNT(Attempt.id))
-        .where(Attempt.status == "declined")
-        .group_by(Attempt.gateway, reason)
-    )
-    return sorted(query.tuples(), key=lambda r: (-r[2], r[0], r[1]))[: stats.DECLINE_REASONS]
-
-
-def live_fallbacks(merchant_id, livemode, period):
-    return (
-        _attempts(merchant_id, livemode, period)
-        .select(Attempt.payment_id)
-        .group_by(Attempt.payment_id)
-        .having(peewee.fn.COUNT(Attempt.gateway.distinct()) > 1)
-        .count()
-    )
-
-
-FIGURES = (
-    (stats.volume, live_volume),
-    (stats.gateways, live_gateways),
-    (stats.declines, live_declines),
-    (stats.fallbacks, live_fallbacks),
-)
 
 
 def check(merchants, now):
