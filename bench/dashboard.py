@@ -166,6 +166,11 @@ def _triggers(admin_url: str, on: bool) -> None:
 def trigger_cost(url: str, charges: int, blocks: int) -> dict:
     """Per charge, triggers on and off: backend CPU and wall ms (alternating blocks), SQL round trips."""
     spent: dict[bool, list[float]] = {True: [0.0, 0.0], False: [0.0, 0.0]}
+    for on in (True, False):  # warm up: plans, caches, each function's first call
+        _triggers(url, on)
+        with database.connection_context():
+            for _ in range(20):
+                charge()
     for block in range(blocks * 2):
         on = block % 2 == 0
         _triggers(url, on)
@@ -201,7 +206,9 @@ def trigger_cost(url: str, charges: int, blocks: int) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--payments", type=int, default=10_000_000)
     parser.add_argument("--runs", type=int, default=5)
