@@ -20,20 +20,19 @@ Run it from the repository root.  ``--json PATH`` also writes the figures.
 import argparse
 import datetime
 import os
-import secrets
 import statistics
 import time
-import urllib.parse
 
 import orjson
 import psycopg2
 
 from bench.roundtrips import Counter
+from bench.scratch import scratch_database
 from store import attempts, payments, stats
 from store.db import database, open_database
-from store.migrate import migrate
 from store.migrations.m0031_rollups import backfill
 from store.unit import Unit
+from tests.store.test_batched_unit import FIELDS
 from tests.support.history import seed, seed_attempts
 from tests.support.live_stats import FIGURES
 
@@ -45,16 +44,6 @@ TABLES = "payment, attempt"
 _INDEXES = (
     "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.tablename IN ('payment', 'attempt')"
     " AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)"
-)
-_FIELDS = dict(
-    amount=2_500,
-    currency="USD",
-    capture="automatic",
-    route="stripe",
-    gateway_preference=None,
-    description=None,
-    metadata={},
-    customer=None,
 )
 
 
@@ -127,7 +116,7 @@ def figures(runs: int, live_runs: int) -> list[dict]:
 
 def charge() -> None:
     """One payment's charge path as the API and the worker write it: created, claimed, succeeded."""
-    payment, _ = payments.create("m_charges", dict(_FIELDS), lambda pid: {"method": "card"}, livemode=True)
+    payment, _ = payments.create("m_charges", dict(FIELDS), lambda pid: {"method": "card"}, livemode=True)
     with Unit(batched=True):
         locked, history = attempts.lock_with_attempts(payment.id)
         attempts.start_attempt(locked, "stripe", "charge", locked.amount, attempts=history, tries=1)
@@ -217,25 +206,15 @@ def main() -> None:
     parser.add_argument("--blocks", type=int, default=5, help="alternating blocks per trigger setting")
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args()
-    name = "paywave_dashboard_" + secrets.token_hex(4)
-    admin = psycopg2.connect(args.postgres)
-    admin.autocommit = True
-    admin.cursor().execute(f"CREATE DATABASE {name}")
-    try:
-        url = urllib.parse.urlparse(args.postgres)._replace(path="/" + name).geturl()
-        open_database(url)
-        migrate()
+    with scratch_database(args.postgres, "paywave_dashboard") as url:
         results: dict = {"payments": args.payments, "load": load(url, args.payments)}
         print(results, flush=True)
         results["figures"] = figures(args.runs, args.live_runs)
         results["charge_path"] = trigger_cost(url, args.charges, args.blocks)
         print(results["charge_path"])
-        if args.json:
-            with open(args.json, "wb") as out:
-                out.write(orjson.dumps(results, option=orjson.OPT_INDENT_2))
-    finally:
-        database.close_all() if hasattr(database.obj, "close_all") else database.close()
-        admin.cursor().execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    if args.json:
+        with open(args.json, "wb") as out:
+            out.write(orjson.dumps(results, option=orjson.OPT_INDENT_2))
 
 
 if __name__ == "__main__":

@@ -561,13 +561,18 @@ MODELS.append(Notification)
 # --- Dashboard rollups (store.rollups, migration 0031) ---
 
 
-class PaymentRollup(BaseModel):
-    """Payments per merchant, mode, hour of ``created_at``, status and currency; with what they captured and
-    refunded.  Exact once its ``PaymentRollupDelta`` rows are added (``store.rollups``)."""
+class Rollup(BaseModel):
+    """What every rollup is keyed by first: a merchant, a mode and an hour of payments' ``created_at``."""
 
     merchant_id = peewee.TextField()
     livemode = peewee.BooleanField()
     hour = peewee.DateTimeField()
+
+
+class PaymentRollup(Rollup):
+    """Payments per merchant, mode, hour of ``created_at``, status and currency; with what they captured and
+    refunded.  Exact once its ``PaymentRollupDelta`` rows are added (``store.rollups``)."""
+
     status = peewee.TextField()
     currency = peewee.TextField()
     payments = peewee.BigIntegerField()
@@ -585,14 +590,11 @@ class PaymentRollupDelta(PaymentRollup):
         primary_key = False
 
 
-class AttemptRollup(BaseModel):
+class AttemptRollup(Rollup):
     """Authorizations per merchant, mode, hour of their payment's ``created_at``, gateway, status and decline
     ``reason`` ('' unless declined), with their latencies' total over the ``timed`` ones; ``fallbacks``: the
     payments tried at a second gateway (summed over any key of their hour)."""
 
-    merchant_id = peewee.TextField()
-    livemode = peewee.BooleanField()
-    hour = peewee.DateTimeField()
     gateway = peewee.TextField()
     status = peewee.TextField()
     reason = peewee.TextField()

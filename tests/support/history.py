@@ -20,7 +20,7 @@ SELECT 'pay_' || %(tag)s || 'x' || lpad(i::text, 15, '0'), %(merchant)s,
     CASE WHEN i %% 4 = 0 THEN 'mastercard' ELSE 'visa' END, lpad(((i * 7919) %% 10000)::text, 4, '0'),
     12, 2030, 'fp', 'k1', 'sealed', 1,
     TIMESTAMP '2026-01-01' - i * INTERVAL '1 second', TIMESTAMP '2026-01-01' - i * INTERVAL '1 second'
-FROM generate_series(1, %(count)s) AS i
+FROM generate_series(1::bigint, %(count)s) AS i
 """
 
 

@@ -16,21 +16,23 @@ from workers.actors.sweeper import sweep
 from workers.circuit import CLOSED, HALF_OPEN, OPEN, CircuitBreaker
 
 
+def stored(merchant, pid, status, amount, created_at, **columns):
+    """A payment row as a worker left it."""
+    row = dict(currency="USD", capture="automatic", route="stripe,paypal", metadata={}) | columns
+    row |= {"id": pid, "merchant_id": merchant, "status": status, "amount": amount}
+    return Payment.create(created_at=created_at, updated_at=created_at, **row)
+
+
 def test_a_payment_whose_job_was_lost_is_swept_and_finished(fleet, merchant, stripe, db):
     # A pending payment with no job anywhere: as if its message had vanished from the broker.
     now = utcnow() - datetime.timedelta(hours=1)
     pid = "pay_" + "swept" + merchant[-12:].rjust(19, "0")
-    Payment.create(
-        id=pid,
-        merchant_id=merchant,
-        status="pending",
-        amount=321,
-        currency="USD",
-        capture="automatic",
-        route="stripe,paypal",
-        metadata={},
-        created_at=now,
-        updated_at=now,
+    stored(
+        merchant,
+        pid,
+        "pending",
+        321,
+        now,
         **fleet.context.vault.seal_card(pid, "4242424242424242", 12, 2031, "123"),
     )
     ctx = dataclasses.replace(
@@ -44,24 +46,11 @@ def test_a_payment_whose_job_was_lost_is_swept_and_finished(fleet, merchant, str
 
 
 def test_the_sweeper_folds_the_dashboards_rollup_deltas(fleet, merchant, db):
-    now = utcnow()
-    Payment.create(
-        id="pay_" + "folded" + merchant[-12:].rjust(18, "0"),
-        merchant_id=merchant,
-        status="succeeded",
-        amount=700,
-        amount_captured=700,
-        currency="EUR",
-        capture="automatic",
-        route="stripe",
-        metadata={},
-        created_at=now,
-        updated_at=now,
-        method="card",
-    )
+    pid = "pay_" + "folded" + merchant[-12:].rjust(18, "0")
+    stored(merchant, pid, "succeeded", 700, utcnow(), amount_captured=700, currency="EUR", method="card")
     mine = PaymentRollupDelta.merchant_id == merchant
     assert PaymentRollupDelta.select().where(mine).count() == 1  # written by the INSERT's trigger
-    period = stats.Period.last(1, now)
+    period = stats.Period.last(1, utcnow())
     figures = stats.volume(merchant, True, period)
     assert figures["count"] == 1 and figures["currencies"] == {"EUR": {"volume": 700, "refunded": 0}}
     sweep(fleet.context)
