@@ -6,7 +6,8 @@ reason), kept exact by triggers that write signed deltas in the writer's own tra
 sweeper.  Each query reads the period's rollup rows plus the deltas not folded yet, in one statement: a figure
 counts every committed change at once (a refund days later, a capture, a fallback), none twice.  Its cost
 follows the period's hours, not its payments: a 90-day period is at most 2,160 hours of a few rows each,
-whether the merchant took a thousand payments or ten million (figures in the README's Dashboard section).
+whether the merchant took a thousand payments or ten million: 3.5 to 33 ms a figure on 3 million payments,
+where the live aggregate took 0.65 to 36 s (``bench.dashboard``; the README's Dashboard section).
 
 A period is whole hours (``Period.last``).  ``MAX_DAYS`` bounds it.
 """
