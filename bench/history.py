@@ -6,11 +6,10 @@ memory test does), measured and dropped: nothing else is touched.  Run it from t
 """
 
 import argparse
-import secrets
-import urllib.parse
 
 import psycopg2
 
+from bench.scratch import scratch_database
 from tests.support.history import seed
 
 #: What a merchant's dashboard asks most, as ``GET /payments`` builds it (``store.payments.matching``).
@@ -48,30 +47,21 @@ def main() -> None:
     parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--rows", type=int, default=200_000)
     args = parser.parse_args()
-    from store.db import open_database
-    from store.migrate import migrate
-
-    name = "paywave_history_" + secrets.token_hex(4)
-    admin = psycopg2.connect(args.postgres)
-    admin.autocommit = True
-    admin.cursor().execute(f"CREATE DATABASE {name}")
-    try:
-        url = urllib.parse.urlparse(args.postgres)._replace(path="/" + name).geturl()
-        open_database(url)
-        migrate()  # its pooled connection is ended by the DROP ... WITH (FORCE)
-        with psycopg2.connect(url) as conn, conn.cursor() as cursor:
-            seed(cursor, "m_bench", args.rows)
-            seed(cursor, "m_other", args.rows // 10)  # another merchant's rows share the indexes
-            cursor.execute(CUSTOMERS)
-            conn.commit()
-            cursor.execute(EMAIL_LOOKUP, ("m_bench",))
-            print("--- email: its customers\n" + "\n".join(line for (line,) in cursor.fetchall()))
-            for label, condition in QUERIES.items():
-                cursor.execute(_SELECT.format(condition), ("m_bench",))
-                plan = [line for (line,) in cursor.fetchall()]
-                print(f"--- {label}\n" + "\n".join(plan))
-    finally:
-        admin.cursor().execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    with (
+        scratch_database(args.postgres, "paywave_history") as url,
+        psycopg2.connect(url) as conn,
+        conn.cursor() as cursor,
+    ):
+        seed(cursor, "m_bench", args.rows)
+        seed(cursor, "m_other", args.rows // 10)  # another merchant's rows share the indexes
+        cursor.execute(CUSTOMERS)
+        conn.commit()
+        cursor.execute(EMAIL_LOOKUP, ("m_bench",))
+        print("--- email: its customers\n" + "\n".join(line for (line,) in cursor.fetchall()))
+        for label, condition in QUERIES.items():
+            cursor.execute(_SELECT.format(condition), ("m_bench",))
+            plan = [line for (line,) in cursor.fetchall()]
+            print(f"--- {label}\n" + "\n".join(plan))
 
 
 if __name__ == "__main__":

@@ -556,3 +556,62 @@ class Notification(BaseModel):
 
 
 MODELS.append(Notification)
+
+
+# --- Dashboard rollups (store.rollups, migration 0031) ---
+
+
+class Rollup(BaseModel):
+    """What every rollup is keyed by first: a merchant, a mode and an hour of payments' ``created_at``."""
+
+    merchant_id = peewee.TextField()
+    livemode = peewee.BooleanField()
+    hour = peewee.DateTimeField()
+
+
+class PaymentRollup(Rollup):
+    """Payments per merchant, mode, hour of ``created_at``, status and currency; with what they captured and
+    refunded.  Exact once its ``PaymentRollupDelta`` rows are added (``store.rollups``)."""
+
+    status = peewee.TextField()
+    currency = peewee.TextField()
+    payments = peewee.BigIntegerField()
+    captured = peewee.BigIntegerField()
+    refunded = peewee.BigIntegerField()
+
+    class Meta:
+        primary_key = peewee.CompositeKey("merchant_id", "livemode", "hour", "status", "currency")
+
+
+class PaymentRollupDelta(PaymentRollup):
+    """Signed changes to ``PaymentRollup`` written by triggers, not yet folded in."""
+
+    class Meta:
+        primary_key = False
+
+
+class AttemptRollup(Rollup):
+    """Authorizations per merchant, mode, hour of their payment's ``created_at``, gateway, status and decline
+    ``reason`` ('' unless declined), with their latencies' total over the ``timed`` ones; ``fallbacks``: the
+    payments tried at a second gateway (summed over any key of their hour)."""
+
+    gateway = peewee.TextField()
+    status = peewee.TextField()
+    reason = peewee.TextField()
+    attempts = peewee.BigIntegerField()
+    latency_total = peewee.BigIntegerField()
+    timed = peewee.BigIntegerField()
+    fallbacks = peewee.BigIntegerField()
+
+    class Meta:
+        primary_key = peewee.CompositeKey("merchant_id", "livemode", "hour", "gateway", "status", "reason")
+
+
+class AttemptRollupDelta(AttemptRollup):
+    """Signed changes to ``AttemptRollup`` written by triggers, not yet folded in."""
+
+    class Meta:
+        primary_key = False
+
+
+MODELS += [PaymentRollup, PaymentRollupDelta, AttemptRollup, AttemptRollupDelta]

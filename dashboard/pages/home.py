@@ -1,9 +1,7 @@
 """``/dashboard/``: the merchant's figures over a chosen period (``store.stats``): volume, count, success rate
 and refunds; authorization rate and latency per gateway; fallbacks and declines by reason; open reviews and
-failing webhook endpoints.  Each figure is one aggregate query over the period's payments (``store.stats``
-says why that stays fast at ten million payments)."""
-
-import datetime
+failing webhook endpoints.  The figures are read from hourly rollups (``store.stats`` says how they stay exact
+and fast at ten million payments), so a period is whole hours: the last N days up to the end of this hour."""
 
 from dashboard.web import render
 from store import stats
@@ -22,8 +20,7 @@ class Home:
         viewer = req.context.viewer
         asked = req.get_param("days")
         days = int(asked) if asked and asked.isdigit() and int(asked) in PERIODS else PERIODS[0]
-        now = utcnow()
-        period = stats.Period(now - datetime.timedelta(days=days), now)
+        period = stats.Period.last(days, utcnow())
         merchant, live = viewer.merchant_id, viewer.livemode
         render(
             req,

@@ -1,6 +1,7 @@
 """Browser tests: Debian's headless Chromium (``/usr/bin/chromium``, never a browser Playwright downloads)
 driven by Playwright, against a whole stack started as processes: the ingress with its demo checkout on,
-the worker pools, both sandboxes, in a database of its own.  One stack for the package.
+the worker pools, both sandboxes and an SMTP catcher for payer notifications (as ``paywave dev`` runs them),
+in a database of its own.  One stack for the package.
 
 Without Chromium (or Playwright) the tests skip, saying so; with ``CI=true`` they fail instead (``.ci/run``
 installs the browser).
@@ -22,7 +23,7 @@ import orjson
 import pytest
 import requests
 
-from cli.dev import demo_checkout
+from cli.dev import demo_checkout, start_mail_catcher
 from shared.net import free_port, wait_http
 from tests.support import leakscan, services
 from tests.support.accounts import PASSWORD, member
@@ -32,8 +33,9 @@ from tests.support.sandbox import wait_status
 CHROMIUM = os.environ.get("PAYWAVE_TEST_CHROMIUM", "/usr/bin/chromium")
 DOCS = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "docs")
 LOG = "ingress-browser"
-#: Pools the payments of the demo need, and webhooks for the dashboard's test event.
-POOLS = ("stripe", "paypal", "fallback", "ops", "webhooks")
+#: Pools the payments of the demo need, webhooks for the dashboard's test event, notifications for the
+#: payer's receipts in a payment's timeline.
+POOLS = ("stripe", "paypal", "fallback", "ops", "webhooks", "notifications")
 
 
 def _missing(reason):
@@ -77,7 +79,7 @@ class Stack:
 
 
 @pytest.fixture(scope="package")
-def stack(browser, config, service_urls, sandboxes):
+def stack(browser, config, service_urls, sandboxes, tmp_path_factory):
     port = free_port()
     with services.own_run(
         config,
@@ -91,6 +93,9 @@ def stack(browser, config, service_urls, sandboxes):
         cfg = demo_checkout(cfg)  # as `paywave dev` does: the demo's keys and allowed origin
         # the dashboard's test webhook goes to a receiver on the loopback
         cfg = dataclasses.replace(cfg, webhook_allow_http=True, webhook_allowed_hosts=("127.0.0.1/32",))
+        # the receipts go to a catcher in this process, kept in a Maildir of the run's own
+        mail_dir = str(tmp_path_factory.mktemp("mail") / "Maildir")  # new: the catcher makes it a Maildir
+        cfg, catcher = start_mail_catcher(dataclasses.replace(cfg, smtp_url="", dev_mail_dir=mail_dir))
         workers = [WorkerProcess(cfg, pool) for pool in POOLS]
         ingress, api = start_ingress(cfg, port, LOG)
         try:
@@ -100,6 +105,7 @@ def stack(browser, config, service_urls, sandboxes):
             ingress.wait(15)
             for worker in workers:
                 worker.stop()
+            catcher.stop()
 
 
 class Checkout:

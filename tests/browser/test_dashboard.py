@@ -15,7 +15,7 @@ import time
 import pytest
 import requests
 
-from store.models import AuditEvent, Refund
+from store.models import AuditEvent, Notification, Refund
 from tests.browser.conftest import EMAIL, MASK, MERCHANT, axe_check, keep_screenshot, pay, people, sign_in
 from tests.support import services
 from tests.support.sandbox import Sandbox, wait_status
@@ -64,6 +64,15 @@ def test_support_finds_a_payment_refunds_part_and_sees_it_everywhere(
     entry = page.locator(".entry-refund")
     assert f"Refund {refund.id}" in entry.inner_text() and "succeeded" in entry.inner_text().lower()
     assert "5.00 USD" in page.locator(".facts").first.inner_text()  # refunded
+    receipt = Notification.select().where(
+        (Notification.payment_id == paid.id) & (Notification.event_type == "payment.succeeded")
+    )
+    deadline = time.monotonic() + 30  # the notifications pool sends it to the stack's SMTP catcher
+    while receipt.where(Notification.status == "sent").count() == 0 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    page.reload()
+    notices = page.locator(".entry-notification").all_inner_texts()
+    assert any("payment.succeeded" in n and "sent" in n.lower() and "250" in n for n in notices), notices
     assert axe_check(page) == []
     page.evaluate(MASK)
     keep_screenshot(page, "dashboard-payment.png")

@@ -234,3 +234,51 @@ def test_free_text_customers_before_0016_become_customers(scratch, monkeypatch):
             )  # fmt: skip
             assert re.fullmatch(r"cus_[A-Za-z0-9]{24}", made.id)
         assert not scratch.table_exists("customer_from_reference")
+
+
+def test_the_rollups_are_filled_from_the_history_present_at_the_upgrade(service_urls, database_url, merchant):
+    """A database upgraded to 0031 shows its payments' figures at once, the same as the live aggregates."""
+    import datetime
+
+    from store import stats
+    from tests.support.history import seed, seed_attempts
+    from tests.support.live_stats import FIGURES
+
+    undo = [
+        "DROP FUNCTION payment_rollup_write() CASCADE",
+        "DROP FUNCTION attempt_rollup_write() CASCADE",
+        "DROP TABLE payment_rollup, payment_rollup_delta, attempt_rollup, attempt_rollup_delta",
+        "DELETE FROM schema_migration WHERE version = '0031'",
+    ]
+    newest = datetime.datetime(2026, 1, 1)
+    periods = [stats.Period.last(days, newest) for days in (1, 2, 7)]
+    periods.append(stats.Period(newest - datetime.timedelta(hours=30), newest - datetime.timedelta(hours=3)))
+    try:
+        with services.test_database(service_urls["postgres"]) as url:
+            db = open_database(url)
+            try:
+                migrate()
+                with db.connection_context(), db.atomic():
+                    for statement in undo:  # as before the upgrade
+                        db.execute_sql(statement)
+                    cursor = db.cursor()
+                    seed(cursor, merchant, 3_000)  # one second apart: spread them over two days
+                    cursor.execute(
+                        "UPDATE payment SET created_at = created_at - (amount % 50) * INTERVAL '1 hour',"
+                        " amount_captured = CASE WHEN status = 'succeeded' THEN amount ELSE 0 END"
+                    )
+                    cursor.execute(
+                        "UPDATE payment SET amount_refunded = amount_captured / 3 WHERE amount % 3 = 0"
+                    )
+                    seed_attempts(cursor, merchant)
+                assert migrate() == ["0031"]
+                with db.connection_context():
+                    for read, oracle in FIGURES:
+                        for period in periods:
+                            assert read(merchant, True, period) == oracle(merchant, True, period), read
+                    assert stats.fallbacks(merchant, True, periods[-1]) > 0
+                    assert stats.volume(merchant, True, periods[-1])["currencies"]["USD"]["refunded"] > 0
+            finally:
+                db.close_all()
+    finally:
+        open_database(database_url)

@@ -20,7 +20,7 @@ SELECT 'pay_' || %(tag)s || 'x' || lpad(i::text, 15, '0'), %(merchant)s,
     CASE WHEN i %% 4 = 0 THEN 'mastercard' ELSE 'visa' END, lpad(((i * 7919) %% 10000)::text, 4, '0'),
     12, 2030, 'fp', 'k1', 'sealed', 1,
     TIMESTAMP '2026-01-01' - i * INTERVAL '1 second', TIMESTAMP '2026-01-01' - i * INTERVAL '1 second'
-FROM generate_series(1, %(count)s) AS i
+FROM generate_series(1::bigint, %(count)s) AS i
 """
 
 
@@ -57,3 +57,28 @@ WHERE merchant_id = %(merchant)s
 def seed_risk(cursor, merchant_id: str) -> None:
     """Give every payment of ``merchant_id`` a ``risk`` (``SEED_RISK``)."""
     cursor.execute(SEED_RISK, {"merchant": merchant_id})
+
+
+#: Each seeded payment's authorizations, derived from the row: one at its gateway (declined when the payment
+#: failed, for one of four reasons; 50 to 749 ms), after one declined at the other gateway for one payment in
+#: five (a fallback).  What the dashboard's home aggregates (``store.stats``).
+SEED_ATTEMPTS = """
+INSERT INTO attempt (id, payment_id, number, gateway, operation, idempotency_key, status, error_code,
+    latency_ms, tries, created_at, updated_at)
+SELECT 'att_' || n || substr(p.id, 5), p.id, n,
+    CASE WHEN n = last THEN p.gateway WHEN p.gateway = 'stripe' THEN 'paypal' ELSE 'stripe' END,
+    'authorize', 'paywave_' || p.id || '_' || n,
+    CASE WHEN n < last OR p.status = 'failed' THEN 'declined' ELSE 'succeeded' END,
+    CASE WHEN n < last THEN 'do_not_honor' WHEN p.status = 'failed'
+        THEN (ARRAY['card_declined', 'insufficient_funds', 'expired_card', NULL])[1 + p.amount %% 4] END,
+    50 + (p.amount * 7) %% 700, 1, p.created_at, p.created_at
+FROM payment p, LATERAL (SELECT CASE WHEN p.amount %% 5 = 0 THEN 2 ELSE 1 END AS last) l,
+    LATERAL generate_series(1, l.last) AS n
+WHERE p.merchant_id = %(merchant)s
+"""
+
+
+def seed_attempts(cursor, merchant_id: str) -> None:
+    """Give every payment of ``merchant_id`` its authorizations (``SEED_ATTEMPTS``)."""
+    cursor.execute(SEED_ATTEMPTS, {"merchant": merchant_id})
+    cursor.execute("ANALYZE attempt")

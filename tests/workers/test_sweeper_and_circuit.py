@@ -8,29 +8,31 @@ from prometheus_client import REGISTRY
 
 from shared import jobs
 from shared.cache import MemoryCache
-from store import attempts
-from store.models import OutboxJob, Payment, WebhookEndpoint, utcnow
+from store import attempts, stats
+from store.models import OutboxJob, Payment, PaymentRollupDelta, WebhookEndpoint, utcnow
 from tests.support.api import card_payment
 from tests.support.sandbox import wait_status
 from workers.actors.sweeper import sweep
 from workers.circuit import CLOSED, HALF_OPEN, OPEN, CircuitBreaker
 
 
+def stored(merchant, pid, status, amount, created_at, **columns):
+    """A payment row as a worker left it."""
+    row = dict(currency="USD", capture="automatic", route="stripe,paypal", metadata={}) | columns
+    row |= {"id": pid, "merchant_id": merchant, "status": status, "amount": amount}
+    return Payment.create(created_at=created_at, updated_at=created_at, **row)
+
+
 def test_a_payment_whose_job_was_lost_is_swept_and_finished(fleet, merchant, stripe, db):
     # A pending payment with no job anywhere: as if its message had vanished from the broker.
     now = utcnow() - datetime.timedelta(hours=1)
     pid = "pay_" + "swept" + merchant[-12:].rjust(19, "0")
-    Payment.create(
-        id=pid,
-        merchant_id=merchant,
-        status="pending",
-        amount=321,
-        currency="USD",
-        capture="automatic",
-        route="stripe,paypal",
-        metadata={},
-        created_at=now,
-        updated_at=now,
+    stored(
+        merchant,
+        pid,
+        "pending",
+        321,
+        now,
         **fleet.context.vault.seal_card(pid, "4242424242424242", 12, 2031, "123"),
     )
     ctx = dataclasses.replace(
@@ -41,6 +43,19 @@ def test_a_payment_whose_job_was_lost_is_swept_and_finished(fleet, merchant, str
     payment = wait_status(pid, ("succeeded",))
     assert payment.amount_captured == 321 and stripe.captured(pid) == 321
     assert sweep(ctx)["payments"] == 0  # nothing left to drive
+
+
+def test_the_sweeper_folds_the_dashboards_rollup_deltas(fleet, merchant, db):
+    pid = "pay_" + "folded" + merchant[-12:].rjust(18, "0")
+    stored(merchant, pid, "succeeded", 700, utcnow(), amount_captured=700, currency="EUR", method="card")
+    mine = PaymentRollupDelta.merchant_id == merchant
+    assert PaymentRollupDelta.select().where(mine).count() == 1  # written by the INSERT's trigger
+    period = stats.Period.last(1, utcnow())
+    figures = stats.volume(merchant, True, period)
+    assert figures["count"] == 1 and figures["currencies"] == {"EUR": {"volume": 700, "refunded": 0}}
+    sweep(fleet.context)
+    assert not PaymentRollupDelta.select().where(mine).exists()
+    assert stats.volume(merchant, True, period) == figures  # from the rollup now
 
 
 def test_sweeper_jobs_follow_where_each_payment_stopped(db):

@@ -5,7 +5,8 @@ unknown outcome still unresolved) or ``requires_action`` (the customer's outcome
 again at the gateway each period, expired past ``action_expires_at``), captures,
 cancels and refunds left pending, gateway events never applied, webhook
 deliveries and payer notifications long overdue: each gets its job queued again, and the normal
-idempotent actors take it from there (a duplicate job is harmless).  Several replicas may run it: one
+idempotent actors take it from there (a duplicate job is harmless).  It also folds the dashboard's rollup
+deltas (``store.rollups``).  Several replicas may run it: one
 at a time wins a database lock, and touched rows wait a full period again.
 """
 
@@ -13,7 +14,7 @@ import datetime
 
 from shared import jobs, metrics
 from shared.jobs import Job
-from store import attempts, deliveries, gateway_events, idempotency, notifications, outbox, tokens
+from store import attempts, deliveries, gateway_events, idempotency, notifications, outbox, rollups, tokens
 from store.db import try_lock
 from store.models import Payment, Refund, utcnow
 from store.states import AttemptStatus, PaymentStatus
@@ -79,4 +80,5 @@ def sweep(ctx) -> dict:
         tokens.purge_expired()
         outbox.purge_published()
         gateway_events.purge_settled(ctx.config.gateway_event_retention_days)
+        rollups.fold()  # the dashboard's figures are exact without it; it keeps their reads short
     return done
