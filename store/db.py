@@ -168,14 +168,24 @@ def insert_statement(instance: peewee.Model) -> Statement:
     ]
 
 
+@functools.lru_cache(maxsize=512)
+def _update_sql(model: type[peewee.Model], names: tuple[str, ...], param: str) -> str:
+    fields = model._meta.fields
+    columns = ", ".join(f'"{fields[name].column_name}" = {param}' for name in names)
+    table, key = model._meta.table_name, model._meta.primary_key.column_name
+    return f'UPDATE "{table}" SET {columns} WHERE ("{table}"."{key}" = {param})'
+
+
 def update_statement(instance: peewee.Model) -> Statement:
     """``(sql, params)`` saving the changed fields of ``instance`` (a row with its primary key), for
-    ``run_together``; they count as saved from now on."""
+    ``run_together``; they count as saved from now on.  The SQL is built once per model and set of
+    changed fields (peewee's generation cost a worker more than the round trip)."""
     model: type[peewee.Model] = type(instance)
-    changed = {field: instance.__data__.get(field.name) for field in instance.dirty_fields}
-    query = model.update(changed).where(model._meta.primary_key == instance.get_id())
+    fields = instance.dirty_fields
+    params = [field.db_value(instance.__data__.get(field.name)) for field in fields]
+    params.append(model._meta.primary_key.db_value(instance.get_id()))
     mark_saved(instance)
-    return query.sql()
+    return _update_sql(model, tuple(field.name for field in fields), database.param), params
 
 
 def mark_saved(instance: peewee.Model) -> None:
