@@ -7,7 +7,8 @@ reported, never applied.
 """
 
 import datetime
-from collections.abc import Iterable, Sequence
+import functools
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, cast
 
 import orjson
@@ -17,7 +18,7 @@ from shared import tracing
 from shared.ids import new_id
 from shared.jobs import Job
 from store import deliveries, notifications, radar, unit
-from store.db import database, is_postgres, locked, mark_saved, prepared
+from store.db import database, fetch_model, is_postgres, locked, prepared
 from store.models import Attempt, Event, Payment, Refund, utcnow
 from store.payments import attempts_of_one, record
 from store.states import FORWARD, UNRESOLVED, WORKER_DRIVEN, AttemptStatus, PaymentStatus, RefundStatus
@@ -65,13 +66,8 @@ def lock_with_attempts(payment_id: str) -> tuple[Payment, list[Attempt]]:
     """
     if not is_postgres():
         return lock(payment_id), attempts_of_one(payment_id)
-    payment = cast(Payment, Payment.raw(_LOCK_WITH_ATTEMPTS, payment_id).get())
-    row = vars(payment)
-    endpoints, settings, facts = (
-        row.pop("endpoints_json"),
-        row.pop("merchant_settings"),
-        row.pop("card_facts_json"),
-    )
+    payment, row = fetch_model(Payment, _LOCK_WITH_ATTEMPTS, (payment_id,))
+    endpoints, settings, facts = row["endpoints_json"], row["merchant_settings"], row["card_facts_json"]
     work = unit.current()
     if work is not None:
         work.read_ahead(
@@ -81,21 +77,30 @@ def lock_with_attempts(payment_id: str) -> tuple[Payment, list[Attempt]]:
         work.read_ahead(notifications.settings_key(payment.merchant_id), orjson.loads(settings or "{}"))
         if payment.card_fingerprint:
             work.read_ahead(radar.card_facts_key(payment), tuple(facts) if facts else None)
-    return payment, [_attempt(row) for row in row.pop("attempts_json")]
+    return payment, [_attempt(attempt) for attempt in cast(list, row["attempts_json"])]
+
+
+@functools.cache
+def _attempt_columns() -> list[tuple[str, str, bool, Callable[[object], object]]]:
+    """``(field name, column, is a timestamp, converter)`` of each field of ``Attempt``."""
+    return [
+        (f.name, f.column_name, isinstance(f, peewee.DateTimeField), f.python_value)
+        for f in Attempt._meta.sorted_fields
+    ]
 
 
 def _attempt(row: dict) -> Attempt:
     """An ``Attempt`` read from its row as JSON (timestamps as ISO 8601 text, ``request`` as JSON text)."""
     values = {}
-    for field in Attempt._meta.sorted_fields:
-        value = row.get(field.column_name)
-        if isinstance(field, peewee.DateTimeField) and isinstance(value, str):
+    for name, column, timestamp, convert in _attempt_columns():
+        value = row.get(column)
+        if timestamp and isinstance(value, str):
             value = datetime.datetime.fromisoformat(value)
         elif value is not None:
-            value = field.python_value(value)
-        values[field.name] = value
-    attempt = Attempt(**values)
-    mark_saved(attempt)
+            value = convert(value)
+        values[name] = value
+    attempt = Attempt(__no_default__=1)
+    attempt.__data__ = values
     return attempt
 
 
