@@ -19,16 +19,9 @@ import time
 from bench.__main__ import REDIS, ROOT, scratch_database
 from shared.net import free_port, wait_http
 
-FIELDS = dict(
-    amount=1050,
-    currency="USD",
-    capture="automatic",
-    route="stripe,paypal",
-    gateway_preference=None,
-    description=None,
-    metadata={},
-    customer=None,
-)
+#: The payments' fields, as ``POST /payments`` validates them for ``bench.__main__.PAYMENT``.
+FIELDS = {"amount": 1050, "currency": "USD", "capture": "automatic", "route": "stripe,paypal", "metadata": {}}
+FIELDS |= dict.fromkeys(("gateway_preference", "description", "customer"))
 
 
 def measure(payments: int, profile: str | None) -> dict:
