@@ -9,7 +9,7 @@ an old copy can never overwrite a newer status.
 
 import threading
 import time
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from typing import Any
 
 import redis
@@ -54,9 +54,15 @@ class Cache:
     def set(self, key: str, value: str, ttl_seconds: int) -> None:
         raise NotImplementedError
 
-    def incr(self, counts: dict[str, int], ttl_seconds: int) -> list[int]:
-        """Add ``{key: n}`` to counters that expire ``ttl_seconds`` after their creation,
-        in one round trip. Returns the new values, in order."""
+    def incr(
+        self, counts: dict[str, int], ttl_seconds: int, read: Sequence[str] = ()
+    ) -> tuple[list[int], list[str | None]]:
+        """Add ``{key: n}`` to counters that expire ``ttl_seconds`` after their creation, and read the keys
+        ``read``, in one round trip.
+
+        Returns:
+          ``(the counters' new values, the values read)``, each in order; an outage answers zeros and None.
+        """
         raise NotImplementedError
 
     def ping(self) -> bool:
@@ -120,15 +126,21 @@ class RedisCache(Cache):
     def set(self, key: str, value: str, ttl_seconds: int) -> None:
         self._call("set", lambda: self.client.set(self.key(key), value, ex=ttl_seconds))
 
-    def incr(self, counts: dict[str, int], ttl_seconds: int) -> list[int]:
-        def count() -> list[int]:
+    def incr(
+        self, counts: dict[str, int], ttl_seconds: int, read: Sequence[str] = ()
+    ) -> tuple[list[int], list[str | None]]:
+        def count() -> tuple[list[int], list[str | None]]:
             with self.client.pipeline(transaction=False) as pipe:
                 for key, n in counts.items():
                     pipe.incrby(self.key(key), n)
                     pipe.expire(self.key(key), ttl_seconds, nx=True)
-                return pipe.execute()[::2]
+                for key in read:
+                    pipe.get(self.key(key))
+                replies = pipe.execute()
+            values = replies[2 * len(counts) :]
+            return replies[: 2 * len(counts) : 2], [None if v is None else v.decode() for v in values]
 
-        return self._call("incr", count, [0] * len(counts))
+        return self._call("incr", count, ([0] * len(counts), [None] * len(read)))
 
     def ping(self) -> bool:
         try:
@@ -175,7 +187,9 @@ class MemoryCache(Cache):
         with self._lock:
             self._data[key] = (time.monotonic() + ttl_seconds, value)
 
-    def incr(self, counts: dict[str, int], ttl_seconds: int) -> list[int]:
+    def incr(
+        self, counts: dict[str, int], ttl_seconds: int, read: Sequence[str] = ()
+    ) -> tuple[list[int], list[str | None]]:
         values = []
         with self._lock:
             for key, n in counts.items():
@@ -185,7 +199,7 @@ class MemoryCache(Cache):
                 else:
                     self._data[key] = (time.monotonic() + ttl_seconds, str(n))
                 values.append(int(self._data[key][1]))
-        return values
+            return values, [self._live(key) for key in read]
 
     def ping(self) -> bool:
         return True

@@ -7,16 +7,18 @@ reported, never applied.
 """
 
 import datetime
-from collections.abc import Iterable, Sequence
+import functools
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, cast
 
+import orjson
 import peewee
 
 from shared import tracing
 from shared.ids import new_id
 from shared.jobs import Job
-from store import unit
-from store.db import database, is_postgres, locked, mark_saved, prepared
+from store import deliveries, notifications, radar, unit
+from store.db import database, fetch_model, is_postgres, locked, prepared
 from store.models import Attempt, Event, Payment, Refund, utcnow
 from store.payments import attempts_of_one, record
 from store.states import FORWARD, UNRESOLVED, WORKER_DRIVEN, AttemptStatus, PaymentStatus, RefundStatus
@@ -38,38 +40,67 @@ def lock(payment_id: str) -> Payment:
     ).get()
 
 
-#: The locked payment and its attempts in one round trip: the attempts as one JSON array of their rows.
+#: The locked payment and its attempts in one round trip (the attempts as one JSON array of their rows),
+#: with what its change may read next, ahead: the merchant's enabled webhook endpoints of the payment's mode
+#: and its settings (an event's deliveries and notification), the card's learned facts (the fraud decision).
 _LOCK_WITH_ATTEMPTS = (
     "SELECT p.*, (SELECT coalesce(json_agg(a ORDER BY a.number), '[]') FROM attempt a"
-    " WHERE a.payment_id = p.id) AS attempts_json FROM payment p WHERE p.id = %s FOR UPDATE OF p"
+    " WHERE a.payment_id = p.id) AS attempts_json,"
+    " (SELECT coalesce(json_agg(json_build_array(e.id, e.enabled_events)), '[]') FROM webhook_endpoint e"
+    " WHERE e.merchant_id = p.merchant_id AND e.livemode = p.livemode AND e.status = 'enabled')"
+    " AS endpoints_json,"
+    " (SELECT m.settings FROM merchant m WHERE m.id = p.merchant_id) AS merchant_settings,"
+    " (SELECT json_build_array(c.country, c.funding) FROM card_facts c WHERE c.merchant_id = p.merchant_id"
+    " AND c.livemode = p.livemode AND c.card_fingerprint = p.card_fingerprint) AS card_facts_json"
+    " FROM payment p WHERE p.id = %s FOR UPDATE OF p"
 )
 
 
 def lock_with_attempts(payment_id: str) -> tuple[Payment, list[Attempt]]:
     """The payment, locked, and its attempts in order: one round trip on Postgres (``store.payments.
-    attempts_of_one`` and ``lock`` elsewhere).
+    attempts_of_one`` and ``lock`` elsewhere). The open unit of work keeps what the query read ahead
+    (``store.unit.read``): the event and the fraud decision that may follow read nothing more.
 
     Raises:
       Payment.DoesNotExist: no such payment.
     """
     if not is_postgres():
         return lock(payment_id), attempts_of_one(payment_id)
-    payment = cast(Payment, Payment.raw(_LOCK_WITH_ATTEMPTS, payment_id).get())
-    return payment, [_attempt(row) for row in vars(payment).pop("attempts_json")]
+    payment, row = fetch_model(Payment, _LOCK_WITH_ATTEMPTS, (payment_id,))
+    endpoints, settings, facts = row["endpoints_json"], row["merchant_settings"], row["card_facts_json"]
+    work = unit.current()
+    if work is not None:
+        work.read_ahead(
+            deliveries.endpoints_key(payment.merchant_id, payment.livemode),
+            [(endpoint_id, orjson.loads(events)) for endpoint_id, events in endpoints],
+        )
+        work.read_ahead(notifications.settings_key(payment.merchant_id), orjson.loads(settings or "{}"))
+        if payment.card_fingerprint:
+            work.read_ahead(radar.card_facts_key(payment), tuple(facts) if facts else None)
+    return payment, [_attempt(attempt) for attempt in cast(list, row["attempts_json"])]
+
+
+@functools.cache
+def _attempt_columns() -> list[tuple[str, str, bool, Callable[[object], object]]]:
+    """``(field name, column, is a timestamp, converter)`` of each field of ``Attempt``."""
+    return [
+        (f.name, f.column_name, isinstance(f, peewee.DateTimeField), f.python_value)
+        for f in Attempt._meta.sorted_fields
+    ]
 
 
 def _attempt(row: dict) -> Attempt:
     """An ``Attempt`` read from its row as JSON (timestamps as ISO 8601 text, ``request`` as JSON text)."""
     values = {}
-    for field in Attempt._meta.sorted_fields:
-        value = row.get(field.column_name)
-        if isinstance(field, peewee.DateTimeField) and isinstance(value, str):
+    for name, column, timestamp, convert in _attempt_columns():
+        value = row.get(column)
+        if timestamp and isinstance(value, str):
             value = datetime.datetime.fromisoformat(value)
         elif value is not None:
-            value = field.python_value(value)
-        values[field.name] = value
-    attempt = Attempt(**values)
-    mark_saved(attempt)
+            value = convert(value)
+        values[name] = value
+    attempt = Attempt(__no_default__=1)
+    attempt.__data__ = values
     return attempt
 
 

@@ -263,29 +263,41 @@ def signing_secrets(endpoint: WebhookEndpoint, vault: Vault) -> list[str]:
     return secrets
 
 
+def endpoints_key(merchant_id: str, livemode: bool) -> tuple:
+    """The key under which a unit of work reads ahead the enabled endpoints ``fan_out`` reads
+    (``store.unit.read``): ``[(id, enabled_events), ...]``."""
+    return ("webhook_endpoints", merchant_id, livemode)
+
+
 def fan_out(event: Event) -> list[WebhookDelivery]:
     """A pending delivery and its job for each enabled endpoint of the event's merchant and mode (a test
     event never reaches a live endpoint, nor the reverse) subscribed to its type. Call in the event's
     transaction.
 
-    One indexed query when the merchant has no endpoint.  No cache: an endpoint
-    created in another process must get the very next event.
+    One indexed query when the merchant has no endpoint, none when the unit of work read them ahead with
+    its lock.  No cache: an endpoint created in another process must get the very next event.
     """
-    endpoints = prepared(
-        "endpoints_of",
-        lambda: WebhookEndpoint.select(WebhookEndpoint.id, WebhookEndpoint.enabled_events).where(
-            (WebhookEndpoint.merchant_id == "")
-            & (WebhookEndpoint.livemode == True)  # noqa: E712  (a placeholder: the event's mode goes there)
-            & (WebhookEndpoint.status == "")
-        ),
-        event.merchant_id,
-        event.livemode,
-        "enabled",
+    endpoints = unit.read(
+        endpoints_key(event.merchant_id, event.livemode),
+        lambda: [
+            (endpoint.id, endpoint.enabled_events)
+            for endpoint in prepared(
+                "endpoints_of",
+                lambda: WebhookEndpoint.select(WebhookEndpoint.id, WebhookEndpoint.enabled_events).where(
+                    (WebhookEndpoint.merchant_id == "")
+                    & (WebhookEndpoint.livemode == True)  # noqa: E712  (a placeholder: the event's mode goes there)
+                    & (WebhookEndpoint.status == "")
+                ),
+                event.merchant_id,
+                event.livemode,
+                "enabled",
+            )
+        ],
     )
     return [
-        deliver(event, endpoint.id)
-        for endpoint in endpoints
-        if "*" in endpoint.enabled_events or event.type in endpoint.enabled_events
+        deliver(event, endpoint_id)
+        for endpoint_id, enabled_events in endpoints
+        if "*" in enabled_events or event.type in enabled_events
     ]
 
 

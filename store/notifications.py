@@ -42,16 +42,28 @@ def _recipient(data: dict) -> str | None:
     return row.email if row else None
 
 
+def settings_key(merchant_id: str) -> tuple:
+    """The key under which a unit of work reads ahead the merchant's settings ``queue`` reads
+    (``store.unit.read``)."""
+    return ("merchant_settings", merchant_id)
+
+
+def _settings(merchant_id: str) -> dict:
+    merchant = Merchant.select(Merchant.settings).where(Merchant.id == merchant_id).first()
+    return merchant.settings if merchant else {}
+
+
 def queue(event: Event) -> Notification | None:
     """The notification of ``event`` and its job, when its merchant tells its customers of this type of
     event and the payment names an email. Call in the event's transaction.
 
-    One query (the merchant's settings) for an event a payer may be told of, none for another.
+    One query (the merchant's settings) for an event a payer may be told of, none for another or when the
+    unit of work read them ahead with its lock.
     """
     if event.type not in EVENTS or event.payment_id is None:
         return None
-    merchant = Merchant.select(Merchant.settings).where(Merchant.id == event.merchant_id).first()
-    section = (merchant.settings if merchant else {}).get("notifications") or {}
+    settings = unit.read(settings_key(event.merchant_id), lambda: _settings(event.merchant_id))
+    section = settings.get("notifications") or {}
     recipient = _recipient(event.data) if event.type in section.get("enabled_events", ()) else None
     if not recipient:
         return None

@@ -418,11 +418,22 @@ def relabel(batch: int = 500) -> int:
 # --- what gateways told of cards -------------------------------------------------------
 
 
+def card_facts_key(payment: Payment) -> tuple:
+    """The key under which a unit of work reads ahead the facts ``card_facts`` reads (``store.unit.read``):
+    ``(country, funding)`` or None."""
+    return ("card_facts", payment.merchant_id, bool(payment.livemode), payment.card_fingerprint)
+
+
 def card_facts(payment: Payment) -> tuple[str | None, str | None] | None:
     """``(country, funding)`` of the card of ``payment`` as a gateway told them on an earlier payment of the
-    merchant and mode (``learn_card``); None when never told (the card's first payment, or no card)."""
+    merchant and mode (``learn_card``); None when never told (the card's first payment, or no card).  No
+    query when the unit of work read them ahead with its lock."""
     if not payment.card_fingerprint:
         return None
+    return unit.read(card_facts_key(payment), lambda: _card_facts(payment))
+
+
+def _card_facts(payment: Payment) -> tuple[str | None, str | None] | None:
     # A prepared statement: peewee's SQL generation cost more CPU than the round trip (store.db.prepared).
     rows = prepared(
         "card_facts",

@@ -10,9 +10,9 @@ to the cache with its version (a stale writer never wins); after a rollback it d
 
 import contextlib
 import contextvars
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from types import TracebackType
-from typing import Literal, Self
+from typing import Literal, Self, TypeVar
 
 import peewee
 
@@ -22,6 +22,7 @@ from store.db import Statement, database, insert_statement, mark_saved, run_toge
 from store.models import Payment
 
 _current: contextvars.ContextVar["Unit | None"] = contextvars.ContextVar("unit_of_work", default=None)
+T = TypeVar("T")
 
 
 class Unit:
@@ -49,6 +50,7 @@ class Unit:
         self._queued = False
         self._also: list[Statement] = []
         self._changed: dict[str, tuple[str, bool, int, bytes]] = {}
+        self._ahead: dict[Hashable, object] = {}
 
     def __enter__(self) -> Self:
         if _current.get() is not None:
@@ -104,6 +106,10 @@ class Unit:
         taken, self._also = self._also, []
         return taken
 
+    def read_ahead(self, key: Hashable, value: object) -> None:
+        """``value`` was read in this transaction, ahead of its use: ``read(key, ...)`` answers it."""
+        self._ahead[key] = value
+
     def queued(self) -> None:
         """Jobs were written in this transaction: the relay is woken after commit."""
         self._queued = True
@@ -140,6 +146,15 @@ def insert(instance: peewee.Model) -> None:
     """Insert ``instance`` (every value set): ``write``."""
     write([insert_statement(instance)])
     mark_saved(instance)
+
+
+def read(key: Hashable, load: Callable[[], T]) -> T:
+    """What the open unit of work read ahead under ``key`` (in the same round trip as its lock, e.g.
+    ``store.attempts.lock_with_attempts``), else ``load()``: a round trip saved, the same transaction read."""
+    work = _current.get()
+    if work is not None and key in work._ahead:
+        return work._ahead[key]  # type: ignore[return-value]  # stored by the key's one reader
+    return load()
 
 
 def current() -> Unit | None:

@@ -182,8 +182,11 @@ def learn_card(gw: Gateway, payment: Payment, result: GatewayPayment) -> None:
     """After ``gw`` authorized or charged ``payment`` (committed): ask it once for the card's country and
     funding when the merchant's earlier payments never taught them, and keep them for the card's next
     payment (``store.radar.learn_card``).  A failed read is logged and leaves them unknown: it is no part
-    of the payment."""
-    if not payment.card_fingerprint or radar.card_facts(payment) is not None:
+    of the payment.  Facts the decision already knew (``risk.signals``) are not read again."""
+    known = (payment.risk or {}).get("signals", {})
+    if not payment.card_fingerprint or any(name in known for name in CARD_FACTS):
+        return
+    if radar.card_facts(payment) is not None:
         return
     try:
         facts = gw.card_facts(result.reference)

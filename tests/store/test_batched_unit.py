@@ -75,3 +75,42 @@ def test_the_locked_payment_comes_with_its_attempts_as_stored(payment_id):
     assert payment.id == payment_id and payment.metadata == {"order": "42"}
     assert [a.__data__ for a in history] == [a.__data__ for a in stored]
     assert not any(a.is_dirty() for a in history)
+
+
+def test_the_lock_reads_ahead_what_the_event_and_the_fraud_decision_read(db, merchant, config):
+    from store import deliveries, notifications, radar, unit
+    from store.models import WebhookDelivery, WebhookEndpoint
+    from store.vault import Vault
+
+    vault = Vault.from_config(config)
+    url = "https://93.184.215.14/"
+    wanted = deliveries.create_endpoint(merchant, url, ["payment.succeeded"], None, vault, livemode=True)[
+        "id"
+    ]
+    deliveries.create_endpoint(merchant, url, ["payment.failed"], None, vault, livemode=True)
+    deliveries.create_endpoint(merchant, url, ["*"], None, vault, livemode=False)  # the other mode
+    off = deliveries.create_endpoint(merchant, url, ["*"], None, vault, livemode=True)["id"]
+    WebhookEndpoint.update(status="disabled").where(WebhookEndpoint.id == off).execute()
+    card = {"method": "card", "card_fingerprint": "f" * 32}
+    payment, _ = payments.create(merchant, dict(FIELDS), lambda pid: card, livemode=True)
+    radar.learn_card(payment, "stripe", "FR", "debit")
+
+    def unread():
+        raise AssertionError("read again")
+
+    with Unit(batched=True):
+        payment, history = attempts.lock_with_attempts(payment.id)
+        ahead = unit.read(deliveries.endpoints_key(merchant, True), unread)
+        assert sorted(events for _, events in ahead) == [["payment.failed"], ["payment.succeeded"]]
+        assert unit.read(notifications.settings_key(merchant), unread) == {}
+        assert (
+            unit.read(radar.card_facts_key(payment), unread) == ("FR", "debit") == radar.card_facts(payment)
+        )
+        attempts.save(payment, status="processing", gateway="stripe", attempts=history)
+    with Unit(batched=True):
+        payment, history = attempts.lock_with_attempts(payment.id)
+        attempts.save(payment, status="succeeded", attempts=history, event="payment.succeeded")
+    event = Event.get((Event.payment_id == payment.id) & (Event.type == "payment.succeeded"))
+    assert [d.endpoint_id for d in WebhookDelivery.select().where(WebhookDelivery.event_id == event.id)] == [
+        wanted
+    ]

@@ -85,12 +85,46 @@ def test_circuit_opens_on_errors_then_half_opens():
     assert breaker.state("stripe") == HALF_OPEN and breaker.allows("stripe")
 
 
+def test_a_circuit_opened_by_another_process_stops_this_ones_calls_within_sync_seconds():
+    now = [1000.0]
+    cache = MemoryCache()
+
+    def breaker():
+        return CircuitBreaker(
+            cache, min_calls=4, open_seconds=10, window_seconds=30, sync_seconds=1.0, clock=lambda: now[0]
+        )
+
+    here, there = breaker(), breaker()
+    assert here.allows("stripe")  # its state read now: closed
+    for _ in range(4):
+        there.record("stripe", ok=False)  # each error sent at once: the last one opens the circuit
+    assert there.state("stripe") == OPEN
+    now[0] += 0.9
+    assert here.allows("stripe")  # the state it read 0.9 s ago
+    now[0] += 0.1
+    assert not here.allows("stripe")  # read again once sync_seconds old: open
+
+
+def test_successful_calls_are_counted_in_memory_and_sent_within_sync_seconds():
+    now = [1000.0]
+    cache = MemoryCache()
+    breaker = CircuitBreaker(cache, window_seconds=30, sync_seconds=1.0, clock=lambda: now[0])
+    calls = f"circuit:stripe:calls:{int(now[0] // 30)}"
+    for _ in range(10):
+        breaker.record("stripe", ok=True)
+    assert cache.get(calls) == "1"  # the first was sent with the state's first read, nine wait
+    now[0] += 1
+    breaker.record("stripe", ok=True)
+    assert cache.get(calls) == "11"
+
+
 def test_an_open_circuit_routes_new_payments_to_the_next_gateway(api, auth, fleet, paypal, stripe):
     from workers.circuit import CircuitBreaker as Breaker
 
     circuit = fleet.context.circuit
     assert isinstance(circuit, Breaker)
     circuit.cache.set("circuit:stripe:open_until", str(time.time() + 30), 60)
+    time.sleep(circuit.sync_seconds)  # the workers read it within sync_seconds
     try:
         pid = api.simulate_post("/payments", json=card_payment(amount=999), headers=auth).json["id"]
         payment = wait_status(pid)
@@ -98,6 +132,7 @@ def test_an_open_circuit_routes_new_payments_to_the_next_gateway(api, auth, flee
         assert stripe.ledger(pid) == [] and paypal.captured(pid) == 999
     finally:
         circuit.cache.client.delete(circuit.cache.key("circuit:stripe:open_until"))
+        time.sleep(circuit.sync_seconds)  # closed again for the next tests' payments
 
 
 def test_a_dead_lettered_job_marks_its_payment(fleet, merchant, db):
