@@ -46,8 +46,12 @@ def test_sigkill_of_the_ingress_loses_no_accepted_payment_and_charges_each_key_o
 
     with concurrent.futures.ThreadPoolExecutor(8) as pool:
         futures = [pool.submit(post, key, base) for key in keys]
-        time.sleep(0.3)
-        os.killpg(proc.pid, signal.SIGKILL)  # mid-load: some answered, some cut, some never sent
+        # Killed once the first payment is accepted (not after a fixed delay, which a loaded machine can
+        # outlast before the first answer): mid-load, some answered, some cut, some never sent.
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not any(f.done() and f.result()[1] == 202 for f in futures):
+            time.sleep(0.01)
+        os.killpg(proc.pid, signal.SIGKILL)
         for future in futures:
             key, status, pid = future.result()
             answers[key] = (status, pid)
