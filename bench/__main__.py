@@ -240,12 +240,22 @@ def best_floor_setup(stack, args, wenv):
     return max(rates, key=rates.get)
 
 
+def distinct_free_ports(count):
+    """``count`` different free ports. Taken one after another, ``free_port`` can give the same port
+    twice (nothing listens on it yet): the accept floor's gunicorn then failed to bind, and bare Falcon,
+    answering on that port, was measured as the floor."""
+    ports = set()
+    while len(ports) < count:
+        ports.add(free_port())
+    return list(ports)
+
+
 def scenario_http(stack, env, token, args, results):
     workers, threads = env["PAYWAVE_WEB_WORKERS"], env["PAYWAVE_WEB_THREADS"]
     wenv = {"BENCH_TOKEN": token}
     floor_workers, floor_threads = best_floor_setup(stack, args, wenv)
     results["floor_setup"] = {"workers": floor_workers, "threads": floor_threads}
-    bare_port, floor_port, ingress_port = free_port(), free_port(), free_port()
+    bare_port, floor_port, ingress_port = distinct_free_ports(3)
     bare = stack.start(
         "bare_falcon",
         "-m",

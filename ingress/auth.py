@@ -13,7 +13,6 @@ digest through a per-process
 cache (``KeyAuthenticator``).
 """
 
-import dataclasses
 import functools
 import math
 import numbers
@@ -237,7 +236,8 @@ class Authentication:
             raise Problem(403, "Forbidden", "the merchant is deleted", slug="merchant-deleted")
         req.context.principal = principal
         req.context.merchant_id = principal.merchant_id
-        audit.acting(dataclasses.replace(audit.actor(), type=principal.kind, id=principal.id))
+        where = audit.actor()  # the request's, from RequestContext (dataclasses.replace took twice as long)
+        audit.acting(audit.Actor(principal.kind, principal.id, where.request_id, where.ip, where.user_agent))
         action = actions.get(req.method)
         if action:
             permissions.authorize(principal.scopes, action)

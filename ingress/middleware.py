@@ -1,9 +1,9 @@
 """Ingress middleware, in the order ``create_app`` installs them."""
 
 import hashlib
+import os
 import re
 import time
-import uuid
 
 import falcon
 import orjson
@@ -33,10 +33,12 @@ class RequestContext:
 
     def __init__(self, trusted=()):
         self.trusted = trusted
+        self._series = {}  # (route, method, status) -> the labelled request counter and duration histogram
 
     def process_request(self, req, resp):
         given = req.get_header("X-Request-Id")
-        req.context.request_id = given if given and _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+        # 32 random hex digits, as a UUID's hex but without building one (a fifth of this method's time)
+        req.context.request_id = given if given and _REQUEST_ID.fullmatch(given) else os.urandom(16).hex()
         req.context.client_ip = client_address(req, self.trusted)
         audit.acting(
             audit.Actor("anonymous", None, req.context.request_id, req.context.client_ip, req.user_agent)
@@ -52,8 +54,14 @@ class RequestContext:
         status = resp.status_code if hasattr(resp, "status_code") else int(str(resp.status)[:3])
         if tracing.enabled():  # the OpenTelemetry Falcon instrumentation, after this, reads it as text
             resp.status = falcon.code_to_http_status(status)
-        metrics.http_requests.labels(route, req.method, str(status)).inc()
-        metrics.http_duration.labels(route, req.method).observe(elapsed)
+        series = self._series.get((route, req.method, status))
+        if series is None:  # a few per route; labels() costs a lock and a lookup on every call
+            series = self._series[route, req.method, status] = (
+                metrics.http_requests.labels(route, req.method, str(status)),
+                metrics.http_duration.labels(route, req.method),
+            )
+        series[0].inc()
+        series[1].observe(elapsed)
         if route not in ("/healthz", "/readyz"):
             log.info(
                 "request",
@@ -67,11 +75,9 @@ class RequestContext:
 
 
 class DatabaseSession:
-    """A pooled connection for the request, returned to the pool at the end."""
-
-    def process_resource(self, req, resp, resource, params):
-        if getattr(resource, "uses_database", True):
-            database.connect(reuse_if_open=True)
+    """The request's pooled connection back to the pool at the end.  It is taken at the request's first
+    statement (peewee connects on use), not before: a cache hit, a health check or a replay from memory
+    takes none (the checkout and return cost a tenth of a cache hit's CPU)."""
 
     def process_response(self, req, resp, resource, req_succeeded):
         if not database.is_closed():

@@ -2884,7 +2884,6 @@ def document():
 
 class OpenAPI:
     public = True
-    uses_database = False
 
     def __init__(self):
         self.document = document()

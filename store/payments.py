@@ -58,10 +58,14 @@ def snapshot(payment: Payment, attempts: Iterable[Attempt] | None = None) -> byt
     return encode(payment_object(payment, attempts_of_one(payment.id) if attempts is None else attempts))
 
 
-def _view(payment: Payment) -> dict:
+def _view(payment: Payment, shown: dict | None = None) -> dict:
     """The payment as its audit events show it: its API object (attempts aside: the workers' doing) and the
-    operation it waits for."""
-    view = payment_object(payment, ())
+    operation it waits for.
+
+    Parameters:
+      shown: The payment's API object when the caller built it already (left as it is).
+    """
+    view = payment_object(payment, ()) if shown is None else dict(shown)
     # Personal data stays out of the append-only trail, which could not erase it with the customer.
     del view["attempts"], view["updated_at"], view["customer_details"], view["billing_address"]
     del view["shipping"], view["risk"]
@@ -97,11 +101,12 @@ def create(
         **fields,
         **method_columns_for(payment_id),
     )
-    body = encode(payment_object(payment, []))
+    shown = payment_object(payment, [])
+    body = encode(shown)
     merchants.ensure(merchant_id)
     first_gateway = fields["route"].split(",")[0]
     with unit.joined() as work:
-        audit.record(merchant_id, "payment.created", payment_id, after=_view(payment))
+        audit.record(merchant_id, "payment.created", payment_id, after=_view(payment, shown))
         work.respond(
             202,
             body,

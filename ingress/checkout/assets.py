@@ -17,7 +17,6 @@ class Asset:
     """``GET`` of one file of ``static/``, cacheable for ``ASSET_MAX_AGE`` seconds."""
 
     public = True
-    uses_database = False
 
     def __init__(self, name: str):
         self.body = read(name)

@@ -72,7 +72,6 @@ class Page:
     """``GET /checkout/demo``: the shop's page (redirected to ``demo_origin`` when asked at another)."""
 
     public = True
-    uses_database = False
 
     def __init__(self, api: str, own_origin: str, publishable_key: str):
         self.own_origin = own_origin
@@ -98,7 +97,6 @@ class _Shop:
     only one its endpoints answer, a cheap stand-in for a shop's CSRF protection)."""
 
     public = True
-    uses_database = False
 
     def __init__(self, api: str, own_origin: str, secret_key: str):
         self.api = api

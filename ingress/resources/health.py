@@ -6,7 +6,6 @@ from store.db import database
 
 class Health:
     public = True
-    uses_database = False
 
     def on_get(self, req, resp):
         resp.media = {"status": "ok"}
@@ -16,8 +15,6 @@ class Ready:
     """503 with the failing checks when the database, the broker or the cache is unreachable."""
 
     public = True
-
-    uses_database = False  # it checks the database itself
 
     def __init__(self, cache, broker_check):
         self.cache = cache

@@ -1,6 +1,7 @@
 """POST/GET/PUT /payments and the actions, against real Postgres, Redis and RabbitMQ."""
 
 import concurrent.futures
+import time
 
 import pytest
 
@@ -87,6 +88,25 @@ def test_get_after_create_reads_through_then_serves_from_cache(client, auth, cac
     assert cache.get_payment(merchant, True, created["id"]) is None
     assert client.simulate_get(f"/payments/{created['id']}", headers=auth).json["id"] == created["id"]
     assert cache.get_payment(merchant, True, created["id"]) is not None  # read-through filled it again
+
+
+def test_a_cache_read_cut_off_by_redis_is_a_miss_then_reconnects(client, auth, cache, merchant):
+    created = create(client, auth).json
+    path = f"/payments/{created['id']}"
+    assert client.simulate_get(path, headers=auth).json == created  # fills the cache
+    assert cache.get_payment(merchant, True, created["id"]) is not None
+    # the server closes this thread's own connection (shared.cache.RedisCache._hget)
+    host, port = cache._own.connection._sock.getsockname()[:2]
+    assert cache.client.client_kill(f"{host}:{port}")
+    assert client.simulate_get(path, headers=auth).json == created  # a miss: read from Postgres
+    time.sleep(cache.PAUSE_AFTER_ERROR)  # the cache is left alone for a moment after an error
+    assert cache.get_payment(merchant, True, created["id"]) is not None  # a new connection
+
+
+def test_a_cache_read_with_redis_unreachable_is_a_miss():
+    from shared.cache import RedisCache
+
+    assert RedisCache("redis://127.0.0.1:1/0").get_payment("m", True, "pay_x") is None
 
 
 def test_put_updates_description_metadata_and_amount_before_any_attempt(client, auth):
